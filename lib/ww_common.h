@@ -1,0 +1,31 @@
+/* lib/ww_common.h - error codes and small helpers shared by every part of libwebwarden. */
+#ifndef WW_COMMON_H
+#define WW_COMMON_H
+
+#include <stddef.h>
+
+/* Fallible functions return WW_OK or one of the negative codes below. */
+enum {
+    WW_OK = 0,
+    WW_ENOMEM = -1,   /* out of memory */
+    WW_EIO = -2,      /* file or socket error */
+    WW_EINVAL = -3,   /* bad argument or bad input (config line, URL, signature) */
+    WW_ETOOBIG = -4,  /* over a size cap */
+    WW_EDB = -5,      /* SQLite error */
+    WW_ETIMEOUT = -6, /* a deadline passed */
+    WW_EPROTO = -7,   /* malformed answer from a server */
+    WW_ENOTFOUND = -8,
+    WW_EBUSY = -9,   /* held by someone else (lock) */
+    WW_EUNAVAIL = -10 /* server down, refused, 5xx */
+};
+
+/* Size of the caller's buffer for human-readable errors ("file:line: reason"). */
+#define WW_ERRLEN 512
+
+/* Longest canonical URL we handle; longer URLs are refused with WW_ETOOBIG. */
+#define WW_URL_MAX 8192
+
+/* Short constant name of an error code, e.g. "timeout". Never NULL. */
+const char *ww_strerror(int rc);
+
+#endif

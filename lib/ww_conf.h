@@ -1,0 +1,115 @@
+/* lib/ww_conf.h - webwarden.conf: one INI file shared by the modules, webwardend and webwardenctl.
+ *
+ * Keys are written "[section] key = value"; the issues name them "section.key". Every key has a
+ * default, so an empty file is a valid config. Relative paths are taken relative to the folder of
+ * the config file. An unknown section or key, or a bad value, is an error naming file and line.
+ * The struct is plain data, read-only once loaded: share it freely between threads. */
+#ifndef WW_CONF_H
+#define WW_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum ww_sensitivity { WW_SENS_LOW = 0, WW_SENS_MEDIUM = 1, WW_SENS_HIGH = 2 };
+enum ww_action { WW_ACTION_ALLOW = 0, WW_ACTION_BLOCK = 1 };
+
+struct ww_conf {
+    char *path; /* the file this came from (absolute), or "" for built-in defaults */
+
+    struct {
+        char *log_level;  /* error|warning|info|debug (default info) */
+        char *block_page; /* HTML template of the block page (default WW_DATADIR/block.html) */
+    } gateway;
+    struct {
+        char *database; /* SQLite state database (default /var/lib/webwarden/state.db) */
+    } state;
+    struct {
+        char *pid_file; /* default /run/webwarden/webwardend.pid */
+        char *log_file; /* "" = stderr (default) */
+    } daemon;
+    struct {
+        char *approved; /* one entry a line: domain (and its subdomains) or URL prefix; "" = none */
+        char *blocked;
+    } lists;
+    struct {
+        char *server;       /* base URL; "" = no reputation server (every URL is unrated) */
+        char *api_key;      /* "" = none */
+        int timeout_ms;     /* 500: whole lookup, DNS+connect+TLS+body */
+        enum ww_sensitivity sensitivity;   /* medium */
+        int threshold[3];   /* block score <= threshold[sensitivity]; 50, 65, 80 */
+        enum ww_action unrated_action;     /* allow */
+        char **blocked_categories;         /* NULL-terminated, lower case; never NULL */
+        int backoff;        /* 1 = on (default): stop calling after failures for a while */
+        int backoff_failures; /* consecutive failures that start a back-off (3) */
+        int backoff_s;      /* first back-off period (30), doubled up to backoff_max_s */
+        int backoff_max_s;  /* 300 */
+        int cache_entries;  /* LRU bound per c-icap child (100000) */
+        int cache_ttl_s;    /* TTL when the server gives none (3600) */
+        int tls_verify;     /* 1 */
+        char *ca_file;      /* "" = system store */
+    } reputation;
+    struct {
+        char *file; /* local URL database; "" = none */
+    } urldb;
+    struct {
+        char *patterns_dir;         /* folder of signature files (.hdb .hsb .ndb) */
+        int64_t max_size;           /* bodies over this pass unscanned (default 50M) */
+        int64_t hold_max;           /* held whole up to this, streamed beyond (default 60K) */
+        int hold_all;               /* 1: hold whole bodies up to max_size (fixed Squid) */
+        int64_t max_expanded_size;  /* Content-Encoding decode cap (default 100M) */
+        int max_ratio;              /* decode ratio cap (default 100) */
+        enum ww_action bomb_action; /* over a decode cap: block (default) or allow */
+        char *tmp_dir;              /* spool folder (default /tmp) */
+    } scan;
+    struct {
+        char *server;
+        char *api_key;
+        int timeout_ms;           /* 1500 */
+        int health_interval_s;    /* 300 */
+        int failures_to_fallback; /* 3 */
+        int auto_recover;         /* 0 = off; N = back to smart after N good checks */
+    } smart_scan;
+    struct {
+        char *server;
+        char *api_key;
+        int interval_s;   /* 300 */
+        int max_queued;   /* 100000 */
+        int batch_size;   /* 500 */
+        int timeout_ms;   /* 10000 */
+    } feedback;
+    struct {
+        char *server;
+        char *api_key;
+        int interval_s;      /* 3600 */
+        char *public_key;    /* base64 Ed25519 public key; "" = no signature check */
+        int64_t max_download; /* 200M */
+        int timeout_s;       /* 300 */
+        char *dir;           /* where installed components live (default next to state db) */
+    } update;
+    struct {
+        char *server;
+        char *api_key;
+        int grace_days;       /* 90 */
+        int check_interval_s; /* 86400 */
+        int timeout_ms;       /* 10000 */
+    } license;
+};
+
+/* A config holding every default; NULL if out of memory. Caller owns it: ww_conf_free(). */
+struct ww_conf *ww_conf_create_defaults(void);
+
+/* Reads <path>. WW_OK and *out set (caller owns it), or WW_EIO / WW_EINVAL with
+ * "file:line: reason" in <err> and *out untouched. Not thread-safe with itself (uses no globals,
+ * but call it from one thread at a time per config). */
+int ww_conf_load(const char *path, struct ww_conf **out, char *err, size_t errlen);
+
+/* The file to use: <cli_path> if not NULL, else $WEBWARDEN_CONF if set, else the compiled-in
+ * default. Borrowed string (static or from the arguments/environment). */
+const char *ww_conf_pick_path(const char *cli_path);
+
+void ww_conf_free(struct ww_conf *conf); /* NULL is a no-op */
+
+/* Writes the effective config as INI text (for `webwardenctl config`), secrets masked. */
+int ww_conf_dump(const struct ww_conf *conf, char **text_out);
+
+#endif
