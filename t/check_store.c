@@ -225,9 +225,9 @@ START_TEST(test_store_open_refuses_bad_arguments)
     struct ww_store *st = NULL;
     char err[WW_ERRLEN] = "";
 
-    ck_assert_int_eq(ww_store_open(dbpath, WW_STORE_MIGRATE | WW_STORE_READONLY, &st, err,
-                                   sizeof(err)),
-                     WW_EINVAL);
+    ck_assert_int_eq(
+        ww_store_open(dbpath, WW_STORE_MIGRATE | WW_STORE_READONLY, &st, err, sizeof(err)),
+        WW_EINVAL);
     ck_assert_int_eq(ww_store_open("", WW_STORE_MIGRATE, &st, err, sizeof(err)), WW_EINVAL);
     ck_assert_int_eq(ww_store_open(NULL, 0, &st, NULL, 0), WW_EINVAL);
     ck_assert_ptr_null(st);
@@ -419,8 +419,7 @@ START_TEST(test_store_health_streak_counts_the_tail)
     ck_assert_msg(fail == 0 && good == 0, "empty history: %d/%d, want 0/0", fail, good);
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         ck_assert_int_eq(ww_store_add_health(st, "https://sps.example", steps[i].ok,
-                                             steps[i].ok ? 40 : 1500,
-                                             steps[i].ok ? "" : "timeout"),
+                                             steps[i].ok ? 40 : 1500, steps[i].ok ? "" : "timeout"),
                          WW_OK);
         ck_assert_int_eq(ww_store_health_streak(st, &fail, &good), WW_OK);
         ck_assert_msg(fail == steps[i].fail && good == steps[i].good,
@@ -505,9 +504,10 @@ START_TEST(test_store_feedback_ids_never_reused_after_emptying)
     ck_assert_int_eq(ww_store_feedback_enqueue(st, e, 1, 0), WW_OK);
     ck_assert_int_eq(ww_store_feedback_peek(st, out, 2, &n), WW_OK);
     ck_assert_uint_eq(n, 1);
-    ck_assert_msg(out[0].id > last, "new id %lld after deleting up to %lld: an in-flight upload "
-                  "confirming %lld would delete it", (long long)out[0].id, (long long)last,
-                  (long long)last);
+    ck_assert_msg(out[0].id > last,
+                  "new id %lld after deleting up to %lld: an in-flight upload "
+                  "confirming %lld would delete it",
+                  (long long)out[0].id, (long long)last, (long long)last);
     ww_store_close(st);
 }
 END_TEST
