@@ -7,6 +7,9 @@
  * failing half-way with SQLITE_BUSY on lock upgrade. Statements are prepared once per handle
  * and reset right after use, so no handle keeps a read snapshot open between calls.
  *
+ * A new database starts with scan method "smart" (changed_by "init", reason "initial setting"),
+ * as the original product does when licensed; sql/schema.sql documents every table.
+ *
  * Return codes: WW_OK, WW_EDB for SQLite errors (logged once here with the operation's name),
  * WW_EINVAL for bad arguments, and from ww_store_open also WW_ENOTFOUND (no database file) and
  * WW_EIO (cannot create it); its errors go to <err> only, for the caller to show. */

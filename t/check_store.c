@@ -129,6 +129,23 @@ START_TEST(test_store_open_migrate_twice_is_idempotent)
 }
 END_TEST
 
+/* webwardend and webwardenctl init migrate at start while c-icap's children may hold it open. */
+START_TEST(test_store_open_migrate_while_others_have_it_open)
+{
+    struct ww_store *a = open_migrated(), *b;
+    struct ww_scan_state ss;
+
+    ck_assert_int_eq(ww_store_add_event(a, "info", "test", "a"), WW_OK);
+    b = open_migrated();
+    ck_assert_int_eq(ww_store_add_event(b, "info", "test", "b"), WW_OK);
+    ck_assert_int_eq(ww_store_set_scan_method(a, WW_SCAN_CONVENTIONAL, "webwardend", "x"), WW_OK);
+    ck_assert_int_eq(ww_store_get_scan_method(b, &ss), WW_OK);
+    ck_assert_int_eq(ss.method, WW_SCAN_CONVENTIONAL);
+    ww_store_close(a);
+    ww_store_close(b);
+}
+END_TEST
+
 START_TEST(test_store_open_without_migrate_refuses_missing_file)
 {
     struct ww_store *st = (struct ww_store *)1;
@@ -864,6 +881,7 @@ static Suite *store_suite(void)
     tcase_add_checked_fixture(tc, store_setup, store_teardown);
     tcase_add_test(tc, test_store_open_migrate_creates_wal_db_mode_0640);
     tcase_add_test(tc, test_store_open_migrate_twice_is_idempotent);
+    tcase_add_test(tc, test_store_open_migrate_while_others_have_it_open);
     tcase_add_test(tc, test_store_open_without_migrate_refuses_missing_file);
     tcase_add_test(tc, test_store_open_without_migrate_refuses_old_schema);
     tcase_add_test(tc, test_store_open_refuses_newer_schema);
