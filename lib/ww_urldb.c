@@ -302,8 +302,10 @@ static int urldb_parse(struct urldb_builder *b, const char *name, char *err, siz
         e->score = (uint8_t)score;
         e->catset = catset;
     }
-    if (!have_header)
-        return urldb_fail(err, errlen, name, lineno, "empty file (no header line)");
+    if (!have_header) {
+        snprintf(err, errlen, "%s: empty file (no header line)", name);
+        return WW_EINVAL;
+    }
     return WW_OK;
 }
 

@@ -6,7 +6,8 @@ or prints it, and answers GET /v1/rating?url=<url> according to a mode that test
 run time:
 
   POST /_mode  {"mode": "<mode>", "ms": N, "map": {...}}   -> 200 {"mode": ...}
-  GET  /_stats                                              -> 200 {"requests": n, "last_url": ...}
+  GET  /_stats            -> 200 {"requests": n, "last_url": ..., "last_headers": {...},
+                                 "last_peer_port": n}
   POST /_reset                                              -> zero the counters
 
 Modes:
@@ -118,6 +119,7 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 self.send_json(200, {"requests": STATE["requests"], "last_url": STATE["last_url"],
                                      "mode": STATE["mode"],
+                                     "last_peer_port": STATE.get("last_peer_port", 0),
                                      "last_headers": STATE["last_headers"]})
             return
         if parts.path != "/v1/rating":
@@ -128,6 +130,7 @@ class Handler(BaseHTTPRequestHandler):
             STATE["requests"] += 1
             STATE["last_url"] = url
             STATE["last_headers"] = {k: v for k, v in self.headers.items()}
+            STATE["last_peer_port"] = self.client_address[1]
             mode, ms, gen = STATE["mode"], STATE["ms"], STATE["generation"]
             mapped = STATE["map"].get(url)
         if mapped is None:
@@ -196,6 +199,12 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
+
+    def handle_error(self, request, client_address):
+        # Clients hanging up on purpose (timeouts, size caps) are part of the tests.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def write_port(port, port_file):

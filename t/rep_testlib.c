@@ -188,6 +188,16 @@ int fake_wrs_last_header(struct fake_wrs *f, const char *name, char *out, size_t
     return 0;
 }
 
+long fake_wrs_last_peer_port(struct fake_wrs *f)
+{
+    json_t *root = control_get(f, "/_stats");
+    json_t *v = root != NULL ? json_object_get(root, "last_peer_port") : NULL;
+    long port = v != NULL && json_is_integer(v) ? (long)json_integer_value(v) : -1;
+
+    json_decref(root);
+    return port;
+}
+
 int fake_wrs_last_url(struct fake_wrs *f, char *out, size_t outlen)
 {
     json_t *root = control_get(f, "/_stats");

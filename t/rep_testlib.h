@@ -27,6 +27,8 @@ int fake_wrs_reset(struct fake_wrs *f);
 long fake_wrs_requests(struct fake_wrs *f);
 /* Header <name> of the last rating request into <out> ("" if absent). 0 or -1. */
 int fake_wrs_last_header(struct fake_wrs *f, const char *name, char *out, size_t outlen);
+/* Client port of the last rating request (same port = same kept-alive connection); -1. */
+long fake_wrs_last_peer_port(struct fake_wrs *f);
 /* The last rating request's url parameter. 0 or -1. */
 int fake_wrs_last_url(struct fake_wrs *f, char *out, size_t outlen);
 
