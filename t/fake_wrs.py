@@ -48,6 +48,7 @@ STATE = {"mode": "normal", "ms": 0, "map": {}, "requests": 0, "last_url": None,
          "last_headers": {}, "generation": 0}
 LOCK = threading.Lock()
 RESTART = threading.Event()
+CONNS = set()  # open client sockets, closed too when the server "goes down" (refuse)
 
 
 def rule_answer(url):
@@ -69,6 +70,19 @@ def rule_answer(url):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the gateway expects
+
+    def setup(self):
+        super().setup()
+        with LOCK:
+            CONNS.add(self.connection)
+
+    def finish(self):
+        with LOCK:
+            CONNS.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
 
     def log_message(self, fmt, *args):  # quiet: tests read /_stats instead
         pass
@@ -244,6 +258,12 @@ def main():
         RESTART.clear()
         srv.shutdown()
         srv.server_close()  # closes the listening socket: connects are refused now
+        with LOCK:
+            for c in list(CONNS):  # and kept-alive connections go too, as in a real outage
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
         with LOCK:
             down_ms = STATE["ms"] or 3000
         time.sleep(down_ms / 1000.0)
