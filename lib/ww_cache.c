@@ -11,8 +11,8 @@
 #include "ww_common.h"
 
 struct cache_entry {
-    struct cache_entry *hnext;             /* hash chain */
-    struct cache_entry *prev, *next;       /* LRU list: head = most recent */
+    struct cache_entry *hnext;       /* hash chain */
+    struct cache_entry *prev, *next; /* LRU list: head = most recent */
     uint64_t hash;
     int64_t expires_ms;
     size_t key_len;

@@ -67,8 +67,8 @@ void ww_policy_decide(const struct ww_conf *conf, const struct ww_rating *rating
     }
     if (rating->score <= threshold) {
         out->action = WW_ACTION_BLOCK;
-        snprintf(out->reason, sizeof(out->reason), "score %d <= %d (%s)", rating->score,
-                 threshold, ww_policy_sensitivity_name(sens));
+        snprintf(out->reason, sizeof(out->reason), "score %d <= %d (%s)", rating->score, threshold,
+                 ww_policy_sensitivity_name(sens));
         return;
     }
     out->action = WW_ACTION_ALLOW;

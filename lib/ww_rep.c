@@ -102,8 +102,8 @@ int ww_rep_parse_rating(const char *body, size_t len, struct ww_rating *out, cha
         snprintf(why, whylen, "not JSON: %s", jerr.text);
         goto cleanup;
     }
-    if (json_unpack_ex(root, &jerr, 0, "{s:I, s?o, s?o, s?o}", "score", &score, "categories",
-                       &cats, "ttl", &ttl, "scope", &scope) != 0) {
+    if (json_unpack_ex(root, &jerr, 0, "{s:I, s?o, s?o, s?o}", "score", &score, "categories", &cats,
+                       "ttl", &ttl, "scope", &scope) != 0) {
         snprintf(why, whylen, "%s", jerr.text);
         goto cleanup;
     }
@@ -115,7 +115,8 @@ int ww_rep_parse_rating(const char *body, size_t len, struct ww_rating *out, cha
         snprintf(why, whylen, "categories is not an array");
         goto cleanup;
     }
-    if (ttl != NULL && !json_is_null(ttl) && (!json_is_integer(ttl) || json_integer_value(ttl) < 0)) {
+    if (ttl != NULL && !json_is_null(ttl) &&
+        (!json_is_integer(ttl) || json_integer_value(ttl) < 0)) {
         snprintf(why, whylen, "ttl is not an integer >= 0");
         goto cleanup;
     }
@@ -125,23 +126,22 @@ int ww_rep_parse_rating(const char *body, size_t len, struct ww_rating *out, cha
         snprintf(why, whylen, "scope is not \"url\" or \"host\"");
         goto cleanup;
     }
-    size_t i;
-    json_t *c;
-    json_array_foreach(cats, i, c) /* NULL-safe: no iterations */
-    {
-        if (!json_is_string(c)) {
+    size_t ncats = json_is_array(cats) ? json_array_size(cats) : 0;
+    for (size_t i = 0; i < ncats; i++) {
+        if (!json_is_string(json_array_get(cats, i))) {
             snprintf(why, whylen, "categories[%zu] is not a string", i);
             goto cleanup;
         }
     }
     ww_rating_init(out, WW_REP_SRC_SERVER, WW_OK);
     out->score = (int)score;
-    json_array_foreach(cats, i, c) ww_rating_add_category(out, json_string_value(c));
+    for (size_t i = 0; i < ncats; i++)
+        ww_rating_add_category(out, json_string_value(json_array_get(cats, i)));
     if (ttl != NULL && json_is_integer(ttl))
-        out->ttl_s = json_integer_value(ttl) > 0x7fffffff ? 0x7fffffff
-                                                          : (int)json_integer_value(ttl);
-    out->host_wide = scope != NULL && json_is_string(scope) &&
-                     strcmp(json_string_value(scope), "host") == 0;
+        out->ttl_s =
+            json_integer_value(ttl) > 0x7fffffff ? 0x7fffffff : (int)json_integer_value(ttl);
+    out->host_wide =
+        scope != NULL && json_is_string(scope) && strcmp(json_string_value(scope), "host") == 0;
     rc = WW_OK;
 cleanup:
     json_decref(root);
@@ -176,7 +176,7 @@ struct wrs_thread;
 struct wrs_ctx {
     char *base; /* "<server>/v1/rating?url=" */
     size_t base_len;
-    size_t server_len; /* of <server> at the start of base, for log lines */
+    size_t server_len;        /* of <server> at the start of base, for log lines */
     struct ww_http_opts opts; /* strings owned below */
     char *ca_file, *api_key, *appliance_id;
     pthread_key_t key;
@@ -603,8 +603,7 @@ int ww_rep_check(struct ww_rep *rep, const char *canon_url, struct ww_rating *ou
     }
     out->source = WW_REP_SRC_SERVER;
     int ttl = out->ttl_s >= 0 ? out->ttl_s : rep->cache_ttl_s;
-    if (out->host_wide && (have_host_key ||
-                           rep_host_key(canon_url, host_key, sizeof(host_key))))
+    if (out->host_wide && (have_host_key || rep_host_key(canon_url, host_key, sizeof(host_key))))
         ww_cache_put(rep->cache, host_key, out, ttl);
     else
         ww_cache_put(rep->cache, canon_url, out, ttl);

@@ -30,10 +30,10 @@ struct ww_rating {
     int score; /* 1 (dangerous) .. 100 (safe); 0 = unrated */
     int ncategories;
     char categories[WW_REP_MAX_CATEGORIES][WW_REP_CATEGORY_LEN]; /* lower case */
-    int ttl_s;          /* from the server; -1 = none given */
-    int host_wide;      /* 1: the answer covers the whole host (server sent "scope": "host") */
+    int ttl_s;     /* from the server; -1 = none given */
+    int host_wide; /* 1: the answer covers the whole host (server sent "scope": "host") */
     enum ww_rep_source source;
-    int error;          /* WW_E* code when source is FAILURE (or BACKOFF: the last failure) */
+    int error; /* WW_E* code when source is FAILURE (or BACKOFF: the last failure) */
 };
 
 /* An unrated rating with <source> and <error>. */
@@ -83,8 +83,8 @@ struct ww_rep_stats {
     uint64_t localdb_hits, cache_hits, server_calls, server_failures, backoff_skips;
     uint64_t cache_misses, cache_evictions;
     size_t cache_entries;
-    int backing_off;         /* 1 while calls are suspended */
-    int backoff_period_s;    /* current (or next) period */
+    int backing_off;      /* 1 while calls are suspended */
+    int backoff_period_s; /* current (or next) period */
     int consecutive_failures;
 };
 

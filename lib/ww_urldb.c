@@ -25,7 +25,7 @@
 struct urldb_entry {
     uint32_t key_off; /* into arena; NUL-terminated */
     uint32_t key_len;
-    uint16_t catset;  /* index into catsets */
+    uint16_t catset; /* index into catsets */
     uint8_t score;
 };
 
@@ -57,8 +57,7 @@ static uint64_t urldb_hash(const char *s, size_t len)
     return h;
 }
 
-static const struct urldb_entry *urldb_find(const struct ww_urldb *db, const char *key,
-                                            size_t len)
+static const struct urldb_entry *urldb_find(const struct ww_urldb *db, const char *key, size_t len)
 {
     size_t mask = db->nslots - 1;
     size_t i;
@@ -206,7 +205,8 @@ static int urldb_build_index(struct ww_urldb *db)
         const struct urldb_entry *ent = &db->entries[e];
         const char *key = db->arena + ent->key_off;
         size_t i;
-        for (i = urldb_hash(key, ent->key_len) & (n - 1); db->slots[i] != 0; i = (i + 1) & (n - 1)) {
+        for (i = urldb_hash(key, ent->key_len) & (n - 1); db->slots[i] != 0;
+             i = (i + 1) & (n - 1)) {
             const struct urldb_entry *o = &db->entries[db->slots[i] - 1];
             if (o->key_len == ent->key_len && memcmp(db->arena + o->key_off, key, o->key_len) == 0)
                 break; /* a later line replaces an earlier one */
@@ -573,8 +573,8 @@ static int import_file(struct import_state *st, const char *path, int is_urls, u
             st->skipped++;
             continue;
         }
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
-                           line[len - 1] == ' ' || line[len - 1] == '\t'))
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
+                           line[len - 1] == '\t'))
             line[--len] = '\0';
         char *p = line;
         while (*p == ' ' || *p == '\t')
@@ -735,8 +735,7 @@ int ww_urldb_import_squidguard(const char *dir, const char *out_path, int defaul
     }
     if (st.ncats == 0) {
         rc = WW_EINVAL;
-        snprintf(err, errlen, "%s: no category folders (want <dir>/<category>/domains|urls)",
-                 dir);
+        snprintf(err, errlen, "%s: no category folders (want <dir>/<category>/domains|urls)", dir);
         goto cleanup;
     }
     qsort(st.recs, st.n, sizeof(*st.recs), import_cmp);

@@ -23,8 +23,8 @@ static void fake_down(void)
 
 static struct ww_http *client(int timeout_ms, const char *key)
 {
-    struct ww_http_opts opts = {.timeout_ms = timeout_ms, .tls_verify = 1, .api_key = key,
-                                .appliance_id = "appl-123"};
+    struct ww_http_opts opts = {
+        .timeout_ms = timeout_ms, .tls_verify = 1, .api_key = key, .appliance_id = "appl-123"};
     struct ww_http *h = ww_http_create(&opts);
     ck_assert_ptr_nonnull(h);
     return h;
@@ -228,8 +228,8 @@ START_TEST(test_http_tls_to_plain_port_fails)
     ck_assert_int_eq(fake_wrs_mode(&fake, "normal", 0), 0);
     snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1/rating?url=x", fake.port);
     int rc = ww_http_get(h, url, &res);
-    ck_assert_msg(rc == WW_EUNAVAIL, "https to a plain port: rc %d (%s: %s)", rc,
-                  ww_strerror(rc), ww_http_last_error(h));
+    ck_assert_msg(rc == WW_EUNAVAIL, "https to a plain port: rc %d (%s: %s)", rc, ww_strerror(rc),
+                  ww_http_last_error(h));
     ww_http_free(h);
 }
 END_TEST

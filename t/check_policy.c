@@ -58,7 +58,7 @@ START_TEST(test_policy_score_zero_is_never_blocked_by_score_rule)
     struct ww_conf conf;
     struct ww_policy_decision d;
     enum ww_rep_source sources[] = {WW_REP_SRC_SERVER, WW_REP_SRC_FAILURE, WW_REP_SRC_BACKOFF,
-                                    WW_REP_SRC_NONE, WW_REP_SRC_CACHE, WW_REP_SRC_LOCALDB};
+                                    WW_REP_SRC_NONE,   WW_REP_SRC_CACHE,   WW_REP_SRC_LOCALDB};
 
     test_conf_init(&conf);
     for (int s = WW_SENS_LOW; s <= WW_SENS_HIGH; s++) {
@@ -148,10 +148,9 @@ START_TEST(test_policy_blocked_category_blocks_any_score)
         ww_rating_add_category(&r, "news");
         ww_rating_add_category(&r, "Gambling"); /* lower-cased on the way in */
         ww_policy_decide(&conf, &r, &d);
-        ck_assert_msg(d.action == WW_ACTION_BLOCK &&
-                          strcmp(d.reason, "category gambling is blocked") == 0,
-                      "score %d: got %s (%s)", scores[i], ww_policy_action_name(d.action),
-                      d.reason);
+        ck_assert_msg(
+            d.action == WW_ACTION_BLOCK && strcmp(d.reason, "category gambling is blocked") == 0,
+            "score %d: got %s (%s)", scores[i], ww_policy_action_name(d.action), d.reason);
     }
     struct ww_rating r = rated(90);
     ww_rating_add_category(&r, "news");

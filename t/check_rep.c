@@ -159,8 +159,8 @@ START_TEST(test_rep_refused_connection_is_unrated)
     int rc;
 
     int64_t took = timed_check(rep, "http://ok.example/", &r, &rc);
-    ck_assert_msg(rc == WW_EUNAVAIL && r.score == 0 && took < 1500, "rc %d score %d took %lld",
-                  rc, r.score, (long long)took);
+    ck_assert_msg(rc == WW_EUNAVAIL && r.score == 0 && took < 1500, "rc %d score %d took %lld", rc,
+                  r.score, (long long)took);
     ww_rep_free(rep);
 }
 END_TEST
@@ -431,8 +431,8 @@ START_TEST(test_rep_local_db_answers_without_network)
 
     ck_assert_int_eq(ww_urldb_load_buffer("t1", text, sizeof(text) - 1, &db, err, sizeof(err)),
                      WW_OK);
-    ck_assert_int_eq(
-        ww_urldb_load_buffer("t2", text2, sizeof(text2) - 1, &db2, err, sizeof(err)), WW_OK);
+    ck_assert_int_eq(ww_urldb_load_buffer("t2", text2, sizeof(text2) - 1, &db2, err, sizeof(err)),
+                     WW_OK);
     struct ww_rep *rep = make_rep_at(fake.base, 300, 0, db);
     set_mode("hang", 0);
     int64_t t0 = test_now_ms();
@@ -502,8 +502,8 @@ static const struct {
 } parse_cases[] = {
     {"{\"score\": 55}", WW_OK, 55, 0, -1},
     {"{\"score\": 0, \"categories\": []}", WW_OK, 0, 0, -1},
-    {"{\"score\": 100, \"categories\": [\"News\", \"Blogs\"], \"ttl\": 60, \"x\": {}}", WW_OK,
-     100, 2, 60},
+    {"{\"score\": 100, \"categories\": [\"News\", \"Blogs\"], \"ttl\": 60, \"x\": {}}", WW_OK, 100,
+     2, 60},
     {"{\"score\": 1, \"categories\": null, \"ttl\": null}", WW_OK, 1, 0, -1},
     {"{\"score\": 101}", WW_EPROTO, 0, 0, -1},
     {"{\"score\": -1}", WW_EPROTO, 0, 0, -1},
@@ -535,8 +535,7 @@ START_TEST(test_rep_parse_rating_is_strict)
                       r.ttl_s == parse_cases[_i].want_ttl,
                   "parse %s: rc %d score %d ncat %d ttl %d (%s), want %d %d %d %d", body, rc,
                   r.score, r.ncategories, r.ttl_s, why, parse_cases[_i].want_rc,
-                  parse_cases[_i].want_score, parse_cases[_i].want_ncat,
-                  parse_cases[_i].want_ttl);
+                  parse_cases[_i].want_score, parse_cases[_i].want_ncat, parse_cases[_i].want_ttl);
     if (rc != WW_OK)
         ck_assert_msg(why[0] != '\0', "parse %s: no reason given", body);
 }

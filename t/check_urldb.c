@@ -41,22 +41,22 @@ static const struct {
     const char *want_cat;
 } lookup_cases[] = {
     {"http://example.com/", 80, "news"},
-    {"http://www.example.com/x", 80, "news"},          /* domain covers subdomains */
-    {"http://notexample.com/", -1, NULL},              /* but not look-alikes */
-    {"http://example.com/bad/", 10, "malware"},        /* URL prefix beats domain */
+    {"http://www.example.com/x", 80, "news"},   /* domain covers subdomains */
+    {"http://notexample.com/", -1, NULL},       /* but not look-alikes */
+    {"http://example.com/bad/", 10, "malware"}, /* URL prefix beats domain */
     {"http://example.com/bad/deep/er/x.html?q=1", 10, "malware"},
-    {"http://example.com/badger", 80, "news"},         /* prefix is by path component */
-    {"http://example.com/dir", 30, "gambling"},        /* entry without slash: exact... */
+    {"http://example.com/badger", 80, "news"},          /* prefix is by path component */
+    {"http://example.com/dir", 30, "gambling"},         /* entry without slash: exact... */
     {"http://example.com/dir/inner/x", 30, "gambling"}, /* ...and as a folder */
-    {"http://example.com/page.html?x=1", 40, ""},      /* exact path with any query */
-    {"http://a.sub.example.com/bad/", 90, "business"}, /* longer host suffix wins */
+    {"http://example.com/page.html?x=1", 40, ""},       /* exact path with any query */
+    {"http://a.sub.example.com/bad/", 90, "business"},  /* longer host suffix wins */
     {"https://shop.example.org/cart/item", 55, "shopping"},
     {"https://shop.example.org/", -1, NULL},
     {"http://192.0.2.7/anything", 5, "c2"},
     {"http://1.192.0.2.7/", -1, NULL},
-    {"http://dup.example/", 95, "second"},             /* a later line wins */
+    {"http://dup.example/", 95, "second"}, /* a later line wins */
     {"http://indented.example/", 60, "news"},
-    {"http://example.com:8080/bad/x", 10, "malware"},  /* port does not matter */
+    {"http://example.com:8080/bad/x", 10, "malware"}, /* port does not matter */
 };
 
 START_TEST(test_urldb_lookup_most_specific_entry_wins)
@@ -75,9 +75,8 @@ START_TEST(test_urldb_lookup_most_specific_entry_wins)
         ck_assert_msg(rc == WW_OK && r.score == lookup_cases[_i].want_score &&
                           strcmp(cat, lookup_cases[_i].want_cat) == 0 &&
                           r.source == WW_REP_SRC_LOCALDB,
-                      "lookup %s: rc %d score %d cat \"%s\", want %d \"%s\"",
-                      lookup_cases[_i].url, rc, r.score, cat, lookup_cases[_i].want_score,
-                      lookup_cases[_i].want_cat);
+                      "lookup %s: rc %d score %d cat \"%s\", want %d \"%s\"", lookup_cases[_i].url,
+                      rc, r.score, cat, lookup_cases[_i].want_score, lookup_cases[_i].want_cat);
     }
     ww_urldb_unref(db);
 }
@@ -112,7 +111,8 @@ END_TEST
 static const struct {
     const char *text, *want_err;
 } bad_cases[] = {
-    {"", "empty: empty file"}, {"# only a comment\n", "empty: empty file"},
+    {"", "empty: empty file"},
+    {"# only a comment\n", "empty: empty file"},
     {"example.com 10\n", "empty:1: first line must be"},
     {"webwarden-urldb 2 v1\n", "empty:1: unsupported format"},
     {"webwarden-urldb 1 v1\nexample.com 101\n", "empty:2: score must be"},
@@ -211,12 +211,12 @@ START_TEST(test_urldb_import_squidguard_lists)
     ck_assert_int_eq(ww_urldb_lookup(db, "http://sub.barehost.example/x", &r), WW_OK);
     ww_urldb_unref(db);
 
-    ck_assert_int_eq(ww_urldb_import_squidguard(dir, out, 0, "malware", NULL, NULL, err,
-                                                sizeof(err)),
-                     WW_EINVAL);
-    ck_assert_int_eq(ww_urldb_import_squidguard("/nonexistent", out, 0, NULL, NULL, NULL, err,
-                                                sizeof(err)),
-                     WW_EIO);
+    ck_assert_int_eq(
+        ww_urldb_import_squidguard(dir, out, 0, "malware", NULL, NULL, err, sizeof(err)),
+        WW_EINVAL);
+    ck_assert_int_eq(
+        ww_urldb_import_squidguard("/nonexistent", out, 0, NULL, NULL, NULL, err, sizeof(err)),
+        WW_EIO);
 
     /* cleanup */
     const char *files[] = {"adult/domains", "malware/domains", "malware/urls", "urldb.txt"};
