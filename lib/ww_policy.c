@@ -1,0 +1,77 @@
+/* lib/ww_policy.c - the web reputation decision. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ww_common.h"
+#include "ww_policy.h"
+#include "ww_rep.h"
+
+const char *ww_policy_sensitivity_name(enum ww_sensitivity s)
+{
+    switch (s) {
+    case WW_SENS_LOW:
+        return "low";
+    case WW_SENS_HIGH:
+        return "high";
+    case WW_SENS_MEDIUM:
+    default:
+        return "medium";
+    }
+}
+
+const char *ww_policy_action_name(enum ww_action a)
+{
+    return a == WW_ACTION_BLOCK ? "block" : "allow";
+}
+
+static const char *policy_unrated_why(const struct ww_rating *r)
+{
+    switch (r->source) {
+    case WW_REP_SRC_FAILURE:
+        return ww_strerror(r->error); /* "timeout", "unavailable", "malformed answer" ... */
+    case WW_REP_SRC_BACKOFF:
+        return "server backed off";
+    case WW_REP_SRC_NONE:
+        return "no reputation server";
+    default:
+        return "no rating";
+    }
+}
+
+void ww_policy_decide(const struct ww_conf *conf, const struct ww_rating *rating,
+                      struct ww_policy_decision *out)
+{
+    enum ww_sensitivity sens = conf->reputation.sensitivity;
+    int i;
+
+    if (sens < WW_SENS_LOW || sens > WW_SENS_HIGH)
+        sens = WW_SENS_MEDIUM;
+    int threshold = conf->reputation.threshold[sens];
+
+    char **blocked = conf->reputation.blocked_categories;
+    for (i = 0; blocked != NULL && i < rating->ncategories; i++) {
+        for (char **b = blocked; *b != NULL; b++) {
+            if (strcmp(*b, rating->categories[i]) == 0) {
+                out->action = WW_ACTION_BLOCK;
+                snprintf(out->reason, sizeof(out->reason), "category %s is blocked", *b);
+                return;
+            }
+        }
+    }
+    if (rating->score <= 0) {
+        out->action = conf->reputation.unrated_action;
+        snprintf(out->reason, sizeof(out->reason), "unrated (%s)", policy_unrated_why(rating));
+        return;
+    }
+    if (rating->score <= threshold) {
+        out->action = WW_ACTION_BLOCK;
+        snprintf(out->reason, sizeof(out->reason), "score %d <= %d (%s)", rating->score, threshold,
+                 ww_policy_sensitivity_name(sens));
+        return;
+    }
+    out->action = WW_ACTION_ALLOW;
+    snprintf(out->reason, sizeof(out->reason), "score %d > %d (%s)", rating->score, threshold,
+             ww_policy_sensitivity_name(sens));
+}

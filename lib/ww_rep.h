@@ -1,0 +1,120 @@
+/* lib/ww_rep.h - web reputation: the rating of a URL, the provider interface (the cloud WRS
+ * client is one provider), and the combined lookup local URL database -> cache -> provider
+ * with outage back-off that the REQMOD module and `webwardenctl url-check` call. */
+#ifndef WW_REP_H
+#define WW_REP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ww_conf;
+struct ww_urldb;
+struct ww_http_opts;
+
+#define WW_REP_MAX_CATEGORIES 8 /* more are dropped */
+#define WW_REP_CATEGORY_LEN 48  /* bytes with the NUL; longer names are cut */
+
+/* Where a rating came from; what `url-check` prints and the block page / access log show. */
+enum ww_rep_source {
+    WW_REP_SRC_NONE = 0, /* no provider configured: unrated */
+    WW_REP_SRC_LIST,     /* approved/blocked list (set by the caller, who checks lists first) */
+    WW_REP_SRC_LOCALDB,  /* local URL database (urldb.file) */
+    WW_REP_SRC_CACHE,    /* in-memory cache of earlier server answers */
+    WW_REP_SRC_SERVER,   /* the provider answered now */
+    WW_REP_SRC_FAILURE,  /* the provider failed (error says how): unrated */
+    WW_REP_SRC_BACKOFF   /* not asked: the provider is failing and backed off: unrated */
+};
+
+/* Plain value, no pointers: copy it freely (the cache stores it as bytes). */
+struct ww_rating {
+    int score; /* 1 (dangerous) .. 100 (safe); 0 = unrated */
+    int ncategories;
+    char categories[WW_REP_MAX_CATEGORIES][WW_REP_CATEGORY_LEN]; /* lower case */
+    int ttl_s;     /* from the server; -1 = none given */
+    int host_wide; /* 1: the answer covers the whole host (server sent "scope": "host") */
+    enum ww_rep_source source;
+    int error; /* WW_E* code when source is FAILURE (or BACKOFF: the last failure) */
+};
+
+/* An unrated rating with <source> and <error>. */
+void ww_rating_init(struct ww_rating *r, enum ww_rep_source source, int error);
+
+/* Adds <name> (lower-cased, cut at WW_REP_CATEGORY_LEN - 1 bytes) unless full, empty or
+ * already present. */
+void ww_rating_add_category(struct ww_rating *r, const char *name);
+
+/* "none", "list", "local db", "cache", "server", "failure", "back-off". Never NULL. */
+const char *ww_rep_source_name(enum ww_rep_source source);
+
+/* A source of ratings. lookup() fills <out> and returns WW_OK, or returns a WW_E* code for a
+ * failure (timeout, unavailable, malformed answer); it must be thread-safe, may block at most its
+ * own timeout, and must not log per call. free_ctx() (may be NULL) releases ctx. */
+struct ww_rep_provider {
+    const char *name;
+    int (*lookup)(void *ctx, const char *canon_url, struct ww_rating *out);
+    void (*free_ctx)(void *ctx);
+    void *ctx;
+};
+
+/* Releases a heap provider made by a ww_rep_provider_*_create() (calls free_ctx). NULL ok. */
+void ww_rep_provider_free(struct ww_rep_provider *p);
+
+/* The WRS client of PROTOCOL.md: GET <server>/v1/rating?url=<escaped canonical URL>.
+ * <server> is the base URL ("https://wrs.example.net"), <opts> as ww_http_create() (copied).
+ * Each calling thread gets its own keep-alive HTTP client, made on its first lookup and freed
+ * at thread exit or with the provider. NULL if out of memory. Caller owns it (usually handing it
+ * to ww_rep_create()). */
+struct ww_rep_provider *ww_rep_provider_wrs_create(const char *server,
+                                                   const struct ww_http_opts *opts);
+
+/* Parses a 200 answer's body strictly (PROTOCOL.md): a JSON object without duplicate keys,
+ * "score" an integer 0..100, "categories" (optional) an array of strings, "ttl" (optional) an
+ * integer >= 0, "scope" (optional extension) "url" or "host"; unknown fields ignored. WW_OK with
+ * <out> filled (source SERVER), or WW_EPROTO with <out> unrated and a reason in <why> (may be
+ * NULL). Thread-safe. */
+int ww_rep_parse_rating(const char *body, size_t len, struct ww_rating *out, char *why,
+                        size_t whylen);
+
+/* ---- the combined lookup ---- */
+
+struct ww_rep; /* opaque; shared by all threads of a process */
+
+struct ww_rep_stats {
+    uint64_t localdb_hits, cache_hits, server_calls, server_failures, backoff_skips;
+    uint64_t cache_misses, cache_evictions;
+    size_t cache_entries;
+    int backing_off;      /* 1 while calls are suspended */
+    int backoff_period_s; /* current (or next) period */
+    int consecutive_failures;
+};
+
+/* A lookup context reading reputation.* from <conf> (values copied; conf may go after).
+ * <provider> may be NULL (every URL not in the local db is unrated, source NONE); <db> may be
+ * NULL. Takes ownership of <provider> and of one reference to <db>. NULL if out of memory
+ * (then <provider> and <db> are released too). Free with ww_rep_free(). */
+struct ww_rep *ww_rep_create(const struct ww_conf *conf, struct ww_rep_provider *provider,
+                             struct ww_urldb *db);
+
+/* Everything from <conf>: the WRS provider if reputation.server is set (with <appliance_id>),
+ * the local database if urldb.file is set. WW_OK and *out, or WW_E* with the reason in <err>
+ * (a bad urldb file). */
+int ww_rep_create_from_conf(const struct ww_conf *conf, const char *appliance_id,
+                            struct ww_rep **out, char *err, size_t errlen);
+
+void ww_rep_free(struct ww_rep *rep); /* NULL is a no-op; no lookup may be running */
+
+/* Swaps in a new local database (hot reload): takes ownership of one reference to <db> (NULL
+ * removes it); lookups running keep the old one until they finish. Thread-safe. */
+void ww_rep_set_urldb(struct ww_rep *rep, struct ww_urldb *db);
+
+/* The rating of canonical URL <canon_url>: local database, then cache (by URL, then
+ * "host:<host>"), then the provider unless backed off; server answers are cached for their ttl
+ * (else reputation.cache_ttl_s). Always fills <out>; returns WW_OK, or the provider's WW_E* code
+ * when it failed (out is then unrated with source FAILURE). Blocks at most the provider's timeout;
+ * no allocation except a cache insert, no logging except a provider failure (at most once per
+ * minute per kind of failure). Thread-safe. */
+int ww_rep_check(struct ww_rep *rep, const char *canon_url, struct ww_rating *out);
+
+void ww_rep_stats(struct ww_rep *rep, struct ww_rep_stats *out);
+
+#endif
