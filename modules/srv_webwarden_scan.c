@@ -213,6 +213,7 @@ struct scan_req {
     struct hold hold;
     struct ww_cicap_page page;
     int64_t received; /* body bytes from the client */
+    int64_t expected; /* Content-Length, -1 if unknown */
     int release;      /* 1: the held bytes may go back to the client */
     int eof;          /* the whole body was received */
     struct timespec t0;
@@ -292,7 +293,7 @@ static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_co
         return CI_ERROR;
     }
     /* A new signature set must not be answered from a proxy's cache of old verdicts. */
-    snprintf(istag, sizeof(istag), "WW-%zu-%zu-%zu", stats.files, stats.hash_sigs,
+    snprintf(istag, sizeof(istag), "-WW-%zu-%zu-%zu", stats.files, stats.hash_sigs,
              stats.body_sigs);
     ci_service_set_istag(xdata, istag);
     ww_log(WW_LOG_INFO,
@@ -322,6 +323,7 @@ static void *scan_init_request_data(ci_request_t *req)
     if (sr == NULL)
         return NULL;
     hold_init(&sr->hold);
+    sr->expected = -1;
     clock_gettime(CLOCK_MONOTONIC, &sr->t0);
     return sr;
 }
@@ -351,7 +353,7 @@ static void scan_attrs(ci_request_t *req, struct scan_req *sr, const char *actio
     ww_cicap_attr(req, "webwarden:threat", threat);
     ww_cicap_attr(req, "webwarden:sha256", sha256);
     ww_cicap_attr(req, "webwarden:url", sr->url);
-    snprintf(num, sizeof(num), "%" PRId64, sr->received);
+    snprintf(num, sizeof(num), "%" PRId64, sr->received > sr->expected ? sr->received : sr->expected);
     ww_cicap_attr(req, "webwarden:size", num);
     snprintf(num, sizeof(num), "%ld", ms);
     ww_cicap_attr(req, "webwarden:ms", num);
@@ -415,6 +417,7 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         return CI_MOD_ALLOW204;
     }
     expected = ci_http_content_length(req);
+    sr->expected = expected;
     if (expected > scan_conf->scan.max_size) {
         /* From the preview handler 204 is always safe: c-icap echoes when 204 is not allowed. */
         scan_go_unscanned(req, sr, expected);
