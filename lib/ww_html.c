@@ -92,8 +92,8 @@ static int page_put_escaped(struct page_buf *b, const char *value)
 
 static int is_name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
 }
 
 int ww_page_render(const char *tmpl, const struct ww_page_var *vars, size_t nvars, char **out,

@@ -200,7 +200,8 @@ static int canon_ipv6(struct url_out *o, const char *h, size_t n, char *tmp)
     if (len >= INET6_ADDRSTRLEN || memchr(tmp, '\0', len) != NULL)
         return WW_EINVAL;
     tmp[len] = '\0';
-    if (inet_pton(AF_INET6, tmp, addr) != 1 || inet_ntop(AF_INET6, addr, text, sizeof(text)) == NULL)
+    if (inet_pton(AF_INET6, tmp, addr) != 1 ||
+        inet_ntop(AF_INET6, addr, text, sizeof(text)) == NULL)
         return WW_EINVAL;
     out_byte(o, '[');
     out_str(o, text);
@@ -286,8 +287,8 @@ static int is_scheme_char(unsigned char c, int first)
 }
 
 /* The work of ww_url_canon on <s>[0..n): TAB/CR/LF already removed, spaces trimmed, fragment
- * cut. <tmp> has room for n + 1 bytes. */
-static int canon_parsed(const char *s, size_t n, struct url_out *o, char *tmp)
+ * cut. <tmp> and <tmp2> have room for n + 1 bytes each. */
+static int canon_parsed(const char *s, size_t n, struct url_out *o, char *tmp, char *tmp2)
 {
     const char *p = s, *end = s + n;
     char scheme[16] = "http";
@@ -368,7 +369,17 @@ static int canon_parsed(const char *s, size_t n, struct url_out *o, char *tmp)
 
     const char *query = memchr(p, '?', (size_t)(end - p));
     const char *path_end = query != NULL ? query : end;
-    canon_path(o, p, (size_t)(path_end - p), tmp);
+    /* An escaped '?' in the path starts the query once unescaped, as in Safe Browsing's
+     * reference client: else "/.%3Fx" would give "/.?x", which canonicalises again to "/?x". */
+    size_t dlen = unescape_all(p, (size_t)(path_end - p), tmp2);
+    const char *qmark = memchr(tmp2, '?', dlen);
+    if (qmark == NULL) {
+        canon_path(o, tmp2, dlen, tmp);
+    } else {
+        canon_path(o, tmp2, (size_t)(qmark - tmp2), tmp);
+        out_byte(o, '?');
+        canon_query(o, qmark + 1, dlen - (size_t)(qmark + 1 - tmp2), tmp);
+    }
     if (query != NULL) {
         out_byte(o, '?');
         canon_query(o, query + 1, (size_t)(end - query - 1), tmp);
@@ -379,7 +390,7 @@ static int canon_parsed(const char *s, size_t n, struct url_out *o, char *tmp)
 int ww_url_canon(const char *in, char *out, size_t outlen)
 {
     size_t n, len = 0;
-    char *clean = NULL, *tmp = NULL;
+    char *clean = NULL, *tmp = NULL, *tmp2 = NULL;
     int rc = WW_EINVAL;
 
     if (in == NULL || out == NULL || outlen == 0)
@@ -391,7 +402,8 @@ int ww_url_canon(const char *in, char *out, size_t outlen)
     rc = WW_ENOMEM;
     clean = malloc(n + 1);
     tmp = malloc(n + 1);
-    if (clean == NULL || tmp == NULL)
+    tmp2 = malloc(n + 1);
+    if (clean == NULL || tmp == NULL || tmp2 == NULL)
         goto cleanup;
 
     /* TAB, CR and LF go (not their escapes), the fragment goes, outer whitespace goes. */
@@ -408,13 +420,14 @@ int ww_url_canon(const char *in, char *out, size_t outlen)
         goto cleanup;
 
     struct url_out o = {out, 0, outlen < WW_URL_MAX ? outlen : WW_URL_MAX, 0};
-    rc = canon_parsed(clean + start, len - start, &o, tmp);
+    rc = canon_parsed(clean + start, len - start, &o, tmp, tmp2);
     if (rc == WW_OK && o.overflow)
         rc = WW_ETOOBIG;
     out[rc == WW_OK ? o.len : 0] = '\0';
 cleanup:
     free(clean);
     free(tmp);
+    free(tmp2);
     return rc;
 }
 
@@ -430,8 +443,8 @@ static int bad_authority(const char *a)
     return 0;
 }
 
-int ww_url_from_request(const char *method, const char *target, const char *host_header,
-                        char *out, size_t outlen)
+int ww_url_from_request(const char *method, const char *target, const char *host_header, char *out,
+                        size_t outlen)
 {
     char *url = NULL;
     int rc = WW_EINVAL;

@@ -138,8 +138,8 @@ START_TEST(test_list_load_reports_bad_line)
     unlink(path);
     snprintf(want, sizeof(want), "%s:%d: %s", path, bad_cases[_i].line, bad_cases[_i].reason);
     ck_assert_msg(rc == WW_EINVAL && l == NULL && strncmp(err, want, strlen(want)) == 0,
-                  "load(\"%s\") = %d \"%s\", want WW_EINVAL \"%s...\"", bad_cases[_i].text, rc,
-                  err, want);
+                  "load(\"%s\") = %d \"%s\", want WW_EINVAL \"%s...\"", bad_cases[_i].text, rc, err,
+                  want);
 }
 END_TEST
 

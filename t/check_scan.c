@@ -121,7 +121,7 @@ START_TEST(test_scan_eicar_found_by_hash_with_its_sha256)
 
     eicar_fill(eicar);
     got = scan_buf(e, eicar, EICAR_LEN, EICAR_LEN, EICAR_LEN, sha);
-    ck_assert_msg(got != NULL && strstr(got, "EICAR") != NULL, "EICAR: threat %s, want EICAR*",
+    ck_assert_msg(got != NULL && strcasestr(got, "EICAR") != NULL, "EICAR: threat %s, want *EICAR*",
                   got);
     ck_assert_str_eq(sha, EICAR_SHA256);
     got = scan_buf(e, eicar, EICAR_LEN, 1, -1, sha);
@@ -290,6 +290,122 @@ START_TEST(test_scan_engine_outlives_owner_while_threads_scan)
 }
 END_TEST
 
+START_TEST(test_scan_eicar_found_by_body_signature_inside_random_file)
+{
+    enum { BODY = 1 << 20 };
+    struct ww_engine_stats st;
+    struct ww_engine *e = engine_load(PATTERNS_DIR, &st);
+    unsigned char *body = malloc(BODY);
+    static const size_t chunks[] = {4096, 65536, 1000003, 7, 1};
+    size_t c;
+
+    ck_assert(st.body_sigs >= 1);
+    random_fill(body, BODY, 42);
+    eicar_fill(body + 500000);
+    for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+        /* byte by byte over the first 600 KiB only: enough to cross the EICAR */
+        size_t n = chunks[c] == 1 ? 600000 : BODY;
+        const char *got = scan_buf(e, body, n, chunks[c], -1, NULL);
+        ck_assert_msg(got != NULL && strncmp(got, "Eicar-Test-Signature", 20) == 0,
+                      "EICAR at 500000 of %zu bytes in chunks of %zu: got %s", n, chunks[c], got);
+    }
+    random_fill(body, BODY, 42);
+    ck_assert_ptr_null(scan_buf(e, body, BODY, 65536, -1, NULL));
+    free(body);
+    ww_engine_unref(e);
+}
+END_TEST
+
+START_TEST(test_scan_eicar_split_at_every_point)
+{
+    struct ww_engine *e = engine_load(PATTERNS_DIR, NULL);
+    unsigned char buf[EICAR_LEN + 1];
+    size_t cut;
+
+    eicar_fill(buf);
+    buf[EICAR_LEN] = '\n'; /* the hashes no longer match: the body signature must */
+    for (cut = 1; cut < EICAR_LEN + 1; cut++) {
+        struct ww_scan *s = ww_scan_create(e, -1);
+        int r;
+        ck_assert_ptr_nonnull(s);
+        ww_scan_feed(s, buf, cut);
+        ww_scan_feed(s, buf + cut, sizeof(buf) - cut);
+        r = ww_scan_finish(s);
+        ck_assert_msg(r == 1 && ww_scan_threat(s) != NULL &&
+                          strncmp(ww_scan_threat(s), "Eicar-Test-Signature", 20) == 0,
+                      "EICAR+LF cut at %zu: %d %s", cut, r, ww_scan_threat(s));
+        ww_scan_free(s);
+    }
+    ww_engine_unref(e);
+}
+END_TEST
+
+START_TEST(test_scan_folder_of_10000_random_sigs_finds_planted)
+{
+    enum { NSIGS = 10000, BODY = 256 * 1024 };
+    struct ww_engine_stats st;
+    struct ww_engine *e;
+    char path[256];
+    static unsigned char sig[NSIGS][24];
+    unsigned char *body = malloc(BODY);
+    FILE *fp;
+    int i, j;
+
+    dir_make();
+    snprintf(path, sizeof(path), "%s/random.ndb", tmpdir);
+    fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    random_fill(&sig[0][0], sizeof(sig), 99);
+    for (i = 0; i < NSIGS; i++) {
+        fprintf(fp, "Random.%d:0:*:", i);
+        for (j = 0; j < 24; j++)
+            fprintf(fp, "%02x", sig[i][j]);
+        fprintf(fp, "\n");
+    }
+    fprintf(fp, "Bad.Line:3:*:41424344\n");
+    fclose(fp);
+    e = engine_load(tmpdir, &st);
+    ck_assert_uint_eq(st.body_sigs, NSIGS);
+    ck_assert_uint_eq(st.skipped, 1);
+    for (i = 0; i < NSIGS; i += 1999) {
+        char want[32];
+        const char *got;
+        random_fill(body, BODY, (uint64_t)i + 1000);
+        memcpy(body + (size_t)(i * 13) % (BODY - 24), sig[i], 24);
+        sprintf(want, "Random.%d", i);
+        got = scan_buf(e, body, BODY, 4000, BODY, NULL);
+        ck_assert_msg(got != NULL && strcmp(got, want) == 0, "planted %s: got %s", want, got);
+    }
+    random_fill(body, BODY, 5);
+    ck_assert_ptr_null(scan_buf(e, body, BODY, 4000, BODY, NULL));
+    free(body);
+    ww_engine_unref(e);
+    dir_remove();
+}
+END_TEST
+
+START_TEST(test_scan_eicar_found_by_hsb_and_hdb_alone)
+{
+    struct ww_engine *e;
+    unsigned char eicar[EICAR_LEN];
+
+    eicar_fill(eicar);
+    dir_make();
+    file_write("e.hsb", EICAR_SHA256 ":68:Win.Test.EICAR_HSB-1\n");
+    e = engine_load(tmpdir, NULL);
+    ck_assert_str_eq(scan_buf(e, eicar, EICAR_LEN, 10, -1, NULL), "Win.Test.EICAR_HSB-1");
+    ck_assert_ptr_null(scan_buf(e, eicar, EICAR_LEN - 1, 10, -1, NULL));
+    ww_engine_unref(e);
+    dir_remove();
+    dir_make();
+    file_write("e.hdb", "44d88612fea8a8f36de82e1278abb02f:68:Win.Test.EICAR_HDB-1\n");
+    e = engine_load(tmpdir, NULL);
+    ck_assert_str_eq(scan_buf(e, eicar, EICAR_LEN, 1, EICAR_LEN, NULL), "Win.Test.EICAR_HDB-1");
+    ww_engine_unref(e);
+    dir_remove();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scan");
@@ -300,9 +416,13 @@ int main(void)
 
     tcase_add_test(tc, test_scan_eicar_found_by_hash_with_its_sha256);
     tcase_add_test(tc, test_scan_hash_size_star_and_wrong_size);
+    tcase_add_test(tc, test_scan_eicar_found_by_hsb_and_hdb_alone);
     tcase_add_test(tc, test_scan_sha256_computed_without_hsb);
     tcase_add_test(tc, test_scan_md5_hdb_matches);
     tcase_add_test(tc, test_scan_engine_outlives_owner_while_threads_scan);
+    tcase_add_test(tc, test_scan_eicar_found_by_body_signature_inside_random_file);
+    tcase_add_test(tc, test_scan_eicar_split_at_every_point);
+    tcase_add_test(tc, test_scan_folder_of_10000_random_sigs_finds_planted);
     tcase_add_test(tl, test_scan_load_missing_folder_is_eio);
     tcase_add_test(tl, test_scan_load_folder_without_signatures_is_einval);
     tcase_add_test(tl, test_scan_load_counts_skipped_lines_and_files);

@@ -106,7 +106,9 @@ static const struct {
     {"http://example.com?q=1", "http://example.com/?q=1"},
     {"http://example.com/p?", "http://example.com/p?"},
     {"http://example.com/p?a=%2520b#frag", "http://example.com/p?a=%20b"},
-    {"http://example.com/a\x01" "b\x7f", "http://example.com/a%01b%7F"},
+    {"http://example.com/a\x01"
+     "b\x7f",
+     "http://example.com/a%01b%7F"},
     {"http://example.com/%00x", "http://example.com/%00x"},
     {"http://example.com/caf\xc3\xa9", "http://example.com/caf%C3%A9"},
     {"http://0x7f.1/", "http://127.0.0.1/"},
@@ -119,6 +121,9 @@ static const struct {
     {"http://evil.com%2F@good.com/", "http://good.com/"},
     {"localhost:8080/x", "http://localhost:8080/x"},
     {"ftp://files.example.com:21/pub", "ftp://files.example.com/pub"},
+    {"http://host/a%3Fb?c", "http://host/a?b?c"},
+    /* Found by t/fuzz_url.c: an escaped '?' after a dot segment. */
+    {"f//.%3FF\rF", "http://f/?FF"},
 };
 
 START_TEST(test_url_canon_handles_own_cases)
@@ -336,10 +341,9 @@ static void assert_expressions(const char *url, const char *const *want, int nwa
 START_TEST(test_url_expressions_match_safe_browsing_examples)
 {
     /* Both examples are from the Safe Browsing "Suffix/Prefix Expressions" section. */
-    static const char *const abc[] = {"a.b.c/1/2.html?param=1", "a.b.c/1/2.html", "a.b.c/",
-                                      "a.b.c/1/",               "b.c/1/2.html?param=1",
-                                      "b.c/1/2.html",           "b.c/",
-                                      "b.c/1/"};
+    static const char *const abc[] = {
+        "a.b.c/1/2.html?param=1", "a.b.c/1/2.html", "a.b.c/", "a.b.c/1/",
+        "b.c/1/2.html?param=1",   "b.c/1/2.html",   "b.c/",   "b.c/1/"};
     static const char *const abcdefg[] = {"a.b.c.d.e.f.g/1.html", "a.b.c.d.e.f.g/",
                                           "c.d.e.f.g/1.html",     "c.d.e.f.g/",
                                           "d.e.f.g/1.html",       "d.e.f.g/",
