@@ -68,6 +68,10 @@ head -c 300000 /dev/urandom >"$tmp/big.bin"     # over scan.max_size
     echo "$(sha256sum "$tmp/payload.bin" | cut -d' ' -f1):20480:Webwarden.Test.Payload"
     echo "$eicar_sha:68:Eicar-Test-Signature"
 } >"$tmp/patterns/test.hsb"
+# A body signature for EICAR anywhere, built from the file's hex.
+echo "Webwarden.Test.Eicar.Body:0:*:$(od -An -v -tx1 "$tmp/eicar.com" | tr -d ' \n')" >"$tmp/patterns/test.ndb"
+# EICAR straddling the 1024-byte preview, inside a 150 KiB body spooled to disk.
+{ head -c 1000 /dev/urandom; cat "$tmp/eicar.com"; head -c 150000 /dev/urandom; } >"$tmp/eicar_mid.bin"
 
 cat >"$tmp/webwarden.conf" <<EOF
 [gateway]
@@ -140,7 +144,15 @@ expect_grep "matching body: X-Virus-ID" "$tmp/s_payload.txt" "X-Virus-ID: Webwar
 expect_grep "matching body: page names the threat" "$tmp/m_page.html" "Webwarden.Test.Payload"
 
 icap -s webwarden_scan -f "$tmp/eicar.com" -resp 'http://dl.webwarden.test/eicar.com' -v -o "$tmp/e_page.html" >"$tmp/s_eicar.txt" 2>&1
-expect_grep "EICAR: X-Infection-Found" "$tmp/s_eicar.txt" "Threat=Eicar-Test-Signature;"
+expect_grep "EICAR: X-Infection-Found" "$tmp/s_eicar.txt" "X-Infection-Found: Type=0; Resolution=2; Threat="
+
+for mode in "" "-nopreview -no204"; do
+    # shellcheck disable=SC2086
+    icap -s webwarden_scan $mode -f "$tmp/eicar_mid.bin" -resp 'http://dl.webwarden.test/mid.bin' -v -o "$tmp/mid_page$$.html" >"$tmp/s_mid.txt" 2>&1
+    rm -f "$tmp/mid_page$$.html"
+    expect_grep "EICAR inside a body ($mode): 403" "$tmp/s_mid.txt" "403 Forbidden"
+    expect_grep "EICAR inside a body ($mode): body signature" "$tmp/s_mid.txt" "Threat=Webwarden.Test.Eicar.Body;"
+done
 
 icap -s webwarden_scan -nopreview -no204 -f "$tmp/payload.bin" -resp 'http://dl.webwarden.test/p2' -v -o "$tmp/m2_page.html" >"$tmp/s_payload2.txt" 2>&1
 expect_grep "matching body without preview/204: HTTP 403" "$tmp/s_payload2.txt" "403 Forbidden"
