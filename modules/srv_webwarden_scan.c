@@ -53,19 +53,19 @@ static struct ci_conf_entry scan_conf_table[] = {
     {NULL, NULL, NULL, NULL}};
 
 CI_DECLARE_MOD_DATA ci_service_module_t service = {
-    SVC,                        /* mod_name */
-    "Webwarden malware scan",   /* mod_short_descr */
-    ICAP_RESPMOD,               /* mod_type */
-    scan_init_service,          /* mod_init_service */
-    scan_post_init_service,     /* mod_post_init_service */
-    scan_close_service,         /* mod_close_service */
-    scan_init_request_data,     /* mod_init_request_data */
-    scan_release_request_data,  /* mod_release_request_data */
-    scan_check_preview,         /* mod_check_preview_handler */
-    scan_end_of_data,           /* mod_end_of_data_handler */
-    scan_io,                    /* mod_service_io */
-    scan_conf_table,            /* mod_conf_table */
-    NULL                        /* mod_data */
+    SVC,                       /* mod_name */
+    "Webwarden malware scan",  /* mod_short_descr */
+    ICAP_RESPMOD,              /* mod_type */
+    scan_init_service,         /* mod_init_service */
+    scan_post_init_service,    /* mod_post_init_service */
+    scan_close_service,        /* mod_close_service */
+    scan_init_request_data,    /* mod_init_request_data */
+    scan_release_request_data, /* mod_release_request_data */
+    scan_check_preview,        /* mod_check_preview_handler */
+    scan_end_of_data,          /* mod_end_of_data_handler */
+    scan_io,                   /* mod_service_io */
+    scan_conf_table,           /* mod_conf_table */
+    NULL                       /* mod_data */
 };
 
 /* Loaded in post_init by the monitor; read-only afterwards, shared copy-on-write by children. */
@@ -353,7 +353,8 @@ static void scan_attrs(ci_request_t *req, struct scan_req *sr, const char *actio
     ww_cicap_attr(req, "webwarden:threat", threat);
     ww_cicap_attr(req, "webwarden:sha256", sha256);
     ww_cicap_attr(req, "webwarden:url", sr->url);
-    snprintf(num, sizeof(num), "%" PRId64, sr->received > sr->expected ? sr->received : sr->expected);
+    snprintf(num, sizeof(num), "%" PRId64,
+             sr->received > sr->expected ? sr->received : sr->expected);
     ww_cicap_attr(req, "webwarden:size", num);
     snprintf(num, sizeof(num), "%ld", ms);
     ww_cicap_attr(req, "webwarden:ms", num);
@@ -448,17 +449,22 @@ static int scan_block(ci_request_t *req, struct scan_req *sr, const char *threat
 {
     char threat[256], reason[300], when[64], head[512];
     const struct ww_page_var vars[] = {
-        {"title", "Malware blocked"}, {"url", sr->url}, {"reason", reason},
-        {"category", "-"},            {"score", "-"},   {"threat", threat},
-        {"service", SVC},             {"time", when},
+        {"title", "Malware blocked"},
+        {"url", sr->url},
+        {"reason", reason},
+        {"category", "-"},
+        {"score", "-"},
+        {"threat", threat},
+        {"service", SVC},
+        {"time", when},
     };
     int rc;
 
     threat_clean(threat_raw, threat, sizeof(threat));
     snprintf(reason, sizeof(reason), "malware detected: %s", threat);
     ww_cicap_now(when, sizeof(when));
-    ww_log(WW_LOG_ERR, SVC ": BLOCKED %s: threat %s, sha256 %s, %" PRId64 " bytes", sr->url,
-           threat, sha256, sr->received);
+    ww_log(WW_LOG_ERR, SVC ": BLOCKED %s: threat %s, sha256 %s, %" PRId64 " bytes", sr->url, threat,
+           sha256, sr->received);
     ww_cicap_attr(req, "webwarden:reason", reason);
     scan_attrs(req, sr, "block", threat, sha256);
     if (ci_req_sent_data(req)) {

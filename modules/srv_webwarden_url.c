@@ -204,9 +204,14 @@ static int url_block(ci_request_t *req, struct url_req *ur, const char *url, con
 {
     char when[64], head[512], clean[400];
     const struct ww_page_var vars[] = {
-        {"title", "Access blocked"}, {"url", url},       {"reason", reason},
-        {"category", "-"},           {"score", "-"},     {"threat", "-"},
-        {"service", SVC},            {"time", when},
+        {"title", "Access blocked"},
+        {"url", url},
+        {"reason", reason},
+        {"category", "-"},
+        {"score", "-"},
+        {"threat", "-"},
+        {"service", SVC},
+        {"time", when},
     };
     int rc;
 
