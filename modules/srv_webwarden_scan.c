@@ -104,15 +104,17 @@ static void hold_cleanup(struct hold *h)
     hold_init(h);
 }
 
-static int write_all(int fd, const char *p, size_t len)
+/* Writes at an explicit offset: the file shrinks when drained, the fd offset would lie. */
+static int write_all(int fd, const char *p, size_t len, int64_t off)
 {
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = pwrite(fd, p, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return WW_EIO;
         p += n;
+        off += n;
         len -= (size_t)n;
     }
     return WW_OK;
@@ -154,13 +156,13 @@ static int hold_append(struct hold *h, const char *data, size_t len, size_t cap,
             return WW_EIO;
         }
         unlink(path); /* nothing is left behind, even if this child crashes */
-        if (write_all(h->fd, h->mem, h->mem_len) != WW_OK)
+        if (write_all(h->fd, h->mem, h->mem_len, 0) != WW_OK)
             goto fail;
         free(h->mem);
         h->mem = NULL;
         h->mem_len = h->mem_cap = 0;
     }
-    if (write_all(h->fd, data, len) != WW_OK)
+    if (write_all(h->fd, data, len, h->size) != WW_OK)
         goto fail;
     h->size += (int64_t)len;
     return WW_OK;
@@ -198,14 +200,49 @@ static int hold_read(struct hold *h, char *buf, int len)
     return (int)n;
 }
 
+/* Streaming keeps only a small tail held: once this much was given back, the unsent rest moves
+ * to the front, so a long download never fills the spool folder. */
+#define HOLD_COMPACT_AT (256 * 1024)
+
+static int hold_compact(struct hold *h)
+{
+    int64_t keep = h->size - h->rpos;
+    char buf[16384];
+    int64_t done = 0;
+
+    if (h->rpos < HOLD_COMPACT_AT)
+        return WW_OK;
+    if (h->fd < 0) {
+        memmove(h->mem, h->mem + h->rpos, (size_t)keep);
+        h->mem_len = (size_t)keep;
+    } else {
+        /* The kept tail starts after everything copied, so chunks never overlap. */
+        while (done < keep) {
+            size_t n = keep - done < (int64_t)sizeof(buf) ? (size_t)(keep - done) : sizeof(buf);
+            ssize_t r = pread(h->fd, buf, n, (off_t)(h->rpos + done));
+            if (r <= 0 || pwrite(h->fd, buf, (size_t)r, (off_t)done) != r)
+                return WW_EIO;
+            done += r;
+        }
+        if (ftruncate(h->fd, (off_t)keep) != 0)
+            return WW_EIO;
+    }
+    h->size = keep;
+    h->rpos = 0;
+    return WW_OK;
+}
+
 /* ---- per request ---- */
 
 enum scan_mode {
-    MODE_HOLD,  /* scanning, body held until the verdict */
-    MODE_PASS,  /* over scan.max_size: streamed through unscanned */
-    MODE_DROP,  /* a body signature matched: the rest is read and dropped */
-    MODE_BLOCK, /* the block page is being sent */
+    MODE_HOLD,   /* scanning, body held until the verdict */
+    MODE_PASS,   /* over scan.max_size: streamed through unscanned */
+    MODE_BLOCK,  /* the block page is being sent */
+    MODE_STREAM, /* over scan.hold_max: scanned bytes go back while the rest arrives (issue 7) */
+    MODE_CUT,    /* a threat found after bytes went out: the response is broken off */
 };
+
+#define RELEASE_ALL INT64_MAX
 
 struct scan_req {
     enum scan_mode mode;
@@ -214,7 +251,8 @@ struct scan_req {
     struct ww_cicap_page page;
     int64_t received; /* body bytes from the client */
     int64_t expected; /* Content-Length, -1 if unknown */
-    int release;      /* 1: the held bytes may go back to the client */
+    int64_t limit;    /* body bytes that may go back to the client (RELEASE_ALL: every one) */
+    int64_t sent;     /* body bytes given back */
     int eof;          /* the whole body was received */
     struct timespec t0;
     char url[WW_URL_MAX];
@@ -370,68 +408,8 @@ static void scan_go_unscanned(ci_request_t *req, struct scan_req *sr, int64_t si
     ww_scan_free(sr->scan);
     sr->scan = NULL;
     sr->mode = MODE_PASS;
-    sr->release = 1;
+    sr->limit = RELEASE_ALL;
     ci_req_unlock_data(req);
-}
-
-/* Takes body bytes from the client. WW_OK, or an error (the request ends with 500). */
-static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, size_t len)
-{
-    sr->received += (int64_t)len;
-    switch (sr->mode) {
-    case MODE_DROP:
-    case MODE_BLOCK:
-        if (sr->scan != NULL && sr->mode == MODE_DROP)
-            ww_scan_feed(sr->scan, data, len); /* for the SHA-256 in the log */
-        return WW_OK;
-    case MODE_PASS:
-        break;
-    case MODE_HOLD:
-        if (sr->received > scan_conf->scan.max_size) {
-            scan_go_unscanned(req, sr, sr->received);
-            break;
-        }
-        if (ww_scan_feed(sr->scan, data, len)) {
-            /* Infected whatever follows: nothing of it will ever be sent. */
-            sr->mode = MODE_DROP;
-            hold_cleanup(&sr->hold);
-            return WW_OK;
-        }
-        break;
-    }
-    return hold_append(&sr->hold, data, len, (size_t)scan_conf->scan.hold_max,
-                       scan_conf->scan.tmp_dir);
-}
-
-static int scan_check_preview(char *preview, int len, ci_request_t *req)
-{
-    struct scan_req *sr = ci_service_data(req);
-    int64_t expected;
-
-    if (sr == NULL || scan_conf == NULL || scan_engine == NULL) {
-        ww_log(WW_LOG_ERR, SVC ": out of memory or not configured: request refused");
-        return CI_ERROR;
-    }
-    ww_cicap_request_url(req, sr->url, sizeof(sr->url)); /* for logs and the page only */
-    if (!ci_req_hasbody(req)) {
-        scan_attrs(req, sr, "allow", "-", "-");
-        return CI_MOD_ALLOW204;
-    }
-    expected = ci_http_content_length(req);
-    sr->expected = expected;
-    if (expected > scan_conf->scan.max_size) {
-        /* From the preview handler 204 is always safe: c-icap echoes when 204 is not allowed. */
-        scan_go_unscanned(req, sr, expected);
-        return CI_MOD_ALLOW204;
-    }
-    sr->scan = ww_scan_create(scan_engine, expected >= 0 ? expected : -1);
-    if (sr->scan == NULL) {
-        ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
-        return CI_ERROR;
-    }
-    if (len > 0 && scan_take(req, sr, preview, (size_t)len) != WW_OK)
-        return CI_ERROR;
-    return CI_MOD_CONTINUE;
 }
 
 static void threat_clean(const char *in, char *out, size_t outlen)
@@ -487,6 +465,116 @@ static int scan_block(ci_request_t *req, struct scan_req *sr, const char *threat
     return CI_MOD_DONE;
 }
 
+/* A threat found after part of the body went out: no page is possible any more, so the
+ * response is broken off (c-icap closes the ICAP connection mid-body, Squid aborts the client's
+ * download). Logged and recorded like any block. */
+static void scan_cut(ci_request_t *req, struct scan_req *sr, const char *threat_raw,
+                     const char *sha256)
+{
+    char threat[256], reason[300];
+
+    ww_cicap_clean(threat_raw != NULL ? threat_raw : "Unknown", threat, sizeof(threat));
+    snprintf(reason, sizeof(reason),
+             "malware detected after %" PRId64 " bytes went out: "
+             "download cut",
+             sr->sent);
+    ww_log(WW_LOG_ERR,
+           SVC ": BLOCKED %s: threat %s found after %" PRId64 " of %" PRId64
+               " bytes were sent: download cut",
+           sr->url, threat, sr->sent, sr->received);
+    ww_cicap_attr(req, "webwarden:reason", reason);
+    scan_attrs(req, sr, "block", threat, sha256);
+    sr->mode = MODE_CUT;
+    sr->limit = sr->sent;
+    hold_cleanup(&sr->hold);
+}
+
+/* Takes body bytes from the client. WW_OK, or an error (the request ends with 500). */
+static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, size_t len)
+{
+    sr->received += (int64_t)len;
+    switch (sr->mode) {
+    case MODE_BLOCK:
+    case MODE_CUT:
+        return WW_OK; /* the verdict is final: the rest is read and dropped */
+    case MODE_PASS:
+        break;
+    case MODE_STREAM:
+        if (sr->received > scan_conf->scan.max_size) {
+            scan_go_unscanned(req, sr, sr->received);
+            break;
+        }
+        if (ww_scan_feed(sr->scan, data, len)) {
+            scan_cut(req, sr, ww_scan_threat(sr->scan), "-");
+            return WW_OK;
+        }
+        if (hold_append(&sr->hold, data, len, (size_t)scan_conf->scan.hold_max,
+                        scan_conf->scan.tmp_dir) != WW_OK)
+            return WW_EIO;
+        /* Everything but this last chunk is scanned and may go: the tail waits for the hash
+         * signatures at the end, so a late match still keeps the download from completing. */
+        sr->limit = sr->received - (int64_t)len;
+        return WW_OK;
+    case MODE_HOLD:
+        if (sr->received > scan_conf->scan.max_size) {
+            scan_go_unscanned(req, sr, sr->received);
+            break;
+        }
+        if (ww_scan_feed(sr->scan, data, len)) {
+            /* Infected whatever follows, and nothing went out yet: the block page goes now.
+             * Waiting for the rest would stall behind Squid 5.7's full 64 KiB pipe. */
+            if (scan_block(req, sr, ww_scan_threat(sr->scan), "-") != CI_MOD_DONE)
+                return WW_EIO;
+            ci_req_unlock_data(req);
+            return WW_OK;
+        }
+        if (hold_append(&sr->hold, data, len, (size_t)scan_conf->scan.hold_max,
+                        scan_conf->scan.tmp_dir) != WW_OK)
+            return WW_EIO;
+        if (!scan_conf->scan.hold_all && sr->received > scan_conf->scan.hold_max) {
+            /* Squid 5.7 stops reading the origin once its 64 KiB pipe is full and waits for
+             * us (bug 5352): answer now and stream what is scanned, keeping the last chunk. */
+            sr->mode = MODE_STREAM;
+            sr->limit = sr->received - (int64_t)len;
+            ci_req_unlock_data(req);
+        }
+        return WW_OK;
+    }
+    return hold_append(&sr->hold, data, len, (size_t)scan_conf->scan.hold_max,
+                       scan_conf->scan.tmp_dir);
+}
+
+static int scan_check_preview(char *preview, int len, ci_request_t *req)
+{
+    struct scan_req *sr = ci_service_data(req);
+    int64_t expected;
+
+    if (sr == NULL || scan_conf == NULL || scan_engine == NULL) {
+        ww_log(WW_LOG_ERR, SVC ": out of memory or not configured: request refused");
+        return CI_ERROR;
+    }
+    ww_cicap_request_url(req, sr->url, sizeof(sr->url)); /* for logs and the page only */
+    if (!ci_req_hasbody(req)) {
+        scan_attrs(req, sr, "allow", "-", "-");
+        return CI_MOD_ALLOW204;
+    }
+    expected = ci_http_content_length(req);
+    sr->expected = expected;
+    if (expected > scan_conf->scan.max_size) {
+        /* From the preview handler 204 is always safe: c-icap echoes when 204 is not allowed. */
+        scan_go_unscanned(req, sr, expected);
+        return CI_MOD_ALLOW204;
+    }
+    sr->scan = ww_scan_create(scan_engine, expected >= 0 ? expected : -1);
+    if (sr->scan == NULL) {
+        ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
+        return CI_ERROR;
+    }
+    if (len > 0 && scan_take(req, sr, preview, (size_t)len) != WW_OK)
+        return CI_ERROR;
+    return CI_MOD_CONTINUE;
+}
+
 static int scan_end_of_data(ci_request_t *req)
 {
     struct scan_req *sr = ci_service_data(req);
@@ -498,10 +586,16 @@ static int scan_end_of_data(ci_request_t *req)
     sr->eof = 1;
     if (sr->mode == MODE_PASS || sr->mode == MODE_BLOCK)
         return CI_MOD_DONE;
+    if (sr->mode == MODE_CUT)
+        return CI_ERROR;  /* data went out: c-icap closes the connection mid-body */
     if (sr->scan == NULL) /* CONTINUE is only returned with a scan */
         return CI_ERROR;
     infected = ww_scan_finish(sr->scan);
     sha256 = ww_scan_sha256(sr->scan);
+    if (infected && sr->mode == MODE_STREAM && ci_req_sent_data(req)) {
+        scan_cut(req, sr, ww_scan_threat(sr->scan), sha256);
+        return CI_ERROR;
+    }
     if (infected)
         return scan_block(req, sr, ww_scan_threat(sr->scan), sha256);
     ww_cicap_attr(req, "webwarden:reason", "-");
@@ -509,7 +603,7 @@ static int scan_end_of_data(ci_request_t *req)
     /* 204 from end-of-data only when the client allows it and nothing went out; else echo. */
     if (ci_req_allow204(req) && !ci_req_sent_data(req))
         return CI_MOD_ALLOW204;
-    sr->release = 1;
+    sr->limit = RELEASE_ALL;
     ci_req_unlock_data(req);
     return CI_MOD_DONE;
 }
@@ -525,15 +619,19 @@ static int scan_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_r
             return CI_ERROR;
     }
     if (wbuf != NULL && wlen != NULL) {
-        if (sr->mode == MODE_BLOCK) {
+        if (sr->mode == MODE_CUT) {
+            return CI_ERROR; /* never a clean end for a cut download */
+        } else if (sr->mode == MODE_BLOCK) {
             *wlen = ww_cicap_page_read(&sr->page, wbuf, *wlen);
-        } else if (sr->release) {
-            int n = hold_read(&sr->hold, wbuf, *wlen);
-            if (n < 0) {
+        } else if (sr->limit > sr->sent) {
+            int64_t room = sr->limit - sr->sent;
+            int n = hold_read(&sr->hold, wbuf, room < (int64_t)*wlen ? (int)room : *wlen);
+            if (n < 0 || (n > 0 && sr->mode == MODE_STREAM && hold_compact(&sr->hold) != WW_OK)) {
                 ww_log(WW_LOG_ERR, SVC ": cannot read back the spooled body of %s", sr->url);
                 return CI_ERROR;
             }
-            if (n == 0 && (sr->eof || iseof))
+            sr->sent += n;
+            if (n == 0 && sr->limit == RELEASE_ALL && (sr->eof || iseof))
                 n = CI_EOF;
             *wlen = n;
         } else {

@@ -62,16 +62,20 @@ eicar_sha=$(sha256sum "$tmp/eicar.com" | cut -d' ' -f1)
     { echo "test bug: EICAR built wrong ($eicar_sha)"; exit 1; }
 head -c 20480 /dev/urandom >"$tmp/payload.bin"  # "malware": matched by its hash
 head -c 20480 /dev/urandom >"$tmp/clean.bin"
-head -c 90000 /dev/urandom >"$tmp/clean90k.bin" # over hold_max: spooled to a file
-head -c 300000 /dev/urandom >"$tmp/big.bin"     # over scan.max_size
+head -c 90000 /dev/urandom >"$tmp/clean90k.bin" # over hold_max: streamed while scanned
+head -c 400000 /dev/urandom >"$tmp/late.bin"    # over hold_max, matched by hash at the end
+head -c 600000 /dev/urandom >"$tmp/big.bin"     # over scan.max_size
 {
     echo "$(sha256sum "$tmp/payload.bin" | cut -d' ' -f1):20480:Webwarden.Test.Payload"
     echo "$eicar_sha:68:Eicar-Test-Signature"
+    echo "$(sha256sum "$tmp/late.bin" | cut -d' ' -f1):400000:Webwarden.Test.Late"
 } >"$tmp/patterns/test.hsb"
 # A body signature for EICAR anywhere, built from the file's hex.
 echo "Webwarden.Test.Eicar.Body:0:*:$(od -An -v -tx1 "$tmp/eicar.com" | tr -d ' \n')" >"$tmp/patterns/test.ndb"
-# EICAR straddling the 1024-byte preview, inside a 150 KiB body spooled to disk.
+# EICAR straddling the 1024-byte preview, inside a 150 KiB body (found while still held).
 { head -c 1000 /dev/urandom; cat "$tmp/eicar.com"; head -c 150000 /dev/urandom; } >"$tmp/eicar_mid.bin"
+# EICAR near the end of a 300 KiB body: found after the first bytes went out.
+{ head -c 300000 /dev/urandom; cat "$tmp/eicar.com"; head -c 100 /dev/urandom; } >"$tmp/eicar_end.bin"
 
 cat >"$tmp/webwarden.conf" <<EOF
 [gateway]
@@ -83,8 +87,8 @@ approved = $tmp/approved.txt
 blocked = $tmp/blocked.txt
 [scan]
 patterns_dir = $tmp/patterns
-max_size = 200K
-hold_max = 16K
+max_size = 500K
+hold_max = 60K
 tmp_dir = $tmp/spool
 EOF
 # The state store is optional for these checks; create it when the CLI is built.
@@ -154,6 +158,15 @@ for mode in "" "-nopreview -no204"; do
     expect_grep "EICAR inside a body ($mode): body signature" "$tmp/s_mid.txt" "Threat=Webwarden.Test.Eicar.Body;"
 done
 
+# Over hold_max the body streams back while scanned; a late match breaks the response off, so
+# the client never gets the whole file (issue 7).
+for f in eicar_end.bin late.bin; do
+    icap -s webwarden_scan -nopreview -no204 -f "$tmp/$f" -resp "http://dl.webwarden.test/cut-$f" -o "$tmp/cut_$f" >"$tmp/s_cut_$f.txt" 2>&1
+    if cmp -s "$tmp/$f" "$tmp/cut_$f"; then fail "late threat in $f: the whole file arrived"; else
+        ok "late threat in $f: the file never arrives whole ($(wc -c <"$tmp/cut_$f" 2>/dev/null || echo 0) of $(wc -c <"$tmp/$f") bytes)"
+    fi
+done
+
 icap -s webwarden_scan -nopreview -no204 -f "$tmp/payload.bin" -resp 'http://dl.webwarden.test/p2' -v -o "$tmp/m2_page.html" >"$tmp/s_payload2.txt" 2>&1
 expect_grep "matching body without preview/204: HTTP 403" "$tmp/s_payload2.txt" "403 Forbidden"
 
@@ -199,11 +212,16 @@ expect_grep "access log: threat name" "$log" "threat=Webwarden.Test.Payload"
 expect_grep "access log: clean sha256" "$log" "sha256=$(sha256sum "$tmp/clean.bin" | cut -d' ' -f1)"
 expect_grep "access log: unscanned" "$log" "action=unscanned url=http://dl.webwarden.test/big.bin"
 expect_grep "access log: unscanned reason" "$log" 'reason="over scan.max_size"'
-expect_grep "access log: unscanned size" "$log" "size=300000"
+expect_grep "access log: unscanned size" "$log" "size=600000"
 # -noreshdr sends no HTTP headers at all, so that line has no URL.
 expect_grep "access log: unscanned while streaming" "$log" 'action=unscanned url=- reason="over scan.max_size"'
 expect_grep "server log: block line" "$tmp/var/log/server.log" "BLOCKED http://www.blocked.webwarden.test/a?q=1"
 expect_grep "server log: threat line" "$tmp/var/log/server.log" "threat Webwarden.Test.Payload"
+
+expect_grep "access log: late body match cut" "$log" "action=block url=http://dl.webwarden.test/cut-eicar_end.bin"
+expect_grep "access log: late hash match cut" "$log" "action=block url=http://dl.webwarden.test/cut-late.bin"
+expect_grep "access log: cut reason" "$log" "download cut"
+expect_grep "server log: late hash match" "$tmp/var/log/server.log" "threat Webwarden.Test.Late found after"
 
 # No spool file may be left behind.
 left=$(find "$tmp/spool" -type f | wc -l)

@@ -55,6 +55,12 @@ head -c 40960 /dev/urandom >"$tmp/www/clean40k.bin"
 head -c 20480 /dev/urandom >"$tmp/www/payload.bin"
 head -c 10000 /dev/urandom >"$tmp/www/approved/tool.bin"
 echo "$(sha256sum "$tmp/www/payload.bin" | cut -d' ' -f1):20480:Webwarden.Test.Payload" >"$tmp/patterns/test.hsb"
+# Large bodies (issue 7, Squid bug 5352): over hold_max they stream while scanned.
+printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$tmp/eicar.com"
+echo "Webwarden.Test.Eicar.Body:0:*:$(od -An -v -tx1 "$tmp/eicar.com" | tr -d ' \n')" >"$tmp/patterns/test.ndb"
+head -c 1048576 /dev/urandom >"$tmp/www/clean1m.bin"
+{ cat "$tmp/eicar.com"; head -c 1048576 /dev/urandom; } >"$tmp/www/eicar_first.bin"
+{ head -c 1048576 /dev/urandom; cat "$tmp/eicar.com"; } >"$tmp/www/eicar_last.bin"
 printf '127.0.0.1/approved/\n' >"$tmp/approved.txt"
 printf 'blocked.webwarden.test\n127.0.0.1/private/\n' >"$tmp/blocked.txt"
 cat >"$tmp/webwarden.conf" <<EOF
@@ -117,6 +123,31 @@ if cmp -s "$tmp/www/payload.bin" "$tmp/payload.html"; then fail "matching downlo
 code=$(get "$origin/chunked/payload.bin" "$tmp/payload_chunked.html")
 [ "$code" = 403 ] && ok "matching chunked download: 403" || fail "matching chunked download: HTTP $code, want 403"
 
+# --- large bodies -----------------------------------------------------------------------------------
+t0=$(date +%s)
+code=$(get "$origin/clean1m.bin" "$tmp/got_clean1m.bin")
+t1=$(date +%s)
+if [ "$code" = 200 ] && cmp -s "$tmp/www/clean1m.bin" "$tmp/got_clean1m.bin"; then
+    ok "clean 1 MiB download: 200, byte-identical in $((t1 - t0)) s"
+else
+    fail "clean 1 MiB download: HTTP $code after $((t1 - t0)) s"
+fi
+code=$(get "$origin/chunked/clean1m.bin" "$tmp/got_clean1m_chunked.bin")
+if [ "$code" = 200 ] && cmp -s "$tmp/www/clean1m.bin" "$tmp/got_clean1m_chunked.bin"; then
+    ok "clean 1 MiB chunked download: 200, byte-identical"
+else
+    fail "clean 1 MiB chunked download: HTTP $code"
+fi
+code=$(get "$origin/eicar_first.bin" "$tmp/eicar_first.html")
+[ "$code" = 403 ] && ok "1 MiB with EICAR first: 403" || fail "1 MiB with EICAR first: HTTP $code, want 403"
+expect_grep "1 MiB with EICAR first: page names the threat" "$tmp/eicar_first.html" "Webwarden.Test.Eicar.Body"
+get "$origin/eicar_last.bin" "$tmp/got_eicar_last.bin" >/dev/null
+if cmp -s "$tmp/www/eicar_last.bin" "$tmp/got_eicar_last.bin"; then
+    fail "1 MiB with EICAR last: arrived whole"
+else
+    ok "1 MiB with EICAR last: never arrives whole ($(wc -c <"$tmp/got_eicar_last.bin" 2>/dev/null || echo 0) bytes)"
+fi
+
 # --- approved URL -----------------------------------------------------------------------------------
 code=$(get "$origin/approved/tool.bin" "$tmp/got_tool.bin")
 if [ "$code" = 200 ] && cmp -s "$tmp/www/approved/tool.bin" "$tmp/got_tool.bin"; then
@@ -130,6 +161,7 @@ while ! grep -q 'approved list' "$tmp/var/log/access.log" 2>/dev/null && [ "$(da
 done
 expect_grep "c-icap log: approved" "$tmp/var/log/access.log" 'reason="approved list: 127.0.0.1/approved/"'
 expect_grep "c-icap log: download blocked" "$tmp/var/log/access.log" "threat=Webwarden.Test.Payload"
+expect_grep "c-icap log: late EICAR cut" "$tmp/var/log/access.log" "eicar_last.bin reason=\"malware detected after"
 
 if [ "$fails" -eq 0 ]; then
     status=0
