@@ -22,6 +22,7 @@
 #include <c_icap/request.h>
 #include <c_icap/service.h>
 #include <c_icap/simple_api.h>
+#include <c_icap/stats.h>
 
 #include "ww_cicap.h"
 #include "ww_common.h"
@@ -79,6 +80,9 @@ static struct ww_store *scan_store;
 static pthread_mutex_t store_mtx = PTHREAD_MUTEX_INITIALIZER;
 static time_t store_retry_at;
 static atomic_int scan_method = WW_SCAN_CONVENTIONAL;
+
+/* c-icap statistics (the `info` service): registered in init, counted in children only. */
+static int stat_clean = -1, stat_blocked = -1, stat_cut = -1, stat_unscanned = -1;
 
 /* ---- the held body: memory up to a cap, then an unlinked temp file ---- */
 
@@ -310,6 +314,11 @@ static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *s
     register_command_extend(CMD_CHILD_START, CI_CMD_CHILD_START, NULL, scan_child_start);
     register_command_extend(CMD_CHILD_STOP, CI_CMD_CHILD_STOP, NULL, scan_child_stop);
     register_command_extend(CMD_TICK, CI_CMD_ONDEMAND, NULL, scan_tick);
+    stat_clean = ci_stat_entry_register("webwarden_scan clean", STAT_INT64_T, "Webwarden");
+    stat_blocked = ci_stat_entry_register("webwarden_scan blocked", STAT_INT64_T, "Webwarden");
+    stat_cut =
+        ci_stat_entry_register("webwarden_scan cut after release", STAT_INT64_T, "Webwarden");
+    stat_unscanned = ci_stat_entry_register("webwarden_scan unscanned", STAT_INT64_T, "Webwarden");
     return CI_OK;
 }
 
@@ -405,6 +414,7 @@ static void scan_go_unscanned(ci_request_t *req, struct scan_req *sr, int64_t si
            sr->url, size, scan_conf->scan.max_size);
     ww_cicap_attr(req, "webwarden:reason", "over scan.max_size");
     scan_attrs(req, sr, "unscanned", "-", "-");
+    ci_stat_uint64_inc(stat_unscanned, 1);
     ww_scan_free(sr->scan);
     sr->scan = NULL;
     sr->mode = MODE_PASS;
@@ -445,6 +455,7 @@ static int scan_block(ci_request_t *req, struct scan_req *sr, const char *threat
            sha256, sr->received);
     ww_cicap_attr(req, "webwarden:reason", reason);
     scan_attrs(req, sr, "block", threat, sha256);
+    ci_stat_uint64_inc(stat_blocked, 1);
     if (ci_req_sent_data(req)) {
         /* Too late for a page (cannot happen while the body is held): cut the response. */
         return CI_ERROR;
@@ -484,6 +495,8 @@ static void scan_cut(ci_request_t *req, struct scan_req *sr, const char *threat_
            sr->url, threat, sr->sent, sr->received);
     ww_cicap_attr(req, "webwarden:reason", reason);
     scan_attrs(req, sr, "block", threat, sha256);
+    ci_stat_uint64_inc(stat_blocked, 1);
+    ci_stat_uint64_inc(stat_cut, 1);
     sr->mode = MODE_CUT;
     sr->limit = sr->sent;
     hold_cleanup(&sr->hold);
@@ -600,6 +613,7 @@ static int scan_end_of_data(ci_request_t *req)
         return scan_block(req, sr, ww_scan_threat(sr->scan), sha256);
     ww_cicap_attr(req, "webwarden:reason", "-");
     scan_attrs(req, sr, "allow", "-", sha256);
+    ci_stat_uint64_inc(stat_clean, 1);
     /* 204 from end-of-data only when the client allows it and nothing went out; else echo. */
     if (ci_req_allow204(req) && !ci_req_sent_data(req))
         return CI_MOD_ALLOW204;

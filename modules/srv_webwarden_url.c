@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <c_icap/request.h>
 #include <c_icap/service.h>
 #include <c_icap/simple_api.h>
+#include <c_icap/stats.h>
 
 #include "ww_cicap.h"
 #include "ww_common.h"
@@ -72,7 +72,9 @@ static struct ww_list *url_approved, *url_blocked;
 static struct ww_store *url_store;
 static pthread_mutex_t store_mtx = PTHREAD_MUTEX_INITIALIZER;
 static time_t store_retry_at;
-static atomic_int url_is_child;
+
+/* c-icap statistics (the `info` service): registered in init, counted in children only. */
+static int stat_allowed = -1, stat_blocked = -1, stat_approved = -1;
 
 struct url_req {
     struct ww_cicap_page page; /* the block page, when blocked */
@@ -105,7 +107,6 @@ static void url_tick(const char *name, int type, void *data)
 
 static void url_child_start(const char *name, int type, void *data)
 {
-    atomic_store(&url_is_child, 1);
     pthread_mutex_lock(&store_mtx);
     url_store_try_open();
     pthread_mutex_unlock(&store_mtx);
@@ -131,6 +132,9 @@ static int url_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *se
     register_command_extend(CMD_CHILD_START, CI_CMD_CHILD_START, NULL, url_child_start);
     register_command_extend(CMD_CHILD_STOP, CI_CMD_CHILD_STOP, NULL, url_child_stop);
     register_command_extend(CMD_TICK, CI_CMD_ONDEMAND, NULL, url_tick);
+    stat_allowed = ci_stat_entry_register("webwarden_url allowed", STAT_INT64_T, "Webwarden");
+    stat_approved = ci_stat_entry_register("webwarden_url approved", STAT_INT64_T, "Webwarden");
+    stat_blocked = ci_stat_entry_register("webwarden_url blocked", STAT_INT64_T, "Webwarden");
     return CI_OK;
 }
 
@@ -227,6 +231,7 @@ static int url_block(ci_request_t *req, struct url_req *ur, const char *url, con
     snprintf(head, sizeof(head), "X-Response-Desc: %s", clean);
     ci_icap_add_xheader(req, head);
     url_log_attrs(req, "block", reason, url);
+    ci_stat_uint64_inc(stat_blocked, 1);
     ww_log(WW_LOG_ERR, SVC ": BLOCKED %s (%s)", url, reason);
     ci_req_unlock_data(req); /* the headers go out now: the verdict is final */
     return CI_MOD_CONTINUE;
@@ -251,6 +256,7 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
     if (ww_list_match(url_approved, url, &entry)) {
         snprintf(reason, sizeof(reason), "approved list: %s", entry);
         url_log_attrs(req, "allow", reason, url);
+        ci_stat_uint64_inc(stat_approved, 1);
         return CI_MOD_ALLOW204;
     }
     if (ww_list_match(url_blocked, url, &entry)) {
@@ -258,6 +264,7 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
         return url_block(req, ur, url, reason);
     }
     url_log_attrs(req, "allow", "-", url);
+    ci_stat_uint64_inc(stat_allowed, 1);
     return CI_MOD_ALLOW204;
 }
 

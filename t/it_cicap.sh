@@ -223,6 +223,11 @@ expect_grep "access log: late hash match cut" "$log" "action=block url=http://dl
 expect_grep "access log: cut reason" "$log" "download cut"
 expect_grep "server log: late hash match" "$tmp/var/log/server.log" "threat Webwarden.Test.Late found after"
 
+# c-icap's info service shows our counters (summed over children).
+icap -s "info?view=text" -req http://localhost/ -o "$tmp/info.txt" >/dev/null 2>&1
+expect_grep "info: url blocked counter" "$tmp/info.txt" "webwarden_url blocked"
+expect_grep "info: scan cut counter" "$tmp/info.txt" "webwarden_scan cut after release : 2"
+
 # No spool file may be left behind.
 left=$(find "$tmp/spool" -type f | wc -l)
 [ "$left" -eq 0 ] && ok "no spool files left" || fail "$left spool files left in $tmp/spool"
