@@ -326,7 +326,7 @@ static int ctl_cmd_status(struct ctl *c, int argc, char **argv)
     struct ctl_status *s = NULL;
     int opt, rc;
 
-    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (opt != 'j')
             return CTL_USAGE;
         c->json = 1;
@@ -379,7 +379,7 @@ static int ctl_cmd_scan_method(struct ctl *c, int argc, char **argv)
     char why[WW_ERRLEN] = "", t[32], text[300];
     int force = 0, opt, rc;
 
-    while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (opt == 'f')
             force = 1;
         else if (opt == 'r')
@@ -483,7 +483,7 @@ static int ctl_cmd_events(struct ctl *c, int argc, char **argv)
     char *end;
     int opt, rc;
 
-    while ((opt = getopt_long(argc, argv, "+n:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
         if (opt == 'j') {
             c->json = 1;
         } else if (opt == 'n') {

@@ -42,6 +42,8 @@ check_interval_s = 2
 EOF
 }
 write_conf 1
+ctlconf="$tmp/ctl.conf" # webwardenctl's own copy: $conf is broken on purpose below
+cp "$conf" "$ctlconf"
 
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out
 wait_for() {
@@ -58,7 +60,7 @@ wait_for() {
 alive() { kill -0 "$1" 2>/dev/null; }
 dead() { ! kill -0 "$1" 2>/dev/null; }
 pidfile_is() { [ -f "$pidfile" ] && [ "$(cat "$pidfile")" = "$1" ]; }
-status_json() { "$CTL" -c "$conf" status --json >"$tmp/st.json" 2>"$tmp/st.err"; }
+status_json() { "$CTL" -c "$ctlconf" status --json >"$tmp/st.json" 2>"$tmp/st.err"; }
 # jq-less check of the status JSON: the Python expression over d must be true
 status_has() {
     status_json && "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
@@ -83,7 +85,7 @@ status_has 'd["jobs"]["update"]["next_run"] >= d["jobs"]["update"]["last_run"]' 
     ok "next run is after the last run" || fail "next_run: $(cat "$tmp/st.json")"
 status_has "d['daemon'] == {'running': True, 'pid': $fg}" && ok "status shows the daemon running" ||
     fail "status daemon: $(cat "$tmp/st.json")"
-"$CTL" -c "$conf" status >"$tmp/st.txt" 2>&1
+"$CTL" -c "$ctlconf" status >"$tmp/st.txt" 2>&1
 grep -q "Daemon: *running (pid $fg)" "$tmp/st.txt" && grep -q "^  feedback .*not implemented yet" "$tmp/st.txt" &&
     ok "human status shows jobs and daemon" || { fail "human status:"; cat "$tmp/st.txt"; }
 
