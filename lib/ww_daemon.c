@@ -220,8 +220,7 @@ int ww_daemon_lock(const char *db_path, int *fd_out, char *err, size_t errlen)
             snprintf(err, errlen, "another webwardend (pid %ld) already runs on %s (lock %s)",
                      other, db_path, path);
         else if (rc == WW_EBUSY)
-            snprintf(err, errlen, "another webwardend already runs on %s (lock %s)", db_path,
-                     path);
+            snprintf(err, errlen, "another webwardend already runs on %s (lock %s)", db_path, path);
         else
             snprintf(err, errlen, "cannot lock %s: %s", path, strerror(errno));
         close(fd);
@@ -330,9 +329,8 @@ int ww_daemon_detach(const char *log_file, int *ready_fd, char *err, size_t errl
         _exit(1);
     umask(027);
     null_fd = open("/dev/null", O_RDWR);
-    out_fd = log_file[0] != '\0'
-                 ? open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640)
-                 : null_fd;
+    out_fd = log_file[0] != '\0' ? open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640)
+                                 : null_fd;
     if (null_fd < 0 || out_fd < 0) {
         snprintf(err, errlen, "cannot open %s: %s", log_file[0] ? log_file : "/dev/null",
                  strerror(errno));
@@ -358,7 +356,8 @@ void ww_daemon_ready(int ready_fd, const char *err)
 
     if (ready_fd < 0)
         return;
-    len = err == NULL ? snprintf(msg, sizeof(msg), "OK") : snprintf(msg, sizeof(msg), "ERR %s", err);
+    len =
+        err == NULL ? snprintf(msg, sizeof(msg), "OK") : snprintf(msg, sizeof(msg), "ERR %s", err);
     if (len >= (int)sizeof(msg))
         len = (int)sizeof(msg) - 1;
     w = write(ready_fd, msg, (size_t)len);

@@ -1,4 +1,5 @@
-/* lib/ww_sched.c - webwardend's job scheduler: intervals, jitter, timeouts, results in the store. */
+/* lib/ww_sched.c - webwardend's job scheduler: intervals, jitter, timeouts, results in the store.
+ */
 #include "config.h"
 
 #include <inttypes.h>

@@ -161,7 +161,8 @@ cleanup:
 
 static const char *const ctl_components[] = {"pattern", "urldb", "engine", NULL};
 
-/* Whole days from today (UTC) until the end of <expires> (YYYY-MM-DD); INT_MIN-ish if unparsable. */
+/* Whole days from today (UTC) until the end of <expires> (YYYY-MM-DD); INT_MIN-ish if unparsable.
+ */
 static int ctl_days_left(const char *expires, int *days)
 {
     struct tm tm = {0};
@@ -234,30 +235,27 @@ static int ctl_status_json(const struct ctl *c, const struct ctl_status *s)
     json_object_set_new(root, "config", json_string(c->conf->path));
     json_object_set_new(root, "appliance_id", json_string(s->appliance));
     json_object_set_new(root, "scan_method",
-                        json_pack("{s:s, s:s, s:s, s:o}", "method",
-                                  ctl_method_name(s->scan.method), "reason", s->scan.reason,
-                                  "changed_by", s->scan.changed_by, "changed_at",
-                                  ctl_json_time(s->scan.changed_at)));
+                        json_pack("{s:s, s:s, s:s, s:o}", "method", ctl_method_name(s->scan.method),
+                                  "reason", s->scan.reason, "changed_by", s->scan.changed_by,
+                                  "changed_at", ctl_json_time(s->scan.changed_at)));
     for (int i = 0; ctl_components[i] != NULL; i++)
         json_object_set_new(comps, ctl_components[i],
                             s->have_comp[i]
                                 ? json_pack("{s:s, s:o}", "version", s->comp[i].version,
-                                            "installed_at",
-                                            ctl_json_time(s->comp[i].installed_at))
+                                            "installed_at", ctl_json_time(s->comp[i].installed_at))
                                 : json_null());
     json_object_set_new(root, "components", comps);
     json_object_set_new(root, "feedback",
                         json_pack("{s:I, s:I}", "queued", (json_int_t)s->queued, "dropped",
                                   (json_int_t)s->dropped));
-    json_object_set_new(
-        root, "license",
-        json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, s:o}", "activation_code",
-                  s->lic.activation_code[0] ? s->masked : NULL, "status",
-                  s->lic.status[0] ? s->lic.status : NULL, "edition",
-                  s->lic.edition[0] ? s->lic.edition : NULL, "expires",
-                  s->lic.expires[0] ? s->lic.expires : NULL, "days_left",
-                  s->have_days ? json_integer(s->days) : json_null(), "checked_at",
-                  ctl_json_time(s->lic.checked_at)));
+    json_object_set_new(root, "license",
+                        json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, s:o}", "activation_code",
+                                  s->lic.activation_code[0] ? s->masked : NULL, "status",
+                                  s->lic.status[0] ? s->lic.status : NULL, "edition",
+                                  s->lic.edition[0] ? s->lic.edition : NULL, "expires",
+                                  s->lic.expires[0] ? s->lic.expires : NULL, "days_left",
+                                  s->have_days ? json_integer(s->days) : json_null(), "checked_at",
+                                  ctl_json_time(s->lic.checked_at)));
     for (int i = 0; ww_daemon_job_names[i] != NULL; i++) {
         const struct ww_sched_status *j = &s->jobs[i];
         json_object_set_new(jobs, ww_daemon_job_names[i],
@@ -270,8 +268,7 @@ static int ctl_status_json(const struct ctl *c, const struct ctl_status *s)
     json_object_set_new(root, "jobs", jobs);
     json_object_set_new(root, "daemon",
                         json_pack("{s:b, s:o}", "running", s->daemon_pid > 0, "pid",
-                                  s->daemon_pid > 0 ? json_integer(s->daemon_pid)
-                                                    : json_null()));
+                                  s->daemon_pid > 0 ? json_integer(s->daemon_pid) : json_null()));
     return ctl_json_print(root);
 }
 
@@ -308,7 +305,10 @@ static int ctl_status_human(const struct ctl *c, const struct ctl_status *s)
         const struct ww_sched_status *j = &s->jobs[i];
         printf("  %-12s %-20s  %-20s  %-6s %s\n", ww_daemon_job_names[i],
                ctl_iso(j->last_run, t1, sizeof(t1)), ctl_iso(j->next_run, t2, sizeof(t2)),
-               j->ok < 0 ? "-" : j->ok ? "yes" : "no", j->result[0] ? j->result : "-");
+               j->ok < 0 ? "-"
+               : j->ok   ? "yes"
+                         : "no",
+               j->result[0] ? j->result : "-");
     }
     if (s->daemon_pid > 0)
         printf("Daemon:        running (pid %ld)\n", s->daemon_pid);
@@ -412,10 +412,9 @@ static int ctl_cmd_scan_method(struct ctl *c, int argc, char **argv)
     }
     if (optind == argc) {
         if (c->json) {
-            rc = ctl_json_print(json_pack("{s:s, s:s, s:s, s:o}", "method",
-                                          ctl_method_name(cur.method), "reason", cur.reason,
-                                          "changed_by", cur.changed_by, "changed_at",
-                                          ctl_json_time(cur.changed_at)));
+            rc = ctl_json_print(json_pack(
+                "{s:s, s:s, s:s, s:o}", "method", ctl_method_name(cur.method), "reason", cur.reason,
+                "changed_by", cur.changed_by, "changed_at", ctl_json_time(cur.changed_at)));
             goto cleanup;
         }
         printf("%s (since %s, by %s: %s)\n", ctl_method_name(cur.method),
@@ -448,8 +447,8 @@ static int ctl_cmd_scan_method(struct ctl *c, int argc, char **argv)
         ctl_err("cannot record the scan method in %s", c->conf->state.database);
         goto cleanup;
     }
-    printf("scan method: %s -> %s (%s)\n", ctl_method_name(cur.method),
-           ctl_method_name(now.method), now.reason);
+    printf("scan method: %s -> %s (%s)\n", ctl_method_name(cur.method), ctl_method_name(now.method),
+           now.reason);
     rc = CTL_OK;
 cleanup:
     ww_store_close(st);
@@ -470,8 +469,8 @@ static void ctl_event_print(const struct ww_event *ev, void *arg)
 static void ctl_event_json(const struct ww_event *ev, void *arg)
 {
     json_array_append_new(arg, json_pack("{s:I, s:o, s:s, s:s, s:s}", "id", (json_int_t)ev->id,
-                                         "at", ctl_json_time(ev->at), "level", ev->level,
-                                         "source", ev->source, "message", ev->message));
+                                         "at", ctl_json_time(ev->at), "level", ev->level, "source",
+                                         ev->source, "message", ev->message));
 }
 
 static int ctl_cmd_events(struct ctl *c, int argc, char **argv)

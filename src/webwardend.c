@@ -21,12 +21,13 @@
 
 static void wwd_usage(FILE *fp)
 {
-    fprintf(fp, "usage: webwardend [-c FILE] [--foreground]\n"
-                "  -c, --config FILE  config file (else $WEBWARDEN_CONF, else %s)\n"
-                "  -f, --foreground   stay in the foreground, log to stderr (systemd, tests)\n"
-                "  -V, --version      print the version\n"
-                "  -h, --help         this help\n"
-                "Signals: TERM/INT stop (within 5 s), HUP re-reads the config.\n",
+    fprintf(fp,
+            "usage: webwardend [-c FILE] [--foreground]\n"
+            "  -c, --config FILE  config file (else $WEBWARDEN_CONF, else %s)\n"
+            "  -f, --foreground   stay in the foreground, log to stderr (systemd, tests)\n"
+            "  -V, --version      print the version\n"
+            "  -h, --help         this help\n"
+            "Signals: TERM/INT stop (within 5 s), HUP re-reads the config.\n",
             WW_DEFAULT_CONF);
 }
 

@@ -1,4 +1,5 @@
-/* t/check_sched.c - unit tests of webwardend's scheduler (lib/ww_sched.c), with an injected clock. */
+/* t/check_sched.c - unit tests of webwardend's scheduler (lib/ww_sched.c), with an injected clock.
+ */
 #include "config.h"
 
 #include <check.h>
@@ -65,13 +66,13 @@ static const struct {
     uint32_t rnd;
     time_t want_offset;
 } next_cases[] = {
-    {300, 0, 300},         /* no jitter drawn */
-    {300, 30, 330},        /* the largest jitter: 10% */
-    {300, 31, 300},        /* rnd wraps modulo jitter+1 */
-    {300, 45, 314},        /* 45 % 31 */
-    {5, 12345, 5},         /* under 10 s: 10% rounds to 0, no jitter */
-    {10, 1, 11},           /* 10 s: up to 1 s */
-    {86400, 8640, 95040},  /* a day: up to 2.4 h */
+    {300, 0, 300},        /* no jitter drawn */
+    {300, 30, 330},       /* the largest jitter: 10% */
+    {300, 31, 300},       /* rnd wraps modulo jitter+1 */
+    {300, 45, 314},       /* 45 % 31 */
+    {5, 12345, 5},        /* under 10 s: 10% rounds to 0, no jitter */
+    {10, 1, 11},          /* 10 s: up to 1 s */
+    {86400, 8640, 95040}, /* a day: up to 2.4 h */
 };
 
 START_TEST(test_sched_next_after_adds_interval_and_bounded_jitter)
@@ -80,8 +81,7 @@ START_TEST(test_sched_next_after_adds_interval_and_bounded_jitter)
     time_t want = 5000 + next_cases[_i].want_offset;
 
     ck_assert_msg(got == want, "next_after(5000, %d, %u) = %lld, want %lld",
-                  next_cases[_i].interval_s, next_cases[_i].rnd, (long long)got,
-                  (long long)want);
+                  next_cases[_i].interval_s, next_cases[_i].rnd, (long long)got, (long long)want);
 }
 END_TEST
 
@@ -351,6 +351,26 @@ START_TEST(test_sched_records_run_in_store_kv)
 }
 END_TEST
 
+START_TEST(test_sched_records_overrun_as_failure)
+{
+    struct ww_store *st = open_store();
+    struct ww_sched *s = ww_sched_create(st, fake_clock, NULL, 41, NULL);
+    struct probe slow = {.name = "slow", .advance_s = 20, .sched = &s};
+    struct ww_sched_status js;
+
+    ck_assert_int_eq(ww_sched_add(s, "slow", 60, 10, probe_run, &slow), WW_OK);
+    fake_now += 100;
+    ck_assert_int_eq(ww_sched_run_due(s), 1);
+    ck_assert_int_eq(ww_sched_status_get(st, "slow", &js), WW_OK);
+    ck_assert_msg(js.ok == 0 && strcmp(js.result, "ran past its 10 s timeout") == 0,
+                  "job taking 20 s with a 10 s timeout: ok %d \"%s\", want 0 \"ran past its 10 "
+                  "s timeout\"",
+                  js.ok, js.result);
+    ww_sched_free(s);
+    ww_store_close(st);
+}
+END_TEST
+
 START_TEST(test_sched_restart_keeps_the_stored_next_run)
 {
     struct ww_store *st = open_store();
@@ -412,6 +432,7 @@ static Suite *sched_suite(void)
     tc = tcase_create("store");
     tcase_add_checked_fixture(tc, store_setup, store_teardown);
     tcase_add_test(tc, test_sched_records_run_in_store_kv);
+    tcase_add_test(tc, test_sched_records_overrun_as_failure);
     tcase_add_test(tc, test_sched_restart_keeps_the_stored_next_run);
     suite_add_tcase(s, tc);
     return s;
