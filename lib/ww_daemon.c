@@ -274,23 +274,27 @@ static void daemon_wait_ready(int fd)
     size_t used = 0;
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
     time_t deadline = time(NULL) + 30;
+    int closed = 0;
     ssize_t n;
 
-    while (used < sizeof(msg) - 1 && time(NULL) < deadline) {
+    while (!closed && used < sizeof(msg) - 1 && time(NULL) < deadline) {
         if (poll(&pfd, 1, 1000) <= 0)
             continue;
         n = read(fd, msg + used, sizeof(msg) - 1 - used);
         if (n <= 0)
-            break;
-        used += (size_t)n;
+            closed = 1;
+        else
+            used += (size_t)n;
     }
     msg[used] = '\0';
     if (strncmp(msg, "OK", 2) == 0)
         _exit(0);
-    if (used == 0)
-        fprintf(stderr, "webwardend: the daemon did not report a start within 30 s\n");
-    else
+    if (used > 0)
         fprintf(stderr, "webwardend: %s\n", msg + (strncmp(msg, "ERR ", 4) == 0 ? 4 : 0));
+    else if (closed)
+        fprintf(stderr, "webwardend: the daemon exited while starting (see daemon.log_file)\n");
+    else
+        fprintf(stderr, "webwardend: the daemon did not report a start within 30 s\n");
     _exit(1);
 }
 

@@ -291,7 +291,10 @@ static int ctl_status_human(const struct ctl *c, const struct ctl_status *s)
     }
     printf("Feedback:      %lld queued, %lld dropped\n", (long long)s->queued,
            (long long)s->dropped);
-    printf("License:       %s\n", lic_status);
+    if (s->lic.edition[0] != '\0')
+        printf("License:       %s (%s)\n", lic_status, s->lic.edition);
+    else
+        printf("License:       %s\n", lic_status);
     if (s->lic.activation_code[0] != '\0')
         printf("  code:        %s\n", s->masked);
     if (s->lic.expires[0] != '\0') {

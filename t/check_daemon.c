@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ww_common.h"
@@ -104,6 +107,48 @@ START_TEST(test_daemon_pidfile_under_a_file_fails_with_reason)
 }
 END_TEST
 
+/* A job that ignores the stop request must not keep the process alive past the grace period:
+ * the alarm armed by SIGTERM removes the pid file and ends the process with status 1. */
+START_TEST(test_daemon_stop_abandons_a_hung_job_within_grace)
+{
+    char pidfile[PATH_MAX], err[WW_ERRLEN] = "";
+    struct timespec t0, t1;
+    int status = 0;
+    pid_t child, got = 0;
+    double waited;
+
+    snprintf(pidfile, sizeof(pidfile), "%s/run/webwardend.pid", tmp_dir);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        if (ww_daemon_signals_init(err, sizeof(err)) != WW_OK ||
+            ww_daemon_write_pidfile(pidfile, err, sizeof(err)) != WW_OK)
+            _exit(3);
+        ww_daemon_set_abort_pidfile(pidfile);
+        raise(SIGTERM);
+        for (int i = 0; i < 30; i++) /* the "hung job": 30 s unless the alarm ends it */
+            sleep(1);
+        _exit(2);
+    }
+    for (int i = 0; i < 100 && got == 0; i++) { /* up to 10 s */
+        got = waitpid(child, &status, WNOHANG);
+        if (got == 0)
+            usleep(100000);
+    }
+    if (got == 0) {
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(got == child && WIFEXITED(status) && WEXITSTATUS(status) == 1,
+                  "hung job after SIGTERM: waitpid %d status 0x%x, want exit 1", (int)got, status);
+    ck_assert_msg(waited < 5.0, "hung job ended after %.1f s, want < 5 s", waited);
+    ck_assert_msg(access(pidfile, F_OK) != 0, "pid file %s left behind", pidfile);
+}
+END_TEST
+
 static time_t fixed_clock(void *arg)
 {
     return *(time_t *)arg;
@@ -154,6 +199,12 @@ static Suite *daemon_suite(void)
     tcase_add_checked_fixture(tc, daemon_setup, daemon_teardown);
     tcase_add_test(tc, test_daemon_pidfile_creates_folders_and_holds_pid);
     tcase_add_test(tc, test_daemon_pidfile_under_a_file_fails_with_reason);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("signals");
+    tcase_set_timeout(tc, 15); /* waits out the 4 s grace period */
+    tcase_add_checked_fixture(tc, daemon_setup, daemon_teardown);
+    tcase_add_test(tc, test_daemon_stop_abandons_a_hung_job_within_grace);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("jobs");

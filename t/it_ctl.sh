@@ -101,6 +101,16 @@ json "$tmp/gjson.out" '"scan_method" in d'
 "$CTL" -c "$conf" status --json >"$tmp/sjson2.out" 2>&1
 json "$tmp/sjson2.out" 'd["appliance_id"] == json.load(open(sys.argv[1].replace("sjson2", "sjson")))["appliance_id"]'
 
+# --- license: the activation code is shown masked, with the days left
+"$PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE license SET activation_code=?, status=?, edition=?, expires=? WHERE id=1", ("AB-1234-5678-9ABC-DEF01", "active", "Standard", "2099-01-01")); c.commit()' "$db"
+run lic status
+expect_in "$tmp/lic.out" "License: *active (Standard)" "license status and edition shown"
+expect_in "$tmp/lic.out" "code: *\*\**DEF01$" "activation code masked to its last 5"
+expect_in "$tmp/lic.out" "expires: *2099-01-01 ([0-9]* days left)" "license expiry and days left"
+if grep -q "1234" "$tmp/lic.out"; then fail "activation code shown in full"; else ok "code not in full"; fi
+run licj status --json
+json "$tmp/licj.out" 'd["license"]["activation_code"].endswith("DEF01") and "1234" not in d["license"]["activation_code"] and d["license"]["days_left"] > 20000'
+
 # --- scan-method: get, set both ways with a reason, history in events
 run ev0 events --json
 n0=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["events"]))' "$tmp/ev0.out")
