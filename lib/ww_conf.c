@@ -60,11 +60,14 @@ struct conf_key {
 };
 
 #define OFF(field) offsetof(struct ww_conf, field)
+/* One line per key macro: the formatter would spread each over four. */
+/* clang-format off */
 #define K_STR(s, k, t, d) {#s, #k, t, OFF(s.k), d, 0, 0, NULL}
 #define K_INT(s, k, d, lo, hi) {#s, #k, CT_INT, OFF(s.k), #d, lo, hi, NULL}
 #define K_SIZE(s, k, d, lo, hi) {#s, #k, CT_SIZE, OFF(s.k), d, lo, hi, NULL}
 #define K_BOOL(s, k, d) {#s, #k, CT_BOOL, OFF(s.k), d, 0, 1, NULL}
 #define K_ENUM(s, k, t, d, n) {#s, #k, t, OFF(s.k), d, 0, 0, n}
+/* clang-format on */
 #define THRESHOLD(i) (OFF(reputation.threshold) + (i) * sizeof(int))
 
 /* Sections appear in this order in ww_conf_dump and in etc/webwarden.conf. */
@@ -429,8 +432,7 @@ static int conf_set(struct ww_conf *conf, const struct conf_key *k, const char *
         memcpy(field, &idx, sizeof(int));
         return WW_OK;
     case CT_INT:
-        if (conf_parse_int64(value, &v, &rest) != 0 || *rest != '\0' || v < k->min ||
-            v > k->max)
+        if (conf_parse_int64(value, &v, &rest) != 0 || *rest != '\0' || v < k->min || v > k->max)
             return conf_fail(ctx, "%s.%s: \"%s\" is not a whole number from %lld to %lld",
                              k->section, k->name, value, (long long)k->min, (long long)k->max);
         *(int *)field = (int)v;
@@ -614,16 +616,16 @@ static int conf_line(struct ww_conf *conf, char *line, char *section, size_t sec
 }
 
 /* Rules between keys, checked once the whole file is read. */
-static int conf_check_cross(const struct ww_conf *conf, const int *seen_line,
-                            struct conf_ctx *ctx)
+static int conf_check_cross(const struct ww_conf *conf, const int *seen_line, struct conf_ctx *ctx)
 {
     if (conf->reputation.backoff_max_s < conf->reputation.backoff_s) {
         const struct conf_key *a = conf_find("reputation", "backoff_s");
         const struct conf_key *b = conf_find("reputation", "backoff_max_s");
         int la = seen_line[a - conf_keys], lb = seen_line[b - conf_keys];
         ctx->line = la > lb ? la : lb;
-        return conf_fail(ctx, "reputation.backoff_max_s (%d) must not be below"
-                              " reputation.backoff_s (%d)",
+        return conf_fail(ctx,
+                         "reputation.backoff_max_s (%d) must not be below"
+                         " reputation.backoff_s (%d)",
                          conf->reputation.backoff_max_s, conf->reputation.backoff_s);
     }
     return WW_OK;
@@ -678,8 +680,8 @@ int ww_conf_load(const char *path, struct ww_conf **out, char *err, size_t errle
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (path == NULL || out == NULL) {
-        ctx.file = "(null)";
-        conf_fail(&ctx, "no config file given");
+        ctx.file = path != NULL ? path : "(null)";
+        conf_fail(&ctx, "no config file or result given");
         goto cleanup;
     }
     rc = WW_EIO;

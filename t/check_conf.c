@@ -52,8 +52,8 @@ static struct ww_conf *load_ok(const char *text)
     const char *path = write_file("ok.conf", text);
     int rc = ww_conf_load(path, &conf, err, sizeof(err));
 
-    ck_assert_msg(rc == WW_OK && conf != NULL, "load of:\n%s\ngot %d \"%s\", want WW_OK", text,
-                  rc, err);
+    ck_assert_msg(rc == WW_OK && conf != NULL, "load of:\n%s\ngot %d \"%s\", want WW_OK", text, rc,
+                  err);
     return conf;
 }
 
@@ -196,7 +196,7 @@ static const struct {
     const char *text;
     int want;
 } bool_cases[] = {
-    {"on", 1},  {"ON", 1},  {"yes", 1}, {"Yes", 1}, {"true", 1}, {"1", 1},
+    {"on", 1},  {"ON", 1},  {"yes", 1}, {"Yes", 1}, {"true", 1},  {"1", 1},
     {"off", 0}, {"Off", 0}, {"no", 0},  {"NO", 0},  {"false", 0}, {"0", 0},
 };
 
@@ -221,12 +221,8 @@ static const struct {
     const char *text;
     long long want;
 } size_cases[] = {
-    {"1", 1},
-    {"60K", 61440},
-    {"60k", 61440},
-    {"50M", 52428800},
-    {"3g", 3221225472LL},
-    {"64G", 68719476736LL},
+    {"1", 1},          {"60K", 61440},       {"60k", 61440},
+    {"50M", 52428800}, {"3g", 3221225472LL}, {"64G", 68719476736LL},
 };
 
 START_TEST(test_conf_size_suffixes)
@@ -502,8 +498,8 @@ START_TEST(test_conf_shipped_file_documents_every_key)
         }
         ck_assert_ptr_nonnull(eq);
         snprintf(want, sizeof(want), "\n# %.*s =", (int)(eq - line), line);
-        ck_assert_msg(strstr(text, want) != NULL, "key \"%.*s\" missing from %s",
-                      (int)(eq - line), line, path);
+        ck_assert_msg(strstr(text, want) != NULL, "key \"%.*s\" missing from %s", (int)(eq - line),
+                      line, path);
     }
     free(dump);
     free(text);
@@ -534,8 +530,7 @@ START_TEST(test_conf_dump_round_trips)
     ck_assert_msg(strstr(dump, "ABCDE-12345-SECRET") == NULL, "api key in clear:\n%s", dump);
     ck_assert_msg(strstr(dump, "\napi_key = *************ECRET\n") != NULL,
                   "reputation api_key not masked to its last 5 characters:\n%s", dump);
-    ck_assert_msg(strstr(dump, "\napi_key = ***\n") != NULL, "short key not all masked:\n%s",
-                  dump);
+    ck_assert_msg(strstr(dump, "\napi_key = ***\n") != NULL, "short key not all masked:\n%s", dump);
     ck_assert_msg(strstr(dump, "[scan]\n") != NULL && strstr(dump, "\nhold_max = 2M\n") != NULL,
                   "dump:\n%s", dump);
     path = write_file("dump.conf", dump);
@@ -581,8 +576,7 @@ static Suite *conf_suite(void)
     tcase_add_checked_fixture(tc, conf_setup, conf_teardown);
     tcase_add_test(tc, test_conf_parses_each_type);
     tcase_add_loop_test(tc, test_conf_bool_words, 0, sizeof(bool_cases) / sizeof(bool_cases[0]));
-    tcase_add_loop_test(tc, test_conf_size_suffixes, 0,
-                        sizeof(size_cases) / sizeof(size_cases[0]));
+    tcase_add_loop_test(tc, test_conf_size_suffixes, 0, sizeof(size_cases) / sizeof(size_cases[0]));
     tcase_add_test(tc, test_conf_relative_paths_follow_config_folder);
     suite_add_tcase(s, tc);
 
