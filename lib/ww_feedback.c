@@ -96,9 +96,8 @@ static json_t *feedback_event_json(const struct ww_feedback_event *e)
         snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
     return json_pack("{s:o, s:i, s:o, s:s, s:o, s:s}", "url", feedback_string(e->url), "score",
                      e->score, "categories", feedback_categories(e->categories), "action",
-                     e->action, "threat", e->threat[0] != '\0' ? feedback_string(e->threat)
-                                                               : json_null(),
-                     "time", when);
+                     e->action, "threat",
+                     e->threat[0] != '\0' ? feedback_string(e->threat) : json_null(), "time", when);
 }
 
 int ww_feedback_batch_json(const char *batch_id, const struct ww_feedback_event *ev, size_t n,
@@ -236,7 +235,7 @@ int ww_feedback_run_for(struct ww_store *st, const struct ww_conf *conf, struct 
          * the same id, however batch_size changed since. */
         if (pfirst > 0 && plast - pfirst + 1 > (int64_t)want)
             want = plast - pfirst + 1 > FEEDBACK_MAX_BATCH ? FEEDBACK_MAX_BATCH
-                                                            : (size_t)(plast - pfirst + 1);
+                                                           : (size_t)(plast - pfirst + 1);
         if (want > cap) {
             struct ww_feedback_event *bigger = realloc(ev, want * sizeof(*ev));
             if (bigger == NULL) {

@@ -194,8 +194,7 @@ START_TEST(test_fbbuf_add_stamps_time_and_ignores_null)
     ck_assert_int_eq(ww_fbbuf_flush(b, st, 0), WW_OK);
     ck_assert_int_eq(ww_store_feedback_peek(st, &got, 1, &n), WW_OK);
     ck_assert_msg(n == 1 && got.at >= before && got.at <= time(NULL) + 1,
-                  "n %zu at %lld, want 1 and about %lld", n, (long long)got.at,
-                  (long long)before);
+                  "n %zu at %lld, want 1 and about %lld", n, (long long)got.at, (long long)before);
     ck_assert_int_eq(ww_fbbuf_flush(NULL, st, 0), WW_EINVAL);
     ww_fbbuf_free(b);
     ww_fbbuf_free(NULL);

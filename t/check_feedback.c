@@ -127,8 +127,7 @@ START_TEST(test_feedback_empty_queue_sends_nothing)
     char result[256] = "";
     int rc = ww_feedback_run_once(st, conf, http, result, sizeof(result));
 
-    ck_assert_msg(rc == WW_OK && strcmp(result, "queue empty") == 0, "run = %d \"%s\"", rc,
-                  result);
+    ck_assert_msg(rc == WW_OK && strcmp(result, "queue empty") == 0, "run = %d \"%s\"", rc, result);
     ck_assert_int_eq(fake_cloud_stat(&cloud, "feedback_requests"), 0);
 }
 END_TEST
@@ -156,8 +155,8 @@ START_TEST(test_feedback_sends_all_rows_in_batches_and_deletes_them)
                   want_id);
     snprintf(want_id, sizeof(want_id), "%s-21-25", app);
     ck_assert_str_eq(json_string_value(json_array_get(ids, 2)), want_id);
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         json_object_get(stats, "last_headers"), "X-Webwarden-Appliance")),
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(stats, "last_headers"),
+                                                       "X-Webwarden-Appliance")),
                      "test-appliance");
     json_decref(stats);
 }
@@ -192,8 +191,7 @@ START_TEST(test_feedback_batch_json_follows_protocol)
     ck_assert_str_eq(json_string_value(json_object_get(e0, "action")), "block");
     ck_assert_str_eq(json_string_value(json_object_get(e0, "threat")), "Eicar-Test-Signature");
     ck_assert_str_eq(json_string_value(json_object_get(e0, "time")), "2026-11-27T10:00:00Z");
-    ck_assert_msg(json_is_null(json_object_get(e1, "threat")), "no threat must be null: %s",
-                  body);
+    ck_assert_msg(json_is_null(json_object_get(e1, "threat")), "no threat must be null: %s", body);
     ck_assert_int_eq(json_array_size(json_object_get(e1, "categories")), 0);
     ck_assert_str_eq(json_string_value(json_object_get(e1, "url")), "http://b.example/?");
     json_decref(root);
@@ -253,8 +251,8 @@ START_TEST(test_feedback_failure_keeps_queue_then_delivers_once)
             break;
         cloud_sleep_ms(100);
     }
-    ck_assert_msg(rc == WW_OK && queued() == 0, "mode %s: after recovery run = %d \"%s\"", mode,
-                  rc, result);
+    ck_assert_msg(rc == WW_OK && queued() == 0, "mode %s: after recovery run = %d \"%s\"", mode, rc,
+                  result);
     ck_assert_msg(fake_cloud_stat(&cloud, "events") == 15,
                   "mode %s: server counted %ld events, want 15 exactly", mode,
                   fake_cloud_stat(&cloud, "events"));
