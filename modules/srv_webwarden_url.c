@@ -23,6 +23,7 @@
 #include "ww_cicap.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_fbbuf.h"
 #include "ww_html.h"
 #include "ww_http.h"
 #include "ww_lists.h"
@@ -88,6 +89,12 @@ static time_t store_retry_at;
 static _Atomic(struct ww_rep *) url_rep;
 static pthread_mutex_t rep_mtx = PTHREAD_MUTEX_INITIALIZER;
 static char rep_urldb_version[64];
+
+/* Per child: rated lookups waiting for the tick, which moves them into the store's feedback
+ * queue in one transaction a second (no SQLite on the request path). Made in CHILD_START;
+ * NULL in the monitor or when out of memory (then nothing is captured). */
+static struct ww_fbbuf *url_fb;
+static int fb_failing; /* the last flush failed: log the next change only */
 
 /* c-icap statistics (the `info` service): registered in init, counted in children only. */
 static int stat_allowed = -1, stat_blocked = -1, stat_approved = -1;
@@ -229,12 +236,31 @@ static void url_urldb_sync(void)
         ww_rep_set_urldb(rep, db);
 }
 
+/* Moves the buffered feedback events into the store (caller holds store_mtx). A store that
+ * refuses keeps them in the buffer for the next tick; logged when that starts and ends. */
+static void url_feedback_flush(void)
+{
+    int rc;
+
+    if (url_fb == NULL || url_store == NULL || url_conf == NULL)
+        return;
+    rc = ww_fbbuf_flush(url_fb, url_store, url_conf->feedback.max_queued);
+    if (rc != WW_OK && !fb_failing)
+        ww_log(WW_LOG_WARN,
+               SVC ": feedback events stay in memory: the state store refused them (%s)",
+               ww_strerror(rc));
+    else if (rc == WW_OK && fb_failing)
+        ww_log(WW_LOG_INFO, SVC ": feedback events reach the state store again");
+    fb_failing = rc != WW_OK;
+}
+
 /* Runs in each child's main thread once a second: the home of periodic in-child work
- * (urldb reload; the feedback flush joins it). */
+ * (feedback flush, urldb reload). */
 static void url_tick(const char *name, int type, void *data)
 {
     pthread_mutex_lock(&store_mtx);
     url_store_try_open();
+    url_feedback_flush();
     pthread_mutex_unlock(&store_mtx);
     url_urldb_sync();
     ci_command_schedule(CMD_TICK, NULL, 1);
@@ -242,6 +268,8 @@ static void url_tick(const char *name, int type, void *data)
 
 static void url_child_start(const char *name, int type, void *data)
 {
+    if (url_fb == NULL && (url_fb = ww_fbbuf_create(0)) == NULL)
+        ww_log(WW_LOG_ERR, SVC ": out of memory: no feedback capture in this child");
     pthread_mutex_lock(&store_mtx);
     url_store_try_open();
     pthread_mutex_unlock(&store_mtx);
@@ -256,6 +284,9 @@ static void url_child_stop(const char *name, int type, void *data)
     rep_urldb_version[0] = '\0';
     pthread_mutex_unlock(&rep_mtx);
     pthread_mutex_lock(&store_mtx);
+    url_feedback_flush(); /* the last second's events */
+    ww_fbbuf_free(url_fb);
+    url_fb = NULL;
     ww_store_close(url_store);
     url_store = NULL;
     pthread_mutex_unlock(&store_mtx);
@@ -471,6 +502,25 @@ static void url_count_source(const struct ww_rating *r)
     }
 }
 
+/* Queues the outcome of a reputation lookup for the feedback worker (via the tick). */
+static void url_feedback_add(const char *url, const struct url_verdict *v)
+{
+    struct ww_feedback_event ev;
+
+    if (url_fb == NULL)
+        return;
+    memset(&ev, 0, sizeof(ev));
+    /* The queue keeps 2 KiB of a URL (up to 8 KiB here): enough to identify it. */
+    size_t n = strnlen(url, sizeof(ev.url) - 1);
+    memcpy(ev.url, url, n);
+    ev.score = v->rating.score;
+    snprintf(ev.categories, sizeof(ev.categories), "%s",
+             v->rating.ncategories > 0 ? v->category : "");
+    snprintf(ev.action, sizeof(ev.action), "%s", ww_policy_action_name(v->decision.action));
+    ev.at = time(NULL);
+    ww_fbbuf_add(url_fb, &ev);
+}
+
 /* Lists decided nothing: the rating (local db -> cache -> server within the timeout, or
  * unrated) and the reputation policy decide. A failed lookup is already logged by ww_rep. */
 static int url_reputation(ci_request_t *req, struct url_req *ur, const char *url,
@@ -487,6 +537,7 @@ static int url_reputation(ci_request_t *req, struct url_req *ur, const char *url
     ww_policy_decide(url_conf, &v.rating, &v.decision);
     url_verdict_finish(&v, t0);
     url_count_source(&v.rating);
+    url_feedback_add(url, &v);
     if (v.decision.action == WW_ACTION_BLOCK)
         return url_block(req, ur, url, v.decision.reason, &v);
     url_rep_header(req, &v);

@@ -376,6 +376,19 @@ logC="$tmp/varC/log/access.log"
 expect_grep "access log: timeout source" "$logC" "reason=\"unrated (timeout)\" score=0 category=unrated"
 expect_grep "access log: timeout token" "$logC" "source=timeout"
 
+# --- feedback capture: rated lookups reach the store's queue (flushed by the child's 1 s tick) ----
+fbq() { sqlite3 "$tmp/stateA.db" "SELECT url, score, categories, action FROM feedback_queue" 2>/dev/null; }
+end=$(($(date +%s) + 10))
+while ! fbq | grep -qF 'http://localok.webwarden.test/x|90|news|allow' && [ "$(date +%s)" -lt "$end" ]; do
+    sleep 0.2
+done
+fbq >"$tmp/fbq.txt"
+expect_grep "feedback: allowed lookup queued" "$tmp/fbq.txt" "http://news.example/a|90|news|allow"
+expect_grep "feedback: blocked lookup queued" "$tmp/fbq.txt" "http://www.bad.webwarden.test/dl?x=1|20|malware|block"
+expect_grep "feedback: local db lookup queued" "$tmp/fbq.txt" "http://www.localbad.webwarden.test/p|10|malware|block"
+expect_grep "feedback: unrated lookup queued" "$tmp/fbq.txt" "http://skipped1.example/|0||allow"
+expect_no_grep "feedback: list decisions are not lookups" "$tmp/fbq.txt" "x.blocked.webwarden.test"
+
 # --- webwardenctl url-check: the path of each decision ----------------------------------------------
 check() { # DESC CONF URL WANT...: every WANT must be in the output
     _d=$1 _c=$2 _u=$3
