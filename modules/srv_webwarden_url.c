@@ -85,7 +85,7 @@ static time_t store_retry_at;
 /* Per child: the reputation lookup (local db, cache, server with back-off), made after fork
  * (CHILD_START, or lazily by the first request under rep_mtx) and shared by the child's threads.
  * rep_urldb_version is the store's urldb component version in use (or refused), "" while the
- * database is urldb.file (or none); only the child's main thread (tick) touches it. */
+ * database is urldb.file (or none); guarded by rep_mtx. */
 static _Atomic(struct ww_rep *) url_rep;
 static pthread_mutex_t rep_mtx = PTHREAD_MUTEX_INITIALIZER;
 static char rep_urldb_version[64];
@@ -228,12 +228,16 @@ static void url_urldb_sync(void)
     pthread_mutex_lock(&store_mtx);
     found = url_urldb_component(&comp) == WW_OK;
     pthread_mutex_unlock(&store_mtx);
-    if (!found || strcmp(comp.version, rep_urldb_version) == 0)
+    if (!found)
         return;
-    snprintf(rep_urldb_version, sizeof(rep_urldb_version), "%s", comp.version);
-    db = url_urldb_load(comp.path, "installed component");
-    if (db != NULL)
-        ww_rep_set_urldb(rep, db);
+    pthread_mutex_lock(&rep_mtx); /* rep_urldb_version: a lazy url_rep_get() writes it too */
+    if (strcmp(comp.version, rep_urldb_version) != 0) {
+        snprintf(rep_urldb_version, sizeof(rep_urldb_version), "%s", comp.version);
+        db = url_urldb_load(comp.path, "installed component");
+        if (db != NULL)
+            ww_rep_set_urldb(rep, db);
+    }
+    pthread_mutex_unlock(&rep_mtx);
 }
 
 /* Moves the buffered feedback events into the store (caller holds store_mtx). A store that
