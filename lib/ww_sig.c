@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "ww_common.h"
+#include "ww_log.h"
 #include "ww_sig.h"
 
 #define SIG_NAME_MAX 256
@@ -39,6 +40,11 @@
 #define SIG_MAX_OFFSET 65536  /* largest n in "n", "n,m", "EOF-n" (and m) */
 #define SIG_VERIFY_BUDGET 200000 /* backtracking steps per check; beyond that: no match */
 #define SIG_PENDING_MAX 4096  /* checks waiting for more bytes, per scan */
+/* Backtracking steps one scan may spend in all: 20 million plus 64 per byte fed. A body built
+ * to hit an anchor with a wide bounded gap at every byte would otherwise cost
+ * hits x gap width; past the cap the scan stops checking body signatures (and says so). */
+#define SIG_SCAN_STEPS_FIXED 20000000ULL
+#define SIG_SCAN_STEPS_PER_BYTE 64ULL
 #define SIG_NONE UINT32_MAX
 #ifndef SIG_BLOOM_KEYS_PER_WORD
 #define SIG_BLOOM_KEYS_PER_WORD 4 /* tuned: 4 beat 2 and 8 on the 100,000-signature bench */
@@ -157,6 +163,8 @@ struct ww_sigscan {
     size_t nabs_open;
     struct sig_pending *pending;
     size_t npending, pending_cap;
+    uint64_t steps;   /* backtracking steps spent */
+    int exhausted;    /* steps over the cap: body signatures no longer checked */
     int finished;
 };
 
@@ -1099,9 +1107,11 @@ struct ww_sigscan *ww_sigscan_create(const struct ww_sigdb *db, int64_t total_si
     }
     memcpy(s->abs_open, db->abs_sigs, db->nabs * sizeof(*s->abs_open));
     s->nabs_open = db->nabs;
-    for (i = 0; i < db->nsigs; i++)
-        if (db->sigs[i].multi != SIG_NONE && db->sigs[i].off_kind == OFF_ABS)
-            s->multi[db->sigs[i].multi].next = SIG_NONE; /* part 0 is not looked for by anchor */
+    for (i = 0; i < db->nabs; i++) { /* their part 0 is checked in place, not by anchor */
+        const struct sig_sig *sig = &db->sigs[db->abs_sigs[i]];
+        if (sig->multi != SIG_NONE)
+            s->multi[sig->multi].next = SIG_NONE;
+    }
     return s;
 }
 
@@ -1173,6 +1183,16 @@ static int part_window(const struct ww_sigscan *s, const struct sig_part *p, uin
     return 1;
 }
 
+static void scan_spent(struct ww_sigscan *s, const struct sig_view *v)
+{
+    s->steps += (uint64_t)(SIG_VERIFY_BUDGET - (v->budget > 0 ? v->budget : 0));
+    if (s->steps > SIG_SCAN_STEPS_FIXED + SIG_SCAN_STEPS_PER_BYTE * v->end && !s->exhausted) {
+        s->exhausted = 1;
+        ww_log(WW_LOG_WARN, "body signature checks stopped at byte %llu: check budget spent "
+               "(a body made of near-matches)", (unsigned long long)v->end);
+    }
+}
+
 static void check_entry(struct ww_sigscan *s, struct sig_view *v, uint64_t pos,
                         const struct sig_entry *en)
 {
@@ -1183,7 +1203,7 @@ static void check_entry(struct ww_sigscan *s, struct sig_view *v, uint64_t pos,
     uint32_t i;
     int r;
 
-    if (pos < en->woff || !part_window(s, p, &lo))
+    if (pos < en->woff || s->exhausted || !part_window(s, p, &lo))
         return;
     at = pos - en->woff;
     for (i = 0; i < p->anchor_len; i++) {
@@ -1199,6 +1219,7 @@ static void check_entry(struct ww_sigscan *s, struct sig_view *v, uint64_t pos,
     }
     v->budget = SIG_VERIFY_BUDGET;
     r = verify_anchored(db, v, p, at, lo, UINT64_MAX, &st, &e);
+    scan_spent(s, v);
     if (r == V_YES)
         part_matched(s, p, e);
     else if (r == V_MORE)
@@ -1216,10 +1237,11 @@ static void pending_run(struct ww_sigscan *s, struct sig_view *v)
         uint64_t lo, st, e;
         int r;
 
-        if (s->threat != NULL || !part_window(s, p, &lo))
+        if (s->threat != NULL || s->exhausted || !part_window(s, p, &lo))
             continue;
         v->budget = SIG_VERIFY_BUDGET;
         r = verify_anchored(db, v, p, pe.at, lo, UINT64_MAX, &st, &e);
+        scan_spent(s, v);
         if (r == V_YES)
             part_matched(s, p, e);
         else if (r == V_MORE)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ww_common.h"
 #include "ww_sig.h"
@@ -381,6 +382,33 @@ START_TEST(test_sig_many_random_sigs_find_planted_ones)
 }
 END_TEST
 
+/* Every byte pair of the body hits the anchor of a signature with a wide bounded gap: the scan
+ * must end in bounded time (the per-scan check budget), not after hits x gap width steps. */
+START_TEST(test_sig_near_match_flood_ends_in_bounded_time)
+{
+    static const char *const sigs[] = {"Flood:0:*:'AB'{0-30000}'ZZZZ'"};
+    struct ww_sigdb *db = db_of(sigs, 1);
+    enum { BODY = 256 * 1024 };
+    unsigned char *body = malloc(BODY);
+    struct timespec t0, t1;
+    double secs;
+    size_t i;
+
+    for (i = 0; i < BODY; i++)
+        body[i] = (unsigned char)(i % 2 ? 'B' : 'A');
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_ptr_null(scan_chunks(db, body, BODY, 65536));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(secs < 30, "flood of %d bytes took %.1f s, want < 30", BODY, secs);
+    /* a real match early in the body is still found */
+    memcpy(body + 100, "AB12ZZZZ", 8);
+    ck_assert_str_eq(scan_chunks(db, body, BODY, 65536), "Flood");
+    free(body);
+    ww_sigdb_free(db);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sig");
@@ -397,6 +425,7 @@ int main(void)
     tcase_add_loop_test(tm, test_sig_match_table_in_every_chunking, 0,
                         (int)(sizeof(match_cases) / sizeof(match_cases[0])));
     tcase_add_test(tm, test_sig_shared_prefixes_report_the_right_name);
+    tcase_add_test(tm, test_sig_near_match_flood_ends_in_bounded_time);
     tcase_add_loop_test(tm, test_sig_many_random_sigs_find_planted_ones, 0, 2);
     suite_add_tcase(s, tp);
     suite_add_tcase(s, tm);
