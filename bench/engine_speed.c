@@ -125,8 +125,8 @@ int main(int argc, char **argv)
     if (argc > 3 && strcmp(argv[1], "--scan") == 0)
         return scan_files(argc, argv);
     if (argc < 2 || mib == 0 || chunk == 0) {
-        fprintf(stderr, "usage: %s DIR [MIB [CHUNK_KIB]]\n       %s --scan DIR FILE...\n",
-                argv[0], argv[0]);
+        fprintf(stderr, "usage: %s DIR [MIB [CHUNK_KIB]]\n       %s --scan DIR FILE...\n", argv[0],
+                argv[0]);
         return 2;
     }
     t0 = now_s();

@@ -36,10 +36,10 @@
 #define SIG_MAX_PARTS 64
 #define SIG_MAX_ALTS 64
 #define SIG_MAX_SEGS 256
-#define SIG_MAX_SPAN 32768    /* most bytes one part may cover (bounded gaps included) */
-#define SIG_MAX_OFFSET 65536  /* largest n in "n", "n,m", "EOF-n" (and m) */
+#define SIG_MAX_SPAN 32768       /* most bytes one part may cover (bounded gaps included) */
+#define SIG_MAX_OFFSET 65536     /* largest n in "n", "n,m", "EOF-n" (and m) */
 #define SIG_VERIFY_BUDGET 200000 /* backtracking steps per check; beyond that: no match */
-#define SIG_PENDING_MAX 4096  /* checks waiting for more bytes, per scan */
+#define SIG_PENDING_MAX 4096     /* checks waiting for more bytes, per scan */
 /* Backtracking steps one scan may spend in all: 20 million plus 64 per byte fed. A body built
  * to hit an anchor with a wide bounded gap at every byte would otherwise cost
  * hits x gap width; past the cap the scan stops checking body signatures (and says so). */
@@ -53,12 +53,12 @@
 enum { OFF_ANY, OFF_ABS, OFF_EOF };
 enum { V_NO = 0, V_YES = 1, V_MORE = 2 };
 
-struct sig_alt { /* a fixed-length alternative group inside a segment */
-    uint32_t pos;      /* first byte position in the segment */
-    uint16_t len;      /* bytes of each alternative */
-    uint8_t nalt;      /* how many alternatives */
-    uint8_t negate;    /* "!(...)": none of them may match */
-    uint32_t bytes;    /* nalt * len bytes in db->alt_bytes */
+struct sig_alt {    /* a fixed-length alternative group inside a segment */
+    uint32_t pos;   /* first byte position in the segment */
+    uint16_t len;   /* bytes of each alternative */
+    uint8_t nalt;   /* how many alternatives */
+    uint8_t negate; /* "!(...)": none of them may match */
+    uint32_t bytes; /* nalt * len bytes in db->alt_bytes */
 };
 
 struct sig_seg {
@@ -83,12 +83,12 @@ struct sig_part {
 };
 
 struct sig_sig {
-    uint32_t name;        /* in db->names */
+    uint32_t name; /* in db->names */
     uint32_t part_first, nparts;
-    uint32_t off_kind;    /* OFF_* */
-    uint32_t off_n;       /* ABS: start >= n; EOF: start >= size - n */
-    uint32_t off_shift;   /* ... and <= that + shift ("n,m") */
-    uint32_t multi;       /* state slot for multi-part signatures, else SIG_NONE */
+    uint32_t off_kind;  /* OFF_* */
+    uint32_t off_n;     /* ABS: start >= n; EOF: start >= size - n */
+    uint32_t off_shift; /* ... and <= that + shift ("n,m") */
+    uint32_t multi;     /* state slot for multi-part signatures, else SIG_NONE */
 };
 
 struct sig_entry { /* one index key's target: the part and where the window sits in its anchor */
@@ -100,8 +100,8 @@ struct sig_slot {
     uint32_t key, first, count; /* count 0: empty slot */
 };
 
-struct sig_index4 {      /* 4-byte windows */
-    uint64_t *bloom;     /* 1 << bloom_log2 words */
+struct sig_index4 {  /* 4-byte windows */
+    uint64_t *bloom; /* 1 << bloom_log2 words */
     uint32_t bloom_log2;
     struct sig_slot *slots;
     uint32_t slot_mask;
@@ -138,8 +138,8 @@ struct ww_sigdb {
     size_t nabs;
     uint32_t *eof_sigs; /* signatures anchored to the end */
     size_t neof;
-    size_t nmulti;    /* multi-part signatures (one state each per scan) */
-    size_t history;   /* bytes a scan keeps from earlier feeds */
+    size_t nmulti;  /* multi-part signatures (one state each per scan) */
+    size_t history; /* bytes a scan keeps from earlier feeds */
 };
 
 struct sig_multi {
@@ -155,16 +155,16 @@ struct sig_pending {
 struct ww_sigscan {
     const struct ww_sigdb *db;
     const char *threat;
-    uint64_t end;         /* bytes fed so far */
-    unsigned char *hist;  /* history: hist_len bytes at hist + hist_off end at <end> */
+    uint64_t end;        /* bytes fed so far */
+    unsigned char *hist; /* history: hist_len bytes at hist + hist_off end at <end> */
     size_t hist_off, hist_len, hist_cap;
     struct sig_multi *multi;
     uint32_t *abs_open; /* fixed-offset signatures not decided yet */
     size_t nabs_open;
     struct sig_pending *pending;
     size_t npending, pending_cap;
-    uint64_t steps;   /* backtracking steps spent */
-    int exhausted;    /* steps over the cap: body signatures no longer checked */
+    uint64_t steps; /* backtracking steps spent */
+    int exhausted;  /* steps over the cap: body signatures no longer checked */
     int finished;
 };
 
@@ -199,9 +199,9 @@ static int vec_grow(void **p, size_t *cap, size_t need, size_t elsz)
     return WW_OK;
 }
 
-#define VEC_PUSH(db, arr, n, cap, out)                                                            \
-    (vec_grow((void **)&(db)->arr, &(db)->cap, (db)->n + 1, sizeof(*(db)->arr)) != WW_OK          \
-         ? NULL                                                                                   \
+#define VEC_PUSH(db, arr, n, cap, out)                                                             \
+    (vec_grow((void **)&(db)->arr, &(db)->cap, (db)->n + 1, sizeof(*(db)->arr)) != WW_OK           \
+         ? NULL                                                                                    \
          : ((out) = &(db)->arr[(db)->n++]))
 
 struct ww_sigdb *ww_sigdb_create(void)
@@ -572,7 +572,8 @@ static int parse_hexsig(struct sig_build *b, const char *p, const char *end, int
         {
             int hi = p[0] == '?' ? 0 : hex_val((unsigned char)p[0]);
             int lo = p[1] == '?' ? 0 : hex_val((unsigned char)p[1]);
-            unsigned char mask = (unsigned char)((p[0] == '?' ? 0 : 0xf0) | (p[1] == '?' ? 0 : 0x0f));
+            unsigned char mask =
+                (unsigned char)((p[0] == '?' ? 0 : 0xf0) | (p[1] == '?' ? 0 : 0x0f));
 
             if (hi < 0 || lo < 0)
                 return build_fail(b, "bad character in the hex signature");
@@ -800,7 +801,8 @@ int ww_sigdb_compile(struct ww_sigdb *db)
     k2 = malloc((db->nparts + 1) * sizeof(*k2));
     db->abs_sigs = malloc((db->nsigs + 1) * sizeof(*db->abs_sigs));
     db->eof_sigs = malloc((db->nsigs + 1) * sizeof(*db->eof_sigs));
-    if (k8s == NULL || k4s == NULL || k4 == NULL || k2 == NULL || db->abs_sigs == NULL || db->eof_sigs == NULL)
+    if (k8s == NULL || k4s == NULL || k4 == NULL || k2 == NULL || db->abs_sigs == NULL ||
+        db->eof_sigs == NULL)
         goto cleanup;
     for (i = 0; i < db->nsigs; i++) {
         struct sig_sig *s = &db->sigs[i];
@@ -875,8 +877,7 @@ int ww_sigdb_compile(struct ww_sigdb *db)
         }
     }
     if (index4_build(&db->stride8, k8s, n8s) != WW_OK ||
-        index4_build(&db->stride4, k4s, n4s) != WW_OK ||
-        index4_build(&db->every4, k4, n4) != WW_OK)
+        index4_build(&db->stride4, k4s, n4s) != WW_OK || index4_build(&db->every4, k4, n4) != WW_OK)
         goto cleanup;
     if (n2 > 0) {
         qsort(k2, n2, sizeof(*k2), key_cmp);
@@ -914,8 +915,7 @@ static size_t index4_memory(const struct sig_index4 *ix)
     if (ix->bloom == NULL)
         return 0;
     return ((size_t)1 << ix->bloom_log2) * sizeof(*ix->bloom) +
-           ((size_t)ix->slot_mask + 1) * sizeof(*ix->slots) +
-           ix->nentries * sizeof(*ix->entries);
+           ((size_t)ix->slot_mask + 1) * sizeof(*ix->slots) + ix->nentries * sizeof(*ix->entries);
 }
 
 size_t ww_sigdb_memory(const struct ww_sigdb *db)
@@ -924,9 +924,10 @@ size_t ww_sigdb_memory(const struct ww_sigdb *db)
         return 0;
     return sizeof(*db) + db->nsigs * sizeof(*db->sigs) + db->nparts * sizeof(*db->parts) +
            db->nsegs * sizeof(*db->segs) + db->nalts * sizeof(*db->alts) + db->seg_bytes_len +
-           db->alt_bytes_len + db->names_len + index4_memory(&db->stride8) + index4_memory(&db->stride4) +
-           index4_memory(&db->every4) + (db->idx2_first ? 65537 * sizeof(uint32_t) : 0) +
-           db->nidx2 * sizeof(*db->idx2_entries) + (db->nabs + db->neof) * sizeof(uint32_t);
+           db->alt_bytes_len + db->names_len + index4_memory(&db->stride8) +
+           index4_memory(&db->stride4) + index4_memory(&db->every4) +
+           (db->idx2_first ? 65537 * sizeof(uint32_t) : 0) + db->nidx2 * sizeof(*db->idx2_entries) +
+           (db->nabs + db->neof) * sizeof(uint32_t);
 }
 
 /* ---------------------------------------------------------------- matching */
@@ -1038,9 +1039,8 @@ static int match_left(const struct ww_sigdb *db, struct sig_view *v, const struc
 }
 
 /* Part <p> with its anchor at stream position <at>, starting in [lo, hi]. */
-static int verify_anchored(const struct ww_sigdb *db, struct sig_view *v,
-                           const struct sig_part *p, uint64_t at, uint64_t lo, uint64_t hi,
-                           uint64_t *start, uint64_t *end)
+static int verify_anchored(const struct ww_sigdb *db, struct sig_view *v, const struct sig_part *p,
+                           uint64_t at, uint64_t lo, uint64_t hi, uint64_t *start, uint64_t *end)
 {
     const struct sig_seg *a = &db->segs[p->seg_first + p->anchor_seg];
     uint64_t s, g;
@@ -1188,8 +1188,10 @@ static void scan_spent(struct ww_sigscan *s, const struct sig_view *v)
     s->steps += (uint64_t)(SIG_VERIFY_BUDGET - (v->budget > 0 ? v->budget : 0));
     if (s->steps > SIG_SCAN_STEPS_FIXED + SIG_SCAN_STEPS_PER_BYTE * v->end && !s->exhausted) {
         s->exhausted = 1;
-        ww_log(WW_LOG_WARN, "body signature checks stopped at byte %llu: check budget spent "
-               "(a body made of near-matches)", (unsigned long long)v->end);
+        ww_log(WW_LOG_WARN,
+               "body signature checks stopped at byte %llu: check budget spent "
+               "(a body made of near-matches)",
+               (unsigned long long)v->end);
     }
 }
 
