@@ -24,7 +24,8 @@ Usage: bench/run-icap.sh [options]
   --install      apt-get install libc-icap-mod-virus-scan and clamav first (else virus_scan
                  runs only if they are already installed)
   -h, --help     this text
-Environment: top_srcdir, top_builddir (default: the tree this script is in), CICAP_BIN.
+Environment: top_srcdir, top_builddir (default: the tree this script is in), CICAP_BIN,
+WW_MODULES_DIR (where srv_webwarden_*.so are; default \$top_builddir/modules/.libs).
 EOF
 }
 
@@ -139,8 +140,9 @@ conf=$tmp/c-icap.conf
 bl_cicap_conf "$conf" "$port" "$tmp/var" "$threads" || bl_die "cannot write $conf"
 
 services="echo"
-ww_url_so=$top_builddir/modules/.libs/srv_webwarden_url.so
-ww_scan_so=$top_builddir/modules/.libs/srv_webwarden_scan.so
+WW_MODULES_DIR=${WW_MODULES_DIR:-$top_builddir/modules/.libs}
+ww_url_so=$WW_MODULES_DIR/srv_webwarden_url.so
+ww_scan_so=$WW_MODULES_DIR/srv_webwarden_scan.so
 if [ "$use_ww" = 1 ] && [ -r "$ww_url_so" ] && [ -r "$ww_scan_so" ]; then
     if [ -z "$ww_conf" ]; then
         ww_conf=$tmp/webwarden.conf

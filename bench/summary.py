@@ -8,7 +8,8 @@ One JSON object a line, one per measured cell and repeat:
    "rps": 1234.5, "mib_s": 77.1, "p50": 0.81, "p99": 2.9, "errors": 0, "timeouts": 0,
    "requests": 6172, "cpu_us_req": {"c-icap": 220.0}}
 Rows keep the order in which groups and names first appear. "vs baseline" is the median req/s
-of the row divided by the median req/s of the group's baseline row (e.g. echo).
+of the row divided by the median req/s of the row named by its "baseline" in the same group
+(e.g. echo); a row whose baseline is null or absent gets no ratio.
 """
 import json
 import statistics
@@ -63,11 +64,11 @@ def main():
     ratios = []
     for g in groups:
         names = [n for (gg, n) in cells if gg == g]
-        base_name = cells[(g, names[0])][0].get("baseline")
-        base = cells.get((g, base_name))
-        base_rps = med(base, "rps") if base else None
         for n in names:
             rs = cells[(g, n)]
+            base_name = rs[0].get("baseline")
+            base = cells.get((g, base_name)) if base_name else None
+            base_rps = med(base, "rps") if base else None
             rps = med(rs, "rps")
             vals = [float(r["rps"]) for r in rs]
             spread = (max(vals) - min(vals)) / rps * 100 if rps else None
