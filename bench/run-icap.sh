@@ -25,7 +25,8 @@ Usage: bench/run-icap.sh [options]
                  runs only if they are already installed)
   -h, --help     this text
 Environment: top_srcdir, top_builddir (default: the tree this script is in), CICAP_BIN,
-WW_MODULES_DIR (where srv_webwarden_*.so are; default \$top_builddir/modules/.libs).
+WW_MODULES_DIR (where srv_webwarden_*.so are; default \$top_builddir/modules/.libs),
+WW_BLOCK_PAGE (block page template; default \$top_srcdir/etc/block.html when present).
 EOF
 }
 
@@ -141,6 +142,7 @@ bl_cicap_conf "$conf" "$port" "$tmp/var" "$threads" || bl_die "cannot write $con
 
 services="echo"
 WW_MODULES_DIR=${WW_MODULES_DIR:-$top_builddir/modules/.libs}
+block_page=${WW_BLOCK_PAGE:-$top_srcdir/etc/block.html}
 ww_url_so=$WW_MODULES_DIR/srv_webwarden_url.so
 ww_scan_so=$WW_MODULES_DIR/srv_webwarden_scan.so
 if [ "$use_ww" = 1 ] && [ -r "$ww_url_so" ] && [ -r "$ww_scan_so" ]; then
@@ -150,8 +152,7 @@ if [ "$use_ww" = 1 ] && [ -r "$ww_url_so" ] && [ -r "$ww_scan_so" ]; then
         cat >"$ww_conf" <<EOF
 # webwarden.conf written by bench/run-icap.sh: no lists, no reputation server (every URL is
 # "unrated" and allowed), the benchmark's signature set.
-[gateway]
-block_page = $top_srcdir/etc/block.html
+$([ -r "$block_page" ] && printf '[gateway]\nblock_page = %s' "$block_page")
 [state]
 database = $tmp/state.db
 [scan]

@@ -24,6 +24,17 @@ def fmt(v, nd=1):
     return "{:,.{}f}".format(v, nd)
 
 
+def share204(rs):
+    """Share of ICAP 204 answers (no body sent back) among all answers, when known."""
+    n204 = tot = 0
+    for r in rs:
+        st = r.get("status") or {}
+        if "204" in st:
+            n204 += int(st["204"])
+            tot += int(st["204"]) + int(st.get("200", 0)) + int(st.get("other", 0))
+    return "%.0f%%" % (100.0 * n204 / tot) if tot else "–"
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: summary.py RESULTS.jsonl")
@@ -58,7 +69,7 @@ def main():
         return statistics.median(vals) if vals else None
 
     head = ["test", "service", "runs", "req/s (median)", "spread", "vs baseline", "body MiB/s",
-            "p50 ms", "p99 ms", "errors", "timeouts"] + ["%s CPU-µs/req" % k for k in cpu_keys]
+            "p50 ms", "p99 ms", "errors", "timeouts", "204 share"] + ["%s CPU-µs/req" % k for k in cpu_keys]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     ratios = []
@@ -80,7 +91,7 @@ def main():
                     else "–", "%.2f" % ratio if ratio is not None else "–",
                     fmt(med(rs, "mib_s")), fmt(med(rs, "p50"), 3), fmt(med(rs, "p99"), 3),
                     str(sum(int(r.get("errors", 0)) for r in rs)),
-                    str(sum(int(r.get("timeouts", 0)) for r in rs))]
+                    str(sum(int(r.get("timeouts", 0)) for r in rs)), share204(rs)]
             line += [fmt(med(rs, "cpu_us_req", k), 0) for k in cpu_keys]
             print("| " + " | ".join(line) + " |")
     if ratios:
