@@ -2,7 +2,8 @@
 # Sourcing only defines functions. Loopback only; every wait polls with a deadline; every
 # process is stopped by the PID we started it with.
 
-BL_PY=${PYTHON3:-python3}
+# Debian's python3 first: a pyenv shim costs seconds per start on a busy machine.
+BL_PY=${PYTHON3:-$(command -v /usr/bin/python3 || command -v python3)}
 
 bl_log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 bl_die() {
@@ -54,23 +55,13 @@ bl_stop_pid() {
 # CPU time in clock ticks (utime+stime) of PID and of its living children, e.g. c-icap's main
 # process and its worker children, or Squid and its helpers.
 bl_cpu_ticks() {
-    "$BL_PY" - "$1" <<'EOF'
-import os, sys
-root = sys.argv[1]
-total = 0
-for d in os.listdir("/proc"):
-    if not d.isdigit():
-        continue
-    try:
-        with open("/proc/%s/stat" % d) as f:
-            st = f.read()
-    except OSError:
-        continue
-    f = st[st.rindex(")") + 2:].split()
-    if d == root or f[1] == root:  # f[1] = ppid
-        total += int(f[11]) + int(f[12])
-print(total)
-EOF
+    # Fields after the last ")" (the command name may hold spaces): state ppid ... utime stime.
+    # cat, not awk, opens the files: a process may vanish between the glob and the read.
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$1" '{
+        if (!match($0, /\)[^)]*$/)) next
+        n = split(substr($0, RSTART + 2), f, " ")
+        if ($1 == root || f[2] == root) total += f[12] + f[13]
+    } END { print total + 0 }'
 }
 
 # The machine's state, for the results folder.
