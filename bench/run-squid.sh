@@ -289,19 +289,17 @@ case " $configs " in *" squid_echo "*) ;; *) bl_die "Squid + echo does not work"
 bl_log "ready: origin :$oport, c-icap :$iport, $(for c in $configs; do printf '%s :%s ' "$c" "${sq_port[$c]}"; done)"
 
 # --- load -----------------------------------------------------------------------------------
-# curl load: C curl processes, each fetching the object over one kept-alive proxy connection
-# from a config of many URLs, killed at the end of the window; each transfer writes one line
-# "code seconds bytes" to stderr (unbuffered, so a kill loses nothing finished).
+# curl load: C loops, each running curl on a config of 500 URLs of the object over one kept-alive
+# proxy connection, again and again, all killed at the end of the window (timeout signals the
+# loop's whole process group). Each transfer writes "code seconds bytes" to stderr, which is
+# unbuffered, so the kill loses nothing finished. Short configs keep curl's start cheap: on a
+# busy box a config of thousands of URLs took a good part of a 2 s window to parse.
 make_curl_cfg() {
-    local obj=$1 n=$2 f=$tmp/curl-$1.cfg
+    local obj=$1 f=$tmp/curl-$1.cfg i
     [ -f "$f" ] && return 0
-    "$BL_PY" - "$f" "http://127.0.0.1:$oport/$obj.bin" "$n" <<'EOF'
-import sys
-path, url, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-with open(path, "w") as f:
-    for _ in range(n):
-        f.write('url = "%s"\noutput = "/dev/null"\n' % url)
-EOF
+    for ((i = 0; i < 500; i++)); do
+        printf 'url = "http://127.0.0.1:%s/%s.bin"\noutput = "/dev/null"\n' "$oport" "$obj"
+    done >"$f"
 }
 
 results=$outdir/results.jsonl
@@ -322,10 +320,12 @@ run_cell() {
     else
         local i cp=()
         # Enough URLs for 6000 req/s per connection, more than Squid gives one connection here.
-        make_curl_cfg "$obj" $((dur * 6000))
+        make_curl_cfg "$obj"
         for ((i = 0; i < c; i++)); do
-            timeout -s TERM "$dur" curl -s -x "$proxy" --max-time "$req_timeout" -K "$tmp/curl-$obj.cfg" \
-                -w '%{stderr}%{http_code} %{time_total} %{size_download}\n' 2>"$raw.$i.txt" &
+            # shellcheck disable=SC2016
+            timeout -s TERM "$dur" bash -c 'while :; do curl -s -x "$0" --max-time "$1" -K "$2" \
+                -w "%{stderr}%{http_code} %{time_total} %{size_download}\n"; done' \
+                "$proxy" "$req_timeout" "$tmp/curl-$obj.cfg" 2>"$raw.$i.txt" &
             cp+=($!)
         done
         for i in "${cp[@]}"; do wait "$i" 2>/dev/null; done
