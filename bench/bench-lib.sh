@@ -74,7 +74,9 @@ bl_env_info() {
     echo "nginx: $(dpkg-query -W -f '${Version}' nginx-light 2>/dev/null || echo 'not installed')"
     echo "wrk: $(dpkg-query -W -f '${Version}' wrk 2>/dev/null || echo 'not installed')"
     echo "libc-icap-mod-virus-scan: $(dpkg-query -W -f '${Version}' libc-icap-mod-virus-scan 2>/dev/null || echo 'not installed')"
-    echo "libclamav: $(dpkg-query -W -f '${Version}' libclamav11 libclamav12 2>/dev/null | head -1 || echo '?')"
+    local clam
+    clam=$(dpkg-query -W -f '${Version}\n' libclamav11 libclamav12 2>/dev/null | head -1)
+    echo "libclamav: ${clam:-not installed}"
 }
 
 # bl_cicap_conf OUT PORT VARDIR THREADS: the common part of a benchmark c-icap.conf (the
