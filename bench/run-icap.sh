@@ -9,7 +9,7 @@ usage() {
 Usage: bench/run-icap.sh [options]
   -o DIR         results folder (default bench/results/icap-<date>-<time>/)
   -r N           interleaved repeats of the whole matrix (default 3, at most 20)
-  -d SECONDS     measured seconds per cell (default 4; --quick: 2)
+  -d SECONDS     measured seconds per cell (default 3; --quick: 2)
   -w SECONDS     warm-up seconds per cell, not measured (default 1; --quick: 0)
   -c LIST        concurrencies, comma-separated (default 1,8; each 1-256)
   -p BYTES       RESPMOD preview size (default 0 = no preview, as the anchors)
@@ -60,7 +60,7 @@ done
 if [ "$quick" = 1 ]; then
     dur=${dur:-2} warm=${warm:-0}
 else
-    dur=${dur:-4} warm=${warm:-1}
+    dur=${dur:-3} warm=${warm:-1}
 fi
 isnum() { case $1 in '' | *[!0-9]*) return 1 ;; esac; [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 isnum "$repeats" 1 20 || bl_die "-r: 1 to 20"
