@@ -91,6 +91,7 @@ struct il_stats {
     uint64_t st204, st200, st_other;
     uint64_t st_by_code[600];
     uint64_t errors, timeouts, reconnects;
+    uint64_t unfinished;           /* still in flight when the window closed: not in the figures */
     uint64_t body_sent, body_recv; /* body bytes (decoded chunk data) */
     struct il_hist hist;
 };
@@ -801,6 +802,9 @@ static void *worker_main(void *arg)
             }
             break;
         case RQ_ABORT:
+            w->st.unfinished++;
+            conn_close(w);
+            break;
         case RQ_IDLE_CLOSED:
             conn_close(w);
             break;
@@ -993,10 +997,11 @@ static void report(const struct il_stats *t, double elapsed_s)
 
     fprintf(o->json ? stderr : stdout,
             "%s%s%s %s c=%d %.1fs: %" PRIu64 " responses (204: %" PRIu64 ", 200: %" PRIu64
-            ", other: %" PRIu64 "), errors %" PRIu64 ", timeouts %" PRIu64 "; %.1f req/s, "
-            "%.1f MiB/s body sent; latency ms p50 %.3f p90 %.3f p99 %.3f max %.3f\n",
+            ", other: %" PRIu64 "), errors %" PRIu64 ", timeouts %" PRIu64 ", unfinished %" PRIu64
+            "; %.1f req/s, %.1f MiB/s body sent; latency ms p50 %.3f p90 %.3f p99 %.3f max %.3f\n",
             o->label, *o->label ? ": " : "", mode, o->service, o->conc, elapsed_s, t->done,
-            t->st204, t->st200, t->st_other, t->errors, t->timeouts, rps, mib_s, p50, p90, p99, mx);
+            t->st204, t->st200, t->st_other, t->errors, t->timeouts, t->unfinished, rps, mib_s, p50,
+            p90, p99, mx);
     if (!o->json)
         return;
     printf("{\"label\":");
@@ -1015,12 +1020,13 @@ static void report(const struct il_stats *t, double elapsed_s)
             printf("%s\"%d\":%" PRIu64, first ? "" : ",", i, t->st_by_code[i]);
             first = 0;
         }
-    printf("}},\"errors\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"reconnects\":%" PRIu64
-           ",\"rps\":%.1f,\"body_bytes_sent\":%" PRIu64 ",\"body_bytes_received\":%" PRIu64
+    printf("}},\"errors\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"unfinished\":%" PRIu64
+           ",\"reconnects\":%" PRIu64 ",\"rps\":%.1f,\"body_bytes_sent\":%" PRIu64
+           ",\"body_bytes_received\":%" PRIu64
            ",\"body_mib_per_s\":%.2f,\"latency_ms\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,"
            "\"max\":%.4f,\"mean\":%.4f}}\n",
-           t->errors, t->timeouts, t->reconnects, rps, t->body_sent, t->body_recv, mib_s, p50, p90,
-           p99, mx, mean);
+           t->errors, t->timeouts, t->unfinished, t->reconnects, rps, t->body_sent, t->body_recv,
+           mib_s, p50, p90, p99, mx, mean);
 }
 
 int main(int argc, char **argv)
@@ -1097,6 +1103,7 @@ int main(int argc, char **argv)
         tot->errors += ws[i].st.errors;
         tot->timeouts += ws[i].st.timeouts;
         tot->reconnects += ws[i].st.reconnects;
+        tot->unfinished += ws[i].st.unfinished;
         tot->body_sent += ws[i].st.body_sent;
         tot->body_recv += ws[i].st.body_recv;
         hist_merge(&tot->hist, &ws[i].st.hist);

@@ -255,6 +255,7 @@ print(json.dumps({"group": group, "name": svc, "baseline": "echo", "repeat": int
                   "p50": j["latency_ms"].get("p50"), "p90": j["latency_ms"].get("p90"),
                   "p99": j["latency_ms"].get("p99"), "max": j["latency_ms"].get("max"),
                   "errors": j["errors"], "timeouts": j["timeouts"],
+                  "unfinished": j.get("unfinished", 0),
                   "status": j.get("status"), "cpu_us_req": {"c-icap": cpu}}))
 EOF
     tail -n 1 "$outdir/icapload.log" >&2

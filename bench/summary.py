@@ -69,7 +69,7 @@ def main():
         return statistics.median(vals) if vals else None
 
     head = ["test", "service", "runs", "req/s (median)", "spread", "vs baseline", "body MiB/s",
-            "p50 ms", "p99 ms", "errors", "timeouts", "204 share"] + ["%s CPU-µs/req" % k for k in cpu_keys]
+            "p50 ms", "p99 ms", "errors", "timeouts", "unfinished", "204 share"] + ["%s CPU-µs/req" % k for k in cpu_keys]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     ratios = []
@@ -91,7 +91,9 @@ def main():
                     else "–", "%.2f" % ratio if ratio is not None else "–",
                     fmt(med(rs, "mib_s")), fmt(med(rs, "p50"), 3), fmt(med(rs, "p99"), 3),
                     str(sum(int(r.get("errors", 0)) for r in rs)),
-                    str(sum(int(r.get("timeouts", 0)) for r in rs)), share204(rs)]
+                    str(sum(int(r.get("timeouts", 0)) for r in rs)),
+                    str(sum(int(r["unfinished"]) for r in rs)) if any("unfinished" in r for r in rs)
+                    else "–", share204(rs)]
             line += [fmt(med(rs, "cpu_us_req", k), 0) for k in cpu_keys]
             print("| " + " | ".join(line) + " |")
     if ratios:
