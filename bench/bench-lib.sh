@@ -1,4 +1,5 @@
 # bench/bench-lib.sh - shell functions shared by bench/run-icap.sh and bench/run-squid.sh.
+# shellcheck shell=bash
 # Sourcing only defines functions. Loopback only; every wait polls with a deadline; every
 # process is stopped by the PID we started it with.
 

@@ -35,8 +35,8 @@ top_srcdir=${top_srcdir:-$(cd "$BL_DIR/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$BL_DIR/bench-lib.sh"
 
-outdir= repeats=3 dur= warm= concs=1,8 preview=0 allow=on timeout_ms=5000 quick=0
-only=reqmod,64k,1m use_ww=1 nsigs=100000 ww_conf= install=0
+outdir='' repeats=3 dur='' warm='' concs=1,8 preview=0 allow=on timeout_ms=5000 quick=0
+only=reqmod,64k,1m use_ww=1 nsigs=100000 ww_conf='' install=0
 while [ $# -gt 0 ]; do
     case $1 in
     -o) outdir=${2:?-o needs a folder}; shift 2 ;;

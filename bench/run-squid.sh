@@ -33,7 +33,7 @@ top_srcdir=${top_srcdir:-$(cd "$BL_DIR/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$BL_DIR/bench-lib.sh"
 
-outdir= repeats=3 dur= concs=1,8 req_timeout=2 objects=1k,1m quick=0 use_ww=1 load= origin_kind=
+outdir='' repeats=3 dur='' concs=1,8 req_timeout=2 objects=1k,1m quick=0 use_ww=1 load='' origin_kind=''
 install=0
 while [ $# -gt 0 ]; do
     case $1 in
