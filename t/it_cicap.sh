@@ -236,6 +236,40 @@ left=$(find "$tmp/spool" -type f | wc -l)
 kill -0 "$(cat "$tmp/var/c-icap.runpid")" 2>/dev/null && ok "c-icap still running" || fail "c-icap died"
 if grep -q "Crashed\|crashed" "$tmp/var/log/server.log" 2>/dev/null; then fail "a child crashed"; fi
 
+# --- reconfigure: services reload (config re-read, engine rebuilt) and keep answering ---------
+printf 'also-blocked.webwarden.test\n' >>"$tmp/blocked.txt"
+printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
+end=$(($(date +%s) + 20))
+while :; do
+    icap -s webwarden_url -req 'http://also-blocked.webwarden.test/' -v >"$tmp/r_reconf.txt" 2>&1
+    grep -q "403 Forbidden" "$tmp/r_reconf.txt" && break
+    [ "$(date +%s)" -lt "$end" ] || break
+    sleep 0.2
+done
+expect_grep "after reconfigure: new blocked entry applies" "$tmp/r_reconf.txt" "403 Forbidden"
+icap -s webwarden_scan -f "$tmp/payload.bin" -resp 'http://dl.webwarden.test/again.bin' -v -o "$tmp/again.html" >"$tmp/s_again.txt" 2>&1
+expect_grep "after reconfigure: scan still blocks" "$tmp/s_again.txt" "Threat=Webwarden.Test.Payload;"
+
+# --- a broken webwarden.conf: the services answer 500 and the log says file:line why ----------
+cat >"$tmp/broken.conf" <<EOF2
+[scan]
+max_size = 1M
+no_such_key = 1
+EOF2
+bport=$(ww_free_port)
+ww_cicap_conf "$tmp/c-icap-broken.conf" "$bport" "$tmp/broken.conf" "$tmp/varb" || exit 1
+ww_start_cicap "$tmp/c-icap-broken.conf" "$tmp/varb" || exit 1
+# c-icap-client stops after the failed OPTIONS; the access log shows the 500.
+"$CLIENT" -i 127.0.0.1 -p "$bport" -s webwarden_url -req 'http://neutral.example.org/' -v >"$tmp/r_broken.txt" 2>&1
+expect_no_grep "broken config: no 204" "$tmp/r_broken.txt" "ICAP/1.0 204"
+end=$(($(date +%s) + 5))
+while ! grep -q 'OPTIONS 500 webwarden_url' "$tmp/varb/log/access.log" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do
+    sleep 0.1
+done
+expect_grep "broken config: ICAP 500" "$tmp/varb/log/access.log" "OPTIONS 500 webwarden_url"
+expect_grep "broken config: file:line reason logged" "$tmp/varb/log/server.log" "broken.conf:3"
+ww_stop_pids "$(cat "$tmp/varb/c-icap.runpid")"
+
 if [ "$fails" -eq 0 ]; then
     status=0
     echo "PASS: it_cicap"
