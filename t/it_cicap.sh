@@ -136,6 +136,13 @@ expect_no_grep "script in URL never raw" "$tmp/x_page.html" "<script>"
 icap -s webwarden_url -req 'http://nasty.webwarden.test/good/' -v >"$tmp/r_nasty_ok.txt" 2>&1
 expect_grep "URL prefix does not over-match" "$tmp/r_nasty_ok.txt" "ICAP/1.0 204"
 
+# A POST body to a blocked URL is read and dropped; the page still goes back.
+icap -s webwarden_url -method POST -req 'http://blocked.webwarden.test/upload' -f "$tmp/clean.bin" -v -o "$tmp/post_page.html" >"$tmp/r_post.txt" 2>&1
+expect_grep "POST to a blocked URL: HTTP 403" "$tmp/r_post.txt" "403 Forbidden"
+expect_grep "POST to a blocked URL: page" "$tmp/post_page.html" "blocked list: blocked.webwarden.test"
+icap -s webwarden_url -method POST -req 'http://neutral.example.org/upload' -f "$tmp/clean.bin" -v >"$tmp/r_post_ok.txt" 2>&1
+expect_grep "POST to a neutral URL: 204" "$tmp/r_post_ok.txt" "ICAP/1.0 204"
+
 icap -s webwarden_url -req 'http://neutral.example.org/index.html' -v >"$tmp/r_neutral.txt" 2>&1
 expect_grep "neutral URL: 204" "$tmp/r_neutral.txt" "ICAP/1.0 204"
 expect_no_grep "neutral URL: no 403" "$tmp/r_neutral.txt" "403"
