@@ -34,6 +34,9 @@ struct ww_list {
     size_t nslots; /* power of two */
     size_t count;
     size_t max_prefix; /* longest URL-prefix key, bounds the probing in ww_list_match */
+    /* Bit k set when some URL-prefix key is k bytes long: ww_list_match probes the table
+     * only at those lengths, so a long path costs hashing, not a probe per byte. */
+    unsigned char prefix_lens[WW_URL_MAX / 8];
     struct list_block *blocks;
 };
 
@@ -134,8 +137,11 @@ static int list_add(struct ww_list *l, const char *key, size_t keylen, const cha
         i = (i + 1) & (l->nslots - 1);
     l->slots[i] = (struct list_slot){h, k, keylen, e};
     l->count++;
-    if (memchr(key, '/', keylen) != NULL && keylen > l->max_prefix)
-        l->max_prefix = keylen;
+    if (memchr(key, '/', keylen) != NULL) {
+        if (keylen > l->max_prefix)
+            l->max_prefix = keylen;
+        l->prefix_lens[keylen / 8] |= (unsigned char)(1u << (keylen % 8));
+    }
     return WW_OK;
 }
 
@@ -357,6 +363,8 @@ int ww_list_match(const struct ww_list *l, const char *canon, const char **entry
     uint64_t hash = fnv_add(FNV_OFFSET, key, hn);
     for (size_t k = hn; k < klen && k < l->max_prefix; k++) {
         hash = fnv_add(hash, key + k, 1);
+        if (!(l->prefix_lens[(k + 1) / 8] & (1u << ((k + 1) % 8))))
+            continue;
         s = list_find(l, hash, key, k + 1);
         if (s != NULL)
             goto found;

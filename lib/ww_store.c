@@ -7,6 +7,9 @@
  * failing half-way with SQLITE_BUSY on lock upgrade. Statements are prepared once per handle
  * and reset right after use, so no handle keeps a read snapshot open between calls.
  *
+ * A new database starts with scan method "smart" (changed_by "init", reason "initial setting"),
+ * as the original product does when licensed; sql/schema.sql documents every table.
+ *
  * Return codes: WW_OK, WW_EDB for SQLite errors (logged once here with the operation's name),
  * WW_EINVAL for bad arguments, and from ww_store_open also WW_ENOTFOUND (no database file) and
  * WW_EIO (cannot create it); its errors go to <err> only, for the caller to show. */
@@ -93,11 +96,10 @@ static const char *const store_sql_text[SQL_COUNT] = {
                        " VALUES (?1, ?2, ?3, ?4, ?5)",
     [SQL_HEALTH_PRUNE] = "DELETE FROM health_checks WHERE id <= ?1",
     /* The failure streak is every row after the last good one, and the other way round. */
-    [SQL_HEALTH_STREAK] =
-        "SELECT (SELECT count(*) FROM health_checks WHERE id >"
-        "         coalesce((SELECT max(id) FROM health_checks WHERE ok = 1), 0)),"
-        "       (SELECT count(*) FROM health_checks WHERE id >"
-        "         coalesce((SELECT max(id) FROM health_checks WHERE ok = 0), 0))",
+    [SQL_HEALTH_STREAK] = "SELECT (SELECT count(*) FROM health_checks WHERE id >"
+                          " coalesce((SELECT max(id) FROM health_checks WHERE ok = 1), 0)),"
+                          " (SELECT count(*) FROM health_checks WHERE id >"
+                          " coalesce((SELECT max(id) FROM health_checks WHERE ok = 0), 0))",
     [SQL_FB_ADD] = "INSERT INTO feedback_queue (url, score, categories, action, threat, at)"
                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [SQL_FB_SPAN] = "SELECT min(id), max(id) FROM feedback_queue",
@@ -131,7 +133,7 @@ static const char *const store_sql_text[SQL_COUNT] = {
 
 struct ww_store {
     sqlite3 *db;
-    char *path; /* for log lines */
+    char *path;                    /* for log lines */
     sqlite3_stmt *stmt[SQL_COUNT]; /* prepared on first use, finalized by ww_store_close */
 };
 
@@ -161,8 +163,8 @@ static int store_fail(struct ww_store *st, const char *op)
 static sqlite3_stmt *store_stmt(struct ww_store *st, enum store_sql id)
 {
     if (st->stmt[id] == NULL &&
-        sqlite3_prepare_v3(st->db, store_sql_text[id], -1, SQLITE_PREPARE_PERSISTENT,
-                           &st->stmt[id], NULL) != SQLITE_OK)
+        sqlite3_prepare_v3(st->db, store_sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
+                           NULL) != SQLITE_OK)
         return NULL;
     return st->stmt[id];
 }
@@ -261,8 +263,7 @@ static int store_create_file(const char *path, char *err, size_t errlen)
     if (fd < 0) {
         if (errno == EEXIST)
             return WW_OK;
-        store_err(err, errlen, "%s: cannot create the state database: %s", path,
-                  strerror(errno));
+        store_err(err, errlen, "%s: cannot create the state database: %s", path, strerror(errno));
         return WW_EIO;
     }
     /* Exactly 0640 whatever the umask; SQLite gives its -wal and -shm files the same mode. */
@@ -305,8 +306,10 @@ static int store_migrate(struct ww_store *st, char *err, size_t errlen)
         goto cleanup;
     }
     if (from > latest) {
-        store_err(err, errlen, "%s: schema version %d is newer than this build's %d: "
-                  "install the newer webwarden", st->path, from, latest);
+        store_err(err, errlen,
+                  "%s: schema version %d is newer than this build's %d: "
+                  "install the newer webwarden",
+                  st->path, from, latest);
         goto cleanup;
     }
     for (size_t i = 0; i < ww_sql_migrations_count; i++) {
@@ -319,8 +322,8 @@ static int store_migrate(struct ww_store *st, char *err, size_t errlen)
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
         if (sqlite3_exec(st->db, m->sql, NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(st->db, pragma, NULL, NULL, &msg) != SQLITE_OK) {
-            store_err(err, errlen, "%s: %s (schema version %d): %s", st->path, m->file,
-                      m->version, msg != NULL ? msg : sqlite3_errmsg(st->db));
+            store_err(err, errlen, "%s: %s (schema version %d): %s", st->path, m->file, m->version,
+                      msg != NULL ? msg : sqlite3_errmsg(st->db));
             goto cleanup;
         }
     }
@@ -390,8 +393,8 @@ int ww_store_open(const char *path, int flags, struct ww_store **out, char *err,
         if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", store_on_mode, mode, NULL) !=
                 SQLITE_OK ||
             strcmp(mode, "wal") != 0) {
-            store_err(err, errlen, "%s: cannot set WAL mode (journal mode \"%s\"): %s", path,
-                      mode, sqlite3_errmsg(st->db));
+            store_err(err, errlen, "%s: cannot set WAL mode (journal mode \"%s\"): %s", path, mode,
+                      sqlite3_errmsg(st->db));
             goto cleanup;
         }
     }
@@ -416,8 +419,10 @@ int ww_store_open(const char *path, int flags, struct ww_store **out, char *err,
         goto cleanup;
     }
     if (version > latest) {
-        store_err(err, errlen, "%s: schema version %d is newer than this build's %d: "
-                  "install the newer webwarden", path, version, latest);
+        store_err(err, errlen,
+                  "%s: schema version %d is newer than this build's %d: "
+                  "install the newer webwarden",
+                  path, version, latest);
         goto cleanup;
     }
     *out = st;
@@ -551,8 +556,8 @@ cleanup:
     return rc;
 }
 
-static int store_event_insert(struct ww_store *st, time_t at, const char *level,
-                              const char *source, const char *message)
+static int store_event_insert(struct ww_store *st, time_t at, const char *level, const char *source,
+                              const char *message)
 {
     sqlite3_stmt *s = store_stmt(st, SQL_EVENT_ADD);
     int rc;
@@ -622,9 +627,8 @@ cleanup:
 
 static int store_level_ok(const char *level)
 {
-    return level != NULL &&
-           (strcmp(level, "info") == 0 || strcmp(level, "warning") == 0 ||
-            strcmp(level, "error") == 0);
+    return level != NULL && (strcmp(level, "info") == 0 || strcmp(level, "warning") == 0 ||
+                             strcmp(level, "error") == 0);
 }
 
 /* WW_EINVAL for a level other than info, warning, error. Keeps the newest 100000 events. */
@@ -687,7 +691,8 @@ int ww_store_add_health(struct ww_store *st, const char *server, int ok, int lat
         return rc;
     s = store_stmt(st, SQL_HEALTH_ADD);
     if (s == NULL || sqlite3_bind_int64(s, 1, (sqlite3_int64)time(NULL)) != SQLITE_OK ||
-        store_bind_text(s, 2, server) != SQLITE_OK || sqlite3_bind_int(s, 3, ok != 0) != SQLITE_OK ||
+        store_bind_text(s, 2, server) != SQLITE_OK ||
+        sqlite3_bind_int(s, 3, ok != 0) != SQLITE_OK ||
         sqlite3_bind_int(s, 4, latency_ms) != SQLITE_OK ||
         store_bind_text(s, 5, detail) != SQLITE_OK) {
         store_reset(s);
@@ -733,7 +738,8 @@ cleanup:
 
 static int store_action_ok(const char *action, size_t max)
 {
-    return strnlen(action, max) < max && (strcmp(action, "allow") == 0 || strcmp(action, "block") == 0);
+    return strnlen(action, max) < max &&
+           (strcmp(action, "allow") == 0 || strcmp(action, "block") == 0);
 }
 
 /* <max_queued> <= 0 means no bound. An <at> of 0 is stamped with the current time. WW_EINVAL
@@ -828,9 +834,8 @@ int ww_store_feedback_peek(struct ww_store *st, struct ww_feedback_event *ev, si
     if (limit == 0)
         return WW_OK;
     s = store_stmt(st, SQL_FB_PEEK);
-    if (s == NULL ||
-        sqlite3_bind_int64(s, 1, limit > INT32_MAX ? INT32_MAX : (sqlite3_int64)limit) !=
-            SQLITE_OK) {
+    if (s == NULL || sqlite3_bind_int64(
+                         s, 1, limit > INT32_MAX ? INT32_MAX : (sqlite3_int64)limit) != SQLITE_OK) {
         rc = store_fail(st, "feedback peek");
         goto cleanup;
     }
@@ -952,8 +957,9 @@ int ww_store_component_install(struct ww_store *st, const struct ww_component *c
         store_bind_field(s, 2, c->version, sizeof(c->version)) != SQLITE_OK ||
         store_bind_field(s, 3, c->path, sizeof(c->path)) != SQLITE_OK ||
         store_bind_field(s, 4, c->sha256, sizeof(c->sha256)) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 5, (sqlite3_int64)(c->installed_at != 0 ? c->installed_at
-                                                                      : time(NULL))) != SQLITE_OK) {
+        sqlite3_bind_int64(s, 5,
+                           (sqlite3_int64)(c->installed_at != 0 ? c->installed_at : time(NULL))) !=
+            SQLITE_OK) {
         store_reset(s);
         rc = store_fail(st, op);
         goto cleanup;

@@ -308,9 +308,7 @@ static int canon_parsed(const char *s, size_t n, struct url_out *o, char *tmp, c
                 scheme[k] = (char)tolower((unsigned char)s[k]);
             schemelen = i;
             p = s + i + 3;
-        } else if (i + 1 < n && !isdigit((unsigned char)s[i + 1]) && s[i + 1] != '/') {
-            return WW_EINVAL;
-        } else if (i + 1 < n && s[i + 1] == '/') {
+        } else if (i + 1 < n && !isdigit((unsigned char)s[i + 1])) {
             return WW_EINVAL;
         }
     }

@@ -47,6 +47,7 @@ static const char list_text[] = "# blocked sites\n"
                                 "10.1.2.3\n"
                                 "[2001:DB8::1]\n"
                                 "evil.com\n"
+                                "prefix.example/ab\n"
                                 "\t\r\n";
 
 static const struct {
@@ -82,6 +83,11 @@ static const struct {
     {"http://9.10.1.2.3/", 0, NULL},
     {"http://[2001:db8::1]:8080/", 1, "[2001:DB8::1]"},
     {"http://[2001:db8::2]/", 0, NULL},
+    {"http://prefix.example/ab", 1, "prefix.example/ab"},
+    {"http://prefix.example/abc/def?g", 1, "prefix.example/ab"},
+    {"http://prefix.example/a", 0, NULL},
+    {"http://prefix.example/", 0, NULL},
+    {"http://prefix.example/Ab", 0, NULL},
     {"not a url", 0, NULL},
     {"http://", 0, NULL},
 };
@@ -105,7 +111,7 @@ START_TEST(test_list_match_domains_and_prefixes)
                       match_cases[_i].entry);
     else
         ck_assert_ptr_null(entry);
-    ck_assert_int_eq(ww_list_count(l), 8); /* the repeated evil.com counts once */
+    ck_assert_int_eq(ww_list_count(l), 9); /* the repeated evil.com counts once */
     ww_list_free(l);
 }
 END_TEST
@@ -195,6 +201,27 @@ START_TEST(test_list_load_missing_file_is_io_error)
 }
 END_TEST
 
+/* A URL near WW_URL_MAX still matches, and an entry longer than the URL does not overrun. */
+START_TEST(test_list_match_long_url)
+{
+    struct ww_list *l =
+        load_text("long.example/a/\nother.example/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+    size_t n = WW_URL_MAX - 1;
+    char *url = malloc(n + 1);
+
+    ck_assert_ptr_nonnull(url);
+    memset(url, 'b', n);
+    memcpy(url, "http://long.example/a/", 22);
+    url[n] = '\0';
+    ck_assert_int_eq(ww_list_match(l, url, NULL), 1);
+    memcpy(url, "http://other.example/", 21);
+    ck_assert_int_eq(ww_list_match(l, url, NULL), 0);
+    ck_assert_int_eq(ww_list_match(l, "http://other.example/xxx", NULL), 0);
+    free(url);
+    ww_list_free(l);
+}
+END_TEST
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -253,6 +280,7 @@ static Suite *lists_suite(void)
 
     tcase_add_loop_test(tc, test_list_match_domains_and_prefixes, 0,
                         sizeof(match_cases) / sizeof(match_cases[0]));
+    tcase_add_test(tc, test_list_match_long_url);
     tcase_add_test(tc, test_list_large_list_loads_fast_and_matches);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

@@ -129,6 +129,23 @@ START_TEST(test_store_open_migrate_twice_is_idempotent)
 }
 END_TEST
 
+/* webwardend and webwardenctl init migrate at start while c-icap's children may hold it open. */
+START_TEST(test_store_open_migrate_while_others_have_it_open)
+{
+    struct ww_store *a = open_migrated(), *b;
+    struct ww_scan_state ss;
+
+    ck_assert_int_eq(ww_store_add_event(a, "info", "test", "a"), WW_OK);
+    b = open_migrated();
+    ck_assert_int_eq(ww_store_add_event(b, "info", "test", "b"), WW_OK);
+    ck_assert_int_eq(ww_store_set_scan_method(a, WW_SCAN_CONVENTIONAL, "webwardend", "x"), WW_OK);
+    ck_assert_int_eq(ww_store_get_scan_method(b, &ss), WW_OK);
+    ck_assert_int_eq(ss.method, WW_SCAN_CONVENTIONAL);
+    ww_store_close(a);
+    ww_store_close(b);
+}
+END_TEST
+
 START_TEST(test_store_open_without_migrate_refuses_missing_file)
 {
     struct ww_store *st = (struct ww_store *)1;
@@ -225,9 +242,9 @@ START_TEST(test_store_open_refuses_bad_arguments)
     struct ww_store *st = NULL;
     char err[WW_ERRLEN] = "";
 
-    ck_assert_int_eq(ww_store_open(dbpath, WW_STORE_MIGRATE | WW_STORE_READONLY, &st, err,
-                                   sizeof(err)),
-                     WW_EINVAL);
+    ck_assert_int_eq(
+        ww_store_open(dbpath, WW_STORE_MIGRATE | WW_STORE_READONLY, &st, err, sizeof(err)),
+        WW_EINVAL);
     ck_assert_int_eq(ww_store_open("", WW_STORE_MIGRATE, &st, err, sizeof(err)), WW_EINVAL);
     ck_assert_int_eq(ww_store_open(NULL, 0, &st, NULL, 0), WW_EINVAL);
     ck_assert_ptr_null(st);
@@ -419,8 +436,7 @@ START_TEST(test_store_health_streak_counts_the_tail)
     ck_assert_msg(fail == 0 && good == 0, "empty history: %d/%d, want 0/0", fail, good);
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
         ck_assert_int_eq(ww_store_add_health(st, "https://sps.example", steps[i].ok,
-                                             steps[i].ok ? 40 : 1500,
-                                             steps[i].ok ? "" : "timeout"),
+                                             steps[i].ok ? 40 : 1500, steps[i].ok ? "" : "timeout"),
                          WW_OK);
         ck_assert_int_eq(ww_store_health_streak(st, &fail, &good), WW_OK);
         ck_assert_msg(fail == steps[i].fail && good == steps[i].good,
@@ -505,9 +521,10 @@ START_TEST(test_store_feedback_ids_never_reused_after_emptying)
     ck_assert_int_eq(ww_store_feedback_enqueue(st, e, 1, 0), WW_OK);
     ck_assert_int_eq(ww_store_feedback_peek(st, out, 2, &n), WW_OK);
     ck_assert_uint_eq(n, 1);
-    ck_assert_msg(out[0].id > last, "new id %lld after deleting up to %lld: an in-flight upload "
-                  "confirming %lld would delete it", (long long)out[0].id, (long long)last,
-                  (long long)last);
+    ck_assert_msg(out[0].id > last,
+                  "new id %lld after deleting up to %lld: an in-flight upload "
+                  "confirming %lld would delete it",
+                  (long long)out[0].id, (long long)last, (long long)last);
     ww_store_close(st);
 }
 END_TEST
@@ -864,6 +881,7 @@ static Suite *store_suite(void)
     tcase_add_checked_fixture(tc, store_setup, store_teardown);
     tcase_add_test(tc, test_store_open_migrate_creates_wal_db_mode_0640);
     tcase_add_test(tc, test_store_open_migrate_twice_is_idempotent);
+    tcase_add_test(tc, test_store_open_migrate_while_others_have_it_open);
     tcase_add_test(tc, test_store_open_without_migrate_refuses_missing_file);
     tcase_add_test(tc, test_store_open_without_migrate_refuses_old_schema);
     tcase_add_test(tc, test_store_open_refuses_newer_schema);
