@@ -143,6 +143,19 @@ expect_grep "POST to a blocked URL: page" "$tmp/post_page.html" "blocked list: b
 icap -s webwarden_url -method POST -req 'http://neutral.example.org/upload' -f "$tmp/clean.bin" -v >"$tmp/r_post_ok.txt" 2>&1
 expect_grep "POST to a neutral URL: 204" "$tmp/r_post_ok.txt" "ICAP/1.0 204"
 
+# A request line without a usable URL (origin-form, no Host): allowed and logged, no crash.
+"${PYTHON3:-python3}" - "$port" >"$tmp/r_nohost.txt" 2>&1 <<'PYEOF'
+import socket, sys
+port = int(sys.argv[1])
+http = b"GET /no-host-here HTTP/1.1\r\nUser-Agent: t\r\n\r\n"
+icap = (b"REQMOD icap://127.0.0.1:%d/webwarden_url ICAP/1.0\r\nHost: 127.0.0.1\r\n"
+        b"Allow: 204\r\nEncapsulated: req-hdr=0, null-body=%d\r\n\r\n" % (port, len(http)))
+s = socket.create_connection(("127.0.0.1", port), timeout=20)
+s.sendall(icap + http)
+print(s.recv(4096).decode("latin-1"))
+PYEOF
+expect_grep "URL without host: allowed (204)" "$tmp/r_nohost.txt" "ICAP/1.0 204"
+
 icap -s webwarden_url -req 'http://neutral.example.org/index.html' -v >"$tmp/r_neutral.txt" 2>&1
 expect_grep "neutral URL: 204" "$tmp/r_neutral.txt" "ICAP/1.0 204"
 expect_no_grep "neutral URL: no 403" "$tmp/r_neutral.txt" "403"
@@ -223,6 +236,7 @@ expect_grep "access log: unscanned size" "$log" "size=600000"
 # -noreshdr sends no HTTP headers at all, so that line has no URL.
 expect_grep "access log: unscanned while streaming" "$log" 'action=unscanned url=- reason="over scan.max_size"'
 expect_grep "server log: block line" "$tmp/var/log/server.log" "BLOCKED http://www.blocked.webwarden.test/a?q=1"
+expect_grep "access log: unparseable URL allowed" "$log" 'action=allow url=/no-host-here reason="unparseable url"'
 expect_grep "server log: threat line" "$tmp/var/log/server.log" "threat Webwarden.Test.Payload"
 
 expect_grep "access log: late body match cut" "$log" "action=block url=http://dl.webwarden.test/cut-eicar_end.bin"
