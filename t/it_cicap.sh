@@ -257,6 +257,20 @@ left=$(find "$tmp/spool" -type f | wc -l)
 kill -0 "$(cat "$tmp/var/c-icap.runpid")" 2>/dev/null && ok "c-icap still running" || fail "c-icap died"
 if grep -q "Crashed\|crashed" "$tmp/var/log/server.log" 2>/dev/null; then fail "a child crashed"; fi
 
+# --- scan method: every child sees a change within 2 s (needs the CLI and the store) ---------
+if [ -x "$top_builddir/src/webwardenctl" ]; then
+    "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" scan-method conventional --reason it-test >/dev/null 2>&1
+    "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" scan-method smart --force --reason it-test >/dev/null ||
+        fail "webwardenctl scan-method smart --force"
+    end=$(($(date +%s) + 4))
+    while ! grep -q 'scan method smart (it-test' "$tmp/var/log/server.log" && [ "$(date +%s)" -lt "$end" ]; do
+        sleep 0.1
+    done
+    expect_grep "children see the scan method change" "$tmp/var/log/server.log" "scan method smart (it-test"
+else
+    echo "note: src/webwardenctl not built: scan-method propagation not checked"
+fi
+
 # --- reconfigure: services reload (config re-read, engine rebuilt) and keep answering ---------
 printf 'also-blocked.webwarden.test\n' >>"$tmp/blocked.txt"
 printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
