@@ -259,7 +259,14 @@ if grep -q "Crashed\|crashed" "$tmp/var/log/server.log" 2>/dev/null; then fail "
 
 # --- scan method: every child sees a change within 2 s (needs the CLI and the store) ---------
 if [ -x "$top_builddir/src/webwardenctl" ]; then
-    "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" scan-method conventional --reason it-test >/dev/null 2>&1
+    # Two steps, each waited for: children read the store once a second, so a quick
+    # there-and-back would go unseen.
+    "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" scan-method conventional --reason it-test1 >/dev/null ||
+        fail "webwardenctl scan-method conventional"
+    end=$(($(date +%s) + 4))
+    while ! grep -q 'scan method conventional (it-test1' "$tmp/var/log/server.log" && [ "$(date +%s)" -lt "$end" ]; do
+        sleep 0.1
+    done
     "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" scan-method smart --force --reason it-test >/dev/null ||
         fail "webwardenctl scan-method smart --force"
     end=$(($(date +%s) + 4))
