@@ -40,7 +40,8 @@ ww_wait_port() {
 }
 
 # ww_cicap_conf OUT PORT WWCONF VARDIR: writes a complete c-icap.conf for our two services on
-# 127.0.0.1:PORT, with run files, spool and logs under VARDIR (run/, tmp/, log/).
+# 127.0.0.1:PORT, with run files, spool and logs under VARDIR (run/, tmp/, log/). No User line:
+# c-icap keeps the identity it is started with (root included).
 ww_cicap_conf() {
     _cc_out=$1 _cc_port=$2 _cc_ww=$3 _cc_var=$4
     _cc_mods="${top_builddir:?top_builddir not set}/modules/.libs"
@@ -61,7 +62,6 @@ ww_cicap_conf() {
         echo "MaxSpareThreads 40"
         echo "ThreadsPerChild 10"
         echo "MaxRequestsPerChild 0"
-        if [ "$(id -u)" != 0 ]; then :; fi # root: no User line (c-icap keeps running as root)
         echo "ServerAdmin root@localhost"
         echo "ServerName webwarden"
         echo "TmpDir $_cc_var/tmp"
