@@ -190,14 +190,14 @@ ww_start_origin() {
 # ww_stop_pids PID...: SIGTERM, wait up to 10 s for each, then SIGKILL. Never by name.
 ww_stop_pids() {
     for _sp in "$@"; do
-        [ -n "$_sp" ] && kill "$_sp" 2>/dev/null
+        [ -z "$_sp" ] || kill "$_sp" 2>/dev/null || true
     done
     _sp_end=$(($(date +%s) + 10))
     for _sp in "$@"; do
         [ -n "$_sp" ] || continue
         while kill -0 "$_sp" 2>/dev/null; do
             if [ "$(date +%s)" -ge "$_sp_end" ]; then
-                kill -9 "$_sp" 2>/dev/null
+                kill -9 "$_sp" 2>/dev/null || true
                 break
             fi
             sleep 0.1
