@@ -80,6 +80,7 @@ static struct ww_store *scan_store;
 static pthread_mutex_t store_mtx = PTHREAD_MUTEX_INITIALIZER;
 static time_t store_retry_at;
 static atomic_int scan_method = WW_SCAN_CONVENTIONAL;
+static int scan_method_known; /* main thread only */
 
 /* c-icap statistics (the `info` service): registered in init, counted in children only. */
 static int stat_clean = -1, stat_blocked = -1, stat_cut = -1, stat_unscanned = -1;
@@ -285,8 +286,13 @@ static void scan_tick(const char *name, int type, void *data)
 
     pthread_mutex_lock(&store_mtx);
     scan_store_try_open();
-    if (scan_store != NULL && ww_store_get_scan_method(scan_store, &st) == WW_OK)
-        atomic_store(&scan_method, (int)st.method);
+    if (scan_store != NULL && ww_store_get_scan_method(scan_store, &st) == WW_OK &&
+        (atomic_exchange(&scan_method, (int)st.method) != (int)st.method || !scan_method_known))
+        /* A change is rare and matters to the admin: level 1. The first read just informs. */
+        ww_log(scan_method_known ? WW_LOG_ERR : WW_LOG_INFO, SVC ": scan method %s (%s, by %s)",
+               st.method == WW_SCAN_SMART ? "smart" : "conventional", st.reason, st.changed_by);
+    if (scan_store != NULL)
+        scan_method_known = 1;
     pthread_mutex_unlock(&store_mtx);
     ci_command_schedule(CMD_TICK, NULL, 1);
 }

@@ -90,7 +90,7 @@ ww_start_squid "$tmp/squid.conf" "$tmp/var" "http://blocked.webwarden.test/probe
 
 origin="http://127.0.0.1:$oport"
 # get URL OUT: body into OUT, prints the HTTP status.
-get() { curl -s -o "$2" -w '%{http_code}' --max-time 30 -x "http://127.0.0.1:$sport" "$1"; }
+get() { curl -s -o "$2" -w '%{http_code}' --max-time 60 -x "http://127.0.0.1:$sport" "$1"; }
 
 # --- blocked URL ---------------------------------------------------------------------------------
 code=$(get "http://www.blocked.webwarden.test/some/page?x=<b>" "$tmp/blocked.html")

@@ -40,7 +40,8 @@ ww_wait_port() {
 }
 
 # ww_cicap_conf OUT PORT WWCONF VARDIR: writes a complete c-icap.conf for our two services on
-# 127.0.0.1:PORT, with run files, spool and logs under VARDIR (run/, tmp/, log/).
+# 127.0.0.1:PORT, with run files, spool and logs under VARDIR (run/, tmp/, log/). No User line:
+# c-icap keeps the identity it is started with (root included).
 ww_cicap_conf() {
     _cc_out=$1 _cc_port=$2 _cc_ww=$3 _cc_var=$4
     _cc_mods="${top_builddir:?top_builddir not set}/modules/.libs"
@@ -61,7 +62,6 @@ ww_cicap_conf() {
         echo "MaxSpareThreads 40"
         echo "ThreadsPerChild 10"
         echo "MaxRequestsPerChild 0"
-        if [ "$(id -u)" != 0 ]; then :; fi # root: no User line (c-icap keeps running as root)
         echo "ServerAdmin root@localhost"
         echo "ServerName webwarden"
         echo "TmpDir $_cc_var/tmp"
@@ -96,7 +96,7 @@ ww_start_cicap() {
     fi
     _sc_pid=$!
     echo "$_sc_pid" >"$_sc_var/c-icap.runpid"
-    if ! ww_wait_port "$_sc_port" 20 "$_sc_pid"; then
+    if ! ww_wait_port "$_sc_port" 60 "$_sc_pid"; then
         echo "wwenv: c-icap did not start on 127.0.0.1:$_sc_port (config $_sc_conf)" >&2
         tail -n 40 "$_sc_var/log/server.log" "$_sc_var/log/c-icap.out" >&2 2>/dev/null
         return 1
@@ -147,13 +147,13 @@ ww_start_squid() {
     "${SQUID_BIN:-/usr/sbin/squid}" -N -f "$_ss_conf" >>"$_ss_var/squid/squid.out" 2>&1 &
     _ss_pid=$!
     echo "$_ss_pid" >"$_ss_var/squid.runpid"
-    if ! ww_wait_port "$_ss_port" 30 "$_ss_pid"; then
+    if ! ww_wait_port "$_ss_port" 60 "$_ss_pid"; then
         echo "wwenv: squid did not start on 127.0.0.1:$_ss_port" >&2
         tail -n 40 "$_ss_var/squid/cache.log" "$_ss_var/squid/squid.out" >&2 2>/dev/null
         return 1
     fi
     [ -n "$_ss_probe" ] || return 0
-    _ss_end=$(($(date +%s) + 30))
+    _ss_end=$(($(date +%s) + 60))
     while :; do
         _ss_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -x "http://127.0.0.1:$_ss_port" "$_ss_probe")
         [ "$_ss_code" = 403 ] && return 0
@@ -175,7 +175,7 @@ ww_start_origin() {
     "${PYTHON3:-python3}" "${top_srcdir:?top_srcdir not set}/t/origin.py" --dir "$_so_dir" \
         --port-file "$_so_portf" >>"$_so_pidf.log" 2>&1 </dev/null &
     echo $! >"$_so_pidf"
-    _so_end=$(($(date +%s) + 10))
+    _so_end=$(($(date +%s) + 30))
     while [ ! -s "$_so_portf" ]; do
         if ! kill -0 "$(cat "$_so_pidf")" 2>/dev/null || [ "$(date +%s)" -ge "$_so_end" ]; then
             echo "wwenv: origin did not start" >&2
@@ -190,14 +190,14 @@ ww_start_origin() {
 # ww_stop_pids PID...: SIGTERM, wait up to 10 s for each, then SIGKILL. Never by name.
 ww_stop_pids() {
     for _sp in "$@"; do
-        [ -n "$_sp" ] && kill "$_sp" 2>/dev/null
+        [ -z "$_sp" ] || kill "$_sp" 2>/dev/null || true
     done
     _sp_end=$(($(date +%s) + 10))
     for _sp in "$@"; do
         [ -n "$_sp" ] || continue
         while kill -0 "$_sp" 2>/dev/null; do
             if [ "$(date +%s)" -ge "$_sp_end" ]; then
-                kill -9 "$_sp" 2>/dev/null
+                kill -9 "$_sp" 2>/dev/null || true
                 break
             fi
             sleep 0.1
