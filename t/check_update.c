@@ -88,7 +88,17 @@ START_TEST(test_update_version_valid_matches_table)
 }
 END_TEST
 
-/* ---- fixture: a fake update server, a store, a config ---- */
+/* ---- fixture: a fake update server (one per TCase), a store and a config per test ---- */
+
+/* The server of the running TCase: started in its parent process (unchecked fixture), so the
+ * forked tests share it; each test points it at its own payload folder. */
+static struct {
+    char dir[128];
+    char key[256];
+    pid_t pid;
+    int port;
+    char base[64];
+} srv;
 
 struct fx {
     char dir[128];
@@ -96,7 +106,6 @@ struct fx {
     char updir[256];
     char db[256];
     char key[256];
-    pid_t pid;
     int port;
     char base[64];
     struct ww_store *st;
@@ -137,14 +146,15 @@ static void run_cmd(const char *cmd)
     ck_assert_msg(rc == 0, "command failed (%d): %s", rc, cmd);
 }
 
-/* Reads the public key as base64 of the DER SubjectPublicKeyInfo, or (raw) of its last 32 bytes. */
-static void fx_public_key(struct fx *f, int raw, char *out, size_t outlen)
+/* The public key of <key> as base64 of its DER SubjectPublicKeyInfo, or (raw) of the last 32
+ * bytes of it (the bare Ed25519 key). */
+static void public_key_of(const char *key, int raw, char *out, size_t outlen)
 {
     char cmd[1024];
     FILE *fp;
 
     snprintf(cmd, sizeof(cmd),
-             "openssl pkey -in %s -pubout -outform DER 2>/dev/null | %s | base64 -w0", f->key,
+             "openssl pkey -in %s -pubout -outform DER 2>/dev/null | %s | base64 -w0", key,
              raw ? "tail -c 32" : "cat");
     fp = popen(cmd, "r");
     ck_assert_ptr_nonnull(fp);
@@ -153,60 +163,121 @@ static void fx_public_key(struct fx *f, int raw, char *out, size_t outlen)
     out[strcspn(out, "\n")] = '\0';
 }
 
-static void fx_setup(struct fx *f, int sign)
+static void gen_key(const char *path)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "openssl genpkey -algorithm ed25519 -out %s 2>/dev/null", path);
+    run_cmd(cmd);
+}
+
+static void srv_start(int sign)
 {
     const char *py = getenv("PYTHON3"), *src = getenv("top_srcdir");
-    char script[512], portfile[300], err[WW_ERRLEN] = "";
+    char script[512], portfile[300];
     int64_t deadline;
 
-    memset(f, 0, sizeof(*f));
+    memset(&srv, 0, sizeof(srv));
     signal(SIGPIPE, SIG_IGN);
     if (py == NULL || py[0] == '\0')
         py = "python3";
     if (src == NULL || src[0] == '\0')
         src = WW_TEST_SRCDIR;
     snprintf(script, sizeof(script), "%s/t/fake_update.py", src);
+    snprintf(srv.dir, sizeof(srv.dir), "/tmp/ww-updsrv-XXXXXX");
+    if (mkdtemp(srv.dir) == NULL)
+        abort();
+    snprintf(srv.key, sizeof(srv.key), "%s/key.pem", srv.dir);
+    snprintf(portfile, sizeof(portfile), "%s/port", srv.dir);
+    if (sign)
+        gen_key(srv.key);
+    srv.pid = fork();
+    if (srv.pid < 0)
+        abort();
+    if (srv.pid == 0) {
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, 0);
+        if (sign)
+            execlp(py, py, script, "--port-file", portfile, "--sign-key", srv.key, (char *)NULL);
+        else
+            execlp(py, py, script, "--port-file", portfile, (char *)NULL);
+        _exit(127);
+    }
+    deadline = now_ms() + 60000; /* python starts slowly on a loaded machine */
+    while (srv.port == 0 && now_ms() < deadline) {
+        FILE *fp = fopen(portfile, "r");
+        if (fp != NULL) {
+            if (fscanf(fp, "%d", &srv.port) != 1)
+                srv.port = 0;
+            fclose(fp);
+        }
+        if (srv.port == 0)
+            sleep_ms(20);
+    }
+    if (srv.port == 0) {
+        fprintf(stderr, "fake_update.py did not start\n");
+        abort();
+    }
+    snprintf(srv.base, sizeof(srv.base), "http://127.0.0.1:%d", srv.port);
+}
+
+static void srv_start_plain(void)
+{
+    srv_start(0);
+}
+
+static void srv_start_signing(void)
+{
+    srv_start(1);
+}
+
+static void srv_stop(void)
+{
+    char cmd[300];
+
+    if (srv.pid > 0) {
+        int64_t deadline = now_ms() + 5000;
+        kill(srv.pid, SIGTERM);
+        while (waitpid(srv.pid, NULL, WNOHANG) != srv.pid) {
+            if (now_ms() > deadline) {
+                kill(srv.pid, SIGKILL);
+                waitpid(srv.pid, NULL, 0);
+                break;
+            }
+            sleep_ms(10);
+        }
+        srv.pid = 0;
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", srv.dir);
+    if (strncmp(srv.dir, "/tmp/ww-updsrv-", 15) == 0 && system(cmd) != 0)
+        fprintf(stderr, "%s failed\n", cmd);
+}
+
+static void fx_wait_state(struct fx *f, int up);
+static void fx_mode(struct fx *f, const char *json);
+
+static void fx_post(struct fx *f, const char *path, const char *json);
+
+static void fx_setup(struct fx *f, int sign)
+{
+    char err[WW_ERRLEN] = "", json[512];
+
+    memset(f, 0, sizeof(*f));
+    ck_assert_msg(srv.port > 0, "no fake server");
+    f->port = srv.port;
+    snprintf(f->base, sizeof(f->base), "%s", srv.base);
+    snprintf(f->key, sizeof(f->key), "%s", srv.key);
     snprintf(f->dir, sizeof(f->dir), "/tmp/ww-update-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(f->dir));
     snprintf(f->payloads, sizeof(f->payloads), "%s/payloads", f->dir);
     snprintf(f->updir, sizeof(f->updir), "%s/updates", f->dir);
     snprintf(f->db, sizeof(f->db), "%s/state.db", f->dir);
-    snprintf(f->key, sizeof(f->key), "%s/key.pem", f->dir);
-    snprintf(portfile, sizeof(portfile), "%s/port", f->dir);
     ck_assert_int_eq(mkdir(f->payloads, 0755), 0);
-    if (sign) {
-        char cmd[600];
-        snprintf(cmd, sizeof(cmd), "openssl genpkey -algorithm ed25519 -out %s 2>/dev/null",
-                 f->key);
-        run_cmd(cmd);
-    }
-    f->pid = fork();
-    ck_assert_int_ge(f->pid, 0);
-    if (f->pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, 0);
-        if (sign)
-            execlp(py, py, script, "--port-file", portfile, "--payloads", f->payloads,
-                   "--sign-key", f->key, (char *)NULL);
-        else
-            execlp(py, py, script, "--port-file", portfile, "--payloads", f->payloads,
-                   (char *)NULL);
-        _exit(127);
-    }
-    deadline = now_ms() + 20000;
-    while (f->port == 0 && now_ms() < deadline) {
-        FILE *fp = fopen(portfile, "r");
-        if (fp != NULL) {
-            if (fscanf(fp, "%d", &f->port) != 1)
-                f->port = 0;
-            fclose(fp);
-        }
-        if (f->port == 0)
-            sleep_ms(20);
-    }
-    ck_assert_msg(f->port > 0, "fake_update.py did not start");
-    snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%d", f->port);
+    fx_wait_state(f, 1); /* an earlier test may have taken it down for a while */
+    snprintf(json, sizeof(json), "{\"mode\": \"normal\", \"absolute\": false, \"payloads\": \"%s\"}",
+             f->payloads);
+    fx_mode(f, json);
+    fx_post(f, "/_reset", "{}");
     ck_assert_msg(ww_store_open(f->db, WW_STORE_MIGRATE, &f->st, err, sizeof(err)) == WW_OK,
                   "store: %s", err);
     f->conf = ww_conf_create_defaults();
@@ -216,7 +287,7 @@ static void fx_setup(struct fx *f, int sign)
     f->conf->update.timeout_s = 2;
     if (sign) {
         char pub[256];
-        fx_public_key(f, 0, pub, sizeof(pub));
+        public_key_of(f->key, 0, pub, sizeof(pub));
         set_str(&f->conf->update.public_key, pub);
     }
 }
@@ -225,18 +296,6 @@ static void fx_teardown(struct fx *f)
 {
     char cmd[300];
 
-    if (f->pid > 0) {
-        int64_t deadline = now_ms() + 5000;
-        kill(f->pid, SIGTERM);
-        while (waitpid(f->pid, NULL, WNOHANG) != f->pid) {
-            if (now_ms() > deadline) {
-                kill(f->pid, SIGKILL);
-                waitpid(f->pid, NULL, 0);
-                break;
-            }
-            sleep_ms(10);
-        }
-    }
     ww_store_close(f->st);
     ww_conf_free(f->conf);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
@@ -244,7 +303,7 @@ static void fx_teardown(struct fx *f)
         run_cmd(cmd);
 }
 
-static void fx_mode(struct fx *f, const char *json)
+static void fx_post(struct fx *f, const char *path, const char *json)
 {
     struct ww_http_opts o = {.timeout_ms = 5000, .tls_verify = 1};
     struct ww_http *h = ww_http_create(&o);
@@ -252,11 +311,16 @@ static void fx_mode(struct fx *f, const char *json)
     char url[128];
     int rc;
 
-    snprintf(url, sizeof(url), "%s/_mode", f->base);
+    snprintf(url, sizeof(url), "%s%s", f->base, path);
     ck_assert_ptr_nonnull(h);
     rc = ww_http_post_json(h, url, json, strlen(json), &res);
-    ck_assert_msg(rc == WW_OK && res.status == 200, "set mode %s: %d %ld", json, rc, res.status);
+    ck_assert_msg(rc == WW_OK && res.status == 200, "%s %s: %d %ld", path, json, rc, res.status);
     ww_http_free(h);
+}
+
+static void fx_mode(struct fx *f, const char *json)
+{
+    fx_post(f, "/_mode", json);
 }
 
 static void fx_set_mode(struct fx *f, const char *mode)
@@ -754,7 +818,7 @@ START_TEST(test_update_signed_manifest_is_accepted)
     ck_run_ok(&f);
     ck_current(&f, "pattern", "1");
     /* The raw 32-byte form of the key works too. */
-    fx_public_key(&f, 1, pub, sizeof(pub));
+    public_key_of(f.key, 1, pub, sizeof(pub));
     set_str(&f.conf->update.public_key, pub);
     fx_publish_pattern(&f, "2");
     ck_run_ok(&f);
@@ -792,12 +856,14 @@ END_TEST
 
 START_TEST(test_update_other_key_fails)
 {
-    struct fx f, g;
-    char result[1024] = "";
+    struct fx f;
+    char result[1024] = "", other[512], pub[256];
 
     fx_setup(&f, 1);
-    fx_setup(&g, 1); /* another key pair */
-    set_str(&f.conf->update.public_key, g.conf->update.public_key);
+    snprintf(other, sizeof(other), "%s/other.pem", f.dir);
+    gen_key(other);
+    public_key_of(other, 0, pub, sizeof(pub));
+    set_str(&f.conf->update.public_key, pub);
     fx_publish_pattern(&f, "1");
     ck_assert_int_ne(run(&f, result, sizeof(result)), WW_OK);
     ck_kv(&f, "update.reason", "does not match");
@@ -805,7 +871,7 @@ START_TEST(test_update_other_key_fails)
     ck_assert_int_ne(run(&f, result, sizeof(result)), WW_OK);
     ck_kv(&f, "update.reason", "update.public_key");
     ck_current(&f, "pattern", "");
-    fx_teardown(&g);
+    ck_assert_int_eq(fx_file_requests(&f), 0);
     fx_teardown(&f);
 }
 END_TEST
@@ -813,12 +879,12 @@ END_TEST
 START_TEST(test_update_unsigned_server_with_key_fails)
 {
     struct fx f;
-    char result[1024] = "", pub[256];
+    char result[1024] = "", pub[256], other[512];
 
-    fx_setup(&f, 1);
-    fx_public_key(&f, 0, pub, sizeof(pub));
-    fx_teardown(&f);
-    fx_setup(&f, 0); /* serves no signature */
+    fx_setup(&f, 0); /* this server signs nothing */
+    snprintf(other, sizeof(other), "%s/other.pem", f.dir);
+    gen_key(other);
+    public_key_of(other, 0, pub, sizeof(pub));
     set_str(&f.conf->update.public_key, pub);
     fx_publish_pattern(&f, "1");
     ck_assert_int_ne(run(&f, result, sizeof(result)), WW_OK);
@@ -1032,6 +1098,7 @@ static Suite *update_suite(void)
 
     tc = tcase_create("install");
     tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, srv_start_plain, srv_stop);
     tcase_add_test(tc, test_update_good_update_installs_and_records);
     tcase_add_test(tc, test_update_absolute_payload_url_is_followed);
     tcase_add_test(tc, test_update_without_server_is_not_configured);
@@ -1040,6 +1107,7 @@ static Suite *update_suite(void)
 
     tc = tcase_create("failure");
     tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, srv_start_plain, srv_stop);
     tcase_add_loop_test(tc, test_update_failure_keeps_installed_version, 0,
                         (int)(sizeof(fail_cases) / sizeof(fail_cases[0])));
     tcase_add_test(tc, test_update_dead_server_fails_fast);
@@ -1047,25 +1115,28 @@ static Suite *update_suite(void)
     tcase_add_test(tc, test_update_bad_urldb_is_refused);
     tcase_add_test(tc, test_update_write_error_keeps_installed_version);
     tcase_add_test(tc, test_update_over_max_download_is_refused);
+    tcase_add_test(tc, test_update_unsigned_server_with_key_fails);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("signature");
     tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, srv_start_signing, srv_stop);
     tcase_add_test(tc, test_update_signed_manifest_is_accepted);
     tcase_add_loop_test(tc, test_update_bad_or_missing_signature_fails, 0,
                         (int)(sizeof(sig_cases) / sizeof(sig_cases[0])));
     tcase_add_test(tc, test_update_other_key_fails);
-    tcase_add_test(tc, test_update_unsigned_server_with_key_fails);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("engine");
     tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, srv_start_plain, srv_stop);
     tcase_add_test(tc, test_update_pattern_needing_newer_engine_is_not_installed);
     tcase_add_test(tc, test_update_engine_announcement_shows_in_status);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("rollback");
     tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, srv_start_plain, srv_stop);
     tcase_add_test(tc, test_update_rollback_returns_to_previous_version);
     tcase_add_test(tc, test_update_rollback_refuses_missing_files);
     tcase_add_test(tc, test_update_keeps_last_versions_on_disk);
@@ -1073,6 +1144,7 @@ static Suite *update_suite(void)
 
     tc = tcase_create("archive");
     tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, srv_start_plain, srv_stop);
     tcase_add_loop_test(tc, test_update_unsafe_archive_is_refused, 0,
                         (int)(sizeof(tar_cases) / sizeof(tar_cases[0])));
     tcase_add_test(tc, test_update_too_many_files_is_refused);

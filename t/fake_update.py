@@ -16,7 +16,8 @@ With --sign-key PEM (an Ed25519 private key), /v1/manifest.sig is the base64 sig
 exact manifest bytes, made with `openssl pkeyutl -sign -rawin` (so no Python module is needed);
 without it /v1/manifest.sig is 404.
 
-  POST /_mode  {"mode": "<mode>", "ms": N, "absolute": bool}  -> 200 {"mode": ...}
+  POST /_mode  {"mode": "<mode>", "ms": N, "absolute": bool, "payloads": "<folder>"}
+               -> 200 {"mode": ...}   (fields left out keep their value, "ms" excepted)
   GET  /_stats   -> 200 {"requests": {path: n}, "mode": ...}
   POST /_reset   -> zero the counters
 
@@ -50,7 +51,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-STATE = {"mode": "normal", "ms": 0, "absolute": False, "requests": {}, "generation": 0}
+STATE = {"mode": "normal", "ms": 0, "absolute": False, "requests": {}, "generation": 0,
+         "payloads": "."}
 LOCK = threading.Lock()
 RESTART = threading.Event()
 CONNS = set()
@@ -62,9 +64,14 @@ def vkey(version):
     return [int(x) for x in version.split(".")]
 
 
+def payloads():
+    with LOCK:
+        return STATE["payloads"]
+
+
 def build_manifest(host):
     best = {}
-    for name in sorted(os.listdir(ARGS.payloads)):
+    for name in sorted(os.listdir(payloads())):
         m = PAYLOAD_RE.match(name)
         if not m:
             continue
@@ -82,7 +89,7 @@ def build_manifest(host):
             continue
         version, name = best[comp]
         entry = {"name": comp, "version": version}
-        path = os.path.join(ARGS.payloads, name)
+        path = os.path.join(payloads(), name)
         if comp != "engine":
             with open(path, "rb") as f:
                 data = f.read()
@@ -149,6 +156,8 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["ms"] = int(req.get("ms", 0))
                 if "absolute" in req:
                     STATE["absolute"] = bool(req["absolute"])
+                if "payloads" in req:
+                    STATE["payloads"] = str(req["payloads"])
                 STATE["generation"] += 1
                 mode = STATE["mode"]
             self.send_body(200, json.dumps({"mode": mode}).encode())
@@ -202,7 +211,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path.startswith("/files/"):
             name = path[len("/files/"):]
-            full = os.path.join(ARGS.payloads, name)
+            full = os.path.join(payloads(), name)
             if "/" in name or not PAYLOAD_RE.match(name) or not os.path.isfile(full):
                 self.send_body(404, b'{"error": "no such file"}')
                 return
@@ -249,11 +258,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
-    ap.add_argument("--payloads", required=True, help="folder of payload files")
+    ap.add_argument("--payloads", default=".", help="folder of payload files")
     ap.add_argument("--sign-key", help="Ed25519 private key (PEM) to sign the manifest")
     ap.add_argument("--mode", default="normal")
     ARGS = ap.parse_args()
     STATE["mode"] = ARGS.mode
+    STATE["payloads"] = ARGS.payloads
     port = ARGS.port
     first = True
     while True:
