@@ -20,6 +20,7 @@
 #include "ww_daemon.h"
 #include "ww_log.h"
 #include "ww_sched.h"
+#include "ww_update.h"
 
 static volatile sig_atomic_t daemon_stop;
 static volatile sig_atomic_t daemon_reload;
@@ -433,9 +434,24 @@ static int daemon_job_health(void *ctx, char *result, size_t len)
     return daemon_job_pending(ctx, 1, result, len);
 }
 
+/* The scheduler's clock for the job in flight: a stop request or the job's timeout abandons a
+ * download within about a second. */
+static long daemon_time_left_ms(void *arg)
+{
+    const struct ww_daemon_env *env = arg;
+    return ww_sched_time_left_ms(env->sched);
+}
+
 static int daemon_job_update(void *ctx, char *result, size_t len)
 {
-    return daemon_job_pending(ctx, 2, result, len);
+    struct ww_daemon_env *env = ctx;
+
+    if (env->conf->update.server == NULL || env->conf->update.server[0] == '\0') {
+        snprintf(result, len, "not configured");
+        return WW_OK;
+    }
+    return ww_update_run_once_until(env->st, env->conf, NULL, daemon_time_left_ms, env, result,
+                                    len);
 }
 
 static int daemon_job_license(void *ctx, char *result, size_t len)

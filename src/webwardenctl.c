@@ -1,4 +1,4 @@
-/* src/webwardenctl.c - the admin CLI: init, status, scan-method, events, config. */
+/* src/webwardenctl.c - the admin CLI: init, status, scan-method, events, config, update. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include "ww_log.h"
 #include "ww_sched.h"
 #include "ww_store.h"
+#include "ww_update.h"
 
 /* Exit codes: 0 done, 1 failed (message on stderr), 2 bad usage. */
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
@@ -46,7 +47,11 @@ static void ctl_usage(FILE *fp)
             "                             set the scan method (smart checks the server first\n"
             "                             unless --force)\n"
             "  events [-n N] [--json]     the newest N events (default 20), oldest first\n"
-            "  config                     print the effective config (secrets masked)\n",
+            "  config                     print the effective config (secrets masked)\n"
+            "  update now                 fetch and install newer pattern/urldb now\n"
+            "  update status              installed versions, last attempt, result, reason\n"
+            "  update rollback pattern|urldb\n"
+            "                             go back to the version installed before\n",
             WW_DEFAULT_CONF);
 }
 
@@ -539,12 +544,74 @@ static int ctl_cmd_config(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
+/* ---- update ---- */
+
+/* update now: one pass in this process (the lock in update.dir keeps it apart from webwardend's
+ * scheduled run); update status; update rollback COMPONENT. Exit 1 when the update failed. */
+static int ctl_cmd_update(struct ctl *c, int argc, char **argv)
+{
+    struct ww_store *st = NULL;
+    const char *sub = argc > 1 ? argv[1] : "";
+    char text[4096] = "";
+    int rc, wrc;
+
+    if (strcmp(sub, "now") == 0 || strcmp(sub, "status") == 0) {
+        if (argc != 2) {
+            ctl_err("update %s takes no arguments", sub);
+            return CTL_USAGE;
+        }
+    } else if (strcmp(sub, "rollback") == 0) {
+        if (argc != 3) {
+            ctl_err("update rollback wants one component: pattern or urldb");
+            return CTL_USAGE;
+        }
+    } else {
+        ctl_err("update wants now, status or rollback COMPONENT");
+        return CTL_USAGE;
+    }
+    if ((rc = ctl_open_store(c, &st)) != CTL_OK)
+        return rc;
+    rc = CTL_FAIL;
+    if (strcmp(sub, "status") == 0) {
+        if (ww_update_status_text(st, text, sizeof(text)) != WW_OK) {
+            ctl_err("cannot read the update state from %s", c->conf->state.database);
+            goto cleanup;
+        }
+        fputs(text, stdout);
+        rc = CTL_OK;
+    } else if (strcmp(sub, "now") == 0) {
+        if (c->conf->update.server[0] == '\0') {
+            ctl_err("no update.server configured (config %s)", c->conf->path);
+            goto cleanup;
+        }
+        wrc = ww_update_run_once(st, c->conf, NULL, text, sizeof(text));
+        if (wrc == WW_OK) {
+            printf("%s\n", text);
+            rc = CTL_OK;
+        } else {
+            ctl_err("update %s", text);
+        }
+    } else {
+        wrc = ww_update_rollback(st, c->conf, argv[2], text, sizeof(text));
+        if (wrc == WW_OK) {
+            printf("%s\n", text);
+            rc = CTL_OK;
+        } else {
+            ctl_err("rollback: %s", text);
+            rc = wrc == WW_EINVAL ? CTL_USAGE : CTL_FAIL;
+        }
+    }
+cleanup:
+    ww_store_close(st);
+    return rc;
+}
+
 static const struct {
     const char *name;
     int (*run)(struct ctl *c, int argc, char **argv);
 } ctl_commands[] = {
     {"init", ctl_cmd_init},     {"status", ctl_cmd_status}, {"scan-method", ctl_cmd_scan_method},
-    {"events", ctl_cmd_events}, {"config", ctl_cmd_config},
+    {"events", ctl_cmd_events}, {"config", ctl_cmd_config}, {"update", ctl_cmd_update},
 };
 
 int main(int argc, char **argv)
