@@ -62,9 +62,9 @@ struct ww_http_download_opts {
     void *arg;
 };
 struct ww_http_download_status {
-    long status;       /* HTTP status, 0 if no answer */
-    long long bytes;   /* body bytes written to the file (only for a 2xx answer) */
-    int write_errno;   /* errno of a failed write (disk full ...), else 0 */
+    long status;     /* HTTP status, 0 if no answer */
+    long long bytes; /* body bytes written to the file (only for a 2xx answer) */
+    int write_errno; /* errno of a failed write (disk full ...), else 0 */
 };
 
 /* GET <url> writing the body of a 2xx answer to <fd> (from its current offset; the body of any

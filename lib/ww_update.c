@@ -36,7 +36,8 @@
 
 /* snprintf that says whether it fit (0) or truncated (-1); messages and paths here are cut
  * deliberately at their buffer's size, and update.dir is checked short enough up front. */
-static int fmt_to(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fmt_to(char *out, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fmt_to(char *out, size_t len, const char *fmt, ...)
 {
     va_list ap;
@@ -52,14 +53,12 @@ static int fmt_to(char *out, size_t len, const char *fmt, ...)
 
 int ww_update_version_valid(const char *v)
 {
-    size_t n = 0;
+    size_t len = v != NULL ? strnlen(v, UPDATE_VERSION_MAX) : 0;
     int digits = 0;
 
-    if (v == NULL)
+    if (len == 0 || len >= UPDATE_VERSION_MAX)
         return 0;
-    for (; v[n] != '\0'; n++) {
-        if (n >= UPDATE_VERSION_MAX - 1)
-            return 0;
+    for (size_t n = 0; n < len; n++) {
         if (v[n] >= '0' && v[n] <= '9') {
             digits++;
         } else if (v[n] == '.' && digits > 0) {
@@ -223,7 +222,7 @@ static int run_fetch(struct update_run *r, const char *url, int fd, long long ma
                      long long *bytes, char *why, size_t whylen)
 {
     struct ww_http_download_opts o = {max_bytes, 0, r->time_left_ms, r->arg};
-    struct ww_http_download_status ds;
+    struct ww_http_download_status ds = {0, 0, 0};
     int rc;
 
     o.timeout_ms = run_timeout_ms(r);
@@ -258,8 +257,7 @@ static int run_fetch(struct update_run *r, const char *url, int fd, long long ma
  * through an unlinked temporary file in <tmpdir>, so the same timeout, cancel and cap rules as
  * payloads apply. */
 static int run_fetch_mem(struct update_run *r, const char *tmpdir, const char *path,
-                         long long max_bytes, char **out, size_t *outlen, char *why,
-                         size_t whylen)
+                         long long max_bytes, char **out, size_t *outlen, char *why, size_t whylen)
 {
     char url[4096], tmp[PATH_MAX];
     long long bytes = 0;
@@ -442,9 +440,9 @@ static int manifest_parse(const char *body, size_t len, long long max_download,
         struct manifest_entry *e = NULL;
         int k;
 
-        if (json_unpack_ex(c, &jerr, 0, "{s:s, s:s, s?s, s?I, s?s, s?s}", "name", &name,
-                           "version", &version, "url", &url, "size", &size, "sha256", &sha,
-                           "min_engine", &min_engine) != 0) {
+        if (json_unpack_ex(c, &jerr, 0, "{s:s, s:s, s?s, s?I, s?s, s?s}", "name", &name, "version",
+                           &version, "url", &url, "size", &size, "sha256", &sha, "min_engine",
+                           &min_engine) != 0) {
             fmt_to(why, whylen, "manifest: components[%zu]: %s", i, jerr.text);
             goto cleanup;
         }
@@ -485,8 +483,8 @@ static int manifest_parse(const char *body, size_t len, long long max_download,
             goto cleanup;
         }
         if (max_download > 0 && size > max_download) {
-            fmt_to(why, whylen, "%s %s: %lld bytes, over update.max_download (%lld)", name,
-                     version, (long long)size, max_download);
+            fmt_to(why, whylen, "%s %s: %lld bytes, over update.max_download (%lld)", name, version,
+                   (long long)size, max_download);
             rc = WW_ETOOBIG;
             goto cleanup;
         }
@@ -800,13 +798,13 @@ static int install_component(struct update_run *r, int k, const struct manifest_
     fchmod(fd, 0644); /* c-icap's children read it, perhaps as another user */
     rc = run_fetch(r, url, fd, e->size, &bytes, why, whylen);
     if (rc == WW_ETOOBIG)
-        fmt_to(why, whylen, "%s %s: download larger than the announced %lld bytes",
-                 comp_names[k], e->version, e->size);
+        fmt_to(why, whylen, "%s %s: download larger than the announced %lld bytes", comp_names[k],
+               e->version, e->size);
     if (rc != WW_OK)
         goto cleanup;
     if (bytes != e->size) {
         fmt_to(why, whylen, "%s %s: truncated download: %lld of %lld bytes", comp_names[k],
-                 e->version, bytes, e->size);
+               e->version, bytes, e->size);
         rc = WW_EPROTO;
         goto cleanup;
     }
@@ -823,8 +821,8 @@ static int install_component(struct update_run *r, int k, const struct manifest_
         goto cleanup;
     }
     if (strcmp(hex, e->sha256) != 0) {
-        fmt_to(why, whylen, "%s %s: SHA-256 mismatch (got %.16s..., want %.16s...)",
-                 comp_names[k], e->version, hex, e->sha256);
+        fmt_to(why, whylen, "%s %s: SHA-256 mismatch (got %.16s..., want %.16s...)", comp_names[k],
+               e->version, hex, e->sha256);
         rc = WW_EPROTO;
         goto cleanup;
     }
@@ -873,7 +871,7 @@ static int install_component(struct update_run *r, int k, const struct manifest_
         rc = ww_store_component_install(r->st, c);
         if (rc != WW_OK)
             fmt_to(why, whylen, "%s %s: cannot record the install in the store", comp_names[k],
-                     e->version);
+                   e->version);
     }
     if (rc != WW_OK) {
         /* Not recorded, so nobody uses it: it goes, the current version stays. */
@@ -894,7 +892,8 @@ cleanup:
 
 /* ---- the pass ---- */
 
-static void appendf(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void appendf(char *out, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void appendf(char *out, size_t len, const char *fmt, ...)
 {
     size_t n = strlen(out);
@@ -975,7 +974,7 @@ int ww_update_run_once_until(struct ww_store *st, const struct ww_conf *conf, st
     }
     if (conf->update.dir == NULL || conf->update.dir[0] == '\0' || mkdir_p(conf->update.dir) != 0) {
         fmt_to(why, sizeof(why), "update.dir \"%s\": %s", conf->update.dir ? conf->update.dir : "",
-                 strerror(errno));
+               strerror(errno));
         rc = WW_EIO;
         goto fail;
     }
@@ -1005,8 +1004,8 @@ int ww_update_run_once_until(struct ww_store *st, const struct ww_conf *conf, st
     }
     r.h = h;
 
-    rc = run_fetch_mem(&r, conf->update.dir, "/v1/manifest", UPDATE_MANIFEST_MAX, &manifest,
-                       &mlen, why, sizeof(why));
+    rc = run_fetch_mem(&r, conf->update.dir, "/v1/manifest", UPDATE_MANIFEST_MAX, &manifest, &mlen,
+                       why, sizeof(why));
     if (rc != WW_OK)
         goto fail;
     if (conf->update.public_key != NULL && conf->update.public_key[0] != '\0') {
@@ -1029,8 +1028,8 @@ int ww_update_run_once_until(struct ww_store *st, const struct ww_conf *conf, st
     if (ent[COMP_ENGINE].present) {
         ww_store_kv_set(st, "update.engine_available", ent[COMP_ENGINE].version);
         if (ww_update_version_cmp(ent[COMP_ENGINE].version, WW_ENGINE_VERSION) > 0)
-            appendf(current, sizeof(current), "%sengine update available: %s", current[0] ? "; " : "",
-                    ent[COMP_ENGINE].version);
+            appendf(current, sizeof(current), "%sengine update available: %s",
+                    current[0] ? "; " : "", ent[COMP_ENGINE].version);
     }
     for (int k = COMP_PATTERN; k <= COMP_URLDB; k++) {
         const struct manifest_entry *e = &ent[k];
@@ -1048,11 +1047,13 @@ int ww_update_run_once_until(struct ww_store *st, const struct ww_conf *conf, st
             continue;
         }
         if (skip[0] != '\0' && ww_update_version_cmp(e->version, skip) <= 0) {
-            appendf(current, sizeof(current), "%s%s %s was rolled back by the admin, not reinstalled",
-                    current[0] ? "; " : "", comp_names[k], e->version);
+            appendf(current, sizeof(current),
+                    "%s%s %s was rolled back by the admin, not reinstalled", current[0] ? "; " : "",
+                    comp_names[k], e->version);
             continue;
         }
-        if (e->min_engine[0] != '\0' && ww_update_version_cmp(e->min_engine, WW_ENGINE_VERSION) > 0) {
+        if (e->min_engine[0] != '\0' &&
+            ww_update_version_cmp(e->min_engine, WW_ENGINE_VERSION) > 0) {
             appendf(reason, sizeof(reason), "%s%s %s needs engine %s or newer, this engine is %s",
                     reason[0] ? "; " : "", comp_names[k], e->version, e->min_engine,
                     WW_ENGINE_VERSION);
@@ -1090,7 +1091,7 @@ done:
             rc = WW_EINVAL;
     } else if (installed[0] != '\0') {
         fmt_to(reason, sizeof(reason), "installed %s%s%s", installed, current[0] ? "; " : "",
-                 current);
+               current);
         run_record(st, "ok", reason, installed);
         fmt_to(result, len, "ok: %s", reason);
         rc = WW_OK;
@@ -1150,9 +1151,9 @@ int ww_update_rollback(struct ww_store *st, const struct ww_conf *conf, const ch
     if (component == NULL ||
         (strcmp(component, "pattern") != 0 && strcmp(component, "urldb") != 0)) {
         fmt_to(msg, len, "%s: %s", component != NULL ? component : "(null)",
-                 component != NULL && strcmp(component, "engine") == 0
-                     ? "the engine is part of this build and cannot be rolled back"
-                     : "unknown component (pattern or urldb)");
+               component != NULL && strcmp(component, "engine") == 0
+                   ? "the engine is part of this build and cannot be rolled back"
+                   : "unknown component (pattern or urldb)");
         return WW_EINVAL;
     }
     if (conf->update.dir != NULL && conf->update.dir[0] != '\0' && mkdir_p(conf->update.dir) == 0) {
@@ -1174,7 +1175,7 @@ int ww_update_rollback(struct ww_store *st, const struct ww_conf *conf, const ch
     }
     if (pick.previous.path[0] == '\0' || stat(pick.previous.path, &sb) != 0) {
         fmt_to(msg, len, "%s %s: its files are gone (%s): cannot roll back", component,
-                 pick.previous.version, pick.previous.path);
+               pick.previous.version, pick.previous.path);
         rc = WW_ENOTFOUND;
         goto cleanup;
     }
@@ -1192,11 +1193,11 @@ int ww_update_rollback(struct ww_store *st, const struct ww_conf *conf, const ch
     fmt_to(key, sizeof(key), "update.%s.rolled_back", component);
     ww_store_kv_set(st, key, pick.current.version);
     fmt_to(ev, sizeof(ev), "%s rolled back from %s to %s", component, pick.current.version,
-             now.version);
+           now.version);
     ww_log(WW_LOG_INFO, "update: %s", ev);
     ww_store_add_event(st, "warning", "update", ev);
     fmt_to(msg, len, "%s (%s is not reinstalled; a newer version will be)", ev,
-             pick.current.version);
+           pick.current.version);
 cleanup:
     if (lock_fd >= 0)
         close(lock_fd);
@@ -1237,8 +1238,10 @@ int ww_update_status_text(struct ww_store *st, char *out, size_t len)
     }
     if (ww_store_kv_get(st, "update.engine_available", v, sizeof(v)) == WW_OK && v[0] != '\0') {
         if (ww_update_version_cmp(v, WW_ENGINE_VERSION) > 0)
-            appendf(out, len, "engine update available: %s (running %s; install a newer "
-                              "webwarden)\n", v, WW_ENGINE_VERSION);
+            appendf(out, len,
+                    "engine update available: %s (running %s; install a newer "
+                    "webwarden)\n",
+                    v, WW_ENGINE_VERSION);
         else
             appendf(out, len, "engine announced: %s (running %s, up to date)\n", v,
                     WW_ENGINE_VERSION);

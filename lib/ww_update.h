@@ -51,8 +51,7 @@ int ww_update_version_cmp(const char *a, const char *b);
  * the reason is in the kv and the events). <result> gets one line ("ok: pattern 2 installed",
  * "not needed: ...", "failed: ..."). */
 int ww_update_run_once_until(struct ww_store *st, const struct ww_conf *conf, struct ww_http *h,
-                             long (*time_left_ms)(void *arg), void *arg, char *result,
-                             size_t len);
+                             long (*time_left_ms)(void *arg), void *arg, char *result, size_t len);
 int ww_update_run_once(struct ww_store *st, const struct ww_conf *conf, struct ww_http *h,
                        char *result, size_t len);
 

@@ -75,9 +75,18 @@ static const struct {
     const char *v;
     int want;
 } valid_cases[] = {
-    {"1", 1},  {"1.0.0", 1},  {"2026.11.27.1", 1}, {"", 0},     {".1", 0},
-    {"1.", 0}, {"1..2", 0},   {"1.2a", 0},         {"../x", 0}, {"-1", 0},
-    {"1 2", 0}, {"1234567890123456789012345678901234567890123456789012345678901234", 0},
+    {"1", 1},
+    {"1.0.0", 1},
+    {"2026.11.27.1", 1},
+    {"", 0},
+    {".1", 0},
+    {"1.", 0},
+    {"1..2", 0},
+    {"1.2a", 0},
+    {"../x", 0},
+    {"-1", 0},
+    {"1 2", 0},
+    {"1234567890123456789012345678901234567890123456789012345678901234", 0},
 };
 
 START_TEST(test_update_version_valid_matches_table)
@@ -274,8 +283,8 @@ static void fx_setup(struct fx *f, int sign)
     snprintf(f->db, sizeof(f->db), "%s/state.db", f->dir);
     ck_assert_int_eq(mkdir(f->payloads, 0755), 0);
     fx_wait_state(f, 1); /* an earlier test may have taken it down for a while */
-    snprintf(json, sizeof(json), "{\"mode\": \"normal\", \"absolute\": false, \"payloads\": \"%s\"}",
-             f->payloads);
+    snprintf(json, sizeof(json),
+             "{\"mode\": \"normal\", \"absolute\": false, \"payloads\": \"%s\"}", f->payloads);
     fx_mode(f, json);
     fx_post(f, "/_reset", "{}");
     ck_assert_msg(ww_store_open(f->db, WW_STORE_MIGRATE, &f->st, err, sizeof(err)) == WW_OK,
@@ -362,7 +371,8 @@ static void fx_wait_state(struct fx *f, int up)
 
     for (;;) {
         int s = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f->port),
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)f->port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         int ok = connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
         close(s);
@@ -620,9 +630,13 @@ static const struct {
     const char *mode;
     const char *reason; /* in update.reason */
 } fail_cases[] = {
-    {"down", "unavailable"},      {"hang", "timeout"},       {"404", "404"},
-    {"truncated", "truncated"},   {"corrupt", "SHA-256 mismatch"},
-    {"malformed", "not JSON"},    {"bigger", "larger than"},
+    {"down", "unavailable"},
+    {"hang", "timeout"},
+    {"404", "404"},
+    {"truncated", "truncated"},
+    {"corrupt", "SHA-256 mismatch"},
+    {"malformed", "not JSON"},
+    {"bigger", "larger than"},
 };
 
 START_TEST(test_update_failure_keeps_installed_version)
@@ -952,12 +966,10 @@ START_TEST(test_update_rollback_returns_to_previous_version)
     char msg[1024] = "", result[1024] = "";
 
     fx_setup(&f, 0);
-    ck_assert_int_eq(ww_update_rollback(f.st, f.conf, "pattern", msg, sizeof(msg)),
-                     WW_ENOTFOUND);
+    ck_assert_int_eq(ww_update_rollback(f.st, f.conf, "pattern", msg, sizeof(msg)), WW_ENOTFOUND);
     fx_publish_pattern(&f, "1");
     ck_run_ok(&f);
-    ck_assert_int_eq(ww_update_rollback(f.st, f.conf, "pattern", msg, sizeof(msg)),
-                     WW_ENOTFOUND);
+    ck_assert_int_eq(ww_update_rollback(f.st, f.conf, "pattern", msg, sizeof(msg)), WW_ENOTFOUND);
     fx_publish_pattern(&f, "2");
     ck_run_ok(&f);
     ck_assert(pattern_detects(&f, "2"));
