@@ -125,8 +125,8 @@ int main(int argc, char **argv)
     if (argc > 3 && strcmp(argv[1], "--scan") == 0)
         return scan_files(argc, argv);
     if (argc < 2 || mib == 0 || chunk == 0) {
-        fprintf(stderr, "usage: %s DIR [MIB [CHUNK_KIB]]\n       %s --scan DIR FILE...\n",
-                argv[0], argv[0]);
+        fprintf(stderr, "usage: %s DIR [MIB [CHUNK_KIB]]\n       %s --scan DIR FILE...\n", argv[0],
+                argv[0]);
         return 2;
     }
     t0 = now_s();
@@ -161,8 +161,14 @@ int main(int argc, char **argv)
             size_t off = done % BUF_BYTES, n = chunk;
             if (n > BUF_BYTES - off)
                 n = BUF_BYTES - off;
-            if (ww_sigscan_feed(s, buf + off, n) != NULL)
+            if (ww_sigscan_feed(s, buf + off, n) != NULL) {
+                /* a random short signature can really occur: count it, go on scanning */
                 hits++;
+                ww_sigscan_free(s);
+                s = ww_sigscan_create(db, -1);
+                if (s == NULL)
+                    return 1;
+            }
         }
         if (ww_sigscan_finish(s) != NULL)
             hits++;
@@ -170,7 +176,7 @@ int main(int argc, char **argv)
         c = cpu_s() - c0;
         ww_sigscan_free(s);
         printf("body matcher: %zu MiB in %.3f s CPU (%.3f s wall) = %.0f MB/s per core "
-               "(%zu signatures, index %.1f MiB, %d false hits)\n",
+               "(%zu signatures, index %.1f MiB, %d chunks with a match)\n",
                mib, c, t, (double)total / c / 1e6, ww_sigdb_count(db),
                (double)ww_sigdb_memory(db) / (1 << 20), hits);
     }

@@ -20,7 +20,8 @@ void ww_hashdb_free(struct ww_hashdb *db); /* NULL is a no-op */
  * 1 for .hsb (SHA-1 or SHA-256, told apart by length). Empty lines and '#' comments are WW_OK
  * and add nothing. WW_OK, WW_ENOMEM, or WW_EINVAL with the reason in <err>. Not after
  * ww_hashdb_finish(). */
-int ww_hashdb_add_line(struct ww_hashdb *db, const char *line, int is_hsb, char *err, size_t errlen);
+int ww_hashdb_add_line(struct ww_hashdb *db, const char *line, int is_hsb, char *err,
+                       size_t errlen);
 
 /* Builds the lookup table; afterwards the database is read-only. WW_OK or WW_ENOMEM. */
 int ww_hashdb_finish(struct ww_hashdb *db);

@@ -25,8 +25,8 @@ struct ww_engine {
 };
 
 struct ww_scan {
-    struct ww_engine *engine; /* one reference, dropped by ww_scan_free() */
-    struct ww_sigscan *sig;   /* NULL when the engine has no body signature */
+    struct ww_engine *engine;      /* one reference, dropped by ww_scan_free() */
+    struct ww_sigscan *sig;        /* NULL when the engine has no body signature */
     EVP_MD_CTX *md[WW_HASH_KINDS]; /* NULL for kinds no signature uses, except SHA-256 */
     uint64_t fed;                  /* bytes fed so far */
     const char *threat;            /* borrowed from the engine */
@@ -44,11 +44,10 @@ static int ends_with(const char *s, const char *suffix)
 
 static enum file_kind file_kind_of(const char *name)
 {
-    static const char *const unsupported[] = {".ldb", ".mdb", ".msb", ".imp", ".cdb", ".idb",
-                                              ".cbc", ".pdb", ".gdb", ".wdb", ".ftm", ".fp",
-                                              ".sfp", ".ign", ".ign2", ".yar", ".yara", ".crb",
-                                              ".cat", ".pwdb", ".hdu", ".hsu", ".ndu", ".ldu",
-                                              ".mdu", ".msu", ".cvd", ".cld"};
+    static const char *const unsupported[] = {
+        ".ldb", ".mdb", ".msb", ".imp", ".cdb",  ".idb", ".cbc",  ".pdb", ".gdb", ".wdb",
+        ".ftm", ".fp",  ".sfp", ".ign", ".ign2", ".yar", ".yara", ".crb", ".cat", ".pwdb",
+        ".hdu", ".hsu", ".ndu", ".ldu", ".mdu",  ".msu", ".cvd",  ".cld"};
     size_t i;
 
     if (name[0] == '.')
@@ -207,8 +206,7 @@ int ww_engine_load_dir(const char *dir, struct ww_engine **out, struct ww_engine
         goto nomem;
     e->stats.hash_sigs = ww_hashdb_count(e->hashdb, WW_HASH_KINDS);
     e->stats.body_sigs = ww_sigdb_count(e->sigdb);
-    e->stats.memory_bytes =
-        sizeof(*e) + ww_hashdb_memory(e->hashdb) + ww_sigdb_memory(e->sigdb);
+    e->stats.memory_bytes = sizeof(*e) + ww_hashdb_memory(e->hashdb) + ww_sigdb_memory(e->sigdb);
     if (e->stats.hash_sigs + e->stats.body_sigs == 0) {
         rc = WW_EINVAL;
         snprintf(err, errlen, "%s: no signatures", dir);

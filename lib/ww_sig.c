@@ -36,16 +36,17 @@
 #define SIG_MAX_PARTS 64
 #define SIG_MAX_ALTS 64
 #define SIG_MAX_SEGS 256
-#define SIG_MAX_SPAN 32768    /* most bytes one part may cover (bounded gaps included) */
-#define SIG_MAX_OFFSET 65536  /* largest n in "n", "n,m", "EOF-n" (and m) */
+#define SIG_MAX_SPAN 32768       /* most bytes one part may cover (bounded gaps included) */
+#define SIG_MAX_OFFSET 65536     /* largest n in "n", "n,m", "EOF-n" (and m) */
 #define SIG_VERIFY_BUDGET 200000 /* backtracking steps per check; beyond that: no match */
-#define SIG_PENDING_MAX 4096  /* checks waiting for more bytes, per scan */
+#define SIG_PENDING_MAX 4096     /* checks waiting for more bytes, per scan */
 /* Backtracking steps one scan may spend in all: 20 million plus 64 per byte fed. A body built
  * to hit an anchor with a wide bounded gap at every byte would otherwise cost
  * hits x gap width; past the cap the scan stops checking body signatures (and says so). */
 #define SIG_SCAN_STEPS_FIXED 20000000ULL
 #define SIG_SCAN_STEPS_PER_BYTE 64ULL
 #define SIG_NONE UINT32_MAX
+#define SIG_BLOCK 1024 /* positions filtered before their passes are looked up */
 #ifndef SIG_BLOOM_KEYS_PER_WORD
 #define SIG_BLOOM_KEYS_PER_WORD 4 /* tuned: 4 beat 2 and 8 on the 100,000-signature bench */
 #endif
@@ -53,12 +54,12 @@
 enum { OFF_ANY, OFF_ABS, OFF_EOF };
 enum { V_NO = 0, V_YES = 1, V_MORE = 2 };
 
-struct sig_alt { /* a fixed-length alternative group inside a segment */
-    uint32_t pos;      /* first byte position in the segment */
-    uint16_t len;      /* bytes of each alternative */
-    uint8_t nalt;      /* how many alternatives */
-    uint8_t negate;    /* "!(...)": none of them may match */
-    uint32_t bytes;    /* nalt * len bytes in db->alt_bytes */
+struct sig_alt {    /* a fixed-length alternative group inside a segment */
+    uint32_t pos;   /* first byte position in the segment */
+    uint16_t len;   /* bytes of each alternative */
+    uint8_t nalt;   /* how many alternatives */
+    uint8_t negate; /* "!(...)": none of them may match */
+    uint32_t bytes; /* nalt * len bytes in db->alt_bytes */
 };
 
 struct sig_seg {
@@ -83,12 +84,12 @@ struct sig_part {
 };
 
 struct sig_sig {
-    uint32_t name;        /* in db->names */
+    uint32_t name; /* in db->names */
     uint32_t part_first, nparts;
-    uint32_t off_kind;    /* OFF_* */
-    uint32_t off_n;       /* ABS: start >= n; EOF: start >= size - n */
-    uint32_t off_shift;   /* ... and <= that + shift ("n,m") */
-    uint32_t multi;       /* state slot for multi-part signatures, else SIG_NONE */
+    uint32_t off_kind;  /* OFF_* */
+    uint32_t off_n;     /* ABS: start >= n; EOF: start >= size - n */
+    uint32_t off_shift; /* ... and <= that + shift ("n,m") */
+    uint32_t multi;     /* state slot for multi-part signatures, else SIG_NONE */
 };
 
 struct sig_entry { /* one index key's target: the part and where the window sits in its anchor */
@@ -100,8 +101,8 @@ struct sig_slot {
     uint32_t key, first, count; /* count 0: empty slot */
 };
 
-struct sig_index4 {      /* 4-byte windows */
-    uint64_t *bloom;     /* 1 << bloom_log2 words */
+struct sig_index4 {  /* 4-byte windows */
+    uint64_t *bloom; /* 1 << bloom_log2 words */
     uint32_t bloom_log2;
     struct sig_slot *slots;
     uint32_t slot_mask;
@@ -132,14 +133,15 @@ struct ww_sigdb {
     int compiled;
     struct sig_index4 stride8, stride4, every4; /* anchors >= 11, 7..10, 4..6 bytes */
     uint32_t *idx2_first; /* 65537 offsets into idx2_entries, or NULL when no short anchor */
+    uint64_t *idx2_bits;  /* 65536 bits: which 2-byte keys have entries (8 KiB, stays in L1) */
     struct sig_entry *idx2_entries;
     size_t nidx2;
     uint32_t *abs_sigs; /* signatures with a fixed start offset */
     size_t nabs;
     uint32_t *eof_sigs; /* signatures anchored to the end */
     size_t neof;
-    size_t nmulti;    /* multi-part signatures (one state each per scan) */
-    size_t history;   /* bytes a scan keeps from earlier feeds */
+    size_t nmulti;  /* multi-part signatures (one state each per scan) */
+    size_t history; /* bytes a scan keeps from earlier feeds */
 };
 
 struct sig_multi {
@@ -155,16 +157,17 @@ struct sig_pending {
 struct ww_sigscan {
     const struct ww_sigdb *db;
     const char *threat;
-    uint64_t end;         /* bytes fed so far */
-    unsigned char *hist;  /* history: hist_len bytes at hist + hist_off end at <end> */
+    uint64_t end;        /* bytes fed so far */
+    unsigned char *hist; /* history: hist_len bytes at hist + hist_off end at <end> */
     size_t hist_off, hist_len, hist_cap;
     struct sig_multi *multi;
     uint32_t *abs_open; /* fixed-offset signatures not decided yet */
     size_t nabs_open;
     struct sig_pending *pending;
     size_t npending, pending_cap;
-    uint64_t steps;   /* backtracking steps spent */
-    int exhausted;    /* steps over the cap: body signatures no longer checked */
+    uint32_t *cand; /* SIG_BLOCK * 4 filter passes: offset in the block << 2 | index */
+    uint64_t steps; /* backtracking steps spent */
+    int exhausted;  /* steps over the cap: body signatures no longer checked */
     int finished;
 };
 
@@ -199,9 +202,9 @@ static int vec_grow(void **p, size_t *cap, size_t need, size_t elsz)
     return WW_OK;
 }
 
-#define VEC_PUSH(db, arr, n, cap, out)                                                            \
-    (vec_grow((void **)&(db)->arr, &(db)->cap, (db)->n + 1, sizeof(*(db)->arr)) != WW_OK          \
-         ? NULL                                                                                   \
+#define VEC_PUSH(db, arr, n, cap, out)                                                             \
+    (vec_grow((void **)&(db)->arr, &(db)->cap, (db)->n + 1, sizeof(*(db)->arr)) != WW_OK           \
+         ? NULL                                                                                    \
          : ((out) = &(db)->arr[(db)->n++]))
 
 struct ww_sigdb *ww_sigdb_create(void)
@@ -232,6 +235,7 @@ void ww_sigdb_free(struct ww_sigdb *db)
     index4_free(&db->stride4);
     index4_free(&db->every4);
     free(db->idx2_first);
+    free(db->idx2_bits);
     free(db->idx2_entries);
     free(db->abs_sigs);
     free(db->eof_sigs);
@@ -572,7 +576,8 @@ static int parse_hexsig(struct sig_build *b, const char *p, const char *end, int
         {
             int hi = p[0] == '?' ? 0 : hex_val((unsigned char)p[0]);
             int lo = p[1] == '?' ? 0 : hex_val((unsigned char)p[1]);
-            unsigned char mask = (unsigned char)((p[0] == '?' ? 0 : 0xf0) | (p[1] == '?' ? 0 : 0x0f));
+            unsigned char mask =
+                (unsigned char)((p[0] == '?' ? 0 : 0xf0) | (p[1] == '?' ? 0 : 0x0f));
 
             if (hi < 0 || lo < 0)
                 return build_fail(b, "bad character in the hex signature");
@@ -800,7 +805,8 @@ int ww_sigdb_compile(struct ww_sigdb *db)
     k2 = malloc((db->nparts + 1) * sizeof(*k2));
     db->abs_sigs = malloc((db->nsigs + 1) * sizeof(*db->abs_sigs));
     db->eof_sigs = malloc((db->nsigs + 1) * sizeof(*db->eof_sigs));
-    if (k8s == NULL || k4s == NULL || k4 == NULL || k2 == NULL || db->abs_sigs == NULL || db->eof_sigs == NULL)
+    if (k8s == NULL || k4s == NULL || k4 == NULL || k2 == NULL || db->abs_sigs == NULL ||
+        db->eof_sigs == NULL)
         goto cleanup;
     for (i = 0; i < db->nsigs; i++) {
         struct sig_sig *s = &db->sigs[i];
@@ -875,19 +881,20 @@ int ww_sigdb_compile(struct ww_sigdb *db)
         }
     }
     if (index4_build(&db->stride8, k8s, n8s) != WW_OK ||
-        index4_build(&db->stride4, k4s, n4s) != WW_OK ||
-        index4_build(&db->every4, k4, n4) != WW_OK)
+        index4_build(&db->stride4, k4s, n4s) != WW_OK || index4_build(&db->every4, k4, n4) != WW_OK)
         goto cleanup;
     if (n2 > 0) {
         qsort(k2, n2, sizeof(*k2), key_cmp);
         db->idx2_first = calloc(65537, sizeof(*db->idx2_first));
+        db->idx2_bits = calloc(65536 / 64, sizeof(*db->idx2_bits));
         db->idx2_entries = malloc(n2 * sizeof(*db->idx2_entries));
-        if (db->idx2_first == NULL || db->idx2_entries == NULL)
+        if (db->idx2_first == NULL || db->idx2_bits == NULL || db->idx2_entries == NULL)
             goto cleanup;
         for (i = 0; i < n2; i++) {
             db->idx2_entries[i].part = k2[i].part;
             db->idx2_entries[i].woff = k2[i].woff;
             db->idx2_first[k2[i].key + 1]++;
+            db->idx2_bits[k2[i].key >> 6] |= 1ULL << (k2[i].key & 63);
         }
         for (i = 0; i < 65536; i++)
             db->idx2_first[i + 1] += db->idx2_first[i];
@@ -914,8 +921,7 @@ static size_t index4_memory(const struct sig_index4 *ix)
     if (ix->bloom == NULL)
         return 0;
     return ((size_t)1 << ix->bloom_log2) * sizeof(*ix->bloom) +
-           ((size_t)ix->slot_mask + 1) * sizeof(*ix->slots) +
-           ix->nentries * sizeof(*ix->entries);
+           ((size_t)ix->slot_mask + 1) * sizeof(*ix->slots) + ix->nentries * sizeof(*ix->entries);
 }
 
 size_t ww_sigdb_memory(const struct ww_sigdb *db)
@@ -924,8 +930,9 @@ size_t ww_sigdb_memory(const struct ww_sigdb *db)
         return 0;
     return sizeof(*db) + db->nsigs * sizeof(*db->sigs) + db->nparts * sizeof(*db->parts) +
            db->nsegs * sizeof(*db->segs) + db->nalts * sizeof(*db->alts) + db->seg_bytes_len +
-           db->alt_bytes_len + db->names_len + index4_memory(&db->stride8) + index4_memory(&db->stride4) +
-           index4_memory(&db->every4) + (db->idx2_first ? 65537 * sizeof(uint32_t) : 0) +
+           db->alt_bytes_len + db->names_len + index4_memory(&db->stride8) +
+           index4_memory(&db->stride4) + index4_memory(&db->every4) +
+           (db->idx2_first ? 65537 * sizeof(uint32_t) + 8192 : 0) +
            db->nidx2 * sizeof(*db->idx2_entries) + (db->nabs + db->neof) * sizeof(uint32_t);
 }
 
@@ -1038,9 +1045,8 @@ static int match_left(const struct ww_sigdb *db, struct sig_view *v, const struc
 }
 
 /* Part <p> with its anchor at stream position <at>, starting in [lo, hi]. */
-static int verify_anchored(const struct ww_sigdb *db, struct sig_view *v,
-                           const struct sig_part *p, uint64_t at, uint64_t lo, uint64_t hi,
-                           uint64_t *start, uint64_t *end)
+static int verify_anchored(const struct ww_sigdb *db, struct sig_view *v, const struct sig_part *p,
+                           uint64_t at, uint64_t lo, uint64_t hi, uint64_t *start, uint64_t *end)
 {
     const struct sig_seg *a = &db->segs[p->seg_first + p->anchor_seg];
     uint64_t s, g;
@@ -1101,6 +1107,13 @@ struct ww_sigscan *ww_sigscan_create(const struct ww_sigdb *db, int64_t total_si
     s->hist = malloc(s->hist_cap);
     s->multi = calloc(db->nmulti + 1, sizeof(*s->multi));
     s->abs_open = malloc((db->nabs + 1) * sizeof(*s->abs_open));
+    if (db->stride4.bloom != NULL || db->every4.bloom != NULL || db->idx2_first != NULL) {
+        s->cand = malloc(SIG_BLOCK * 4 * sizeof(*s->cand));
+        if (s->cand == NULL) {
+            ww_sigscan_free(s);
+            return NULL;
+        }
+    }
     if (s->hist == NULL || s->multi == NULL || s->abs_open == NULL) {
         ww_sigscan_free(s);
         return NULL;
@@ -1123,6 +1136,7 @@ void ww_sigscan_free(struct ww_sigscan *s)
     free(s->multi);
     free(s->abs_open);
     free(s->pending);
+    free(s->cand);
     free(s);
 }
 
@@ -1188,8 +1202,10 @@ static void scan_spent(struct ww_sigscan *s, const struct sig_view *v)
     s->steps += (uint64_t)(SIG_VERIFY_BUDGET - (v->budget > 0 ? v->budget : 0));
     if (s->steps > SIG_SCAN_STEPS_FIXED + SIG_SCAN_STEPS_PER_BYTE * v->end && !s->exhausted) {
         s->exhausted = 1;
-        ww_log(WW_LOG_WARN, "body signature checks stopped at byte %llu: check budget spent "
-               "(a body made of near-matches)", (unsigned long long)v->end);
+        ww_log(WW_LOG_WARN,
+               "body signature checks stopped at byte %llu: check budget spent "
+               "(a body made of near-matches)",
+               (unsigned long long)v->end);
     }
 }
 
@@ -1345,6 +1361,8 @@ static void probe2(struct ww_sigscan *s, struct sig_view *v, uint64_t pos, uint3
     const struct ww_sigdb *db = s->db;
     uint32_t j;
 
+    if (!((db->idx2_bits[key >> 6] >> (key & 63)) & 1))
+        return;
     for (j = db->idx2_first[key]; j < db->idx2_first[key + 1] && s->threat == NULL; j++)
         check_entry(s, v, pos, &db->idx2_entries[j]);
 }
@@ -1369,6 +1387,28 @@ static void probe_boundary(struct ww_sigscan *s, struct sig_view *v)
             probe_all4(s, v, pos, load32(wb));
         }
     }
+}
+
+/* Filter of <ix> at chunk offsets from + first, every <step>, below <end>; each pass is
+ * appended to cand[] as (offset in block << 2 | tier). Returns the new count. */
+static size_t filter_pass(const struct sig_index4 *ix, const unsigned char *d, size_t from,
+                          size_t end, size_t first, size_t step, uint32_t tier, uint32_t *cand,
+                          size_t n)
+{
+    const uint64_t *bloom = ix->bloom;
+    unsigned shift;
+    size_t j;
+
+    if (bloom == NULL)
+        return n;
+    shift = 64 - ix->bloom_log2;
+    for (j = from + first; j < end; j += step) {
+        uint32_t w = load32(d + j);
+        uint64_t h = key_hash(w), bits = bloom_bits(h);
+        cand[n] = (uint32_t)(j - from) << 2 | tier;
+        n += (bloom[h >> shift] & bits) == bits;
+    }
+    return n;
 }
 
 static void probe_chunk(struct ww_sigscan *s, struct sig_view *v, const unsigned char *d,
@@ -1397,18 +1437,52 @@ static void probe_chunk(struct ww_sigscan *s, struct sig_view *v, const unsigned
         }
         return;
     }
-    if (db->every4.bloom == NULL && db->idx2_first == NULL) {
-        for (i = (size_t)((4 - v->c_start % 4) % 4); i + 4 <= len && s->threat == NULL; i += 4)
-            probe_all4(s, v, v->c_start + i, load32(d + i));
-        return;
-    }
-    /* Short anchors: every position, in stream order (multi-part signatures rely on it). */
-    for (i = 0; i + 2 <= len && s->threat == NULL; i++) {
-        uint64_t pos = v->c_start + i;
-        if (i + 4 <= len)
-            probe_all4(s, v, pos, load32(d + i));
-        if (db->idx2_first != NULL)
-            probe2(s, v, pos, (uint32_t)d[i] | (uint32_t)d[i + 1] << 8);
+    /* Several indexes: per block, one tight loop per index only runs its filter and notes the
+     * positions that pass (no branch on the result, so the cache misses of many probes
+     * overlap; interleaving the indexes in one loop was 20x slower), then the passes are
+     * sorted and looked up in stream order (multi-part signatures rely on it). */
+    for (i = 0; i + 2 <= len && s->threat == NULL; i += SIG_BLOCK) {
+        size_t end = i + SIG_BLOCK < len ? i + SIG_BLOCK : len, end4, j, k, n = 0;
+        uint64_t base = v->c_start + i;
+
+        end4 = len >= 3 && end > len - 3 ? len - 3 : end; /* windows of 4 within the chunk */
+        if (len < 4)
+            end4 = i;
+        n = filter_pass(&db->stride8, d, i, end4, (size_t)((8 - base % 8) % 8), 8, 0, s->cand, n);
+        n = filter_pass(&db->stride4, d, i, end4, (size_t)((4 - base % 4) % 4), 4, 1, s->cand, n);
+        n = filter_pass(&db->every4, d, i, end4, 0, 1, 2, s->cand, n);
+        if (db->idx2_first != NULL) {
+            size_t end2 = end < len ? end : len - 1;
+            for (j = i; j < end2; j++) {
+                uint32_t key = (uint32_t)d[j] | (uint32_t)d[j + 1] << 8;
+                s->cand[n] = (uint32_t)(j - i) << 2 | 3;
+                n += (db->idx2_bits[key >> 6] >> (key & 63)) & 1;
+            }
+        }
+        for (k = 1; k < n; k++) { /* few passes per block: insertion sort */
+            uint32_t c = s->cand[k];
+            size_t m = k;
+            while (m > 0 && s->cand[m - 1] > c) {
+                s->cand[m] = s->cand[m - 1];
+                m--;
+            }
+            s->cand[m] = c;
+        }
+        for (k = 0; k < n && s->threat == NULL; k++) {
+            size_t j2 = i + (s->cand[k] >> 2);
+            uint64_t pos = v->c_start + j2;
+            unsigned tier = s->cand[k] & 3;
+
+            if (tier == 3) {
+                probe2(s, v, pos, (uint32_t)d[j2] | (uint32_t)d[j2 + 1] << 8);
+            } else {
+                uint32_t w = load32(d + j2);
+                const struct sig_index4 *ix = tier == 0   ? &db->stride8
+                                              : tier == 1 ? &db->stride4
+                                                          : &db->every4;
+                probe4_table(s, v, ix, pos, w, key_hash(w));
+            }
+        }
     }
 }
 
