@@ -19,15 +19,18 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-update.XXXXXX")
 fails=0
 status=1
 upd_pid=
+wwd_pid=
 cleanup() {
     [ -f "$tmp/var/c-icap.runpid" ] && ww_stop_pids "$(cat "$tmp/var/c-icap.runpid")"
     [ -n "$upd_pid" ] && ww_stop_pids "$upd_pid"
+    [ -n "$wwd_pid" ] && ww_stop_pids "$wwd_pid"
     if [ "$status" != 0 ]; then
         echo "----- c-icap server.log (tail)"
         tail -n 40 "$tmp/var/log/server.log" 2>/dev/null
         tail -n 20 "$tmp/var/log/c-icap.out" 2>/dev/null
         echo "----- update status"
         "$CTL" -c "$tmp/webwarden.conf" update status 2>&1
+        tail -n 20 "$tmp/daemon.log" 2>/dev/null
     fi
     [ -n "${WW_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
@@ -41,18 +44,22 @@ fail() {
 ok() { echo "ok: $*"; }
 
 # --- patterns made at run time: v1 knows body1, v2 knows body1 and body2 ----------------------
-mkdir -p "$tmp/payloads" "$tmp/p1" "$tmp/p2" "$tmp/fallback" "$tmp/var" "$tmp/spool"
+mkdir -p "$tmp/payloads" "$tmp/p1" "$tmp/p2" "$tmp/p3" "$tmp/fallback" "$tmp/var" "$tmp/spool"
 head -c 20000 /dev/urandom >"$tmp/body1.bin"
 head -c 20000 /dev/urandom >"$tmp/body2.bin"
+head -c 20000 /dev/urandom >"$tmp/body3.bin"
 head -c 20000 /dev/urandom >"$tmp/fallback.bin"
 line1="$(sha256sum "$tmp/body1.bin" | cut -d' ' -f1):20000:Webwarden.Test.Update.V1"
 line2="$(sha256sum "$tmp/body2.bin" | cut -d' ' -f1):20000:Webwarden.Test.Update.V2"
 echo "$line1" >"$tmp/p1/update.hsb"
 printf '%s\n%s\n' "$line1" "$line2" >"$tmp/p2/update.hsb"
+line3="$(sha256sum "$tmp/body3.bin" | cut -d' ' -f1):20000:Webwarden.Test.Update.V3"
+printf '%s\n%s\n' "$line1" "$line3" >"$tmp/p3/update.hsb"
 # scan.patterns_dir is only used while no pattern is installed: it knows another body.
 echo "$(sha256sum "$tmp/fallback.bin" | cut -d' ' -f1):20000:Webwarden.Test.Fallback" >"$tmp/fallback/f.hsb"
 tar -C "$tmp/p1" -czf "$tmp/payloads/pattern-2026.11.27.1.tar.gz" . || exit 1
 tar -C "$tmp/p2" -czf "$tmp/p2.tar.gz" . || exit 1
+tar -C "$tmp/p3" -cf "$tmp/p3.tar" . || exit 1
 
 # --- the fake update server --------------------------------------------------------------------
 "${PYTHON3:-python3}" "$top_srcdir/t/fake_update.py" --payloads "$tmp/payloads" \
@@ -79,10 +86,14 @@ database = $tmp/state.db
 patterns_dir = $tmp/fallback
 max_size = 500K
 tmp_dir = $tmp/spool
+[daemon]
+pid_file = $tmp/run/webwardend.pid
+log_file = $tmp/daemon.log
 [update]
 server = $upd
 dir = $tmp/updates
 timeout_s = 3
+interval_s = 1
 EOF
 ctl() { "$CTL" -c "$tmp/webwarden.conf" "$@"; }
 ctl init >/dev/null || { echo "FAIL: webwardenctl init"; exit 1; }
@@ -158,6 +169,24 @@ grep -q "^pattern  *2026.11.27.1 " "$tmp/status.txt" && grep -q "rolled back" "$
     ok "status after rollback" || { fail "status after rollback"; cat "$tmp/status.txt"; }
 ctl update rollback engine >/dev/null 2>&1
 [ $? = 2 ] && ok "rollback engine is refused (exit 2)" || fail "rollback engine"
+
+# --- webwardend's scheduled update: v3 is published, nobody runs `update now` ---------------
+if [ -x "$top_builddir/src/webwardend" ]; then
+    "$top_builddir/src/webwardend" -c "$tmp/webwarden.conf" --foreground 2>>"$tmp/daemon.log" &
+    wwd_pid=$!
+    cp "$tmp/p3.tar" "$tmp/payloads/pattern-2026.11.27.3.tar"
+    wait_verdict "webwardend's scheduled update brings v3 to the running c-icap" "$tmp/body3.bin" blocked 20
+    [ "$(verdict "$tmp/body2.bin")" = clean ] && ok "v3 in force: body2 unknown" || fail "v3: body2"
+    ww_stop_pids "$wwd_pid"
+    wwd_pid=
+    ctl status >"$tmp/st.txt" 2>&1
+    grep -q "^  update .* yes  *\(ok\|not needed\):" "$tmp/st.txt" &&
+        grep -q "^  pattern  *2026.11.27.3 " "$tmp/st.txt" &&
+        ok "status shows pattern v3 and the update job's result" ||
+        { fail "status after the scheduled update"; cat "$tmp/st.txt"; }
+else
+    fail "webwardend not built"
+fi
 
 if [ "$fails" -eq 0 ]; then
     status=0
