@@ -158,7 +158,7 @@ expect_grep "URL without host: allowed (204)" "$tmp/r_nohost.txt" "ICAP/1.0 204"
 
 icap -s webwarden_url -req 'http://neutral.example.org/index.html' -v >"$tmp/r_neutral.txt" 2>&1
 expect_grep "neutral URL: 204" "$tmp/r_neutral.txt" "ICAP/1.0 204"
-expect_no_grep "neutral URL: no 403" "$tmp/r_neutral.txt" "403"
+expect_no_grep "neutral URL: no 403" "$tmp/r_neutral.txt" "403 Forbidden"
 
 # --- RESPMOD -----------------------------------------------------------------------------------
 icap -s webwarden_scan -f "$tmp/payload.bin" -resp 'http://dl.webwarden.test/payload.bin' -v -o "$tmp/m_page.html" >"$tmp/s_payload.txt" 2>&1
@@ -192,7 +192,7 @@ expect_grep "matching body without preview/204: HTTP 403" "$tmp/s_payload2.txt" 
 
 icap -s webwarden_scan -f "$tmp/clean.bin" -resp 'http://dl.webwarden.test/clean.bin' -v >"$tmp/s_clean.txt" 2>&1
 expect_grep "clean body: 204" "$tmp/s_clean.txt" "ICAP/1.0 204"
-expect_no_grep "clean body: no 403" "$tmp/s_clean.txt" "403"
+expect_no_grep "clean body: no 403" "$tmp/s_clean.txt" "403 Forbidden"
 
 for f in clean.bin clean90k.bin; do
     icap -s webwarden_scan -nopreview -no204 -f "$tmp/$f" -resp "http://dl.webwarden.test/$f" -o "$tmp/echo_$f" >"$tmp/s_echo_$f.txt" 2>&1
