@@ -280,7 +280,12 @@ static int license_call(const struct ww_conf *conf, struct ww_http *h, const cha
     }
     rc = ww_http_post_json(h, url, body, strlen(body), &res);
     if (rc != WW_OK) {
-        snprintf(err, errlen, "license server unavailable: %s", license_reason(rc));
+        const char *detail = ww_http_last_error(h);
+        if ((rc == WW_EUNAVAIL || rc == WW_EPROTO) && detail[0] != '\0')
+            snprintf(err, errlen, "license server unavailable: %s (%s)", license_reason(rc),
+                     detail);
+        else
+            snprintf(err, errlen, "license server unavailable: %s", license_reason(rc));
         goto cleanup;
     }
     if (res.status != 200) {

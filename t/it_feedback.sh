@@ -130,14 +130,16 @@ grep -q "35" "$tmp/fbstatus.out" && grep -qi "unconfirmed" "$tmp/fbstatus.out" &
     ok "feedback status shows 35 queued and the unconfirmed batch" ||
     fail "feedback status: $(cat "$tmp/fbstatus.out")"
 before=$(last_run)
-fake_mode hang
+fake_mode down # the fake closes its port: connections are refused until SIGUSR1
 start_wwd
-if wait_for 20 job_failed_since "$before"; then ok "restarted webwardend: upload failed, queue kept"; else
+if wait_for 20 job_failed_since "$before"; then ok "restarted webwardend: server down, upload failed"; else
     fail "restarted daemon did not run the feedback job"; fi
+grep -q "unreachable" "$tmp/wwd.log" && ok "daemon log names the refused connection" ||
+    fail "no 'unreachable' in the daemon log"
 queue_is 35 && ok "35 events kept across the restart" || fail "queue has $(queued), want 35"
 
 # ---- server back: everything delivered, each event counted once
-fake_mode normal
+kill -USR1 "$fake"
 if wait_for 20 queue_is 0; then ok "queue delivered after recovery, nothing else needed"; else
     fail "queue still has $(queued) events"; fi
 ev=$(fake_stat events)
