@@ -322,9 +322,9 @@ failed:
         snprintf(done, sizeof(done), "sent %" PRId64 " events, then ", sent);
     if (ww_store_feedback_stats(st, &queued, &dropped) != WW_OK)
         queued = -1;
-    snprintf(result, len, "%sfeedback server %s: %s; %" PRId64 " events kept", done,
+    snprintf(result, len, "%sfeedback server %s: %s; %" PRId64 " event%s kept", done,
              rc == WW_EPROTO && strncmp(why, "malformed", 9) == 0 ? "answer bad" : "unavailable",
-             why, queued);
+             why, queued, queued == 1 ? "" : "s");
     ww_log(WW_LOG_WARN, "feedback: %s", result);
     goto cleanup;
 
