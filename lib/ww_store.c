@@ -870,6 +870,24 @@ int ww_store_feedback_delete_upto(struct ww_store *st, int64_t upto_id)
     return store_run(st, s, "feedback delete"); /* one statement: atomic without BEGIN */
 }
 
+/* One statement (atomic without BEGIN); n <= 0 is a no-op. */
+int ww_store_feedback_add_dropped(struct ww_store *st, int64_t n)
+{
+    sqlite3_stmt *s;
+
+    if (st == NULL)
+        return WW_EINVAL;
+    if (n <= 0)
+        return WW_OK;
+    s = store_stmt(st, SQL_COUNTER_ADD);
+    if (s == NULL || store_bind_text(s, 1, "feedback_dropped") != SQLITE_OK ||
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)n) != SQLITE_OK) {
+        store_reset(s);
+        return store_fail(st, "feedback dropped count");
+    }
+    return store_run(st, s, "feedback dropped count");
+}
+
 int ww_store_feedback_stats(struct ww_store *st, int64_t *queued, int64_t *dropped)
 {
     sqlite3_stmt *s;

@@ -81,6 +81,9 @@ int ww_store_feedback_peek(struct ww_store *st, struct ww_feedback_event *ev, si
 /* Removes rows with id <= <upto_id> (after the server confirmed them). */
 int ww_store_feedback_delete_upto(struct ww_store *st, int64_t upto_id);
 int ww_store_feedback_stats(struct ww_store *st, int64_t *queued, int64_t *dropped);
+/* Adds <n> events dropped before they reached the queue (a c-icap child's full in-memory
+ * buffer, lib/ww_fbbuf.h) to the same counter that ww_store_feedback_stats reports. */
+int ww_store_feedback_add_dropped(struct ww_store *st, int64_t n);
 
 /* Installed components ("pattern", "urldb", "engine"), with history for rollback. */
 struct ww_component {
