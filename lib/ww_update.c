@@ -24,6 +24,7 @@
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_http.h"
+#include "ww_license.h"
 #include "ww_log.h"
 #include "ww_scan.h"
 #include "ww_store.h"
@@ -986,6 +987,23 @@ int ww_update_run_once_until(struct ww_store *st, const struct ww_conf *conf, st
     if (rc != WW_OK)
         goto fail;
     record_engine(st);
+    /* The license decides whether updates run at all (expired past its grace period: no);
+     * every refused attempt is recorded with the license's reason. */
+    {
+        struct ww_license lic;
+
+        if (ww_store_license_get(st, &lic) != WW_OK) {
+            fmt_to(why, sizeof(why), "cannot read the license from the state store");
+            rc = WW_EDB;
+            goto fail;
+        }
+        if (!ww_license_updates_allowed(&lic, time(NULL), conf->license.grace_days, why,
+                                        sizeof(why))) {
+            rc = WW_EUNAVAIL;
+            goto fail;
+        }
+        why[0] = '\0';
+    }
     if (h == NULL) {
         struct ww_http_opts o = {0};
         ww_store_appliance_id(st, appliance, sizeof(appliance));

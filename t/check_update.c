@@ -27,6 +27,7 @@
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_http.h"
+#include "ww_license.h"
 #include "ww_scan.h"
 #include "ww_store.h"
 #include "ww_update.h"
@@ -267,6 +268,25 @@ static void fx_mode(struct fx *f, const char *json);
 
 static void fx_post(struct fx *f, const char *path, const char *json);
 
+/* Updates run only under a license in force; <code> "" = no license. */
+static void fx_license_code(struct fx *f, const char *code, const char *status, const char *expires)
+{
+    struct ww_license lic;
+
+    memset(&lic, 0, sizeof(lic));
+    snprintf(lic.activation_code, sizeof(lic.activation_code), "%s", code);
+    snprintf(lic.status, sizeof(lic.status), "%s", status);
+    snprintf(lic.edition, sizeof(lic.edition), "test");
+    snprintf(lic.expires, sizeof(lic.expires), "%s", expires);
+    lic.grace_days = 90;
+    ck_assert_int_eq(ww_store_license_set(f->st, &lic), WW_OK);
+}
+
+static void fx_license(struct fx *f, const char *status, const char *expires)
+{
+    fx_license_code(f, "AB-CDEF-GHIJK-LMNOP-QRSTU-VWXYZ-12345", status, expires);
+}
+
 static void fx_setup(struct fx *f, int sign)
 {
     char err[WW_ERRLEN] = "", json[512];
@@ -289,6 +309,7 @@ static void fx_setup(struct fx *f, int sign)
     fx_post(f, "/_reset", "{}");
     ck_assert_msg(ww_store_open(f->db, WW_STORE_MIGRATE, &f->st, err, sizeof(err)) == WW_OK,
                   "store: %s", err);
+    fx_license(f, "active", "2099-12-31");
     f->conf = ww_conf_create_defaults();
     ck_assert_ptr_nonnull(f->conf);
     set_str(&f->conf->update.server, f->base);
@@ -958,6 +979,51 @@ START_TEST(test_update_engine_announcement_shows_in_status)
 }
 END_TEST
 
+/* ---- license ---- */
+
+static const struct {
+    const char *code, *status, *expires; /* expires "old" = long past the grace period */
+    const char *reason;
+} lic_cases[] = {
+    {"", "", "", "no license"},
+    {"AB-CDEF-GHIJK-LMNOP-QRSTU-VWXYZ-12345", "invalid", "2099-12-31", "license invalid"},
+    {"AB-CDEF-GHIJK-LMNOP-QRSTU-VWXYZ-12345", "expired", "2001-01-01", "updates stopped"},
+};
+
+START_TEST(test_update_without_license_in_force_fails_and_says_why)
+{
+    struct fx f;
+    char result[1024] = "";
+
+    fx_setup(&f, 0);
+    fx_publish_pattern(&f, "1");
+    fx_license_code(&f, lic_cases[_i].code, lic_cases[_i].status, lic_cases[_i].expires);
+    ck_assert_int_ne(run(&f, result, sizeof(result)), WW_OK);
+    ck_current(&f, "pattern", "");
+    ck_kv(&f, "update.result", "failed");
+    ck_kv(&f, "update.reason", lic_cases[_i].reason);
+    ck_assert_int_eq(fx_file_requests(&f), 0);
+    fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_update_in_grace_period_still_updates)
+{
+    struct fx f;
+    char expires[16];
+    time_t t = time(NULL) - 10 * 86400;
+    struct tm tm;
+
+    fx_setup(&f, 0);
+    strftime(expires, sizeof(expires), "%Y-%m-%d", gmtime_r(&t, &tm));
+    fx_license(&f, "expired", expires);
+    fx_publish_pattern(&f, "1");
+    ck_run_ok(&f);
+    ck_current(&f, "pattern", "1");
+    fx_teardown(&f);
+}
+END_TEST
+
 /* ---- rollback and pruning ---- */
 
 START_TEST(test_update_rollback_returns_to_previous_version)
@@ -1144,6 +1210,9 @@ static Suite *update_suite(void)
     tcase_add_unchecked_fixture(tc, srv_start_plain, srv_stop);
     tcase_add_test(tc, test_update_pattern_needing_newer_engine_is_not_installed);
     tcase_add_test(tc, test_update_engine_announcement_shows_in_status);
+    tcase_add_loop_test(tc, test_update_without_license_in_force_fails_and_says_why, 0,
+                        (int)(sizeof(lic_cases) / sizeof(lic_cases[0])));
+    tcase_add_test(tc, test_update_in_grace_period_still_updates);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("rollback");

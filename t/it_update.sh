@@ -97,6 +97,11 @@ interval_s = 1
 EOF
 ctl() { "$CTL" -c "$tmp/webwarden.conf" "$@"; }
 ctl init >/dev/null || { echo "FAIL: webwardenctl init"; exit 1; }
+# Updates run only under a license in force; a license server is not part of this test.
+command -v sqlite3 >/dev/null 2>&1 || { echo "SKIP: sqlite3 not installed"; exit 77; }
+sqlite3 "$tmp/state.db" "UPDATE license SET activation_code = 'AB-CDEF-GHIJK-LMNOP-QRSTU-VWXYZ-12345',
+    status = 'active', edition = 'test', expires = '2099-12-31', grace_days = 90 WHERE id = 1" ||
+    { echo "FAIL: cannot store a test license"; exit 1; }
 
 port=$(ww_free_port)
 ww_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/webwarden.conf" "$tmp/var" || exit 1
