@@ -398,7 +398,7 @@ static void daemon_job_settings(const struct ww_conf *conf, int i, const char **
     case 2:
         *server = conf->update.server;
         *interval_s = conf->update.interval_s;
-        timeout_ms = conf->update.timeout_s * 1000;
+        timeout_ms = conf->update.timeout_s * 1000 * 4; /* manifest, signature and two payloads */
         break;
     default:
         *server = conf->license.server;

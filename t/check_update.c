@@ -268,7 +268,7 @@ static void fx_mode(struct fx *f, const char *json);
 
 static void fx_post(struct fx *f, const char *path, const char *json);
 
-/* Updates run only under a license in force; <code> "" = no license. */
+/* Updates stop under an invalid license, or one past its grace period. */
 static void fx_license_code(struct fx *f, const char *code, const char *status, const char *expires)
 {
     struct ww_license lic;
@@ -985,7 +985,6 @@ static const struct {
     const char *code, *status, *expires; /* expires "old" = long past the grace period */
     const char *reason;
 } lic_cases[] = {
-    {"", "", "", "no license"},
     {"AB-CDEF-GHIJK-LMNOP-QRSTU-VWXYZ-12345", "invalid", "2099-12-31", "license invalid"},
     {"AB-CDEF-GHIJK-LMNOP-QRSTU-VWXYZ-12345", "expired", "2001-01-01", "updates stopped"},
 };
@@ -1003,6 +1002,19 @@ START_TEST(test_update_without_license_in_force_fails_and_says_why)
     ck_kv(&f, "update.result", "failed");
     ck_kv(&f, "update.reason", lic_cases[_i].reason);
     ck_assert_int_eq(fx_file_requests(&f), 0);
+    fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(test_update_without_any_license_updates)
+{
+    struct fx f;
+
+    fx_setup(&f, 0);
+    fx_license_code(&f, "", "", ""); /* never activated: open-source use */
+    fx_publish_pattern(&f, "1");
+    ck_run_ok(&f);
+    ck_current(&f, "pattern", "1");
     fx_teardown(&f);
 }
 END_TEST
@@ -1212,6 +1224,7 @@ static Suite *update_suite(void)
     tcase_add_test(tc, test_update_engine_announcement_shows_in_status);
     tcase_add_loop_test(tc, test_update_without_license_in_force_fails_and_says_why, 0,
                         (int)(sizeof(lic_cases) / sizeof(lic_cases[0])));
+    tcase_add_test(tc, test_update_without_any_license_updates);
     tcase_add_test(tc, test_update_in_grace_period_still_updates);
     suite_add_tcase(s, tc);
 
