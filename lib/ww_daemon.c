@@ -18,8 +18,11 @@
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_daemon.h"
+#include "ww_feedback.h"
+#include "ww_license.h"
 #include "ww_log.h"
 #include "ww_sched.h"
+#include "ww_update.h"
 
 static volatile sig_atomic_t daemon_stop;
 static volatile sig_atomic_t daemon_reload;
@@ -383,7 +386,9 @@ static void daemon_job_settings(const struct ww_conf *conf, int i, const char **
     case 0:
         *server = conf->feedback.server;
         *interval_s = conf->feedback.interval_s;
-        timeout_ms = conf->feedback.timeout_ms;
+        /* Room for several batches: a busy gateway queues more than one batch per interval.
+         * ww_feedback_run_for starts no batch later than one request timeout before the end. */
+        timeout_ms = 3 * conf->feedback.timeout_ms;
         break;
     case 1:
         *server = conf->smart_scan.server;
@@ -393,7 +398,7 @@ static void daemon_job_settings(const struct ww_conf *conf, int i, const char **
     case 2:
         *server = conf->update.server;
         *interval_s = conf->update.interval_s;
-        timeout_ms = conf->update.timeout_s * 1000;
+        timeout_ms = conf->update.timeout_s * 1000 * 4; /* manifest, signature and two payloads */
         break;
     default:
         *server = conf->license.server;
@@ -423,9 +428,50 @@ static int daemon_job_pending(void *ctx, int i, char *result, size_t len)
     return WW_EUNAVAIL;
 }
 
+/* A client for one run of a cloud job, with the appliance id header; NULL with <result> set. */
+static struct ww_http *daemon_job_http(const struct ww_daemon_env *env, int license, char *result,
+                                       size_t len)
+{
+    struct ww_http *h;
+    char app[128] = "";
+
+    if (ww_store_appliance_id(env->st, app, sizeof(app)) != WW_OK) {
+        snprintf(result, len, "cannot read the appliance id from the state database");
+        return NULL;
+    }
+    h = license ? ww_license_http_create(env->conf, app) : ww_feedback_http_create(env->conf, app);
+    if (h == NULL)
+        snprintf(result, len, "out of memory");
+    return h;
+}
+
 static int daemon_job_feedback(void *ctx, char *result, size_t len)
 {
-    return daemon_job_pending(ctx, 0, result, len);
+    const struct ww_daemon_env *env = ctx;
+    const struct ww_conf *conf = env->conf;
+    struct ww_http *h;
+    long left, budget_ms;
+    int rc;
+
+    if (conf->feedback.server == NULL || conf->feedback.server[0] == '\0') {
+        snprintf(result, len, "not configured");
+        return WW_OK;
+    }
+    left = ww_sched_time_left_ms(env->sched);
+    if (left == 0) {
+        snprintf(result, len, "skipped: stopping");
+        return WW_ETIMEOUT;
+    }
+    /* The last batch may start one request timeout before the job's end, no later. */
+    budget_ms = left < 0 ? conf->feedback.timeout_ms : left - conf->feedback.timeout_ms;
+    if (budget_ms < 0)
+        budget_ms = 0;
+    h = daemon_job_http(env, 0, result, len);
+    if (h == NULL)
+        return WW_ENOMEM;
+    rc = ww_feedback_run_for(env->st, conf, h, budget_ms, result, len);
+    ww_http_free(h);
+    return rc;
 }
 
 static int daemon_job_health(void *ctx, char *result, size_t len)
@@ -433,14 +479,37 @@ static int daemon_job_health(void *ctx, char *result, size_t len)
     return daemon_job_pending(ctx, 1, result, len);
 }
 
+/* The scheduler's clock for the job in flight: a stop request or the job's timeout abandons a
+ * download within about a second. */
+static long daemon_time_left_ms(void *arg)
+{
+    const struct ww_daemon_env *env = arg;
+    return ww_sched_time_left_ms(env->sched);
+}
+
 static int daemon_job_update(void *ctx, char *result, size_t len)
 {
-    return daemon_job_pending(ctx, 2, result, len);
+    struct ww_daemon_env *env = ctx;
+
+    if (env->conf->update.server == NULL || env->conf->update.server[0] == '\0') {
+        snprintf(result, len, "not configured");
+        return WW_OK;
+    }
+    return ww_update_run_once_until(env->st, env->conf, NULL, daemon_time_left_ms, env, result,
+                                    len);
 }
 
 static int daemon_job_license(void *ctx, char *result, size_t len)
 {
-    return daemon_job_pending(ctx, 3, result, len);
+    const struct ww_daemon_env *env = ctx;
+    struct ww_http *h = daemon_job_http(env, 1, result, len);
+    int rc;
+
+    if (h == NULL)
+        return WW_ENOMEM;
+    rc = ww_license_run_once(env->st, env->conf, h, result, len);
+    ww_http_free(h);
+    return rc;
 }
 
 static const ww_sched_job_fn daemon_job_fns[] = {daemon_job_feedback, daemon_job_health,

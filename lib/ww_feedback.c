@@ -172,6 +172,18 @@ static int feedback_pending_set(struct ww_store *st, int64_t first, int64_t last
     return ww_store_kv_set(st, WW_FEEDBACK_PENDING_KEY, v);
 }
 
+/* Forgets the unconfirmed span <first>-<last> - only if it is still the one recorded: a
+ * `webwardenctl feedback flush` running beside the daemon must not erase the other's span. */
+static int feedback_pending_clear(struct ww_store *st, int64_t first, int64_t last)
+{
+    int64_t f, l;
+    int rc = feedback_pending_get(st, &f, &l);
+
+    if (rc != WW_OK || f != first || l != last)
+        return rc;
+    return feedback_pending_set(st, 0, 0);
+}
+
 static const char *feedback_reason(int rc)
 {
     switch (rc) {
@@ -275,7 +287,11 @@ int ww_feedback_run_for(struct ww_store *st, const struct ww_conf *conf, struct 
         }
         rc = ww_http_post_json(h, url, body, strlen(body), &res);
         if (rc != WW_OK) {
-            snprintf(why, sizeof(why), "%s", feedback_reason(rc));
+            const char *detail = ww_http_last_error(h);
+            if ((rc == WW_EUNAVAIL || rc == WW_EPROTO) && detail[0] != '\0')
+                snprintf(why, sizeof(why), "%s (%s)", feedback_reason(rc), detail);
+            else
+                snprintf(why, sizeof(why), "%s", feedback_reason(rc));
             goto failed;
         }
         rc = feedback_check_answer(&res, n, why, sizeof(why));
@@ -283,7 +299,7 @@ int ww_feedback_run_for(struct ww_store *st, const struct ww_conf *conf, struct 
             goto failed;
         rc = ww_store_feedback_delete_upto(st, last);
         if (rc == WW_OK)
-            rc = feedback_pending_set(st, 0, 0);
+            rc = feedback_pending_clear(st, first, last);
         if (rc != WW_OK)
             goto store_failed;
         sent += (int64_t)n;
@@ -306,9 +322,9 @@ failed:
         snprintf(done, sizeof(done), "sent %" PRId64 " events, then ", sent);
     if (ww_store_feedback_stats(st, &queued, &dropped) != WW_OK)
         queued = -1;
-    snprintf(result, len, "%sfeedback server %s: %s; %" PRId64 " events kept", done,
+    snprintf(result, len, "%sfeedback server %s: %s; %" PRId64 " event%s kept", done,
              rc == WW_EPROTO && strncmp(why, "malformed", 9) == 0 ? "answer bad" : "unavailable",
-             why, queued);
+             why, queued, queued == 1 ? "" : "s");
     ww_log(WW_LOG_WARN, "feedback: %s", result);
     goto cleanup;
 

@@ -3,7 +3,9 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -16,6 +18,7 @@ struct ww_http {
     struct curl_slist *post_headers; /* POST: identity + Content-Type */
     char *ca_file;
     size_t max_body;
+    long timeout_ms; /* restored after a ww_http_download() with its own timeout */
     /* The body buffer is kept between requests so a warm client allocates nothing. */
     char *body;
     size_t body_len;
@@ -121,6 +124,7 @@ struct ww_http *ww_http_create(const struct ww_http_opts *opts)
     if (h == NULL)
         return NULL;
     h->max_body = opts->max_body != 0 ? opts->max_body : WW_HTTP_MAX_BODY;
+    h->timeout_ms = timeout_ms;
     h->curl = curl_easy_init();
     h->headers = http_identity_headers(opts);
     h->post_headers = http_identity_headers(opts);
@@ -252,6 +256,113 @@ int ww_http_post_json(struct ww_http *h, const char *url, const char *json, size
     }
     int rc = http_perform(h, url, res);
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
+    return rc;
+}
+
+struct http_download {
+    struct ww_http *h;
+    int fd;
+    long long max_bytes;
+    const struct ww_http_download_opts *o;
+    struct ww_http_download_status *st;
+    int over_cap;
+    int cancelled;
+};
+
+static size_t http_on_file(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct http_download *d = arg;
+    size_t len = size * nmemb, off = 0;
+    long status = 0;
+
+    curl_easy_getinfo(d->h->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299)
+        return len; /* an error page: the caller only needs the status */
+    if (d->max_bytes > 0 && (long long)len > d->max_bytes - d->st->bytes) {
+        d->over_cap = 1;
+        return 0;
+    }
+    while (off < len) {
+        ssize_t n = write(d->fd, data + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            d->st->write_errno = errno;
+            return 0;
+        }
+        off += (size_t)n;
+    }
+    d->st->bytes += (long long)len;
+    return len;
+}
+
+static int http_on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                            curl_off_t ulnow)
+{
+    struct http_download *d = arg;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (d->o->time_left_ms != NULL && d->o->time_left_ms(d->o->arg) == 0) {
+        d->cancelled = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int ww_http_download(struct ww_http *h, const char *url, int fd,
+                     const struct ww_http_download_opts *o, struct ww_http_download_status *st)
+{
+    struct http_download d = {h, fd, o->max_bytes, o, st, 0, 0};
+    long timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : h->timeout_ms;
+    CURL *c = h->curl;
+    CURLcode cc;
+    int rc = WW_OK, ok = 1;
+
+    memset(st, 0, sizeof(*st));
+    h->errbuf[0] = '\0';
+    h->over_cap = 0;
+    ok &= curl_easy_setopt(c, CURLOPT_HTTPGET, 1L) == CURLE_OK;
+    ok &= curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers) == CURLE_OK;
+    ok &= curl_easy_setopt(c, CURLOPT_URL, url) == CURLE_OK;
+    ok &= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_on_file) == CURLE_OK;
+    ok &= curl_easy_setopt(c, CURLOPT_WRITEDATA, &d) == CURLE_OK;
+    ok &= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK;
+    ok &= curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+                           (curl_off_t)(o->max_bytes > 0 ? o->max_bytes : 0)) == CURLE_OK;
+    ok &= curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, http_on_progress) == CURLE_OK;
+    ok &= curl_easy_setopt(c, CURLOPT_XFERINFODATA, &d) == CURLE_OK;
+    ok &= curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) == CURLE_OK;
+    if (!ok) {
+        rc = WW_EINVAL;
+        goto cleanup;
+    }
+    cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        if (h->errbuf[0] == '\0')
+            snprintf(h->errbuf, sizeof(h->errbuf), "%s", curl_easy_strerror(cc));
+        if (st->write_errno != 0) {
+            snprintf(h->errbuf, sizeof(h->errbuf), "write: %s", strerror(st->write_errno));
+            rc = WW_EIO;
+        } else if (d.over_cap || cc == CURLE_FILESIZE_EXCEEDED) {
+            rc = WW_ETOOBIG;
+        } else if (d.cancelled) {
+            snprintf(h->errbuf, sizeof(h->errbuf), "cancelled: no time left");
+            rc = WW_ETIMEOUT;
+        } else {
+            rc = http_map_error(h, cc);
+        }
+        st->status = 0;
+        goto cleanup;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st->status);
+cleanup:
+    /* Back to what ww_http_get() and ww_http_post_json() expect. */
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_body);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, NULL);
     return rc;
 }
 

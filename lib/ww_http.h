@@ -53,6 +53,28 @@ int ww_http_get(struct ww_http *h, const char *url, struct ww_http_result *res);
 int ww_http_post_json(struct ww_http *h, const char *url, const char *json, size_t len,
                       struct ww_http_result *res);
 
+/* ww_http_download(): a body streamed to a file instead of memory (update payloads). */
+struct ww_http_download_opts {
+    long long max_bytes; /* a longer body (or announced length) is WW_ETOOBIG; <= 0: no cap */
+    int timeout_ms;      /* whole request for this call; <= 0 = the client's opts.timeout_ms */
+    /* NULL, or asked about once a second: 0 aborts the transfer (WW_ETIMEOUT). */
+    long (*time_left_ms)(void *arg);
+    void *arg;
+};
+struct ww_http_download_status {
+    long status;     /* HTTP status, 0 if no answer */
+    long long bytes; /* body bytes written to the file (only for a 2xx answer) */
+    int write_errno; /* errno of a failed write (disk full ...), else 0 */
+};
+
+/* GET <url> writing the body of a 2xx answer to <fd> (from its current offset; the body of any
+ * other status is read and dropped). The client's other settings (headers, TLS, the body cap of
+ * ww_http_get) are unchanged afterwards. WW_OK with <st> filled whenever an answer arrived
+ * (the caller checks st->status and st->bytes); WW_EIO when writing to <fd> failed
+ * (st->write_errno); else as ww_http_get. Blocks at most o->timeout_ms. */
+int ww_http_download(struct ww_http *h, const char *url, int fd,
+                     const struct ww_http_download_opts *o, struct ww_http_download_status *st);
+
 /* libcurl's text for the last failure ("" if none), for the caller's log line. Borrowed until
  * the next request. */
 const char *ww_http_last_error(const struct ww_http *h);

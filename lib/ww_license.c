@@ -280,7 +280,12 @@ static int license_call(const struct ww_conf *conf, struct ww_http *h, const cha
     }
     rc = ww_http_post_json(h, url, body, strlen(body), &res);
     if (rc != WW_OK) {
-        snprintf(err, errlen, "license server unavailable: %s", license_reason(rc));
+        const char *detail = ww_http_last_error(h);
+        if ((rc == WW_EUNAVAIL || rc == WW_EPROTO) && detail[0] != '\0')
+            snprintf(err, errlen, "license server unavailable: %s (%s)", license_reason(rc),
+                     detail);
+        else
+            snprintf(err, errlen, "license server unavailable: %s", license_reason(rc));
         goto cleanup;
     }
     if (res.status != 200) {
@@ -433,10 +438,10 @@ int ww_license_updates_allowed(const struct ww_license *lic, time_t now, int gra
         ww_license_describe(lic, now, grace_days, why, len);
         return 1;
     case WW_LICENSE_NONE:
-        snprintf(why, len,
-                 "no license: updates need an activation code (webwardenctl license activate "
-                 "CODE); filtering and scanning continue");
-        return 0;
+        /* Open-source use: nothing was ever activated, so nothing can expire. Only a license
+         * that was activated and then lapsed (or was refused) stops updates. */
+        snprintf(why, len, "no license activated: updates run unlicensed");
+        return 1;
     case WW_LICENSE_INVALID:
         snprintf(why, len,
                  "license invalid: updates stopped; filtering and scanning continue with the "

@@ -73,6 +73,16 @@ CI_DECLARE_MOD_DATA ci_service_module_t service = {
 static struct ww_conf *scan_conf;
 static char *scan_tmpl;
 static struct ww_engine *scan_engine;
+static ci_service_xdata_t *scan_xdata; /* for the ISTag of a new pattern */
+
+/* The engine in force may be replaced by a child's tick when the store's current pattern
+ * changes (webwardenctl update, webwardend): requests take their own reference under engine_mtx,
+ * so a scan in flight finishes with the engine it started with. <engine_version> is the pattern
+ * version it came from ("" = scan.patterns_dir); <engine_failed> a version that did not load,
+ * logged once and not retried. Both: main thread of a child (tick), or the monitor (post_init). */
+static pthread_mutex_t engine_mtx = PTHREAD_MUTEX_INITIALIZER;
+static char engine_version[64];
+static char engine_failed[64];
 
 /* Per child: the state store (opened after fork, main thread; workers later, under store_mtx)
  * and the scan method read from it every second, for the request path without a query. */
@@ -278,11 +288,57 @@ static void scan_store_try_open(void)
     }
 }
 
-/* Each child's main thread, once a second: scan-method refresh now; feedback flush and pattern
- * reloads later (issues 4, 7). */
+/* ISTag from the signature counts and the pattern version: a proxy must not answer from its
+ * cache of verdicts made with other signatures. */
+static void scan_set_istag(const struct ww_engine_stats *stats, const char *version)
+{
+    char istag[32];
+
+    if (scan_xdata == NULL)
+        return;
+    snprintf(istag, sizeof(istag), "-WW-%s-%zu-%zu", version[0] ? version : "dir", stats->hash_sigs,
+             stats->body_sigs);
+    ci_service_set_istag(scan_xdata, istag);
+}
+
+/* Loads pattern <version> from <dir> and makes it the engine in force. On failure the old engine
+ * stays and the failure is logged once per version. */
+static void scan_engine_reload(const char *dir, const char *version)
+{
+    struct ww_engine *e = NULL, *old;
+    struct ww_engine_stats stats;
+    char err[WW_ERRLEN] = "";
+    int rc;
+
+    memset(&stats, 0, sizeof(stats));
+    rc = ww_engine_load_dir(dir, &e, &stats, err, sizeof(err));
+    if (rc != WW_OK) {
+        ww_log(WW_LOG_ERR, SVC ": pattern %s (%s) does not load, keeping %s: %s", version, dir,
+               engine_version[0] ? engine_version : "scan.patterns_dir",
+               err[0] ? err : ww_strerror(rc));
+        snprintf(engine_failed, sizeof(engine_failed), "%s", version);
+        return;
+    }
+    pthread_mutex_lock(&engine_mtx);
+    old = scan_engine;
+    scan_engine = e;
+    pthread_mutex_unlock(&engine_mtx);
+    ww_engine_unref(old); /* scans still running hold their own reference */
+    ww_log(WW_LOG_INFO, SVC ": pattern %s in force (was %s): %zu hash and %zu body signatures",
+           version, engine_version[0] ? engine_version : "scan.patterns_dir", stats.hash_sigs,
+           stats.body_sigs);
+    snprintf(engine_version, sizeof(engine_version), "%s", version);
+    engine_failed[0] = '\0';
+    scan_set_istag(&stats, version);
+}
+
+/* Each child's main thread, once a second: scan-method refresh and pattern reload now; feedback
+ * flush later (issue 7). */
 static void scan_tick(const char *name, int type, void *data)
 {
     struct ww_scan_state st;
+    struct ww_component pat;
+    int have_pat = 0;
 
     pthread_mutex_lock(&store_mtx);
     scan_store_try_open();
@@ -293,7 +349,13 @@ static void scan_tick(const char *name, int type, void *data)
                st.method == WW_SCAN_SMART ? "smart" : "conventional", st.reason, st.changed_by);
     if (scan_store != NULL)
         scan_method_known = 1;
+    /* A new current pattern (update, rollback): compiled outside the store lock. */
+    have_pat = scan_store != NULL && ww_store_component_get(scan_store, "pattern", &pat) == WW_OK &&
+               pat.path[0] != '\0' && strcmp(pat.version, engine_version) != 0 &&
+               strcmp(pat.version, engine_failed) != 0;
     pthread_mutex_unlock(&store_mtx);
+    if (have_pat)
+        scan_engine_reload(pat.path, pat.version);
     ci_command_schedule(CMD_TICK, NULL, 1);
 }
 
@@ -332,28 +394,53 @@ static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *s
  * and shared copy-on-write by the children. Any failure marks the service broken (ICAP 500). */
 static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
 {
-    char err[WW_ERRLEN] = "", istag[32];
+    char err[WW_ERRLEN] = "";
     struct ww_engine_stats stats;
     int rc;
 
     if (ww_cicap_load_conf(SVC, cfg_config_file, &scan_conf, &scan_tmpl) != WW_OK)
         return CI_ERROR;
+    scan_xdata = xdata;
+    engine_version[0] = engine_failed[0] = '\0';
     memset(&stats, 0, sizeof(stats));
-    rc = ww_engine_load_dir(scan_conf->scan.patterns_dir, &scan_engine, &stats, err, sizeof(err));
+    /* An installed pattern (docs/updates.md) wins over scan.patterns_dir. The store may not exist
+     * yet (before `webwardenctl init`): then patterns_dir it is. The handle is closed again: it
+     * must not cross the fork into the children. */
+    {
+        struct ww_store *st = NULL;
+        struct ww_component pat;
+        char serr[WW_ERRLEN] = "";
+
+        if (ww_store_open(scan_conf->state.database, 0, &st, serr, sizeof(serr)) == WW_OK &&
+            ww_store_component_get(st, "pattern", &pat) == WW_OK && pat.path[0] != '\0') {
+            rc = ww_engine_load_dir(pat.path, &scan_engine, &stats, err, sizeof(err));
+            if (rc == WW_OK)
+                snprintf(engine_version, sizeof(engine_version), "%s", pat.version);
+            else
+                ww_log(WW_LOG_ERR,
+                       SVC ": installed pattern %s (%s) does not load, using "
+                           "scan.patterns_dir: %s",
+                       pat.version, pat.path, err);
+        }
+        ww_store_close(st);
+    }
+    rc = WW_OK;
+    if (scan_engine == NULL)
+        rc = ww_engine_load_dir(scan_conf->scan.patterns_dir, &scan_engine, &stats, err,
+                                sizeof(err));
     if (rc != WW_OK) {
         ww_log(WW_LOG_ERR, SVC ": [scan] patterns_dir %s: %s", scan_conf->scan.patterns_dir,
                err[0] ? err : ww_strerror(rc));
         return CI_ERROR;
     }
     /* A new signature set must not be answered from a proxy's cache of old verdicts. */
-    snprintf(istag, sizeof(istag), "-WW-%zu-%zu-%zu", stats.files, stats.hash_sigs,
-             stats.body_sigs);
-    ci_service_set_istag(xdata, istag);
+    scan_set_istag(&stats, engine_version);
     ww_log(WW_LOG_INFO,
-           SVC ": ready, config %s, %zu hash and %zu body signatures from %zu files (%zu "
-               "skipped), max_size %" PRId64 ", hold_max %" PRId64,
-           scan_conf->path, stats.hash_sigs, stats.body_sigs, stats.files, stats.skipped,
-           scan_conf->scan.max_size, scan_conf->scan.hold_max);
+           SVC ": ready, config %s, pattern %s, %zu hash and %zu body signatures from %zu files "
+               "(%zu skipped), max_size %" PRId64 ", hold_max %" PRId64,
+           scan_conf->path, engine_version[0] ? engine_version : scan_conf->scan.patterns_dir,
+           stats.hash_sigs, stats.body_sigs, stats.files, stats.skipped, scan_conf->scan.max_size,
+           scan_conf->scan.hold_max);
     return CI_OK;
 }
 
@@ -361,8 +448,11 @@ static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_co
 static void scan_close_service(void)
 {
     scan_child_stop(NULL, 0, NULL);
+    pthread_mutex_lock(&engine_mtx);
     ww_engine_unref(scan_engine);
     scan_engine = NULL;
+    pthread_mutex_unlock(&engine_mtx);
+    scan_xdata = NULL;
     free(scan_tmpl);
     scan_tmpl = NULL;
     ww_conf_free(scan_conf);
@@ -584,7 +674,9 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         scan_go_unscanned(req, sr, expected);
         return CI_MOD_ALLOW204;
     }
+    pthread_mutex_lock(&engine_mtx); /* the tick may swap the engine; the scan keeps its own */
     sr->scan = ww_scan_create(scan_engine, expected >= 0 ? expected : -1);
+    pthread_mutex_unlock(&engine_mtx);
     if (sr->scan == NULL) {
         ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
         return CI_ERROR;

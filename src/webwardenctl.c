@@ -1,10 +1,11 @@
-/* src/webwardenctl.c - the admin CLI: init, status, scan-method, events, config, url-check,
- * urldb import. */
+/* src/webwardenctl.c - the admin CLI: init, status, scan-method, events, config, update,
+ * feedback, license, url-check, urldb import. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +16,16 @@
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_daemon.h"
+#include "ww_feedback.h"
 #include "ww_http.h"
+#include "ww_license.h"
 #include "ww_lists.h"
 #include "ww_log.h"
 #include "ww_policy.h"
 #include "ww_rep.h"
 #include "ww_sched.h"
 #include "ww_store.h"
+#include "ww_update.h"
 #include "ww_url.h"
 #include "ww_urldb.h"
 
@@ -54,6 +58,15 @@ static void ctl_usage(FILE *fp)
             "                             unless --force)\n"
             "  events [-n N] [--json]     the newest N events (default 20), oldest first\n"
             "  config                     print the effective config (secrets masked)\n"
+            "  feedback status            queued, dropped, unconfirmed batch, last run\n"
+            "  feedback flush             upload the queued feedback now\n"
+            "  license show               the stored license (offline)\n"
+            "  license check              check the stored activation code online\n"
+            "  license activate CODE      check CODE's format, then activate it online\n"
+            "  update now                 fetch and install newer pattern/urldb now\n"
+            "  update status              installed versions, last attempt, result, reason\n"
+            "  update rollback pattern|urldb\n"
+            "                             go back to the version installed before\n"
             "  url-check URL [--json]     decide URL as webwarden_url does: lists, local URL\n"
             "                             database, reputation server; prints the decision,\n"
             "                             score, categories, reason, path and time taken\n"
@@ -176,24 +189,6 @@ cleanup:
 
 static const char *const ctl_components[] = {"pattern", "urldb", "engine", NULL};
 
-/* Whole days from today (UTC) until the end of <expires> (YYYY-MM-DD); INT_MIN-ish if unparsable.
- */
-static int ctl_days_left(const char *expires, int *days)
-{
-    struct tm tm = {0};
-    const char *end;
-    time_t exp_t;
-
-    end = strptime(expires, "%Y-%m-%d", &tm);
-    if (end == NULL || *end != '\0')
-        return 0;
-    exp_t = timegm(&tm);
-    *days = (int)((exp_t - time(NULL)) / 86400);
-    if (exp_t > time(NULL) && (exp_t - time(NULL)) % 86400 != 0)
-        (*days)++;
-    return 1;
-}
-
 struct ctl_status {
     struct ww_scan_state scan;
     struct ww_component comp[3];
@@ -202,6 +197,10 @@ struct ctl_status {
     struct ww_license lic;
     char masked[80];
     int days, have_days;
+    struct ww_license_state lstate; /* phase, days and grace days left (lib/ww_license.h) */
+    char lic_desc[256];
+    int updates_allowed;
+    char updates_why[512];
     struct ww_sched_status jobs[WW_SCHED_MAX_JOBS];
     char appliance[64];
     long daemon_pid;
@@ -232,7 +231,13 @@ static int ctl_status_read(struct ww_store *st, const struct ctl *c, struct ctl_
         return CTL_FAIL;
     }
     ww_log_mask_secret(s->lic.activation_code, s->masked, sizeof(s->masked));
-    s->have_days = s->lic.expires[0] != '\0' && ctl_days_left(s->lic.expires, &s->days);
+    ww_license_state(&s->lic, time(NULL), c->conf->license.grace_days, &s->lstate);
+    ww_license_describe(&s->lic, time(NULL), c->conf->license.grace_days, s->lic_desc,
+                        sizeof(s->lic_desc));
+    s->updates_allowed = ww_license_updates_allowed(
+        &s->lic, time(NULL), c->conf->license.grace_days, s->updates_why, sizeof(s->updates_why));
+    s->have_days = s->lstate.phase >= WW_LICENSE_ACTIVE;
+    s->days = s->lstate.days_left;
     for (int i = 0; ww_daemon_job_names[i] != NULL && i < WW_SCHED_MAX_JOBS; i++)
         if (ww_sched_status_get(st, ww_daemon_job_names[i], &s->jobs[i]) != WW_OK) {
             ctl_err("cannot read the state of job %s", ww_daemon_job_names[i]);
@@ -271,6 +276,12 @@ static int ctl_status_json(const struct ctl *c, const struct ctl_status *s)
                                   s->lic.expires[0] ? s->lic.expires : NULL, "days_left",
                                   s->have_days ? json_integer(s->days) : json_null(), "checked_at",
                                   ctl_json_time(s->lic.checked_at)));
+    json_object_set_new(json_object_get(root, "license"), "phase",
+                        json_string(ww_license_phase_name(s->lstate.phase)));
+    json_object_set_new(json_object_get(root, "license"), "grace_days_left",
+                        s->have_days ? json_integer(s->lstate.grace_days_left) : json_null());
+    json_object_set_new(json_object_get(root, "license"), "updates_allowed",
+                        json_boolean(s->updates_allowed));
     for (int i = 0; ww_daemon_job_names[i] != NULL; i++) {
         const struct ww_sched_status *j = &s->jobs[i];
         json_object_set_new(jobs, ww_daemon_job_names[i],
@@ -318,6 +329,10 @@ static int ctl_status_human(const struct ctl *c, const struct ctl_status *s)
         else
             printf("  expires:     %s\n", s->lic.expires);
     }
+    if (s->lstate.phase == WW_LICENSE_GRACE)
+        printf("  grace:       %s\n", s->lic_desc);
+    if (!s->updates_allowed)
+        printf("  updates:     %s\n", s->updates_why);
     printf("Jobs:          %-20s  %-20s  %-6s %s\n", "last run", "next run", "ok", "result");
     for (int i = 0; ww_daemon_job_names[i] != NULL; i++) {
         const struct ww_sched_status *j = &s->jobs[i];
@@ -531,6 +546,202 @@ static int ctl_cmd_events(struct ctl *c, int argc, char **argv)
     rc = c->json ? ctl_json_print(json_pack("{s:O}", "events", list)) : CTL_OK;
 cleanup:
     json_decref(list);
+    ww_store_close(st);
+    return rc;
+}
+
+/* ---- feedback ---- */
+
+static int ctl_feedback_status(struct ctl *c, struct ww_store *st)
+{
+    struct ww_sched_status js;
+    int64_t queued = 0, dropped = 0, first = 0, last = 0;
+    char pending[64] = "", t1[32];
+    const char *server = c->conf->feedback.server;
+
+    if (ww_store_feedback_stats(st, &queued, &dropped) != WW_OK ||
+        ww_store_kv_get(st, WW_FEEDBACK_PENDING_KEY, pending, sizeof(pending)) != WW_OK ||
+        ww_sched_status_get(st, "feedback", &js) != WW_OK) {
+        ctl_err("cannot read the feedback queue from %s", c->conf->state.database);
+        return CTL_FAIL;
+    }
+    if (sscanf(pending, "%" SCNd64 " %" SCNd64, &first, &last) != 2)
+        first = last = 0;
+    if (c->json)
+        return ctl_json_print(json_pack(
+            "{s:s?, s:I, s:I, s:o, s:o, s:o, s:s?}", "server", server[0] ? server : NULL, "queued",
+            (json_int_t)queued, "dropped", (json_int_t)dropped, "unconfirmed",
+            first > 0
+                ? json_pack("{s:I, s:I}", "first", (json_int_t)first, "last", (json_int_t)last)
+                : json_null(),
+            "last_run", ctl_json_time(js.last_run), "ok",
+            js.ok < 0 ? json_null() : json_boolean(js.ok), "result",
+            js.result[0] ? js.result : NULL));
+    printf("Server:       %s\n", server[0] ? server : "(not configured: feedback.server)");
+    printf("Queued:       %lld events\n", (long long)queued);
+    printf("Dropped:      %lld (queue or buffer full, oldest first)\n", (long long)dropped);
+    if (first > 0)
+        printf("Unconfirmed:  rows %lld-%lld sent, answer not received: resent under the same "
+               "batch id\n",
+               (long long)first, (long long)last);
+    else
+        printf("Unconfirmed:  none\n");
+    printf("Last run:     %s %s %s\n", ctl_iso(js.last_run, t1, sizeof(t1)),
+           js.ok < 0 ? ""
+           : js.ok   ? "ok"
+                     : "failed:",
+           js.result[0] ? js.result : "");
+    return CTL_OK;
+}
+
+static int ctl_feedback_flush(struct ctl *c, struct ww_store *st)
+{
+    struct ww_http *h = NULL;
+    char app[128] = "", result[512] = "";
+    int rc;
+
+    if (c->conf->feedback.server[0] == '\0') {
+        ctl_err("feedback flush: no feedback server configured (feedback.server)");
+        return CTL_FAIL;
+    }
+    if (ww_store_appliance_id(st, app, sizeof(app)) != WW_OK ||
+        (h = ww_feedback_http_create(c->conf, app)) == NULL) {
+        ctl_err("feedback flush: cannot start (state database or memory)");
+        return CTL_FAIL;
+    }
+    ww_log_set_sink(ctl_log_sink, WW_LOG_ERR); /* the result line below says it once */
+    /* An admin's flush may take longer than one daemon run: up to a minute of batches. */
+    rc = ww_feedback_run_for(st, c->conf, h, 60000, result, sizeof(result));
+    ww_http_free(h);
+    if (rc != WW_OK) {
+        ctl_err("feedback flush: %s", result);
+        return CTL_FAIL;
+    }
+    printf("%s\n", result);
+    return CTL_OK;
+}
+
+static int ctl_cmd_feedback(struct ctl *c, int argc, char **argv)
+{
+    struct ww_store *st = NULL;
+    int rc;
+
+    if (argc != 2 || (strcmp(argv[1], "status") != 0 && strcmp(argv[1], "flush") != 0)) {
+        ctl_err("feedback: want 'status' or 'flush'");
+        return CTL_USAGE;
+    }
+    if ((rc = ctl_open_store(c, &st)) != CTL_OK)
+        return rc;
+    rc = strcmp(argv[1], "status") == 0 ? ctl_feedback_status(c, st) : ctl_feedback_flush(c, st);
+    ww_store_close(st);
+    return rc;
+}
+
+/* ---- license ---- */
+
+static int ctl_license_print(const struct ctl *c, const struct ww_license *lic)
+{
+    struct ww_license_state ls;
+    char masked[80], desc[256], why[512], t1[32];
+    time_t now = time(NULL);
+    int allowed, grace = c->conf->license.grace_days;
+
+    ww_log_mask_secret(lic->activation_code, masked, sizeof(masked));
+    ww_license_state(lic, now, grace, &ls);
+    ww_license_describe(lic, now, grace, desc, sizeof(desc));
+    allowed = ww_license_updates_allowed(lic, now, grace, why, sizeof(why));
+    if (c->json)
+        return ctl_json_print(json_pack(
+            "{s:s?, s:s?, s:s, s:s?, s:s?, s:s?, s:i, s:o, s:o, s:b, s:s, s:o}", "activation_code",
+            lic->activation_code[0] ? masked : NULL, "status", lic->status[0] ? lic->status : NULL,
+            "phase", ww_license_phase_name(ls.phase), "product",
+            lic->product[0] ? lic->product : NULL, "edition", lic->edition[0] ? lic->edition : NULL,
+            "expires", lic->expires[0] ? lic->expires : NULL, "seats", lic->seats, "days_left",
+            ls.phase >= WW_LICENSE_ACTIVE ? json_integer(ls.days_left) : json_null(),
+            "grace_days_left",
+            ls.phase >= WW_LICENSE_ACTIVE ? json_integer(ls.grace_days_left) : json_null(),
+            "updates_allowed", allowed, "updates", why, "checked_at",
+            ctl_json_time(lic->checked_at)));
+    if (lic->activation_code[0] == '\0') {
+        printf("License:      %s\n", desc);
+        return CTL_OK;
+    }
+    printf("License:      %s\n", desc);
+    printf("  code:       %s\n", masked);
+    printf("  status:     %s (server)\n", lic->status[0] ? lic->status : "-");
+    printf("  product:    %s %s\n", lic->product[0] ? lic->product : "-", lic->edition);
+    printf("  seats:      %d\n", lic->seats);
+    printf("  expires:    %s\n", lic->expires[0] ? lic->expires : "-");
+    printf("  updates:    %s\n", allowed ? "allowed" : why);
+    printf("  checked:    %s\n", ctl_iso(lic->checked_at, t1, sizeof(t1)));
+    return CTL_OK;
+}
+
+static int ctl_cmd_license(struct ctl *c, int argc, char **argv)
+{
+    struct ww_store *st = NULL;
+    struct ww_http *h = NULL;
+    struct ww_license lic;
+    char app[128] = "", err[WW_ERRLEN] = "", code[WW_LICENSE_CODE_LEN + 1], result[512];
+    const char *sub = argc >= 2 ? argv[1] : "";
+    int rc;
+
+    if (!((strcmp(sub, "show") == 0 && argc == 2) || (strcmp(sub, "check") == 0 && argc == 2) ||
+          (strcmp(sub, "activate") == 0 && argc == 3))) {
+        ctl_err("license: want 'show', 'check' or 'activate CODE'");
+        return CTL_USAGE;
+    }
+    /* The format is checked before anything else, offline. */
+    if (strcmp(sub, "activate") == 0 &&
+        ww_license_code_normalise(argv[2], code, sizeof(code), err, sizeof(err)) != WW_OK) {
+        ctl_err("license activate: %s", err);
+        return CTL_FAIL;
+    }
+    if ((rc = ctl_open_store(c, &st)) != CTL_OK)
+        return rc;
+    rc = CTL_FAIL;
+    if (ww_store_license_get(st, &lic) != WW_OK) {
+        ctl_err("cannot read the license from %s", c->conf->state.database);
+        goto cleanup;
+    }
+    if (strcmp(sub, "show") == 0) {
+        rc = ctl_license_print(c, &lic);
+        goto cleanup;
+    }
+    if (c->conf->license.server[0] == '\0') {
+        ctl_err("license %s: no license server configured (license.server)", sub);
+        goto cleanup;
+    }
+    if (strcmp(sub, "check") == 0 && lic.activation_code[0] == '\0') {
+        ctl_err("license check: no activation code stored (webwardenctl license activate CODE)");
+        goto cleanup;
+    }
+    if (ww_store_appliance_id(st, app, sizeof(app)) != WW_OK ||
+        (h = ww_license_http_create(c->conf, app)) == NULL) {
+        ctl_err("license %s: cannot start (state database or memory)", sub);
+        goto cleanup;
+    }
+    ww_log_set_sink(ctl_log_sink, WW_LOG_ERR); /* one message, ours, below */
+    if (strcmp(sub, "check") == 0) {
+        /* As webwardend's daily check: the stored code's fresh details are stored; a failure
+         * leaves the license as it was. */
+        if (ww_license_run_once(st, c->conf, h, result, sizeof(result)) != WW_OK) {
+            ctl_err("license check: %s", result);
+            goto cleanup;
+        }
+    } else if (ww_license_activate(st, c->conf, h, code, &lic, err, sizeof(err)) != WW_OK) {
+        ctl_err("license activate: %s", err);
+        goto cleanup;
+    } else {
+        printf("License activated.\n");
+    }
+    if (ww_store_license_get(st, &lic) != WW_OK) {
+        ctl_err("cannot read the license back from %s", c->conf->state.database);
+        goto cleanup;
+    }
+    rc = ctl_license_print(c, &lic);
+cleanup:
+    ww_http_free(h);
     ww_store_close(st);
     return rc;
 }
@@ -794,12 +1005,75 @@ static int ctl_cmd_urldb(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
+/* ---- update ---- */
+
+/* update now: one pass in this process (the lock in update.dir keeps it apart from webwardend's
+ * scheduled run); update status; update rollback COMPONENT. Exit 1 when the update failed. */
+static int ctl_cmd_update(struct ctl *c, int argc, char **argv)
+{
+    struct ww_store *st = NULL;
+    const char *sub = argc > 1 ? argv[1] : "";
+    char text[4096] = "";
+    int rc, wrc;
+
+    if (strcmp(sub, "now") == 0 || strcmp(sub, "status") == 0) {
+        if (argc != 2) {
+            ctl_err("update %s takes no arguments", sub);
+            return CTL_USAGE;
+        }
+    } else if (strcmp(sub, "rollback") == 0) {
+        if (argc != 3) {
+            ctl_err("update rollback wants one component: pattern or urldb");
+            return CTL_USAGE;
+        }
+    } else {
+        ctl_err("update wants now, status or rollback COMPONENT");
+        return CTL_USAGE;
+    }
+    if ((rc = ctl_open_store(c, &st)) != CTL_OK)
+        return rc;
+    rc = CTL_FAIL;
+    if (strcmp(sub, "status") == 0) {
+        if (ww_update_status_text(st, text, sizeof(text)) != WW_OK) {
+            ctl_err("cannot read the update state from %s", c->conf->state.database);
+            goto cleanup;
+        }
+        fputs(text, stdout);
+        rc = CTL_OK;
+    } else if (strcmp(sub, "now") == 0) {
+        if (c->conf->update.server[0] == '\0') {
+            ctl_err("no update.server configured (config %s)", c->conf->path);
+            goto cleanup;
+        }
+        wrc = ww_update_run_once(st, c->conf, NULL, text, sizeof(text));
+        if (wrc == WW_OK) {
+            printf("%s\n", text);
+            rc = CTL_OK;
+        } else {
+            ctl_err("update %s", text);
+        }
+    } else {
+        wrc = ww_update_rollback(st, c->conf, argv[2], text, sizeof(text));
+        if (wrc == WW_OK) {
+            printf("%s\n", text);
+            rc = CTL_OK;
+        } else {
+            ctl_err("rollback: %s", text);
+            rc = wrc == WW_EINVAL ? CTL_USAGE : CTL_FAIL;
+        }
+    }
+cleanup:
+    ww_store_close(st);
+    return rc;
+}
+
 static const struct {
     const char *name;
     int (*run)(struct ctl *c, int argc, char **argv);
 } ctl_commands[] = {
-    {"init", ctl_cmd_init},     {"status", ctl_cmd_status}, {"scan-method", ctl_cmd_scan_method},
-    {"events", ctl_cmd_events}, {"config", ctl_cmd_config}, {"url-check", ctl_cmd_url_check},
+    {"init", ctl_cmd_init},       {"status", ctl_cmd_status}, {"scan-method", ctl_cmd_scan_method},
+    {"events", ctl_cmd_events},   {"config", ctl_cmd_config}, {"feedback", ctl_cmd_feedback},
+    {"license", ctl_cmd_license}, {"update", ctl_cmd_update}, {"url-check", ctl_cmd_url_check},
     {"urldb", ctl_cmd_urldb},
 };
 

@@ -77,8 +77,8 @@ if wait_for 10 pidfile_is "$fg"; then ok "foreground daemon wrote its pid file (
 all_ran='all(d["jobs"][j]["last_run"] for j in ("feedback", "health", "update", "license"))'
 if wait_for 10 status_has "$all_ran"; then ok "every job ran and recorded its result"; else
     fail "jobs did not all run: $(cat "$tmp/st.json" "$tmp/st.err")"; fi
-status_has 'd["jobs"]["feedback"]["ok"] is False and d["jobs"]["feedback"]["result"] == "not implemented yet"' &&
-    ok "configured feedback server: job reports not implemented yet" || fail "feedback job: $(cat "$tmp/st.json")"
+status_has 'd["jobs"]["feedback"]["ok"] is True and d["jobs"]["feedback"]["result"] == "queue empty"' &&
+    ok "configured feedback server, empty queue: job reports queue empty" || fail "feedback job: $(cat "$tmp/st.json")"
 status_has 'd["jobs"]["health"]["ok"] is True and d["jobs"]["health"]["result"] == "not configured"' &&
     ok "no smart-scan server: health job reports not configured" || fail "health job: $(cat "$tmp/st.json")"
 status_has 'd["jobs"]["update"]["next_run"] >= d["jobs"]["update"]["last_run"]' &&
@@ -86,7 +86,7 @@ status_has 'd["jobs"]["update"]["next_run"] >= d["jobs"]["update"]["last_run"]' 
 status_has "d['daemon'] == {'running': True, 'pid': $fg}" && ok "status shows the daemon running" ||
     fail "status daemon: $(cat "$tmp/st.json")"
 "$CTL" -c "$ctlconf" status >"$tmp/st.txt" 2>&1
-grep -q "Daemon: *running (pid $fg)" "$tmp/st.txt" && grep -q "^  feedback .*not implemented yet" "$tmp/st.txt" &&
+grep -q "Daemon: *running (pid $fg)" "$tmp/st.txt" && grep -q "^  feedback .*queue empty" "$tmp/st.txt" &&
     ok "human status shows jobs and daemon" || { fail "human status:"; cat "$tmp/st.txt"; }
 
 # ---- a second daemon on the same database refuses, naming the first

@@ -1,0 +1,200 @@
+#!/bin/sh
+# t/it_update.sh - pattern updates reach a running c-icap without a restart: pattern v1 detects,
+# a broken update server leaves v1 in force, a good v2 (a new signature) is detected within a few
+# seconds, `webwardenctl update rollback pattern` returns to v1. Needs a built tree; `make check`.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+. "$top_srcdir/t/wwenv.sh"
+
+CLIENT=${CICAP_CLIENT:-c-icap-client}
+CTL="$top_builddir/src/webwardenctl"
+for tool in "${CICAP_BIN:-/usr/bin/c-icap}" "$CLIENT" "${PYTHON3:-python3}" sha256sum tar curl; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
+done
+[ -x "$CTL" ] || { echo "FAIL: $CTL not built"; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-update.XXXXXX")
+fails=0
+status=1
+upd_pid=
+wwd_pid=
+cleanup() {
+    [ -f "$tmp/var/c-icap.runpid" ] && ww_stop_pids "$(cat "$tmp/var/c-icap.runpid")"
+    [ -n "$upd_pid" ] && ww_stop_pids "$upd_pid"
+    [ -n "$wwd_pid" ] && ww_stop_pids "$wwd_pid"
+    if [ "$status" != 0 ]; then
+        echo "----- c-icap server.log (tail)"
+        tail -n 40 "$tmp/var/log/server.log" 2>/dev/null
+        tail -n 20 "$tmp/var/log/c-icap.out" 2>/dev/null
+        echo "----- update status"
+        "$CTL" -c "$tmp/webwarden.conf" update status 2>&1
+        tail -n 20 "$tmp/daemon.log" 2>/dev/null
+    fi
+    [ -n "${WW_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+    echo "FAIL: $*"
+    fails=$((fails + 1))
+}
+ok() { echo "ok: $*"; }
+
+# --- patterns made at run time: v1 knows body1, v2 knows body1 and body2 ----------------------
+mkdir -p "$tmp/payloads" "$tmp/p1" "$tmp/p2" "$tmp/p3" "$tmp/fallback" "$tmp/var" "$tmp/spool"
+head -c 20000 /dev/urandom >"$tmp/body1.bin"
+head -c 20000 /dev/urandom >"$tmp/body2.bin"
+head -c 20000 /dev/urandom >"$tmp/body3.bin"
+head -c 20000 /dev/urandom >"$tmp/fallback.bin"
+line1="$(sha256sum "$tmp/body1.bin" | cut -d' ' -f1):20000:Webwarden.Test.Update.V1"
+line2="$(sha256sum "$tmp/body2.bin" | cut -d' ' -f1):20000:Webwarden.Test.Update.V2"
+echo "$line1" >"$tmp/p1/update.hsb"
+printf '%s\n%s\n' "$line1" "$line2" >"$tmp/p2/update.hsb"
+line3="$(sha256sum "$tmp/body3.bin" | cut -d' ' -f1):20000:Webwarden.Test.Update.V3"
+printf '%s\n%s\n' "$line1" "$line3" >"$tmp/p3/update.hsb"
+# scan.patterns_dir is only used while no pattern is installed: it knows another body.
+echo "$(sha256sum "$tmp/fallback.bin" | cut -d' ' -f1):20000:Webwarden.Test.Fallback" >"$tmp/fallback/f.hsb"
+tar -C "$tmp/p1" -czf "$tmp/payloads/pattern-2026.11.27.1.tar.gz" . || exit 1
+tar -C "$tmp/p2" -czf "$tmp/p2.tar.gz" . || exit 1
+tar -C "$tmp/p3" -cf "$tmp/p3.tar" . || exit 1
+
+# --- the fake update server --------------------------------------------------------------------
+"${PYTHON3:-python3}" "$top_srcdir/t/fake_update.py" --payloads "$tmp/payloads" \
+    --port-file "$tmp/upd.port" >"$tmp/upd.log" 2>&1 </dev/null &
+upd_pid=$!
+end=$(($(date +%s) + 60))
+while [ ! -s "$tmp/upd.port" ]; do
+    kill -0 "$upd_pid" 2>/dev/null && [ "$(date +%s)" -lt "$end" ] ||
+        { echo "FAIL: fake_update.py did not start"; cat "$tmp/upd.log"; exit 1; }
+    sleep 0.05
+done
+upd="http://127.0.0.1:$(cat "$tmp/upd.port")"
+upd_mode() {
+    curl -s -o /dev/null --max-time 10 -H 'Content-Type: application/json' \
+        -d "{\"mode\": \"$1\"}" "$upd/_mode" || fail "cannot set update server mode $1"
+}
+
+cat >"$tmp/webwarden.conf" <<EOF
+[gateway]
+block_page = $top_srcdir/etc/block.html
+[state]
+database = $tmp/state.db
+[scan]
+patterns_dir = $tmp/fallback
+max_size = 500K
+tmp_dir = $tmp/spool
+[daemon]
+pid_file = $tmp/run/webwardend.pid
+log_file = $tmp/daemon.log
+[update]
+server = $upd
+dir = $tmp/updates
+timeout_s = 3
+interval_s = 1
+EOF
+ctl() { "$CTL" -c "$tmp/webwarden.conf" "$@"; }
+ctl init >/dev/null || { echo "FAIL: webwardenctl init"; exit 1; }
+# Updates run only under a license in force; a license server is not part of this test.
+command -v sqlite3 >/dev/null 2>&1 || { echo "SKIP: sqlite3 not installed"; exit 77; }
+sqlite3 "$tmp/state.db" "UPDATE license SET activation_code = 'AB-CDEF-GHIJK-LMNOP-QRSTU-VWXYZ-12345',
+    status = 'active', edition = 'test', expires = '2099-12-31', grace_days = 90 WHERE id = 1" ||
+    { echo "FAIL: cannot store a test license"; exit 1; }
+
+port=$(ww_free_port)
+ww_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/webwarden.conf" "$tmp/var" || exit 1
+ww_start_cicap "$tmp/c-icap.conf" "$tmp/var" || exit 1
+
+# verdict FILE: "blocked" or "clean" from webwarden_scan for that body.
+verdict() {
+    "$CLIENT" -i 127.0.0.1 -p "$port" -s webwarden_scan -f "$1" \
+        -resp "http://dl.webwarden.test/$(basename "$1")" -v >"$tmp/verdict.txt" 2>&1
+    if grep -q "403 Forbidden" "$tmp/verdict.txt"; then echo blocked
+    elif grep -q "ICAP/1.0 204" "$tmp/verdict.txt"; then echo clean
+    else echo error; fi
+}
+# wait_verdict DESC FILE WANT [SECS]: polls until the verdict is WANT (default 15 s).
+wait_verdict() {
+    _end=$(($(date +%s) + ${4:-15}))
+    while :; do
+        _v=$(verdict "$2")
+        [ "$_v" = "$3" ] && { ok "$1"; return 0; }
+        [ "$(date +%s)" -lt "$_end" ] || { fail "$1: verdict $_v, want $3"; cat "$tmp/verdict.txt"; return 1; }
+        sleep 0.3
+    done
+}
+
+# --- before any update: scan.patterns_dir --------------------------------------------------------
+wait_verdict "no pattern installed: scan.patterns_dir in use" "$tmp/fallback.bin" blocked 5
+[ "$(verdict "$tmp/body1.bin")" = clean ] && ok "no pattern installed: body1 unknown" ||
+    fail "no pattern installed: body1 should be clean"
+
+# --- v1 ------------------------------------------------------------------------------------------
+ctl update now >"$tmp/now1.txt" 2>&1 && ok "update now installs v1" ||
+    { fail "update now (v1)"; cat "$tmp/now1.txt"; }
+wait_verdict "v1 reaches the running c-icap" "$tmp/body1.bin" blocked
+[ "$(verdict "$tmp/body2.bin")" = clean ] && ok "v1: body2 unknown" || fail "v1: body2 should be clean"
+
+# --- a broken server leaves v1 in force ---------------------------------------------------------
+cp "$tmp/p2.tar.gz" "$tmp/payloads/pattern-2026.11.27.2.tar.gz"
+for mode in corrupt truncated 404 malformed hang; do
+    upd_mode "$mode"
+    if ctl update now >"$tmp/bad.txt" 2>&1; then fail "update now with a $mode server succeeded"
+    else ok "update now with a $mode server fails (exit 1)"; fi
+    ctl update status >"$tmp/status.txt" 2>&1
+    grep -q "^pattern  *2026.11.27.1 " "$tmp/status.txt" && grep -q "^result: failed" "$tmp/status.txt" &&
+        ok "$mode: status shows v1 current and the failure" ||
+        { fail "$mode: status"; cat "$tmp/status.txt"; }
+done
+upd_mode normal
+[ "$(verdict "$tmp/body1.bin")" = blocked ] && ok "after failed updates: v1 still detects" ||
+    fail "after failed updates: body1 not blocked"
+[ "$(verdict "$tmp/body2.bin")" = clean ] && ok "after failed updates: v2 not in force" ||
+    fail "after failed updates: body2 should be clean"
+
+# --- a good v2 reaches the running c-icap without a restart ----------------------------------
+cicap_pid=$(cat "$tmp/var/c-icap.runpid")
+ctl update now >"$tmp/now2.txt" 2>&1 && ok "update now installs v2" ||
+    { fail "update now (v2)"; cat "$tmp/now2.txt"; }
+wait_verdict "v2's new signature detected by the running c-icap" "$tmp/body2.bin" blocked 10
+[ "$(verdict "$tmp/body1.bin")" = blocked ] && ok "v2 still detects body1" || fail "v2: body1"
+kill -0 "$cicap_pid" 2>/dev/null && ok "c-icap was not restarted" || fail "c-icap is gone"
+ctl update now >"$tmp/now3.txt" 2>&1 && grep -q "not needed" "$tmp/now3.txt" &&
+    ok "update now again: not needed" || { fail "second update now"; cat "$tmp/now3.txt"; }
+
+# --- rollback -------------------------------------------------------------------------------------
+ctl update rollback pattern >"$tmp/rb.txt" 2>&1 && ok "update rollback pattern" ||
+    { fail "rollback"; cat "$tmp/rb.txt"; }
+wait_verdict "after rollback: v2's signature gone" "$tmp/body2.bin" clean 10
+[ "$(verdict "$tmp/body1.bin")" = blocked ] && ok "after rollback: v1 detects" || fail "rollback: body1"
+ctl update status >"$tmp/status.txt" 2>&1
+grep -q "^pattern  *2026.11.27.1 " "$tmp/status.txt" && grep -q "rolled back" "$tmp/status.txt" &&
+    ok "status after rollback" || { fail "status after rollback"; cat "$tmp/status.txt"; }
+ctl update rollback engine >/dev/null 2>&1
+[ $? = 2 ] && ok "rollback engine is refused (exit 2)" || fail "rollback engine"
+
+# --- webwardend's scheduled update: v3 is published, nobody runs `update now` ---------------
+if [ -x "$top_builddir/src/webwardend" ]; then
+    "$top_builddir/src/webwardend" -c "$tmp/webwarden.conf" --foreground 2>>"$tmp/daemon.log" &
+    wwd_pid=$!
+    cp "$tmp/p3.tar" "$tmp/payloads/pattern-2026.11.27.3.tar"
+    wait_verdict "webwardend's scheduled update brings v3 to the running c-icap" "$tmp/body3.bin" blocked 20
+    [ "$(verdict "$tmp/body2.bin")" = clean ] && ok "v3 in force: body2 unknown" || fail "v3: body2"
+    ww_stop_pids "$wwd_pid"
+    wwd_pid=
+    ctl status >"$tmp/st.txt" 2>&1
+    grep -q "^  update .* yes  *\(ok\|not needed\):" "$tmp/st.txt" &&
+        grep -q "^  pattern  *2026.11.27.3 " "$tmp/st.txt" &&
+        ok "status shows pattern v3 and the update job's result" ||
+        { fail "status after the scheduled update"; cat "$tmp/st.txt"; }
+else
+    fail "webwardend not built"
+fi
+
+if [ "$fails" -eq 0 ]; then
+    status=0
+    echo "PASS: it_update"
+fi
+exit "$status"
