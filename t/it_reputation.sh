@@ -145,9 +145,12 @@ mkconf B high block off
 mkconf C low allow off
 
 # One child per instance; the access log gets the reputation source too.
+port_of() { # the ICAP port of instance A, B or C
+    case $1 in A) echo "$portA" ;; B) echo "$portB" ;; *) echo "$portC" ;; esac
+}
 start_instance() {
-    eval "port$1=\$(ww_free_port)"
-    eval "_p=\$port$1"
+    _p=$(ww_free_port) # taken just before its c-icap starts: no two instances get the same one
+    case $1 in A) portA=$_p ;; B) portB=$_p ;; *) portC=$_p ;; esac
     ww_cicap_conf "$tmp/c-icap$1.conf" "$_p" "$tmp/$1.conf" "$tmp/var$1" || exit 1
     sed -i -e 's/^StartServers .*/StartServers 1/' -e 's/^MaxServers .*/MaxServers 1/' \
         -e 's/^\(LogFormat webwarden ".*\)"$/\1 source=%{webwarden:source}Sa"/' "$tmp/c-icap$1.conf"
@@ -160,7 +163,7 @@ start_instance C
 # req INSTANCE URL OUTBASE: one REQMOD; headers into OUTBASE.txt, the page into OUTBASE.html,
 # the wall time in ms into OUTBASE.ms.
 req() {
-    eval "_p=\$port$1"
+    _p=$(port_of "$1")
     rm -f "$3.html" # c-icap-client will not overwrite it
     _t0=$(date +%s%N)
     "$CLIENT" -i 127.0.0.1 -p "$_p" -s webwarden_url -req "$2" -v -o "$3.html" >"$3.txt" 2>&1
