@@ -29,24 +29,59 @@ static struct ww_http *health_client(const struct ww_conf *conf, const char *app
     return ww_http_create(&opts);
 }
 
+/* kv key: "<changed_at> <base> <changed_by>" of the smart period in force. <base> is the number
+ * of failed checks the history already ended with when that period began (an admin re-enabled
+ * smart scan, perhaps with --force, while the streak stood at 7): they do not count towards the
+ * next fall-back, which needs failures_to_fallback new ones. */
+#define HEALTH_KV_BASE "health.fallback_base"
+
+/* The failures of the current streak that count towards a fall-back. WW_OK or WW_EDB. */
+static int health_counted_failures(struct ww_store *st, const struct ww_scan_state *cur, int ok,
+                                   int failures, int *counted)
+{
+    char val[128] = "", who[64] = "", want[128];
+    long long at = -1;
+    int base = 0, rc;
+
+    rc = ww_store_kv_get(st, HEALTH_KV_BASE, val, sizeof(val));
+    if (rc != WW_OK)
+        return rc;
+    if (sscanf(val, "%lld %d %63s", &at, &base, who) != 3 || base < 0)
+        at = -1;
+    if (at != (long long)cur->changed_at ||
+        strcmp(who, cur->changed_by[0] != '\0' ? cur->changed_by : "-") != 0) {
+        /* The first check since the method became smart: the older failures are the base.
+         * Checks run on every interval, so no other failure of this streak can be newer. */
+        base = ok ? 0 : failures - 1;
+    } else if (ok || base > failures) {
+        base = 0; /* a good check ended the old streak (or the history was pruned) */
+    }
+    *counted = failures - base;
+    snprintf(want, sizeof(want), "%lld %d %s", (long long)cur->changed_at, base,
+             cur->changed_by[0] != '\0' ? cur->changed_by : "-");
+    return strcmp(want, val) == 0 ? WW_OK : ww_store_kv_set(st, HEALTH_KV_BASE, want);
+}
+
 /* After a recorded check: fall back, or recover, as the streak and the settings say. */
 static int health_apply(struct ww_store *st, const struct ww_conf *conf, int ok, const char *detail,
                         char *result, size_t len)
 {
     struct ww_scan_state cur;
-    int failures = 0, successes = 0, rc;
+    int failures = 0, successes = 0, counted = 0, rc;
     char why[256];
     size_t used = strlen(result);
 
     rc = ww_store_health_streak(st, &failures, &successes);
     if (rc == WW_OK)
         rc = ww_store_get_scan_method(st, &cur);
+    if (rc == WW_OK && cur.method == WW_SCAN_SMART)
+        rc = health_counted_failures(st, &cur, ok, failures, &counted);
     if (rc != WW_OK)
         return rc;
     if (!ok)
         snprintf(result + used, len - used, " (%d in a row)", failures);
-    if (!ok && cur.method == WW_SCAN_SMART && failures >= conf->smart_scan.failures_to_fallback) {
-        snprintf(why, sizeof(why), "%d consecutive failed health checks of %s (last: %s)", failures,
+    if (!ok && cur.method == WW_SCAN_SMART && counted >= conf->smart_scan.failures_to_fallback) {
+        snprintf(why, sizeof(why), "%d consecutive failed health checks of %s (last: %s)", counted,
                  conf->smart_scan.server, detail);
         rc = ww_store_set_scan_method(st, WW_SCAN_CONVENTIONAL, WW_HEALTH_WHO, why);
         if (rc != WW_OK)

@@ -296,6 +296,32 @@ START_TEST(test_health_admin_conventional_is_never_auto_recovered)
 }
 END_TEST
 
+START_TEST(test_health_reenabled_smart_needs_new_failures)
+{
+    struct ww_scan_state s;
+
+    ck_assert_int_eq(fake_sps_mode(&fake, "500", 0), 0);
+    runs(4, 0);
+    ck_assert_int_eq(method(NULL), WW_SCAN_CONVENTIONAL);
+    /* the admin forces smart while the server still fails: the old streak does not count */
+    ck_assert_int_eq(ww_store_set_scan_method(st, WW_SCAN_SMART, "webwardenctl", "forced"), WW_OK);
+    runs(2, 0);
+    ck_assert_msg(method(NULL) == WW_SCAN_SMART, "2 new failures after re-enabling: conventional");
+    runs(1, 0);
+    ck_assert_int_eq(method(&s), WW_SCAN_CONVENTIONAL);
+    ck_assert_msg(strstr(s.reason, "3 consecutive failed") != NULL, "reason \"%s\"", s.reason);
+    /* re-enabled, one good check, then failures: three of them are needed again */
+    ck_assert_int_eq(ww_store_set_scan_method(st, WW_SCAN_SMART, "webwardenctl", "again"), WW_OK);
+    ck_assert_int_eq(fake_sps_mode(&fake, "normal", 0), 0);
+    runs(1, 1);
+    ck_assert_int_eq(fake_sps_mode(&fake, "500", 0), 0);
+    runs(2, 0);
+    ck_assert_int_eq(method(NULL), WW_SCAN_SMART);
+    runs(1, 0);
+    ck_assert_int_eq(method(NULL), WW_SCAN_CONVENTIONAL);
+}
+END_TEST
+
 START_TEST(test_health_uses_the_callers_client)
 {
     struct ww_http_opts opts = {.timeout_ms = 400, .tls_verify = 1, .appliance_id = "given"};
@@ -346,6 +372,7 @@ Suite *health_suite(void)
     tcase_add_test(tc, test_health_auto_recover_is_off_by_default);
     tcase_add_test(tc, test_health_auto_recover_after_n_good_checks);
     tcase_add_test(tc, test_health_admin_conventional_is_never_auto_recovered);
+    tcase_add_test(tc, test_health_reenabled_smart_needs_new_failures);
     tcase_add_test(tc, test_health_uses_the_callers_client);
     tcase_add_test(tc, test_health_check_server_for_the_cli);
     suite_add_tcase(s, tc);
