@@ -234,6 +234,74 @@ START_TEST(test_http_tls_to_plain_port_fails)
 }
 END_TEST
 
+/* ---- HTTPS against the fake with a self-signed certificate ---- */
+
+static struct fake_wrs tls_fake;
+
+static void tls_fake_up(void)
+{
+    ck_assert_msg(fake_wrs_start_tls(&tls_fake) == 0,
+                  "cannot start t/fake_wrs.py --tls-dir (python3, openssl)");
+}
+
+static void tls_fake_down(void)
+{
+    fake_wrs_stop(&tls_fake);
+}
+
+static int tls_get(int verify, const char *ca_file, const char *host, char *errtext, size_t errlen)
+{
+    struct ww_http_opts opts = {.timeout_ms = 3000, .tls_verify = verify, .ca_file = ca_file};
+    struct ww_http *h = ww_http_create(&opts);
+    struct ww_http_result res;
+    char url[256];
+    int rc;
+
+    ck_assert_ptr_nonnull(h);
+    snprintf(url, sizeof(url), "https://%s:%d/v1/rating?url=x", host, tls_fake.port);
+    rc = ww_http_get(h, url, &res);
+    if (rc == WW_OK && res.status != 200)
+        rc = WW_EPROTO;
+    snprintf(errtext, errlen, "%s", ww_http_last_error(h));
+    ww_http_free(h);
+    return rc;
+}
+
+START_TEST(test_http_tls_untrusted_certificate_is_refused_by_default)
+{
+    char why[256];
+    int rc = tls_get(1, NULL, "127.0.0.1", why, sizeof(why));
+    ck_assert_msg(rc == WW_EUNAVAIL, "self-signed, verify on: rc %d (%s), want unavailable", rc,
+                  why);
+}
+END_TEST
+
+START_TEST(test_http_tls_trusted_ca_file_is_accepted)
+{
+    char why[256];
+    int rc = tls_get(1, tls_fake.ca_file, "127.0.0.1", why, sizeof(why));
+    ck_assert_msg(rc == WW_OK, "ca_file %s: rc %d (%s), want ok", tls_fake.ca_file, rc, why);
+}
+END_TEST
+
+START_TEST(test_http_tls_name_mismatch_is_refused)
+{
+    char why[256];
+    /* the certificate names 127.0.0.1 only */
+    int rc = tls_get(1, tls_fake.ca_file, "localhost", why, sizeof(why));
+    ck_assert_msg(rc == WW_EUNAVAIL, "https://localhost with a 127.0.0.1 cert: rc %d (%s)", rc,
+                  why);
+}
+END_TEST
+
+START_TEST(test_http_tls_verify_off_accepts_any_certificate)
+{
+    char why[256];
+    int rc = tls_get(0, NULL, "127.0.0.1", why, sizeof(why));
+    ck_assert_msg(rc == WW_OK, "verify off: rc %d (%s), want ok", rc, why);
+}
+END_TEST
+
 START_TEST(test_http_escape_keeps_unreserved_only)
 {
     char out[64] = "q=";
@@ -251,6 +319,7 @@ int main(void)
     Suite *s = suite_create("http");
     TCase *tc = tcase_create("fake-server");
     TCase *tu = tcase_create("unit");
+    TCase *tt = tcase_create("tls");
     SRunner *sr;
     int failed;
 
@@ -270,7 +339,14 @@ int main(void)
     tcase_add_test(tu, test_http_only_http_and_https_are_allowed);
     tcase_add_test(tu, test_http_escape_keeps_unreserved_only);
     suite_add_tcase(s, tc);
+    tcase_add_unchecked_fixture(tt, tls_fake_up, tls_fake_down);
+    tcase_set_timeout(tt, 30);
+    tcase_add_test(tt, test_http_tls_untrusted_certificate_is_refused_by_default);
+    tcase_add_test(tt, test_http_tls_trusted_ca_file_is_accepted);
+    tcase_add_test(tt, test_http_tls_name_mismatch_is_refused);
+    tcase_add_test(tt, test_http_tls_verify_off_accepts_any_certificate);
     suite_add_tcase(s, tu);
+    suite_add_tcase(s, tt);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -11,6 +11,7 @@
 #include "rep_testlib.h"
 #include "ww_common.h"
 #include "ww_http.h"
+#include "ww_log.h"
 #include "ww_policy.h"
 #include "ww_rep.h"
 #include "ww_urldb.h"
@@ -494,6 +495,35 @@ START_TEST(test_rep_threads_share_one_context)
 }
 END_TEST
 
+static int warn_lines;
+
+static void count_sink(int level, const char *line)
+{
+    if (level == WW_LOG_WARN && strstr(line, "reputation server") != NULL)
+        warn_lines++;
+}
+
+START_TEST(test_rep_failures_are_logged_once_per_kind)
+{
+    struct ww_rep *rep = make_rep(300, 0);
+    struct ww_rating r;
+
+    ww_log_set_sink(count_sink, WW_LOG_DEBUG);
+    warn_lines = 0;
+    set_mode("500", 0);
+    for (int i = 0; i < 10; i++)
+        ww_rep_check(rep, "http://ok.example/", &r);
+    ck_assert_msg(warn_lines == 1, "10 failures of one kind: %d log lines, want 1", warn_lines);
+    set_mode("malformed", 0);
+    for (int i = 0; i < 10; i++)
+        ww_rep_check(rep, "http://ok.example/", &r);
+    ck_assert_msg(warn_lines == 2, "then 10 malformed answers: %d log lines, want 2", warn_lines);
+    set_mode("normal", 0);
+    ww_log_set_sink(NULL, WW_LOG_INFO);
+    ww_rep_free(rep);
+}
+END_TEST
+
 /* ---- the answer parser, no server ---- */
 
 static const struct {
@@ -567,6 +597,7 @@ int main(void)
     tcase_add_test(tc, test_rep_local_db_answers_without_network);
     tcase_add_test(tc, test_rep_without_server_everything_is_unrated);
     tcase_add_test(tc, test_rep_threads_share_one_context);
+    tcase_add_test(tc, test_rep_failures_are_logged_once_per_kind);
     tcase_add_loop_test(tp, test_rep_parse_rating_is_strict, 0,
                         sizeof(parse_cases) / sizeof(parse_cases[0]));
     suite_add_tcase(s, tc);

@@ -32,12 +32,17 @@ Modes:
   badcats    200 {"score": 90, "categories": "news"}
   badttl     200 {"score": 90, "ttl": -5}
 
+With --tls-dir DIR it speaks HTTPS with a self-signed certificate for 127.0.0.1 that it makes
+with the openssl command into DIR/cert.pem (the CA file a client must trust) and DIR/key.pem.
+
 Rating requests are counted (the control endpoints are not). Stdlib only.
 """
 import argparse
 import json
 import os
 import socket
+import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -231,6 +236,17 @@ def write_port(port, port_file):
         print(port, flush=True)
 
 
+def make_tls_context(tls_dir):
+    cert, key = os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)
@@ -238,16 +254,20 @@ def main():
     ap.add_argument("--mode", default="normal")
     ap.add_argument("--ms", type=int, default=0)
     ap.add_argument("--map", help="JSON file: {url: score or answer object}")
+    ap.add_argument("--tls-dir", help="serve HTTPS; writes cert.pem and key.pem there")
     args = ap.parse_args()
     STATE["mode"], STATE["ms"] = args.mode, args.ms
     if args.map:
         with open(args.map) as f:
             STATE["map"] = json.load(f)
+    tls = make_tls_context(args.tls_dir) if args.tls_dir else None
     port = args.port
     first = True
     while True:
         srv = Server(("127.0.0.1", port), Handler)
         port = srv.server_address[1]
+        if tls is not None:
+            srv.socket = tls.wrap_socket(srv.socket, server_side=True)
         if first:
             write_port(port, args.port_file)
             first = False

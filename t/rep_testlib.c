@@ -37,7 +37,7 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-int fake_wrs_start(struct fake_wrs *f)
+static int fake_start(struct fake_wrs *f, int tls)
 {
     const char *py = getenv("PYTHON3");
     const char *src = getenv("top_srcdir");
@@ -45,6 +45,7 @@ int fake_wrs_start(struct fake_wrs *f)
     int64_t deadline;
 
     memset(f, 0, sizeof(*f));
+    f->tls = tls;
     signal(SIGPIPE, SIG_IGN);
     if (py == NULL || py[0] == '\0')
         py = "python3";
@@ -55,6 +56,7 @@ int fake_wrs_start(struct fake_wrs *f)
     if (mkdtemp(f->dir) == NULL)
         return -1;
     snprintf(portfile, sizeof(portfile), "%s/port", f->dir);
+    snprintf(f->ca_file, sizeof(f->ca_file), "%s/cert.pem", f->dir);
     f->pid = fork();
     if (f->pid < 0)
         return -1;
@@ -62,7 +64,10 @@ int fake_wrs_start(struct fake_wrs *f)
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, 0);
-        execlp(py, py, script, "--port-file", portfile, (char *)NULL);
+        if (tls)
+            execlp(py, py, script, "--port-file", portfile, "--tls-dir", f->dir, (char *)NULL);
+        else
+            execlp(py, py, script, "--port-file", portfile, (char *)NULL);
         _exit(127);
     }
     deadline = test_now_ms() + 20000;
@@ -72,7 +77,8 @@ int fake_wrs_start(struct fake_wrs *f)
             int ok = fscanf(fp, "%d", &f->port) == 1;
             fclose(fp);
             if (ok && f->port > 0) {
-                snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%d", f->port);
+                snprintf(f->base, sizeof(f->base), "%s://127.0.0.1:%d", tls ? "https" : "http",
+                         f->port);
                 return 0;
             }
         }
@@ -84,6 +90,16 @@ int fake_wrs_start(struct fake_wrs *f)
     }
     fake_wrs_stop(f);
     return -1;
+}
+
+int fake_wrs_start(struct fake_wrs *f)
+{
+    return fake_start(f, 0);
+}
+
+int fake_wrs_start_tls(struct fake_wrs *f)
+{
+    return fake_start(f, 1);
 }
 
 void fake_wrs_stop(struct fake_wrs *f)
@@ -104,22 +120,27 @@ void fake_wrs_stop(struct fake_wrs *f)
         f->pid = 0;
     }
     if (f->dir[0] != '\0') {
-        snprintf(path, sizeof(path), "%s/port", f->dir);
-        unlink(path);
+        static const char *const files[] = {"port", "port.tmp", "cert.pem", "key.pem"};
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+            snprintf(path, sizeof(path), "%s/%s", f->dir, files[i]);
+            unlink(path);
+        }
         rmdir(f->dir);
         f->dir[0] = '\0';
     }
 }
 
-static struct ww_http *control_client(void)
+static struct ww_http *control_client(const struct fake_wrs *f)
 {
     struct ww_http_opts opts = {.timeout_ms = 5000, .tls_verify = 1, .appliance_id = "test"};
+    if (f->tls)
+        opts.ca_file = f->ca_file;
     return ww_http_create(&opts);
 }
 
 static json_t *control_get(struct fake_wrs *f, const char *path)
 {
-    struct ww_http *h = control_client();
+    struct ww_http *h = control_client(f);
     struct ww_http_result res;
     char url[256];
     json_t *root = NULL;
@@ -133,7 +154,7 @@ static json_t *control_get(struct fake_wrs *f, const char *path)
 
 static int control_post(struct fake_wrs *f, const char *path, const char *json)
 {
-    struct ww_http *h = control_client();
+    struct ww_http *h = control_client(f);
     struct ww_http_result res;
     char url[256];
     int rc = -1;

@@ -11,12 +11,16 @@
 struct fake_wrs {
     pid_t pid;
     int port;
-    char base[64]; /* "http://127.0.0.1:<port>" */
-    char dir[64];  /* temporary folder holding the port file */
+    char base[64];    /* "http://127.0.0.1:<port>" */
+    char dir[64];     /* temporary folder holding the port file (and cert.pem with TLS) */
+    int tls;          /* 1: HTTPS with a self-signed certificate */
+    char ca_file[96]; /* <dir>/cert.pem when tls: the CA a client must trust */
 };
 
 /* Starts python3 t/fake_wrs.py and waits (deadline 20 s) for its port. 0 or -1. */
 int fake_wrs_start(struct fake_wrs *f);
+/* Same over HTTPS with a fresh self-signed certificate for 127.0.0.1 (needs openssl). */
+int fake_wrs_start_tls(struct fake_wrs *f);
 /* Stops it by PID (TERM, then KILL after 5 s) and removes its files. */
 void fake_wrs_stop(struct fake_wrs *f);
 /* POST /_mode {"mode": mode, "ms": ms}. 0 or -1. */

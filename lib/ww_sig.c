@@ -1,0 +1,1555 @@
+/* lib/ww_sig.c - ClamAV .ndb body signatures compiled into one anchor index and matched as the
+ * body streams in.
+ *
+ * Shape of a compiled signature: a signature is a list of parts separated by unbounded gaps
+ * ('*', '{n-}'); a part is a list of fixed-length segments separated by bounded gaps ('{n}',
+ * '{n-m}', '{-n}'), so a part has a bounded extent; a segment is a run of byte positions, each
+ * a value/mask pair ('??', 'a?', '?a' are masks), plus fixed-length alternative groups.
+ *
+ * Each part has an anchor: its best run of exact bytes (>= 2). All anchors go into ONE index
+ * keyed by a short window of the anchor, so the cost per scanned byte does not depend on the
+ * number of signatures:
+ *   - anchors of >= 7 bytes: 4-byte windows, probed only at every 4th stream position (one of
+ *     the anchor's first four windows always starts at such a position), through a blocked
+ *     Bloom filter (3 bits in one 64-bit word) and then an open-addressing table of exact keys;
+ *   - anchors of 4..6 bytes: the same structure, probed at every position;
+ *   - anchors of 2..3 bytes: a direct 65536-entry table on a 2-byte window, every position.
+ * The index is the automaton's goto function collapsed to its dense form: the state after a
+ * byte is the last 4 (or 2) bytes, so there is no dependent table walk per byte (a classic
+ * Aho-Corasick trie with 100,000 anchors misses the cache on every step). An index hit checks
+ * the whole anchor, then the part around it (a bounded backtracking over its gaps), then the
+ * signature's progress from part to part (one small state per multi-part signature and scan).
+ *
+ * Everything compiled lives in arrays addressed by index (no pointers), so the database could
+ * be written into one block and memory-mapped by c-icap's children. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ww_common.h"
+#include "ww_log.h"
+#include "ww_sig.h"
+
+#define SIG_NAME_MAX 256
+#define SIG_MAX_PARTS 64
+#define SIG_MAX_ALTS 64
+#define SIG_MAX_SEGS 256
+#define SIG_MAX_SPAN 32768       /* most bytes one part may cover (bounded gaps included) */
+#define SIG_MAX_OFFSET 65536     /* largest n in "n", "n,m", "EOF-n" (and m) */
+#define SIG_VERIFY_BUDGET 200000 /* backtracking steps per check; beyond that: no match */
+#define SIG_PENDING_MAX 4096     /* checks waiting for more bytes, per scan */
+/* Backtracking steps one scan may spend in all: 20 million plus 64 per byte fed. A body built
+ * to hit an anchor with a wide bounded gap at every byte would otherwise cost
+ * hits x gap width; past the cap the scan stops checking body signatures (and says so). */
+#define SIG_SCAN_STEPS_FIXED 20000000ULL
+#define SIG_SCAN_STEPS_PER_BYTE 64ULL
+#define SIG_NONE UINT32_MAX
+#define SIG_BLOCK 1024 /* positions filtered before their passes are looked up */
+#ifndef SIG_BLOOM_KEYS_PER_WORD
+#define SIG_BLOOM_KEYS_PER_WORD 4 /* tuned: 4 beat 2 and 8 on the 100,000-signature bench */
+#endif
+
+enum { OFF_ANY, OFF_ABS, OFF_EOF };
+enum { V_NO = 0, V_YES = 1, V_MORE = 2 };
+
+struct sig_alt {    /* a fixed-length alternative group inside a segment */
+    uint32_t pos;   /* first byte position in the segment */
+    uint16_t len;   /* bytes of each alternative */
+    uint8_t nalt;   /* how many alternatives */
+    uint8_t negate; /* "!(...)": none of them may match */
+    uint32_t bytes; /* nalt * len bytes in db->alt_bytes */
+};
+
+struct sig_seg {
+    uint32_t bytes;            /* len values, then len masks, in db->seg_bytes */
+    uint32_t len;              /* byte positions */
+    uint32_t alt_first, nalt;  /* in db->alts */
+    uint32_t gap_min, gap_max; /* bounded gap before this segment; 0 for a part's first */
+};
+
+struct sig_part {
+    uint32_t seg_first, nseg;
+    uint32_t sig;        /* owning signature */
+    uint32_t index;      /* position of the part in its signature */
+    uint32_t gap_min;    /* unbounded gap before the part: at least this many bytes */
+    uint32_t anchor_seg; /* relative segment number of the anchor */
+    uint32_t anchor_off; /* the anchor's first byte inside that segment */
+    uint32_t anchor_len; /* bytes, >= 2 */
+    uint32_t anchor;     /* the anchor's bytes in db->seg_bytes (values of the segment) */
+    uint32_t left_max;   /* most bytes from the part's start to the anchor */
+    uint32_t right_max;  /* most bytes from the anchor to the part's end */
+    uint32_t span_max;   /* left_max + right_max */
+};
+
+struct sig_sig {
+    uint32_t name; /* in db->names */
+    uint32_t part_first, nparts;
+    uint32_t off_kind;  /* OFF_* */
+    uint32_t off_n;     /* ABS: start >= n; EOF: start >= size - n */
+    uint32_t off_shift; /* ... and <= that + shift ("n,m") */
+    uint32_t multi;     /* state slot for multi-part signatures, else SIG_NONE */
+};
+
+struct sig_entry { /* one index key's target: the part and where the window sits in its anchor */
+    uint32_t part;
+    uint32_t woff;
+};
+
+struct sig_slot {
+    uint32_t key, first, count; /* count 0: empty slot */
+};
+
+struct sig_index4 {  /* 4-byte windows */
+    uint64_t *bloom; /* 1 << bloom_log2 words */
+    uint32_t bloom_log2;
+    struct sig_slot *slots;
+    uint32_t slot_mask;
+    struct sig_entry *entries;
+    size_t nentries;
+};
+
+struct sig_key { /* build-time only */
+    uint32_t key, part, woff;
+};
+
+struct ww_sigdb {
+    struct sig_sig *sigs;
+    size_t nsigs, sigs_cap;
+    struct sig_part *parts;
+    size_t nparts, parts_cap;
+    struct sig_seg *segs;
+    size_t nsegs, segs_cap;
+    struct sig_alt *alts;
+    size_t nalts, alts_cap;
+    unsigned char *seg_bytes;
+    size_t seg_bytes_len, seg_bytes_cap;
+    unsigned char *alt_bytes;
+    size_t alt_bytes_len, alt_bytes_cap;
+    char *names;
+    size_t names_len, names_cap;
+    /* compiled */
+    int compiled;
+    struct sig_index4 stride8, stride4, every4; /* anchors >= 11, 7..10, 4..6 bytes */
+    uint32_t *idx2_first; /* 65537 offsets into idx2_entries, or NULL when no short anchor */
+    uint64_t *idx2_bits;  /* 65536 bits: which 2-byte keys have entries (8 KiB, stays in L1) */
+    struct sig_entry *idx2_entries;
+    size_t nidx2;
+    uint32_t *abs_sigs; /* signatures with a fixed start offset */
+    size_t nabs;
+    uint32_t *eof_sigs; /* signatures anchored to the end */
+    size_t neof;
+    size_t nmulti;  /* multi-part signatures (one state each per scan) */
+    size_t history; /* bytes a scan keeps from earlier feeds */
+};
+
+struct sig_multi {
+    uint32_t next;      /* part waited for */
+    uint64_t min_start; /* where it may start at the earliest */
+};
+
+struct sig_pending {
+    uint32_t part;
+    uint64_t at; /* anchor position in the stream */
+};
+
+struct ww_sigscan {
+    const struct ww_sigdb *db;
+    const char *threat;
+    uint64_t end;        /* bytes fed so far */
+    unsigned char *hist; /* history: hist_len bytes at hist + hist_off end at <end> */
+    size_t hist_off, hist_len, hist_cap;
+    struct sig_multi *multi;
+    uint32_t *abs_open; /* fixed-offset signatures not decided yet */
+    size_t nabs_open;
+    struct sig_pending *pending;
+    size_t npending, pending_cap;
+    uint32_t *cand; /* SIG_BLOCK * 4 filter passes: offset in the block << 2 | index */
+    uint64_t steps; /* backtracking steps spent */
+    int exhausted;  /* steps over the cap: body signatures no longer checked */
+    int finished;
+};
+
+/* What a check may read: the history and the current chunk, back to back in the stream. */
+struct sig_view {
+    const unsigned char *h;
+    uint64_t h_start;
+    const unsigned char *c;
+    uint64_t c_start;
+    uint64_t end;
+    int final; /* no byte will come after <end> */
+    long budget;
+};
+
+/* ---------------------------------------------------------------- building */
+
+static int vec_grow(void **p, size_t *cap, size_t need, size_t elsz)
+{
+    size_t ncap;
+    void *np;
+
+    if (need <= *cap)
+        return WW_OK;
+    ncap = *cap ? *cap : 64;
+    while (ncap < need)
+        ncap *= 2;
+    np = realloc(*p, ncap * elsz);
+    if (np == NULL)
+        return WW_ENOMEM;
+    *p = np;
+    *cap = ncap;
+    return WW_OK;
+}
+
+#define VEC_PUSH(db, arr, n, cap, out)                                                             \
+    (vec_grow((void **)&(db)->arr, &(db)->cap, (db)->n + 1, sizeof(*(db)->arr)) != WW_OK           \
+         ? NULL                                                                                    \
+         : ((out) = &(db)->arr[(db)->n++]))
+
+struct ww_sigdb *ww_sigdb_create(void)
+{
+    return calloc(1, sizeof(struct ww_sigdb));
+}
+
+static void index4_free(struct sig_index4 *ix)
+{
+    free(ix->bloom);
+    free(ix->slots);
+    free(ix->entries);
+    memset(ix, 0, sizeof(*ix));
+}
+
+void ww_sigdb_free(struct ww_sigdb *db)
+{
+    if (db == NULL)
+        return;
+    free(db->sigs);
+    free(db->parts);
+    free(db->segs);
+    free(db->alts);
+    free(db->seg_bytes);
+    free(db->alt_bytes);
+    free(db->names);
+    index4_free(&db->stride8);
+    index4_free(&db->stride4);
+    index4_free(&db->every4);
+    free(db->idx2_first);
+    free(db->idx2_bits);
+    free(db->idx2_entries);
+    free(db->abs_sigs);
+    free(db->eof_sigs);
+    free(db);
+}
+
+static int hex_val(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Parses an unsigned decimal of at most <max>; advances *pp. */
+static int parse_uint(const char **pp, uint32_t max, uint32_t *out)
+{
+    const char *p = *pp;
+    uint64_t v = 0;
+
+    if (*p < '0' || *p > '9')
+        return -1;
+    while (*p >= '0' && *p <= '9') {
+        v = v * 10 + (uint64_t)(*p - '0');
+        if (v > max)
+            return -1;
+        p++;
+    }
+    *pp = p;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* Build state of the signature being parsed; on error everything after the saved sizes is
+ * dropped, so a bad line adds nothing. */
+struct sig_build {
+    struct ww_sigdb *db;
+    struct sig_part *part; /* current part (index kept: arrays move) */
+    size_t part_i, seg_i;
+    int seg_open;
+    char *err;
+    size_t errlen;
+};
+
+static int build_fail(struct sig_build *b, const char *why)
+{
+    snprintf(b->err, b->errlen, "%s", why);
+    return WW_EINVAL;
+}
+
+static int build_new_part(struct sig_build *b, uint32_t gap_min)
+{
+    struct ww_sigdb *db = b->db;
+    struct sig_part *p;
+
+    if (VEC_PUSH(db, parts, nparts, parts_cap, p) == NULL)
+        return WW_ENOMEM;
+    memset(p, 0, sizeof(*p));
+    p->seg_first = (uint32_t)db->nsegs;
+    p->gap_min = gap_min;
+    p->sig = (uint32_t)db->nsigs;
+    b->part_i = db->nparts - 1;
+    return WW_OK;
+}
+
+static int build_new_seg(struct sig_build *b, uint32_t gap_min, uint32_t gap_max)
+{
+    struct ww_sigdb *db = b->db;
+    struct sig_seg *s;
+
+    if (db->parts[b->part_i].nseg >= SIG_MAX_SEGS)
+        return build_fail(b, "more than 256 bounded gaps in one part");
+    if (VEC_PUSH(db, segs, nsegs, segs_cap, s) == NULL)
+        return WW_ENOMEM;
+    memset(s, 0, sizeof(*s));
+    s->bytes = (uint32_t)db->seg_bytes_len; /* positions are appended as values, masks follow */
+    s->alt_first = (uint32_t)db->nalts;
+    s->gap_min = gap_min;
+    s->gap_max = gap_max;
+    db->parts[b->part_i].nseg++;
+    b->seg_i = db->nsegs - 1;
+    b->seg_open = 1;
+    return WW_OK;
+}
+
+/* Values and masks are stored [v0 v1 ... vn-1 m0 m1 ... mn-1]; while a segment grows its
+ * positions are pushed as (value, mask) pairs and split at the segment's end. */
+static int build_push_pos(struct sig_build *b, unsigned char val, unsigned char mask)
+{
+    struct ww_sigdb *db = b->db;
+
+    if (vec_grow((void **)&db->seg_bytes, &db->seg_bytes_cap, db->seg_bytes_len + 2, 1) != WW_OK)
+        return WW_ENOMEM;
+    db->seg_bytes[db->seg_bytes_len++] = val;
+    db->seg_bytes[db->seg_bytes_len++] = mask;
+    db->segs[b->seg_i].len++;
+    return WW_OK;
+}
+
+static int build_close_seg(struct sig_build *b)
+{
+    struct ww_sigdb *db = b->db;
+    struct sig_seg *s = &db->segs[b->seg_i];
+    unsigned char *p = db->seg_bytes + s->bytes, tmp[2 * 4096], *t = tmp;
+    size_t i, n = s->len;
+
+    if (!b->seg_open)
+        return WW_OK;
+    b->seg_open = 0;
+    if (n * 2 > sizeof(tmp))
+        t = malloc(n * 2);
+    if (t == NULL)
+        return WW_ENOMEM;
+    for (i = 0; i < n; i++) {
+        t[i] = p[2 * i];
+        t[n + i] = p[2 * i + 1];
+    }
+    memcpy(p, t, n * 2);
+    if (t != tmp)
+        free(t);
+    return WW_OK;
+}
+
+/* "(aa|bb)" / "(aabb|ccdd)" / "!(...)" at **pp (just past '('). */
+static int build_alt(struct sig_build *b, const char **pp, int negate)
+{
+    struct ww_sigdb *db = b->db;
+    const char *p = *pp;
+    struct sig_alt *a;
+    uint32_t len = 0, cur = 0, nalt = 0, i;
+    size_t start = db->alt_bytes_len;
+
+    for (;;) {
+        int hi, lo;
+        if (*p == '|' || *p == ')') {
+            if (cur == 0)
+                return build_fail(b, "empty alternative");
+            if (nalt == 0)
+                len = cur;
+            else if (cur != len)
+                return build_fail(b, "alternatives of different lengths are not supported");
+            if (++nalt > SIG_MAX_ALTS)
+                return build_fail(b, "too many alternatives");
+            cur = 0;
+            if (*p++ == ')')
+                break;
+            continue;
+        }
+        hi = hex_val((unsigned char)p[0]);
+        lo = hi < 0 ? -1 : hex_val((unsigned char)p[1]);
+        if (hi < 0 || lo < 0)
+            return build_fail(b, (p[0] == 'B' || p[0] == 'L' || p[0] == 'W') && p[1] == ')'
+                                     ? "character classes (B) (L) (W) are not supported"
+                                     : "alternatives must be plain hex bytes");
+        if (vec_grow((void **)&db->alt_bytes, &db->alt_bytes_cap, db->alt_bytes_len + 1, 1) !=
+            WW_OK)
+            return WW_ENOMEM;
+        db->alt_bytes[db->alt_bytes_len++] = (unsigned char)(hi << 4 | lo);
+        cur++;
+        p += 2;
+        if (cur > 255)
+            return build_fail(b, "alternative longer than 255 bytes");
+    }
+    if (!b->seg_open) {
+        int rc = build_new_seg(b, 0, 0);
+        if (rc != WW_OK)
+            return rc;
+    }
+    if (VEC_PUSH(db, alts, nalts, alts_cap, a) == NULL)
+        return WW_ENOMEM;
+    a->pos = db->segs[b->seg_i].len;
+    a->len = (uint16_t)len;
+    a->nalt = (uint8_t)nalt;
+    a->negate = (uint8_t)negate;
+    a->bytes = (uint32_t)start;
+    db->segs[b->seg_i].nalt++;
+    for (i = 0; i < len; i++) { /* the positions themselves accept anything */
+        int rc = build_push_pos(b, 0, 0);
+        if (rc != WW_OK)
+            return rc;
+    }
+    *pp = p;
+    return WW_OK;
+}
+
+/* Badness of a candidate window: bytes that fill real files (zeros, 0xff, spaces, NOP/INT3
+ * padding) and repeats make a window hit often. */
+static unsigned window_badness(const unsigned char *v, size_t n)
+{
+    unsigned bad = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (v[i] == 0x00 || v[i] == 0xff || v[i] == 0x20 || v[i] == 0x90 || v[i] == 0xcc)
+            bad += 2;
+        if (i > 0 && v[i] == v[i - 1])
+            bad++;
+    }
+    return bad;
+}
+
+/* Picks the part's anchor (longest run of exact bytes, least bad on ties) and its extents. */
+static int build_finish_part(struct sig_build *b, int need_anchor)
+{
+    struct ww_sigdb *db = b->db;
+    struct sig_part *p = &db->parts[b->part_i];
+    uint32_t k, best_len = 0, best_seg = 0, best_off = 0;
+    unsigned best_bad = 0;
+    uint64_t left = 0, total = 0;
+
+    for (k = 0; k < p->nseg; k++) {
+        const struct sig_seg *s = &db->segs[p->seg_first + k];
+        const unsigned char *val = db->seg_bytes + s->bytes, *mask = val + s->len;
+        uint32_t i = 0;
+
+        while (i < s->len) {
+            uint32_t j = i;
+            while (j < s->len && mask[j] == 0xff)
+                j++;
+            if (j - i >= 2) {
+                unsigned bad = window_badness(val + i, j - i);
+                if (j - i > best_len || (j - i == best_len && bad < best_bad)) {
+                    best_len = j - i;
+                    best_seg = k;
+                    best_off = i;
+                    best_bad = bad;
+                }
+            }
+            i = j + 1;
+        }
+    }
+    if (best_len < 2)
+        return build_fail(b, need_anchor ? "a part has no 2 consecutive exact bytes to anchor on"
+                                         : "a part has no 2 consecutive exact bytes");
+    p->anchor_seg = best_seg;
+    p->anchor_off = best_off;
+    p->anchor_len = best_len;
+    p->anchor = db->segs[p->seg_first + best_seg].bytes + best_off;
+    for (k = 0; k < p->nseg; k++) {
+        const struct sig_seg *s = &db->segs[p->seg_first + k];
+        if (k > 0)
+            total += s->gap_max;
+        if (k == best_seg)
+            left = total + best_off;
+        total += s->len;
+    }
+    if (total > SIG_MAX_SPAN)
+        return build_fail(b, "a part spans more than 32768 bytes");
+    p->left_max = (uint32_t)left;
+    p->right_max = (uint32_t)(total - left);
+    p->span_max = (uint32_t)total;
+    return WW_OK;
+}
+
+static int parse_hexsig(struct sig_build *b, const char *p, const char *end, int off_kind)
+{
+    struct ww_sigdb *db = b->db;
+    uint32_t nparts = 0;
+    int rc;
+
+    rc = build_new_part(b, 0);
+    if (rc != WW_OK)
+        return rc;
+    nparts = 1;
+    while (p < end) {
+        if (*p == '*' || *p == '{') {
+            uint32_t lo = 0, hi = UINT32_MAX;
+            int unbounded = 0;
+
+            if (b->seg_open != 1)
+                return build_fail(b, "a gap at the start of the signature or after another gap");
+            if (*p == '*') {
+                unbounded = 1;
+                p++;
+            } else {
+                p++;
+                if (*p == '-') {
+                    p++;
+                    if (parse_uint(&p, SIG_MAX_SPAN, &hi) != 0)
+                        return build_fail(b, "bad {-n} gap");
+                } else {
+                    if (parse_uint(&p, UINT32_MAX - 1, &lo) != 0)
+                        return build_fail(b, "bad {n...} gap");
+                    if (*p == '-') {
+                        p++;
+                        if (*p == '}')
+                            unbounded = 1;
+                        else if (parse_uint(&p, SIG_MAX_SPAN, &hi) != 0 || hi < lo)
+                            return build_fail(b, "bad {n-m} gap");
+                    } else {
+                        hi = lo;
+                    }
+                    if (!unbounded && lo > SIG_MAX_SPAN)
+                        return build_fail(b, "bounded gap over 32768 bytes");
+                }
+                if (*p != '}')
+                    return build_fail(b, "missing '}'");
+                p++;
+            }
+            rc = build_close_seg(b);
+            if (rc != WW_OK)
+                return rc;
+            if (unbounded) {
+                rc = build_finish_part(b, 1);
+                if (rc != WW_OK)
+                    return rc;
+                if (++nparts > SIG_MAX_PARTS)
+                    return build_fail(b, "more than 64 parts");
+                rc = build_new_part(b, lo);
+                if (rc != WW_OK)
+                    return rc;
+                db->parts[b->part_i].index = nparts - 1;
+            } else {
+                rc = build_new_seg(b, lo, hi);
+                if (rc != WW_OK)
+                    return rc;
+                b->seg_open = 2; /* open but still empty: a gap may not follow */
+            }
+            continue;
+        }
+        if (b->seg_open == 2)
+            b->seg_open = 1;
+        if (*p == '(' || (*p == '!' && p[1] == '(')) {
+            int negate = *p == '!';
+            p += negate ? 2 : 1;
+            rc = build_alt(b, &p, negate);
+            if (rc != WW_OK)
+                return rc;
+            continue;
+        }
+        if (*p == '[')
+            return build_fail(b, "[x-y] single-byte anchors are not supported");
+        if (end - p < 2)
+            return build_fail(b, "odd number of hex digits");
+        {
+            int hi = p[0] == '?' ? 0 : hex_val((unsigned char)p[0]);
+            int lo = p[1] == '?' ? 0 : hex_val((unsigned char)p[1]);
+            unsigned char mask =
+                (unsigned char)((p[0] == '?' ? 0 : 0xf0) | (p[1] == '?' ? 0 : 0x0f));
+
+            if (hi < 0 || lo < 0)
+                return build_fail(b, "bad character in the hex signature");
+            if (!b->seg_open) {
+                rc = build_new_seg(b, 0, 0);
+                if (rc != WW_OK)
+                    return rc;
+            }
+            rc = build_push_pos(b, (unsigned char)(hi << 4 | lo), mask);
+            if (rc != WW_OK)
+                return rc;
+            p += 2;
+        }
+    }
+    if (!b->seg_open || b->seg_open == 2 || db->segs[b->seg_i].len == 0)
+        return build_fail(b, "the signature is empty or ends with a gap");
+    rc = build_close_seg(b);
+    if (rc != WW_OK)
+        return rc;
+    rc = build_finish_part(b, 1);
+    if (rc != WW_OK)
+        return rc;
+    (void)off_kind;
+    return WW_OK;
+}
+
+/* "*", "n", "n,m", "EOF-n", "EOF-n,m". */
+static int parse_offset(struct sig_build *b, const char *p, const char *end, struct sig_sig *s)
+{
+    uint32_t n = 0, m = 0;
+
+    if (end - p == 1 && *p == '*') {
+        s->off_kind = OFF_ANY;
+        return WW_OK;
+    }
+    if (end - p > 4 && memcmp(p, "EOF-", 4) == 0) {
+        s->off_kind = OFF_EOF;
+        p += 4;
+    } else if (*p >= '0' && *p <= '9') {
+        s->off_kind = OFF_ABS;
+    } else {
+        return build_fail(b, "offset not supported (only *, n, n,m, EOF-n)");
+    }
+    if (parse_uint(&p, SIG_MAX_OFFSET, &n) != 0)
+        return build_fail(b, "offset over 65536 or malformed");
+    if (p < end && *p == ',') {
+        p++;
+        if (parse_uint(&p, SIG_MAX_OFFSET, &m) != 0)
+            return build_fail(b, "offset shift over 65536 or malformed");
+    }
+    if (p != end)
+        return build_fail(b, "malformed offset");
+    s->off_n = n;
+    s->off_shift = m;
+    return WW_OK;
+}
+
+int ww_sigdb_add_line(struct ww_sigdb *db, const char *line, char *err, size_t errlen)
+{
+    struct sig_build b = {db, NULL, 0, 0, 0, err, errlen};
+    const char *f[6], *p = line;
+    size_t nf = 0, name_len, i;
+    size_t save_sigs = db->nsigs, save_parts = db->nparts, save_segs = db->nsegs,
+           save_alts = db->nalts, save_sb = db->seg_bytes_len, save_ab = db->alt_bytes_len,
+           save_names = db->names_len;
+    struct sig_sig sig;
+    struct sig_sig *sp;
+    int rc;
+
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '\0' || *p == '#')
+        return WW_OK;
+    if (db->compiled)
+        return build_fail(&b, "database already compiled");
+    /* name:target:offset:hexsig[:min_flevel[:max_flevel]] */
+    f[nf++] = line;
+    for (p = line; *p != '\0'; p++) {
+        if (*p == ':') {
+            if (nf == 6)
+                return build_fail(&b, "more than 6 fields");
+            f[nf++] = p + 1;
+        }
+    }
+    if (nf < 4)
+        return build_fail(&b, "fewer than 4 fields (name:target:offset:hexsig)");
+    name_len = (size_t)(f[1] - 1 - f[0]);
+    if (name_len == 0 || name_len >= SIG_NAME_MAX)
+        return build_fail(&b, "threat name empty or longer than 255 bytes");
+    for (i = 0; i < name_len; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+            return build_fail(&b, "control character in the threat name");
+    if (!(f[2] - 1 - f[1] == 1 && f[1][0] == '0'))
+        return build_fail(&b, "target type other than 0 (any file) is not supported");
+    memset(&sig, 0, sizeof(sig));
+    rc = parse_offset(&b, f[2], f[3] - 1, &sig);
+    if (rc != WW_OK)
+        return rc;
+    rc = parse_hexsig(&b, f[3], nf > 4 ? f[4] - 1 : f[3] + strlen(f[3]), (int)sig.off_kind);
+    if (rc != WW_OK)
+        goto undo;
+    rc = WW_ENOMEM;
+    if (vec_grow((void **)&db->names, &db->names_cap, db->names_len + name_len + 1, 1) != WW_OK)
+        goto undo;
+    sig.name = (uint32_t)db->names_len;
+    memcpy(db->names + db->names_len, line, name_len);
+    db->names[db->names_len + name_len] = '\0';
+    db->names_len += name_len + 1;
+    sig.part_first = (uint32_t)save_parts;
+    sig.nparts = (uint32_t)(db->nparts - save_parts);
+    sig.multi = SIG_NONE;
+    if (VEC_PUSH(db, sigs, nsigs, sigs_cap, sp) == NULL)
+        goto undo;
+    *sp = sig;
+    if (db->seg_bytes_len > UINT32_MAX / 2 || db->nparts > UINT32_MAX / 2) {
+        rc = build_fail(&b, "database too large");
+        goto undo;
+    }
+    return WW_OK;
+undo:
+    db->nsigs = save_sigs;
+    db->nparts = save_parts;
+    db->nsegs = save_segs;
+    db->nalts = save_alts;
+    db->seg_bytes_len = save_sb;
+    db->alt_bytes_len = save_ab;
+    db->names_len = save_names;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- compiling */
+
+static inline uint64_t key_hash(uint32_t w)
+{
+    return (uint64_t)w * 0x9E3779B97F4A7C15ULL;
+}
+
+static inline uint64_t bloom_bits(uint64_t h)
+{
+    return (1ULL << ((h >> 20) & 63)) | (1ULL << ((h >> 26) & 63)) | (1ULL << ((h >> 32) & 63));
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const struct sig_key *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    if (x->part != y->part)
+        return x->part < y->part ? -1 : 1;
+    return x->woff < y->woff ? -1 : x->woff > y->woff;
+}
+
+static int index4_build(struct sig_index4 *ix, struct sig_key *keys, size_t n)
+{
+    size_t words = 64, nslots = 16, i, nkeys = 0;
+    uint32_t cur = 0;
+
+    if (n == 0)
+        return WW_OK;
+    qsort(keys, n, sizeof(*keys), key_cmp);
+    /* ~4 keys per 64-bit word, 3 of 64 bits each: a random probe passes about 1 in 200, and
+     * the filter stays small enough for the cache (2 MiB for 100,000 anchors). */
+    while (words * SIG_BLOOM_KEYS_PER_WORD < n)
+        words *= 2;
+    ix->bloom_log2 = 0;
+    while ((1UL << ix->bloom_log2) < words)
+        ix->bloom_log2++;
+    for (i = 0; i < n; i++)
+        if (i == 0 || keys[i].key != keys[i - 1].key)
+            nkeys++;
+    while (nslots < nkeys + nkeys / 4) /* load <= 0.8: probes stay short, memory halves */
+        nslots *= 2;
+    ix->bloom = calloc(words, sizeof(*ix->bloom));
+    ix->slots = calloc(nslots, sizeof(*ix->slots));
+    ix->entries = malloc(n * sizeof(*ix->entries));
+    if (ix->bloom == NULL || ix->slots == NULL || ix->entries == NULL)
+        return WW_ENOMEM;
+    ix->slot_mask = (uint32_t)(nslots - 1);
+    ix->nentries = n;
+    for (i = 0; i < n; i++) {
+        uint64_t h = key_hash(keys[i].key);
+        ix->entries[i].part = keys[i].part;
+        ix->entries[i].woff = keys[i].woff;
+        ix->bloom[h >> (64 - ix->bloom_log2)] |= bloom_bits(h);
+        if (i == 0 || keys[i].key != keys[i - 1].key) { /* keys are sorted: a run per key */
+            cur = (uint32_t)(h >> 32) & ix->slot_mask;
+            while (ix->slots[cur].count != 0)
+                cur = (cur + 1) & ix->slot_mask;
+            ix->slots[cur].key = keys[i].key;
+            ix->slots[cur].first = (uint32_t)i;
+        }
+        ix->slots[cur].count++;
+    }
+    return WW_OK;
+}
+
+static inline uint32_t load32(const unsigned char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, sizeof(w)); /* host order: the scan loads the same way */
+    return w;
+}
+
+static int sig_part_is_indexed(const struct ww_sigdb *db, const struct sig_part *p)
+{
+    const struct sig_sig *s = &db->sigs[p->sig];
+    if (s->off_kind == OFF_EOF)
+        return 0;
+    if (s->off_kind == OFF_ABS && p->index == 0)
+        return 0;
+    return 1;
+}
+
+int ww_sigdb_compile(struct ww_sigdb *db)
+{
+    struct sig_key *k8s = NULL, *k4s = NULL, *k4 = NULL, *k2 = NULL;
+    size_t n8s = 0, n4s = 0, n4 = 0, n2 = 0, i, hist = 8;
+    int rc = WW_ENOMEM;
+
+    if (db->compiled)
+        return WW_OK;
+    k8s = malloc((db->nparts * 8 + 1) * sizeof(*k8s));
+    k4s = malloc((db->nparts * 4 + 1) * sizeof(*k4s));
+    k4 = malloc((db->nparts + 1) * sizeof(*k4));
+    k2 = malloc((db->nparts + 1) * sizeof(*k2));
+    db->abs_sigs = malloc((db->nsigs + 1) * sizeof(*db->abs_sigs));
+    db->eof_sigs = malloc((db->nsigs + 1) * sizeof(*db->eof_sigs));
+    if (k8s == NULL || k4s == NULL || k4 == NULL || k2 == NULL || db->abs_sigs == NULL ||
+        db->eof_sigs == NULL)
+        goto cleanup;
+    for (i = 0; i < db->nsigs; i++) {
+        struct sig_sig *s = &db->sigs[i];
+        if (s->nparts > 1)
+            s->multi = (uint32_t)db->nmulti++;
+        if (s->off_kind == OFF_ABS) {
+            size_t need = (size_t)s->off_n + s->off_shift + db->parts[s->part_first].span_max;
+            db->abs_sigs[db->nabs++] = (uint32_t)i;
+            if (need > hist)
+                hist = need;
+        } else if (s->off_kind == OFF_EOF) {
+            db->eof_sigs[db->neof++] = (uint32_t)i;
+            if (s->off_n > hist)
+                hist = s->off_n;
+        }
+    }
+    for (i = 0; i < db->nparts; i++) {
+        const struct sig_part *p = &db->parts[i];
+        const unsigned char *a = db->seg_bytes + p->anchor;
+        uint32_t L = p->anchor_len, off, best = 0, j;
+        unsigned bad, best_bad = ~0u;
+
+        if (!sig_part_is_indexed(db, p))
+            continue;
+        /* room to re-check the part around an anchor found near a chunk's end */
+        if ((size_t)p->span_max + 8 > hist)
+            hist = (size_t)p->span_max + 8;
+        if (L >= 7) {
+            /* stride S: the S windows starting in [best, best + S) - one of them begins at a
+             * multiple of S wherever the anchor lies in the stream */
+            uint32_t S = L >= 11 ? 8 : 4;
+            struct sig_key *k = S == 8 ? k8s + n8s : k4s + n4s;
+
+            for (off = 0; off + S + 3 <= L; off++) {
+                bad = window_badness(a + off, S + 3);
+                if (bad < best_bad) {
+                    best_bad = bad;
+                    best = off;
+                }
+            }
+            for (j = 0; j < S; j++) {
+                k[j].key = load32(a + best + j);
+                k[j].part = (uint32_t)i;
+                k[j].woff = best + j;
+            }
+            if (S == 8)
+                n8s += S;
+            else
+                n4s += S;
+        } else if (L >= 4) {
+            for (off = 0; off + 4 <= L; off++) {
+                bad = window_badness(a + off, 4);
+                if (bad < best_bad) {
+                    best_bad = bad;
+                    best = off;
+                }
+            }
+            k4[n4].key = load32(a + best);
+            k4[n4].part = (uint32_t)i;
+            k4[n4++].woff = best;
+        } else {
+            for (off = 0; off + 2 <= L; off++) {
+                bad = window_badness(a + off, 2);
+                if (bad < best_bad) {
+                    best_bad = bad;
+                    best = off;
+                }
+            }
+            k2[n2].key = (uint32_t)a[best] | (uint32_t)a[best + 1] << 8;
+            k2[n2].part = (uint32_t)i;
+            k2[n2++].woff = best;
+        }
+    }
+    if (index4_build(&db->stride8, k8s, n8s) != WW_OK ||
+        index4_build(&db->stride4, k4s, n4s) != WW_OK || index4_build(&db->every4, k4, n4) != WW_OK)
+        goto cleanup;
+    if (n2 > 0) {
+        qsort(k2, n2, sizeof(*k2), key_cmp);
+        db->idx2_first = calloc(65537, sizeof(*db->idx2_first));
+        db->idx2_bits = calloc(65536 / 64, sizeof(*db->idx2_bits));
+        db->idx2_entries = malloc(n2 * sizeof(*db->idx2_entries));
+        if (db->idx2_first == NULL || db->idx2_bits == NULL || db->idx2_entries == NULL)
+            goto cleanup;
+        for (i = 0; i < n2; i++) {
+            db->idx2_entries[i].part = k2[i].part;
+            db->idx2_entries[i].woff = k2[i].woff;
+            db->idx2_first[k2[i].key + 1]++;
+            db->idx2_bits[k2[i].key >> 6] |= 1ULL << (k2[i].key & 63);
+        }
+        for (i = 0; i < 65536; i++)
+            db->idx2_first[i + 1] += db->idx2_first[i];
+        db->nidx2 = n2;
+    }
+    db->history = hist;
+    db->compiled = 1;
+    rc = WW_OK;
+cleanup:
+    free(k8s);
+    free(k4s);
+    free(k4);
+    free(k2);
+    return rc;
+}
+
+size_t ww_sigdb_count(const struct ww_sigdb *db)
+{
+    return db != NULL ? db->nsigs : 0;
+}
+
+static size_t index4_memory(const struct sig_index4 *ix)
+{
+    if (ix->bloom == NULL)
+        return 0;
+    return ((size_t)1 << ix->bloom_log2) * sizeof(*ix->bloom) +
+           ((size_t)ix->slot_mask + 1) * sizeof(*ix->slots) + ix->nentries * sizeof(*ix->entries);
+}
+
+size_t ww_sigdb_memory(const struct ww_sigdb *db)
+{
+    if (db == NULL)
+        return 0;
+    return sizeof(*db) + db->nsigs * sizeof(*db->sigs) + db->nparts * sizeof(*db->parts) +
+           db->nsegs * sizeof(*db->segs) + db->nalts * sizeof(*db->alts) + db->seg_bytes_len +
+           db->alt_bytes_len + db->names_len + index4_memory(&db->stride8) +
+           index4_memory(&db->stride4) + index4_memory(&db->every4) +
+           (db->idx2_first ? 65537 * sizeof(uint32_t) + 8192 : 0) +
+           db->nidx2 * sizeof(*db->idx2_entries) + (db->nabs + db->neof) * sizeof(uint32_t);
+}
+
+/* ---------------------------------------------------------------- matching */
+
+/* Byte at stream position <pos>, or -1 when it is not held (before history or not yet fed). */
+static inline int view_byte(const struct sig_view *v, uint64_t pos)
+{
+    if (pos >= v->end)
+        return -1;
+    if (pos >= v->c_start)
+        return v->c[pos - v->c_start];
+    if (pos >= v->h_start)
+        return v->h[pos - v->h_start];
+    return -1;
+}
+
+static int seg_match(const struct ww_sigdb *db, struct sig_view *v, const struct sig_seg *s,
+                     uint64_t pos)
+{
+    const unsigned char *val = db->seg_bytes + s->bytes, *mask = val + s->len;
+    uint32_t i, k;
+
+    if (pos < v->h_start)
+        return V_NO;
+    for (i = 0; i < s->len; i++) {
+        int c = view_byte(v, pos + i);
+        if (c < 0)
+            return v->final ? V_NO : V_MORE;
+        if (((unsigned char)c & mask[i]) != val[i])
+            return V_NO;
+    }
+    for (k = 0; k < s->nalt; k++) {
+        const struct sig_alt *a = &db->alts[s->alt_first + k];
+        const unsigned char *ab = db->alt_bytes + a->bytes;
+        int any = 0;
+        uint32_t j, x;
+
+        for (j = 0; j < a->nalt && !any; j++) {
+            for (x = 0; x < a->len; x++)
+                if (view_byte(v, pos + a->pos + x) != ab[j * a->len + x])
+                    break;
+            any = x == a->len;
+        }
+        if (any == (int)a->negate)
+            return V_NO;
+    }
+    return V_YES;
+}
+
+/* Segment <k> of <p> starting at <pos>, then the rest to the right; the part's end in *end. */
+static int match_right(const struct ww_sigdb *db, struct sig_view *v, const struct sig_part *p,
+                       uint32_t k, uint64_t pos, uint64_t *end)
+{
+    const struct sig_seg *s = &db->segs[p->seg_first + k];
+    const struct sig_seg *next;
+    uint64_t e, g;
+    int r, more = 0;
+
+    if (--v->budget < 0)
+        return V_NO;
+    r = seg_match(db, v, s, pos);
+    if (r != V_YES)
+        return r;
+    e = pos + s->len;
+    if (k + 1 == p->nseg) {
+        *end = e;
+        return V_YES;
+    }
+    next = s + 1;
+    for (g = next->gap_min; g <= next->gap_max; g++) {
+        r = match_right(db, v, p, k + 1, e + g, end);
+        if (r == V_YES)
+            return V_YES;
+        if (r == V_MORE)
+            more = 1;
+        if (v->budget < 0)
+            return V_NO;
+    }
+    return more ? V_MORE : V_NO;
+}
+
+/* Segment <k> ending at <e>, then the rest to the left; a start in [lo, hi] into *start. */
+static int match_left(const struct ww_sigdb *db, struct sig_view *v, const struct sig_part *p,
+                      uint32_t k, uint64_t e, uint64_t lo, uint64_t hi, uint64_t *start)
+{
+    const struct sig_seg *s = &db->segs[p->seg_first + k];
+    uint64_t pos, g;
+
+    if (--v->budget < 0 || e < s->len)
+        return V_NO;
+    pos = e - s->len;
+    if (pos < lo)
+        return V_NO; /* further left only gets lower */
+    if (seg_match(db, v, s, pos) != V_YES)
+        return V_NO;
+    if (k == 0) {
+        if (pos > hi)
+            return V_NO;
+        *start = pos;
+        return V_YES;
+    }
+    for (g = s->gap_min; g <= s->gap_max && g <= pos; g++) {
+        if (match_left(db, v, p, k - 1, pos - g, lo, hi, start) == V_YES)
+            return V_YES;
+        if (v->budget < 0)
+            return V_NO;
+    }
+    return V_NO;
+}
+
+/* Part <p> with its anchor at stream position <at>, starting in [lo, hi]. */
+static int verify_anchored(const struct ww_sigdb *db, struct sig_view *v, const struct sig_part *p,
+                           uint64_t at, uint64_t lo, uint64_t hi, uint64_t *start, uint64_t *end)
+{
+    const struct sig_seg *a = &db->segs[p->seg_first + p->anchor_seg];
+    uint64_t s, g;
+    int left = V_NO;
+
+    if (at < p->anchor_off)
+        return V_NO;
+    s = at - p->anchor_off;
+    if (p->anchor_seg == 0) {
+        if (s < lo || s > hi)
+            return V_NO;
+        *start = s;
+        left = V_YES;
+    } else {
+        for (g = a->gap_min; g <= a->gap_max && g <= s && left != V_YES; g++) {
+            left = match_left(db, v, p, p->anchor_seg - 1, s - g, lo, hi, start);
+            if (v->budget < 0)
+                return V_NO;
+        }
+        if (left != V_YES)
+            return V_NO;
+    }
+    return match_right(db, v, p, p->anchor_seg, s, end);
+}
+
+/* Part <p> starting anywhere in [lo, hi] (no anchor known): fixed-offset and EOF signatures. */
+static int search_part(const struct ww_sigdb *db, struct sig_view *v, const struct sig_part *p,
+                       uint64_t lo, uint64_t hi, uint64_t *start, uint64_t *end)
+{
+    uint64_t s;
+    int more = 0;
+
+    for (s = lo; s <= hi && s < v->end; s++) {
+        int r = match_right(db, v, p, 0, s, end);
+        if (r == V_YES) {
+            *start = s;
+            return V_YES;
+        }
+        if (r == V_MORE)
+            more = 1;
+        if (v->budget < 0)
+            return V_NO;
+    }
+    if (!v->final && hi >= v->end)
+        more = 1;
+    return more ? V_MORE : V_NO;
+}
+
+struct ww_sigscan *ww_sigscan_create(const struct ww_sigdb *db, int64_t total_size)
+{
+    struct ww_sigscan *s = calloc(1, sizeof(*s));
+    size_t i;
+
+    if (s == NULL)
+        return NULL;
+    s->db = db;
+    s->hist_cap = 2 * db->history;
+    s->hist = malloc(s->hist_cap);
+    s->multi = calloc(db->nmulti + 1, sizeof(*s->multi));
+    s->abs_open = malloc((db->nabs + 1) * sizeof(*s->abs_open));
+    if (db->stride4.bloom != NULL || db->every4.bloom != NULL || db->idx2_first != NULL) {
+        s->cand = malloc(SIG_BLOCK * 4 * sizeof(*s->cand));
+        if (s->cand == NULL) {
+            ww_sigscan_free(s);
+            return NULL;
+        }
+    }
+    if (s->hist == NULL || s->multi == NULL || s->abs_open == NULL) {
+        ww_sigscan_free(s);
+        return NULL;
+    }
+    memcpy(s->abs_open, db->abs_sigs, db->nabs * sizeof(*s->abs_open));
+    s->nabs_open = db->nabs;
+    for (i = 0; i < db->nabs; i++) { /* their part 0 is checked in place, not by anchor */
+        const struct sig_sig *sig = &db->sigs[db->abs_sigs[i]];
+        if (sig->multi != SIG_NONE)
+            s->multi[sig->multi].next = SIG_NONE;
+    }
+    return s;
+}
+
+void ww_sigscan_free(struct ww_sigscan *s)
+{
+    if (s == NULL)
+        return;
+    free(s->hist);
+    free(s->multi);
+    free(s->abs_open);
+    free(s->pending);
+    free(s->cand);
+    free(s);
+}
+
+/* A part matched at [start, end): the signature is found, or waits for its next part. */
+static void part_matched(struct ww_sigscan *s, const struct sig_part *p, uint64_t end)
+{
+    const struct ww_sigdb *db = s->db;
+    const struct sig_sig *sig = &db->sigs[p->sig];
+
+    if (p->index + 1 == sig->nparts) {
+        if (s->threat == NULL)
+            s->threat = db->names + sig->name;
+        return;
+    }
+    /* parts of one signature are consecutive in db->parts */
+    s->multi[sig->multi].next = p->index + 1;
+    s->multi[sig->multi].min_start = end + p[1].gap_min;
+}
+
+static int sig_has_pending(const struct ww_sigscan *s, uint32_t sig)
+{
+    size_t i;
+    for (i = 0; i < s->npending; i++)
+        if (s->db->parts[s->pending[i].part].sig == sig)
+            return 1;
+    return 0;
+}
+
+static void pending_add(struct ww_sigscan *s, uint32_t part, uint64_t at)
+{
+    /* Over the cap the check is dropped: only a body built to pile up unfinished anchor hits at
+     * chunk ends gets there (documented limit). */
+    if (s->npending == s->pending_cap && s->pending_cap < SIG_PENDING_MAX) {
+        size_t ncap = s->pending_cap ? s->pending_cap * 4 : 16;
+        void *np = realloc(s->pending, ncap * sizeof(*s->pending));
+        if (np != NULL) {
+            s->pending = np;
+            s->pending_cap = ncap;
+        }
+    }
+    if (s->npending < s->pending_cap) {
+        s->pending[s->npending].part = part;
+        s->pending[s->npending++].at = at;
+    }
+}
+
+/* Lowest start allowed for part <p> now, or 1 with *skip when the part is not awaited. */
+static int part_window(const struct ww_sigscan *s, const struct sig_part *p, uint64_t *lo)
+{
+    const struct sig_sig *sig = &s->db->sigs[p->sig];
+
+    *lo = 0;
+    if (sig->multi == SIG_NONE)
+        return 1;
+    if (s->multi[sig->multi].next != p->index)
+        return 0;
+    *lo = s->multi[sig->multi].min_start;
+    return 1;
+}
+
+static void scan_spent(struct ww_sigscan *s, const struct sig_view *v)
+{
+    s->steps += (uint64_t)(SIG_VERIFY_BUDGET - (v->budget > 0 ? v->budget : 0));
+    if (s->steps > SIG_SCAN_STEPS_FIXED + SIG_SCAN_STEPS_PER_BYTE * v->end && !s->exhausted) {
+        s->exhausted = 1;
+        ww_log(WW_LOG_WARN,
+               "body signature checks stopped at byte %llu: check budget spent "
+               "(a body made of near-matches)",
+               (unsigned long long)v->end);
+    }
+}
+
+static void check_entry(struct ww_sigscan *s, struct sig_view *v, uint64_t pos,
+                        const struct sig_entry *en)
+{
+    const struct ww_sigdb *db = s->db;
+    const struct sig_part *p = &db->parts[en->part];
+    const unsigned char *anchor = db->seg_bytes + p->anchor;
+    uint64_t at, lo, st, e;
+    uint32_t i;
+    int r;
+
+    if (pos < en->woff || s->exhausted || !part_window(s, p, &lo))
+        return;
+    at = pos - en->woff;
+    for (i = 0; i < p->anchor_len; i++) {
+        int c = view_byte(v, at + i);
+        if (c < 0)
+            break; /* not all fed yet (or before the history): the full check decides */
+        if (c != anchor[i])
+            return;
+    }
+    if (db->sigs[p->sig].multi != SIG_NONE && sig_has_pending(s, p->sig)) {
+        pending_add(s, en->part, at); /* keep the signature's hits in stream order */
+        return;
+    }
+    v->budget = SIG_VERIFY_BUDGET;
+    r = verify_anchored(db, v, p, at, lo, UINT64_MAX, &st, &e);
+    scan_spent(s, v);
+    if (r == V_YES)
+        part_matched(s, p, e);
+    else if (r == V_MORE)
+        pending_add(s, en->part, at);
+}
+
+static void pending_run(struct ww_sigscan *s, struct sig_view *v)
+{
+    const struct ww_sigdb *db = s->db;
+    size_t i, keep = 0;
+
+    for (i = 0; i < s->npending; i++) {
+        struct sig_pending pe = s->pending[i];
+        const struct sig_part *p = &db->parts[pe.part];
+        uint64_t lo, st, e;
+        int r;
+
+        if (s->threat != NULL || s->exhausted || !part_window(s, p, &lo))
+            continue;
+        v->budget = SIG_VERIFY_BUDGET;
+        r = verify_anchored(db, v, p, pe.at, lo, UINT64_MAX, &st, &e);
+        scan_spent(s, v);
+        if (r == V_YES)
+            part_matched(s, p, e);
+        else if (r == V_MORE)
+            s->pending[keep++] = pe;
+    }
+    s->npending = s->threat != NULL ? 0 : keep;
+}
+
+static void abs_run(struct ww_sigscan *s, struct sig_view *v)
+{
+    const struct ww_sigdb *db = s->db;
+    size_t i, keep = 0;
+
+    for (i = 0; i < s->nabs_open; i++) {
+        const struct sig_sig *sig = &db->sigs[s->abs_open[i]];
+        const struct sig_part *p = &db->parts[sig->part_first];
+        uint64_t st, e;
+        int r;
+
+        if (s->threat != NULL)
+            break;
+        v->budget = SIG_VERIFY_BUDGET;
+        r = search_part(db, v, p, sig->off_n, (uint64_t)sig->off_n + sig->off_shift, &st, &e);
+        if (r == V_YES)
+            part_matched(s, p, e);
+        else if (r == V_MORE)
+            s->abs_open[keep++] = s->abs_open[i];
+    }
+    s->nabs_open = s->threat != NULL ? 0 : keep;
+}
+
+static void eof_run(struct ww_sigscan *s, struct sig_view *v)
+{
+    const struct ww_sigdb *db = s->db;
+    size_t i;
+
+    for (i = 0; i < db->neof && s->threat == NULL; i++) {
+        const struct sig_sig *sig = &db->sigs[db->eof_sigs[i]];
+        uint64_t lo, hi, st, e = 0;
+        uint32_t k;
+
+        if (sig->off_n > v->end)
+            continue;
+        lo = v->end - sig->off_n;
+        hi = lo + sig->off_shift;
+        v->budget = SIG_VERIFY_BUDGET;
+        for (k = 0; k < sig->nparts; k++) {
+            const struct sig_part *p = &db->parts[sig->part_first + k];
+            if (k > 0) {
+                lo = e + p->gap_min;
+                hi = v->end;
+            }
+            if (search_part(db, v, p, lo, hi, &st, &e) != V_YES)
+                break;
+        }
+        if (k == sig->nparts)
+            s->threat = db->names + sig->name;
+    }
+}
+
+static void probe4_table(struct ww_sigscan *s, struct sig_view *v, const struct sig_index4 *ix,
+                         uint64_t pos, uint32_t w, uint64_t h)
+{
+    uint32_t slot = (uint32_t)(h >> 32) & ix->slot_mask;
+
+    while (ix->slots[slot].count != 0) {
+        if (ix->slots[slot].key == w) {
+            uint32_t j, first = ix->slots[slot].first, n = ix->slots[slot].count;
+            for (j = 0; j < n && s->threat == NULL; j++)
+                check_entry(s, v, pos, &ix->entries[first + j]);
+            return;
+        }
+        slot = (slot + 1) & ix->slot_mask;
+    }
+}
+
+static inline void probe4(struct ww_sigscan *s, struct sig_view *v, const struct sig_index4 *ix,
+                          uint64_t pos, uint32_t w)
+{
+    uint64_t h = key_hash(w), bits = bloom_bits(h);
+
+    if ((ix->bloom[h >> (64 - ix->bloom_log2)] & bits) == bits)
+        probe4_table(s, v, ix, pos, w, h);
+}
+
+/* Every 4-byte-window index that looks at stream position <pos>. */
+static inline void probe_all4(struct ww_sigscan *s, struct sig_view *v, uint64_t pos, uint32_t w)
+{
+    const struct ww_sigdb *db = s->db;
+
+    if (db->stride8.bloom != NULL && pos % 8 == 0)
+        probe4(s, v, &db->stride8, pos, w);
+    if (db->stride4.bloom != NULL && pos % 4 == 0 && s->threat == NULL)
+        probe4(s, v, &db->stride4, pos, w);
+    if (db->every4.bloom != NULL && s->threat == NULL)
+        probe4(s, v, &db->every4, pos, w);
+}
+
+static void probe2(struct ww_sigscan *s, struct sig_view *v, uint64_t pos, uint32_t key)
+{
+    const struct ww_sigdb *db = s->db;
+    uint32_t j;
+
+    if (!((db->idx2_bits[key >> 6] >> (key & 63)) & 1))
+        return;
+    for (j = db->idx2_first[key]; j < db->idx2_first[key + 1] && s->threat == NULL; j++)
+        check_entry(s, v, pos, &db->idx2_entries[j]);
+}
+
+/* Windows that start before the chunk and end in it (at most 3 positions). */
+static void probe_boundary(struct ww_sigscan *s, struct sig_view *v)
+{
+    const struct ww_sigdb *db = s->db;
+    uint64_t pos = v->c_start >= 3 ? v->c_start - 3 : 0;
+
+    for (; pos < v->c_start && s->threat == NULL; pos++) {
+        int b[4], i;
+        for (i = 0; i < 4; i++)
+            b[i] = view_byte(v, pos + (uint64_t)i);
+        if (db->idx2_first != NULL && pos + 1 == v->c_start && b[0] >= 0 && b[1] >= 0)
+            probe2(s, v, pos, (uint32_t)b[0] | (uint32_t)b[1] << 8);
+        if (b[0] < 0 || b[1] < 0 || b[2] < 0 || b[3] < 0)
+            continue;
+        {
+            unsigned char wb[4] = {(unsigned char)b[0], (unsigned char)b[1], (unsigned char)b[2],
+                                   (unsigned char)b[3]};
+            probe_all4(s, v, pos, load32(wb));
+        }
+    }
+}
+
+/* Filter of <ix> at chunk offsets from + first, every <step>, below <end>; each pass is
+ * appended to cand[] as (offset in block << 2 | tier). Returns the new count. */
+static size_t filter_pass(const struct sig_index4 *ix, const unsigned char *d, size_t from,
+                          size_t end, size_t first, size_t step, uint32_t tier, uint32_t *cand,
+                          size_t n)
+{
+    const uint64_t *bloom = ix->bloom;
+    unsigned shift;
+    size_t j;
+
+    if (bloom == NULL)
+        return n;
+    shift = 64 - ix->bloom_log2;
+    for (j = from + first; j < end; j += step) {
+        uint32_t w = load32(d + j);
+        uint64_t h = key_hash(w), bits = bloom_bits(h);
+        cand[n] = (uint32_t)(j - from) << 2 | tier;
+        n += (bloom[h >> shift] & bits) == bits;
+    }
+    return n;
+}
+
+static void probe_chunk(struct ww_sigscan *s, struct sig_view *v, const unsigned char *d,
+                        size_t len)
+{
+    const struct ww_sigdb *db = s->db;
+    const struct sig_index4 *s8 = &db->stride8;
+    size_t i;
+
+    if (db->stride4.bloom == NULL && db->every4.bloom == NULL && db->idx2_first == NULL) {
+        /* The hot loop when every anchor is long (the benchmark, most real sets' bulk): one
+         * probe per 8 bytes, no dependent loads. */
+        const uint64_t *bloom = s8->bloom;
+        unsigned shift = 64 - s8->bloom_log2;
+
+        if (bloom == NULL || len < 4)
+            return;
+        for (i = (size_t)((8 - v->c_start % 8) % 8); i + 4 <= len; i += 8) {
+            uint32_t w = load32(d + i);
+            uint64_t h = key_hash(w), bits = bloom_bits(h);
+            if ((bloom[h >> shift] & bits) == bits) {
+                probe4_table(s, v, s8, v->c_start + i, w, h);
+                if (s->threat != NULL)
+                    return;
+            }
+        }
+        return;
+    }
+    /* Several indexes: per block, one tight loop per index only runs its filter and notes the
+     * positions that pass (no branch on the result, so the cache misses of many probes
+     * overlap; interleaving the indexes in one loop was 20x slower), then the passes are
+     * sorted and looked up in stream order (multi-part signatures rely on it). */
+    for (i = 0; i + 2 <= len && s->threat == NULL; i += SIG_BLOCK) {
+        size_t end = i + SIG_BLOCK < len ? i + SIG_BLOCK : len, end4, j, k, n = 0;
+        uint64_t base = v->c_start + i;
+
+        end4 = len >= 3 && end > len - 3 ? len - 3 : end; /* windows of 4 within the chunk */
+        if (len < 4)
+            end4 = i;
+        n = filter_pass(&db->stride8, d, i, end4, (size_t)((8 - base % 8) % 8), 8, 0, s->cand, n);
+        n = filter_pass(&db->stride4, d, i, end4, (size_t)((4 - base % 4) % 4), 4, 1, s->cand, n);
+        n = filter_pass(&db->every4, d, i, end4, 0, 1, 2, s->cand, n);
+        if (db->idx2_first != NULL) {
+            size_t end2 = end < len ? end : len - 1;
+            for (j = i; j < end2; j++) {
+                uint32_t key = (uint32_t)d[j] | (uint32_t)d[j + 1] << 8;
+                s->cand[n] = (uint32_t)(j - i) << 2 | 3;
+                n += (db->idx2_bits[key >> 6] >> (key & 63)) & 1;
+            }
+        }
+        for (k = 1; k < n; k++) { /* few passes per block: insertion sort */
+            uint32_t c = s->cand[k];
+            size_t m = k;
+            while (m > 0 && s->cand[m - 1] > c) {
+                s->cand[m] = s->cand[m - 1];
+                m--;
+            }
+            s->cand[m] = c;
+        }
+        for (k = 0; k < n && s->threat == NULL; k++) {
+            size_t j2 = i + (s->cand[k] >> 2);
+            uint64_t pos = v->c_start + j2;
+            unsigned tier = s->cand[k] & 3;
+
+            if (tier == 3) {
+                probe2(s, v, pos, (uint32_t)d[j2] | (uint32_t)d[j2 + 1] << 8);
+            } else {
+                uint32_t w = load32(d + j2);
+                const struct sig_index4 *ix = tier == 0   ? &db->stride8
+                                              : tier == 1 ? &db->stride4
+                                                          : &db->every4;
+                probe4_table(s, v, ix, pos, w, key_hash(w));
+            }
+        }
+    }
+}
+
+static void history_append(struct ww_sigscan *s, const unsigned char *d, size_t len)
+{
+    size_t H = s->db->history;
+
+    if (len >= H) {
+        memcpy(s->hist, d + len - H, H);
+        s->hist_off = 0;
+        s->hist_len = H;
+    } else {
+        if (s->hist_off + s->hist_len + len > s->hist_cap) {
+            size_t keep = s->hist_len < H - len ? s->hist_len : H - len;
+            memmove(s->hist, s->hist + s->hist_off + s->hist_len - keep, keep);
+            s->hist_off = 0;
+            s->hist_len = keep;
+        }
+        memcpy(s->hist + s->hist_off + s->hist_len, d, len);
+        s->hist_len += len;
+    }
+    s->end += len;
+}
+
+static void view_init(struct ww_sigscan *s, struct sig_view *v, const unsigned char *d, size_t len)
+{
+    v->h = s->hist + s->hist_off;
+    v->h_start = s->end - s->hist_len;
+    v->c = d;
+    v->c_start = s->end;
+    v->end = s->end + len;
+    v->final = d == NULL;
+    v->budget = SIG_VERIFY_BUDGET;
+}
+
+const char *ww_sigscan_feed(struct ww_sigscan *s, const unsigned char *data, size_t len)
+{
+    struct sig_view v;
+
+    if (s->threat != NULL || s->finished || len == 0)
+        return s->threat;
+    view_init(s, &v, data, len);
+    if (s->npending > 0)
+        pending_run(s, &v);
+    if (s->nabs_open > 0 && s->threat == NULL)
+        abs_run(s, &v);
+    if (s->threat == NULL && s->end > 0)
+        probe_boundary(s, &v);
+    if (s->threat == NULL)
+        probe_chunk(s, &v, data, len);
+    history_append(s, data, len);
+    return s->threat;
+}
+
+const char *ww_sigscan_finish(struct ww_sigscan *s)
+{
+    struct sig_view v;
+
+    if (s->threat != NULL || s->finished)
+        return s->threat;
+    s->finished = 1;
+    view_init(s, &v, NULL, 0);
+    if (s->npending > 0)
+        pending_run(s, &v);
+    if (s->nabs_open > 0 && s->threat == NULL)
+        abs_run(s, &v);
+    if (s->threat == NULL)
+        eof_run(s, &v);
+    return s->threat;
+}

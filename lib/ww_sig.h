@@ -1,0 +1,37 @@
+/* lib/ww_sig.h - ClamAV .ndb body signatures: a line parser, a compiler into one multi-pattern
+ * anchor index, and a streaming matcher over it. See docs/patterns.md for the subset. */
+#ifndef WW_SIG_H
+#define WW_SIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ww_sigdb;   /* body signatures; read-only and thread-safe once compiled */
+struct ww_sigscan; /* one body being matched; one thread at a time */
+
+/* Empty database; NULL if out of memory. Caller owns it: ww_sigdb_free(). */
+struct ww_sigdb *ww_sigdb_create(void);
+void ww_sigdb_free(struct ww_sigdb *db); /* NULL is a no-op */
+
+/* Adds one .ndb line "name:target:offset:hexsig[:min_flevel[:max_flevel]]". Empty lines and
+ * '#' comments are WW_OK and add nothing. WW_OK; WW_EINVAL (malformed or unsupported: the reason
+ * in <err>, nothing added); WW_ENOMEM. Not after ww_sigdb_compile(). */
+int ww_sigdb_add_line(struct ww_sigdb *db, const char *line, char *err, size_t errlen);
+
+/* Builds the anchor index; afterwards <db> is read-only. WW_OK or WW_ENOMEM. */
+int ww_sigdb_compile(struct ww_sigdb *db);
+
+size_t ww_sigdb_count(const struct ww_sigdb *db);  /* signatures added */
+size_t ww_sigdb_memory(const struct ww_sigdb *db); /* bytes held once compiled */
+
+/* Matcher over a compiled <db> (borrowed: it must outlive the scan) for a body of <total_size>
+ * bytes (-1 if unknown). NULL if out of memory. */
+struct ww_sigscan *ww_sigscan_create(const struct ww_sigdb *db, int64_t total_size);
+/* Feeds the next bytes; the name of the first signature that matched (borrowed from <db>) or
+ * NULL. Once a name was returned, later calls return it again without matching. */
+const char *ww_sigscan_feed(struct ww_sigscan *s, const unsigned char *data, size_t len);
+/* Ends the body and checks the EOF-anchored and fixed-offset signatures still pending. */
+const char *ww_sigscan_finish(struct ww_sigscan *s);
+void ww_sigscan_free(struct ww_sigscan *s); /* NULL is a no-op */
+
+#endif

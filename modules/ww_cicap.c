@@ -1,0 +1,202 @@
+/* modules/ww_cicap.c - glue shared by the two c-icap services (see ww_cicap.h). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <c_icap/c-icap.h>
+#include <c_icap/debug.h>
+#include <c_icap/header.h>
+#include <c_icap/request.h>
+#include <c_icap/simple_api.h>
+
+#include "ww_cicap.h"
+#include "ww_log.h"
+#include "ww_url.h"
+
+static void cicap_log_sink(int level, const char *line)
+{
+    /* ci_debug_printf is a bare if-macro: keep it braced. */
+    if (level < 1)
+        level = 1;
+    {
+        ci_debug_printf(level, "webwarden: %s\n", line);
+    }
+}
+
+void ww_cicap_log_init(void)
+{
+    /* c-icap's DebugLevel filters further; pass everything up to debug. */
+    ww_log_set_sink(cicap_log_sink, WW_LOG_DEBUG);
+}
+
+int ww_cicap_load_conf(const char *svc, const char *path, struct ww_conf **conf, char **tmpl)
+{
+    char err[WW_ERRLEN] = "";
+    struct ww_conf *c = NULL;
+    char *t = NULL;
+    int rc;
+
+    if (path == NULL || path[0] == '\0')
+        path = ww_conf_pick_path(NULL);
+    rc = ww_conf_load(path, &c, err, sizeof(err));
+    if (rc != WW_OK) {
+        ww_log(WW_LOG_ERR, "%s: cannot load config: %s", svc, err[0] ? err : ww_strerror(rc));
+        goto cleanup;
+    }
+    rc = ww_page_load(c->gateway.block_page, &t, err, sizeof(err));
+    if (rc != WW_OK) {
+        ww_log(WW_LOG_ERR, "%s: %s: [gateway] block_page: %s", svc, c->path,
+               err[0] ? err : ww_strerror(rc));
+        goto cleanup;
+    }
+    *conf = c;
+    *tmpl = t;
+    c = NULL;
+    t = NULL;
+cleanup:
+    ww_conf_free(c);
+    free(t);
+    return rc;
+}
+
+void ww_cicap_clean(const char *in, char *out, size_t outlen)
+{
+    size_t n = 0;
+
+    if (outlen == 0)
+        return;
+    for (; in != NULL && *in != '\0' && n + 1 < outlen; in++) {
+        unsigned char ch = (unsigned char)*in;
+        if (ch == '\t')
+            out[n++] = ' ';
+        else if (ch >= 0x20 && ch != 0x7f)
+            out[n++] = (char)ch;
+    }
+    out[n] = '\0';
+}
+
+int ww_cicap_request_url(ci_request_t *req, char *out, size_t outlen)
+{
+    const char *line = ci_http_request(req);
+    const char *host = ci_http_request_get_header(req, "Host");
+    char method[32], target[WW_URL_MAX];
+    size_t mlen, tlen;
+    const char *p, *sp;
+
+    if (outlen > 0)
+        out[0] = '\0';
+    if (line == NULL)
+        return WW_EINVAL;
+    sp = strchr(line, ' ');
+    if (sp == NULL || sp == line)
+        return WW_EINVAL;
+    mlen = (size_t)(sp - line);
+    if (mlen >= sizeof(method))
+        return WW_EINVAL;
+    memcpy(method, line, mlen);
+    method[mlen] = '\0';
+    p = sp + 1;
+    while (*p == ' ')
+        p++;
+    sp = strchr(p, ' ');
+    tlen = sp != NULL ? (size_t)(sp - p) : strlen(p);
+    if (tlen == 0 || tlen >= sizeof(target)) {
+        ww_cicap_clean(p, out, outlen < 256 ? outlen : 256);
+        return tlen == 0 ? WW_EINVAL : WW_ETOOBIG;
+    }
+    memcpy(target, p, tlen);
+    target[tlen] = '\0';
+    if (ww_url_from_request(method, target, host, out, outlen) != WW_OK) {
+        ww_cicap_clean(target, out, outlen < 256 ? outlen : 256);
+        return WW_EINVAL;
+    }
+    return WW_OK;
+}
+
+void ww_cicap_attr(ci_request_t *req, const char *name, const char *value)
+{
+    char clean[1024];
+
+    ww_cicap_clean(value, clean, sizeof(clean));
+    ci_request_set_str_attribute(req, name, clean[0] != '\0' ? clean : "-");
+}
+
+void ww_cicap_add_violation(ci_request_t *req, const char *file, const char *threat)
+{
+    char f[512], t[256], head[1024];
+
+    ww_cicap_clean(file, f, sizeof(f));
+    ww_cicap_clean(threat, t, sizeof(t));
+    /* The folding (CRLF + TAB) is the header's format: count, then file, threat, id, resolution. */
+    snprintf(head, sizeof(head), "X-Violations-Found: 1\r\n\t%s\r\n\t%s\r\n\t0\r\n\t0",
+             f[0] ? f : "-", t[0] ? t : "-");
+    ci_icap_add_xheader(req, head);
+}
+
+void ww_cicap_now(char *out, size_t outlen)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+
+    if (gmtime_r(&now, &tm) == NULL || strftime(out, outlen, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(out, outlen, "-");
+}
+
+int ww_cicap_block_page(ci_request_t *req, const char *tmpl, const struct ww_page_var *vars,
+                        size_t nvars, struct ww_cicap_page *page)
+{
+    char head[64];
+    char *html = NULL;
+    size_t len = 0;
+    int rc = ww_page_render(tmpl, vars, nvars, &html, &len);
+
+    if (rc != WW_OK)
+        return rc;
+    /* create() drops every encapsulated entity and makes res-hdr + res-body: the same recipe
+     * gives an ICAP 200 "request satisfaction" in REQMOD and a replaced response in RESPMOD. */
+    if (ci_http_response_create(req, 1, 1) == 0 ||
+        ci_http_response_add_header(req, "HTTP/1.1 403 Forbidden") == NULL ||
+        ci_http_response_add_header(req, "Content-Type: text/html; charset=utf-8") == NULL) {
+        free(html);
+        return WW_EIO;
+    }
+    snprintf(head, sizeof(head), "Content-Length: %zu", len);
+    if (ci_http_response_add_header(req, head) == NULL ||
+        ci_http_response_add_header(req, "Cache-Control: no-store") == NULL ||
+        ci_http_response_add_header(req, "Connection: close") == NULL) {
+        free(html);
+        return WW_EIO;
+    }
+    ww_cicap_page_cleanup(page);
+    page->html = html;
+    page->len = len;
+    page->pos = 0;
+    return WW_OK;
+}
+
+int ww_cicap_page_read(struct ww_cicap_page *page, char *buf, int len)
+{
+    size_t n;
+
+    if (page->html == NULL || page->pos >= page->len)
+        return CI_EOF;
+    if (len <= 0)
+        return 0;
+    n = page->len - page->pos;
+    if (n > (size_t)len)
+        n = (size_t)len;
+    memcpy(buf, page->html + page->pos, n);
+    page->pos += n;
+    return (int)n;
+}
+
+void ww_cicap_page_cleanup(struct ww_cicap_page *page)
+{
+    free(page->html);
+    page->html = NULL;
+    page->len = 0;
+    page->pos = 0;
+}

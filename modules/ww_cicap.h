@@ -1,0 +1,63 @@
+/* modules/ww_cicap.h - glue shared by the two c-icap services: log sink, config loading, the
+ * request URL, access-log attributes and the block page. Compiled into each module; every symbol
+ * stays hidden (c-icap-config gives -fvisibility=hidden), so the two .so never interpose. */
+#ifndef WW_CICAP_H
+#define WW_CICAP_H
+
+#include <stddef.h>
+
+#include <c_icap/c-icap.h>
+#include <c_icap/request.h>
+
+#include "ww_common.h"
+#include "ww_conf.h"
+#include "ww_html.h"
+
+/* Sends libwebwarden's log lines to c-icap's server log (ci_debug_printf, same level numbers:
+ * 1 error ... 5 debug). Call once from mod_init_service. */
+void ww_cicap_log_init(void);
+
+/* Loads the webwarden.conf at <path> (NULL or "" = ww_conf_pick_path(NULL)) and the block-page
+ * template it names. WW_OK with *conf and *tmpl set (caller owns both: ww_conf_free, free), or
+ * an error already logged at level 1 as "<svc>: file:line: reason". Runs in the monitor. */
+int ww_cicap_load_conf(const char *svc, const char *path, struct ww_conf **conf, char **tmpl);
+
+/* The absolute, canonical URL of the encapsulated HTTP request, built from the request line and
+ * Host: (c-icap's ci_http_request_url() drops the query). WW_OK, or WW_EINVAL when there is no
+ * request line or it is not a URL (then <out> holds the raw target, cleaned, for logs). */
+int ww_cicap_request_url(ci_request_t *req, char *out, size_t outlen);
+
+/* Copies <in> into <out> without CR, LF or other control bytes (TAB becomes a space), cut to
+ * <outlen>-1 bytes: safe inside an ICAP/HTTP header value or an access-log field. */
+void ww_cicap_clean(const char *in, char *out, size_t outlen);
+
+/* ci_request_set_str_attribute(req, name, cleaned value), "-" for NULL or "". */
+void ww_cicap_attr(ci_request_t *req, const char *name, const char *value);
+
+/* X-Violations-Found with one violation (c-icap's layout: a count line, then four folded lines
+ * file, threat, problem id 0, resolution 0). Values are cleaned. */
+void ww_cicap_add_violation(ci_request_t *req, const char *file, const char *threat);
+
+/* A rendered block page being sent out of mod_service_io. */
+struct ww_cicap_page {
+    char *html; /* malloc'd; NULL = no page */
+    size_t len;
+    size_t pos; /* bytes already given to c-icap */
+};
+
+/* Replaces the encapsulated HTTP message by "HTTP/1.1 403 Forbidden" with the template rendered
+ * from <vars> (each value HTML-escaped by ww_page_render), Content-Type text/html; charset=utf-8,
+ * the exact Content-Length, Cache-Control: no-store and Connection: close. Must run before
+ * ci_req_unlock_data() (the headers are committed then). WW_OK and <page> filled, or
+ * WW_ENOMEM / WW_EIO (c-icap refused the headers). */
+int ww_cicap_block_page(ci_request_t *req, const char *tmpl, const struct ww_page_var *vars,
+                        size_t nvars, struct ww_cicap_page *page);
+
+/* Copies the next bytes of <page> into <buf>: the count, or CI_EOF once all was given. */
+int ww_cicap_page_read(struct ww_cicap_page *page, char *buf, int len);
+void ww_cicap_page_cleanup(struct ww_cicap_page *page); /* frees the HTML; page may be empty */
+
+/* "2026-11-27 20:51:56 UTC" for the {{time}} placeholder. */
+void ww_cicap_now(char *out, size_t outlen);
+
+#endif

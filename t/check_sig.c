@@ -1,0 +1,447 @@
+/* t/check_sig.c - .ndb body signatures: the line parser (every supported form, bad lines) and
+ * the streaming matcher (positions, chunk boundaries, gaps, alternatives, offsets). */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ww_common.h"
+#include "ww_sig.h"
+
+/* Signatures are written with text in quotes for readability: "'ab'__'cd'" becomes
+ * "6162??6364"; outside quotes '_' stands for '?' and the rest is copied as is. */
+static void sig_expand(const char *tmpl, char *out, size_t outlen)
+{
+    size_t n = 0;
+    int quoted = 0;
+
+    for (; *tmpl != '\0' && n + 3 < outlen; tmpl++) {
+        if (*tmpl == '\'') {
+            quoted = !quoted;
+            continue;
+        }
+        if (quoted)
+            n += (size_t)snprintf(out + n, outlen - n, "%02x", (unsigned char)*tmpl);
+        else
+            out[n++] = *tmpl == '_' ? '?' : *tmpl; /* '_' for '?': C has trigraphs */
+    }
+    out[n] = '\0';
+}
+
+static struct ww_sigdb *db_of(const char *const *tmpls, size_t n)
+{
+    struct ww_sigdb *db = ww_sigdb_create();
+    char line[4096], err[WW_ERRLEN];
+    size_t i;
+
+    ck_assert_ptr_nonnull(db);
+    for (i = 0; i < n; i++) {
+        int rc;
+        sig_expand(tmpls[i], line, sizeof(line));
+        rc = ww_sigdb_add_line(db, line, err, sizeof(err));
+        ck_assert_msg(rc == WW_OK, "add(\"%s\") = %d (%s), want WW_OK", line, rc, err);
+    }
+    ck_assert_int_eq(ww_sigdb_compile(db), WW_OK);
+    return db;
+}
+
+static const char *scan_chunks(const struct ww_sigdb *db, const unsigned char *d, size_t n,
+                               size_t chunk)
+{
+    struct ww_sigscan *s = ww_sigscan_create(db, (int64_t)n);
+    const char *got = NULL;
+    size_t off;
+
+    ck_assert_ptr_nonnull(s);
+    for (off = 0; off < n && got == NULL; off += chunk)
+        got = ww_sigscan_feed(s, d + off, n - off < chunk ? n - off : chunk);
+    if (got == NULL)
+        got = ww_sigscan_finish(s);
+    ww_sigscan_free(s);
+    return got;
+}
+
+static const size_t chunk_sizes[] = {1, 2, 3, 4, 5, 7, 13, 64, 100000};
+#define NCHUNKS (sizeof(chunk_sizes) / sizeof(chunk_sizes[0]))
+
+/* ------------------------------------------------------------------ parser */
+
+static const char *const good_lines[] = {
+    "T.Plain:0:*:'hello'",
+    "T.Upper:0:*:48454C4C4F",
+    "T.Any:0:*:'he'__'llo'",
+    "T.NibHi:0:*:'hel'6?'o'",
+    "T.NibLo:0:*:'hel'?c'o'",
+    "T.Star:0:*:'hello'*'world'",
+    "T.Fixed:0:*:'hello'{3}'world'",
+    "T.Range:0:*:'hello'{2-5}'world'",
+    "T.AtMost:0:*:'hello'{-4}'world'",
+    "T.AtLeast:0:*:'hello'{4-}'world'",
+    "T.Alt1:0:*:'hel'(6c|4c)'o'",
+    "T.AltN:0:*:'he'(6c6c|4c4c)'o'",
+    "T.NotAlt:0:*:'hel'!(4c|58)'o'",
+    "T.Off:0:10:'hello'",
+    "T.OffRange:0:10,5:'hello'",
+    "T.Eof:0:EOF-5:'hello'",
+    "T.EofRange:0:EOF-9,4:'hello'",
+    "T.Flevel:0:*:'hello':73",
+    "T.Flevels:0:*:'hello':51:255",
+    "T.Short:0:*:'ab'",
+    "T.Mixed:0:*:'ab'__'cd'{1-3}'efgh'*'ij'(6b|4b)'lmnopqr'",
+    "# a comment",
+    "",
+};
+
+START_TEST(test_sig_parse_accepts_every_supported_form)
+{
+    struct ww_sigdb *db = ww_sigdb_create();
+    char line[1024], err[WW_ERRLEN] = "";
+    int rc;
+
+    sig_expand(good_lines[_i], line, sizeof(line));
+    rc = ww_sigdb_add_line(db, line, err, sizeof(err));
+    ck_assert_msg(rc == WW_OK, "add(\"%s\") = %d \"%s\", want WW_OK", line, rc, err);
+    ck_assert_uint_eq(ww_sigdb_count(db), line[0] == '#' || line[0] == '\0' ? 0 : 1);
+    ck_assert_int_eq(ww_sigdb_compile(db), WW_OK);
+    ww_sigdb_free(db);
+}
+END_TEST
+
+static const char *const bad_lines[] = {
+    "T:0:*",                         /* 3 fields */
+    ":0:*:'hello'",                  /* no name */
+    "T:1:*:'hello'",                 /* PE target */
+    "T:00:*:'hello'",                /* target not "0" */
+    "T:0:EP+10:'hello'",             /* entry point offset */
+    "T:0:SL+4:'hello'",              /* section offset */
+    "T:0:EOF-:'hello'",              /* EOF without n */
+    "T:0:70000:'hello'",             /* offset over the cap */
+    "T:0:10,x:'hello'",              /* bad shift */
+    "T:0:*:414",                     /* odd digits */
+    "T:0:*:41zz4243",                /* bad hex */
+    "T:0:*:",                        /* empty */
+    "T:0:*:*'hello'",                /* starts with a gap */
+    "T:0:*:'hello'*",                /* ends with a gap */
+    "T:0:*:'hello'{2}",              /* ends with a gap */
+    "T:0:*:'hello'**'world'",        /* two gaps */
+    "T:0:*:'hello'{2}*'world'",      /* two gaps */
+    "T:0:*:'hello'{5",               /* unclosed */
+    "T:0:*:'hello'{a}'world'",       /* not a number */
+    "T:0:*:'hello'{5-2}'world'",     /* max < min */
+    "T:0:*:'hello'{40000}'world'",   /* gap over the cap */
+    "T:0:*:'hello'{0-40000}'world'", /* gap over the cap */
+    "T:0:*:'he'(6c|6c6c)'o'",        /* variable-length alternatives */
+    "T:0:*:'he'(6c|)'o'",            /* empty alternative */
+    "T:0:*:'he'(6c|6?)'o'",          /* wildcard in an alternative */
+    "T:0:*:'he'(6c|6d'o'",           /* unclosed alternative */
+    "T:0:*:'he'(B)'llo'",            /* character class */
+    "T:0:*:'hello'[1-2]'world'",     /* single-byte anchor form */
+    "T:0:*:41??42??43",              /* no two exact bytes in a row */
+    "T:0:*:(41|42)(43|44)",          /* only alternatives */
+    "T:0:*:'hello'*41??42",          /* second part without anchor */
+    "T:0:*:'hello':1:2:3",           /* 7 fields */
+    "T\x01:0:*:'hello'",             /* control character in the name */
+};
+
+START_TEST(test_sig_parse_rejects_bad_line_with_reason)
+{
+    struct ww_sigdb *db = ww_sigdb_create();
+    char line[1024], err[WW_ERRLEN] = "";
+    int rc;
+
+    sig_expand(bad_lines[_i], line, sizeof(line));
+    rc = ww_sigdb_add_line(db, line, err, sizeof(err));
+    ck_assert_msg(rc == WW_EINVAL && err[0] != '\0', "add(\"%s\") = %d \"%s\", want %d", line, rc,
+                  err, WW_EINVAL);
+    ck_assert_uint_eq(ww_sigdb_count(db), 0);
+    /* a bad line leaves the database usable */
+    ck_assert_int_eq(ww_sigdb_add_line(db, "T.Ok:0:*:68656c6c6f", err, sizeof(err)), WW_OK);
+    ck_assert_int_eq(ww_sigdb_compile(db), WW_OK);
+    ck_assert_str_eq(scan_chunks(db, (const unsigned char *)"say hello", 9, 2), "T.Ok");
+    ww_sigdb_free(db);
+}
+END_TEST
+
+START_TEST(test_sig_parse_long_line_of_gaps_rejected_without_crash)
+{
+    struct ww_sigdb *db = ww_sigdb_create();
+    char *line = malloc(200000), err[WW_ERRLEN];
+    size_t n = 0;
+    int i;
+
+    n += (size_t)sprintf(line, "T:0:*:6162");
+    for (i = 0; i < 10000; i++)
+        n += (size_t)sprintf(line + n, "{1}6364");
+    ck_assert_int_eq(ww_sigdb_add_line(db, line, err, sizeof(err)), WW_EINVAL);
+    n = (size_t)sprintf(line, "T:0:*:6162");
+    for (i = 0; i < 100; i++)
+        n += (size_t)sprintf(line + n, "*6364");
+    ck_assert_int_eq(ww_sigdb_add_line(db, line, err, sizeof(err)), WW_EINVAL);
+    ck_assert_uint_eq(ww_sigdb_count(db), 0);
+    free(line);
+    ww_sigdb_free(db);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ matcher */
+
+static const struct {
+    const char *sig; /* "offset:hexsig" template */
+    const char *data;
+    int want;
+} match_cases[] = {
+    /* positions */
+    {"*:'hello world'", "hello world and more", 1},
+    {"*:'hello world'", "a long prefix then hello world in the middle of it", 1},
+    {"*:'hello world'", "ends with hello world", 1},
+    {"*:'hello world'", "hello world", 1},
+    {"*:'hello world'", "hello worle", 0},
+    {"*:'hello world'", "hellO world", 0},
+    {"*:'hello world'", "hello worl", 0},
+    /* anchors of each length class */
+    {"*:'ab'", "xxabxx", 1},
+    {"*:'ab'", "xxaxbx", 0},
+    {"*:'abc'", "xxabcxx", 1},
+    {"*:'abcd'", "abcd", 1},
+    {"*:'abcdef'", "zabcdefz", 1},
+    {"*:'abcdef'", "zabcdezf", 0},
+    {"*:'abcdefg'", "zabcdefgz", 1},
+    {"*:'abcdefghijklmnopqrstuvwxyz0123456789'", "..abcdefghijklmnopqrstuvwxyz0123456789..", 1},
+    {"*:'abcdefghijklmnopqrstuvwxyz0123456789'", "..abcdefghijklmnopqrstuvwxyz0123456780..", 0},
+    /* ?? and nibbles */
+    {"*:'ab'__'cdef'", "abXcdef", 1},
+    {"*:'ab'__'cdef'", "abcdef", 0},
+    {"*:'ab'____'cdef'", "ab12cdef", 1},
+    {"*:'abcd'6?'efgh'", "abcdlefgh", 1}, /* 'l' = 6c */
+    {"*:'abcd'6?'efgh'", "abcdLefgh", 0}, /* 'L' = 4c */
+    {"*:'abcd'?c'efgh'", "abcdLefgh", 1},
+    {"*:'abcd'?c'efgh'", "abcdMefgh", 0},
+    /* gaps */
+    {"*:'hello'*'world'", "hello, dear world", 1},
+    {"*:'hello'*'world'", "helloworld", 1},
+    {"*:'hello'*'world'", "world, hello", 0},
+    {"*:'hello'{3}'world'", "hello123world", 1},
+    {"*:'hello'{3}'world'", "hello12world", 0},
+    {"*:'hello'{3}'world'", "hello1234world", 0},
+    {"*:'hello'{2-4}'world'", "hello12world", 1},
+    {"*:'hello'{2-4}'world'", "hello1234world", 1},
+    {"*:'hello'{2-4}'world'", "hello1world", 0},
+    {"*:'hello'{2-4}'world'", "hello12345world", 0},
+    {"*:'hello'{-3}'world'", "helloworld", 1},
+    {"*:'hello'{-3}'world'", "hello123world", 1},
+    {"*:'hello'{-3}'world'", "hello1234world", 0},
+    {"*:'hello'{3-}'world'", "hello123world", 1},
+    {"*:'hello'{3-}'world'", "hello and a long way to the world", 1},
+    {"*:'hello'{3-}'world'", "hello12world", 0},
+    {"*:'ab'{1-2}'cd'{1-2}'efgh'", "abXcdYYefgh", 1},
+    {"*:'ab'{1-2}'cd'{1-2}'efgh'", "abXcdYYYefgh", 0},
+    /* the anchor in a later segment: the left side is checked backwards */
+    {"*:'ab'{0-3}'cdefghij'", "xxab12cdefghijxx", 1},
+    {"*:'ab'{0-3}'cdefghij'", "xxab1234cdefghijxx", 0},
+    {"*:'a1'*'b2'*'c3c3c3c3'*'d4'", "a1..b2..c3c3c3c3..d4", 1},
+    {"*:'a1'*'b2'*'c3c3c3c3'*'d4'", "a1..c3c3c3c3..b2..d4", 0},
+    /* pieces with bounded gaps inside, in order */
+    {"*:'ab'{0-3}'cdefghij'*'kl'{1}'mnop'", "..ab1cdefghij...kl-mnop..", 1},
+    {"*:'ab'{0-3}'cdefghij'*'kl'{1}'mnop'", "..kl-mnop..ab1cdefghij...", 0},
+    {"*:'ab'{0-3}'cdefghij'*'kl'{1}'mnop'", "..ab1cdefghij...kl--mnop..", 0},
+    {"*:'abcdefgh'*'abcdefgh'", "..abcdefgh..", 0},
+    {"*:'abcdefgh'*'abcdefgh'", "..abcdefghabcdefgh", 1},
+    {"*:'abcdefgh'{2-}'ijklmnop'", "abcdefgh-ijklmnop", 0},
+    {"*:'abcdefgh'{2-}'ijklmnop'", "abcdefgh--ijklmnop", 1},
+    /* alternatives */
+    {"*:'hel'(6c|4c)'o!'", "say helLo!", 1},
+    {"*:'hel'(6c|4c)'o!'", "say hello!", 1},
+    {"*:'hel'(6c|4c)'o!'", "say helxo!", 0},
+    {"*:'he'(6c6c|4c4c)'o!'", "heLLo!", 1},
+    {"*:'he'(6c6c|4c4c)'o!'", "helLo!", 0},
+    {"*:'hel'!(6c|4c)'o!'", "helxo!", 1},
+    {"*:'hel'!(6c|4c)'o!'", "hello!", 0},
+    /* offsets */
+    {"0:'hello'", "hello world", 1},
+    {"0:'hello'", " hello world", 0},
+    {"6:'world'", "hello world", 1},
+    {"5:'world'", "hello world", 0},
+    {"4,3:'world'", "hello world", 1},
+    {"4,1:'world'", "hello world", 0},
+    {"0:'he'*'world'", "hello world", 1},
+    {"0:'he'*'world'", "xhello world", 0},
+    {"EOF-5:'world'", "hello world", 1},
+    {"EOF-6:'world'", "hello world!", 1},
+    {"EOF-6:'world'", "hello world", 0},
+    {"EOF-7,2:'world'", "hello world!", 1},
+    {"EOF-11:'he'*'rld'", "hello world", 1},
+    {"EOF-10:'he'*'rld'", "hello world", 0},
+};
+
+START_TEST(test_sig_match_table_in_every_chunking)
+{
+    char line[1024];
+    const char *tmpl[1] = {line};
+    struct ww_sigdb *db;
+    const unsigned char *d = (const unsigned char *)match_cases[_i].data;
+    size_t n = strlen(match_cases[_i].data), c;
+
+    snprintf(line, sizeof(line), "Case.%d:0:%s", _i, match_cases[_i].sig);
+    db = db_of(tmpl, 1);
+    for (c = 0; c < NCHUNKS; c++) {
+        const char *got = scan_chunks(db, d, n, chunk_sizes[c]);
+        ck_assert_msg((got != NULL) == match_cases[_i].want,
+                      "sig \"%s\" on \"%s\" in chunks of %zu: got %s, want %s", match_cases[_i].sig,
+                      match_cases[_i].data, chunk_sizes[c], got ? got : "no match",
+                      match_cases[_i].want ? "match" : "no match");
+    }
+    ww_sigdb_free(db);
+}
+END_TEST
+
+START_TEST(test_sig_shared_prefixes_report_the_right_name)
+{
+    static const char *const sigs[] = {
+        "P.One:0:*:'prefix-common-1'",
+        "P.Two:0:*:'prefix-common-2'",
+        "P.Three:0:*:'prefix-common-3'",
+        "P.Short:0:*:'pre'__'-xyz'",
+    };
+    struct ww_sigdb *db = db_of(sigs, 4);
+    size_t c;
+
+    for (c = 0; c < NCHUNKS; c++) {
+        const char *got;
+        got = scan_chunks(db, (const unsigned char *)"..prefix-common-2..", 19, chunk_sizes[c]);
+        ck_assert_msg(got && strcmp(got, "P.Two") == 0, "chunk %zu: got %s", chunk_sizes[c], got);
+        got = scan_chunks(db, (const unsigned char *)"..prefix-common-3", 17, chunk_sizes[c]);
+        ck_assert_msg(got && strcmp(got, "P.Three") == 0, "chunk %zu: got %s", chunk_sizes[c], got);
+        got = scan_chunks(db, (const unsigned char *)"..prefix-common-4..", 19, chunk_sizes[c]);
+        ck_assert_msg(got == NULL, "chunk %zu: got %s, want none", chunk_sizes[c], got);
+        got = scan_chunks(db, (const unsigned char *)"pre!-xyz", 8, chunk_sizes[c]);
+        ck_assert_msg(got && strcmp(got, "P.Short") == 0, "chunk %zu: got %s", chunk_sizes[c], got);
+    }
+    ww_sigdb_free(db);
+}
+END_TEST
+
+static uint64_t rng_state;
+static uint32_t rng_next(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 16);
+}
+
+/* 10,000 random signatures, a few of them planted in 1 MiB of random bytes at random places and
+ * fed in random chunk sizes: each planted one is found, nothing else is. */
+START_TEST(test_sig_many_random_sigs_find_planted_ones)
+{
+    enum { NSIGS = 10000, BODY = 1 << 20 };
+    struct ww_sigdb *db = ww_sigdb_create();
+    static unsigned char sigbytes[NSIGS][32];
+    static size_t siglen[NSIGS];
+    unsigned char *body = malloc(BODY);
+    char line[128], err[WW_ERRLEN];
+    int i, j, round;
+
+    rng_state = 0x1234567 + (uint64_t)_i;
+    for (i = 0; i < NSIGS; i++) {
+        int n;
+        /* run 0: long anchors only (the one-index fast loop); run 1: 6..32 bytes, so the
+         * every-position, stride-4 and stride-8 indexes all take part */
+        siglen[i] = _i == 0 ? 16 + rng_next() % 17 : 6 + rng_next() % 27;
+        n = sprintf(line, "Rand.%d:0:*:", i);
+        for (j = 0; j < (int)siglen[i]; j++) {
+            sigbytes[i][j] = (unsigned char)rng_next();
+            n += sprintf(line + n, "%02x", sigbytes[i][j]);
+        }
+        ck_assert_int_eq(ww_sigdb_add_line(db, line, err, sizeof(err)), WW_OK);
+    }
+    ck_assert_int_eq(ww_sigdb_compile(db), WW_OK);
+    ck_assert_uint_eq(ww_sigdb_count(db), NSIGS);
+    for (round = 0; round < 6; round++) {
+        struct ww_sigscan *s = ww_sigscan_create(db, -1);
+        int pick = (int)(rng_next() % NSIGS);
+        size_t at = rng_next() % (BODY - 32), off = 0;
+        const char *got = NULL;
+        char want[32];
+
+        for (i = 0; i < BODY; i++)
+            body[i] = (unsigned char)rng_next();
+        if (round < 5)
+            memcpy(body + at, sigbytes[pick], siglen[pick]);
+        while (off < BODY && got == NULL) {
+            size_t n = 1 + rng_next() % 9000;
+            if (n > BODY - off)
+                n = BODY - off;
+            got = ww_sigscan_feed(s, body + off, n);
+            off += n;
+        }
+        if (got == NULL)
+            got = ww_sigscan_finish(s);
+        sprintf(want, "Rand.%d", pick);
+        if (round < 5)
+            ck_assert_msg(got != NULL && strcmp(got, want) == 0,
+                          "round %d: planted %s at %zu, got %s", round, want, at, got);
+        else
+            ck_assert_msg(got == NULL, "round %d: nothing planted, got %s", round, got);
+        ww_sigscan_free(s);
+    }
+    free(body);
+    ww_sigdb_free(db);
+}
+END_TEST
+
+/* Every 2nd byte of the body hits the anchor of a signature with a wide bounded gap: the scan
+ * must end in bounded time (the per-scan check budget), not after hits x gap width steps. */
+START_TEST(test_sig_near_match_flood_ends_in_bounded_time)
+{
+    static const char *const sigs[] = {"Flood:0:*:'ABABABAB'{0-30000}'Z'__'Z'"};
+    struct ww_sigdb *db = db_of(sigs, 1);
+    enum { BODY = 256 * 1024 };
+    unsigned char *body = malloc(BODY);
+    struct timespec t0, t1;
+    double secs;
+    size_t i;
+
+    for (i = 0; i < BODY; i++)
+        body[i] = (unsigned char)(i % 2 ? 'B' : 'A');
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_ptr_null(scan_chunks(db, body, BODY, 65536));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(secs < 30, "flood of %d bytes took %.1f s, want < 30", BODY, secs);
+    /* a real match early in the body is still found */
+    memcpy(body + 200, "Z!Z", 3);
+    ck_assert_str_eq(scan_chunks(db, body, BODY, 65536), "Flood");
+    free(body);
+    ww_sigdb_free(db);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("sig");
+    TCase *tp = tcase_create("parse");
+    TCase *tm = tcase_create("match");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_loop_test(tp, test_sig_parse_accepts_every_supported_form, 0,
+                        (int)(sizeof(good_lines) / sizeof(good_lines[0])));
+    tcase_add_loop_test(tp, test_sig_parse_rejects_bad_line_with_reason, 0,
+                        (int)(sizeof(bad_lines) / sizeof(bad_lines[0])));
+    tcase_add_test(tp, test_sig_parse_long_line_of_gaps_rejected_without_crash);
+    tcase_add_loop_test(tm, test_sig_match_table_in_every_chunking, 0,
+                        (int)(sizeof(match_cases) / sizeof(match_cases[0])));
+    tcase_add_test(tm, test_sig_shared_prefixes_report_the_right_name);
+    tcase_add_test(tm, test_sig_near_match_flood_ends_in_bounded_time);
+    tcase_add_loop_test(tm, test_sig_many_random_sigs_find_planted_ones, 0, 2);
+    suite_add_tcase(s, tp);
+    suite_add_tcase(s, tm);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,112 @@
+#!/bin/bash
+# t/it_icapload.sh - bench/icapload against a real c-icap echo service on a free loopback port:
+# REQMOD and RESPMOD (plain, with preview, without Allow 204, multi-connection) must complete the
+# requested count with no error and, for full echoes, get every body byte back; a closed port and
+# a server that never answers must end as errors / timeouts within the time bound.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+BL_DIR=$top_srcdir/bench
+. "$BL_DIR/bench-lib.sh"
+
+IL=$top_builddir/bench/icapload
+[ -x "$IL" ] || { echo "FAIL: $IL not built"; exit 1; }
+CICAP=${CICAP_BIN:-/usr/bin/c-icap}
+[ -x "$CICAP" ] || { echo "SKIP: c-icap not installed"; exit 77; }
+command -v c-icap-config >/dev/null || [ -r /usr/lib/x86_64-linux-gnu/c_icap/srv_echo.so ] ||
+    { echo "SKIP: c-icap echo service not found"; exit 77; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-icapload.XXXXXX")
+hang_pid=
+cleanup() {
+    [ -n "${BL_CICAP_PID:-}" ] && bl_stop_pid "$BL_CICAP_PID"
+    [ -n "$hang_pid" ] && bl_stop_pid "$hang_pid"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+fails=0
+fail() {
+    echo "FAIL: $*"
+    fails=$((fails + 1))
+}
+
+port=$(bl_free_port)
+bl_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/var" 16 || exit 1
+bl_start_cicap "$tmp/c-icap.conf" "$tmp/var" "$port" || exit 1
+head -c 70000 /dev/urandom >"$tmp/70k.bin"
+head -c 500 /dev/urandom >"$tmp/500.bin"
+
+# check NAME WANT_EXPR ICAPLOAD-ARGS...: runs icapload --json, then evaluates the Python
+# expression WANT_EXPR over its JSON object j; prints input, got and want on failure.
+check() {
+    local name=$1 want=$2 out
+    shift 2
+    out=$(timeout 60 "$IL" "$@" --json 2>"$tmp/stderr")
+    if ! printf '%s' "$out" | "$BL_PY" -c 'import json, sys
+j = json.load(sys.stdin)
+sys.exit(0 if eval(sys.argv[1]) else 1)' "$want" 2>/dev/null; then
+        fail "$name: icapload $* gave: $out $(cat "$tmp/stderr"); want: $want"
+    else
+        echo "ok: $name"
+    fi
+}
+
+check "REQMOD 200 requests, all 204" \
+    'j["requests"] == 200 and j["status"]["204"] == 200 and j["errors"] == 0' \
+    -P "$port" -s echo -m reqmod -n 200 -c 4
+check "RESPMOD full echo returns every byte" \
+    'j["requests"] == 50 and j["status"]["200"] == 50 and j["body_bytes_received"] == 50 * 70000 and j["body_bytes_sent"] == 50 * 70000' \
+    -P "$port" -s echo -f "$tmp/70k.bin" -n 50 -c 2
+check "RESPMOD preview 1024: 100 Continue and 204 both complete" \
+    'j["requests"] == 40 and j["status"]["other"] == 0 and j["errors"] == 0 and j["timeouts"] == 0' \
+    -P "$port" -s echo -f "$tmp/70k.bin" -p 1024 -n 40
+check "RESPMOD body inside the preview (ieof)" \
+    'j["requests"] == 20 and j["status"]["other"] == 0 and j["errors"] == 0' \
+    -P "$port" -s echo -f "$tmp/500.bin" -p 1024 -n 20
+check "RESPMOD without Allow 204 echoes" \
+    'j["requests"] == 20 and j["status"]["200"] == 20 and j["body_bytes_received"] == 20 * 70000' \
+    -P "$port" -s echo -f "$tmp/70k.bin" -a off -n 20
+check "unknown service counts as other status" \
+    'j["requests"] == 5 and j["status"]["other"] == 5 and j["errors"] == 0' \
+    -P "$port" -s no_such_service -m reqmod -n 5
+check "duration mode reports a rate" \
+    'j["requests"] > 0 and j["rps"] > 0 and 0.9 < j["elapsed_s"] < 1.5 and j["latency_ms"]["p50"] > 0' \
+    -P "$port" -s echo -m reqmod -d 1
+
+# Nothing listening: errors, exit status 1, ends with its 1 s duration.
+closed=$(bl_free_port)
+start=$(date +%s)
+"$IL" -P "$closed" -d 1 -t 200 >/dev/null 2>&1
+rc=$?
+[ "$rc" = 1 ] || fail "closed port: exit status $rc, want 1"
+[ $(($(date +%s) - start)) -le 5 ] || fail "closed port: took over 5 s"
+
+# A server that accepts and never answers: timeouts, and the run still ends on time.
+"$BL_PY" -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+held = []
+end = time.time() + 30
+s.settimeout(0.2)
+while time.time() < end:
+    try:
+        held.append(s.accept()[0])
+    except OSError:
+        pass' "$closed" &
+hang_pid=$!
+bl_wait_port "$closed" 10 "$hang_pid" || fail "hanging server did not start"
+check "silent server: timeouts, no answers" \
+    'j["requests"] == 0 and j["timeouts"] >= 2 and j["elapsed_s"] < 3' \
+    -P "$closed" -m reqmod -c 2 -d 2 -t 300
+
+# Bad usage is refused with status 2.
+for args in "-c 0" "-c 257" "-d 601" "-i 192.0.2.1" "-m respmod" "-p 10" "-a maybe"; do
+    # shellcheck disable=SC2086
+    "$IL" $args >/dev/null 2>&1
+    rc=$?
+    [ "$rc" = 2 ] || fail "icapload $args: exit status $rc, want 2"
+done
+
+[ "$fails" = 0 ] || { echo "$fails check(s) failed"; exit 1; }
+echo "all icapload checks passed"

@@ -1,0 +1,207 @@
+# t/wwenv.sh - shell functions to run c-icap, Squid and a loopback origin for Webwarden's tests
+# and ./quickstart. POSIX sh; sourcing it only defines functions (no side effects).
+# Uses: ${CICAP_BIN:-/usr/bin/c-icap} ${SQUID_BIN:-/usr/sbin/squid} ${CICAP_CLIENT:-c-icap-client}
+#       ${PYTHON3:-python3}; $top_srcdir and $top_builddir (set by `make check` and ./quickstart).
+# Every wait polls with a deadline; processes are stopped by PID only.
+
+# Prints a free loopback TCP port.
+ww_free_port() {
+    "${PYTHON3:-python3}" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# 0 if something accepts connections on 127.0.0.1:PORT.
+ww_port_open() {
+    "${PYTHON3:-python3}" -c 'import socket, sys
+s = socket.socket()
+s.settimeout(1)
+try:
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+s.close()' "$1" 2>/dev/null
+}
+
+# ww_wait_port PORT [SECS] [PID]: waits until the port accepts connections (default 20 s);
+# fails early when PID (if given) has exited.
+ww_wait_port() {
+    _wp_end=$(($(date +%s) + ${2:-20}))
+    while ! ww_port_open "$1"; do
+        if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then
+            return 1
+        fi
+        [ "$(date +%s)" -lt "$_wp_end" ] || return 1
+        sleep 0.1
+    done
+    return 0
+}
+
+# ww_cicap_conf OUT PORT WWCONF VARDIR: writes a complete c-icap.conf for our two services on
+# 127.0.0.1:PORT, with run files, spool and logs under VARDIR (run/, tmp/, log/). No User line:
+# c-icap keeps the identity it is started with (root included).
+ww_cicap_conf() {
+    _cc_out=$1 _cc_port=$2 _cc_ww=$3 _cc_var=$4
+    _cc_mods="${top_builddir:?top_builddir not set}/modules/.libs"
+    _cc_sys=$(c-icap-config --modulesdir 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/c_icap/)
+    mkdir -p "$_cc_var/run" "$_cc_var/tmp" "$_cc_var/log" || return 1
+    case "$_cc_ww" in /*) ;; *) _cc_ww="$(pwd)/$_cc_ww" ;; esac
+    {
+        echo "# c-icap.conf for Webwarden, written by t/wwenv.sh ww_cicap_conf"
+        echo "PidFile $_cc_var/run/c-icap.pid"
+        echo "CommandsSocket $_cc_var/run/c-icap.ctl"
+        echo "Port 127.0.0.1:$_cc_port"
+        echo "Timeout 300"
+        echo "MaxKeepAliveRequests 100"
+        echo "KeepAliveTimeout 600"
+        echo "StartServers 2"
+        echo "MaxServers 4"
+        echo "MinSpareThreads 5"
+        echo "MaxSpareThreads 40"
+        echo "ThreadsPerChild 10"
+        echo "MaxRequestsPerChild 0"
+        echo "ServerAdmin root@localhost"
+        echo "ServerName webwarden"
+        echo "TmpDir $_cc_var/tmp"
+        echo "MaxMemObject 131072"
+        echo "DebugLevel ${WW_DEBUG:-1}"
+        echo "Pipelining on"
+        echo "ModulesDir $_cc_sys"
+        echo "ServicesDir $_cc_sys"
+        echo "TemplateDir /usr/share/c_icap/templates/"
+        [ -r /etc/c-icap/c-icap.magic ] && echo "LoadMagicFile /etc/c-icap/c-icap.magic"
+        echo "ServerLog $_cc_var/log/server.log"
+        echo 'LogFormat webwarden "%tl %a %im %is %iu action=%{webwarden:action}Sa url=%{webwarden:url}Sa reason=\"%{webwarden:reason}Sa\" score=%{webwarden:score}Sa category=%{webwarden:category}Sa threat=%{webwarden:threat}Sa sha256=%{webwarden:sha256}Sa size=%{webwarden:size}Sa ms=%{webwarden:ms}Sa"'
+        echo "AccessLog $_cc_var/log/access.log webwarden"
+        echo "Service webwarden_url $_cc_mods/srv_webwarden_url.so"
+        echo "webwarden_url.ConfigFile $_cc_ww"
+        echo "Service webwarden_scan $_cc_mods/srv_webwarden_scan.so"
+        echo "webwarden_scan.ConfigFile $_cc_ww"
+    } >"$_cc_out"
+}
+
+# ww_start_cicap CONF VARDIR: starts c-icap in the background (PID in VARDIR/c-icap.runpid) and
+# waits for its port. c-icap exits with status 0 on a config error, so a vanished process or a
+# port that never opens is the failure signal: the server log is printed then.
+ww_start_cicap() {
+    _sc_conf=$1 _sc_var=$2
+    _sc_port=$(sed -n 's/^Port 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$_sc_conf")
+    mkdir -p "$_sc_var/log"
+    if [ -n "${WW_DEBUG:-}" ]; then
+        "${CICAP_BIN:-/usr/bin/c-icap}" -N -f "$_sc_conf" -D -d "$WW_DEBUG" >>"$_sc_var/log/c-icap.out" 2>&1 &
+    else
+        "${CICAP_BIN:-/usr/bin/c-icap}" -N -f "$_sc_conf" >>"$_sc_var/log/c-icap.out" 2>&1 &
+    fi
+    _sc_pid=$!
+    echo "$_sc_pid" >"$_sc_var/c-icap.runpid"
+    if ! ww_wait_port "$_sc_port" 60 "$_sc_pid"; then
+        echo "wwenv: c-icap did not start on 127.0.0.1:$_sc_port (config $_sc_conf)" >&2
+        tail -n 40 "$_sc_var/log/server.log" "$_sc_var/log/c-icap.out" >&2 2>/dev/null
+        return 1
+    fi
+    return 0
+}
+
+# ww_squid_conf OUT PORT ICAP_PORT VARDIR: a Squid on 127.0.0.1:PORT using our two services on
+# ICAP_PORT, no cache, logs and pid under VARDIR/squid (owned by `proxy` when run as root).
+ww_squid_conf() {
+    _qc_out=$1 _qc_port=$2 _qc_icap=$3 _qc_var=$4
+    mkdir -p "$_qc_var/squid" || return 1
+    cat >"$_qc_out" <<EOF
+# squid.conf for Webwarden tests, written by t/wwenv.sh ww_squid_conf
+http_port 127.0.0.1:$_qc_port
+visible_hostname webwarden-test
+pid_filename $_qc_var/squid/squid.pid
+access_log stdio:$_qc_var/squid/access.log
+cache_log $_qc_var/squid/cache.log
+cache_store_log none
+coredump_dir $_qc_var/squid
+netdb_filename none
+pinger_enable off
+dns_nameservers 127.0.0.1
+shutdown_lifetime 1 seconds
+cache deny all
+cache_mem 8 MB
+http_access allow localhost
+http_access deny all
+icap_enable on
+icap_preview_enable on
+icap_service ww_req reqmod_precache icap://127.0.0.1:$_qc_icap/webwarden_url bypass=off
+icap_service ww_resp respmod_precache icap://127.0.0.1:$_qc_icap/webwarden_scan bypass=off
+adaptation_access ww_req allow all
+adaptation_access ww_resp allow all
+EOF
+    if [ "$(id -u)" = 0 ] && id proxy >/dev/null 2>&1; then
+        chown -R proxy "$_qc_var/squid"
+    fi
+}
+
+# ww_start_squid CONF VARDIR [PROBE_URL]: starts `squid -N` in the background (PID in
+# VARDIR/squid.runpid), waits for its port and, with PROBE_URL (a URL our REQMOD service
+# blocks), until a request through it gets the 403: the ICAP OPTIONS exchange is then done.
+ww_start_squid() {
+    _ss_conf=$1 _ss_var=$2 _ss_probe=${3:-}
+    _ss_port=$(sed -n 's/^http_port 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$_ss_conf")
+    "${SQUID_BIN:-/usr/sbin/squid}" -N -f "$_ss_conf" >>"$_ss_var/squid/squid.out" 2>&1 &
+    _ss_pid=$!
+    echo "$_ss_pid" >"$_ss_var/squid.runpid"
+    if ! ww_wait_port "$_ss_port" 60 "$_ss_pid"; then
+        echo "wwenv: squid did not start on 127.0.0.1:$_ss_port" >&2
+        tail -n 40 "$_ss_var/squid/cache.log" "$_ss_var/squid/squid.out" >&2 2>/dev/null
+        return 1
+    fi
+    [ -n "$_ss_probe" ] || return 0
+    _ss_end=$(($(date +%s) + 60))
+    while :; do
+        _ss_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -x "http://127.0.0.1:$_ss_port" "$_ss_probe")
+        [ "$_ss_code" = 403 ] && return 0
+        if [ "$(date +%s)" -ge "$_ss_end" ]; then
+            echo "wwenv: squid up but $_ss_probe gives $_ss_code, not 403" >&2
+            tail -n 40 "$_ss_var/squid/cache.log" >&2 2>/dev/null
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# ww_start_origin DIR [PIDFILE]: serves DIR with t/origin.py on a free loopback port; prints the
+# port. PID into PIDFILE (default DIR.origin.pid). See t/origin.py for chunked and gzip paths.
+ww_start_origin() {
+    _so_dir=$1 _so_pidf=${2:-$1.origin.pid}
+    _so_portf="$_so_pidf.port"
+    rm -f "$_so_portf"
+    "${PYTHON3:-python3}" "${top_srcdir:?top_srcdir not set}/t/origin.py" --dir "$_so_dir" \
+        --port-file "$_so_portf" >>"$_so_pidf.log" 2>&1 </dev/null &
+    echo $! >"$_so_pidf"
+    _so_end=$(($(date +%s) + 30))
+    while [ ! -s "$_so_portf" ]; do
+        if ! kill -0 "$(cat "$_so_pidf")" 2>/dev/null || [ "$(date +%s)" -ge "$_so_end" ]; then
+            echo "wwenv: origin did not start" >&2
+            cat "$_so_pidf.log" >&2 2>/dev/null
+            return 1
+        fi
+        sleep 0.05
+    done
+    cat "$_so_portf"
+}
+
+# ww_stop_pids PID...: SIGTERM, wait up to 10 s for each, then SIGKILL. Never by name.
+ww_stop_pids() {
+    for _sp in "$@"; do
+        [ -z "$_sp" ] || kill "$_sp" 2>/dev/null || true
+    done
+    _sp_end=$(($(date +%s) + 10))
+    for _sp in "$@"; do
+        [ -n "$_sp" ] || continue
+        while kill -0 "$_sp" 2>/dev/null; do
+            if [ "$(date +%s)" -ge "$_sp_end" ]; then
+                kill -9 "$_sp" 2>/dev/null || true
+                break
+            fi
+            sleep 0.1
+        done
+    done
+    return 0
+}
