@@ -18,6 +18,7 @@
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_daemon.h"
+#include "ww_health.h"
 #include "ww_log.h"
 #include "ww_sched.h"
 
@@ -428,9 +429,13 @@ static int daemon_job_feedback(void *ctx, char *result, size_t len)
     return daemon_job_pending(ctx, 0, result, len);
 }
 
+/* One Smart Protection Server health check; falls back to conventional scan after
+ * smart_scan.failures_to_fallback failures in a row (lib/ww_health.c). */
 static int daemon_job_health(void *ctx, char *result, size_t len)
 {
-    return daemon_job_pending(ctx, 1, result, len);
+    const struct ww_daemon_env *env = ctx;
+
+    return ww_health_run_once(env->st, env->conf, NULL, result, len);
 }
 
 static int daemon_job_update(void *ctx, char *result, size_t len)

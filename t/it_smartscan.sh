@@ -19,7 +19,8 @@ for tool in "${CICAP_BIN:-/usr/bin/c-icap}" "$CLIENT" "$PY" sha256sum; do
 done
 for p in "$WWD" "$CTL"; do [ -x "$p" ] || { echo "missing $p: build first"; exit 1; }; done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-smart.XXXXXX") || exit 1
+# Under the build tree: a folder in /tmp vanished mid-run once on the shared test machine.
+tmp=$(mktemp -d "$top_builddir/t/smartscan.XXXXXX") || exit 1
 fails=0
 status=1
 sps_pid=""
@@ -230,7 +231,7 @@ icap -s webwarden_scan -f "$(fresh conv_hang)" -resp 'http://dl.webwarden.test/c
 took=$(($(now_ms) - t0))
 access_line http://dl.webwarden.test/conv_hang >"$tmp/a_conv_hang.txt"
 ms=$(access_ms "$tmp/a_conv_hang.txt")
-if [ -n "$ms" ] && [ "$ms" -lt 1000 ] && [ "$took" -lt $((base_took + 1000)) ]; then
+if [ -n "$ms" ] && [ "$ms" -lt 1000 ] && [ "$took" -lt $((base_took + 3000)) ]; then
     ok "conventional scan: no wait on a hanging server ($ms ms in c-icap, $took ms at the client)"; else
     fail "conventional scan: '$ms' ms in c-icap, $took ms at the client (baseline $base_took) with the server hanging"; fi
 sps_mode normal || fail "cannot switch the fake to normal"
