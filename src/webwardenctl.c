@@ -13,8 +13,8 @@
 
 #include "ww_common.h"
 #include "ww_conf.h"
-#include "ww_health.h"
 #include "ww_daemon.h"
+#include "ww_health.h"
 #include "ww_log.h"
 #include "ww_sched.h"
 #include "ww_store.h"
