@@ -68,9 +68,11 @@ wait_for() {
 mkdir -p "$tmp/patterns" "$tmp/spool" "$tmp/var" "$tmp/bodies"
 head -c 20480 /dev/urandom >"$tmp/cloud_bad.bin" # known only to the cloud
 head -c 20480 /dev/urandom >"$tmp/local_bad.bin" # known to the local patterns
+head -c 100000 /dev/urandom >"$tmp/cloud_big.bin" # over scan.hold_max: streamed while scanned
 cloud_sha=$(sha256sum "$tmp/cloud_bad.bin" | cut -d' ' -f1)
+cloud_big_sha=$(sha256sum "$tmp/cloud_big.bin" | cut -d' ' -f1)
 echo "$(sha256sum "$tmp/local_bad.bin" | cut -d' ' -f1):20480:Webwarden.Test.Local" >"$tmp/patterns/test.hsb"
-printf '{"%s": "Cloud.Test.Malware"}\n' "$cloud_sha" >"$tmp/verdicts.json"
+printf '{"%s": "Cloud.Test.Malware", "%s": "Cloud.Test.Big"}\n' "$cloud_sha" "$cloud_big_sha" >"$tmp/verdicts.json"
 
 "$PY" "$top_srcdir/t/fake_sps.py" --port-file "$tmp/sps.port" --verdicts "$tmp/verdicts.json" \
     >"$tmp/sps.out" 2>&1 &
@@ -160,6 +162,16 @@ expect_grep "cloud-malicious body: block page names the threat" "$tmp/cloud_page
 access_line http://dl.webwarden.test/cloud_bad.bin >"$tmp/a_cloud.txt"
 expect_grep "access log: smart=malicious" "$tmp/a_cloud.txt" "action=block"
 expect_grep "access log: smart=malicious" "$tmp/a_cloud.txt" "smart=malicious"
+
+# Over hold_max the body streams back while scanned; the verdict comes at the end, so the
+# download is broken off, as for a late local match.
+icap -s webwarden_scan -nopreview -no204 -f "$tmp/cloud_big.bin" -resp 'http://dl.webwarden.test/cloud_big.bin' \
+    -o "$tmp/cloud_big.out" >"$tmp/s_cloud_big.txt" 2>&1
+if cmp -s "$tmp/cloud_big.bin" "$tmp/cloud_big.out"; then fail "cloud-malicious streamed body arrived whole"; else
+    ok "cloud-malicious streamed body: download cut"; fi
+access_line http://dl.webwarden.test/cloud_big.bin >"$tmp/a_cloud_big.txt"
+expect_grep "access log: streamed body blocked by smart scan" "$tmp/a_cloud_big.txt" "threat=Cloud.Test.Big"
+expect_grep "access log: streamed body smart=malicious" "$tmp/a_cloud_big.txt" "smart=malicious"
 
 t0=$(now_ms)
 icap -s webwarden_scan -f "$(fresh clean1)" -resp 'http://dl.webwarden.test/clean1' -v >"$tmp/s_clean1.txt" 2>&1
