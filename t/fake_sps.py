@@ -71,8 +71,11 @@ class Handler(fakelib.Handler):
             self.send_json(400, {"error": "bad json"})
         elif path == "/_mode":
             mode = str(req.get("mode", "normal"))
+            # in force before the answer: the test's next request must see it
+            FAKE.set_mode(mode, int(req.get("ms", 0)), go_down=False)
             self.send_json(200, {"mode": mode})
-            FAKE.set_mode(mode, int(req.get("ms", 0)))
+            if mode == "refuse":
+                FAKE.go_down()
         elif path == "/_reset":
             with FAKE.lock:
                 FAKE.state.update(requests=0, health=0, last_hash=None)

@@ -23,12 +23,17 @@ class Fake:
         self.restart = threading.Event()
         self.back = threading.Event()  # ends an outage of unlimited length (SIGUSR1)
 
-    def set_mode(self, mode, ms=0):
+    def set_mode(self, mode, ms=0, go_down=True):
+        """Switches the mode; for "refuse" the outage starts now, or with go_down=False when
+        the caller calls go_down() (after answering the request that asked for it)."""
         with self.lock:
             self.state["mode"], self.state["ms"] = mode, ms
             self.state["generation"] += 1
-        if mode == "refuse":
-            self.restart.set()
+        if mode == "refuse" and go_down:
+            self.go_down()
+
+    def go_down(self):
+        self.restart.set()
 
     def snapshot(self):
         with self.lock:
@@ -104,6 +109,20 @@ def write_port(port, port_file):
         print(port, flush=True)
 
 
+def listen(handler, port):
+    """A server on 127.0.0.1:port. After an outage the port may be taken for a moment (a client
+    socket of another program got it as its ephemeral port): retried for 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return Server(("127.0.0.1", port), handler)
+        except OSError as e:
+            if port == 0 or time.monotonic() > deadline:
+                raise
+            print("fake: port %d: %s; retrying" % (port, e), file=sys.stderr, flush=True)
+            time.sleep(0.1)
+
+
 def serve(handler, fake, port, port_file):
     """Serves forever. When fake.restart is set (mode "refuse"), closes the listening socket and
     every kept-alive connection for fake.state["ms"] milliseconds (default 3000; < 0: until
@@ -113,7 +132,7 @@ def serve(handler, fake, port, port_file):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     first = True
     while True:
-        srv = Server(("127.0.0.1", port), handler)
+        srv = listen(handler, port)
         port = srv.server_address[1]
         if first:
             write_port(port, port_file)
