@@ -153,7 +153,7 @@ start_instance() {
     case $1 in A) portA=$_p ;; B) portB=$_p ;; *) portC=$_p ;; esac
     ww_cicap_conf "$tmp/c-icap$1.conf" "$_p" "$tmp/$1.conf" "$tmp/var$1" || exit 1
     sed -i -e 's/^StartServers .*/StartServers 1/' -e 's/^MaxServers .*/MaxServers 1/' \
-        -e 's/^\(LogFormat webwarden ".*\)"$/\1 source=%{webwarden:source}Sa"/' "$tmp/c-icap$1.conf"
+        "$tmp/c-icap$1.conf"
     ww_start_cicap "$tmp/c-icap$1.conf" "$tmp/var$1" || exit 1
 }
 start_instance A
