@@ -7,7 +7,7 @@
 #
 # Three c-icap instances share the fake server, each with ONE child (so the child's back-off
 # state is the whole server's, and counts are exact):
-#   A  medium, unrated allow, back-off on (3 failures, 10 s), blocked category gambling, urldb
+#   A  medium, unrated allow, back-off on (3 failures, 30 s), blocked category gambling, urldb
 #   B  high,   unrated block, back-off off
 #   C  low,    unrated allow, back-off off
 set -u
@@ -132,8 +132,8 @@ sensitivity = $2
 unrated_action = $3
 backoff = $4
 backoff_failures = 3
-backoff_s = 10
-backoff_max_s = 20
+backoff_s = 30
+backoff_max_s = 60
 blocked_categories = gambling
 [urldb]
 file = $tmp/urldb1.txt
@@ -326,8 +326,9 @@ expect_decision "huge answer, unrated action block" B 'http://www.bad.webwarden.
 wrs_mode normal
 req C 'http://www.bad.webwarden.test/recovered' "$tmp/rec"
 expect_grep "recovery, back-off off: rated at once" "$tmp/rec.txt" "score=20; category=malware; source=server"
-# A is backed off: rated again once its period (10 s from the third failure) has passed.
-end=$(($(date +%s) + 30))
+# A is backed off: rated again once its period (30 s from the third failure: long enough that
+# the 10 requests above stay inside it on a loaded machine) has passed.
+end=$(($(date +%s) + 75))
 n=0
 while :; do
     n=$((n + 1))
