@@ -303,7 +303,14 @@ mem_run() { # NAME PARTFILE(or "") SERVICE-PATH
     bl_start_cicap "$mconf" "$tmp/var" "$mport" "${mwrap[@]}" || return 1
     bl_icap_probe "$ICAPLOAD" "$mport" "$svc" respmod "$tmp/body-64k.bin" || bl_log "mem: $name probe failed"
     pid=$BL_CICAP_PID
-    kids=$(awk -v p="$pid" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null)
+    # The children fork after the services' post_init (the signature compile): wait for them.
+    local end=$((SECONDS + 30))
+    kids=
+    while [ -z "$kids" ] && [ "$SECONDS" -lt "$end" ]; do
+        kids=$(awk -v p="$pid" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null)
+        [ -n "$kids" ] || sleep 0.2
+    done
+    [ -n "$kids" ] || bl_log "mem: no c-icap child for $name within 30 s"
     for k in $kids; do
         set -- $(child_mem "$k")
         echo "| $name | $k | $(($1 / 1024)) | $(($2 / 1024)) |"

@@ -360,7 +360,8 @@ static void detq_add(const char *url, const char *threat, int64_t cut_after)
 }
 
 /* Writes the queued detections as events and feedback rows. Caller holds store_mtx; the store
- * is open. Detections stay queued when the store refuses them. */
+ * is open (while it is not, detections wait in the queue). An event the store refuses is not
+ * retried: the detection is in the c-icap log already; feedback rows are kept by ww_fbbuf. */
 static void detq_flush_locked(void)
 {
     static struct detection batch[DETQ_CAP]; /* only the tick (main thread) and child stop */
