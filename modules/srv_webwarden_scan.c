@@ -833,15 +833,23 @@ static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, s
 /* How many of the <avail> body bytes c-icap offers scan_io takes now: all of them while the body
  * is held for a verdict (or spooled, scan.hold_all), else only what fits the streaming window.
  * Bytes are always taken when none could go out, so the request never waits on itself. */
-static int stream_take_now(const struct scan_req *sr, int avail)
+static int stream_take_now(struct scan_req *sr, int avail)
 {
-    int64_t held = sr->hold.size - sr->hold.rpos, room;
+    struct hold *h = &sr->hold;
+    int64_t room;
 
-    if ((sr->mode != MODE_STREAM && sr->mode != MODE_PASS) || sr->hold.fd >= 0)
+    if ((sr->mode != MODE_STREAM && sr->mode != MODE_PASS) || h->fd >= 0)
         return avail;
+    if (h->rpos > 0 && (int64_t)h->mem_len + avail > stream_window()) {
+        /* Bytes already given back still sit at the front: make room before counting it. */
+        memmove(h->mem, h->mem + h->rpos, (size_t)(h->size - h->rpos));
+        h->mem_len = (size_t)(h->size - h->rpos);
+        h->size -= h->rpos;
+        h->rpos = 0;
+    }
     if (sr->limit <= sr->sent)
         return avail;
-    room = stream_window() - held;
+    room = stream_window() - (int64_t)h->mem_len;
     if (room <= 0)
         return 0;
     return room < avail ? (int)room : avail;

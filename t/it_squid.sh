@@ -149,6 +149,37 @@ else
     fail "clean 50 MiB download: HTTP $code after $((t1 - t0)) s, $(wc -c <"$tmp/got_clean50m.bin" 2>/dev/null || echo 0) bytes"
 fi
 rm -f "$tmp/got_clean50m.bin"
+# A client slower than the origin: Squid stops reading the adapted body, webwarden_scan's window
+# fills and it takes fewer bytes from c-icap (back-pressure). The download must still complete.
+head -c 6291456 /dev/urandom >"$tmp/www/clean6m.bin"
+# Streaming never spools: while it runs, no c-icap child has a webwarden-body temp file open.
+t0=$(date +%s)
+curl -s -o "$tmp/got_clean6m.bin" -w '%{http_code}' --max-time 60 --limit-rate 2M \
+    -x "http://127.0.0.1:$sport" "$origin/clean6m.bin" >"$tmp/code6m" &
+cpid=$!
+cicap_main=$(cat "$tmp/var/c-icap.runpid")
+spooled=0
+while kill -0 "$cpid" 2>/dev/null; do
+    for k in $(awk -v p="$cicap_main" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null); do
+        ls -l "/proc/$k/fd" 2>/dev/null | grep -q webwarden-body && spooled=1
+    done
+    sleep 0.1
+done
+wait "$cpid"
+code=$(cat "$tmp/code6m")
+t1=$(date +%s)
+[ "$spooled" = 0 ] && ok "streamed 6 MiB body: no spool file" || fail "streamed 6 MiB body was spooled to a temp file"
+if [ "$code" = 200 ] && cmp -s "$tmp/www/clean6m.bin" "$tmp/got_clean6m.bin"; then
+    ok "clean 6 MiB download to a 2 MB/s client: 200, byte-identical in $((t1 - t0)) s"
+else
+    fail "clean 6 MiB download to a 2 MB/s client: HTTP $code after $((t1 - t0)) s, $(wc -c <"$tmp/got_clean6m.bin" 2>/dev/null || echo 0) bytes"
+fi
+# Directly over ICAP: a reader that waits must stall the sender (back-pressure), not fill a spool.
+if out=$("${PYTHON3:-python3}" "$top_srcdir/t/icap_slowread.py" "$iport" "$cicap_main" 2>&1); then
+    echo "$out"
+else
+    fail "slow ICAP reader: $out"
+fi
 code=$(get "$origin/eicar30k.bin" "$tmp/eicar30k.html")
 [ "$code" = 403 ] && ok "30 KiB EICAR: 403" || fail "30 KiB EICAR: HTTP $code, want 403"
 expect_grep "30 KiB EICAR: page names the threat" "$tmp/eicar30k.html" "Webwarden.Test.Eicar.Body"
