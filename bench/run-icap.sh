@@ -165,12 +165,13 @@ EOF
             bl_log "warning: webwardenctl init failed (see webwardenctl-init.txt)"
     fi
     cp "$ww_conf" "$outdir/webwarden.conf"
-    cat >>"$conf" <<EOF
+    cat >"$tmp/conf-ww.part" <<EOF
 Service webwarden_url $ww_url_so
 webwarden_url.ConfigFile $ww_conf
 Service webwarden_scan $ww_scan_so
 webwarden_scan.ConfigFile $ww_conf
 EOF
+    cat "$tmp/conf-ww.part" >>"$conf"
     services="$services webwarden_url webwarden_scan"
 elif [ "$use_ww" = 1 ]; then
     bl_log "Webwarden services not built ($ww_url_so, $ww_scan_so): echo only"
@@ -183,7 +184,7 @@ wrap=()
 if [ -r "$SYSMODS/virus_scan.so" ] && [ -r "$SYSMODS/clamav_mod.so" ] && [ "$(id -u)" = 0 ] &&
     command -v unshare >/dev/null; then
     mkdir -p "$tmp/clamtmp"
-    cat >>"$conf" <<EOF
+    cat >"$tmp/conf-clam.part" <<EOF
 Module common clamav_mod.so
 clamav_mod.TmpDir $tmp/clamtmp
 Service virus_scan virus_scan.so
@@ -191,6 +192,7 @@ virus_scan.ScanFileTypes TEXT DATA EXECUTABLE ARCHIVE GIF JPEG MSOFFICE
 virus_scan.MaxObjectSize 5M
 virus_scan.DefaultEngine clamav
 EOF
+    cat "$tmp/conf-clam.part" >>"$conf"
     wrap=(unshare -m --propagation private sh -c 'mount --bind "$0" /var/lib/clamav && exec "$@"' "$tmp/sigs")
     services="$services virus_scan"
 else
@@ -283,6 +285,51 @@ for rep in $(seq 1 "$repeats"); do
     done
 done
 
+# --- memory per c-icap child: each scanner alone next to echo, after one request -------------
+# A c-icap with echo only, then echo + webwarden_scan, then echo + virus_scan (same signatures);
+# Rss and Pss of every child from /proc/PID/smaps_rollup. Pss splits pages shared between the
+# children (a database built before fork and shared copy-on-write counts half in each of 2).
+mem_md=$outdir/memory.md
+child_mem() { # PID: "rss_kib pss_kib"
+    awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} END {print r+0, p+0}' "/proc/$1/smaps_rollup" 2>/dev/null
+}
+mem_run() { # NAME PARTFILE(or "") SERVICE-PATH
+    local name=$1 part=$2 svc=$3 mconf=$tmp/c-icap-mem.conf mport pid kids k
+    local -a mwrap=()
+    mport=$(bl_free_port)
+    bl_cicap_conf "$mconf" "$mport" "$tmp/var" "$threads" || return 1
+    [ -n "$part" ] && cat "$part" >>"$mconf"
+    [ "$name" = virus_scan ] && mwrap=("${wrap[@]}")
+    bl_start_cicap "$mconf" "$tmp/var" "$mport" "${mwrap[@]}" || return 1
+    bl_icap_probe "$ICAPLOAD" "$mport" "$svc" respmod "$tmp/body-64k.bin" || bl_log "mem: $name probe failed"
+    pid=$BL_CICAP_PID
+    # The children fork after the services' post_init (the signature compile): wait for them.
+    local end=$((SECONDS + 30))
+    kids=
+    while [ -z "$kids" ] && [ "$SECONDS" -lt "$end" ]; do
+        kids=$(awk -v p="$pid" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null)
+        [ -n "$kids" ] || sleep 0.2
+    done
+    [ -n "$kids" ] || bl_log "mem: no c-icap child for $name within 30 s"
+    for k in $kids; do
+        set -- $(child_mem "$k")
+        echo "| $name | $k | $(($1 / 1024)) | $(($2 / 1024)) |"
+    done
+    bl_stop_pid "$pid"
+    BL_CICAP_PID=
+}
+if [ -n "${BL_CICAP_PID:-}" ]; then
+    bl_stop_pid "$BL_CICAP_PID"
+    BL_CICAP_PID=
+fi
+{
+    echo "| c-icap with | child PID | RSS MiB | PSS MiB |"
+    echo "|---|---|---|---|"
+    mem_run echo "" echo
+    [ -f "$tmp/conf-ww.part" ] && mem_run webwarden_scan "$tmp/conf-ww.part" webwarden_scan
+    [ -f "$tmp/conf-clam.part" ] && mem_run virus_scan "$tmp/conf-clam.part" "virus_scan?allow204=on&sizelimit=off&mode=simple"
+} >"$mem_md"
+
 {
     echo "# ICAP benchmark $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
@@ -292,5 +339,11 @@ done
     echo "Load average at start: $(sed -n 's/^load average at start: //p' "$outdir/env.txt")."
     echo
     bl_summary "$results"
+    echo
+    echo "Memory per c-icap child (echo alone, then echo + each scanner; after one request):"
+    echo
+    cat "$mem_md"
+    echo
+    echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg)."
 } >"$outdir/summary.md"
 cat "$outdir/summary.md"

@@ -27,6 +27,7 @@
 #include "ww_cicap.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_fbbuf.h"
 #include "ww_filerep.h"
 #include "ww_html.h"
 #include "ww_log.h"
@@ -224,18 +225,30 @@ static int hold_read(struct hold *h, char *buf, int len)
  * to the front, so a long download never fills the spool folder. */
 #define HOLD_COMPACT_AT (256 * 1024)
 
+/* A streamed body (over scan.hold_max, issue 7) stays in memory: at most hold_max plus this much
+ * is held per request. When Squid reads slower than the origin sends, scan_io takes fewer bytes
+ * (c-icap then stops reading the ICAP connection), instead of spooling to a temp file - spool
+ * files dominated c-icap's CPU in the baseline measurements. */
+#define STREAM_WINDOW (256 * 1024)
+/* Bytes of a streamed body always held back until ww_scan_finish and smart scan: a hash or cloud
+ * verdict at the end still keeps the download from completing. */
+#define STREAM_KEEP (16 * 1024)
+
 static int hold_compact(struct hold *h)
 {
     int64_t keep = h->size - h->rpos;
     char buf[16384];
     int64_t done = 0;
 
-    if (h->rpos < HOLD_COMPACT_AT)
-        return WW_OK;
     if (h->fd < 0) {
+        /* Moving the unsent rest costs no more than the bytes already sent: amortised O(1). */
+        if (h->rpos == 0 || (h->rpos < keep && h->rpos < 65536))
+            return WW_OK;
         memmove(h->mem, h->mem + h->rpos, (size_t)keep);
         h->mem_len = (size_t)keep;
     } else {
+        if (h->rpos < HOLD_COMPACT_AT)
+            return WW_OK;
         /* The kept tail starts after everything copied, so chunks never overlap. */
         while (done < keep) {
             size_t n = keep - done < (int64_t)sizeof(buf) ? (size_t)(keep - done) : sizeof(buf);
@@ -293,6 +306,109 @@ static void scan_store_try_open(void)
     }
 }
 
+/* ---- detections waiting for the store (issue 7) ----
+ * A request thread never touches SQLite: a block or a cut is queued here (bounded, O(1), one
+ * short mutex) and the child's 1 s tick writes each one as an event and a feedback row. */
+
+#define DETQ_CAP 128
+
+struct detection {
+    char url[2048]; /* as long as a feedback row's url */
+    char threat[128];
+    int64_t cut_after; /* -1: blocked (page); else bytes that went out before the cut */
+    time_t at;
+};
+
+_Static_assert(sizeof(((struct detection *)0)->url) == sizeof(((struct ww_feedback_event *)0)->url),
+               "detection url fits a feedback row");
+_Static_assert(sizeof(((struct detection *)0)->threat) ==
+                   sizeof(((struct ww_feedback_event *)0)->threat),
+               "detection threat fits a feedback row");
+
+static pthread_mutex_t detq_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct detection detq[DETQ_CAP];
+static size_t detq_head, detq_len;  /* ring: oldest at detq_head */
+static uint64_t detq_dropped;       /* since the last flush */
+static int detq_drop_logged;        /* one log line per child, not one per drop */
+static struct ww_fbbuf *scan_fbbuf; /* per child, made at child start */
+
+static void detq_add(const char *url, const char *threat, int64_t cut_after)
+{
+    struct detection *d;
+    int log_drop = 0;
+
+    pthread_mutex_lock(&detq_mtx);
+    if (detq_len == DETQ_CAP) { /* the store is slow or gone: the newest detection matters more */
+        detq_head = (detq_head + 1) % DETQ_CAP;
+        detq_len--;
+        detq_dropped++;
+        log_drop = !detq_drop_logged;
+        detq_drop_logged = 1;
+    }
+    d = &detq[(detq_head + detq_len) % DETQ_CAP];
+    snprintf(d->url, sizeof(d->url), "%s", url);
+    snprintf(d->threat, sizeof(d->threat), "%s", threat);
+    d->cut_after = cut_after;
+    d->at = time(NULL);
+    detq_len++;
+    pthread_mutex_unlock(&detq_mtx);
+    if (log_drop)
+        ww_log(WW_LOG_WARN,
+               SVC ": detection queue full (%d): the oldest detections are dropped before they "
+                   "reach the events (counted; logged once per child)",
+               DETQ_CAP);
+}
+
+/* Writes the queued detections as events and feedback rows. Caller holds store_mtx; the store
+ * is open (while it is not, detections wait in the queue). An event the store refuses is not
+ * retried: the detection is in the c-icap log already; feedback rows are kept by ww_fbbuf. */
+static void detq_flush_locked(void)
+{
+    static struct detection batch[DETQ_CAP]; /* only the tick (main thread) and child stop */
+    struct ww_feedback_event fb;
+    char msg[512];
+    size_t n, i;
+    uint64_t dropped;
+
+    pthread_mutex_lock(&detq_mtx);
+    for (n = 0; n < detq_len; n++)
+        batch[n] = detq[(detq_head + n) % DETQ_CAP];
+    detq_head = detq_len = 0;
+    dropped = detq_dropped;
+    detq_dropped = 0;
+    pthread_mutex_unlock(&detq_mtx);
+
+    if (dropped > 0) {
+        snprintf(msg, sizeof(msg),
+                 "%" PRIu64 " detections were dropped from a full queue before they reached the "
+                 "events (see the c-icap log)",
+                 dropped);
+        ww_store_add_event(scan_store, "warning", "scan", msg);
+    }
+    for (i = 0; i < n; i++) {
+        const struct detection *d = &batch[i];
+        if (d->cut_after < 0)
+            snprintf(msg, sizeof(msg), "malware %s in %.400s: blocked", d->threat, d->url);
+        else
+            snprintf(msg, sizeof(msg),
+                     "malware %s in %.380s: download cut after %" PRId64 " bytes", d->threat,
+                     d->url, d->cut_after);
+        if (ww_store_add_event(scan_store, "warning", "scan", msg) != WW_OK)
+            ww_log(WW_LOG_WARN, SVC ": detection not recorded in the events: %s", msg);
+        memset(&fb, 0, sizeof(fb));
+        /* Same sizes (checked below), both NUL-terminated by detq_add. */
+        memcpy(fb.url, d->url, sizeof(fb.url));
+        memcpy(fb.threat, d->threat, sizeof(fb.threat));
+        memcpy(fb.action, "block", sizeof("block"));
+        fb.score = 0;
+        fb.at = d->at;
+        ww_fbbuf_add(scan_fbbuf, &fb);
+    }
+    if (scan_fbbuf != NULL &&
+        ww_fbbuf_flush(scan_fbbuf, scan_store, scan_conf->feedback.max_queued) != WW_OK)
+        ww_log(WW_LOG_WARN, SVC ": feedback not written to the state store (kept for the next try)");
+}
+
 /* ISTag from the signature counts and the pattern version: a proxy must not answer from its
  * cache of verdicts made with other signatures. */
 static void scan_set_istag(const struct ww_engine_stats *stats, const char *version)
@@ -337,8 +453,8 @@ static void scan_engine_reload(const char *dir, const char *version)
     scan_set_istag(&stats, version);
 }
 
-/* Each child's main thread, once a second: scan-method refresh and pattern reload now; feedback
- * flush later (issue 7). */
+/* Each child's main thread, once a second: scan-method refresh, pattern reload, and the
+ * detections queued since the last tick into the events and the feedback queue. */
 static void scan_tick(const char *name, int type, void *data)
 {
     struct ww_scan_state st;
@@ -358,6 +474,8 @@ static void scan_tick(const char *name, int type, void *data)
     have_pat = scan_store != NULL && ww_store_component_get(scan_store, "pattern", &pat) == WW_OK &&
                pat.path[0] != '\0' && strcmp(pat.version, engine_version) != 0 &&
                strcmp(pat.version, engine_failed) != 0;
+    if (scan_store != NULL)
+        detq_flush_locked();
     pthread_mutex_unlock(&store_mtx);
     if (have_pat)
         scan_engine_reload(pat.path, pat.version);
@@ -387,6 +505,8 @@ static void scan_filerep_open(void)
 
 static void scan_child_start(const char *name, int type, void *data)
 {
+    if (scan_fbbuf == NULL && (scan_fbbuf = ww_fbbuf_create(DETQ_CAP)) == NULL)
+        ww_log(WW_LOG_ERR, SVC ": out of memory: detections reach the events but not feedback");
     scan_tick(name, type, data);
     scan_filerep_open();
 }
@@ -395,9 +515,13 @@ static void scan_child_stop(const char *name, int type, void *data)
 {
     ww_filerep_free(atomic_exchange(&scan_filerep, NULL)); /* no request runs any more */
     pthread_mutex_lock(&store_mtx);
+    if (scan_store != NULL)
+        detq_flush_locked(); /* the last second's detections are not lost with the child */
     ww_store_close(scan_store);
     scan_store = NULL;
     pthread_mutex_unlock(&store_mtx);
+    ww_fbbuf_free(scan_fbbuf);
+    scan_fbbuf = NULL;
 }
 
 static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
@@ -580,6 +704,7 @@ static int scan_block(ci_request_t *req, struct scan_req *sr, const char *threat
     ww_cicap_attr(req, "webwarden:reason", reason);
     scan_attrs(req, sr, "block", threat, sha256);
     ci_stat_uint64_inc(stat_blocked, 1);
+    detq_add(sr->url, threat, -1);
     if (ci_req_sent_data(req)) {
         /* Too late for a page (cannot happen while the body is held): cut the response. */
         return CI_ERROR;
@@ -621,12 +746,39 @@ static void scan_cut(ci_request_t *req, struct scan_req *sr, const char *threat_
     scan_attrs(req, sr, "block", threat, sha256);
     ci_stat_uint64_inc(stat_blocked, 1);
     ci_stat_uint64_inc(stat_cut, 1);
+    detq_add(sr->url, threat, sr->sent);
     sr->mode = MODE_CUT;
     sr->limit = sr->sent;
     hold_cleanup(&sr->hold);
 }
 
 /* Takes body bytes from the client. WW_OK, or an error (the request ends with 500). */
+static int64_t stream_window(void)
+{
+    return scan_conf->scan.hold_max + STREAM_WINDOW;
+}
+
+/* Memory a held body may use before it goes to a temp file: whole bodies (scan.hold_all) spool
+ * beyond scan.hold_max; otherwise a body is streamed once it passes hold_max and the window
+ * keeps it in memory. */
+static size_t hold_cap(void)
+{
+    if (scan_conf->scan.hold_all)
+        return (size_t)scan_conf->scan.hold_max;
+    return (size_t)stream_window();
+}
+
+/* Streaming: every received byte but the last max(<len>, STREAM_KEEP) may go out. Never lowers
+ * the limit. */
+static void stream_set_limit(struct scan_req *sr, size_t len)
+{
+    int64_t keep = (int64_t)len > STREAM_KEEP ? (int64_t)len : STREAM_KEEP;
+    int64_t lim = sr->received - keep;
+
+    if (lim > sr->limit)
+        sr->limit = lim;
+}
+
 static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, size_t len)
 {
     sr->received += (int64_t)len;
@@ -645,12 +797,11 @@ static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, s
             scan_cut(req, sr, ww_scan_threat(sr->scan), "-");
             return WW_OK;
         }
-        if (hold_append(&sr->hold, data, len, (size_t)scan_conf->scan.hold_max,
-                        scan_conf->scan.tmp_dir) != WW_OK)
+        if (hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir) != WW_OK)
             return WW_EIO;
-        /* Everything but this last chunk is scanned and may go: the tail waits for the hash
+        /* Everything but the last bytes is scanned and may go: the tail waits for the hash
          * signatures at the end, so a late match still keeps the download from completing. */
-        sr->limit = sr->received - (int64_t)len;
+        stream_set_limit(sr, len);
         return WW_OK;
     case MODE_HOLD:
         if (sr->received > scan_conf->scan.max_size) {
@@ -665,20 +816,43 @@ static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, s
             ci_req_unlock_data(req);
             return WW_OK;
         }
-        if (hold_append(&sr->hold, data, len, (size_t)scan_conf->scan.hold_max,
-                        scan_conf->scan.tmp_dir) != WW_OK)
+        if (hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir) != WW_OK)
             return WW_EIO;
         if (!scan_conf->scan.hold_all && sr->received > scan_conf->scan.hold_max) {
             /* Squid 5.7 stops reading the origin once its 64 KiB pipe is full and waits for
              * us (bug 5352): answer now and stream what is scanned, keeping the last chunk. */
             sr->mode = MODE_STREAM;
-            sr->limit = sr->received - (int64_t)len;
+            stream_set_limit(sr, len);
             ci_req_unlock_data(req);
         }
         return WW_OK;
     }
-    return hold_append(&sr->hold, data, len, (size_t)scan_conf->scan.hold_max,
-                       scan_conf->scan.tmp_dir);
+    return hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir);
+}
+
+/* How many of the <avail> body bytes c-icap offers scan_io takes now: all of them while the body
+ * is held for a verdict (or spooled, scan.hold_all), else only what fits the streaming window.
+ * Bytes are always taken when none could go out, so the request never waits on itself. */
+static int stream_take_now(struct scan_req *sr, int avail)
+{
+    struct hold *h = &sr->hold;
+    int64_t room;
+
+    if ((sr->mode != MODE_STREAM && sr->mode != MODE_PASS) || h->fd >= 0)
+        return avail;
+    if (h->rpos > 0 && (int64_t)h->mem_len + avail > stream_window()) {
+        /* Bytes already given back still sit at the front: make room before counting it. */
+        memmove(h->mem, h->mem + h->rpos, (size_t)(h->size - h->rpos));
+        h->mem_len = (size_t)(h->size - h->rpos);
+        h->size -= h->rpos;
+        h->rpos = 0;
+    }
+    if (sr->limit <= sr->sent)
+        return avail;
+    room = stream_window() - (int64_t)h->mem_len;
+    if (room <= 0)
+        return 0;
+    return room < avail ? (int)room : avail;
 }
 
 static int scan_check_preview(char *preview, int len, ci_request_t *req)
@@ -781,7 +955,9 @@ static int scan_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_r
     if (sr == NULL)
         return CI_ERROR;
     if (rbuf != NULL && rlen != NULL && *rlen > 0) {
-        if (scan_take(req, sr, rbuf, (size_t)*rlen) != WW_OK)
+        /* Back-pressure: c-icap keeps what is not taken and stops reading the connection. */
+        *rlen = stream_take_now(sr, *rlen);
+        if (*rlen > 0 && scan_take(req, sr, rbuf, (size_t)*rlen) != WW_OK)
             return CI_ERROR;
     }
     if (wbuf != NULL && wlen != NULL) {
@@ -792,7 +968,8 @@ static int scan_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_r
         } else if (sr->limit > sr->sent) {
             int64_t room = sr->limit - sr->sent;
             int n = hold_read(&sr->hold, wbuf, room < (int64_t)*wlen ? (int)room : *wlen);
-            if (n < 0 || (n > 0 && sr->mode == MODE_STREAM && hold_compact(&sr->hold) != WW_OK)) {
+            if (n < 0 || (n > 0 && (sr->mode == MODE_STREAM || sr->mode == MODE_PASS) &&
+                          hold_compact(&sr->hold) != WW_OK)) {
                 ww_log(WW_LOG_ERR, SVC ": cannot read back the spooled body of %s", sr->url);
                 return CI_ERROR;
             }

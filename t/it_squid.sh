@@ -59,6 +59,8 @@ echo "$(sha256sum "$tmp/www/payload.bin" | cut -d' ' -f1):20480:Webwarden.Test.P
 printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$tmp/eicar.com"
 echo "Webwarden.Test.Eicar.Body:0:*:$(od -An -v -tx1 "$tmp/eicar.com" | tr -d ' \n')" >"$tmp/patterns/test.ndb"
 head -c 1048576 /dev/urandom >"$tmp/www/clean1m.bin"
+head -c 52428800 /dev/urandom >"$tmp/www/clean50m.bin"
+{ head -c 15000 /dev/urandom; cat "$tmp/eicar.com"; head -c 15000 /dev/urandom; } >"$tmp/www/eicar30k.bin"
 { cat "$tmp/eicar.com"; head -c 1048576 /dev/urandom; } >"$tmp/www/eicar_first.bin"
 { head -c 1048576 /dev/urandom; cat "$tmp/eicar.com"; } >"$tmp/www/eicar_last.bin"
 printf '127.0.0.1/approved/\n' >"$tmp/approved.txt"
@@ -89,6 +91,12 @@ ww_squid_conf "$tmp/squid.conf" "$sport" "$iport" "$tmp/var" || exit 1
 ww_start_squid "$tmp/squid.conf" "$tmp/var" "http://blocked.webwarden.test/probe" || exit 1
 
 origin="http://127.0.0.1:$oport"
+ctl() { "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" "$@"; }
+# Feedback rows queued in the state store (nothing uploads them here: no webwardend).
+fb_queued() { ctl --json feedback status 2>/dev/null | "${PYTHON3:-python3}" -c 'import json,sys; print(json.load(sys.stdin)["queued"])' 2>/dev/null || echo -1; }
+have_ctl=0
+[ -x "$top_builddir/src/webwardenctl" ] && have_ctl=1
+[ "$have_ctl" = 1 ] && fb0=$(fb_queued) || fb0=0
 # get URL OUT: body into OUT, prints the HTTP status.
 get() { curl -s -o "$2" -w '%{http_code}' --max-time 60 -x "http://127.0.0.1:$sport" "$1"; }
 
@@ -132,6 +140,49 @@ if [ "$code" = 200 ] && cmp -s "$tmp/www/clean1m.bin" "$tmp/got_clean1m.bin"; th
 else
     fail "clean 1 MiB download: HTTP $code after $((t1 - t0)) s"
 fi
+t0=$(date +%s)
+code=$(get "$origin/clean50m.bin" "$tmp/got_clean50m.bin")
+t1=$(date +%s)
+if [ "$code" = 200 ] && cmp -s "$tmp/www/clean50m.bin" "$tmp/got_clean50m.bin"; then
+    ok "clean 50 MiB download: 200, byte-identical in $((t1 - t0)) s"
+else
+    fail "clean 50 MiB download: HTTP $code after $((t1 - t0)) s, $(wc -c <"$tmp/got_clean50m.bin" 2>/dev/null || echo 0) bytes"
+fi
+rm -f "$tmp/got_clean50m.bin"
+# A client slower than the origin: Squid stops reading the adapted body, webwarden_scan's window
+# fills and it takes fewer bytes from c-icap (back-pressure). The download must still complete.
+head -c 6291456 /dev/urandom >"$tmp/www/clean6m.bin"
+# Streaming never spools: while it runs, no c-icap child has a webwarden-body temp file open.
+t0=$(date +%s)
+curl -s -o "$tmp/got_clean6m.bin" -w '%{http_code}' --max-time 60 --limit-rate 2M \
+    -x "http://127.0.0.1:$sport" "$origin/clean6m.bin" >"$tmp/code6m" &
+cpid=$!
+cicap_main=$(cat "$tmp/var/c-icap.runpid")
+spooled=0
+while kill -0 "$cpid" 2>/dev/null; do
+    for k in $(awk -v p="$cicap_main" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null); do
+        ls -l "/proc/$k/fd" 2>/dev/null | grep -q webwarden-body && spooled=1
+    done
+    sleep 0.1
+done
+wait "$cpid"
+code=$(cat "$tmp/code6m")
+t1=$(date +%s)
+[ "$spooled" = 0 ] && ok "streamed 6 MiB body: no spool file" || fail "streamed 6 MiB body was spooled to a temp file"
+if [ "$code" = 200 ] && cmp -s "$tmp/www/clean6m.bin" "$tmp/got_clean6m.bin"; then
+    ok "clean 6 MiB download to a 2 MB/s client: 200, byte-identical in $((t1 - t0)) s"
+else
+    fail "clean 6 MiB download to a 2 MB/s client: HTTP $code after $((t1 - t0)) s, $(wc -c <"$tmp/got_clean6m.bin" 2>/dev/null || echo 0) bytes"
+fi
+# Directly over ICAP: a reader that waits must stall the sender (back-pressure), not fill a spool.
+if out=$("${PYTHON3:-python3}" "$top_srcdir/t/icap_slowread.py" "$iport" "$cicap_main" 2>&1); then
+    echo "$out"
+else
+    fail "slow ICAP reader: $out"
+fi
+code=$(get "$origin/eicar30k.bin" "$tmp/eicar30k.html")
+[ "$code" = 403 ] && ok "30 KiB EICAR: 403" || fail "30 KiB EICAR: HTTP $code, want 403"
+expect_grep "30 KiB EICAR: page names the threat" "$tmp/eicar30k.html" "Webwarden.Test.Eicar.Body"
 code=$(get "$origin/chunked/clean1m.bin" "$tmp/got_clean1m_chunked.bin")
 if [ "$code" = 200 ] && cmp -s "$tmp/www/clean1m.bin" "$tmp/got_clean1m_chunked.bin"; then
     ok "clean 1 MiB chunked download: 200, byte-identical"
@@ -162,6 +213,37 @@ done
 expect_grep "c-icap log: approved" "$tmp/var/log/access.log" 'reason="approved list: 127.0.0.1/approved/"'
 expect_grep "c-icap log: download blocked" "$tmp/var/log/access.log" "threat=Webwarden.Test.Payload"
 expect_grep "c-icap log: late EICAR cut" "$tmp/var/log/access.log" "eicar_last.bin reason=\"malware detected after"
+
+# --- every detection is in the server log, the events and the feedback queue (issue 7) ---------
+# Detections above: payload.bin, chunked/payload.bin, eicar30k.bin, eicar_first.bin (blocked),
+# eicar_last.bin (cut after release).
+for d in "payload.bin|Webwarden.Test.Payload|blocked" "chunked/payload.bin|Webwarden.Test.Payload|blocked" \
+    "eicar30k.bin|Webwarden.Test.Eicar.Body|blocked" "eicar_first.bin|Webwarden.Test.Eicar.Body|blocked" \
+    "eicar_last.bin|Webwarden.Test.Eicar.Body|download cut after"; do
+    path=${d%%|*} rest=${d#*|}
+    threat=${rest%%|*} how=${rest#*|}
+    if grep -F "BLOCKED $origin/$path:" "$tmp/var/log/server.log" 2>/dev/null | grep -qF "threat $threat"; then
+        ok "server log: $path ($threat)"
+    else
+        fail "server log: no BLOCKED line for $origin/$path with threat $threat"
+    fi
+    [ "$have_ctl" = 1 ] || continue
+    want="malware $threat in $origin/$path: $how"
+    end=$(($(date +%s) + 10)) # the child's 1 s tick writes queued detections
+    while ! ctl events -n 200 2>/dev/null | grep -qF -- "$want" && [ "$(date +%s)" -lt "$end" ]; do
+        sleep 0.2
+    done
+    if ctl events -n 200 2>/dev/null | grep -qF -- "$want"; then ok "events: $path"; else
+        fail "events: '$want' not listed"
+        ctl events -n 20 2>&1 | tail -n 10
+    fi
+done
+if [ "$have_ctl" = 1 ]; then
+    fb1=$(fb_queued)
+    if [ "$fb1" -ge $((fb0 + 5)) ]; then ok "feedback queue grew by the 5 detections ($fb0 -> $fb1)"; else
+        fail "feedback queue: $fb0 -> $fb1, want at least $((fb0 + 5))"
+    fi
+fi
 
 if [ "$fails" -eq 0 ]; then
     status=0
