@@ -20,6 +20,7 @@
 #include "ww_daemon.h"
 #include "ww_feedback.h"
 #include "ww_license.h"
+#include "ww_health.h"
 #include "ww_log.h"
 #include "ww_sched.h"
 #include "ww_update.h"
@@ -412,22 +413,6 @@ static void daemon_job_settings(const struct ww_conf *conf, int i, const char **
         *interval_s = 1;
 }
 
-/* Until the issues that bring each worker land: report whether there is anything to do. */
-static int daemon_job_pending(void *ctx, int i, char *result, size_t len)
-{
-    const struct ww_daemon_env *env = ctx;
-    const char *server;
-    int interval_s, timeout_s;
-
-    daemon_job_settings(env->conf, i, &server, &interval_s, &timeout_s);
-    if (server == NULL || server[0] == '\0') {
-        snprintf(result, len, "not configured");
-        return WW_OK;
-    }
-    snprintf(result, len, "not implemented yet");
-    return WW_EUNAVAIL;
-}
-
 /* A client for one run of a cloud job, with the appliance id header; NULL with <result> set. */
 static struct ww_http *daemon_job_http(const struct ww_daemon_env *env, int license, char *result,
                                        size_t len)
@@ -474,9 +459,13 @@ static int daemon_job_feedback(void *ctx, char *result, size_t len)
     return rc;
 }
 
+/* One Smart Protection Server health check; falls back to conventional scan after
+ * smart_scan.failures_to_fallback failures in a row (lib/ww_health.c). */
 static int daemon_job_health(void *ctx, char *result, size_t len)
 {
-    return daemon_job_pending(ctx, 1, result, len);
+    const struct ww_daemon_env *env = ctx;
+
+    return ww_health_run_once(env->st, env->conf, NULL, result, len);
 }
 
 /* The scheduler's clock for the job in flight: a stop request or the job's timeout abandons a

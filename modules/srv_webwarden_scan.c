@@ -27,6 +27,7 @@
 #include "ww_cicap.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_filerep.h"
 #include "ww_html.h"
 #include "ww_log.h"
 #include "ww_scan.h"
@@ -91,6 +92,10 @@ static pthread_mutex_t store_mtx = PTHREAD_MUTEX_INITIALIZER;
 static time_t store_retry_at;
 static atomic_int scan_method = WW_SCAN_CONVENTIONAL;
 static int scan_method_known; /* main thread only */
+
+/* Per child: the smart-scan lookup (its HTTP clients and verdict cache), made at child start
+ * when smart_scan.server is set; NULL otherwise. Shared by the child's threads. */
+static _Atomic(struct ww_filerep *) scan_filerep;
 
 /* c-icap statistics (the `info` service): registered in init, counted in children only. */
 static int stat_clean = -1, stat_blocked = -1, stat_cut = -1, stat_unscanned = -1;
@@ -359,13 +364,36 @@ static void scan_tick(const char *name, int type, void *data)
     ci_command_schedule(CMD_TICK, NULL, 1);
 }
 
+/* Makes this child's smart-scan lookup (after fork: its HTTP clients and cache are its own). */
+static void scan_filerep_open(void)
+{
+    char appliance_id[64] = "", err[WW_ERRLEN] = "";
+    struct ww_filerep *fr = NULL;
+
+    if (scan_conf == NULL || scan_conf->smart_scan.server[0] == '\0' ||
+        atomic_load(&scan_filerep) != NULL)
+        return;
+    pthread_mutex_lock(&store_mtx);
+    if (scan_store == NULL ||
+        ww_store_appliance_id(scan_store, appliance_id, sizeof(appliance_id)) != WW_OK)
+        appliance_id[0] = '\0';
+    pthread_mutex_unlock(&store_mtx);
+    if (ww_filerep_create_from_conf(scan_conf, appliance_id, &fr, err, sizeof(err)) != WW_OK) {
+        ww_log(WW_LOG_ERR, SVC ": smart scan unavailable in this child: %s", err);
+        return;
+    }
+    atomic_store(&scan_filerep, fr);
+}
+
 static void scan_child_start(const char *name, int type, void *data)
 {
     scan_tick(name, type, data);
+    scan_filerep_open();
 }
 
 static void scan_child_stop(const char *name, int type, void *data)
 {
+    ww_filerep_free(atomic_exchange(&scan_filerep, NULL)); /* no request runs any more */
     pthread_mutex_lock(&store_mtx);
     ww_store_close(scan_store);
     scan_store = NULL;
@@ -686,9 +714,28 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
     return CI_MOD_CONTINUE;
 }
 
+/* Smart scan of a body the local patterns found clean, when the scan method is smart: 1 if the
+ * Smart Protection Server calls it malicious (threat name in <v>), else 0 - a skipped lookup
+ * (timeout, server down, bad answer) leaves the local verdict standing. Sets the access-log
+ * attribute webwarden:smart (off|skipped|clean|unknown|malicious). Blocks at most
+ * smart_scan.timeout_ms; with the method conventional no request waits at all. */
+static int scan_smart(ci_request_t *req, const char *sha256, struct ww_file_verdict *v)
+{
+    struct ww_filerep *fr = atomic_load_explicit(&scan_filerep, memory_order_acquire);
+
+    if (fr == NULL || atomic_load_explicit(&scan_method, memory_order_relaxed) != WW_SCAN_SMART) {
+        ww_cicap_attr(req, "webwarden:smart", "off");
+        return 0;
+    }
+    ww_filerep_lookup(fr, sha256, v); /* failures are logged inside, once per kind a minute */
+    ww_cicap_attr(req, "webwarden:smart", ww_filerep_verdict_name(v->verdict));
+    return v->verdict == WW_FILEREP_MALICIOUS;
+}
+
 static int scan_end_of_data(ci_request_t *req)
 {
     struct scan_req *sr = ci_service_data(req);
+    struct ww_file_verdict fv;
     const char *sha256;
     int infected;
 
@@ -703,6 +750,13 @@ static int scan_end_of_data(ci_request_t *req)
         return CI_ERROR;
     infected = ww_scan_finish(sr->scan);
     sha256 = ww_scan_sha256(sr->scan);
+    if (!infected && scan_smart(req, sha256, &fv)) {
+        if (sr->mode == MODE_STREAM && ci_req_sent_data(req)) {
+            scan_cut(req, sr, fv.name, sha256);
+            return CI_ERROR;
+        }
+        return scan_block(req, sr, fv.name, sha256);
+    }
     if (infected && sr->mode == MODE_STREAM && ci_req_sent_data(req)) {
         scan_cut(req, sr, ww_scan_threat(sr->scan), sha256);
         return CI_ERROR;

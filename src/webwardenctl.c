@@ -18,6 +18,7 @@
 #include "ww_feedback.h"
 #include "ww_http.h"
 #include "ww_license.h"
+#include "ww_health.h"
 #include "ww_log.h"
 #include "ww_sched.h"
 #include "ww_store.h"
@@ -373,17 +374,12 @@ cleanup:
 
 /* ---- scan-method ---- */
 
-/* Before the method goes back to smart: does the Smart Protection Server answer? WW_OK to go on,
- * else the reason in <why>. Until the smart-scan client exists (issue 4 plugs its health probe
- * in here), a config without smart_scan.server has nothing to check and one with it cannot be
- * checked yet: both proceed, and <why> says so for the output. */
+/* Before the method goes back to smart: does the Smart Protection Server answer its health
+ * probe within smart_scan.timeout_ms? WW_OK to go on (also when no server is configured: there
+ * is nothing to check, and <why> says so), else the reason in <why>. */
 static int ctl_smart_server_check(const struct ww_conf *conf, char *why, size_t len)
 {
-    if (conf->smart_scan.server[0] == '\0')
-        snprintf(why, len, "no smart_scan.server configured: nothing to check");
-    else
-        snprintf(why, len, "the smart-scan server check is not available in this build");
-    return WW_OK;
+    return ww_health_check_server(conf, why, len);
 }
 
 static int ctl_cmd_scan_method(struct ctl *c, int argc, char **argv)
