@@ -280,8 +280,8 @@ def main():
     if a.corpus and not a.upstream and os.path.isdir(a.corpus):
         all_cases += corpus_cases(a.corpus)
     if a.list:
-        for name, data, expect in all_cases:
-            print(name, len(data), expect)
+        for case in all_cases:
+            print(case[0], len(case[1]), case[2])
         return 0
     if a.case:
         all_cases = [c for c in all_cases if c[0] in a.case]
