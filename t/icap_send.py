@@ -115,7 +115,6 @@ def cases(port):
         ("header-nul-value", reqmod(p, get(b"http://neutral.example.org/", b"X-A: a\x00b\r\nHost\x00: y\r\n")), SANE),
         ("header-nonascii", reqmod(p, get(b"http://neutral.example.org/", b"X-\xff: \xfe\xfd\r\n")), SANE),
         ("header-no-colon", reqmod(p, get(b"http://neutral.example.org/", b"NoColonHere\r\n")), SANE),
-        ("http-no-request-line", reqmod(p, b"\r\n"), SANE),
         ("http-request-line-only-method", reqmod(p, b"GET\r\n\r\n"), SANE),
         # --- CONNECT and IPv6
         ("connect-host-port", reqmod(p, b"CONNECT neutral.example.org:443 HTTP/1.1\r\nHost: neutral.example.org:443\r\n\r\n"), SANE),
@@ -135,7 +134,6 @@ def cases(port):
          + b"HTTP/1.1 200 OK\r\n\r\n" + chunked(b"abc"), SANE),
         ("encap-negative", icap(b"REQMOD", b"webwarden_url", p, b"req-hdr=-5, null-body=-1") + get(b"http://a.test/"), SANE),
         ("encap-not-number", icap(b"REQMOD", b"webwarden_url", p, b"req-hdr=abc, null-body=zz") + get(b"http://a.test/"), SANE),
-        ("encap-overflow", icap(b"REQMOD", b"webwarden_url", p, b"req-hdr=0, null-body=99999999999999999999999") + get(b"http://a.test/"), SANE),
         ("encap-duplicate", icap(b"REQMOD", b"webwarden_url", p, b"req-hdr=0, req-hdr=0, null-body=%d" % len(get(b"http://a.test/"))) + get(b"http://a.test/"), SANE),
         ("encap-unknown-part", icap(b"REQMOD", b"webwarden_url", p, b"foo-hdr=0, null-body=0"), SANE),
         # --- chunking
@@ -158,7 +156,6 @@ def cases(port):
         ("clen-smaller-than-body", respmod(p, b"x" * 5000, rhdr=b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n"), SANE),
         ("clen-huge-eicar", respmod(p, eicar, rhdr=b"HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\n"), SANE),
         ("res-status-garbage", respmod(p, b"hello", rhdr=b"HTTP/1.1 abc\r\n\r\n"), SANE),
-        ("res-hdr-empty", respmod(p, b"hello", rhdr=b"\r\n"), SANE),
         # --- preview
         ("preview-larger-than-declared", respmod(p, chunks=b"7d0\r\n" + b"p" * 2000 + b"\r\n0\r\n\r\n", preview=b"10"), SANE),
         ("preview-negative", respmod(p, b"hello", preview=b"-1"), SANE),
@@ -187,9 +184,21 @@ def cases(port):
 
 
 def upstream_cases(port):
-    """Cases that crash a c-icap 0.5.10 child whatever the service (its echo service too): run
+    """Cases that make a c-icap 0.5.10 child crash or corrupt its heap in c-icap's own parsing,
+    before or beside any Webwarden code (found with ASan: no Webwarden frame in the stacks). Run
     apart, after the no-crash check, to show that c-icap replaces the child and service goes on."""
-    return [("chunk-size-2g", respmod(port, chunks=b"80000000\r\nabc"), SANE)]
+    p = port
+    get = lambda url, hdrs=b"": b"GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (url, hdrs)
+    return [
+        # SIGSEGV in c-icap's chunk parser
+        ("chunk-size-2g", respmod(p, chunks=b"80000000\r\nabc"), SANE),
+        # an encapsulated header block of just CRLF: c-icap reads 2 bytes before its buffer
+        # (ASan: heap-buffer-overflow in strncmp called from /usr/bin/c-icap)
+        ("http-no-request-line", reqmod(p, b"\r\n"), SANE),
+        ("res-hdr-empty", respmod(p, b"hello", rhdr=b"\r\n"), SANE),
+        # an offset past 2^63: c-icap calls memcpy with size -1 (ASan: negative-size-param)
+        ("encap-overflow", icap(b"REQMOD", b"webwarden_url", p, b"req-hdr=0, null-body=99999999999999999999999") + get(b"http://a.test/"), SANE),
+    ]
 
 
 def corpus_cases(d):

@@ -113,9 +113,12 @@ grep -q "ICAP/1.0 204" "$tmp/r_allow.txt" && ok "after the corpus: neutral URL g
 grep -q "X-Infection-Found" "$tmp/r_eicar.txt" && ok "after the corpus: EICAR still detected" ||
     fail "after the corpus: EICAR not detected: $(head -3 "$tmp/r_eicar.txt")"
 
-# A 2 GiB chunk size crashes a c-icap 0.5.10 child before any service sees the body (its own
-# echo service too): not ours to fix. What must hold: c-icap replaces the child and answers on.
-"$PY" "$top_srcdir/t/icap_send.py" --port "$port" --upstream --patience 1.5 --bound 10 | sed -n '3p'
+# Cases that crash a c-icap 0.5.10 child or corrupt its heap in c-icap's own parsing (a 2 GiB
+# chunk size; an encapsulated header block of just CRLF; an offset past 2^63; see
+# upstream_cases in icap_send.py and docs/reliability.md): not ours to fix. What must hold:
+# c-icap replaces the child and the services answer on.
+echo "--- cases that break c-icap 0.5.10 itself (reported, not failed on):"
+"$PY" "$top_srcdir/t/icap_send.py" --port "$port" --upstream --patience 1.5 --bound 10 | sed -n '3,$p'
 end=$(($(date +%s) + 20))
 while :; do
     "$CLIENT" -i 127.0.0.1 -p "$port" -s webwarden_url -req 'http://www.blocked.webwarden.test/' -v >"$tmp/r_up.txt" 2>&1
@@ -126,7 +129,7 @@ done
 grep -q "403 Forbidden" "$tmp/r_up.txt" && ok "after c-icap's own 2 GiB-chunk crash: service goes on" ||
     fail "after the 2 GiB chunk case: blocked URL not blocked"
 if grep -qi "$crash_re" "$tmp/var/log/server.log"; then
-    echo "note: c-icap 0.5.10 child crashed on the 2 GiB chunk size (upstream; echo does too), replaced"
+    echo "note: c-icap 0.5.10 children crashed on those cases ($(grep -c "did not exit normally" "$tmp/var/log/server.log")), replaced"
 fi
 
 left=$(find "$tmp/spool" -type f | wc -l)
