@@ -31,10 +31,10 @@ STEP_S=${WW_FAULT_STEP_S:-8} # seconds of load per step
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-faults.XXXXXX")
 fails=0
 status=1
-wrs_pid= sps_pid= wwd_pid= lock_pid=
+wrs_pid='' sps_pid='' wwd_pid=''
 cleanup() {
     [ -f "$tmp/var/c-icap.runpid" ] && ww_stop_pids "$(cat "$tmp/var/c-icap.runpid")"
-    ww_stop_pids $wrs_pid $sps_pid $wwd_pid $lock_pid
+    ww_stop_pids $wrs_pid $sps_pid $wwd_pid
     if [ "$status" != 0 ]; then
         echo "----- c-icap server.log (tail)"
         tail -n 30 "$tmp/var/log/server.log" 2>/dev/null
@@ -281,7 +281,6 @@ EOF
     echo "state.db held EXCLUSIVE for 3 s"
 }
 step "state database locked 3 s" 1000 0 act_lock_db
-echo "fault suite: state lock done" >/dev/null
 
 # A pattern file corrupted on disk, then c-icap reconfigured: bad lines are skipped, the
 # good signatures still detect.
