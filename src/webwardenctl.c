@@ -1,4 +1,5 @@
-/* src/webwardenctl.c - the admin CLI: init, status, scan-method, events, config, update. */
+/* src/webwardenctl.c - the admin CLI: init, status, scan-method, events, config, update,
+ * feedback, license, url-check, urldb import. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,13 +17,18 @@
 #include "ww_conf.h"
 #include "ww_daemon.h"
 #include "ww_feedback.h"
+#include "ww_health.h"
 #include "ww_http.h"
 #include "ww_license.h"
-#include "ww_health.h"
+#include "ww_lists.h"
 #include "ww_log.h"
+#include "ww_policy.h"
+#include "ww_rep.h"
 #include "ww_sched.h"
 #include "ww_store.h"
 #include "ww_update.h"
+#include "ww_url.h"
+#include "ww_urldb.h"
 
 /* Exit codes: 0 done, 1 failed (message on stderr), 2 bad usage. */
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
@@ -40,7 +46,7 @@ static void ctl_usage(FILE *fp)
             "\n"
             "Options:\n"
             "  -c, --config FILE  config file (else $WEBWARDEN_CONF, else %s)\n"
-            "  --json             machine-readable output (status, events)\n"
+            "  --json             machine-readable output (status, events, url-check)\n"
             "  -V, --version      print the version\n"
             "  -h, --help         this help\n"
             "\n"
@@ -61,7 +67,13 @@ static void ctl_usage(FILE *fp)
             "  update now                 fetch and install newer pattern/urldb now\n"
             "  update status              installed versions, last attempt, result, reason\n"
             "  update rollback pattern|urldb\n"
-            "                             go back to the version installed before\n",
+            "                             go back to the version installed before\n"
+            "  url-check URL [--json]     decide URL as webwarden_url does: lists, local URL\n"
+            "                             database, reputation server; prints the decision,\n"
+            "                             score, categories, reason, path and time taken\n"
+            "  urldb import DIR OUT [--score N] [--category-scores C=N,...] [--version V]\n"
+            "                             convert squidGuard/UT1 category lists in DIR into\n"
+            "                             the urldb file OUT (default score 0: categories only)\n",
             WW_DEFAULT_CONF);
 }
 
@@ -106,7 +118,9 @@ static int ctl_json_print(json_t *root)
 {
     int rc = CTL_FAIL;
 
-    if (root != NULL && json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0) {
+    if (root != NULL &&
+        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) ==
+            0) {
         fputc('\n', stdout);
         rc = CTL_OK;
     } else {
@@ -747,6 +761,246 @@ static int ctl_cmd_config(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
+/* ---- url-check ---- */
+
+/* What decided a URL, as url-check prints it. */
+struct ctl_check {
+    char url[WW_URL_MAX];
+    struct ww_rating rating;
+    struct ww_policy_decision decision;
+    char path[160];   /* "list (blocked: example.com)", "server", "timeout" ... */
+    char urldb[1100]; /* the local database used, "" = none */
+    double ms;
+};
+
+/* The urldb the module would use: the store's installed component, else urldb.file. Loads it
+ * into *db (NULL when there is none) and names it in <used>. A store that cannot be read is
+ * not an error here (a fresh install has none): only the file matters. */
+static int ctl_check_urldb(const struct ctl *c, struct ww_store *st, struct ww_urldb **db,
+                           char *used, size_t usedlen)
+{
+    struct ww_component comp;
+    char err[WW_ERRLEN] = "";
+    const char *path = c->conf->urldb.file;
+
+    *db = NULL;
+    used[0] = '\0';
+    if (st != NULL && ww_store_component_get(st, "urldb", &comp) == WW_OK &&
+        comp.version[0] != '\0' && comp.path[0] != '\0')
+        path = comp.path;
+    if (path == NULL || path[0] == '\0')
+        return CTL_OK;
+    if (ww_urldb_load(path, db, err, sizeof(err)) != WW_OK) {
+        ctl_err("local URL database: %s", err);
+        return CTL_FAIL;
+    }
+    snprintf(used, usedlen, "%s (version %s, %zu entries)", path, ww_urldb_version(*db),
+             ww_urldb_count(*db));
+    return CTL_OK;
+}
+
+/* Lists first, then the same lookup as the module (local db -> server within
+ * reputation.timeout_ms; the cache is this process's own, so it is always empty). */
+static int ctl_check_run(const struct ctl *c, const char *raw, struct ctl_check *k)
+{
+    struct ww_list *approved = NULL, *blocked = NULL;
+    struct ww_store *st = NULL;
+    struct ww_rep_provider *provider = NULL;
+    struct ww_urldb *db = NULL;
+    struct ww_rep *rep = NULL;
+    struct timespec t0, t1;
+    char err[WW_ERRLEN] = "", appliance[64] = "";
+    const char *entry = NULL;
+    struct stat sb;
+    int rc = CTL_FAIL;
+
+    if (ww_url_canon(raw, k->url, sizeof(k->url)) != WW_OK) {
+        ctl_err("url-check: '%s' is not a URL", raw);
+        return CTL_USAGE;
+    }
+    if (ww_list_load(c->conf->lists.approved, &approved, err, sizeof(err)) != WW_OK ||
+        ww_list_load(c->conf->lists.blocked, &blocked, err, sizeof(err)) != WW_OK) {
+        ctl_err("lists: %s", err);
+        goto cleanup;
+    }
+    /* The state store gives the appliance id and the installed urldb; optional here. */
+    if (stat(c->conf->state.database, &sb) == 0 &&
+        ww_store_open(c->conf->state.database, 0, &st, err, sizeof(err)) == WW_OK) {
+        if (ww_store_appliance_id(st, appliance, sizeof(appliance)) != WW_OK)
+            appliance[0] = '\0';
+    } else {
+        st = NULL;
+    }
+    if ((rc = ctl_check_urldb(c, st, &db, k->urldb, sizeof(k->urldb))) != CTL_OK)
+        goto cleanup;
+    rc = CTL_FAIL;
+    if (c->conf->reputation.server[0] != '\0') {
+        struct ww_http_opts opts = {
+            .timeout_ms = c->conf->reputation.timeout_ms,
+            .tls_verify = c->conf->reputation.tls_verify,
+            .ca_file = c->conf->reputation.ca_file,
+            .api_key = c->conf->reputation.api_key,
+            .appliance_id = appliance,
+        };
+        provider = ww_rep_provider_wrs_create(c->conf->reputation.server, &opts);
+        if (provider == NULL) {
+            ctl_err("out of memory");
+            goto cleanup;
+        }
+    }
+    rep = ww_rep_create(c->conf, provider, db); /* takes provider and db, even on failure */
+    provider = NULL;
+    db = NULL;
+    if (rep == NULL) {
+        ctl_err("out of memory");
+        goto cleanup;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (ww_list_match(approved, k->url, &entry)) {
+        ww_rating_init(&k->rating, WW_REP_SRC_LIST, WW_OK);
+        k->decision.action = WW_ACTION_ALLOW;
+        snprintf(k->decision.reason, sizeof(k->decision.reason), "approved list: %s", entry);
+        snprintf(k->path, sizeof(k->path), "list (approved: %s)", entry);
+    } else if (ww_list_match(blocked, k->url, &entry)) {
+        ww_rating_init(&k->rating, WW_REP_SRC_LIST, WW_OK);
+        k->decision.action = WW_ACTION_BLOCK;
+        snprintf(k->decision.reason, sizeof(k->decision.reason), "blocked list: %s", entry);
+        snprintf(k->path, sizeof(k->path), "list (blocked: %s)", entry);
+    } else {
+        ww_rep_check(rep, k->url, &k->rating);
+        ww_policy_decide(c->conf, &k->rating, &k->decision);
+        if (k->rating.source == WW_REP_SRC_FAILURE && k->rating.error == WW_ETIMEOUT)
+            snprintf(k->path, sizeof(k->path), "timeout (no answer within %d ms)",
+                     c->conf->reputation.timeout_ms);
+        else if (k->rating.source == WW_REP_SRC_FAILURE)
+            snprintf(k->path, sizeof(k->path), "failure (%s)", ww_strerror(k->rating.error));
+        else if (k->rating.source == WW_REP_SRC_NONE)
+            snprintf(k->path, sizeof(k->path), "none (no reputation server configured)");
+        else if (k->rating.source == WW_REP_SRC_SERVER)
+            snprintf(k->path, sizeof(k->path), "server (%s)", c->conf->reputation.server);
+        else
+            snprintf(k->path, sizeof(k->path), "%s", ww_rep_source_name(k->rating.source));
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    k->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    rc = CTL_OK;
+cleanup:
+    ww_rep_free(rep);
+    ww_rep_provider_free(provider);
+    ww_urldb_unref(db);
+    ww_store_close(st);
+    ww_list_free(approved);
+    ww_list_free(blocked);
+    return rc;
+}
+
+static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    struct ctl_check *k = NULL;
+    json_t *cats = NULL;
+    char score[16];
+    int opt, rc;
+
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt != 'j')
+            return CTL_USAGE;
+        c->json = 1;
+    }
+    if (argc - optind != 1) {
+        ctl_err("url-check wants exactly one URL");
+        return CTL_USAGE;
+    }
+    k = calloc(1, sizeof(*k));
+    if (k == NULL) {
+        ctl_err("out of memory");
+        return CTL_FAIL;
+    }
+    rc = ctl_check_run(c, argv[optind], k);
+    if (rc != CTL_OK)
+        goto cleanup;
+    if (k->rating.source == WW_REP_SRC_LIST)
+        snprintf(score, sizeof(score), "-");
+    else
+        snprintf(score, sizeof(score), "%d%s", k->rating.score,
+                 k->rating.score == 0 ? " (unrated)" : "");
+    if (c->json) {
+        cats = json_array();
+        for (int i = 0; cats != NULL && i < k->rating.ncategories; i++)
+            json_array_append_new(cats, json_string(k->rating.categories[i]));
+        rc = ctl_json_print(json_pack(
+            "{s:s, s:s, s:o, s:O, s:s, s:s, s:s, s:s?, s:f}", "url", k->url, "decision",
+            ww_policy_action_name(k->decision.action), "score",
+            k->rating.source == WW_REP_SRC_LIST ? json_null() : json_integer(k->rating.score),
+            "categories", cats, "reason", k->decision.reason, "path", k->path, "source",
+            ww_rep_source_name(k->rating.source), "urldb", k->urldb[0] ? k->urldb : NULL, "ms",
+            k->ms));
+        goto cleanup;
+    }
+    printf("url:        %s\n", k->url);
+    printf("decision:   %s\n", ww_policy_action_name(k->decision.action));
+    printf("score:      %s\n", score);
+    printf("categories: ");
+    for (int i = 0; i < k->rating.ncategories; i++)
+        printf("%s%s", i ? "," : "", k->rating.categories[i]);
+    if (k->rating.ncategories == 0) /* the module's word for "no rating" too */
+        printf("%s", k->rating.source != WW_REP_SRC_LIST && k->rating.score == 0 ? "unrated" : "-");
+    printf("\n");
+    printf("reason:     %s\n", k->decision.reason);
+    printf("path:       %s\n", k->path);
+    printf("local db:   %s\n", k->urldb[0] ? k->urldb : "none");
+    printf("time:       %.1f ms\n", k->ms);
+cleanup:
+    json_decref(cats);
+    free(k);
+    return rc;
+}
+
+/* ---- urldb ---- */
+
+static int ctl_cmd_urldb(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"score", required_argument, NULL, 's'},
+                                         {"category-scores", required_argument, NULL, 'C'},
+                                         {"version", required_argument, NULL, 'v'},
+                                         {NULL, 0, NULL, 0}};
+    const char *cat_scores = NULL, *version = NULL;
+    char err[WW_ERRLEN] = "", *end;
+    size_t entries = 0;
+    long score = 0;
+    int opt;
+
+    (void)c;
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt == 's') {
+            errno = 0;
+            score = strtol(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || end == optarg || score < 0 || score > 100) {
+                ctl_err("urldb import: --score wants a number from 0 to 100, not '%s'", optarg);
+                return CTL_USAGE;
+            }
+        } else if (opt == 'C') {
+            cat_scores = optarg;
+        } else if (opt == 'v') {
+            version = optarg;
+        } else {
+            return CTL_USAGE;
+        }
+    }
+    if (argc - optind != 3 || strcmp(argv[optind], "import") != 0) {
+        ctl_err("usage: urldb import DIR OUT [--score N] [--category-scores C=N,...] "
+                "[--version V]");
+        return CTL_USAGE;
+    }
+    if (ww_urldb_import_squidguard(argv[optind + 1], argv[optind + 2], (int)score, cat_scores,
+                                   version, &entries, err, sizeof(err)) != WW_OK) {
+        ctl_err("urldb import: %s", err[0] ? err : "failed");
+        return CTL_FAIL;
+    }
+    printf("wrote %zu entries to %s\n", entries, argv[optind + 2]);
+    return CTL_OK;
+}
+
 /* ---- update ---- */
 
 /* update now: one pass in this process (the lock in update.dir keeps it apart from webwardend's
@@ -815,7 +1069,8 @@ static const struct {
 } ctl_commands[] = {
     {"init", ctl_cmd_init},       {"status", ctl_cmd_status}, {"scan-method", ctl_cmd_scan_method},
     {"events", ctl_cmd_events},   {"config", ctl_cmd_config}, {"feedback", ctl_cmd_feedback},
-    {"license", ctl_cmd_license}, {"update", ctl_cmd_update},
+    {"license", ctl_cmd_license}, {"update", ctl_cmd_update}, {"url-check", ctl_cmd_url_check},
+    {"urldb", ctl_cmd_urldb},
 };
 
 int main(int argc, char **argv)
