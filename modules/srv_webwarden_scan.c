@@ -27,6 +27,7 @@
 #include "ww_cicap.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_decode.h"
 #include "ww_fbbuf.h"
 #include "ww_filerep.h"
 #include "ww_html.h"
@@ -287,6 +288,7 @@ struct scan_req {
     int64_t limit;    /* body bytes that may go back to the client (RELEASE_ALL: every one) */
     int64_t sent;     /* body bytes given back */
     int eof;          /* the whole body was received */
+    struct ww_decode *dec; /* Content-Encoding gzip/deflate: the scanner sees the decoded file */
     struct timespec t0;
     char url[WW_URL_MAX];
 };
@@ -630,6 +632,7 @@ static void scan_release_request_data(void *data)
     if (sr == NULL)
         return;
     ww_scan_free(sr->scan);
+    ww_decode_free(sr->dec);
     hold_cleanup(&sr->hold);
     ww_cicap_page_cleanup(&sr->page);
     free(sr);
@@ -656,11 +659,12 @@ static void scan_attrs(ci_request_t *req, struct scan_req *sr, const char *actio
 }
 
 /* From here the body streams through without a verdict: logged and marked. */
-static void scan_go_unscanned(ci_request_t *req, struct scan_req *sr, int64_t size)
+/* <why> goes to the access log as the reason; <detail> (NULL = <why>) to the server log. */
+static void scan_go_unscanned_why(ci_request_t *req, struct scan_req *sr, const char *why,
+                                  const char *detail)
 {
-    ww_log(WW_LOG_WARN, SVC ": UNSCANNED %s: %" PRId64 " bytes over scan.max_size %" PRId64,
-           sr->url, size, scan_conf->scan.max_size);
-    ww_cicap_attr(req, "webwarden:reason", "over scan.max_size");
+    ww_log(WW_LOG_WARN, SVC ": UNSCANNED %s: %s", sr->url, detail != NULL ? detail : why);
+    ww_cicap_attr(req, "webwarden:reason", why);
     scan_attrs(req, sr, "unscanned", "-", "-");
     ci_stat_uint64_inc(stat_unscanned, 1);
     ww_scan_free(sr->scan);
@@ -668,6 +672,51 @@ static void scan_go_unscanned(ci_request_t *req, struct scan_req *sr, int64_t si
     sr->mode = MODE_PASS;
     sr->limit = RELEASE_ALL;
     ci_req_unlock_data(req);
+}
+
+static void scan_go_unscanned(ci_request_t *req, struct scan_req *sr, int64_t size)
+{
+    char detail[128];
+
+    snprintf(detail, sizeof(detail), "%" PRId64 " bytes over scan.max_size %" PRId64, size,
+             scan_conf->scan.max_size);
+    scan_go_unscanned_why(req, sr, "over scan.max_size", detail);
+}
+
+/* The threat name of a body whose Content-Encoding expands past scan.max_expanded_size or
+ * scan.max_ratio (a decompression bomb), when scan.bomb_action = block. */
+#define THREAT_BOMB "Webwarden.Heuristic.DecompressionBomb"
+
+static int decode_sink(const void *data, size_t len, void *arg)
+{
+    struct scan_req *sr = arg;
+
+    return ww_scan_feed(sr->scan, data, len); /* non-zero (a match) stops decoding */
+}
+
+/* Feeds received body bytes to the scanner, decoded when the body is gzip/deflate-encoded.
+ * 1 = a signature matched, 0 = nothing yet, WW_ETOOBIG = the decoded size or ratio passed its
+ * limit. A body that is not valid for its coding is scanned as it is from there on (logged). */
+static int scan_feed(struct scan_req *sr, const char *data, size_t len)
+{
+    int rc;
+
+    if (sr->dec == NULL)
+        return ww_scan_feed(sr->scan, data, len);
+    rc = ww_decode_feed(sr->dec, data, len, decode_sink, sr);
+    if (ww_scan_threat(sr->scan) != NULL)
+        return 1;
+    if (rc == WW_ETOOBIG)
+        return WW_ETOOBIG;
+    if (rc != WW_OK) {
+        ww_log(WW_LOG_WARN, SVC ": %s: Content-Encoding data invalid after %" PRId64
+                                " bytes: the rest is scanned as it is",
+               sr->url, ww_decode_bytes_in(sr->dec));
+        ww_decode_free(sr->dec);
+        sr->dec = NULL;
+        return ww_scan_feed(sr->scan, data, len);
+    }
+    return 0;
 }
 
 static void threat_clean(const char *in, char *out, size_t outlen)
@@ -793,9 +842,17 @@ static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, s
             scan_go_unscanned(req, sr, sr->received);
             break;
         }
-        if (ww_scan_feed(sr->scan, data, len)) {
+        switch (scan_feed(sr, data, len)) {
+        case 1:
             scan_cut(req, sr, ww_scan_threat(sr->scan), "-");
             return WW_OK;
+        case WW_ETOOBIG:
+            if (scan_conf->scan.bomb_action == WW_ACTION_BLOCK) {
+                scan_cut(req, sr, THREAT_BOMB, "-");
+                return WW_OK;
+            }
+            scan_go_unscanned_why(req, sr, "over the decode limits", NULL);
+            return hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir);
         }
         if (hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir) != WW_OK)
             return WW_EIO;
@@ -808,13 +865,23 @@ static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, s
             scan_go_unscanned(req, sr, sr->received);
             break;
         }
-        if (ww_scan_feed(sr->scan, data, len)) {
+        switch (scan_feed(sr, data, len)) {
+        case 1:
             /* Infected whatever follows, and nothing went out yet: the block page goes now.
              * Waiting for the rest would stall behind Squid 5.7's full 64 KiB pipe. */
             if (scan_block(req, sr, ww_scan_threat(sr->scan), "-") != CI_MOD_DONE)
                 return WW_EIO;
             ci_req_unlock_data(req);
             return WW_OK;
+        case WW_ETOOBIG:
+            if (scan_conf->scan.bomb_action == WW_ACTION_BLOCK) {
+                if (scan_block(req, sr, THREAT_BOMB, "-") != CI_MOD_DONE)
+                    return WW_EIO;
+                ci_req_unlock_data(req);
+                return WW_OK;
+            }
+            scan_go_unscanned_why(req, sr, "over the decode limits", NULL);
+            return hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir);
         }
         if (hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir) != WW_OK)
             return WW_EIO;
@@ -858,6 +925,7 @@ static int stream_take_now(struct scan_req *sr, int avail)
 static int scan_check_preview(char *preview, int len, ci_request_t *req)
 {
     struct scan_req *sr = ci_service_data(req);
+    enum ww_encoding enc;
     int64_t expected;
 
     if (sr == NULL || scan_conf == NULL || scan_engine == NULL) {
@@ -882,6 +950,17 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
     if (sr->scan == NULL) {
         ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
         return CI_ERROR;
+    }
+    enc = ww_decode_parse(ci_http_response_get_header(req, "Content-Encoding"));
+    if (enc == WW_ENC_GZIP || enc == WW_ENC_DEFLATE) {
+        sr->dec = ww_decode_create(enc, scan_conf->scan.max_expanded_size,
+                                   scan_conf->scan.max_ratio);
+        if (sr->dec == NULL) {
+            ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
+            return CI_ERROR;
+        }
+    } else if (enc == WW_ENC_UNSUPPORTED) {
+        ww_log(WW_LOG_DEBUG, SVC ": %s: Content-Encoding not decoded: scanned as sent", sr->url);
     }
     if (len > 0 && scan_take(req, sr, preview, (size_t)len) != WW_OK)
         return CI_ERROR;

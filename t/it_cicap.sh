@@ -178,6 +178,30 @@ for mode in "" "-nopreview -no204"; do
     expect_grep "EICAR inside a body ($mode): body signature" "$tmp/s_mid.txt" "Threat=Webwarden.Test.Eicar.Body;"
 done
 
+# Content-Encoding: the scanner sees the decoded file (issue 4). In gzip the EICAR bytes are not
+# there as such, so a block proves the decoding; a bomb is blocked (scan.bomb_action default).
+{ head -c 2000 /dev/zero | tr '\0' 'a'; cat "$tmp/eicar.com"; head -c 3000 /dev/zero | tr '\0' 'b'; } | gzip -9 >"$tmp/eicar.gz"
+if grep -q 'EICAR-STANDARD' "$tmp/eicar.gz"; then fail "test bug: EICAR readable inside the gzip file"; fi
+for mode in "" "-nopreview -no204"; do
+    # shellcheck disable=SC2086
+    icap -s webwarden_scan $mode -f "$tmp/eicar.gz" -resp 'http://dl.webwarden.test/eicar.gz' \
+        -rhx 'Content-Encoding: gzip' -v -o "$tmp/gz_page$$.html" >"$tmp/s_gz.txt" 2>&1
+    rm -f "$tmp/gz_page$$.html"
+    expect_grep "gzip-encoded EICAR ($mode): 403" "$tmp/s_gz.txt" "403 Forbidden"
+    expect_grep "gzip-encoded EICAR ($mode): body signature" "$tmp/s_gz.txt" "Threat=Webwarden.Test.Eicar.Body;"
+done
+head -c 40000 /dev/zero | tr '\0' 'x' | "${PYTHON3:-python3}" -c 'import sys, zlib; sys.stdout.buffer.write(zlib.compress(sys.stdin.buffer.read()))' >"$tmp/text.deflate"
+icap -s webwarden_scan -nopreview -no204 -f "$tmp/text.deflate" -resp 'http://dl.webwarden.test/text' \
+    -rhx 'Content-Encoding: deflate' -o "$tmp/echo_text.deflate" >"$tmp/s_deflate.txt" 2>&1
+if cmp -s "$tmp/text.deflate" "$tmp/echo_text.deflate"; then ok "clean deflate body: echoed byte-identical (still encoded)"; else
+    fail "clean deflate body: echo differs"
+fi
+head -c 30000000 /dev/zero | gzip -9 >"$tmp/bomb.gz"
+icap -s webwarden_scan -nopreview -no204 -f "$tmp/bomb.gz" -resp 'http://dl.webwarden.test/bomb.gz' \
+    -rhx 'Content-Encoding: gzip' -v -o "$tmp/bomb_page.html" >"$tmp/s_bomb.txt" 2>&1
+expect_grep "gzip bomb (30 MB of zeros, 1000:1): 403" "$tmp/s_bomb.txt" "403 Forbidden"
+expect_grep "gzip bomb: named" "$tmp/s_bomb.txt" "Threat=Webwarden.Heuristic.DecompressionBomb;"
+
 # Over hold_max the body streams back while scanned; a late match breaks the response off, so
 # the client never gets the whole file (issue 7).
 for f in eicar_end.bin late.bin; do
