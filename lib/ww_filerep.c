@@ -126,27 +126,6 @@ cleanup:
     return rc;
 }
 
-/* ---- rate-limited logging of failures ---- */
-
-enum { FILEREP_LOGKIND_MAX = 16 };
-
-struct filerep_loglimit {
-    _Atomic int64_t last_ms[FILEREP_LOGKIND_MAX];
-};
-
-/* 1 if a line of <kind> may be written now (and books it), else 0. */
-static int filerep_log_allowed(struct filerep_loglimit *l, int kind)
-{
-    int64_t now = ww_cache_now_ms();
-
-    if (kind < 0 || kind >= FILEREP_LOGKIND_MAX)
-        kind = FILEREP_LOGKIND_MAX - 1;
-    int64_t last = atomic_load_explicit(&l->last_ms[kind], memory_order_relaxed);
-    if (last != 0 && now - last < FILEREP_LOG_INTERVAL_MS)
-        return 0;
-    return atomic_compare_exchange_strong(&l->last_ms[kind], &last, now);
-}
-
 /* ---- the Smart Protection Server provider ---- */
 
 struct sps_ctx {
@@ -156,7 +135,7 @@ struct sps_ctx {
     pthread_mutex_t lock; /* guards pool */
     struct ww_http *pool[FILEREP_POOL_MAX];
     int npool;
-    struct filerep_loglimit loglimit;
+    struct ww_log_limit loglimit;
 };
 
 /* An idle client from the pool, or a new one; NULL if out of memory. */
@@ -195,7 +174,7 @@ static void sps_log_failure(struct sps_ctx *ctx, int kind, const char *fmt, ...)
 {
     va_list ap;
 
-    if (!filerep_log_allowed(&ctx->loglimit, kind))
+    if (!ww_log_limit_allow(&ctx->loglimit, kind, FILEREP_LOG_INTERVAL_MS))
         return;
     va_start(ap, fmt);
     ww_vlog(WW_LOG_WARN, fmt, ap);

@@ -1,6 +1,7 @@
 /* lib/ww_log.c - logging with a pluggable sink. */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -91,4 +92,19 @@ const char *ww_strerror(int rc)
     default:
         return "unknown error";
     }
+}
+
+int ww_log_limit_allow(struct ww_log_limit *l, int kind, int64_t interval_ms)
+{
+    struct timespec ts;
+    int64_t now, last;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (kind < 0 || kind >= WW_LOG_LIMIT_KINDS)
+        kind = WW_LOG_LIMIT_KINDS - 1;
+    last = atomic_load_explicit(&l->last_ms[kind], memory_order_relaxed);
+    if (last != 0 && now - last < interval_ms)
+        return 0;
+    return atomic_compare_exchange_strong(&l->last_ms[kind], &last, now);
 }

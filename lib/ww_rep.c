@@ -148,27 +148,6 @@ cleanup:
     return rc;
 }
 
-/* ---- rate-limited logging of failures ---- */
-
-enum { REP_LOGKIND_MAX = 16 };
-
-struct rep_loglimit {
-    _Atomic int64_t last_ms[REP_LOGKIND_MAX];
-};
-
-/* 1 if a line of <kind> may be written now (and books it), else 0. */
-static int rep_log_allowed(struct rep_loglimit *l, int kind)
-{
-    int64_t now = ww_cache_now_ms();
-
-    if (kind < 0 || kind >= REP_LOGKIND_MAX)
-        kind = REP_LOGKIND_MAX - 1;
-    int64_t last = atomic_load_explicit(&l->last_ms[kind], memory_order_relaxed);
-    if (last != 0 && now - last < REP_LOG_INTERVAL_MS)
-        return 0;
-    return atomic_compare_exchange_strong(&l->last_ms[kind], &last, now);
-}
-
 /* ---- the WRS provider ---- */
 
 struct wrs_thread;
@@ -182,7 +161,7 @@ struct wrs_ctx {
     pthread_key_t key;
     pthread_mutex_t lock; /* guards threads */
     struct wrs_thread *threads;
-    struct rep_loglimit loglimit;
+    struct ww_log_limit loglimit;
 };
 
 struct wrs_thread {
@@ -246,7 +225,7 @@ static void wrs_log_failure(struct wrs_ctx *ctx, int kind, const char *fmt, ...)
 {
     va_list ap;
 
-    if (!rep_log_allowed(&ctx->loglimit, kind))
+    if (!ww_log_limit_allow(&ctx->loglimit, kind, REP_LOG_INTERVAL_MS))
         return;
     va_start(ap, fmt);
     ww_vlog(WW_LOG_WARN, fmt, ap);
