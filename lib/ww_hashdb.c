@@ -28,6 +28,11 @@ struct ww_hashdb {
     uint32_t *slots; /* entry number or HASHDB_EMPTY; power-of-two size */
     size_t nslots;
     size_t count[WW_HASH_KINDS];
+    /* Per kind, built by ww_hashdb_finish(): the distinct fixed sizes, sorted, so that a scan
+     * computes a digest only when some signature could match the body's size. */
+    uint64_t *sizes[WW_HASH_KINDS];
+    size_t nsizes[WW_HASH_KINDS];
+    int any_size[WW_HASH_KINDS]; /* some signature of the kind has size "*" */
 };
 
 size_t ww_hash_len(int kind)
@@ -56,6 +61,8 @@ void ww_hashdb_free(struct ww_hashdb *db)
     free(db->entries);
     free(db->names);
     free(db->slots);
+    for (int k = 0; k < WW_HASH_KINDS; k++)
+        free(db->sizes[k]);
     free(db);
 }
 
@@ -196,9 +203,55 @@ int ww_hashdb_add_line(struct ww_hashdb *db, const char *line, int is_hsb, char 
     return WW_OK;
 }
 
+static int size_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The sorted distinct fixed sizes of each kind, and whether any signature of it has size "*". */
+static int hashdb_index_sizes(struct ww_hashdb *db)
+{
+    size_t i, k;
+
+    for (k = 0; k < WW_HASH_KINDS; k++) {
+        free(db->sizes[k]);
+        db->sizes[k] = NULL;
+        db->nsizes[k] = 0;
+        db->any_size[k] = 0;
+        if (db->count[k] > 0) {
+            db->sizes[k] = malloc(db->count[k] * sizeof(*db->sizes[k]));
+            if (db->sizes[k] == NULL)
+                return WW_ENOMEM;
+        }
+    }
+    for (i = 0; i < db->n; i++) {
+        const struct hashdb_entry *e = &db->entries[i];
+        if (e->size == HASHDB_SIZE_ANY)
+            db->any_size[e->kind] = 1;
+        else
+            db->sizes[e->kind][db->nsizes[e->kind]++] = e->size;
+    }
+    for (k = 0; k < WW_HASH_KINDS; k++) {
+        size_t n = db->nsizes[k], j = 0;
+        uint64_t *v = db->sizes[k];
+        if (n == 0)
+            continue;
+        qsort(v, n, sizeof(*v), size_cmp);
+        for (i = 1; i < n; i++)
+            if (v[i] != v[j])
+                v[++j] = v[i];
+        db->nsizes[k] = j + 1;
+    }
+    return WW_OK;
+}
+
 int ww_hashdb_finish(struct ww_hashdb *db)
 {
     size_t nslots = 16, i;
+
+    if (hashdb_index_sizes(db) != WW_OK)
+        return WW_ENOMEM;
 
     while (nslots < db->n * 2)
         nslots *= 2;
@@ -231,7 +284,27 @@ size_t ww_hashdb_memory(const struct ww_hashdb *db)
     if (db == NULL)
         return 0;
     return sizeof(*db) + db->n * sizeof(*db->entries) + db->names_len +
-           db->nslots * sizeof(*db->slots);
+           db->nslots * sizeof(*db->slots) +
+           (db->nsizes[0] + db->nsizes[1] + db->nsizes[2]) * sizeof(uint64_t);
+}
+
+int ww_hashdb_size_used(const struct ww_hashdb *db, int kind, int64_t size)
+{
+    if (db == NULL || kind < 0 || kind >= WW_HASH_KINDS || db->count[kind] == 0)
+        return 0;
+    if (size < 0 || db->any_size[kind] || db->sizes[kind] == NULL)
+        return 1; /* unknown size, "*", or not finished yet: the digest may be needed */
+    uint64_t key = (uint64_t)size;
+    return bsearch(&key, db->sizes[kind], db->nsizes[kind], sizeof(key), size_cmp) != NULL;
+}
+
+uint64_t ww_hashdb_max_size(const struct ww_hashdb *db, int kind)
+{
+    if (db == NULL || kind < 0 || kind >= WW_HASH_KINDS || db->count[kind] == 0)
+        return 0;
+    if (db->any_size[kind] || db->sizes[kind] == NULL)
+        return UINT64_MAX;
+    return db->nsizes[kind] > 0 ? db->sizes[kind][db->nsizes[kind] - 1] : 0;
 }
 
 const char *ww_hashdb_lookup(const struct ww_hashdb *db, int kind, const unsigned char *digest,

@@ -35,6 +35,14 @@ size_t ww_hashdb_memory(const struct ww_hashdb *db); /* bytes held */
 const char *ww_hashdb_lookup(const struct ww_hashdb *db, int kind, const unsigned char *digest,
                              uint64_t size);
 
+/* 1 if some signature of <kind> could match a body of <size> bytes (its size, or "*"), else 0:
+ * a scan computes only the digests that can match. <size> < 0 (unknown) is 1 when the kind has
+ * any signature. Thread-safe after ww_hashdb_finish(). */
+int ww_hashdb_size_used(const struct ww_hashdb *db, int kind, int64_t size);
+/* The largest size a signature of <kind> names, UINT64_MAX when one is "*", 0 when the kind has
+ * none: past that many bytes no signature of the kind can match any more. */
+uint64_t ww_hashdb_max_size(const struct ww_hashdb *db, int kind);
+
 /* Length in bytes of a digest of <kind>. */
 size_t ww_hash_len(int kind);
 

@@ -25,11 +25,13 @@ struct ww_engine {
 };
 
 struct ww_scan {
-    struct ww_engine *engine;      /* one reference, dropped by ww_scan_free() */
-    struct ww_sigscan *sig;        /* NULL when the engine has no body signature */
-    EVP_MD_CTX *md[WW_HASH_KINDS]; /* NULL for kinds no signature uses, except SHA-256 */
-    uint64_t fed;                  /* bytes fed so far */
-    const char *threat;            /* borrowed from the engine */
+    struct ww_engine *engine;         /* one reference, dropped by ww_scan_free() */
+    struct ww_sigscan *sig;           /* NULL when the engine has no body signature */
+    EVP_MD_CTX *md[WW_HASH_KINDS];    /* NULL for kinds no signature of this body's size uses */
+    uint64_t md_until[WW_HASH_KINDS]; /* a kind's digest is dropped once fed passes this */
+    int64_t declared;                 /* total_size given to ww_scan_create, -1 if unknown */
+    uint64_t fed;                     /* bytes fed so far */
+    const char *threat;               /* borrowed from the engine */
     int finished;
     char sha256_hex[2 * 32 + 1];
 };
@@ -269,7 +271,11 @@ static const EVP_MD *scan_md_of(int kind)
     }
 }
 
-struct ww_scan *ww_scan_create(struct ww_engine *e, int64_t total_size)
+/* Which digests a body needs: the SHA-256 when the caller asks (smart scan), and a kind's digest
+ * only when some signature of that kind names the body's size (or "*"). With the size unknown, a
+ * kind's digest runs until the body passes the largest size its signatures name. The digests
+ * are most of the cost of a clean scan, so most bodies compute none. */
+struct ww_scan *ww_scan_create(struct ww_engine *e, int64_t total_size, unsigned flags)
 {
     struct ww_scan *s = calloc(1, sizeof(*s));
     int k;
@@ -277,16 +283,19 @@ struct ww_scan *ww_scan_create(struct ww_engine *e, int64_t total_size)
     if (s == NULL)
         return NULL;
     s->engine = ww_engine_ref(e);
+    s->declared = total_size >= 0 ? total_size : -1;
     for (k = 0; k < WW_HASH_KINDS; k++) {
-        /* SHA-256 always: the smart-scan lookup needs it even with no .hsb loaded. */
-        if (k != WW_HASH_SHA256 && ww_hashdb_count(e->hashdb, k) == 0)
+        int forced = k == WW_HASH_SHA256 && (flags & WW_SCAN_SHA256);
+
+        if (!forced && !ww_hashdb_size_used(e->hashdb, k, s->declared))
             continue;
+        s->md_until[k] = forced || s->declared >= 0 ? UINT64_MAX : ww_hashdb_max_size(e->hashdb, k);
         s->md[k] = EVP_MD_CTX_new();
         if (s->md[k] == NULL || EVP_DigestInit_ex(s->md[k], scan_md_of(k), NULL) != 1)
             goto fail;
     }
     if (ww_sigdb_count(e->sigdb) > 0) {
-        s->sig = ww_sigscan_create(e->sigdb, total_size);
+        s->sig = ww_sigscan_create(e->sigdb, s->declared);
         if (s->sig == NULL)
             goto fail;
     }
@@ -302,13 +311,35 @@ int ww_scan_feed(struct ww_scan *s, const void *data, size_t len)
 
     if (s->finished || len == 0)
         return s->threat != NULL;
-    for (k = 0; k < WW_HASH_KINDS; k++)
-        if (s->md[k] != NULL)
-            EVP_DigestUpdate(s->md[k], data, len);
     s->fed += len;
+    for (k = 0; k < WW_HASH_KINDS; k++) {
+        if (s->md[k] == NULL)
+            continue;
+        if (s->fed > s->md_until[k]) { /* bigger than any signature of the kind: no match */
+            EVP_MD_CTX_free(s->md[k]);
+            s->md[k] = NULL;
+            continue;
+        }
+        EVP_DigestUpdate(s->md[k], data, len);
+    }
     if (s->threat == NULL && s->sig != NULL)
         s->threat = ww_sigscan_feed(s->sig, data, len);
     return s->threat != NULL;
+}
+
+/* A body whose length is not the size it declared, when a digest skipped for the declared size
+ * would have been needed for the real one: the hash signatures cannot be checked. */
+static int scan_size_unverified(const struct ww_scan *s)
+{
+    int k;
+
+    if (s->declared < 0 || (uint64_t)s->declared == s->fed)
+        return 0;
+    for (k = 0; k < WW_HASH_KINDS; k++)
+        if (s->md[k] == NULL && !ww_hashdb_size_used(s->engine->hashdb, k, s->declared) &&
+            ww_hashdb_size_used(s->engine->hashdb, k, (int64_t)s->fed))
+            return 1;
+    return 0;
 }
 
 int ww_scan_finish(struct ww_scan *s)
@@ -339,6 +370,8 @@ int ww_scan_finish(struct ww_scan *s)
         if (s->threat == NULL && name != NULL)
             s->threat = name;
     }
+    if (s->threat == NULL && scan_size_unverified(s))
+        s->threat = WW_THREAT_SIZE_MISMATCH;
     return s->threat != NULL;
 }
 

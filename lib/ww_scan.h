@@ -27,18 +27,26 @@ void ww_engine_get_stats(const struct ww_engine *e, struct ww_engine_stats *stat
 
 struct ww_scan; /* one body being scanned; one thread at a time */
 
-/* Starts a scan of a body of <total_size> bytes (-1 if unknown). Holds a reference on <e>
- * until ww_scan_free(). NULL if out of memory. */
-struct ww_scan *ww_scan_create(struct ww_engine *e, int64_t total_size);
+#define WW_SCAN_SHA256 1u /* ww_scan_create: compute the body's SHA-256 (for smart scan) */
+
+/* The threat reported for a body that declared <total_size> bytes but had another length, when
+ * a hash signature names the real length: digests skipped for the declared size are missing. */
+#define WW_THREAT_SIZE_MISMATCH "Webwarden.Heuristic.BodySizeMismatch"
+
+/* Starts a scan of a body of <total_size> bytes (-1 if unknown). Digests are computed only
+ * where a hash signature of that size exists, and the SHA-256 always with WW_SCAN_SHA256 in
+ * <flags>. Holds a reference on <e> until ww_scan_free(). NULL if out of memory. */
+struct ww_scan *ww_scan_create(struct ww_engine *e, int64_t total_size, unsigned flags);
 /* Feeds the next bytes. Returns 1 once a body signature matched (threat name available from
  * ww_scan_threat), 0 otherwise. Matches across feed boundaries are found. */
 int ww_scan_feed(struct ww_scan *s, const void *data, size_t len);
-/* Ends the body: EOF-anchored body signatures and hash signatures (MD5 and SHA-256 of all fed
- * bytes) are checked. Returns 1 if infected (by any signature so far), else 0. */
+/* Ends the body: EOF-anchored body signatures and hash signatures (of all fed bytes) are
+ * checked. Returns 1 if infected (by any signature so far), else 0. */
 int ww_scan_finish(struct ww_scan *s);
 /* Name of the first threat found, or NULL. Borrowed until ww_scan_free(). */
 const char *ww_scan_threat(const struct ww_scan *s);
-/* Lower-case hex SHA-256 of the fed bytes, available after ww_scan_finish(). */
+/* Lower-case hex SHA-256 of the fed bytes after ww_scan_finish(), or NULL when it was not
+ * computed (no WW_SCAN_SHA256 and no .hsb signature of the body's size). */
 const char *ww_scan_sha256(const struct ww_scan *s);
 void ww_scan_free(struct ww_scan *s); /* NULL is a no-op */
 

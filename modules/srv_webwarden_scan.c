@@ -283,11 +283,11 @@ struct scan_req {
     struct ww_scan *scan;
     struct hold hold;
     struct ww_cicap_page page;
-    int64_t received; /* body bytes from the client */
-    int64_t expected; /* Content-Length, -1 if unknown */
-    int64_t limit;    /* body bytes that may go back to the client (RELEASE_ALL: every one) */
-    int64_t sent;     /* body bytes given back */
-    int eof;          /* the whole body was received */
+    int64_t received;      /* body bytes from the client */
+    int64_t expected;      /* Content-Length, -1 if unknown */
+    int64_t limit;         /* body bytes that may go back to the client (RELEASE_ALL: every one) */
+    int64_t sent;          /* body bytes given back */
+    int eof;               /* the whole body was received */
     struct ww_decode *dec; /* Content-Encoding gzip/deflate: the scanner sees the decoded file */
     struct timespec t0;
     char url[WW_URL_MAX];
@@ -392,9 +392,8 @@ static void detq_flush_locked(void)
         if (d->cut_after < 0)
             snprintf(msg, sizeof(msg), "malware %s in %.400s: blocked", d->threat, d->url);
         else
-            snprintf(msg, sizeof(msg),
-                     "malware %s in %.380s: download cut after %" PRId64 " bytes", d->threat,
-                     d->url, d->cut_after);
+            snprintf(msg, sizeof(msg), "malware %s in %.380s: download cut after %" PRId64 " bytes",
+                     d->threat, d->url, d->cut_after);
         if (ww_store_add_event(scan_store, "warning", "scan", msg) != WW_OK)
             ww_log(WW_LOG_WARN, SVC ": detection not recorded in the events: %s", msg);
         memset(&fb, 0, sizeof(fb));
@@ -408,7 +407,8 @@ static void detq_flush_locked(void)
     }
     if (scan_fbbuf != NULL &&
         ww_fbbuf_flush(scan_fbbuf, scan_store, scan_conf->feedback.max_queued) != WW_OK)
-        ww_log(WW_LOG_WARN, SVC ": feedback not written to the state store (kept for the next try)");
+        ww_log(WW_LOG_WARN,
+               SVC ": feedback not written to the state store (kept for the next try)");
 }
 
 /* ISTag from the signature counts and the pattern version: a proxy must not answer from its
@@ -709,8 +709,9 @@ static int scan_feed(struct scan_req *sr, const char *data, size_t len)
     if (rc == WW_ETOOBIG)
         return WW_ETOOBIG;
     if (rc != WW_OK) {
-        ww_log(WW_LOG_WARN, SVC ": %s: Content-Encoding data invalid after %" PRId64
-                                " bytes: the rest is scanned as it is",
+        ww_log(WW_LOG_WARN,
+               SVC ": %s: Content-Encoding data invalid after %" PRId64
+                   " bytes: the rest is scanned as it is",
                sr->url, ww_decode_bytes_in(sr->dec));
         ww_decode_free(sr->dec);
         sr->dec = NULL;
@@ -927,6 +928,7 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
     struct scan_req *sr = ci_service_data(req);
     enum ww_encoding enc;
     int64_t expected;
+    unsigned flags;
 
     if (sr == NULL || scan_conf == NULL || scan_engine == NULL) {
         ww_log(WW_LOG_ERR, SVC ": out of memory or not configured: request refused");
@@ -944,23 +946,29 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         scan_go_unscanned(req, sr, expected);
         return CI_MOD_ALLOW204;
     }
-    pthread_mutex_lock(&engine_mtx); /* the tick may swap the engine; the scan keeps its own */
-    sr->scan = ww_scan_create(scan_engine, expected >= 0 ? expected : -1);
-    pthread_mutex_unlock(&engine_mtx);
-    if (sr->scan == NULL) {
-        ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
-        return CI_ERROR;
-    }
     enc = ww_decode_parse(ci_http_response_get_header(req, "Content-Encoding"));
     if (enc == WW_ENC_GZIP || enc == WW_ENC_DEFLATE) {
-        sr->dec = ww_decode_create(enc, scan_conf->scan.max_expanded_size,
-                                   scan_conf->scan.max_ratio);
+        sr->dec =
+            ww_decode_create(enc, scan_conf->scan.max_expanded_size, scan_conf->scan.max_ratio);
         if (sr->dec == NULL) {
             ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
             return CI_ERROR;
         }
     } else if (enc == WW_ENC_UNSUPPORTED) {
         ww_log(WW_LOG_DEBUG, SVC ": %s: Content-Encoding not decoded: scanned as sent", sr->url);
+    }
+    /* The hash signatures are of the decoded file, whose size Content-Length does not give. The
+     * SHA-256 is computed for every body only while smart scan may look it up. */
+    flags = atomic_load_explicit(&scan_filerep, memory_order_acquire) != NULL &&
+                    atomic_load_explicit(&scan_method, memory_order_relaxed) == WW_SCAN_SMART
+                ? WW_SCAN_SHA256
+                : 0;
+    pthread_mutex_lock(&engine_mtx); /* the tick may swap the engine; the scan keeps its own */
+    sr->scan = ww_scan_create(scan_engine, sr->dec == NULL && expected >= 0 ? expected : -1, flags);
+    pthread_mutex_unlock(&engine_mtx);
+    if (sr->scan == NULL) {
+        ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
+        return CI_ERROR;
     }
     if (len > 0 && scan_take(req, sr, preview, (size_t)len) != WW_OK)
         return CI_ERROR;
@@ -978,6 +986,10 @@ static int scan_smart(ci_request_t *req, const char *sha256, struct ww_file_verd
 
     if (fr == NULL || atomic_load_explicit(&scan_method, memory_order_relaxed) != WW_SCAN_SMART) {
         ww_cicap_attr(req, "webwarden:smart", "off");
+        return 0;
+    }
+    if (sha256 == NULL) { /* smart scan came back on while this body streamed: no digest */
+        ww_cicap_attr(req, "webwarden:smart", "skipped");
         return 0;
     }
     ww_filerep_lookup(fr, sha256, v); /* failures are logged inside, once per kind a minute */
@@ -1002,14 +1014,15 @@ static int scan_end_of_data(ci_request_t *req)
     if (sr->scan == NULL) /* CONTINUE is only returned with a scan */
         return CI_ERROR;
     infected = ww_scan_finish(sr->scan);
-    sha256 = ww_scan_sha256(sr->scan);
-    if (!infected && scan_smart(req, sha256, &fv)) {
+    if (!infected && scan_smart(req, ww_scan_sha256(sr->scan), &fv)) {
+        sha256 = ww_scan_sha256(sr->scan);
         if (sr->mode == MODE_STREAM && ci_req_sent_data(req)) {
             scan_cut(req, sr, fv.name, sha256);
             return CI_ERROR;
         }
         return scan_block(req, sr, fv.name, sha256);
     }
+    sha256 = ww_scan_sha256(sr->scan) != NULL ? ww_scan_sha256(sr->scan) : "-";
     if (infected && sr->mode == MODE_STREAM && ci_req_sent_data(req)) {
         scan_cut(req, sr, ww_scan_threat(sr->scan), sha256);
         return CI_ERROR;

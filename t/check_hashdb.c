@@ -94,6 +94,30 @@ START_TEST(test_hashdb_same_digest_two_sizes_both_found)
 }
 END_TEST
 
+START_TEST(test_hashdb_size_used_names_only_signature_sizes)
+{
+    static const char *const md5[] = {MD5_A ":68:A", MD5_A ":1000:B", MD5_A ":68:C", NULL};
+    static const char *const hsb[] = {SHA256_A ":*:Any", SHA1_A ":5:Five", NULL};
+    struct ww_hashdb *dm = db_of(md5, 0), *dh = db_of(hsb, 1);
+
+    ck_assert_int_eq(ww_hashdb_size_used(dm, WW_HASH_MD5, 68), 1);
+    ck_assert_int_eq(ww_hashdb_size_used(dm, WW_HASH_MD5, 1000), 1);
+    ck_assert_int_eq(ww_hashdb_size_used(dm, WW_HASH_MD5, 69), 0);
+    ck_assert_int_eq(ww_hashdb_size_used(dm, WW_HASH_MD5, 0), 0);
+    ck_assert_int_eq(ww_hashdb_size_used(dm, WW_HASH_MD5, -1), 1);    /* unknown: may be needed */
+    ck_assert_int_eq(ww_hashdb_size_used(dm, WW_HASH_SHA256, -1), 0); /* no signature at all */
+    ck_assert_uint_eq(ww_hashdb_max_size(dm, WW_HASH_MD5), 1000);
+    ck_assert_uint_eq(ww_hashdb_max_size(dm, WW_HASH_SHA1), 0);
+    ck_assert_int_eq(ww_hashdb_size_used(dh, WW_HASH_SHA256, 123456789), 1); /* "*" */
+    ck_assert_uint_eq(ww_hashdb_max_size(dh, WW_HASH_SHA256), UINT64_MAX);
+    ck_assert_int_eq(ww_hashdb_size_used(dh, WW_HASH_SHA1, 5), 1);
+    ck_assert_int_eq(ww_hashdb_size_used(dh, WW_HASH_SHA1, 6), 0);
+    ck_assert_int_eq(ww_hashdb_size_used(dh, WW_HASH_MD5, 5), 0);
+    ww_hashdb_free(dm);
+    ww_hashdb_free(dh);
+}
+END_TEST
+
 static const struct {
     const char *line;
     int is_hsb;
@@ -165,6 +189,7 @@ int main(void)
     tcase_add_test(tc, test_hashdb_md5_with_size_matches_only_that_size);
     tcase_add_test(tc, test_hashdb_sha256_any_size_and_sha1_by_length);
     tcase_add_test(tc, test_hashdb_same_digest_two_sizes_both_found);
+    tcase_add_test(tc, test_hashdb_size_used_names_only_signature_sizes);
     tcase_add_loop_test(tc, test_hashdb_bad_line_rejected_with_reason, 0,
                         (int)(sizeof(bad_lines) / sizeof(bad_lines[0])));
     tcase_add_test(tc, test_hashdb_many_entries_all_found);

@@ -94,7 +94,7 @@ static const char *scan_buf(struct ww_engine *e, const unsigned char *p, size_t 
                             int64_t total, char *sha_out)
 {
     static char name[256];
-    struct ww_scan *s = ww_scan_create(e, total);
+    struct ww_scan *s = ww_scan_create(e, total, sha_out != NULL ? WW_SCAN_SHA256 : 0);
     size_t off;
     const char *threat;
 
@@ -261,7 +261,7 @@ static void *scan_thread(void *arg)
 
     eicar_fill(eicar);
     for (i = 0; i < 200; i++) {
-        struct ww_scan *s = ww_scan_create(e, -1);
+        struct ww_scan *s = ww_scan_create(e, -1, 0);
         if (s == NULL)
             break;
         ww_scan_feed(s, eicar, 30);
@@ -325,7 +325,7 @@ START_TEST(test_scan_eicar_split_at_every_point)
     eicar_fill(buf);
     buf[EICAR_LEN] = '\n'; /* the hashes no longer match: the body signature must */
     for (cut = 1; cut < EICAR_LEN + 1; cut++) {
-        struct ww_scan *s = ww_scan_create(e, -1);
+        struct ww_scan *s = ww_scan_create(e, -1, 0);
         int r;
         ck_assert_ptr_nonnull(s);
         ww_scan_feed(s, buf, cut);
@@ -406,6 +406,77 @@ START_TEST(test_scan_eicar_found_by_hsb_and_hdb_alone)
 }
 END_TEST
 
+/* A clean verdict whose SHA-256 was computed: "- " and 64 hex digits. */
+static void assert_clean_with_digest(const char *got)
+{
+    ck_assert_msg(strncmp(got, "- ", 2) == 0 && strlen(got) == 2 + 64 && strchr(got, '(') == NULL,
+                  "got \"%s\", want \"- <sha256>\"", got);
+}
+
+/* Scans <n> bytes of <p> declared as <total> with <flags>: the threat (or "-") and the SHA-256
+ * (or "(null)", not computed) as one static "threat sha" string. */
+static const char *scan_digest(struct ww_engine *e, const unsigned char *p, size_t n, int64_t total,
+                               unsigned flags)
+{
+    static char out[512];
+    struct ww_scan *s = ww_scan_create(e, total, flags);
+
+    ck_assert_ptr_nonnull(s);
+    ww_scan_feed(s, p, n / 2);
+    ww_scan_feed(s, p + n / 2, n - n / 2);
+    ww_scan_finish(s);
+    snprintf(out, sizeof(out), "%s %s", ww_scan_threat(s) ? ww_scan_threat(s) : "-",
+             ww_scan_sha256(s) ? ww_scan_sha256(s) : "(null)");
+    ww_scan_free(s);
+    return out;
+}
+
+START_TEST(test_scan_digest_only_for_sizes_a_signature_names)
+{
+    struct ww_engine *e;
+    unsigned char eicar[EICAR_LEN], body[1000];
+
+    eicar_fill(eicar);
+    random_fill(body, sizeof(body), 3);
+    dir_make();
+    file_write("e.hsb", EICAR_SHA256 ":68:Win.Test.EICAR_HSB-1\n");
+    e = engine_load(tmpdir, NULL);
+    /* No .hsb line names 1000 bytes: no digest, unless smart scan asks for it. */
+    ck_assert_str_eq(scan_digest(e, body, sizeof(body), sizeof(body), 0), "- (null)");
+    assert_clean_with_digest(scan_digest(e, body, 68, 68, 0)); /* the size of a signature */
+    assert_clean_with_digest(scan_digest(e, body, sizeof(body), sizeof(body), WW_SCAN_SHA256));
+    ck_assert_str_eq(scan_digest(e, eicar, EICAR_LEN, EICAR_LEN, 0),
+                     "Win.Test.EICAR_HSB-1 " EICAR_SHA256);
+    ck_assert_str_eq(scan_digest(e, eicar, EICAR_LEN, -1, 0), "Win.Test.EICAR_HSB-1 " EICAR_SHA256);
+    /* Size unknown: the digest stops once the body is larger than any signature names. */
+    ck_assert_str_eq(scan_digest(e, body, sizeof(body), -1, 0), "- (null)");
+    ww_engine_unref(e);
+    dir_remove();
+}
+END_TEST
+
+START_TEST(test_scan_body_not_the_declared_size_is_reported)
+{
+    struct ww_engine *e;
+    unsigned char eicar[EICAR_LEN], body[1000];
+
+    eicar_fill(eicar);
+    random_fill(body, sizeof(body), 4);
+    dir_make();
+    file_write("e.hsb", EICAR_SHA256 ":68:Win.Test.EICAR_HSB-1\n");
+    e = engine_load(tmpdir, NULL);
+    /* 68 real bytes declared as 1000: the skipped digest was needed for the real size. */
+    ck_assert_str_eq(scan_digest(e, eicar, EICAR_LEN, 1000, 0), WW_THREAT_SIZE_MISMATCH " (null)");
+    /* A wrong size that no signature names either way is no finding. */
+    ck_assert_str_eq(scan_digest(e, body, 999, 1000, 0), "- (null)");
+    ck_assert_str_eq(scan_digest(e, body, 1000, 500, 0), "- (null)");
+    /* Declared 68 but 1000 came: the digest ran over all of them, and matched nothing. */
+    assert_clean_with_digest(scan_digest(e, body, 1000, 68, 0));
+    ww_engine_unref(e);
+    dir_remove();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scan");
@@ -419,6 +490,8 @@ int main(void)
     tcase_add_test(tc, test_scan_eicar_found_by_hsb_and_hdb_alone);
     tcase_add_test(tc, test_scan_sha256_computed_without_hsb);
     tcase_add_test(tc, test_scan_md5_hdb_matches);
+    tcase_add_test(tc, test_scan_digest_only_for_sizes_a_signature_names);
+    tcase_add_test(tc, test_scan_body_not_the_declared_size_is_reported);
     tcase_add_test(tc, test_scan_engine_outlives_owner_while_threads_scan);
     tcase_add_test(tc, test_scan_eicar_found_by_body_signature_inside_random_file);
     tcase_add_test(tc, test_scan_eicar_split_at_every_point);

@@ -571,7 +571,7 @@ static int pattern_detects(struct fx *f, const char *version)
     ck_assert_int_eq(ww_store_component_get(f->st, "pattern", &c), WW_OK);
     ck_assert_msg(ww_engine_load_dir(c.path, &e, NULL, err, sizeof(err)) == WW_OK, "%s", err);
     sample_body(version, body, sizeof(body));
-    s = ww_scan_create(e, (int64_t)strlen(body));
+    s = ww_scan_create(e, (int64_t)strlen(body), 0);
     ww_scan_feed(s, body, strlen(body));
     hit = ww_scan_finish(s);
     ww_scan_free(s);
