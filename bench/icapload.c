@@ -543,7 +543,10 @@ static int icap_head_parse(struct il_req *r, char *hdr, size_t len)
     r->skip = 0;
     r->has_body = 0;
     while ((line = strtok_r(NULL, "\r\n", &save)) != NULL) {
-        char *colon = strchr(line, ':');
+        char *colon;
+        if (*line == ' ' || *line == '\t')
+            continue; /* a folded continuation (X-Violations-Found's fields) */
+        colon = strchr(line, ':');
         if (colon == NULL)
             return -1;
         *colon = '\0';

@@ -100,6 +100,46 @@ check "silent server: timeouts, no answers" \
     'j["requests"] == 0 and j["timeouts"] >= 2 and j["elapsed_s"] < 3' \
     -P "$closed" -m reqmod -c 2 -d 2 -t 300
 
+# A block answer as c-icap sends it, with X-Violations-Found folded over continuation lines
+# (RFC 3507 4.10.2 style): one complete 200 response each, not a protocol error.
+folded=$(bl_free_port)
+"$BL_PY" -c 'import socket, sys, time
+page = b"<html>blocked</html>"
+head = (b"ICAP/1.0 200 OK\r\nISTag: \"x\"\r\nX-Violations-Found: 1\r\n\thttp://x/y\r\n"
+        b"\tTest.Threat\r\n\t0\r\n\t0\r\nEncapsulated: res-hdr=0, res-body=45\r\n\r\n"
+        b"HTTP/1.1 403 Forbidden\r\nContent-Length: 20\r\n\r\n")
+answer = head + b"%x\r\n" % len(page) + page + b"\r\n0\r\n\r\n"
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+s.settimeout(0.5)
+end = time.time() + 20
+while time.time() < end:
+    try:
+        c = s.accept()[0]
+    except OSError:
+        continue
+    c.settimeout(5)
+    buf = b""
+    try:
+        while time.time() < end:
+            data = c.recv(65536)
+            if not data:
+                break
+            buf += data
+            while b"\r\n0\r\n\r\n" in buf:
+                buf = buf.split(b"\r\n0\r\n\r\n", 1)[1]
+                c.sendall(answer)
+    except OSError:
+        pass
+    c.close()' "$folded" &
+folded_pid=$!
+bl_wait_port "$folded" 10 "$folded_pid" || fail "folded-header server did not start"
+check "folded X-Violations-Found header: complete 200 answers" \
+    'j["requests"] == 10 and j["status"]["200"] == 10 and j["errors"] == 0' \
+    -P "$folded" -s webwarden_scan -f "$tmp/500.bin" -n 10
+bl_stop_pid "$folded_pid"
+
 # Bad usage is refused with status 2.
 for args in "-c 0" "-c 257" "-d 601" "-i 192.0.2.1" "-m respmod" "-p 10" "-a maybe"; do
     # shellcheck disable=SC2086
