@@ -20,7 +20,10 @@ fails=0
 status=1
 upd_pid=
 wwd_pid=
+lc_pid=
+lb_pid=
 cleanup() {
+    [ -n "$lc_pid$lb_pid" ] && ww_stop_pids $lc_pid $lb_pid
     [ -f "$tmp/var/c-icap.runpid" ] && ww_stop_pids "$(cat "$tmp/var/c-icap.runpid")"
     [ -n "$upd_pid" ] && ww_stop_pids "$upd_pid"
     [ -n "$wwd_pid" ] && ww_stop_pids "$wwd_pid"
@@ -191,6 +194,61 @@ if [ -x "$top_builddir/src/webwardend" ]; then
         { fail "status after the scheduled update"; cat "$tmp/st.txt"; }
 else
     fail "webwardend not built"
+fi
+
+# --- patterns swapped under load (issue 4): two updates and a rollback while bench/icapload keeps
+# 4 connections busy, one body every version knows (body1: always the block page) and one none
+# knows (fallback.bin: always 204). Not one request may fail, time out or get the other answer.
+IL="$top_builddir/bench/icapload"
+if [ -x "$IL" ]; then
+    load_s=16
+    load_t0=$(date +%s)
+    "$IL" -P "$port" -s webwarden_scan -f "$tmp/fallback.bin" -c 2 -d "$load_s" -t 5000 \
+        -l clean --json >"$tmp/load-clean.json" 2>"$tmp/load-clean.err" &
+    lc_pid=$!
+    "$IL" -P "$port" -s webwarden_scan -f "$tmp/body1.bin" -c 2 -d "$load_s" -t 5000 \
+        -l infected --json >"$tmp/load-bad.json" 2>"$tmp/load-bad.err" &
+    lb_pid=$!
+    sleep 1
+    cp "$tmp/p2.tar.gz" "$tmp/payloads/pattern-2026.11.27.4.tar.gz"
+    ctl update now >"$tmp/now4.txt" 2>&1 && ok "under load: update now installs v4" ||
+        { fail "under load: update now (v4)"; cat "$tmp/now4.txt"; }
+    wait_verdict "under load: v4 (body2 known) in force" "$tmp/body2.bin" blocked 10
+    ctl update rollback pattern >"$tmp/rb2.txt" 2>&1 && ok "under load: rollback to v3" ||
+        { fail "under load: rollback"; cat "$tmp/rb2.txt"; }
+    wait_verdict "under load: v3 back in force (body2 unknown)" "$tmp/body2.bin" clean 10
+    tar -C "$tmp/p2" -cf "$tmp/payloads/pattern-2026.11.27.5.tar" . || exit 1
+    ctl update now >"$tmp/now5.txt" 2>&1 && ok "under load: update now installs v5" ||
+        { fail "under load: update now (v5)"; cat "$tmp/now5.txt"; }
+    wait_verdict "under load: v5 in force" "$tmp/body2.bin" blocked 10
+    [ $(($(date +%s) - load_t0)) -lt "$load_s" ] && ok "under load: the swaps ended inside the load" ||
+        fail "under load: the swaps took longer than the ${load_s} s of load"
+    wait "$lc_pid" "$lb_pid"
+    lc_pid='' lb_pid=''
+    "${PYTHON3:-python3}" - "$tmp/load-clean.json" "$tmp/load-bad.json" <<'PY' >"$tmp/load.txt" 2>&1
+import json, sys
+clean, bad = (json.load(open(f)) for f in sys.argv[1:3])
+problems = []
+for name, j, want in (("clean", clean, "204"), ("infected", bad, "200")):
+    codes = j["status"]["by_code"]
+    other = {k: v for k, v in codes.items() if k != want}
+    print("%s: %d requests, by code %s, errors %d, timeouts %d, max %.1f ms" % (
+        name, j["requests"], codes, j["errors"], j["timeouts"], j["latency_ms"]["max"]))
+    if j["requests"] < 20 or j["errors"] or j["timeouts"] or other:
+        problems.append(name)
+sys.exit(1 if problems else 0)
+PY
+    if [ $? = 0 ]; then
+        ok "3 pattern swaps under load: every request answered, every verdict right"
+        sed 's/^/    /' "$tmp/load.txt"
+    else
+        fail "pattern swaps under load"
+        cat "$tmp/load.txt" "$tmp/load-clean.err" "$tmp/load-bad.err"
+    fi
+    kill -0 "$cicap_pid" 2>/dev/null && ok "under load: c-icap was not restarted" ||
+        fail "under load: c-icap is gone"
+else
+    fail "bench/icapload not built"
 fi
 
 if [ "$fails" -eq 0 ]; then
