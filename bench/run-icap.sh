@@ -172,7 +172,9 @@ Service webwarden_scan $ww_scan_so
 webwarden_scan.ConfigFile $ww_conf
 EOF
     cat "$tmp/conf-ww.part" >>"$conf"
-    services="$services webwarden_url webwarden_scan"
+    # webwarden_scan_hold: the same module with hold_all=on (a Squid with the bug-5352 fixes, or
+    # any other ICAP client): whole bodies scanned first, 204 when clean, as virus_scan answers.
+    services="$services webwarden_url webwarden_scan webwarden_scan_hold"
 elif [ "$use_ww" = 1 ]; then
     bl_log "Webwarden services not built ($ww_url_so, $ww_scan_so): echo only"
 fi
@@ -203,6 +205,15 @@ cp "$conf" "$outdir/c-icap.conf"
 bl_log "starting c-icap on 127.0.0.1:$port with: $services"
 bl_start_cicap "$conf" "$tmp/var" "$port" "${wrap[@]}" || bl_die "c-icap did not start"
 
+# svc_path NAME: the ICAP service path a benchmark name stands for.
+svc_path() {
+    case $1 in
+    virus_scan) echo "virus_scan?allow204=on&sizelimit=off&mode=simple" ;;
+    webwarden_scan_hold) echo "webwarden_scan?hold_all=on" ;;
+    *) echo "$1" ;;
+    esac
+}
+
 # Keep only the services that answer a real request (a module that failed to load gives 404/500).
 have=""
 for s in $services; do
@@ -210,8 +221,7 @@ for s in $services; do
     webwarden_url | echo) mode=reqmod ;;
     *) mode=respmod ;;
     esac
-    path=$s
-    [ "$s" = virus_scan ] && path="virus_scan?allow204=on&sizelimit=off&mode=simple"
+    path=$(svc_path "$s")
     if bl_icap_probe "$ICAPLOAD" "$port" "$path" "$mode" "$tmp/body-64k.bin"; then
         have="$have $s"
     else
@@ -232,7 +242,7 @@ run_cell() {
     64k) group="RESPMOD 64 KiB c=$c"; args=(-m respmod -f "$tmp/body-64k.bin" -p "$preview" -u http://www.site1.example/file.bin) ;;
     1m) group="RESPMOD 1 MiB c=$c"; args=(-m respmod -f "$tmp/body-1m.bin" -p "$preview" -u http://www.site1.example/file.bin) ;;
     esac
-    [ "$svc" = virus_scan ] && path="virus_scan?allow204=on&sizelimit=off&mode=simple"
+    path=$(svc_path "$svc")
     raw=$outdir/raw-$test-c$c-$svc-r$rep.json
     local t0 t1
     t0=$(bl_cpu_ticks "$BL_CICAP_PID")
@@ -253,6 +263,7 @@ except (OSError, ValueError):
 reqs_total = j["rps"] * int(total_s)
 cpu = int(ticks) / int(tck) * 1e6 / reqs_total if reqs_total else None
 print(json.dumps({"group": group, "name": svc, "baseline": "echo", "repeat": int(rep),
+                  "vs": "virus_scan" if svc.startswith("webwarden_scan") else None,
                   "rps": j["rps"], "mib_s": j["body_mib_per_s"], "requests": j["requests"],
                   "p50": j["latency_ms"].get("p50"), "p90": j["latency_ms"].get("p90"),
                   "p99": j["latency_ms"].get("p99"), "max": j["latency_ms"].get("max"),
@@ -268,7 +279,7 @@ for c in ${concs//,/ }; do
     for test in ${only//,/ }; do
         case $test in
         reqmod) list="echo webwarden_url" ;;
-        64k | 1m) list="echo webwarden_scan virus_scan" ;;
+        64k | 1m) list="echo webwarden_scan webwarden_scan_hold virus_scan" ;;
         *) bl_die "--only: unknown test $test (reqmod, 64k, 1m)" ;;
         esac
         for s in $list; do

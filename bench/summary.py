@@ -9,7 +9,8 @@ One JSON object a line, one per measured cell and repeat:
    "requests": 6172, "cpu_us_req": {"c-icap": 220.0}}
 Rows keep the order in which groups and names first appear. "vs baseline" is the median req/s
 of the row divided by the median req/s of the row named by its "baseline" in the same group
-(e.g. echo); a row whose baseline is null or absent gets no ratio.
+(e.g. echo); a row whose baseline is null or absent gets no ratio. A row with "vs": NAME also
+gets a ratio line against that row of its group (webwarden_scan / virus_scan).
 """
 import json
 import statistics
@@ -87,6 +88,9 @@ def main():
             if base_rps and n != base_name and rps is not None:
                 ratio = rps / base_rps
                 ratios.append("%s / %s = %.2f (%s)" % (n, base_name, ratio, g))
+            other = cells.get((g, rs[0].get("vs"))) if rs[0].get("vs") else None
+            if other and rps is not None and med(other, "rps"):
+                ratios.append("%s / %s = %.2f (%s)" % (n, rs[0]["vs"], rps / med(other, "rps"), g))
             line = [g, n, str(len(rs)), fmt(rps), fmt(spread, 0) + "%" if spread is not None
                     else "–", "%.2f" % ratio if ratio is not None else "–",
                     fmt(med(rs, "mib_s")), fmt(med(rs, "p50"), 3), fmt(med(rs, "p99"), 3),

@@ -288,6 +288,9 @@ struct scan_req {
     int64_t limit;         /* body bytes that may go back to the client (RELEASE_ALL: every one) */
     int64_t sent;          /* body bytes given back */
     int eof;               /* the whole body was received */
+    int hold_all;          /* scan.hold_all, or the service argument hold_all=on|off */
+    int drop;              /* hold_all and Allow: 204: the answer is 204 or the block page, so
+                              scanned bytes are dropped, never held or spooled */
     struct ww_decode *dec; /* Content-Encoding gzip/deflate: the scanner sees the decoded file */
     struct timespec t0;
     char url[WW_URL_MAX];
@@ -670,6 +673,8 @@ static void scan_go_unscanned_why(ci_request_t *req, struct scan_req *sr, const 
     ww_scan_free(sr->scan);
     sr->scan = NULL;
     sr->mode = MODE_PASS;
+    if (sr->drop)
+        return; /* nothing was kept to send: the answer is 204 at the end */
     sr->limit = RELEASE_ALL;
     ci_req_unlock_data(req);
 }
@@ -811,11 +816,20 @@ static int64_t stream_window(void)
 /* Memory a held body may use before it goes to a temp file: whole bodies (scan.hold_all) spool
  * beyond scan.hold_max; otherwise a body is streamed once it passes hold_max and the window
  * keeps it in memory. */
-static size_t hold_cap(void)
+static size_t hold_cap(const struct scan_req *sr)
 {
-    if (scan_conf->scan.hold_all)
+    if (sr->hold_all)
         return (size_t)scan_conf->scan.hold_max;
     return (size_t)stream_window();
+}
+
+/* Keeps scanned bytes for the answer: held in memory, spooled past hold_cap, or dropped when the
+ * answer can only be 204 or the block page (sr->drop). */
+static int scan_keep(struct scan_req *sr, const char *data, size_t len)
+{
+    if (sr->drop)
+        return WW_OK;
+    return hold_append(&sr->hold, data, len, hold_cap(sr), scan_conf->scan.tmp_dir);
 }
 
 /* Streaming: every received byte but the last max(<len>, STREAM_KEEP) may go out. Never lowers
@@ -853,9 +867,9 @@ static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, s
                 return WW_OK;
             }
             scan_go_unscanned_why(req, sr, "over the decode limits", NULL);
-            return hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir);
+            return scan_keep(sr, data, len);
         }
-        if (hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir) != WW_OK)
+        if (scan_keep(sr, data, len) != WW_OK)
             return WW_EIO;
         /* Everything but the last bytes is scanned and may go: the tail waits for the hash
          * signatures at the end, so a late match still keeps the download from completing. */
@@ -882,11 +896,11 @@ static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, s
                 return WW_OK;
             }
             scan_go_unscanned_why(req, sr, "over the decode limits", NULL);
-            return hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir);
+            return scan_keep(sr, data, len);
         }
-        if (hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir) != WW_OK)
+        if (scan_keep(sr, data, len) != WW_OK)
             return WW_EIO;
-        if (!scan_conf->scan.hold_all && sr->received > scan_conf->scan.hold_max) {
+        if (!sr->hold_all && sr->received > scan_conf->scan.hold_max) {
             /* Squid 5.7 stops reading the origin once its 64 KiB pipe is full and waits for
              * us (bug 5352): answer now and stream what is scanned, keeping the last chunk. */
             sr->mode = MODE_STREAM;
@@ -895,7 +909,7 @@ static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, s
         }
         return WW_OK;
     }
-    return hold_append(&sr->hold, data, len, hold_cap(), scan_conf->scan.tmp_dir);
+    return scan_keep(sr, data, len);
 }
 
 /* How many of the <avail> body bytes c-icap offers scan_io takes now: all of them while the body
@@ -923,6 +937,31 @@ static int stream_take_now(struct scan_req *sr, int avail)
     return room < avail ? (int)room : avail;
 }
 
+/* The service argument hold_all=on|off (c-icap.conf: ServiceAlias NAME webwarden_scan?hold_all=on,
+ * or icap://.../webwarden_scan?hold_all=on on the proxy's line) overrides scan.hold_all for the
+ * requests that carry it, so one c-icap can serve a Squid with and one without the bug-5352
+ * fixes. Other arguments are ignored (logged once a minute). */
+static int scan_arg_hold_all(const char *args, int dflt)
+{
+    static struct ww_log_limit lim;
+    const char *p = args;
+
+    while (p != NULL && *p != '\0') {
+        size_t n = strcspn(p, "&");
+        if (n == sizeof("hold_all=on") - 1 && strncmp(p, "hold_all=on", n) == 0)
+            dflt = 1;
+        else if (n == sizeof("hold_all=off") - 1 && strncmp(p, "hold_all=off", n) == 0)
+            dflt = 0;
+        else if (n > 0 && ww_log_limit_allow(&lim, 0, 60000))
+            ww_log(WW_LOG_WARN, SVC ": service argument \"%.*s\" unknown (known: hold_all=on|off)",
+                   (int)(n < 200 ? n : 200), p);
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return dflt;
+}
+
 static int scan_check_preview(char *preview, int len, ci_request_t *req)
 {
     struct scan_req *sr = ci_service_data(req);
@@ -935,6 +974,8 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         return CI_ERROR;
     }
     ww_cicap_request_url(req, sr->url, sizeof(sr->url)); /* for logs and the page only */
+    sr->hold_all = scan_arg_hold_all(req->args, scan_conf->scan.hold_all);
+    sr->drop = sr->hold_all && ci_req_allow204(req);
     if (!ci_req_hasbody(req)) {
         scan_attrs(req, sr, "allow", "-", "-");
         return CI_MOD_ALLOW204;
@@ -1007,6 +1048,8 @@ static int scan_end_of_data(ci_request_t *req)
     if (sr == NULL)
         return CI_ERROR;
     sr->eof = 1;
+    if (sr->mode == MODE_PASS && sr->drop)
+        return CI_MOD_ALLOW204;
     if (sr->mode == MODE_PASS || sr->mode == MODE_BLOCK)
         return CI_MOD_DONE;
     if (sr->mode == MODE_CUT)

@@ -98,7 +98,8 @@ if [ -x "$top_builddir/src/webwardenctl" ]; then
 fi
 
 port=$(ww_free_port)
-ww_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/webwarden.conf" "$tmp/var" || exit 1
+# Level 2 so that warnings (UNSCANNED, unknown service arguments) reach server.log too.
+WW_DEBUG=${WW_DEBUG:-2} ww_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/webwarden.conf" "$tmp/var" || exit 1
 ww_start_cicap "$tmp/c-icap.conf" "$tmp/var" || exit 1
 
 icap() { "$CLIENT" -i 127.0.0.1 -p "$port" "$@"; }
@@ -239,6 +240,36 @@ if cmp -s "$tmp/big.bin" "$tmp/echo_big3.bin"; then ok "unknown-size body over m
 fi
 icap -s webwarden_scan -f "$tmp/big.bin" -resp 'http://dl.webwarden.test/big2.bin' -v >"$tmp/s_big2.txt" 2>&1
 expect_grep "body over max_size with 204: 204" "$tmp/s_big2.txt" "ICAP/1.0 204"
+
+# scan.hold_all, here as the service argument hold_all=on (a Squid with the bug-5352 fixes):
+# every body up to max_size is scanned whole first, so a late threat gets the block page, not a
+# cut; with Allow: 204 nothing is kept (the answer is 204 or the page), without it the body is
+# held (spooled past hold_max) and echoed whole.
+for f in eicar_end.bin late.bin; do
+    for mode in "" "-nopreview -no204"; do
+        # shellcheck disable=SC2086
+        icap -s 'webwarden_scan?hold_all=on' $mode -f "$tmp/$f" -resp "http://dl.webwarden.test/hold-$f" \
+            -v -o "$tmp/hold_page$$.html" >"$tmp/s_hold.txt" 2>&1
+        expect_grep "hold_all=on, late threat in $f ($mode): the block page" "$tmp/s_hold.txt" "403 Forbidden"
+        expect_grep "hold_all=on, late threat in $f ($mode): X-Infection-Found" "$tmp/s_hold.txt" "X-Infection-Found: Type=0"
+        rm -f "$tmp/hold_page$$.html"
+    done
+done
+icap -s 'webwarden_scan?hold_all=on' -f "$tmp/clean90k.bin" -resp 'http://dl.webwarden.test/hold-clean' -v >"$tmp/s_hold_clean.txt" 2>&1
+expect_grep "hold_all=on, clean 90 KB with 204: 204" "$tmp/s_hold_clean.txt" "ICAP/1.0 204"
+icap -s 'webwarden_scan?hold_all=on' -nopreview -no204 -f "$tmp/late.bin" -resp 'http://dl.webwarden.test/hold-late-again' -o /dev/null >/dev/null 2>&1
+icap -s 'webwarden_scan?hold_all=on' -nopreview -no204 -f "$tmp/clean90k.bin" -resp 'http://dl.webwarden.test/hold-echo' -o "$tmp/hold_echo.bin" >"$tmp/s_hold_echo.txt" 2>&1
+if cmp -s "$tmp/clean90k.bin" "$tmp/hold_echo.bin"; then ok "hold_all=on, clean 90 KB without 204: echoed byte-identical"; else
+    fail "hold_all=on, clean 90 KB without 204: echo differs"
+    cat "$tmp/s_hold_echo.txt"
+fi
+icap -s 'webwarden_scan?hold_all=on' -f "$tmp/big.bin" -resp 'http://dl.webwarden.test/hold-big' -v >"$tmp/s_hold_big.txt" 2>&1
+expect_grep "hold_all=on, over max_size with 204: 204" "$tmp/s_hold_big.txt" "ICAP/1.0 204"
+icap -s 'webwarden_scan?hold_all=on' -noreshdr -f "$tmp/big.bin" -resp 'http://dl.webwarden.test/hold-big2' -v >"$tmp/s_hold_big2.txt" 2>&1
+expect_grep "hold_all=on, unknown size crossing max_size with 204: 204" "$tmp/s_hold_big2.txt" "ICAP/1.0 204"
+icap -s 'webwarden_scan?hold_all=off&no_such_arg=1' -f "$tmp/clean.bin" -resp 'http://dl.webwarden.test/arg' -v >"$tmp/s_arg.txt" 2>&1
+expect_grep "unknown service argument: the request is still answered" "$tmp/s_arg.txt" "ICAP/1.0 204"
+expect_grep "unknown service argument: named in the log" "$tmp/var/log/server.log" 'service argument "no_such_arg=1" unknown'
 
 # --- access log: one line per request, with our attributes --------------------------------------
 # c-icap writes the line after the response; poll briefly for the last one.
