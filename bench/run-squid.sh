@@ -207,10 +207,11 @@ pids+=("$cicap_pid")
 BL_CICAP_PID=
 
 # --- one Squid per configuration, all running, so repeats interleave without restarts --------
-# squid_start NAME REQSVC RESPSVC: REQSVC/RESPSVC are ICAP service paths, or "" for none.
+# squid_start NAME REQSVC RESPSVC [PREVIEW]: REQSVC/RESPSVC are ICAP service paths, or "" for
+# none; PREVIEW is icap_preview_enable (default on, as docs/admin-guide.md ships it).
 declare -A sq_port sq_pid
 squid_start() {
-    local name=$1 req=$2 resp=$3 d=$tmp/squid-$1 port
+    local name=$1 req=$2 resp=$3 preview=${4:-on} d=$tmp/squid-$1 port
     port=$(bl_free_port)
     mkdir -p "$d"
     cat >"$d/squid.conf" <<EOF
@@ -234,7 +235,7 @@ EOF
     if [ -n "$req$resp" ]; then
         cat >>"$d/squid.conf" <<EOF
 icap_enable on
-icap_preview_enable on
+icap_preview_enable $preview
 icap_persistent_connections on
 icap_service_failure_limit -1
 EOF
@@ -264,6 +265,11 @@ EOF
 configs="squid squid_echo"
 squid_start squid "" ""
 squid_start squid_echo echo echo
+# c-icap's echo answers every second previewed body with 204 (srv_echo.c's whattodo toggle), so
+# behind a previewing Squid it returns only half the bodies. Without preview it returns all of
+# them, like webwarden_scan does for every body over hold_max: the like-for-like baseline.
+squid_start squid_echo_full echo echo off
+configs="$configs squid_echo_full"
 if [ "$have_ww" = 1 ]; then
     squid_start squid_webwarden webwarden_url webwarden_scan
     configs="$configs squid_webwarden"
@@ -304,15 +310,25 @@ make_curl_cfg() {
 
 results=$outdir/results.jsonl
 : >"$results"
+# respmod_counts: "N204 N200", the RESPMOD answers c-icap logged so far.
+respmod_counts() {
+    # c-icap's default LogFormat has the status after the service ("%im %iu %is"), ours
+    # right after the method: the first 3-digit field after RESPMOD is the status.
+    awk '{ for (i = 1; i <= NF; i++) if ($i == "RESPMOD") break
+           for (j = i + 1; j <= i + 2 && j <= NF; j++) if ($j ~ /^[0-9][0-9][0-9]$/) break
+           if ($j == "204") a++; else if ($j == "200") b++ }
+         END {print a + 0, b + 0}' "$tmp/cicap/log/access.log" 2>/dev/null || echo "0 0"
+}
 tck=$(getconf CLK_TCK)
 run_cell() {
-    local cfg=$1 obj=$2 c=$3 rep=$4 group raw cpu0 cpu1 ci0 ci1 o0 o1
+    local cfg=$1 obj=$2 c=$3 rep=$4 group raw cpu0 cpu1 ci0 ci1 o0 o1 a0 a1
     local proxy=http://127.0.0.1:${sq_port[$cfg]}
     group="$obj c=$c"
     raw=$outdir/raw-$obj-c$c-$cfg-r$rep
     cpu0=$(bl_cpu_ticks "${sq_pid[$cfg]}")
     ci0=$(bl_cpu_ticks "$cicap_pid")
     o0=$(bl_cpu_ticks "$origin_pid")
+    a0=$(respmod_counts)
     if [ "$load" = wrk ]; then
         timeout $((dur + req_timeout + 30)) wrk -t1 -c "$c" -d "${dur}s" --timeout "${req_timeout}s" \
             -s "$BL_DIR/wrk-proxy.lua" "$proxy/" -- "http://127.0.0.1:$oport/$obj.bin" \
@@ -333,18 +349,21 @@ run_cell() {
     cpu1=$(bl_cpu_ticks "${sq_pid[$cfg]}")
     ci1=$(bl_cpu_ticks "$cicap_pid")
     o1=$(bl_cpu_ticks "$origin_pid")
+    sleep 0.3 # c-icap logs a transaction after it ends
+    a1=$(respmod_counts)
     local icap_ticks=$((ci1 - ci0))
     [ "$cfg" = squid ] && icap_ticks=
     "$BL_PY" - "$load" "$raw" "$c" "$group" "$cfg" "$rep" "$dur" "$tck" "$((cpu1 - cpu0))" \
-        "$icap_ticks" "$((o1 - o0))" "$obj" "$req_timeout" >>"$results" <<'EOF'
+        "$icap_ticks" "$((o1 - o0))" "$obj" "$req_timeout" "$a0" "$a1" >>"$results" <<'EOF'
 import glob, json, sys
-load, raw, c, group, cfg, rep, dur, tck, sq, ic, og, obj, req_timeout = sys.argv[1:]
+load, raw, c, group, cfg, rep, dur, tck, sq, ic, og, obj, req_timeout, a0, a1 = sys.argv[1:]
 req_timeout = float(req_timeout)
 size = {"1k": 1024, "60k": 61440, "100k": 102400, "1m": 1048576}[obj]
 dur = float(dur)
 # Only Webwarden is compared with echo: "squid alone" is the ceiling, not a competitor.
 res = {"group": group, "name": cfg, "repeat": int(rep),
-       "baseline": "squid_echo" if cfg == "squid_webwarden" else None}
+       "baseline": "squid_echo" if cfg == "squid_webwarden" else None,
+       "vs": "squid_echo_full" if cfg == "squid_webwarden" else None}
 if load == "wrk":
     j = None
     try:
@@ -387,6 +406,10 @@ else:
     res.update(rps=n_ok / dur, requests=n_ok, errors=errors, timeouts=timeouts, p50=q(0.5),
                p90=q(0.9), p99=q(0.99), max=lat[-1] if lat else None)
 res["mib_s"] = res["rps"] * size / 1048576
+# RESPMOD answers of c-icap during the cell (access log): a 204 sent no body back to Squid.
+(n204a, n200a), (n204b, n200b) = (map(int, a.split()) for a in (a0, a1))
+if cfg != "squid":
+    res["status"] = {"204": n204b - n204a, "200": n200b - n200a, "other": 0}
 per = lambda ticks: (int(ticks) / int(tck) * 1e6 / n_ok) if ticks and n_ok else None
 res["cpu_us_req"] = {"squid": per(sq), "c-icap": per(ic), "origin": per(og)}
 print(json.dumps(res))
@@ -417,7 +440,9 @@ done
     echo "Loopback: $load -> Squid $(dpkg-query -W -f '${Version}' squid 2>/dev/null) (cache deny all,"
     echo "ICAP preview on) -> origin ($origin_kind); c-icap $(dpkg-query -W -f '${Version}' c-icap 2>/dev/null)."
     echo "$repeats interleaved repeats of $dur s per cell, per-request timeout $req_timeout s."
-    echo "squid = Squid alone; squid_echo = c-icap echo for REQMOD and RESPMOD;"
+    echo "squid = Squid alone; squid_echo = c-icap echo for REQMOD and RESPMOD (echo answers every"
+    echo "second previewed body with 204); squid_echo_full = the same with icap_preview_enable off, so"
+    echo "echo returns every body;"
     echo "squid_webwarden = webwarden_url (REQMOD) + webwarden_scan (RESPMOD)."
     echo "\"vs baseline\" = squid_webwarden's req/s / squid_echo's req/s. CPU-µs/req per process over the window."
     echo "Load average at start: $(sed -n 's/^load average at start: //p' "$outdir/env.txt")."
