@@ -124,20 +124,14 @@ cleanup:
     return rc;
 }
 
-/* The answer to a batch of <n> events: 200 {"accepted": 0..n}. */
-static int feedback_check_answer(const struct ww_http_result *res, size_t n, char *why,
-                                 size_t whylen)
+int ww_feedback_parse_answer(const char *body, size_t len, size_t n, char *why, size_t whylen)
 {
     json_error_t jerr;
     json_t *root;
     json_int_t accepted = -1;
     int rc = WW_OK;
 
-    if (res->status != 200) {
-        snprintf(why, whylen, "HTTP %ld", res->status);
-        return WW_EUNAVAIL;
-    }
-    root = json_loadb(res->body, res->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL || !json_is_object(root) ||
         json_unpack_ex(root, &jerr, 0, "{s:I}", "accepted", &accepted) != 0 || accepted < 0 ||
         (uint64_t)accepted > n) {
@@ -147,6 +141,17 @@ static int feedback_check_answer(const struct ww_http_result *res, size_t n, cha
     }
     json_decref(root);
     return rc;
+}
+
+/* The answer to a batch of <n> events: 200 {"accepted": 0..n}. */
+static int feedback_check_answer(const struct ww_http_result *res, size_t n, char *why,
+                                 size_t whylen)
+{
+    if (res->status != 200) {
+        snprintf(why, whylen, "HTTP %ld", res->status);
+        return WW_EUNAVAIL;
+    }
+    return ww_feedback_parse_answer(res->body, res->body_len, n, why, whylen);
 }
 
 /* The remembered unconfirmed batch span, or 0 0. */

@@ -40,6 +40,10 @@ int ww_feedback_run_for(struct ww_store *st, const struct ww_conf *conf, struct 
 int ww_feedback_run_once(struct ww_store *st, const struct ww_conf *conf, struct ww_http *h,
                          char *result, size_t len);
 
+/* Checks the server's answer <body> (<len> bytes) to a batch of <n> events: {"accepted": 0..n}.
+ * WW_OK, or WW_EPROTO with the reason in <why>. Never crashes on any input (fuzzed). */
+int ww_feedback_parse_answer(const char *body, size_t len, size_t n, char *why, size_t whylen);
+
 /* The JSON body of a batch of <n> events with id <batch_id>, into *out (caller frees it with
  * free()). WW_OK, WW_ENOMEM. Exposed for the tests. */
 int ww_feedback_batch_json(const char *batch_id, const struct ww_feedback_event *ev, size_t n,

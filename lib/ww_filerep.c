@@ -58,6 +58,32 @@ void ww_filerep_provider_free(struct ww_filerep_provider *p)
 
 /* ---- answer parsing ---- */
 
+int ww_filerep_parse_health(const char *body, size_t blen, char *detail, size_t len)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &jerr);
+    const char *status = NULL;
+    int rc = WW_EPROTO;
+
+    if (root == NULL) {
+        snprintf(detail, len, "bad answer: not JSON: %s", jerr.text);
+        goto cleanup;
+    }
+    if (json_unpack_ex(root, &jerr, 0, "{s:s}", "status", &status) != 0) {
+        snprintf(detail, len, "bad answer: %s", jerr.text);
+        goto cleanup;
+    }
+    if (strcmp(status, "ok") != 0) {
+        snprintf(detail, len, "status \"%.40s\"", status);
+        goto cleanup;
+    }
+    snprintf(detail, len, "ok");
+    rc = WW_OK;
+cleanup:
+    json_decref(root);
+    return rc;
+}
+
 int ww_filerep_parse_verdict(const char *body, size_t len, struct ww_file_verdict *out, char *why,
                              size_t whylen)
 {
@@ -299,9 +325,6 @@ int ww_filerep_health_probe(struct ww_http *h, const char *server, char *detail,
                             int *latency_ms)
 {
     struct ww_http_result res;
-    json_error_t jerr;
-    json_t *root = NULL;
-    const char *status = NULL;
     char url[2048];
     size_t slen = strlen(server);
     int64_t t0 = ww_cache_now_ms();
@@ -326,24 +349,8 @@ int ww_filerep_health_probe(struct ww_http *h, const char *server, char *detail,
         rc = res.status >= 500 ? WW_EUNAVAIL : WW_EPROTO;
         goto cleanup;
     }
-    rc = WW_EPROTO;
-    root = json_loadb(res.body, res.body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        snprintf(detail, len, "bad answer: not JSON: %s", jerr.text);
-        goto cleanup;
-    }
-    if (json_unpack_ex(root, &jerr, 0, "{s:s}", "status", &status) != 0) {
-        snprintf(detail, len, "bad answer: %s", jerr.text);
-        goto cleanup;
-    }
-    if (strcmp(status, "ok") != 0) {
-        snprintf(detail, len, "status \"%.40s\"", status);
-        goto cleanup;
-    }
-    snprintf(detail, len, "ok");
-    rc = WW_OK;
+    rc = ww_filerep_parse_health(res.body, res.body_len, detail, len);
 cleanup:
-    json_decref(root);
     if (latency_ms != NULL)
         *latency_ms = (int)(ww_cache_now_ms() - t0);
     return rc;

@@ -62,6 +62,10 @@ struct ww_filerep_provider *ww_filerep_provider_sps_create(const char *server,
 int ww_filerep_parse_verdict(const char *body, size_t len, struct ww_file_verdict *out, char *why,
                              size_t whylen);
 
+/* The health answer's body (HTTP 200 already checked): WW_OK for {"status": "ok"}, else
+ * WW_EPROTO; "ok" or the reason in <detail>. Never crashes on any input (fuzzed). */
+int ww_filerep_parse_health(const char *body, size_t blen, char *detail, size_t len);
+
 /* Health probe of the Smart Protection Server at <server> with client <h> (its timeout bounds
  * the probe): GET <server>/v1/health. WW_OK only for HTTP 200 with {"status": "ok"}; else
  * WW_ETIMEOUT, WW_EUNAVAIL (refused, 5xx), WW_EPROTO (other status or body), ... <detail> gets

@@ -183,9 +183,8 @@ static int license_opt_int(json_t *root, const char *key, int max, int *out)
     return 0;
 }
 
-/* Parses a license answer into <lic> (code and checked_at left to the caller). */
-static int license_parse(const char *body, size_t len, struct ww_license *lic, char *why,
-                         size_t whylen)
+int ww_license_parse_answer(const char *body, size_t len, struct ww_license *lic, char *why,
+                            size_t whylen)
 {
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -294,7 +293,7 @@ static int license_call(const struct ww_conf *conf, struct ww_http *h, const cha
         goto cleanup;
     }
     memset(&got, 0, sizeof(got));
-    rc = license_parse(res.body, res.body_len, &got, why, sizeof(why));
+    rc = ww_license_parse_answer(res.body, res.body_len, &got, why, sizeof(why));
     if (rc != WW_OK) {
         snprintf(err, errlen, "license server answer malformed: %s", why);
         goto cleanup;

@@ -89,6 +89,12 @@ void ww_license_describe(const struct ww_license *lic, time_t now, int grace_day
 int ww_license_updates_allowed(const struct ww_license *lic, time_t now, int grace_days, char *why,
                                size_t len);
 
+/* Parses a license server answer (<len> bytes of <body>) into <lic>: status, product, edition,
+ * expires, seats, grace_days; the code and checked_at are left to the caller. WW_OK, or
+ * WW_EPROTO with the reason in <why>. Never crashes on any input (fuzzed). */
+int ww_license_parse_answer(const char *body, size_t len, struct ww_license *lic, char *why,
+                            size_t whylen);
+
 /* Days since 1970-01-01 of date "YYYY-MM-DD" (validated: month, day of month, leap years).
  * WW_OK or WW_EINVAL. */
 int ww_license_parse_date(const char *s, long *days);

@@ -500,6 +500,14 @@ cleanup:
     return rc;
 }
 
+int ww_update_parse_manifest(const char *body, size_t len, long long max_download, char *why,
+                             size_t whylen)
+{
+    struct manifest_entry ent[COMP_N];
+
+    return manifest_parse(body, len, max_download, ent, why, whylen);
+}
+
 /* ---- the lock ---- */
 
 static int update_lock(const char *dir, int *fd_out, char *why, size_t whylen)

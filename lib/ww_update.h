@@ -38,6 +38,12 @@ int ww_update_version_valid(const char *v);
  * version sorts before every valid one (two invalid ones compare with strcmp). */
 int ww_update_version_cmp(const char *a, const char *b);
 
+/* Checks a manifest (<len> bytes of <body>) as an update run would before downloading: every
+ * known component complete and sane, payloads within <max_download> bytes (0: no limit). WW_OK,
+ * or WW_EPROTO / WW_ETOOBIG with the reason in <why>. Never crashes on any input (fuzzed). */
+int ww_update_parse_manifest(const char *body, size_t len, long long max_download, char *why,
+                             size_t whylen);
+
 /* One update pass: GET <update.server>/v1/manifest (and /v1/manifest.sig, verified when
  * update.public_key is set), then for pattern and urldb entries newer than the installed version:
  * download (update.max_download, update.timeout_s), check size and SHA-256, validate (a pattern
