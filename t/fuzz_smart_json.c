@@ -20,18 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     if (data[0] & 1) {
-        if (ww_filerep_parse_health((const char *)data + 1, size - 1, why, sizeof(why)) ==
-                WW_OK &&
+        if (ww_filerep_parse_health((const char *)data + 1, size - 1, why, sizeof(why)) == WW_OK &&
             strcmp(why, "ok") != 0)
             __builtin_trap();
         return 0;
     }
-    if (ww_filerep_parse_verdict((const char *)data + 1, size - 1, &v, why, sizeof(why)) ==
-        WW_OK) {
+    if (ww_filerep_parse_verdict((const char *)data + 1, size - 1, &v, why, sizeof(why)) == WW_OK) {
         /* what parsed must be a verdict the module can act on */
         size_t n = strnlen(v.name, sizeof(v.name));
-        if (n == sizeof(v.name) || v.ttl_s < -1 ||
-            (v.verdict == WW_FILEREP_MALICIOUS && n == 0) ||
+        if (n == sizeof(v.name) || v.ttl_s < -1 || (v.verdict == WW_FILEREP_MALICIOUS && n == 0) ||
             (v.verdict != WW_FILEREP_MALICIOUS && v.verdict != WW_FILEREP_CLEAN &&
              v.verdict != WW_FILEREP_UNKNOWN))
             __builtin_trap();
