@@ -367,6 +367,10 @@ struct ww_rep {
     int bo_last_error;
 
     atomic_uint_fast64_t n_localdb, n_cache, n_server, n_fail, n_backoff;
+    /* The server's last answers, for the admin's status (wall clock, s). */
+    atomic_int_fast64_t last_ok_s, last_fail_s;
+    atomic_int last_error;
+    atomic_int last_call_failed; /* the newest call's outcome */
 };
 
 struct ww_rep *ww_rep_create(const struct ww_conf *conf, struct ww_rep_provider *provider,
@@ -576,6 +580,14 @@ int ww_rep_check(struct ww_rep *rep, const char *canon_url, struct ww_rating *ou
     rc = rep->provider->lookup(rep->provider->ctx, canon_url, out);
     rep_backoff_result(rep, rc, probe);
     if (rc != WW_OK) {
+        atomic_store_explicit(&rep->last_error, rc, memory_order_relaxed);
+        atomic_store_explicit(&rep->last_fail_s, (int_fast64_t)time(NULL), memory_order_relaxed);
+        atomic_store_explicit(&rep->last_call_failed, 1, memory_order_relaxed);
+    } else {
+        atomic_store_explicit(&rep->last_call_failed, 0, memory_order_relaxed);
+        atomic_store_explicit(&rep->last_ok_s, (int_fast64_t)time(NULL), memory_order_relaxed);
+    }
+    if (rc != WW_OK) {
         ww_rating_init(out, WW_REP_SRC_FAILURE, rc);
         atomic_fetch_add_explicit(&rep->n_fail, 1, memory_order_relaxed);
         return rc;
@@ -600,6 +612,10 @@ void ww_rep_stats(struct ww_rep *rep, struct ww_rep_stats *out)
     out->server_calls = atomic_load(&rep->n_server);
     out->server_failures = atomic_load(&rep->n_fail);
     out->backoff_skips = atomic_load(&rep->n_backoff);
+    out->last_ok = (time_t)atomic_load(&rep->last_ok_s);
+    out->last_fail = (time_t)atomic_load(&rep->last_fail_s);
+    out->last_error = atomic_load(&rep->last_error);
+    out->last_call_failed = atomic_load(&rep->last_call_failed);
     out->cache_misses = cs.misses;
     out->cache_evictions = cs.evictions;
     out->cache_entries = cs.entries;

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct ww_conf;
 struct ww_urldb;
@@ -79,13 +80,21 @@ int ww_rep_parse_rating(const char *body, size_t len, struct ww_rating *out, cha
 
 struct ww_rep; /* opaque; shared by all threads of a process */
 
+/* kv key of the reputation server's state as the URL service's children last saw it: a JSON
+ * object {state: ok|failing|backoff, at, last_ok, last_fail, error, calls, failures,
+ * backoff_skips} (times in s since the epoch), read by `webwardenctl status`. */
+#define WW_REP_STATE_KEY "reputation.state"
+
 struct ww_rep_stats {
     uint64_t localdb_hits, cache_hits, server_calls, server_failures, backoff_skips;
     uint64_t cache_misses, cache_evictions;
     size_t cache_entries;
-    int backing_off;      /* 1 while calls are suspended */
-    int backoff_period_s; /* current (or next) period */
-    int consecutive_failures;
+    int backing_off;           /* 1 while calls are suspended */
+    int backoff_period_s;      /* current (or next) period */
+    int consecutive_failures;  /* counted while reputation.backoff is on */
+    time_t last_ok, last_fail; /* the server's last answer / last failed call; 0 = never */
+    int last_error;            /* WW_E* of that failure */
+    int last_call_failed;      /* 1 if the newest call failed */
 };
 
 /* A lookup context reading reputation.* from <conf> (values copied; conf may go after).

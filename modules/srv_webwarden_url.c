@@ -258,13 +258,50 @@ static void url_feedback_flush(void)
     fb_failing = rc != WW_OK;
 }
 
+/* The reputation server as this child sees it, for `webwardenctl status`: the store's kv
+ * "reputation.state", written when the state or the last error changes, else at most once a
+ * minute. Every child writes the same key; they call the same server, so the newest row is the
+ * answer. Caller holds store_mtx. */
+static void url_rep_state_sync(void)
+{
+    static char last_key[64];
+    static time_t last_at;
+    struct ww_rep *rep = atomic_load_explicit(&url_rep, memory_order_acquire);
+    struct ww_rep_stats st;
+    const char *state;
+    char key[64], val[512];
+    time_t now = time(NULL);
+
+    if (rep == NULL || url_store == NULL || url_conf->reputation.server[0] == '\0')
+        return;
+    ww_rep_stats(rep, &st);
+    if (st.last_ok == 0 && st.last_fail == 0)
+        return; /* no call yet: nothing to tell */
+    state = st.backing_off ? "backoff" : st.last_call_failed ? "failing" : "ok";
+    snprintf(key, sizeof(key), "%s %d", state, st.last_error);
+    if (strcmp(key, last_key) == 0 && now - last_at < 60)
+        return;
+    snprintf(val, sizeof(val),
+             "{\"state\": \"%s\", \"at\": %lld, \"last_ok\": %lld, \"last_fail\": %lld, "
+             "\"error\": \"%s\", \"calls\": %llu, \"failures\": %llu, \"backoff_skips\": %llu}",
+             state, (long long)now, (long long)st.last_ok, (long long)st.last_fail,
+             st.last_fail > 0 ? ww_strerror(st.last_error) : "",
+             (unsigned long long)st.server_calls, (unsigned long long)st.server_failures,
+             (unsigned long long)st.backoff_skips);
+    if (ww_store_kv_set(url_store, WW_REP_STATE_KEY, val) == WW_OK) {
+        snprintf(last_key, sizeof(last_key), "%s", key);
+        last_at = now;
+    }
+}
+
 /* Runs in each child's main thread once a second: the home of periodic in-child work
- * (feedback flush, urldb reload). */
+ * (feedback flush, urldb reload, the reputation server's state for the admin). */
 static void url_tick(const char *name, int type, void *data)
 {
     pthread_mutex_lock(&store_mtx);
     url_store_try_open();
     url_feedback_flush();
+    url_rep_state_sync();
     pthread_mutex_unlock(&store_mtx);
     url_urldb_sync();
     ci_command_schedule(CMD_TICK, NULL, 1);

@@ -190,6 +190,17 @@ cleanup:
 
 static const char *const ctl_components[] = {"pattern", "urldb", "engine", NULL};
 
+/* One cloud server as status shows it. */
+struct ctl_server {
+    const char *name;  /* "reputation", "smart scan", ... */
+    const char *state; /* ok | failing | backoff | not configured | never checked | no calls yet */
+    time_t checked;    /* the newest result this is based on; 0 = none */
+    char detail[320];
+};
+#define CTL_SERVERS 5
+#define CTL_MAX_PROBLEMS 8
+#define CTL_RECENT 5
+
 struct ctl_status {
     struct ww_scan_state scan;
     struct ww_component comp[3];
@@ -205,7 +216,178 @@ struct ctl_status {
     struct ww_sched_status jobs[WW_SCHED_MAX_JOBS];
     char appliance[64];
     long daemon_pid;
+    struct ctl_server servers[CTL_SERVERS];
+    int health_failures; /* failed smart-scan checks in a row */
+    char problems[CTL_MAX_PROBLEMS][320];
+    int nproblems;
+    struct ww_event recent[CTL_RECENT]; /* newest warning/error events, newest first */
+    int nrecent;
 };
+
+static void ctl_problem(struct ctl_status *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void ctl_problem(struct ctl_status *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (s->nproblems >= CTL_MAX_PROBLEMS)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(s->problems[s->nproblems++], sizeof(s->problems[0]), fmt, ap);
+    va_end(ap);
+}
+
+/* "3 days", "5 hours", "12 minutes", "40 seconds" since <t>. */
+static const char *ctl_age(time_t t, time_t now, char *buf, size_t len)
+{
+    long d = (long)(now - t);
+
+    if (t <= 0)
+        return "-";
+    if (d < 0)
+        d = 0;
+    if (d >= 2 * 86400)
+        snprintf(buf, len, "%ld days", d / 86400);
+    else if (d >= 2 * 3600)
+        snprintf(buf, len, "%ld hours", d / 3600);
+    else if (d >= 120)
+        snprintf(buf, len, "%ld minutes", d / 60);
+    else
+        snprintf(buf, len, "%ld seconds", d);
+    return buf;
+}
+
+/* The reputation server from what webwarden_url's children last stored (WW_REP_STATE_KEY). */
+static void ctl_server_reputation(struct ww_store *st, const struct ctl *c, struct ctl_server *sv)
+{
+    char val[512], t1[32], t2[32];
+    json_t *root;
+    json_int_t at = 0, last_ok = 0, last_fail = 0, calls = 0, failures = 0;
+    const char *state = NULL, *error = "";
+
+    sv->name = "reputation";
+    if (c->conf->reputation.server[0] == '\0') {
+        sv->state = "not configured";
+        snprintf(sv->detail, sizeof(sv->detail), "every URL is unrated (reputation.server)");
+        return;
+    }
+    if (ww_store_kv_get(st, WW_REP_STATE_KEY, val, sizeof(val)) != WW_OK ||
+        (root = json_loads(val, 0, NULL)) == NULL) {
+        sv->state = "no calls yet";
+        snprintf(sv->detail, sizeof(sv->detail), "no lookup reached the server so far");
+        return;
+    }
+    if (json_unpack(root, "{s:s, s:I, s:I, s:I, s?s, s?I, s?I}", "state", &state, "at", &at,
+                    "last_ok", &last_ok, "last_fail", &last_fail, "error", &error, "calls", &calls,
+                    "failures", &failures) != 0) {
+        sv->state = "no calls yet";
+        snprintf(sv->detail, sizeof(sv->detail), "unreadable %s row", WW_REP_STATE_KEY);
+        json_decref(root);
+        return;
+    }
+    sv->state = strcmp(state, "backoff") == 0   ? "backoff"
+                : strcmp(state, "failing") == 0 ? "failing"
+                                                : "ok";
+    sv->checked = (time_t)at;
+    if (last_fail > 0)
+        snprintf(sv->detail, sizeof(sv->detail), "last answer %s, last failure %s (%s)",
+                 ctl_iso((time_t)last_ok, t1, sizeof(t1)),
+                 ctl_iso((time_t)last_fail, t2, sizeof(t2)), error[0] ? error : "-");
+    else
+        snprintf(sv->detail, sizeof(sv->detail), "last answer %s, no failure",
+                 ctl_iso((time_t)last_ok, t1, sizeof(t1)));
+    json_decref(root);
+}
+
+/* A server checked by one of webwardend's jobs: its last result. */
+static void ctl_server_job(const char *name, const char *key, const char *server,
+                           const struct ww_sched_status *j, struct ctl_server *sv)
+{
+    sv->name = name;
+    if (server == NULL || server[0] == '\0') {
+        sv->state = "not configured";
+        snprintf(sv->detail, sizeof(sv->detail), "%s not set", key);
+        return;
+    }
+    sv->state = j->ok < 0 ? "never checked" : j->ok ? "ok" : "failing";
+    sv->checked = j->last_run;
+    snprintf(sv->detail, sizeof(sv->detail), "%s", j->result[0] ? j->result : "-");
+}
+
+static void ctl_collect_recent(const struct ww_event *ev, void *arg)
+{
+    struct ctl_status *s = arg;
+
+    if (strcmp(ev->level, "warning") != 0 && strcmp(ev->level, "error") != 0)
+        return;
+    /* oldest first: keep the newest CTL_RECENT, newest at [0] */
+    memmove(&s->recent[1], &s->recent[0], sizeof(s->recent[0]) * (CTL_RECENT - 1));
+    s->recent[0] = *ev;
+    if (s->nrecent < CTL_RECENT)
+        s->nrecent++;
+}
+
+static int ctl_job_index(const char *name)
+{
+    for (int i = 0; ww_daemon_job_names[i] != NULL; i++)
+        if (strcmp(ww_daemon_job_names[i], name) == 0)
+            return i;
+    return 0;
+}
+
+/* The servers, the problems an admin must act on, and the newest warnings. */
+static int ctl_status_health(struct ww_store *st, const struct ctl *c, struct ctl_status *s)
+{
+    const struct ww_conf *cf = c->conf;
+    int successes = 0;
+    char age[32];
+
+    ctl_server_reputation(st, c, &s->servers[0]);
+    ctl_server_job("smart scan", "smart_scan.server", cf->smart_scan.server,
+                   &s->jobs[ctl_job_index("health")], &s->servers[1]);
+    ctl_server_job("feedback", "feedback.server", cf->feedback.server,
+                   &s->jobs[ctl_job_index("feedback")], &s->servers[2]);
+    ctl_server_job("update", "update.server", cf->update.server, &s->jobs[ctl_job_index("update")],
+                   &s->servers[3]);
+    ctl_server_job("license", "license.server", cf->license.server,
+                   &s->jobs[ctl_job_index("license")], &s->servers[4]);
+    if (ww_store_health_streak(st, &s->health_failures, &successes) != WW_OK) {
+        ctl_err("cannot read the health-check history");
+        return CTL_FAIL;
+    }
+    if (cf->smart_scan.server[0] != '\0' && s->health_failures > 0) {
+        size_t n = strlen(s->servers[1].detail);
+        snprintf(s->servers[1].detail + n, sizeof(s->servers[1].detail) - n,
+                 " (%d failed check%s in a row)", s->health_failures,
+                 s->health_failures == 1 ? "" : "s");
+    }
+
+    if (s->daemon_pid <= 0)
+        ctl_problem(s, "webwardend is not running: no health checks, feedback upload, updates "
+                       "or license checks");
+    if (s->scan.method == WW_SCAN_CONVENTIONAL && cf->smart_scan.server[0] != '\0')
+        ctl_problem(s,
+                    "smart scan is off since %s (%s, by %s); when the server answers again: "
+                    "webwardenctl scan-method smart",
+                    ctl_age(s->scan.changed_at, time(NULL), age, sizeof(age)), s->scan.reason,
+                    s->scan.changed_by);
+    for (int i = 0; i < CTL_SERVERS; i++) {
+        const struct ctl_server *sv = &s->servers[i];
+        if (strcmp(sv->state, "failing") == 0 || strcmp(sv->state, "backoff") == 0)
+            ctl_problem(s, "%s server %s: %s", sv->name, sv->state, sv->detail);
+    }
+    if (s->dropped > 0)
+        ctl_problem(s, "%lld feedback events were dropped from a full queue (feedback.max_queued)",
+                    (long long)s->dropped);
+    if (s->lstate.phase == WW_LICENSE_GRACE || s->lstate.phase == WW_LICENSE_PAST_GRACE ||
+        s->lstate.phase == WW_LICENSE_INVALID)
+        ctl_problem(s, "license %s", s->lic_desc);
+    if (ww_store_list_events(st, 200, ctl_collect_recent, s) != WW_OK) {
+        ctl_err("cannot read the events");
+        return CTL_FAIL;
+    }
+    return CTL_OK;
+}
 
 static int ctl_status_read(struct ww_store *st, const struct ctl *c, struct ctl_status *s)
 {
@@ -245,7 +427,7 @@ static int ctl_status_read(struct ww_store *st, const struct ctl *c, struct ctl_
             return CTL_FAIL;
         }
     s->daemon_pid = (long)ww_daemon_running_pid(c->conf->state.database);
-    return CTL_OK;
+    return ctl_status_health(st, c, s);
 }
 
 static int ctl_status_json(const struct ctl *c, const struct ctl_status *s)
@@ -293,6 +475,23 @@ static int ctl_status_json(const struct ctl *c, const struct ctl_status *s)
                                       j->result[0] ? j->result : NULL));
     }
     json_object_set_new(root, "jobs", jobs);
+    json_object_set_new(root, "healthy", json_boolean(s->nproblems == 0));
+    json_t *probs = json_array(), *servers = json_object(), *recent = json_array();
+    for (int i = 0; i < s->nproblems; i++)
+        json_array_append_new(probs, json_string(s->problems[i]));
+    json_object_set_new(root, "problems", probs);
+    for (int i = 0; i < CTL_SERVERS; i++)
+        json_object_set_new(servers, s->servers[i].name,
+                            json_pack("{s:s, s:o, s:s}", "state", s->servers[i].state, "checked",
+                                      ctl_json_time(s->servers[i].checked), "detail",
+                                      s->servers[i].detail));
+    json_object_set_new(root, "servers", servers);
+    for (int i = 0; i < s->nrecent; i++)
+        json_array_append_new(recent, json_pack("{s:o, s:s, s:s, s:s}", "at",
+                                                ctl_json_time(s->recent[i].at), "level",
+                                                s->recent[i].level, "source", s->recent[i].source,
+                                                "message", s->recent[i].message));
+    json_object_set_new(root, "recent_problems", recent);
     json_object_set_new(root, "daemon",
                         json_pack("{s:b, s:o}", "running", s->daemon_pid > 0, "pid",
                                   s->daemon_pid > 0 ? json_integer(s->daemon_pid) : json_null()));
@@ -303,16 +502,33 @@ static int ctl_status_human(const struct ctl *c, const struct ctl_status *s)
 {
     char t1[32], t2[32];
     const char *lic_status = s->lic.status[0] ? s->lic.status : "none";
+    char age[32];
+    time_t now = time(NULL);
 
+    if (s->nproblems == 0) {
+        printf("Health:        ok\n");
+    } else {
+        printf("Health:        ATTENTION, %d problem%s\n", s->nproblems,
+               s->nproblems == 1 ? "" : "s");
+        for (int i = 0; i < s->nproblems; i++)
+            printf("  - %s\n", s->problems[i]);
+    }
     printf("Scan method:   %s\n", ctl_method_name(s->scan.method));
     printf("  why:         %s\n", s->scan.reason[0] ? s->scan.reason : "-");
     printf("  changed by:  %s at %s\n", s->scan.changed_by[0] ? s->scan.changed_by : "-",
            ctl_iso(s->scan.changed_at, t1, sizeof(t1)));
+    printf("Servers:       %-15s %-20s  %s\n", "state", "as of", "detail");
+    for (int i = 0; i < CTL_SERVERS; i++) {
+        const struct ctl_server *sv = &s->servers[i];
+        printf("  %-12s %-15s %-20s  %s\n", sv->name, sv->state,
+               ctl_iso(sv->checked, t1, sizeof(t1)), sv->detail[0] ? sv->detail : "-");
+    }
     printf("Components:\n");
     for (int i = 0; ctl_components[i] != NULL; i++) {
         if (s->have_comp[i])
-            printf("  %-12s %s (installed %s)\n", ctl_components[i], s->comp[i].version,
-                   ctl_iso(s->comp[i].installed_at, t1, sizeof(t1)));
+            printf("  %-12s %s (installed %s, %s ago)\n", ctl_components[i], s->comp[i].version,
+                   ctl_iso(s->comp[i].installed_at, t1, sizeof(t1)),
+                   ctl_age(s->comp[i].installed_at, now, age, sizeof(age)));
         else
             printf("  %-12s none\n", ctl_components[i]);
     }
@@ -348,6 +564,12 @@ static int ctl_status_human(const struct ctl *c, const struct ctl_status *s)
         printf("Daemon:        running (pid %ld)\n", s->daemon_pid);
     else
         printf("Daemon:        not running\n");
+    if (s->nrecent > 0) {
+        printf("Recent warnings (newest first; all: webwardenctl events):\n");
+        for (int i = 0; i < s->nrecent; i++)
+            printf("  %s %-7s %-8s %s\n", ctl_iso(s->recent[i].at, t1, sizeof(t1)),
+                   s->recent[i].level, s->recent[i].source, s->recent[i].message);
+    }
     printf("Appliance id:  %s\n", s->appliance);
     printf("Database:      %s\n", c->conf->state.database);
     return CTL_OK;

@@ -32,12 +32,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
-
 mkdir -p "$tmp/patterns" "$tmp/spool" "$tmp/var"
 printf 'good.webwarden.test\n' >"$tmp/approved.txt"
 printf 'blocked.webwarden.test\n' >"$tmp/blocked.txt"

@@ -30,26 +30,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
-
-# expect_grep DESC FILE PATTERN: FILE must contain the fixed string PATTERN.
-expect_grep() {
-    if grep -qF -- "$3" "$2" 2>/dev/null; then ok "$1"; else
-        fail "$1: '$3' not found in $2:"
-        sed -n '1,30p' "$2" 2>/dev/null
-    fi
-}
-expect_no_grep() {
-    if grep -qF -- "$3" "$2" 2>/dev/null; then
-        fail "$1: '$3' unexpectedly in $2:"
-        grep -nF -- "$3" "$2" | head -5
-    else ok "$1"; fi
-}
-
 # --- test data: lists, signatures built at runtime, bodies ----------------------------------
 mkdir -p "$tmp/patterns" "$tmp/spool" "$tmp/var"
 printf '# approved\ngood.webwarden.test\n' >"$tmp/approved.txt"

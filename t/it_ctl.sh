@@ -4,6 +4,7 @@
 set -u
 
 builddir=${top_builddir:-.}
+. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/wwenv.sh"
 CTL="$builddir/src/webwardenctl"
 PY=${PYTHON3:-python3}
 [ -x "$CTL" ] || { echo "missing $CTL: build first"; exit 1; }
@@ -12,8 +13,6 @@ command -v "$PY" >/dev/null 2>&1 || { echo "SKIP: python3 not found"; exit 77; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/it_ctl.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
 
 conf="$tmp/webwarden.conf"
 cat >"$conf" <<EOF

@@ -4,6 +4,7 @@
 set -u
 
 builddir=${top_builddir:-.}
+. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/wwenv.sh"
 WWD="$builddir/src/webwardend"
 CTL="$builddir/src/webwardenctl"
 PY=${PYTHON3:-python3}
@@ -18,8 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
 
 conf="$tmp/webwarden.conf"
 pidfile="$tmp/run/sub/webwardend.pid"
@@ -45,18 +44,6 @@ write_conf 1
 ctlconf="$tmp/ctl.conf" # webwardenctl's own copy: $conf is broken on purpose below
 cp "$conf" "$ctlconf"
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out
-wait_for() {
-    limit=$(($1 * 10))
-    shift
-    i=0
-    while [ "$i" -lt "$limit" ]; do
-        "$@" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 alive() { kill -0 "$1" 2>/dev/null; }
 dead() { ! kill -0 "$1" 2>/dev/null; }
 pidfile_is() { [ -f "$pidfile" ] && [ "$(cat "$pidfile")" = "$1" ]; }

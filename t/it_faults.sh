@@ -46,20 +46,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
-wait_for() {
-    _wf_end=$(($(date +%s) + $1))
-    shift
-    while ! "$@"; do
-        [ "$(date +%s)" -lt "$_wf_end" ] || return 1
-        sleep 0.1
-    done
-    return 0
-}
 ROWS="$tmp/rows.txt"
 : >"$ROWS"
 row() { printf '%-34s | %-44s | %s\n' "$1" "$2" "$3" >>"$ROWS"; }

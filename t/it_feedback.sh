@@ -6,6 +6,7 @@ set -u
 
 builddir=${top_builddir:-.}
 srcdir=${top_srcdir:-.}
+. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/wwenv.sh"
 WWD="$builddir/src/webwardend"
 CTL="$builddir/src/webwardenctl"
 PY=${PYTHON3:-python3}
@@ -23,21 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out
-wait_for() {
-    limit=$(($1 * 10))
-    shift
-    i=0
-    while [ "$i" -lt "$limit" ]; do
-        "$@" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 has_port() { [ -s "$tmp/port" ]; }
 dead() { ! kill -0 "$1" 2>/dev/null; }
 

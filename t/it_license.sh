@@ -7,6 +7,7 @@ set -u
 
 builddir=${top_builddir:-.}
 srcdir=${top_srcdir:-.}
+. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/t/wwenv.sh"
 CTL="$builddir/src/webwardenctl"
 PY=${PYTHON3:-python3}
 [ -x "$CTL" ] || { echo "missing $CTL: build first"; exit 1; }
@@ -21,19 +22,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-wait_for() {
-    limit=$(($1 * 10))
-    shift
-    i=0
-    while [ "$i" -lt "$limit" ]; do
-        "$@" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 has_port() { [ -s "$tmp/port" ]; }
 
 "$PY" "$srcdir/t/fake_cloud.py" --port-file "$tmp/port" 2>"$tmp/fake.log" &

@@ -46,25 +46,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
-
-expect_grep() {
-    if grep -qF -- "$3" "$2" 2>/dev/null; then ok "$1"; else
-        fail "$1: '$3' not found in $2:"
-        sed -n '1,30p' "$2" 2>/dev/null
-    fi
-}
-expect_no_grep() {
-    if grep -qF -- "$3" "$2" 2>/dev/null; then
-        fail "$1: '$3' unexpectedly in $2:"
-        grep -nF -- "$3" "$2" | head -5
-    else ok "$1"; fi
-}
-
 # --- the fake reputation server ----------------------------------------------------------------
 "$PY" "$top_srcdir/t/fake_wrs.py" --port-file "$tmp/wrs.port" >"$tmp/wrs.log" 2>&1 </dev/null &
 fake_pid=$!
@@ -310,6 +291,27 @@ done
 expect_grep "back-off on: source backoff" "$tmp/skip10.txt" "score=0; category=unrated; source=backoff"
 expect_grep "back-off on: allowed" "$tmp/skip10.txt" "ICAP/1.0 204"
 
+# status_shows DESC INSTANCE FIXED-STRING: `webwardenctl status` of that instance shows the line
+# within 5 s (the children store the server's state from their 1 s tick).
+status_shows() {
+    _end=$(($(date +%s) + 5))
+    while :; do
+        "$CTL" -c "$tmp/$2.conf" status >"$tmp/st$2.txt" 2>&1
+        grep -qF -- "$3" "$tmp/st$2.txt" && { ok "$1"; return 0; }
+        [ "$(date +%s)" -lt "$_end" ] || { fail "$1: '$3' not in:"; cat "$tmp/st$2.txt"; return 1; }
+        sleep 0.2
+    done
+}
+status_shows "status: the backed-off server is named" A "  reputation   backoff "
+status_shows "status: a timeout is the last failure" A "(timeout)"
+status_shows "status: the back-off is listed as a problem" A "  - reputation server backoff:"
+"$CTL" -c "$tmp/A.conf" status --json >"$tmp/stA.json" 2>&1
+"$PY" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+r = j["servers"]["reputation"]
+sys.exit(0 if r["state"] == "backoff" and not j["healthy"] and r["checked"] else 1)' "$tmp/stA.json" &&
+    ok "status --json: reputation backoff, not healthy" || { fail "status --json"; cat "$tmp/stA.json"; }
+
 # --- 500 / malformed / huge: unrated (C, back-off off) ------------------------------------------------
 for m in 500 malformed huge; do
     wrs_mode "$m"
@@ -326,6 +328,7 @@ expect_decision "huge answer, unrated action block" B 'http://www.bad.webwarden.
 wrs_mode normal
 req C 'http://www.bad.webwarden.test/recovered' "$tmp/rec"
 expect_grep "recovery, back-off off: rated at once" "$tmp/rec.txt" "score=20; category=malware; source=server"
+status_shows "status: the server answers again: ok" C "  reputation   ok "
 # A is backed off: rated again once its period (30 s from the third failure: long enough that
 # the 10 requests above stay inside it on a loaded machine) has passed.
 end=$(($(date +%s) + 75))

@@ -41,28 +41,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
-expect_grep() {
-    if grep -qF -- "$3" "$2" 2>/dev/null; then ok "$1"; else
-        fail "$1: '$3' not found in $2:"
-        sed -n '1,30p' "$2" 2>/dev/null
-    fi
-}
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out
-wait_for() {
-    _wf_end=$(($(date +%s) + $1))
-    shift
-    while ! "$@"; do
-        [ "$(date +%s)" -lt "$_wf_end" ] || return 1
-        sleep 0.1
-    done
-    return 0
-}
 
 # --- the fake Smart Protection Server -------------------------------------------------------
 mkdir -p "$tmp/patterns" "$tmp/spool" "$tmp/var" "$tmp/bodies"
@@ -213,6 +193,13 @@ switched=$(now_ms)
 ctl scan-method >"$tmp/sm.txt" 2>&1
 expect_grep "scan-method shows who switched" "$tmp/sm.txt" "webwardend"
 expect_grep "scan-method shows why" "$tmp/sm.txt" "3 consecutive failed health checks of $sps_base"
+# status, at a glance: the fall-back is a problem to act on, with the way back.
+expect_grep "status: health needs attention" "$tmp/st.txt" "Health:        ATTENTION"
+expect_grep "status: smart scan off is a problem, with the command" "$tmp/st.txt" "smart scan is off since"
+expect_grep "status: the command to re-enable" "$tmp/st.txt" "webwardenctl scan-method smart"
+expect_grep "status: the server is failing" "$tmp/st.txt" "  smart scan   failing "
+expect_grep "status: the failed checks are counted" "$tmp/st.txt" "failed checks in a row)"
+expect_grep "status: the switch is among the recent warnings" "$tmp/st.txt" "scan method changed to conventional"
 ctl events >"$tmp/events.txt" 2>&1
 expect_grep "events say why" "$tmp/events.txt" "scan method changed to conventional by webwardend: 3 consecutive failed health checks of $sps_base"
 ww_stop_pids "$wwd_pid"
@@ -271,6 +258,8 @@ uses_server_again() {
 }
 if wait_for 5 uses_server_again; then ok "c-icap calls the server again after re-enabling"; else
     fail "c-icap did not call the server again"; fi
+ctl status >"$tmp/st3.txt" 2>&1
+expect_no_grep "status after re-enabling: no smart-scan problem" "$tmp/st3.txt" "smart scan is off since"
 
 if [ "$fails" -eq 0 ]; then
     status=0

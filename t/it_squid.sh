@@ -36,18 +36,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
-expect_grep() {
-    if grep -qF -- "$3" "$2" 2>/dev/null; then ok "$1"; else
-        fail "$1: '$3' not found in $2:"
-        sed -n '1,20p' "$2" 2>/dev/null
-    fi
-}
-
 # --- data ----------------------------------------------------------------------------------------
 mkdir -p "$tmp/www/approved" "$tmp/patterns" "$tmp/spool" "$tmp/var"
 head -c 20480 /dev/urandom >"$tmp/www/clean20k.bin"

@@ -40,12 +40,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
-
 # --- patterns made at run time: v1 knows body1, v2 knows body1 and body2 ----------------------
 mkdir -p "$tmp/payloads" "$tmp/p1" "$tmp/p2" "$tmp/p3" "$tmp/fallback" "$tmp/var" "$tmp/spool"
 head -c 20000 /dev/urandom >"$tmp/body1.bin"

@@ -1,5 +1,6 @@
 # t/wwenv.sh - shell functions to run c-icap, Squid and a loopback origin for Webwarden's tests
-# and ./quickstart. POSIX sh; sourcing it only defines functions (no side effects).
+# and ./quickstart, and the it_*.sh helpers (ok, fail, expect_grep, expect_no_grep, wait_for).
+# POSIX sh; sourcing it only defines functions (no side effects).
 # Uses: ${CICAP_BIN:-/usr/bin/c-icap} ${SQUID_BIN:-/usr/sbin/squid} ${CICAP_CLIENT:-c-icap-client}
 #       ${PYTHON3:-python3}; $top_srcdir and $top_builddir (set by `make check` and ./quickstart).
 # Every wait polls with a deadline; processes are stopped by PID only.
@@ -208,6 +209,37 @@ ww_stop_pids() {
             fi
             sleep 0.1
         done
+    done
+    return 0
+}
+
+# --- test helpers (the it_*.sh scripts keep the count in $fails) ---------------------------------
+fail() {
+    echo "FAIL: $*"
+    fails=$((${fails:-0} + 1))
+}
+ok() { echo "ok: $*"; }
+# expect_grep DESC FILE PATTERN: FILE must contain the fixed string PATTERN.
+expect_grep() {
+    if grep -qF -- "$3" "$2" 2>/dev/null; then ok "$1"; else
+        fail "$1: '$3' not found in $2:"
+        sed -n '1,30p' "$2" 2>/dev/null
+    fi
+}
+# expect_no_grep DESC FILE PATTERN: FILE must not contain it.
+expect_no_grep() {
+    if grep -qF -- "$3" "$2" 2>/dev/null; then
+        fail "$1: '$3' unexpectedly in $2:"
+        grep -nF -- "$3" "$2" | head -5
+    else ok "$1"; fi
+}
+# wait_for SECS COMMAND...: polls COMMAND every 0.1 s until it succeeds (0) or SECS pass (1).
+wait_for() {
+    _wf_end=$(($(date +%s) + $1))
+    shift
+    while ! "$@"; do
+        [ "$(date +%s)" -lt "$_wf_end" ] || return 1
+        sleep 0.1
     done
     return 0
 }
