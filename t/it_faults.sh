@@ -31,8 +31,9 @@ STEP_S=${WW_FAULT_STEP_S:-8} # seconds of load per step
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-faults.XXXXXX")
 fails=0
 status=1
-wrs_pid='' sps_pid='' wwd_pid=''
+wrs_pid='' sps_pid='' wwd_pid='' squid_pid='' origin_pid=''
 cleanup() {
+    ww_stop_pids $squid_pid $origin_pid
     [ -f "$tmp/var/c-icap.runpid" ] && ww_stop_pids "$(cat "$tmp/var/c-icap.runpid")"
     ww_stop_pids $wrs_pid $sps_pid $wwd_pid
     if [ "$status" != 0 ]; then
@@ -126,6 +127,26 @@ port=$(ww_free_port)
 ww_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/webwarden.conf" "$tmp/var" || exit 1
 ww_start_cicap "$tmp/c-icap.conf" "$tmp/var" || exit 1
 main_pid=$(cat "$tmp/var/c-icap.runpid")
+
+# Squid in front, as an admin runs it (bypass=off), with a loopback origin: a small page and a
+# 300 KiB download (over scan.hold_max: streamed while scanned).
+have_squid=0
+if command -v "${SQUID_BIN:-/usr/sbin/squid}" >/dev/null 2>&1 && command -v curl >/dev/null 2>&1; then
+    chmod 755 "$tmp" # Squid runs as `proxy` when started by root and must reach its folder
+    mkdir -p "$tmp/www"
+    head -c 1024 /dev/urandom >"$tmp/www/small.bin"
+    head -c 307200 /dev/urandom >"$tmp/www/big.bin"
+    oport=$(ww_start_origin "$tmp/www" "$tmp/origin.pid") || { echo "origin did not start"; exit 1; }
+    origin_pid=$(cat "$tmp/origin.pid")
+    sport=$(ww_free_port)
+    ww_squid_conf "$tmp/squid.conf" "$sport" "$port" "$tmp/var" || exit 1
+    ww_start_squid "$tmp/squid.conf" "$tmp/var" "http://blocked.webwarden.test/probe" ||
+        { echo "squid did not start"; exit 1; }
+    squid_pid=$(cat "$tmp/var/squid.runpid")
+    have_squid=1
+else
+    echo "note: squid or curl not installed: the HTTP load through Squid is left out"
+fi
 children() { ps -o pid= --ppid "$main_pid" | tr -d ' ' | sort -n | tr '\n' ' '; }
 
 # status_field KEY...: a value from `webwardenctl status --json` (nested keys).
@@ -140,9 +161,10 @@ scan_method() { status_field scan_method method; }
 fb_queued() { status_field feedback queued; }
 fb_dropped() { status_field feedback dropped; }
 
-# step NAME BOUND_MS MAX_ERRORS ACTION: runs the REQMOD and RESPMOD loads for STEP_S seconds,
-# runs ACTION (a shell function) 1.5 s into the window, then checks: errors+timeouts of both
-# loads <= MAX_ERRORS and the largest latency below BOUND_MS; records a table row.
+# step NAME BOUND_MS MAX_ERRORS ACTION: runs the REQMOD and RESPMOD loads (and HTTP through
+# Squid) for STEP_S seconds, runs ACTION (a shell function) 1.5 s into the window, then checks:
+# errors+timeouts of the ICAP loads <= MAX_ERRORS, of the Squid load too, and the largest latency
+# of either below BOUND_MS; records a table row.
 step() {
     _name=$1 _bound=$2 _maxerr=$3 _act=$4
     "$IL" -P "$port" -s webwarden_url -m reqmod -u 'http://www.example.com/x' -c 2 -d "$STEP_S" -t 5000 --json \
@@ -151,9 +173,17 @@ step() {
     "$IL" -P "$port" -s webwarden_scan -f "$tmp/body.bin" -p 1024 -c 2 -d "$STEP_S" -t 5000 --json \
         >"$tmp/resp.json" 2>/dev/null &
     _ls=$!
+    _lq=
+    echo '{"requests": 0, "errors": 0, "timeouts": 0, "max_ms": 0}' >"$tmp/squid.json"
+    if [ "$have_squid" = 1 ]; then
+        "$PY" "$top_srcdir/t/proxyload.py" --proxy "127.0.0.1:$sport" -c 2 -d "$STEP_S" -t 5 --unique \
+            --url "http://127.0.0.1:$oport/small.bin:1024" --url "http://127.0.0.1:$oport/big.bin:307200" \
+            >"$tmp/squid.json" 2>"$tmp/squid.err" &
+        _lq=$!
+    fi
     sleep 1.5 # let the load run before the fault (timing, not synchronisation)
     _held=$($_act)
-    wait "$_lr" "$_ls"
+    wait "$_lr" "$_ls" $_lq
     _fig=$("$PY" - "$tmp/req.json" "$tmp/resp.json" <<'EOF'
 import json, sys
 tot = {"req": 0, "err": 0, "max": 0.0}
@@ -168,6 +198,14 @@ for f in sys.argv[1:]:
 print("ok %d %d %.0f" % (tot["req"], tot["err"], tot["max"]))
 EOF
 )
+    _sq=$("$PY" -c 'import json, sys
+try:
+    j = json.load(open(sys.argv[1]))
+    print("%d %d %.0f %d %s" % (j["requests"], j["errors"] + j["timeouts"], j["max_ms"],
+                                j.get("retried", 0),
+                                (j.get("first_error") or "-").replace(" ", "_")[:120]))
+except Exception as e:
+    print("0 -1 0 0 no-result")' "$tmp/squid.json")
     set -- $_fig
     if [ "$1" != ok ]; then
         fail "$_name: a load generator gave no result"
@@ -175,7 +213,16 @@ EOF
         return
     fi
     _fig="$2 req, $3 err, max ${4} ms (bound $_bound)"
-    if [ "$3" -le "$_maxerr" ] && [ "$4" -lt "$_bound" ] && [ "$2" -gt 0 ]; then
+    _icap_ok=0
+    [ "$3" -le "$_maxerr" ] && [ "$4" -lt "$_bound" ] && [ "$2" -gt 0 ] && _icap_ok=1
+    if [ "$have_squid" = 1 ]; then
+        # shellcheck disable=SC2086
+        set -- $_sq
+        _fig="$_fig; squid: $1 req, $2 err, max $3 ms, $4 retried"
+        [ "$2" -ge 0 ] && [ "$2" -le "$_maxerr" ] && [ "$3" -lt "$_bound" ] && [ "$1" -gt 0 ] ||
+            { _icap_ok=0; [ "$5" = - ] || _fig="$_fig (first: $5)"; }
+    fi
+    if [ "$_icap_ok" = 1 ]; then
         ok "$_name: $_fig"
         row "$_name" "${_held:-requests within bounds}" "$_fig"
     else
@@ -188,7 +235,8 @@ EOF
 act_none() { echo "baseline"; }
 step "baseline, all servers up" 1000 0 act_none
 
-# Reputation: webwarden_url on main may not consult it yet; the bound holds either way.
+# Reputation: the Squid load asks for a new URL each time (no cached rating), so each request
+# meets the fault until the back-off takes over; icapload repeats one URL (cached).
 act_wrs_hang() { fake_mode "$wrs_base" hang; echo "reputation hangs: <= 0.5 s + margin"; }
 step "reputation server hangs" 1500 0 act_wrs_hang
 act_wrs_refuse() { fake_mode "$wrs_base" refuse 4000; echo "reputation refuses"; }
@@ -304,8 +352,12 @@ else
 fi
 
 kill -0 "$main_pid" 2>/dev/null || fail "c-icap main process died"
+if [ "$have_squid" = 1 ]; then
+    kill -0 "$squid_pid" 2>/dev/null && ok "Squid still running" || fail "Squid died"
+fi
 
 echo
+[ "$have_squid" = 1 ] && echo "Load in every step: icapload REQMOD c=2 + RESPMOD 20 KiB c=2 on c-icap, and t/proxyload.py c=2 through Squid (1 KiB page and 300 KiB download, alternating; a new URL each time, so every one is rated), ${STEP_S} s."
 printf '%-34s | %-44s | %s\n' "what was tried" "what held" "figure"
 echo "----------------------------------------------------------------------------------------------------------------"
 cat "$ROWS"
