@@ -594,13 +594,23 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
     const char *entry = NULL;
     struct url_verdict v;
     struct timespec t0;
+    static struct ww_log_limit long_url_lim;
+    int rc;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (ur == NULL || url_conf == NULL) {
         ww_log(WW_LOG_ERR, SVC ": out of memory or not configured: request refused");
         return CI_ERROR;
     }
-    if (ww_cicap_request_url(req, url, sizeof(url)) != WW_OK) {
+    rc = ww_cicap_request_url(req, url, sizeof(url));
+    if (rc == WW_ETOOBIG) {
+        /* Decided on its first part: a long query must not get a URL past the lists. */
+        if (ww_log_limit_allow(&long_url_lim, 0, 60000))
+            ww_log(WW_LOG_WARN,
+                   SVC ": a request URL over %d bytes is checked by its first part %s (one line "
+                       "a minute)",
+                   WW_URL_MAX, url);
+    } else if (rc != WW_OK) {
         /* Allowing is the list semantics: nothing names this request. */
         ww_log(WW_LOG_WARN, SVC ": cannot parse the request URL \"%s\": allowed", url);
         url_log_attrs(req, "allow", "unparseable url", url, NULL);

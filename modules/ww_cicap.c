@@ -78,6 +78,31 @@ void ww_cicap_clean(const char *in, char *out, size_t outlen)
     out[n] = '\0';
 }
 
+/* A target too long to canonicalise, cut to its start: the part before '?' / '#' when that is
+ * short, else up to the last '/' in the first URL_CUT_MAX bytes. Short enough that percent
+ * re-escaping (3 bytes for 1) still fits WW_URL_MAX. */
+#define URL_CUT_MAX (WW_URL_MAX / 4)
+
+static int request_url_cut(const char *method, const char *target, size_t tlen, const char *host,
+                           char *out, size_t outlen)
+{
+    char cut[URL_CUT_MAX];
+    size_t n = 0;
+
+    while (n < tlen && target[n] != '?' && target[n] != '#')
+        n++;
+    if (n >= sizeof(cut)) {
+        n = sizeof(cut) - 1;
+        while (n > 0 && target[n] != '/')
+            n--;
+    }
+    if (n == 0)
+        return WW_EINVAL;
+    memcpy(cut, target, n);
+    cut[n] = '\0';
+    return ww_url_from_request(method, cut, host, out, outlen);
+}
+
 int ww_cicap_request_url(ci_request_t *req, char *out, size_t outlen)
 {
     const char *line = ci_http_request(req);
@@ -85,6 +110,7 @@ int ww_cicap_request_url(ci_request_t *req, char *out, size_t outlen)
     char method[32], target[WW_URL_MAX];
     size_t mlen, tlen;
     const char *p, *sp;
+    int rc;
 
     if (outlen > 0)
         out[0] = '\0';
@@ -103,17 +129,25 @@ int ww_cicap_request_url(ci_request_t *req, char *out, size_t outlen)
         p++;
     sp = strchr(p, ' ');
     tlen = sp != NULL ? (size_t)(sp - p) : strlen(p);
-    if (tlen == 0 || tlen >= sizeof(target)) {
+    if (tlen == 0) {
         ww_cicap_clean(p, out, outlen < 256 ? outlen : 256);
-        return tlen == 0 ? WW_EINVAL : WW_ETOOBIG;
-    }
-    memcpy(target, p, tlen);
-    target[tlen] = '\0';
-    if (ww_url_from_request(method, target, host, out, outlen) != WW_OK) {
-        ww_cicap_clean(target, out, outlen < 256 ? outlen : 256);
         return WW_EINVAL;
     }
-    return WW_OK;
+    if (tlen < sizeof(target)) {
+        memcpy(target, p, tlen);
+        target[tlen] = '\0';
+        rc = ww_url_from_request(method, target, host, out, outlen);
+        if (rc == WW_OK)
+            return WW_OK;
+        if (rc != WW_ETOOBIG) {
+            ww_cicap_clean(target, out, outlen < 256 ? outlen : 256);
+            return WW_EINVAL;
+        }
+    }
+    if (request_url_cut(method, p, tlen, host, out, outlen) == WW_OK)
+        return WW_ETOOBIG;
+    ww_cicap_clean(p, out, outlen < 256 ? outlen : 256);
+    return WW_EINVAL;
 }
 
 void ww_cicap_attr(ci_request_t *req, const char *name, const char *value)

@@ -23,7 +23,10 @@ void ww_cicap_log_init(void);
 int ww_cicap_load_conf(const char *svc, const char *path, struct ww_conf **conf, char **tmpl);
 
 /* The absolute, canonical URL of the encapsulated HTTP request, built from the request line and
- * Host: (c-icap's ci_http_request_url() drops the query). WW_OK, or WW_EINVAL when there is no
+ * Host: (c-icap's ci_http_request_url() drops the query). WW_OK; WW_ETOOBIG when the URL does not
+ * fit WW_URL_MAX canonicalised: then <out> is the canonical URL of its first part (without the
+ * query, or cut at a '/' within the first 2 KiB), so lists and reputation still see its host and
+ * path - a long query must not take a URL past the blocked list; WW_EINVAL when there is no
  * request line or it is not a URL (then <out> holds the raw target, cleaned, for logs). */
 int ww_cicap_request_url(ci_request_t *req, char *out, size_t outlen);
 

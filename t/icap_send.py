@@ -99,7 +99,11 @@ def cases(port):
         ("huge-http-header-64k", reqmod(p, get(b"http://neutral.example.org/", b"Cookie: " + b"c" * 65536 + b"\r\n")), SANE),
         ("huge-http-5000-headers", reqmod(p, get(b"http://neutral.example.org/", b"".join(b"X-H%d: v\r\n" % i for i in range(5000)))), SANE),
         ("huge-url-100k", reqmod(p, get(b"http://neutral.example.org/" + b"a/" * 50000)), SANE),
-        ("huge-blocked-url-100k", reqmod(p, get(b"http://blocked.webwarden.test/" + b"%41" * 30000)), SANE),
+        # over WW_URL_MAX: decided on the URL's first part, so the blocked list still applies
+        ("huge-blocked-url-100k", reqmod(p, get(b"http://blocked.webwarden.test/" + b"%41" * 30000)), r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("huge-blocked-query-9k", reqmod(p, get(b"http://blocked.webwarden.test/page?q=" + b"a" * 9000)), r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("huge-blocked-escapes-6k", reqmod(p, get(b"http://www.blocked.webwarden.test/" + b"\x01" * 6000)), r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("huge-neutral-query-9k", reqmod(p, get(b"http://neutral.example.org/page?q=" + b"a" * 9000)), r"^ICAP/1\.0 204 "),
         # --- invalid URLs, NUL and non-ASCII bytes
         ("url-no-scheme", reqmod(p, get(b"neutral.example.org/x")), SANE),
         ("url-bad-escapes", reqmod(p, get(b"http://%zz%%%/%G0%?%")), SANE),
