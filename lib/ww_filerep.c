@@ -156,9 +156,8 @@ cleanup:
 
 struct sps_ctx {
     char *server;             /* without trailing '/' */
-    struct ww_http_opts opts; /* strings owned below */
-    char *ca_file, *api_key, *appliance_id;
-    pthread_mutex_t lock; /* guards pool */
+    struct ww_http_opts opts; /* a copy: its strings are owned (ww_http_opts_copy) */
+    pthread_mutex_t lock;     /* guards pool */
     struct ww_http *pool[FILEREP_POOL_MAX];
     int npool;
     struct ww_log_limit loglimit;
@@ -260,15 +259,8 @@ static void sps_free(void *arg)
         ww_http_free(ctx->pool[i]);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx->server);
-    free(ctx->ca_file);
-    free(ctx->api_key);
-    free(ctx->appliance_id);
+    ww_http_opts_cleanup(&ctx->opts);
     free(ctx);
-}
-
-static char *filerep_strdup0(const char *s)
-{
-    return strdup(s != NULL ? s : "");
 }
 
 struct ww_filerep_provider *ww_filerep_provider_sps_create(const char *server,
@@ -283,20 +275,19 @@ struct ww_filerep_provider *ww_filerep_provider_sps_create(const char *server,
     while (slen > 0 && server[slen - 1] == '/')
         slen--;
     ctx->server = strndup(server, slen);
-    ctx->ca_file = filerep_strdup0(opts->ca_file);
-    ctx->api_key = filerep_strdup0(opts->api_key);
-    ctx->appliance_id = filerep_strdup0(opts->appliance_id);
-    if (ctx->server == NULL || ctx->ca_file == NULL || ctx->api_key == NULL ||
-        ctx->appliance_id == NULL)
+    if (ctx->server == NULL)
         goto fail;
-    ctx->opts = *opts;
-    ctx->opts.ca_file = ctx->ca_file;
-    ctx->opts.api_key = ctx->api_key;
-    ctx->opts.appliance_id = ctx->appliance_id;
+    if (ww_http_opts_copy(&ctx->opts, opts) != WW_OK) {
+        free(ctx->server);
+        goto fail;
+    }
     if (ctx->opts.max_body == 0)
         ctx->opts.max_body = FILEREP_ANSWER_MAX;
-    if (pthread_mutex_init(&ctx->lock, NULL) != 0)
+    if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
+        free(ctx->server);
+        ww_http_opts_cleanup(&ctx->opts);
         goto fail;
+    }
     if (ww_http_global_init() != WW_OK) {
         sps_free(ctx);
         free(p);
@@ -307,14 +298,8 @@ struct ww_filerep_provider *ww_filerep_provider_sps_create(const char *server,
     p->free_ctx = sps_free;
     p->ctx = ctx;
     return p;
-fail:
-    if (ctx != NULL) {
-        free(ctx->server);
-        free(ctx->ca_file);
-        free(ctx->api_key);
-        free(ctx->appliance_id);
-        free(ctx);
-    }
+fail: /* nothing of ctx's is held here any more */
+    free(ctx);
     free(p);
     return NULL;
 }

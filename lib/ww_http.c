@@ -169,6 +169,28 @@ fail:
     return NULL;
 }
 
+int ww_http_opts_copy(struct ww_http_opts *dst, const struct ww_http_opts *src)
+{
+    *dst = *src;
+    dst->ca_file = strdup(src->ca_file != NULL ? src->ca_file : "");
+    dst->api_key = strdup(src->api_key != NULL ? src->api_key : "");
+    dst->appliance_id = strdup(src->appliance_id != NULL ? src->appliance_id : "");
+    if (dst->ca_file == NULL || dst->api_key == NULL || dst->appliance_id == NULL) {
+        ww_http_opts_cleanup(dst);
+        return WW_ENOMEM;
+    }
+    return WW_OK;
+}
+
+void ww_http_opts_cleanup(struct ww_http_opts *o)
+{
+    /* Only ww_http_opts_copy's strings, which it allocated: const only for the callers. */
+    free((char *)o->ca_file);
+    free((char *)o->api_key);
+    free((char *)o->appliance_id);
+    o->ca_file = o->api_key = o->appliance_id = NULL;
+}
+
 void ww_http_free(struct ww_http *h)
 {
     if (h == NULL)

@@ -25,6 +25,12 @@ struct ww_http_opts {
     size_t max_body;          /* 0 = WW_HTTP_MAX_BODY */
 };
 
+/* <dst> = <src> with copies of its strings that <dst> owns ("" for NULL), for settings that must
+ * outlive the config they came from. WW_OK, or WW_ENOMEM with nothing held. Release the copies
+ * with ww_http_opts_cleanup(). */
+int ww_http_opts_copy(struct ww_http_opts *dst, const struct ww_http_opts *src);
+void ww_http_opts_cleanup(struct ww_http_opts *o); /* a copy's strings; then all NULL */
+
 /* An answer received from a server. <body> is borrowed from the client: NUL-terminated, valid
  * until the next request on that client or ww_http_free(). */
 struct ww_http_result {

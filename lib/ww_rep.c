@@ -156,8 +156,7 @@ struct wrs_ctx {
     char *base; /* "<server>/v1/rating?url=" */
     size_t base_len;
     size_t server_len;        /* of <server> at the start of base, for log lines */
-    struct ww_http_opts opts; /* strings owned below */
-    char *ca_file, *api_key, *appliance_id;
+    struct ww_http_opts opts; /* a copy: its strings are owned (ww_http_opts_copy) */
     pthread_key_t key;
     pthread_mutex_t lock; /* guards threads */
     struct wrs_thread *threads;
@@ -284,15 +283,8 @@ static void wrs_free(void *arg)
         wrs_thread_unlink_free(ctx->threads);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx->base);
-    free(ctx->ca_file);
-    free(ctx->api_key);
-    free(ctx->appliance_id);
+    ww_http_opts_cleanup(&ctx->opts);
     free(ctx);
-}
-
-static char *rep_strdup0(const char *s)
-{
-    return strdup(s != NULL ? s : "");
 }
 
 struct ww_rep_provider *ww_rep_provider_wrs_create(const char *server,
@@ -310,20 +302,16 @@ struct ww_rep_provider *ww_rep_provider_wrs_create(const char *server,
     ctx->server_len = slen;
     ctx->base_len = slen + sizeof(path) - 1;
     ctx->base = malloc(ctx->base_len + 1);
-    ctx->ca_file = rep_strdup0(opts->ca_file);
-    ctx->api_key = rep_strdup0(opts->api_key);
-    ctx->appliance_id = rep_strdup0(opts->appliance_id);
-    if (ctx->base == NULL || ctx->ca_file == NULL || ctx->api_key == NULL ||
-        ctx->appliance_id == NULL)
+    if (ctx->base == NULL)
         goto fail;
     memcpy(ctx->base, server, slen);
     memcpy(ctx->base + slen, path, sizeof(path));
-    ctx->opts = *opts;
-    ctx->opts.ca_file = ctx->ca_file;
-    ctx->opts.api_key = ctx->api_key;
-    ctx->opts.appliance_id = ctx->appliance_id;
-    if (pthread_key_create(&ctx->key, wrs_thread_exit) != 0)
+    if (ww_http_opts_copy(&ctx->opts, opts) != WW_OK)
         goto fail;
+    if (pthread_key_create(&ctx->key, wrs_thread_exit) != 0) {
+        ww_http_opts_cleanup(&ctx->opts);
+        goto fail;
+    }
     pthread_mutex_init(&ctx->lock, NULL);
     if (ww_http_global_init() != WW_OK) {
         wrs_free(ctx);
@@ -335,14 +323,10 @@ struct ww_rep_provider *ww_rep_provider_wrs_create(const char *server,
     p->free_ctx = wrs_free;
     p->ctx = ctx;
     return p;
-fail:
-    if (ctx != NULL) {
+fail: /* only ctx->base may be held here */
+    if (ctx != NULL)
         free(ctx->base);
-        free(ctx->ca_file);
-        free(ctx->api_key);
-        free(ctx->appliance_id);
-        free(ctx);
-    }
+    free(ctx);
     free(p);
     return NULL;
 }
