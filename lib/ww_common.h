@@ -15,7 +15,7 @@ enum {
     WW_ETIMEOUT = -6, /* a deadline passed */
     WW_EPROTO = -7,   /* malformed answer from a server */
     WW_ENOTFOUND = -8,
-    WW_EBUSY = -9,   /* held by someone else (lock) */
+    WW_EBUSY = -9,    /* held by someone else (lock) */
     WW_EUNAVAIL = -10 /* server down, refused, 5xx */
 };
 

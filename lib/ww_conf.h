@@ -32,21 +32,21 @@ struct ww_conf {
         char *blocked;
     } lists;
     struct {
-        char *server;       /* base URL; "" = no reputation server (every URL is unrated) */
-        char *api_key;      /* "" = none */
-        int timeout_ms;     /* 500: whole lookup, DNS+connect+TLS+body */
-        enum ww_sensitivity sensitivity;   /* medium */
-        int threshold[3];   /* block score <= threshold[sensitivity]; 50, 65, 80 */
-        enum ww_action unrated_action;     /* allow */
-        char **blocked_categories;         /* NULL-terminated, lower case; never NULL */
-        int backoff;        /* 1 = on (default): stop calling after failures for a while */
+        char *server;   /* base URL; "" = no reputation server (every URL is unrated) */
+        char *api_key;  /* "" = none */
+        int timeout_ms; /* 500: whole lookup, DNS+connect+TLS+body */
+        enum ww_sensitivity sensitivity; /* medium */
+        int threshold[3];                /* block score <= threshold[sensitivity]; 50, 65, 80 */
+        enum ww_action unrated_action;   /* allow */
+        char **blocked_categories;       /* NULL-terminated, lower case; never NULL */
+        int backoff;          /* 1 = on (default): stop calling after failures for a while */
         int backoff_failures; /* consecutive failures that start a back-off (3) */
-        int backoff_s;      /* first back-off period (30), doubled up to backoff_max_s */
-        int backoff_max_s;  /* 300 */
-        int cache_entries;  /* LRU bound per c-icap child (100000) */
-        int cache_ttl_s;    /* TTL when the server gives none (3600) */
-        int tls_verify;     /* 1 */
-        char *ca_file;      /* "" = system store */
+        int backoff_s;        /* first back-off period (30), doubled up to backoff_max_s */
+        int backoff_max_s;    /* 300 */
+        int cache_entries;    /* LRU bound per c-icap child (100000) */
+        int cache_ttl_s;      /* TTL when the server gives none (3600) */
+        int tls_verify;       /* 1 */
+        char *ca_file;        /* "" = system store */
     } reputation;
     struct {
         char *file; /* local URL database; "" = none */
@@ -72,19 +72,19 @@ struct ww_conf {
     struct {
         char *server;
         char *api_key;
-        int interval_s;   /* 300 */
-        int max_queued;   /* 100000 */
-        int batch_size;   /* 500 */
-        int timeout_ms;   /* 10000 */
+        int interval_s; /* 300 */
+        int max_queued; /* 100000 */
+        int batch_size; /* 500 */
+        int timeout_ms; /* 10000 */
     } feedback;
     struct {
         char *server;
         char *api_key;
-        int interval_s;      /* 3600 */
-        char *public_key;    /* base64 Ed25519 public key; "" = no signature check */
+        int interval_s;       /* 3600 */
+        char *public_key;     /* base64 Ed25519 public key; "" = no signature check */
         int64_t max_download; /* 200M */
-        int timeout_s;       /* 300 */
-        char *dir;           /* where installed components live (default next to state db) */
+        int timeout_s;        /* 300 */
+        char *dir;            /* where installed components live (default next to state db) */
     } update;
     struct {
         char *server;

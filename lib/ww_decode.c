@@ -17,10 +17,10 @@
 struct ww_decode {
     enum ww_encoding enc;
     z_stream zs;
-    int ready;     /* zs initialised */
-    int ended;     /* a stream (gzip member) ended cleanly */
-    int raw;       /* deflate: fell back to raw deflate (no zlib header) */
-    int failed;    /* sticky WW_E* once decoding stopped */
+    int ready;  /* zs initialised */
+    int ended;  /* a stream (gzip member) ended cleanly */
+    int raw;    /* deflate: fell back to raw deflate (no zlib header) */
+    int failed; /* sticky WW_E* once decoding stopped */
     int64_t in_total, out_total, max_expanded;
     int max_ratio;
     unsigned char out[65536];
@@ -116,8 +116,7 @@ static int decode_emit(struct ww_decode *d, size_t produced, ww_decode_sink sink
     return sink(d->out, produced, arg) != 0;
 }
 
-int ww_decode_feed(struct ww_decode *d, const void *in, size_t len, ww_decode_sink sink,
-                   void *arg)
+int ww_decode_feed(struct ww_decode *d, const void *in, size_t len, ww_decode_sink sink, void *arg)
 {
     int pending = 0; /* the window filled up: inflate may hold more output for input taken */
 

@@ -33,8 +33,7 @@ void ww_decode_free(struct ww_decode *d); /* NULL is a no-op */
 /* Decodes <len> compressed bytes into <sink>. WW_OK; WW_ETOOBIG when a limit was passed (a
  * decompression bomb: nothing more is decoded); WW_EPROTO when the data is not valid for the
  * coding (nothing more is decoded); WW_ENOMEM. Memory use is bounded (one 64 KiB window). */
-int ww_decode_feed(struct ww_decode *d, const void *in, size_t len, ww_decode_sink sink,
-                   void *arg);
+int ww_decode_feed(struct ww_decode *d, const void *in, size_t len, ww_decode_sink sink, void *arg);
 /* At the end of the body: WW_OK if the compressed stream ended cleanly, WW_EPROTO if it was cut
  * short (browsers still show such bodies: the caller decides). */
 int ww_decode_finish(struct ww_decode *d);

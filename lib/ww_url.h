@@ -15,8 +15,8 @@ int ww_url_canon(const char *in, char *out, size_t outlen);
 /* The absolute URL of an HTTP request as an ICAP client sends it: <target> in absolute-form
  * ("http://h/p"), origin-form ("/p", host from <host_header>), or authority-form for CONNECT
  * ("h:443" becomes "https://h/"; a port other than 443 is kept). Then canonicalised as above. */
-int ww_url_from_request(const char *method, const char *target, const char *host_header,
-                        char *out, size_t outlen);
+int ww_url_from_request(const char *method, const char *target, const char *host_header, char *out,
+                        size_t outlen);
 
 /* Host (without port, IPv6 in brackets) and path+query of a canonical URL, into caller's
  * buffers. WW_EINVAL if <canon> is not canonical-looking, WW_ETOOBIG on a short buffer. */
@@ -28,8 +28,7 @@ int ww_url_path(const char *canon, char *path, size_t pathlen);
  * at most 6 path prefixes (exact path with query, exact path, then "/" and prefixes of up to 4
  * components), most specific first. Stops early when fn returns non-zero and returns that value;
  * returns 0 when all were visited. */
-int ww_url_each_expression(const char *canon, int (*fn)(const char *host, const char *path,
-                                                        void *arg),
-                           void *arg);
+int ww_url_each_expression(const char *canon,
+                           int (*fn)(const char *host, const char *path, void *arg), void *arg);
 
 #endif
