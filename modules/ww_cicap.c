@@ -18,8 +18,10 @@
 
 static void cicap_log_sink(int level, const char *line)
 {
-    /* ci_debug_printf is a bare if-macro: keep it braced. */
-    if (level < 1)
+    /* Errors and warnings at c-icap's level 1, so Debian's default "DebugLevel 1" shows them
+     * (unscanned downloads, server back-offs, skipped signature lines); info from level 3.
+     * ci_debug_printf is a bare if-macro: keep it braced. */
+    if (level <= WW_LOG_WARN)
         level = 1;
     {
         ci_debug_printf(level, "webwarden: %s\n", line);

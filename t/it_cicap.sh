@@ -78,8 +78,9 @@ if [ -x "$top_builddir/src/webwardenctl" ]; then
 fi
 
 port=$(ww_free_port)
-# Level 2 so that warnings (UNSCANNED, unknown service arguments) reach server.log too.
-WW_DEBUG=${WW_DEBUG:-2} ww_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/webwarden.conf" "$tmp/var" || exit 1
+# c-icap's default DebugLevel 1: Webwarden's warnings (UNSCANNED, unknown service arguments)
+# must reach server.log at it.
+ww_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/webwarden.conf" "$tmp/var" || exit 1
 ww_start_cicap "$tmp/c-icap.conf" "$tmp/var" || exit 1
 
 icap() { "$CLIENT" -i 127.0.0.1 -p "$port" "$@"; }
@@ -273,6 +274,8 @@ expect_grep "access log: unscanned while streaming" "$log" 'action=unscanned url
 expect_grep "server log: block line" "$tmp/var/log/server.log" "BLOCKED http://www.blocked.webwarden.test/a?q=1"
 expect_grep "access log: unparseable URL allowed" "$log" 'action=allow url=/no-host-here reason="unparseable url"'
 expect_grep "server log: threat line" "$tmp/var/log/server.log" "threat Webwarden.Test.Payload"
+expect_grep "server log: an unscanned download is a warning an admin sees at DebugLevel 1" \
+    "$tmp/var/log/server.log" "UNSCANNED http://dl.webwarden.test/big.bin"
 
 expect_grep "access log: late body match cut" "$log" "action=block url=http://dl.webwarden.test/cut-eicar_end.bin"
 expect_grep "access log: late hash match cut" "$log" "action=block url=http://dl.webwarden.test/cut-late.bin"
