@@ -81,8 +81,8 @@ int ww_rep_parse_rating(const char *body, size_t len, struct ww_rating *out, cha
 struct ww_rep; /* opaque; shared by all threads of a process */
 
 /* kv key of the reputation server's state as the URL service's children last saw it: a JSON
- * object {state: ok|failing|backoff, at, last_ok, last_fail, error, calls, failures,
- * backoff_skips} (times in s since the epoch), read by `webwardenctl status`. */
+ * object {state: ok|failing|backoff, at, last_ok, last_fail, error} (times in s since the
+ * epoch; error a ww_strerror() name), read by `webwardenctl status`. */
 #define WW_REP_STATE_KEY "reputation.state"
 
 struct ww_rep_stats {

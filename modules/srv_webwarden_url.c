@@ -281,13 +281,12 @@ static void url_rep_state_sync(void)
     snprintf(key, sizeof(key), "%s %d", state, st.last_error);
     if (strcmp(key, last_key) == 0 && now - last_at < 60)
         return;
+    /* Per-child counters would mislead in a row every child overwrites: times and state only. */
     snprintf(val, sizeof(val),
              "{\"state\": \"%s\", \"at\": %lld, \"last_ok\": %lld, \"last_fail\": %lld, "
-             "\"error\": \"%s\", \"calls\": %llu, \"failures\": %llu, \"backoff_skips\": %llu}",
+             "\"error\": \"%s\"}",
              state, (long long)now, (long long)st.last_ok, (long long)st.last_fail,
-             st.last_fail > 0 ? ww_strerror(st.last_error) : "",
-             (unsigned long long)st.server_calls, (unsigned long long)st.server_failures,
-             (unsigned long long)st.backoff_skips);
+             st.last_fail > 0 ? ww_strerror(st.last_error) : "");
     if (ww_store_kv_set(url_store, WW_REP_STATE_KEY, val) == WW_OK) {
         snprintf(last_key, sizeof(last_key), "%s", key);
         last_at = now;

@@ -262,7 +262,7 @@ static void ctl_server_reputation(struct ww_store *st, const struct ctl *c, stru
 {
     char val[512], t1[32], t2[32];
     json_t *root;
-    json_int_t at = 0, last_ok = 0, last_fail = 0, calls = 0, failures = 0;
+    json_int_t at = 0, last_ok = 0, last_fail = 0;
     const char *state = NULL, *error = "";
 
     sv->name = "reputation";
@@ -277,9 +277,8 @@ static void ctl_server_reputation(struct ww_store *st, const struct ctl *c, stru
         snprintf(sv->detail, sizeof(sv->detail), "no lookup reached the server so far");
         return;
     }
-    if (json_unpack(root, "{s:s, s:I, s:I, s:I, s?s, s?I, s?I}", "state", &state, "at", &at,
-                    "last_ok", &last_ok, "last_fail", &last_fail, "error", &error, "calls", &calls,
-                    "failures", &failures) != 0) {
+    if (json_unpack(root, "{s:s, s:I, s:I, s:I, s?s}", "state", &state, "at", &at, "last_ok",
+                    &last_ok, "last_fail", &last_fail, "error", &error) != 0) {
         sv->state = "no calls yet";
         snprintf(sv->detail, sizeof(sv->detail), "unreadable %s row", WW_REP_STATE_KEY);
         json_decref(root);
