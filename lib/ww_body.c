@@ -189,6 +189,8 @@ struct ww_body {
     char detail[160];
 };
 
+static int body_refused(struct ww_body *b, const char *detail);
+
 void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *conf)
 {
     memset(lim, 0, sizeof(*lim));
@@ -197,7 +199,7 @@ void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *
     lim->max_expanded_size = conf->scan.max_expanded_size;
     lim->max_ratio = conf->scan.max_ratio;
     lim->bomb_action = conf->scan.bomb_action;
-    lim->oversize_action = WW_ACTION_ALLOW;
+    lim->oversize_action = conf->scan.oversize_action;
     lim->hold_all = conf->scan.hold_all;
     lim->tmp_dir = conf->scan.tmp_dir != NULL ? conf->scan.tmp_dir : "/tmp";
 }
@@ -252,6 +254,13 @@ int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *cod
 
     if (d < 0)
         return d;
+    if (b->declared > b->lim.max_size && b->lim.oversize_action == WW_ACTION_BLOCK) {
+        /* Refused whatever the body really holds: a lying length only gets the page. */
+        char detail[160];
+        snprintf(detail, sizeof(detail), "Content-Length %" PRId64 " over scan.max_size %" PRId64,
+                 b->declared, b->lim.max_size);
+        return body_refused(b, detail);
+    }
     /* The hash signatures are of the decoded file, whose size Content-Length does not give. */
     b->scan = ww_scan_create(e, b->dec == NULL && b->declared >= 0 ? b->declared : -1,
                              (b->flags & WW_BODY_SHA256) ? WW_SCAN_SHA256 : 0);
@@ -354,16 +363,24 @@ int ww_body_pass(struct ww_body *b, const char *reason, const char *detail)
     return body_unscanned(b, reason, detail);
 }
 
+/* Refused by scan.oversize_action = block: a block (or a cut) by policy, not malware. */
+static int body_refused(struct ww_body *b, const char *detail)
+{
+    snprintf(b->reason, sizeof(b->reason), "over scan.max_size");
+    snprintf(b->detail, sizeof(b->detail), "%s", detail);
+    return body_infected(b, WW_THREAT_OVERSIZE);
+}
+
 /* More bytes than scan.max_size arrived: the policy decides, the current bytes included. */
 static int body_oversize(struct ww_body *b, const char *data, size_t len)
 {
     char detail[160];
     int d, rc;
 
-    if (b->lim.oversize_action == WW_ACTION_BLOCK)
-        return body_infected(b, WW_THREAT_OVERSIZE);
     snprintf(detail, sizeof(detail), "%" PRId64 " bytes over scan.max_size %" PRId64, b->received,
              b->lim.max_size);
+    if (b->lim.oversize_action == WW_ACTION_BLOCK)
+        return body_refused(b, detail);
     d = body_unscanned(b, "over scan.max_size", detail);
     rc = body_keep(b, data, len);
     return rc != WW_OK ? rc : d;

@@ -82,8 +82,10 @@ void ww_body_free(struct ww_body *b); /* NULL is a no-op; an unlinked spool file
 
 /* Starts the scan with engine <e> (the body takes its own reference) for a body whose
  * Content-Encoding header values are <codings>[0..n) (every header, in order; n = 0: none).
- * WW_BODY_MORE, WW_BODY_UNSCANNED (the coding cannot be decoded: not today, a coding Webwarden
- * does not know is scanned as sent), or WW_ENOMEM. */
+ * WW_BODY_MORE, WW_BODY_BLOCK (a declared length over max_size with oversize_action = block:
+ * refused at once; with allow the declared length decides nothing), WW_BODY_UNSCANNED (the
+ * coding cannot be decoded: not today, a coding Webwarden does not know is scanned as sent),
+ * or WW_ENOMEM. */
 int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *codings, size_t n);
 
 /* Passes the body unscanned from here on, for a reason the caller found (<reason> short, for the
@@ -122,8 +124,9 @@ int64_t ww_body_sent(const struct ww_body *b);     /* bytes read back */
 const char *ww_body_threat(const struct ww_body *b);
 /* The decoded body's SHA-256 after the end-of-body scan, else "-". Borrowed. */
 const char *ww_body_sha256(const struct ww_body *b);
-/* Why the body passes unscanned: a short reason for the access log ("over scan.max_size") and
- * a detail for the server log. "" while scanned. Borrowed. */
+/* Why the body passes unscanned, or was blocked or cut by a policy rather than a signature (then
+ * ww_body_threat is WW_THREAT_OVERSIZE): a short reason for the access log ("over
+ * scan.max_size") and a detail for the server log. "" otherwise. Borrowed. */
 const char *ww_body_reason(const struct ww_body *b);
 const char *ww_body_detail(const struct ww_body *b);
 

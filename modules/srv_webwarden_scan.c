@@ -504,10 +504,10 @@ static void threat_clean(const char *in, char *out, size_t outlen)
 /* The block page replaces the response (nothing went out yet). CI_MOD_DONE or CI_ERROR. */
 static int scan_block(ci_request_t *req, struct scan_req *sr)
 {
-    const char *sha256 = ww_body_sha256(sr->body);
+    const char *sha256 = ww_body_sha256(sr->body), *policy = ww_body_reason(sr->body);
     char threat[256], reason[300], when[64], head[512];
     const struct ww_page_var vars[] = {
-        {"title", "Malware blocked"},
+        {"title", policy[0] ? "Download blocked" : "Malware blocked"},
         {"url", sr->url},
         {"reason", reason},
         {"category", "-"},
@@ -519,14 +519,18 @@ static int scan_block(ci_request_t *req, struct scan_req *sr)
     int rc;
 
     threat_clean(ww_body_threat(sr->body), threat, sizeof(threat));
-    snprintf(reason, sizeof(reason), "malware detected: %s", threat);
+    if (policy[0]) /* a policy (scan.oversize_action), not a signature: no detection to record */
+        snprintf(reason, sizeof(reason), "%s: not scanned", policy);
+    else
+        snprintf(reason, sizeof(reason), "malware detected: %s", threat);
     ww_cicap_now(when, sizeof(when));
-    ww_log(WW_LOG_ERR, SVC ": BLOCKED %s: threat %s, sha256 %s, %" PRId64 " bytes", sr->url, threat,
-           sha256, scan_received(sr));
+    ww_log(WW_LOG_ERR, SVC ": BLOCKED %s: threat %s, sha256 %s, %" PRId64 " bytes%s%s", sr->url,
+           threat, sha256, scan_received(sr), policy[0] ? ": " : "", ww_body_detail(sr->body));
     ww_cicap_attr(req, "webwarden:reason", reason);
     scan_attrs(req, sr, "block", threat, sha256);
     ci_stat_uint64_inc(stat_blocked, 1);
-    detq_add(sr->url, threat, -1);
+    if (!policy[0])
+        detq_add(sr->url, threat, -1);
     if (ci_req_sent_data(req)) /* too late for a page (cannot happen while the body is held) */
         return CI_ERROR;
     rc = ww_cicap_block_page(req, scan_tmpl, vars, sizeof(vars) / sizeof(vars[0]), &sr->page);
@@ -548,14 +552,13 @@ static int scan_block(ci_request_t *req, struct scan_req *sr)
  * download). Logged and recorded like any block. */
 static void scan_cut(ci_request_t *req, struct scan_req *sr)
 {
+    const char *policy = ww_body_reason(sr->body);
     char threat[256], reason[300];
     int64_t sent = ww_body_sent(sr->body);
 
     ww_cicap_clean(ww_body_threat(sr->body), threat, sizeof(threat));
-    snprintf(reason, sizeof(reason),
-             "malware detected after %" PRId64 " bytes went out: "
-             "download cut",
-             sent);
+    snprintf(reason, sizeof(reason), "%s after %" PRId64 " bytes went out: download cut",
+             policy[0] ? policy : "malware detected", sent);
     ww_log(WW_LOG_ERR,
            SVC ": BLOCKED %s: threat %s found after %" PRId64 " of %" PRId64
                " bytes were sent: download cut",
@@ -564,7 +567,8 @@ static void scan_cut(ci_request_t *req, struct scan_req *sr)
     scan_attrs(req, sr, "block", threat, ww_body_sha256(sr->body));
     ci_stat_uint64_inc(stat_blocked, 1);
     ci_stat_uint64_inc(stat_cut, 1);
-    detq_add(sr->url, threat, sent);
+    if (!policy[0])
+        detq_add(sr->url, threat, sent);
 }
 
 /* Maps a decision taken while bytes arrive to c-icap. WW_OK, or an error (the request fails). */
@@ -669,16 +673,8 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         flags |= WW_BODY_SHA256;
     if (sr->drop)
         flags |= WW_BODY_DROP;
+    /* Content-Length is a hint only: the bytes received decide (scan.oversize_action). */
     sr->body = ww_body_create(&lim, sr->expected, flags);
-    if (sr->body != NULL && sr->expected > lim.max_size) {
-        /* From the preview handler 204 is always safe: c-icap echoes when 204 is not allowed. */
-        char detail[128];
-        snprintf(detail, sizeof(detail), "%" PRId64 " bytes over scan.max_size %" PRId64,
-                 sr->expected, lim.max_size);
-        if (scan_decided(req, sr, ww_body_pass(sr->body, "over scan.max_size", detail)) != WW_OK)
-            return CI_ERROR;
-        return CI_MOD_ALLOW204;
-    }
     ncodings = scan_codings(req, codings, sizeof(codings) / sizeof(codings[0]));
     pthread_mutex_lock(&engine_mtx); /* the tick may swap the engine; the body keeps its own */
     d = sr->body != NULL ? ww_body_start(sr->body, scan_engine, codings, ncodings) : WW_ENOMEM;

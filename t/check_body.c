@@ -545,7 +545,8 @@ START_TEST(test_body_declared_length_decides_nothing)
     struct ww_body *b;
     struct run r;
 
-    /* Content-Length: 60000000 over max_size, 69 bytes of EICAR sent: scanned, blocked. */
+    /* Content-Length: 60000000 over max_size, 69 bytes of EICAR sent, oversize_action = allow
+     * (with block the declared length alone is refused): scanned, blocked. */
     limits(&lim);
     lim.max_size = 5 * 1024 * 1024;
     eicar_fill(data);
@@ -556,6 +557,64 @@ START_TEST(test_body_declared_length_decides_nothing)
     ck_assert_uint_eq(r.out_len, 0);
     ww_body_free(b);
     free_run(&r);
+}
+END_TEST
+
+START_TEST(test_body_oversize_action_block_refuses_what_it_cannot_scan)
+{
+    struct ww_body_limits lim;
+    size_t len = 300 * 1024;
+    unsigned char *data = malloc(len);
+    const char *none[1] = {NULL};
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    lim.oversize_action = WW_ACTION_BLOCK;
+    random_fill(data, len, 13);
+
+    /* Unknown length, crossing max_size while held: the block page. */
+    lim.max_size = 30 * 1024;
+    b = body_new(&lim, -1, 0, NULL);
+    run_body(b, data, 50 * 1024, 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_BLOCK);
+    ck_assert_uint_eq(r.last_at, 32768);
+    ck_assert_str_eq(ww_body_threat(b), WW_THREAT_OVERSIZE);
+    ck_assert_str_eq(ww_body_reason(b), "over scan.max_size");
+    ck_assert_uint_eq(r.out_len, 0);
+    ww_body_free(b);
+    free_run(&r);
+
+    /* Crossing it while streaming: the download is cut, the rest never goes out. */
+    lim.max_size = 200 * 1024;
+    b = body_new(&lim, -1, 0, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_ge(r.release_at, 0);
+    ck_assert_int_eq(r.last, WW_BODY_CUT);
+    ck_assert_uint_lt(r.out_len, 200 * 1024);
+    ck_assert_int_eq(ww_body_state(b), WW_BODY_CUT_OFF);
+    ww_body_free(b);
+    free_run(&r);
+
+    /* A declared length over max_size: refused before any byte, whatever the body holds. */
+    b = ww_body_create(&lim, 60000000, 0);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(ww_body_start(b, engine, none, 0), WW_BODY_BLOCK);
+    ck_assert_str_eq(ww_body_threat(b), WW_THREAT_OVERSIZE);
+    ck_assert_ptr_nonnull(strstr(ww_body_detail(b), "Content-Length 60000000"));
+    ck_assert_int_eq(ww_body_put(b, data, 100), WW_BODY_MORE);
+    ck_assert_int_eq(ww_body_read(b, data, 100), 0);
+    ww_body_free(b);
+
+    /* Exactly max_size bytes are scanned, not refused. */
+    lim.max_size = 40 * 1024;
+    b = body_new(&lim, 40 * 1024, 0, NULL);
+    run_body(b, data, 40 * 1024, 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_uint_eq(r.out_len, 40 * 1024);
+    ww_body_free(b);
+    free_run(&r);
+    free(data);
 }
 END_TEST
 
@@ -623,6 +682,7 @@ int main(void)
     tcase_add_test(tc, test_body_over_max_size_passes_unscanned_from_there);
     tcase_add_test(tc, test_body_declared_length_decides_nothing);
     tcase_add_test(tc, test_body_smart_hook_decides_a_locally_clean_body);
+    tcase_add_test(tc, test_body_oversize_action_block_refuses_what_it_cannot_scan);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
