@@ -23,6 +23,7 @@
 #include "ww_cicap.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_endpoint.h"
 #include "ww_fbbuf.h"
 #include "ww_html.h"
 #include "ww_http.h"
@@ -167,6 +168,7 @@ static struct ww_rep *url_rep_get(void)
 {
     struct ww_rep *rep = atomic_load_explicit(&url_rep, memory_order_acquire);
     struct ww_rep_provider *provider = NULL;
+    struct ww_endpoint ep;
     struct ww_component comp;
     struct ww_urldb *db = NULL;
     char appliance[64] = "";
@@ -189,15 +191,9 @@ static struct ww_rep *url_rep_get(void)
         db = url_urldb_load(url_conf->urldb.file, "urldb.file");
     }
     pthread_mutex_unlock(&store_mtx);
-    if (url_conf->reputation.server[0] != '\0') {
-        struct ww_http_opts opts = {
-            .timeout_ms = url_conf->reputation.timeout_ms,
-            .tls_verify = url_conf->reputation.tls_verify,
-            .ca_file = url_conf->reputation.ca_file,
-            .api_key = url_conf->reputation.api_key,
-            .appliance_id = appliance,
-        };
-        provider = ww_rep_provider_wrs_create(url_conf->reputation.server, &opts);
+    ww_endpoint_init(&ep, url_conf, WW_SERVER_REPUTATION, appliance);
+    if (ww_endpoint_configured(&ep)) {
+        provider = ww_rep_provider_wrs_create(ep.server, &ep.http);
         if (provider == NULL) {
             ww_urldb_unref(db);
             ww_log(WW_LOG_ERR, SVC ": out of memory making the reputation client");

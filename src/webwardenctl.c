@@ -16,6 +16,7 @@
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_daemon.h"
+#include "ww_endpoint.h"
 #include "ww_feedback.h"
 #include "ww_health.h"
 #include "ww_http.h"
@@ -1027,6 +1028,7 @@ static int ctl_check_run(const struct ctl *c, const char *raw, struct ctl_check 
     struct ww_list *approved = NULL, *blocked = NULL;
     struct ww_store *st = NULL;
     struct ww_rep_provider *provider = NULL;
+    struct ww_endpoint ep;
     struct ww_urldb *db = NULL;
     struct ww_rep *rep = NULL;
     struct timespec t0, t1;
@@ -1055,15 +1057,9 @@ static int ctl_check_run(const struct ctl *c, const char *raw, struct ctl_check 
     if ((rc = ctl_check_urldb(c, st, &db, k->urldb, sizeof(k->urldb))) != CTL_OK)
         goto cleanup;
     rc = CTL_FAIL;
-    if (c->conf->reputation.server[0] != '\0') {
-        struct ww_http_opts opts = {
-            .timeout_ms = c->conf->reputation.timeout_ms,
-            .tls_verify = c->conf->reputation.tls_verify,
-            .ca_file = c->conf->reputation.ca_file,
-            .api_key = c->conf->reputation.api_key,
-            .appliance_id = appliance,
-        };
-        provider = ww_rep_provider_wrs_create(c->conf->reputation.server, &opts);
+    ww_endpoint_init(&ep, c->conf, WW_SERVER_REPUTATION, appliance);
+    if (ww_endpoint_configured(&ep)) {
+        provider = ww_rep_provider_wrs_create(ep.server, &ep.http);
         if (provider == NULL) {
             ctl_err("out of memory");
             goto cleanup;
