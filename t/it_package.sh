@@ -119,17 +119,31 @@ grep '^\(ok\|FAIL\):' "$tmp/autopkgtest.log" | sed 's/^/  /'
 left=$(ps -u webwarden -o pid=,args= 2>/dev/null)
 [ -z "$left" ] && ok "debian/tests/package stopped what it started" || fail "processes of user webwarden left: $left"
 
+# Upgrade: a database as the first release made it (sql/schema.sql alone, version 1) with a row
+# of ours; installing the package again must keep the row and bring the schema to this
+# version's (the newest version `init` made above), as an upgrade from an older release would.
 db=/var/lib/webwarden/state.db
-before=$(sqlite3 "$db" 'select count(*) from events; pragma user_version;' | tr '\n' ' ')
-id_before=$(webwardenctl --json status 2>/dev/null | "${PYTHON3:-python3}" -c 'import json,sys; print(json.load(sys.stdin).get("appliance_id",""))' 2>/dev/null)
+latest=$(sqlite3 "$db" 'pragma user_version')
+appliance=$(sqlite3 "$db" "select value from kv where key = 'appliance_id'")
+rm -f "$db" "$db-wal" "$db-shm"
+{
+    cat "$top_srcdir/sql/schema.sql"
+    echo "PRAGMA user_version = 1;"
+    echo "INSERT INTO kv (key, value, updated_at) VALUES ('appliance_id', '$appliance', 1);"
+    echo "INSERT INTO events (at, level, source, message) VALUES (1, 'info', 'test', 'row from before the upgrade');"
+} | setpriv --reuid=webwarden --regid=c-icap --clear-groups -- sqlite3 "$db" >"$tmp/olddb.log" 2>&1 ||
+    fail "could not make a version-1 database: $(cat "$tmp/olddb.log")"
+chmod 0660 "$db"
 if dpkg -i "$deb" >"$tmp/upgrade.log" 2>&1; then
-    after=$(sqlite3 "$db" 'select count(*) from events; pragma user_version;' | tr '\n' ' ')
-    id_after=$(webwardenctl --json status 2>/dev/null | "${PYTHON3:-python3}" -c 'import json,sys; print(json.load(sys.stdin).get("appliance_id",""))' 2>/dev/null)
-    if [ "$before" = "$after" ] && [ "$id_before" = "$id_after" ] && sqlite3 "$db" 'select message from events' | grep -q eicar.com; then
-        ok "upgrade over itself keeps the database (events, schema version: $after)"
+    got=$(sqlite3 "$db" 'pragma user_version')
+    rows=$(sqlite3 "$db" "select count(*) from events where message = 'row from before the upgrade'")
+    id_after=$(sqlite3 "$db" "select value from kv where key = 'appliance_id'")
+    if [ "$got" = "$latest" ] && [ "$rows" = 1 ] && [ "$id_after" = "$appliance" ]; then
+        ok "upgrade over itself keeps the database and migrates it (schema 1 -> $got, rows kept)"
     else
-        fail "upgrade changed the database: '$before' -> '$after', appliance '$id_before' -> '$id_after'"
+        fail "upgrade: schema 1 -> $got (want $latest), old row x$rows, appliance '$appliance' -> '$id_after'"
     fi
+    [ "$(stat -c '%U:%G %a' "$db")" = "webwarden:c-icap 660" ] || fail "upgrade: state.db is $(stat -c '%U:%G %a' "$db")"
 else
     fail "dpkg -i over itself failed:"
     tail -n 30 "$tmp/upgrade.log"
