@@ -74,14 +74,14 @@ grep -qx /etc/webwarden/webwarden.conf "$tmp/control/conffiles" && ok "webwarden
     fail "webwarden.conf is not a conffile"
 
 # --- lintian ----------------------------------------------------------------------------------------
-lintian --no-tag-display-limit "$deb" >"$tmp/lintian.txt" 2>&1
+lintian -I --no-tag-display-limit "$deb" >"$tmp/lintian.txt" 2>&1
 if grep -q '^E:' "$tmp/lintian.txt"; then
     fail "lintian errors:"
     grep '^E:' "$tmp/lintian.txt"
 else
-    ok "lintian: no errors, $(grep -c '^W:' "$tmp/lintian.txt") warnings"
+    ok "lintian: no errors, $(grep -c '^W:' "$tmp/lintian.txt") warnings, $(grep -c '^I:' "$tmp/lintian.txt") infos"
 fi
-sed -n 's/^\(W: .*\)/  lintian \1/p' "$tmp/lintian.txt"
+sed -n 's/^\([WI]: .*\)/  lintian \1/p' "$tmp/lintian.txt"
 
 # --- install, the autopkgtest, upgrade over itself, purge -------------------------------------------
 installed=1
