@@ -139,6 +139,8 @@ static const struct conf_key conf_keys[] = {
     K_INT(license, grace_days, 90, 0, 3650),
     K_INT(license, check_interval_s, 86400, 1, 31536000),
     K_INT(license, timeout_ms, 10000, 1, 600000),
+
+    K_STR(metrics, listen, CT_STRING, "127.0.0.1:9478"),
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -581,7 +583,8 @@ static int conf_line(struct ww_conf *conf, char *line, char *section, size_t sec
         if (!conf_section_known(p))
             return conf_fail(ctx,
                              "unknown section [%s] (known: gateway, state, daemon, lists,"
-                             " reputation, urldb, scan, smart_scan, feedback, update, license)",
+                             " reputation, urldb, scan, smart_scan, feedback, update, license,"
+                             " metrics)",
                              p);
         snprintf(section, section_len, "%s", p); /* known names are short */
         return WW_OK;

@@ -93,6 +93,9 @@ struct ww_conf {
         int check_interval_s; /* 86400 */
         int timeout_ms;       /* 10000 */
     } license;
+    struct {
+        char *listen; /* webwardend's /metrics: "host:port", "" = off (default 127.0.0.1:9478) */
+    } metrics;
 };
 
 /* A config holding every default; NULL if out of memory. Caller owns it: ww_conf_free(). */

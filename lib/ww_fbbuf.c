@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ww_common.h"
+#include "ww_counters.h"
 #include "ww_fbbuf.h"
 #include "ww_log.h"
 
@@ -88,6 +89,7 @@ void ww_fbbuf_add(struct ww_fbbuf *b, const struct ww_feedback_event *ev)
     slot->at = now;
     b->added++;
     pthread_mutex_unlock(&b->mu);
+    ww_ctr_add(WW_CTR_FB_CAPTURED, 1);
 }
 
 static void fbbuf_reverse(struct ww_feedback_event *a, size_t n)

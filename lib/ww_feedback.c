@@ -307,6 +307,7 @@ int ww_feedback_run_for(struct ww_store *st, const struct ww_conf *conf, struct 
             rc = feedback_pending_clear(st, first, last);
         if (rc != WW_OK)
             goto store_failed;
+        ww_store_counter_add(st, "feedback_sent", (int64_t)n);
         sent += (int64_t)n;
         batches++;
         if (feedback_now_ms() - start >= budget_ms)

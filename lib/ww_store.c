@@ -70,6 +70,7 @@ enum store_sql {
     SQL_COMP_SET_CURRENT,
     SQL_LIC_GET,
     SQL_LIC_SET,
+    SQL_COUNTER_GET,
     SQL_COUNT
 };
 
@@ -110,6 +111,7 @@ static const char *const store_sql_text[SQL_COUNT] = {
     [SQL_FB_DELETE] = "DELETE FROM feedback_queue WHERE id <= ?1",
     [SQL_FB_STATS] = "SELECT (SELECT count(*) FROM feedback_queue),"
                      " coalesce((SELECT value FROM counters WHERE name = 'feedback_dropped'), 0)",
+    [SQL_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?1",
     [SQL_COUNTER_ADD] = "INSERT INTO counters (name, value) VALUES (?1, ?2)"
                         " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
     [SQL_COMP_GET] = "SELECT name, version, path, sha256, installed_at, current FROM components"
@@ -1119,4 +1121,42 @@ int ww_store_license_set(struct ww_store *st, const struct ww_license *lic)
         return store_fail(st, "license set");
     }
     return store_run(st, s, "license set");
+}
+
+/* One statement (atomic without BEGIN); n == 0 is a no-op. */
+int ww_store_counter_add(struct ww_store *st, const char *name, int64_t n)
+{
+    sqlite3_stmt *s;
+
+    if (st == NULL || name == NULL)
+        return WW_EINVAL;
+    if (n == 0)
+        return WW_OK;
+    s = store_stmt(st, SQL_COUNTER_ADD);
+    if (s == NULL || store_bind_text(s, 1, name) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)n) != SQLITE_OK) {
+        store_reset(s);
+        return store_fail(st, "counter add");
+    }
+    return store_run(st, s, "counter add");
+}
+
+int ww_store_counter_get(struct ww_store *st, const char *name, int64_t *value)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (st == NULL || name == NULL || value == NULL)
+        return WW_EINVAL;
+    *value = 0;
+    s = store_stmt(st, SQL_COUNTER_GET);
+    if (s == NULL || store_bind_text(s, 1, name) != SQLITE_OK) {
+        store_reset(s);
+        return store_fail(st, "counter get");
+    }
+    rc = store_step_row(st, s, "counter get");
+    if (rc == WW_OK)
+        *value = sqlite3_column_int64(s, 0);
+    store_reset(s);
+    return rc == WW_ENOTFOUND ? WW_OK : rc;
 }

@@ -85,6 +85,11 @@ int ww_store_feedback_stats(struct ww_store *st, int64_t *queued, int64_t *dropp
  * buffer, lib/ww_fbbuf.h) to the same counter that ww_store_feedback_stats reports. */
 int ww_store_feedback_add_dropped(struct ww_store *st, int64_t n);
 
+/* Monotonic counters that survive restarts (table counters; /metrics shows them): adds <n> to
+ * counter <name>, made at 0 when missing; reads one (0 when missing). */
+int ww_store_counter_add(struct ww_store *st, const char *name, int64_t n);
+int ww_store_counter_get(struct ww_store *st, const char *name, int64_t *value);
+
 /* Installed components ("pattern", "urldb", "engine"), with history for rollback. */
 struct ww_component {
     char name[16];

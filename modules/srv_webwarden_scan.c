@@ -28,6 +28,7 @@
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_decode.h"
+#include "ww_counters.h"
 #include "ww_fbbuf.h"
 #include "ww_filerep.h"
 #include "ww_html.h"
@@ -510,6 +511,8 @@ static void scan_filerep_open(void)
 
 static void scan_child_start(const char *name, int type, void *data)
 {
+    if (scan_conf != NULL)
+        ww_counters_attach_db(scan_conf->state.database);
     if (scan_fbbuf == NULL && (scan_fbbuf = ww_fbbuf_create(DETQ_CAP)) == NULL)
         ww_log(WW_LOG_ERR, SVC ": out of memory: detections reach the events but not feedback");
     scan_tick(name, type, data);
@@ -659,6 +662,7 @@ static void scan_attrs(ci_request_t *req, struct scan_req *sr, const char *actio
     ww_cicap_attr(req, "webwarden:size", num);
     snprintf(num, sizeof(num), "%ld", ms);
     ww_cicap_attr(req, "webwarden:ms", num);
+    ww_ctr_scan_done(action, &sr->t0);
 }
 
 /* From here the body streams through without a verdict: logged and marked. */

@@ -23,6 +23,7 @@
 #include "ww_cicap.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_counters.h"
 #include "ww_fbbuf.h"
 #include "ww_html.h"
 #include "ww_http.h"
@@ -308,6 +309,8 @@ static void url_tick(const char *name, int type, void *data)
 
 static void url_child_start(const char *name, int type, void *data)
 {
+    if (url_conf != NULL)
+        ww_counters_attach_db(url_conf->state.database);
     if (url_fb == NULL && (url_fb = ww_fbbuf_create(0)) == NULL)
         ww_log(WW_LOG_ERR, SVC ": out of memory: no feedback capture in this child");
     pthread_mutex_lock(&store_mtx);
@@ -516,6 +519,7 @@ static int url_block(ci_request_t *req, struct url_req *ur, const char *url, con
         url_rep_header(req, v);
     url_log_attrs(req, "block", reason, url, v);
     ci_stat_uint64_inc(stat_blocked, 1);
+    ww_ctr_add(WW_CTR_URL_BLOCK, 1);
     ww_log(WW_LOG_ERR, SVC ": BLOCKED %s (%s)", url, reason);
     ci_req_unlock_data(req); /* the headers go out now: the verdict is final */
     return CI_MOD_CONTINUE;
@@ -583,6 +587,7 @@ static int url_reputation(ci_request_t *req, struct url_req *ur, const char *url
     url_rep_header(req, &v);
     url_log_attrs(req, "allow", v.decision.reason, url, &v);
     ci_stat_uint64_inc(stat_allowed, 1);
+    ww_ctr_add(WW_CTR_URL_ALLOW, 1);
     return CI_MOD_ALLOW204;
 }
 
@@ -613,6 +618,7 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
         /* Allowing is the list semantics: nothing names this request. */
         ww_log(WW_LOG_WARN, SVC ": cannot parse the request URL \"%s\": allowed", url);
         url_log_attrs(req, "allow", "unparseable url", url, NULL);
+        ww_ctr_add(WW_CTR_URL_ALLOW, 1);
         return CI_MOD_ALLOW204;
     }
     /* CONNECT host:port arrives here as "https://host/" (ww_url_from_request): rated by host. */
@@ -621,6 +627,7 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
         url_verdict_list(&v);
         url_log_attrs(req, "allow", reason, url, &v);
         ci_stat_uint64_inc(stat_approved, 1);
+        ww_ctr_add(WW_CTR_URL_ALLOW, 1);
         return CI_MOD_ALLOW204;
     }
     if (ww_list_match(url_blocked, url, &entry)) {
