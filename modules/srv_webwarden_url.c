@@ -311,7 +311,8 @@ static void url_child_start(const char *name, int type, void *data)
 {
     if (url_conf != NULL)
         ww_counters_attach_db(url_conf->state.database);
-    if (url_fb == NULL && (url_fb = ww_fbbuf_create(0)) == NULL)
+    if (url_fb == NULL &&
+        (url_fb = ww_fbbuf_create(url_conf != NULL ? url_conf->feedback.max_queued : 0)) == NULL)
         ww_log(WW_LOG_ERR, SVC ": out of memory: no feedback capture in this child");
     pthread_mutex_lock(&store_mtx);
     url_store_try_open();
