@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <microhttpd.h>
 
 #include "ww_common.h"
@@ -20,7 +19,7 @@
 #include "ww_license.h"
 #include "ww_log.h"
 #include "ww_metrics.h"
-#include "ww_rep.h"
+#include "ww_status.h"
 #include "ww_sched.h"
 
 /* A scrape's text never grows past this (today's is about 8 KiB). */
@@ -111,25 +110,22 @@ static void metrics_counters(struct ww_prom *p, const char *counters_path)
 /* The reputation server's state as the children last stored it: one-hot gauge. */
 static int metrics_rep_state(struct ww_prom *p, struct ww_store *st)
 {
-    static const char *const states[] = {"ok", "failing", "backoff"};
+    static const enum ww_rep_state states[] = {WW_REP_STATE_OK, WW_REP_STATE_FAILING,
+                                               WW_REP_STATE_BACKOFF};
+    struct ww_rep_state_row row;
     char val[512];
-    const char *state = "";
-    json_t *root = NULL;
-    int rc = ww_store_kv_get(st, WW_REP_STATE_KEY, val, sizeof(val));
+    int have, rc = ww_store_kv_get(st, WW_REP_STATE_KEY, val, sizeof(val));
 
     if (rc != WW_OK)
         return rc;
-    root = val[0] != '\0' ? json_loads(val, 0, NULL) : NULL;
-    if (json_is_string(json_object_get(root, "state")))
-        state = json_string_value(json_object_get(root, "state"));
+    have = val[0] != '\0' && ww_status_rep_state_decode(val, &row) == WW_OK;
     ww_prom_family(p, "webwarden_reputation_server_state", "gauge",
                    "The reputation server as the children last saw it (1 for the state in force; "
                    "all 0 before the first call)");
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-        const char *l[] = {"state", states[i], NULL};
-        ww_prom_sample(p, "webwarden_reputation_server_state", l, strcmp(state, states[i]) == 0);
+        const char *l[] = {"state", ww_rep_state_name(states[i]), NULL};
+        ww_prom_sample(p, "webwarden_reputation_server_state", l, have && row.state == states[i]);
     }
-    json_decref(root);
     return WW_OK;
 }
 
