@@ -118,8 +118,10 @@ int ww_hashdb_add_line(struct ww_hashdb *db, const char *line, int is_hsb, char 
     else if (hexlen == 64)
         kind = WW_HASH_SHA256;
     else {
-        snprintf(err, errlen, "hash of %zu hex digits (want 32 for MD5, 40 for SHA-1 or 64 for "
-                 "SHA-256)", hexlen);
+        snprintf(err, errlen,
+                 "hash of %zu hex digits (want 32 for MD5, 40 for SHA-1 or 64 for "
+                 "SHA-256)",
+                 hexlen);
         return WW_EINVAL;
     }
     for (i = 0; i < hexlen; i += 2) {
