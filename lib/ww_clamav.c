@@ -22,9 +22,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ww_clamav.h"
 #include "ww_common.h"
+#include "ww_filetype.h"
 
 struct ww_clamav {
     atomic_int refs;
@@ -503,4 +505,192 @@ void ww_clamav_watch_free(struct ww_clamav_watch *w)
         free(w->dir[i]);
     }
     free(w);
+}
+
+struct ww_deepscan {
+    struct ww_clamav *e; /* own reference; NULL: type only */
+    uint64_t types;
+    int64_t max_bytes;
+    char *tmp_dir;
+    int type;  /* enum ww_filetype, or -1 while fewer than WW_FILETYPE_PEEK bytes came */
+    int keep;  /* the body is being kept for the deep scan */
+    int error; /* WW_E* of a failed keep, or WW_OK */
+    int over;  /* more than max_bytes came */
+    unsigned char *mem;
+    size_t mem_len, mem_cap;
+    int fd;        /* -1 until spilled */
+    int64_t total; /* bytes fed */
+};
+
+struct ww_deepscan *ww_deepscan_create(struct ww_clamav *e, uint64_t types, int64_t max_bytes,
+                                       const char *tmp_dir)
+{
+    struct ww_deepscan *d = calloc(1, sizeof(*d));
+
+    if (d == NULL)
+        return NULL;
+    d->tmp_dir = strdup(tmp_dir != NULL && tmp_dir[0] != '\0' ? tmp_dir : "/tmp");
+    if (d->tmp_dir == NULL) {
+        free(d);
+        return NULL;
+    }
+    d->e = ww_clamav_ref(e);
+    d->types = types;
+    d->max_bytes = max_bytes;
+    d->type = -1;
+    d->keep = 1; /* until the type is known */
+    d->fd = -1;
+    return d;
+}
+
+static int deep_spill(struct ww_deepscan *d)
+{
+    char path[4096];
+    size_t off = 0;
+
+    snprintf(path, sizeof(path), "%s/webwarden-deep.XXXXXX", d->tmp_dir);
+    d->fd = mkstemp(path);
+    if (d->fd < 0)
+        return WW_EIO;
+    unlink(path); /* gone with the fd, whatever happens */
+    while (off < d->mem_len) {
+        ssize_t n = write(d->fd, d->mem + off, d->mem_len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return WW_EIO;
+        off += (size_t)n;
+    }
+    free(d->mem);
+    d->mem = NULL;
+    d->mem_len = d->mem_cap = 0;
+    return WW_OK;
+}
+
+static int deep_append(struct ww_deepscan *d, const unsigned char *p, size_t len)
+{
+    if (d->fd < 0 && d->mem_len + len > WW_DEEPSCAN_MEM) {
+        int rc = deep_spill(d);
+        if (rc != WW_OK)
+            return rc;
+    }
+    if (d->fd >= 0) {
+        while (len > 0) {
+            ssize_t n = write(d->fd, p, len);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return WW_EIO;
+            p += n;
+            len -= (size_t)n;
+        }
+        return WW_OK;
+    }
+    if (d->mem_len + len > d->mem_cap) {
+        size_t ncap = d->mem_cap ? d->mem_cap : 4096;
+        unsigned char *nm;
+        while (ncap < d->mem_len + len)
+            ncap *= 2;
+        nm = realloc(d->mem, ncap);
+        if (nm == NULL)
+            return WW_ENOMEM;
+        d->mem = nm;
+        d->mem_cap = ncap;
+    }
+    memcpy(d->mem + d->mem_len, p, len);
+    d->mem_len += len;
+    return WW_OK;
+}
+
+static void deep_drop(struct ww_deepscan *d)
+{
+    free(d->mem);
+    d->mem = NULL;
+    d->mem_len = d->mem_cap = 0;
+    if (d->fd >= 0)
+        close(d->fd);
+    d->fd = -1;
+    d->keep = 0;
+}
+
+/* The type from the bytes kept so far; stop keeping when it is not deep-scanned. */
+static void deep_set_type(struct ww_deepscan *d)
+{
+    d->type = (int)ww_filetype_detect(d->mem, d->mem_len);
+    if (d->e == NULL || !ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
+        deep_drop(d);
+}
+
+int ww_deepscan_feed(struct ww_deepscan *d, const void *data, size_t len)
+{
+    if (d == NULL || len == 0)
+        return WW_OK;
+    d->total += (int64_t)len;
+    if (!d->keep || d->error != WW_OK)
+        return d->error;
+    if (d->total > d->max_bytes && d->type >= 0) {
+        /* libclamav would answer MaxFileSize: keep nothing more */
+        d->over = 1;
+        deep_drop(d);
+        return WW_OK;
+    }
+    d->error = deep_append(d, data, len);
+    if (d->error != WW_OK) {
+        deep_drop(d);
+        return d->error;
+    }
+    if (d->type < 0 && d->fd < 0 && d->mem_len >= WW_FILETYPE_PEEK)
+        deep_set_type(d);
+    if (d->type >= 0 && d->keep && d->total > d->max_bytes) {
+        d->over = 1;
+        deep_drop(d);
+    }
+    return WW_OK;
+}
+
+int ww_deepscan_type(const struct ww_deepscan *d)
+{
+    if (d == NULL)
+        return WW_FT_UNKNOWN;
+    if (d->type >= 0)
+        return d->type;
+    return (int)ww_filetype_detect(d->mem, d->mem_len);
+}
+
+int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    if (d == NULL)
+        return 0;
+    if (d->type < 0 && d->fd < 0)
+        deep_set_type(d);
+    if (d->e == NULL || d->type < 0 || !ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
+        return 0;
+    if (d->over) {
+        res->verdict = WW_DEEP_UNSCANNED;
+        snprintf(res->threat, sizeof(res->threat), "Heuristics.Limits.Exceeded.MaxFileSize");
+        return 1;
+    }
+    if (d->error != WW_OK || !d->keep) {
+        res->verdict = WW_DEEP_UNSCANNED;
+        snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.%s",
+                 ww_strerror(d->error != WW_OK ? d->error : WW_EIO));
+        return 1;
+    }
+    if (d->fd >= 0)
+        ww_clamav_scan_fd(d->e, d->fd, res);
+    else
+        ww_clamav_scan_mem(d->e, d->mem, d->mem_len, res);
+    deep_drop(d);
+    return 1;
+}
+
+void ww_deepscan_free(struct ww_deepscan *d)
+{
+    if (d == NULL)
+        return;
+    deep_drop(d);
+    ww_clamav_unref(d->e);
+    free(d->tmp_dir);
+    free(d);
 }

@@ -371,6 +371,78 @@ START_TEST(test_clamav_engine_outlives_owner_while_threads_scan)
 }
 END_TEST
 
+/* The per-body path: chunks in, true type from the first decoded bytes, kept only when the type
+ * is deep-scanned, spilled to a file past WW_DEEPSCAN_MEM, and over the size cap unscanned. */
+START_TEST(test_deepscan_types_chunks_spill_and_cap)
+{
+    struct ww_clamav *e;
+    struct ww_deepscan *d;
+    struct ww_deep_result r;
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    size_t len, i, big = 3 * WW_DEEPSCAN_MEM;
+    unsigned char *zip = file_read(TESTFILES "/clam.zip", &len), *body;
+    static const char png[] = "\x89PNG\r\n\x1a\n and then anything at all";
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    /* a body signature near the end of a large unknown binary */
+    file_write(patdir, "tail.ndb", "Webwarden.Test.Tail:0:*:7461696c2d6d61726b65722d3432\n", 53);
+    e = load_ok(&limits, NULL);
+
+    d = ww_deepscan_create(e, deep, 25 << 20, "/tmp");
+    for (i = 0; i < len; i += 100)
+        ck_assert_int_eq(ww_deepscan_feed(d, zip + i, len - i < 100 ? len - i : 100), WW_OK);
+    ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
+    ck_assert_str_eq(ww_filetype_name(ww_deepscan_type(d)), "zip");
+    ck_assert_int_eq(r.verdict, WW_DEEP_INFECTED);
+    ww_deepscan_free(d);
+
+    d = ww_deepscan_create(e, deep, 25 << 20, "/tmp");
+    ck_assert_int_eq(ww_deepscan_feed(d, png, sizeof(png) - 1), WW_OK);
+    ck_assert_int_eq(ww_deepscan_finish(d, &r), 0); /* images are the fast engine's alone */
+    ck_assert_str_eq(ww_filetype_name(ww_deepscan_type(d)), "image");
+    ww_deepscan_free(d);
+
+    body = calloc(1, big);
+    ck_assert_ptr_nonnull(body);
+    body[0] = 0x01;
+    memcpy(body + big - 100, "tail-marker-42", 14);
+    d = ww_deepscan_create(e, deep, 25 << 20, "/tmp");
+    for (i = 0; i < big; i += 65536)
+        ck_assert_int_eq(ww_deepscan_feed(d, body + i, 65536), WW_OK);
+    ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
+    ck_assert_str_eq(ww_filetype_name(ww_deepscan_type(d)), "unknown");
+    ck_assert_msg(r.verdict == WW_DEEP_INFECTED &&
+                      strncmp(r.threat, "Webwarden.Test.Tail", 19) == 0,
+                  "spilled body: verdict %d \"%s\"", (int)r.verdict, r.threat);
+    ww_deepscan_free(d);
+
+    d = ww_deepscan_create(e, deep, WW_DEEPSCAN_MEM / 2, "/tmp");
+    for (i = 0; i < big; i += 65536)
+        ck_assert_int_eq(ww_deepscan_feed(d, body + i, 65536), WW_OK);
+    ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
+    ck_assert_int_eq(r.verdict, WW_DEEP_UNSCANNED);
+    ck_assert_str_eq(r.threat, "Heuristics.Limits.Exceeded.MaxFileSize");
+    ww_deepscan_free(d);
+
+    /* no engine: the type is still told, nothing is scanned */
+    d = ww_deepscan_create(NULL, deep, 25 << 20, "/tmp");
+    ck_assert_int_eq(ww_deepscan_feed(d, zip, len), WW_OK);
+    ck_assert_int_eq(ww_deepscan_finish(d, &r), 0);
+    ck_assert_str_eq(ww_filetype_name(ww_deepscan_type(d)), "zip");
+    ww_deepscan_free(d);
+    ww_deepscan_free(NULL);
+
+    ww_clamav_unref(e);
+    free(body);
+    free(zip);
+    dirs_remove();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("clamav");
@@ -386,6 +458,7 @@ int main(void)
     tcase_add_test(tc, test_clamav_folder_databases_and_cvd_header);
     tcase_add_test(tc, test_clamav_watch_sees_added_changed_removed);
     tcase_add_test(tc, test_clamav_engine_outlives_owner_while_threads_scan);
+    tcase_add_test(tc, test_deepscan_types_chunks_spill_and_cap);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
