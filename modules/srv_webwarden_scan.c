@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +26,13 @@
 #include <c_icap/stats.h>
 
 #include "ww_cicap.h"
+#include "ww_clamav.h"
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_decode.h"
 #include "ww_fbbuf.h"
 #include "ww_filerep.h"
+#include "ww_filetype.h"
 #include "ww_html.h"
 #include "ww_log.h"
 #include "ww_scan.h"
@@ -39,6 +42,8 @@
 #define CMD_CHILD_START SVC ":child_start"
 #define CMD_CHILD_STOP SVC ":child_stop"
 #define CMD_TICK SVC ":tick"
+#define CMD_DEEP_WATCH SVC ":deep_watch"
+#define DEEP_WATCH_S 5 /* how often the monitor looks at the ClamAV and pattern folders */
 
 static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf);
 static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf);
@@ -98,6 +103,15 @@ static int scan_method_known; /* main thread only */
 /* Per child: the smart-scan lookup (its HTTP clients and verdict cache), made at child start
  * when smart_scan.server is set; NULL otherwise. Shared by the child's threads. */
 static _Atomic(struct ww_filerep *) scan_filerep;
+
+/* The deep scanner (lib/ww_clamav): loaded in post_init by the monitor, shared copy-on-write by
+ * the children, never swapped inside a child. When the folders change the monitor test-loads
+ * the new set and, if it loads, has c-icap reconfigure: post_init loads it again and c-icap
+ * replaces the children gracefully (docs/architecture.md, "The deep scanner"). */
+static struct ww_clamav *scan_deep;
+static uint64_t scan_deep_types;
+static struct ww_clamav_watch *scan_deep_watch; /* monitor only */
+static char scan_deep_patterns[4096];           /* the pattern folder the engines load */
 
 /* c-icap statistics (the `info` service): registered in init, counted in children only. */
 static int stat_clean = -1, stat_blocked = -1, stat_cut = -1, stat_unscanned = -1;
@@ -292,6 +306,8 @@ struct scan_req {
     int drop;              /* hold_all and Allow: 204: the answer is 204 or the block page, so
                               scanned bytes are dropped, never held or spooled */
     struct ww_decode *dec; /* Content-Encoding gzip/deflate: the scanner sees the decoded file */
+    struct ww_deepscan *deep; /* true type, and the body kept for the deep scanner */
+    const char *via;          /* the scanner that found the threat: fast, clamav, smart */
     struct timespec t0;
     char url[WW_URL_MAX];
 };
@@ -322,6 +338,7 @@ struct detection {
     char threat[128];
     int64_t cut_after; /* -1: blocked (page); else bytes that went out before the cut */
     time_t at;
+    char via[64]; /* "scanner=clamav type=zip" */
 };
 
 _Static_assert(sizeof(((struct detection *)0)->url) == sizeof(((struct ww_feedback_event *)0)->url),
@@ -337,7 +354,7 @@ static uint64_t detq_dropped;       /* since the last flush */
 static int detq_drop_logged;        /* one log line per child, not one per drop */
 static struct ww_fbbuf *scan_fbbuf; /* per child, made at child start */
 
-static void detq_add(const char *url, const char *threat, int64_t cut_after)
+static void detq_add(const char *url, const char *threat, int64_t cut_after, const char *via)
 {
     struct detection *d;
     int log_drop = 0;
@@ -355,6 +372,7 @@ static void detq_add(const char *url, const char *threat, int64_t cut_after)
     snprintf(d->threat, sizeof(d->threat), "%s", threat);
     d->cut_after = cut_after;
     d->at = time(NULL);
+    snprintf(d->via, sizeof(d->via), "%s", via);
     detq_len++;
     pthread_mutex_unlock(&detq_mtx);
     if (log_drop)
@@ -393,10 +411,12 @@ static void detq_flush_locked(void)
     for (i = 0; i < n; i++) {
         const struct detection *d = &batch[i];
         if (d->cut_after < 0)
-            snprintf(msg, sizeof(msg), "malware %s in %.400s: blocked", d->threat, d->url);
+            snprintf(msg, sizeof(msg), "malware %s in %.340s: blocked (%s)", d->threat, d->url,
+                     d->via);
         else
-            snprintf(msg, sizeof(msg), "malware %s in %.380s: download cut after %" PRId64 " bytes",
-                     d->threat, d->url, d->cut_after);
+            snprintf(msg, sizeof(msg),
+                     "malware %s in %.320s: download cut after %" PRId64 " bytes (%s)", d->threat,
+                     d->url, d->cut_after, d->via);
         if (ww_store_add_event(scan_store, "warning", "scan", msg) != WW_OK)
             ww_log(WW_LOG_WARN, SVC ": detection not recorded in the events: %s", msg);
         memset(&fb, 0, sizeof(fb));
@@ -529,6 +549,106 @@ static void scan_child_stop(const char *name, int type, void *data)
     scan_fbbuf = NULL;
 }
 
+/* An event from the monitor (reloads, failures): the store is opened and closed again, so no
+ * handle crosses a fork. */
+static void scan_monitor_event(const char *level, const char *kv_key, const char *msg)
+{
+    struct ww_store *st = NULL;
+    char err[WW_ERRLEN];
+
+    if (scan_conf == NULL ||
+        ww_store_open(scan_conf->state.database, 0, &st, err, sizeof(err)) != WW_OK)
+        return;
+    ww_store_add_event(st, level, "clamav", msg);
+    if (kv_key != NULL)
+        ww_store_kv_set(st, kv_key, msg);
+    ww_store_close(st);
+}
+
+/* Loads the deep scanner (monitor, post_init). Without a database it stays off: the fast engine
+ * scans alone and status says why. */
+static void scan_deep_load(void)
+{
+    struct ww_clamav_limits lim;
+    struct ww_clamav_info info;
+    char err[WW_ERRLEN] = "", msg[WW_ERRLEN + 128];
+    int rc;
+
+    ww_filetype_set_parse((const char *const *)scan_conf->scan.deep_types, &scan_deep_types, err,
+                          sizeof(err)); /* checked by ww_conf_load */
+    if (!scan_conf->clamav.enabled) {
+        scan_monitor_event("info", "clamav.engine", "off: clamav.enabled = off");
+        return;
+    }
+    lim.max_scan_size = scan_conf->clamav.max_scan_size;
+    lim.max_file_size = scan_conf->clamav.max_file_size;
+    lim.max_recursion = scan_conf->clamav.max_recursion;
+    lim.max_files = scan_conf->clamav.max_files;
+    lim.max_scan_time_ms = scan_conf->clamav.max_scan_time_ms;
+    memset(&info, 0, sizeof(info));
+    rc = ww_clamav_load(scan_conf->clamav.database_dir, scan_deep_patterns, &lim, &scan_deep, &info,
+                        err, sizeof(err));
+    if (rc == WW_OK) {
+        snprintf(
+            msg, sizeof(msg),
+            "loaded: %u ClamAV signatures from %zu databases in %.200s, %u from %.200s (%zu files "
+            "libclamav refused), libclamav %s, %ld ms",
+            info.clamav_sigs, info.ndbs, scan_conf->clamav.database_dir, info.pattern_sigs,
+            scan_deep_patterns, info.pattern_files_skipped, info.libclamav_version, info.load_ms);
+        ww_log(WW_LOG_INFO, SVC ": deep scanner %s", msg);
+        scan_monitor_event("info", "clamav.engine", msg);
+    } else {
+        snprintf(msg, sizeof(msg), "%s: %s",
+                 rc == WW_ENOTFOUND ? "none (the fast engine scans alone)" : "failed",
+                 err[0] ? err : ww_strerror(rc));
+        ww_log(rc == WW_ENOTFOUND ? WW_LOG_WARN : WW_LOG_ERR, SVC ": deep scanner %s", msg);
+        scan_monitor_event(rc == WW_ENOTFOUND ? "warning" : "error", "clamav.engine", msg);
+    }
+}
+
+/* The monitor, every DEEP_WATCH_S: a changed ClamAV or pattern folder is test-loaded; if it
+ * loads, c-icap is asked to reconfigure (SIGHUP to itself), which loads it once more in post_init
+ * and replaces the children gracefully (in-flight requests finish on the old engine). If it does
+ * not load, the engine in force stays, and the event says why. */
+static void scan_deep_watch_tick(const char *name, int type, void *data)
+{
+    struct ww_clamav *e = NULL;
+    struct ww_clamav_limits lim;
+    char err[WW_ERRLEN] = "", msg[WW_ERRLEN + 64];
+    int rc;
+
+    if (scan_conf == NULL || scan_deep_watch == NULL)
+        return;
+    if (ww_clamav_watch_changed(scan_deep_watch)) {
+        lim.max_scan_size = scan_conf->clamav.max_scan_size;
+        lim.max_file_size = scan_conf->clamav.max_file_size;
+        lim.max_recursion = scan_conf->clamav.max_recursion;
+        lim.max_files = scan_conf->clamav.max_files;
+        lim.max_scan_time_ms = scan_conf->clamav.max_scan_time_ms;
+        rc = ww_clamav_load(scan_conf->clamav.database_dir, scan_deep_patterns, &lim, &e, NULL, err,
+                            sizeof(err));
+        ww_clamav_unref(e); /* a test load: post_init loads it for the new children */
+        if (rc == WW_OK || (rc == WW_ENOTFOUND && scan_deep != NULL)) {
+            snprintf(
+                msg, sizeof(msg),
+                "databases changed in %.200s or %.200s: reloading (c-icap reconfigure, children "
+                "replaced gracefully)",
+                scan_conf->clamav.database_dir, scan_deep_patterns);
+            ww_log(WW_LOG_ERR, SVC ": deep scanner %s", msg);
+            scan_monitor_event("info", NULL, msg);
+            kill(getpid(), SIGHUP);
+            return; /* post_init schedules the next look */
+        }
+        if (rc != WW_ENOTFOUND) {
+            snprintf(msg, sizeof(msg), "new databases do not load, the engine in force stays: %s",
+                     err[0] ? err : ww_strerror(rc));
+            ww_log(WW_LOG_ERR, SVC ": deep scanner %s", msg);
+            scan_monitor_event("error", "clamav.reload_error", msg);
+        }
+    }
+    ci_command_schedule(CMD_DEEP_WATCH, NULL, DEEP_WATCH_S);
+}
+
 static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
 {
     cfg_config_file = NULL; /* statics survive a reconfigure with forceUnload=off */
@@ -539,6 +659,7 @@ static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *s
     register_command_extend(CMD_CHILD_START, CI_CMD_CHILD_START, NULL, scan_child_start);
     register_command_extend(CMD_CHILD_STOP, CI_CMD_CHILD_STOP, NULL, scan_child_stop);
     register_command_extend(CMD_TICK, CI_CMD_ONDEMAND, NULL, scan_tick);
+    register_command_extend(CMD_DEEP_WATCH, CI_CMD_MONITOR_ONDEMAND, NULL, scan_deep_watch_tick);
     stat_clean = ci_stat_entry_register("webwarden_scan clean", STAT_INT64_T, "Webwarden");
     stat_blocked = ci_stat_entry_register("webwarden_scan blocked", STAT_INT64_T, "Webwarden");
     stat_cut =
@@ -571,9 +692,10 @@ static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_co
         if (ww_store_open(scan_conf->state.database, 0, &st, serr, sizeof(serr)) == WW_OK &&
             ww_store_component_get(st, "pattern", &pat) == WW_OK && pat.path[0] != '\0') {
             rc = ww_engine_load_dir(pat.path, &scan_engine, &stats, err, sizeof(err));
-            if (rc == WW_OK)
+            if (rc == WW_OK) {
                 snprintf(engine_version, sizeof(engine_version), "%s", pat.version);
-            else
+                snprintf(scan_deep_patterns, sizeof(scan_deep_patterns), "%s", pat.path);
+            } else
                 ww_log(WW_LOG_ERR,
                        SVC ": installed pattern %s (%s) does not load, using "
                            "scan.patterns_dir: %s",
@@ -582,14 +704,20 @@ static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_co
         ww_store_close(st);
     }
     rc = WW_OK;
-    if (scan_engine == NULL)
+    if (scan_engine == NULL) {
+        snprintf(scan_deep_patterns, sizeof(scan_deep_patterns), "%s",
+                 scan_conf->scan.patterns_dir);
         rc = ww_engine_load_dir(scan_conf->scan.patterns_dir, &scan_engine, &stats, err,
                                 sizeof(err));
+    }
     if (rc != WW_OK) {
         ww_log(WW_LOG_ERR, SVC ": [scan] patterns_dir %s: %s", scan_conf->scan.patterns_dir,
                err[0] ? err : ww_strerror(rc));
         return CI_ERROR;
     }
+    scan_deep_load();
+    scan_deep_watch = ww_clamav_watch_create(scan_conf->clamav.database_dir, scan_deep_patterns);
+    ci_command_schedule(CMD_DEEP_WATCH, NULL, DEEP_WATCH_S);
     /* A new signature set must not be answered from a proxy's cache of old verdicts. */
     scan_set_istag(&stats, engine_version);
     ww_log(WW_LOG_INFO,
@@ -609,6 +737,10 @@ static void scan_close_service(void)
     ww_engine_unref(scan_engine);
     scan_engine = NULL;
     pthread_mutex_unlock(&engine_mtx);
+    ww_clamav_unref(scan_deep); /* requests in flight hold their own reference */
+    scan_deep = NULL;
+    ww_clamav_watch_free(scan_deep_watch);
+    scan_deep_watch = NULL;
     scan_xdata = NULL;
     free(scan_tmpl);
     scan_tmpl = NULL;
@@ -636,6 +768,7 @@ static void scan_release_request_data(void *data)
         return;
     ww_scan_free(sr->scan);
     ww_decode_free(sr->dec);
+    ww_deepscan_free(sr->deep);
     hold_cleanup(&sr->hold);
     ww_cicap_page_cleanup(&sr->page);
     free(sr);
@@ -654,6 +787,12 @@ static void scan_attrs(ci_request_t *req, struct scan_req *sr, const char *actio
     ww_cicap_attr(req, "webwarden:threat", threat);
     ww_cicap_attr(req, "webwarden:sha256", sha256);
     ww_cicap_attr(req, "webwarden:url", sr->url);
+    ww_cicap_attr(req, "webwarden:type",
+                  sr->deep != NULL ? ww_filetype_name(ww_deepscan_type(sr->deep)) : "-");
+    ww_cicap_attr(req, "webwarden:scanner",
+                  strcmp(action, "block") != 0 ? "-"
+                  : sr->via != NULL            ? sr->via
+                                               : "fast");
     snprintf(num, sizeof(num), "%" PRId64,
              sr->received > sr->expected ? sr->received : sr->expected);
     ww_cicap_attr(req, "webwarden:size", num);
@@ -696,6 +835,7 @@ static int decode_sink(const void *data, size_t len, void *arg)
 {
     struct scan_req *sr = arg;
 
+    ww_deepscan_feed(sr->deep, data, len);    /* a failure to keep is an unscanned result later */
     return ww_scan_feed(sr->scan, data, len); /* non-zero (a match) stops decoding */
 }
 
@@ -706,8 +846,10 @@ static int scan_feed(struct scan_req *sr, const char *data, size_t len)
 {
     int rc;
 
-    if (sr->dec == NULL)
+    if (sr->dec == NULL) {
+        ww_deepscan_feed(sr->deep, data, len);
         return ww_scan_feed(sr->scan, data, len);
+    }
     rc = ww_decode_feed(sr->dec, data, len, decode_sink, sr);
     if (ww_scan_threat(sr->scan) != NULL)
         return 1;
@@ -720,6 +862,7 @@ static int scan_feed(struct scan_req *sr, const char *data, size_t len)
                sr->url, ww_decode_bytes_in(sr->dec));
         ww_decode_free(sr->dec);
         sr->dec = NULL;
+        ww_deepscan_feed(sr->deep, data, len);
         return ww_scan_feed(sr->scan, data, len);
     }
     return 0;
@@ -735,10 +878,17 @@ static void threat_clean(const char *in, char *out, size_t outlen)
             *p = '_'; /* ';' ends a field of X-Infection-Found */
 }
 
+/* "scanner=clamav type=zip": which scanner found it, and the body's true type. */
+static void scan_via(const struct scan_req *sr, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "scanner=%s type=%s", sr->via != NULL ? sr->via : "fast",
+             sr->deep != NULL ? ww_filetype_name(ww_deepscan_type(sr->deep)) : "-");
+}
+
 static int scan_block(ci_request_t *req, struct scan_req *sr, const char *threat_raw,
                       const char *sha256)
 {
-    char threat[256], reason[300], when[64], head[512];
+    char threat[256], reason[300], when[64], head[512], via[64];
     const struct ww_page_var vars[] = {
         {"title", "Malware blocked"},
         {"url", sr->url},
@@ -754,12 +904,13 @@ static int scan_block(ci_request_t *req, struct scan_req *sr, const char *threat
     threat_clean(threat_raw, threat, sizeof(threat));
     snprintf(reason, sizeof(reason), "malware detected: %s", threat);
     ww_cicap_now(when, sizeof(when));
-    ww_log(WW_LOG_ERR, SVC ": BLOCKED %s: threat %s, sha256 %s, %" PRId64 " bytes", sr->url, threat,
-           sha256, sr->received);
+    scan_via(sr, via, sizeof(via));
+    ww_log(WW_LOG_ERR, SVC ": BLOCKED %s: threat %s, sha256 %s, %" PRId64 " bytes, %s", sr->url,
+           threat, sha256, sr->received, via);
     ww_cicap_attr(req, "webwarden:reason", reason);
     scan_attrs(req, sr, "block", threat, sha256);
     ci_stat_uint64_inc(stat_blocked, 1);
-    detq_add(sr->url, threat, -1);
+    detq_add(sr->url, threat, -1, via);
     if (ci_req_sent_data(req)) {
         /* Too late for a page (cannot happen while the body is held): cut the response. */
         return CI_ERROR;
@@ -786,8 +937,9 @@ static int scan_block(ci_request_t *req, struct scan_req *sr, const char *threat
 static void scan_cut(ci_request_t *req, struct scan_req *sr, const char *threat_raw,
                      const char *sha256)
 {
-    char threat[256], reason[300];
+    char threat[256], reason[300], via[64];
 
+    scan_via(sr, via, sizeof(via));
     ww_cicap_clean(threat_raw != NULL ? threat_raw : "Unknown", threat, sizeof(threat));
     snprintf(reason, sizeof(reason),
              "malware detected after %" PRId64 " bytes went out: "
@@ -795,13 +947,13 @@ static void scan_cut(ci_request_t *req, struct scan_req *sr, const char *threat_
              sr->sent);
     ww_log(WW_LOG_ERR,
            SVC ": BLOCKED %s: threat %s found after %" PRId64 " of %" PRId64
-               " bytes were sent: download cut",
-           sr->url, threat, sr->sent, sr->received);
+               " bytes were sent: download cut, %s",
+           sr->url, threat, sr->sent, sr->received, via);
     ww_cicap_attr(req, "webwarden:reason", reason);
     scan_attrs(req, sr, "block", threat, sha256);
     ci_stat_uint64_inc(stat_blocked, 1);
     ci_stat_uint64_inc(stat_cut, 1);
-    detq_add(sr->url, threat, sr->sent);
+    detq_add(sr->url, threat, sr->sent, via);
     sr->mode = MODE_CUT;
     sr->limit = sr->sent;
     hold_cleanup(&sr->hold);
@@ -1007,7 +1159,9 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
     pthread_mutex_lock(&engine_mtx); /* the tick may swap the engine; the scan keeps its own */
     sr->scan = ww_scan_create(scan_engine, sr->dec == NULL && expected >= 0 ? expected : -1, flags);
     pthread_mutex_unlock(&engine_mtx);
-    if (sr->scan == NULL) {
+    sr->deep = ww_deepscan_create(scan_deep, scan_deep_types, scan_conf->clamav.max_file_size,
+                                  scan_conf->scan.tmp_dir);
+    if (sr->scan == NULL || sr->deep == NULL) {
         ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
         return CI_ERROR;
     }
@@ -1038,11 +1192,47 @@ static int scan_smart(ci_request_t *req, const char *sha256, struct ww_file_verd
     return v->verdict == WW_FILEREP_MALICIOUS;
 }
 
+/* The deep scanner's part of the verdict at the end of a body the fast engine found clean: the
+ * threat to block (a finding, or a limit hit with clamav.limit_action = block), or NULL. A limit
+ * hit with limit_action = allow is logged and counted as unscanned, never called clean. */
+static const char *scan_deep_verdict(ci_request_t *req, struct scan_req *sr,
+                                     struct ww_deep_result *dr)
+{
+    char ms[32];
+
+    if (ww_deepscan_finish(sr->deep, dr) == 0) {
+        ww_cicap_attr(req, "webwarden:deep", scan_deep != NULL ? "skipped" : "off");
+        return NULL;
+    }
+    snprintf(ms, sizeof(ms), "%ld", dr->scan_ms);
+    ww_cicap_attr(req, "webwarden:deep_ms", ms);
+    if (dr->verdict == WW_DEEP_CLEAN) {
+        ww_cicap_attr(req, "webwarden:deep", "clean");
+        return NULL;
+    }
+    sr->via = "clamav";
+    if (dr->verdict == WW_DEEP_INFECTED) {
+        ww_cicap_attr(req, "webwarden:deep", "infected");
+        return dr->threat;
+    }
+    ww_cicap_attr(req, "webwarden:deep", "unscanned");
+    ww_log(WW_LOG_WARN, SVC ": UNSCANNED %s: deep scan of a %s body incomplete: %s (%s)", sr->url,
+           ww_filetype_name(ww_deepscan_type(sr->deep)), dr->threat,
+           scan_conf->clamav.limit_action == WW_ACTION_BLOCK ? "blocked, clamav.limit_action"
+                                                             : "passed, clamav.limit_action");
+    ci_stat_uint64_inc(stat_unscanned, 1);
+    if (scan_conf->clamav.limit_action == WW_ACTION_BLOCK)
+        return dr->threat;
+    sr->via = NULL;
+    return NULL;
+}
+
 static int scan_end_of_data(ci_request_t *req)
 {
     struct scan_req *sr = ci_service_data(req);
     struct ww_file_verdict fv;
-    const char *sha256;
+    struct ww_deep_result dr;
+    const char *sha256, *deep_threat;
     int infected;
 
     if (sr == NULL)
@@ -1057,7 +1247,19 @@ static int scan_end_of_data(ci_request_t *req)
     if (sr->scan == NULL) /* CONTINUE is only returned with a scan */
         return CI_ERROR;
     infected = ww_scan_finish(sr->scan);
+    deep_threat = NULL;
+    if (!infected)
+        deep_threat = scan_deep_verdict(req, sr, &dr);
+    if (deep_threat != NULL) {
+        sha256 = ww_scan_sha256(sr->scan) != NULL ? ww_scan_sha256(sr->scan) : "-";
+        if (sr->mode == MODE_STREAM && ci_req_sent_data(req)) {
+            scan_cut(req, sr, deep_threat, sha256);
+            return CI_ERROR;
+        }
+        return scan_block(req, sr, deep_threat, sha256);
+    }
     if (!infected && scan_smart(req, ww_scan_sha256(sr->scan), &fv)) {
+        sr->via = "smart";
         sha256 = ww_scan_sha256(sr->scan);
         if (sr->mode == MODE_STREAM && ci_req_sent_data(req)) {
             scan_cut(req, sr, fv.name, sha256);
