@@ -219,6 +219,27 @@ static void on_virus_found(int fd, const char *virname, void *context)
         snprintf(c->first, sizeof(c->first), "%s", virname);
 }
 
+int ww_clamav_status_problem(int enabled, int read_rc, const struct ww_clamav_info *info,
+                             int max_age_days, time_t now, char *why, size_t whylen)
+{
+    if (!enabled)
+        return 0;
+    if (read_rc != WW_OK || info->ndbs == 0) {
+        snprintf(why, whylen,
+                 "no ClamAV database loaded (clamav.database_dir): the deep scanner has only "
+                 "Webwarden's patterns, or none; run freshclam");
+        return 1;
+    }
+    if (info->newest_built > 0 && now - info->newest_built > (time_t)max_age_days * 86400) {
+        snprintf(why, whylen,
+                 "the newest ClamAV database was built %ld days ago (clamav.max_age_days %d): "
+                 "is freshclam running?",
+                 (long)((now - info->newest_built) / 86400), max_age_days);
+        return 1;
+    }
+    return 0;
+}
+
 static int set_limits(struct cl_engine *engine, const struct ww_clamav_limits *lim)
 {
     if (lim == NULL)

@@ -61,6 +61,13 @@ const struct ww_clamav_info *ww_clamav_get_info(const struct ww_clamav *e);
  * build time from each CVD/CLD header. WW_OK, WW_ENOTFOUND (no database) or WW_EIO. */
 int ww_clamav_read_dir(const char *clamav_dir, struct ww_clamav_info *info);
 
+/* Whether the admin must act on the deep scanner, from the folder's databases (<read_rc> and
+ * <info> from ww_clamav_read_dir) at <now>: 1 with the reason in <why> when the scanner is
+ * enabled and no database is there, or the newest was built more than <max_age_days> ago
+ * (freshclam stopped); else 0. */
+int ww_clamav_status_problem(int enabled, int read_rc, const struct ww_clamav_info *info,
+                             int max_age_days, time_t now, char *why, size_t whylen);
+
 enum ww_deep_verdict {
     WW_DEEP_CLEAN = 0,
     WW_DEEP_INFECTED = 1,

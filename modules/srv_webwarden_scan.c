@@ -562,6 +562,8 @@ static void scan_monitor_event(const char *level, const char *kv_key, const char
     ww_store_add_event(st, level, "clamav", msg);
     if (kv_key != NULL)
         ww_store_kv_set(st, kv_key, msg);
+    if (kv_key != NULL && strcmp(kv_key, "clamav.engine") == 0)
+        ww_store_kv_set(st, "clamav.reload_error", ""); /* a load settles an older refusal */
     ww_store_close(st);
 }
 

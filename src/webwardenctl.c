@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "ww_clamav.h"
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_daemon.h"
@@ -222,6 +223,9 @@ struct ctl_status {
     int nproblems;
     struct ww_event recent[CTL_RECENT]; /* newest warning/error events, newest first */
     int nrecent;
+    struct ww_clamav_info clam; /* the deep scanner's databases (lib/ww_clamav) */
+    int clam_rc;
+    char clam_engine[512], clam_error[512]; /* what webwarden_scan loaded, a refused reload */
 };
 
 static void ctl_problem(struct ctl_status *s, const char *fmt, ...)
@@ -381,6 +385,19 @@ static int ctl_status_health(struct ww_store *st, const struct ctl *c, struct ct
     if (s->lstate.phase == WW_LICENSE_GRACE || s->lstate.phase == WW_LICENSE_PAST_GRACE ||
         s->lstate.phase == WW_LICENSE_INVALID)
         ctl_problem(s, "license %s", s->lic_desc);
+    {
+        char why[320];
+        s->clam_rc = ww_clamav_read_dir(cf->clamav.database_dir, &s->clam);
+        if (ww_clamav_status_problem(cf->clamav.enabled, s->clam_rc, &s->clam,
+                                     cf->clamav.max_age_days, time(NULL), why, sizeof(why)))
+            ctl_problem(s, "%s", why);
+        ww_store_kv_get(st, "clamav.engine", s->clam_engine, sizeof(s->clam_engine));
+        ww_store_kv_get(st, "clamav.reload_error", s->clam_error, sizeof(s->clam_error));
+        if (s->clam_error[0] != '\0')
+            ctl_problem(s, "ClamAV %.280s", s->clam_error);
+        if (strncmp(s->clam_engine, "failed", 6) == 0)
+            ctl_problem(s, "ClamAV deep scanner %.280s", s->clam_engine);
+    }
     if (ww_store_list_events(st, 200, ctl_collect_recent, s) != WW_OK) {
         ctl_err("cannot read the events");
         return CTL_FAIL;
@@ -531,6 +548,13 @@ static int ctl_status_human(const struct ctl *c, const struct ctl_status *s)
         else
             printf("  %-12s none\n", ctl_components[i]);
     }
+    printf("ClamAV:        %s\n",
+           s->clam_engine[0] ? s->clam_engine : "- (webwarden_scan not started)");
+    for (size_t i = 0; i < s->clam.ndbs && i < WW_CLAMAV_MAX_DBS; i++)
+        printf("  %-12s version %u, %u signatures, built %s (%s ago)\n", s->clam.dbs[i].name,
+               s->clam.dbs[i].version, s->clam.dbs[i].sigs,
+               ctl_iso(s->clam.dbs[i].built, t1, sizeof(t1)),
+               ctl_age(s->clam.dbs[i].built, now, age, sizeof(age)));
     printf("Feedback:      %lld queued, %lld dropped\n", (long long)s->queued,
            (long long)s->dropped);
     if (s->lic.edition[0] != '\0')

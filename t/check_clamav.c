@@ -443,6 +443,25 @@ START_TEST(test_deepscan_types_chunks_spill_and_cap)
 }
 END_TEST
 
+START_TEST(test_clamav_status_problem_none_and_old)
+{
+    struct ww_clamav_info info;
+    char why[WW_ERRLEN] = "";
+    time_t now = 1800000000;
+
+    memset(&info, 0, sizeof(info));
+    ck_assert_int_eq(ww_clamav_status_problem(1, WW_ENOTFOUND, &info, 7, now, why, sizeof(why)), 1);
+    ck_assert_msg(strstr(why, "no ClamAV database") != NULL, "why \"%s\"", why);
+    ck_assert_int_eq(ww_clamav_status_problem(0, WW_ENOTFOUND, &info, 7, now, why, sizeof(why)), 0);
+    info.ndbs = 2;
+    info.newest_built = now - 8 * 86400;
+    ck_assert_int_eq(ww_clamav_status_problem(1, WW_OK, &info, 7, now, why, sizeof(why)), 1);
+    ck_assert_msg(strstr(why, "8 days ago") != NULL, "why \"%s\"", why);
+    info.newest_built = now - 6 * 86400;
+    ck_assert_int_eq(ww_clamav_status_problem(1, WW_OK, &info, 7, now, why, sizeof(why)), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("clamav");
@@ -459,6 +478,7 @@ int main(void)
     tcase_add_test(tc, test_clamav_watch_sees_added_changed_removed);
     tcase_add_test(tc, test_clamav_engine_outlives_owner_while_threads_scan);
     tcase_add_test(tc, test_deepscan_types_chunks_spill_and_cap);
+    tcase_add_test(tc, test_clamav_status_problem_none_and_old);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

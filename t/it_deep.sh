@@ -62,6 +62,11 @@ wait_for 10 sh -c "sqlite3 '$tmp/state.db' \"select value from kv where key='cla
 engine_state >"$tmp/engine.txt"
 expect_grep "deep scanner loaded with the pattern folder" "$tmp/engine.txt" "loaded: 0 ClamAV signatures from 0 databases"
 
+ctl() { "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" "$@"; }
+ctl status >"$tmp/st0.txt" 2>&1
+expect_grep "status: no ClamAV database is ATTENTION" "$tmp/st0.txt" "no ClamAV database loaded"
+expect_grep "status: what the deep scanner loaded" "$tmp/st0.txt" "ClamAV:        loaded: 0 ClamAV signatures"
+
 # --- the 44 clamav-testfiles -----------------------------------------------------------------
 found=0 total=0 missed=""
 for f in "$TESTFILES"/*; do
@@ -124,6 +129,10 @@ if wait_for 30 hit; then ok "new ClamAV database: its signature blocks"; else
 fi
 expect_grep "reload recorded in the events" "$(sqlite3 "$tmp/state.db" "select message from events where source='clamav'" >"$tmp/events.txt"; echo "$tmp/events.txt")" "databases changed"
 
+ctl status >"$tmp/st1.txt" 2>&1
+expect_grep "status: the database listed" "$tmp/st1.txt" "local.ndb    version 0, 0 signatures"
+expect_no_grep "status: no ATTENTION for the ClamAV folder" "$tmp/st1.txt" "no ClamAV database loaded"
+
 # --- a corrupt database: the old engine stays, the event and status say why ---------------------
 printf 'ClamAV-VDB:broken header\n' >"$tmp/clamav/daily.cvd"
 refused() { sqlite3 "$tmp/state.db" "select message from events where source='clamav'" | grep -q "do not load"; }
@@ -132,6 +141,8 @@ icap -s webwarden_scan -f "$tmp/marked.exe" -resp 'http://dl.webwarden.test/mark
 expect_grep "corrupt database: the engine in force still blocks" "$tmp/s_m3.txt" "Threat=Local.Deep.Marker"
 sqlite3 "$tmp/state.db" "select value from kv where key='clamav.reload_error'" >"$tmp/kv.txt" 2>&1
 expect_grep "corrupt database: named in the state" "$tmp/kv.txt" "daily.cvd"
+ctl status >"$tmp/st2.txt" 2>&1
+expect_grep "status: the refused reload is a problem" "$tmp/st2.txt" "ClamAV new databases do not load, the engine in force stays"
 
 if [ "$fails" -eq 0 ]; then
     status=0
