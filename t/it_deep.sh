@@ -99,7 +99,7 @@ expect_grep "access log: plain clam.exe found by the fast engine" "$tmp/exe.log"
 grep "dl.webwarden.test/clam_cache_emax.tgz " "$tmp/var/log/access.log" >"$tmp/emax.log"
 expect_grep "limit hit (MaxRecursion): blocked" "$tmp/emax.log" "action=block"
 expect_grep "limit hit: deep=unscanned" "$tmp/emax.log" "deep=unscanned"
-expect_grep "limit hit: logged UNSCANNED with the URL" "$tmp/var/log/server.log" "UNSCANNED http://dl.webwarden.test/clam_cache_emax.tgz"
+expect_grep "limit hit: logged with the URL and why" "$tmp/var/log/server.log" "BLOCKED http://dl.webwarden.test/clam_cache_emax.tgz: threat Heuristics.Limits.Exceeded.MaxRecursion"
 
 # A clean image is the fast engine's alone; a clean executable goes to the deep scanner.
 printf '\211PNG\r\n\032\n' >"$tmp/img.png"
