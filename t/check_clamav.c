@@ -11,8 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ww_body.h"
 #include "ww_clamav.h"
 #include "ww_common.h"
+#include "ww_conf.h"
+#include "ww_scan.h"
 #include "ww_filetype.h"
 
 #define TESTFILES "/usr/share/clamav-testfiles"
@@ -462,6 +465,90 @@ START_TEST(test_clamav_status_problem_none_and_old)
 }
 END_TEST
 
+/* The body pipeline with a deep scanner: an archive the fast engine cannot see into is blocked
+ * by clamav (held: the page; streamed: a cut), a limit hit is a policy block or, under allow,
+ * "unscanned" (never clean), an image is not deep-scanned. */
+static int body_run(struct ww_clamav *e, const struct ww_clamav_limits *unused, const void *data,
+                    size_t len, int64_t hold_max, enum ww_action limit_action, struct ww_body **out)
+{
+    struct ww_body_limits lim;
+    struct ww_conf *conf = ww_conf_create_defaults();
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    struct ww_engine *fast = NULL;
+    int d = WW_BODY_MORE;
+    size_t i;
+
+    (void)unused;
+    ck_assert_ptr_nonnull(conf);
+    ww_body_limits_from_conf(&lim, conf);
+    lim.hold_max = hold_max;
+    lim.tmp_dir = "/tmp";
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    ck_assert_int_eq(ww_engine_load_dir(patdir, &fast, NULL, err, sizeof(err)), WW_OK);
+    *out = ww_body_create(&lim, (int64_t)len, 0);
+    ck_assert_ptr_nonnull(*out);
+    ww_body_set_deep(*out, ww_deepscan_create(e, deep, 25 << 20, "/tmp"), limit_action);
+    ck_assert_int_eq(ww_body_start(*out, fast, NULL, 0), WW_BODY_MORE);
+    ww_engine_unref(fast);
+    for (i = 0; i < len; i += 4096) {
+        char sink[8192];
+        size_t n = len - i < 4096 ? len - i : 4096;
+        d = ww_body_put(*out, (const char *)data + i, n);
+        ck_assert_int_ge(d, 0);
+        while (ww_body_read(*out, sink, sizeof(sink)) > 0)
+            ;
+    }
+    ww_conf_free(conf);
+    return ww_body_end(*out, 1, NULL, NULL);
+}
+
+START_TEST(test_body_with_deep_scanner_verdicts)
+{
+    struct ww_clamav *e;
+    struct ww_body *b;
+    struct ww_clamav_limits small = limits;
+    size_t len, plen = 70000;
+    unsigned char *zip = file_read(TESTFILES "/clam.zip", &len), *png = calloc(1, plen);
+
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    ck_assert_int_eq(body_run(e, NULL, zip, len, 60 << 10, WW_ACTION_BLOCK, &b), WW_BODY_BLOCK);
+    ck_assert_str_eq(ww_body_scanner(b), "clamav");
+    ck_assert_str_eq(ww_body_type(b), "zip");
+    ck_assert_str_eq(ww_body_deep(b), "infected");
+    ck_assert_str_eq(ww_body_threat(b), "Webwarden.Test.ClamExe.UNOFFICIAL");
+    ww_body_free(b);
+    /* streamed (hold_max 0): bytes went out, the late finding cuts */
+    ck_assert_int_eq(body_run(e, NULL, zip, len, 0, WW_ACTION_BLOCK, &b), WW_BODY_CUT);
+    ww_body_free(b);
+    memcpy(png, "\x89PNG\r\n\x1a\n", 8);
+    ck_assert_int_eq(body_run(e, NULL, png, plen, 60 << 10, WW_ACTION_BLOCK, &b), WW_BODY_CLEAN);
+    ck_assert_str_eq(ww_body_type(b), "image");
+    ck_assert_str_eq(ww_body_deep(b), "skipped");
+    ck_assert_str_eq(ww_body_reason(b), "");
+    ww_body_free(b);
+    ww_clamav_unref(e);
+
+    small.max_file_size = 100;
+    e = load_ok(&small, NULL);
+    ck_assert_int_eq(body_run(e, NULL, zip, len, 60 << 10, WW_ACTION_BLOCK, &b), WW_BODY_BLOCK);
+    ck_assert_str_eq(ww_body_deep(b), "unscanned");
+    ck_assert_str_eq(ww_body_reason(b), "deep scan incomplete");
+    ww_body_free(b);
+    ck_assert_int_eq(body_run(e, NULL, zip, len, 60 << 10, WW_ACTION_ALLOW, &b), WW_BODY_CLEAN);
+    ck_assert_str_eq(ww_body_deep(b), "unscanned");
+    ck_assert_str_eq(ww_body_reason(b), "deep scan incomplete"); /* unscanned, not clean */
+    ww_body_free(b);
+    ww_clamav_unref(e);
+    free(png);
+    free(zip);
+    dirs_remove();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("clamav");
@@ -479,6 +566,7 @@ int main(void)
     tcase_add_test(tc, test_clamav_engine_outlives_owner_while_threads_scan);
     tcase_add_test(tc, test_deepscan_types_chunks_spill_and_cap);
     tcase_add_test(tc, test_clamav_status_problem_none_and_old);
+    tcase_add_test(tc, test_body_with_deep_scanner_verdicts);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
