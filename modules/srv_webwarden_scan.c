@@ -594,6 +594,12 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
         return CI_ERROR;
     }
+    if (d == WW_BODY_UNSCANNED) {
+        /* Decided before any byte (no patterns, a coding that cannot be decoded): from the
+         * preview handler 204 is always safe, c-icap echoes when the client does not allow it. */
+        scan_unscanned(req, sr, ww_body_reason(sr->body), ww_body_detail(sr->body));
+        return CI_MOD_ALLOW204;
+    }
     if (scan_decided(req, sr, d) != WW_OK)
         return CI_ERROR;
     if (len > 0 && scan_decided(req, sr, ww_body_put(sr->body, preview, (size_t)len)) != WW_OK)
