@@ -75,21 +75,11 @@ static void file_dir_of(const char *path, char *dir, size_t len)
         snprintf(dir, len, "%.*s", (int)(slash - path), path);
 }
 
-int ww_file_commit(int fd, const char *tmp, const char *path, char *err, size_t errlen)
+/* rename <tmp> to <path>, then fsync <path>'s folder; <tmp> removed when the rename fails. */
+static int file_rename_sync(const char *tmp, const char *path, char *err, size_t errlen)
 {
     char dir[PATH_MAX];
 
-    if (fsync(fd) != 0) {
-        file_err(err, errlen, "%s: fsync: %s", tmp);
-        close(fd);
-        unlink(tmp);
-        return WW_EIO;
-    }
-    if (close(fd) != 0) {
-        file_err(err, errlen, "%s: %s", tmp);
-        unlink(tmp);
-        return WW_EIO;
-    }
     if (rename(tmp, path) != 0) {
         file_err(err, errlen, "%s: %s", path);
         unlink(tmp);
@@ -101,6 +91,39 @@ int ww_file_commit(int fd, const char *tmp, const char *path, char *err, size_t 
         return WW_EIO;
     }
     return WW_OK;
+}
+
+int ww_file_commit_stream(FILE *fp, const char *tmp, const char *path, char *err, size_t errlen)
+{
+    int failed = fflush(fp) != 0 || fsync(fileno(fp)) != 0;
+
+    if (failed)
+        file_err(err, errlen, "%s: %s", tmp);
+    if (fclose(fp) != 0 && !failed) {
+        failed = 1;
+        file_err(err, errlen, "%s: %s", tmp);
+    }
+    if (failed) {
+        unlink(tmp);
+        return WW_EIO;
+    }
+    return file_rename_sync(tmp, path, err, errlen);
+}
+
+int ww_file_commit(int fd, const char *tmp, const char *path, char *err, size_t errlen)
+{
+    if (fsync(fd) != 0) {
+        file_err(err, errlen, "%s: fsync: %s", tmp);
+        close(fd);
+        unlink(tmp);
+        return WW_EIO;
+    }
+    if (close(fd) != 0) {
+        file_err(err, errlen, "%s: %s", tmp);
+        unlink(tmp);
+        return WW_EIO;
+    }
+    return file_rename_sync(tmp, path, err, errlen);
 }
 
 int ww_file_write_atomic(const char *path, const void *data, size_t len, int mode, char *err,

@@ -5,6 +5,7 @@
 #define WW_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Creates folder <path> and its missing parents (mode 0755); existing ones are fine. WW_OK, or
  * WW_EINVAL (empty or too long) / WW_EIO with errno set and "cannot create folder X: why" in
@@ -25,6 +26,10 @@ int ww_file_write_atomic(const char *path, const void *data, size_t len, int mod
  * <path>, fsync of its folder. <fd> is closed in every case; on failure <tmp> is removed.
  * WW_OK, or WW_EIO with errno set and "<file>: why" in <err>. */
 int ww_file_commit(int fd, const char *tmp, const char *path, char *err, size_t errlen);
+
+/* ww_file_commit for a file written through stdio stream <fp> (flushed, fsync'd, closed in
+ * every case). */
+int ww_file_commit_stream(FILE *fp, const char *tmp, const char *path, char *err, size_t errlen);
 
 /* SHA-256 of the file at <path>, as 64 lower-case hex digits and a NUL into <hex>. WW_OK, or
  * WW_EIO (cannot open or read) / WW_ENOMEM. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ww_common.h"
+#include "ww_file.h"
 #include "ww_rating.h"
 #include "ww_url.h"
 #include "ww_urldb.h"
@@ -748,16 +749,15 @@ int ww_urldb_import_squidguard(const char *dir, const char *out_path, int defaul
         goto cleanup;
     }
     rc = import_write(&st, fp, dir, version);
-    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0)
-        rc = WW_EIO;
-    if (fclose(fp) != 0)
-        rc = WW_EIO;
-    fp = NULL;
-    if (rc != WW_OK || rename(tmp, out_path) != 0) {
+    if (rc != WW_OK) {
         rc = WW_EIO;
         snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
         goto cleanup;
     }
+    rc = ww_file_commit_stream(fp, tmp, out_path, err, errlen); /* closes fp */
+    fp = NULL;
+    if (rc != WW_OK)
+        goto cleanup; /* tmp removed */
     tmp[0] = '\0';
     if (entries_out != NULL) {
         size_t distinct = 0;

@@ -140,6 +140,30 @@ START_TEST(test_file_commit_renames_a_written_temp)
 }
 END_TEST
 
+START_TEST(test_file_commit_stream_renames_a_written_stream)
+{
+    char tmp[256], path[256], got[64], err[WW_ERRLEN] = "";
+    FILE *fp;
+
+    snprintf(tmp, sizeof(tmp), "%s/out.tmp", top);
+    snprintf(path, sizeof(path), "%s/out", top);
+    fp = fopen(tmp, "w");
+    ck_assert_ptr_nonnull(fp);
+    fputs("stream body", fp); /* still buffered: the commit must flush it */
+    ck_assert_int_eq(ww_file_commit_stream(fp, tmp, path, err, sizeof(err)), WW_OK);
+    read_all(path, got, sizeof(got));
+    ck_assert_str_eq(got, "stream body");
+    ck_assert_int_eq(count_entries(top), 1);
+    /* a rename into a missing folder fails, names the target and leaves no temporary */
+    fp = fopen(tmp, "w");
+    ck_assert_ptr_nonnull(fp);
+    snprintf(path, sizeof(path), "%s/missing/out", top);
+    ck_assert_int_eq(ww_file_commit_stream(fp, tmp, path, err, sizeof(err)), WW_EIO);
+    ck_assert_msg(strstr(err, "missing") != NULL, "err \"%s\" should name the target", err);
+    ck_assert_int_eq(count_entries(top), 1);
+}
+END_TEST
+
 START_TEST(test_file_sha256_of_known_contents)
 {
     char path[256], hex[65], err[WW_ERRLEN] = "";
@@ -185,6 +209,7 @@ static Suite *file_suite(void)
     tcase_add_test(tc, test_file_write_atomic_replaces_whole_and_leaves_no_temp);
     tcase_add_test(tc, test_file_write_atomic_in_missing_folder_fails_cleanly);
     tcase_add_test(tc, test_file_commit_renames_a_written_temp);
+    tcase_add_test(tc, test_file_commit_stream_renames_a_written_stream);
     tcase_add_test(tc, test_file_sha256_of_known_contents);
     suite_add_tcase(s, tc);
     tc = tcase_create("clock");
