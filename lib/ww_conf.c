@@ -110,6 +110,7 @@ static const struct conf_key conf_keys[] = {
     K_SIZE(scan, max_expanded_size, "100M", 1, CONF_SIZE_MAX),
     K_INT(scan, max_ratio, 100, 1, 100000),
     K_ENUM(scan, bomb_action, CT_ENUM, "block", actions),
+    K_ENUM(scan, undecodable_action, CT_ENUM, "block", actions),
     K_STR(scan, tmp_dir, CT_PATH, "/tmp"),
 
     K_STR(smart_scan, server, CT_SERVER, ""),

@@ -60,6 +60,8 @@ struct ww_conf {
         int max_ratio;              /* decode ratio cap (default 100) */
         enum ww_action bomb_action; /* over a decode cap: block (default) or allow */
         char *tmp_dir;              /* spool folder (default /tmp) */
+        /* a Content-Encoding not decodable: block (default) or allow (passed unscanned) */
+        enum ww_action undecodable_action;
     } scan;
     struct {
         char *server;

@@ -691,6 +691,8 @@ static void scan_go_unscanned(ci_request_t *req, struct scan_req *sr, int64_t si
 /* The threat name of a body whose Content-Encoding expands past scan.max_expanded_size or
  * scan.max_ratio (a decompression bomb), when scan.bomb_action = block. */
 #define THREAT_BOMB "Webwarden.Heuristic.DecompressionBomb"
+/* A Content-Encoding the scanner cannot undo, when scan.undecodable_action = block. */
+#define THREAT_UNDECODABLE "Webwarden.Heuristic.UndecodableEncoding"
 
 static int decode_sink(const void *data, size_t len, void *arg)
 {
@@ -965,7 +967,8 @@ static int scan_arg_hold_all(const char *args, int dflt)
 static int scan_check_preview(char *preview, int len, ci_request_t *req)
 {
     struct scan_req *sr = ci_service_data(req);
-    enum ww_encoding enc;
+    struct ww_encodings encs;
+    ci_headers_list_t *rh;
     int64_t expected;
     unsigned flags;
 
@@ -987,16 +990,33 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         scan_go_unscanned(req, sr, expected);
         return CI_MOD_ALLOW204;
     }
-    enc = ww_decode_parse(ci_http_response_get_header(req, "Content-Encoding"));
-    if (enc == WW_ENC_GZIP || enc == WW_ENC_DEFLATE) {
-        sr->dec =
-            ww_decode_create(enc, scan_conf->scan.max_expanded_size, scan_conf->scan.max_ratio);
+    /* Every Content-Encoding line of the response, in order (c-icap's lookups return only the
+     * first, and ci_headers_iterate cuts values at 8 KiB). */
+    rh = ci_http_response_headers(req);
+    ww_encodings_init(&encs);
+    for (int i = 0; rh != NULL && i < rh->used; i++)
+        ww_encodings_add_line(&encs, rh->headers[i]);
+    if (encs.undecodable) {
+        char detail[160];
+
+        snprintf(detail, sizeof(detail), "Content-Encoding \"%s\" cannot be decoded", encs.bad);
+        if (scan_conf->scan.undecodable_action == WW_ACTION_BLOCK) {
+            ww_log(WW_LOG_WARN, SVC ": %s: %s: blocked (scan.undecodable_action)", sr->url, detail);
+            if (scan_block(req, sr, THREAT_UNDECODABLE, "-") != CI_MOD_DONE)
+                return CI_ERROR;
+            ci_req_unlock_data(req);
+            return CI_MOD_CONTINUE; /* the body is read and dropped, the page goes out */
+        }
+        scan_go_unscanned_why(req, sr, "Content-Encoding not decodable", detail);
+        return CI_MOD_ALLOW204;
+    }
+    if (encs.n > 0) {
+        sr->dec = ww_decode_create_chain(&encs, scan_conf->scan.max_expanded_size,
+                                         scan_conf->scan.max_ratio);
         if (sr->dec == NULL) {
             ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
             return CI_ERROR;
         }
-    } else if (enc == WW_ENC_UNSUPPORTED) {
-        ww_log(WW_LOG_DEBUG, SVC ": %s: Content-Encoding not decoded: scanned as sent", sr->url);
     }
     /* The hash signatures are of the decoded file, whose size Content-Length does not give. The
      * SHA-256 is computed for every body only while smart scan may look it up. */
