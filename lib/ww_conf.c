@@ -111,6 +111,7 @@ static const struct conf_key conf_keys[] = {
     K_INT(scan, max_ratio, 100, 1, 100000),
     K_ENUM(scan, bomb_action, CT_ENUM, "block", actions),
     K_ENUM(scan, undecodable_action, CT_ENUM, "block", actions),
+    K_ENUM(scan, budget_action, CT_ENUM, "block", actions),
     K_STR(scan, tmp_dir, CT_PATH, "/tmp"),
 
     K_STR(smart_scan, server, CT_SERVER, ""),

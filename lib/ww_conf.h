@@ -62,6 +62,8 @@ struct ww_conf {
         char *tmp_dir;              /* spool folder (default /tmp) */
         /* a Content-Encoding not decodable: block (default) or allow (passed unscanned) */
         enum ww_action undecodable_action;
+        /* a body signature check budget spent: block (default) or allow (passed unscanned) */
+        enum ww_action budget_action;
     } scan;
     struct {
         char *server;

@@ -667,7 +667,8 @@ static int pattern_check(const char *dir, char *why, size_t whylen)
     ww_engine_get_stats(e, &stats);
     ww_engine_unref(e);
     if (stats.skipped > 0) {
-        fmt_to(why, whylen, "pattern does not compile: %zu bad signature lines", stats.skipped);
+        fmt_to(why, whylen, "pattern does not compile: %zu bad signature lines (first %s)",
+               stats.skipped, stats.first_skipped);
         return WW_EINVAL;
     }
     return WW_OK;

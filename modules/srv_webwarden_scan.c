@@ -693,6 +693,8 @@ static void scan_go_unscanned(ci_request_t *req, struct scan_req *sr, int64_t si
 #define THREAT_BOMB "Webwarden.Heuristic.DecompressionBomb"
 /* A Content-Encoding the scanner cannot undo, when scan.undecodable_action = block. */
 #define THREAT_UNDECODABLE "Webwarden.Heuristic.UndecodableEncoding"
+/* A body whose signature checks ran out of a step budget, when scan.budget_action = block. */
+#define THREAT_BUDGET "Webwarden.Heuristic.ScanBudget"
 
 static int decode_sink(const void *data, size_t len, void *arg)
 {
@@ -1092,6 +1094,21 @@ static int scan_end_of_data(ci_request_t *req)
     }
     if (infected)
         return scan_block(req, sr, ww_scan_threat(sr->scan), sha256);
+    if (ww_scan_incomplete(sr->scan) != NULL) {
+        /* Not every signature was checked: unscanned, never clean (issue 12). */
+        ww_log(WW_LOG_WARN, SVC ": %s: %s", sr->url, ww_scan_incomplete(sr->scan));
+        if (scan_conf->scan.budget_action == WW_ACTION_BLOCK) {
+            if (sr->mode == MODE_STREAM && ci_req_sent_data(req)) {
+                scan_cut(req, sr, THREAT_BUDGET, sha256);
+                return CI_ERROR;
+            }
+            return scan_block(req, sr, THREAT_BUDGET, sha256);
+        }
+        scan_go_unscanned_why(req, sr, "scan budget spent", ww_scan_incomplete(sr->scan));
+        if (sr->drop)
+            return CI_MOD_ALLOW204;
+        return CI_MOD_DONE;
+    }
     ww_cicap_attr(req, "webwarden:reason", "-");
     scan_attrs(req, sr, "allow", "-", sha256);
     ci_stat_uint64_inc(stat_clean, 1);

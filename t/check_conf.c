@@ -97,6 +97,7 @@ START_TEST(test_conf_defaults_match_header)
     ck_assert_int_eq(c->scan.max_ratio, 100);
     ck_assert_int_eq(c->scan.bomb_action, WW_ACTION_BLOCK);
     ck_assert_int_eq(c->scan.undecodable_action, WW_ACTION_BLOCK);
+    ck_assert_int_eq(c->scan.budget_action, WW_ACTION_BLOCK);
     ck_assert_str_eq(c->scan.tmp_dir, "/tmp");
     ck_assert_str_eq(c->smart_scan.server, "");
     ck_assert_int_eq(c->smart_scan.timeout_ms, 1500);
@@ -158,6 +159,7 @@ START_TEST(test_conf_parses_each_type)
                                 "hold_all = TRUE\n"
                                 "bomb_action = allow\n"
                                 "undecodable_action = allow\n"
+                                "budget_action = allow\n"
                                 "[update]\n"
                                 "max_download = 123\n"
                                 "public_key = MCowBQYDK2VwAyEA=\n"
@@ -187,6 +189,7 @@ START_TEST(test_conf_parses_each_type)
     ck_assert_int_eq(c->scan.hold_all, 1);
     ck_assert_int_eq(c->scan.bomb_action, WW_ACTION_ALLOW);
     ck_assert_int_eq(c->scan.undecodable_action, WW_ACTION_ALLOW);
+    ck_assert_int_eq(c->scan.budget_action, WW_ACTION_ALLOW);
     ck_assert_int_eq(c->update.max_download, 123);
     ck_assert_str_eq(c->update.public_key, "MCowBQYDK2VwAyEA=");
     ck_assert_int_eq(c->smart_scan.auto_recover, 2);
