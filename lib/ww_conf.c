@@ -104,6 +104,7 @@ static const struct conf_key conf_keys[] = {
     K_STR(urldb, file, CT_PATH, ""),
 
     K_STR(scan, patterns_dir, CT_PATH, "/var/lib/webwarden/patterns"),
+    K_ENUM(scan, no_patterns_action, CT_ENUM, "allow", actions),
     K_SIZE(scan, max_size, "50M", 1, CONF_SIZE_MAX),
     K_SIZE(scan, hold_max, "60K", 0, CONF_SIZE_MAX),
     K_BOOL(scan, hold_all, "off"),

@@ -52,6 +52,8 @@ struct ww_conf {
         char *file; /* local URL database; "" = none */
     } urldb;
     struct {
+        /* no_patterns_action: no signature at all: allow (passed unscanned) or block */
+        enum ww_action no_patterns_action;
         char *patterns_dir;         /* folder of signature files (.hdb .hsb .ndb) */
         int64_t max_size;           /* bodies over this pass unscanned (default 50M) */
         int64_t hold_max;           /* held whole up to this, streamed beyond (default 60K) */
