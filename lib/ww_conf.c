@@ -136,6 +136,7 @@ static const struct conf_key conf_keys[] = {
     K_SIZE(update, max_download, "200M", 1, CONF_SIZE_MAX),
     K_INT(update, timeout_s, 300, 1, 86400),
     K_STR(update, dir, CT_PATH, ""),
+    K_BOOL(update, allow_unsigned, "no"),
 
     K_STR(license, server, CT_SERVER, ""),
     K_STR(license, api_key, CT_SECRET, ""),

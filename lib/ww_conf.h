@@ -91,6 +91,8 @@ struct ww_conf {
         int64_t max_download; /* 200M */
         int timeout_s;        /* 300 */
         char *dir;            /* where installed components live (default next to state db) */
+        /* 1: install unsigned updates when public_key is "" (unsafe; status: ATTENTION) */
+        int allow_unsigned;
     } update;
     struct {
         char *server;

@@ -315,4 +315,8 @@ void ww_status_problems(const struct ww_conf *conf, time_t now, struct ww_status
     if (s->lstate.phase == WW_LICENSE_GRACE || s->lstate.phase == WW_LICENSE_PAST_GRACE ||
         s->lstate.phase == WW_LICENSE_INVALID)
         status_problem(s, "license %s", s->lic_desc);
+    if (conf->update.allow_unsigned)
+        status_problem(s, "update.allow_unsigned = yes: updates are installed without a signature "
+                          "check (whoever answers update.server installs patterns): set "
+                          "update.public_key and remove it");
 }

@@ -98,6 +98,7 @@ START_TEST(test_conf_defaults_match_header)
     ck_assert_int_eq(c->scan.bomb_action, WW_ACTION_BLOCK);
     ck_assert_int_eq(c->scan.undecodable_action, WW_ACTION_BLOCK);
     ck_assert_int_eq(c->scan.budget_action, WW_ACTION_BLOCK);
+    ck_assert_int_eq(c->update.allow_unsigned, 0);
     ck_assert_str_eq(c->scan.tmp_dir, "/tmp");
     ck_assert_str_eq(c->smart_scan.server, "");
     ck_assert_int_eq(c->smart_scan.timeout_ms, 1500);
