@@ -26,9 +26,6 @@ struct ww_child; /* opaque */
 
 #define WW_CHILD_DETECTIONS_MAX 128 /* detections queued between two ticks; then oldest go */
 
-/* The threat of a response blocked because there is no signature (scan.no_patterns_action). */
-#define WW_THREAT_NO_PATTERNS "Webwarden.NoPatterns"
-
 /* What the service adds to the runtime; each may be NULL. */
 struct ww_child_hooks {
     /* After fork, at the end of ww_child_start(): <st> is the store, or NULL when it did not

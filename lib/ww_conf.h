@@ -54,14 +54,15 @@ struct ww_conf {
     struct {
         /* no_patterns_action: no signature at all: allow (passed unscanned) or block */
         enum ww_action no_patterns_action;
-        char *patterns_dir;         /* folder of signature files (.hdb .hsb .ndb) */
-        int64_t max_size;           /* bodies over this pass unscanned (default 50M) */
-        int64_t hold_max;           /* held whole up to this, streamed beyond (default 60K) */
-        int hold_all;               /* 1: hold whole bodies up to max_size (fixed Squid) */
-        int64_t max_expanded_size;  /* Content-Encoding decode cap (default 100M) */
-        int max_ratio;              /* decode ratio cap (default 100) */
-        enum ww_action bomb_action; /* over a decode cap: block (default) or allow */
-        char *tmp_dir;              /* spool folder (default /tmp) */
+        char *patterns_dir;             /* folder of signature files (.hdb .hsb .ndb) */
+        int64_t max_size;               /* bodies over this pass unscanned (default 50M) */
+        int64_t hold_max;               /* held whole up to this, streamed beyond (default 60K) */
+        int hold_all;                   /* 1: hold whole bodies up to max_size (fixed Squid) */
+        int64_t max_expanded_size;      /* Content-Encoding decode cap (default 100M) */
+        int max_ratio;                  /* decode ratio cap (default 100) */
+        enum ww_action bomb_action;     /* over a decode cap: block (default) or allow */
+        enum ww_action oversize_action; /* over max_size: block (default) or allow unscanned */
+        char *tmp_dir;                  /* spool folder (default /tmp) */
         /* a Content-Encoding not decodable: block (default) or allow (passed unscanned) */
         enum ww_action undecodable_action;
         /* a body signature check budget spent: block (default) or allow (passed unscanned) */
@@ -74,6 +75,8 @@ struct ww_conf {
         int health_interval_s;    /* 300 */
         int failures_to_fallback; /* 3 */
         int auto_recover;         /* 0 = off; N = back to smart after N good checks */
+        int tls_verify;           /* not set in the file: reputation.tls_verify */
+        char *ca_file;            /* not set in the file: reputation.ca_file */
     } smart_scan;
     struct {
         char *server;
@@ -82,6 +85,8 @@ struct ww_conf {
         int max_queued; /* 100000 */
         int batch_size; /* 500 */
         int timeout_ms; /* 10000 */
+        int tls_verify; /* not set in the file: reputation.tls_verify */
+        char *ca_file;  /* not set in the file: reputation.ca_file */
     } feedback;
     struct {
         char *server;
@@ -91,6 +96,8 @@ struct ww_conf {
         int64_t max_download; /* 200M */
         int timeout_s;        /* 300 */
         char *dir;            /* where installed components live (default next to state db) */
+        int tls_verify;       /* not set in the file: reputation.tls_verify */
+        char *ca_file;        /* not set in the file: reputation.ca_file */
         /* 1: install unsigned updates when public_key is "" (unsafe; status: ATTENTION) */
         int allow_unsigned;
     } update;
@@ -100,6 +107,8 @@ struct ww_conf {
         int grace_days;       /* 90 */
         int check_interval_s; /* 86400 */
         int timeout_ms;       /* 10000 */
+        int tls_verify;       /* not set in the file: reputation.tls_verify */
+        char *ca_file;        /* not set in the file: reputation.ca_file */
     } license;
 };
 

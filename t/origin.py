@@ -9,6 +9,7 @@ Serves the files of --dir on 127.0.0.1 (a free port unless --port), and writes t
   /enc/SPEC/NAME     the file as stored, with one Content-Encoding line per '+'-separated part
                      of SPEC, as written: /enc/identity+gzip,br/x sends "identity" and
                      "gzip,br" (the test encodes the file, e.g. with t/ww_encode)
+  /lying/NAME        the file with Content-Length: 60000000, then the connection closes
 Any other path, or one leaving --dir, is 404.
 """
 import argparse
@@ -34,6 +35,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             spec, path = path[len("/enc/"):].split("/", 1)
             self.encodings = [p for p in spec.split("+") if p]
             path = "/" + path
+        self.lying = path.startswith("/lying/")
+        if self.lying:
+            path = path[len("/lying"):]
         if path.startswith("/chunked/"):
             chunked, path = True, path[len("/chunked"):]
         elif path.startswith("/gzip/"):
@@ -66,6 +70,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Encoding", value)
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
+        elif self.lying:  # a declared length far over the body (issue 12 part 4)
+            self.send_header("Content-Length", "60000000")
+            self.close_connection = True
         else:
             self.send_header("Content-Length", str(len(data)))
         self.end_headers()
