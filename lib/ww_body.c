@@ -208,6 +208,8 @@ void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *
     lim->bomb_action = conf->scan.bomb_action;
     lim->oversize_action = conf->scan.oversize_action;
     lim->no_patterns_action = conf->scan.no_patterns_action;
+    lim->undecodable_action = conf->scan.undecodable_action;
+    lim->budget_action = conf->scan.budget_action;
     lim->hold_all = conf->scan.hold_all;
     lim->tmp_dir = conf->scan.tmp_dir != NULL ? conf->scan.tmp_dir : "/tmp";
 }
@@ -239,20 +241,33 @@ void ww_body_free(struct ww_body *b)
     free(b);
 }
 
-/* The one place decoders are made: from every Content-Encoding header value of the response.
- * Today the first value names one coding (gzip, x-gzip, deflate); anything else is scanned as
- * sent. WW_BODY_MORE, WW_BODY_UNSCANNED (a coding that cannot be decoded), or WW_ENOMEM. */
+/* The one place decoders are made: from every Content-Encoding header value of the response,
+ * in order, each a comma-separated list: the whole chain (gzip, x-gzip, deflate, br, zstd),
+ * undone from the last applied (issue 12). A coding that cannot be undone goes to
+ * undecodable_action, never scanned as sent. WW_BODY_MORE, WW_BODY_BLOCK or WW_BODY_UNSCANNED
+ * (a coding that cannot be decoded), or WW_ENOMEM. */
 static int body_decoders_create(struct ww_body *b, const char *const *codings, size_t n)
 {
-    enum ww_encoding enc = ww_decode_parse(n > 0 ? codings[0] : NULL);
+    struct ww_encodings encs;
+    char detail[120];
 
-    if (enc == WW_ENC_GZIP || enc == WW_ENC_DEFLATE) {
-        b->dec = ww_decode_create(enc, b->lim.max_expanded_size, b->lim.max_ratio);
+    ww_encodings_init(&encs);
+    for (size_t i = 0; i < n; i++)
+        if (codings[i] != NULL)
+            ww_encodings_add_value(&encs, codings[i], strcspn(codings[i], "\r\n"));
+    if (encs.undecodable) {
+        snprintf(detail, sizeof(detail), "Content-Encoding \"%.63s\" cannot be decoded", encs.bad);
+        if (b->lim.undecodable_action == WW_ACTION_BLOCK) {
+            snprintf(b->reason, sizeof(b->reason), "Content-Encoding not decodable");
+            snprintf(b->detail, sizeof(b->detail), "%s (scan.undecodable_action = block)", detail);
+            return body_infected(b, WW_THREAT_UNDECODABLE);
+        }
+        return body_unscanned(b, "Content-Encoding not decodable", detail);
+    }
+    if (encs.n > 0) {
+        b->dec = ww_decode_create_chain(&encs, b->lim.max_expanded_size, b->lim.max_ratio);
         if (b->dec == NULL)
             return WW_ENOMEM;
-    } else if (enc == WW_ENC_UNSUPPORTED) {
-        ww_log(WW_LOG_DEBUG, "body: Content-Encoding \"%.100s\" not decoded: scanned as sent",
-               codings[0]);
     }
     return WW_BODY_MORE;
 }
@@ -261,7 +276,7 @@ int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *cod
 {
     int d = body_decoders_create(b, codings, n);
 
-    if (d < 0)
+    if (d != WW_BODY_MORE)
         return d;
     if (e == NULL) {
         /* A fresh install waiting for its first pattern: never silently clean. */
@@ -557,6 +572,20 @@ int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, v
         if (b->state == WW_BODY_STREAMING && !answer_started)
             b->state = WW_BODY_HOLDING; /* nothing committed yet: the page is still possible */
         return body_infected(b, threat[0] ? threat : NULL);
+    }
+    if (ww_scan_incomplete(b->scan) != NULL) {
+        /* Not every signature was checked: unscanned, never clean (issue 12). */
+        char detail[120];
+
+        snprintf(detail, sizeof(detail), "%.110s", ww_scan_incomplete(b->scan));
+        if (b->lim.budget_action == WW_ACTION_BLOCK) {
+            snprintf(b->reason, sizeof(b->reason), "scan budget spent");
+            snprintf(b->detail, sizeof(b->detail), "%.110s (scan.budget_action = block)", detail);
+            if (b->state == WW_BODY_STREAMING && !answer_started)
+                b->state = WW_BODY_HOLDING;
+            return body_infected(b, WW_THREAT_BUDGET);
+        }
+        return body_unscanned(b, "scan budget spent", detail);
     }
     b->state = WW_BODY_DONE_CLEAN;
     b->limit = RELEASE_ALL;

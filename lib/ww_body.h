@@ -33,6 +33,10 @@
 #define WW_THREAT_BOMB "Webwarden.Heuristic.DecompressionBomb" /* bomb_action = block */
 #define WW_THREAT_OVERSIZE "Webwarden.Policy.Oversize"         /* oversize_action = block */
 #define WW_THREAT_NO_PATTERNS "Webwarden.NoPatterns"           /* no_patterns_action = block */
+/* A Content-Encoding that cannot be undone, when undecodable_action = block (issue 12). */
+#define WW_THREAT_UNDECODABLE "Webwarden.Heuristic.UndecodableEncoding"
+/* Signature checks that spent a step budget, when budget_action = block (issue 12). */
+#define WW_THREAT_BUDGET "Webwarden.Heuristic.ScanBudget"
 
 /* The limits of one body: per request (a policy may change them), copied by ww_body_create. */
 struct ww_body_limits {
@@ -43,6 +47,8 @@ struct ww_body_limits {
     enum ww_action bomb_action;        /* over a decode cap: block, or the rest passes unscanned */
     enum ww_action oversize_action;    /* past max_size: block, or the rest passes unscanned */
     enum ww_action no_patterns_action; /* no signature: block, or the body passes unscanned */
+    enum ww_action undecodable_action; /* a coding not decodable: block, or passes unscanned */
+    enum ww_action budget_action;      /* a check budget spent: block, or passes unscanned */
     int hold_all;                      /* hold every body up to max_size, never stream */
     const char *tmp_dir;               /* spool folder; borrowed for the body's life */
 };

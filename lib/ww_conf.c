@@ -113,6 +113,8 @@ static const struct conf_key conf_keys[] = {
     K_INT(scan, max_ratio, 100, 1, 100000),
     K_ENUM(scan, bomb_action, CT_ENUM, "block", actions),
     K_ENUM(scan, oversize_action, CT_ENUM, "allow", actions),
+    K_ENUM(scan, undecodable_action, CT_ENUM, "block", actions),
+    K_ENUM(scan, budget_action, CT_ENUM, "block", actions),
     K_STR(scan, tmp_dir, CT_PATH, "/tmp"),
     K_STR(scan, deep_types, CT_LIST, WW_FILETYPE_DEEP_DEFAULT),
 
@@ -153,6 +155,7 @@ static const struct conf_key conf_keys[] = {
     K_STR(update, dir, CT_PATH, ""),
     K_BOOL(update, tls_verify, "on"), /* unset: [reputation]'s (conf_inherit_tls) */
     K_STR(update, ca_file, CT_PATH, ""),
+    K_BOOL(update, allow_unsigned, "no"),
 
     K_STR(license, server, CT_SERVER, ""),
     K_STR(license, api_key, CT_SECRET, ""),

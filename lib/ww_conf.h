@@ -64,6 +64,10 @@ struct ww_conf {
         enum ww_action oversize_action; /* over max_size: block (default) or allow unscanned */
         char *tmp_dir;                  /* spool folder (default /tmp) */
         char **deep_types; /* true file types and groups for the deep scanner (ww_filetype) */
+        /* a Content-Encoding not decodable: block (default) or allow (passed unscanned) */
+        enum ww_action undecodable_action;
+        /* a body signature check budget spent: block (default) or allow (passed unscanned) */
+        enum ww_action budget_action;
     } scan;
     struct {
         char *database_dir;    /* ClamAV databases (freshclam's folder; default /var/lib/clamav) */
@@ -106,6 +110,8 @@ struct ww_conf {
         char *dir;            /* where installed components live (default next to state db) */
         int tls_verify;       /* not set in the file: reputation.tls_verify */
         char *ca_file;        /* not set in the file: reputation.ca_file */
+        /* 1: install unsigned updates when public_key is "" (unsafe; status: ATTENTION) */
+        int allow_unsigned;
     } update;
     struct {
         char *server;

@@ -145,6 +145,44 @@ static int list_add(struct ww_list *l, const char *key, size_t keylen, const cha
     return WW_OK;
 }
 
+/* The path of a URL-prefix key as origins see it (issue 12): up to the query, ASCII letters
+ * folded to lower case (IIS and other origins fold case), '\\' and its escape %5c are '/'
+ * (IIS takes both as a separator), and ";parameters" are dropped from each segment (servlet
+ * containers ignore "/admin;jsessionid=1/"). The query is kept as it is. Applied to entries and
+ * to looked-up URLs alike. Returns the bytes written to <out> (cut to <cap> - 1), NUL-ended. */
+static size_t list_norm_path(const char *p, char *out, size_t cap)
+{
+    size_t n = 0;
+    int in_query = 0, in_param = 0;
+
+    for (; *p != '\0' && n + 1 < cap; p++) {
+        char c = *p;
+
+        if (!in_query && c == '?') {
+            in_query = 1;
+            in_param = 0;
+        } else if (!in_query) {
+            if (c == '%' && p[1] == '5' && (p[2] == 'c' || p[2] == 'C')) {
+                c = '\\';
+                p += 2;
+            }
+            if (c == '\\')
+                c = '/';
+            if (c == '/') {
+                in_param = 0;
+            } else if (c == ';' || in_param) {
+                in_param = 1;
+                continue;
+            }
+            if (c >= 'A' && c <= 'Z')
+                c = (char)(c - 'A' + 'a');
+        }
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    return n;
+}
+
 /* Hosts a domain entry may name: letters, digits, '-', '_', dots, or a bracketed IPv6. */
 static int valid_domain(const char *h)
 {
@@ -206,12 +244,14 @@ static int list_parse_entry(struct ww_list *l, const char *line, const char **wh
         return list_add(l, host, strlen(host), line);
     }
     /* Ports are ignored on both sides: blocking example.com/x must not miss :8080/x. */
-    int n = snprintf(key, sizeof(key), "%s%s", host, path);
-    if (n < 0 || (size_t)n >= sizeof(key)) {
+    size_t hl = strlen(host);
+    if (hl + strlen(path) + 1 >= sizeof(key)) {
         *why = "entry too long";
         return WW_ETOOBIG;
     }
-    return list_add(l, key, (size_t)n, line);
+    memcpy(key, host, hl);
+    size_t n = hl + list_norm_path(path, key + hl, sizeof(key) - hl);
+    return list_add(l, key, n, line);
 }
 
 int ww_list_load(const char *path, struct ww_list **out, char *err, size_t errlen)
@@ -355,11 +395,10 @@ int ww_list_match(const struct ww_list *l, const char *canon, const char **entry
     if (l->max_prefix == 0)
         return 0;
     char key[WW_URL_MAX];
-    size_t plen = strlen(p), klen = hn + plen;
-    if (klen >= sizeof(key))
-        klen = sizeof(key) - 1;
+    if (hn >= sizeof(key))
+        return 0;
     memcpy(key, h, hn);
-    memcpy(key + hn, p, klen - hn);
+    size_t klen = hn + list_norm_path(p, key + hn, sizeof(key) - hn);
     uint64_t hash = fnv_add(FNV_OFFSET, key, hn);
     for (size_t k = hn; k < klen && k < l->max_prefix; k++) {
         hash = fnv_add(hash, key + k, 1);

@@ -44,21 +44,26 @@ void ww_policy_decide(const struct ww_conf *conf, const struct ww_rating *rating
                       struct ww_policy_decision *out)
 {
     enum ww_sensitivity sens = conf->reputation.sensitivity;
-    int i;
 
     if (sens < WW_SENS_LOW || sens > WW_SENS_HIGH)
         sens = WW_SENS_MEDIUM;
     int threshold = conf->reputation.threshold[sens];
 
     char **blocked = conf->reputation.blocked_categories;
-    for (i = 0; blocked != NULL && i < rating->ncategories; i++) {
-        for (char **b = blocked; *b != NULL; b++) {
-            if (strcmp(*b, rating->categories[i]) == 0) {
-                out->action = WW_ACTION_BLOCK;
-                snprintf(out->reason, sizeof(out->reason), "category %s is blocked", *b);
-                return;
-            }
+    /* Every category counts, not only the names kept for display (issue 12). */
+    for (char **b = blocked; b != NULL && *b != NULL; b++) {
+        if (ww_rating_has_category(rating, *b)) {
+            out->action = WW_ACTION_BLOCK;
+            snprintf(out->reason, sizeof(out->reason), "category %s is blocked", *b);
+            return;
         }
+    }
+    if (blocked != NULL && blocked[0] != NULL && rating->categories_over) {
+        out->action = WW_ACTION_BLOCK;
+        snprintf(out->reason, sizeof(out->reason),
+                 "more than %d categories: not all could be checked against blocked_categories",
+                 WW_REP_MAX_CATEGORY_HASHES);
+        return;
     }
     if (rating->score <= 0) {
         out->action = conf->reputation.unrated_action;

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ww_common.h"
 #include "ww_rating.h"
@@ -11,23 +12,66 @@ void ww_rating_init(struct ww_rating *r, enum ww_rep_source source, int error)
 {
     r->score = 0;
     r->ncategories = 0;
+    r->ncat_hash = 0;
+    r->categories_over = 0;
     r->ttl_s = -1;
     r->host_wide = 0;
     r->source = source;
     r->error = error;
 }
 
+/* FNV-1a, 32 bit, of the lower-cased name. */
+static uint32_t rating_category_hash(const char *name)
+{
+    uint32_t h = 2166136261u;
+
+    for (; *name != '\0'; name++) {
+        h ^= (unsigned char)tolower((unsigned char)*name);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+int ww_rating_has_category(const struct ww_rating *r, const char *name)
+{
+    uint32_t h;
+
+    if (name == NULL || name[0] == '\0')
+        return 0;
+    h = rating_category_hash(name);
+    for (int k = 0; k < r->ncat_hash && k < WW_REP_MAX_CATEGORY_HASHES; k++)
+        if (r->cat_hash[k] == h)
+            return 1;
+    for (int k = 0; k < r->ncategories && k < WW_REP_MAX_CATEGORIES; k++)
+        if (strcasecmp(r->categories[k], name) == 0)
+            return 1;
+    return 0;
+}
+
 void ww_rating_add_category(struct ww_rating *r, const char *name)
 {
     char low[WW_REP_CATEGORY_LEN];
     size_t i;
+    uint32_t h;
+    int k;
 
-    if (name == NULL || name[0] == '\0' || r->ncategories >= WW_REP_MAX_CATEGORIES)
+    if (name == NULL || name[0] == '\0')
+        return;
+    h = rating_category_hash(name);
+    for (k = 0; k < r->ncat_hash && r->cat_hash[k] != h; k++)
+        ;
+    if (k == r->ncat_hash) {
+        if (r->ncat_hash < WW_REP_MAX_CATEGORY_HASHES)
+            r->cat_hash[r->ncat_hash++] = h;
+        else
+            r->categories_over = 1;
+    }
+    if (r->ncategories >= WW_REP_MAX_CATEGORIES)
         return;
     for (i = 0; name[i] != '\0' && i < sizeof(low) - 1; i++)
         low[i] = (char)tolower((unsigned char)name[i]);
     low[i] = '\0';
-    for (int k = 0; k < r->ncategories; k++)
+    for (k = 0; k < r->ncategories; k++)
         if (strcmp(r->categories[k], low) == 0)
             return;
     memcpy(r->categories[r->ncategories++], low, i + 1);

@@ -5,8 +5,13 @@
 #ifndef WW_RATING_H
 #define WW_RATING_H
 
-#define WW_REP_MAX_CATEGORIES 8 /* more are dropped */
+#include <stdint.h>
+
+#define WW_REP_MAX_CATEGORIES 8 /* names kept for logs and pages; more still count (below) */
 #define WW_REP_CATEGORY_LEN 48  /* bytes with the NUL; longer names are cut */
+/* Every category of a rating counts against blocked_categories, by a hash of its whole
+ * lower-cased name, up to this many; a rating with more is categories_over (issue 12). */
+#define WW_REP_MAX_CATEGORY_HASHES 32
 
 /* Where a rating came from; what `url-check` prints and the block page / access log show. */
 enum ww_rep_source {
@@ -28,6 +33,9 @@ struct ww_rating {
     int host_wide; /* 1: the answer covers the whole host (server sent "scope": "host") */
     enum ww_rep_source source;
     int error; /* WW_E* code when source is FAILURE (or BACKOFF: the last failure) */
+    int ncat_hash;
+    uint32_t cat_hash[WW_REP_MAX_CATEGORY_HASHES]; /* every category, kept or not by name */
+    int categories_over; /* more categories than cat_hash holds: not all can be checked */
 };
 
 /* An unrated rating with <source> and <error>. */
@@ -36,6 +44,10 @@ void ww_rating_init(struct ww_rating *r, enum ww_rep_source source, int error);
 /* Adds <name> (lower-cased, cut at WW_REP_CATEGORY_LEN - 1 bytes) unless full, empty or
  * already present. */
 void ww_rating_add_category(struct ww_rating *r, const char *name);
+
+/* 1 if <r> has category <name> (compared lower-cased and whole, however many categories came
+ * and however long the name), else 0. */
+int ww_rating_has_category(const struct ww_rating *r, const char *name);
 
 /* The source's token: "none", "list", "localdb", "cache", "server", "failure", "backoff".
  * Never NULL. The one spelling for logs, headers, access-log attributes and url-check. */

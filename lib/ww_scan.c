@@ -121,6 +121,9 @@ static int engine_load_file(struct ww_engine *e, const char *path, enum file_kin
     }
     e->stats.files++;
     e->stats.skipped += skipped;
+    if (skipped > 0 && e->stats.first_skipped[0] == '\0')
+        snprintf(e->stats.first_skipped, sizeof(e->stats.first_skipped), "%s:%zu: %s", path,
+                 first_line, first_reason);
     if (skipped > 0)
         ww_log(WW_LOG_WARN, "%s: %zu signature line(s) skipped, first at line %zu: %s", path,
                skipped, first_line, first_reason);
@@ -383,6 +386,11 @@ int ww_scan_finish(struct ww_scan *s)
 const char *ww_scan_threat(const struct ww_scan *s)
 {
     return s->threat;
+}
+
+const char *ww_scan_incomplete(const struct ww_scan *s)
+{
+    return s->sig != NULL ? ww_sigscan_incomplete(s->sig) : NULL;
 }
 
 const char *ww_scan_sha256(const struct ww_scan *s)

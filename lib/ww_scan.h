@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ww_common.h"
+
 struct ww_engine; /* compiled signature database; immutable, reference-counted, thread-safe */
 
 struct ww_engine_stats {
@@ -14,6 +16,9 @@ struct ww_engine_stats {
     size_t skipped;      /* unsupported or bad lines skipped (one warning per file) */
     size_t files;        /* signature files read */
     size_t memory_bytes; /* compiled database size */
+
+    /* "file:line: reason" of the first skipped line, or "" */
+    char first_skipped[WW_ERRLEN];
 };
 
 /* Loads every *.hdb, *.hsb and *.ndb file of folder <dir> and compiles them. WW_OK with *out
@@ -49,6 +54,9 @@ const char *ww_scan_threat(const struct ww_scan *s);
 /* Lower-case hex SHA-256 of the fed bytes after ww_scan_finish(), or NULL when it was not
  * computed (no WW_SCAN_SHA256 and no .hsb signature of the body's size). */
 const char *ww_scan_sha256(const struct ww_scan *s);
+/* Why the body signatures could not all be checked (a step budget spent, too many checks
+ * waiting), or NULL. With no threat, such a body is unscanned, never clean (issue 12). */
+const char *ww_scan_incomplete(const struct ww_scan *s);
 void ww_scan_free(struct ww_scan *s); /* NULL is a no-op */
 
 #endif

@@ -42,7 +42,10 @@
 #define SIG_PENDING_MAX 4096     /* checks waiting for more bytes, per scan */
 /* Backtracking steps one scan may spend in all: 20 million plus 64 per byte fed. A body built
  * to hit an anchor with a wide bounded gap at every byte would otherwise cost
- * hits x gap width; past the cap the scan stops checking body signatures (and says so). */
+ * hits x gap width; past the cap the scan stops checking body signatures and the body is
+ * incomplete (ww_sigscan_incomplete): never clean (issue 12). A part whose one check could cost
+ * more than SIG_VERIFY_BUDGET steps is refused when loaded, so a check that runs out of its
+ * budget can only be a bug or a body the loader did not foresee: incomplete as well. */
 #define SIG_SCAN_STEPS_FIXED 20000000ULL
 #define SIG_SCAN_STEPS_PER_BYTE 64ULL
 #define SIG_NONE UINT32_MAX
@@ -165,9 +168,11 @@ struct ww_sigscan {
     size_t nabs_open;
     struct sig_pending *pending;
     size_t npending, pending_cap;
-    uint32_t *cand; /* SIG_BLOCK * 4 filter passes: offset in the block << 2 | index */
-    uint64_t steps; /* backtracking steps spent */
-    int exhausted;  /* steps over the cap: body signatures no longer checked */
+    uint32_t *cand;         /* SIG_BLOCK * 4 filter passes: offset in the block << 2 | index */
+    uint64_t *abs_next;     /* per abs_open entry: the first start not yet tried (one pass) */
+    uint64_t steps;         /* backtracking steps spent */
+    int exhausted;          /* steps over the cap: body signatures no longer checked */
+    const char *incomplete; /* why some check could not be made, or NULL */
     int finished;
 };
 
@@ -447,7 +452,7 @@ static int build_finish_part(struct sig_build *b, int need_anchor)
     struct sig_part *p = &db->parts[b->part_i];
     uint32_t k, best_len = 0, best_seg = 0, best_off = 0;
     unsigned best_bad = 0;
-    uint64_t left = 0, total = 0;
+    uint64_t left = 0, total = 0, cost;
 
     for (k = 0; k < p->nseg; k++) {
         const struct sig_seg *s = &db->segs[p->seg_first + k];
@@ -487,6 +492,15 @@ static int build_finish_part(struct sig_build *b, int need_anchor)
     }
     if (total > SIG_MAX_SPAN)
         return build_fail(b, "a part spans more than 32768 bytes");
+    /* Worst case of one check: every combination of the bounded gaps is tried. */
+    cost = 1;
+    for (k = 1; k < p->nseg && cost <= SIG_VERIFY_BUDGET; k++) {
+        const struct sig_seg *s = &db->segs[p->seg_first + k];
+        cost *= (uint64_t)(s->gap_max - s->gap_min) + 1;
+    }
+    if (cost > SIG_VERIFY_BUDGET)
+        return build_fail(b, "worst-case check cost unbounded: its bounded gaps multiply past "
+                             "200000 steps (narrow them, or split the part with '*')");
     p->left_max = (uint32_t)left;
     p->right_max = (uint32_t)(total - left);
     p->span_max = (uint32_t)total;
@@ -1107,6 +1121,7 @@ struct ww_sigscan *ww_sigscan_create(const struct ww_sigdb *db, int64_t total_si
     s->hist = malloc(s->hist_cap);
     s->multi = calloc(db->nmulti + 1, sizeof(*s->multi));
     s->abs_open = malloc((db->nabs + 1) * sizeof(*s->abs_open));
+    s->abs_next = malloc((db->nabs + 1) * sizeof(*s->abs_next));
     if (db->stride4.bloom != NULL || db->every4.bloom != NULL || db->idx2_first != NULL) {
         s->cand = malloc(SIG_BLOCK * 4 * sizeof(*s->cand));
         if (s->cand == NULL) {
@@ -1114,7 +1129,7 @@ struct ww_sigscan *ww_sigscan_create(const struct ww_sigdb *db, int64_t total_si
             return NULL;
         }
     }
-    if (s->hist == NULL || s->multi == NULL || s->abs_open == NULL) {
+    if (s->hist == NULL || s->multi == NULL || s->abs_open == NULL || s->abs_next == NULL) {
         ww_sigscan_free(s);
         return NULL;
     }
@@ -1122,6 +1137,7 @@ struct ww_sigscan *ww_sigscan_create(const struct ww_sigdb *db, int64_t total_si
     s->nabs_open = db->nabs;
     for (i = 0; i < db->nabs; i++) { /* their part 0 is checked in place, not by anchor */
         const struct sig_sig *sig = &db->sigs[db->abs_sigs[i]];
+        s->abs_next[i] = sig->off_n;
         if (sig->multi != SIG_NONE)
             s->multi[sig->multi].next = SIG_NONE;
     }
@@ -1135,6 +1151,7 @@ void ww_sigscan_free(struct ww_sigscan *s)
     free(s->hist);
     free(s->multi);
     free(s->abs_open);
+    free(s->abs_next);
     free(s->pending);
     free(s->cand);
     free(s);
@@ -1165,6 +1182,13 @@ static int sig_has_pending(const struct ww_sigscan *s, uint32_t sig)
     return 0;
 }
 
+/* The first reason a check could not be made; the caller logs it once, with the URL. */
+static void scan_incomplete(struct ww_sigscan *s, const char *why)
+{
+    if (s->incomplete == NULL)
+        s->incomplete = why;
+}
+
 static void pending_add(struct ww_sigscan *s, uint32_t part, uint64_t at)
 {
     /* Over the cap the check is dropped: only a body built to pile up unfinished anchor hits at
@@ -1180,6 +1204,8 @@ static void pending_add(struct ww_sigscan *s, uint32_t part, uint64_t at)
     if (s->npending < s->pending_cap) {
         s->pending[s->npending].part = part;
         s->pending[s->npending++].at = at;
+    } else {
+        scan_incomplete(s, "too many signature checks waiting for more bytes");
     }
 }
 
@@ -1200,12 +1226,11 @@ static int part_window(const struct ww_sigscan *s, const struct sig_part *p, uin
 static void scan_spent(struct ww_sigscan *s, const struct sig_view *v)
 {
     s->steps += (uint64_t)(SIG_VERIFY_BUDGET - (v->budget > 0 ? v->budget : 0));
+    if (v->budget < 0)
+        scan_incomplete(s, "a signature check ran out of its step budget");
     if (s->steps > SIG_SCAN_STEPS_FIXED + SIG_SCAN_STEPS_PER_BYTE * v->end && !s->exhausted) {
         s->exhausted = 1;
-        ww_log(WW_LOG_WARN,
-               "body signature checks stopped at byte %llu: check budget spent "
-               "(a body made of near-matches)",
-               (unsigned long long)v->end);
+        scan_incomplete(s, "the scan's step budget was spent (a body made of near-matches)");
     }
 }
 
@@ -1266,6 +1291,33 @@ static void pending_run(struct ww_sigscan *s, struct sig_view *v)
     s->npending = s->threat != NULL ? 0 : keep;
 }
 
+/* Part <p> starting in [*next, hi], each start tried once: only when every byte the part may
+ * cover is there (or no more will come), so a window costs one pass however the body is fed.
+ * *next moves past the starts tried. */
+static int search_part_once(const struct ww_sigdb *db, struct sig_view *v, const struct sig_part *p,
+                            uint64_t *next, uint64_t hi, uint64_t *end)
+{
+    uint64_t s, last = hi;
+
+    if (!v->final) {
+        if (v->end < p->span_max)
+            return V_MORE;
+        if (v->end - p->span_max < last)
+            last = v->end - p->span_max;
+    }
+    for (s = *next; s <= last; s++) {
+        if (match_right(db, v, p, 0, s, end) == V_YES)
+            return V_YES;
+        if (v->budget < 0) {
+            if (!v->final)
+                v->budget = 0; /* spent, not lost: the next feed goes on from here */
+            break;
+        }
+    }
+    *next = s;
+    return s > hi || v->final ? V_NO : V_MORE;
+}
+
 static void abs_run(struct ww_sigscan *s, struct sig_view *v)
 {
     const struct ww_sigdb *db = s->db;
@@ -1274,17 +1326,20 @@ static void abs_run(struct ww_sigscan *s, struct sig_view *v)
     for (i = 0; i < s->nabs_open; i++) {
         const struct sig_sig *sig = &db->sigs[s->abs_open[i]];
         const struct sig_part *p = &db->parts[sig->part_first];
-        uint64_t st, e;
+        uint64_t e, next = s->abs_next[i];
         int r;
 
         if (s->threat != NULL)
             break;
         v->budget = SIG_VERIFY_BUDGET;
-        r = search_part(db, v, p, sig->off_n, (uint64_t)sig->off_n + sig->off_shift, &st, &e);
-        if (r == V_YES)
+        r = search_part_once(db, v, p, &next, (uint64_t)sig->off_n + sig->off_shift, &e);
+        scan_spent(s, v);
+        if (r == V_YES) {
             part_matched(s, p, e);
-        else if (r == V_MORE)
-            s->abs_open[keep++] = s->abs_open[i];
+        } else if (r == V_MORE) {
+            s->abs_open[keep] = s->abs_open[i];
+            s->abs_next[keep++] = next;
+        }
     }
     s->nabs_open = s->threat != NULL ? 0 : keep;
 }
@@ -1315,6 +1370,8 @@ static void eof_run(struct ww_sigscan *s, struct sig_view *v)
         }
         if (k == sig->nparts)
             s->threat = db->names + sig->name;
+        else if (v->budget < 0)
+            scan_incomplete(s, "an end-of-body signature check ran out of its step budget");
     }
 }
 
@@ -1552,4 +1609,9 @@ const char *ww_sigscan_finish(struct ww_sigscan *s)
     if (s->threat == NULL)
         eof_run(s, &v);
     return s->threat;
+}
+
+const char *ww_sigscan_incomplete(const struct ww_sigscan *s)
+{
+    return s->incomplete;
 }

@@ -32,6 +32,10 @@ struct ww_sigscan *ww_sigscan_create(const struct ww_sigdb *db, int64_t total_si
 const char *ww_sigscan_feed(struct ww_sigscan *s, const unsigned char *data, size_t len);
 /* Ends the body and checks the EOF-anchored and fixed-offset signatures still pending. */
 const char *ww_sigscan_finish(struct ww_sigscan *s);
+/* Why some body signature could not be fully checked (a step budget spent, too many checks
+ * waiting for more bytes), or NULL. A body with no threat but a reason here is not clean: it is
+ * unscanned (issue 12). Borrowed, static text. */
+const char *ww_sigscan_incomplete(const struct ww_sigscan *s);
 void ww_sigscan_free(struct ww_sigscan *s); /* NULL is a no-op */
 
 #endif

@@ -339,4 +339,8 @@ void ww_status_problems(const struct ww_conf *conf, time_t now, struct ww_status
         if (strncmp(s->clam_engine, "failed", 6) == 0)
             status_problem(s, "ClamAV deep scanner %.280s", s->clam_engine);
     }
+    if (conf->update.allow_unsigned)
+        status_problem(s, "update.allow_unsigned = yes: updates are installed without a signature "
+                          "check (whoever answers update.server installs patterns): set "
+                          "update.public_key and remove it");
 }

@@ -36,6 +36,11 @@
 #define UPDATE_MANIFEST_MAX (1LL << 20) /* PROTOCOL.md: bodies over 1 MiB are failures */
 #define UPDATE_SIG_MAX 4096
 #define UPDATE_VERSION_MAX 64
+/* A signed manifest older than this is refused as stale: a replayed old manifest cannot keep
+ * the gateway on old patterns for longer (docs/protocol.md, "issued"). */
+#define UPDATE_MANIFEST_MAX_AGE_S (7 * 86400)
+#define UPDATE_MANIFEST_SKEW_S 86400 /* how far ahead of our clock "issued" may be */
+#define UPDATE_ISSUED_KEY "update.manifest_issued"
 
 /* snprintf that says whether it fit (0) or truncated (-1); messages and paths here are cut
  * deliberately at their buffer's size, and update.dir is checked short enough up front. */
@@ -241,6 +246,43 @@ cleanup:
 }
 
 /* ---- signature ---- */
+
+/* The "issued" time of a signed manifest (seconds since the epoch, a JSON integer): required,
+ * not in the future (a day of clock skew allowed), not older than UPDATE_MANIFEST_MAX_AGE_S,
+ * and not older than the last manifest accepted (<last>, 0 = none): a replay is refused.
+ * WW_OK and *issued, or WW_EPROTO with the reason. */
+static int manifest_issued_check(const char *body, size_t len, time_t now, long long last,
+                                 long long *issued, char *why, size_t whylen)
+{
+    json_t *root = json_loadb(body, len, 0, NULL), *v;
+    int rc = WW_EPROTO;
+
+    v = root != NULL ? json_object_get(root, "issued") : NULL;
+    if (v == NULL || !json_is_integer(v) || json_integer_value(v) <= 0) {
+        fmt_to(why, whylen,
+               "signed manifest without an \"issued\" time: refused (it could be "
+               "an old one replayed)");
+        goto cleanup;
+    }
+    *issued = (long long)json_integer_value(v);
+    if (*issued > (long long)now + UPDATE_MANIFEST_SKEW_S) {
+        fmt_to(why, whylen, "manifest issued %lld s in the future: refused (check the clock)",
+               *issued - (long long)now);
+    } else if ((long long)now - *issued > UPDATE_MANIFEST_MAX_AGE_S) {
+        fmt_to(why, whylen,
+               "manifest issued %lld days ago: stale, refused (replayed, or the server is stuck)",
+               ((long long)now - *issued) / 86400);
+    } else if (*issued < last) {
+        fmt_to(why, whylen,
+               "manifest issued %lld s before the last one accepted: a replay, refused",
+               last - *issued);
+    } else {
+        rc = WW_OK;
+    }
+cleanup:
+    json_decref(root);
+    return rc;
+}
 
 /* Strict base64 (whitespace around it ignored) into <out>; decoded length or -1. */
 static long b64_decode(const char *in, unsigned char *out, size_t outcap)
@@ -610,7 +652,8 @@ static int pattern_check(const char *dir, char *why, size_t whylen)
     ww_engine_get_stats(e, &stats);
     ww_engine_unref(e);
     if (stats.skipped > 0) {
-        fmt_to(why, whylen, "pattern does not compile: %zu bad signature lines", stats.skipped);
+        fmt_to(why, whylen, "pattern does not compile: %zu bad signature lines (first %s)",
+               stats.skipped, stats.first_skipped);
         return WW_EINVAL;
     }
     return WW_OK;
@@ -969,11 +1012,23 @@ int ww_update_run_once_until(struct ww_store *st, const struct ww_conf *conf, st
     }
     r.h = h;
 
+    if ((conf->update.public_key == NULL || conf->update.public_key[0] == '\0') &&
+        !conf->update.allow_unsigned) {
+        /* Anyone who can answer update.server (over http:// too) would install patterns. */
+        fmt_to(why, sizeof(why),
+               "update.public_key is empty: unsigned updates are refused (set update.public_key, "
+               "or update.allow_unsigned = yes, unsafe)");
+        rc = WW_EINVAL;
+        goto fail;
+    }
     rc = run_fetch_mem(&r, conf->update.dir, "/v1/manifest", UPDATE_MANIFEST_MAX, &manifest, &mlen,
                        why, sizeof(why));
     if (rc != WW_OK)
         goto fail;
     if (conf->update.public_key != NULL && conf->update.public_key[0] != '\0') {
+        char last[32] = "";
+        long long issued = 0;
+
         rc = run_fetch_mem(&r, conf->update.dir, "/v1/manifest.sig", UPDATE_SIG_MAX, &sig, &slen,
                            why, sizeof(why));
         if (rc != WW_OK) {
@@ -985,6 +1040,13 @@ int ww_update_run_once_until(struct ww_store *st, const struct ww_conf *conf, st
         rc = update_verify(conf->update.public_key, manifest, mlen, sig, why, sizeof(why));
         if (rc != WW_OK)
             goto fail;
+        ww_store_kv_get(st, UPDATE_ISSUED_KEY, last, sizeof(last));
+        rc = manifest_issued_check(manifest, mlen, time(NULL), atoll(last), &issued, why,
+                                   sizeof(why));
+        if (rc != WW_OK)
+            goto fail;
+        fmt_to(last, sizeof(last), "%lld", issued);
+        ww_store_kv_set(st, UPDATE_ISSUED_KEY, last);
     }
     rc = manifest_parse(manifest, mlen, conf->update.max_download, ent, why, sizeof(why));
     if (rc != WW_OK)
@@ -1011,7 +1073,9 @@ int ww_update_run_once_until(struct ww_store *st, const struct ww_conf *conf, st
                     comp_names[k], cur.version);
             continue;
         }
-        if (skip[0] != '\0' && ww_update_version_cmp(e->version, skip) <= 0) {
+        /* Only the version rolled back away from is skipped: after a bogus high one (9999) was
+         * rolled back, the genuine versions below it install again (docs/updates.md). */
+        if (skip[0] != '\0' && ww_update_version_cmp(e->version, skip) == 0) {
             appendf(current, sizeof(current),
                     "%s%s %s was rolled back by the admin, not reinstalled", current[0] ? "; " : "",
                     comp_names[k], e->version);

@@ -536,13 +536,17 @@ static size_t scan_codings(ci_request_t *req, const char **out, size_t max)
     size_t n = 0;
     int i;
 
-    for (i = 0; h != NULL && i < h->used && n < max; i++) {
+    for (i = 0; h != NULL && i < h->used; i++) {
         const char *v = h->headers[i];
         if (v == NULL || strncasecmp(v, name, sizeof(name) - 1) != 0)
             continue;
         v += sizeof(name) - 1;
         while (*v == ' ' || *v == '\t')
             v++;
+        if (n == max) { /* more lines than kept: one might hide a coding (issue 12) */
+            out[max - 1] = "x-too-many-content-encoding-lines";
+            break;
+        }
         out[n++] = v;
     }
     return n;
@@ -647,7 +651,13 @@ static int scan_end_of_data(ci_request_t *req)
         return scan_block(req, sr);
     case WW_BODY_CUT:
         scan_cut(req, sr);
-        return CI_ERROR; /* data went out: c-icap closes the connection mid-body */
+        return CI_ERROR;    /* data went out: c-icap closes the connection mid-body */
+    case WW_BODY_UNSCANNED: /* a check budget spent, scan.budget_action = allow (issue 12) */
+        scan_unscanned(req, sr, ww_body_reason(sr->body), ww_body_detail(sr->body));
+        if (sr->drop || (ci_req_allow204(req) && !ci_req_sent_data(req)))
+            return CI_MOD_ALLOW204;
+        ci_req_unlock_data(req);
+        return CI_MOD_DONE;
     case WW_BODY_CLEAN:
         if (ww_body_reason(sr->body)[0] != '\0') /* the deep scan hit a limit: not clean */
             scan_unscanned(req, sr, ww_body_reason(sr->body), ww_body_detail(sr->body));

@@ -96,6 +96,9 @@ START_TEST(test_conf_defaults_match_header)
     ck_assert_int_eq(c->scan.max_expanded_size, 100LL << 20);
     ck_assert_int_eq(c->scan.max_ratio, 100);
     ck_assert_int_eq(c->scan.bomb_action, WW_ACTION_BLOCK);
+    ck_assert_int_eq(c->scan.undecodable_action, WW_ACTION_BLOCK);
+    ck_assert_int_eq(c->scan.budget_action, WW_ACTION_BLOCK);
+    ck_assert_int_eq(c->update.allow_unsigned, 0);
     ck_assert_str_eq(c->scan.tmp_dir, "/tmp");
     ck_assert_str_eq(c->scan.deep_types[0], "executable");
     ck_assert_str_eq(c->scan.deep_types[8], "unknown");
@@ -168,6 +171,8 @@ START_TEST(test_conf_parses_each_type)
                                 "max_expanded_size = 2G\n"
                                 "hold_all = TRUE\n"
                                 "bomb_action = allow\n"
+                                "undecodable_action = allow\n"
+                                "budget_action = allow\n"
                                 "[update]\n"
                                 "max_download = 123\n"
                                 "public_key = MCowBQYDK2VwAyEA=\n"
@@ -196,6 +201,8 @@ START_TEST(test_conf_parses_each_type)
     ck_assert_int_eq(c->scan.max_expanded_size, 2LL << 30);
     ck_assert_int_eq(c->scan.hold_all, 1);
     ck_assert_int_eq(c->scan.bomb_action, WW_ACTION_ALLOW);
+    ck_assert_int_eq(c->scan.undecodable_action, WW_ACTION_ALLOW);
+    ck_assert_int_eq(c->scan.budget_action, WW_ACTION_ALLOW);
     ck_assert_int_eq(c->update.max_download, 123);
     ck_assert_str_eq(c->update.public_key, "MCowBQYDK2VwAyEA=");
     ck_assert_int_eq(c->smart_scan.auto_recover, 2);

@@ -48,6 +48,7 @@ static const char list_text[] = "# blocked sites\n"
                                 "[2001:DB8::1]\n"
                                 "evil.com\n"
                                 "prefix.example/ab\n"
+                                "Example.org/Admin;x=1/Panel/\n"
                                 "\t\r\n";
 
 static const struct {
@@ -87,7 +88,19 @@ static const struct {
     {"http://prefix.example/abc/def?g", 1, "prefix.example/ab"},
     {"http://prefix.example/a", 0, NULL},
     {"http://prefix.example/", 0, NULL},
-    {"http://prefix.example/Ab", 0, NULL},
+    /* issue 12: the path as IIS and servlet origins read it, on both sides; not the query */
+    {"http://prefix.example/Ab", 1, "prefix.example/ab"},
+    {"http://example.com/ADS/banner.gif", 1, "example.com/ads/"},
+    {"http://example.com/ads;jsessionid=42/banner.gif", 1, "example.com/ads/"},
+    {"http://example.com/Ads;a=b;c=d/x", 1, "example.com/ads/"},
+    {"http://example.com/ads\\banner.gif", 1, "example.com/ads/"},
+    {"http://example.com/ads%5Cbanner.gif", 1, "example.com/ads/"},
+    {"http://example.com/ads;x", 0, NULL},
+    {"http://example.org/ADMIN/panel/index", 1, "Example.org/Admin;x=1/Panel/"},
+    {"http://example.org/admin;y/PANEL/", 1, "Example.org/Admin;x=1/Panel/"},
+    {"http://example.org/admin/pane", 0, NULL},
+    {"http://shop.example/CHECKOUT?step=2", 1, "https://shop.example/checkout?step=2"},
+    {"http://shop.example/checkout?STEP=2", 0, NULL},
     {"not a url", 0, NULL},
     {"http://", 0, NULL},
 };
@@ -111,7 +124,7 @@ START_TEST(test_list_match_domains_and_prefixes)
                       match_cases[_i].entry);
     else
         ck_assert_ptr_null(entry);
-    ck_assert_int_eq(ww_list_count(l), 9); /* the repeated evil.com counts once */
+    ck_assert_int_eq(ww_list_count(l), 10); /* the repeated evil.com counts once */
     ww_list_free(l);
 }
 END_TEST

@@ -159,6 +159,72 @@ START_TEST(test_policy_blocked_category_blocks_any_score)
 }
 END_TEST
 
+/* Issue 12, part 7: a blocked category 9th (or 32nd) in a rating still blocks; long names are
+ * compared whole; past 32 categories not all can be checked, so a blocked list blocks. */
+START_TEST(test_policy_every_category_counts)
+{
+    static char *blocked[] = {"malware", NULL};
+    static char *none[] = {NULL};
+    struct ww_conf conf;
+    struct ww_policy_decision d;
+    struct ww_rating r = rated(95);
+    char name[16], longname[100];
+
+    test_conf_init(&conf);
+    conf.reputation.blocked_categories = blocked;
+    for (int i = 0; i < 8; i++) {
+        snprintf(name, sizeof(name), "c%d", i);
+        ww_rating_add_category(&r, name);
+    }
+    ww_rating_add_category(&r, "Malware"); /* the 9th */
+    ck_assert_int_eq(r.ncategories, WW_REP_MAX_CATEGORIES);
+    ww_policy_decide(&conf, &r, &d);
+    ck_assert_msg(d.action == WW_ACTION_BLOCK &&
+                      strcmp(d.reason, "category malware is blocked") == 0,
+                  "9th category: %s (%s)", ww_policy_action_name(d.action), d.reason);
+    /* the 32nd */
+    r = rated(95);
+    for (int i = 0; i < 31; i++) {
+        snprintf(name, sizeof(name), "c%d", i);
+        ww_rating_add_category(&r, name);
+    }
+    ww_rating_add_category(&r, "malware");
+    ww_policy_decide(&conf, &r, &d);
+    ck_assert_int_eq(d.action, WW_ACTION_BLOCK);
+    ck_assert(!r.categories_over);
+    /* a long blocked name matches whole, not cut to the kept length */
+    memset(longname, 'y', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    char *blocked_long[] = {longname, NULL};
+    conf.reputation.blocked_categories = blocked_long;
+    r = rated(95);
+    ww_rating_add_category(&r, "news");
+    ww_rating_add_category(&r, longname);
+    ww_policy_decide(&conf, &r, &d);
+    ck_assert_int_eq(d.action, WW_ACTION_BLOCK);
+    longname[60] = 'z'; /* same first 47 bytes, another name */
+    r = rated(95);
+    ww_rating_add_category(&r, longname);
+    longname[60] = 'y';
+    ww_policy_decide(&conf, &r, &d);
+    ck_assert_msg(d.action == WW_ACTION_ALLOW, "another long name blocked: %s", d.reason);
+    /* 40 categories, none blocked by name: over the count, so not all checked */
+    conf.reputation.blocked_categories = blocked;
+    r = rated(95);
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof(name), "c%d", i);
+        ww_rating_add_category(&r, name);
+    }
+    ck_assert(r.categories_over);
+    ww_policy_decide(&conf, &r, &d);
+    ck_assert_msg(d.action == WW_ACTION_BLOCK && strstr(d.reason, "more than 32") != NULL, "%s",
+                  d.reason);
+    conf.reputation.blocked_categories = none; /* nothing blocked by category: the score decides */
+    ww_policy_decide(&conf, &r, &d);
+    ck_assert_int_eq(d.action, WW_ACTION_ALLOW);
+}
+END_TEST
+
 START_TEST(test_rating_categories_are_bounded_and_deduplicated)
 {
     struct ww_rating r;
@@ -198,6 +264,7 @@ int main(void)
     tcase_add_test(tc, test_policy_reason_names_score_threshold_and_level);
     tcase_add_test(tc, test_policy_blocked_category_blocks_any_score);
     tcase_add_test(tc, test_rating_categories_are_bounded_and_deduplicated);
+    tcase_add_test(tc, test_policy_every_category_counts);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

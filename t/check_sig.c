@@ -419,6 +419,102 @@ START_TEST(test_sig_near_match_flood_ends_in_bounded_time)
 }
 END_TEST
 
+/* Issue 12, part 3: the flood above spends the scan's step budget, after which body signatures
+ * are no longer checked. EICAR later in that body must not come out clean: either it is found,
+ * or the scan says it is incomplete (the module's scan.budget_action). */
+START_TEST(test_sig_budget_spent_is_never_clean)
+{
+    static const char *const sigs[] = {"Flood:0:*:'ABABABAB'{0-30000}'Z'__'Z'",
+                                       "Eicar:0:*:'EICAR-STANDARD-ANTIVIRUS-TEST-FILE'"};
+    struct ww_sigdb *db = db_of(sigs, 2);
+    enum { BODY = 300 * 1024 };
+    unsigned char *body = malloc(BODY);
+    struct ww_sigscan *sc;
+    const char *got = NULL;
+    size_t i, off;
+
+    for (i = 0; i < BODY; i++)
+        body[i] = (unsigned char)(i % 2 ? 'B' : 'A');
+    memcpy(body + BODY - 100, "EICAR-STANDARD-ANTIVIRUS-TEST-FILE", 34);
+    sc = ww_sigscan_create(db, BODY);
+    for (off = 0; off < BODY && got == NULL; off += 65536)
+        got = ww_sigscan_feed(sc, body + off, BODY - off < 65536 ? BODY - off : 65536);
+    if (got == NULL)
+        got = ww_sigscan_finish(sc);
+    ck_assert_msg(got != NULL || ww_sigscan_incomplete(sc) != NULL,
+                  "EICAR after a near-match flood came out clean");
+    if (got == NULL)
+        ck_assert_ptr_nonnull(strstr(ww_sigscan_incomplete(sc), "budget"));
+    ww_sigscan_free(sc);
+    /* a body without near-matches is complete */
+    memset(body, 'x', BODY);
+    sc = ww_sigscan_create(db, BODY);
+    ck_assert_ptr_null(ww_sigscan_feed(sc, body, BODY));
+    ck_assert_ptr_null(ww_sigscan_finish(sc));
+    ck_assert_ptr_null(ww_sigscan_incomplete(sc));
+    ww_sigscan_free(sc);
+    free(body);
+    ww_sigdb_free(db);
+}
+END_TEST
+
+/* A part whose bounded gaps multiply past the per-check budget could cost more than any check
+ * may spend: refused when loaded, with the reason (the loader adds file:line). */
+START_TEST(test_sig_parse_rejects_unbounded_cost)
+{
+    struct ww_sigdb *db = ww_sigdb_create();
+    char line[512], err[WW_ERRLEN] = "";
+
+    sig_expand("Wide:0:*:'ab'{0-1000}'cd'{0-1000}'ef'", line, sizeof(line));
+    ck_assert_int_eq(ww_sigdb_add_line(db, line, err, sizeof(err)), WW_EINVAL);
+    ck_assert_msg(strstr(err, "worst-case") != NULL, "reason: %s", err);
+    sig_expand("Fine:0:*:'ab'{0-30000}'cd'", line, sizeof(line));
+    ck_assert_int_eq(ww_sigdb_add_line(db, line, err, sizeof(err)), WW_OK);
+    sig_expand("Split:0:*:'ab'{0-1000}'cd'*'ef'{0-1000}'gh'", line, sizeof(line));
+    ck_assert_int_eq(ww_sigdb_add_line(db, line, err, sizeof(err)), WW_OK);
+    ww_sigdb_free(db);
+}
+END_TEST
+
+/* 300 fixed-offset signatures with wide windows ("0,60000") over a 64 KiB body fed in 1 KiB
+ * chunks: each start is tried once (one pass), not every window again on every feed (about 3 s
+ * of CPU before). They are still found, at either end of their window and across chunks. */
+START_TEST(test_sig_offset_windows_cost_one_pass)
+{
+    enum { NSIG = 300, BODY = 65536 };
+    char tmpl[NSIG][128];
+    const char *sigs[NSIG + 1];
+    struct ww_sigdb *db;
+    unsigned char *body = malloc(BODY);
+    struct timespec t0, t1;
+    double secs;
+    size_t i;
+
+    for (i = 0; i < NSIG; i++) {
+        snprintf(tmpl[i], sizeof(tmpl[i]), "Off%zu:0:0,60000:'q%03zu'{0-20}'zz'", i, i);
+        sigs[i] = tmpl[i];
+    }
+    sigs[NSIG] = "OffEnd:0:EOF-5000,4000:'tail-marker'";
+    db = db_of(sigs, NSIG + 1);
+    for (i = 0; i < BODY; i++)
+        body[i] = (unsigned char)(i % 3 ? 'q' : '0'); /* near-matches: 'q0' everywhere */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_ptr_null(scan_chunks(db, body, BODY, 1024));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_msg(secs < 1.5, "300 offset windows over 64 KiB took %.2f s, want < 1.5", secs);
+    memcpy(body + 59990, "q123zz", 6); /* starts at 59990: inside 0,60000 */
+    ck_assert_str_eq(scan_chunks(db, body, BODY, 1024), "Off123");
+    ck_assert_str_eq(scan_chunks(db, body, BODY, 7), "Off123");
+    memcpy(body + 59990, "q000", 4);
+    memcpy(body + 1021, "q007", 4); /* across a 1 KiB boundary, gap of 5 */
+    memcpy(body + 1030, "zz", 2);
+    ck_assert_str_eq(scan_chunks(db, body, BODY, 1024), "Off7");
+    free(body);
+    ww_sigdb_free(db);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sig");
@@ -436,6 +532,9 @@ int main(void)
                         (int)(sizeof(match_cases) / sizeof(match_cases[0])));
     tcase_add_test(tm, test_sig_shared_prefixes_report_the_right_name);
     tcase_add_test(tm, test_sig_near_match_flood_ends_in_bounded_time);
+    tcase_add_test(tm, test_sig_budget_spent_is_never_clean);
+    tcase_add_test(tp, test_sig_parse_rejects_unbounded_cost);
+    tcase_add_test(tm, test_sig_offset_windows_cost_one_pass);
     tcase_add_loop_test(tm, test_sig_many_random_sigs_find_planted_ones, 0, 2);
     suite_add_tcase(s, tp);
     suite_add_tcase(s, tm);

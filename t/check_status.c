@@ -121,6 +121,20 @@ START_TEST(test_status_problems_name_each_fault_in_order)
 }
 END_TEST
 
+START_TEST(test_status_problems_unsigned_updates_need_attention)
+{
+    struct ww_conf conf;
+    struct ww_status s;
+
+    healthy(&conf, &s);
+    conf.update.allow_unsigned = 1;
+    ww_status_problems(&conf, 1000, &s);
+    ck_assert_int_eq(s.nproblems, 1);
+    ck_assert_msg(strstr(s.problems[0], "update.allow_unsigned = yes") == s.problems[0], "%s",
+                  s.problems[0]);
+}
+END_TEST
+
 START_TEST(test_status_problems_unloadable_patterns_dir_is_named)
 {
     struct ww_conf conf;
@@ -213,6 +227,7 @@ static Suite *status_suite(void)
     tcase_add_test(tc, test_status_problems_name_each_fault_in_order);
     tcase_add_test(tc, test_status_problems_no_patterns_block_says_blocks);
     tcase_add_test(tc, test_status_problems_unloadable_patterns_dir_is_named);
+    tcase_add_test(tc, test_status_problems_unsigned_updates_need_attention);
     suite_add_tcase(s, tc);
     tc = tcase_create("read");
     tcase_add_test(tc, test_status_read_fresh_install_without_patterns);

@@ -263,6 +263,8 @@ static void fx_setup(struct fx *f, int sign)
         char pub[256];
         public_key_of(f->key, 0, pub, sizeof(pub));
         set_str(&f->conf->update.public_key, pub);
+    } else {
+        f->conf->update.allow_unsigned = 1; /* the unsigned cases say so, as an admin must */
     }
 }
 
@@ -873,6 +875,98 @@ START_TEST(test_update_unsigned_server_with_key_fails)
 }
 END_TEST
 
+/* ---- issue 12, part 5: unsigned, replayed and bogus updates ---- */
+
+START_TEST(test_update_unsigned_is_refused_by_default)
+{
+    struct fx f;
+    char result[1024] = "";
+
+    fx_setup(&f, 0);
+    f.conf->update.allow_unsigned = 0; /* the default */
+    fx_publish_pattern(&f, "1");
+    ck_assert_int_ne(run(&f, result, sizeof(result)), WW_OK);
+    ck_kv(&f, "update.result", "failed");
+    ck_kv(&f, "update.reason", "unsigned updates are refused");
+    ck_current(&f, "pattern", "");
+    ck_assert_int_eq(fx_file_requests(&f), 0);
+    /* the admin's explicit choice */
+    f.conf->update.allow_unsigned = 1;
+    ck_run_ok(&f);
+    ck_current(&f, "pattern", "1");
+    fx_teardown(&f);
+}
+END_TEST
+
+static const struct {
+    const char *mode; /* what the server's manifest says of its issue time */
+    const char *reason;
+} issued_cases[] = {
+    {"{\"issued\": 0}", "without an \"issued\" time"},
+    {"{\"issued_age_s\": 691200}", "stale"},   /* 8 days old */
+    {"{\"issued_age_s\": -259200}", "future"}, /* 3 days ahead */
+    {"{\"issued_age_s\": 3600}", "a replay"},  /* older than the one accepted */
+};
+
+/* A signed manifest carries its issue time: an old one replayed (or one without a time, or a
+ * stale one) cannot hold the gateway on old patterns. */
+START_TEST(test_update_signed_manifest_old_or_replayed_is_refused)
+{
+    struct fx f;
+    char result[1024] = "";
+
+    fx_setup(&f, 1);
+    fx_mode(&f, "{\"issued_age_s\": 0}");
+    fx_publish_pattern(&f, "1");
+    ck_run_ok(&f);
+    ck_current(&f, "pattern", "1");
+    fx_publish_pattern(&f, "2");
+    fx_mode(&f, issued_cases[_i].mode);
+    ck_assert_int_ne(run(&f, result, sizeof(result)), WW_OK);
+    ck_kv(&f, "update.result", "failed");
+    ck_kv(&f, "update.reason", issued_cases[_i].reason);
+    ck_current(&f, "pattern", "1");
+    /* a fresh manifest goes through again */
+    fx_mode(&f, "{\"issued_age_s\": 0}");
+    ck_run_ok(&f);
+    ck_current(&f, "pattern", "2");
+    fx_teardown(&f);
+}
+END_TEST
+
+/* A bogus pattern version 9999 (a mistake, or a server that should not have been trusted) makes
+ * every genuine version count as older. The documented way back: roll back; then the genuine
+ * versions below 9999 install again, and 9999 itself is not reinstalled. */
+START_TEST(test_update_bogus_high_version_recovery)
+{
+    struct fx f;
+    char msg[1024] = "", result[1024] = "", path[512];
+
+    fx_setup(&f, 0);
+    fx_publish_pattern(&f, "2026.12.1");
+    ck_run_ok(&f);
+    fx_publish_pattern(&f, "9999");
+    ck_run_ok(&f);
+    ck_current(&f, "pattern", "9999");
+    ck_assert_msg(ww_update_rollback(f.st, f.conf, "pattern", msg, sizeof(msg)) == WW_OK, "%s",
+                  msg);
+    ck_current(&f, "pattern", "2026.12.1");
+    ck_kv(&f, "update.pattern.rolled_back", "9999");
+    /* the server still offers 9999: it does not come back in */
+    ck_assert_int_eq(run(&f, result, sizeof(result)), WW_OK);
+    ck_current(&f, "pattern", "2026.12.1");
+    ck_assert_msg(strstr(result, "rolled back") != NULL, "result \"%s\"", result);
+    /* the genuine next version, below 9999, installs (before: skipped as "older") */
+    snprintf(path, sizeof(path), "%s/pattern-9999.tar.gz", f.payloads);
+    ck_assert_int_eq(unlink(path), 0);
+    fx_publish_pattern(&f, "2026.12.2");
+    ck_run_ok(&f);
+    ck_current(&f, "pattern", "2026.12.2");
+    ck_assert(pattern_detects(&f, "2026.12.2"));
+    fx_teardown(&f);
+}
+END_TEST
+
 /* ---- engine ---- */
 
 START_TEST(test_update_pattern_needing_newer_engine_is_not_installed)
@@ -1159,6 +1253,8 @@ static Suite *update_suite(void)
     tcase_add_loop_test(tc, test_update_bad_or_missing_signature_fails, 0,
                         (int)(sizeof(sig_cases) / sizeof(sig_cases[0])));
     tcase_add_test(tc, test_update_other_key_fails);
+    tcase_add_loop_test(tc, test_update_signed_manifest_old_or_replayed_is_refused, 0,
+                        (int)(sizeof(issued_cases) / sizeof(issued_cases[0])));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("engine");
@@ -1176,6 +1272,8 @@ static Suite *update_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_unchecked_fixture(tc, srv_start_plain, srv_stop);
     tcase_add_test(tc, test_update_rollback_returns_to_previous_version);
+    tcase_add_test(tc, test_update_unsigned_is_refused_by_default);
+    tcase_add_test(tc, test_update_bogus_high_version_recovery);
     tcase_add_test(tc, test_update_rollback_refuses_missing_files);
     tcase_add_test(tc, test_update_keeps_last_versions_on_disk);
     suite_add_tcase(s, tc);

@@ -16,8 +16,13 @@ With --sign-key PEM (an Ed25519 private key), /v1/manifest.sig is the base64 sig
 exact manifest bytes, made with `openssl pkeyutl -sign -rawin` (so no Python module is needed);
 without it /v1/manifest.sig is 404.
 
-  POST /_mode  {"mode": "<mode>", "ms": N, "absolute": bool, "payloads": "<folder>"}
+  POST /_mode  {"mode": "<mode>", "ms": N, "absolute": bool, "payloads": "<folder>",
+                "issued": T, "issued_age_s": N}
                -> 200 {"mode": ...}   (fields left out keep their value, "ms" excepted)
+
+The manifest carries "issued" (seconds since the epoch; docs/protocol.md): the server's start
+time, or T ("issued": 0 leaves it out), or N seconds before the /_mode call (an old manifest
+replayed). It stays fixed between calls, so /v1/manifest.sig signs the same bytes.
   GET  /_stats   -> 200 {"requests": {path: n}, "mode": ...}
   POST /_reset   -> zero the counters
 
@@ -45,12 +50,13 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fakelib  # noqa: E402
 
-FAKE = fakelib.Fake(absolute=False, requests={}, payloads=".")
+FAKE = fakelib.Fake(absolute=False, requests={}, payloads=".", issued=int(time.time()))
 STATE, LOCK = FAKE.state, FAKE.lock
 ARGS = None
 PAYLOAD_RE = re.compile(r"^(pattern|urldb|engine)-([0-9]+(?:\.[0-9]+)*)(\.tar\.gz|\.tar|\.urldb)?$")
@@ -99,7 +105,11 @@ def build_manifest(host):
             with open(path + ".min_engine") as f:
                 entry["min_engine"] = f.read().strip()
         comps.append(entry)
-    return json.dumps({"components": comps}, indent=1).encode()
+    doc = {"components": comps}
+    with LOCK:
+        if STATE["issued"] > 0:
+            doc["issued"] = STATE["issued"]
+    return json.dumps(doc, indent=1).encode()
 
 
 def sign(data):
@@ -136,6 +146,10 @@ class Handler(fakelib.Handler):
                     STATE["absolute"] = bool(req["absolute"])
                 if "payloads" in req:
                     STATE["payloads"] = str(req["payloads"])
+                if "issued" in req:
+                    STATE["issued"] = int(req["issued"])
+                if "issued_age_s" in req:
+                    STATE["issued"] = int(time.time()) - int(req["issued_age_s"])
                 STATE["generation"] += 1
                 mode = STATE["mode"]
             self.send_body(200, json.dumps({"mode": mode}).encode())

@@ -185,6 +185,50 @@ icap -s webwarden_scan -nopreview -no204 -f "$tmp/bomb.gz" -resp 'http://dl.webw
 expect_grep "gzip bomb (30 MB of zeros, 1000:1): 403" "$tmp/s_bomb.txt" "403 Forbidden"
 expect_grep "gzip bomb: named" "$tmp/s_bomb.txt" "Threat=Webwarden.Heuristic.DecompressionBomb;"
 
+# Stacked and newer codings (issue 12, part 2): every Content-Encoding line counts, in order, and
+# each form of EICAR is blocked; a coding the scanner cannot undo is never passed as clean.
+# Text around it, so zstd's literals are entropy-coded too (EICAR is not readable as sent).
+{ head -c 6000 /dev/urandom | base64; cat "$tmp/eicar.com"; head -c 6000 /dev/urandom | base64; } >"$tmp/eicar_pad.bin"
+enc_case() { # NAME CODINGS... -- HEADER_LINE...
+    _ec_name=$1
+    shift
+    _ec_cod=""
+    while [ "$1" != "--" ]; do _ec_cod="$_ec_cod $1"; shift; done
+    shift
+    # shellcheck disable=SC2086
+    "$top_builddir/t/ww_encode" $_ec_cod <"$tmp/eicar_pad.bin" >"$tmp/enc_$_ec_name" ||
+        fail "ww_encode$_ec_cod"
+    if grep -q 'EICAR-STANDARD' "$tmp/enc_$_ec_name"; then fail "test bug: EICAR readable in $_ec_name"; fi
+    _ec_rhx=""
+    for _ec_h in "$@"; do _ec_rhx="$_ec_rhx -rhx '$_ec_h'"; done
+    for mode in "" "-nopreview -no204"; do
+        eval "icap -s webwarden_scan $mode -f \"\$tmp/enc_$_ec_name\" -resp 'http://dl.webwarden.test/$_ec_name' $_ec_rhx -v -o \"\$tmp/enc_page\$\$.html\"" >"$tmp/s_enc_$_ec_name.txt" 2>&1
+        rm -f "$tmp/enc_page$$.html"
+        expect_grep "$_ec_name EICAR ($mode): 403" "$tmp/s_enc_$_ec_name.txt" "403 Forbidden"
+        expect_grep "$_ec_name EICAR ($mode): body signature" "$tmp/s_enc_$_ec_name.txt" "Threat=Webwarden.Test.Eicar.Body;"
+    done
+}
+enc_case gzip-gzip gzip gzip -- 'Content-Encoding: gzip, gzip'
+enc_case identity-then-gzip gzip -- 'Content-Encoding: identity' 'Content-Encoding: gzip'
+enc_case gzip-line-gzip-line gzip gzip -- 'Content-Encoding: gzip' 'Content-Encoding: gzip'
+enc_case br br -- 'Content-Encoding: br'
+enc_case zstd zstd -- 'Content-Encoding: zstd'
+enc_case deflate-br-zstd deflate br zstd -- 'Content-Encoding: deflate, BR' 'Content-Encoding: zstd'
+gzip -9 <"$tmp/eicar_pad.bin" >"$tmp/eicar_pad.gz"
+for mode in "" "-nopreview -no204"; do
+    # shellcheck disable=SC2086
+    icap -s webwarden_scan $mode -f "$tmp/eicar_pad.gz" -resp 'http://dl.webwarden.test/unknown' \
+        -rhx 'Content-Encoding: gzip, x-webwarden-unknown' -v -o "$tmp/unk_page$$.html" >"$tmp/s_unk.txt" 2>&1
+    rm -f "$tmp/unk_page$$.html"
+    expect_grep "unknown coding ($mode): 403" "$tmp/s_unk.txt" "403 Forbidden"
+    expect_grep "unknown coding ($mode): named" "$tmp/s_unk.txt" "Threat=Webwarden.Heuristic.UndecodableEncoding;"
+done
+expect_grep "unknown coding: the server log names it and the URL" "$tmp/var/log/server.log" 'Content-Encoding "x-webwarden-unknown" cannot be decoded'
+"$top_builddir/t/ww_encode" zstd-wide <"$tmp/eicar_pad.bin" >"$tmp/eicar_wide.zst"
+icap -s webwarden_scan -f "$tmp/eicar_wide.zst" -resp 'http://dl.webwarden.test/wide.zst' \
+    -rhx 'Content-Encoding: zstd' -v -o "$tmp/wide_page.html" >"$tmp/s_wide.txt" 2>&1
+expect_grep "zstd with a 16 MiB window: 403 (over the decoder's cap, as browsers refuse it)" "$tmp/s_wide.txt" "403 Forbidden"
+
 # Over hold_max the body streams back while scanned; a late match breaks the response off, so
 # the client never gets the whole file (issue 7).
 for f in eicar_end.bin late.bin; do

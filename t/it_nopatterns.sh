@@ -59,7 +59,7 @@ mkconf() {
     printf '%s\n' '[gateway]' "block_page = $top_srcdir/etc/block.html" '[state]' \
         "database = $tmp/state$1.db" '[scan]' "patterns_dir = $tmp/empty" \
         "no_patterns_action = $2" "tmp_dir = $tmp/spool" '[update]' \
-        "server = http://127.0.0.1:$(cat "$tmp/upd.port")" "dir = $tmp/updates$1" 'timeout_s = 5' \
+        "server = http://127.0.0.1:$(cat "$tmp/upd.port")" "dir = $tmp/updates$1" 'timeout_s = 5' 'allow_unsigned = yes' \
         >"$tmp/$1.conf"
     "$CTL" -c "$tmp/$1.conf" init >/dev/null || { fail "webwardenctl init ($1)"; exit 1; }
     # Updates run under a license in force (as t/it_update.sh); no license server here.

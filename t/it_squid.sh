@@ -197,6 +197,34 @@ else
     ok "1 MiB with EICAR last: never arrives whole ($(wc -c <"$tmp/got_eicar_last.bin" 2>/dev/null || echo 0) bytes)"
 fi
 
+# --- Content-Encoding chains (issue 12, part 2) --------------------------------------------------------
+# Every Content-Encoding line, in order, through Squid: each form of EICAR gets the block page; a
+# coding nobody can undo is blocked (scan.undecodable_action default), never passed as clean.
+{ head -c 6000 /dev/urandom | base64; cat "$tmp/eicar.com"; head -c 6000 /dev/urandom | base64; } >"$tmp/eicar_pad.bin"
+for spec in "gzip,gzip:gzip gzip" "identity+gzip:gzip" "gzip+gzip:gzip gzip" "br:br" "zstd:zstd" \
+    "deflate,br+zstd:deflate br zstd"; do
+    hdr=${spec%%:*} cod=${spec#*:}
+    name=$(printf '%s' "$hdr" | tr ',+' '._')
+    # shellcheck disable=SC2086
+    "$top_builddir/t/ww_encode" $cod <"$tmp/eicar_pad.bin" >"$tmp/www/eicar_$name" || fail "ww_encode $cod"
+    if grep -q 'EICAR-STANDARD' "$tmp/www/eicar_$name"; then fail "test bug: EICAR readable in $name"; fi
+    code=$(get "$origin/enc/$hdr/eicar_$name" "$tmp/enc_$name.html")
+    [ "$code" = 403 ] && ok "EICAR with Content-Encoding $hdr through Squid: 403" ||
+        fail "EICAR with Content-Encoding $hdr through Squid: HTTP $code, want 403"
+    expect_grep "Content-Encoding $hdr: page names the threat" "$tmp/enc_$name.html" "Webwarden.Test.Eicar.Body"
+done
+gzip -9 <"$tmp/eicar_pad.bin" >"$tmp/www/eicar_pad.gz"
+code=$(get "$origin/enc/gzip,x-unknown/eicar_pad.gz" "$tmp/enc_unknown.html")
+[ "$code" = 403 ] && ok "unknown coding through Squid: 403" || fail "unknown coding through Squid: HTTP $code, want 403"
+expect_grep "unknown coding: page names it" "$tmp/enc_unknown.html" "Webwarden.Heuristic.UndecodableEncoding"
+"$top_builddir/t/ww_encode" br <"$tmp/www/clean20k.bin" >"$tmp/www/clean20k.br"
+code=$(curl -s -o "$tmp/got_clean20k.br" -w '%{http_code}' --max-time 60 -x "http://127.0.0.1:$sport" "$origin/enc/br/clean20k.br")
+if [ "$code" = 200 ] && cmp -s "$tmp/www/clean20k.br" "$tmp/got_clean20k.br"; then
+    ok "clean br body through Squid: 200, byte-identical (still encoded)"
+else
+    fail "clean br body through Squid: HTTP $code"
+fi
+
 # --- approved URL -----------------------------------------------------------------------------------
 code=$(get "$origin/approved/tool.bin" "$tmp/got_tool.bin")
 if [ "$code" = 200 ] && cmp -s "$tmp/www/approved/tool.bin" "$tmp/got_tool.bin"; then

@@ -128,6 +128,17 @@ wait_verdict "no pattern installed: scan.patterns_dir in use" "$tmp/fallback.bin
 [ "$(verdict "$tmp/body1.bin")" = clean ] && ok "no pattern installed: body1 unknown" ||
     fail "no pattern installed: body1 should be clean"
 
+# --- unsigned updates (issue 12, part 5): refused unless the admin says allow_unsigned --------
+if ctl update now >"$tmp/unsigned.txt" 2>&1; then fail "an unsigned update was installed by default"
+else ok "no update.public_key: the unsigned update is refused (exit 1)"; fi
+expect_grep "unsigned refused: the reason says how to fix it" "$tmp/unsigned.txt" "update.allow_unsigned = yes"
+[ "$(verdict "$tmp/body1.bin")" = clean ] && ok "unsigned refused: v1 not in force" ||
+    fail "unsigned refused: v1 is in force"
+printf 'allow_unsigned = yes\n' >>"$tmp/webwarden.conf" # [update] is the last section
+ctl status >"$tmp/st_unsigned.txt" 2>&1
+expect_grep "allow_unsigned: status says ATTENTION" "$tmp/st_unsigned.txt" "Health:        ATTENTION"
+expect_grep "allow_unsigned: status names it" "$tmp/st_unsigned.txt" "update.allow_unsigned = yes"
+
 # --- v1 ------------------------------------------------------------------------------------------
 ctl update now >"$tmp/now1.txt" 2>&1 && ok "update now installs v1" ||
     { fail "update now (v1)"; cat "$tmp/now1.txt"; }

@@ -6,6 +6,9 @@ Serves the files of --dir on 127.0.0.1 (a free port unless --port), and writes t
   /NAME              the file with Content-Length
   /chunked/NAME      the file with Transfer-Encoding: chunked (also: request header X-Chunked: 1)
   /gzip/NAME.gz      the file as stored, with Content-Encoding: gzip (also: X-Gzip: 1)
+  /enc/SPEC/NAME     the file as stored, with one Content-Encoding line per '+'-separated part
+                     of SPEC, as written: /enc/identity+gzip,br/x sends "identity" and
+                     "gzip,br" (the test encodes the file, e.g. with t/ww_encode)
   /lying/NAME        the file with Content-Length: 60000000, then the connection closes
 Any other path, or one leaving --dir, is 404.
 """
@@ -27,6 +30,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         chunked = self.headers.get("X-Chunked") == "1"
         gzip = self.headers.get("X-Gzip") == "1"
+        self.encodings = []
+        if path.startswith("/enc/") and path.count("/") >= 3:
+            spec, path = path[len("/enc/"):].split("/", 1)
+            self.encodings = [p for p in spec.split("+") if p]
+            path = "/" + path
         self.lying = path.startswith("/lying/")
         if self.lying:
             path = path[len("/lying"):]
@@ -58,6 +66,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/octet-stream")
         if gzip:
             self.send_header("Content-Encoding", "gzip")
+        for value in self.encodings:
+            self.send_header("Content-Encoding", value)
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
         elif self.lying:  # a declared length far over the body (issue 12 part 4)
