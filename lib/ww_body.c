@@ -191,6 +191,32 @@ struct ww_body {
 
 static int body_refused(struct ww_body *b, const char *detail);
 
+int ww_body_apply_args(struct ww_body_limits *lim, const char *args)
+{
+    static struct ww_log_limit loglim;
+    const char *p = args;
+    int unknown = 0;
+
+    while (p != NULL && *p != '\0') {
+        size_t n = strcspn(p, "&");
+        if (n == sizeof("hold_all=on") - 1 && strncmp(p, "hold_all=on", n) == 0) {
+            lim->hold_all = 1;
+        } else if (n == sizeof("hold_all=off") - 1 && strncmp(p, "hold_all=off", n) == 0) {
+            lim->hold_all = 0;
+        } else if (n > 0) {
+            unknown++;
+            if (ww_log_limit_allow(&loglim, 0, 60000))
+                ww_log(WW_LOG_WARN,
+                       "webwarden_scan: service argument \"%.*s\" unknown (known: hold_all=on|off)",
+                       (int)(n < 200 ? n : 200), p);
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return unknown;
+}
+
 void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *conf)
 {
     memset(lim, 0, sizeof(*lim));
@@ -334,7 +360,19 @@ static void stream_set_limit(struct ww_body *b, size_t len)
 /* The verdict is "infected by <threat>": a block while nothing could go out, else a cut. */
 static int body_infected(struct ww_body *b, const char *threat)
 {
-    snprintf(b->threat, sizeof(b->threat), "%s", threat != NULL ? threat : "Unknown");
+    size_t i, n = 0;
+
+    if (threat == NULL || threat[0] == '\0')
+        threat = "Unknown";
+    for (i = 0; threat[i] != '\0' && n + 1 < sizeof(b->threat); i++) {
+        unsigned char c = (unsigned char)threat[i];
+        if (c == '\t')
+            c = ' ';
+        else if (c < 0x20 || c == 0x7f)
+            continue; /* no CR, LF or other control byte reaches a header or a log */
+        b->threat[n++] = c == ';' ? '_' : (char)c;
+    }
+    b->threat[n] = '\0';
     hold_cleanup(&b->hold);
     if (b->state == WW_BODY_STREAMING) {
         b->state = WW_BODY_CUT_OFF;
@@ -536,4 +574,20 @@ const char *ww_body_reason(const struct ww_body *b)
 const char *ww_body_detail(const struct ww_body *b)
 {
     return b->detail;
+}
+
+void ww_body_explain(const struct ww_body *b, char *out, size_t outlen)
+{
+    const char *why = b->reason[0] ? b->reason : "malware detected";
+
+    if (b->state == WW_BODY_PASSING)
+        snprintf(out, outlen, "%s", b->reason);
+    else if (b->state == WW_BODY_CUT_OFF)
+        snprintf(out, outlen, "%s after %" PRId64 " bytes went out: download cut", why, b->sent);
+    else if (b->state == WW_BODY_BLOCKED && b->reason[0])
+        snprintf(out, outlen, "%s: not scanned", b->reason);
+    else if (b->state == WW_BODY_BLOCKED)
+        snprintf(out, outlen, "malware detected: %s", b->threat);
+    else if (outlen > 0)
+        out[0] = '\0';
 }
