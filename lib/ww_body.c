@@ -59,6 +59,14 @@ static int hold_append(struct hold *h, const char *data, size_t len, size_t cap,
 {
     if (len == 0)
         return WW_OK;
+    if (h->fd < 0 && h->rpos > 0 && h->mem_len + len > cap) {
+        /* Bytes already read back sit at the front: moved out only when the room is needed, so
+         * a streamed body is copied about once per window, not once per read (perf, issue 15). */
+        memmove(h->mem, h->mem + h->rpos, (size_t)(h->size - h->rpos));
+        h->mem_len = (size_t)(h->size - h->rpos);
+        h->size -= h->rpos;
+        h->rpos = 0;
+    }
     if (h->fd < 0 && h->mem_len + len <= cap) {
         if (h->mem_len + len > h->mem_cap) {
             size_t want = h->mem_cap ? h->mem_cap * 2 : 16384;
@@ -137,32 +145,26 @@ static int hold_read(struct hold *h, char *buf, size_t len)
  * to the front, so a long download never fills the spool folder. */
 #define HOLD_COMPACT_AT (256 * 1024)
 
+/* A spooled body as it streams out: once HOLD_COMPACT_AT bytes were read back, the unread rest
+ * moves to the front of the file and the file shrinks. Memory holds compact in hold_append. */
 static int hold_compact(struct hold *h)
 {
     int64_t keep = h->size - h->rpos;
     char buf[16384];
     int64_t done = 0;
 
-    if (h->fd < 0) {
-        /* Moving the unsent rest costs no more than the bytes already sent: amortised O(1). */
-        if (h->rpos == 0 || (h->rpos < keep && h->rpos < 65536))
-            return WW_OK;
-        memmove(h->mem, h->mem + h->rpos, (size_t)keep);
-        h->mem_len = (size_t)keep;
-    } else {
-        if (h->rpos < HOLD_COMPACT_AT)
-            return WW_OK;
-        /* The kept tail starts after everything copied, so chunks never overlap. */
-        while (done < keep) {
-            size_t n = keep - done < (int64_t)sizeof(buf) ? (size_t)(keep - done) : sizeof(buf);
-            ssize_t r = pread(h->fd, buf, n, (off_t)(h->rpos + done));
-            if (r <= 0 || pwrite(h->fd, buf, (size_t)r, (off_t)done) != r)
-                return WW_EIO;
-            done += r;
-        }
-        if (ftruncate(h->fd, (off_t)keep) != 0)
+    if (h->fd < 0 || h->rpos < HOLD_COMPACT_AT)
+        return WW_OK;
+    /* The kept tail starts after everything copied, so chunks never overlap. */
+    while (done < keep) {
+        size_t n = keep - done < (int64_t)sizeof(buf) ? (size_t)(keep - done) : sizeof(buf);
+        ssize_t r = pread(h->fd, buf, n, (off_t)(h->rpos + done));
+        if (r <= 0 || pwrite(h->fd, buf, (size_t)r, (off_t)done) != r)
             return WW_EIO;
+        done += r;
     }
+    if (ftruncate(h->fd, (off_t)keep) != 0)
+        return WW_EIO;
     h->size = keep;
     h->rpos = 0;
     return WW_OK;
@@ -295,12 +297,16 @@ int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *cod
     return d;
 }
 
+/* The one place the decoded body passes, in order (identity or after Content-Encoding): its
+ * first bytes are where a true-file-type check would look. 1 = a signature matched. */
+static int body_decoded(struct ww_body *b, const void *data, size_t len)
+{
+    return ww_scan_feed(b->scan, data, len);
+}
+
 static int decode_sink(const void *data, size_t len, void *arg)
 {
-    struct ww_body *b = arg;
-
-    /* Decoded bytes: the first ones are where a true-type check would look. */
-    return ww_scan_feed(b->scan, data, len); /* non-zero (a match) stops decoding */
+    return body_decoded(arg, data, len); /* non-zero (a match) stops decoding */
 }
 
 /* Feeds received bytes to the scanner, decoded when the body is gzip/deflate-encoded. 1 = a
@@ -311,7 +317,7 @@ static int body_feed(struct ww_body *b, const char *data, size_t len)
     int rc;
 
     if (b->dec == NULL)
-        return ww_scan_feed(b->scan, data, len);
+        return body_decoded(b, data, len);
     rc = ww_decode_feed(b->dec, data, len, decode_sink, b);
     if (ww_scan_threat(b->scan) != NULL)
         return 1;
@@ -324,7 +330,7 @@ static int body_feed(struct ww_body *b, const char *data, size_t len)
                ww_decode_bytes_in(b->dec));
         ww_decode_free(b->dec);
         b->dec = NULL;
-        return ww_scan_feed(b->scan, data, len);
+        return body_decoded(b, data, len);
     }
     return 0;
 }
@@ -527,6 +533,7 @@ int ww_body_read(struct ww_body *b, void *buf, size_t len)
     n = hold_read(&b->hold, buf, room < (int64_t)len ? (size_t)room : len);
     if (n < 0)
         return WW_EIO;
+    /* A spooled body's file shrinks as it drains; memory is compacted when room is needed. */
     if (n > 0 && (b->state == WW_BODY_STREAMING || b->state == WW_BODY_PASSING) &&
         hold_compact(&b->hold) != WW_OK)
         return WW_EIO;
