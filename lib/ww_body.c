@@ -192,6 +192,8 @@ struct ww_body {
 };
 
 static int body_refused(struct ww_body *b, const char *detail);
+static int body_infected(struct ww_body *b, const char *threat);
+static int body_unscanned(struct ww_body *b, const char *reason, const char *detail);
 
 int ww_body_apply_args(struct ww_body_limits *lim, const char *args)
 {
@@ -228,6 +230,7 @@ void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *
     lim->max_ratio = conf->scan.max_ratio;
     lim->bomb_action = conf->scan.bomb_action;
     lim->oversize_action = conf->scan.oversize_action;
+    lim->no_patterns_action = conf->scan.no_patterns_action;
     lim->hold_all = conf->scan.hold_all;
     lim->tmp_dir = conf->scan.tmp_dir != NULL ? conf->scan.tmp_dir : "/tmp";
 }
@@ -282,6 +285,17 @@ int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *cod
 
     if (d < 0)
         return d;
+    if (e == NULL) {
+        /* A fresh install waiting for its first pattern: never silently clean. */
+        if (b->lim.no_patterns_action == WW_ACTION_BLOCK) {
+            snprintf(b->reason, sizeof(b->reason), "no patterns");
+            snprintf(b->detail, sizeof(b->detail),
+                     "no malware patterns loaded (scan.no_patterns_action = block)");
+            return body_infected(b, WW_THREAT_NO_PATTERNS);
+        }
+        return body_unscanned(b, "no patterns",
+                              "no malware patterns loaded (scan.no_patterns_action = allow)");
+    }
     if (b->declared > b->lim.max_size && b->lim.oversize_action == WW_ACTION_BLOCK) {
         /* Refused whatever the body really holds: a lying length only gets the page. */
         char detail[160];

@@ -52,6 +52,8 @@ struct ww_conf {
         char *file; /* local URL database; "" = none */
     } urldb;
     struct {
+        /* no_patterns_action: no signature at all: allow (passed unscanned) or block */
+        enum ww_action no_patterns_action;
         char *patterns_dir;             /* folder of signature files (.hdb .hsb .ndb) */
         int64_t max_size;               /* bodies over this pass unscanned (default 50M) */
         int64_t hold_max;               /* held whole up to this, streamed beyond (default 60K) */
@@ -69,6 +71,8 @@ struct ww_conf {
         int health_interval_s;    /* 300 */
         int failures_to_fallback; /* 3 */
         int auto_recover;         /* 0 = off; N = back to smart after N good checks */
+        int tls_verify;           /* not set in the file: reputation.tls_verify */
+        char *ca_file;            /* not set in the file: reputation.ca_file */
     } smart_scan;
     struct {
         char *server;
@@ -77,6 +81,8 @@ struct ww_conf {
         int max_queued; /* 100000 */
         int batch_size; /* 500 */
         int timeout_ms; /* 10000 */
+        int tls_verify; /* not set in the file: reputation.tls_verify */
+        char *ca_file;  /* not set in the file: reputation.ca_file */
     } feedback;
     struct {
         char *server;
@@ -86,6 +92,8 @@ struct ww_conf {
         int64_t max_download; /* 200M */
         int timeout_s;        /* 300 */
         char *dir;            /* where installed components live (default next to state db) */
+        int tls_verify;       /* not set in the file: reputation.tls_verify */
+        char *ca_file;        /* not set in the file: reputation.ca_file */
     } update;
     struct {
         char *server;
@@ -93,6 +101,8 @@ struct ww_conf {
         int grace_days;       /* 90 */
         int check_interval_s; /* 86400 */
         int timeout_ms;       /* 10000 */
+        int tls_verify;       /* not set in the file: reputation.tls_verify */
+        char *ca_file;        /* not set in the file: reputation.ca_file */
     } license;
 };
 

@@ -24,11 +24,11 @@
 #include <c_icap/simple_api.h>
 #include <c_icap/stats.h>
 
+#include "ww_child.h"
 #include "ww_cicap.h"
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_body.h"
-#include "ww_fbbuf.h"
 #include "ww_filerep.h"
 #include "ww_html.h"
 #include "ww_log.h"
@@ -36,9 +36,6 @@
 #include "ww_store.h"
 
 #define SVC "webwarden_scan"
-#define CMD_CHILD_START SVC ":child_start"
-#define CMD_CHILD_STOP SVC ":child_stop"
-#define CMD_TICK SVC ":tick"
 
 static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf);
 static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf);
@@ -72,28 +69,13 @@ CI_DECLARE_MOD_DATA ci_service_module_t service = {
     NULL                       /* mod_data */
 };
 
-/* Loaded in post_init by the monitor; read-only afterwards, shared copy-on-write by children. */
+/* Loaded in post_init by the monitor; read-only afterwards, shared copy-on-write by children.
+ * scan_rt (lib/ww_child) holds the signatures (compiled here, hot-reloaded by each child's
+ * tick), the store, the scan method and the detection queue. */
 static struct ww_conf *scan_conf;
 static char *scan_tmpl;
-static struct ww_engine *scan_engine;
+static struct ww_child *scan_rt;
 static ci_service_xdata_t *scan_xdata; /* for the ISTag of a new pattern */
-
-/* The engine in force may be replaced by a child's tick when the store's current pattern
- * changes (webwardenctl update, webwardend): requests take their own reference under engine_mtx,
- * so a scan in flight finishes with the engine it started with. <engine_version> is the pattern
- * version it came from ("" = scan.patterns_dir); <engine_failed> a version that did not load,
- * logged once and not retried. Both: main thread of a child (tick), or the monitor (post_init). */
-static pthread_mutex_t engine_mtx = PTHREAD_MUTEX_INITIALIZER;
-static char engine_version[64];
-static char engine_failed[64];
-
-/* Per child: the state store (opened after fork, main thread; workers later, under store_mtx)
- * and the scan method read from it every second, for the request path without a query. */
-static struct ww_store *scan_store;
-static pthread_mutex_t store_mtx = PTHREAD_MUTEX_INITIALIZER;
-static time_t store_retry_at;
-static atomic_int scan_method = WW_SCAN_CONVENTIONAL;
-static int scan_method_known; /* main thread only */
 
 /* Per child: the smart-scan lookup (its HTTP clients and verdict cache), made at child start
  * when smart_scan.server is set; NULL otherwise. Shared by the child's threads. */
@@ -102,127 +84,9 @@ static _Atomic(struct ww_filerep *) scan_filerep;
 /* c-icap statistics (the `info` service): registered in init, counted in children only. */
 static int stat_clean = -1, stat_blocked = -1, stat_cut = -1, stat_unscanned = -1;
 
-static void scan_store_try_open(void)
-{
-    char err[WW_ERRLEN] = "";
-    time_t now = time(NULL);
-
-    if (scan_store != NULL || scan_conf == NULL || now < store_retry_at)
-        return;
-    if (ww_store_open(scan_conf->state.database, 0, &scan_store, err, sizeof(err)) != WW_OK) {
-        scan_store = NULL;
-        store_retry_at = now + 30; /* once every 30 s at most: the log must stay readable */
-        ww_log(WW_LOG_WARN, SVC ": state store %s not open (retry in 30 s): %s",
-               scan_conf->state.database, err);
-    }
-}
-
-/* ---- detections waiting for the store (issue 7) ----
- * A request thread never touches SQLite: a block or a cut is queued here (bounded, O(1), one
- * short mutex) and the child's 1 s tick writes each one as an event and a feedback row. */
-
-#define DETQ_CAP 128
-
-struct detection {
-    char url[2048]; /* as long as a feedback row's url */
-    char threat[128];
-    int64_t cut_after; /* -1: blocked (page); else bytes that went out before the cut */
-    time_t at;
-};
-
-_Static_assert(sizeof(((struct detection *)0)->url) == sizeof(((struct ww_feedback_event *)0)->url),
-               "detection url fits a feedback row");
-_Static_assert(sizeof(((struct detection *)0)->threat) ==
-                   sizeof(((struct ww_feedback_event *)0)->threat),
-               "detection threat fits a feedback row");
-
-static pthread_mutex_t detq_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct detection detq[DETQ_CAP];
-static size_t detq_head, detq_len;  /* ring: oldest at detq_head */
-static uint64_t detq_dropped;       /* since the last flush */
-static int detq_drop_logged;        /* one log line per child, not one per drop */
-static struct ww_fbbuf *scan_fbbuf; /* per child, made at child start */
-
-static void detq_add(const char *url, const char *threat, int64_t cut_after)
-{
-    struct detection *d;
-    int log_drop = 0;
-
-    pthread_mutex_lock(&detq_mtx);
-    if (detq_len == DETQ_CAP) { /* the store is slow or gone: the newest detection matters more */
-        detq_head = (detq_head + 1) % DETQ_CAP;
-        detq_len--;
-        detq_dropped++;
-        log_drop = !detq_drop_logged;
-        detq_drop_logged = 1;
-    }
-    d = &detq[(detq_head + detq_len) % DETQ_CAP];
-    snprintf(d->url, sizeof(d->url), "%s", url);
-    snprintf(d->threat, sizeof(d->threat), "%s", threat);
-    d->cut_after = cut_after;
-    d->at = time(NULL);
-    detq_len++;
-    pthread_mutex_unlock(&detq_mtx);
-    if (log_drop)
-        ww_log(WW_LOG_WARN,
-               SVC ": detection queue full (%d): the oldest detections are dropped before they "
-                   "reach the events (counted; logged once per child)",
-               DETQ_CAP);
-}
-
-/* Writes the queued detections as events and feedback rows. Caller holds store_mtx; the store
- * is open (while it is not, detections wait in the queue). An event the store refuses is not
- * retried: the detection is in the c-icap log already; feedback rows are kept by ww_fbbuf. */
-static void detq_flush_locked(void)
-{
-    static struct detection batch[DETQ_CAP]; /* only the tick (main thread) and child stop */
-    struct ww_feedback_event fb;
-    char msg[512];
-    size_t n, i;
-    uint64_t dropped;
-
-    pthread_mutex_lock(&detq_mtx);
-    for (n = 0; n < detq_len; n++)
-        batch[n] = detq[(detq_head + n) % DETQ_CAP];
-    detq_head = detq_len = 0;
-    dropped = detq_dropped;
-    detq_dropped = 0;
-    pthread_mutex_unlock(&detq_mtx);
-
-    if (dropped > 0) {
-        snprintf(msg, sizeof(msg),
-                 "%" PRIu64 " detections were dropped from a full queue before they reached the "
-                 "events (see the c-icap log)",
-                 dropped);
-        ww_store_add_event(scan_store, "warning", "scan", msg);
-    }
-    for (i = 0; i < n; i++) {
-        const struct detection *d = &batch[i];
-        if (d->cut_after < 0)
-            snprintf(msg, sizeof(msg), "malware %s in %.400s: blocked", d->threat, d->url);
-        else
-            snprintf(msg, sizeof(msg), "malware %s in %.380s: download cut after %" PRId64 " bytes",
-                     d->threat, d->url, d->cut_after);
-        if (ww_store_add_event(scan_store, "warning", "scan", msg) != WW_OK)
-            ww_log(WW_LOG_WARN, SVC ": detection not recorded in the events: %s", msg);
-        memset(&fb, 0, sizeof(fb));
-        /* Same sizes (checked below), both NUL-terminated by detq_add. */
-        memcpy(fb.url, d->url, sizeof(fb.url));
-        memcpy(fb.threat, d->threat, sizeof(fb.threat));
-        memcpy(fb.action, "block", sizeof("block"));
-        fb.score = 0;
-        fb.at = d->at;
-        ww_fbbuf_add(scan_fbbuf, &fb);
-    }
-    if (scan_fbbuf != NULL &&
-        ww_fbbuf_flush(scan_fbbuf, scan_store, scan_conf->feedback.max_queued) != WW_OK)
-        ww_log(WW_LOG_WARN,
-               SVC ": feedback not written to the state store (kept for the next try)");
-}
-
 /* ISTag from the signature counts and the pattern version: a proxy must not answer from its
- * cache of verdicts made with other signatures. */
-static void scan_set_istag(const struct ww_engine_stats *stats, const char *version)
+ * cache of verdicts made with other signatures. Runtime hook: a new signature set is in force. */
+static void scan_set_istag(const struct ww_engine_stats *stats, const char *version, void *arg)
 {
     char istag[32];
 
@@ -233,68 +97,9 @@ static void scan_set_istag(const struct ww_engine_stats *stats, const char *vers
     ci_service_set_istag(scan_xdata, istag);
 }
 
-/* Loads pattern <version> from <dir> and makes it the engine in force. On failure the old engine
- * stays and the failure is logged once per version. */
-static void scan_engine_reload(const char *dir, const char *version)
-{
-    struct ww_engine *e = NULL, *old;
-    struct ww_engine_stats stats;
-    char err[WW_ERRLEN] = "";
-    int rc;
-
-    memset(&stats, 0, sizeof(stats));
-    rc = ww_engine_load_dir(dir, &e, &stats, err, sizeof(err));
-    if (rc != WW_OK) {
-        ww_log(WW_LOG_ERR, SVC ": pattern %s (%s) does not load, keeping %s: %s", version, dir,
-               engine_version[0] ? engine_version : "scan.patterns_dir",
-               err[0] ? err : ww_strerror(rc));
-        snprintf(engine_failed, sizeof(engine_failed), "%s", version);
-        return;
-    }
-    pthread_mutex_lock(&engine_mtx);
-    old = scan_engine;
-    scan_engine = e;
-    pthread_mutex_unlock(&engine_mtx);
-    ww_engine_unref(old); /* scans still running hold their own reference */
-    ww_log(WW_LOG_INFO, SVC ": pattern %s in force (was %s): %zu hash and %zu body signatures",
-           version, engine_version[0] ? engine_version : "scan.patterns_dir", stats.hash_sigs,
-           stats.body_sigs);
-    snprintf(engine_version, sizeof(engine_version), "%s", version);
-    engine_failed[0] = '\0';
-    scan_set_istag(&stats, version);
-}
-
-/* Each child's main thread, once a second: scan-method refresh, pattern reload, and the
- * detections queued since the last tick into the events and the feedback queue. */
-static void scan_tick(const char *name, int type, void *data)
-{
-    struct ww_scan_state st;
-    struct ww_component pat;
-    int have_pat = 0;
-
-    pthread_mutex_lock(&store_mtx);
-    scan_store_try_open();
-    if (scan_store != NULL && ww_store_get_scan_method(scan_store, &st) == WW_OK &&
-        (atomic_exchange(&scan_method, (int)st.method) != (int)st.method || !scan_method_known))
-        /* A change is rare and matters to the admin: level 1. The first read just informs. */
-        ww_log(scan_method_known ? WW_LOG_ERR : WW_LOG_INFO, SVC ": scan method %s (%s, by %s)",
-               st.method == WW_SCAN_SMART ? "smart" : "conventional", st.reason, st.changed_by);
-    if (scan_store != NULL)
-        scan_method_known = 1;
-    /* A new current pattern (update, rollback): compiled outside the store lock. */
-    have_pat = scan_store != NULL && ww_store_component_get(scan_store, "pattern", &pat) == WW_OK &&
-               pat.path[0] != '\0' && strcmp(pat.version, engine_version) != 0 &&
-               strcmp(pat.version, engine_failed) != 0;
-    if (scan_store != NULL)
-        detq_flush_locked();
-    pthread_mutex_unlock(&store_mtx);
-    if (have_pat)
-        scan_engine_reload(pat.path, pat.version);
-    ci_command_schedule(CMD_TICK, NULL, 1);
-}
-
-/* Makes this child's smart-scan lookup (after fork: its HTTP clients and cache are its own). */
-static void scan_filerep_open(void)
+/* Runtime hook at child start (main thread, store lock held; <st> NULL when not open): this
+ * child's smart-scan lookup, after fork (its HTTP clients and cache are its own). */
+static void scan_filerep_open(struct ww_store *st, void *arg)
 {
     char appliance_id[64] = "", err[WW_ERRLEN] = "";
     struct ww_filerep *fr = NULL;
@@ -302,11 +107,8 @@ static void scan_filerep_open(void)
     if (scan_conf == NULL || scan_conf->smart_scan.server[0] == '\0' ||
         atomic_load(&scan_filerep) != NULL)
         return;
-    pthread_mutex_lock(&store_mtx);
-    if (scan_store == NULL ||
-        ww_store_appliance_id(scan_store, appliance_id, sizeof(appliance_id)) != WW_OK)
+    if (st == NULL || ww_store_appliance_id(st, appliance_id, sizeof(appliance_id)) != WW_OK)
         appliance_id[0] = '\0';
-    pthread_mutex_unlock(&store_mtx);
     if (ww_filerep_create_from_conf(scan_conf, appliance_id, &fr, err, sizeof(err)) != WW_OK) {
         ww_log(WW_LOG_ERR, SVC ": smart scan unavailable in this child: %s", err);
         return;
@@ -314,25 +116,9 @@ static void scan_filerep_open(void)
     atomic_store(&scan_filerep, fr);
 }
 
-static void scan_child_start(const char *name, int type, void *data)
-{
-    if (scan_fbbuf == NULL && (scan_fbbuf = ww_fbbuf_create(DETQ_CAP)) == NULL)
-        ww_log(WW_LOG_ERR, SVC ": out of memory: detections reach the events but not feedback");
-    scan_tick(name, type, data);
-    scan_filerep_open();
-}
-
-static void scan_child_stop(const char *name, int type, void *data)
+static void scan_filerep_close(void *arg)
 {
     ww_filerep_free(atomic_exchange(&scan_filerep, NULL)); /* no request runs any more */
-    pthread_mutex_lock(&store_mtx);
-    if (scan_store != NULL)
-        detq_flush_locked(); /* the last second's detections are not lost with the child */
-    ww_store_close(scan_store);
-    scan_store = NULL;
-    pthread_mutex_unlock(&store_mtx);
-    ww_fbbuf_free(scan_fbbuf);
-    scan_fbbuf = NULL;
 }
 
 static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
@@ -342,9 +128,7 @@ static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *s
     ci_service_set_preview(xdata, 1024);
     ci_service_enable_204(xdata);
     ci_service_set_transfer_preview(xdata, "*");
-    register_command_extend(CMD_CHILD_START, CI_CMD_CHILD_START, NULL, scan_child_start);
-    register_command_extend(CMD_CHILD_STOP, CI_CMD_CHILD_STOP, NULL, scan_child_stop);
-    register_command_extend(CMD_TICK, CI_CMD_ONDEMAND, NULL, scan_tick);
+    ww_cicap_child_register(SVC, &scan_rt, WW_CHILD_DETECTIONS_MAX);
     stat_clean = ci_stat_entry_register("webwarden_scan clean", STAT_INT64_T, "Webwarden");
     stat_blocked = ci_stat_entry_register("webwarden_scan blocked", STAT_INT64_T, "Webwarden");
     stat_cut =
@@ -353,55 +137,36 @@ static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *s
     return CI_OK;
 }
 
-/* Config values are visible from here on. The engine is compiled once, here in the monitor,
- * and shared copy-on-write by the children. Any failure marks the service broken (ICAP 500). */
+/* Config values are visible from here on. The signatures are compiled once, here in the
+ * monitor (lib/ww_child), and shared copy-on-write by the children. No signature at all is not a
+ * failure (scan.no_patterns_action); any failure marks the service broken (ICAP 500). */
 static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
 {
+    static const struct ww_child_hooks hooks = {
+        .start = scan_filerep_open, .stop = scan_filerep_close, .engine = scan_set_istag};
     char err[WW_ERRLEN] = "";
     struct ww_engine_stats stats;
-    int rc;
+    struct ww_engine *e;
 
     if (ww_cicap_load_conf(SVC, cfg_config_file, &scan_conf, &scan_tmpl) != WW_OK)
         return CI_ERROR;
     scan_xdata = xdata;
-    engine_version[0] = engine_failed[0] = '\0';
-    memset(&stats, 0, sizeof(stats));
-    /* An installed pattern (docs/updates.md) wins over scan.patterns_dir. The store may not exist
-     * yet (before `webwardenctl init`): then patterns_dir it is. The handle is closed again: it
-     * must not cross the fork into the children. */
-    {
-        struct ww_store *st = NULL;
-        struct ww_component pat;
-        char serr[WW_ERRLEN] = "";
-
-        if (ww_store_open(scan_conf->state.database, 0, &st, serr, sizeof(serr)) == WW_OK &&
-            ww_store_component_get(st, "pattern", &pat) == WW_OK && pat.path[0] != '\0') {
-            rc = ww_engine_load_dir(pat.path, &scan_engine, &stats, err, sizeof(err));
-            if (rc == WW_OK)
-                snprintf(engine_version, sizeof(engine_version), "%s", pat.version);
-            else
-                ww_log(WW_LOG_ERR,
-                       SVC ": installed pattern %s (%s) does not load, using "
-                           "scan.patterns_dir: %s",
-                       pat.version, pat.path, err);
-        }
-        ww_store_close(st);
-    }
-    rc = WW_OK;
-    if (scan_engine == NULL)
-        rc = ww_engine_load_dir(scan_conf->scan.patterns_dir, &scan_engine, &stats, err,
-                                sizeof(err));
-    if (rc != WW_OK) {
-        ww_log(WW_LOG_ERR, SVC ": [scan] patterns_dir %s: %s", scan_conf->scan.patterns_dir,
-               err[0] ? err : ww_strerror(rc));
+    if (ww_child_create(scan_conf, SVC, WW_CHILD_PATTERNS | WW_CHILD_SCAN_METHOD, &hooks, &scan_rt,
+                        err, sizeof(err)) != WW_OK) {
+        ww_log(WW_LOG_ERR, SVC ": %s", err);
         return CI_ERROR;
     }
-    /* A new signature set must not be answered from a proxy's cache of old verdicts. */
-    scan_set_istag(&stats, engine_version);
+    memset(&stats, 0, sizeof(stats));
+    e = ww_child_engine_ref(scan_rt);
+    if (e != NULL)
+        ww_engine_get_stats(e, &stats);
+    ww_engine_unref(e);
     ww_log(WW_LOG_INFO,
            SVC ": ready, config %s, pattern %s, %zu hash and %zu body signatures from %zu files "
                "(%zu skipped), max_size %" PRId64 ", hold_max %" PRId64,
-           scan_conf->path, engine_version[0] ? engine_version : scan_conf->scan.patterns_dir,
+           scan_conf->path,
+           ww_child_pattern_version(scan_rt)[0] ? ww_child_pattern_version(scan_rt)
+                                                : scan_conf->scan.patterns_dir,
            stats.hash_sigs, stats.body_sigs, stats.files, stats.skipped, scan_conf->scan.max_size,
            scan_conf->scan.hold_max);
     return CI_OK;
@@ -410,11 +175,8 @@ static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_co
 /* Every child at exit, and the monitor on reconfigure and stop: idempotent, this process only. */
 static void scan_close_service(void)
 {
-    scan_child_stop(NULL, 0, NULL);
-    pthread_mutex_lock(&engine_mtx);
-    ww_engine_unref(scan_engine);
-    scan_engine = NULL;
-    pthread_mutex_unlock(&engine_mtx);
+    ww_child_free(scan_rt); /* stops first: the last detections go to the store */
+    scan_rt = NULL;
     scan_xdata = NULL;
     free(scan_tmpl);
     scan_tmpl = NULL;
@@ -516,10 +278,7 @@ static void scan_verdict(ci_request_t *req, struct scan_req *sr, int cut)
         ci_stat_uint64_inc(stat_cut, 1);
     if (ww_body_reason(sr->body)[0] != '\0')
         return; /* a policy, not a detection */
-    if (cut)
-        detq_add(sr->url, threat, ww_body_sent(sr->body));
-    else
-        detq_add(sr->url, threat, -1);
+    ww_child_detection_add(scan_rt, sr->url, threat, cut ? ww_body_sent(sr->body) : -1);
 }
 
 /* The block page replaces the response (nothing went out yet). CI_MOD_DONE or CI_ERROR. */
@@ -614,9 +373,10 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
     const char *codings[8];
     size_t ncodings;
     unsigned flags = 0;
+    struct ww_engine *engine;
     int d;
 
-    if (sr == NULL || scan_conf == NULL || scan_engine == NULL) {
+    if (sr == NULL || scan_conf == NULL || scan_rt == NULL) {
         ww_log(WW_LOG_ERR, SVC ": out of memory or not configured: request refused");
         return CI_ERROR;
     }
@@ -632,16 +392,18 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
     sr->expected = ci_http_content_length(req);
     /* The SHA-256 is computed for every body only while smart scan may look it up. */
     if (atomic_load_explicit(&scan_filerep, memory_order_acquire) != NULL &&
-        atomic_load_explicit(&scan_method, memory_order_relaxed) == WW_SCAN_SMART)
+        ww_child_scan_method(scan_rt) == WW_SCAN_SMART)
         flags |= WW_BODY_SHA256;
     if (sr->drop)
         flags |= WW_BODY_DROP;
     /* Content-Length is a hint only: the bytes received decide (scan.oversize_action). */
     sr->body = ww_body_create(&lim, sr->expected, flags);
     ncodings = scan_codings(req, codings, sizeof(codings) / sizeof(codings[0]));
-    pthread_mutex_lock(&engine_mtx); /* the tick may swap the engine; the body keeps its own */
-    d = sr->body != NULL ? ww_body_start(sr->body, scan_engine, codings, ncodings) : WW_ENOMEM;
-    pthread_mutex_unlock(&engine_mtx);
+    /* The tick may swap the engine; the body keeps its own reference. NULL: no patterns at all
+     * (scan.no_patterns_action decides in ww_body_start). */
+    engine = ww_child_engine_ref(scan_rt);
+    d = sr->body != NULL ? ww_body_start(sr->body, engine, codings, ncodings) : WW_ENOMEM;
+    ww_engine_unref(engine);
     if (d < 0) {
         ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
         return CI_ERROR;
@@ -665,7 +427,7 @@ static int scan_smart(void *arg, const char *sha256, char *threat, size_t threat
     struct ww_filerep *fr = atomic_load_explicit(&scan_filerep, memory_order_acquire);
     struct ww_file_verdict v;
 
-    if (fr == NULL || atomic_load_explicit(&scan_method, memory_order_relaxed) != WW_SCAN_SMART) {
+    if (fr == NULL || ww_child_scan_method(scan_rt) != WW_SCAN_SMART) {
         ww_cicap_attr(req, "webwarden:smart", "off");
         return 0;
     }

@@ -121,11 +121,12 @@ code=$(get "$origin/chunked/payload.bin" "$tmp/payload_chunked.html")
 
 # --- a lying length (issue 12 part 4): Content-Length 60000000 (over scan.max_size), 69 bytes of
 # EICAR, then the origin closes. Before: passed unscanned at the preview, and the client got the
-# bytes. Now (scan.oversize_action = block, the default): the block page, no EICAR.
+# bytes. Now the bytes received decide: they are scanned (scan.oversize_action = allow, the
+# default, passes only what lies past max_size unscanned): the block page, no EICAR.
 cp "$tmp/eicar.com" "$tmp/www/eicar.com"
 code=$(get "$origin/lying/eicar.com" "$tmp/lying.html")
 [ "$code" = 403 ] && ok "lying Content-Length with EICAR: 403" || fail "lying Content-Length with EICAR: HTTP $code, want 403"
-expect_grep "lying Content-Length: the page says why" "$tmp/lying.html" "over scan.max_size"
+expect_grep "lying Content-Length: the page names the threat" "$tmp/lying.html" "Webwarden.Test.Eicar.Body"
 if grep -qF 'EICAR-STANDARD-ANTIVIRUS' "$tmp/lying.html"; then fail "lying Content-Length: EICAR delivered"; fi
 
 # --- large bodies -----------------------------------------------------------------------------------
