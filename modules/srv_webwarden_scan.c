@@ -408,6 +408,12 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         ww_log(WW_LOG_ERR, SVC ": out of memory starting a scan of %s", sr->url);
         return CI_ERROR;
     }
+    if (d == WW_BODY_UNSCANNED) {
+        /* Passed before any byte (no patterns): 204 from the preview handler is always safe,
+         * c-icap echoes the body itself when the client does not allow 204. */
+        scan_unscanned(req, sr);
+        return CI_MOD_ALLOW204;
+    }
     if (scan_decided(req, sr, d) != WW_OK)
         return CI_ERROR;
     if (len > 0 && scan_decided(req, sr, ww_body_put(sr->body, preview, (size_t)len)) != WW_OK)
