@@ -60,6 +60,14 @@ static int hold_append(struct hold *h, const char *data, size_t len, size_t cap,
 {
     if (len == 0)
         return WW_OK;
+    if (h->fd < 0 && h->rpos > 0 && h->mem_len + len > cap) {
+        /* Bytes already read back sit at the front: moved out only when the room is needed, so
+         * a streamed body is copied about once per window, not once per read (perf, issue 15). */
+        memmove(h->mem, h->mem + h->rpos, (size_t)(h->size - h->rpos));
+        h->mem_len = (size_t)(h->size - h->rpos);
+        h->size -= h->rpos;
+        h->rpos = 0;
+    }
     if (h->fd < 0 && h->mem_len + len <= cap) {
         if (h->mem_len + len > h->mem_cap) {
             size_t want = h->mem_cap ? h->mem_cap * 2 : 16384;
@@ -138,32 +146,26 @@ static int hold_read(struct hold *h, char *buf, size_t len)
  * to the front, so a long download never fills the spool folder. */
 #define HOLD_COMPACT_AT (256 * 1024)
 
+/* A spooled body as it streams out: once HOLD_COMPACT_AT bytes were read back, the unread rest
+ * moves to the front of the file and the file shrinks. Memory holds compact in hold_append. */
 static int hold_compact(struct hold *h)
 {
     int64_t keep = h->size - h->rpos;
     char buf[16384];
     int64_t done = 0;
 
-    if (h->fd < 0) {
-        /* Moving the unsent rest costs no more than the bytes already sent: amortised O(1). */
-        if (h->rpos == 0 || (h->rpos < keep && h->rpos < 65536))
-            return WW_OK;
-        memmove(h->mem, h->mem + h->rpos, (size_t)keep);
-        h->mem_len = (size_t)keep;
-    } else {
-        if (h->rpos < HOLD_COMPACT_AT)
-            return WW_OK;
-        /* The kept tail starts after everything copied, so chunks never overlap. */
-        while (done < keep) {
-            size_t n = keep - done < (int64_t)sizeof(buf) ? (size_t)(keep - done) : sizeof(buf);
-            ssize_t r = pread(h->fd, buf, n, (off_t)(h->rpos + done));
-            if (r <= 0 || pwrite(h->fd, buf, (size_t)r, (off_t)done) != r)
-                return WW_EIO;
-            done += r;
-        }
-        if (ftruncate(h->fd, (off_t)keep) != 0)
+    if (h->fd < 0 || h->rpos < HOLD_COMPACT_AT)
+        return WW_OK;
+    /* The kept tail starts after everything copied, so chunks never overlap. */
+    while (done < keep) {
+        size_t n = keep - done < (int64_t)sizeof(buf) ? (size_t)(keep - done) : sizeof(buf);
+        ssize_t r = pread(h->fd, buf, n, (off_t)(h->rpos + done));
+        if (r <= 0 || pwrite(h->fd, buf, (size_t)r, (off_t)done) != r)
             return WW_EIO;
+        done += r;
     }
+    if (ftruncate(h->fd, (off_t)keep) != 0)
+        return WW_EIO;
     h->size = keep;
     h->rpos = 0;
     return WW_OK;
@@ -197,6 +199,32 @@ struct ww_body {
 static int body_refused(struct ww_body *b, const char *detail);
 static int body_infected(struct ww_body *b, const char *threat);
 static int body_unscanned(struct ww_body *b, const char *reason, const char *detail);
+
+int ww_body_apply_args(struct ww_body_limits *lim, const char *args)
+{
+    static struct ww_log_limit loglim;
+    const char *p = args;
+    int unknown = 0;
+
+    while (p != NULL && *p != '\0') {
+        size_t n = strcspn(p, "&");
+        if (n == sizeof("hold_all=on") - 1 && strncmp(p, "hold_all=on", n) == 0) {
+            lim->hold_all = 1;
+        } else if (n == sizeof("hold_all=off") - 1 && strncmp(p, "hold_all=off", n) == 0) {
+            lim->hold_all = 0;
+        } else if (n > 0) {
+            unknown++;
+            if (ww_log_limit_allow(&loglim, 0, 60000))
+                ww_log(WW_LOG_WARN,
+                       "webwarden_scan: service argument \"%.*s\" unknown (known: hold_all=on|off)",
+                       (int)(n < 200 ? n : 200), p);
+        }
+        p += n;
+        if (*p == '&')
+            p++;
+    }
+    return unknown;
+}
 
 void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *conf)
 {
@@ -304,14 +332,19 @@ int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *cod
     return d;
 }
 
+/* The one place the decoded body passes, in order (identity or after Content-Encoding): its
+ * first bytes are where a true-file-type check would look. 1 = a signature matched. */
+static int body_decoded(struct ww_body *b, const void *data, size_t len)
+{
+    /* The true type is told from the first ones. A failure to keep a body for the deep scanner
+     * makes its result "unscanned" at the end. */
+    ww_deepscan_feed(b->deep, data, len);
+    return ww_scan_feed(b->scan, data, len);
+}
+
 static int decode_sink(const void *data, size_t len, void *arg)
 {
-    struct ww_body *b = arg;
-
-    /* Decoded bytes: the true type is told from the first ones. A failure to keep a body for
-     * the deep scanner makes its result "unscanned" at the end. */
-    ww_deepscan_feed(b->deep, data, len);
-    return ww_scan_feed(b->scan, data, len); /* non-zero (a match) stops decoding */
+    return body_decoded(arg, data, len); /* non-zero (a match) stops decoding */
 }
 
 /* Feeds received bytes to the scanner, decoded when the body is gzip/deflate-encoded. 1 = a
@@ -322,7 +355,7 @@ static int body_feed(struct ww_body *b, const char *data, size_t len)
     int rc;
 
     if (b->dec == NULL)
-        return decode_sink(data, len, b);
+        return body_decoded(b, data, len);
     rc = ww_decode_feed(b->dec, data, len, decode_sink, b);
     if (ww_scan_threat(b->scan) != NULL)
         return 1;
@@ -335,7 +368,7 @@ static int body_feed(struct ww_body *b, const char *data, size_t len)
                ww_decode_bytes_in(b->dec));
         ww_decode_free(b->dec);
         b->dec = NULL;
-        return decode_sink(data, len, b);
+        return body_decoded(b, data, len);
     }
     return 0;
 }
@@ -371,7 +404,19 @@ static void stream_set_limit(struct ww_body *b, size_t len)
 /* The verdict is "infected by <threat>": a block while nothing could go out, else a cut. */
 static int body_infected(struct ww_body *b, const char *threat)
 {
-    snprintf(b->threat, sizeof(b->threat), "%s", threat != NULL ? threat : "Unknown");
+    size_t i, n = 0;
+
+    if (threat == NULL || threat[0] == '\0')
+        threat = "Unknown";
+    for (i = 0; threat[i] != '\0' && n + 1 < sizeof(b->threat); i++) {
+        unsigned char c = (unsigned char)threat[i];
+        if (c == '\t')
+            c = ' ';
+        else if (c < 0x20 || c == 0x7f)
+            continue; /* no CR, LF or other control byte reaches a header or a log */
+        b->threat[n++] = c == ';' ? '_' : (char)c;
+    }
+    b->threat[n] = '\0';
     hold_cleanup(&b->hold);
     if (b->state == WW_BODY_STREAMING) {
         b->state = WW_BODY_CUT_OFF;
@@ -602,6 +647,7 @@ int ww_body_read(struct ww_body *b, void *buf, size_t len)
     n = hold_read(&b->hold, buf, room < (int64_t)len ? (size_t)room : len);
     if (n < 0)
         return WW_EIO;
+    /* A spooled body's file shrinks as it drains; memory is compacted when room is needed. */
     if (n > 0 && (b->state == WW_BODY_STREAMING || b->state == WW_BODY_PASSING) &&
         hold_compact(&b->hold) != WW_OK)
         return WW_EIO;
@@ -649,4 +695,20 @@ const char *ww_body_reason(const struct ww_body *b)
 const char *ww_body_detail(const struct ww_body *b)
 {
     return b->detail;
+}
+
+void ww_body_explain(const struct ww_body *b, char *out, size_t outlen)
+{
+    const char *why = b->reason[0] ? b->reason : "malware detected";
+
+    if (b->state == WW_BODY_PASSING)
+        snprintf(out, outlen, "%s", b->reason);
+    else if (b->state == WW_BODY_CUT_OFF)
+        snprintf(out, outlen, "%s after %" PRId64 " bytes went out: download cut", why, b->sent);
+    else if (b->state == WW_BODY_BLOCKED && b->reason[0])
+        snprintf(out, outlen, "%s: not scanned", b->reason);
+    else if (b->state == WW_BODY_BLOCKED)
+        snprintf(out, outlen, "malware detected: %s", b->threat);
+    else if (outlen > 0)
+        out[0] = '\0';
 }

@@ -56,6 +56,11 @@ struct ww_body_limits {
 /* The [scan] settings of <conf> (borrowed: tmp_dir points into it). */
 void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *conf);
 
+/* Applies a service's arguments ("hold_all=on&...", c-icap's icap://host/webwarden_scan?ARGS or a
+ * ServiceAlias) to <lim>: hold_all=on|off overrides scan.hold_all. Unknown arguments are ignored
+ * and logged (once a minute). The count of unknown arguments. <args> may be NULL. */
+int ww_body_apply_args(struct ww_body_limits *lim, const char *args);
+
 /* ww_body_create flags */
 #define WW_BODY_DROP                                                                               \
     1u                    /* the answer can only be "unchanged" (204) or a block page: scanned     \
@@ -143,7 +148,9 @@ int ww_body_drained(const struct ww_body *b);
 enum ww_body_state ww_body_state(const struct ww_body *b);
 int64_t ww_body_received(const struct ww_body *b); /* bytes put */
 int64_t ww_body_sent(const struct ww_body *b);     /* bytes read back */
-/* The threat of a BLOCK or CUT ("" before). Borrowed until ww_body_free. */
+/* The threat of a BLOCK or CUT ("" before), safe in a header or a log field: no control bytes,
+ * ';' (which ends a field of X-Infection-Found) made '_', "Unknown" for a nameless one.
+ * Borrowed until ww_body_free. */
 const char *ww_body_threat(const struct ww_body *b);
 /* The decoded body's SHA-256 after the end-of-body scan, else "-". Borrowed. */
 const char *ww_body_sha256(const struct ww_body *b);
@@ -152,5 +159,9 @@ const char *ww_body_sha256(const struct ww_body *b);
  * scan.max_size") and a detail for the server log. "" otherwise. Borrowed. */
 const char *ww_body_reason(const struct ww_body *b);
 const char *ww_body_detail(const struct ww_body *b);
+/* The verdict in words, for the access log and the block page: "malware detected: THREAT",
+ * "over scan.max_size: not scanned", "... after N bytes went out: download cut", or the reason
+ * of an unscanned body; "" while undecided or clean. Written to <out> (<outlen> bytes). */
+void ww_body_explain(const struct ww_body *b, char *out, size_t outlen);
 
 #endif

@@ -382,32 +382,53 @@ static void scan_attrs(ci_request_t *req, struct scan_req *sr, const char *actio
 }
 
 /* From here the body streams through without a verdict: logged, marked and counted. */
-static void scan_unscanned(ci_request_t *req, struct scan_req *sr, const char *why,
-                           const char *detail)
+static void scan_unscanned(ci_request_t *req, struct scan_req *sr)
 {
-    ww_log(WW_LOG_WARN, SVC ": UNSCANNED %s: %s", sr->url, detail[0] ? detail : why);
-    ww_cicap_attr(req, "webwarden:reason", why);
+    ww_log(WW_LOG_WARN, SVC ": UNSCANNED %s: %s", sr->url, ww_body_detail(sr->body));
+    ww_cicap_attr(req, "webwarden:reason", ww_body_reason(sr->body));
     scan_attrs(req, sr, "unscanned", "-", "-");
     ci_stat_uint64_inc(stat_unscanned, 1);
 }
 
-static void threat_clean(const char *in, char *out, size_t outlen)
+/* A block (the page replaces the response) or a cut (bytes went out: the response is broken
+ * off, c-icap closes the ICAP connection mid-body and Squid aborts the client's download), logged
+ * and counted; a detection (not a policy such as scan.oversize_action) goes to the events. */
+static void scan_verdict(ci_request_t *req, struct scan_req *sr, int cut)
 {
-    char *p;
+    const char *threat = ww_body_threat(sr->body), *sha256 = ww_body_sha256(sr->body);
+    char reason[400];
 
-    ww_cicap_clean(in != NULL && in[0] ? in : "Unknown", out, outlen);
-    for (p = out; *p != '\0'; p++)
-        if (*p == ';')
-            *p = '_'; /* ';' ends a field of X-Infection-Found */
+    ww_body_explain(sr->body, reason, sizeof(reason));
+    if (cut)
+        ww_log(WW_LOG_ERR,
+               SVC ": BLOCKED %s: threat %s found after %" PRId64 " of %" PRId64
+                   " bytes were sent: download cut, scanner=%s type=%s%s%s",
+               sr->url, threat, ww_body_sent(sr->body), ww_body_received(sr->body),
+               ww_body_scanner(sr->body), ww_body_type(sr->body),
+               ww_body_reason(sr->body)[0] ? ": " : "", ww_body_detail(sr->body));
+    else
+        ww_log(WW_LOG_ERR,
+               SVC ": BLOCKED %s: threat %s, sha256 %s, %" PRId64 " bytes, scanner=%s type=%s%s%s",
+               sr->url, threat, sha256, ww_body_received(sr->body), ww_body_scanner(sr->body),
+               ww_body_type(sr->body), ww_body_reason(sr->body)[0] ? ": " : "",
+               ww_body_detail(sr->body));
+    ww_cicap_attr(req, "webwarden:reason", reason);
+    scan_attrs(req, sr, "block", threat, sha256);
+    ci_stat_uint64_inc(stat_blocked, 1);
+    if (cut)
+        ci_stat_uint64_inc(stat_cut, 1);
+    if (ww_body_reason(sr->body)[0] != '\0')
+        return; /* a policy, not a detection */
+    ww_child_detection_add(scan_rt, sr->url, threat, cut ? ww_body_sent(sr->body) : -1);
 }
 
 /* The block page replaces the response (nothing went out yet). CI_MOD_DONE or CI_ERROR. */
 static int scan_block(ci_request_t *req, struct scan_req *sr)
 {
-    const char *sha256 = ww_body_sha256(sr->body), *policy = ww_body_reason(sr->body);
-    char threat[256], reason[300], when[64], head[512];
+    const char *threat = ww_body_threat(sr->body);
+    char reason[400], when[64], head[512];
     const struct ww_page_var vars[] = {
-        {"title", policy[0] ? "Download blocked" : "Malware blocked"},
+        {"title", ww_body_reason(sr->body)[0] ? "Download blocked" : "Malware blocked"},
         {"url", sr->url},
         {"reason", reason},
         {"category", "-"},
@@ -418,21 +439,9 @@ static int scan_block(ci_request_t *req, struct scan_req *sr)
     };
     int rc;
 
-    threat_clean(ww_body_threat(sr->body), threat, sizeof(threat));
-    if (policy[0]) /* a policy (scan.oversize_action), not a signature: no detection to record */
-        snprintf(reason, sizeof(reason), "%s: not scanned", policy);
-    else
-        snprintf(reason, sizeof(reason), "malware detected: %s", threat);
+    scan_verdict(req, sr, 0);
+    ww_body_explain(sr->body, reason, sizeof(reason));
     ww_cicap_now(when, sizeof(when));
-    ww_log(WW_LOG_ERR,
-           SVC ": BLOCKED %s: threat %s, sha256 %s, %" PRId64 " bytes, scanner=%s type=%s%s%s",
-           sr->url, threat, sha256, scan_received(sr), ww_body_scanner(sr->body),
-           ww_body_type(sr->body), policy[0] ? ": " : "", ww_body_detail(sr->body));
-    ww_cicap_attr(req, "webwarden:reason", reason);
-    scan_attrs(req, sr, "block", threat, sha256);
-    ci_stat_uint64_inc(stat_blocked, 1);
-    if (!policy[0])
-        ww_child_detection_add(scan_rt, sr->url, threat, -1);
     if (ci_req_sent_data(req)) /* too late for a page (cannot happen while the body is held) */
         return CI_ERROR;
     rc = ww_cicap_block_page(req, scan_tmpl, vars, sizeof(vars) / sizeof(vars[0]), &sr->page);
@@ -447,31 +456,6 @@ static int scan_block(ci_request_t *req, struct scan_req *sr)
     ci_icap_add_xheader(req, head);
     ww_cicap_add_violation(req, sr->url, threat);
     return CI_MOD_DONE;
-}
-
-/* A threat found after part of the body went out: no page is possible any more, so the
- * response is broken off (c-icap closes the ICAP connection mid-body, Squid aborts the client's
- * download). Logged and recorded like any block. */
-static void scan_cut(ci_request_t *req, struct scan_req *sr)
-{
-    const char *policy = ww_body_reason(sr->body);
-    char threat[256], reason[300];
-    int64_t sent = ww_body_sent(sr->body);
-
-    ww_cicap_clean(ww_body_threat(sr->body), threat, sizeof(threat));
-    snprintf(reason, sizeof(reason), "%s after %" PRId64 " bytes went out: download cut",
-             policy[0] ? policy : "malware detected", sent);
-    ww_log(WW_LOG_ERR,
-           SVC ": BLOCKED %s: threat %s found after %" PRId64 " of %" PRId64
-               " bytes were sent: download cut, scanner=%s type=%s",
-           sr->url, threat, sent, scan_received(sr), ww_body_scanner(sr->body),
-           ww_body_type(sr->body));
-    ww_cicap_attr(req, "webwarden:reason", reason);
-    scan_attrs(req, sr, "block", threat, ww_body_sha256(sr->body));
-    ci_stat_uint64_inc(stat_blocked, 1);
-    ci_stat_uint64_inc(stat_cut, 1);
-    if (!policy[0])
-        ww_child_detection_add(scan_rt, sr->url, threat, sent);
 }
 
 /* Maps a decision taken while bytes arrive to c-icap. WW_OK, or an error (the request fails). */
@@ -491,40 +475,15 @@ static int scan_decided(ci_request_t *req, struct scan_req *sr, int d)
         ci_req_unlock_data(req);
         return WW_OK;
     case WW_BODY_CUT:
-        scan_cut(req, sr);
+        scan_verdict(req, sr, 1);
         return WW_OK;
     case WW_BODY_UNSCANNED:
-        scan_unscanned(req, sr, ww_body_reason(sr->body), ww_body_detail(sr->body));
+        scan_unscanned(req, sr);
         if (!sr->drop) /* with drop nothing was kept to send: the answer is 204 at the end */
             ci_req_unlock_data(req);
         return WW_OK;
     }
     return d < 0 ? d : WW_EIO;
-}
-
-/* The service argument hold_all=on|off (c-icap.conf: ServiceAlias NAME webwarden_scan?hold_all=on,
- * or icap://.../webwarden_scan?hold_all=on on the proxy's line) overrides scan.hold_all for the
- * requests that carry it, so one c-icap can serve a Squid with and one without the bug-5352
- * fixes. Other arguments are ignored (logged once a minute). */
-static int scan_arg_hold_all(const char *args, int dflt)
-{
-    static struct ww_log_limit lim;
-    const char *p = args;
-
-    while (p != NULL && *p != '\0') {
-        size_t n = strcspn(p, "&");
-        if (n == sizeof("hold_all=on") - 1 && strncmp(p, "hold_all=on", n) == 0)
-            dflt = 1;
-        else if (n == sizeof("hold_all=off") - 1 && strncmp(p, "hold_all=off", n) == 0)
-            dflt = 0;
-        else if (n > 0 && ww_log_limit_allow(&lim, 0, 60000))
-            ww_log(WW_LOG_WARN, SVC ": service argument \"%.*s\" unknown (known: hold_all=on|off)",
-                   (int)(n < 200 ? n : 200), p);
-        p += n;
-        if (*p == '&')
-            p++;
-    }
-    return dflt;
 }
 
 /* Every Content-Encoding header value of the response, in order (borrowed from c-icap's header
@@ -568,7 +527,8 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
     }
     ww_cicap_request_url(req, sr->url, sizeof(sr->url)); /* for logs and the page only */
     ww_body_limits_from_conf(&lim, scan_conf);
-    lim.hold_all = scan_arg_hold_all(req->args, scan_conf->scan.hold_all);
+    /* hold_all=on|off: one c-icap serves a Squid with and one without the bug-5352 fixes. */
+    ww_body_apply_args(&lim, req->args);
     sr->drop = lim.hold_all && ci_req_allow204(req);
     if (!ci_req_hasbody(req)) {
         scan_attrs(req, sr, "allow", "-", "-");
@@ -599,9 +559,9 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         return CI_ERROR;
     }
     if (d == WW_BODY_UNSCANNED) {
-        /* Decided before any byte (no patterns, a coding that cannot be decoded): from the
-         * preview handler 204 is always safe, c-icap echoes when the client does not allow it. */
-        scan_unscanned(req, sr, ww_body_reason(sr->body), ww_body_detail(sr->body));
+        /* Passed before any byte (no patterns): 204 from the preview handler is always safe,
+         * c-icap echoes the body itself when the client does not allow 204. */
+        scan_unscanned(req, sr);
         return CI_MOD_ALLOW204;
     }
     if (scan_decided(req, sr, d) != WW_OK)
@@ -650,17 +610,17 @@ static int scan_end_of_data(ci_request_t *req)
     case WW_BODY_BLOCK:
         return scan_block(req, sr);
     case WW_BODY_CUT:
-        scan_cut(req, sr);
+        scan_verdict(req, sr, 1);
         return CI_ERROR;    /* data went out: c-icap closes the connection mid-body */
     case WW_BODY_UNSCANNED: /* a check budget spent, scan.budget_action = allow (issue 12) */
-        scan_unscanned(req, sr, ww_body_reason(sr->body), ww_body_detail(sr->body));
+        scan_unscanned(req, sr);
         if (sr->drop || (ci_req_allow204(req) && !ci_req_sent_data(req)))
             return CI_MOD_ALLOW204;
         ci_req_unlock_data(req);
         return CI_MOD_DONE;
     case WW_BODY_CLEAN:
         if (ww_body_reason(sr->body)[0] != '\0') /* the deep scan hit a limit: not clean */
-            scan_unscanned(req, sr, ww_body_reason(sr->body), ww_body_detail(sr->body));
+            scan_unscanned(req, sr);
         else {
             ww_cicap_attr(req, "webwarden:reason", "-");
             scan_attrs(req, sr, "allow", "-", ww_body_sha256(sr->body));

@@ -618,6 +618,77 @@ START_TEST(test_body_oversize_action_block_refuses_what_it_cannot_scan)
 }
 END_TEST
 
+START_TEST(test_body_service_arguments_set_hold_all)
+{
+    struct ww_body_limits lim;
+
+    limits(&lim);
+    ck_assert_int_eq(ww_body_apply_args(&lim, NULL), 0);
+    ck_assert_int_eq(lim.hold_all, 0);
+    ck_assert_int_eq(ww_body_apply_args(&lim, "hold_all=on"), 0);
+    ck_assert_int_eq(lim.hold_all, 1);
+    ck_assert_int_eq(ww_body_apply_args(&lim, "x=1&hold_all=off&hold_all=onx&"), 2);
+    ck_assert_int_eq(lim.hold_all, 0);
+    ck_assert_int_eq(ww_body_apply_args(&lim, "hold_all=on&&"), 0);
+    ck_assert_int_eq(lim.hold_all, 1);
+}
+END_TEST
+
+static int smart_named(void *arg, const char *sha256, char *threat, size_t threatlen)
+{
+    snprintf(threat, threatlen, "%s", (const char *)arg);
+    return 1;
+}
+
+START_TEST(test_body_verdict_in_words_and_a_threat_safe_in_a_header)
+{
+    struct ww_body_limits lim;
+    size_t len = 200 * 1024;
+    unsigned char *data = malloc(len), buf[70000];
+    char why[400];
+    struct ww_body *b;
+
+    limits(&lim);
+    random_fill(data, len, 14);
+    b = body_new(&lim, -1, 0, NULL);
+    ww_body_explain(b, why, sizeof(why));
+    ck_assert_str_eq(why, "");
+    ck_assert_int_eq(ww_body_put(b, data, 1000), WW_BODY_MORE);
+    /* A server-supplied name cannot add a header or end a field of X-Infection-Found. */
+    ck_assert_int_eq(ww_body_end(b, 0, smart_named, "Bad;Name\r\nX-Evil: 1\tz"), WW_BODY_BLOCK);
+    ck_assert_str_eq(ww_body_threat(b), "Bad_NameX-Evil: 1 z");
+    ww_body_explain(b, why, sizeof(why));
+    ck_assert_str_eq(why, "malware detected: Bad_NameX-Evil: 1 z");
+    ww_body_free(b);
+
+    b = body_new(&lim, -1, 0, NULL);
+    ck_assert_int_eq(ww_body_put(b, data, len / 2), WW_BODY_RELEASE);
+    ck_assert_int_eq(ww_body_read(b, buf, sizeof(buf)), 0); /* the last chunk is held back */
+    ck_assert_int_eq(ww_body_put(b, data + len / 2, len / 2), WW_BODY_MORE);
+    ck_assert_int_eq(ww_body_read(b, buf, sizeof(buf)), (int)sizeof(buf));
+    ck_assert_int_eq(ww_body_end(b, 1, smart_named, ""), WW_BODY_CUT);
+    ck_assert_str_eq(ww_body_threat(b), "Unknown");
+    ww_body_explain(b, why, sizeof(why));
+    ck_assert_str_eq(why, "malware detected after 70000 bytes went out: download cut");
+    ww_body_free(b);
+
+    lim.max_size = 1000;
+    b = body_new(&lim, -1, 0, NULL);
+    ck_assert_int_eq(ww_body_put(b, data, 2000), WW_BODY_UNSCANNED);
+    ww_body_explain(b, why, sizeof(why));
+    ck_assert_str_eq(why, "over scan.max_size");
+    ww_body_free(b);
+
+    lim.oversize_action = WW_ACTION_BLOCK;
+    b = body_new(&lim, -1, 0, NULL);
+    ck_assert_int_eq(ww_body_put(b, data, 2000), WW_BODY_BLOCK);
+    ww_body_explain(b, why, sizeof(why));
+    ck_assert_str_eq(why, "over scan.max_size: not scanned");
+    ww_body_free(b);
+    free(data);
+}
+END_TEST
+
 static int smart_calls;
 static char smart_sha[80];
 
@@ -683,6 +754,8 @@ int main(void)
     tcase_add_test(tc, test_body_declared_length_decides_nothing);
     tcase_add_test(tc, test_body_smart_hook_decides_a_locally_clean_body);
     tcase_add_test(tc, test_body_oversize_action_block_refuses_what_it_cannot_scan);
+    tcase_add_test(tc, test_body_service_arguments_set_hold_all);
+    tcase_add_test(tc, test_body_verdict_in_words_and_a_threat_safe_in_a_header);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
