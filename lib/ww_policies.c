@@ -603,3 +603,16 @@ const struct ww_policy *ww_policies_select(const struct ww_policies *set, const 
         *term = best != NO_POLICY ? set->terms[t].text : "";
     return &set->pols[best != NO_POLICY ? best : 0];
 }
+
+enum ww_listed ww_policy_lists_match(const struct ww_list *approved, const struct ww_list *blocked,
+                                     const struct ww_policy *pol, const char *url,
+                                     const char **entry)
+{
+    if ((approved != NULL && ww_list_match(approved, url, entry)) ||
+        (pol != NULL && pol->approved != NULL && ww_list_match(pol->approved, url, entry)))
+        return WW_LISTED_APPROVED;
+    if ((blocked != NULL && ww_list_match(blocked, url, entry)) ||
+        (pol != NULL && pol->blocked != NULL && ww_list_match(pol->blocked, url, entry)))
+        return WW_LISTED_BLOCKED;
+    return WW_LISTED_NONE;
+}

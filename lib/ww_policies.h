@@ -90,4 +90,13 @@ const struct ww_policy *ww_policies_find(const struct ww_policies *set, const ch
 const struct ww_policy *ww_policies_select(const struct ww_policies *set, const struct ww_who *who,
                                            const char **term);
 
+/* The list step for a request under <pol>: the global approved list, then the policy's own, then
+ * the global blocked list, then the policy's own (an approved entry wins over a blocked one, as
+ * without policies). Returns WW_LISTED_APPROVED or WW_LISTED_BLOCKED with the matching entry in
+ * *entry (borrowed from its list), or WW_LISTED_NONE. Any list may be NULL. Thread-safe. */
+enum ww_listed { WW_LISTED_NONE = 0, WW_LISTED_APPROVED = 1, WW_LISTED_BLOCKED = 2 };
+enum ww_listed ww_policy_lists_match(const struct ww_list *approved, const struct ww_list *blocked,
+                                     const struct ww_policy *pol, const char *url,
+                                     const char **entry);
+
 #endif

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -247,4 +248,49 @@ void ww_who_bare_name(const char *name, char *out, size_t outlen)
         len = outlen - 1;
     memcpy(out, start, len);
     out[len] = '\0';
+}
+
+int ww_who_add_header(struct ww_who *who, const struct ww_conf *conf, const char *name,
+                      const char *value)
+{
+    struct ww_who tmp;
+
+    if (name == NULL || value == NULL)
+        return WW_OK;
+    if (strcasecmp(name, "X-Client-IP") == 0) {
+        if (who->has_ip || who->ip_text[0] != '\0')
+            return WW_OK; /* the first one counts */
+        return ww_who_set_ip(who, value);
+    }
+    if (strcasecmp(name, "X-Client-Username") == 0 ||
+        strcasecmp(name, "X-Authenticated-User") == 0) {
+        int rank = name[2] == 'C' || name[2] == 'c' ? 2 : 1;
+        int base64 = rank == 2 ? conf->identity.username_base64 : 1;
+        if (who->user_rank >= rank)
+            return WW_OK;
+        ww_who_init(&tmp);
+        if (ww_who_set_user(&tmp, value, base64) != WW_OK)
+            return WW_EINVAL;
+        memcpy(who->user, tmp.user, sizeof(who->user));
+        who->user_rank = rank;
+        return WW_OK;
+    }
+    if (strcasecmp(name, "X-Authenticated-Groups") == 0)
+        return ww_who_add_groups(who, value, conf->identity.groups_base64);
+    return WW_OK;
+}
+
+void ww_who_format(const struct ww_who *who, char *out, size_t outlen)
+{
+    size_t n;
+
+    snprintf(out, outlen, "ip=%s user=%s groups=", who->has_ip ? who->ip_text : "-",
+             who->user[0] != '\0' ? who->user : "-");
+    n = strlen(out);
+    for (int i = 0; i < who->ngroups && n + 1 < outlen; i++) {
+        snprintf(out + n, outlen - n, "%s%s", i > 0 ? "," : "", who->groups[i]);
+        n = strlen(out);
+    }
+    if (who->ngroups == 0 && n + 1 < outlen)
+        snprintf(out + n, outlen - n, "-");
 }

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "ww_conf.h"
+
 #define WW_WHO_NAME_MAX 256  /* a user or group name, normalised, with its NUL */
 #define WW_WHO_GROUPS_MAX 32 /* groups kept from the headers; more are dropped (counted) */
 
@@ -21,6 +23,7 @@ struct ww_who {
     char groups[WW_WHO_GROUPS_MAX][WW_WHO_NAME_MAX];
     int ngroups;
     int groups_dropped; /* names past WW_WHO_GROUPS_MAX or too long */
+    int user_rank;      /* which header gave <user>: 2 X-Client-Username, 1 X-Authenticated-User */
 };
 
 void ww_who_init(struct ww_who *who); /* nobody: no address, no user, no group */
@@ -46,6 +49,19 @@ int ww_who_set_user(struct ww_who *who, const char *value, int base64);
  * not decode to text); 0 = plain, as Squid's adaptation_meta sends it. Adds to the groups already
  * set (several headers). WW_OK, or WW_EINVAL when nothing usable was found. */
 int ww_who_add_groups(struct ww_who *who, const char *value, int base64);
+
+/* One ICAP request header (name case-insensitive). X-Client-IP (the first one counts),
+ * X-Client-Username (base64 when <conf> identity.username_base64), X-Authenticated-User (base64
+ * or plain; X-Client-Username wins over it whatever the order), X-Authenticated-Groups (every
+ * one adds; base64 when identity.groups_base64). Any other header is ignored. WW_OK, or WW_EINVAL
+ * for an identity header whose value is unusable (the request keeps what it had). Feed it the
+ * ICAP headers only, never the encapsulated HTTP request's. */
+int ww_who_add_header(struct ww_who *who, const struct ww_conf *conf, const char *name,
+                      const char *value);
+
+/* "ip=10.1.2.3 user=alice groups=staff,admins" for logs and url-check: "-" for what is missing.
+ * Control bytes cannot appear (the setters refuse them). */
+void ww_who_format(const struct ww_who *who, char *out, size_t outlen);
 
 /* <name> without its "domain\\" prefix or "@realm" suffix, into <out> (a bare name stays). */
 void ww_who_bare_name(const char *name, char *out, size_t outlen);

@@ -28,10 +28,12 @@
 #include "ww_http.h"
 #include "ww_lists.h"
 #include "ww_log.h"
+#include "ww_policies.h"
 #include "ww_policy.h"
 #include "ww_rep.h"
 #include "ww_store.h"
 #include "ww_urldb.h"
+#include "ww_who.h"
 
 #define SVC "webwarden_url"
 #define CMD_CHILD_START SVC ":child_start"
@@ -112,6 +114,7 @@ struct url_verdict {
     char category[400]; /* "malware,phishing", "unrated", "-" */
     const char *source; /* "list", "localdb", "cache", "server", "timeout", "failure", ... */
     char ms[24];        /* time spent deciding, "0.123" */
+    const struct ww_policy *policy; /* whose settings decided: never NULL once chosen */
 };
 
 static void url_store_try_open(void)
@@ -371,6 +374,22 @@ static int load_list(const char *what, const char *path, struct ww_list **out)
     return WW_OK;
 }
 
+/* The [policy NAME] sections' extra lists; the policies themselves came with the config. */
+static int url_policies_load(void)
+{
+    char err[WW_ERRLEN] = "";
+    int rc = ww_policies_load_lists(url_conf->policy_set, err, sizeof(err));
+
+    if (rc != WW_OK) {
+        ww_log(WW_LOG_ERR, SVC ": %s: %s", url_conf->path, err[0] ? err : ww_strerror(rc));
+        return rc;
+    }
+    if (ww_policies_count(url_conf->policy_set) > 0)
+        ww_log(WW_LOG_INFO, SVC ": %zu policies besides the default",
+               ww_policies_count(url_conf->policy_set));
+    return WW_OK;
+}
+
 /* Config values of this service are only visible from here on (not in init). Failing marks the
  * service broken: c-icap answers 500 to its requests, and Squid (bypass=off) fails closed. */
 static int url_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
@@ -379,6 +398,8 @@ static int url_post_init_service(ci_service_xdata_t *xdata, struct ci_server_con
         return CI_ERROR;
     if (load_list("approved", url_conf->lists.approved, &url_approved) != WW_OK ||
         load_list("blocked", url_conf->lists.blocked, &url_blocked) != WW_OK)
+        return CI_ERROR;
+    if (url_policies_load() != WW_OK)
         return CI_ERROR;
     ww_log(WW_LOG_INFO, SVC ": ready, config %s", url_conf->path);
     return CI_OK;
@@ -478,6 +499,36 @@ static void url_log_attrs(ci_request_t *req, const char *action, const char *rea
     ww_cicap_attr(req, "webwarden:category", v != NULL ? v->category : "-");
     ww_cicap_attr(req, "webwarden:source", v != NULL ? v->source : "-");
     ww_cicap_attr(req, "webwarden:ms", v != NULL ? v->ms : "-");
+    ww_cicap_attr(req, "webwarden:policy", v != NULL && v->policy != NULL ? v->policy->name : "-");
+}
+
+/* Who is asking, from the ICAP request headers the proxy set: never from the encapsulated HTTP
+ * request, whose headers the client writes. */
+struct url_who_ctx {
+    struct ww_who *who;
+};
+
+static void url_who_header(void *data, const char *name, const char *value)
+{
+    struct url_who_ctx *ctx = data;
+
+    ww_who_add_header(ctx->who, url_conf, name, value);
+}
+
+static const struct ww_policy *url_policy(ci_request_t *req)
+{
+    struct ww_who who;
+    struct url_who_ctx ctx = {&who};
+    char head[128];
+    const struct ww_policy *pol;
+
+    ww_who_init(&who);
+    if (req->request_header != NULL)
+        ci_headers_iterate(req->request_header, &ctx, url_who_header);
+    pol = ww_policies_select(url_conf->policy_set, &who, NULL);
+    snprintf(head, sizeof(head), "X-Webwarden-Policy: %s", pol != NULL ? pol->name : "default");
+    ci_icap_add_xheader(req, head);
+    return pol;
 }
 
 /* X-Webwarden-Reputation: score=42; category=malware; source=server (reputation decisions). */
@@ -496,8 +547,15 @@ static int url_block(ci_request_t *req, struct url_req *ur, const char *url, con
 {
     char when[64], head[512], clean[400];
     const struct ww_page_var vars[] = {
-        {"title", "Access blocked"}, {"url", url},    {"reason", reason}, {"category", v->category},
-        {"score", v->score},         {"threat", "-"}, {"service", SVC},   {"time", when},
+        {"title", "Access blocked"},
+        {"url", url},
+        {"reason", reason},
+        {"category", v->category},
+        {"score", v->score},
+        {"threat", "-"},
+        {"service", SVC},
+        {"time", when},
+        {"policy", v->policy != NULL ? v->policy->name : "default"},
     };
     int rc;
 
@@ -516,7 +574,8 @@ static int url_block(ci_request_t *req, struct url_req *ur, const char *url, con
         url_rep_header(req, v);
     url_log_attrs(req, "block", reason, url, v);
     ci_stat_uint64_inc(stat_blocked, 1);
-    ww_log(WW_LOG_ERR, SVC ": BLOCKED %s (%s)", url, reason);
+    ww_log(WW_LOG_ERR, SVC ": BLOCKED %s (%s) policy %s", url, reason,
+           v->policy != NULL ? v->policy->name : "default");
     ci_req_unlock_data(req); /* the headers go out now: the verdict is final */
     return CI_MOD_CONTINUE;
 }
@@ -564,17 +623,18 @@ static void url_feedback_add(const char *url, const struct url_verdict *v)
 /* Lists decided nothing: the rating (local db -> cache -> server within the timeout, or
  * unrated) and the reputation policy decide. A failed lookup is already logged by ww_rep. */
 static int url_reputation(ci_request_t *req, struct url_req *ur, const char *url,
-                          const struct timespec *t0)
+                          const struct ww_policy *pol, const struct timespec *t0)
 {
     struct url_verdict v;
     struct ww_rep *rep = url_rep_get();
 
     memset(&v, 0, sizeof(v));
+    v.policy = pol;
     if (rep != NULL)
         ww_rep_check(rep, url, &v.rating);
     else
         ww_rating_init(&v.rating, WW_REP_SRC_FAILURE, WW_ENOMEM);
-    ww_policy_decide(url_conf, &v.rating, &v.decision);
+    ww_policy_decide_for(url_conf, pol, &v.rating, &v.decision);
     url_verdict_finish(&v, t0);
     url_count_source(&v.rating);
     url_feedback_add(url, &v);
@@ -594,6 +654,8 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
     struct url_verdict v;
     struct timespec t0;
     static struct ww_log_limit long_url_lim;
+    const struct ww_policy *pol;
+    enum ww_listed listed;
     int rc;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -601,6 +663,7 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
         ww_log(WW_LOG_ERR, SVC ": out of memory or not configured: request refused");
         return CI_ERROR;
     }
+    pol = url_policy(req);
     rc = ww_cicap_request_url(req, url, sizeof(url));
     if (rc == WW_ETOOBIG) {
         /* Decided on its first part: a long query must not get a URL past the lists. */
@@ -613,22 +676,26 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
         /* Allowing is the list semantics: nothing names this request. */
         ww_log(WW_LOG_WARN, SVC ": cannot parse the request URL \"%s\": allowed", url);
         url_log_attrs(req, "allow", "unparseable url", url, NULL);
+        ww_cicap_attr(req, "webwarden:policy", pol != NULL ? pol->name : "default");
         return CI_MOD_ALLOW204;
     }
     /* CONNECT host:port arrives here as "https://host/" (ww_url_from_request): rated by host. */
-    if (ww_list_match(url_approved, url, &entry)) {
+    listed = ww_policy_lists_match(url_approved, url_blocked, pol, url, &entry);
+    if (listed == WW_LISTED_APPROVED) {
         snprintf(reason, sizeof(reason), "approved list: %s", entry);
         url_verdict_list(&v);
+        v.policy = pol;
         url_log_attrs(req, "allow", reason, url, &v);
         ci_stat_uint64_inc(stat_approved, 1);
         return CI_MOD_ALLOW204;
     }
-    if (ww_list_match(url_blocked, url, &entry)) {
+    if (listed == WW_LISTED_BLOCKED) {
         snprintf(reason, sizeof(reason), "blocked list: %s", entry);
         url_verdict_list(&v);
+        v.policy = pol;
         return url_block(req, ur, url, reason, &v);
     }
-    return url_reputation(req, ur, url, &t0);
+    return url_reputation(req, ur, url, pol, &t0);
 }
 
 static int url_end_of_data(ci_request_t *req)

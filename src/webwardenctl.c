@@ -22,6 +22,7 @@
 #include "ww_license.h"
 #include "ww_lists.h"
 #include "ww_log.h"
+#include "ww_policies.h"
 #include "ww_policy.h"
 #include "ww_rep.h"
 #include "ww_sched.h"
@@ -29,6 +30,7 @@
 #include "ww_update.h"
 #include "ww_url.h"
 #include "ww_urldb.h"
+#include "ww_who.h"
 
 /* Exit codes: 0 done, 1 failed (message on stderr), 2 bad usage. */
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
@@ -68,9 +70,11 @@ static void ctl_usage(FILE *fp)
             "  update status              installed versions, last attempt, result, reason\n"
             "  update rollback pattern|urldb\n"
             "                             go back to the version installed before\n"
-            "  url-check URL [--json]     decide URL as webwarden_url does: lists, local URL\n"
-            "                             database, reputation server; prints the decision,\n"
-            "                             score, categories, reason, path and time taken\n"
+            "  url-check URL [--json] [--client IP] [--user NAME] [--group G]...\n"
+            "                             decide URL as webwarden_url does: the policy for\n"
+            "                             that client, user and groups, lists, local URL\n"
+            "                             database, reputation server; prints the policy,\n"
+            "                             decision, score, categories, reason, path and time\n"
             "  urldb import DIR OUT [--score N] [--category-scores C=N,...] [--version V]\n"
             "                             convert squidGuard/UT1 category lists in DIR into\n"
             "                             the urldb file OUT (default score 0: categories only)\n",
@@ -992,6 +996,9 @@ struct ctl_check {
     char path[160];   /* "list (blocked: example.com)", "server", "timeout" ... */
     char urldb[1100]; /* the local database used, "" = none */
     double ms;
+    struct ww_who who;              /* --client, --user, --group */
+    const struct ww_policy *policy; /* the one selected for <who> */
+    const char *policy_term;        /* the term that selected it, "" for the default */
 };
 
 /* The urldb the module would use: the store's installed component, else urldb.file. Loads it
@@ -1033,6 +1040,7 @@ static int ctl_check_run(const struct ctl *c, const char *raw, struct ctl_check 
     char err[WW_ERRLEN] = "", appliance[64] = "";
     const char *entry = NULL;
     struct stat sb;
+    enum ww_listed listed;
     int rc = CTL_FAIL;
 
     if (ww_url_canon(raw, k->url, sizeof(k->url)) != WW_OK) {
@@ -1044,6 +1052,11 @@ static int ctl_check_run(const struct ctl *c, const char *raw, struct ctl_check 
         ctl_err("lists: %s", err);
         goto cleanup;
     }
+    if (ww_policies_load_lists(c->conf->policy_set, err, sizeof(err)) != WW_OK) {
+        ctl_err("%s: %s", c->conf->path, err);
+        goto cleanup;
+    }
+    k->policy = ww_policies_select(c->conf->policy_set, &k->who, &k->policy_term);
     /* The state store gives the appliance id and the installed urldb; optional here. */
     if (stat(c->conf->state.database, &sb) == 0 &&
         ww_store_open(c->conf->state.database, 0, &st, err, sizeof(err)) == WW_OK) {
@@ -1077,19 +1090,20 @@ static int ctl_check_run(const struct ctl *c, const char *raw, struct ctl_check 
         goto cleanup;
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (ww_list_match(approved, k->url, &entry)) {
+    listed = ww_policy_lists_match(approved, blocked, k->policy, k->url, &entry);
+    if (listed == WW_LISTED_APPROVED) {
         ww_rating_init(&k->rating, WW_REP_SRC_LIST, WW_OK);
         k->decision.action = WW_ACTION_ALLOW;
         snprintf(k->decision.reason, sizeof(k->decision.reason), "approved list: %s", entry);
         snprintf(k->path, sizeof(k->path), "list (approved: %s)", entry);
-    } else if (ww_list_match(blocked, k->url, &entry)) {
+    } else if (listed == WW_LISTED_BLOCKED) {
         ww_rating_init(&k->rating, WW_REP_SRC_LIST, WW_OK);
         k->decision.action = WW_ACTION_BLOCK;
         snprintf(k->decision.reason, sizeof(k->decision.reason), "blocked list: %s", entry);
         snprintf(k->path, sizeof(k->path), "list (blocked: %s)", entry);
     } else {
         ww_rep_check(rep, k->url, &k->rating);
-        ww_policy_decide(c->conf, &k->rating, &k->decision);
+        ww_policy_decide_for(c->conf, k->policy, &k->rating, &k->decision);
         if (k->rating.source == WW_REP_SRC_FAILURE && k->rating.error == WW_ETIMEOUT)
             snprintf(k->path, sizeof(k->path), "timeout (no answer within %d ms)",
                      c->conf->reputation.timeout_ms);
@@ -1117,25 +1131,42 @@ cleanup:
 
 static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
-    struct ctl_check *k = NULL;
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"client", required_argument, NULL, 'c'},
+                                         {"user", required_argument, NULL, 'u'},
+                                         {"group", required_argument, NULL, 'g'},
+                                         {NULL, 0, NULL, 0}};
+    struct ctl_check *k = calloc(1, sizeof(*k));
     json_t *cats = NULL;
-    char score[16];
-    int opt, rc;
+    char score[16], who[1024];
+    int opt, rc = CTL_USAGE;
 
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (opt != 'j')
-            return CTL_USAGE;
-        c->json = 1;
-    }
-    if (argc - optind != 1) {
-        ctl_err("url-check wants exactly one URL");
-        return CTL_USAGE;
-    }
-    k = calloc(1, sizeof(*k));
     if (k == NULL) {
         ctl_err("out of memory");
         return CTL_FAIL;
+    }
+    ww_who_init(&k->who);
+    /* The same identity the module takes from X-Client-IP, X-Client-Username and
+     * X-Authenticated-Groups (plain, as Squid sends them). */
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt == 'j') {
+            c->json = 1;
+        } else if (opt == 'c' && ww_who_set_ip(&k->who, optarg) != WW_OK) {
+            ctl_err("url-check: --client '%s' is not an IPv4 or IPv6 address", optarg);
+            goto cleanup;
+        } else if (opt == 'u' && ww_who_set_user(&k->who, optarg, 0) != WW_OK) {
+            ctl_err("url-check: --user '%s' is not a usable name", optarg);
+            goto cleanup;
+        } else if (opt == 'g' && ww_who_add_groups(&k->who, optarg, 0) != WW_OK) {
+            ctl_err("url-check: --group '%s' is not a usable name", optarg);
+            goto cleanup;
+        } else if (opt != 'c' && opt != 'u' && opt != 'g') {
+            goto cleanup;
+        }
+    }
+    if (argc - optind != 1) {
+        ctl_err("url-check wants exactly one URL");
+        goto cleanup;
     }
     rc = ctl_check_run(c, argv[optind], k);
     if (rc != CTL_OK)
@@ -1150,7 +1181,8 @@ static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
         for (int i = 0; cats != NULL && i < k->rating.ncategories; i++)
             json_array_append_new(cats, json_string(k->rating.categories[i]));
         rc = ctl_json_print(json_pack(
-            "{s:s, s:s, s:o, s:O, s:s, s:s, s:s, s:s?, s:f}", "url", k->url, "decision",
+            "{s:s, s:s, s:s, s:s, s:o, s:O, s:s, s:s, s:s, s:s?, s:f}", "url", k->url, "policy",
+            k->policy->name, "policy_match", k->policy_term, "decision",
             ww_policy_action_name(k->decision.action), "score",
             k->rating.source == WW_REP_SRC_LIST ? json_null() : json_integer(k->rating.score),
             "categories", cats, "reason", k->decision.reason, "path", k->path, "source",
@@ -1158,7 +1190,11 @@ static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
             k->ms));
         goto cleanup;
     }
+    ww_who_format(&k->who, who, sizeof(who));
     printf("url:        %s\n", k->url);
+    printf("who:        %s\n", who);
+    printf("policy:     %s%s%s%s\n", k->policy->name, k->policy_term[0] ? " (match " : "",
+           k->policy_term, k->policy_term[0] ? ")" : "");
     printf("decision:   %s\n", ww_policy_action_name(k->decision.action));
     printf("score:      %s\n", score);
     printf("categories: ");
