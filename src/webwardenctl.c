@@ -971,11 +971,17 @@ cleanup:
 
 static int ctl_cmd_config(struct ctl *c, int argc, char **argv)
 {
-    char *text = NULL;
+    char *text = NULL, err[WW_ERRLEN] = "";
 
     if (argc > 1) {
         ctl_err("config takes no arguments");
         return CTL_USAGE;
+    }
+    /* The policies' extra list files, as webwarden_url loads them: a bad one fails here too,
+     * so this is the check to run before reconfiguring c-icap. */
+    if (ww_policies_load_lists(c->conf->policy_set, err, sizeof(err)) != WW_OK) {
+        ctl_err("%s: %s", c->conf->path, err);
+        return CTL_FAIL;
     }
     if (ww_conf_dump(c->conf, &text) != WW_OK || text == NULL) {
         ctl_err("cannot print the config");

@@ -142,6 +142,35 @@ if ctl -c "$tmp/bad2.conf" config >"$tmp/bad2.txt" 2>&1; then fail "a bad CIDR: 
     expect_grep "a bad CIDR: refused with file:line and the fix" "$tmp/bad2.txt" "bad2.conf:2: [policy x] match \"client 10.0.0.1/8\": host bits are set after the /8 prefix: write 10.0.0.0/8"
 fi
 
+printf '[policy k]\nmatch = group k\nblocked = no-such-list.txt\n' >"$tmp/bad3.conf"
+if ctl -c "$tmp/bad3.conf" config >"$tmp/bad3.txt" 2>&1; then fail "a missing policy list: accepted by config"; else
+    expect_grep "a missing policy list: webwardenctl config names it" "$tmp/bad3.txt" "[policy k] blocked: "
+fi
+
+# c-icap reconfigure with a bad policy: the service refuses to run on it (500, Squid with
+# bypass=off fails closed) and the server log names file and line; the good file comes back.
+cp "$tmp/webwarden.conf" "$tmp/good.conf"
+cp "$tmp/bad.conf" "$tmp/webwarden.conf"
+opt_code() { icap_opt=$("$CLIENT" -i 127.0.0.1 -p "$port" -s webwarden_url 2>&1 | sed -n 's/.*ICAP\/1.0 \([0-9]*\).*/\1/p' | head -1); [ "$icap_opt" = "$1" ]; }
+printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
+if wait_for 60 opt_code 500; then ok "reconfigure with a bad policy: webwarden_url answers 500"; else
+    fail "reconfigure with a bad policy: OPTIONS gives '$icap_opt', want 500"; fi
+if wait_for 10 grep -q "webwarden.conf:20: \[policy lab\]" "$tmp/var/log/server.log"; then
+    ok "reconfigure with a bad policy: server.log names webwarden.conf:20"
+else
+    fail "reconfigure with a bad policy: no file:line in server.log"
+fi
+cp "$tmp/good.conf" "$tmp/webwarden.conf"
+# c-icap ignores a reconfigure while the last one is pending (old children still draining):
+# ask again every 5 s until the service answers 200.
+recovered=0
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do
+    printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
+    if wait_for 5 opt_code 200; then recovered=1; break; fi
+done
+[ "$recovered" = 1 ] && ok "reconfigure with the good file again: 200" ||
+    fail "reconfigure with the good file: OPTIONS gives '$icap_opt', want 200"
+
 # --- Squid end to end: basic_ncsa_auth users, groups through adaptation_meta ---------------------
 SQUID=${SQUID_BIN:-/usr/sbin/squid}
 NCSA=${SQUID_NCSA:-/usr/lib/squid/basic_ncsa_auth}
