@@ -32,6 +32,7 @@
 #include "ww_filerep.h"
 #include "ww_html.h"
 #include "ww_log.h"
+#include "ww_policies.h"
 #include "ww_scan.h"
 #include "ww_store.h"
 
@@ -294,6 +295,8 @@ struct scan_req {
     struct ww_decode *dec; /* Content-Encoding gzip/deflate: the scanner sees the decoded file */
     struct timespec t0;
     char url[WW_URL_MAX];
+    const struct ww_policy *policy; /* the request's named policy (or the default) */
+    int64_t max_size;               /* scan.max_size, or the policy's */
 };
 
 static void scan_store_try_open(void)
@@ -320,6 +323,7 @@ static void scan_store_try_open(void)
 struct detection {
     char url[2048]; /* as long as a feedback row's url */
     char threat[128];
+    char policy[64];   /* the request's policy, for the event */
     int64_t cut_after; /* -1: blocked (page); else bytes that went out before the cut */
     time_t at;
 };
@@ -337,7 +341,7 @@ static uint64_t detq_dropped;       /* since the last flush */
 static int detq_drop_logged;        /* one log line per child, not one per drop */
 static struct ww_fbbuf *scan_fbbuf; /* per child, made at child start */
 
-static void detq_add(const char *url, const char *threat, int64_t cut_after)
+static void detq_add(const char *url, const char *threat, const char *policy, int64_t cut_after)
 {
     struct detection *d;
     int log_drop = 0;
@@ -353,6 +357,7 @@ static void detq_add(const char *url, const char *threat, int64_t cut_after)
     d = &detq[(detq_head + detq_len) % DETQ_CAP];
     snprintf(d->url, sizeof(d->url), "%s", url);
     snprintf(d->threat, sizeof(d->threat), "%s", threat);
+    snprintf(d->policy, sizeof(d->policy), "%s", policy);
     d->cut_after = cut_after;
     d->at = time(NULL);
     detq_len++;
@@ -393,10 +398,12 @@ static void detq_flush_locked(void)
     for (i = 0; i < n; i++) {
         const struct detection *d = &batch[i];
         if (d->cut_after < 0)
-            snprintf(msg, sizeof(msg), "malware %s in %.400s: blocked", d->threat, d->url);
+            snprintf(msg, sizeof(msg), "malware %s in %.400s: blocked (policy %s)", d->threat,
+                     d->url, d->policy);
         else
-            snprintf(msg, sizeof(msg), "malware %s in %.380s: download cut after %" PRId64 " bytes",
-                     d->threat, d->url, d->cut_after);
+            snprintf(msg, sizeof(msg),
+                     "malware %s in %.380s: download cut after %" PRId64 " bytes (policy %s)",
+                     d->threat, d->url, d->cut_after, d->policy);
         if (ww_store_add_event(scan_store, "warning", "scan", msg) != WW_OK)
             ww_log(WW_LOG_WARN, SVC ": detection not recorded in the events: %s", msg);
         memset(&fb, 0, sizeof(fb));
@@ -624,6 +631,7 @@ static void *scan_init_request_data(ci_request_t *req)
         return NULL;
     hold_init(&sr->hold);
     sr->expected = -1;
+    sr->max_size = scan_conf != NULL ? scan_conf->scan.max_size : 0; /* the policy's: preview */
     clock_gettime(CLOCK_MONOTONIC, &sr->t0);
     return sr;
 }
@@ -684,7 +692,7 @@ static void scan_go_unscanned(ci_request_t *req, struct scan_req *sr, int64_t si
     char detail[128];
 
     snprintf(detail, sizeof(detail), "%" PRId64 " bytes over scan.max_size %" PRId64, size,
-             scan_conf->scan.max_size);
+             sr->max_size);
     scan_go_unscanned_why(req, sr, "over scan.max_size", detail);
 }
 
@@ -748,6 +756,7 @@ static int scan_block(ci_request_t *req, struct scan_req *sr, const char *threat
         {"threat", threat},
         {"service", SVC},
         {"time", when},
+        {"policy", sr->policy != NULL ? sr->policy->name : "default"},
     };
     int rc;
 
@@ -759,7 +768,7 @@ static int scan_block(ci_request_t *req, struct scan_req *sr, const char *threat
     ww_cicap_attr(req, "webwarden:reason", reason);
     scan_attrs(req, sr, "block", threat, sha256);
     ci_stat_uint64_inc(stat_blocked, 1);
-    detq_add(sr->url, threat, -1);
+    detq_add(sr->url, threat, sr->policy != NULL ? sr->policy->name : "default", -1);
     if (ci_req_sent_data(req)) {
         /* Too late for a page (cannot happen while the body is held): cut the response. */
         return CI_ERROR;
@@ -801,7 +810,7 @@ static void scan_cut(ci_request_t *req, struct scan_req *sr, const char *threat_
     scan_attrs(req, sr, "block", threat, sha256);
     ci_stat_uint64_inc(stat_blocked, 1);
     ci_stat_uint64_inc(stat_cut, 1);
-    detq_add(sr->url, threat, sr->sent);
+    detq_add(sr->url, threat, sr->policy != NULL ? sr->policy->name : "default", sr->sent);
     sr->mode = MODE_CUT;
     sr->limit = sr->sent;
     hold_cleanup(&sr->hold);
@@ -853,7 +862,7 @@ static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, s
     case MODE_PASS:
         break;
     case MODE_STREAM:
-        if (sr->received > scan_conf->scan.max_size) {
+        if (sr->received > sr->max_size) {
             scan_go_unscanned(req, sr, sr->received);
             break;
         }
@@ -876,7 +885,7 @@ static int scan_take(ci_request_t *req, struct scan_req *sr, const char *data, s
         stream_set_limit(sr, len);
         return WW_OK;
     case MODE_HOLD:
-        if (sr->received > scan_conf->scan.max_size) {
+        if (sr->received > sr->max_size) {
             scan_go_unscanned(req, sr, sr->received);
             break;
         }
@@ -974,6 +983,8 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         return CI_ERROR;
     }
     ww_cicap_request_url(req, sr->url, sizeof(sr->url)); /* for logs and the page only */
+    sr->policy = ww_cicap_policy(req, scan_conf); /* who is asking: the proxy's ICAP headers */
+    sr->max_size = sr->policy != NULL ? sr->policy->max_size : scan_conf->scan.max_size;
     sr->hold_all = scan_arg_hold_all(req->args, scan_conf->scan.hold_all);
     sr->drop = sr->hold_all && ci_req_allow204(req);
     if (!ci_req_hasbody(req)) {
@@ -982,7 +993,7 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
     }
     expected = ci_http_content_length(req);
     sr->expected = expected;
-    if (expected > scan_conf->scan.max_size) {
+    if (expected > sr->max_size) {
         /* From the preview handler 204 is always safe: c-icap echoes when 204 is not allowed. */
         scan_go_unscanned(req, sr, expected);
         return CI_MOD_ALLOW204;

@@ -33,7 +33,6 @@
 #include "ww_rep.h"
 #include "ww_store.h"
 #include "ww_urldb.h"
-#include "ww_who.h"
 
 #define SVC "webwarden_url"
 #define CMD_CHILD_START SVC ":child_start"
@@ -502,35 +501,6 @@ static void url_log_attrs(ci_request_t *req, const char *action, const char *rea
     ww_cicap_attr(req, "webwarden:policy", v != NULL && v->policy != NULL ? v->policy->name : "-");
 }
 
-/* Who is asking, from the ICAP request headers the proxy set: never from the encapsulated HTTP
- * request, whose headers the client writes. */
-struct url_who_ctx {
-    struct ww_who *who;
-};
-
-static void url_who_header(void *data, const char *name, const char *value)
-{
-    struct url_who_ctx *ctx = data;
-
-    ww_who_add_header(ctx->who, url_conf, name, value);
-}
-
-static const struct ww_policy *url_policy(ci_request_t *req)
-{
-    struct ww_who who;
-    struct url_who_ctx ctx = {&who};
-    char head[128];
-    const struct ww_policy *pol;
-
-    ww_who_init(&who);
-    if (req->request_header != NULL)
-        ci_headers_iterate(req->request_header, &ctx, url_who_header);
-    pol = ww_policies_select(url_conf->policy_set, &who, NULL);
-    snprintf(head, sizeof(head), "X-Webwarden-Policy: %s", pol != NULL ? pol->name : "default");
-    ci_icap_add_xheader(req, head);
-    return pol;
-}
-
 /* X-Webwarden-Reputation: score=42; category=malware; source=server (reputation decisions). */
 static void url_rep_header(ci_request_t *req, const struct url_verdict *v)
 {
@@ -663,7 +633,7 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
         ww_log(WW_LOG_ERR, SVC ": out of memory or not configured: request refused");
         return CI_ERROR;
     }
-    pol = url_policy(req);
+    pol = ww_cicap_policy(req, url_conf); /* who is asking: the proxy's ICAP headers only */
     rc = ww_cicap_request_url(req, url, sizeof(url));
     if (rc == WW_ETOOBIG) {
         /* Decided on its first part: a long query must not get a URL past the lists. */

@@ -43,6 +43,8 @@ printf 'social.webwarden.test\n127.0.0.1/social/\n' >"$tmp/staff-approved.txt"
 # EICAR from two pieces (no scanner flags this file), as a body signature for webwarden_scan.
 printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$tmp/eicar.com"
 echo "Webwarden.Test.Eicar.Body:0:*:$(od -An -v -tx1 "$tmp/eicar.com" | tr -d ' \n')" >"$tmp/patterns/test.ndb"
+# 300 KB starting with EICAR: over the default scan.max_size (100K), under the students' (1M).
+{ cat "$tmp/eicar.com"; head -c 300000 /dev/urandom; } >"$tmp/www/games/setup.bin"
 cat >"$tmp/webwarden.conf" <<EOF
 [gateway]
 block_page = $top_srcdir/etc/block.html
@@ -53,10 +55,12 @@ blocked = $tmp/blocked.txt
 [scan]
 patterns_dir = $tmp/patterns
 tmp_dir = $tmp/spool
+max_size = 100K
 
 [policy students]
 match = group students, client 10.20.0.0/16, user carol
 blocked = students-blocked.txt
+max_size = 1M
 
 [policy staff]
 match = user alice, user EXAMPLE\\dave, group staff
@@ -121,6 +125,29 @@ expect_grep "a student claiming to be alice: still blocked" "$tmp/s2.txt" "403 F
 icap -req http://social.webwarden.test/ -hx 'X-Client-Username: alice' -v >"$tmp/s3.txt" 2>&1
 expect_grep "nobody claiming to be alice: the global blocked list" "$tmp/s3.txt" "403 Forbidden"
 
+# RESPMOD: the policy's scan.max_size. The same download is scanned and blocked for a student,
+# passed unscanned (over the default 100K, logged) for anyone else.
+"$CLIENT" -i 127.0.0.1 -p "$port" -s webwarden_scan -f "$tmp/www/games/setup.bin" \
+    -resp http://dl.webwarden.test/setup.bin -x 'X-Client-IP: 10.20.7.7' -v -o "$tmp/d1.out" >"$tmp/d1.txt" 2>&1
+expect_grep "download as a student (max_size 1M): scanned and blocked" "$tmp/d1.txt" "403 Forbidden"
+expect_grep "download as a student: X-Webwarden-Policy students" "$tmp/d1.txt" "X-Webwarden-Policy: students"
+expect_grep "download as a student: the block page names the policy" "$tmp/d1.out" "<th>Policy</th><td>students</td>"
+"$CLIENT" -i 127.0.0.1 -p "$port" -s webwarden_scan -f "$tmp/www/games/setup.bin" \
+    -resp http://dl.webwarden.test/setup.bin -x 'X-Client-IP: 10.1.7.7' -v -o "$tmp/d2.out" >"$tmp/d2.txt" 2>&1
+expect_no_grep "the same download as anyone else (default max_size 100K): not blocked" "$tmp/d2.txt" "403 Forbidden"
+if wait_for 10 grep -q 'action=unscanned .*policy=default' "$tmp/var/log/access.log"; then
+    ok "the same download as anyone else: logged unscanned with policy=default"
+else
+    fail "no unscanned access-log line with policy=default"
+fi
+# The detection event records the policy (the child's tick writes it within a second or so).
+if wait_for 20 sh -c "'$top_builddir/src/webwardenctl' -c '$tmp/webwarden.conf' events -n 20 | grep -q 'setup.bin: blocked (policy students)'"; then
+    ok "detection event: 'blocked (policy students)'"
+else
+    fail "detection event without the policy:"
+    ctl events -n 5
+fi
+
 # Unusable identity values: no crash, default policy.
 icap -req http://games.webwarden.test/ -x 'X-Client-IP: 10.20.1.1, 10.1.1.1' -x 'X-Client-Username: ' -v >"$tmp/u1.txt" 2>&1
 expect_grep "two addresses in X-Client-IP: not an address, default" "$tmp/u1.txt" "X-Webwarden-Policy: default"
@@ -135,7 +162,7 @@ expect_grep "access log: policy=default" "$tmp/var/log/access.log" "policy=defau
 cp "$tmp/webwarden.conf" "$tmp/bad.conf"
 printf '\n[policy lab]\nmatch = client 10.20.5.0/24\n' >>"$tmp/bad.conf"
 if ctl -c "$tmp/bad.conf" config >"$tmp/bad.txt" 2>&1; then fail "a dead policy term: accepted"; else
-    expect_grep "a dead policy term: refused with file:line" "$tmp/bad.txt" "bad.conf:20: [policy lab] match \"client 10.20.5.0/24\" can never apply: policy students (line 11)"
+    expect_grep "a dead policy term: refused with file:line" "$tmp/bad.txt" "bad.conf:22: [policy lab] match \"client 10.20.5.0/24\" can never apply: policy students (line 12)"
 fi
 printf '[policy x]\nmatch = client 10.0.0.1/8\n' >"$tmp/bad2.conf"
 if ctl -c "$tmp/bad2.conf" config >"$tmp/bad2.txt" 2>&1; then fail "a bad CIDR: accepted"; else
@@ -155,8 +182,8 @@ opt_code() { icap_opt=$("$CLIENT" -i 127.0.0.1 -p "$port" -s webwarden_url 2>&1 
 printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
 if wait_for 60 opt_code 500; then ok "reconfigure with a bad policy: webwarden_url answers 500"; else
     fail "reconfigure with a bad policy: OPTIONS gives '$icap_opt', want 500"; fi
-if wait_for 10 grep -q "webwarden.conf:20: \[policy lab\]" "$tmp/var/log/server.log"; then
-    ok "reconfigure with a bad policy: server.log names webwarden.conf:20"
+if wait_for 10 grep -q "webwarden.conf:22: \[policy lab\]" "$tmp/var/log/server.log"; then
+    ok "reconfigure with a bad policy: server.log names webwarden.conf:22"
 else
     fail "reconfigure with a bad policy: no file:line in server.log"
 fi
@@ -213,6 +240,16 @@ EOF
     code=$(get --proxy-user erin:erinpw "$url")
     [ "$code" = 403 ] && ok "erin (group students via adaptation_meta): 403" || fail "erin: got $code, want 403"
     expect_grep "erin's block page names policy students" "$tmp/body.txt" "<th>Policy</th><td>students</td>"
+    dl="http://127.0.0.1:$oport/games/setup.bin"
+    code=$(get --proxy-user erin:erinpw "$dl")
+    [ "$code" = 403 ] && ok "erin downloads setup.bin: scanned (students' max_size 1M), 403" ||
+        fail "erin's download: got $code, want 403"
+    code=$(get --proxy-user bob:bobpw "$dl")
+    if [ "$code" = 200 ] && cmp -s "$tmp/body.txt" "$tmp/www/games/setup.bin"; then
+        ok "bob downloads the same file: over the default max_size, passed unscanned (200, whole)"
+    else
+        fail "bob's download: got $code or a different body"
+    fi
     code=$(get --proxy-user bob:bobpw "$url")
     [ "$code" = 200 ] && ok "bob (no group): 200, the same URL" || fail "bob: got $code, want 200"
     expect_grep "bob got the file" "$tmp/body.txt" "game data"
