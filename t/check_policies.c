@@ -5,6 +5,7 @@
 #include <check.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,6 +482,80 @@ START_TEST(test_policies_ten_thousand_cidrs)
 }
 END_TEST
 
+/* The flattened ranges agree with the definition: the lowest policy whose CIDR holds the
+ * address. Random nested and disjoint IPv4 CIDRs, longer prefixes in earlier policies (so no term
+ * is dead), addresses near their edges, checked against a linear scan. */
+START_TEST(test_policies_cidr_lookup_matches_linear_scan)
+{
+    enum { NPOL = 20, PER = 3, TEXT = 16 * 1024 };
+    static uint32_t net[NPOL][PER];
+    static int len[NPOL];
+    char *text = malloc(TEXT);
+    struct ww_conf *conf = NULL;
+    char err[WW_ERRLEN] = "";
+    unsigned int seed = 20261203u + 1000u * (unsigned int)_i;
+
+    ck_assert_ptr_nonnull(text);
+    /* A draw where earlier CIDRs together cover a later one is refused (rightly): draw again. */
+    for (int tries = 0; conf == NULL && tries < 50; tries++) {
+        size_t n = 0;
+        for (int p = 0; p < NPOL; p++) {
+            len[p] = 31 - p; /* /31 down to /12: later policies hold wider ranges */
+            n += (size_t)snprintf(text + n, TEXT - n, "[policy p%d]\nmatch = ", p);
+            for (int k = 0; k < PER; k++) {
+                uint32_t a = 0x0a000000u | ((uint32_t)rand_r(&seed) & 0x00ffffffu);
+                a &= ~((1u << (32 - len[p])) - 1);
+                net[p][k] = a;
+                n += (size_t)snprintf(text + n, TEXT - n, "%sclient %u.%u.%u.%u/%d", k ? ", " : "",
+                                      a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, len[p]);
+            }
+            n += (size_t)snprintf(text + n, TEXT - n, "\n");
+        }
+        if (ww_conf_load(write_file("rand.conf", text), &conf, err, sizeof(err)) != WW_OK) {
+            ck_assert_msg(strstr(err, "can never apply") != NULL, "load: %s", err);
+            conf = NULL;
+        }
+    }
+    ck_assert_msg(conf != NULL, "no draw loaded in 50 tries: %s", err);
+    for (int t = 0; t < 20000; t++) {
+        int p0 = rand_r(&seed) % NPOL, k0 = rand_r(&seed) % PER;
+        uint32_t span = 1u << (32 - len[p0]), a;
+        int want = 0;
+        char ip[32], wname[16];
+        const char *got;
+
+        switch (rand_r(&seed) % 4) { /* an edge, just outside, or anywhere inside */
+        case 0:
+            a = net[p0][k0];
+            break;
+        case 1:
+            a = net[p0][k0] + span - 1;
+            break;
+        case 2:
+            a = rand_r(&seed) % 2 ? net[p0][k0] - 1 : net[p0][k0] + span;
+            break;
+        default:
+            a = net[p0][k0] + (uint32_t)rand_r(&seed) % span;
+        }
+        for (int p = 0; p < NPOL && want == 0; p++)
+            for (int k = 0; k < PER; k++)
+                if (a - net[p][k] < (1u << (32 - len[p]))) {
+                    want = p + 1;
+                    break;
+                }
+        snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+        if (want)
+            snprintf(wname, sizeof(wname), "p%d", want - 1);
+        else
+            snprintf(wname, sizeof(wname), "default");
+        got = pick(conf, ip, NULL, NULL);
+        ck_assert_msg(strcmp(got, wname) == 0, "case %d: %s got %s, want %s", _i, ip, got, wname);
+    }
+    ww_conf_free(conf);
+    free(text);
+}
+END_TEST
+
 /* ---- config errors: each names the file and line ---- */
 
 static const struct {
@@ -585,6 +660,7 @@ static Suite *policies_suite(void)
     tcase_add_test(tc, test_policies_none_is_the_default_policy);
     tcase_add_test(tc, test_policies_dump_round_trips);
     tcase_add_test(tc, test_policies_ten_thousand_cidrs);
+    tcase_add_loop_test(tc, test_policies_cidr_lookup_matches_linear_scan, 0, 5);
     tcase_add_test(tc, test_policies_reachable_terms_are_accepted);
     suite_add_tcase(s, tc);
 
