@@ -1,10 +1,23 @@
-# bench/bench-lib.sh - shell functions shared by bench/run-icap.sh and bench/run-squid.sh.
+# bench/bench-lib.sh - shell functions shared by bench/run-icap.sh, run-squid.sh, run-reputation.sh.
 # shellcheck shell=bash
 # Sourcing only defines functions. Loopback only; every wait polls with a deadline; every
 # process is stopped by the PID we started it with.
 
 # Debian's python3 first: a pyenv shim costs seconds per start on a busy machine.
 BL_PY=${PYTHON3:-$(command -v /usr/bin/python3 || command -v python3)}
+
+# bl_builddir: the build tree to measure: $top_builddir when set, else ./build (where
+# ./quickstart and the README build) when it holds a configured build, else the source tree
+# (an in-tree build).
+bl_builddir() {
+    if [ -n "${top_builddir:-}" ]; then
+        printf '%s\n' "$top_builddir"
+    elif [ -f "$top_srcdir/build/Makefile" ]; then
+        printf '%s\n' "$top_srcdir/build"
+    else
+        printf '%s\n' "$top_srcdir"
+    fi
+}
 
 bl_log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 bl_die() {

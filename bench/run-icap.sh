@@ -24,7 +24,7 @@ Usage: bench/run-icap.sh [options]
   --install      apt-get install libc-icap-mod-virus-scan and clamav first (else virus_scan
                  runs only if they are already installed)
   -h, --help     this text
-Environment: top_srcdir, top_builddir (default: the tree this script is in), CICAP_BIN,
+Environment: top_srcdir, top_builddir (default: ./build when configured, else the source tree), CICAP_BIN,
 WW_MODULES_DIR (where srv_webwarden_*.so are; default \$top_builddir/modules/.libs),
 WW_BLOCK_PAGE (block page template; default \$top_srcdir/etc/block.html when present).
 EOF
@@ -32,8 +32,8 @@ EOF
 
 BL_DIR=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$BL_DIR/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
 . "$BL_DIR/bench-lib.sh"
+top_builddir=$(bl_builddir)
 
 outdir='' repeats=3 dur='' warm='' concs=1,8 preview=0 allow=on timeout_ms=5000 quick=0
 only=reqmod,64k,1m use_ww=1 nsigs=100000 ww_conf='' install=0
@@ -176,7 +176,7 @@ EOF
     # any other ICAP client): whole bodies scanned first, 204 when clean, as virus_scan answers.
     services="$services webwarden_url webwarden_scan webwarden_scan_hold"
 elif [ "$use_ww" = 1 ]; then
-    bl_log "Webwarden services not built ($ww_url_so, $ww_scan_so): echo only"
+    bl_die "Webwarden services not built ($ww_url_so, $ww_scan_so): build them (./quickstart or make), set top_builddir or WW_MODULES_DIR, or pass --no-webwarden"
 fi
 
 # c-icap's virus_scan with libclamav, on the same signatures. clamav_mod has no directive for

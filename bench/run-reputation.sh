@@ -23,8 +23,8 @@ EOF
 
 BL_DIR=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$BL_DIR/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
 . "$BL_DIR/bench-lib.sh"
+top_builddir=$(bl_builddir)
 
 outdir='' repeats=3 dur=3 warm=1 concs=1,8
 only=cached,localdb,hang-backoff-on,hang-backoff-off,refused-backoff-on,refused-backoff-off

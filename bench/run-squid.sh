@@ -22,7 +22,7 @@ Usage: bench/run-squid.sh [options]
   --origin KIND  nginx or python (default: nginx when installed, else python)
   --install      apt-get install nginx-light and wrk first
   -h, --help     this text
-Environment: top_srcdir, top_builddir (default: the tree this script is in), CICAP_BIN,
+Environment: top_srcdir, top_builddir (default: ./build when configured, else the source tree), CICAP_BIN,
 SQUID_BIN, WW_MODULES_DIR (where srv_webwarden_*.so are; default \$top_builddir/modules/.libs),
 WW_BLOCK_PAGE (block page template; default \$top_srcdir/etc/block.html when present).
 EOF
@@ -30,8 +30,8 @@ EOF
 
 BL_DIR=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$BL_DIR/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
 . "$BL_DIR/bench-lib.sh"
+top_builddir=$(bl_builddir)
 
 outdir='' repeats=3 dur='' concs=1,8 req_timeout=2 objects=1k,1m quick=0 use_ww=1 load='' origin_kind=''
 install=0
@@ -198,7 +198,7 @@ EOF
     cp "$tmp/webwarden.conf" "$outdir/webwarden.conf"
     have_ww=1
 elif [ "$use_ww" = 1 ]; then
-    bl_log "Webwarden services not built ($ww_url_so): Squid alone and Squid + echo only"
+    bl_die "Webwarden services not built ($ww_url_so, $ww_scan_so): build them (./quickstart or make), set top_builddir or WW_MODULES_DIR, or pass --no-webwarden"
 fi
 cp "$tmp/c-icap.conf" "$outdir/c-icap.conf"
 bl_start_cicap "$tmp/c-icap.conf" "$tmp/cicap" "$iport" || bl_die "c-icap did not start"

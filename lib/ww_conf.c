@@ -105,12 +105,14 @@ static const struct conf_key conf_keys[] = {
     K_STR(urldb, file, CT_PATH, ""),
 
     K_STR(scan, patterns_dir, CT_PATH, "/var/lib/webwarden/patterns"),
+    K_ENUM(scan, no_patterns_action, CT_ENUM, "allow", actions),
     K_SIZE(scan, max_size, "50M", 1, CONF_SIZE_MAX),
     K_SIZE(scan, hold_max, "60K", 0, CONF_SIZE_MAX),
     K_BOOL(scan, hold_all, "off"),
     K_SIZE(scan, max_expanded_size, "100M", 1, CONF_SIZE_MAX),
     K_INT(scan, max_ratio, 100, 1, 100000),
     K_ENUM(scan, bomb_action, CT_ENUM, "block", actions),
+    K_ENUM(scan, oversize_action, CT_ENUM, "allow", actions),
     K_STR(scan, tmp_dir, CT_PATH, "/tmp"),
 
     K_STR(smart_scan, server, CT_SERVER, ""),

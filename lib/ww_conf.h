@@ -86,14 +86,17 @@ struct ww_conf {
         char *file; /* local URL database; "" = none */
     } urldb;
     struct {
-        char *patterns_dir;         /* folder of signature files (.hdb .hsb .ndb) */
-        int64_t max_size;           /* bodies over this pass unscanned (default 50M) */
-        int64_t hold_max;           /* held whole up to this, streamed beyond (default 60K) */
-        int hold_all;               /* 1: hold whole bodies up to max_size (fixed Squid) */
-        int64_t max_expanded_size;  /* Content-Encoding decode cap (default 100M) */
-        int max_ratio;              /* decode ratio cap (default 100) */
-        enum ww_action bomb_action; /* over a decode cap: block (default) or allow */
-        char *tmp_dir;              /* spool folder (default /tmp) */
+        /* no_patterns_action: no signature at all: allow (passed unscanned) or block */
+        enum ww_action no_patterns_action;
+        char *patterns_dir;             /* folder of signature files (.hdb .hsb .ndb) */
+        int64_t max_size;               /* bodies over this pass unscanned (default 50M) */
+        int64_t hold_max;               /* held whole up to this, streamed beyond (default 60K) */
+        int hold_all;                   /* 1: hold whole bodies up to max_size (fixed Squid) */
+        int64_t max_expanded_size;      /* Content-Encoding decode cap (default 100M) */
+        int max_ratio;                  /* decode ratio cap (default 100) */
+        enum ww_action bomb_action;     /* over a decode cap: block (default) or allow */
+        enum ww_action oversize_action; /* over max_size: block (default) or allow unscanned */
+        char *tmp_dir;                  /* spool folder (default /tmp) */
     } scan;
     struct {
         char *server;

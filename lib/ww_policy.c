@@ -7,7 +7,7 @@
 #include "ww_common.h"
 #include "ww_policies.h"
 #include "ww_policy.h"
-#include "ww_rep.h"
+#include "ww_rating.h"
 
 const char *ww_policy_sensitivity_name(enum ww_sensitivity s)
 {

@@ -2,7 +2,6 @@
  * (local db -> cache -> provider) with outage back-off. */
 #include "config.h"
 
-#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,55 +20,6 @@
 
 #define REP_LOG_INTERVAL_MS 60000 /* one line per kind of failure per minute */
 #define REP_HOST_KEY_MAX 300
-
-/* ---- ratings ---- */
-
-void ww_rating_init(struct ww_rating *r, enum ww_rep_source source, int error)
-{
-    r->score = 0;
-    r->ncategories = 0;
-    r->ttl_s = -1;
-    r->host_wide = 0;
-    r->source = source;
-    r->error = error;
-}
-
-void ww_rating_add_category(struct ww_rating *r, const char *name)
-{
-    char low[WW_REP_CATEGORY_LEN];
-    size_t i;
-
-    if (name == NULL || name[0] == '\0' || r->ncategories >= WW_REP_MAX_CATEGORIES)
-        return;
-    for (i = 0; name[i] != '\0' && i < sizeof(low) - 1; i++)
-        low[i] = (char)tolower((unsigned char)name[i]);
-    low[i] = '\0';
-    for (int k = 0; k < r->ncategories; k++)
-        if (strcmp(r->categories[k], low) == 0)
-            return;
-    memcpy(r->categories[r->ncategories++], low, i + 1);
-}
-
-const char *ww_rep_source_name(enum ww_rep_source source)
-{
-    switch (source) {
-    case WW_REP_SRC_LIST:
-        return "list";
-    case WW_REP_SRC_LOCALDB:
-        return "local db";
-    case WW_REP_SRC_CACHE:
-        return "cache";
-    case WW_REP_SRC_SERVER:
-        return "server";
-    case WW_REP_SRC_FAILURE:
-        return "failure";
-    case WW_REP_SRC_BACKOFF:
-        return "back-off";
-    case WW_REP_SRC_NONE:
-    default:
-        return "none";
-    }
-}
 
 void ww_rep_provider_free(struct ww_rep_provider *p)
 {
@@ -391,18 +341,12 @@ fail:
     return NULL;
 }
 
-int ww_rep_create_from_conf(const struct ww_conf *conf, const char *appliance_id,
-                            struct ww_rep **out, char *err, size_t errlen)
+int ww_rep_create_from_conf(const struct ww_conf *conf, struct ww_urldb *db,
+                            const char *appliance_id, struct ww_rep **out, char *err, size_t errlen)
 {
     struct ww_rep_provider *provider = NULL;
-    struct ww_urldb *db = NULL;
-    int rc;
 
-    if (conf->urldb.file != NULL && conf->urldb.file[0] != '\0') {
-        rc = ww_urldb_load(conf->urldb.file, &db, err, errlen);
-        if (rc != WW_OK)
-            return rc;
-    }
+    *out = NULL;
     if (conf->reputation.server != NULL && conf->reputation.server[0] != '\0') {
         struct ww_http_opts opts = {
             .timeout_ms = conf->reputation.timeout_ms,
@@ -418,7 +362,7 @@ int ww_rep_create_from_conf(const struct ww_conf *conf, const char *appliance_id
             return WW_ENOMEM;
         }
     }
-    *out = ww_rep_create(conf, provider, db);
+    *out = ww_rep_create(conf, provider, db); /* takes both, even when it fails */
     if (*out == NULL) {
         snprintf(err, errlen, "reputation: out of memory");
         return WW_ENOMEM;

@@ -1,6 +1,7 @@
-/* lib/ww_rep.h - web reputation: the rating of a URL, the provider interface (the cloud WRS
- * client is one provider), and the combined lookup local URL database -> cache -> provider
- * with outage back-off that the REQMOD module and `webwardenctl url-check` call. */
+/* lib/ww_rep.h - web reputation: the provider interface (the cloud WRS client is one provider)
+ * and the combined lookup local URL database -> cache -> provider with outage back-off, which
+ * lib/ww_urlcheck calls for the REQMOD module and `webwardenctl url-check`. The rating value is
+ * in ww_rating.h. */
 #ifndef WW_REP_H
 #define WW_REP_H
 
@@ -8,44 +9,11 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "ww_rating.h"
+
 struct ww_conf;
 struct ww_urldb;
 struct ww_http_opts;
-
-#define WW_REP_MAX_CATEGORIES 8 /* more are dropped */
-#define WW_REP_CATEGORY_LEN 48  /* bytes with the NUL; longer names are cut */
-
-/* Where a rating came from; what `url-check` prints and the block page / access log show. */
-enum ww_rep_source {
-    WW_REP_SRC_NONE = 0, /* no provider configured: unrated */
-    WW_REP_SRC_LIST,     /* approved/blocked list (set by the caller, who checks lists first) */
-    WW_REP_SRC_LOCALDB,  /* local URL database (urldb.file) */
-    WW_REP_SRC_CACHE,    /* in-memory cache of earlier server answers */
-    WW_REP_SRC_SERVER,   /* the provider answered now */
-    WW_REP_SRC_FAILURE,  /* the provider failed (error says how): unrated */
-    WW_REP_SRC_BACKOFF   /* not asked: the provider is failing and backed off: unrated */
-};
-
-/* Plain value, no pointers: copy it freely (the cache stores it as bytes). */
-struct ww_rating {
-    int score; /* 1 (dangerous) .. 100 (safe); 0 = unrated */
-    int ncategories;
-    char categories[WW_REP_MAX_CATEGORIES][WW_REP_CATEGORY_LEN]; /* lower case */
-    int ttl_s;     /* from the server; -1 = none given */
-    int host_wide; /* 1: the answer covers the whole host (server sent "scope": "host") */
-    enum ww_rep_source source;
-    int error; /* WW_E* code when source is FAILURE (or BACKOFF: the last failure) */
-};
-
-/* An unrated rating with <source> and <error>. */
-void ww_rating_init(struct ww_rating *r, enum ww_rep_source source, int error);
-
-/* Adds <name> (lower-cased, cut at WW_REP_CATEGORY_LEN - 1 bytes) unless full, empty or
- * already present. */
-void ww_rating_add_category(struct ww_rating *r, const char *name);
-
-/* "none", "list", "local db", "cache", "server", "failure", "back-off". Never NULL. */
-const char *ww_rep_source_name(enum ww_rep_source source);
 
 /* A source of ratings. lookup() fills <out> and returns WW_OK, or returns a WW_E* code for a
  * failure (timeout, unavailable, malformed answer); it must be thread-safe, may block at most its
@@ -80,11 +48,6 @@ int ww_rep_parse_rating(const char *body, size_t len, struct ww_rating *out, cha
 
 struct ww_rep; /* opaque; shared by all threads of a process */
 
-/* kv key of the reputation server's state as the URL service's children last saw it: a JSON
- * object {state: ok|failing|backoff, at, last_ok, last_fail, error} (times in s since the
- * epoch; error a ww_strerror() name), read by `webwardenctl status`. */
-#define WW_REP_STATE_KEY "reputation.state"
-
 struct ww_rep_stats {
     uint64_t localdb_hits, cache_hits, server_calls, server_failures, backoff_skips;
     uint64_t cache_misses, cache_evictions;
@@ -104,11 +67,14 @@ struct ww_rep_stats {
 struct ww_rep *ww_rep_create(const struct ww_conf *conf, struct ww_rep_provider *provider,
                              struct ww_urldb *db);
 
-/* Everything from <conf>: the WRS provider if reputation.server is set (with <appliance_id>),
- * the local database if urldb.file is set. WW_OK and *out, or WW_E* with the reason in <err>
- * (a bad urldb file). */
-int ww_rep_create_from_conf(const struct ww_conf *conf, const char *appliance_id,
-                            struct ww_rep **out, char *err, size_t errlen);
+/* The one way to make the lookup from <conf> (lib/ww_urlcheck calls it): the WRS provider when
+ * reputation.server is set (sending <appliance_id>, may be "" or NULL) and the local database
+ * <db> (may be NULL; the caller picks and loads it: the installed urldb component or
+ * urldb.file). Takes one reference to <db> in every case. WW_OK and *out (caller owns it:
+ * ww_rep_free), or WW_ENOMEM with the reason in <err>. */
+int ww_rep_create_from_conf(const struct ww_conf *conf, struct ww_urldb *db,
+                            const char *appliance_id, struct ww_rep **out, char *err,
+                            size_t errlen);
 
 void ww_rep_free(struct ww_rep *rep); /* NULL is a no-op; no lookup may be running */
 

@@ -210,7 +210,7 @@ int ww_engine_load_dir(const char *dir, struct ww_engine **out, struct ww_engine
     e->stats.body_sigs = ww_sigdb_count(e->sigdb);
     e->stats.memory_bytes = sizeof(*e) + ww_hashdb_memory(e->hashdb) + ww_sigdb_memory(e->sigdb);
     if (e->stats.hash_sigs + e->stats.body_sigs == 0) {
-        rc = WW_EINVAL;
+        rc = WW_ENOTFOUND;
         snprintf(err, errlen, "%s: no signatures", dir);
         goto cleanup;
     }

@@ -18,7 +18,8 @@ struct ww_engine_stats {
 
 /* Loads every *.hdb, *.hsb and *.ndb file of folder <dir> and compiles them. WW_OK with *out
  * (one reference, owned by the caller), or WW_EIO/WW_EINVAL with the reason in <err> (a folder
- * that cannot be read, or no signature at all). Bad lines are skipped and counted, not errors. */
+ * that cannot be read, a bad file), WW_ENOTFOUND for a folder without any signature (a fresh
+ * install waiting for its first update). Bad lines are skipped and counted, not errors. */
 int ww_engine_load_dir(const char *dir, struct ww_engine **out, struct ww_engine_stats *stats,
                        char *err, size_t errlen);
 struct ww_engine *ww_engine_ref(struct ww_engine *e);

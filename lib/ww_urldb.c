@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "ww_common.h"
-#include "ww_rep.h"
+#include "ww_rating.h"
 #include "ww_url.h"
 #include "ww_urldb.h"
 

@@ -7,11 +7,13 @@
 #include <time.h>
 
 #include <c_icap/c-icap.h>
+#include <c_icap/commands.h>
 #include <c_icap/debug.h>
 #include <c_icap/header.h>
 #include <c_icap/request.h>
 #include <c_icap/simple_api.h>
 
+#include "ww_child.h"
 #include "ww_cicap.h"
 #include "ww_log.h"
 #include "ww_policies.h"
@@ -237,6 +239,44 @@ void ww_cicap_page_cleanup(struct ww_cicap_page *page)
     page->html = NULL;
     page->len = 0;
     page->pos = 0;
+}
+
+/* ---- the per-child runtime ---- */
+
+/* One per module: each .so has its own copy of this file. */
+static struct ww_child **cicap_rt;
+static size_t cicap_fb_cap;
+static char cicap_tick_cmd[64];
+
+static void cicap_child_tick(const char *name, int type, void *data)
+{
+    ww_child_tick(*cicap_rt);
+    ci_command_schedule(cicap_tick_cmd, NULL, 1);
+}
+
+static void cicap_child_start(const char *name, int type, void *data)
+{
+    ww_child_start(*cicap_rt, cicap_fb_cap);
+    ci_command_schedule(cicap_tick_cmd, NULL, 1);
+}
+
+static void cicap_child_stop(const char *name, int type, void *data)
+{
+    ww_child_stop(*cicap_rt);
+}
+
+void ww_cicap_child_register(const char *svc, struct ww_child **rt, size_t fb_cap)
+{
+    char name[64];
+
+    cicap_rt = rt;
+    cicap_fb_cap = fb_cap;
+    snprintf(cicap_tick_cmd, sizeof(cicap_tick_cmd), "%s:tick", svc);
+    snprintf(name, sizeof(name), "%s:child_start", svc);
+    register_command_extend(name, CI_CMD_CHILD_START, NULL, cicap_child_start);
+    snprintf(name, sizeof(name), "%s:child_stop", svc);
+    register_command_extend(name, CI_CMD_CHILD_STOP, NULL, cicap_child_stop);
+    register_command_extend(cicap_tick_cmd, CI_CMD_ONDEMAND, NULL, cicap_child_tick);
 }
 
 struct cicap_who_ctx {

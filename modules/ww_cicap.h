@@ -72,3 +72,12 @@ const struct ww_policy *ww_cicap_policy(ci_request_t *req, const struct ww_conf 
 void ww_cicap_now(char *out, size_t outlen);
 
 #endif
+
+struct ww_child;
+
+/* Maps c-icap's per-child commands to the runtime at *<rt> (lib/ww_child.h), read when each
+ * command runs (the monitor makes it in post_init): "<svc>:child_start" (CHILD_START: start
+ * with <fb_cap> feedback events, then the tick every second), "<svc>:tick" (ONDEMAND, re-arms
+ * itself) and "<svc>:child_stop" (CHILD_STOP). Call once from mod_init_service; one runtime per
+ * module (.so). */
+void ww_cicap_child_register(const char *svc, struct ww_child **rt, size_t fb_cap);

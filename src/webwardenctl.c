@@ -26,9 +26,11 @@
 #include "ww_policy.h"
 #include "ww_rep.h"
 #include "ww_sched.h"
+#include "ww_status.h"
 #include "ww_store.h"
 #include "ww_update.h"
 #include "ww_url.h"
+#include "ww_urlcheck.h"
 #include "ww_urldb.h"
 #include "ww_who.h"
 
@@ -102,12 +104,7 @@ static void ctl_log_sink(int level, const char *line)
 /* "2026-11-27T20:51:57Z", or "-" for 0 (never). */
 static const char *ctl_iso(time_t t, char *buf, size_t len)
 {
-    struct tm tm;
-
-    if (t <= 0)
-        return "-";
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-    return buf;
+    return ww_status_iso(t, buf, len);
 }
 
 static json_t *ctl_json_time(time_t t)
@@ -192,248 +189,7 @@ cleanup:
 
 /* ---- status ---- */
 
-static const char *const ctl_components[] = {"pattern", "urldb", "engine", NULL};
-
-/* One cloud server as status shows it. */
-struct ctl_server {
-    const char *name;  /* "reputation", "smart scan", ... */
-    const char *state; /* ok | failing | backoff | not configured | never checked | no calls yet */
-    time_t checked;    /* the newest result this is based on; 0 = none */
-    char detail[320];
-};
-#define CTL_SERVERS 5
-#define CTL_MAX_PROBLEMS 8
-#define CTL_RECENT 5
-
-struct ctl_status {
-    struct ww_scan_state scan;
-    struct ww_component comp[3];
-    int have_comp[3];
-    int64_t queued, dropped;
-    struct ww_license lic;
-    char masked[80];
-    int days, have_days;
-    struct ww_license_state lstate; /* phase, days and grace days left (lib/ww_license.h) */
-    char lic_desc[256];
-    int updates_allowed;
-    char updates_why[512];
-    struct ww_sched_status jobs[WW_SCHED_MAX_JOBS];
-    char appliance[64];
-    long daemon_pid;
-    struct ctl_server servers[CTL_SERVERS];
-    int health_failures; /* failed smart-scan checks in a row */
-    char problems[CTL_MAX_PROBLEMS][320];
-    int nproblems;
-    struct ww_event recent[CTL_RECENT]; /* newest warning/error events, newest first */
-    int nrecent;
-};
-
-static void ctl_problem(struct ctl_status *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void ctl_problem(struct ctl_status *s, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (s->nproblems >= CTL_MAX_PROBLEMS)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(s->problems[s->nproblems++], sizeof(s->problems[0]), fmt, ap);
-    va_end(ap);
-}
-
-/* "3 days", "5 hours", "12 minutes", "40 seconds" since <t>. */
-static const char *ctl_age(time_t t, time_t now, char *buf, size_t len)
-{
-    long d = (long)(now - t);
-
-    if (t <= 0)
-        return "-";
-    if (d < 0)
-        d = 0;
-    if (d >= 2 * 86400)
-        snprintf(buf, len, "%ld days", d / 86400);
-    else if (d >= 2 * 3600)
-        snprintf(buf, len, "%ld hours", d / 3600);
-    else if (d >= 120)
-        snprintf(buf, len, "%ld minutes", d / 60);
-    else
-        snprintf(buf, len, "%ld seconds", d);
-    return buf;
-}
-
-/* The reputation server from what webwarden_url's children last stored (WW_REP_STATE_KEY). */
-static void ctl_server_reputation(struct ww_store *st, const struct ctl *c, struct ctl_server *sv)
-{
-    char val[512], t1[32], t2[32];
-    json_t *root;
-    json_int_t at = 0, last_ok = 0, last_fail = 0;
-    const char *state = NULL, *error = "";
-
-    sv->name = "reputation";
-    if (c->conf->reputation.server[0] == '\0') {
-        sv->state = "not configured";
-        snprintf(sv->detail, sizeof(sv->detail), "every URL is unrated (reputation.server)");
-        return;
-    }
-    if (ww_store_kv_get(st, WW_REP_STATE_KEY, val, sizeof(val)) != WW_OK ||
-        (root = json_loads(val, 0, NULL)) == NULL) {
-        sv->state = "no calls yet";
-        snprintf(sv->detail, sizeof(sv->detail), "no lookup reached the server so far");
-        return;
-    }
-    if (json_unpack(root, "{s:s, s:I, s:I, s:I, s?s}", "state", &state, "at", &at, "last_ok",
-                    &last_ok, "last_fail", &last_fail, "error", &error) != 0) {
-        sv->state = "no calls yet";
-        snprintf(sv->detail, sizeof(sv->detail), "unreadable %s row", WW_REP_STATE_KEY);
-        json_decref(root);
-        return;
-    }
-    sv->state = strcmp(state, "backoff") == 0   ? "backoff"
-                : strcmp(state, "failing") == 0 ? "failing"
-                                                : "ok";
-    sv->checked = (time_t)at;
-    if (last_fail > 0)
-        snprintf(sv->detail, sizeof(sv->detail), "last answer %s, last failure %s (%s)",
-                 ctl_iso((time_t)last_ok, t1, sizeof(t1)),
-                 ctl_iso((time_t)last_fail, t2, sizeof(t2)), error[0] ? error : "-");
-    else
-        snprintf(sv->detail, sizeof(sv->detail), "last answer %s, no failure",
-                 ctl_iso((time_t)last_ok, t1, sizeof(t1)));
-    json_decref(root);
-}
-
-/* A server checked by one of webwardend's jobs: its last result. */
-static void ctl_server_job(const char *name, const char *key, const char *server,
-                           const struct ww_sched_status *j, struct ctl_server *sv)
-{
-    sv->name = name;
-    if (server == NULL || server[0] == '\0') {
-        sv->state = "not configured";
-        snprintf(sv->detail, sizeof(sv->detail), "%s not set", key);
-        return;
-    }
-    sv->state = j->ok < 0 ? "never checked" : j->ok ? "ok" : "failing";
-    sv->checked = j->last_run;
-    snprintf(sv->detail, sizeof(sv->detail), "%s", j->result[0] ? j->result : "-");
-}
-
-static void ctl_collect_recent(const struct ww_event *ev, void *arg)
-{
-    struct ctl_status *s = arg;
-
-    if (strcmp(ev->level, "warning") != 0 && strcmp(ev->level, "error") != 0)
-        return;
-    /* oldest first: keep the newest CTL_RECENT, newest at [0] */
-    memmove(&s->recent[1], &s->recent[0], sizeof(s->recent[0]) * (CTL_RECENT - 1));
-    s->recent[0] = *ev;
-    if (s->nrecent < CTL_RECENT)
-        s->nrecent++;
-}
-
-static int ctl_job_index(const char *name)
-{
-    for (int i = 0; ww_daemon_job_names[i] != NULL; i++)
-        if (strcmp(ww_daemon_job_names[i], name) == 0)
-            return i;
-    return 0;
-}
-
-/* The servers, the problems an admin must act on, and the newest warnings. */
-static int ctl_status_health(struct ww_store *st, const struct ctl *c, struct ctl_status *s)
-{
-    const struct ww_conf *cf = c->conf;
-    int successes = 0;
-    char age[32];
-
-    ctl_server_reputation(st, c, &s->servers[0]);
-    ctl_server_job("smart scan", "smart_scan.server", cf->smart_scan.server,
-                   &s->jobs[ctl_job_index("health")], &s->servers[1]);
-    ctl_server_job("feedback", "feedback.server", cf->feedback.server,
-                   &s->jobs[ctl_job_index("feedback")], &s->servers[2]);
-    ctl_server_job("update", "update.server", cf->update.server, &s->jobs[ctl_job_index("update")],
-                   &s->servers[3]);
-    ctl_server_job("license", "license.server", cf->license.server,
-                   &s->jobs[ctl_job_index("license")], &s->servers[4]);
-    if (ww_store_health_streak(st, &s->health_failures, &successes) != WW_OK) {
-        ctl_err("cannot read the health-check history");
-        return CTL_FAIL;
-    }
-    if (cf->smart_scan.server[0] != '\0' && s->health_failures > 0) {
-        size_t n = strlen(s->servers[1].detail);
-        snprintf(s->servers[1].detail + n, sizeof(s->servers[1].detail) - n,
-                 " (%d failed check%s in a row)", s->health_failures,
-                 s->health_failures == 1 ? "" : "s");
-    }
-
-    if (s->daemon_pid <= 0)
-        ctl_problem(s, "webwardend is not running: no health checks, feedback upload, updates "
-                       "or license checks");
-    if (s->scan.method == WW_SCAN_CONVENTIONAL && cf->smart_scan.server[0] != '\0')
-        ctl_problem(s,
-                    "smart scan is off since %s (%s, by %s); when the server answers again: "
-                    "webwardenctl scan-method smart",
-                    ctl_age(s->scan.changed_at, time(NULL), age, sizeof(age)), s->scan.reason,
-                    s->scan.changed_by);
-    for (int i = 0; i < CTL_SERVERS; i++) {
-        const struct ctl_server *sv = &s->servers[i];
-        if (strcmp(sv->state, "failing") == 0 || strcmp(sv->state, "backoff") == 0)
-            ctl_problem(s, "%s server %s: %s", sv->name, sv->state, sv->detail);
-    }
-    if (s->dropped > 0)
-        ctl_problem(s, "%lld feedback events were dropped from a full queue (feedback.max_queued)",
-                    (long long)s->dropped);
-    if (s->lstate.phase == WW_LICENSE_GRACE || s->lstate.phase == WW_LICENSE_PAST_GRACE ||
-        s->lstate.phase == WW_LICENSE_INVALID)
-        ctl_problem(s, "license %s", s->lic_desc);
-    if (ww_store_list_events(st, 200, ctl_collect_recent, s) != WW_OK) {
-        ctl_err("cannot read the events");
-        return CTL_FAIL;
-    }
-    return CTL_OK;
-}
-
-static int ctl_status_read(struct ww_store *st, const struct ctl *c, struct ctl_status *s)
-{
-    int rc;
-
-    memset(s, 0, sizeof(*s));
-    if (ww_store_get_scan_method(st, &s->scan) != WW_OK) {
-        ctl_err("cannot read the scan method");
-        return CTL_FAIL;
-    }
-    for (int i = 0; ctl_components[i] != NULL; i++) {
-        rc = ww_store_component_get(st, ctl_components[i], &s->comp[i]);
-        if (rc == WW_OK && s->comp[i].version[0] != '\0')
-            s->have_comp[i] = 1;
-        else if (rc != WW_OK && rc != WW_ENOTFOUND) {
-            ctl_err("cannot read component %s", ctl_components[i]);
-            return CTL_FAIL;
-        }
-    }
-    if (ww_store_feedback_stats(st, &s->queued, &s->dropped) != WW_OK ||
-        ww_store_license_get(st, &s->lic) != WW_OK ||
-        ww_store_appliance_id(st, s->appliance, sizeof(s->appliance)) != WW_OK) {
-        ctl_err("cannot read the state database %s", c->conf->state.database);
-        return CTL_FAIL;
-    }
-    ww_log_mask_secret(s->lic.activation_code, s->masked, sizeof(s->masked));
-    ww_license_state(&s->lic, time(NULL), c->conf->license.grace_days, &s->lstate);
-    ww_license_describe(&s->lic, time(NULL), c->conf->license.grace_days, s->lic_desc,
-                        sizeof(s->lic_desc));
-    s->updates_allowed = ww_license_updates_allowed(
-        &s->lic, time(NULL), c->conf->license.grace_days, s->updates_why, sizeof(s->updates_why));
-    s->have_days = s->lstate.phase >= WW_LICENSE_ACTIVE;
-    s->days = s->lstate.days_left;
-    for (int i = 0; ww_daemon_job_names[i] != NULL && i < WW_SCHED_MAX_JOBS; i++)
-        if (ww_sched_status_get(st, ww_daemon_job_names[i], &s->jobs[i]) != WW_OK) {
-            ctl_err("cannot read the state of job %s", ww_daemon_job_names[i]);
-            return CTL_FAIL;
-        }
-    s->daemon_pid = (long)ww_daemon_running_pid(c->conf->state.database);
-    return ctl_status_health(st, c, s);
-}
-
-static int ctl_status_json(const struct ctl *c, const struct ctl_status *s)
+static int ctl_status_json(const struct ctl *c, const struct ww_status *s)
 {
     json_t *root = json_object(), *comps = json_object(), *jobs = json_object();
 
@@ -444,8 +200,8 @@ static int ctl_status_json(const struct ctl *c, const struct ctl_status *s)
                         json_pack("{s:s, s:s, s:s, s:o}", "method", ctl_method_name(s->scan.method),
                                   "reason", s->scan.reason, "changed_by", s->scan.changed_by,
                                   "changed_at", ctl_json_time(s->scan.changed_at)));
-    for (int i = 0; ctl_components[i] != NULL; i++)
-        json_object_set_new(comps, ctl_components[i],
+    for (int i = 0; ww_status_components[i] != NULL; i++)
+        json_object_set_new(comps, ww_status_components[i],
                             s->have_comp[i]
                                 ? json_pack("{s:s, s:o}", "version", s->comp[i].version,
                                             "installed_at", ctl_json_time(s->comp[i].installed_at))
@@ -483,7 +239,7 @@ static int ctl_status_json(const struct ctl *c, const struct ctl_status *s)
     for (int i = 0; i < s->nproblems; i++)
         json_array_append_new(probs, json_string(s->problems[i]));
     json_object_set_new(root, "problems", probs);
-    for (int i = 0; i < CTL_SERVERS; i++)
+    for (int i = 0; i < WW_STATUS_SERVERS; i++)
         json_object_set_new(servers, s->servers[i].name,
                             json_pack("{s:s, s:o, s:s}", "state", s->servers[i].state, "checked",
                                       ctl_json_time(s->servers[i].checked), "detail",
@@ -501,7 +257,7 @@ static int ctl_status_json(const struct ctl *c, const struct ctl_status *s)
     return ctl_json_print(root);
 }
 
-static int ctl_status_human(const struct ctl *c, const struct ctl_status *s)
+static int ctl_status_human(const struct ctl *c, const struct ww_status *s)
 {
     char t1[32], t2[32];
     const char *lic_status = s->lic.status[0] ? s->lic.status : "none";
@@ -521,19 +277,19 @@ static int ctl_status_human(const struct ctl *c, const struct ctl_status *s)
     printf("  changed by:  %s at %s\n", s->scan.changed_by[0] ? s->scan.changed_by : "-",
            ctl_iso(s->scan.changed_at, t1, sizeof(t1)));
     printf("Servers:       %-15s %-20s  %s\n", "state", "as of", "detail");
-    for (int i = 0; i < CTL_SERVERS; i++) {
-        const struct ctl_server *sv = &s->servers[i];
+    for (int i = 0; i < WW_STATUS_SERVERS; i++) {
+        const struct ww_status_server *sv = &s->servers[i];
         printf("  %-12s %-15s %-20s  %s\n", sv->name, sv->state,
                ctl_iso(sv->checked, t1, sizeof(t1)), sv->detail[0] ? sv->detail : "-");
     }
     printf("Components:\n");
-    for (int i = 0; ctl_components[i] != NULL; i++) {
+    for (int i = 0; ww_status_components[i] != NULL; i++) {
         if (s->have_comp[i])
-            printf("  %-12s %s (installed %s, %s ago)\n", ctl_components[i], s->comp[i].version,
-                   ctl_iso(s->comp[i].installed_at, t1, sizeof(t1)),
-                   ctl_age(s->comp[i].installed_at, now, age, sizeof(age)));
+            printf("  %-12s %s (installed %s, %s ago)\n", ww_status_components[i],
+                   s->comp[i].version, ctl_iso(s->comp[i].installed_at, t1, sizeof(t1)),
+                   ww_status_age(s->comp[i].installed_at, now, age, sizeof(age)));
         else
-            printf("  %-12s none\n", ctl_components[i]);
+            printf("  %-12s none\n", ww_status_components[i]);
     }
     printf("Feedback:      %lld queued, %lld dropped\n", (long long)s->queued,
            (long long)s->dropped);
@@ -582,7 +338,8 @@ static int ctl_cmd_status(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
     struct ww_store *st = NULL;
-    struct ctl_status *s = NULL;
+    struct ww_status *s = NULL;
+    char err[WW_ERRLEN] = "";
     int opt, rc;
 
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -602,8 +359,10 @@ static int ctl_cmd_status(struct ctl *c, int argc, char **argv)
         ctl_err("out of memory");
         goto cleanup;
     }
-    if ((rc = ctl_status_read(st, c, s)) != CTL_OK)
+    if (ww_status_read(st, c->conf, time(NULL), s, err, sizeof(err)) != WW_OK) {
+        ctl_err("%s", err);
         goto cleanup;
+    }
     rc = c->json ? ctl_status_json(c, s) : ctl_status_human(c, s);
 cleanup:
     free(s);
@@ -994,144 +753,41 @@ static int ctl_cmd_config(struct ctl *c, int argc, char **argv)
 
 /* ---- url-check ---- */
 
-/* What decided a URL, as url-check prints it. */
-struct ctl_check {
-    char url[WW_URL_MAX];
-    struct ww_rating rating;
-    struct ww_policy_decision decision;
-    char path[160];   /* "list (blocked: example.com)", "server", "timeout" ... */
-    char urldb[1100]; /* the local database used, "" = none */
-    double ms;
-    struct ww_who who;              /* --client, --user, --group */
-    const struct ww_policy *policy; /* the one selected for <who> */
-    const char *policy_term;        /* the term that selected it, "" for the default */
-};
-
-/* The urldb the module would use: the store's installed component, else urldb.file. Loads it
- * into *db (NULL when there is none) and names it in <used>. A store that cannot be read is
- * not an error here (a fresh install has none): only the file matters. */
-static int ctl_check_urldb(const struct ctl *c, struct ww_store *st, struct ww_urldb **db,
-                           char *used, size_t usedlen)
+/* Decides <raw> as webwarden_url does (lib/ww_urlcheck): lists, local URL database, the
+ * reputation server within reputation.timeout_ms (this process's cache is always empty), the
+ * policy. The state store is optional here (a fresh install has none): it gives the appliance id
+ * and the installed urldb. */
+static int ctl_check_run(const struct ctl *c, const char *raw, const struct ww_who *who, char *url,
+                         size_t urllen, struct ww_urlcheck **ucp, struct ww_urlcheck_verdict *v,
+                         const char **term)
 {
-    struct ww_component comp;
-    char err[WW_ERRLEN] = "";
-    const char *path = c->conf->urldb.file;
-
-    *db = NULL;
-    used[0] = '\0';
-    if (st != NULL && ww_store_component_get(st, "urldb", &comp) == WW_OK &&
-        comp.version[0] != '\0' && comp.path[0] != '\0')
-        path = comp.path;
-    if (path == NULL || path[0] == '\0')
-        return CTL_OK;
-    if (ww_urldb_load(path, db, err, sizeof(err)) != WW_OK) {
-        ctl_err("local URL database: %s", err);
-        return CTL_FAIL;
-    }
-    snprintf(used, usedlen, "%s (version %s, %zu entries)", path, ww_urldb_version(*db),
-             ww_urldb_count(*db));
-    return CTL_OK;
-}
-
-/* Lists first, then the same lookup as the module (local db -> server within
- * reputation.timeout_ms; the cache is this process's own, so it is always empty). */
-static int ctl_check_run(const struct ctl *c, const char *raw, struct ctl_check *k)
-{
-    struct ww_list *approved = NULL, *blocked = NULL;
     struct ww_store *st = NULL;
-    struct ww_rep_provider *provider = NULL;
-    struct ww_urldb *db = NULL;
-    struct ww_rep *rep = NULL;
-    struct timespec t0, t1;
-    char err[WW_ERRLEN] = "", appliance[64] = "";
-    const char *entry = NULL;
+    char err[WW_ERRLEN] = "";
     struct stat sb;
-    enum ww_listed listed;
+    struct ww_urlcheck_input in = {.url = url};
     int rc = CTL_FAIL;
 
-    if (ww_url_canon(raw, k->url, sizeof(k->url)) != WW_OK) {
+    /* The policy for that identity, as the module picks it from the proxy's ICAP headers. */
+    in.policy = ww_policies_select(c->conf->policy_set, who, term);
+    if (ww_url_canon(raw, url, urllen) != WW_OK) {
         ctl_err("url-check: '%s' is not a URL", raw);
         return CTL_USAGE;
     }
-    if (ww_list_load(c->conf->lists.approved, &approved, err, sizeof(err)) != WW_OK ||
-        ww_list_load(c->conf->lists.blocked, &blocked, err, sizeof(err)) != WW_OK) {
-        ctl_err("lists: %s", err);
+    if (ww_urlcheck_create(c->conf, ucp, err, sizeof(err)) != WW_OK) {
+        ctl_err("%s", err);
         goto cleanup;
     }
-    if (ww_policies_load_lists(c->conf->policy_set, err, sizeof(err)) != WW_OK) {
-        ctl_err("%s: %s", c->conf->path, err);
-        goto cleanup;
-    }
-    k->policy = ww_policies_select(c->conf->policy_set, &k->who, &k->policy_term);
-    /* The state store gives the appliance id and the installed urldb; optional here. */
-    if (stat(c->conf->state.database, &sb) == 0 &&
-        ww_store_open(c->conf->state.database, 0, &st, err, sizeof(err)) == WW_OK) {
-        if (ww_store_appliance_id(st, appliance, sizeof(appliance)) != WW_OK)
-            appliance[0] = '\0';
-    } else {
+    if (stat(c->conf->state.database, &sb) != 0 ||
+        ww_store_open(c->conf->state.database, 0, &st, err, sizeof(err)) != WW_OK)
         st = NULL;
-    }
-    if ((rc = ctl_check_urldb(c, st, &db, k->urldb, sizeof(k->urldb))) != CTL_OK)
-        goto cleanup;
-    rc = CTL_FAIL;
-    if (c->conf->reputation.server[0] != '\0') {
-        struct ww_http_opts opts = {
-            .timeout_ms = c->conf->reputation.timeout_ms,
-            .tls_verify = c->conf->reputation.tls_verify,
-            .ca_file = c->conf->reputation.ca_file,
-            .api_key = c->conf->reputation.api_key,
-            .appliance_id = appliance,
-        };
-        provider = ww_rep_provider_wrs_create(c->conf->reputation.server, &opts);
-        if (provider == NULL) {
-            ctl_err("out of memory");
-            goto cleanup;
-        }
-    }
-    rep = ww_rep_create(c->conf, provider, db); /* takes provider and db, even on failure */
-    provider = NULL;
-    db = NULL;
-    if (rep == NULL) {
-        ctl_err("out of memory");
+    if (ww_urlcheck_open_reputation(*ucp, st, err, sizeof(err)) != WW_OK) {
+        ctl_err("%s", err);
         goto cleanup;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    listed = ww_policy_lists_match(approved, blocked, k->policy, k->url, &entry);
-    if (listed == WW_LISTED_APPROVED) {
-        ww_rating_init(&k->rating, WW_REP_SRC_LIST, WW_OK);
-        k->decision.action = WW_ACTION_ALLOW;
-        snprintf(k->decision.reason, sizeof(k->decision.reason), "approved list: %s", entry);
-        snprintf(k->path, sizeof(k->path), "list (approved: %s)", entry);
-    } else if (listed == WW_LISTED_BLOCKED) {
-        ww_rating_init(&k->rating, WW_REP_SRC_LIST, WW_OK);
-        k->decision.action = WW_ACTION_BLOCK;
-        snprintf(k->decision.reason, sizeof(k->decision.reason), "blocked list: %s", entry);
-        snprintf(k->path, sizeof(k->path), "list (blocked: %s)", entry);
-    } else {
-        ww_rep_check(rep, k->url, &k->rating);
-        ww_policy_decide_for(c->conf, k->policy, &k->rating, &k->decision);
-        if (k->rating.source == WW_REP_SRC_FAILURE && k->rating.error == WW_ETIMEOUT)
-            snprintf(k->path, sizeof(k->path), "timeout (no answer within %d ms)",
-                     c->conf->reputation.timeout_ms);
-        else if (k->rating.source == WW_REP_SRC_FAILURE)
-            snprintf(k->path, sizeof(k->path), "failure (%s)", ww_strerror(k->rating.error));
-        else if (k->rating.source == WW_REP_SRC_NONE)
-            snprintf(k->path, sizeof(k->path), "none (no reputation server configured)");
-        else if (k->rating.source == WW_REP_SRC_SERVER)
-            snprintf(k->path, sizeof(k->path), "server (%s)", c->conf->reputation.server);
-        else
-            snprintf(k->path, sizeof(k->path), "%s", ww_rep_source_name(k->rating.source));
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    k->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    ww_urlcheck_decide(*ucp, &in, v);
     rc = CTL_OK;
 cleanup:
-    ww_rep_free(rep);
-    ww_rep_provider_free(provider);
-    ww_urldb_unref(db);
     ww_store_close(st);
-    ww_list_free(approved);
-    ww_list_free(blocked);
     return rc;
 }
 
@@ -1142,80 +798,83 @@ static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
                                          {"user", required_argument, NULL, 'u'},
                                          {"group", required_argument, NULL, 'g'},
                                          {NULL, 0, NULL, 0}};
-    struct ctl_check *k = calloc(1, sizeof(*k));
+    struct ww_urlcheck_verdict *v = NULL;
+    struct ww_urlcheck *uc = NULL;
+    const struct ww_rating *r;
+    const char *urldb, *term = "";
     json_t *cats = NULL;
-    char score[16], who[1024];
-    int opt, rc = CTL_USAGE;
+    char score[24], *url = NULL, whotext[1024];
+    struct ww_who who;
+    int opt, rc;
 
-    if (k == NULL) {
-        ctl_err("out of memory");
-        return CTL_FAIL;
-    }
-    ww_who_init(&k->who);
-    /* The same identity the module takes from X-Client-IP, X-Client-Username and
+    /* The identity webwarden_url takes from X-Client-IP, X-Client-Username and
      * X-Authenticated-Groups (plain, as Squid sends them). */
+    ww_who_init(&who);
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (opt == 'j') {
             c->json = 1;
-        } else if (opt == 'c' && ww_who_set_ip(&k->who, optarg) != WW_OK) {
+        } else if (opt == 'c' && ww_who_set_ip(&who, optarg) != WW_OK) {
             ctl_err("url-check: --client '%s' is not an IPv4 or IPv6 address", optarg);
-            goto cleanup;
-        } else if (opt == 'u' && ww_who_set_user(&k->who, optarg, 0) != WW_OK) {
+            return CTL_USAGE;
+        } else if (opt == 'u' && ww_who_set_user(&who, optarg, 0) != WW_OK) {
             ctl_err("url-check: --user '%s' is not a usable name", optarg);
-            goto cleanup;
-        } else if (opt == 'g' && ww_who_add_groups(&k->who, optarg, 0) != WW_OK) {
+            return CTL_USAGE;
+        } else if (opt == 'g' && ww_who_add_groups(&who, optarg, 0) != WW_OK) {
             ctl_err("url-check: --group '%s' is not a usable name", optarg);
-            goto cleanup;
+            return CTL_USAGE;
         } else if (opt != 'c' && opt != 'u' && opt != 'g') {
-            goto cleanup;
+            return CTL_USAGE;
         }
     }
     if (argc - optind != 1) {
         ctl_err("url-check wants exactly one URL");
+        return CTL_USAGE;
+    }
+    v = calloc(1, sizeof(*v));
+    url = malloc(WW_URL_MAX);
+    if (v == NULL || url == NULL) {
+        ctl_err("out of memory");
+        rc = CTL_FAIL;
         goto cleanup;
     }
-    rc = ctl_check_run(c, argv[optind], k);
+    rc = ctl_check_run(c, argv[optind], &who, url, WW_URL_MAX, &uc, v, &term);
     if (rc != CTL_OK)
         goto cleanup;
-    if (k->rating.source == WW_REP_SRC_LIST)
+    r = &v->rating;
+    urldb = ww_urlcheck_urldb_desc(uc);
+    if (r->source == WW_REP_SRC_LIST)
         snprintf(score, sizeof(score), "-");
     else
-        snprintf(score, sizeof(score), "%d%s", k->rating.score,
-                 k->rating.score == 0 ? " (unrated)" : "");
+        snprintf(score, sizeof(score), "%d%s", r->score, r->score == 0 ? " (unrated)" : "");
     if (c->json) {
         cats = json_array();
-        for (int i = 0; cats != NULL && i < k->rating.ncategories; i++)
-            json_array_append_new(cats, json_string(k->rating.categories[i]));
+        for (int i = 0; cats != NULL && i < r->ncategories; i++)
+            json_array_append_new(cats, json_string(r->categories[i]));
         rc = ctl_json_print(json_pack(
-            "{s:s, s:s, s:s, s:s, s:o, s:O, s:s, s:s, s:s, s:s?, s:f}", "url", k->url, "policy",
-            k->policy->name, "policy_match", k->policy_term, "decision",
-            ww_policy_action_name(k->decision.action), "score",
-            k->rating.source == WW_REP_SRC_LIST ? json_null() : json_integer(k->rating.score),
-            "categories", cats, "reason", k->decision.reason, "path", k->path, "source",
-            ww_rep_source_name(k->rating.source), "urldb", k->urldb[0] ? k->urldb : NULL, "ms",
-            k->ms));
+            "{s:s, s:s, s:s, s:s, s:o, s:O, s:s, s:s, s:s, s:s?, s:f}", "url", url, "policy",
+            v->policy, "policy_match", term, "decision", ww_policy_action_name(v->action), "score",
+            r->source == WW_REP_SRC_LIST ? json_null() : json_integer(r->score), "categories", cats,
+            "reason", v->reason, "path", v->path, "source", v->source, "urldb",
+            urldb[0] ? urldb : NULL, "ms", (double)v->us / 1e3));
         goto cleanup;
     }
-    ww_who_format(&k->who, who, sizeof(who));
-    printf("url:        %s\n", k->url);
-    printf("who:        %s\n", who);
-    printf("policy:     %s%s%s%s\n", k->policy->name, k->policy_term[0] ? " (match " : "",
-           k->policy_term, k->policy_term[0] ? ")" : "");
-    printf("decision:   %s\n", ww_policy_action_name(k->decision.action));
+    ww_who_format(&who, whotext, sizeof(whotext));
+    printf("url:        %s\n", url);
+    printf("who:        %s\n", whotext);
+    printf("policy:     %s%s%s%s\n", v->policy, term[0] ? " (match " : "", term,
+           term[0] ? ")" : "");
+    printf("decision:   %s\n", ww_policy_action_name(v->action));
     printf("score:      %s\n", score);
-    printf("categories: ");
-    for (int i = 0; i < k->rating.ncategories; i++)
-        printf("%s%s", i ? "," : "", k->rating.categories[i]);
-    if (k->rating.ncategories == 0) /* the module's word for "no rating" too */
-        printf("%s", k->rating.source != WW_REP_SRC_LIST && k->rating.score == 0 ? "unrated" : "-");
-    printf("\n");
-    printf("reason:     %s\n", k->decision.reason);
-    printf("path:       %s\n", k->path);
-    printf("local db:   %s\n", k->urldb[0] ? k->urldb : "none");
-    printf("time:       %.1f ms\n", k->ms);
+    printf("categories: %s\n", v->category);
+    printf("reason:     %s\n", v->reason);
+    printf("path:       %s\n", v->path);
+    printf("local db:   %s\n", urldb[0] ? urldb : "none");
+    printf("time:       %.1f ms\n", (double)v->us / 1e3);
 cleanup:
     json_decref(cats);
-    free(k);
+    ww_urlcheck_free(uc);
+    free(url);
+    free(v);
     return rc;
 }
 

@@ -18,6 +18,7 @@
 #include "ww_policies.h"
 #include "ww_policy.h"
 #include "ww_rep.h"
+#include "ww_urlcheck.h"
 #include "ww_who.h"
 
 static char tmp_dir[256];
@@ -556,6 +557,55 @@ START_TEST(test_policies_cidr_lookup_matches_linear_scan)
 }
 END_TEST
 
+/* The one URL decision (lib/ww_urlcheck) with a policy: its extra lists and its settings. No
+ * reputation lookup is opened, so every URL no list names is unrated. */
+START_TEST(test_policies_urlcheck_decides_with_the_policy)
+{
+    char text[1024], err[WW_ERRLEN] = "";
+    struct ww_conf *conf;
+    struct ww_urlcheck *uc = NULL;
+    struct ww_urlcheck_verdict v;
+    struct ww_urlcheck_input in = {.url = "http://games.example/x"};
+    const struct ww_policy *kids, *staff;
+
+    write_file("global-blocked.txt", "social.example\n");
+    write_file("kids-blocked.txt", "games.example\n");
+    write_file("staff-approved.txt", "social.example\n");
+    snprintf(text, sizeof(text),
+             "[lists]\nblocked = %s/global-blocked.txt\n"
+             "[policy kids]\nmatch = group kids\nblocked = kids-blocked.txt\n"
+             "unrated_action = block\n"
+             "[policy staff]\nmatch = group staff\napproved = staff-approved.txt\n",
+             tmp_dir);
+    conf = load_ok(text);
+    ck_assert_int_eq(ww_urlcheck_create(conf, &uc, err, sizeof(err)), WW_OK);
+    kids = ww_policies_find(conf->policy_set, "kids");
+    staff = ww_policies_find(conf->policy_set, "staff");
+
+    ww_urlcheck_decide(uc, &in, &v); /* default */
+    ck_assert_int_eq(v.action, WW_ACTION_ALLOW);
+    ck_assert_str_eq(v.policy, "default");
+    in.policy = kids;
+    ww_urlcheck_decide(uc, &in, &v);
+    ck_assert_int_eq(v.action, WW_ACTION_BLOCK);
+    ck_assert_str_eq(v.reason, "blocked list: games.example");
+    ck_assert_str_eq(v.policy, "kids");
+    in.url = "http://unknown.example/";
+    ww_urlcheck_decide(uc, &in, &v); /* unrated: the kids' unrated_action */
+    ck_assert_int_eq(v.action, WW_ACTION_BLOCK);
+    ck_assert_int_eq(v.by, WW_URLCHECK_REPUTATION);
+    in.url = "http://social.example/";
+    ww_urlcheck_decide(uc, &in, &v); /* the global blocked list applies to every policy */
+    ck_assert_int_eq(v.action, WW_ACTION_BLOCK);
+    in.policy = staff;
+    ww_urlcheck_decide(uc, &in, &v); /* ... but staff's approved list wins over it */
+    ck_assert_int_eq(v.action, WW_ACTION_ALLOW);
+    ck_assert_str_eq(v.reason, "approved list: social.example");
+    ww_urlcheck_free(uc);
+    ww_conf_free(conf);
+}
+END_TEST
+
 /* ---- config errors: each names the file and line ---- */
 
 static const struct {
@@ -657,6 +707,7 @@ static Suite *policies_suite(void)
     tcase_add_test(tc, test_policies_overrides_and_inherit);
     tcase_add_test(tc, test_policies_decide_uses_the_policy);
     tcase_add_test(tc, test_policies_extra_lists_load);
+    tcase_add_test(tc, test_policies_urlcheck_decides_with_the_policy);
     tcase_add_test(tc, test_policies_none_is_the_default_policy);
     tcase_add_test(tc, test_policies_dump_round_trips);
     tcase_add_test(tc, test_policies_ten_thousand_cidrs);

@@ -49,9 +49,8 @@ static struct ww_rep *make_rep_at(const char *server, int timeout_ms, int backof
     conf.reputation.backoff_failures = 3;
     conf.reputation.backoff_s = backoff_s > 0 ? backoff_s : 30;
     conf.reputation.backoff_max_s = 4;
-    ck_assert_int_eq(ww_rep_create_from_conf(&conf, "appl-test", &rep, err, sizeof(err)), WW_OK);
-    if (db != NULL)
-        ww_rep_set_urldb(rep, db);
+    ck_assert_int_eq(ww_rep_create_from_conf(&conf, db, "appl-test", &rep, err, sizeof(err)),
+                     WW_OK);
     ck_assert_int_eq(fake_wrs_reset(&fake), 0);
     return rep;
 }

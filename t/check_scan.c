@@ -221,8 +221,8 @@ START_TEST(test_scan_load_folder_without_signatures_is_einval)
     file_write("logic.ldb", "Sig;Engine:51-255,Target:0;0;41424344\n");
     rc = ww_engine_load_dir(tmpdir, &e, NULL, err, sizeof(err));
     snprintf(want, sizeof(want), "%s: no signatures", tmpdir);
-    ck_assert_msg(rc == WW_EINVAL && e == NULL && strcmp(err, want) == 0,
-                  "load_dir = %d \"%s\", want WW_EINVAL \"%s\"", rc, err, want);
+    ck_assert_msg(rc == WW_ENOTFOUND && e == NULL && strcmp(err, want) == 0,
+                  "load_dir = %d \"%s\", want WW_ENOTFOUND \"%s\"", rc, err, want);
     dir_remove();
 }
 END_TEST

@@ -68,6 +68,7 @@ blocked = $tmp/blocked.txt
 [scan]
 patterns_dir = $tmp/patterns
 max_size = 500K
+oversize_action = allow
 hold_max = 60K
 tmp_dir = $tmp/spool
 EOF
@@ -219,8 +220,20 @@ if cmp -s "$tmp/big.bin" "$tmp/echo_big3.bin"; then ok "unknown-size body over m
     fail "unknown-size body over max_size did not pass whole"
     cat "$tmp/s_big3.txt"
 fi
-icap -s webwarden_scan -f "$tmp/big.bin" -resp 'http://dl.webwarden.test/big2.bin' -v >"$tmp/s_big2.txt" 2>&1
-expect_grep "body over max_size with 204: 204" "$tmp/s_big2.txt" "ICAP/1.0 204"
+# With 204 allowed too, Content-Length over max_size decides nothing: the first max_size bytes
+# are scanned (held, then streamed), the rest passes unscanned (oversize_action = allow).
+icap -s webwarden_scan -f "$tmp/big.bin" -resp 'http://dl.webwarden.test/big2.bin' -v -o "$tmp/echo_big2.bin" >"$tmp/s_big2.txt" 2>&1
+expect_grep "body over max_size with 204: scanned first, so answered 200" "$tmp/s_big2.txt" "ICAP/1.0 200"
+if cmp -s "$tmp/big.bin" "$tmp/echo_big2.bin"; then ok "body over max_size with 204: passes whole"; else
+    fail "body over max_size with 204: did not pass whole"
+fi
+# A lying Content-Length (issue 12 part 4): 60000000 declared, EICAR sent. Before: passed as over
+# max_size, unscanned. Now the bytes are scanned: the block page.
+"${PYTHON3:-python3}" "$top_srcdir/t/icap_send.py" --port "$port" --case clen-lying-60m-eicar \
+    --case clen-lying-60m-eicar-preview --case clen-huge-eicar >"$tmp/lying.txt" 2>&1 &&
+    grep -q "^3 case(s), 0 failed" "$tmp/lying.txt" &&
+    ok "lying Content-Length with EICAR: the block page (oversize_action = allow: scanned)" ||
+    { fail "lying Content-Length with EICAR not blocked"; cat "$tmp/lying.txt"; }
 
 # scan.hold_all, here as the service argument hold_all=on (a Squid with the bug-5352 fixes):
 # every body up to max_size is scanned whole first, so a late threat gets the block page, not a

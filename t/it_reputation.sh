@@ -404,7 +404,7 @@ check() { # DESC CONF URL WANT...: every WANT must be in the output
     for _w in "$@"; do expect_grep "$_d" "$tmp/uc.txt" "$_w"; done
 }
 check "url-check: list" C 'http://blocked.webwarden.test/' "decision:   block" "path:       list (blocked: blocked.webwarden.test)"
-check "url-check: local db" C 'http://localbad.webwarden.test/' "score:      10" "path:       local db"
+check "url-check: local db" C 'http://localbad.webwarden.test/' "score:      10" "path:       localdb"
 check "url-check: server" C 'http://www.bad.webwarden.test/' "score:      20" "categories: malware" \
     "reason:     score 20 <= 50 (low)" "path:       server ($WRS)"
 wrs_mode hang
@@ -428,7 +428,7 @@ expect_grep "urldb import: count" "$tmp/imp.txt" "wrote 3 entries"
 expect_grep "urldb import: header" "$tmp/imported.txt" "webwarden-urldb 1"
 sed -i "s|^file = .*|file = $tmp/imported.txt|" "$tmp/C.conf"
 check "urldb import: usable by url-check" C 'http://www.evil.example/' "score:      10" \
-    "categories: malware" "path:       local db"
+    "categories: malware" "path:       localdb"
 "$CTL" -c "$tmp/C.conf" urldb import "$tmp/nonexistent" "$tmp/x.txt" >"$tmp/imp_bad.txt" 2>&1
 [ $? = 1 ] && ok "urldb import: missing folder fails" || fail "urldb import: missing folder status"
 

@@ -119,6 +119,16 @@ if cmp -s "$tmp/www/payload.bin" "$tmp/payload.html"; then fail "matching downlo
 code=$(get "$origin/chunked/payload.bin" "$tmp/payload_chunked.html")
 [ "$code" = 403 ] && ok "matching chunked download: 403" || fail "matching chunked download: HTTP $code, want 403"
 
+# --- a lying length (issue 12 part 4): Content-Length 60000000 (over scan.max_size), 69 bytes of
+# EICAR, then the origin closes. Before: passed unscanned at the preview, and the client got the
+# bytes. Now the bytes received decide: they are scanned (scan.oversize_action = allow, the
+# default, passes only what lies past max_size unscanned): the block page, no EICAR.
+cp "$tmp/eicar.com" "$tmp/www/eicar.com"
+code=$(get "$origin/lying/eicar.com" "$tmp/lying.html")
+[ "$code" = 403 ] && ok "lying Content-Length with EICAR: 403" || fail "lying Content-Length with EICAR: HTTP $code, want 403"
+expect_grep "lying Content-Length: the page names the threat" "$tmp/lying.html" "EICAR"
+if grep -qF 'EICAR-STANDARD-ANTIVIRUS' "$tmp/lying.html"; then fail "lying Content-Length: EICAR delivered"; fi
+
 # --- large bodies -----------------------------------------------------------------------------------
 t0=$(date +%s)
 code=$(get "$origin/clean1m.bin" "$tmp/got_clean1m.bin")

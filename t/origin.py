@@ -6,6 +6,7 @@ Serves the files of --dir on 127.0.0.1 (a free port unless --port), and writes t
   /NAME              the file with Content-Length
   /chunked/NAME      the file with Transfer-Encoding: chunked (also: request header X-Chunked: 1)
   /gzip/NAME.gz      the file as stored, with Content-Encoding: gzip (also: X-Gzip: 1)
+  /lying/NAME        the file with Content-Length: 60000000, then the connection closes
 Any other path, or one leaving --dir, is 404.
 """
 import argparse
@@ -26,6 +27,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         chunked = self.headers.get("X-Chunked") == "1"
         gzip = self.headers.get("X-Gzip") == "1"
+        self.lying = path.startswith("/lying/")
+        if self.lying:
+            path = path[len("/lying"):]
         if path.startswith("/chunked/"):
             chunked, path = True, path[len("/chunked"):]
         elif path.startswith("/gzip/"):
@@ -56,6 +60,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Encoding", "gzip")
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
+        elif self.lying:  # a declared length far over the body (issue 12 part 4)
+            self.send_header("Content-Length", "60000000")
+            self.close_connection = True
         else:
             self.send_header("Content-Length", str(len(data)))
         self.end_headers()

@@ -1,0 +1,553 @@
+/* lib/ww_body.c - the response-body pipeline (see ww_body.h): decode, scan, hold, stream. */
+#include "ww_body.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "ww_common.h"
+#include "ww_decode.h"
+#include "ww_log.h"
+
+/* ---- the held body: memory up to a cap, then an unlinked temp file ---- */
+
+struct hold {
+    char *mem; /* while fd < 0 */
+    size_t mem_len, mem_cap;
+    int fd;       /* -1 until spilled */
+    int64_t size; /* bytes stored */
+    int64_t rpos; /* bytes already read back */
+};
+
+static void hold_init(struct hold *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->fd = -1;
+}
+
+static void hold_cleanup(struct hold *h)
+{
+    free(h->mem);
+    if (h->fd >= 0)
+        close(h->fd);
+    hold_init(h);
+}
+
+/* Writes at an explicit offset: the file shrinks when drained, the fd offset would lie. */
+static int write_all(int fd, const char *p, size_t len, int64_t off)
+{
+    while (len > 0) {
+        ssize_t n = pwrite(fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return WW_EIO;
+        p += n;
+        off += n;
+        len -= (size_t)n;
+    }
+    return WW_OK;
+}
+
+/* Appends <len> bytes; moves everything to a temp file in <dir> once memory would pass <cap>.
+ * WW_OK, or WW_EIO / WW_ENOMEM (logged). */
+static int hold_append(struct hold *h, const char *data, size_t len, size_t cap, const char *dir)
+{
+    if (len == 0)
+        return WW_OK;
+    if (h->fd < 0 && h->mem_len + len <= cap) {
+        if (h->mem_len + len > h->mem_cap) {
+            size_t want = h->mem_cap ? h->mem_cap * 2 : 16384;
+            char *p;
+            while (want < h->mem_len + len)
+                want *= 2;
+            if (want > cap)
+                want = cap;
+            p = realloc(h->mem, want);
+            if (p == NULL) {
+                ww_log(WW_LOG_ERR, "body: out of memory holding a body");
+                return WW_ENOMEM;
+            }
+            h->mem = p;
+            h->mem_cap = want;
+        }
+        memcpy(h->mem + h->mem_len, data, len);
+        h->mem_len += len;
+        h->size += (int64_t)len;
+        return WW_OK;
+    }
+    if (h->fd < 0) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/webwarden-body-XXXXXX", dir[0] ? dir : "/tmp");
+        h->fd = mkstemp(path);
+        if (h->fd < 0) {
+            ww_log(WW_LOG_ERR, "body: cannot create a spool file in %s: %s", dir, strerror(errno));
+            return WW_EIO;
+        }
+        unlink(path); /* nothing is left behind, even if the process crashes */
+        if (write_all(h->fd, h->mem, h->mem_len, 0) != WW_OK)
+            goto fail;
+        free(h->mem);
+        h->mem = NULL;
+        h->mem_len = h->mem_cap = 0;
+    }
+    if (write_all(h->fd, data, len, h->size) != WW_OK)
+        goto fail;
+    h->size += (int64_t)len;
+    return WW_OK;
+fail:
+    ww_log(WW_LOG_ERR, "body: cannot write the spool file in %s: %s", dir, strerror(errno));
+    return WW_EIO;
+}
+
+/* Next held bytes into <buf>: the count (0 = nothing held right now), or WW_EIO. */
+static int hold_read(struct hold *h, char *buf, size_t len)
+{
+    int64_t avail = h->size - h->rpos;
+    size_t n;
+
+    if (avail <= 0 || len == 0)
+        return 0;
+    n = avail < (int64_t)len ? (size_t)avail : len;
+    if (h->fd < 0) {
+        memcpy(buf, h->mem + h->rpos, n);
+    } else {
+        ssize_t r = pread(h->fd, buf, n, (off_t)h->rpos);
+        if (r <= 0)
+            return WW_EIO;
+        n = (size_t)r;
+    }
+    h->rpos += (int64_t)n;
+    if (h->rpos == h->size && h->fd >= 0) {
+        /* Passing a spooled body through: all sent, so the file can start over. */
+        if (ftruncate(h->fd, 0) == 0)
+            h->size = h->rpos = 0;
+    } else if (h->rpos == h->size) {
+        h->mem_len = 0;
+        h->size = h->rpos = 0;
+    }
+    return (int)n;
+}
+
+/* Streaming keeps only a small tail held: once this much was given back, the unsent rest moves
+ * to the front, so a long download never fills the spool folder. */
+#define HOLD_COMPACT_AT (256 * 1024)
+
+static int hold_compact(struct hold *h)
+{
+    int64_t keep = h->size - h->rpos;
+    char buf[16384];
+    int64_t done = 0;
+
+    if (h->fd < 0) {
+        /* Moving the unsent rest costs no more than the bytes already sent: amortised O(1). */
+        if (h->rpos == 0 || (h->rpos < keep && h->rpos < 65536))
+            return WW_OK;
+        memmove(h->mem, h->mem + h->rpos, (size_t)keep);
+        h->mem_len = (size_t)keep;
+    } else {
+        if (h->rpos < HOLD_COMPACT_AT)
+            return WW_OK;
+        /* The kept tail starts after everything copied, so chunks never overlap. */
+        while (done < keep) {
+            size_t n = keep - done < (int64_t)sizeof(buf) ? (size_t)(keep - done) : sizeof(buf);
+            ssize_t r = pread(h->fd, buf, n, (off_t)(h->rpos + done));
+            if (r <= 0 || pwrite(h->fd, buf, (size_t)r, (off_t)done) != r)
+                return WW_EIO;
+            done += r;
+        }
+        if (ftruncate(h->fd, (off_t)keep) != 0)
+            return WW_EIO;
+    }
+    h->size = keep;
+    h->rpos = 0;
+    return WW_OK;
+}
+
+/* ---- the body ---- */
+
+#define RELEASE_ALL INT64_MAX
+
+struct ww_body {
+    struct ww_body_limits lim;
+    unsigned flags;
+    enum ww_body_state state;
+    struct ww_scan *scan;  /* NULL once passing */
+    struct ww_decode *dec; /* Content-Encoding gzip/deflate: the scanner sees the decoded file */
+    struct hold hold;
+    int64_t declared; /* Content-Length, -1 if unknown: a hint for the digests only */
+    int64_t received; /* bytes put */
+    int64_t limit;    /* bytes that may go out (RELEASE_ALL: every one) */
+    int64_t sent;     /* bytes read back */
+    int finished;     /* ww_scan_finish ran */
+    char threat[256];
+    char reason[64];
+    char detail[160];
+};
+
+static int body_refused(struct ww_body *b, const char *detail);
+static int body_infected(struct ww_body *b, const char *threat);
+static int body_unscanned(struct ww_body *b, const char *reason, const char *detail);
+
+void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *conf)
+{
+    memset(lim, 0, sizeof(*lim));
+    lim->max_size = conf->scan.max_size;
+    lim->hold_max = conf->scan.hold_max;
+    lim->max_expanded_size = conf->scan.max_expanded_size;
+    lim->max_ratio = conf->scan.max_ratio;
+    lim->bomb_action = conf->scan.bomb_action;
+    lim->oversize_action = conf->scan.oversize_action;
+    lim->no_patterns_action = conf->scan.no_patterns_action;
+    lim->hold_all = conf->scan.hold_all;
+    lim->tmp_dir = conf->scan.tmp_dir != NULL ? conf->scan.tmp_dir : "/tmp";
+}
+
+struct ww_body *ww_body_create(const struct ww_body_limits *lim, int64_t declared, unsigned flags)
+{
+    struct ww_body *b = calloc(1, sizeof(*b));
+
+    if (b == NULL)
+        return NULL;
+    b->lim = *lim;
+    if (b->lim.tmp_dir == NULL)
+        b->lim.tmp_dir = "/tmp";
+    b->flags = flags;
+    b->state = WW_BODY_HOLDING;
+    b->declared = declared;
+    hold_init(&b->hold);
+    return b;
+}
+
+void ww_body_free(struct ww_body *b)
+{
+    if (b == NULL)
+        return;
+    ww_scan_free(b->scan);
+    ww_decode_free(b->dec);
+    hold_cleanup(&b->hold);
+    free(b);
+}
+
+/* The one place decoders are made: from every Content-Encoding header value of the response.
+ * Today the first value names one coding (gzip, x-gzip, deflate); anything else is scanned as
+ * sent. WW_BODY_MORE, WW_BODY_UNSCANNED (a coding that cannot be decoded), or WW_ENOMEM. */
+static int body_decoders_create(struct ww_body *b, const char *const *codings, size_t n)
+{
+    enum ww_encoding enc = ww_decode_parse(n > 0 ? codings[0] : NULL);
+
+    if (enc == WW_ENC_GZIP || enc == WW_ENC_DEFLATE) {
+        b->dec = ww_decode_create(enc, b->lim.max_expanded_size, b->lim.max_ratio);
+        if (b->dec == NULL)
+            return WW_ENOMEM;
+    } else if (enc == WW_ENC_UNSUPPORTED) {
+        ww_log(WW_LOG_DEBUG, "body: Content-Encoding \"%.100s\" not decoded: scanned as sent",
+               codings[0]);
+    }
+    return WW_BODY_MORE;
+}
+
+int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *codings, size_t n)
+{
+    int d = body_decoders_create(b, codings, n);
+
+    if (d < 0)
+        return d;
+    if (e == NULL) {
+        /* A fresh install waiting for its first pattern: never silently clean. */
+        if (b->lim.no_patterns_action == WW_ACTION_BLOCK) {
+            snprintf(b->reason, sizeof(b->reason), "no patterns");
+            snprintf(b->detail, sizeof(b->detail),
+                     "no malware patterns loaded (scan.no_patterns_action = block)");
+            return body_infected(b, WW_THREAT_NO_PATTERNS);
+        }
+        return body_unscanned(b, "no patterns",
+                              "no malware patterns loaded (scan.no_patterns_action = allow)");
+    }
+    if (b->declared > b->lim.max_size && b->lim.oversize_action == WW_ACTION_BLOCK) {
+        /* Refused whatever the body really holds: a lying length only gets the page. */
+        char detail[160];
+        snprintf(detail, sizeof(detail), "Content-Length %" PRId64 " over scan.max_size %" PRId64,
+                 b->declared, b->lim.max_size);
+        return body_refused(b, detail);
+    }
+    /* The hash signatures are of the decoded file, whose size Content-Length does not give. */
+    b->scan = ww_scan_create(e, b->dec == NULL && b->declared >= 0 ? b->declared : -1,
+                             (b->flags & WW_BODY_SHA256) ? WW_SCAN_SHA256 : 0);
+    if (b->scan == NULL)
+        return WW_ENOMEM;
+    return d;
+}
+
+static int decode_sink(const void *data, size_t len, void *arg)
+{
+    struct ww_body *b = arg;
+
+    /* Decoded bytes: the first ones are where a true-type check would look. */
+    return ww_scan_feed(b->scan, data, len); /* non-zero (a match) stops decoding */
+}
+
+/* Feeds received bytes to the scanner, decoded when the body is gzip/deflate-encoded. 1 = a
+ * signature matched, 0 = nothing yet, WW_ETOOBIG = a decode limit was passed. A body that is not
+ * valid for its coding is scanned as it is from there on (logged). */
+static int body_feed(struct ww_body *b, const char *data, size_t len)
+{
+    int rc;
+
+    if (b->dec == NULL)
+        return ww_scan_feed(b->scan, data, len);
+    rc = ww_decode_feed(b->dec, data, len, decode_sink, b);
+    if (ww_scan_threat(b->scan) != NULL)
+        return 1;
+    if (rc == WW_ETOOBIG)
+        return WW_ETOOBIG;
+    if (rc != WW_OK) {
+        ww_log(WW_LOG_WARN,
+               "body: Content-Encoding data invalid after %" PRId64
+               " bytes: the rest is scanned as it is",
+               ww_decode_bytes_in(b->dec));
+        ww_decode_free(b->dec);
+        b->dec = NULL;
+        return ww_scan_feed(b->scan, data, len);
+    }
+    return 0;
+}
+
+/* Memory a held body may use before it goes to a temp file: whole bodies (hold_all) spool beyond
+ * hold_max; otherwise a body streams once it passes hold_max and the window keeps it in memory. */
+static size_t hold_cap(const struct ww_body *b)
+{
+    if (b->lim.hold_all)
+        return (size_t)b->lim.hold_max;
+    return (size_t)(b->lim.hold_max + WW_BODY_STREAM_WINDOW);
+}
+
+/* Keeps bytes for the answer: held, spooled past hold_cap, or dropped (WW_BODY_DROP). */
+static int body_keep(struct ww_body *b, const char *data, size_t len)
+{
+    if (b->flags & WW_BODY_DROP)
+        return WW_OK;
+    return hold_append(&b->hold, data, len, hold_cap(b), b->lim.tmp_dir);
+}
+
+/* Streaming: every received byte but the last max(<len>, STREAM_KEEP) may go out. Never lowers
+ * the limit. */
+static void stream_set_limit(struct ww_body *b, size_t len)
+{
+    int64_t keep = (int64_t)len > WW_BODY_STREAM_KEEP ? (int64_t)len : WW_BODY_STREAM_KEEP;
+    int64_t lim = b->received - keep;
+
+    if (lim > b->limit)
+        b->limit = lim;
+}
+
+/* The verdict is "infected by <threat>": a block while nothing could go out, else a cut. */
+static int body_infected(struct ww_body *b, const char *threat)
+{
+    snprintf(b->threat, sizeof(b->threat), "%s", threat != NULL ? threat : "Unknown");
+    hold_cleanup(&b->hold);
+    if (b->state == WW_BODY_STREAMING) {
+        b->state = WW_BODY_CUT_OFF;
+        b->limit = b->sent;
+        return WW_BODY_CUT;
+    }
+    b->state = WW_BODY_BLOCKED;
+    return WW_BODY_BLOCK;
+}
+
+/* From here the body passes without a verdict. */
+static int body_unscanned(struct ww_body *b, const char *reason, const char *detail)
+{
+    snprintf(b->reason, sizeof(b->reason), "%s", reason);
+    snprintf(b->detail, sizeof(b->detail), "%s", detail != NULL ? detail : reason);
+    ww_scan_free(b->scan);
+    b->scan = NULL;
+    b->state = WW_BODY_PASSING;
+    if (!(b->flags & WW_BODY_DROP))
+        b->limit = RELEASE_ALL;
+    return WW_BODY_UNSCANNED;
+}
+
+int ww_body_pass(struct ww_body *b, const char *reason, const char *detail)
+{
+    return body_unscanned(b, reason, detail);
+}
+
+/* Refused by scan.oversize_action = block: a block (or a cut) by policy, not malware. */
+static int body_refused(struct ww_body *b, const char *detail)
+{
+    snprintf(b->reason, sizeof(b->reason), "over scan.max_size");
+    snprintf(b->detail, sizeof(b->detail), "%s", detail);
+    return body_infected(b, WW_THREAT_OVERSIZE);
+}
+
+/* More bytes than scan.max_size arrived: the policy decides, the current bytes included. */
+static int body_oversize(struct ww_body *b, const char *data, size_t len)
+{
+    char detail[160];
+    int d, rc;
+
+    snprintf(detail, sizeof(detail), "%" PRId64 " bytes over scan.max_size %" PRId64, b->received,
+             b->lim.max_size);
+    if (b->lim.oversize_action == WW_ACTION_BLOCK)
+        return body_refused(b, detail);
+    d = body_unscanned(b, "over scan.max_size", detail);
+    rc = body_keep(b, data, len);
+    return rc != WW_OK ? rc : d;
+}
+
+int ww_body_put(struct ww_body *b, const void *data, size_t len)
+{
+    int rc;
+
+    b->received += (int64_t)len;
+    if (b->state == WW_BODY_BLOCKED || b->state == WW_BODY_CUT_OFF ||
+        b->state == WW_BODY_DONE_CLEAN)
+        return WW_BODY_MORE; /* the verdict is final: the rest is read and dropped */
+    if (b->state == WW_BODY_PASSING)
+        return body_keep(b, data, len);
+    if (b->scan == NULL)
+        return WW_EINVAL; /* ww_body_start was not called */
+    if (b->received > b->lim.max_size)
+        return body_oversize(b, data, len);
+    switch (body_feed(b, data, len)) {
+    case 1:
+        /* Infected whatever follows: when nothing went out yet the block page goes now. */
+        return body_infected(b, ww_scan_threat(b->scan));
+    case WW_ETOOBIG:
+        if (b->lim.bomb_action == WW_ACTION_BLOCK)
+            return body_infected(b, WW_THREAT_BOMB);
+        rc = body_unscanned(b, "over the decode limits", NULL);
+        return body_keep(b, data, len) != WW_OK ? WW_EIO : rc;
+    }
+    rc = body_keep(b, data, len);
+    if (rc != WW_OK)
+        return rc;
+    if (b->state == WW_BODY_STREAMING) {
+        /* Everything but the last bytes is scanned and may go: the tail waits for the hash
+         * signatures at the end, so a late match still keeps the download from completing. */
+        stream_set_limit(b, len);
+        return WW_BODY_MORE;
+    }
+    if (!b->lim.hold_all && b->received > b->lim.hold_max) {
+        /* Squid 5.7 stops reading the origin once its 64 KiB pipe is full and waits for us (bug
+         * 5352): the answer starts now and streams what is scanned, keeping the last chunk. */
+        b->state = WW_BODY_STREAMING;
+        stream_set_limit(b, len);
+        return WW_BODY_RELEASE;
+    }
+    return WW_BODY_MORE;
+}
+
+size_t ww_body_room(struct ww_body *b, size_t avail)
+{
+    struct hold *h = &b->hold;
+    int64_t room, window = b->lim.hold_max + WW_BODY_STREAM_WINDOW;
+
+    if ((b->state != WW_BODY_STREAMING && b->state != WW_BODY_PASSING) || h->fd >= 0)
+        return avail;
+    if (h->rpos > 0 && (int64_t)(h->mem_len + avail) > window) {
+        /* Bytes already given back still sit at the front: make room before counting it. */
+        memmove(h->mem, h->mem + h->rpos, (size_t)(h->size - h->rpos));
+        h->mem_len = (size_t)(h->size - h->rpos);
+        h->size -= h->rpos;
+        h->rpos = 0;
+    }
+    if (b->limit <= b->sent)
+        return avail;
+    room = window - (int64_t)h->mem_len;
+    if (room <= 0)
+        return 0;
+    return room < (int64_t)avail ? (size_t)room : avail;
+}
+
+int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, void *arg)
+{
+    char threat[256];
+    int infected;
+
+    if (b->state != WW_BODY_HOLDING && b->state != WW_BODY_STREAMING)
+        return WW_BODY_MORE; /* decided before */
+    if (b->scan == NULL)
+        return WW_EINVAL;
+    infected = ww_scan_finish(b->scan);
+    b->finished = 1;
+    /* A second scanner's end-of-body verdict is combined here. */
+    if (infected) {
+        snprintf(threat, sizeof(threat), "%s", ww_scan_threat(b->scan));
+    } else if (smart != NULL) {
+        threat[0] = '\0';
+        infected = smart(arg, ww_scan_sha256(b->scan), threat, sizeof(threat));
+    }
+    if (infected) {
+        if (b->state == WW_BODY_STREAMING && !answer_started)
+            b->state = WW_BODY_HOLDING; /* nothing committed yet: the page is still possible */
+        return body_infected(b, threat[0] ? threat : NULL);
+    }
+    b->state = WW_BODY_DONE_CLEAN;
+    b->limit = RELEASE_ALL;
+    return WW_BODY_CLEAN;
+}
+
+int ww_body_read(struct ww_body *b, void *buf, size_t len)
+{
+    int64_t room = b->limit - b->sent;
+    int n;
+
+    if (room <= 0)
+        return 0;
+    n = hold_read(&b->hold, buf, room < (int64_t)len ? (size_t)room : len);
+    if (n < 0)
+        return WW_EIO;
+    if (n > 0 && (b->state == WW_BODY_STREAMING || b->state == WW_BODY_PASSING) &&
+        hold_compact(&b->hold) != WW_OK)
+        return WW_EIO;
+    b->sent += n;
+    return n;
+}
+
+int ww_body_drained(const struct ww_body *b)
+{
+    return b->limit == RELEASE_ALL && b->hold.size == b->hold.rpos;
+}
+
+enum ww_body_state ww_body_state(const struct ww_body *b)
+{
+    return b->state;
+}
+
+int64_t ww_body_received(const struct ww_body *b)
+{
+    return b->received;
+}
+
+int64_t ww_body_sent(const struct ww_body *b)
+{
+    return b->sent;
+}
+
+const char *ww_body_threat(const struct ww_body *b)
+{
+    return b->threat;
+}
+
+const char *ww_body_sha256(const struct ww_body *b)
+{
+    const char *s = b->scan != NULL && b->finished ? ww_scan_sha256(b->scan) : NULL;
+
+    return s != NULL ? s : "-";
+}
+
+const char *ww_body_reason(const struct ww_body *b)
+{
+    return b->reason;
+}
+
+const char *ww_body_detail(const struct ww_body *b)
+{
+    return b->detail;
+}

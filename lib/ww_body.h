@@ -1,0 +1,136 @@
+/* lib/ww_body.h - the response-body pipeline: bytes in, decisions out. One object per response
+ * body owns the Content-Encoding decoder, the scan (lib/ww_scan), the held bytes (memory, then a
+ * temp file) and the bounded stream window, and says after every step what the caller must do:
+ * keep feeding, start releasing bytes, block, cut, or pass the rest unscanned. It knows nothing
+ * of c-icap: modules/srv_webwarden_scan.c maps its callbacks to this object and back.
+ *
+ * The modes (docs/architecture.md):
+ *   hold    every byte is held until the verdict (bodies up to limits.hold_max; with hold_all,
+ *           up to limits.max_size, spooled to a temp file past hold_max);
+ *   stream  past hold_max the scanned bytes go out while the rest arrives, all but the last
+ *           chunk (at least WW_BODY_STREAM_KEEP bytes), so a verdict at the end (hash signature,
+ *           smart scan) still keeps the download from completing: a late detection cuts it;
+ *   pass    no verdict any more (over max_size, over the decode limits): "unscanned";
+ *   block   infected before anything went out: the caller sends the block page;
+ *   cut     infected after bytes went out: the caller breaks the response off. */
+#ifndef WW_BODY_H
+#define WW_BODY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ww_conf.h"
+#include "ww_scan.h"
+
+/* A streamed body stays in memory: at most hold_max plus this much is held per body. When the
+ * reader is slower than the writer, ww_body_room() takes fewer bytes (back-pressure). */
+#define WW_BODY_STREAM_WINDOW (256 * 1024)
+/* Bytes of a streamed body always held back until the end-of-body verdict. */
+#define WW_BODY_STREAM_KEEP (16 * 1024)
+
+/* Threat names of the pipeline's own verdicts. */
+#define WW_THREAT_BOMB "Webwarden.Heuristic.DecompressionBomb" /* bomb_action = block */
+#define WW_THREAT_OVERSIZE "Webwarden.Policy.Oversize"         /* oversize_action = block */
+#define WW_THREAT_NO_PATTERNS "Webwarden.NoPatterns" /* no signatures: no_patterns_action = block */
+
+/* The limits of one body: per request (a policy may change them), copied by ww_body_create. */
+struct ww_body_limits {
+    int64_t max_size;               /* bytes scanned; past it oversize_action */
+    int64_t hold_max;               /* held whole up to this, streamed beyond (not hold_all) */
+    int64_t max_expanded_size;      /* Content-Encoding decode caps */
+    int max_ratio;                  /* (ww_decode_create) */
+    enum ww_action bomb_action;     /* over a decode cap: block, or the rest passes unscanned */
+    enum ww_action oversize_action; /* past max_size: block, or the rest passes unscanned */
+    enum ww_action no_patterns_action; /* no signature loaded: block, or the body passes unscanned */
+    int hold_all;                   /* hold every body up to max_size, never stream */
+    const char *tmp_dir;            /* spool folder; borrowed for the body's life */
+};
+
+/* The [scan] settings of <conf> (borrowed: tmp_dir points into it). */
+void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *conf);
+
+/* ww_body_create flags */
+#define WW_BODY_DROP                                                                               \
+    1u                    /* the answer can only be "unchanged" (204) or a block page: scanned     \
+                             bytes are dropped, never held or spooled (hold_all with Allow: 204) */
+#define WW_BODY_SHA256 2u /* compute the decoded body's SHA-256 (smart scan looks it up) */
+
+/* What the caller does next. ww_body_put and ww_body_end return one (or a negative WW_E*). */
+enum ww_body_decision {
+    WW_BODY_MORE = 0,  /* nothing new: keep feeding */
+    WW_BODY_RELEASE,   /* streaming starts: bytes may go out from now on (ww_body_read) */
+    WW_BODY_BLOCK,     /* infected (ww_body_threat), nothing went out: send the block page */
+    WW_BODY_CUT,       /* infected after bytes went out: break the response off */
+    WW_BODY_UNSCANNED, /* no verdict from here on (ww_body_reason); the rest passes: every held
+                          byte may go out, or with WW_BODY_DROP the answer is 204 at the end */
+    WW_BODY_CLEAN      /* end of body, scanned clean: every held byte may go out */
+};
+
+enum ww_body_state {
+    WW_BODY_HOLDING,
+    WW_BODY_STREAMING,
+    WW_BODY_PASSING, /* unscanned */
+    WW_BODY_BLOCKED,
+    WW_BODY_CUT_OFF,
+    WW_BODY_DONE_CLEAN
+};
+
+struct ww_body; /* one response body; one thread at a time */
+
+/* A body that declared <declared> bytes (Content-Length, -1 unknown: a hint for the hash
+ * signatures only, never a decision). NULL if out of memory. Caller owns it: ww_body_free. */
+struct ww_body *ww_body_create(const struct ww_body_limits *lim, int64_t declared, unsigned flags);
+void ww_body_free(struct ww_body *b); /* NULL is a no-op; an unlinked spool file goes with it */
+
+/* Starts the scan with engine <e> (the body takes its own reference; NULL: no signature is
+ * loaded, and no_patterns_action gives BLOCK or UNSCANNED at once) for a body whose
+ * Content-Encoding header values are <codings>[0..n) (every header, in order; n = 0: none).
+ * WW_BODY_MORE, WW_BODY_BLOCK (a declared length over max_size with oversize_action = block:
+ * refused at once; with allow the declared length decides nothing), WW_BODY_UNSCANNED (the
+ * coding cannot be decoded: not today, a coding Webwarden does not know is scanned as sent),
+ * or WW_ENOMEM. */
+int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *codings, size_t n);
+
+/* Passes the body unscanned from here on, for a reason the caller found (<reason> short, for the
+ * access log; <detail> for the server log, NULL = <reason>). WW_BODY_UNSCANNED. */
+int ww_body_pass(struct ww_body *b, const char *reason, const char *detail);
+
+/* Takes <len> body bytes (a count ww_body_room allowed). A decision, or WW_EIO / WW_ENOMEM (a
+ * spool file that cannot be written: the request fails). After BLOCK or CUT the bytes are read
+ * and dropped. */
+int ww_body_put(struct ww_body *b, const void *data, size_t len);
+
+/* How many of <avail> offered bytes to take now: all while held for a verdict or spooled, else
+ * what fits the stream window (back-pressure: the caller leaves the rest with the writer). Always
+ * <avail> when nothing could go out, so a body never waits on itself. */
+size_t ww_body_room(struct ww_body *b, size_t avail);
+
+/* The smart-scan hook: called at the end of a body the local patterns found clean, with its
+ * SHA-256 (NULL when it was not computed). 1 and the threat name in <threat> when the body is
+ * malicious, else 0. It may block (the caller bounds it). */
+typedef int (*ww_body_smart_fn)(void *arg, const char *sha256, char *threat, size_t threatlen);
+
+/* The body ended. <answer_started>: the caller already committed its answer's headers (a block
+ * page is no longer possible). WW_BODY_CLEAN, BLOCK or CUT, or WW_BODY_MORE when the verdict
+ * was given before (passing, blocked, cut: see ww_body_state). <smart> may be NULL. */
+int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, void *arg);
+
+/* Copies up to <len> releasable bytes into <buf>: the count (0: none right now), or WW_EIO. */
+int ww_body_read(struct ww_body *b, void *buf, size_t len);
+/* 1 when every held byte may go out (clean or passing) and all of them were read. */
+int ww_body_drained(const struct ww_body *b);
+
+enum ww_body_state ww_body_state(const struct ww_body *b);
+int64_t ww_body_received(const struct ww_body *b); /* bytes put */
+int64_t ww_body_sent(const struct ww_body *b);     /* bytes read back */
+/* The threat of a BLOCK or CUT ("" before). Borrowed until ww_body_free. */
+const char *ww_body_threat(const struct ww_body *b);
+/* The decoded body's SHA-256 after the end-of-body scan, else "-". Borrowed. */
+const char *ww_body_sha256(const struct ww_body *b);
+/* Why the body passes unscanned, or was blocked or cut by a policy rather than a signature (then
+ * ww_body_threat is WW_THREAT_OVERSIZE): a short reason for the access log ("over
+ * scan.max_size") and a detail for the server log. "" otherwise. Borrowed. */
+const char *ww_body_reason(const struct ww_body *b);
+const char *ww_body_detail(const struct ww_body *b);
+
+#endif

@@ -1,0 +1,692 @@
+/* t/check_body.c - the response-body pipeline without c-icap: hold, stream, cut, late
+ * detection, hold_all with and without 204, decode limits, max_size and oversize_action, lying
+ * lengths, back-pressure. EICAR is built at run time from hex so no file here holds it. */
+#include "config.h"
+
+#include <check.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "ww_body.h"
+#include "ww_common.h"
+
+static const char eicar_hex[] =
+    "58354f2150254041505b345c505a58353428505e2937434329377d24"
+    "45494341522d5354414e444152442d414e544956495255532d544553542d46494c452124482b482a";
+#define EICAR_LEN 68
+/* The end-of-body marker: only an EOF-anchored signature names it, so it is found at the end. */
+#define TAIL "WW-TAIL-MARK"
+#define TAIL_HEX "57572d5441494c2d4d41524b"
+
+static char tmpdir[64];
+static struct ww_engine *engine;
+
+static void eicar_fill(unsigned char *out)
+{
+    size_t i;
+    for (i = 0; i < EICAR_LEN; i++) {
+        unsigned int v;
+        sscanf(eicar_hex + 2 * i, "%2x", &v);
+        out[i] = (unsigned char)v;
+    }
+}
+
+/* Deterministic pseudo-random bytes (xorshift), so a failure can be replayed. */
+static void random_fill(unsigned char *p, size_t n, uint64_t seed)
+{
+    uint64_t x = seed * 0x9E3779B97F4A7C15ULL + 1;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        p[i] = (unsigned char)(x >> 24);
+    }
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static void setup(void)
+{
+    char path[256], err[WW_ERRLEN] = "";
+    FILE *fp;
+
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ww-check-body-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    snprintf(path, sizeof(path), "%s/test.ndb", tmpdir);
+    fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "Eicar-Test-Signature:0:*:%s\n", eicar_hex);
+    fprintf(fp, "Test.Tail:0:EOF-%d:%s\n", (int)strlen(TAIL), TAIL_HEX);
+    fclose(fp);
+    ck_assert_int_eq(ww_engine_load_dir(tmpdir, &engine, NULL, err, sizeof(err)), WW_OK);
+}
+
+static void teardown(void)
+{
+    ww_engine_unref(engine);
+    engine = NULL;
+    nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void limits(struct ww_body_limits *lim)
+{
+    memset(lim, 0, sizeof(*lim));
+    lim->max_size = 50 * 1024 * 1024;
+    lim->hold_max = 60 * 1024;
+    lim->max_expanded_size = 100 * 1024 * 1024;
+    lim->max_ratio = 100;
+    lim->bomb_action = WW_ACTION_BLOCK;
+    lim->oversize_action = WW_ACTION_ALLOW;
+    lim->tmp_dir = tmpdir;
+}
+
+static struct ww_body *body_new(const struct ww_body_limits *lim, int64_t declared, unsigned flags,
+                                const char *coding)
+{
+    struct ww_body *b = ww_body_create(lim, declared, flags);
+    const char *codings[1] = {coding};
+
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(ww_body_start(b, engine, codings, coding != NULL ? 1 : 0), WW_BODY_MORE);
+    return b;
+}
+
+/* What a reader got back, and the decisions seen on the way. */
+struct run {
+    unsigned char *out;
+    size_t out_len;
+    int release_at; /* byte count when RELEASE came, -1 never */
+    int last;       /* the last decision other than MORE, or the error */
+    size_t last_at; /* bytes put when it came */
+    int end;        /* ww_body_end's answer */
+};
+
+static void drain(struct ww_body *b, struct run *r)
+{
+    unsigned char buf[8192];
+    int n;
+
+    while ((n = ww_body_read(b, buf, sizeof(buf))) > 0) {
+        memcpy(r->out + r->out_len, buf, (size_t)n);
+        r->out_len += (size_t)n;
+    }
+    ck_assert_int_ge(n, 0);
+}
+
+/* Puts <data> in <chunk>-byte pieces, reading everything releasable after each (a reader that
+ * keeps up), then ends the body with <answer_started> when RELEASE came. */
+static void run_body(struct ww_body *b, const unsigned char *data, size_t len, size_t chunk,
+                     struct run *r)
+{
+    size_t off = 0;
+
+    memset(r, 0, sizeof(*r));
+    r->out = malloc(len + (size_t)ww_body_received(b) + 1);
+    ck_assert_ptr_nonnull(r->out);
+    r->release_at = -1;
+    while (off < len) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        int d;
+        ck_assert_uint_eq(ww_body_room(b, n), n); /* a reader that keeps up never stalls */
+        d = ww_body_put(b, data + off, n);
+        off += n;
+        ck_assert_int_ge(d, 0);
+        if (d == WW_BODY_RELEASE)
+            r->release_at = (int)off;
+        else if (d != WW_BODY_MORE) {
+            r->last = d;
+            r->last_at = off;
+        }
+        if (r->release_at >= 0 || ww_body_state(b) == WW_BODY_PASSING)
+            drain(b, r);
+        if (ww_body_state(b) == WW_BODY_STREAMING)
+            /* The tail of the scanned bytes is always held back for the end-of-body verdict. */
+            ck_assert_int_ge(ww_body_received(b) - ww_body_sent(b), WW_BODY_STREAM_KEEP);
+    }
+    r->end = ww_body_end(b, r->release_at >= 0, NULL, NULL);
+    drain(b, r);
+}
+
+static void free_run(struct run *r)
+{
+    free(r->out);
+}
+
+START_TEST(test_body_small_clean_held_until_the_end_then_released_whole)
+{
+    struct ww_body_limits lim;
+    unsigned char data[20000];
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    random_fill(data, sizeof(data), 1);
+    b = body_new(&lim, sizeof(data), 0, NULL);
+    /* Preview, then more: nothing may be read before the verdict. */
+    ck_assert_int_eq(ww_body_put(b, data, 1024), WW_BODY_MORE);
+    ck_assert_int_eq(ww_body_read(b, (char[16]){0}, 16), 0);
+    run_body(b, data + 1024, sizeof(data) - 1024, 4096, &r);
+    ck_assert_int_eq(r.release_at, -1);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_uint_eq(r.out_len, sizeof(data) - 1024 + 1024);
+    ck_assert_int_eq(ww_body_drained(b), 1);
+    ww_body_free(b);
+    free_run(&r);
+}
+END_TEST
+
+START_TEST(test_body_eicar_in_held_body_blocks_at_once_and_releases_nothing)
+{
+    struct ww_body_limits lim;
+    unsigned char data[30000];
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    random_fill(data, sizeof(data), 2);
+    eicar_fill(data + 10000);
+    b = body_new(&lim, sizeof(data), 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_BLOCK);
+    ck_assert_uint_eq(r.last_at, 12288);   /* the chunk that completed it, not the end */
+    ck_assert_int_eq(r.end, WW_BODY_MORE); /* decided before */
+    ck_assert_int_eq(ww_body_state(b), WW_BODY_BLOCKED);
+    ck_assert_str_eq(ww_body_threat(b), "Eicar-Test-Signature");
+    ck_assert_uint_eq(r.out_len, 0);
+    ck_assert_int_eq(ww_body_received(b), sizeof(data));
+    ww_body_free(b);
+    free_run(&r);
+}
+END_TEST
+
+START_TEST(test_body_detection_at_the_end_of_a_held_body_blocks)
+{
+    struct ww_body_limits lim;
+    unsigned char data[50000];
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    random_fill(data, sizeof(data), 3);
+    memcpy(data + sizeof(data) - strlen(TAIL), TAIL, strlen(TAIL));
+    b = body_new(&lim, -1, 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.last, 0);
+    ck_assert_int_eq(r.end, WW_BODY_BLOCK);
+    ck_assert_str_eq(ww_body_threat(b), "Test.Tail");
+    ck_assert_uint_eq(r.out_len, 0);
+    ww_body_free(b);
+    free_run(&r);
+}
+END_TEST
+
+START_TEST(test_body_over_hold_max_streams_with_the_tail_held_and_arrives_whole)
+{
+    struct ww_body_limits lim;
+    size_t len = 400 * 1024;
+    unsigned char *data = malloc(len);
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    random_fill(data, len, 4);
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_eq(r.release_at, 61440 + 4096); /* the first chunk past hold_max */
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_uint_eq(r.out_len, len);
+    ck_assert_int_eq(memcmp(r.out, data, len), 0);
+    ck_assert_int_eq(ww_body_drained(b), 1);
+    ww_body_free(b);
+    free_run(&r);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_body_late_detection_while_streaming_cuts)
+{
+    struct ww_body_limits lim;
+    size_t len = 300 * 1024;
+    unsigned char *data = malloc(len);
+    unsigned char buf[64];
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    random_fill(data, len, 5);
+    memcpy(data + len - strlen(TAIL), TAIL, strlen(TAIL));
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_ge(r.release_at, 0);
+    ck_assert_int_eq(r.end, WW_BODY_CUT);
+    ck_assert_int_eq(ww_body_state(b), WW_BODY_CUT_OFF);
+    ck_assert_str_eq(ww_body_threat(b), "Test.Tail");
+    /* The download never completes: the held tail is gone, nothing more is released. */
+    ck_assert_uint_le(r.out_len, len - WW_BODY_STREAM_KEEP);
+    ck_assert_int_eq(ww_body_sent(b), (int64_t)r.out_len);
+    ck_assert_int_eq(ww_body_read(b, buf, sizeof(buf)), 0);
+    ck_assert_int_eq(ww_body_drained(b), 0);
+    ww_body_free(b);
+    free_run(&r);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_body_late_detection_before_the_answer_started_still_blocks)
+{
+    struct ww_body_limits lim;
+    size_t len = 100 * 1024;
+    unsigned char *data = malloc(len);
+    struct ww_body *b;
+
+    limits(&lim);
+    random_fill(data, len, 6);
+    memcpy(data + len - strlen(TAIL), TAIL, strlen(TAIL));
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    ck_assert_int_eq(ww_body_put(b, data, len), WW_BODY_RELEASE);
+    ck_assert_int_eq(ww_body_end(b, 0, NULL, NULL), WW_BODY_BLOCK);
+    ck_assert_int_eq(ww_body_state(b), WW_BODY_BLOCKED);
+    ww_body_free(b);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_body_eicar_mid_stream_cuts_at_once)
+{
+    struct ww_body_limits lim;
+    size_t len = 300 * 1024;
+    unsigned char *data = malloc(len);
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    random_fill(data, len, 7);
+    eicar_fill(data + 200 * 1024);
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_CUT);
+    ck_assert_uint_eq(r.last_at, 200 * 1024 + 4096);
+    ck_assert_uint_lt(r.out_len, 200 * 1024);
+    ck_assert_int_eq(r.end, WW_BODY_MORE);
+    ww_body_free(b);
+    free_run(&r);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_body_back_pressure_when_the_reader_stalls)
+{
+    struct ww_body_limits lim;
+    size_t len = 1024 * 1024, off = 0, taken_stalled = 0;
+    unsigned char *data = malloc(len), buf[65536];
+    struct ww_body *b;
+    int d, n;
+
+    limits(&lim);
+    random_fill(data, len, 8);
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    /* Nobody reads: once streaming, the window fills and no more is taken. */
+    while (off < len) {
+        size_t want = 8192, room = ww_body_room(b, want);
+        if (room == 0)
+            break;
+        d = ww_body_put(b, data + off, room);
+        ck_assert_int_ge(d, 0);
+        off += room;
+        if (ww_body_state(b) == WW_BODY_STREAMING)
+            taken_stalled += room;
+    }
+    ck_assert_int_eq(ww_body_state(b), WW_BODY_STREAMING);
+    ck_assert_uint_lt(off, len);
+    ck_assert_uint_le(off, lim.hold_max + WW_BODY_STREAM_WINDOW);
+    ck_assert_uint_gt(taken_stalled, 0);
+    /* The reader catches up: there is room again, and what went out is what came in. */
+    n = ww_body_read(b, buf, sizeof(buf));
+    ck_assert_int_eq(n, (int)sizeof(buf));
+    ck_assert_int_eq(memcmp(buf, data, sizeof(buf)), 0);
+    ck_assert_uint_gt(ww_body_room(b, 8192), 0);
+    ww_body_free(b);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_body_hold_all_spools_and_never_streams)
+{
+    struct ww_body_limits lim;
+    size_t len = 500 * 1024;
+    unsigned char *data = malloc(len);
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    lim.hold_all = 1;
+    random_fill(data, len, 9);
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_eq(r.release_at, -1);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_uint_eq(r.out_len, len);
+    ck_assert_int_eq(memcmp(r.out, data, len), 0);
+    ww_body_free(b);
+    free_run(&r);
+
+    /* A late detection in a body far over hold_max still gets the block page. */
+    memcpy(data + len - strlen(TAIL), TAIL, strlen(TAIL));
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_BLOCK);
+    ck_assert_uint_eq(r.out_len, 0);
+    ww_body_free(b);
+    free_run(&r);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_body_hold_all_with_204_keeps_nothing)
+{
+    struct ww_body_limits lim;
+    size_t len = 500 * 1024;
+    unsigned char *data = malloc(len);
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    lim.hold_all = 1;
+    lim.max_size = 300 * 1024;
+    random_fill(data, len, 10);
+    memcpy(data + 200 * 1024 - strlen(TAIL), TAIL, strlen(TAIL));
+    b = body_new(&lim, 200 * 1024, WW_BODY_DROP, NULL);
+    run_body(b, data, 200 * 1024, 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_BLOCK);
+    ck_assert_uint_eq(r.out_len, 0);
+    ww_body_free(b);
+    free_run(&r);
+
+    /* Clean, or over max_size: nothing to read back, the answer is 204. */
+    random_fill(data, len, 11);
+    b = body_new(&lim, (int64_t)len, WW_BODY_DROP, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_UNSCANNED);
+    ck_assert_int_eq(ww_body_state(b), WW_BODY_PASSING);
+    ck_assert_uint_eq(r.out_len, 0);
+    ck_assert_int_eq(ww_body_drained(b), 0);
+    ww_body_free(b);
+    free_run(&r);
+    free(data);
+}
+END_TEST
+
+/* gzip of <len> bytes (zlib windowBits 31). */
+static unsigned char *gz(const void *data, size_t len, size_t *outlen)
+{
+    z_stream zs;
+    size_t cap = compressBound(len) + 64;
+    unsigned char *out = malloc(cap);
+
+    ck_assert_ptr_nonnull(out);
+    memset(&zs, 0, sizeof(zs));
+    ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (unsigned char *)(uintptr_t)data;
+    zs.avail_in = (uInt)len;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    *outlen = cap - zs.avail_out;
+    deflateEnd(&zs);
+    return out;
+}
+
+START_TEST(test_body_gzip_is_scanned_decoded_and_released_as_sent)
+{
+    struct ww_body_limits lim;
+    unsigned char data[40000], *z;
+    size_t zlen;
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    memset(data, 'a', sizeof(data));
+    eicar_fill(data + 30000);
+    z = gz(data, sizeof(data), &zlen);
+    b = body_new(&lim, (int64_t)zlen, 0, "gzip");
+    run_body(b, z, zlen, 512, &r);
+    ck_assert_int_eq(r.last == WW_BODY_BLOCK || r.end == WW_BODY_BLOCK, 1);
+    ww_body_free(b);
+    free_run(&r);
+    free(z);
+
+    memset(data + 30000, 'b', EICAR_LEN);
+    z = gz(data, sizeof(data), &zlen);
+    b = body_new(&lim, (int64_t)zlen, 0, "x-gzip");
+    run_body(b, z, zlen, 512, &r);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_uint_eq(r.out_len, zlen); /* the client gets the bytes as sent */
+    ck_assert_int_eq(memcmp(r.out, z, zlen), 0);
+    ww_body_free(b);
+    free_run(&r);
+    free(z);
+}
+END_TEST
+
+START_TEST(test_body_decode_limit_hit_is_unscanned_or_blocked_by_bomb_action)
+{
+    struct ww_body_limits lim;
+    size_t len = 4 * 1024 * 1024, zlen;
+    unsigned char *data = calloc(1, len), *z;
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    lim.max_expanded_size = 1024 * 1024;
+    lim.bomb_action = WW_ACTION_ALLOW;
+    z = gz(data, len, &zlen);
+    b = body_new(&lim, (int64_t)zlen, 0, "gzip");
+    run_body(b, z, zlen, 1024, &r);
+    ck_assert_int_eq(r.last, WW_BODY_UNSCANNED);
+    ck_assert_str_eq(ww_body_reason(b), "over the decode limits");
+    ck_assert_int_eq(ww_body_state(b), WW_BODY_PASSING);
+    ck_assert_uint_eq(r.out_len, zlen); /* never silently clean, but delivered: the policy */
+    ww_body_free(b);
+    free_run(&r);
+
+    lim.bomb_action = WW_ACTION_BLOCK;
+    b = body_new(&lim, (int64_t)zlen, 0, "gzip");
+    run_body(b, z, zlen, 1024, &r);
+    ck_assert_int_eq(r.last, WW_BODY_BLOCK);
+    ck_assert_str_eq(ww_body_threat(b), WW_THREAT_BOMB);
+    ck_assert_uint_eq(r.out_len, 0);
+    ww_body_free(b);
+    free_run(&r);
+    free(z);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_body_over_max_size_passes_unscanned_from_there)
+{
+    struct ww_body_limits lim;
+    size_t len = 200 * 1024;
+    unsigned char *data = malloc(len);
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    lim.max_size = 100 * 1024;
+    random_fill(data, len, 12);
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_UNSCANNED);
+    ck_assert_uint_eq(r.last_at, 100 * 1024 + 4096);
+    ck_assert_str_eq(ww_body_reason(b), "over scan.max_size");
+    ck_assert_ptr_nonnull(strstr(ww_body_detail(b), "over scan.max_size 102400"));
+    ck_assert_int_eq(r.end, WW_BODY_MORE);
+    ck_assert_uint_eq(r.out_len, len);
+    ck_assert_int_eq(memcmp(r.out, data, len), 0);
+    ck_assert_int_eq(ww_body_drained(b), 1);
+    ww_body_free(b);
+    free_run(&r);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_body_declared_length_decides_nothing)
+{
+    struct ww_body_limits lim;
+    unsigned char data[EICAR_LEN + 1];
+    struct ww_body *b;
+    struct run r;
+
+    /* Content-Length: 60000000 over max_size, 69 bytes of EICAR sent, oversize_action = allow
+     * (with block the declared length alone is refused): scanned, blocked. */
+    limits(&lim);
+    lim.max_size = 5 * 1024 * 1024;
+    eicar_fill(data);
+    data[EICAR_LEN] = '\n';
+    b = body_new(&lim, 60000000, 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_BLOCK);
+    ck_assert_uint_eq(r.out_len, 0);
+    ww_body_free(b);
+    free_run(&r);
+}
+END_TEST
+
+START_TEST(test_body_oversize_action_block_refuses_what_it_cannot_scan)
+{
+    struct ww_body_limits lim;
+    size_t len = 300 * 1024;
+    unsigned char *data = malloc(len);
+    const char *none[1] = {NULL};
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    lim.oversize_action = WW_ACTION_BLOCK;
+    random_fill(data, len, 13);
+
+    /* Unknown length, crossing max_size while held: the block page. */
+    lim.max_size = 30 * 1024;
+    b = body_new(&lim, -1, 0, NULL);
+    run_body(b, data, 50 * 1024, 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_BLOCK);
+    ck_assert_uint_eq(r.last_at, 32768);
+    ck_assert_str_eq(ww_body_threat(b), WW_THREAT_OVERSIZE);
+    ck_assert_str_eq(ww_body_reason(b), "over scan.max_size");
+    ck_assert_uint_eq(r.out_len, 0);
+    ww_body_free(b);
+    free_run(&r);
+
+    /* Crossing it while streaming: the download is cut, the rest never goes out. */
+    lim.max_size = 200 * 1024;
+    b = body_new(&lim, -1, 0, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_ge(r.release_at, 0);
+    ck_assert_int_eq(r.last, WW_BODY_CUT);
+    ck_assert_uint_lt(r.out_len, 200 * 1024);
+    ck_assert_int_eq(ww_body_state(b), WW_BODY_CUT_OFF);
+    ww_body_free(b);
+    free_run(&r);
+
+    /* A declared length over max_size: refused before any byte, whatever the body holds. */
+    b = ww_body_create(&lim, 60000000, 0);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(ww_body_start(b, engine, none, 0), WW_BODY_BLOCK);
+    ck_assert_str_eq(ww_body_threat(b), WW_THREAT_OVERSIZE);
+    ck_assert_ptr_nonnull(strstr(ww_body_detail(b), "Content-Length 60000000"));
+    ck_assert_int_eq(ww_body_put(b, data, 100), WW_BODY_MORE);
+    ck_assert_int_eq(ww_body_read(b, data, 100), 0);
+    ww_body_free(b);
+
+    /* Exactly max_size bytes are scanned, not refused. */
+    lim.max_size = 40 * 1024;
+    b = body_new(&lim, 40 * 1024, 0, NULL);
+    run_body(b, data, 40 * 1024, 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_uint_eq(r.out_len, 40 * 1024);
+    ww_body_free(b);
+    free_run(&r);
+    free(data);
+}
+END_TEST
+
+static int smart_calls;
+static char smart_sha[80];
+
+static int smart_malicious(void *arg, const char *sha256, char *threat, size_t threatlen)
+{
+    smart_calls++;
+    snprintf(smart_sha, sizeof(smart_sha), "%s", sha256 != NULL ? sha256 : "(null)");
+    snprintf(threat, threatlen, "%s", (const char *)arg);
+    return 1;
+}
+
+START_TEST(test_body_smart_hook_decides_a_locally_clean_body)
+{
+    struct ww_body_limits lim;
+    unsigned char data[EICAR_LEN];
+    struct ww_body *b;
+
+    limits(&lim);
+    eicar_fill(data);
+    memset(data, 'z', 8); /* no longer EICAR: locally clean */
+    smart_calls = 0;
+    b = body_new(&lim, sizeof(data), WW_BODY_SHA256, NULL);
+    ck_assert_int_eq(ww_body_put(b, data, sizeof(data)), WW_BODY_MORE);
+    ck_assert_int_eq(ww_body_end(b, 0, smart_malicious, "Cloud.Threat"), WW_BODY_BLOCK);
+    ck_assert_int_eq(smart_calls, 1);
+    ck_assert_uint_eq(strlen(smart_sha), 64);
+    ck_assert_str_eq(ww_body_sha256(b), smart_sha);
+    ck_assert_str_eq(ww_body_threat(b), "Cloud.Threat");
+    ww_body_free(b);
+
+    /* Found locally: the hook is not asked. */
+    eicar_fill(data);
+    b = body_new(&lim, sizeof(data), WW_BODY_SHA256, NULL);
+    ck_assert_int_eq(ww_body_put(b, data, sizeof(data)), WW_BODY_BLOCK);
+    ck_assert_int_eq(ww_body_end(b, 0, smart_malicious, "Cloud.Threat"), WW_BODY_MORE);
+    ck_assert_int_eq(smart_calls, 1);
+    ww_body_free(b);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("body");
+    TCase *tc = tcase_create("pipeline");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_body_small_clean_held_until_the_end_then_released_whole);
+    tcase_add_test(tc, test_body_eicar_in_held_body_blocks_at_once_and_releases_nothing);
+    tcase_add_test(tc, test_body_detection_at_the_end_of_a_held_body_blocks);
+    tcase_add_test(tc, test_body_over_hold_max_streams_with_the_tail_held_and_arrives_whole);
+    tcase_add_test(tc, test_body_late_detection_while_streaming_cuts);
+    tcase_add_test(tc, test_body_late_detection_before_the_answer_started_still_blocks);
+    tcase_add_test(tc, test_body_eicar_mid_stream_cuts_at_once);
+    tcase_add_test(tc, test_body_back_pressure_when_the_reader_stalls);
+    tcase_add_test(tc, test_body_hold_all_spools_and_never_streams);
+    tcase_add_test(tc, test_body_hold_all_with_204_keeps_nothing);
+    tcase_add_test(tc, test_body_gzip_is_scanned_decoded_and_released_as_sent);
+    tcase_add_test(tc, test_body_decode_limit_hit_is_unscanned_or_blocked_by_bomb_action);
+    tcase_add_test(tc, test_body_over_max_size_passes_unscanned_from_there);
+    tcase_add_test(tc, test_body_declared_length_decides_nothing);
+    tcase_add_test(tc, test_body_smart_hook_decides_a_locally_clean_body);
+    tcase_add_test(tc, test_body_oversize_action_block_refuses_what_it_cannot_scan);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
