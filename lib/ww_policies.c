@@ -22,8 +22,9 @@
 #include "ww_policies.h"
 #include "ww_who.h"
 
-const char *const ww_ftype_names[] = {"executable", "archive", "document", "script",
-                                      "image",      "media",   NULL};
+const char *const ww_ftype_names[] = {"executable", "archive", "office", "pdf",     "rtf",
+                                      "chm",        "mail",    "script", "html",    "text",
+                                      "image",      "media",   "font",   "unknown", NULL};
 
 unsigned int ww_ftype_bit(const char *name)
 {
@@ -458,7 +459,8 @@ static int pol_build(struct ww_policies *set, size_t i, struct pol_ctx *ctx)
             if (bit == 0)
                 return pol_fail(ctx, cp->lines[WW_PK_BLOCK_TYPES],
                                 "[policy %s] block_types: unknown type \"%s\" (known: executable,"
-                                " archive, document, script, image, media)",
+                                " archive, office, pdf, rtf, chm, mail, script, html, text, image,"
+                                " media, font, unknown)",
                                 cp->name, *t);
             p->block_types |= bit;
         }

@@ -25,15 +25,24 @@ struct ww_rating;
 struct ww_policy_decision;
 struct ww_who;
 
-/* True file type classes that block_types may name. Bits; the RESPMOD side maps the detected
- * type (lib/ww_filetype) onto these names. */
+/* True file type groups that block_types may name: the group names of lib/ww_filetype
+ * (ww_filetype_group(), branch 'deep'), so a detected type t is blocked under policy p when
+ * p->block_types & ww_ftype_bit(ww_filetype_group(t)). Bits, index i of ww_ftype_names. */
 enum {
     WW_FTYPE_EXECUTABLE = 1 << 0,
     WW_FTYPE_ARCHIVE = 1 << 1,
-    WW_FTYPE_DOCUMENT = 1 << 2,
-    WW_FTYPE_SCRIPT = 1 << 3,
-    WW_FTYPE_IMAGE = 1 << 4,
-    WW_FTYPE_MEDIA = 1 << 5
+    WW_FTYPE_OFFICE = 1 << 2,
+    WW_FTYPE_PDF = 1 << 3,
+    WW_FTYPE_RTF = 1 << 4,
+    WW_FTYPE_CHM = 1 << 5,
+    WW_FTYPE_MAIL = 1 << 6,
+    WW_FTYPE_SCRIPT = 1 << 7,
+    WW_FTYPE_HTML = 1 << 8,
+    WW_FTYPE_TEXT = 1 << 9,
+    WW_FTYPE_IMAGE = 1 << 10,
+    WW_FTYPE_MEDIA = 1 << 11,
+    WW_FTYPE_FONT = 1 << 12,
+    WW_FTYPE_UNKNOWN = 1 << 13
 };
 
 /* "executable", "archive", ...: NULL-terminated, index i is bit 1 << i. */
@@ -50,9 +59,11 @@ struct ww_policy {
     enum ww_sensitivity sensitivity;
     enum ww_action unrated_action;
     char *const *blocked_categories; /* NULL-terminated, lower case; borrowed from the config */
-    unsigned int block_types;        /* WW_FTYPE_* bits; 0 = no file type is blocked */
+    unsigned int block_types;        /* WW_FTYPE_* bits; 0 = no file type is blocked. Checked,
+                                        not yet enforced: needs lib/ww_filetype in RESPMOD */
     int64_t max_size;                /* scan.max_size for this policy */
-    int deep;                        /* -1 = as configured globally, 0 = off, 1 = on */
+    int deep;                        /* -1 = as configured globally, 0 = off, 1 = on; not yet
+                                        enforced: needs the deep scanner in RESPMOD */
     const char *approved_path;       /* extra list files; "" = none */
     const char *blocked_path;
     struct ww_list *approved; /* loaded by ww_policies_load_lists; NULL = none */
