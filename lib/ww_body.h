@@ -31,19 +31,19 @@
 /* Threat names of the pipeline's own verdicts. */
 #define WW_THREAT_BOMB "Webwarden.Heuristic.DecompressionBomb" /* bomb_action = block */
 #define WW_THREAT_OVERSIZE "Webwarden.Policy.Oversize"         /* oversize_action = block */
-#define WW_THREAT_NO_PATTERNS "Webwarden.NoPatterns" /* no signatures: no_patterns_action = block */
+#define WW_THREAT_NO_PATTERNS "Webwarden.NoPatterns"           /* no_patterns_action = block */
 
 /* The limits of one body: per request (a policy may change them), copied by ww_body_create. */
 struct ww_body_limits {
-    int64_t max_size;               /* bytes scanned; past it oversize_action */
-    int64_t hold_max;               /* held whole up to this, streamed beyond (not hold_all) */
-    int64_t max_expanded_size;      /* Content-Encoding decode caps */
-    int max_ratio;                  /* (ww_decode_create) */
-    enum ww_action bomb_action;     /* over a decode cap: block, or the rest passes unscanned */
-    enum ww_action oversize_action; /* past max_size: block, or the rest passes unscanned */
-    enum ww_action no_patterns_action; /* no signature loaded: block, or the body passes unscanned */
-    int hold_all;                   /* hold every body up to max_size, never stream */
-    const char *tmp_dir;            /* spool folder; borrowed for the body's life */
+    int64_t max_size;                  /* bytes scanned; past it oversize_action */
+    int64_t hold_max;                  /* held whole up to this, streamed beyond (not hold_all) */
+    int64_t max_expanded_size;         /* Content-Encoding decode caps */
+    int max_ratio;                     /* (ww_decode_create) */
+    enum ww_action bomb_action;        /* over a decode cap: block, or the rest passes unscanned */
+    enum ww_action oversize_action;    /* past max_size: block, or the rest passes unscanned */
+    enum ww_action no_patterns_action; /* no signature: block, or the body passes unscanned */
+    int hold_all;                      /* hold every body up to max_size, never stream */
+    const char *tmp_dir;               /* spool folder; borrowed for the body's life */
 };
 
 /* The [scan] settings of <conf> (borrowed: tmp_dir points into it). */

@@ -184,20 +184,26 @@ static int status_job_index(const char *name)
     return 0;
 }
 
-/* 1 when webwarden_scan would find no signature: no installed pattern (the caller checked) and
- * scan.patterns_dir unset or without any signature. A folder that cannot be read is the
- * service's own load error, not this. */
-static int status_no_patterns(const struct ww_conf *conf)
+/* With no installed pattern (the caller checked): what webwarden_scan finds in
+ * scan.patterns_dir. s->no_patterns when it is unset or has no signature; s->patterns_error when
+ * it does not load (the service then refuses to start: c-icap answers 500). */
+static void status_patterns_dir(const struct ww_conf *conf, struct ww_status *s)
 {
     struct ww_engine *e = NULL;
     char err[WW_ERRLEN] = "";
     int rc;
 
-    if (conf->scan.patterns_dir == NULL || conf->scan.patterns_dir[0] == '\0')
-        return 1;
+    if (conf->scan.patterns_dir == NULL || conf->scan.patterns_dir[0] == '\0') {
+        s->no_patterns = 1;
+        return;
+    }
     rc = ww_engine_load_dir(conf->scan.patterns_dir, &e, NULL, err, sizeof(err));
     ww_engine_unref(e);
-    return rc == WW_ENOTFOUND;
+    if (rc == WW_ENOTFOUND)
+        s->no_patterns = 1;
+    else if (rc != WW_OK)
+        snprintf(s->patterns_error, sizeof(s->patterns_error), "%s",
+                 err[0] ? err : ww_strerror(rc));
 }
 
 int ww_status_read(struct ww_store *st, const struct ww_conf *conf, time_t now, struct ww_status *s,
@@ -238,7 +244,8 @@ int ww_status_read(struct ww_store *st, const struct ww_conf *conf, time_t now, 
             return WW_EDB;
         }
     s->daemon_pid = (long)ww_daemon_running_pid(conf->state.database);
-    s->no_patterns = !s->have_comp[0] && status_no_patterns(conf);
+    if (!s->have_comp[0])
+        status_patterns_dir(conf, s);
 
     status_server_reputation(st, conf, &s->servers[0]);
     status_server_job("smart scan", "smart_scan.server", conf->smart_scan.server,
@@ -296,6 +303,9 @@ void ww_status_problems(const struct ww_conf *conf, time_t now, struct ww_status
                        "(scan.no_patterns_action) until an update installs one (webwardenctl "
                        "update now)",
                        conf->scan.no_patterns_action == WW_ACTION_BLOCK ? "blocks" : "passes");
+    if (s->patterns_error[0] != '\0')
+        status_problem(s, "scan.patterns_dir does not load (webwarden_scan cannot start): %s",
+                       s->patterns_error);
     if (s->scan.method == WW_SCAN_CONVENTIONAL && conf->smart_scan.server[0] != '\0')
         status_problem(s,
                        "smart scan is off since %s (%s, by %s); when the server answers again: "

@@ -75,8 +75,9 @@ struct ww_status {
     char appliance[64];
     long daemon_pid; /* 0 = not running */
     struct ww_status_server servers[WW_STATUS_SERVERS];
-    int health_failures; /* failed smart-scan checks in a row */
-    int no_patterns;     /* no installed pattern and no signature in scan.patterns_dir */
+    int health_failures;      /* failed smart-scan checks in a row */
+    int no_patterns;          /* no installed pattern and no signature in scan.patterns_dir */
+    char patterns_error[320]; /* no installed pattern and patterns_dir does not load: why */
     struct ww_event recent[WW_STATUS_RECENT]; /* newest warning/error events, newest first */
     int nrecent;
     char problems[WW_STATUS_MAX_PROBLEMS][320];
@@ -90,9 +91,9 @@ int ww_status_read(struct ww_store *st, const struct ww_conf *conf, time_t now, 
                    char *err, size_t errlen);
 
 /* The rules, over the facts in <s> (pure: no I/O): replaces s->problems, in this order -
- * webwardend not running; no malware patterns; smart scan off while a server is configured; a
- * server failing or backed off; feedback events dropped; a license in grace, past grace or
- * invalid. At most WW_STATUS_MAX_PROBLEMS. Healthy = s->nproblems == 0. */
+ * webwardend not running; no malware patterns, or scan.patterns_dir not loading; smart scan off
+ * while a server is configured; a server failing or backed off; feedback events dropped; a license
+ * in grace, past grace or invalid. At most WW_STATUS_MAX_PROBLEMS. Healthy = s->nproblems == 0. */
 void ww_status_problems(const struct ww_conf *conf, time_t now, struct ww_status *s);
 
 /* "3 days", "5 hours", "12 minutes", "40 seconds" since <t>; "-" for 0. */

@@ -121,6 +121,20 @@ START_TEST(test_status_problems_name_each_fault_in_order)
 }
 END_TEST
 
+START_TEST(test_status_problems_unloadable_patterns_dir_is_named)
+{
+    struct ww_conf conf;
+    struct ww_status s;
+
+    healthy(&conf, &s);
+    snprintf(s.patterns_error, sizeof(s.patterns_error), "/x/patterns: No such file or directory");
+    ww_status_problems(&conf, 1000, &s);
+    ck_assert_int_eq(s.nproblems, 1);
+    ck_assert_str_eq(s.problems[0], "scan.patterns_dir does not load (webwarden_scan cannot "
+                                    "start): /x/patterns: No such file or directory");
+}
+END_TEST
+
 START_TEST(test_status_problems_no_patterns_block_says_blocks)
 {
     struct ww_conf conf;
@@ -198,6 +212,7 @@ static Suite *status_suite(void)
     tcase_add_test(tc, test_status_problems_healthy_has_none);
     tcase_add_test(tc, test_status_problems_name_each_fault_in_order);
     tcase_add_test(tc, test_status_problems_no_patterns_block_says_blocks);
+    tcase_add_test(tc, test_status_problems_unloadable_patterns_dir_is_named);
     suite_add_tcase(s, tc);
     tc = tcase_create("read");
     tcase_add_test(tc, test_status_read_fresh_install_without_patterns);
