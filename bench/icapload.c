@@ -52,6 +52,7 @@ enum il_rc {
 };
 
 struct il_opts {
+    char xheaders[4096]; /* -x: extra ICAP header lines, each ending in CRLF */
     const char *host;
     int port;
     const char *service;
@@ -479,11 +480,11 @@ static size_t req_build(struct il_worker *w, const char *url)
     else
         snprintf(enc, sizeof(enc), "req-hdr=0, res-hdr=%d, res-body=%d", hl, hl + rl);
     int n = snprintf(w->hdr, w->hdr_cap,
-                     "%s icap://%s:%d/%s ICAP/1.0\r\nHost: %s:%d\r\n%s%sEncapsulated: %s\r\n\r\n"
+                     "%s icap://%s:%d/%s ICAP/1.0\r\nHost: %s:%d\r\n%s%s%sEncapsulated: %s\r\n\r\n"
                      "%s%s",
                      o->mode == IL_REQMOD ? "REQMOD" : "RESPMOD", o->host, o->port, o->service,
-                     o->host, o->port, o->allow204 ? "Allow: 204\r\n" : "", pv, enc, http_req,
-                     o->mode == IL_RESPMOD ? http_res : "");
+                     o->host, o->port, o->allow204 ? "Allow: 204\r\n" : "", o->xheaders, pv, enc,
+                     http_req, o->mode == IL_RESPMOD ? http_res : "");
     return n < 0 || (size_t)n >= w->hdr_cap ? 0 : (size_t)n;
 }
 
@@ -834,6 +835,8 @@ static void usage(FILE *f)
           "  -T TYPE      RESPMOD: Content-Type of that body (default application/octet-stream)\n"
           "  -p BYTES     RESPMOD preview size, 0 = no preview (default 0)\n"
           "  -a on|off    send \"Allow: 204\" (default on)\n"
+          "  -x HEADER    add \"Name: value\" to every ICAP request's headers (repeatable), e.g.\n"
+          "               X-Client-IP or X-Client-Username as a proxy sends them\n"
           "  -c N         concurrent connections/threads, 1-256 (default 1)\n"
           "  -d SECONDS   measured duration, 1-600 (default 10 unless -n is given)\n"
           "  -n COUNT     stop after COUNT requests (all runs end within 600 s anyway)\n"
@@ -871,7 +874,7 @@ static void opts_parse(struct il_opts *o, int argc, char **argv)
     o->conc = 1;
     o->timeout_ms = 5000;
     o->label = "";
-    while ((c = getopt_long(argc, argv, "i:P:s:m:u:U:f:T:p:a:c:d:n:W:t:l:h", longopts, NULL)) !=
+    while ((c = getopt_long(argc, argv, "i:P:s:m:u:U:f:T:p:a:x:c:d:n:W:t:l:h", longopts, NULL)) !=
            -1) {
         switch (c) {
         case 'i':
@@ -898,6 +901,16 @@ static void opts_parse(struct il_opts *o, int argc, char **argv)
         case 'T':
             o->content_type = optarg;
             break;
+        case 'x': {
+            size_t have = strlen(o->xheaders);
+            if (strchr(optarg, ':') == NULL || strpbrk(optarg, "\r\n") != NULL ||
+                have + strlen(optarg) + 3 > sizeof(o->xheaders)) {
+                fprintf(stderr, "icapload: -x wants one \"Name: value\" line (4 KiB in all)\n");
+                exit(2);
+            }
+            snprintf(o->xheaders + have, sizeof(o->xheaders) - have, "%s\r\n", optarg);
+            break;
+        }
         case 'p':
             o->preview = num_arg(optarg, "-p", 0, 1024 * 1024);
             break;

@@ -23,6 +23,7 @@
 struct detection {
     char url[2048]; /* as long as a feedback row's url */
     char threat[128];
+    char policy[64];   /* the request's policy, "" = none named */
     int64_t cut_after; /* -1: blocked (page); else bytes that went out before the cut */
     time_t at;
 };
@@ -291,6 +292,12 @@ void ww_child_feedback_add(struct ww_child *c, const struct ww_feedback_event *e
 void ww_child_detection_add(struct ww_child *c, const char *url, const char *threat,
                             int64_t cut_after)
 {
+    ww_child_detection_add_policy(c, url, threat, NULL, cut_after);
+}
+
+void ww_child_detection_add_policy(struct ww_child *c, const char *url, const char *threat,
+                                   const char *policy, int64_t cut_after)
+{
     struct detection *d;
     int log_drop = 0;
 
@@ -307,6 +314,7 @@ void ww_child_detection_add(struct ww_child *c, const char *url, const char *thr
     d = &c->detq[(c->detq_head + c->detq_len) % WW_CHILD_DETECTIONS_MAX];
     snprintf(d->url, sizeof(d->url), "%s", url);
     snprintf(d->threat, sizeof(d->threat), "%s", threat);
+    snprintf(d->policy, sizeof(d->policy), "%s", policy != NULL ? policy : "");
     d->cut_after = cut_after;
     d->at = time(NULL);
     c->detq_len++;
@@ -346,11 +354,15 @@ static void child_flush_locked(struct ww_child *c)
     }
     for (i = 0; i < n; i++) {
         const struct detection *d = &c->batch[i];
+        char pol[80] = "";
+        if (d->policy[0] != '\0')
+            snprintf(pol, sizeof(pol), " (policy %s)", d->policy);
         if (d->cut_after < 0)
-            snprintf(msg, sizeof(msg), "malware %s in %.400s: blocked", d->threat, d->url);
+            snprintf(msg, sizeof(msg), "malware %s in %.400s: blocked%s", d->threat, d->url, pol);
         else
-            snprintf(msg, sizeof(msg), "malware %s in %.380s: download cut after %" PRId64 " bytes",
-                     d->threat, d->url, d->cut_after);
+            snprintf(msg, sizeof(msg),
+                     "malware %s in %.380s: download cut after %" PRId64 " bytes%s", d->threat,
+                     d->url, d->cut_after, pol);
         if (ww_store_add_event(c->store, "warning", "scan", msg) != WW_OK)
             ww_log(WW_LOG_WARN, "%s: detection not recorded in the events: %s", c->svc, msg);
         memset(&fb, 0, sizeof(fb));

@@ -78,6 +78,11 @@ void ww_child_feedback_add(struct ww_child *c, const struct ww_feedback_event *e
 void ww_child_detection_add(struct ww_child *c, const char *url, const char *threat,
                             int64_t cut_after);
 
+/* The same, naming the request's policy in the event ("... blocked (policy students)");
+ * <policy> NULL or "" = none named. */
+void ww_child_detection_add_policy(struct ww_child *c, const char *url, const char *threat,
+                                   const char *policy, int64_t cut_after);
+
 /* The scan method last read from the store (conventional until the first read). Thread-safe. */
 enum ww_scan_method ww_child_scan_method(const struct ww_child *c);
 

@@ -14,6 +14,7 @@
 #include "ww_conf.h"
 #include "ww_filetype.h"
 #include "ww_log.h"
+#include "ww_policies.h"
 
 #ifndef WW_DATADIR
 #define WW_DATADIR "/usr/local/share/webwarden"
@@ -166,9 +167,32 @@ static const struct conf_key conf_keys[] = {
     K_STR(license, ca_file, CT_PATH, ""),
 
     K_STR(metrics, listen, CT_STRING, "127.0.0.1:9478"),
+    K_BOOL(identity, user_strip_domain, "off"),
+    K_BOOL(identity, username_base64, "off"),
+    K_BOOL(identity, groups_base64, "off"),
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+/* The keys of a [policy NAME] section, in enum ww_policy_key order; offsets into struct
+ * ww_conf_policy. A key not set is inherited: the defaults here only fill the struct. */
+#define PK(k, t, d, lo, hi, n)                                                                     \
+    {                                                                                              \
+        "policy", #k, t, offsetof(struct ww_conf_policy, k), d, lo, hi, n                          \
+    }
+static const struct conf_key policy_keys[WW_PK_COUNT] = {
+    [WW_PK_MATCH] = PK(match, CT_LIST, "", 0, 0, NULL),
+    [WW_PK_INHERIT] = PK(inherit, CT_STRING, "", 0, 0, NULL),
+    [WW_PK_APPROVED] = PK(approved, CT_PATH, "", 0, 0, NULL),
+    [WW_PK_BLOCKED] = PK(blocked, CT_PATH, "", 0, 0, NULL),
+    [WW_PK_SENSITIVITY] = PK(sensitivity, CT_ENUM, "medium", 0, 0, sensitivities),
+    [WW_PK_UNRATED_ACTION] = PK(unrated_action, CT_ENUM, "allow", 0, 0, actions),
+    [WW_PK_BLOCKED_CATEGORIES] = PK(blocked_categories, CT_LIST, "", 0, 0, NULL),
+    [WW_PK_BLOCK_TYPES] = PK(block_types, CT_LIST, "", 0, 0, NULL),
+    [WW_PK_MAX_SIZE] = PK(max_size, CT_SIZE, "50M", 1, CONF_SIZE_MAX, NULL),
+    [WW_PK_DEEP] = PK(deep, CT_BOOL, "off", 0, 1, NULL),
+};
+#undef PK
 
 static void *conf_field(struct ww_conf *conf, const struct conf_key *k)
 {
@@ -189,10 +213,39 @@ static void conf_list_free(char **list)
     free(list);
 }
 
+/* Frees the strings and lists of the fields <keys> describe in the struct at <base>. */
+static void conf_free_fields(void *base, const struct conf_key *keys, size_t nkeys)
+{
+    for (size_t i = 0; i < nkeys; i++) {
+        const struct conf_key *k = &keys[i];
+        void *field = (char *)base + k->offset;
+        switch (k->type) {
+        case CT_STRING:
+        case CT_SECRET:
+        case CT_SERVER:
+        case CT_PATH:
+        case CT_CHOICE:
+            free(*(char **)field);
+            break;
+        case CT_LIST:
+            conf_list_free(*(char ***)field);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
 void ww_conf_free(struct ww_conf *conf)
 {
     if (conf == NULL)
         return;
+    ww_policies_free(conf->policy_set);
+    for (size_t i = 0; i < conf->npolicies; i++) {
+        conf_free_fields(&conf->policies[i], policy_keys, WW_PK_COUNT);
+        free(conf->policies[i].name);
+    }
+    free(conf->policies);
     for (size_t i = 0; i < CONF_NKEYS; i++) {
         const struct conf_key *k = &conf_keys[i];
         switch (k->type) {
@@ -418,11 +471,10 @@ static void conf_size_format(int64_t v, char *buf, size_t len)
     snprintf(buf, len, "%lld", (long long)v);
 }
 
-/* Stores <value> (already trimmed and unquoted) into the key's field. */
-static int conf_set(struct ww_conf *conf, const struct conf_key *k, const char *value,
-                    struct conf_ctx *ctx)
+/* Stores <value> (already trimmed and unquoted) into <field>, described by <k>. */
+static int conf_set_field(void *field, const struct conf_key *k, const char *value,
+                          struct conf_ctx *ctx)
 {
-    void *field = conf_field(conf, k);
     char names[128];
     char *s = NULL;
     int64_t v;
@@ -519,6 +571,12 @@ static int conf_set(struct ww_conf *conf, const struct conf_key *k, const char *
     return WW_OK;
 }
 
+static int conf_set(struct ww_conf *conf, const struct conf_key *k, const char *value,
+                    struct conf_ctx *ctx)
+{
+    return conf_set_field(conf_field(conf, k), k, value, ctx);
+}
+
 /* Every key at its default, before the derived ones (update.dir) are filled in. */
 static struct ww_conf *conf_create_raw(void)
 {
@@ -565,7 +623,8 @@ struct ww_conf *ww_conf_create_defaults(void)
 {
     struct ww_conf *conf = conf_create_raw();
 
-    if (conf != NULL && conf_finish(conf) != WW_OK) {
+    if (conf != NULL && (conf_finish(conf) != WW_OK ||
+                         ww_policies_create(conf, &conf->policy_set, NULL, 0) != WW_OK)) {
         ww_conf_free(conf);
         return NULL;
     }
@@ -588,6 +647,72 @@ static int conf_section_known(const char *section)
     return 0;
 }
 
+/* "[policy NAME]": a new policy, every key at its default and none set. */
+static int conf_policy_begin(struct ww_conf *conf, char *name, char *section, size_t section_len,
+                             struct conf_ctx *ctx)
+{
+    struct ww_conf_policy *grown, *pol;
+    size_t len = strlen(name);
+
+    conf_lower(name);
+    if (len == 0 || len > 63 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") != len)
+        return conf_fail(
+            ctx, "a policy name is 1 to 63 letters, digits, '.', '_' or '-', got \"%s\"", name);
+    if (strcmp(name, "default") == 0)
+        return conf_fail(ctx, "[policy default] is the global keys: name this policy otherwise");
+    for (size_t i = 0; i < conf->npolicies; i++)
+        if (strcmp(conf->policies[i].name, name) == 0)
+            return conf_fail(ctx, "[policy %s] is defined twice (first on line %d)", name,
+                             conf->policies[i].line);
+    grown = realloc(conf->policies, (conf->npolicies + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return WW_ENOMEM;
+    conf->policies = grown;
+    pol = &conf->policies[conf->npolicies];
+    memset(pol, 0, sizeof(*pol));
+    conf->npolicies++; /* from here ww_conf_free frees what is set */
+    pol->line = ctx->line;
+    pol->name = strdup(name);
+    if (pol->name == NULL)
+        return WW_ENOMEM;
+    for (int i = 0; i < WW_PK_COUNT; i++)
+        if (conf_set_field((char *)pol + policy_keys[i].offset, &policy_keys[i], policy_keys[i].def,
+                           ctx) != WW_OK)
+            return WW_ENOMEM;
+    snprintf(section, section_len, "policy");
+    return WW_OK;
+}
+
+/* "key = value" inside the newest [policy NAME]. */
+static int conf_policy_key(struct ww_conf *conf, const char *key, char *value, struct conf_ctx *ctx)
+{
+    struct ww_conf_policy *pol = &conf->policies[conf->npolicies - 1];
+    size_t vlen = strlen(value);
+    int i;
+
+    for (i = 0; i < WW_PK_COUNT; i++)
+        if (strcmp(policy_keys[i].name, key) == 0)
+            break;
+    if (i == WW_PK_COUNT)
+        return conf_fail(ctx,
+                         "unknown key \"%s\" in [policy %s] (known: match, inherit, approved,"
+                         " blocked, sensitivity, unrated_action, blocked_categories, block_types,"
+                         " max_size, deep)",
+                         key, pol->name);
+    if (pol->lines[i] > 0)
+        return conf_fail(ctx, "[policy %s] %s is set twice (first on line %d)", pol->name, key,
+                         pol->lines[i]);
+    pol->lines[i] = ctx->line;
+    if (value[0] == '"') {
+        if (vlen < 2 || value[vlen - 1] != '"')
+            return conf_fail(
+                ctx, "policy.%s: the value opens a quote (\") but does not end with one", key);
+        value[vlen - 1] = '\0';
+        value++;
+    }
+    return conf_set_field((char *)pol + policy_keys[i].offset, &policy_keys[i], value, ctx);
+}
+
 /* One line, newline removed. <section> holds the current section name ("" before the first). */
 static int conf_line(struct ww_conf *conf, char *line, char *section, size_t section_len,
                      int *seen_line, struct conf_ctx *ctx)
@@ -605,11 +730,13 @@ static int conf_line(struct ww_conf *conf, char *line, char *section, size_t sec
             return conf_fail(ctx, "a section line must be [name], got \"%s\"", p);
         *end = '\0';
         p = conf_trim(p + 1);
+        if (strncmp(p, "policy", 6) == 0 && conf_is_space(p[6]))
+            return conf_policy_begin(conf, conf_trim(p + 7), section, section_len, ctx);
         if (!conf_section_known(p))
             return conf_fail(ctx,
                              "unknown section [%s] (known: gateway, state, daemon, lists,"
                              " reputation, urldb, scan, clamav, smart_scan, feedback, update,"
-                             " license, metrics)",
+                             " license, metrics, identity, policy NAME)",
                              p);
         snprintf(section, section_len, "%s", p); /* known names are short */
         return WW_OK;
@@ -625,6 +752,8 @@ static int conf_line(struct ww_conf *conf, char *line, char *section, size_t sec
     if (section[0] == '\0')
         return conf_fail(ctx, "key \"%s\" is outside a section: put a [section] line above it",
                          key);
+    if (strcmp(section, "policy") == 0)
+        return conf_policy_key(conf, key, value, ctx);
     k = conf_find(section, key);
     if (k == NULL)
         return conf_fail(ctx, "unknown key \"%s\" in section [%s]", key, section);
@@ -801,6 +930,9 @@ int ww_conf_load(const char *path, struct ww_conf **out, char *err, size_t errle
     rc = conf_finish(conf);
     if (rc != WW_OK)
         goto cleanup;
+    rc = ww_policies_create(conf, &conf->policy_set, err, errlen);
+    if (rc != WW_OK)
+        goto cleanup;
     *out = conf; /* ownership moves to the caller */
     conf = NULL;
 cleanup:
@@ -836,6 +968,52 @@ static void conf_dump_value(FILE *fp, const char *v)
         fprintf(fp, "\"%s\"", v);
     else
         fputs(v, fp);
+}
+
+/* The [policy NAME] sections: the keys each one sets, as ww_conf_load reads them back. */
+static void conf_dump_policies(FILE *fp, const struct ww_conf *conf)
+{
+    for (size_t i = 0; i < conf->npolicies; i++) {
+        const struct ww_conf_policy *pol = &conf->policies[i];
+
+        fprintf(fp, "\n[policy %s]\n", pol->name);
+        for (int j = 0; j < WW_PK_COUNT; j++) {
+            const struct conf_key *k = &policy_keys[j];
+            const void *field = (const char *)pol + k->offset;
+            char buf[64];
+
+            if (pol->lines[j] == 0)
+                continue;
+            fprintf(fp, "%s = ", k->name);
+            switch (k->type) {
+            case CT_ENUM: {
+                int idx;
+                memcpy(&idx, field, sizeof(int));
+                fputs(conf_name_at(k->names, idx), fp);
+                break;
+            }
+            case CT_BOOL:
+                fputs(*(const int *)field ? "on" : "off", fp);
+                break;
+            case CT_SIZE:
+                conf_size_format(*(const int64_t *)field, buf, sizeof(buf));
+                fputs(buf, fp);
+                break;
+            case CT_LIST: {
+                char *const *list = *(char **const *)field;
+                for (size_t n = 0; list != NULL && list[n] != NULL; n++)
+                    fprintf(fp, "%s%s", n > 0 ? ", " : "", list[n]);
+                break;
+            }
+            default: {
+                const char *v = *(char *const *)field;
+                conf_dump_value(fp, v != NULL ? v : "");
+                break;
+            }
+            }
+            fputc('\n', fp);
+        }
+    }
 }
 
 int ww_conf_dump(const struct ww_conf *conf, char **text_out)
@@ -914,6 +1092,7 @@ int ww_conf_dump(const struct ww_conf *conf, char **text_out)
         }
         fputc('\n', fp);
     }
+    conf_dump_policies(fp, conf);
     if (fclose(fp) != 0) {
         free(text);
         return WW_ENOMEM;

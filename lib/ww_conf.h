@@ -13,6 +13,40 @@
 enum ww_sensitivity { WW_SENS_LOW = 0, WW_SENS_MEDIUM = 1, WW_SENS_HIGH = 2 };
 enum ww_action { WW_ACTION_ALLOW = 0, WW_ACTION_BLOCK = 1 };
 
+struct ww_policies; /* lib/ww_policies.h */
+
+/* The keys of a [policy NAME] section: index into ww_conf_policy.lines. */
+enum ww_policy_key {
+    WW_PK_MATCH,
+    WW_PK_INHERIT,
+    WW_PK_APPROVED,
+    WW_PK_BLOCKED,
+    WW_PK_SENSITIVITY,
+    WW_PK_UNRATED_ACTION,
+    WW_PK_BLOCKED_CATEGORIES,
+    WW_PK_BLOCK_TYPES,
+    WW_PK_MAX_SIZE,
+    WW_PK_DEEP,
+    WW_PK_COUNT
+};
+
+/* One [policy NAME] section as written; lib/ww_policies compiles them into the set. */
+struct ww_conf_policy {
+    char *name;     /* lower case */
+    int line;       /* of the [policy NAME] line */
+    char **match;   /* terms, lower case: "group students", "client 10.20.0.0/16", "user alice" */
+    char *inherit;  /* "" = the default policy */
+    char *approved; /* extra list files, absolute; "" = none */
+    char *blocked;
+    enum ww_sensitivity sensitivity;
+    enum ww_action unrated_action;
+    char **blocked_categories;
+    char **block_types; /* "executable", "archive" ... (ww_ftype_names) */
+    int64_t max_size;
+    int deep;
+    int lines[WW_PK_COUNT]; /* line of each key, 0 = not set: the value is inherited */
+};
+
 struct ww_conf {
     char *path; /* the file this came from (absolute), or "" for built-in defaults */
 
@@ -114,6 +148,12 @@ struct ww_conf {
         int allow_unsigned;
     } update;
     struct {
+        int user_strip_domain; /* 0 (default): "user alice" matches only "alice"; 1: also
+                                  "EXAMPLE\\alice" and "alice@EXAMPLE.ORG" */
+        int username_base64;   /* 0: X-Client-Username is plain (Squid's default) */
+        int groups_base64;     /* 0: X-Authenticated-Groups is plain (adaptation_meta) */
+    } identity;
+    struct {
         char *server;
         char *api_key;
         int grace_days;       /* 90 */
@@ -125,6 +165,10 @@ struct ww_conf {
     struct {
         char *listen; /* webwardend's /metrics: "host:port", "" = off (default 127.0.0.1:9478) */
     } metrics;
+
+    struct ww_conf_policy *policies; /* [policy NAME] sections in file order */
+    size_t npolicies;
+    struct ww_policies *policy_set; /* compiled from them; never NULL once loaded or created */
 };
 
 /* A config holding every default; NULL if out of memory. Caller owns it: ww_conf_free(). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ww_common.h"
+#include "ww_policies.h"
 #include "ww_policy.h"
 #include "ww_rating.h"
 
@@ -43,15 +44,23 @@ static const char *policy_unrated_why(const struct ww_rating *r)
 void ww_policy_decide(const struct ww_conf *conf, const struct ww_rating *rating,
                       struct ww_policy_decision *out)
 {
-    enum ww_sensitivity sens = conf->reputation.sensitivity;
+    ww_policy_decide_for(conf, NULL, rating, out);
+}
+
+void ww_policy_decide_for(const struct ww_conf *conf, const struct ww_policy *pol,
+                          const struct ww_rating *rating, struct ww_policy_decision *out)
+{
+    enum ww_sensitivity sens = pol != NULL ? pol->sensitivity : conf->reputation.sensitivity;
+    enum ww_action unrated = pol != NULL ? pol->unrated_action : conf->reputation.unrated_action;
+    char *const *blocked =
+        pol != NULL ? pol->blocked_categories : conf->reputation.blocked_categories;
 
     if (sens < WW_SENS_LOW || sens > WW_SENS_HIGH)
         sens = WW_SENS_MEDIUM;
     int threshold = conf->reputation.threshold[sens];
 
-    char **blocked = conf->reputation.blocked_categories;
     /* Every category counts, not only the names kept for display (issue 12). */
-    for (char **b = blocked; b != NULL && *b != NULL; b++) {
+    for (char *const *b = blocked; b != NULL && *b != NULL; b++) {
         if (ww_rating_has_category(rating, *b)) {
             out->action = WW_ACTION_BLOCK;
             snprintf(out->reason, sizeof(out->reason), "category %s is blocked", *b);
@@ -66,7 +75,7 @@ void ww_policy_decide(const struct ww_conf *conf, const struct ww_rating *rating
         return;
     }
     if (rating->score <= 0) {
-        out->action = conf->reputation.unrated_action;
+        out->action = unrated;
         snprintf(out->reason, sizeof(out->reason), "unrated (%s)", policy_unrated_why(rating));
         return;
     }

@@ -23,6 +23,12 @@ struct ww_policy_decision {
 void ww_policy_decide(const struct ww_conf *conf, const struct ww_rating *rating,
                       struct ww_policy_decision *out);
 
+/* The same decision with a named policy's sensitivity, blocked_categories and unrated_action
+ * (lib/ww_policies); <pol> NULL = the global keys, as ww_policy_decide. */
+struct ww_policy;
+void ww_policy_decide_for(const struct ww_conf *conf, const struct ww_policy *pol,
+                          const struct ww_rating *rating, struct ww_policy_decision *out);
+
 /* "low", "medium", "high". Never NULL. */
 const char *ww_policy_sensitivity_name(enum ww_sensitivity s);
 

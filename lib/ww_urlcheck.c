@@ -13,6 +13,7 @@
 #include "ww_conf.h"
 #include "ww_lists.h"
 #include "ww_log.h"
+#include "ww_policies.h"
 #include "ww_policy.h"
 #include "ww_rep.h"
 #include "ww_status.h"
@@ -63,6 +64,8 @@ int ww_urlcheck_create(const struct ww_conf *conf, struct ww_urlcheck **out, cha
     rc = urlcheck_list_load("approved", conf->lists.approved, &uc->approved, err, errlen);
     if (rc == WW_OK)
         rc = urlcheck_list_load("blocked", conf->lists.blocked, &uc->blocked, err, errlen);
+    if (rc == WW_OK) /* [policy NAME] approved/blocked files: once, before any child forks */
+        rc = ww_policies_load_lists(conf->policy_set, err, errlen);
     if (rc != WW_OK) {
         ww_urlcheck_free(uc);
         return rc;
@@ -212,7 +215,7 @@ static void urlcheck_reputation(struct ww_urlcheck *uc, const struct ww_urlcheck
         ww_rep_check(rep, in->url, &out->rating);
     else
         ww_rating_init(&out->rating, WW_REP_SRC_FAILURE, WW_ENOMEM);
-    ww_policy_decide(uc->conf, &out->rating, &decision);
+    ww_policy_decide_for(uc->conf, in->policy, &out->rating, &decision);
     out->by = WW_URLCHECK_REPUTATION;
     out->action = decision.action;
     snprintf(out->reason, sizeof(out->reason), "%s", decision.reason);
@@ -241,13 +244,19 @@ void ww_urlcheck_decide(struct ww_urlcheck *uc, const struct ww_urlcheck_input *
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(out, 0, sizeof(*out));
-    /* CONNECT host:port arrives as "https://host/" (ww_url_from_request): decided by host. */
-    if (ww_list_match(uc->approved, in->url, &entry))
+    /* CONNECT host:port arrives as "https://host/" (ww_url_from_request): decided by host.
+     * The global lists, then the policy's own: an approved entry wins over a blocked one. */
+    switch (ww_policy_lists_match(uc->approved, uc->blocked, in->policy, in->url, &entry)) {
+    case WW_LISTED_APPROVED:
         urlcheck_list_verdict(out, WW_URLCHECK_APPROVED, entry);
-    else if (ww_list_match(uc->blocked, in->url, &entry))
+        break;
+    case WW_LISTED_BLOCKED:
         urlcheck_list_verdict(out, WW_URLCHECK_BLOCKED, entry);
-    else
+        break;
+    default:
         urlcheck_reputation(uc, in, out);
+    }
+    out->policy = in->policy != NULL ? in->policy->name : "default";
     out->source = ww_rating_source_token(&out->rating);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     out->us = (long)(t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;

@@ -26,6 +26,9 @@ struct ww_urlcheck; /* opaque */
  * Range flag) is one field here and one use in ww_urlcheck.c. Zero-initialise it. */
 struct ww_urlcheck_input {
     const char *url; /* canonical URL (ww_url_canon(), ww_cicap_request_url()); borrowed */
+    const struct ww_policy *policy; /* the requester's named policy (ww_policies_select() on
+                                       the identity from the proxy's ICAP headers); its extra
+                                       lists and reputation settings decide. NULL = default */
 };
 
 /* Which step decided. */
@@ -41,6 +44,7 @@ struct ww_urlcheck_verdict {
     struct ww_rating rating;      /* source WW_REP_SRC_LIST when a list decided */
     char reason[WW_URL_MAX + 64]; /* "approved list: <entry>", "blocked list: <entry>", or the
                                      policy's reason; plain text: escape it for a page */
+    const char *policy;           /* the policy that decided: its name, "default" for none */
     const char *source;           /* ww_rating_source_token(): "list", "localdb", "cache",
                                       "server", "timeout", "failure", "backoff", "none" */
     char path[WW_URL_MAX + 96];   /* the source with its detail, for url-check: "list (blocked:
@@ -51,7 +55,8 @@ struct ww_urlcheck_verdict {
     long us;                      /* time spent deciding, microseconds */
 };
 
-/* Loads the approved and blocked lists named in <conf> (borrowed: it must outlive the object).
+/* Loads the approved and blocked lists named in <conf> (borrowed: it must outlive the object),
+ * and the extra lists of its named policies (ww_policies_load_lists: into conf->policy_set).
  * WW_OK and *out (caller owns it: ww_urlcheck_free), or WW_E* with "[lists] approved: file:line:
  * reason" in <err>. Logs the list sizes at info level. */
 int ww_urlcheck_create(const struct ww_conf *conf, struct ww_urlcheck **out, char *err,

@@ -36,6 +36,7 @@
 #include "ww_filetype.h"
 #include "ww_html.h"
 #include "ww_log.h"
+#include "ww_policies.h"
 #include "ww_scan.h"
 #include "ww_store.h"
 
@@ -328,6 +329,7 @@ struct scan_req {
     int eof;          /* the whole body was received */
     struct timespec t0;
     char url[WW_URL_MAX];
+    const struct ww_policy *policy; /* the requester's named policy (or the default) */
 };
 
 static void *scan_init_request_data(ci_request_t *req)
@@ -419,7 +421,9 @@ static void scan_verdict(ci_request_t *req, struct scan_req *sr, int cut)
         ci_stat_uint64_inc(stat_cut, 1);
     if (ww_body_reason(sr->body)[0] != '\0')
         return; /* a policy, not a detection */
-    ww_child_detection_add(scan_rt, sr->url, threat, cut ? ww_body_sent(sr->body) : -1);
+    ww_child_detection_add_policy(scan_rt, sr->url, threat,
+                                  sr->policy != NULL ? sr->policy->name : NULL,
+                                  cut ? ww_body_sent(sr->body) : -1);
 }
 
 /* The block page replaces the response (nothing went out yet). CI_MOD_DONE or CI_ERROR. */
@@ -436,6 +440,7 @@ static int scan_block(ci_request_t *req, struct scan_req *sr)
         {"threat", threat},
         {"service", SVC},
         {"time", when},
+        {"policy", sr->policy != NULL ? sr->policy->name : "default"},
     };
     int rc;
 
@@ -529,6 +534,9 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
     ww_body_limits_from_conf(&lim, scan_conf);
     /* hold_all=on|off: one c-icap serves a Squid with and one without the bug-5352 fixes. */
     ww_body_apply_args(&lim, req->args);
+    sr->policy = ww_cicap_policy(req, scan_conf); /* who is asking: the proxy's ICAP headers */
+    if (sr->policy != NULL)
+        lim.max_size = sr->policy->max_size; /* scan.max_size, or the policy's own */
     sr->drop = lim.hold_all && ci_req_allow204(req);
     if (!ci_req_hasbody(req)) {
         scan_attrs(req, sr, "allow", "-", "-");

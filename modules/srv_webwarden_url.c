@@ -189,6 +189,8 @@ static void url_log_attrs(ci_request_t *req, const char *action, const char *rea
     ww_cicap_attr(req, "webwarden:category", v != NULL ? v->category : "-");
     ww_cicap_attr(req, "webwarden:source", v != NULL ? v->source : "-");
     ww_cicap_attr(req, "webwarden:ms", v != NULL ? ms : "-");
+    if (v != NULL) /* else ww_cicap_policy's value stays */
+        ww_cicap_attr(req, "webwarden:policy", v->policy);
 }
 
 /* X-Webwarden-Reputation: score=42; category=malware; source=server (reputation decisions). */
@@ -215,6 +217,7 @@ static int url_block(ci_request_t *req, struct url_req *ur, const char *url,
         {"threat", "-"},
         {"service", SVC},
         {"time", when},
+        {"policy", v->policy},
     };
     int rc;
 
@@ -233,7 +236,7 @@ static int url_block(ci_request_t *req, struct url_req *ur, const char *url,
         url_rep_header(req, v);
     url_log_attrs(req, "block", v->reason, url, v);
     ci_stat_uint64_inc(stat_blocked, 1);
-    ww_log(WW_LOG_ERR, SVC ": BLOCKED %s (%s)", url, v->reason);
+    ww_log(WW_LOG_ERR, SVC ": BLOCKED %s (%s) policy %s", url, v->reason, v->policy);
     ci_req_unlock_data(req); /* the headers go out now: the verdict is final */
     return CI_MOD_CONTINUE;
 }
@@ -277,6 +280,7 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
         ww_log(WW_LOG_ERR, SVC ": out of memory or not configured: request refused");
         return CI_ERROR;
     }
+    in.policy = ww_cicap_policy(req, url_conf); /* who is asking: the proxy's ICAP headers only */
     rc = ww_cicap_request_url(req, url, sizeof(url));
     if (rc == WW_ETOOBIG) {
         /* Decided on its first part: a long query must not get a URL past the lists. */

@@ -16,7 +16,9 @@
 #include "ww_child.h"
 #include "ww_cicap.h"
 #include "ww_log.h"
+#include "ww_policies.h"
 #include "ww_url.h"
+#include "ww_who.h"
 
 static void cicap_log_sink(int level, const char *line)
 {
@@ -275,4 +277,34 @@ void ww_cicap_child_register(const char *svc, struct ww_child **rt, size_t fb_ca
     snprintf(name, sizeof(name), "%s:child_stop", svc);
     register_command_extend(name, CI_CMD_CHILD_STOP, NULL, cicap_child_stop);
     register_command_extend(cicap_tick_cmd, CI_CMD_ONDEMAND, NULL, cicap_child_tick);
+}
+
+struct cicap_who_ctx {
+    struct ww_who *who;
+    const struct ww_conf *conf;
+};
+
+static void cicap_who_header(void *data, const char *name, const char *value)
+{
+    struct cicap_who_ctx *ctx = data;
+
+    ww_who_add_header(ctx->who, ctx->conf, name, value);
+}
+
+const struct ww_policy *ww_cicap_policy(ci_request_t *req, const struct ww_conf *conf)
+{
+    struct ww_who who;
+    struct cicap_who_ctx ctx = {&who, conf};
+    const struct ww_policy *pol;
+    char head[128];
+
+    ww_who_init(&who);
+    /* req->request_header: the ICAP request's own headers, which the proxy writes. */
+    if (req->request_header != NULL)
+        ci_headers_iterate(req->request_header, &ctx, cicap_who_header);
+    pol = ww_policies_select(conf->policy_set, &who, NULL);
+    snprintf(head, sizeof(head), "X-Webwarden-Policy: %s", pol != NULL ? pol->name : "default");
+    ci_icap_add_xheader(req, head);
+    ww_cicap_attr(req, "webwarden:policy", pol != NULL ? pol->name : "default");
+    return pol;
 }

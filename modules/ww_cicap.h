@@ -60,6 +60,14 @@ int ww_cicap_block_page(ci_request_t *req, const char *tmpl, const struct ww_pag
 int ww_cicap_page_read(struct ww_cicap_page *page, char *buf, int len);
 void ww_cicap_page_cleanup(struct ww_cicap_page *page); /* frees the HTML; page may be empty */
 
+/* The named policy (lib/ww_policies) for the request's identity, taken from the ICAP request
+ * headers only (X-Client-IP, X-Client-Username, X-Authenticated-User, X-Authenticated-Groups:
+ * lib/ww_who), never from the encapsulated HTTP request, whose headers the client writes. Adds
+ * "X-Webwarden-Policy: NAME" to the ICAP answer and sets webwarden:policy. Never NULL for a
+ * loaded <conf> (the default policy when nothing matches). */
+struct ww_policy;
+const struct ww_policy *ww_cicap_policy(ci_request_t *req, const struct ww_conf *conf);
+
 /* "2026-11-27 20:51:56 UTC" for the {{time}} placeholder. */
 void ww_cicap_now(char *out, size_t outlen);
 

@@ -22,6 +22,7 @@
 #include "ww_license.h"
 #include "ww_lists.h"
 #include "ww_log.h"
+#include "ww_policies.h"
 #include "ww_policy.h"
 #include "ww_rep.h"
 #include "ww_sched.h"
@@ -32,6 +33,7 @@
 #include "ww_url.h"
 #include "ww_urlcheck.h"
 #include "ww_urldb.h"
+#include "ww_who.h"
 
 /* Exit codes: 0 done, 1 failed (message on stderr), 2 bad usage. */
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
@@ -75,9 +77,11 @@ static void ctl_usage(FILE *fp)
             "  update status              installed versions, last attempt, result, reason\n"
             "  update rollback pattern|urldb\n"
             "                             go back to the version installed before\n"
-            "  url-check URL [--json]     decide URL as webwarden_url does: lists, local URL\n"
-            "                             database, reputation server; prints the decision,\n"
-            "                             score, categories, reason, path and time taken\n"
+            "  url-check URL [--json] [--client IP] [--user NAME] [--group G]...\n"
+            "                             decide URL as webwarden_url does: the policy for\n"
+            "                             that client, user and groups, lists, local URL\n"
+            "                             database, reputation server; prints the policy,\n"
+            "                             decision, score, categories, reason, path and time\n"
             "  urldb import DIR OUT [--score N] [--category-scores C=N,...] [--version V]\n"
             "                             convert squidGuard/UT1 category lists in DIR into\n"
             "                             the urldb file OUT (default score 0: categories only)\n",
@@ -771,11 +775,17 @@ cleanup:
 
 static int ctl_cmd_config(struct ctl *c, int argc, char **argv)
 {
-    char *text = NULL;
+    char *text = NULL, err[WW_ERRLEN] = "";
 
     if (argc > 1) {
         ctl_err("config takes no arguments");
         return CTL_USAGE;
+    }
+    /* The policies' extra list files, as webwarden_url loads them: a bad one fails here too,
+     * so this is the check to run before reconfiguring c-icap. */
+    if (ww_policies_load_lists(c->conf->policy_set, err, sizeof(err)) != WW_OK) {
+        ctl_err("%s: %s", c->conf->path, err);
+        return CTL_FAIL;
     }
     if (ww_conf_dump(c->conf, &text) != WW_OK || text == NULL) {
         ctl_err("cannot print the config");
@@ -792,8 +802,9 @@ static int ctl_cmd_config(struct ctl *c, int argc, char **argv)
  * reputation server within reputation.timeout_ms (this process's cache is always empty), the
  * policy. The state store is optional here (a fresh install has none): it gives the appliance id
  * and the installed urldb. */
-static int ctl_check_run(const struct ctl *c, const char *raw, char *url, size_t urllen,
-                         struct ww_urlcheck **ucp, struct ww_urlcheck_verdict *v)
+static int ctl_check_run(const struct ctl *c, const char *raw, const struct ww_who *who, char *url,
+                         size_t urllen, struct ww_urlcheck **ucp, struct ww_urlcheck_verdict *v,
+                         const char **term)
 {
     struct ww_store *st = NULL;
     char err[WW_ERRLEN] = "";
@@ -801,6 +812,8 @@ static int ctl_check_run(const struct ctl *c, const char *raw, char *url, size_t
     struct ww_urlcheck_input in = {.url = url};
     int rc = CTL_FAIL;
 
+    /* The policy for that identity, as the module picks it from the proxy's ICAP headers. */
+    in.policy = ww_policies_select(c->conf->policy_set, who, term);
     if (ww_url_canon(raw, url, urllen) != WW_OK) {
         ctl_err("url-check: '%s' is not a URL", raw);
         return CTL_USAGE;
@@ -825,19 +838,38 @@ cleanup:
 
 static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"client", required_argument, NULL, 'c'},
+                                         {"user", required_argument, NULL, 'u'},
+                                         {"group", required_argument, NULL, 'g'},
+                                         {NULL, 0, NULL, 0}};
     struct ww_urlcheck_verdict *v = NULL;
     struct ww_urlcheck *uc = NULL;
     const struct ww_rating *r;
-    const char *urldb;
+    const char *urldb, *term = "";
     json_t *cats = NULL;
-    char score[24], *url = NULL;
+    char score[24], *url = NULL, whotext[1024];
+    struct ww_who who;
     int opt, rc;
 
+    /* The identity webwarden_url takes from X-Client-IP, X-Client-Username and
+     * X-Authenticated-Groups (plain, as Squid sends them). */
+    ww_who_init(&who);
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (opt != 'j')
+        if (opt == 'j') {
+            c->json = 1;
+        } else if (opt == 'c' && ww_who_set_ip(&who, optarg) != WW_OK) {
+            ctl_err("url-check: --client '%s' is not an IPv4 or IPv6 address", optarg);
             return CTL_USAGE;
-        c->json = 1;
+        } else if (opt == 'u' && ww_who_set_user(&who, optarg, 0) != WW_OK) {
+            ctl_err("url-check: --user '%s' is not a usable name", optarg);
+            return CTL_USAGE;
+        } else if (opt == 'g' && ww_who_add_groups(&who, optarg, 0) != WW_OK) {
+            ctl_err("url-check: --group '%s' is not a usable name", optarg);
+            return CTL_USAGE;
+        } else if (opt != 'c' && opt != 'u' && opt != 'g') {
+            return CTL_USAGE;
+        }
     }
     if (argc - optind != 1) {
         ctl_err("url-check wants exactly one URL");
@@ -850,7 +882,7 @@ static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
         rc = CTL_FAIL;
         goto cleanup;
     }
-    rc = ctl_check_run(c, argv[optind], url, WW_URL_MAX, &uc, v);
+    rc = ctl_check_run(c, argv[optind], &who, url, WW_URL_MAX, &uc, v, &term);
     if (rc != CTL_OK)
         goto cleanup;
     r = &v->rating;
@@ -863,15 +895,19 @@ static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
         cats = json_array();
         for (int i = 0; cats != NULL && i < r->ncategories; i++)
             json_array_append_new(cats, json_string(r->categories[i]));
-        rc = ctl_json_print(
-            json_pack("{s:s, s:s, s:o, s:O, s:s, s:s, s:s, s:s?, s:f}", "url", url, "decision",
-                      ww_policy_action_name(v->action), "score",
-                      r->source == WW_REP_SRC_LIST ? json_null() : json_integer(r->score),
-                      "categories", cats, "reason", v->reason, "path", v->path, "source", v->source,
-                      "urldb", urldb[0] ? urldb : NULL, "ms", (double)v->us / 1e3));
+        rc = ctl_json_print(json_pack(
+            "{s:s, s:s, s:s, s:s, s:o, s:O, s:s, s:s, s:s, s:s?, s:f}", "url", url, "policy",
+            v->policy, "policy_match", term, "decision", ww_policy_action_name(v->action), "score",
+            r->source == WW_REP_SRC_LIST ? json_null() : json_integer(r->score), "categories", cats,
+            "reason", v->reason, "path", v->path, "source", v->source, "urldb",
+            urldb[0] ? urldb : NULL, "ms", (double)v->us / 1e3));
         goto cleanup;
     }
+    ww_who_format(&who, whotext, sizeof(whotext));
     printf("url:        %s\n", url);
+    printf("who:        %s\n", whotext);
+    printf("policy:     %s%s%s%s\n", v->policy, term[0] ? " (match " : "", term,
+           term[0] ? ")" : "");
     printf("decision:   %s\n", ww_policy_action_name(v->action));
     printf("score:      %s\n", score);
     printf("categories: %s\n", v->category);
