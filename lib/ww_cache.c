@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ww_cache.h"
+#include "ww_clock.h"
 #include "ww_common.h"
 
 struct cache_entry {
@@ -32,10 +33,7 @@ struct ww_cache {
 
 int64_t ww_cache_now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return ww_clock_ms();
 }
 
 /* FNV-1a over the key, seeded, with a final avalanche so the low bits (the bucket) depend on

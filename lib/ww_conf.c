@@ -120,6 +120,8 @@ static const struct conf_key conf_keys[] = {
     K_INT(smart_scan, health_interval_s, 300, 1, 86400),
     K_INT(smart_scan, failures_to_fallback, 3, 1, 1000),
     K_INT(smart_scan, auto_recover, 0, 0, 1000),
+    K_BOOL(smart_scan, tls_verify, "on"), /* unset: [reputation]'s (conf_inherit_tls) */
+    K_STR(smart_scan, ca_file, CT_PATH, ""),
 
     K_STR(feedback, server, CT_SERVER, ""),
     K_STR(feedback, api_key, CT_SECRET, ""),
@@ -127,6 +129,8 @@ static const struct conf_key conf_keys[] = {
     K_INT(feedback, max_queued, 100000, 1, 100000000),
     K_INT(feedback, batch_size, 500, 1, 100000),
     K_INT(feedback, timeout_ms, 10000, 1, 600000),
+    K_BOOL(feedback, tls_verify, "on"), /* unset: [reputation]'s (conf_inherit_tls) */
+    K_STR(feedback, ca_file, CT_PATH, ""),
 
     K_STR(update, server, CT_SERVER, ""),
     K_STR(update, api_key, CT_SECRET, ""),
@@ -135,12 +139,16 @@ static const struct conf_key conf_keys[] = {
     K_SIZE(update, max_download, "200M", 1, CONF_SIZE_MAX),
     K_INT(update, timeout_s, 300, 1, 86400),
     K_STR(update, dir, CT_PATH, ""),
+    K_BOOL(update, tls_verify, "on"), /* unset: [reputation]'s (conf_inherit_tls) */
+    K_STR(update, ca_file, CT_PATH, ""),
 
     K_STR(license, server, CT_SERVER, ""),
     K_STR(license, api_key, CT_SECRET, ""),
     K_INT(license, grace_days, 90, 0, 3650),
     K_INT(license, check_interval_s, 86400, 1, 31536000),
     K_INT(license, timeout_ms, 10000, 1, 600000),
+    K_BOOL(license, tls_verify, "on"), /* unset: [reputation]'s (conf_inherit_tls) */
+    K_STR(license, ca_file, CT_PATH, ""),
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -633,6 +641,31 @@ static int conf_check_cross(const struct ww_conf *conf, const int *seen_line, st
     return WW_OK;
 }
 
+/* The TLS keys of [reputation] are the default of every other server's section: a section that
+ * does not set tls_verify or ca_file itself takes [reputation]'s (as before those sections had
+ * them). An explicit "ca_file =" there means the system store. */
+static int conf_inherit_tls(struct ww_conf *conf, const int *seen_line)
+{
+    static const char *const sections[] = {"smart_scan", "feedback", "update", "license"};
+    const struct conf_key *rep_verify = conf_find("reputation", "tls_verify");
+    const struct conf_key *rep_ca = conf_find("reputation", "ca_file");
+
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        const struct conf_key *v = conf_find(sections[i], "tls_verify");
+        const struct conf_key *c = conf_find(sections[i], "ca_file");
+        if (seen_line[v - conf_keys] == 0)
+            *(int *)conf_field(conf, v) = *(const int *)conf_field_const(conf, rep_verify);
+        if (seen_line[c - conf_keys] == 0) {
+            char *copy = strdup(*(char *const *)conf_field_const(conf, rep_ca));
+            if (copy == NULL)
+                return WW_ENOMEM;
+            free(*(char **)conf_field(conf, c));
+            *(char **)conf_field(conf, c) = copy;
+        }
+    }
+    return WW_OK;
+}
+
 /* Absolute form of <path> and of its folder, without resolving symlinks. */
 static int conf_abs_path(const char *path, char **abs_out, char **dir_out)
 {
@@ -733,6 +766,9 @@ int ww_conf_load(const char *path, struct ww_conf **out, char *err, size_t errle
     }
     ctx.line = 0;
     rc = conf_check_cross(conf, seen_line, &ctx);
+    if (rc != WW_OK)
+        goto cleanup;
+    rc = conf_inherit_tls(conf, seen_line);
     if (rc != WW_OK)
         goto cleanup;
     rc = conf_finish(conf);

@@ -71,6 +71,8 @@ struct ww_conf {
         int health_interval_s;    /* 300 */
         int failures_to_fallback; /* 3 */
         int auto_recover;         /* 0 = off; N = back to smart after N good checks */
+        int tls_verify;           /* not set in the file: reputation.tls_verify */
+        char *ca_file;            /* not set in the file: reputation.ca_file */
     } smart_scan;
     struct {
         char *server;
@@ -79,6 +81,8 @@ struct ww_conf {
         int max_queued; /* 100000 */
         int batch_size; /* 500 */
         int timeout_ms; /* 10000 */
+        int tls_verify; /* not set in the file: reputation.tls_verify */
+        char *ca_file;  /* not set in the file: reputation.ca_file */
     } feedback;
     struct {
         char *server;
@@ -88,6 +92,8 @@ struct ww_conf {
         int64_t max_download; /* 200M */
         int timeout_s;        /* 300 */
         char *dir;            /* where installed components live (default next to state db) */
+        int tls_verify;       /* not set in the file: reputation.tls_verify */
+        char *ca_file;        /* not set in the file: reputation.ca_file */
     } update;
     struct {
         char *server;
@@ -95,6 +101,8 @@ struct ww_conf {
         int grace_days;       /* 90 */
         int check_interval_s; /* 86400 */
         int timeout_ms;       /* 10000 */
+        int tls_verify;       /* not set in the file: reputation.tls_verify */
+        char *ca_file;        /* not set in the file: reputation.ca_file */
     } license;
 };
 

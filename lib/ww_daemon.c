@@ -19,6 +19,7 @@
 #include "ww_conf.h"
 #include "ww_daemon.h"
 #include "ww_feedback.h"
+#include "ww_file.h"
 #include "ww_license.h"
 #include "ww_health.h"
 #include "ww_log.h"
@@ -135,49 +136,21 @@ int ww_daemon_make_parent_dir(const char *path, char *err, size_t errlen)
     if (slash == NULL || slash == dir)
         return WW_OK; /* relative name in the working folder, or a file in / */
     *slash = '\0';
-    for (char *p = dir + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "cannot create folder %s: %s", dir, strerror(errno));
-            return WW_EIO;
-        }
-        *p = '/';
-    }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create folder %s: %s", dir, strerror(errno));
-        return WW_EIO;
-    }
-    return WW_OK;
+    return ww_file_mkdir_p(dir, err, errlen);
 }
 
 int ww_daemon_write_pidfile(const char *path, char *err, size_t errlen)
 {
-    char tmp[PATH_MAX], text[32];
-    int fd = -1, rc;
+    char text[32], why[WW_ERRLEN];
+    int rc;
     int len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
 
     if ((rc = ww_daemon_make_parent_dir(path, err, errlen)) != WW_OK)
         return rc;
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-        snprintf(err, errlen, "%s: path too long", path);
-        return WW_EINVAL;
-    }
-    rc = WW_EIO;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, text, (size_t)len) != len || close(fd) != 0) {
-        snprintf(err, errlen, "cannot write pid file %s: %s", tmp, strerror(errno));
-        if (fd >= 0)
-            unlink(tmp);
-        return rc;
-    }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write pid file %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return rc;
-    }
-    return WW_OK;
+    rc = ww_file_write_atomic(path, text, (size_t)len, 0644, why, sizeof(why));
+    if (rc != WW_OK)
+        snprintf(err, errlen, "cannot write pid file %s", why);
+    return rc;
 }
 
 static long daemon_read_pid(int fd)

@@ -9,30 +9,20 @@
 
 #include <jansson.h>
 
+#include "ww_clock.h"
 #include "ww_common.h"
+#include "ww_endpoint.h"
 #include "ww_feedback.h"
 #include "ww_log.h"
 
 #define FEEDBACK_MAX_BATCH 10000
 
-static long feedback_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct ww_http *ww_feedback_http_create(const struct ww_conf *conf, const char *appliance_id)
 {
-    struct ww_http_opts opts = {
-        .timeout_ms = conf->feedback.timeout_ms,
-        .tls_verify = conf->reputation.tls_verify,
-        .ca_file = conf->reputation.ca_file,
-        .api_key = conf->feedback.api_key,
-        .appliance_id = appliance_id,
-    };
-    return ww_http_create(&opts);
+    struct ww_endpoint ep;
+
+    ww_endpoint_init(&ep, conf, WW_SERVER_FEEDBACK, appliance_id);
+    return ww_endpoint_http_create(&ep);
 }
 
 /* A JSON string of <s>; bytes that are not valid UTF-8 (jansson refuses them) become '?'. */
@@ -213,9 +203,9 @@ int ww_feedback_run_for(struct ww_store *st, const struct ww_conf *conf, struct 
     char app[128] = "", url[2048], batch_id[256], why[256] = "", done[128] = "";
     char *body = NULL;
     const char *server = conf->feedback.server;
-    size_t limit, cap, n, srv_len;
+    size_t limit, cap, n;
     int64_t sent = 0, batches = 0, queued = 0, dropped = 0, pfirst, plast;
-    long start = feedback_now_ms();
+    long start = (long)ww_clock_ms();
     int rc;
 
     if (server == NULL || server[0] == '\0') {
@@ -225,10 +215,7 @@ int ww_feedback_run_for(struct ww_store *st, const struct ww_conf *conf, struct 
     limit = conf->feedback.batch_size > 0 ? (size_t)conf->feedback.batch_size : 500;
     if (limit > FEEDBACK_MAX_BATCH)
         limit = FEEDBACK_MAX_BATCH;
-    srv_len = strlen(server);
-    while (srv_len > 0 && server[srv_len - 1] == '/')
-        srv_len--;
-    if (snprintf(url, sizeof(url), "%.*s/v1/feedback", (int)srv_len, server) >= (int)sizeof(url)) {
+    if (ww_endpoint_join(server, "/v1/feedback", url, sizeof(url)) != WW_OK) {
         snprintf(result, len, "feedback.server too long");
         return WW_EINVAL;
     }
@@ -309,7 +296,7 @@ int ww_feedback_run_for(struct ww_store *st, const struct ww_conf *conf, struct 
             goto store_failed;
         sent += (int64_t)n;
         batches++;
-        if (feedback_now_ms() - start >= budget_ms)
+        if ((long)ww_clock_ms() - start >= budget_ms)
             break;
     }
     rc = ww_store_feedback_stats(st, &queued, &dropped);

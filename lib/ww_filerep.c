@@ -15,6 +15,7 @@
 #include "ww_cache.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_endpoint.h"
 #include "ww_filerep.h"
 #include "ww_http.h"
 #include "ww_log.h"
@@ -268,13 +269,9 @@ struct ww_filerep_provider *ww_filerep_provider_sps_create(const char *server,
 {
     struct ww_filerep_provider *p = calloc(1, sizeof(*p));
     struct sps_ctx *ctx = calloc(1, sizeof(*ctx));
-    size_t slen = strlen(server);
-
     if (p == NULL || ctx == NULL)
         goto fail;
-    while (slen > 0 && server[slen - 1] == '/')
-        slen--;
-    ctx->server = strndup(server, slen);
+    ctx->server = strndup(server, ww_endpoint_base_len(server));
     if (ctx->server == NULL)
         goto fail;
     if (ww_http_opts_copy(&ctx->opts, opts) != WW_OK) {
@@ -311,13 +308,10 @@ int ww_filerep_health_probe(struct ww_http *h, const char *server, char *detail,
 {
     struct ww_http_result res;
     char url[2048];
-    size_t slen = strlen(server);
     int64_t t0 = ww_cache_now_ms();
     int rc;
 
-    while (slen > 0 && server[slen - 1] == '/')
-        slen--;
-    if ((size_t)snprintf(url, sizeof(url), "%.*s/v1/health", (int)slen, server) >= sizeof(url)) {
+    if (ww_endpoint_join(server, "/v1/health", url, sizeof(url)) != WW_OK) {
         snprintf(detail, len, "server URL too long");
         rc = WW_ETOOBIG;
         goto cleanup;
@@ -374,19 +368,15 @@ int ww_filerep_create_from_conf(const struct ww_conf *conf, const char *applianc
                                 struct ww_filerep **out, char *err, size_t errlen)
 {
     struct ww_filerep_provider *p;
-    struct ww_http_opts opts = {
-        .timeout_ms = conf->smart_scan.timeout_ms,
-        .tls_verify = 1,
-        .api_key = conf->smart_scan.api_key,
-        .appliance_id = appliance_id,
-    };
+    struct ww_endpoint ep;
 
     *out = NULL;
-    if (conf->smart_scan.server == NULL || conf->smart_scan.server[0] == '\0') {
+    ww_endpoint_init(&ep, conf, WW_SERVER_SMART_SCAN, appliance_id);
+    if (!ww_endpoint_configured(&ep)) {
         snprintf(err, errlen, "smart_scan.server is not set");
         return WW_ENOTFOUND;
     }
-    p = ww_filerep_provider_sps_create(conf->smart_scan.server, &opts);
+    p = ww_filerep_provider_sps_create(ep.server, &ep.http);
     if (p == NULL || (*out = ww_filerep_create(p, 20000, 3600)) == NULL) {
         snprintf(err, errlen, "smart scan: out of memory");
         return WW_ENOMEM;

@@ -7,6 +7,7 @@
 
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_endpoint.h"
 #include "ww_filerep.h"
 #include "ww_health.h"
 #include "ww_http.h"
@@ -20,13 +21,10 @@ static int health_configured(const struct ww_conf *conf)
 
 static struct ww_http *health_client(const struct ww_conf *conf, const char *appliance_id)
 {
-    struct ww_http_opts opts = {
-        .timeout_ms = conf->smart_scan.timeout_ms,
-        .tls_verify = 1,
-        .api_key = conf->smart_scan.api_key,
-        .appliance_id = appliance_id,
-    };
-    return ww_http_create(&opts);
+    struct ww_endpoint ep;
+
+    ww_endpoint_init(&ep, conf, WW_SERVER_SMART_SCAN, appliance_id);
+    return ww_endpoint_http_create(&ep);
 }
 
 /* kv key: "<changed_at> <base> <changed_by>" of the smart period in force. <base> is the number

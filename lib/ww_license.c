@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "ww_common.h"
+#include "ww_endpoint.h"
 #include "ww_license.h"
 #include "ww_log.h"
 
@@ -144,14 +145,10 @@ static long license_today(time_t now)
 
 struct ww_http *ww_license_http_create(const struct ww_conf *conf, const char *appliance_id)
 {
-    struct ww_http_opts opts = {
-        .timeout_ms = conf->license.timeout_ms,
-        .tls_verify = conf->reputation.tls_verify,
-        .ca_file = conf->reputation.ca_file,
-        .api_key = conf->license.api_key,
-        .appliance_id = appliance_id,
-    };
-    return ww_http_create(&opts);
+    struct ww_endpoint ep;
+
+    ww_endpoint_init(&ep, conf, WW_SERVER_LICENSE, appliance_id);
+    return ww_endpoint_http_create(&ep);
 }
 
 /* Copies optional string <key> of <root> into <out>: absent = "", not a string or too long =
@@ -253,7 +250,6 @@ static int license_call(const struct ww_conf *conf, struct ww_http *h, const cha
     const char *server = conf->license.server;
     json_t *req = NULL;
     char *body = NULL;
-    size_t srv_len;
     int rc;
 
     rc = ww_license_code_normalise(code_in, code, sizeof(code), err, errlen);
@@ -263,10 +259,7 @@ static int license_call(const struct ww_conf *conf, struct ww_http *h, const cha
         snprintf(err, errlen, "no license server configured ([license] server)");
         return WW_EINVAL;
     }
-    srv_len = strlen(server);
-    while (srv_len > 0 && server[srv_len - 1] == '/')
-        srv_len--;
-    if (snprintf(url, sizeof(url), "%.*s%s", (int)srv_len, server, path) >= (int)sizeof(url)) {
+    if (ww_endpoint_join(server, path, url, sizeof(url)) != WW_OK) {
         snprintf(err, errlen, "license.server too long");
         return WW_EINVAL;
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ww_clock.h"
 #include "ww_common.h"
 #include "ww_log.h"
 
@@ -96,11 +97,8 @@ const char *ww_strerror(int rc)
 
 int ww_log_limit_allow(struct ww_log_limit *l, int kind, int64_t interval_ms)
 {
-    struct timespec ts;
-    int64_t now, last;
+    int64_t now = ww_clock_ms(), last;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     if (kind < 0 || kind >= WW_LOG_LIMIT_KINDS)
         kind = WW_LOG_LIMIT_KINDS - 1;
     last = atomic_load_explicit(&l->last_ms[kind], memory_order_relaxed);

@@ -13,6 +13,7 @@
 #include "ww_cache.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_endpoint.h"
 #include "ww_http.h"
 #include "ww_log.h"
 #include "ww_rep.h"
@@ -243,12 +244,10 @@ struct ww_rep_provider *ww_rep_provider_wrs_create(const char *server,
     static const char path[] = "/v1/rating?url=";
     struct ww_rep_provider *p = calloc(1, sizeof(*p));
     struct wrs_ctx *ctx = calloc(1, sizeof(*ctx));
-    size_t slen = strlen(server);
+    size_t slen = ww_endpoint_base_len(server);
 
     if (p == NULL || ctx == NULL)
         goto fail;
-    while (slen > 0 && server[slen - 1] == '/')
-        slen--;
     ctx->server_len = slen;
     ctx->base_len = slen + sizeof(path) - 1;
     ctx->base = malloc(ctx->base_len + 1);
@@ -345,17 +344,12 @@ int ww_rep_create_from_conf(const struct ww_conf *conf, struct ww_urldb *db,
                             const char *appliance_id, struct ww_rep **out, char *err, size_t errlen)
 {
     struct ww_rep_provider *provider = NULL;
+    struct ww_endpoint ep;
 
     *out = NULL;
-    if (conf->reputation.server != NULL && conf->reputation.server[0] != '\0') {
-        struct ww_http_opts opts = {
-            .timeout_ms = conf->reputation.timeout_ms,
-            .tls_verify = conf->reputation.tls_verify,
-            .ca_file = conf->reputation.ca_file,
-            .api_key = conf->reputation.api_key,
-            .appliance_id = appliance_id,
-        };
-        provider = ww_rep_provider_wrs_create(conf->reputation.server, &opts);
+    ww_endpoint_init(&ep, conf, WW_SERVER_REPUTATION, appliance_id);
+    if (ww_endpoint_configured(&ep)) {
+        provider = ww_rep_provider_wrs_create(ep.server, &ep.http);
         if (provider == NULL) {
             ww_urldb_unref(db);
             snprintf(err, errlen, "reputation: out of memory");

@@ -229,18 +229,86 @@ static int store_finish(struct ww_store *st, int rc, const char *op)
     return rc;
 }
 
-/* Binds <len> bytes at most: the text fields of our structs are fixed arrays that a careless
- * caller may leave unterminated. */
-static int store_bind_field(sqlite3_stmt *s, int i, const char *text, size_t max)
+/* The statement binder: binds the values after <types> to parameters 1, 2, ... of <s>, one
+ * letter per parameter (SQLite copies the text):
+ *   t  const char *          text; NULL binds ""
+ *   f  const char *, size_t  a fixed-size text field: at most that many bytes (the fields of our
+ *                            structs are arrays a careless caller may leave unterminated)
+ *   i  int
+ *   I  int64_t               (time_t and sqlite3_int64 values are cast to it)
+ * SQLITE_OK, or the code of the first bind that failed (an unknown letter is SQLITE_MISUSE). */
+static int store_bind_va(sqlite3_stmt *s, const char *types, va_list ap)
 {
-    if (text == NULL)
-        text = "";
-    return sqlite3_bind_text(s, i, text, (int)strnlen(text, max), SQLITE_TRANSIENT);
+    int rc = SQLITE_OK;
+
+    for (int i = 1; rc == SQLITE_OK && types[i - 1] != '\0'; i++) {
+        switch (types[i - 1]) {
+        case 't': {
+            const char *text = va_arg(ap, const char *);
+            rc = sqlite3_bind_text(s, i, text != NULL ? text : "", -1, SQLITE_TRANSIENT);
+            break;
+        }
+        case 'f': {
+            const char *text = va_arg(ap, const char *);
+            size_t max = va_arg(ap, size_t);
+            if (text == NULL)
+                text = "";
+            rc = sqlite3_bind_text(s, i, text, (int)strnlen(text, max), SQLITE_TRANSIENT);
+            break;
+        }
+        case 'i':
+            rc = sqlite3_bind_int(s, i, va_arg(ap, int));
+            break;
+        case 'I':
+            rc = sqlite3_bind_int64(s, i, (sqlite3_int64)va_arg(ap, int64_t));
+            break;
+        default:
+            rc = SQLITE_MISUSE;
+        }
+    }
+    return rc;
 }
 
-static int store_bind_text(sqlite3_stmt *s, int i, const char *text)
+/* Statement <id> with the values after <types> bound (store_bind_va), ready to step; NULL, the
+ * failure logged for <op> and nothing left bound, when it cannot be prepared or bound. */
+static sqlite3_stmt *store_vquery(struct ww_store *st, enum store_sql id, const char *op,
+                                  const char *types, va_list ap)
 {
-    return sqlite3_bind_text(s, i, text != NULL ? text : "", -1, SQLITE_TRANSIENT);
+    sqlite3_stmt *s = store_stmt(st, id);
+
+    if (s == NULL || store_bind_va(s, types, ap) != SQLITE_OK) {
+        store_fail(st, op);
+        store_reset(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* store_vquery with the values as arguments; reset the statement with store_reset() when done. */
+static sqlite3_stmt *store_query(struct ww_store *st, enum store_sql id, const char *op,
+                                 const char *types, ...)
+{
+    sqlite3_stmt *s;
+    va_list ap;
+
+    va_start(ap, types);
+    s = store_vquery(st, id, op, types, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Runs statement <id>, which returns no rows, with the values after <types> bound, and resets
+ * it: bind, step, reset in one call. WW_OK, or WW_EDB with the failure logged for <op>. */
+static int store_exec(struct ww_store *st, enum store_sql id, const char *op, const char *types,
+                      ...)
+{
+    sqlite3_stmt *s;
+    va_list ap;
+
+    va_start(ap, types);
+    s = store_vquery(st, id, op, types, ap);
+    va_end(ap);
+    return s != NULL ? store_run(st, s, op) : WW_EDB;
 }
 
 static void store_col_text(sqlite3_stmt *s, int i, char *out, size_t outlen)
@@ -460,11 +528,9 @@ int ww_store_kv_get(struct ww_store *st, const char *key, char *out, size_t outl
     if (st == NULL || key == NULL || out == NULL || outlen == 0)
         return WW_EINVAL;
     out[0] = '\0';
-    s = store_stmt(st, SQL_KV_GET);
-    if (s == NULL || store_bind_text(s, 1, key) != SQLITE_OK) {
-        rc = store_fail(st, "kv get");
-        goto cleanup;
-    }
+    s = store_query(st, SQL_KV_GET, "kv get", "t", key);
+    if (s == NULL)
+        return WW_EDB;
     switch (sqlite3_step(s)) {
     case SQLITE_ROW:
         store_col_text(s, 0, out, outlen);
@@ -476,25 +542,16 @@ int ww_store_kv_get(struct ww_store *st, const char *key, char *out, size_t outl
     default:
         rc = store_fail(st, "kv get");
     }
-cleanup:
     store_reset(s);
     return rc;
 }
 
 int ww_store_kv_set(struct ww_store *st, const char *key, const char *value)
 {
-    sqlite3_stmt *s;
-
     if (st == NULL || key == NULL || *key == '\0')
         return WW_EINVAL;
-    s = store_stmt(st, SQL_KV_SET);
-    if (s == NULL || store_bind_text(s, 1, key) != SQLITE_OK ||
-        store_bind_text(s, 2, value) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
-        store_reset(s);
-        return store_fail(st, "kv set");
-    }
-    return store_run(st, s, "kv set"); /* one statement: atomic without BEGIN */
+    /* one statement: atomic without BEGIN */
+    return store_exec(st, SQL_KV_SET, "kv set", "ttI", key, value, (int64_t)time(NULL));
 }
 
 /* 32 hex digits from OpenSSL's CSPRNG; the first process to store its id wins, every other
@@ -504,7 +561,6 @@ int ww_store_appliance_id(struct ww_store *st, char *out, size_t outlen)
     static const char key[] = "appliance_id";
     unsigned char raw[16];
     char hex[2 * sizeof(raw) + 1];
-    sqlite3_stmt *s;
     int rc;
 
     rc = ww_store_kv_get(st, key, out, outlen);
@@ -516,14 +572,7 @@ int ww_store_appliance_id(struct ww_store *st, char *out, size_t outlen)
     }
     for (size_t i = 0; i < sizeof(raw); i++)
         snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-    s = store_stmt(st, SQL_KV_ADD);
-    if (s == NULL || store_bind_text(s, 1, key) != SQLITE_OK ||
-        store_bind_text(s, 2, hex) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
-        store_reset(s);
-        return store_fail(st, "appliance id");
-    }
-    rc = store_run(st, s, "appliance id");
+    rc = store_exec(st, SQL_KV_ADD, "appliance id", "ttI", key, hex, (int64_t)time(NULL));
     return rc == WW_OK ? ww_store_kv_get(st, key, out, outlen) : rc;
 }
 
@@ -559,26 +608,13 @@ cleanup:
 static int store_event_insert(struct ww_store *st, time_t at, const char *level, const char *source,
                               const char *message)
 {
-    sqlite3_stmt *s = store_stmt(st, SQL_EVENT_ADD);
-    int rc;
+    int rc =
+        store_exec(st, SQL_EVENT_ADD, "add event", "Ittt", (int64_t)at, level, source, message);
 
-    if (s == NULL || sqlite3_bind_int64(s, 1, (sqlite3_int64)at) != SQLITE_OK ||
-        store_bind_text(s, 2, level) != SQLITE_OK || store_bind_text(s, 3, source) != SQLITE_OK ||
-        store_bind_text(s, 4, message) != SQLITE_OK) {
-        store_reset(s);
-        return store_fail(st, "add event");
-    }
-    rc = store_run(st, s, "add event");
     if (rc != WW_OK)
         return rc;
-    s = store_stmt(st, SQL_EVENT_PRUNE);
-    if (s == NULL ||
-        sqlite3_bind_int64(s, 1, sqlite3_last_insert_rowid(st->db) - WW_STORE_EVENTS_KEEP) !=
-            SQLITE_OK) {
-        store_reset(s);
-        return store_fail(st, "prune events");
-    }
-    return store_run(st, s, "prune events");
+    return store_exec(st, SQL_EVENT_PRUNE, "prune events", "I",
+                      (int64_t)(sqlite3_last_insert_rowid(st->db) - WW_STORE_EVENTS_KEEP));
 }
 
 /* The current row, a history row and an event, in one transaction; nothing when <method> is
@@ -589,7 +625,6 @@ int ww_store_set_scan_method(struct ww_store *st, enum ww_scan_method method, co
     static const char op[] = "set scan method";
     struct ww_scan_state now;
     time_t at = time(NULL);
-    sqlite3_stmt *s = NULL;
     char message[512];
     int rc;
 
@@ -605,15 +640,8 @@ int ww_store_set_scan_method(struct ww_store *st, enum ww_scan_method method, co
     if (rc != WW_OK || now.method == method)
         goto cleanup;
     for (int i = 0; i < 2; i++) {
-        s = store_stmt(st, i == 0 ? SQL_SCAN_SET : SQL_SCAN_LOG);
-        if (s == NULL || store_bind_text(s, 1, store_method_name(method)) != SQLITE_OK ||
-            store_bind_text(s, 2, who) != SQLITE_OK || store_bind_text(s, 3, why) != SQLITE_OK ||
-            sqlite3_bind_int64(s, 4, (sqlite3_int64)at) != SQLITE_OK) {
-            store_reset(s);
-            rc = store_fail(st, op);
-            goto cleanup;
-        }
-        rc = store_run(st, s, op);
+        rc = store_exec(st, i == 0 ? SQL_SCAN_SET : SQL_SCAN_LOG, op, "tttI",
+                        store_method_name(method), who, why, (int64_t)at);
         if (rc != WW_OK)
             goto cleanup;
     }
@@ -657,11 +685,9 @@ int ww_store_list_events(struct ww_store *st, int limit,
 
     if (st == NULL || fn == NULL)
         return WW_EINVAL;
-    s = store_stmt(st, SQL_EVENT_LIST);
-    if (s == NULL || sqlite3_bind_int(s, 1, limit > 0 ? limit : -1) != SQLITE_OK) {
-        rc = store_fail(st, "list events");
-        goto cleanup;
-    }
+    s = store_query(st, SQL_EVENT_LIST, "list events", "i", limit > 0 ? limit : -1);
+    if (s == NULL)
+        return rc;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         ev.id = sqlite3_column_int64(s, 0);
         ev.at = (time_t)sqlite3_column_int64(s, 1);
@@ -671,7 +697,6 @@ int ww_store_list_events(struct ww_store *st, int limit,
         fn(&ev, arg);
     }
     rc = step == SQLITE_DONE ? WW_OK : store_fail(st, "list events");
-cleanup:
     store_reset(s);
     return rc;
 }
@@ -681,7 +706,6 @@ int ww_store_add_health(struct ww_store *st, const char *server, int ok, int lat
                         const char *detail)
 {
     static const char op[] = "add health check";
-    sqlite3_stmt *s;
     int rc;
 
     if (st == NULL)
@@ -689,29 +713,11 @@ int ww_store_add_health(struct ww_store *st, const char *server, int ok, int lat
     rc = store_begin(st, op);
     if (rc != WW_OK)
         return rc;
-    s = store_stmt(st, SQL_HEALTH_ADD);
-    if (s == NULL || sqlite3_bind_int64(s, 1, (sqlite3_int64)time(NULL)) != SQLITE_OK ||
-        store_bind_text(s, 2, server) != SQLITE_OK ||
-        sqlite3_bind_int(s, 3, ok != 0) != SQLITE_OK ||
-        sqlite3_bind_int(s, 4, latency_ms) != SQLITE_OK ||
-        store_bind_text(s, 5, detail) != SQLITE_OK) {
-        store_reset(s);
-        rc = store_fail(st, op);
-        goto cleanup;
-    }
-    rc = store_run(st, s, op);
-    if (rc != WW_OK)
-        goto cleanup;
-    s = store_stmt(st, SQL_HEALTH_PRUNE);
-    if (s == NULL ||
-        sqlite3_bind_int64(s, 1, sqlite3_last_insert_rowid(st->db) - WW_STORE_HEALTH_KEEP) !=
-            SQLITE_OK) {
-        store_reset(s);
-        rc = store_fail(st, op);
-        goto cleanup;
-    }
-    rc = store_run(st, s, op);
-cleanup:
+    rc = store_exec(st, SQL_HEALTH_ADD, op, "Itiit", (int64_t)time(NULL), server, ok != 0,
+                    latency_ms, detail);
+    if (rc == WW_OK)
+        rc = store_exec(st, SQL_HEALTH_PRUNE, op, "I",
+                        (int64_t)(sqlite3_last_insert_rowid(st->db) - WW_STORE_HEALTH_KEEP));
     return store_finish(st, rc, op);
 }
 
@@ -764,24 +770,11 @@ int ww_store_feedback_enqueue(struct ww_store *st, const struct ww_feedback_even
     rc = store_begin(st, op);
     if (rc != WW_OK)
         return rc;
-    s = store_stmt(st, SQL_FB_ADD);
-    if (s == NULL) {
-        rc = store_fail(st, op);
-        goto cleanup;
-    }
     for (size_t i = 0; i < n; i++) {
         const struct ww_feedback_event *e = &ev[i];
-        if (store_bind_field(s, 1, e->url, sizeof(e->url)) != SQLITE_OK ||
-            sqlite3_bind_int(s, 2, e->score) != SQLITE_OK ||
-            store_bind_field(s, 3, e->categories, sizeof(e->categories)) != SQLITE_OK ||
-            store_bind_field(s, 4, e->action, sizeof(e->action)) != SQLITE_OK ||
-            store_bind_field(s, 5, e->threat, sizeof(e->threat)) != SQLITE_OK ||
-            sqlite3_bind_int64(s, 6, (sqlite3_int64)(e->at != 0 ? e->at : now)) != SQLITE_OK) {
-            store_reset(s);
-            rc = store_fail(st, op);
-            goto cleanup;
-        }
-        rc = store_run(st, s, op);
+        rc = store_exec(st, SQL_FB_ADD, op, "fifffI", e->url, sizeof(e->url), e->score,
+                        e->categories, sizeof(e->categories), e->action, sizeof(e->action),
+                        e->threat, sizeof(e->threat), (int64_t)(e->at != 0 ? e->at : now));
         if (rc != WW_OK)
             goto cleanup;
     }
@@ -799,24 +792,11 @@ int ww_store_feedback_enqueue(struct ww_store *st, const struct ww_feedback_even
     store_reset(s);
     if (span <= max_queued)
         goto cleanup;
-    s = store_stmt(st, SQL_FB_DROP);
-    if (s == NULL || sqlite3_bind_int(s, 1, max_queued) != SQLITE_OK) {
-        store_reset(s);
-        rc = store_fail(st, op);
-        goto cleanup;
-    }
-    rc = store_run(st, s, op);
+    rc = store_exec(st, SQL_FB_DROP, op, "i", max_queued);
     dropped = sqlite3_changes(st->db);
     if (rc != WW_OK || dropped == 0)
         goto cleanup;
-    s = store_stmt(st, SQL_COUNTER_ADD);
-    if (s == NULL || store_bind_text(s, 1, "feedback_dropped") != SQLITE_OK ||
-        sqlite3_bind_int(s, 2, dropped) != SQLITE_OK) {
-        store_reset(s);
-        rc = store_fail(st, op);
-        goto cleanup;
-    }
-    rc = store_run(st, s, op);
+    rc = store_exec(st, SQL_COUNTER_ADD, op, "ti", "feedback_dropped", dropped);
 cleanup:
     return store_finish(st, rc, op);
 }
@@ -833,12 +813,10 @@ int ww_store_feedback_peek(struct ww_store *st, struct ww_feedback_event *ev, si
     *n = 0;
     if (limit == 0)
         return WW_OK;
-    s = store_stmt(st, SQL_FB_PEEK);
-    if (s == NULL || sqlite3_bind_int64(
-                         s, 1, limit > INT32_MAX ? INT32_MAX : (sqlite3_int64)limit) != SQLITE_OK) {
-        rc = store_fail(st, "feedback peek");
-        goto cleanup;
-    }
+    s = store_query(st, SQL_FB_PEEK, "feedback peek", "I",
+                    (int64_t)(limit > INT32_MAX ? INT32_MAX : limit));
+    if (s == NULL)
+        return rc;
     while (got < limit && (step = sqlite3_step(s)) == SQLITE_ROW) {
         struct ww_feedback_event *e = &ev[got++];
         e->id = sqlite3_column_int64(s, 0);
@@ -851,41 +829,26 @@ int ww_store_feedback_peek(struct ww_store *st, struct ww_feedback_event *ev, si
     }
     rc = got == limit || step == SQLITE_DONE ? WW_OK : store_fail(st, "feedback peek");
     *n = got;
-cleanup:
     store_reset(s);
     return rc;
 }
 
 int ww_store_feedback_delete_upto(struct ww_store *st, int64_t upto_id)
 {
-    sqlite3_stmt *s;
-
     if (st == NULL)
         return WW_EINVAL;
-    s = store_stmt(st, SQL_FB_DELETE);
-    if (s == NULL || sqlite3_bind_int64(s, 1, upto_id) != SQLITE_OK) {
-        store_reset(s);
-        return store_fail(st, "feedback delete");
-    }
-    return store_run(st, s, "feedback delete"); /* one statement: atomic without BEGIN */
+    /* one statement: atomic without BEGIN */
+    return store_exec(st, SQL_FB_DELETE, "feedback delete", "I", upto_id);
 }
 
 /* One statement (atomic without BEGIN); n <= 0 is a no-op. */
 int ww_store_feedback_add_dropped(struct ww_store *st, int64_t n)
 {
-    sqlite3_stmt *s;
-
     if (st == NULL)
         return WW_EINVAL;
     if (n <= 0)
         return WW_OK;
-    s = store_stmt(st, SQL_COUNTER_ADD);
-    if (s == NULL || store_bind_text(s, 1, "feedback_dropped") != SQLITE_OK ||
-        sqlite3_bind_int64(s, 2, (sqlite3_int64)n) != SQLITE_OK) {
-        store_reset(s);
-        return store_fail(st, "feedback dropped count");
-    }
-    return store_run(st, s, "feedback dropped count");
+    return store_exec(st, SQL_COUNTER_ADD, "feedback dropped count", "tI", "feedback_dropped", n);
 }
 
 int ww_store_feedback_stats(struct ww_store *st, int64_t *queued, int64_t *dropped)
@@ -926,11 +889,9 @@ int ww_store_component_get(struct ww_store *st, const char *name, struct ww_comp
 
     if (st == NULL || name == NULL || out == NULL)
         return WW_EINVAL;
-    s = store_stmt(st, SQL_COMP_GET);
-    if (s == NULL || store_bind_text(s, 1, name) != SQLITE_OK) {
-        rc = store_fail(st, "component get");
-        goto cleanup;
-    }
+    s = store_query(st, SQL_COMP_GET, "component get", "t", name);
+    if (s == NULL)
+        return rc;
     switch (sqlite3_step(s)) {
     case SQLITE_ROW:
         store_col_component(s, out);
@@ -942,7 +903,6 @@ int ww_store_component_get(struct ww_store *st, const char *name, struct ww_comp
     default:
         rc = store_fail(st, "component get");
     }
-cleanup:
     store_reset(s);
     return rc;
 }
@@ -951,7 +911,6 @@ cleanup:
 int ww_store_component_install(struct ww_store *st, const struct ww_component *c)
 {
     static const char op[] = "component install";
-    sqlite3_stmt *s;
     int rc;
 
     if (st == NULL || c == NULL || strnlen(c->name, sizeof(c->name)) == 0 ||
@@ -961,29 +920,11 @@ int ww_store_component_install(struct ww_store *st, const struct ww_component *c
     if (rc != WW_OK)
         return rc;
     /* Unset first: the index allows one current row per name. */
-    s = store_stmt(st, SQL_COMP_UNSET);
-    if (s == NULL || store_bind_text(s, 1, c->name) != SQLITE_OK) {
-        store_reset(s);
-        rc = store_fail(st, op);
-        goto cleanup;
-    }
-    rc = store_run(st, s, op);
-    if (rc != WW_OK)
-        goto cleanup;
-    s = store_stmt(st, SQL_COMP_ADD);
-    if (s == NULL || store_bind_text(s, 1, c->name) != SQLITE_OK ||
-        store_bind_field(s, 2, c->version, sizeof(c->version)) != SQLITE_OK ||
-        store_bind_field(s, 3, c->path, sizeof(c->path)) != SQLITE_OK ||
-        store_bind_field(s, 4, c->sha256, sizeof(c->sha256)) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 5,
-                           (sqlite3_int64)(c->installed_at != 0 ? c->installed_at : time(NULL))) !=
-            SQLITE_OK) {
-        store_reset(s);
-        rc = store_fail(st, op);
-        goto cleanup;
-    }
-    rc = store_run(st, s, op);
-cleanup:
+    rc = store_exec(st, SQL_COMP_UNSET, op, "t", c->name);
+    if (rc == WW_OK)
+        rc = store_exec(st, SQL_COMP_ADD, op, "tfffI", c->name, c->version, sizeof(c->version),
+                        c->path, sizeof(c->path), c->sha256, sizeof(c->sha256),
+                        (int64_t)(c->installed_at != 0 ? c->installed_at : time(NULL)));
     return store_finish(st, rc, op);
 }
 
@@ -997,17 +938,14 @@ int ww_store_component_history(struct ww_store *st, const char *name,
 
     if (st == NULL || name == NULL || fn == NULL)
         return WW_EINVAL;
-    s = store_stmt(st, SQL_COMP_HISTORY);
-    if (s == NULL || store_bind_text(s, 1, name) != SQLITE_OK) {
-        rc = store_fail(st, "component history");
-        goto cleanup;
-    }
+    s = store_query(st, SQL_COMP_HISTORY, "component history", "t", name);
+    if (s == NULL)
+        return rc;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         store_col_component(s, &c);
         fn(&c, arg);
     }
     rc = step == SQLITE_DONE ? WW_OK : store_fail(st, "component history");
-cleanup:
     store_reset(s);
     return rc;
 }
@@ -1028,26 +966,19 @@ int ww_store_component_rollback(struct ww_store *st, const char *name, struct ww
     if (rc != WW_OK)
         return rc;
     rc = WW_EDB;
-    s = store_stmt(st, SQL_COMP_CURRENT);
-    if (s == NULL || store_bind_text(s, 1, name) != SQLITE_OK) {
-        store_reset(s);
-        rc = store_fail(st, op);
+    s = store_query(st, SQL_COMP_CURRENT, op, "t", name);
+    if (s == NULL)
         goto cleanup;
-    }
     rc = store_step_row(st, s, op);
     cur_id = rc == WW_OK ? sqlite3_column_int64(s, 0) : 0;
     cur_at = rc == WW_OK ? sqlite3_column_int64(s, 1) : 0;
     store_reset(s);
     if (rc != WW_OK)
         goto cleanup;
-    s = store_stmt(st, SQL_COMP_PREVIOUS);
-    if (s == NULL || store_bind_text(s, 1, name) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 2, cur_at) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 3, cur_id) != SQLITE_OK) {
-        store_reset(s);
-        rc = store_fail(st, op);
+    rc = WW_EDB;
+    s = store_query(st, SQL_COMP_PREVIOUS, op, "tII", name, (int64_t)cur_at, (int64_t)cur_id);
+    if (s == NULL)
         goto cleanup;
-    }
     rc = store_step_row(st, s, op);
     prev_id = rc == WW_OK ? sqlite3_column_int64(s, 0) : 0;
     store_reset(s);
@@ -1055,14 +986,8 @@ int ww_store_component_rollback(struct ww_store *st, const char *name, struct ww
         goto cleanup;
     /* Current off before the previous on: the index allows one current row per name. */
     for (int i = 0; i < 2; i++) {
-        s = store_stmt(st, SQL_COMP_SET_CURRENT);
-        if (s == NULL || sqlite3_bind_int64(s, 1, i == 0 ? cur_id : prev_id) != SQLITE_OK ||
-            sqlite3_bind_int(s, 2, i) != SQLITE_OK) {
-            store_reset(s);
-            rc = store_fail(st, op);
-            goto cleanup;
-        }
-        rc = store_run(st, s, op);
+        rc =
+            store_exec(st, SQL_COMP_SET_CURRENT, op, "Ii", (int64_t)(i == 0 ? cur_id : prev_id), i);
         if (rc != WW_OK)
             goto cleanup;
     }
@@ -1101,22 +1026,10 @@ cleanup:
 /* Replaces the whole row in one statement: a reader sees the old license or the new one. */
 int ww_store_license_set(struct ww_store *st, const struct ww_license *lic)
 {
-    sqlite3_stmt *s;
-
     if (st == NULL || lic == NULL)
         return WW_EINVAL;
-    s = store_stmt(st, SQL_LIC_SET);
-    if (s == NULL ||
-        store_bind_field(s, 1, lic->activation_code, sizeof(lic->activation_code)) != SQLITE_OK ||
-        store_bind_field(s, 2, lic->status, sizeof(lic->status)) != SQLITE_OK ||
-        store_bind_field(s, 3, lic->product, sizeof(lic->product)) != SQLITE_OK ||
-        store_bind_field(s, 4, lic->edition, sizeof(lic->edition)) != SQLITE_OK ||
-        store_bind_field(s, 5, lic->expires, sizeof(lic->expires)) != SQLITE_OK ||
-        sqlite3_bind_int(s, 6, lic->seats) != SQLITE_OK ||
-        sqlite3_bind_int(s, 7, lic->grace_days) != SQLITE_OK ||
-        sqlite3_bind_int64(s, 8, (sqlite3_int64)lic->checked_at) != SQLITE_OK) {
-        store_reset(s);
-        return store_fail(st, "license set");
-    }
-    return store_run(st, s, "license set");
+    return store_exec(st, SQL_LIC_SET, "license set", "fffffiiI", lic->activation_code,
+                      sizeof(lic->activation_code), lic->status, sizeof(lic->status), lic->product,
+                      sizeof(lic->product), lic->edition, sizeof(lic->edition), lic->expires,
+                      sizeof(lic->expires), lic->seats, lic->grace_days, (int64_t)lic->checked_at);
 }

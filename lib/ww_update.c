@@ -23,6 +23,8 @@
 
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_endpoint.h"
+#include "ww_file.h"
 #include "ww_http.h"
 #include "ww_license.h"
 #include "ww_log.h"
@@ -141,39 +143,6 @@ static int run_timeout_ms(const struct update_run *r)
 
 /* ---- small file helpers ---- */
 
-static int fsync_path(const char *path, int dir)
-{
-    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-    int rc;
-
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-static int mkdir_p(const char *path)
-{
-    char buf[PATH_MAX];
-    size_t n = strlen(path);
-
-    if (n == 0 || n >= sizeof(buf))
-        return -1;
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 /* Removes folder <path> and the plain files in it (our folders hold nothing else). */
 static void rm_flat_dir(const char *path)
 {
@@ -188,32 +157,6 @@ static void rm_flat_dir(const char *path)
         closedir(d);
     }
     rmdir(path);
-}
-
-static int sha256_file(const char *path, char hex[65])
-{
-    unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = WW_EIO;
-    ssize_t n;
-
-    if (ctx == NULL || fd < 0 || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-        goto cleanup;
-    while ((n = read(fd, buf, sizeof(buf))) > 0) {
-        if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
-            goto cleanup;
-    }
-    if (n < 0 || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
-        goto cleanup;
-    for (unsigned int i = 0; i < mdlen; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    rc = WW_OK;
-cleanup:
-    if (fd >= 0)
-        close(fd);
-    EVP_MD_CTX_free(ctx);
-    return rc;
 }
 
 /* ---- fetching ---- */
@@ -714,7 +657,7 @@ static int install_rename(const char *from, const char *to, const char *parent, 
         else
             unlink(old);
     }
-    if (fsync_path(parent, 1) != 0) {
+    if (ww_file_fsync_path(parent, 1) != 0) {
         fmt_to(why, whylen, "%s: fsync: %s", parent, strerror(errno));
         return WW_EIO;
     }
@@ -788,7 +731,7 @@ static int install_component(struct update_run *r, int k, const struct manifest_
     int fd = -1, rc;
 
     fmt_to(cdir, sizeof(cdir), "%s/%s", conf->update.dir, comp_names[k]);
-    if (mkdir_p(cdir) != 0) {
+    if (ww_file_mkdir_p(cdir, NULL, 0) != WW_OK) {
         fmt_to(why, whylen, "%s: %s", cdir, strerror(errno));
         return WW_EIO;
     }
@@ -824,7 +767,7 @@ static int install_component(struct update_run *r, int k, const struct manifest_
     }
     close(fd);
     fd = -1;
-    rc = sha256_file(tmp, hex);
+    rc = ww_file_sha256(tmp, hex);
     if (rc != WW_OK) {
         fmt_to(why, whylen, "%s: cannot read back", tmp);
         goto cleanup;
@@ -848,7 +791,7 @@ static int install_component(struct update_run *r, int k, const struct manifest_
         rc = pattern_extract(tmp, tmpdir, max_bytes, why, whylen);
         if (rc == WW_OK)
             rc = pattern_check(tmpdir, why, whylen);
-        if (rc == WW_OK && fsync_path(tmpdir, 1) != 0) {
+        if (rc == WW_OK && ww_file_fsync_path(tmpdir, 1) != 0) {
             fmt_to(why, whylen, "%s: fsync: %s", tmpdir, strerror(errno));
             rc = WW_EIO;
         }
@@ -973,15 +916,15 @@ int ww_update_run_once_until(struct ww_store *st, const struct ww_conf *conf, st
         fmt_to(result, len, "not configured: update.server is empty");
         return WW_OK;
     }
-    fmt_to(r.base, sizeof(r.base), "%s", conf->update.server);
-    for (size_t n = strlen(r.base); n > 0 && r.base[n - 1] == '/'; n--)
-        r.base[n - 1] = '\0';
+    fmt_to(r.base, sizeof(r.base), "%.*s", (int)ww_endpoint_base_len(conf->update.server),
+           conf->update.server);
     if (conf->update.dir != NULL && strlen(conf->update.dir) > PATH_MAX - 256) {
         fmt_to(why, sizeof(why), "update.dir is longer than %d bytes", PATH_MAX - 256);
         rc = WW_EINVAL;
         goto fail;
     }
-    if (conf->update.dir == NULL || conf->update.dir[0] == '\0' || mkdir_p(conf->update.dir) != 0) {
+    if (conf->update.dir == NULL || conf->update.dir[0] == '\0' ||
+        ww_file_mkdir_p(conf->update.dir, NULL, 0) != WW_OK) {
         fmt_to(why, sizeof(why), "update.dir \"%s\": %s", conf->update.dir ? conf->update.dir : "",
                strerror(errno));
         rc = WW_EIO;
@@ -1013,14 +956,10 @@ int ww_update_run_once_until(struct ww_store *st, const struct ww_conf *conf, st
         why[0] = '\0';
     }
     if (h == NULL) {
-        struct ww_http_opts o = {0};
+        struct ww_endpoint ep;
         ww_store_appliance_id(st, appliance, sizeof(appliance));
-        o.timeout_ms = conf->update.timeout_s > 0 ? conf->update.timeout_s * 1000 : 300000;
-        o.tls_verify = conf->reputation.tls_verify;
-        o.ca_file = conf->reputation.ca_file;
-        o.api_key = conf->update.api_key;
-        o.appliance_id = appliance;
-        own = ww_http_create(&o);
+        ww_endpoint_init(&ep, conf, WW_SERVER_UPDATE, appliance);
+        own = ww_endpoint_http_create(&ep);
         if (own == NULL) {
             fmt_to(why, sizeof(why), "cannot create an HTTP client");
             rc = WW_ENOMEM;
@@ -1182,7 +1121,8 @@ int ww_update_rollback(struct ww_store *st, const struct ww_conf *conf, const ch
                    : "unknown component (pattern or urldb)");
         return WW_EINVAL;
     }
-    if (conf->update.dir != NULL && conf->update.dir[0] != '\0' && mkdir_p(conf->update.dir) == 0) {
+    if (conf->update.dir != NULL && conf->update.dir[0] != '\0' &&
+        ww_file_mkdir_p(conf->update.dir, NULL, 0) == WW_OK) {
         rc = update_lock(conf->update.dir, &lock_fd, why, sizeof(why));
         if (rc != WW_OK) {
             fmt_to(msg, len, "%s", why);

@@ -13,6 +13,7 @@
 #include "ww_conf.h"
 #include "ww_daemon.h"
 #include "ww_log.h"
+#include "ww_notify.h"
 #include "ww_sched.h"
 #include "ww_store.h"
 
@@ -193,6 +194,10 @@ int main(int argc, char **argv)
            conf->state.database);
     ww_daemon_ready(ready_fd, NULL);
     ready_fd = -1;
+    /* systemd's Type=notify: the database exists and is migrated, so c-icap may start. */
+    if (ww_notify("READY=1\nSTATUS=running the jobs") < 0)
+        ww_log(WW_LOG_WARN, "cannot tell systemd we are ready (NOTIFY_SOCKET=%s)",
+               getenv("NOTIFY_SOCKET"));
 
     for (;;) {
         bits = ww_daemon_wait(ww_sched_wait_ms(sched, WWD_MAX_SLEEP_MS));
@@ -203,6 +208,7 @@ int main(int argc, char **argv)
         ww_sched_run_due(sched);
     }
     ww_log(WW_LOG_INFO, "stopping");
+    ww_notify("STOPPING=1");
     exit_code = 0;
 
 cleanup:

@@ -1,6 +1,7 @@
 /* t/check_filerep.c - smart-scan file verdicts against t/fake_sps.py: answers, the cache and its
  * TTL, every failure mode skipped within the timeout, the health probe, a plugged-in provider,
- * concurrent lookups. */
+ * concurrent lookups, and the TLS settings of the config (tls_verify, ca_file) against an HTTPS
+ * fake. */
 #include "config.h"
 
 #include <check.h>
@@ -8,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sps_testlib.h"
 #include "ww_common.h"
+#include "ww_conf.h"
 #include "ww_filerep.h"
 #include "ww_http.h"
 
@@ -412,6 +415,84 @@ START_TEST(test_filerep_health_probe_ok_only_for_status_ok)
 }
 END_TEST
 
+/* Smart scan built from the config (ww_filerep_create_from_conf) against an HTTPS fake whose
+ * certificate is self-signed: it answers only when the config's TLS settings for [smart_scan]
+ * trust that certificate or turn the check off. [reputation]'s keys are the default. */
+static struct fake_sps tls_fake;
+
+static void tls_fake_up(void)
+{
+    ck_assert_msg(fake_sps_start_tls(&tls_fake, verdicts, 3600) == 0,
+                  "cannot start t/fake_sps.py --tls-dir (needs openssl)");
+}
+
+static void tls_fake_down(void)
+{
+    fake_sps_stop(&tls_fake);
+}
+
+static const struct {
+    const char *name;
+    const char *conf; /* "%1$s" = the fake's URL, "%2$s" = its certificate */
+    int trusted;
+} tls_cases[] = {
+    {"reputation's ca_file is the default",
+     "[reputation]\nca_file = %2$s\n"
+     "[smart_scan]\nserver = %1$s\n",
+     1},
+    {"smart_scan's own ca_file", "[smart_scan]\nserver = %1$s\nca_file = %2$s\n", 1},
+    {"system store does not know the certificate", "[smart_scan]\nserver = %1$s\n", 0},
+    {"smart_scan tls_verify off", "[smart_scan]\nserver = %1$s\ntls_verify = off\n", 1},
+    {"reputation's tls_verify off is the default",
+     "[reputation]\ntls_verify = off\n"
+     "[smart_scan]\nserver = %1$s\n",
+     1},
+    {"smart_scan tls_verify on overrides reputation's off",
+     "[reputation]\ntls_verify = off\n"
+     "[smart_scan]\nserver = %1$s\n"
+     "tls_verify = on\n",
+     0},
+    {"smart_scan's empty ca_file overrides reputation's",
+     "[reputation]\nca_file = %2$s\n"
+     "[smart_scan]\nserver = %1$s\n"
+     "ca_file =\n",
+     0},
+};
+
+START_TEST(test_filerep_honours_smart_scan_tls_settings)
+{
+    char path[] = "/tmp/ww-tlsconf-XXXXXX", err[WW_ERRLEN] = "";
+    struct ww_conf *conf = NULL;
+    struct ww_filerep *fr = NULL;
+    struct ww_file_verdict v;
+    int fd = mkstemp(path), rc;
+    FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, tls_cases[_i].conf, tls_fake.base, tls_fake.ca_file);
+    fclose(fp);
+    rc = ww_conf_load(path, &conf, err, sizeof(err));
+    unlink(path);
+    ck_assert_msg(rc == WW_OK, "%s: config: %s", tls_cases[_i].name, err);
+    ck_assert_int_eq(fake_sps_reset(&tls_fake), 0);
+    ck_assert_int_eq(ww_filerep_create_from_conf(conf, "t", &fr, err, sizeof(err)), WW_OK);
+    rc = ww_filerep_lookup(fr, H_EVIL, &v);
+    if (tls_cases[_i].trusted) {
+        ck_assert_msg(rc == WW_OK && v.verdict == WW_FILEREP_MALICIOUS,
+                      "%s: lookup = %d %s, want the server's malicious verdict", tls_cases[_i].name,
+                      rc, ww_filerep_verdict_name(v.verdict));
+        ck_assert_int_eq(fake_sps_requests(&tls_fake), 1);
+    } else {
+        ck_assert_msg(rc != WW_OK && v.verdict != WW_FILEREP_MALICIOUS,
+                      "%s: lookup = %d %s, want a TLS failure (certificate not trusted)",
+                      tls_cases[_i].name, rc, ww_filerep_verdict_name(v.verdict));
+        ck_assert_int_eq(fake_sps_requests(&tls_fake), 0);
+    }
+    ww_filerep_free(fr);
+    ww_conf_free(conf);
+}
+END_TEST
+
 Suite *filerep_suite(void)
 {
     Suite *s = suite_create("filerep");
@@ -436,6 +517,13 @@ Suite *filerep_suite(void)
     tcase_add_test(tc, test_filerep_refused_and_outage_are_skipped);
     tcase_add_test(tc, test_filerep_threads_share_one_lookup);
     tcase_add_test(tc, test_filerep_health_probe_ok_only_for_status_ok);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("tls");
+    tcase_add_unchecked_fixture(tc, tls_fake_up, tls_fake_down);
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_filerep_honours_smart_scan_tls_settings, 0,
+                        sizeof(tls_cases) / sizeof(tls_cases[0]));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "fake_testlib.h"
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_http.h"
@@ -31,10 +32,6 @@
 #include "ww_scan.h"
 #include "ww_store.h"
 #include "ww_update.h"
-
-#ifndef WW_TEST_SRCDIR
-#define WW_TEST_SRCDIR "."
-#endif
 
 /* ---- versions ---- */
 
@@ -124,15 +121,12 @@ struct fx {
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return fake_now_ms();
 }
 
 static void sleep_ms(int ms)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    fake_sleep_ms(ms);
 }
 
 static void set_str(char **field, const char *value)
@@ -182,49 +176,16 @@ static void gen_key(const char *path)
 
 static void srv_start(int sign)
 {
-    const char *py = getenv("PYTHON3"), *src = getenv("top_srcdir");
-    char script[512], portfile[300];
-    int64_t deadline;
+    const char *args[] = {"--sign-key", srv.key, NULL};
 
     memset(&srv, 0, sizeof(srv));
-    signal(SIGPIPE, SIG_IGN);
-    if (py == NULL || py[0] == '\0')
-        py = "python3";
-    if (src == NULL || src[0] == '\0')
-        src = WW_TEST_SRCDIR;
-    snprintf(script, sizeof(script), "%s/t/fake_update.py", src);
-    snprintf(srv.dir, sizeof(srv.dir), "/tmp/ww-updsrv-XXXXXX");
-    if (mkdtemp(srv.dir) == NULL)
+    if (fake_proc_mkdir(srv.dir, sizeof(srv.dir), "updsrv") != 0)
         abort();
     snprintf(srv.key, sizeof(srv.key), "%s/key.pem", srv.dir);
-    snprintf(portfile, sizeof(portfile), "%s/port", srv.dir);
     if (sign)
         gen_key(srv.key);
-    srv.pid = fork();
-    if (srv.pid < 0)
-        abort();
-    if (srv.pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0)
-            dup2(devnull, 0);
-        if (sign)
-            execlp(py, py, script, "--port-file", portfile, "--sign-key", srv.key, (char *)NULL);
-        else
-            execlp(py, py, script, "--port-file", portfile, (char *)NULL);
-        _exit(127);
-    }
-    deadline = now_ms() + 60000; /* python starts slowly on a loaded machine */
-    while (srv.port == 0 && now_ms() < deadline) {
-        FILE *fp = fopen(portfile, "r");
-        if (fp != NULL) {
-            if (fscanf(fp, "%d", &srv.port) != 1)
-                srv.port = 0;
-            fclose(fp);
-        }
-        if (srv.port == 0)
-            sleep_ms(20);
-    }
-    if (srv.port == 0) {
+    if (fake_proc_start("fake_update.py", srv.dir, 0, sign ? args : NULL, &srv.pid, &srv.port) !=
+        0) {
         fprintf(stderr, "fake_update.py did not start\n");
         abort();
     }
@@ -243,24 +204,7 @@ static void srv_start_signing(void)
 
 static void srv_stop(void)
 {
-    char cmd[300];
-
-    if (srv.pid > 0) {
-        int64_t deadline = now_ms() + 5000;
-        kill(srv.pid, SIGTERM);
-        while (waitpid(srv.pid, NULL, WNOHANG) != srv.pid) {
-            if (now_ms() > deadline) {
-                kill(srv.pid, SIGKILL);
-                waitpid(srv.pid, NULL, 0);
-                break;
-            }
-            sleep_ms(10);
-        }
-        srv.pid = 0;
-    }
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", srv.dir);
-    if (strncmp(srv.dir, "/tmp/ww-updsrv-", 15) == 0 && system(cmd) != 0)
-        fprintf(stderr, "%s failed\n", cmd);
+    fake_proc_stop(&srv.pid, srv.dir);
 }
 
 static void fx_wait_state(struct fx *f, int up);

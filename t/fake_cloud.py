@@ -37,26 +37,23 @@ Modes (apply to the protocol endpoints):
   truncated  200 announcing more body bytes than sent, then the connection is closed
   wrongshape 200 with valid JSON of the wrong shape ({"accepted": "1"}, {"status": "maybe"})
 
-Stdlib only.
+Stdlib only, on t/fakelib.py.
 """
 import argparse
 import datetime
 import json
 import os
-import signal
 import socket
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-STATE = {"mode": "normal", "ms": 0, "generation": 0, "licenses": {}, "root": None}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakelib  # noqa: E402
+
+FAKE = fakelib.Fake(licenses={}, root=None)
+STATE, LOCK = FAKE.state, FAKE.lock
 STATS = {}
-LOCK = threading.Lock()
-RESTART = threading.Event()
-UP = threading.Event()
-CONNS = set()
 
 
 def reset_stats():
@@ -88,37 +85,7 @@ def license_answer(code):
     return {"status": "invalid"}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def setup(self):
-        super().setup()
-        with LOCK:
-            CONNS.add(self.connection)
-
-    def finish(self):
-        with LOCK:
-            CONNS.discard(self.connection)
-        try:
-            super().finish()
-        except OSError:
-            pass
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def send_json(self, status, obj=None, raw=None):
-        body = raw if raw is not None else json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
-
+class Handler(fakelib.Handler):
     def control(self, path, body):
         if path == "/_mode":
             try:
@@ -126,14 +93,12 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 self.send_json(400, {"error": "bad json"})
                 return
-            with LOCK:
-                STATE["mode"] = str(req.get("mode", "normal"))
-                STATE["ms"] = int(req.get("ms", 0))
-                STATE["generation"] += 1
-                mode = STATE["mode"]
+            mode = str(req.get("mode", "normal"))
+            # "down" lasts until SIGUSR1: an outage of unlimited length for fakelib.serve
+            FAKE.set_mode(mode, -1 if mode == "down" else int(req.get("ms", 0)), go_down=False)
             self.send_json(200, {"mode": mode})
             if mode in ("refuse", "down"):
-                RESTART.set()
+                FAKE.go_down()
             return
         if path == "/_licenses":
             try:
@@ -160,12 +125,7 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "delay":
             time.sleep((ms or 800) / 1000.0)
         elif mode in ("hang", "lost"):
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                with LOCK:
-                    if STATE["generation"] != gen:
-                        break
-                time.sleep(0.05)
+            FAKE.hang(gen)
             self.close_connection = True
             return False
         elif mode == "500":
@@ -294,27 +254,6 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    block_on_close = False
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
-def write_port(port, port_file):
-    if port_file:
-        tmp = port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, port_file)
-    else:
-        print(port, flush=True)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)
@@ -328,36 +267,7 @@ def main():
     if args.licenses:
         with open(args.licenses) as f:
             STATE["licenses"] = {k.upper(): v for k, v in json.load(f).items()}
-    signal.signal(signal.SIGUSR1, lambda s, f: UP.set())
-    port = args.port
-    first = True
-    while True:
-        srv = Server(("127.0.0.1", port), Handler)
-        port = srv.server_address[1]
-        if first:
-            write_port(port, args.port_file)
-            first = False
-        t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
-                             daemon=True)
-        t.start()
-        RESTART.wait()
-        RESTART.clear()
-        srv.shutdown()
-        srv.server_close()
-        with LOCK:
-            for c in list(CONNS):
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            mode, down_ms = STATE["mode"], STATE["ms"] or 3000
-        if mode == "down":
-            UP.clear()
-            UP.wait()
-        else:
-            time.sleep(down_ms / 1000.0)
-        with LOCK:
-            STATE["mode"] = "normal"
+    fakelib.serve(Handler, FAKE, args.port, args.port_file)
 
 
 if __name__ == "__main__":

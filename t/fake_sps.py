@@ -27,6 +27,9 @@ Modes (the health endpoint follows them too):
   badverdict 200 {"verdict": "evil"} (health: {"status": "degraded"})
   noname     200 {"verdict": "malicious"} (health: {"status": "ok", "status": "ok"})
 
+With --tls-dir DIR it speaks HTTPS with a self-signed certificate for 127.0.0.1 that it makes
+with the openssl command into DIR/cert.pem (the CA file a client must trust) and DIR/key.pem.
+
 File requests are counted in "requests", health probes in "health". Stdlib only.
 """
 import argparse
@@ -127,13 +130,15 @@ def main():
     ap.add_argument("--verdicts", help="JSON file: {sha256: threat name | clean | unknown}")
     ap.add_argument("--default", default="unknown", choices=["unknown", "clean"])
     ap.add_argument("--ttl", type=int, default=3600)
+    ap.add_argument("--tls-dir", help="serve HTTPS; writes cert.pem and key.pem there")
     args = ap.parse_args()
     if args.verdicts:
         with open(args.verdicts) as f:
             FAKE.state["verdicts"] = {k.lower(): v for k, v in json.load(f).items()}
     FAKE.state.update(default=args.default, ttl=args.ttl)
     FAKE.set_mode(args.mode, args.ms)
-    fakelib.serve(Handler, FAKE, args.port, args.port_file)
+    tls = fakelib.make_tls_context(args.tls_dir) if args.tls_dir else None
+    fakelib.serve(Handler, FAKE, args.port, args.port_file, tls)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ Modes:
   malformed  /v1/manifest: 200 with a body that is not JSON
   bigger     payloads: one byte more than announced
 
-Stdlib only.
+Stdlib only, on t/fakelib.py.
 """
 import argparse
 import base64
@@ -42,20 +42,16 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-STATE = {"mode": "normal", "ms": 0, "absolute": False, "requests": {}, "generation": 0,
-         "payloads": "."}
-LOCK = threading.Lock()
-RESTART = threading.Event()
-CONNS = set()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakelib  # noqa: E402
+
+FAKE = fakelib.Fake(absolute=False, requests={}, payloads=".")
+STATE, LOCK = FAKE.state, FAKE.lock
 ARGS = None
 PAYLOAD_RE = re.compile(r"^(pattern|urldb|engine)-([0-9]+(?:\.[0-9]+)*)(\.tar\.gz|\.tar|\.urldb)?$")
 
@@ -115,25 +111,7 @@ def sign(data):
     return base64.b64encode(out) + b"\n"
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def setup(self):
-        super().setup()
-        with LOCK:
-            CONNS.add(self.connection)
-
-    def finish(self):
-        with LOCK:
-            CONNS.discard(self.connection)
-        try:
-            super().finish()
-        except OSError:
-            pass
-
-    def log_message(self, fmt, *args):
-        pass
-
+class Handler(fakelib.Handler):
     def send_body(self, status, body, ctype="application/json", length=None):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -162,7 +140,7 @@ class Handler(BaseHTTPRequestHandler):
                 mode = STATE["mode"]
             self.send_body(200, json.dumps({"mode": mode}).encode())
             if mode == "down":
-                RESTART.set()
+                FAKE.go_down()
             return
         if path == "/_reset":
             with LOCK:
@@ -182,12 +160,7 @@ class Handler(BaseHTTPRequestHandler):
             STATE["requests"][path] = STATE["requests"].get(path, 0) + 1
             mode, gen = STATE["mode"], STATE["generation"]
         if mode == "hang":
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                with LOCK:
-                    if STATE["generation"] != gen:
-                        break
-                time.sleep(0.05)
+            FAKE.hang(gen)
             self.close_connection = True
             return
         if mode == "404" and (path.startswith("/v1/") or path.startswith("/files/")):
@@ -232,27 +205,6 @@ class Handler(BaseHTTPRequestHandler):
         self.send_body(404, b'{"error": "no such path"}')
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    block_on_close = False
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
-def write_port(port, port_file):
-    if port_file:
-        tmp = port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, port_file)
-    else:
-        print(port, flush=True)
-
-
 def main():
     global ARGS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -264,33 +216,7 @@ def main():
     ARGS = ap.parse_args()
     STATE["mode"] = ARGS.mode
     STATE["payloads"] = ARGS.payloads
-    port = ARGS.port
-    first = True
-    while True:
-        srv = Server(("127.0.0.1", port), Handler)
-        port = srv.server_address[1]
-        if first:
-            write_port(port, ARGS.port_file)
-            first = False
-        t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
-                             daemon=True)
-        t.start()
-        RESTART.wait()
-        RESTART.clear()
-        srv.shutdown()
-        srv.server_close()
-        with LOCK:
-            for c in list(CONNS):
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        with LOCK:
-            down_ms = STATE["ms"] or 3000
-        time.sleep(down_ms / 1000.0)
-        with LOCK:
-            if STATE["mode"] == "down":
-                STATE["mode"] = "normal"
+    fakelib.serve(Handler, FAKE, ARGS.port, ARGS.port_file)
 
 
 if __name__ == "__main__":

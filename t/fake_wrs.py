@@ -35,25 +35,20 @@ Modes:
 With --tls-dir DIR it speaks HTTPS with a self-signed certificate for 127.0.0.1 that it makes
 with the openssl command into DIR/cert.pem (the CA file a client must trust) and DIR/key.pem.
 
-Rating requests are counted (the control endpoints are not). Stdlib only.
+Rating requests are counted (the control endpoints are not). Stdlib only, on t/fakelib.py.
 """
 import argparse
 import json
 import os
-import socket
-import ssl
-import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-STATE = {"mode": "normal", "ms": 0, "map": {}, "requests": 0, "last_url": None,
-         "last_headers": {}, "generation": 0}
-LOCK = threading.Lock()
-RESTART = threading.Event()
-CONNS = set()  # open client sockets, closed too when the server "goes down" (refuse)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fakelib  # noqa: E402
+
+FAKE = fakelib.Fake(map={}, requests=0, last_url=None, last_headers={})
+STATE, LOCK = FAKE.state, FAKE.lock
 
 
 def rule_answer(url):
@@ -73,40 +68,7 @@ def rule_answer(url):
     return ans
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the gateway expects
-    # Headers and body go out in two writes: with Nagle on, the second waits for the client's
-    # delayed ACK (40 ms on Linux) on every kept-alive request, which no real server costs.
-    disable_nagle_algorithm = True
-
-    def setup(self):
-        super().setup()
-        with LOCK:
-            CONNS.add(self.connection)
-
-    def finish(self):
-        with LOCK:
-            CONNS.discard(self.connection)
-        try:
-            super().finish()
-        except OSError:
-            pass
-
-    def log_message(self, fmt, *args):  # quiet: tests read /_stats instead
-        pass
-
-    def send_json(self, status, obj=None, raw=None):
-        body = raw if raw is not None else json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
-
+class Handler(fakelib.Handler):
     def do_POST(self):
         path = urlsplit(self.path).path
         body = self.read_body()
@@ -125,7 +87,7 @@ class Handler(BaseHTTPRequestHandler):
                 mode = STATE["mode"]
             self.send_json(200, {"mode": mode})
             if mode == "refuse":
-                RESTART.set()
+                FAKE.go_down()
             return
         if path == "/_reset":
             with LOCK:
@@ -164,12 +126,7 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "delay":
             time.sleep((ms or 800) / 1000.0)
         elif mode == "hang":
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                with LOCK:
-                    if STATE["generation"] != gen:
-                        break
-                time.sleep(0.05)
+            FAKE.hang(gen)
             self.close_connection = True
             return
         elif mode == "reset":
@@ -217,39 +174,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, answer)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    block_on_close = False
-
-    def handle_error(self, request, client_address):
-        # Clients hanging up on purpose (timeouts, size caps) are part of the tests.
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
-def write_port(port, port_file):
-    if port_file:
-        tmp = port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, port_file)
-    else:
-        print(port, flush=True)
-
-
-def make_tls_context(tls_dir):
-    cert, key = os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", key, "-out", cert], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    return ctx
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)
@@ -263,37 +187,8 @@ def main():
     if args.map:
         with open(args.map) as f:
             STATE["map"] = json.load(f)
-    tls = make_tls_context(args.tls_dir) if args.tls_dir else None
-    port = args.port
-    first = True
-    while True:
-        srv = Server(("127.0.0.1", port), Handler)
-        port = srv.server_address[1]
-        if tls is not None:
-            srv.socket = tls.wrap_socket(srv.socket, server_side=True)
-        if first:
-            write_port(port, args.port_file)
-            first = False
-        t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
-                             daemon=True)
-        t.start()
-        RESTART.wait()
-        RESTART.clear()
-        srv.shutdown()
-        srv.server_close()  # closes the listening socket: connects are refused now
-        with LOCK:
-            for c in list(CONNS):  # and kept-alive connections go too, as in a real outage
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        with LOCK:
-            down_ms = STATE["ms"] or 3000
-        time.sleep(down_ms / 1000.0)
-        with LOCK:
-            if STATE["mode"] == "refuse":
-                STATE["mode"] = "normal"
-        # listen again on the same port (allow_reuse_address)
+    tls = fakelib.make_tls_context(args.tls_dir) if args.tls_dir else None
+    fakelib.serve(Handler, FAKE, args.port, args.port_file, tls)
 
 
 if __name__ == "__main__":

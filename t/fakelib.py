@@ -1,11 +1,14 @@
 """Shared pieces of Webwarden's fake cloud servers (t/fake_*.py): a keep-alive threading HTTP
 server on 127.0.0.1, JSON answers, a port file written atomically, a mode that tests switch at
 run time, a "hang" that ends when the mode changes, and outages (the listening socket closed
-and kept-alive connections cut, as in a real outage). Stdlib only."""
+and kept-alive connections cut, as in a real outage), HTTPS with a self-signed certificate made
+by the openssl command. Stdlib only."""
 import json
 import os
 import signal
 import socket
+import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -52,6 +55,9 @@ class Fake:
 class Handler(BaseHTTPRequestHandler):
     """Base handler: subclasses set FAKE (a Fake) and define do_GET/do_POST."""
     protocol_version = "HTTP/1.1"  # keep-alive, as the gateway expects
+    # Headers and body go out in two writes: with Nagle on, the second waits for the client's
+    # delayed ACK (40 ms on Linux) on every kept-alive request, which no real server costs.
+    disable_nagle_algorithm = True
     FAKE = None
 
     def setup(self):
@@ -78,11 +84,15 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def read_body(self):
+        """The request body (Content-Length bytes) as bytes."""
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
     def read_json(self):
         """The request body as JSON (None if it is not)."""
-        n = int(self.headers.get("Content-Length") or 0)
         try:
-            return json.loads(self.rfile.read(n) if n > 0 else b"{}")
+            return json.loads(self.read_body() or b"{}")
         except ValueError:
             return None
 
@@ -123,10 +133,24 @@ def listen(handler, port):
             time.sleep(0.1)
 
 
-def serve(handler, fake, port, port_file):
-    """Serves forever. When fake.restart is set (mode "refuse"), closes the listening socket and
-    every kept-alive connection for fake.state["ms"] milliseconds (default 3000; < 0: until
-    SIGUSR1), then listens again on the same port in mode "normal"."""
+def make_tls_context(tls_dir):
+    """A server TLS context with a new self-signed certificate for 127.0.0.1, made with the openssl
+    command into tls_dir/cert.pem (the CA file a client must trust) and tls_dir/key.pem."""
+    cert, key = os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def serve(handler, fake, port, port_file, tls=None):
+    """Serves forever (HTTPS when tls is a context from make_tls_context). When fake.restart is
+    set (modes "refuse" and "down"), closes the listening socket and every kept-alive connection
+    for fake.state["ms"] milliseconds (default 3000; < 0: until SIGUSR1), then listens again on
+    the same port in mode "normal"."""
     handler.FAKE = fake
     signal.signal(signal.SIGUSR1, lambda *_: fake.back.set())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -134,6 +158,8 @@ def serve(handler, fake, port, port_file):
     while True:
         srv = listen(handler, port)
         port = srv.server_address[1]
+        if tls is not None:
+            srv.socket = tls.wrap_socket(srv.socket, server_side=True)
         if first:
             write_port(port, port_file)
             first = False
@@ -159,6 +185,6 @@ def serve(handler, fake, port, port_file):
         else:
             fake.back.wait(down_ms / 1000.0)
         with fake.lock:
-            if fake.state["mode"] == "refuse":
+            if fake.state["mode"] in ("refuse", "down"):
                 fake.state["mode"] = "normal"
                 fake.state["generation"] += 1

@@ -126,7 +126,7 @@ code=$(get "$origin/chunked/payload.bin" "$tmp/payload_chunked.html")
 cp "$tmp/eicar.com" "$tmp/www/eicar.com"
 code=$(get "$origin/lying/eicar.com" "$tmp/lying.html")
 [ "$code" = 403 ] && ok "lying Content-Length with EICAR: 403" || fail "lying Content-Length with EICAR: HTTP $code, want 403"
-expect_grep "lying Content-Length: the page names the threat" "$tmp/lying.html" "EICAR"
+expect_grep "lying Content-Length: the page names the threat" "$tmp/lying.html" "Webwarden.Test.Eicar.Body"
 if grep -qF 'EICAR-STANDARD-ANTIVIRUS' "$tmp/lying.html"; then fail "lying Content-Length: EICAR delivered"; fi
 
 # --- large bodies -----------------------------------------------------------------------------------
