@@ -11,6 +11,7 @@
 
 #include "ww_common.h"
 #include "ww_decode.h"
+#include "ww_filetype.h"
 #include "ww_log.h"
 
 /* ---- the held body: memory up to a cap, then an unlinked temp file ---- */
@@ -187,6 +188,10 @@ struct ww_body {
     char threat[256];
     char reason[64];
     char detail[160];
+    struct ww_deepscan *deep; /* NULL: no deep scanner */
+    enum ww_action deep_limit_action;
+    const char *scanner; /* who found the threat */
+    const char *deep_outcome;
 };
 
 static int body_refused(struct ww_body *b, const char *detail);
@@ -229,6 +234,7 @@ void ww_body_free(struct ww_body *b)
         return;
     ww_scan_free(b->scan);
     ww_decode_free(b->dec);
+    ww_deepscan_free(b->deep);
     hold_cleanup(&b->hold);
     free(b);
 }
@@ -287,7 +293,9 @@ static int decode_sink(const void *data, size_t len, void *arg)
 {
     struct ww_body *b = arg;
 
-    /* Decoded bytes: the first ones are where a true-type check would look. */
+    /* Decoded bytes: the true type is told from the first ones. A failure to keep a body for
+     * the deep scanner makes its result "unscanned" at the end. */
+    ww_deepscan_feed(b->deep, data, len);
     return ww_scan_feed(b->scan, data, len); /* non-zero (a match) stops decoding */
 }
 
@@ -299,7 +307,7 @@ static int body_feed(struct ww_body *b, const char *data, size_t len)
     int rc;
 
     if (b->dec == NULL)
-        return ww_scan_feed(b->scan, data, len);
+        return decode_sink(data, len, b);
     rc = ww_decode_feed(b->dec, data, len, decode_sink, b);
     if (ww_scan_threat(b->scan) != NULL)
         return 1;
@@ -312,7 +320,7 @@ static int body_feed(struct ww_body *b, const char *data, size_t len)
                ww_decode_bytes_in(b->dec));
         ww_decode_free(b->dec);
         b->dec = NULL;
-        return ww_scan_feed(b->scan, data, len);
+        return decode_sink(data, len, b);
     }
     return 0;
 }
@@ -465,6 +473,61 @@ size_t ww_body_room(struct ww_body *b, size_t avail)
     return room < (int64_t)avail ? (size_t)room : avail;
 }
 
+void ww_body_set_deep(struct ww_body *b, struct ww_deepscan *d, enum ww_action limit_action)
+{
+    ww_deepscan_free(b->deep);
+    b->deep = d;
+    b->deep_limit_action = limit_action;
+}
+
+const char *ww_body_scanner(const struct ww_body *b)
+{
+    return b->scanner != NULL ? b->scanner : "-";
+}
+
+const char *ww_body_type(const struct ww_body *b)
+{
+    return b->deep != NULL ? ww_filetype_name((enum ww_filetype)ww_deepscan_type(b->deep)) : "-";
+}
+
+const char *ww_body_deep(const struct ww_body *b)
+{
+    return b->deep_outcome != NULL ? b->deep_outcome : "-";
+}
+
+/* The deep scanner at the end of a body the fast engine found clean: 1 and <threat> when it
+ * blocks (a finding, or a limit hit under limit_action block), else 0 (a limit hit under allow
+ * leaves the reason set: the body is unscanned, not clean). */
+static int body_deep_end(struct ww_body *b, char *threat, size_t threatlen)
+{
+    struct ww_deep_result r;
+
+    if (b->deep == NULL) {
+        b->deep_outcome = "off";
+        return 0;
+    }
+    if (ww_deepscan_finish(b->deep, &r) == 0) {
+        b->deep_outcome = "skipped";
+        return 0;
+    }
+    if (r.verdict == WW_DEEP_CLEAN) {
+        b->deep_outcome = "clean";
+        return 0;
+    }
+    b->scanner = "clamav";
+    snprintf(threat, threatlen, "%s", r.threat);
+    if (r.verdict == WW_DEEP_INFECTED) {
+        b->deep_outcome = "infected";
+        return 1;
+    }
+    b->deep_outcome = "unscanned";
+    snprintf(b->reason, sizeof(b->reason), "deep scan incomplete");
+    snprintf(b->detail, sizeof(b->detail), "%s body: %.100s (clamav.limit_action %s)",
+             ww_body_type(b), r.threat,
+             b->deep_limit_action == WW_ACTION_BLOCK ? "block" : "allow");
+    return b->deep_limit_action == WW_ACTION_BLOCK;
+}
+
 int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, void *arg)
 {
     char threat[256];
@@ -476,12 +539,19 @@ int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, v
         return WW_EINVAL;
     infected = ww_scan_finish(b->scan);
     b->finished = 1;
-    /* A second scanner's end-of-body verdict is combined here. */
+    /* The deep scanner's end-of-body verdict is combined here, before smart scan. */
     if (infected) {
+        b->scanner = "fast";
         snprintf(threat, sizeof(threat), "%s", ww_scan_threat(b->scan));
-    } else if (smart != NULL) {
+    } else {
+        threat[0] = '\0';
+        infected = body_deep_end(b, threat, sizeof(threat));
+    }
+    if (!infected && smart != NULL) {
         threat[0] = '\0';
         infected = smart(arg, ww_scan_sha256(b->scan), threat, sizeof(threat));
+        if (infected)
+            b->scanner = "smart";
     }
     if (infected) {
         if (b->state == WW_BODY_STREAMING && !answer_started)

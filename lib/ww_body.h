@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ww_clamav.h"
 #include "ww_conf.h"
 #include "ww_scan.h"
 
@@ -115,6 +116,19 @@ typedef int (*ww_body_smart_fn)(void *arg, const char *sha256, char *threat, siz
  * was given before (passing, blocked, cut: see ww_body_state). <smart> may be NULL. */
 int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, void *arg);
 
+/* The deep scanner for this body (lib/ww_clamav; the body takes ownership of <d>, NULL: none):
+ * it sees the decoded bytes, tells the true type, and at the end of a body the fast engine found
+ * clean gives its verdict before smart scan. A deep limit hit is "unscanned" (ww_body_reason
+ * "deep scan incomplete"): <limit_action> block gives BLOCK/CUT by policy; allow gives CLEAN with
+ * the reason set (the caller logs it as unscanned, never as clean). Before ww_body_start. */
+void ww_body_set_deep(struct ww_body *b, struct ww_deepscan *d, enum ww_action limit_action);
+/* "fast", "clamav" or "smart": which scanner gave the BLOCK/CUT ("-" before). Static string. */
+const char *ww_body_scanner(const struct ww_body *b);
+/* The body's true type name (ww_filetype), "-" without a deep scanner. Static string. */
+const char *ww_body_type(const struct ww_body *b);
+/* The deep scan's outcome: "off", "skipped" (type not deep-scanned), "clean", "infected",
+ * "unscanned", or "-" before the end. Static string. */
+const char *ww_body_deep(const struct ww_body *b);
 /* Copies up to <len> releasable bytes into <buf>: the count (0: none right now), or WW_EIO. */
 int ww_body_read(struct ww_body *b, void *buf, size_t len);
 /* 1 when every held byte may go out (clean or passing) and all of them were read. */

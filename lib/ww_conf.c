@@ -12,6 +12,7 @@
 
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_filetype.h"
 #include "ww_log.h"
 
 #ifndef WW_DATADIR
@@ -113,6 +114,17 @@ static const struct conf_key conf_keys[] = {
     K_ENUM(scan, bomb_action, CT_ENUM, "block", actions),
     K_ENUM(scan, oversize_action, CT_ENUM, "allow", actions),
     K_STR(scan, tmp_dir, CT_PATH, "/tmp"),
+    K_STR(scan, deep_types, CT_LIST, WW_FILETYPE_DEEP_DEFAULT),
+
+    K_STR(clamav, database_dir, CT_PATH, "/var/lib/clamav"),
+    K_BOOL(clamav, enabled, "on"),
+    K_SIZE(clamav, max_scan_size, "100M", 1, CONF_SIZE_MAX),
+    K_SIZE(clamav, max_file_size, "25M", 1, CONF_SIZE_MAX),
+    K_INT(clamav, max_recursion, 16, 1, 100),
+    K_INT(clamav, max_files, 10000, 1, 1000000),
+    K_INT(clamav, max_scan_time_ms, 120000, 1, 3600000),
+    K_ENUM(clamav, limit_action, CT_ENUM, "block", actions),
+    K_INT(clamav, max_age_days, 7, 1, 3650),
 
     K_STR(smart_scan, server, CT_SERVER, ""),
     K_STR(smart_scan, api_key, CT_SECRET, ""),
@@ -149,6 +161,8 @@ static const struct conf_key conf_keys[] = {
     K_INT(license, timeout_ms, 10000, 1, 600000),
     K_BOOL(license, tls_verify, "on"), /* unset: [reputation]'s (conf_inherit_tls) */
     K_STR(license, ca_file, CT_PATH, ""),
+
+    K_STR(metrics, listen, CT_STRING, "127.0.0.1:9478"),
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -591,7 +605,8 @@ static int conf_line(struct ww_conf *conf, char *line, char *section, size_t sec
         if (!conf_section_known(p))
             return conf_fail(ctx,
                              "unknown section [%s] (known: gateway, state, daemon, lists,"
-                             " reputation, urldb, scan, smart_scan, feedback, update, license)",
+                             " reputation, urldb, scan, clamav, smart_scan, feedback, update,"
+                             " license, metrics)",
                              p);
         snprintf(section, section_len, "%s", p); /* known names are short */
         return WW_OK;
@@ -637,6 +652,15 @@ static int conf_check_cross(const struct ww_conf *conf, const int *seen_line, st
                          "reputation.backoff_max_s (%d) must not be below"
                          " reputation.backoff_s (%d)",
                          conf->reputation.backoff_max_s, conf->reputation.backoff_s);
+    }
+    {
+        uint64_t set;
+        char why[WW_ERRLEN];
+        if (ww_filetype_set_parse((const char *const *)conf->scan.deep_types, &set, why,
+                                  sizeof(why)) != WW_OK) {
+            ctx->line = seen_line[conf_find("scan", "deep_types") - conf_keys];
+            return conf_fail(ctx, "scan.deep_types: %s", why);
+        }
     }
     return WW_OK;
 }

@@ -63,7 +63,19 @@ struct ww_conf {
         enum ww_action bomb_action;     /* over a decode cap: block (default) or allow */
         enum ww_action oversize_action; /* over max_size: block (default) or allow unscanned */
         char *tmp_dir;                  /* spool folder (default /tmp) */
+        char **deep_types; /* true file types and groups for the deep scanner (ww_filetype) */
     } scan;
+    struct {
+        char *database_dir;    /* ClamAV databases (freshclam's folder; default /var/lib/clamav) */
+        int enabled;           /* 1 (default): deep scan with libclamav when databases exist */
+        int64_t max_scan_size; /* bytes scanned in one body, members included (100M) */
+        int64_t max_file_size; /* largest body or member scanned (25M) */
+        int max_recursion;     /* archive nesting (16) */
+        int max_files;         /* members of one body (10000) */
+        int max_scan_time_ms;  /* per body (120000) */
+        enum ww_action limit_action; /* a limit hit: block (default) or allow, as unscanned */
+        int max_age_days;            /* status: ATTENTION when the newest database is older (7) */
+    } clamav;
     struct {
         char *server;
         char *api_key;
@@ -104,6 +116,9 @@ struct ww_conf {
         int tls_verify;       /* not set in the file: reputation.tls_verify */
         char *ca_file;        /* not set in the file: reputation.ca_file */
     } license;
+    struct {
+        char *listen; /* webwardend's /metrics: "host:port", "" = off (default 127.0.0.1:9478) */
+    } metrics;
 };
 
 /* A config holding every default; NULL if out of memory. Caller owns it: ww_conf_free(). */

@@ -108,15 +108,20 @@ int ww_hashdb_add_line(struct ww_hashdb *db, const char *line, int is_hsb, char 
         return WW_EINVAL;
     }
     hexlen = (size_t)(colon - p);
-    if (!is_hsb && hexlen == 32)
+    /* As ClamAV reads them (hm_addhash_str): the digest's length says its kind in .hdb and
+     * .hsb alike; ClamAV's own unit_tests/input/clamav.hdb holds SHA-256 lines. */
+    (void)is_hsb;
+    if (hexlen == 32)
         kind = WW_HASH_MD5;
-    else if (is_hsb && hexlen == 40)
+    else if (hexlen == 40)
         kind = WW_HASH_SHA1;
-    else if (is_hsb && hexlen == 64)
+    else if (hexlen == 64)
         kind = WW_HASH_SHA256;
     else {
-        snprintf(err, errlen, "hash of %zu hex digits (want %s)", hexlen,
-                 is_hsb ? "40 or 64" : "32");
+        snprintf(err, errlen,
+                 "hash of %zu hex digits (want 32 for MD5, 40 for SHA-1 or 64 for "
+                 "SHA-256)",
+                 hexlen);
         return WW_EINVAL;
     }
     for (i = 0; i < hexlen; i += 2) {

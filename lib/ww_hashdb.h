@@ -16,8 +16,9 @@ struct ww_hashdb; /* opaque */
 struct ww_hashdb *ww_hashdb_create(void);
 void ww_hashdb_free(struct ww_hashdb *db); /* NULL is a no-op */
 
-/* Adds one line "hash:size:name[:flevel...]" (size may be "*"). <is_hsb> 0 for .hdb (MD5 only),
- * 1 for .hsb (SHA-1 or SHA-256, told apart by length). Empty lines and '#' comments are WW_OK
+/* Adds one line "hash:size:name[:flevel...]" (size may be "*"). The hash is MD5, SHA-1 or
+ * SHA-256, told apart by its length (32, 40 or 64 hex digits) as ClamAV does, in an .hdb
+ * (<is_hsb> 0) and an .hsb (1) alike. Empty lines and '#' comments are WW_OK
  * and add nothing. WW_OK, WW_ENOMEM, or WW_EINVAL with the reason in <err>. Not after
  * ww_hashdb_finish(). */
 int ww_hashdb_add_line(struct ww_hashdb *db, const char *line, int is_hsb, char *err,

@@ -270,6 +270,10 @@ int ww_status_read(struct ww_store *st, const struct ww_conf *conf, time_t now, 
         snprintf(err, errlen, "cannot read the events");
         return WW_EDB;
     }
+    /* the deep scanner: the folder's databases, and what webwarden_scan's monitor stored */
+    s->clam_rc = ww_clamav_read_dir(conf->clamav.database_dir, &s->clam);
+    ww_store_kv_get(st, "clamav.engine", s->clam_engine, sizeof(s->clam_engine));
+    ww_store_kv_get(st, "clamav.reload_error", s->clam_error, sizeof(s->clam_error));
     ww_status_problems(conf, now, s);
     return WW_OK;
 }
@@ -325,4 +329,14 @@ void ww_status_problems(const struct ww_conf *conf, time_t now, struct ww_status
     if (s->lstate.phase == WW_LICENSE_GRACE || s->lstate.phase == WW_LICENSE_PAST_GRACE ||
         s->lstate.phase == WW_LICENSE_INVALID)
         status_problem(s, "license %s", s->lic_desc);
+    {
+        char why[320];
+        if (ww_clamav_status_problem(conf->clamav.enabled, s->clam_rc, &s->clam,
+                                     conf->clamav.max_age_days, now, why, sizeof(why)))
+            status_problem(s, "%s", why);
+        if (s->clam_error[0] != '\0')
+            status_problem(s, "ClamAV %.280s", s->clam_error);
+        if (strncmp(s->clam_engine, "failed", 6) == 0)
+            status_problem(s, "ClamAV deep scanner %.280s", s->clam_engine);
+    }
 }

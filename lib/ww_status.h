@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "ww_clamav.h"
 #include "ww_conf.h"
 #include "ww_license.h"
 #include "ww_sched.h"
@@ -82,6 +83,9 @@ struct ww_status {
     int nrecent;
     char problems[WW_STATUS_MAX_PROBLEMS][320];
     int nproblems;
+    struct ww_clamav_info clam; /* the deep scanner's databases (ww_clamav_read_dir) */
+    int clam_rc;
+    char clam_engine[512], clam_error[512]; /* what webwarden_scan loaded, a refused reload */
 };
 
 /* Reads every fact from <st> and <conf> at time <now>, then applies ww_status_problems().

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,17 +26,22 @@
 #include <c_icap/stats.h>
 
 #include "ww_child.h"
+#include "ww_clamav.h"
 #include "ww_cicap.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_counters.h"
 #include "ww_body.h"
 #include "ww_filerep.h"
+#include "ww_filetype.h"
 #include "ww_html.h"
 #include "ww_log.h"
 #include "ww_scan.h"
 #include "ww_store.h"
 
 #define SVC "webwarden_scan"
+#define CMD_DEEP_WATCH SVC ":deep_watch"
+#define DEEP_WATCH_S 5 /* how often the monitor looks at the ClamAV and pattern folders */
 
 static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf);
 static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf);
@@ -81,6 +87,15 @@ static ci_service_xdata_t *scan_xdata; /* for the ISTag of a new pattern */
  * when smart_scan.server is set; NULL otherwise. Shared by the child's threads. */
 static _Atomic(struct ww_filerep *) scan_filerep;
 
+/* The deep scanner (lib/ww_clamav): loaded in post_init by the monitor, shared copy-on-write by
+ * the children, never swapped inside a child. When the folders change the monitor test-loads
+ * the new set and, if it loads, has c-icap reconfigure: post_init loads it again and c-icap
+ * replaces the children gracefully (docs/architecture.md, "The deep scanner"). */
+static struct ww_clamav *scan_deep;
+static uint64_t scan_deep_types;
+static struct ww_clamav_watch *scan_deep_watch; /* monitor only */
+static char scan_deep_patterns[4096];           /* the pattern folder the engines load */
+
 /* c-icap statistics (the `info` service): registered in init, counted in children only. */
 static int stat_clean = -1, stat_blocked = -1, stat_cut = -1, stat_unscanned = -1;
 
@@ -121,6 +136,117 @@ static void scan_filerep_close(void *arg)
     ww_filerep_free(atomic_exchange(&scan_filerep, NULL)); /* no request runs any more */
 }
 
+/* An event from the monitor (reloads, failures): the store is opened and closed again, so no
+ * handle crosses a fork. A load (kv clamav.engine) settles an older refused reload. */
+static void scan_monitor_event(const char *level, const char *kv_key, const char *msg)
+{
+    struct ww_store *st = NULL;
+    char err[WW_ERRLEN];
+
+    if (scan_conf == NULL ||
+        ww_store_open(scan_conf->state.database, 0, &st, err, sizeof(err)) != WW_OK)
+        return;
+    ww_store_add_event(st, level, "clamav", msg);
+    if (kv_key != NULL)
+        ww_store_kv_set(st, kv_key, msg);
+    if (kv_key != NULL && strcmp(kv_key, "clamav.engine") == 0)
+        ww_store_kv_set(st, "clamav.reload_error", "");
+    ww_store_close(st);
+}
+
+static void scan_deep_limits(struct ww_clamav_limits *lim)
+{
+    lim->max_scan_size = scan_conf->clamav.max_scan_size;
+    lim->max_file_size = scan_conf->clamav.max_file_size;
+    lim->max_recursion = scan_conf->clamav.max_recursion;
+    lim->max_files = scan_conf->clamav.max_files;
+    lim->max_scan_time_ms = scan_conf->clamav.max_scan_time_ms;
+}
+
+/* Loads the deep scanner (monitor, post_init) from clamav.database_dir and the pattern folder
+ * in force (the installed pattern, else scan.patterns_dir). Without any database it stays off:
+ * the fast engine scans alone, and status says why. */
+static void scan_deep_load(void)
+{
+    struct ww_clamav_limits lim;
+    struct ww_clamav_info info;
+    struct ww_store *st = NULL;
+    struct ww_component pat;
+    char err[WW_ERRLEN] = "", msg[WW_ERRLEN + 128];
+    int rc;
+
+    ww_filetype_set_parse((const char *const *)scan_conf->scan.deep_types, &scan_deep_types, err,
+                          sizeof(err)); /* checked by ww_conf_load */
+    snprintf(scan_deep_patterns, sizeof(scan_deep_patterns), "%s", scan_conf->scan.patterns_dir);
+    if (ww_store_open(scan_conf->state.database, 0, &st, err, sizeof(err)) == WW_OK &&
+        ww_store_component_get(st, "pattern", &pat) == WW_OK && pat.path[0] != '\0')
+        snprintf(scan_deep_patterns, sizeof(scan_deep_patterns), "%s", pat.path);
+    ww_store_close(st);
+    if (!scan_conf->clamav.enabled) {
+        scan_monitor_event("info", "clamav.engine", "off: clamav.enabled = off");
+        return;
+    }
+    scan_deep_limits(&lim);
+    memset(&info, 0, sizeof(info));
+    err[0] = '\0';
+    rc = ww_clamav_load(scan_conf->clamav.database_dir, scan_deep_patterns, &lim, &scan_deep, &info,
+                        err, sizeof(err));
+    if (rc == WW_OK) {
+        snprintf(msg, sizeof(msg),
+                 "loaded: %u ClamAV signatures from %zu databases in %.200s, %u from %.200s (%zu "
+                 "files libclamav refused), libclamav %s, %ld ms",
+                 info.clamav_sigs, info.ndbs, scan_conf->clamav.database_dir, info.pattern_sigs,
+                 scan_deep_patterns, info.pattern_files_skipped, info.libclamav_version,
+                 info.load_ms);
+        ww_log(WW_LOG_INFO, SVC ": deep scanner %s", msg);
+        scan_monitor_event("info", "clamav.engine", msg);
+    } else {
+        snprintf(msg, sizeof(msg), "%s: %s",
+                 rc == WW_ENOTFOUND ? "none (the fast engine scans alone)" : "failed",
+                 err[0] ? err : ww_strerror(rc));
+        ww_log(rc == WW_ENOTFOUND ? WW_LOG_WARN : WW_LOG_ERR, SVC ": deep scanner %s", msg);
+        scan_monitor_event(rc == WW_ENOTFOUND ? "warning" : "error", "clamav.engine", msg);
+    }
+}
+
+/* The monitor, every DEEP_WATCH_S: a changed ClamAV or pattern folder is test-loaded; if it
+ * loads, c-icap is asked to reconfigure (SIGHUP to itself), which loads it once more in post_init
+ * and replaces the children gracefully (requests in flight finish on the old engine). If it does
+ * not load, the engine in force stays, and the event and status say why. */
+static void scan_deep_watch_tick(const char *name, int type, void *data)
+{
+    struct ww_clamav *e = NULL;
+    struct ww_clamav_limits lim;
+    char err[WW_ERRLEN] = "", msg[WW_ERRLEN + 64];
+    int rc;
+
+    if (scan_conf == NULL || scan_deep_watch == NULL)
+        return;
+    if (ww_clamav_watch_changed(scan_deep_watch)) {
+        scan_deep_limits(&lim);
+        rc = ww_clamav_load(scan_conf->clamav.database_dir, scan_deep_patterns, &lim, &e, NULL, err,
+                            sizeof(err));
+        ww_clamav_unref(e); /* a test load: post_init loads it for the new children */
+        if (rc == WW_OK || (rc == WW_ENOTFOUND && scan_deep != NULL)) {
+            snprintf(msg, sizeof(msg),
+                     "databases changed in %.200s or %.200s: reloading (c-icap reconfigure, "
+                     "children replaced gracefully)",
+                     scan_conf->clamav.database_dir, scan_deep_patterns);
+            ww_log(WW_LOG_ERR, SVC ": deep scanner %s", msg);
+            scan_monitor_event("info", NULL, msg);
+            kill(getpid(), SIGHUP);
+            return; /* post_init schedules the next look */
+        }
+        if (rc != WW_ENOTFOUND) {
+            snprintf(msg, sizeof(msg), "new databases do not load, the engine in force stays: %s",
+                     err[0] ? err : ww_strerror(rc));
+            ww_log(WW_LOG_ERR, SVC ": deep scanner %s", msg);
+            scan_monitor_event("error", "clamav.reload_error", msg);
+        }
+    }
+    ci_command_schedule(CMD_DEEP_WATCH, NULL, DEEP_WATCH_S);
+}
+
 static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf)
 {
     cfg_config_file = NULL; /* statics survive a reconfigure with forceUnload=off */
@@ -129,6 +255,7 @@ static int scan_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *s
     ci_service_enable_204(xdata);
     ci_service_set_transfer_preview(xdata, "*");
     ww_cicap_child_register(SVC, &scan_rt, WW_CHILD_DETECTIONS_MAX);
+    register_command_extend(CMD_DEEP_WATCH, CI_CMD_MONITOR_ONDEMAND, NULL, scan_deep_watch_tick);
     stat_clean = ci_stat_entry_register("webwarden_scan clean", STAT_INT64_T, "Webwarden");
     stat_blocked = ci_stat_entry_register("webwarden_scan blocked", STAT_INT64_T, "Webwarden");
     stat_cut =
@@ -156,6 +283,9 @@ static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_co
         ww_log(WW_LOG_ERR, SVC ": %s", err);
         return CI_ERROR;
     }
+    scan_deep_load();
+    scan_deep_watch = ww_clamav_watch_create(scan_conf->clamav.database_dir, scan_deep_patterns);
+    ci_command_schedule(CMD_DEEP_WATCH, NULL, DEEP_WATCH_S);
     memset(&stats, 0, sizeof(stats));
     e = ww_child_engine_ref(scan_rt);
     if (e != NULL)
@@ -177,6 +307,10 @@ static void scan_close_service(void)
 {
     ww_child_free(scan_rt); /* stops first: the last detections go to the store */
     scan_rt = NULL;
+    ww_clamav_unref(scan_deep); /* bodies in flight hold their own reference */
+    scan_deep = NULL;
+    ww_clamav_watch_free(scan_deep_watch);
+    scan_deep_watch = NULL;
     scan_xdata = NULL;
     free(scan_tmpl);
     scan_tmpl = NULL;
@@ -236,11 +370,15 @@ static void scan_attrs(ci_request_t *req, struct scan_req *sr, const char *actio
     ww_cicap_attr(req, "webwarden:threat", threat);
     ww_cicap_attr(req, "webwarden:sha256", sha256);
     ww_cicap_attr(req, "webwarden:url", sr->url);
+    ww_cicap_attr(req, "webwarden:type", sr->body != NULL ? ww_body_type(sr->body) : "-");
+    ww_cicap_attr(req, "webwarden:scanner", sr->body != NULL ? ww_body_scanner(sr->body) : "-");
+    ww_cicap_attr(req, "webwarden:deep", sr->body != NULL ? ww_body_deep(sr->body) : "-");
     snprintf(num, sizeof(num), "%" PRId64,
              scan_received(sr) > sr->expected ? scan_received(sr) : sr->expected);
     ww_cicap_attr(req, "webwarden:size", num);
     snprintf(num, sizeof(num), "%ld", ms);
     ww_cicap_attr(req, "webwarden:ms", num);
+    ww_ctr_scan_done(action, &sr->t0);
 }
 
 /* From here the body streams through without a verdict: logged, marked and counted. */
@@ -286,8 +424,10 @@ static int scan_block(ci_request_t *req, struct scan_req *sr)
     else
         snprintf(reason, sizeof(reason), "malware detected: %s", threat);
     ww_cicap_now(when, sizeof(when));
-    ww_log(WW_LOG_ERR, SVC ": BLOCKED %s: threat %s, sha256 %s, %" PRId64 " bytes%s%s", sr->url,
-           threat, sha256, scan_received(sr), policy[0] ? ": " : "", ww_body_detail(sr->body));
+    ww_log(WW_LOG_ERR,
+           SVC ": BLOCKED %s: threat %s, sha256 %s, %" PRId64 " bytes, scanner=%s type=%s%s%s",
+           sr->url, threat, sha256, scan_received(sr), ww_body_scanner(sr->body),
+           ww_body_type(sr->body), policy[0] ? ": " : "", ww_body_detail(sr->body));
     ww_cicap_attr(req, "webwarden:reason", reason);
     scan_attrs(req, sr, "block", threat, sha256);
     ci_stat_uint64_inc(stat_blocked, 1);
@@ -323,8 +463,9 @@ static void scan_cut(ci_request_t *req, struct scan_req *sr)
              policy[0] ? policy : "malware detected", sent);
     ww_log(WW_LOG_ERR,
            SVC ": BLOCKED %s: threat %s found after %" PRId64 " of %" PRId64
-               " bytes were sent: download cut",
-           sr->url, threat, sent, scan_received(sr));
+               " bytes were sent: download cut, scanner=%s type=%s",
+           sr->url, threat, sent, scan_received(sr), ww_body_scanner(sr->body),
+           ww_body_type(sr->body));
     ww_cicap_attr(req, "webwarden:reason", reason);
     scan_attrs(req, sr, "block", threat, ww_body_sha256(sr->body));
     ci_stat_uint64_inc(stat_blocked, 1);
@@ -438,6 +579,11 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         flags |= WW_BODY_DROP;
     /* Content-Length is a hint only: the bytes received decide (scan.oversize_action). */
     sr->body = ww_body_create(&lim, sr->expected, flags);
+    if (sr->body != NULL)
+        ww_body_set_deep(sr->body,
+                         ww_deepscan_create(scan_deep, scan_deep_types,
+                                            scan_conf->clamav.max_file_size, lim.tmp_dir),
+                         scan_conf->clamav.limit_action);
     ncodings = scan_codings(req, codings, sizeof(codings) / sizeof(codings[0]));
     /* The tick may swap the engine; the body keeps its own reference. NULL: no patterns at all
      * (scan.no_patterns_action decides in ww_body_start). */
@@ -497,9 +643,13 @@ static int scan_end_of_data(ci_request_t *req)
         scan_cut(req, sr);
         return CI_ERROR; /* data went out: c-icap closes the connection mid-body */
     case WW_BODY_CLEAN:
-        ww_cicap_attr(req, "webwarden:reason", "-");
-        scan_attrs(req, sr, "allow", "-", ww_body_sha256(sr->body));
-        ci_stat_uint64_inc(stat_clean, 1);
+        if (ww_body_reason(sr->body)[0] != '\0') /* the deep scan hit a limit: not clean */
+            scan_unscanned(req, sr, ww_body_reason(sr->body), ww_body_detail(sr->body));
+        else {
+            ww_cicap_attr(req, "webwarden:reason", "-");
+            scan_attrs(req, sr, "allow", "-", ww_body_sha256(sr->body));
+            ci_stat_uint64_inc(stat_clean, 1);
+        }
         /* 204 from end-of-data only when the client allows it and nothing went out; else echo. */
         if (ci_req_allow204(req) && !ci_req_sent_data(req))
             return CI_MOD_ALLOW204;

@@ -325,6 +325,13 @@ static int ctl_status_human(const struct ctl *c, const struct ww_status *s)
         else
             printf("  %-12s none\n", ww_status_components[i]);
     }
+    printf("ClamAV:        %s\n",
+           s->clam_engine[0] ? s->clam_engine : "- (webwarden_scan not started)");
+    for (size_t i = 0; i < s->clam.ndbs && i < WW_CLAMAV_MAX_DBS; i++)
+        printf("  %-12s version %u, %u signatures, built %s (%s ago)\n", s->clam.dbs[i].name,
+               s->clam.dbs[i].version, s->clam.dbs[i].sigs,
+               ww_status_iso(s->clam.dbs[i].built, t1, sizeof(t1)),
+               ww_status_age(s->clam.dbs[i].built, now, age, sizeof(age)));
     printf("Feedback:      %lld queued, %lld dropped\n", (long long)s->queued,
            (long long)s->dropped);
     if (s->lic.edition[0] != '\0')

@@ -97,6 +97,18 @@ START_TEST(test_conf_defaults_match_header)
     ck_assert_int_eq(c->scan.max_ratio, 100);
     ck_assert_int_eq(c->scan.bomb_action, WW_ACTION_BLOCK);
     ck_assert_str_eq(c->scan.tmp_dir, "/tmp");
+    ck_assert_str_eq(c->scan.deep_types[0], "executable");
+    ck_assert_str_eq(c->scan.deep_types[8], "unknown");
+    ck_assert_ptr_null(c->scan.deep_types[9]);
+    ck_assert_str_eq(c->clamav.database_dir, "/var/lib/clamav");
+    ck_assert_int_eq(c->clamav.enabled, 1);
+    ck_assert_int_eq(c->clamav.max_scan_size, 100LL << 20);
+    ck_assert_int_eq(c->clamav.max_file_size, 25LL << 20);
+    ck_assert_int_eq(c->clamav.max_recursion, 16);
+    ck_assert_int_eq(c->clamav.max_files, 10000);
+    ck_assert_int_eq(c->clamav.max_scan_time_ms, 120000);
+    ck_assert_int_eq(c->clamav.limit_action, WW_ACTION_BLOCK);
+    ck_assert_int_eq(c->clamav.max_age_days, 7);
     ck_assert_str_eq(c->smart_scan.server, "");
     ck_assert_int_eq(c->smart_scan.timeout_ms, 1500);
     ck_assert_int_eq(c->smart_scan.health_interval_s, 300);
@@ -285,7 +297,7 @@ static const struct {
 } error_cases[] = {
     {"unknown-section", "[gateway]\n\n[reputaton]\n",
      "3: unknown section [reputaton] (known: gateway, state, daemon, lists, reputation, urldb, "
-     "scan, smart_scan, feedback, update, license)"},
+     "scan, clamav, smart_scan, feedback, update, license, metrics)"},
     {"unknown-key", "[reputation]\n# x\ntimeout = 5\n",
      "3: unknown key \"timeout\" in section [reputation]"},
     {"key-in-wrong-section", "[scan]\nserver = http://x\n",
@@ -338,6 +350,10 @@ static const struct {
      "2: expected \"key = value\" or \"[section]\", got \"log_file\""},
     {"no-key", "[daemon]\n= x\n", "2: a key name is missing before \"=\""},
     {"bad-section-line", "[daemon] x\n", "1: a section line must be [name], got \"[daemon] x\""},
+    {"deep-type-unknown", "[scan]\n\ndeep_types = pe, exe\n",
+     "3: scan.deep_types: unknown file type \"exe\" (groups: executable, archive, office, pdf, "
+     "rtf, chm, mail, script, html, text, image, media, font, unknown; or a type such as zip, "
+     "pe, ole2; or all, none)"},
     {"backoff-max-below-first", "[reputation]\nbackoff_max_s = 10\n",
      "2: reputation.backoff_max_s (10) must not be below reputation.backoff_s (30)"},
 };

@@ -130,11 +130,41 @@ static const struct {
     {MD5_A ":68x:Name", 0},
     {MD5_A ":99999999999999999999999:Name", 0},
     {"44d88612fea8a8f36de82e1278abb0zz:68:Name", 0},
-    {SHA256_A ":68:Name", 0}, /* SHA-256 in an .hdb */
-    {MD5_A ":68:Name", 1},    /* MD5 in an .hsb */
     {"abc:68:Name", 1},
+    {MD5_A "0:68:Name", 0}, /* 33 digits */
     {SHA256_A ":68:Bad\x01Name", 1},
 };
+
+/* ClamAV tells the kinds apart by length in .hdb and .hsb alike. */
+START_TEST(test_hashdb_kind_by_length_in_hdb_and_hsb)
+{
+    static const char *const lines[] = {SHA256_A ":68:In.Hdb.256", SHA1_A ":*:In.Hdb.1",
+                                        MD5_A ":68:In.Hdb.Md5", NULL};
+    static const char *const hsb_lines[] = {MD5_A ":68:In.Hsb.Md5", NULL};
+    unsigned char d[32];
+    int is_hsb;
+
+    for (is_hsb = 0; is_hsb <= 1; is_hsb++) {
+        struct ww_hashdb *db = db_of(lines, is_hsb);
+        ck_assert_uint_eq(ww_hashdb_count(db, WW_HASH_MD5), 1);
+        ck_assert_uint_eq(ww_hashdb_count(db, WW_HASH_SHA1), 1);
+        ck_assert_uint_eq(ww_hashdb_count(db, WW_HASH_SHA256), 1);
+        hex_to_bin(SHA256_A, d);
+        ck_assert_str_eq(ww_hashdb_lookup(db, WW_HASH_SHA256, d, 68), "In.Hdb.256");
+        hex_to_bin(SHA1_A, d);
+        ck_assert_str_eq(ww_hashdb_lookup(db, WW_HASH_SHA1, d, 5), "In.Hdb.1");
+        hex_to_bin(MD5_A, d);
+        ck_assert_str_eq(ww_hashdb_lookup(db, WW_HASH_MD5, d, 68), "In.Hdb.Md5");
+        ww_hashdb_free(db);
+    }
+    {
+        struct ww_hashdb *db = db_of(hsb_lines, 1);
+        hex_to_bin(MD5_A, d);
+        ck_assert_str_eq(ww_hashdb_lookup(db, WW_HASH_MD5, d, 68), "In.Hsb.Md5");
+        ww_hashdb_free(db);
+    }
+}
+END_TEST
 
 START_TEST(test_hashdb_bad_line_rejected_with_reason)
 {
@@ -193,6 +223,7 @@ int main(void)
     tcase_add_loop_test(tc, test_hashdb_bad_line_rejected_with_reason, 0,
                         (int)(sizeof(bad_lines) / sizeof(bad_lines[0])));
     tcase_add_test(tc, test_hashdb_many_entries_all_found);
+    tcase_add_test(tc, test_hashdb_kind_by_length_in_hdb_and_hsb);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

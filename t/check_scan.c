@@ -406,6 +406,39 @@ START_TEST(test_scan_eicar_found_by_hsb_and_hdb_alone)
 }
 END_TEST
 
+/* ClamAV's own unit_tests/input/clamav.hdb carries SHA-256 lines: alone in the folder they
+ * load (no "no signatures") and match, as do SHA-1 lines in an .hdb and MD5 lines in an .hsb. */
+START_TEST(test_scan_hdb_with_sha256_and_sha1_lines_alone_loads_and_matches)
+{
+    struct ww_engine *e;
+    struct ww_engine_stats st;
+    unsigned char eicar[EICAR_LEN];
+
+    eicar_fill(eicar);
+    dir_make();
+    file_write("clamav.hdb", EICAR_SHA256 ":68:Clamav.Test.File-256\n");
+    e = engine_load(tmpdir, &st);
+    ck_assert_uint_eq(st.hash_sigs, 1);
+    ck_assert_uint_eq(st.skipped, 0);
+    ck_assert_str_eq(scan_buf(e, eicar, EICAR_LEN, 7, -1, NULL), "Clamav.Test.File-256");
+    ww_engine_unref(e);
+    dir_remove();
+    dir_make();
+    /* SHA-1 of the EICAR file in an .hdb, its MD5 in an .hsb */
+    file_write("s.hdb", "3395856ce81f2b7382dee72602f798b642f14140:68:Eicar.Sha1.In.Hdb\n");
+    e = engine_load(tmpdir, NULL);
+    ck_assert_str_eq(scan_buf(e, eicar, EICAR_LEN, 7, -1, NULL), "Eicar.Sha1.In.Hdb");
+    ww_engine_unref(e);
+    dir_remove();
+    dir_make();
+    file_write("m.hsb", "44d88612fea8a8f36de82e1278abb02f:68:Eicar.Md5.In.Hsb\n");
+    e = engine_load(tmpdir, NULL);
+    ck_assert_str_eq(scan_buf(e, eicar, EICAR_LEN, 7, -1, NULL), "Eicar.Md5.In.Hsb");
+    ww_engine_unref(e);
+    dir_remove();
+}
+END_TEST
+
 /* A clean verdict whose SHA-256 was computed: "- " and 64 hex digits. */
 static void assert_clean_with_digest(const char *got)
 {
@@ -490,6 +523,7 @@ int main(void)
     tcase_add_test(tc, test_scan_eicar_found_by_hsb_and_hdb_alone);
     tcase_add_test(tc, test_scan_sha256_computed_without_hsb);
     tcase_add_test(tc, test_scan_md5_hdb_matches);
+    tcase_add_test(tc, test_scan_hdb_with_sha256_and_sha1_lines_alone_loads_and_matches);
     tcase_add_test(tc, test_scan_digest_only_for_sizes_a_signature_names);
     tcase_add_test(tc, test_scan_body_not_the_declared_size_is_reported);
     tcase_add_test(tc, test_scan_engine_outlives_owner_while_threads_scan);

@@ -1,0 +1,717 @@
+/* lib/ww_clamav.c - the deep scanner on libclamav 1.4.
+ *
+ * One compiled cl_engine per ww_clamav, shared read-only by every thread (libclamav allows
+ * concurrent scans on a compiled engine). Databases are loaded file by file, not with one
+ * cl_load() of the folder, so that a broken file is named and the per-file counts are known.
+ * A broken ClamAV database fails the whole load: the caller keeps the engine it had. A
+ * Webwarden pattern file libclamav refuses is skipped and counted: the fast engine, which
+ * skips bad lines one by one, still has its good lines.
+ *
+ * Limits are set on the engine and CL_SCAN_HEURISTIC_EXCEEDS_MAX is always on, so a body that
+ * hits one comes back as "Heuristics.Limits.Exceeded.*", which we report as UNSCANNED, never
+ * as clean. */
+#include "config.h"
+
+#include <clamav.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ww_clamav.h"
+#include "ww_common.h"
+#include "ww_filetype.h"
+
+struct ww_clamav {
+    atomic_int refs;
+    struct cl_engine *engine;
+    struct ww_clamav_info info;
+};
+
+static pthread_once_t clamav_once = PTHREAD_ONCE_INIT;
+static int clamav_init_rc = WW_EIO;
+
+static void clamav_init_once(void)
+{
+    clamav_init_rc = cl_init(CL_INIT_DEFAULT) == CL_SUCCESS ? WW_OK : WW_EIO;
+}
+
+int ww_clamav_global_init(void)
+{
+    pthread_once(&clamav_once, clamav_init_once);
+    return clamav_init_rc;
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The database formats libclamav reads from a folder (its CLI_DBEXT, less the config files). */
+static int is_clamav_db(const char *name)
+{
+    static const char *const ext[] = {
+        ".cvd", ".cld", ".cud", ".hdb", ".hsb", ".hdu", ".hsu", ".mdb",  ".msb", ".mdu",  ".msu",
+        ".ndb", ".ndu", ".ldb", ".ldu", ".sdb", ".zmd", ".rmd", ".idb",  ".fp",  ".sfp",  ".gdb",
+        ".pdb", ".wdb", ".cbc", ".cdb", ".ftm", ".crb", ".ign", ".ign2", ".imp", ".pwdb", NULL};
+    if (name[0] == '.')
+        return 0;
+    for (size_t i = 0; ext[i] != NULL; i++)
+        if (ends_with(name, ext[i]))
+            return 1;
+    return 0;
+}
+
+static int is_pattern_file(const char *name)
+{
+    return name[0] != '.' &&
+           (ends_with(name, ".hdb") || ends_with(name, ".hsb") || ends_with(name, ".ndb"));
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of the regular files of <dir> that <want> accepts. WW_OK (possibly none),
+ * WW_ENOTFOUND (no such folder), WW_EIO or WW_ENOMEM. Caller frees each name and the array. */
+static int list_dir(const char *dir, int (*want)(const char *), char ***names_out, size_t *n_out)
+{
+    DIR *d;
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = WW_OK;
+
+    *names_out = NULL;
+    *n_out = 0;
+    if (dir == NULL || dir[0] == '\0')
+        return WW_ENOTFOUND;
+    d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? WW_ENOTFOUND : WW_EIO;
+    while ((de = readdir(d)) != NULL) {
+        char path[4096];
+        struct stat st;
+        if (!want(de->d_name))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **nn = realloc(names, ncap * sizeof(*names));
+            if (nn == NULL) {
+                rc = WW_ENOMEM;
+                break;
+            }
+            names = nn;
+            cap = ncap;
+        }
+        names[n] = strdup(de->d_name);
+        if (names[n] == NULL) {
+            rc = WW_ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (rc != WW_OK) {
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        return rc;
+    }
+    if (n > 1)
+        qsort(names, n, sizeof(*names), name_cmp);
+    *names_out = names;
+    *n_out = n;
+    return WW_OK;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* Header of a .cvd/.cld/.cud, or the file's mtime for a text database, into <db>. */
+static void db_describe(const char *dir, const char *name, unsigned loaded_sigs,
+                        struct ww_clamav_db *db)
+{
+    char path[4096];
+    struct stat st;
+
+    memset(db, 0, sizeof(*db));
+    snprintf(db->name, sizeof(db->name), "%s", name);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    db->sigs = loaded_sigs;
+    if (ends_with(name, ".cvd") || ends_with(name, ".cld") || ends_with(name, ".cud")) {
+        struct cl_cvd *h = cl_cvdhead(path);
+        if (h != NULL) {
+            db->version = h->version;
+            db->sigs = h->sigs;
+            db->built = (time_t)h->stime;
+            cl_cvdfree(h);
+            return;
+        }
+    }
+    if (stat(path, &st) == 0)
+        db->built = st.st_mtime;
+}
+
+static void info_add_db(struct ww_clamav_info *info, const struct ww_clamav_db *db)
+{
+    if (info->ndbs < WW_CLAMAV_MAX_DBS)
+        info->dbs[info->ndbs] = *db;
+    info->ndbs++;
+    if (db->built > info->newest_built)
+        info->newest_built = db->built;
+}
+
+int ww_clamav_read_dir(const char *clamav_dir, struct ww_clamav_info *info)
+{
+    char **names;
+    size_t n;
+    int rc;
+
+    memset(info, 0, sizeof(*info));
+    snprintf(info->libclamav_version, sizeof(info->libclamav_version), "%s", cl_retver());
+    rc = list_dir(clamav_dir, is_clamav_db, &names, &n);
+    if (rc != WW_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        struct ww_clamav_db db;
+        db_describe(clamav_dir, names[i], 0, &db);
+        info_add_db(info, &db);
+        info->clamav_sigs += db.sigs;
+    }
+    free_names(names, n);
+    return n > 0 ? WW_OK : WW_ENOTFOUND;
+}
+
+/* The name of each finding, through the scan's context: libclamav 1.4 leaves *virname NULL for
+ * some heuristic alerts (a limit hit on a member) but always calls this. */
+struct scan_ctx {
+    char first[128];
+};
+
+static void on_virus_found(int fd, const char *virname, void *context)
+{
+    struct scan_ctx *c = context;
+    (void)fd;
+    if (c != NULL && virname != NULL && c->first[0] == '\0')
+        snprintf(c->first, sizeof(c->first), "%s", virname);
+}
+
+int ww_clamav_status_problem(int enabled, int read_rc, const struct ww_clamav_info *info,
+                             int max_age_days, time_t now, char *why, size_t whylen)
+{
+    if (!enabled)
+        return 0;
+    if (read_rc != WW_OK || info->ndbs == 0) {
+        snprintf(why, whylen,
+                 "no ClamAV database loaded (clamav.database_dir): the deep scanner has only "
+                 "Webwarden's own signatures, or none; run freshclam");
+        return 1;
+    }
+    if (info->newest_built > 0 && now - info->newest_built > (time_t)max_age_days * 86400) {
+        snprintf(why, whylen,
+                 "the newest ClamAV database was built %ld days ago (clamav.max_age_days %d): "
+                 "is freshclam running?",
+                 (long)((now - info->newest_built) / 86400), max_age_days);
+        return 1;
+    }
+    return 0;
+}
+
+static int set_limits(struct cl_engine *engine, const struct ww_clamav_limits *lim)
+{
+    if (lim == NULL)
+        return CL_SUCCESS;
+    if (cl_engine_set_num(engine, CL_ENGINE_MAX_SCANSIZE, lim->max_scan_size) != CL_SUCCESS ||
+        cl_engine_set_num(engine, CL_ENGINE_MAX_FILESIZE, lim->max_file_size) != CL_SUCCESS ||
+        cl_engine_set_num(engine, CL_ENGINE_MAX_RECURSION, lim->max_recursion) != CL_SUCCESS ||
+        cl_engine_set_num(engine, CL_ENGINE_MAX_FILES, lim->max_files) != CL_SUCCESS ||
+        cl_engine_set_num(engine, CL_ENGINE_MAX_SCANTIME, lim->max_scan_time_ms) != CL_SUCCESS)
+        return CL_EARG;
+    return CL_SUCCESS;
+}
+
+int ww_clamav_load(const char *clamav_dir, const char *patterns_dir,
+                   const struct ww_clamav_limits *lim, struct ww_clamav **out,
+                   struct ww_clamav_info *info, char *err, size_t errlen)
+{
+    struct ww_clamav *e = NULL;
+    char **cnames = NULL, **pnames = NULL;
+    size_t nc = 0, np = 0, i;
+    long t0 = now_ms();
+    int rc;
+    cl_error_t cr;
+
+    if (ww_clamav_global_init() != WW_OK) {
+        snprintf(err, errlen, "libclamav: cl_init failed");
+        return WW_EIO;
+    }
+    rc = list_dir(clamav_dir, is_clamav_db, &cnames, &nc);
+    if (rc == WW_ENOMEM || rc == WW_EIO) {
+        snprintf(err, errlen, "%s: cannot read the folder", clamav_dir);
+        goto cleanup;
+    }
+    rc = list_dir(patterns_dir, is_pattern_file, &pnames, &np);
+    if (rc == WW_ENOMEM || rc == WW_EIO) {
+        snprintf(err, errlen, "%s: cannot read the folder", patterns_dir);
+        goto cleanup;
+    }
+    if (nc == 0 && np == 0) {
+        rc = WW_ENOTFOUND;
+        snprintf(err, errlen, "no ClamAV database in %s and no pattern file in %s",
+                 clamav_dir != NULL ? clamav_dir : "(none)",
+                 patterns_dir != NULL ? patterns_dir : "(none)");
+        goto cleanup;
+    }
+    rc = WW_ENOMEM;
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        goto cleanup;
+    atomic_init(&e->refs, 1);
+    snprintf(e->info.libclamav_version, sizeof(e->info.libclamav_version), "%s", cl_retver());
+    e->engine = cl_engine_new();
+    if (e->engine == NULL)
+        goto cleanup;
+    for (i = 0; i < nc; i++) {
+        char path[4096];
+        unsigned sigs = 0;
+        struct ww_clamav_db db;
+        snprintf(path, sizeof(path), "%s/%s", clamav_dir, cnames[i]);
+        cr = cl_load(path, e->engine, &sigs, CL_DB_STDOPT);
+        if (cr != CL_SUCCESS) {
+            rc = cr == CL_EMEM ? WW_ENOMEM : WW_EINVAL;
+            snprintf(err, errlen, "%s: %s", path, cl_strerror(cr));
+            goto cleanup;
+        }
+        db_describe(clamav_dir, cnames[i], sigs, &db);
+        db.sigs = sigs; /* what loaded; the header's count may differ (.cld after patches) */
+        info_add_db(&e->info, &db);
+        e->info.clamav_sigs += sigs;
+    }
+    for (i = 0; i < np; i++) {
+        char path[4096];
+        unsigned sigs = 0;
+        snprintf(path, sizeof(path), "%s/%s", patterns_dir, pnames[i]);
+        cr = cl_load(path, e->engine, &sigs, CL_DB_STDOPT);
+        if (cr == CL_EMEM) {
+            rc = WW_ENOMEM;
+            goto cleanup;
+        }
+        if (cr != CL_SUCCESS) {
+            e->info.pattern_files_skipped++;
+            continue;
+        }
+        e->info.pattern_sigs += sigs;
+    }
+    if (set_limits(e->engine, lim) != CL_SUCCESS) {
+        rc = WW_EINVAL;
+        snprintf(err, errlen, "libclamav refused a scan limit");
+        goto cleanup;
+    }
+    cl_engine_set_clcb_virus_found(e->engine, on_virus_found);
+    cr = cl_engine_compile(e->engine);
+    if (cr != CL_SUCCESS) {
+        rc = cr == CL_EMEM ? WW_ENOMEM : WW_EINVAL;
+        snprintf(err, errlen, "compiling the ClamAV engine: %s", cl_strerror(cr));
+        goto cleanup;
+    }
+    e->info.load_ms = now_ms() - t0;
+    if (info != NULL)
+        *info = e->info;
+    *out = e;
+    e = NULL;
+    rc = WW_OK;
+cleanup:
+    if (e != NULL) {
+        if (info != NULL)
+            *info = e->info;
+        ww_clamav_unref(e);
+    }
+    free_names(cnames, nc);
+    free_names(pnames, np);
+    return rc;
+}
+
+struct ww_clamav *ww_clamav_ref(struct ww_clamav *e)
+{
+    if (e != NULL)
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+    return e;
+}
+
+void ww_clamav_unref(struct ww_clamav *e)
+{
+    if (e == NULL || atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    if (e->engine != NULL)
+        cl_engine_free(e->engine);
+    free(e);
+}
+
+const struct ww_clamav_info *ww_clamav_get_info(const struct ww_clamav *e)
+{
+    return e != NULL ? &e->info : NULL;
+}
+
+static void scan_options(struct cl_scan_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->general = CL_SCAN_GENERAL_HEURISTICS;
+    o->parse = ~0u; /* every parser: archives, PE, ELF, PDF, OLE2, mail, HTML... */
+    o->heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX;
+}
+
+static void fill_result(cl_error_t cr, const char *virname, const struct scan_ctx *c, long t0,
+                        struct ww_deep_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    if (virname == NULL && c->first[0] != '\0')
+        virname = c->first;
+    res->scan_ms = now_ms() - t0;
+    if (cr == CL_CLEAN) {
+        res->verdict = WW_DEEP_CLEAN;
+        return;
+    }
+    if (cr == CL_VIRUS) {
+        if (virname == NULL)
+            virname = "Heuristics.Unnamed"; /* found, but libclamav gave no name */
+        /* a limit hit is not a finding: the body was not fully inspected */
+        res->verdict = strncmp(virname, "Heuristics.Limits.Exceeded", 26) == 0 ? WW_DEEP_UNSCANNED
+                                                                               : WW_DEEP_INFECTED;
+        snprintf(res->threat, sizeof(res->threat), "%s", virname);
+        return;
+    }
+    res->verdict = WW_DEEP_UNSCANNED;
+    snprintf(res->threat, sizeof(res->threat), "libclamav: %s", cl_strerror(cr));
+}
+
+int ww_clamav_scan_mem(struct ww_clamav *e, const void *data, size_t len,
+                       struct ww_deep_result *res)
+{
+    struct cl_scan_options o;
+    const char *virname = NULL;
+    unsigned long scanned = 0;
+    long t0 = now_ms();
+    cl_fmap_t *map;
+    cl_error_t cr;
+    struct scan_ctx c = {""};
+
+    if (e == NULL || (data == NULL && len > 0))
+        return WW_EINVAL;
+    scan_options(&o);
+    map = cl_fmap_open_memory(data != NULL ? data : "", len);
+    if (map == NULL) {
+        fill_result(CL_EMEM, NULL, &c, t0, res);
+        return WW_OK;
+    }
+    cr = cl_scanmap_callback(map, NULL, &virname, &scanned, e->engine, &o, &c);
+    fill_result(cr, virname, &c, t0, res);
+    cl_fmap_close(map);
+    return WW_OK;
+}
+
+int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
+{
+    struct cl_scan_options o;
+    const char *virname = NULL;
+    unsigned long scanned = 0;
+    long t0 = now_ms();
+    cl_error_t cr;
+    struct scan_ctx c = {""};
+
+    if (e == NULL || fd < 0)
+        return WW_EINVAL;
+    scan_options(&o);
+    cr = cl_scandesc_callback(fd, NULL, &virname, &scanned, e->engine, &o, &c);
+    fill_result(cr, virname, &c, t0, res);
+    return WW_OK;
+}
+
+struct ww_clamav_watch {
+    struct cl_stat st[2];
+    int armed[2];
+    unsigned count[2]; /* database files at arm time, our own count */
+    char *dir[2];
+};
+
+/* Database files in the folder now: cl_statchkdir() sees added and changed files, not removed
+ * ones. */
+static unsigned watch_count(const char *dir, int i)
+{
+    char **names;
+    size_t n;
+    if (list_dir(dir, i == 0 ? is_clamav_db : is_pattern_file, &names, &n) != WW_OK)
+        return 0;
+    free_names(names, n);
+    return (unsigned)n;
+}
+
+static void watch_arm(struct ww_clamav_watch *w, int i)
+{
+    if (w->armed[i])
+        cl_statfree(&w->st[i]);
+    memset(&w->st[i], 0, sizeof(w->st[i]));
+    w->armed[i] = w->dir[i] != NULL && cl_statinidir(w->dir[i], &w->st[i]) == CL_SUCCESS;
+    w->count[i] = w->armed[i] ? watch_count(w->dir[i], i) : 0;
+}
+
+struct ww_clamav_watch *ww_clamav_watch_create(const char *clamav_dir, const char *patterns_dir)
+{
+    struct ww_clamav_watch *w = calloc(1, sizeof(*w));
+
+    if (w == NULL || ww_clamav_global_init() != WW_OK) {
+        free(w);
+        return NULL;
+    }
+    w->dir[0] = clamav_dir != NULL && clamav_dir[0] != '\0' ? strdup(clamav_dir) : NULL;
+    w->dir[1] = patterns_dir != NULL && patterns_dir[0] != '\0' ? strdup(patterns_dir) : NULL;
+    for (int i = 0; i < 2; i++)
+        watch_arm(w, i);
+    return w;
+}
+
+int ww_clamav_watch_changed(struct ww_clamav_watch *w)
+{
+    int changed = 0;
+
+    if (w == NULL)
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        if (w->dir[i] == NULL)
+            continue;
+        if (!w->armed[i]) {
+            /* the folder did not exist: it appearing with a database is a change */
+            watch_arm(w, i);
+            if (w->armed[i] && w->count[i] > 0)
+                changed = 1;
+            continue;
+        }
+        if (cl_statchkdir(&w->st[i]) == 1 || watch_count(w->dir[i], i) != w->count[i]) {
+            changed = 1;
+            watch_arm(w, i);
+        }
+    }
+    return changed;
+}
+
+void ww_clamav_watch_free(struct ww_clamav_watch *w)
+{
+    if (w == NULL)
+        return;
+    for (int i = 0; i < 2; i++) {
+        if (w->armed[i])
+            cl_statfree(&w->st[i]);
+        free(w->dir[i]);
+    }
+    free(w);
+}
+
+struct ww_deepscan {
+    struct ww_clamav *e; /* own reference; NULL: type only */
+    uint64_t types;
+    int64_t max_bytes;
+    char *tmp_dir;
+    int type;  /* enum ww_filetype, or -1 while fewer than WW_FILETYPE_PEEK bytes came */
+    int keep;  /* the body is being kept for the deep scan */
+    int error; /* WW_E* of a failed keep, or WW_OK */
+    int over;  /* more than max_bytes came */
+    unsigned char *mem;
+    size_t mem_len, mem_cap;
+    int fd;        /* -1 until spilled */
+    int64_t total; /* bytes fed */
+};
+
+struct ww_deepscan *ww_deepscan_create(struct ww_clamav *e, uint64_t types, int64_t max_bytes,
+                                       const char *tmp_dir)
+{
+    struct ww_deepscan *d = calloc(1, sizeof(*d));
+
+    if (d == NULL)
+        return NULL;
+    d->tmp_dir = strdup(tmp_dir != NULL && tmp_dir[0] != '\0' ? tmp_dir : "/tmp");
+    if (d->tmp_dir == NULL) {
+        free(d);
+        return NULL;
+    }
+    d->e = ww_clamav_ref(e);
+    d->types = types;
+    d->max_bytes = max_bytes;
+    d->type = -1;
+    d->keep = 1; /* until the type is known */
+    d->fd = -1;
+    return d;
+}
+
+static int deep_spill(struct ww_deepscan *d)
+{
+    char path[4096];
+    size_t off = 0;
+
+    snprintf(path, sizeof(path), "%s/webwarden-deep.XXXXXX", d->tmp_dir);
+    d->fd = mkstemp(path);
+    if (d->fd < 0)
+        return WW_EIO;
+    unlink(path); /* gone with the fd, whatever happens */
+    while (off < d->mem_len) {
+        ssize_t n = write(d->fd, d->mem + off, d->mem_len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return WW_EIO;
+        off += (size_t)n;
+    }
+    free(d->mem);
+    d->mem = NULL;
+    d->mem_len = d->mem_cap = 0;
+    return WW_OK;
+}
+
+static int deep_append(struct ww_deepscan *d, const unsigned char *p, size_t len)
+{
+    if (d->fd < 0 && d->mem_len + len > WW_DEEPSCAN_MEM) {
+        int rc = deep_spill(d);
+        if (rc != WW_OK)
+            return rc;
+    }
+    if (d->fd >= 0) {
+        while (len > 0) {
+            ssize_t n = write(d->fd, p, len);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return WW_EIO;
+            p += n;
+            len -= (size_t)n;
+        }
+        return WW_OK;
+    }
+    if (d->mem_len + len > d->mem_cap) {
+        size_t ncap = d->mem_cap ? d->mem_cap : 4096;
+        unsigned char *nm;
+        while (ncap < d->mem_len + len)
+            ncap *= 2;
+        nm = realloc(d->mem, ncap);
+        if (nm == NULL)
+            return WW_ENOMEM;
+        d->mem = nm;
+        d->mem_cap = ncap;
+    }
+    memcpy(d->mem + d->mem_len, p, len);
+    d->mem_len += len;
+    return WW_OK;
+}
+
+static void deep_drop(struct ww_deepscan *d)
+{
+    free(d->mem);
+    d->mem = NULL;
+    d->mem_len = d->mem_cap = 0;
+    if (d->fd >= 0)
+        close(d->fd);
+    d->fd = -1;
+    d->keep = 0;
+}
+
+/* The type from the bytes kept so far; stop keeping when it is not deep-scanned. */
+static void deep_set_type(struct ww_deepscan *d)
+{
+    d->type = (int)ww_filetype_detect(d->mem, d->mem_len);
+    if (d->e == NULL || !ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
+        deep_drop(d);
+}
+
+int ww_deepscan_feed(struct ww_deepscan *d, const void *data, size_t len)
+{
+    if (d == NULL || len == 0)
+        return WW_OK;
+    d->total += (int64_t)len;
+    if (!d->keep || d->error != WW_OK)
+        return d->error;
+    if (d->total > d->max_bytes && d->type >= 0) {
+        /* libclamav would answer MaxFileSize: keep nothing more */
+        d->over = 1;
+        deep_drop(d);
+        return WW_OK;
+    }
+    d->error = deep_append(d, data, len);
+    if (d->error != WW_OK) {
+        deep_drop(d);
+        return d->error;
+    }
+    if (d->type < 0 && d->fd < 0 && d->mem_len >= WW_FILETYPE_PEEK)
+        deep_set_type(d);
+    if (d->type >= 0 && d->keep && d->total > d->max_bytes) {
+        d->over = 1;
+        deep_drop(d);
+    }
+    return WW_OK;
+}
+
+int ww_deepscan_type(const struct ww_deepscan *d)
+{
+    if (d == NULL)
+        return WW_FT_UNKNOWN;
+    if (d->type >= 0)
+        return d->type;
+    return (int)ww_filetype_detect(d->mem, d->mem_len);
+}
+
+int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    if (d == NULL)
+        return 0;
+    if (d->type < 0 && d->fd < 0)
+        deep_set_type(d);
+    if (d->e == NULL || d->type < 0 || !ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
+        return 0;
+    if (d->over) {
+        res->verdict = WW_DEEP_UNSCANNED;
+        snprintf(res->threat, sizeof(res->threat), "Heuristics.Limits.Exceeded.MaxFileSize");
+        return 1;
+    }
+    if (d->error != WW_OK || !d->keep) {
+        res->verdict = WW_DEEP_UNSCANNED;
+        snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.%s",
+                 ww_strerror(d->error != WW_OK ? d->error : WW_EIO));
+        return 1;
+    }
+    if (d->fd >= 0)
+        ww_clamav_scan_fd(d->e, d->fd, res);
+    else
+        ww_clamav_scan_mem(d->e, d->mem, d->mem_len, res);
+    deep_drop(d);
+    return 1;
+}
+
+void ww_deepscan_free(struct ww_deepscan *d)
+{
+    if (d == NULL)
+        return;
+    deep_drop(d);
+    ww_clamav_unref(d->e);
+    free(d->tmp_dir);
+    free(d);
+}

@@ -1,0 +1,419 @@
+/* lib/ww_filetype.c - true file type by magic numbers.
+ *
+ * The checks run from the most specific (a long magic at a fixed offset) to the weakest (text
+ * heuristics), so that a two-byte magic like "MZ" or 0x1F8B never shadows a longer one. A body
+ * that looks like nothing known is "unknown" when it holds control bytes and "text" otherwise:
+ * an attacker who strips a magic number gets "unknown", which the default deep set scans. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ww_common.h"
+#include "ww_filetype.h"
+
+struct ft_info {
+    const char *name, *group;
+};
+
+/* Index = enum value. */
+static const struct ft_info ft_info[WW_FT_COUNT] = {
+    [WW_FT_UNKNOWN] = {"unknown", "unknown"},
+    [WW_FT_EMPTY] = {"empty", "empty"},
+    [WW_FT_TEXT] = {"text", "text"},
+    [WW_FT_XML] = {"xml", "text"},
+    [WW_FT_HTML] = {"html", "html"},
+    [WW_FT_SCRIPT] = {"script", "script"},
+    [WW_FT_PE] = {"pe", "executable"},
+    [WW_FT_ELF] = {"elf", "executable"},
+    [WW_FT_MACHO] = {"macho", "executable"},
+    [WW_FT_JAVA] = {"java", "executable"},
+    [WW_FT_DEX] = {"dex", "executable"},
+    [WW_FT_WASM] = {"wasm", "executable"},
+    [WW_FT_FLASH] = {"flash", "executable"},
+    [WW_FT_ZIP] = {"zip", "archive"},
+    [WW_FT_JAR] = {"jar", "archive"},
+    [WW_FT_APK] = {"apk", "archive"},
+    [WW_FT_OOXML] = {"ooxml", "office"},
+    [WW_FT_ODF] = {"odf", "office"},
+    [WW_FT_7Z] = {"7z", "archive"},
+    [WW_FT_RAR] = {"rar", "archive"},
+    [WW_FT_CAB] = {"cab", "archive"},
+    [WW_FT_ISCAB] = {"iscab", "archive"},
+    [WW_FT_ARJ] = {"arj", "archive"},
+    [WW_FT_LZH] = {"lzh", "archive"},
+    [WW_FT_GZIP] = {"gzip", "archive"},
+    [WW_FT_BZIP2] = {"bzip2", "archive"},
+    [WW_FT_XZ] = {"xz", "archive"},
+    [WW_FT_ZSTD] = {"zstd", "archive"},
+    [WW_FT_SZDD] = {"szdd", "archive"},
+    [WW_FT_TAR] = {"tar", "archive"},
+    [WW_FT_CPIO] = {"cpio", "archive"},
+    [WW_FT_AR] = {"ar", "archive"},
+    [WW_FT_RPM] = {"rpm", "archive"},
+    [WW_FT_SIS] = {"sis", "archive"},
+    [WW_FT_OLE2] = {"ole2", "office"},
+    [WW_FT_RTF] = {"rtf", "rtf"},
+    [WW_FT_PDF] = {"pdf", "pdf"},
+    [WW_FT_CHM] = {"chm", "chm"},
+    [WW_FT_MAIL] = {"mail", "mail"},
+    [WW_FT_TNEF] = {"tnef", "mail"},
+    [WW_FT_BINHEX] = {"binhex", "mail"},
+    [WW_FT_UUENCODE] = {"uuencode", "mail"},
+    [WW_FT_IMAGE] = {"image", "image"},
+    [WW_FT_VIDEO] = {"video", "media"},
+    [WW_FT_AUDIO] = {"audio", "media"},
+    [WW_FT_FONT] = {"font", "font"},
+};
+
+_Static_assert(WW_FT_COUNT <= 64, "a type set is a 64-bit mask");
+
+const char *ww_filetype_name(enum ww_filetype t)
+{
+    return (unsigned)t < WW_FT_COUNT ? ft_info[t].name : "unknown";
+}
+
+const char *ww_filetype_group(enum ww_filetype t)
+{
+    return (unsigned)t < WW_FT_COUNT ? ft_info[t].group : "unknown";
+}
+
+/* <m> (of <mlen> bytes) at offset <off>. */
+static int at(const unsigned char *p, size_t len, size_t off, const void *m, size_t mlen)
+{
+    return off + mlen <= len && memcmp(p + off, m, mlen) == 0;
+}
+#define AT(off, lit) at(p, len, (off), (lit), sizeof(lit) - 1)
+
+static int at_ci(const unsigned char *p, size_t len, size_t off, const char *m)
+{
+    size_t mlen = strlen(m);
+    return off + mlen <= len && strncasecmp((const char *)p + off, m, mlen) == 0;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* A zip's flavour from its first local header's member name (cheap: no central directory). */
+static enum ww_filetype zip_flavour(const unsigned char *p, size_t len)
+{
+    size_t nlen, off = 30;
+
+    if (len < 30)
+        return WW_FT_ZIP;
+    nlen = (size_t)p[26] | (size_t)p[27] << 8;
+    if (off + nlen > len)
+        nlen = len - off;
+    if (at(p, len, off, "[Content_Types].xml", 19) && nlen == 19)
+        return WW_FT_OOXML;
+    if (nlen == 8 && at(p, len, off, "mimetype", 8)) {
+        size_t extra = (size_t)p[28] | (size_t)p[29] << 8;
+        if (at(p, len, off + nlen + extra, "application/vnd.oasis.opendocument", 34))
+            return WW_FT_ODF;
+        return WW_FT_ZIP;
+    }
+    if ((nlen == 19 && at(p, len, off, "AndroidManifest.xml", 19)) ||
+        (nlen == 11 && at(p, len, off, "classes.dex", 11)))
+        return WW_FT_APK;
+    if (nlen >= 9 && at(p, len, off, "META-INF/", 9))
+        return WW_FT_JAR;
+    return WW_FT_ZIP;
+}
+
+/* RFC 822 header name followed by ':' at <p>: printable, no space, at most 76 bytes. */
+static int header_line(const unsigned char *p, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len && i < 77; i++) {
+        if (p[i] == ':')
+            return i > 0;
+        if (p[i] <= ' ' || p[i] >= 0x7f)
+            return 0;
+    }
+    return 0;
+}
+
+static int mail_start(const unsigned char *p, size_t len)
+{
+    static const char *const names[] = {"From:",
+                                        "Received:",
+                                        "Return-Path:",
+                                        "Delivered-To:",
+                                        "Message-ID:",
+                                        "MIME-Version:",
+                                        "Subject:",
+                                        "Date:",
+                                        "To:",
+                                        "Reply-To:",
+                                        "X-Mailer:",
+                                        "Sender:",
+                                        "Envelope-to:",
+                                        "Content-Type: multipart/",
+                                        NULL};
+    size_t i, lines = 0, hdr = 0, known = 0;
+    const unsigned char *q = p, *end = p + len;
+
+    if (AT(0, "From ")) /* mbox */
+        return 1;
+    /* At least two header lines, one of them a mail header, before the first non-header. */
+    while (q < end && lines < 8) {
+        const unsigned char *nl = memchr(q, '\n', (size_t)(end - q));
+        if (*q == ' ' || *q == '\t') { /* folded continuation */
+        } else if (header_line(q, (size_t)(end - q))) {
+            hdr++;
+            for (i = 0; names[i] != NULL; i++)
+                if (at_ci(q, (size_t)(end - q), 0, names[i]))
+                    known++;
+        } else
+            break;
+        lines++;
+        if (nl == NULL)
+            break;
+        q = nl + 1;
+    }
+    return hdr >= 2 && known >= 1;
+}
+
+/* Text: no NUL and few control bytes (UTF-8 and Latin-1 bytes count as text). */
+static int looks_text(const unsigned char *p, size_t len)
+{
+    size_t i, ctl = 0;
+    for (i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        if (c == 0)
+            return 0;
+        if (c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != '\f' && c != 0x1b)
+            ctl++;
+    }
+    return ctl * 100 <= len; /* at most 1 % */
+}
+
+static enum ww_filetype markup_or_script(const unsigned char *p, size_t len)
+{
+    static const char *const html_tags[] = {
+        "<!doctype html", "<html",     "<head",   "<body",  "<script", "<iframe", "<meta",
+        "<title",         "<div",      "<a ",     "<a\n",   "<p>",     "<p ",     "<table",
+        "<form",          "<link",     "<style",  "<img",   "<span",   "<h1",     "<br",
+        "<center",        "<frameset", "<object", "<embed", "<svg",    NULL};
+    static const char *const scripts[] = {"@echo off", "<job", "<package", "#!", NULL};
+    size_t i, skip = 0;
+
+    if (AT(0, "\xEF\xBB\xBF"))
+        skip = 3;
+    while (skip < len && (p[skip] == ' ' || p[skip] == '\t' || p[skip] == '\r' || p[skip] == '\n'))
+        skip++;
+    if (at(p, len, 0, "#!", 2))
+        return WW_FT_SCRIPT;
+    for (i = 0; scripts[i] != NULL; i++)
+        if (at_ci(p, len, skip, scripts[i]))
+            return WW_FT_SCRIPT;
+    if (at_ci(p, len, skip, "<?xml")) {
+        /* XHTML and SVG pages carry scripts like HTML does */
+        for (size_t j = skip; j + 5 < len; j++)
+            if (p[j] == '<' && (at_ci(p, len, j, "<html") || at_ci(p, len, j, "<svg")))
+                return WW_FT_HTML;
+        return WW_FT_XML;
+    }
+    if (at_ci(p, len, skip, "<!--")) {
+        for (size_t j = skip + 4; j + 5 < len; j++)
+            if (p[j] == '<' && (at_ci(p, len, j, "<html") || at_ci(p, len, j, "<!doctype")))
+                return WW_FT_HTML;
+    }
+    for (i = 0; html_tags[i] != NULL; i++)
+        if (at_ci(p, len, skip, html_tags[i]))
+            return WW_FT_HTML;
+    return WW_FT_COUNT;
+}
+
+enum ww_filetype ww_filetype_detect(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    enum ww_filetype t;
+
+    if (len == 0)
+        return WW_FT_EMPTY;
+    if (len > WW_FILETYPE_PEEK)
+        len = WW_FILETYPE_PEEK;
+
+    /* executables */
+    if (AT(0, "MZ"))
+        return WW_FT_PE;
+    if (AT(0, "\x7F"
+              "ELF"))
+        return WW_FT_ELF;
+    if (AT(0, "\xFE\xED\xFA\xCE") || AT(0, "\xFE\xED\xFA\xCF") || AT(0, "\xCE\xFA\xED\xFE") ||
+        AT(0, "\xCF\xFA\xED\xFE"))
+        return WW_FT_MACHO;
+    if (AT(0, "\xCA\xFE\xBA\xBE") && len >= 8)
+        /* a fat Mach-O counts its architectures (a few); a class file's major version is 45+ */
+        return be32(p + 4) < 45 ? WW_FT_MACHO : WW_FT_JAVA;
+    if (AT(0, "dex\n"))
+        return WW_FT_DEX;
+    if (AT(0, "\0asm"))
+        return WW_FT_WASM;
+    if (AT(0, "FWS") || AT(0, "CWS") || AT(0, "ZWS"))
+        return WW_FT_FLASH;
+
+    /* archives and compressed files */
+    if (AT(0, "PK\x03\x04"))
+        return zip_flavour(p, len);
+    if (AT(0, "PK\x05\x06") || AT(0, "PK\x07\x08") || AT(0, "PK00PK\x03\x04"))
+        return WW_FT_ZIP;
+    if (AT(0, "7z\xBC\xAF\x27\x1C"))
+        return WW_FT_7Z;
+    if (AT(0, "Rar!\x1A\x07"))
+        return WW_FT_RAR;
+    if (AT(0, "MSCF\0\0\0\0"))
+        return WW_FT_CAB;
+    if (AT(0, "ISc("))
+        return WW_FT_ISCAB;
+    if (AT(0, "\x60\xEA") && len >= 10) {
+        unsigned hsize = (unsigned)p[2] | (unsigned)p[3] << 8; /* basic header size */
+        if (hsize > 0 && hsize <= 2600)
+            return WW_FT_ARJ;
+    }
+    if (len >= 7 && p[2] == '-' && p[3] == 'l' && (p[4] == 'h' || p[4] == 'z') && p[6] == '-')
+        return WW_FT_LZH;
+    if (AT(0, "\x1F\x8B"))
+        return WW_FT_GZIP;
+    if (AT(0, "BZh") && len >= 4 && p[3] >= '1' && p[3] <= '9')
+        return WW_FT_BZIP2;
+    if (AT(0, "\xFD"
+              "7zXZ\0"))
+        return WW_FT_XZ;
+    if (AT(0, "\x28\xB5\x2F\xFD"))
+        return WW_FT_ZSTD;
+    if (AT(0, "SZDD\x88\xF0\x27\x33") || AT(0, "KWAJ\x88\xF0\x27\xD1"))
+        return WW_FT_SZDD;
+    if (AT(257, "ustar"))
+        return WW_FT_TAR;
+    if (AT(0, "070701") || AT(0, "070702") || AT(0, "070707") || AT(0, "\x71\xC7") ||
+        AT(0, "\xC7\x71"))
+        return WW_FT_CPIO;
+    if (AT(0, "!<arch>\n"))
+        return WW_FT_AR;
+    if (AT(0, "\xED\xAB\xEE\xDB"))
+        return WW_FT_RPM;
+    if (len >= 12 && (le32(p + 8) == 0x10000419u || le32(p + 4) == 0x10003A12u))
+        return WW_FT_SIS;
+
+    /* documents */
+    if (AT(0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"))
+        return WW_FT_OLE2;
+    if (AT(0, "{\\rtf") || AT(0, "{\\*\\rtf"))
+        return WW_FT_RTF;
+    if (AT(0, "ITSF"))
+        return WW_FT_CHM;
+    for (size_t i = 0; i + 5 <= len; i++) /* readers accept "%PDF-" anywhere early */
+        if (p[i] == '%' && at(p, len, i, "%PDF-", 5))
+            return WW_FT_PDF;
+    if (AT(0, "\x78\x9F\x3E\x22"))
+        return WW_FT_TNEF;
+
+    if (AT(0, "\xFF\xFE") || AT(0, "\xFE\xFF")) /* UTF-16 BOM */
+        return WW_FT_TEXT;
+
+    /* images, media, fonts */
+    if (AT(0, "\x89PNG\r\n\x1A\n") || AT(0, "\xFF\xD8\xFF") || AT(0, "GIF87a") || AT(0, "GIF89a") ||
+        (AT(0, "RIFF") && AT(8, "WEBP")) || AT(0, "II*\0") || AT(0, "MM\0*") ||
+        AT(0, "\0\0\x01\0") ||
+        (AT(0, "BM") && len >= 14 && p[6] == 0 && p[7] == 0 && p[8] == 0 && p[9] == 0) ||
+        (AT(4, "ftyp") && (AT(8, "avif") || AT(8, "heic") || AT(8, "mif1"))) ||
+        AT(0, "\0\0\0\x0CjXL ") || AT(0, "\xFF\x0A"))
+        return WW_FT_IMAGE;
+    if (AT(4, "ftyp") || AT(0, "\x1A\x45\xDF\xA3") || (AT(0, "RIFF") && AT(8, "AVI ")) ||
+        AT(0, "FLV\x01") || AT(0, "\0\0\x01\xBA") || AT(0, "\0\0\x01\xB3") ||
+        (len > 376 && p[0] == 0x47 && p[188] == 0x47 && p[376] == 0x47 && !looks_text(p, len)))
+        return WW_FT_VIDEO;
+    if (AT(0, "ID3") || AT(0, "OggS") || AT(0, "fLaC") || (AT(0, "RIFF") && AT(8, "WAVE")) ||
+        (len >= 2 && p[0] == 0xFF && (p[1] & 0xE0) == 0xE0 && p[1] < 0xFE) || AT(0, "#!AMR"))
+        return WW_FT_AUDIO;
+    if (AT(0, "wOFF") || AT(0, "wOF2") || AT(0, "OTTO") || AT(0, "ttcf") || AT(0, "\0\x01\0\0"))
+        return WW_FT_FONT;
+
+    /* text-based formats */
+    if (AT(0, "(This file must be converted with BinHex"))
+        return WW_FT_BINHEX;
+    if (AT(0, "begin 6") || AT(0, "begin 7") || AT(0, "begin-base64 "))
+        return WW_FT_UUENCODE;
+    if (mail_start(p, len))
+        return WW_FT_MAIL;
+    if (!looks_text(p, len))
+        return WW_FT_UNKNOWN;
+    t = markup_or_script(p, len);
+    return t != WW_FT_COUNT ? t : WW_FT_TEXT;
+}
+
+static int set_add_word(const char *w, uint64_t *set)
+{
+    int found = 0;
+
+    if (strcasecmp(w, "all") == 0) {
+        *set = (UINT64_C(1) << WW_FT_COUNT) - 1;
+        return 1;
+    }
+    if (strcasecmp(w, "none") == 0)
+        return 1;
+    for (int t = 0; t < WW_FT_COUNT; t++) {
+        if (strcasecmp(w, ft_info[t].name) == 0 || strcasecmp(w, ft_info[t].group) == 0) {
+            *set |= UINT64_C(1) << t;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+int ww_filetype_set_parse(const char *const *words, uint64_t *set, char *err, size_t errlen)
+{
+    uint64_t s = 0;
+
+    for (size_t i = 0; words != NULL && words[i] != NULL; i++) {
+        if (!set_add_word(words[i], &s)) {
+            snprintf(err, errlen,
+                     "unknown file type \"%s\" (groups: executable, archive, office, pdf, rtf, "
+                     "chm, mail, script, html, text, image, media, font, unknown; or a type "
+                     "such as zip, pe, ole2; or all, none)",
+                     words[i]);
+            return WW_EINVAL;
+        }
+    }
+    *set = s;
+    return WW_OK;
+}
+
+int ww_filetype_set_parse_str(const char *text, uint64_t *set, char *err, size_t errlen)
+{
+    char word[64];
+    const char *p = text;
+    uint64_t s = 0;
+
+    while (*p != '\0') {
+        size_t n;
+        while (*p == ',' || *p == ' ' || *p == '\t')
+            p++;
+        n = strcspn(p, ", \t");
+        if (n == 0)
+            break;
+        if (n >= sizeof(word)) {
+            snprintf(err, errlen, "unknown file type \"%.*s...\"", 20, p);
+            return WW_EINVAL;
+        }
+        memcpy(word, p, n);
+        word[n] = '\0';
+        if (!set_add_word(word, &s)) {
+            const char *const one[] = {word, NULL};
+            return ww_filetype_set_parse(one, set, err, errlen);
+        }
+        p += n;
+    }
+    *set = s;
+    return WW_OK;
+}

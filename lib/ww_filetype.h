@@ -1,0 +1,90 @@
+/* lib/ww_filetype.h - the true type of a body from its first bytes (magic numbers), never from
+ * Content-Type or the URL's extension, and the set of types that go to the deep scanner. */
+#ifndef WW_FILETYPE_H
+#define WW_FILETYPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes of a body's start that ww_filetype_detect() looks at; fewer work (a short body, or the
+ * start of a stream), more are ignored. tar's magic sits at 257, a PDF header may come late. */
+#define WW_FILETYPE_PEEK 1024
+
+/* Keep in step with the name table in ww_filetype.c (at most 64 types: a set is a bit mask). */
+enum ww_filetype {
+    WW_FT_UNKNOWN = 0, /* binary that matches no magic number */
+    WW_FT_EMPTY,
+    WW_FT_TEXT,
+    WW_FT_XML,
+    WW_FT_HTML,
+    WW_FT_SCRIPT, /* "#!" shebang, Windows .bat/.vbs/.ps1 starts */
+    WW_FT_PE,     /* "MZ": DOS/Windows executables, installers, packed PEs */
+    WW_FT_ELF,
+    WW_FT_MACHO,
+    WW_FT_JAVA, /* .class */
+    WW_FT_DEX,  /* Android */
+    WW_FT_WASM,
+    WW_FT_FLASH,
+    WW_FT_ZIP,
+    WW_FT_JAR,
+    WW_FT_APK,
+    WW_FT_OOXML, /* zip holding [Content_Types].xml: .docx .xlsx .pptx */
+    WW_FT_ODF,   /* zip whose first member is "mimetype": OpenDocument */
+    WW_FT_7Z,
+    WW_FT_RAR,
+    WW_FT_CAB,
+    WW_FT_ISCAB, /* InstallShield cabinet */
+    WW_FT_ARJ,
+    WW_FT_LZH,
+    WW_FT_GZIP,
+    WW_FT_BZIP2,
+    WW_FT_XZ,
+    WW_FT_ZSTD,
+    WW_FT_SZDD, /* MS compress.exe */
+    WW_FT_TAR,
+    WW_FT_CPIO,
+    WW_FT_AR, /* "!<arch>": .deb, static libraries */
+    WW_FT_RPM,
+    WW_FT_SIS,  /* Symbian installer */
+    WW_FT_OLE2, /* old Office documents, .msi */
+    WW_FT_RTF,
+    WW_FT_PDF,
+    WW_FT_CHM,
+    WW_FT_MAIL, /* RFC 822 message or mbox */
+    WW_FT_TNEF, /* winmail.dat */
+    WW_FT_BINHEX,
+    WW_FT_UUENCODE,
+    WW_FT_IMAGE,
+    WW_FT_VIDEO,
+    WW_FT_AUDIO,
+    WW_FT_FONT,
+    WW_FT_COUNT
+};
+
+/* The true type of a body whose first <len> bytes are <p> (<len> may be 0 or more than
+ * WW_FILETYPE_PEEK). Pure and thread-safe. */
+enum ww_filetype ww_filetype_detect(const void *p, size_t len);
+
+/* Short lower-case names, for logs and config: "pe", "zip", "ooxml"... and the type's group:
+ * "executable", "archive", "office", "pdf", "rtf", "chm", "mail", "script", "html", "text",
+ * "image", "media", "font", "unknown", "empty". Static strings, never NULL. */
+const char *ww_filetype_name(enum ww_filetype t);
+const char *ww_filetype_group(enum ww_filetype t);
+
+/* The default scan.deep_types: executables, archives and compressed files, office documents,
+ * PDF, RTF, CHM, mail and scripts, and unknown binaries. */
+#define WW_FILETYPE_DEEP_DEFAULT "executable, archive, office, pdf, rtf, chm, mail, script, unknown"
+
+/* A set of types is a uint64_t with bit t set for each type t in it.
+ * Parses a list of group names, type names, "all" or "none" (NULL-terminated, as ww_conf's
+ * lists are) into *set. WW_OK, or WW_EINVAL naming the unknown word in <err>. */
+int ww_filetype_set_parse(const char *const *words, uint64_t *set, char *err, size_t errlen);
+/* The same from one comma-separated string. */
+int ww_filetype_set_parse_str(const char *text, uint64_t *set, char *err, size_t errlen);
+
+static inline int ww_filetype_set_has(uint64_t set, enum ww_filetype t)
+{
+    return (unsigned)t < WW_FT_COUNT && (set >> (unsigned)t & 1u) != 0;
+}
+
+#endif

@@ -1,0 +1,307 @@
+/* t/check_filetype.c - true file type from magic numbers, and the deep-scan type set. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ww_common.h"
+#include "ww_filetype.h"
+
+#define B(lit) lit, sizeof(lit) - 1
+
+static const struct {
+    const char *what;
+    const char *bytes;
+    size_t len;
+    enum ww_filetype want;
+} magic_cases[] = {
+    {"PE", B("MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff"), WW_FT_PE},
+    {"ELF",
+     B("\x7f"
+       "ELF\x02\x01\x01\0"),
+     WW_FT_ELF},
+    {"Mach-O 64", B("\xcf\xfa\xed\xfe\x07\0\0\x01"), WW_FT_MACHO},
+    {"fat Mach-O", B("\xca\xfe\xba\xbe\0\0\0\x02"), WW_FT_MACHO},
+    {"Java class", B("\xca\xfe\xba\xbe\0\0\0\x34"), WW_FT_JAVA},
+    {"dex", B("dex\n035\0"), WW_FT_DEX},
+    {"wasm", B("\0asm\x01\0\0\0"), WW_FT_WASM},
+    {"zip", B("PK\x03\x04\x14\0\0\0\x08\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x05\0\0\0hello"),
+     WW_FT_ZIP},
+    {"docx",
+     B("PK\x03\x04\x14\0\x06\0\x08\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x13\0\0\0"
+       "[Content_Types].xml"),
+     WW_FT_OOXML},
+    {"odt",
+     B("PK\x03\x04\x14\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x08\0\0\0"
+       "mimetypeapplication/vnd.oasis.opendocument.text"),
+     WW_FT_ODF},
+    {"jar",
+     B("PK\x03\x04\x14\0\0\0\x08\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x14\0\0\0"
+       "META-INF/MANIFEST.MF"),
+     WW_FT_JAR},
+    {"apk",
+     B("PK\x03\x04\x14\0\0\0\x08\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x13\0\0\0"
+       "AndroidManifest.xml"),
+     WW_FT_APK},
+    {"empty zip", B("PK\x05\x06\0\0\0\0"), WW_FT_ZIP},
+    {"7z", B("7z\xbc\xaf\x27\x1c\0\x03"), WW_FT_7Z},
+    {"rar", B("Rar!\x1a\x07\x01\0"), WW_FT_RAR},
+    {"cab", B("MSCF\0\0\0\0\x6d\x02"), WW_FT_CAB},
+    {"arj", B("\x60\xea\x2c\0\x22\x0b\x01\x02\x10\0"), WW_FT_ARJ},
+    {"gzip", B("\x1f\x8b\x08\0\0\0\0\0"), WW_FT_GZIP},
+    {"bzip2", B("BZh91AY&SY"), WW_FT_BZIP2},
+    {"xz",
+     B("\xfd"
+       "7zXZ\0\0\x04"),
+     WW_FT_XZ},
+    {"zstd", B("\x28\xb5\x2f\xfd\x04\0"), WW_FT_ZSTD},
+    {"cpio newc", B("070701000000"), WW_FT_CPIO},
+    {"ole2", B("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0"), WW_FT_OLE2},
+    {"rtf", B("{\\rtf1\\ansi"), WW_FT_RTF},
+    {"pdf", B("%PDF-1.4\r\n"), WW_FT_PDF},
+    {"pdf after junk", B("garbage line\n%PDF-1.7\n"), WW_FT_PDF},
+    {"chm", B("ITSF\x03\0\0\0"), WW_FT_CHM},
+    {"mail", B("Received: from x\nFrom: a@b\nTo: c@d\nSubject: hi\n\nbody\n"), WW_FT_MAIL},
+    {"mbox", B("From test@example.com Mon Jan  1 00:00:00 2024\n"), WW_FT_MAIL},
+    {"tnef", B("\x78\x9f\x3e\x22\xaf\x01"), WW_FT_TNEF},
+    {"shebang", B("#!/bin/sh\nrm -rf /\n"), WW_FT_SCRIPT},
+    {"batch", B("@ECHO OFF\r\ndel *.*\r\n"), WW_FT_SCRIPT},
+    {"html doctype", B("\xef\xbb\xbf  <!DOCTYPE html><html>"), WW_FT_HTML},
+    {"html fragment", B("<a href=\"data:x\">x</a>"), WW_FT_HTML},
+    {"xhtml", B("<?xml version=\"1.0\"?>\n<html xmlns=\"x\">"), WW_FT_HTML},
+    {"xml", B("<?xml version=\"1.0\"?>\n<feed></feed>"), WW_FT_XML},
+    {"json", B("{\"a\": [1, 2, true]}\n"), WW_FT_TEXT},
+    {"json true", B("true"), WW_FT_TEXT},
+    {"css", B("body { color: red }\n"), WW_FT_TEXT},
+    {"utf-16 text", B("\xff\xfeh\0i\0"), WW_FT_TEXT},
+    {"png", B("\x89PNG\r\n\x1a\n\0\0"), WW_FT_IMAGE},
+    {"jpeg", B("\xff\xd8\xff\xe0\0\x10JFIF"), WW_FT_IMAGE},
+    {"gif", B("GIF89a\x01\0"), WW_FT_IMAGE},
+    {"webp", B("RIFF\x10\0\0\0WEBPVP8 "), WW_FT_IMAGE},
+    {"ico", B("\0\0\x01\0\x01\0"), WW_FT_IMAGE},
+    {"mp4",
+     B("\0\0\0\x20"
+       "ftypisom\0\0\x02\0"),
+     WW_FT_VIDEO},
+    {"avif",
+     B("\0\0\0\x20"
+       "ftypavif"),
+     WW_FT_IMAGE},
+    {"webm", B("\x1a\x45\xdf\xa3\x9f\x42"), WW_FT_VIDEO},
+    {"mp3 id3", B("ID3\x04\0\0"), WW_FT_AUDIO},
+    {"mp3 frame", B("\xff\xfb\x90\x64"), WW_FT_AUDIO},
+    {"ogg", B("OggS\0\x02"), WW_FT_AUDIO},
+    {"woff2", B("wOF2\0\x01\0\0"), WW_FT_FONT},
+    {"ttf", B("\0\x01\0\0\0\x10"), WW_FT_FONT},
+    {"binary noise", B("\x01\x02\x03\0\xfe\x99\x42\x17"), WW_FT_UNKNOWN},
+    {"empty", "", 0, WW_FT_EMPTY},
+    {"one byte", B("M"), WW_FT_TEXT},
+};
+
+START_TEST(test_filetype_detect_matches_table)
+{
+    enum ww_filetype got = ww_filetype_detect(magic_cases[_i].bytes, magic_cases[_i].len);
+    ck_assert_msg(got == magic_cases[_i].want, "%s: got %s, want %s", magic_cases[_i].what,
+                  ww_filetype_name(got), ww_filetype_name(magic_cases[_i].want));
+}
+END_TEST
+
+/* tar's magic is at 257: a 512-byte header with "ustar" there is tar, not text. */
+START_TEST(test_filetype_tar_magic_at_257)
+{
+    unsigned char hdr[512] = "clam.exe";
+    memcpy(hdr + 257, "ustar  ", 8);
+    ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(hdr, sizeof(hdr))), "tar");
+    /* cut before the magic: not enough to tell, and it holds NULs */
+    ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(hdr, 200)), "unknown");
+}
+END_TEST
+
+/* A magic cut short is never taken for its type. */
+START_TEST(test_filetype_truncated_magic_is_not_the_type)
+{
+    ck_assert_int_ne(ww_filetype_detect("\x89PN", 3), WW_FT_IMAGE);
+    ck_assert_int_ne(ww_filetype_detect("7z\xbc", 3), WW_FT_7Z);
+    ck_assert_int_eq(ww_filetype_detect("\xd0\xcf\x11\xe0", 4), WW_FT_UNKNOWN);
+}
+END_TEST
+
+/* Only the first WW_FILETYPE_PEEK bytes count: a magic further on changes nothing. */
+START_TEST(test_filetype_looks_only_at_the_start)
+{
+    size_t n = WW_FILETYPE_PEEK + 64;
+    char *buf = malloc(n);
+    ck_assert_ptr_nonnull(buf);
+    memset(buf, 'a', n);
+    memcpy(buf + WW_FILETYPE_PEEK + 1, "%PDF-1.4", 8);
+    ck_assert_int_eq(ww_filetype_detect(buf, n), WW_FT_TEXT);
+    memcpy(buf + 100, "%PDF-1.4", 8);
+    ck_assert_int_eq(ww_filetype_detect(buf, n), WW_FT_PDF);
+    free(buf);
+}
+END_TEST
+
+/* The 44 files of Debian's clamav-testfiles: each is a type the default deep set sends to the
+ * deep scanner, except the HTML one (HTML is not deep-scanned by default; docs say why). */
+static const struct {
+    const char *file, *want;
+} testfiles[] = {
+    {"clam-aspack.exe", "pe"},
+    {"clam-fsg.exe", "pe"},
+    {"clam-mew.exe", "pe"},
+    {"clam-nsis.exe", "pe"},
+    {"clam-pespin.exe", "pe"},
+    {"clam-petite.exe", "pe"},
+    {"clam-upack.exe", "pe"},
+    {"clam-upx.exe", "pe"},
+    {"clam-wwpack.exe", "pe"},
+    {"clam-yc.exe", "pe"},
+    {"clam.7z", "7z"},
+    {"clam.arj", "arj"},
+    {"clam.bin-be.cpio", "cpio"},
+    {"clam.bin-le.cpio", "cpio"},
+    {"clam.bz2.zip", "zip"},
+    {"clam.cab", "cab"},
+    {"clam.chm", "chm"},
+    {"clam.d64.zip", "zip"},
+    {"clam.ea05.exe", "pe"},
+    {"clam.ea06.exe", "pe"},
+    {"clam.exe", "pe"},
+    {"clam.exe.binhex", "binhex"},
+    {"clam.exe.bz2", "bzip2"},
+    {"clam.exe.html", "html"},
+    {"clam.exe.mbox.base64", "mail"},
+    {"clam.exe.mbox.uu", "mail"},
+    {"clam.exe.rtf", "rtf"},
+    {"clam.exe.szdd", "szdd"},
+    {"clam.impl.zip", "zip"},
+    {"clam.mail", "mail"},
+    {"clam.newc.cpio", "cpio"},
+    {"clam.odc.cpio", "cpio"},
+    {"clam.ole.doc", "ole2"},
+    {"clam.pdf", "pdf"},
+    {"clam.ppt", "ole2"},
+    {"clam.sis", "sis"},
+    {"clam.tar.gz", "gzip"},
+    {"clam.tnef", "tnef"},
+    {"clam.zip", "zip"},
+    {"clam_IScab_ext.exe", "pe"},
+    {"clam_IScab_int.exe", "pe"},
+    {"clam_ISmsi_ext.exe", "pe"},
+    {"clam_ISmsi_int.exe", "pe"},
+    {"clam_cache_emax.tgz", "gzip"},
+};
+
+#define TESTFILES_DIR "/usr/share/clamav-testfiles"
+
+START_TEST(test_filetype_clamav_testfiles)
+{
+    char path[256];
+    unsigned char buf[WW_FILETYPE_PEEK];
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    FILE *fp;
+    size_t n;
+    enum ww_filetype t;
+
+    snprintf(path, sizeof(path), "%s/%s", TESTFILES_DIR, testfiles[_i].file);
+    fp = fopen(path, "rb");
+    ck_assert_msg(fp != NULL, "%s: cannot open (install clamav-testfiles)", path);
+    n = fread(buf, 1, sizeof(buf), fp);
+    fclose(fp);
+    t = ww_filetype_detect(buf, n);
+    ck_assert_msg(strcmp(ww_filetype_name(t), testfiles[_i].want) == 0, "%s: got %s, want %s",
+                  testfiles[_i].file, ww_filetype_name(t), testfiles[_i].want);
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    ck_assert_msg(ww_filetype_set_has(deep, t) == (t != WW_FT_HTML),
+                  "%s (%s): in the default deep set = %d", testfiles[_i].file, ww_filetype_name(t),
+                  ww_filetype_set_has(deep, t));
+}
+END_TEST
+
+START_TEST(test_filetype_set_groups_types_all_none)
+{
+    uint64_t s;
+    char err[WW_ERRLEN] = "";
+    const char *const words[] = {"image", "PE", NULL};
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &s, err, sizeof(err)),
+                     WW_OK);
+    ck_assert(ww_filetype_set_has(s, WW_FT_PE));
+    ck_assert(ww_filetype_set_has(s, WW_FT_ZIP));
+    ck_assert(ww_filetype_set_has(s, WW_FT_GZIP));
+    ck_assert(ww_filetype_set_has(s, WW_FT_OOXML));
+    ck_assert(ww_filetype_set_has(s, WW_FT_OLE2));
+    ck_assert(ww_filetype_set_has(s, WW_FT_UNKNOWN));
+    ck_assert(ww_filetype_set_has(s, WW_FT_SCRIPT));
+    ck_assert(!ww_filetype_set_has(s, WW_FT_HTML));
+    ck_assert(!ww_filetype_set_has(s, WW_FT_TEXT));
+    ck_assert(!ww_filetype_set_has(s, WW_FT_IMAGE));
+    ck_assert(!ww_filetype_set_has(s, WW_FT_VIDEO));
+    ck_assert(!ww_filetype_set_has(s, WW_FT_FONT));
+    ck_assert(!ww_filetype_set_has(s, WW_FT_EMPTY));
+
+    ck_assert_int_eq(ww_filetype_set_parse(words, &s, err, sizeof(err)), WW_OK);
+    ck_assert(ww_filetype_set_has(s, WW_FT_IMAGE) && ww_filetype_set_has(s, WW_FT_PE));
+    ck_assert(!ww_filetype_set_has(s, WW_FT_ELF));
+
+    ck_assert_int_eq(ww_filetype_set_parse_str("all", &s, err, sizeof(err)), WW_OK);
+    for (int t = 0; t < WW_FT_COUNT; t++)
+        ck_assert(ww_filetype_set_has(s, (enum ww_filetype)t));
+    ck_assert_int_eq(ww_filetype_set_parse_str("none", &s, err, sizeof(err)), WW_OK);
+    ck_assert_uint_eq(s, 0);
+    ck_assert_int_eq(ww_filetype_set_parse_str("", &s, err, sizeof(err)), WW_OK);
+    ck_assert_uint_eq(s, 0);
+
+    s = 42;
+    ck_assert_int_eq(ww_filetype_set_parse_str("pe, exe-files", &s, err, sizeof(err)), WW_EINVAL);
+    ck_assert_msg(strstr(err, "exe-files") != NULL, "err \"%s\" names the word", err);
+    ck_assert_uint_eq(s, 42); /* unchanged on error */
+}
+END_TEST
+
+/* Every type has a distinct name and a group; names parse back to their own type. */
+START_TEST(test_filetype_names_round_trip)
+{
+    char err[WW_ERRLEN];
+    for (int t = 0; t < WW_FT_COUNT; t++) {
+        uint64_t s;
+        const char *name = ww_filetype_name((enum ww_filetype)t);
+        ck_assert_ptr_nonnull(ww_filetype_group((enum ww_filetype)t));
+        for (int u = 0; u < t; u++)
+            ck_assert_str_ne(name, ww_filetype_name((enum ww_filetype)u));
+        ck_assert_int_eq(ww_filetype_set_parse_str(name, &s, err, sizeof(err)), WW_OK);
+        ck_assert_msg(ww_filetype_set_has(s, (enum ww_filetype)t), "%s", name);
+    }
+    ck_assert_str_eq(ww_filetype_name(WW_FT_COUNT), "unknown");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("filetype");
+    TCase *tc = tcase_create("detect");
+    TCase *ts = tcase_create("set");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_loop_test(tc, test_filetype_detect_matches_table, 0,
+                        (int)(sizeof(magic_cases) / sizeof(magic_cases[0])));
+    tcase_add_test(tc, test_filetype_tar_magic_at_257);
+    tcase_add_test(tc, test_filetype_truncated_magic_is_not_the_type);
+    tcase_add_test(tc, test_filetype_looks_only_at_the_start);
+    tcase_add_loop_test(tc, test_filetype_clamav_testfiles, 0,
+                        (int)(sizeof(testfiles) / sizeof(testfiles[0])));
+    tcase_add_test(ts, test_filetype_set_groups_types_all_none);
+    tcase_add_test(ts, test_filetype_names_round_trip);
+    suite_add_tcase(s, tc);
+    suite_add_tcase(s, ts);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

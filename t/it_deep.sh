@@ -1,0 +1,153 @@
+#!/bin/sh
+# t/it_deep.sh - the deep scanner (libclamav) in a real c-icap: the 44 files of Debian's
+# clamav-testfiles with one hash signature of clam.exe (issue 13 target: at least 40 blocked),
+# true types in the access log, a limit hit blocked as unscanned, a ClamAV folder changed while
+# c-icap runs (reloaded, children replaced), and a corrupt database (the old engine stays, an
+# event says why). Needs a built tree (make), run by `make check`.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+. "$top_srcdir/t/wwenv.sh"
+
+CLIENT=${CICAP_CLIENT:-c-icap-client}
+TESTFILES=/usr/share/clamav-testfiles
+for tool in "${CICAP_BIN:-/usr/bin/c-icap}" "$CLIENT" sqlite3 md5sum; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
+done
+[ -r "$TESTFILES/clam.exe" ] || { echo "SKIP: clamav-testfiles not installed"; exit 77; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-deep.XXXXXX")
+fails=0
+status=1
+cleanup() {
+    [ -f "$tmp/var/c-icap.runpid" ] && ww_stop_pids "$(cat "$tmp/var/c-icap.runpid")"
+    if [ "$status" != 0 ]; then
+        echo "----- c-icap server.log (tail)"
+        tail -n 40 "$tmp/var/log/server.log" 2>/dev/null
+        echo "----- c-icap access.log (tail)"
+        tail -n 20 "$tmp/var/log/access.log" 2>/dev/null
+    fi
+    [ -n "${WW_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+mkdir -p "$tmp/patterns" "$tmp/clamav" "$tmp/spool" "$tmp/var"
+# One hash signature of clam.exe, made from the test file itself.
+echo "$(md5sum "$TESTFILES/clam.exe" | cut -d' ' -f1):$(wc -c <"$TESTFILES/clam.exe" | tr -d ' '):Webwarden.Test.ClamExe" \
+    >"$tmp/patterns/clam.hdb"
+cat >"$tmp/webwarden.conf" <<EOF
+[gateway]
+block_page = $top_srcdir/etc/block.html
+[state]
+database = $tmp/state.db
+[scan]
+patterns_dir = $tmp/patterns
+tmp_dir = $tmp/spool
+[clamav]
+database_dir = $tmp/clamav
+EOF
+"$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" init >/dev/null || fail "webwardenctl init"
+
+port=$(ww_free_port)
+ww_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/webwarden.conf" "$tmp/var" || exit 1
+# the true type and the scanner in the access log
+sed -i 's|smart=%{webwarden:smart}Sa"|smart=%{webwarden:smart}Sa type=%{webwarden:type}Sa scanner=%{webwarden:scanner}Sa deep=%{webwarden:deep}Sa"|' "$tmp/c-icap.conf"
+ww_start_cicap "$tmp/c-icap.conf" "$tmp/var" || exit 1
+icap() { "$CLIENT" -i 127.0.0.1 -p "$port" "$@"; }
+
+engine_state() { sqlite3 "$tmp/state.db" "select value from kv where key='clamav.engine'"; }
+wait_for 10 sh -c "sqlite3 '$tmp/state.db' \"select value from kv where key='clamav.engine'\" | grep -q loaded"
+engine_state >"$tmp/engine.txt"
+expect_grep "deep scanner loaded with the pattern folder" "$tmp/engine.txt" "loaded: 0 ClamAV signatures from 0 databases"
+
+ctl() { "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" "$@"; }
+ctl status >"$tmp/st0.txt" 2>&1
+expect_grep "status: no ClamAV database is ATTENTION" "$tmp/st0.txt" "no ClamAV database loaded"
+expect_grep "status: what the deep scanner loaded" "$tmp/st0.txt" "ClamAV:        loaded: 0 ClamAV signatures"
+
+# --- the 44 clamav-testfiles -----------------------------------------------------------------
+found=0 total=0 missed=""
+for f in "$TESTFILES"/*; do
+    n=$(basename "$f")
+    total=$((total + 1))
+    rm -f "$tmp/page.html"
+    icap -s webwarden_scan -f "$f" -resp "http://dl.webwarden.test/$n" -v -o "$tmp/page.html" >"$tmp/s_$n.txt" 2>&1
+    # held bodies get the block page; over scan.hold_max a late finding cuts the download
+    if grep -q "Threat=Webwarden.Test.ClamExe" "$tmp/s_$n.txt" ||
+        grep "url=http://dl.webwarden.test/$n " "$tmp/var/log/access.log" | grep -q "action=block .*threat=Webwarden.Test.ClamExe"; then
+        found=$((found + 1))
+    else
+        why=$(grep -o 'Threat=[^;]*' "$tmp/s_$n.txt" | head -1)
+        missed="$missed $n(${why:-allowed})"
+    fi
+done
+echo "clamav-testfiles: clam.exe found in $found of $total through c-icap; missed:${missed:- none}"
+[ "$total" = 44 ] || fail "clamav-testfiles: $total files, want 44"
+[ "$found" -ge 40 ] && ok "clamav-testfiles: $found of $total found (want at least 40)" ||
+    fail "clamav-testfiles: only $found of $total found"
+
+# The access log says the true type and which scanner found it.
+expect_grep "access log: zip found by clamav" "$tmp/var/log/access.log" "url=http://dl.webwarden.test/clam.zip reason="
+grep "dl.webwarden.test/clam.zip " "$tmp/var/log/access.log" >"$tmp/zip.log"
+expect_grep "access log: clam.zip type=zip" "$tmp/zip.log" "type=zip scanner=clamav deep=infected"
+grep "dl.webwarden.test/clam.exe " "$tmp/var/log/access.log" >"$tmp/exe.log"
+expect_grep "access log: plain clam.exe found by the fast engine" "$tmp/exe.log" "type=pe scanner=fast"
+
+# A limit hit is unscanned, blocked by clamav.limit_action = block, never clean.
+grep "dl.webwarden.test/clam_cache_emax.tgz " "$tmp/var/log/access.log" >"$tmp/emax.log"
+expect_grep "limit hit (MaxRecursion): blocked" "$tmp/emax.log" "action=block"
+expect_grep "limit hit: deep=unscanned" "$tmp/emax.log" "deep=unscanned"
+expect_grep "limit hit: logged with the URL and why" "$tmp/var/log/server.log" "BLOCKED http://dl.webwarden.test/clam_cache_emax.tgz: threat Heuristics.Limits.Exceeded.MaxRecursion"
+
+# A clean image is the fast engine's alone; a clean executable goes to the deep scanner.
+printf '\211PNG\r\n\032\n' >"$tmp/img.png"
+head -c 30000 /dev/urandom >>"$tmp/img.png"
+icap -s webwarden_scan -f "$tmp/img.png" -resp 'http://dl.webwarden.test/img.png' -v >"$tmp/s_png.txt" 2>&1
+expect_grep "clean image: 204" "$tmp/s_png.txt" "ICAP/1.0 204"
+grep "dl.webwarden.test/img.png " "$tmp/var/log/access.log" >"$tmp/png.log"
+expect_grep "clean image: type=image, not deep-scanned" "$tmp/png.log" "type=image scanner=- deep=skipped"
+{ printf 'MZ'; head -c 30000 /dev/urandom; echo "deep-marker-7731"; } >"$tmp/marked.exe"
+icap -s webwarden_scan -f "$tmp/marked.exe" -resp 'http://dl.webwarden.test/marked.exe' -v >"$tmp/s_m1.txt" 2>&1
+expect_grep "clean executable: 204" "$tmp/s_m1.txt" "ICAP/1.0 204"
+grep "dl.webwarden.test/marked.exe " "$tmp/var/log/access.log" >"$tmp/m1.log"
+expect_grep "clean executable: deep-scanned clean" "$tmp/m1.log" "type=pe scanner=- deep=clean"
+
+# --- freshclam changes the folder: the new database is in force without a restart ---------------
+pid=$(cat "$tmp/var/c-icap.runpid")
+echo "Local.Deep.Marker:1:*:$(printf 'deep-marker-7731' | od -An -v -tx1 | tr -d ' \n')" >"$tmp/clamav/local.ndb"
+reloaded() { engine_state | grep -q "loaded: 1 ClamAV signatures from 1 databases"; }
+if wait_for 60 reloaded; then ok "new ClamAV database: reloaded"; else fail "new ClamAV database: no reload"; fi
+kill -0 "$pid" 2>/dev/null && ok "c-icap kept running (pid $pid)" || fail "c-icap exited on reload"
+hit() {
+    icap -s webwarden_scan -f "$tmp/marked.exe" -resp 'http://dl.webwarden.test/marked2.exe' -v >"$tmp/s_m2.txt" 2>&1
+    grep -q "Threat=Local.Deep.Marker" "$tmp/s_m2.txt"
+}
+if wait_for 30 hit; then ok "new ClamAV database: its signature blocks"; else
+    fail "new ClamAV database: not in force"; cat "$tmp/s_m2.txt"
+fi
+expect_grep "reload recorded in the events" "$(sqlite3 "$tmp/state.db" "select message from events where source='clamav'" >"$tmp/events.txt"; echo "$tmp/events.txt")" "databases changed"
+
+ctl status >"$tmp/st1.txt" 2>&1
+expect_grep "status: the database listed" "$tmp/st1.txt" "local.ndb    version 0, 0 signatures"
+expect_no_grep "status: no ATTENTION for the ClamAV folder" "$tmp/st1.txt" "no ClamAV database loaded"
+
+# --- a corrupt database: the old engine stays, the event and status say why ---------------------
+printf 'ClamAV-VDB:broken header\n' >"$tmp/clamav/daily.cvd"
+refused() { sqlite3 "$tmp/state.db" "select message from events where source='clamav'" | grep -q "do not load"; }
+if wait_for 30 refused; then ok "corrupt database: refused, event recorded"; else fail "corrupt database: no event"; fi
+icap -s webwarden_scan -f "$tmp/marked.exe" -resp 'http://dl.webwarden.test/marked3.exe' -v >"$tmp/s_m3.txt" 2>&1
+expect_grep "corrupt database: the engine in force still blocks" "$tmp/s_m3.txt" "Threat=Local.Deep.Marker"
+sqlite3 "$tmp/state.db" "select value from kv where key='clamav.reload_error'" >"$tmp/kv.txt" 2>&1
+expect_grep "corrupt database: named in the state" "$tmp/kv.txt" "daily.cvd"
+ctl status >"$tmp/st2.txt" 2>&1
+expect_grep "status: the refused reload is a problem" "$tmp/st2.txt" "ClamAV new databases do not load, the engine in force stays"
+
+if [ "$fails" -eq 0 ]; then
+    status=0
+    echo "it_deep: all checks passed"
+else
+    echo "it_deep: $fails check(s) failed"
+fi
+exit "$status"
