@@ -24,6 +24,7 @@ struct detection {
     char threat[128];
     int64_t cut_after; /* -1: blocked (page); else bytes that went out before the cut */
     time_t at;
+    char via[64]; /* "scanner=clamav type=zip", or "" */
 };
 
 _Static_assert(sizeof(((struct detection *)0)->url) == sizeof(((struct ww_feedback_event *)0)->url),
@@ -290,6 +291,12 @@ void ww_child_feedback_add(struct ww_child *c, const struct ww_feedback_event *e
 void ww_child_detection_add(struct ww_child *c, const char *url, const char *threat,
                             int64_t cut_after)
 {
+    ww_child_detection_add_via(c, url, threat, cut_after, NULL);
+}
+
+void ww_child_detection_add_via(struct ww_child *c, const char *url, const char *threat,
+                                int64_t cut_after, const char *via)
+{
     struct detection *d;
     int log_drop = 0;
 
@@ -308,6 +315,7 @@ void ww_child_detection_add(struct ww_child *c, const char *url, const char *thr
     snprintf(d->threat, sizeof(d->threat), "%s", threat);
     d->cut_after = cut_after;
     d->at = time(NULL);
+    snprintf(d->via, sizeof(d->via), "%s", via != NULL ? via : "");
     c->detq_len++;
     pthread_mutex_unlock(&c->detq_mtx);
     if (log_drop)
@@ -346,10 +354,12 @@ static void child_flush_locked(struct ww_child *c)
     for (i = 0; i < n; i++) {
         const struct detection *d = &c->batch[i];
         if (d->cut_after < 0)
-            snprintf(msg, sizeof(msg), "malware %s in %.400s: blocked", d->threat, d->url);
+            snprintf(msg, sizeof(msg), "malware %s in %.340s: blocked%s%s%s", d->threat, d->url,
+                     d->via[0] ? " (" : "", d->via, d->via[0] ? ")" : "");
         else
-            snprintf(msg, sizeof(msg), "malware %s in %.380s: download cut after %" PRId64 " bytes",
-                     d->threat, d->url, d->cut_after);
+            snprintf(msg, sizeof(msg),
+                     "malware %s in %.320s: download cut after %" PRId64 " bytes%s%s%s", d->threat,
+                     d->url, d->cut_after, d->via[0] ? " (" : "", d->via, d->via[0] ? ")" : "");
         if (ww_store_add_event(c->store, "warning", "scan", msg) != WW_OK)
             ww_log(WW_LOG_WARN, "%s: detection not recorded in the events: %s", c->svc, msg);
         memset(&fb, 0, sizeof(fb));

@@ -76,6 +76,10 @@ void ww_child_feedback_add(struct ww_child *c, const struct ww_feedback_event *e
  * when WW_CHILD_DETECTIONS_MAX wait, the oldest is dropped (counted in an event, logged once). */
 void ww_child_detection_add(struct ww_child *c, const char *url, const char *threat,
                             int64_t cut_after);
+/* The same, and which scanner found it and the body's true type (<via>, e.g.
+ * "scanner=clamav type=zip"; NULL: none), named in the event. */
+void ww_child_detection_add_via(struct ww_child *c, const char *url, const char *threat,
+                                int64_t cut_after, const char *via);
 
 /* The scan method last read from the store (conventional until the first read). Thread-safe. */
 enum ww_scan_method ww_child_scan_method(const struct ww_child *c);

@@ -162,9 +162,11 @@ static void scan_deep_limits(struct ww_clamav_limits *lim)
     lim->max_scan_time_ms = scan_conf->clamav.max_scan_time_ms;
 }
 
-/* Loads the deep scanner (monitor, post_init) from clamav.database_dir and the pattern folder
- * in force (the installed pattern, else scan.patterns_dir). Without any database it stays off:
- * the fast engine scans alone, and status says why. */
+/* Loads the deep scanner (monitor, post_init) from clamav.database_dir. Webwarden's own pattern
+ * folder is not loaded into it yet: a pattern update swaps the fast engine in each child within
+ * a second, and a deep copy of the patterns would stay stale until the next reload (wrong
+ * verdicts after a rollback). Signatures meant for archive members go into clamav.database_dir.
+ * Without any database the deep scanner stays off: the fast engine scans alone, status says so. */
 static void scan_deep_load(void)
 {
     struct ww_clamav_limits lim;
@@ -188,8 +190,8 @@ static void scan_deep_load(void)
     scan_deep_limits(&lim);
     memset(&info, 0, sizeof(info));
     err[0] = '\0';
-    rc = ww_clamav_load(scan_conf->clamav.database_dir, scan_deep_patterns, &lim, &scan_deep, &info,
-                        err, sizeof(err));
+    rc = ww_clamav_load(scan_conf->clamav.database_dir, NULL, &lim, &scan_deep, &info, err,
+                        sizeof(err));
     if (rc == WW_OK) {
         snprintf(msg, sizeof(msg),
                  "loaded: %u ClamAV signatures from %zu databases in %.200s, %u from %.200s (%zu "
@@ -223,8 +225,7 @@ static void scan_deep_watch_tick(const char *name, int type, void *data)
         return;
     if (ww_clamav_watch_changed(scan_deep_watch)) {
         scan_deep_limits(&lim);
-        rc = ww_clamav_load(scan_conf->clamav.database_dir, scan_deep_patterns, &lim, &e, NULL, err,
-                            sizeof(err));
+        rc = ww_clamav_load(scan_conf->clamav.database_dir, NULL, &lim, &e, NULL, err, sizeof(err));
         ww_clamav_unref(e); /* a test load: post_init loads it for the new children */
         if (rc == WW_OK || (rc == WW_ENOTFOUND && scan_deep != NULL)) {
             snprintf(msg, sizeof(msg),
@@ -283,7 +284,7 @@ static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_co
         return CI_ERROR;
     }
     scan_deep_load();
-    scan_deep_watch = ww_clamav_watch_create(scan_conf->clamav.database_dir, scan_deep_patterns);
+    scan_deep_watch = ww_clamav_watch_create(scan_conf->clamav.database_dir, NULL);
     ci_command_schedule(CMD_DEEP_WATCH, NULL, DEEP_WATCH_S);
     memset(&stats, 0, sizeof(stats));
     e = ww_child_engine_ref(scan_rt);
@@ -399,11 +400,18 @@ static void threat_clean(const char *in, char *out, size_t outlen)
             *p = '_'; /* ';' ends a field of X-Infection-Found */
 }
 
+/* "scanner=clamav type=zip": which scanner found it, and the body's true type. */
+static const char *scan_via(const struct scan_req *sr, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "scanner=%s type=%s", ww_body_scanner(sr->body), ww_body_type(sr->body));
+    return out;
+}
+
 /* The block page replaces the response (nothing went out yet). CI_MOD_DONE or CI_ERROR. */
 static int scan_block(ci_request_t *req, struct scan_req *sr)
 {
     const char *sha256 = ww_body_sha256(sr->body), *policy = ww_body_reason(sr->body);
-    char threat[256], reason[300], when[64], head[512];
+    char threat[256], reason[300], when[64], head[512], via[64];
     const struct ww_page_var vars[] = {
         {"title", policy[0] ? "Download blocked" : "Malware blocked"},
         {"url", sr->url},
@@ -430,7 +438,7 @@ static int scan_block(ci_request_t *req, struct scan_req *sr)
     scan_attrs(req, sr, "block", threat, sha256);
     ci_stat_uint64_inc(stat_blocked, 1);
     if (!policy[0])
-        ww_child_detection_add(scan_rt, sr->url, threat, -1);
+        ww_child_detection_add_via(scan_rt, sr->url, threat, -1, scan_via(sr, via, sizeof(via)));
     if (ci_req_sent_data(req)) /* too late for a page (cannot happen while the body is held) */
         return CI_ERROR;
     rc = ww_cicap_block_page(req, scan_tmpl, vars, sizeof(vars) / sizeof(vars[0]), &sr->page);
@@ -453,7 +461,7 @@ static int scan_block(ci_request_t *req, struct scan_req *sr)
 static void scan_cut(ci_request_t *req, struct scan_req *sr)
 {
     const char *policy = ww_body_reason(sr->body);
-    char threat[256], reason[300];
+    char threat[256], reason[300], via[64];
     int64_t sent = ww_body_sent(sr->body);
 
     ww_cicap_clean(ww_body_threat(sr->body), threat, sizeof(threat));
@@ -469,7 +477,7 @@ static void scan_cut(ci_request_t *req, struct scan_req *sr)
     ci_stat_uint64_inc(stat_blocked, 1);
     ci_stat_uint64_inc(stat_cut, 1);
     if (!policy[0])
-        ww_child_detection_add(scan_rt, sr->url, threat, sent);
+        ww_child_detection_add_via(scan_rt, sr->url, threat, sent, scan_via(sr, via, sizeof(via)));
 }
 
 /* Maps a decision taken while bytes arrive to c-icap. WW_OK, or an error (the request fails). */
