@@ -13,7 +13,11 @@ Usage: bench/run-reputation.sh [options]
   -r N           interleaved repeats (default 3, at most 20)
   -d SECONDS     measured seconds per cell (default 3)
   -w SECONDS     warm-up seconds per cell, not measured (default 1)
-  -c LIST        concurrencies, comma-separated (default 1,8)
+  -c LIST        concurrencies, comma-separated (default 1,8,16)
+  -u N           URLs (each on its own host; default 1000, at most 1000000); the local
+                 database rates every host
+  -e N           reputation.cache_entries per child (default 100000); -u above -e gives a
+                 URL set larger than the cache (the cached scenario then calls the server)
   --only LIST    scenarios (default cached,localdb,hang-backoff-on,hang-backoff-off,
                  refused-backoff-on,refused-backoff-off)
   -h, --help     this text
@@ -26,7 +30,7 @@ top_srcdir=${top_srcdir:-$(cd "$BL_DIR/.." && pwd)}
 . "$BL_DIR/bench-lib.sh"
 top_builddir=$(bl_builddir)
 
-outdir='' repeats=3 dur=3 warm=1 concs=1,8
+outdir='' repeats=3 dur=3 warm=1 concs=1,8,16 nurls=1000 cache_entries=100000
 only=cached,localdb,hang-backoff-on,hang-backoff-off,refused-backoff-on,refused-backoff-off
 while [ $# -gt 0 ]; do
     case $1 in
@@ -35,6 +39,8 @@ while [ $# -gt 0 ]; do
     -d) dur=${2:?}; shift 2 ;;
     -w) warm=${2:?}; shift 2 ;;
     -c) concs=${2:?}; shift 2 ;;
+    -u) nurls=${2:?}; shift 2 ;;
+    -e) cache_entries=${2:?}; shift 2 ;;
     --only) only=${2:?}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
@@ -44,6 +50,8 @@ isnum() { case $1 in '' | *[!0-9]*) return 1 ;; esac; [ "$1" -ge "$2" ] && [ "$1
 isnum "$repeats" 1 20 || bl_die "-r: 1 to 20"
 isnum "$dur" 1 600 || bl_die "-d: 1 to 600"
 isnum "$warm" 0 60 || bl_die "-w: 0 to 60"
+isnum "$nurls" 1 1000000 || bl_die "-u: 1 to 1000000"
+isnum "$cache_entries" 1 10000000 || bl_die "-e: 1 to 10000000"
 maxc=1
 for c in ${concs//,/ }; do
     isnum "$c" 1 256 || bl_die "-c: each concurrency 1 to 256"
@@ -101,15 +109,16 @@ else:
                            timeout=5).read()
 PYEOF
 }
-# run-icap.sh's URL set: 1000 URLs on 1000 hosts, with paths and queries.
-"$BL_PY" - "$tmp/urls.txt" "$tmp/urldb.txt" <<'PYEOF'
+# run-icap.sh's URL set: N URLs on N hosts (1000 by default), with paths and queries.
+"$BL_PY" - "$tmp/urls.txt" "$tmp/urldb.txt" "$nurls" <<'PYEOF'
 import sys
+n = int(sys.argv[3])
 with open(sys.argv[1], "w") as f:
-    for i in range(1000):
+    for i in range(n):
         f.write("http://www%d.site%d.example/path/%d/index.html?q=%d\n" % (i % 7, i, i % 13, i))
 with open(sys.argv[2], "w") as f:
     f.write("webwarden-urldb 1 2026.11.27.1\n")
-    for i in range(1000):
+    for i in range(n):
         f.write("site%d.example 90 news\n" % i)
 PYEOF
 
@@ -174,6 +183,7 @@ database = $tmp/state-$name.db
 server = $server
 timeout_ms = 500
 backoff = $backoff
+cache_entries = $cache_entries
 [urldb]
 file = $urldb
 EOC
@@ -188,9 +198,11 @@ EOC
     bl_icap_probe "$ICAPLOAD" "$port" webwarden_url reqmod ||
         bl_die "webwarden_url does not answer ($name)"
     if [ "$name" = cached ]; then
+        local warm_n=$((nurls * 16 > 16000 ? nurls * 16 : 16000))
+        [ "$warm_n" -gt 400000 ] && warm_n=400000
         # Fill both children's caches: every URL many times over, on more connections than
         # there are children; the cells then report how many calls still reached the server.
-        "$ICAPLOAD" -P "$port" -s webwarden_url -m reqmod -U "$tmp/urls.txt" -c 16 -n 16000 \
+        "$ICAPLOAD" -P "$port" -s webwarden_url -m reqmod -U "$tmp/urls.txt" -c 16 -n "$warm_n" \
             -t 5000 >/dev/null 2>>"$outdir/icapload.log"
         bl_log "cache warm: $(fake count) server calls"
     fi
@@ -214,7 +226,8 @@ done
     echo "# REQMOD reputation benchmark $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
     echo "Loopback, c-icap $(dpkg-query -W -f '${Version}' c-icap 2>/dev/null), 2 children x $threads threads;"
-    echo "bench/icapload over 1000 URLs on 1000 hosts, $repeats interleaved repeats of $dur s"
+    echo "bench/icapload over $nurls URLs on $nurls hosts (reputation.cache_entries $cache_entries a child),"
+    echo "$repeats interleaved repeats of $dur s"
     echo "(+$warm s warm-up) per cell; reputation.timeout_ms 500, back-off defaults (3 failures, 30 s)."
     echo "Load average at start: $(sed -n 's/^load average at start: //p' "$outdir/env.txt")."
     echo

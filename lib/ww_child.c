@@ -11,6 +11,7 @@
 
 #include "ww_child.h"
 #include "ww_common.h"
+#include "ww_counters.h"
 #include "ww_conf.h"
 #include "ww_fbbuf.h"
 #include "ww_log.h"
@@ -445,6 +446,10 @@ void ww_child_start(struct ww_child *c, size_t fb_cap)
 {
     if (c == NULL)
         return;
+    ww_counters_attach_db(c->conf->state.database); /* /metrics: once per process */
+    /* 0: feedback.max_queued distinct URLs, so nothing is dropped below the queue's bound */
+    if (fb_cap == 0)
+        fb_cap = (size_t)c->conf->feedback.max_queued;
     if (c->fb == NULL && (c->fb = ww_fbbuf_create(fb_cap)) == NULL)
         ww_log(WW_LOG_ERR, "%s: out of memory: no feedback capture in this child", c->svc);
     child_tick(c, 1);

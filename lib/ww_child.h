@@ -54,7 +54,8 @@ int ww_child_create(const struct ww_conf *conf, const char *svc, unsigned flags,
 /* Stops (ww_child_stop) and frees. NULL is a no-op. */
 void ww_child_free(struct ww_child *c);
 
-/* After fork: the feedback buffer (<fb_cap> events, 0 = WW_FBBUF_DEFAULT_CAP), the store, the
+/* After fork: the request counters of /metrics (lib/ww_counters), the feedback buffer (<fb_cap>
+ * distinct records, 0 = feedback.max_queued), the store, the
  * first tick's reads, then hooks.start. */
 void ww_child_start(struct ww_child *c, size_t fb_cap);
 

@@ -161,6 +161,8 @@ static const struct conf_key conf_keys[] = {
     K_INT(license, timeout_ms, 10000, 1, 600000),
     K_BOOL(license, tls_verify, "on"), /* unset: [reputation]'s (conf_inherit_tls) */
     K_STR(license, ca_file, CT_PATH, ""),
+
+    K_STR(metrics, listen, CT_STRING, "127.0.0.1:9478"),
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -601,11 +603,11 @@ static int conf_line(struct ww_conf *conf, char *line, char *section, size_t sec
         *end = '\0';
         p = conf_trim(p + 1);
         if (!conf_section_known(p))
-            return conf_fail(
-                ctx,
-                "unknown section [%s] (known: gateway, state, daemon, lists,"
-                " reputation, urldb, scan, clamav, smart_scan, feedback, update, license)",
-                p);
+            return conf_fail(ctx,
+                             "unknown section [%s] (known: gateway, state, daemon, lists,"
+                             " reputation, urldb, scan, clamav, smart_scan, feedback, update,"
+                             " license, metrics)",
+                             p);
         snprintf(section, section_len, "%s", p); /* known names are short */
         return WW_OK;
     }

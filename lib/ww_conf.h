@@ -116,6 +116,9 @@ struct ww_conf {
         int tls_verify;       /* not set in the file: reputation.tls_verify */
         char *ca_file;        /* not set in the file: reputation.ca_file */
     } license;
+    struct {
+        char *listen; /* webwardend's /metrics: "host:port", "" = off (default 127.0.0.1:9478) */
+    } metrics;
 };
 
 /* A config holding every default; NULL if out of memory. Caller owns it: ww_conf_free(). */

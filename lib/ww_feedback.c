@@ -76,18 +76,27 @@ static json_t *feedback_categories(const char *csv)
     return arr;
 }
 
+static void feedback_time(time_t at, char *when, size_t len)
+{
+    struct tm tm;
+
+    if (gmtime_r(&at, &tm) == NULL || strftime(when, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(when, len, "1970-01-01T00:00:00Z");
+}
+
+/* "time" is the last lookup, "first_seen" the first, "count" how many (protocol.md). */
 static json_t *feedback_event_json(const struct ww_feedback_event *e)
 {
-    char when[32];
-    struct tm tm;
-    time_t at = e->at;
+    char when[32], first[32];
 
-    if (gmtime_r(&at, &tm) == NULL || strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
-    return json_pack("{s:o, s:i, s:o, s:s, s:o, s:s}", "url", feedback_string(e->url), "score",
-                     e->score, "categories", feedback_categories(e->categories), "action",
+    feedback_time(e->at, when, sizeof(when));
+    feedback_time(e->first_seen != 0 && e->first_seen <= e->at ? e->first_seen : e->at, first,
+                  sizeof(first));
+    return json_pack("{s:o, s:i, s:o, s:s, s:o, s:s, s:I, s:s}", "url", feedback_string(e->url),
+                     "score", e->score, "categories", feedback_categories(e->categories), "action",
                      e->action, "threat",
-                     e->threat[0] != '\0' ? feedback_string(e->threat) : json_null(), "time", when);
+                     e->threat[0] != '\0' ? feedback_string(e->threat) : json_null(), "time", when,
+                     "count", (json_int_t)(e->count > 0 ? e->count : 1), "first_seen", first);
 }
 
 int ww_feedback_batch_json(const char *batch_id, const struct ww_feedback_event *ev, size_t n,
@@ -233,6 +242,8 @@ int ww_feedback_run_for(struct ww_store *st, const struct ww_conf *conf, struct 
         size_t want = limit;
 
         rc = feedback_pending_get(st, &pfirst, &plast);
+        if (rc == WW_OK)
+            rc = ww_store_feedback_seal(st); /* what we read now no child merges into */
         if (rc != WW_OK)
             goto store_failed;
         /* A batch sent earlier without confirmation goes again first, the same rows under
@@ -294,6 +305,7 @@ int ww_feedback_run_for(struct ww_store *st, const struct ww_conf *conf, struct 
             rc = feedback_pending_clear(st, first, last);
         if (rc != WW_OK)
             goto store_failed;
+        ww_store_counter_add(st, "feedback_sent", (int64_t)n);
         sent += (int64_t)n;
         batches++;
         if ((long)ww_clock_ms() - start >= budget_ms)

@@ -14,6 +14,7 @@
 
 #include "ww_cache.h"
 #include "ww_common.h"
+#include "ww_counters.h"
 #include "ww_conf.h"
 #include "ww_endpoint.h"
 #include "ww_filerep.h"
@@ -425,10 +426,12 @@ int ww_filerep_lookup(struct ww_filerep *fr, const char *sha256_hex, struct ww_f
     if (ww_cache_get(fr->cache, key, out) == WW_OK) {
         out->cached = 1;
         atomic_fetch_add_explicit(&fr->n_cache, 1, memory_order_relaxed);
+        ww_ctr_add(WW_CTR_DETECT_SMART, out->verdict == WW_FILEREP_MALICIOUS);
         return WW_OK;
     }
     atomic_fetch_add_explicit(&fr->n_server, 1, memory_order_relaxed);
     rc = fr->provider->lookup(fr->provider->ctx, key, out);
+    ww_ctr_smart_result(rc, out->verdict == WW_FILEREP_MALICIOUS);
     if (rc != WW_OK) {
         verdict_init(out, WW_FILEREP_SKIPPED, rc);
         goto skipped;

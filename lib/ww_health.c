@@ -84,6 +84,7 @@ static int health_apply(struct ww_store *st, const struct ww_conf *conf, int ok,
         rc = ww_store_set_scan_method(st, WW_SCAN_CONVENTIONAL, WW_HEALTH_WHO, why);
         if (rc != WW_OK)
             return rc;
+        ww_store_counter_add(st, "smart_scan_fallbacks", 1);
         ww_log(WW_LOG_ERR,
                "SMART SCAN SWITCHED OFF: scan method is now conventional (local patterns only) "
                "after %s; re-enable with `webwardenctl scan-method smart` once the server answers",
@@ -135,6 +136,7 @@ int ww_health_run_once(struct ww_store *st, const struct ww_conf *conf, struct w
         snprintf(result, len, "cannot record the health check");
         goto cleanup;
     }
+    ww_store_counter_add(st, probe_rc == WW_OK ? "health_checks_ok" : "health_checks_failed", 1);
     if (probe_rc == WW_OK)
         snprintf(result, len, "ok in %d ms", latency_ms);
     else

@@ -12,6 +12,7 @@
 
 #include "ww_cache.h"
 #include "ww_common.h"
+#include "ww_counters.h"
 #include "ww_conf.h"
 #include "ww_endpoint.h"
 #include "ww_http.h"
@@ -480,6 +481,7 @@ int ww_rep_check(struct ww_rep *rep, const char *canon_url, struct ww_rating *ou
     pthread_rwlock_unlock(&rep->db_lock);
     if (rc == WW_OK) {
         atomic_fetch_add_explicit(&rep->n_localdb, 1, memory_order_relaxed);
+        ww_ctr_add(WW_CTR_REP_LOCALDB, 1);
         return WW_OK;
     }
     if (rep->provider == NULL) {
@@ -491,15 +493,18 @@ int ww_rep_check(struct ww_rep *rep, const char *canon_url, struct ww_rating *ou
          ww_cache_get(rep->cache, host_key, out) == WW_OK)) {
         out->source = WW_REP_SRC_CACHE;
         atomic_fetch_add_explicit(&rep->n_cache, 1, memory_order_relaxed);
+        ww_ctr_add(WW_CTR_REP_CACHE, 1);
         return WW_OK;
     }
     if (!rep_backoff_admit(rep, &probe, &last_error)) {
         ww_rating_init(out, WW_REP_SRC_BACKOFF, last_error);
         atomic_fetch_add_explicit(&rep->n_backoff, 1, memory_order_relaxed);
+        ww_ctr_add(WW_CTR_REP_BACKOFF, 1);
         return WW_EUNAVAIL;
     }
     atomic_fetch_add_explicit(&rep->n_server, 1, memory_order_relaxed);
     rc = rep->provider->lookup(rep->provider->ctx, canon_url, out);
+    ww_ctr_rep_result(rc);
     rep_backoff_result(rep, rc, probe);
     if (rc != WW_OK) {
         atomic_store_explicit(&rep->last_error, rc, memory_order_relaxed);

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "ww_common.h"
+#include "ww_counters.h"
 #include "ww_hashdb.h"
 #include "ww_log.h"
 #include "ww_scan.h"
@@ -322,8 +323,10 @@ int ww_scan_feed(struct ww_scan *s, const void *data, size_t len)
         }
         EVP_DigestUpdate(s->md[k], data, len);
     }
-    if (s->threat == NULL && s->sig != NULL)
-        s->threat = ww_sigscan_feed(s->sig, data, len);
+    ww_ctr_add(WW_CTR_SCAN_BYTES, len);
+    if (s->threat == NULL && s->sig != NULL &&
+        (s->threat = ww_sigscan_feed(s->sig, data, len)) != NULL)
+        ww_ctr_add(WW_CTR_DETECT_SIGNATURE, 1);
     return s->threat != NULL;
 }
 
@@ -347,11 +350,12 @@ int ww_scan_finish(struct ww_scan *s)
     static const char hex[] = "0123456789abcdef";
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dlen, i;
-    int k;
+    int k, had_threat;
 
     if (s->finished)
         return s->threat != NULL;
     s->finished = 1;
+    had_threat = s->threat != NULL; /* counted in ww_scan_feed */
     if (s->threat == NULL && s->sig != NULL)
         s->threat = ww_sigscan_finish(s->sig);
     for (k = 0; k < WW_HASH_KINDS; k++) {
@@ -372,6 +376,7 @@ int ww_scan_finish(struct ww_scan *s)
     }
     if (s->threat == NULL && scan_size_unverified(s))
         s->threat = WW_THREAT_SIZE_MISMATCH;
+    ww_ctr_add(WW_CTR_DETECT_SIGNATURE, !had_threat && s->threat != NULL);
     return s->threat != NULL;
 }
 

@@ -70,6 +70,9 @@ enum store_sql {
     SQL_COMP_SET_CURRENT,
     SQL_LIC_GET,
     SQL_LIC_SET,
+    SQL_COUNTER_GET,
+    SQL_FB_MERGE,
+    SQL_FB_SEAL,
     SQL_COUNT
 };
 
@@ -100,16 +103,28 @@ static const char *const store_sql_text[SQL_COUNT] = {
                           " coalesce((SELECT max(id) FROM health_checks WHERE ok = 1), 0)),"
                           " (SELECT count(*) FROM health_checks WHERE id >"
                           " coalesce((SELECT max(id) FROM health_checks WHERE ok = 0), 0))",
-    [SQL_FB_ADD] = "INSERT INTO feedback_queue (url, score, categories, action, threat, at)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQL_FB_ADD] = "INSERT INTO feedback_queue (url, score, categories, action, threat, at, count,"
+                   " first_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [SQL_FB_SPAN] = "SELECT min(id), max(id) FROM feedback_queue",
     [SQL_FB_DROP] = "DELETE FROM feedback_queue WHERE id IN (SELECT id FROM feedback_queue"
                     " ORDER BY id LIMIT max(0, (SELECT count(*) FROM feedback_queue) - ?1))",
-    [SQL_FB_PEEK] = "SELECT id, url, score, categories, action, threat, at FROM feedback_queue"
+    [SQL_FB_PEEK] = "SELECT id, url, score, categories, action, threat, at, count, first_seen"
+                    " FROM feedback_queue WHERE id <= coalesce((SELECT CAST(value AS INTEGER)"
+                    " FROM kv WHERE key = 'feedback.sealed'), 9223372036854775807)"
                     " ORDER BY id LIMIT ?1",
     [SQL_FB_DELETE] = "DELETE FROM feedback_queue WHERE id <= ?1",
     [SQL_FB_STATS] = "SELECT (SELECT count(*) FROM feedback_queue),"
                      " coalesce((SELECT value FROM counters WHERE name = 'feedback_dropped'), 0)",
+    [SQL_FB_MERGE] = "UPDATE feedback_queue SET count = count + ?7, at = max(at, ?6),"
+                     " first_seen = min(CASE first_seen WHEN 0 THEN at ELSE first_seen END, ?8),"
+                     " score = ?2, categories = ?3, threat = ?5"
+                     " WHERE url = ?1 AND action = ?4 AND id > coalesce((SELECT CAST(value AS"
+                     " INTEGER) FROM kv WHERE key = 'feedback.sealed'), 0)",
+    [SQL_FB_SEAL] = "INSERT INTO kv (key, value, updated_at) SELECT 'feedback.sealed',"
+                    " CAST(coalesce(max(id), 0) AS TEXT), CAST(strftime('%s', 'now') AS INTEGER)"
+                    " FROM feedback_queue WHERE true ON CONFLICT (key) DO UPDATE SET"
+                    " value = excluded.value, updated_at = excluded.updated_at",
+    [SQL_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?1",
     [SQL_COUNTER_ADD] = "INSERT INTO counters (name, value) VALUES (?1, ?2)"
                         " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
     [SQL_COMP_GET] = "SELECT name, version, path, sha256, installed_at, current FROM components"
@@ -772,11 +787,21 @@ int ww_store_feedback_enqueue(struct ww_store *st, const struct ww_feedback_even
         return rc;
     for (size_t i = 0; i < n; i++) {
         const struct ww_feedback_event *e = &ev[i];
-        rc = store_exec(st, SQL_FB_ADD, op, "fifffI", e->url, sizeof(e->url), e->score,
-                        e->categories, sizeof(e->categories), e->action, sizeof(e->action),
-                        e->threat, sizeof(e->threat), (int64_t)(e->at != 0 ? e->at : now));
-        if (rc != WW_OK)
-            goto cleanup;
+        time_t at = e->at != 0 ? e->at : now;
+        time_t first = e->first_seen != 0 && e->first_seen < at ? e->first_seen : at;
+        int64_t count = e->count > 0 ? (int64_t)e->count : 1;
+
+        /* Merge into the open row of this URL and verdict, else a new row: same bindings. */
+        for (int k = 0; k < 2; k++) {
+            rc = store_exec(st, k == 0 ? SQL_FB_MERGE : SQL_FB_ADD, op, "fifffIII", e->url,
+                            sizeof(e->url), e->score, e->categories, sizeof(e->categories),
+                            e->action, sizeof(e->action), e->threat, sizeof(e->threat), (int64_t)at,
+                            count, (int64_t)first);
+            if (rc != WW_OK)
+                goto cleanup;
+            if (k == 0 && sqlite3_changes(st->db) > 0)
+                break;
+        }
     }
     if (max_queued <= 0)
         goto cleanup;
@@ -826,6 +851,10 @@ int ww_store_feedback_peek(struct ww_store *st, struct ww_feedback_event *ev, si
         store_col_text(s, 4, e->action, sizeof(e->action));
         store_col_text(s, 5, e->threat, sizeof(e->threat));
         e->at = (time_t)sqlite3_column_int64(s, 6);
+        e->count = sqlite3_column_int64(s, 7);
+        e->first_seen = (time_t)sqlite3_column_int64(s, 8);
+        if (e->first_seen == 0)
+            e->first_seen = e->at;
     }
     rc = got == limit || step == SQLITE_DONE ? WW_OK : store_fail(st, "feedback peek");
     *n = got;
@@ -1032,4 +1061,39 @@ int ww_store_license_set(struct ww_store *st, const struct ww_license *lic)
                       sizeof(lic->activation_code), lic->status, sizeof(lic->status), lic->product,
                       sizeof(lic->product), lic->edition, sizeof(lic->edition), lic->expires,
                       sizeof(lic->expires), lic->seats, lic->grace_days, (int64_t)lic->checked_at);
+}
+
+/* One statement (atomic without BEGIN); n == 0 is a no-op. */
+int ww_store_counter_add(struct ww_store *st, const char *name, int64_t n)
+{
+    if (st == NULL || name == NULL)
+        return WW_EINVAL;
+    if (n == 0)
+        return WW_OK;
+    return store_exec(st, SQL_COUNTER_ADD, "counter add", "tI", name, n);
+}
+
+int ww_store_counter_get(struct ww_store *st, const char *name, int64_t *value)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (st == NULL || name == NULL || value == NULL)
+        return WW_EINVAL;
+    *value = 0;
+    s = store_query(st, SQL_COUNTER_GET, "counter get", "t", name);
+    if (s == NULL)
+        return WW_EDB;
+    rc = store_step_row(st, s, "counter get");
+    if (rc == WW_OK)
+        *value = sqlite3_column_int64(s, 0);
+    store_reset(s);
+    return rc == WW_ENOTFOUND ? WW_OK : rc;
+}
+
+int ww_store_feedback_seal(struct ww_store *st)
+{
+    if (st == NULL)
+        return WW_EINVAL;
+    return store_run_plain(st, SQL_FB_SEAL, "feedback seal");
 }

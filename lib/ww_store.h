@@ -69,13 +69,22 @@ struct ww_feedback_event {
     char categories[256]; /* comma-separated */
     char action[8];       /* "allow" | "block" */
     char threat[128];     /* "" = none */
-    time_t at;
+    time_t at;            /* last seen */
+    int64_t count;        /* lookups this record stands for; <= 0 counts as 1 */
+    time_t first_seen;    /* 0 = same as at */
 };
-/* Appends <n> events in one transaction; when the queue would pass <max_queued>, the oldest
- * rows are dropped and counted (ww_store_feedback_stats). */
+/* Adds <n> records in one transaction. A record merges into the queued row of the same URL
+ * and action that no upload took yet (ww_store_feedback_seal): count added, first and last
+ * seen widened, score and categories the newest; else it is a new row. When the queue would
+ * pass <max_queued> rows, the oldest are dropped and counted (ww_store_feedback_stats). */
 int ww_store_feedback_enqueue(struct ww_store *st, const struct ww_feedback_event *ev, size_t n,
                               int max_queued);
-/* Oldest <limit> rows into <ev> (caller's array), *n = how many. */
+/* Closes every queued row to merges: later records for the same URL and action make new rows,
+ * so what an upload read is what it sends. One statement. The feedback worker calls it before
+ * each peek. */
+int ww_store_feedback_seal(struct ww_store *st);
+/* Oldest <limit> rows into <ev> (caller's array), *n = how many; only sealed rows once
+ * ww_store_feedback_seal ran. */
 int ww_store_feedback_peek(struct ww_store *st, struct ww_feedback_event *ev, size_t limit,
                            size_t *n);
 /* Removes rows with id <= <upto_id> (after the server confirmed them). */
@@ -84,6 +93,11 @@ int ww_store_feedback_stats(struct ww_store *st, int64_t *queued, int64_t *dropp
 /* Adds <n> events dropped before they reached the queue (a c-icap child's full in-memory
  * buffer, lib/ww_fbbuf.h) to the same counter that ww_store_feedback_stats reports. */
 int ww_store_feedback_add_dropped(struct ww_store *st, int64_t n);
+
+/* Monotonic counters that survive restarts (table counters; /metrics shows them): adds <n> to
+ * counter <name>, made at 0 when missing; reads one (0 when missing). */
+int ww_store_counter_add(struct ww_store *st, const char *name, int64_t n);
+int ww_store_counter_get(struct ww_store *st, const char *name, int64_t *value);
 
 /* Installed components ("pattern", "urldb", "engine"), with history for rollback. */
 struct ww_component {

@@ -30,6 +30,7 @@
 #include "ww_cicap.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_counters.h"
 #include "ww_body.h"
 #include "ww_filerep.h"
 #include "ww_filetype.h"
@@ -378,6 +379,7 @@ static void scan_attrs(ci_request_t *req, struct scan_req *sr, const char *actio
     ww_cicap_attr(req, "webwarden:size", num);
     snprintf(num, sizeof(num), "%ld", ms);
     ww_cicap_attr(req, "webwarden:ms", num);
+    ww_ctr_scan_done(action, &sr->t0);
 }
 
 /* From here the body streams through without a verdict: logged, marked and counted. */

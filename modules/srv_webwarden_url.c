@@ -22,6 +22,7 @@
 #include "ww_cicap.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_counters.h"
 #include "ww_html.h"
 #include "ww_log.h"
 #include "ww_store.h"
@@ -181,6 +182,7 @@ static void url_log_attrs(ci_request_t *req, const char *action, const char *rea
     if (v != NULL)
         snprintf(ms, sizeof(ms), "%ld.%03ld", v->us / 1000, v->us % 1000);
     ww_cicap_attr(req, "webwarden:action", action);
+    ww_ctr_add(strcmp(action, "block") == 0 ? WW_CTR_URL_BLOCK : WW_CTR_URL_ALLOW, 1);
     ww_cicap_attr(req, "webwarden:reason", reason);
     ww_cicap_attr(req, "webwarden:url", url);
     ww_cicap_attr(req, "webwarden:score", v != NULL ? v->score : "-");

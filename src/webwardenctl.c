@@ -25,6 +25,7 @@
 #include "ww_policy.h"
 #include "ww_rep.h"
 #include "ww_sched.h"
+#include "ww_statedir.h"
 #include "ww_status.h"
 #include "ww_store.h"
 #include "ww_update.h"
@@ -53,7 +54,11 @@ static void ctl_usage(FILE *fp)
             "  -h, --help         this help\n"
             "\n"
             "Commands:\n"
-            "  init                       create or migrate the state database (idempotent)\n"
+            "  init [--group GROUP] [--patterns]\n"
+            "                             create or migrate the state database (idempotent);\n"
+            "                             --group: the database and its folder read/write for\n"
+            "                             GROUP (the Group c-icap runs as); --patterns: create\n"
+            "                             scan.patterns_dir, starter patterns if it is empty\n"
             "  status [--json]            scan method, components, queue, license, jobs\n"
             "  scan-method                show the scan method and why it is in force\n"
             "  scan-method smart|conventional [--force] [--reason TEXT]\n"
@@ -156,16 +161,33 @@ static const char *ctl_method_name(enum ww_scan_method m)
 
 /* ---- init ---- */
 
+/* init [--group GROUP] [--patterns]: the logic is in lib/ww_store.c and lib/ww_statedir.c. */
 static int ctl_cmd_init(struct ctl *c, int argc, char **argv)
 {
-    const char *db = c->conf->state.database;
+    static const struct option opts[] = {{"group", required_argument, NULL, 'g'},
+                                         {"patterns", no_argument, NULL, 'p'},
+                                         {NULL, 0, NULL, 0}};
+    const char *db = c->conf->state.database, *group = NULL;
     struct ww_store *st = NULL;
     char err[WW_ERRLEN] = "";
-    int version = 0, rc = CTL_FAIL;
+    int version = 0, rc = CTL_FAIL, opt, patterns = 0, copied = 0;
+    gid_t gid = 0;
 
-    if (argc > 1) {
-        ctl_err("init takes no arguments");
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt == 'g')
+            group = optarg;
+        else if (opt == 'p')
+            patterns = 1;
+        else
+            return CTL_USAGE;
+    }
+    if (optind != argc) {
+        ctl_err("init: unexpected argument '%s'", argv[optind]);
         return CTL_USAGE;
+    }
+    if (group != NULL && ww_statedir_group_id(group, &gid, err, sizeof(err)) != WW_OK) {
+        ctl_err("init --group: %s", err);
+        return CTL_FAIL;
     }
     if (ww_daemon_make_parent_dir(db, err, sizeof(err)) != WW_OK ||
         ww_store_open(db, WW_STORE_MIGRATE, &st, err, sizeof(err)) != WW_OK) {
@@ -176,7 +198,23 @@ static int ctl_cmd_init(struct ctl *c, int argc, char **argv)
         ctl_err("cannot read the schema version of %s", db);
         goto cleanup;
     }
+    /* After the first open: SQLite has made the -wal and -shm files the group needs too. */
+    if (group != NULL && ww_statedir_share(db, gid, err, sizeof(err)) != WW_OK) {
+        ctl_err("init --group %s: %s", group, err);
+        goto cleanup;
+    }
     printf("database:       %s\nschema version: %d\n", db, version);
+    if (group != NULL)
+        printf("shared with:    group %s (folder setgid, database 0660)\n", group);
+    if (patterns) {
+        if (ww_statedir_seed_patterns(c->conf->scan.patterns_dir, WW_DATADIR "/patterns", &copied,
+                                      err, sizeof(err)) != WW_OK) {
+            ctl_err("init --patterns: %s", err);
+            goto cleanup;
+        }
+        printf("patterns:       %s (%d starter files copied from %s)\n", c->conf->scan.patterns_dir,
+               copied, WW_DATADIR "/patterns");
+    }
     rc = CTL_OK;
 cleanup:
     ww_store_close(st);

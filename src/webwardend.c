@@ -13,6 +13,8 @@
 #include "ww_conf.h"
 #include "ww_daemon.h"
 #include "ww_log.h"
+#include "ww_metrics.h"
+#include "ww_notify.h"
 #include "ww_sched.h"
 #include "ww_store.h"
 
@@ -76,7 +78,7 @@ static void wwd_reopen_log(const char *log_file)
 /* SIGHUP: the new config replaces the old one only if it loads; settings that need a restart
  * (database, pid file, log file) keep their old values and say so. */
 static void wwd_reload(struct ww_daemon_env *env, struct ww_conf **conf, const char *path,
-                       int detached)
+                       int detached, struct ww_metrics_server *metrics)
 {
     struct ww_conf *fresh = NULL;
     char err[WW_ERRLEN] = "";
@@ -95,6 +97,9 @@ static void wwd_reload(struct ww_daemon_env *env, struct ww_conf **conf, const c
     if (strcmp(fresh->daemon.pid_file, (*conf)->daemon.pid_file) != 0 ||
         strcmp(fresh->daemon.log_file, (*conf)->daemon.log_file) != 0)
         ww_log(WW_LOG_WARN, "daemon.pid_file and daemon.log_file change at the next restart");
+    if (strcmp(fresh->metrics.listen, (*conf)->metrics.listen) != 0)
+        ww_log(WW_LOG_WARN, "metrics.listen changed to \"%s\": needs a restart, still \"%s\"",
+               fresh->metrics.listen, (*conf)->metrics.listen);
     env->conf = fresh;
     rc = ww_daemon_jobs_sync(env);
     if (rc != WW_OK) {
@@ -106,6 +111,7 @@ static void wwd_reload(struct ww_daemon_env *env, struct ww_conf **conf, const c
         return;
     }
     ww_log_set_sink(wwd_log_sink, wwd_log_level(fresh));
+    ww_metrics_server_set_grace(metrics, fresh->license.grace_days);
     ww_conf_free(*conf);
     *conf = fresh;
     ww_log(WW_LOG_INFO, "config reloaded from %s", path);
@@ -123,6 +129,7 @@ int main(int argc, char **argv)
     struct ww_conf *conf = NULL;
     struct ww_store *st = NULL;
     struct ww_sched *sched = NULL;
+    struct ww_metrics_server *metrics = NULL;
     struct ww_daemon_env env = {0};
     char err[WW_ERRLEN] = "", conf_path[4096] = "", pid_file[4096] = "";
 
@@ -189,20 +196,38 @@ int main(int argc, char **argv)
         snprintf(err, sizeof(err), "cannot set up the jobs: %s", ww_strerror(rc));
         goto cleanup;
     }
+    rc = ww_metrics_server_start(conf->metrics.listen, conf->state.database,
+                                 conf->license.grace_days, &metrics, err, sizeof(err));
+    if (rc == WW_EBUSY && strcmp(conf->metrics.listen, WW_METRICS_DEFAULT_LISTEN) == 0) {
+        /* Several gateways (or test runs) on one host: only an address the admin chose is
+         * worth refusing to start for. */
+        ww_log(WW_LOG_WARN, "%s; no /metrics (set metrics.listen to another port)", err);
+        err[0] = '\0';
+    } else if (rc != WW_OK) {
+        char why[WW_ERRLEN];
+        snprintf(why, sizeof(why), "%s", err);
+        snprintf(err, sizeof(err), "%.200s: %.300s", conf_path, why);
+        goto cleanup;
+    }
     ww_log(WW_LOG_INFO, "started (version %s, config %s, database %s)", WW_VERSION, conf_path,
            conf->state.database);
     ww_daemon_ready(ready_fd, NULL);
     ready_fd = -1;
+    /* systemd's Type=notify: the database exists and is migrated, so c-icap may start. */
+    if (ww_notify("READY=1\nSTATUS=running the jobs") < 0)
+        ww_log(WW_LOG_WARN, "cannot tell systemd we are ready (NOTIFY_SOCKET=%s)",
+               getenv("NOTIFY_SOCKET"));
 
     for (;;) {
         bits = ww_daemon_wait(ww_sched_wait_ms(sched, WWD_MAX_SLEEP_MS));
         if (bits & WW_DAEMON_STOP)
             break;
         if (bits & WW_DAEMON_RELOAD)
-            wwd_reload(&env, &conf, conf_path, !foreground);
+            wwd_reload(&env, &conf, conf_path, !foreground, metrics);
         ww_sched_run_due(sched);
     }
     ww_log(WW_LOG_INFO, "stopping");
+    ww_notify("STOPPING=1");
     exit_code = 0;
 
 cleanup:
@@ -210,6 +235,7 @@ cleanup:
         ww_log(WW_LOG_ERR, "%s", err);
         ww_daemon_ready(ready_fd, err);
     }
+    ww_metrics_server_stop(metrics);
     ww_sched_free(sched);
     ww_store_close(st);
     if (pid_file[0] != '\0')

@@ -297,7 +297,7 @@ static const struct {
 } error_cases[] = {
     {"unknown-section", "[gateway]\n\n[reputaton]\n",
      "3: unknown section [reputaton] (known: gateway, state, daemon, lists, reputation, urldb, "
-     "scan, clamav, smart_scan, feedback, update, license)"},
+     "scan, clamav, smart_scan, feedback, update, license, metrics)"},
     {"unknown-key", "[reputation]\n# x\ntimeout = 5\n",
      "3: unknown key \"timeout\" in section [reputation]"},
     {"key-in-wrong-section", "[scan]\nserver = http://x\n",

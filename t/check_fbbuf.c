@@ -122,7 +122,7 @@ START_TEST(test_fbbuf_flush_moves_events_in_order)
 }
 END_TEST
 
-START_TEST(test_fbbuf_full_drops_oldest_and_counts_in_store)
+START_TEST(test_fbbuf_full_drops_new_urls_and_counts_in_store)
 {
     struct ww_fbbuf *b = ww_fbbuf_create(4);
     struct ww_fbbuf_stats s;
@@ -135,9 +135,9 @@ START_TEST(test_fbbuf_full_drops_oldest_and_counts_in_store)
                   s.buffered, (unsigned long long)s.dropped);
     ck_assert_int_eq(ww_fbbuf_flush(b, st, 1000), WW_OK);
     queue_urls(urls, sizeof(urls));
-    ck_assert_msg(strcmp(urls, "http://e7.example/ http://e8.example/ http://e9.example/ "
-                               "http://e10.example/") == 0,
-                  "newest 4 kept in order: got \"%s\"", urls);
+    ck_assert_msg(strcmp(urls, "http://e1.example/ http://e2.example/ http://e3.example/ "
+                               "http://e4.example/") == 0,
+                  "first 4 URLs kept in order: got \"%s\"", urls);
     ck_assert_msg(dropped() == 6, "store's dropped counter: got %lld, want 6",
                   (long long)dropped());
     ww_fbbuf_free(b);
@@ -158,7 +158,7 @@ START_TEST(test_fbbuf_store_error_keeps_events_for_next_flush)
     ww_fbbuf_stats(b, &s);
     ck_assert_msg(s.buffered == 3 && s.flush_errors == 1, "buffered %zu errors %llu, want 3 1",
                   s.buffered, (unsigned long long)s.flush_errors);
-    /* Meanwhile 6 more arrive: the other half (4 slots) keeps the newest 4. */
+    /* Meanwhile 6 more arrive: the buffer (4 records) takes the first 4, drops b5 and b6. */
     for (int i = 1; i <= 6; i++)
         add_url(b, "http://b%d.example/", i);
     ck_assert_int_eq(ww_fbbuf_flush(b, st, 1000), WW_OK); /* the kept 3 first, alone */
@@ -168,10 +168,10 @@ START_TEST(test_fbbuf_store_error_keeps_events_for_next_flush)
     ck_assert_int_eq(ww_fbbuf_flush(b, st, 1000), WW_OK);
     queue_urls(urls, sizeof(urls));
     ck_assert_msg(strcmp(urls, "http://a1.example/ http://a2.example/ http://a3.example/ "
-                               "http://b3.example/ http://b4.example/ http://b5.example/ "
-                               "http://b6.example/") == 0,
+                               "http://b1.example/ http://b2.example/ http://b3.example/ "
+                               "http://b4.example/") == 0,
                   "second flush: got \"%s\"", urls);
-    ck_assert_msg(dropped() == 2, "dropped b1 b2: store counter %lld, want 2",
+    ck_assert_msg(dropped() == 2, "dropped b5 b6: store counter %lld, want 2",
                   (long long)dropped());
     ww_fbbuf_stats(b, &s);
     ck_assert_uint_eq(s.buffered, 0);
@@ -276,6 +276,147 @@ START_TEST(test_fbbuf_concurrent_adds_lose_nothing_uncounted)
 }
 END_TEST
 
+/* The queue's rows as "url:action:count:first-last", oldest first, joined by spaces. */
+static void queue_records(char *out, size_t len)
+{
+    static struct ww_feedback_event ev[64];
+    size_t n = 0;
+
+    ck_assert_int_eq(ww_store_feedback_peek(st, ev, 64, &n), WW_OK);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), len - strlen(out), "%s%s:%s:%lld:%lld-%lld", i ? " " : "",
+                 ev[i].url, ev[i].action, (long long)ev[i].count,
+                 (long long)ev[i].first_seen - 1700000000, (long long)ev[i].at - 1700000000);
+}
+
+START_TEST(test_fbbuf_repeats_make_one_record_with_count)
+{
+    struct ww_fbbuf *b = ww_fbbuf_create(8);
+    struct ww_feedback_event e;
+    struct ww_fbbuf_stats s;
+    char recs[512];
+
+    for (int i = 0; i < 1000; i++) {
+        make_event(&e, "http://same.example/");
+        e.at = 1700000000 + i % 7;
+        ww_fbbuf_add(b, &e);
+    }
+    make_event(&e, "http://same.example/");
+    snprintf(e.action, sizeof(e.action), "block"); /* another verdict: another record */
+    e.at = 1700000003;
+    ww_fbbuf_add(b, &e);
+    make_event(&e, "http://same.example/x"); /* a longer URL with the same prefix */
+    ww_fbbuf_add(b, &e);
+    ww_fbbuf_stats(b, &s);
+    ck_assert_msg(s.buffered == 3 && s.added == 1002 && s.dropped == 0,
+                  "buffered %zu added %llu dropped %llu, want 3 1002 0", s.buffered,
+                  (unsigned long long)s.added, (unsigned long long)s.dropped);
+    ck_assert_int_eq(ww_fbbuf_flush(b, st, 1000), WW_OK);
+    queue_records(recs, sizeof(recs));
+    ck_assert_msg(strcmp(recs,
+                         "http://same.example/:allow:1000:0-6 http://same.example/:block:1:3-3 "
+                         "http://same.example/x:allow:1:0-0") == 0,
+                  "got \"%s\"", recs);
+    ww_fbbuf_free(b);
+}
+END_TEST
+
+START_TEST(test_fbbuf_full_buffer_still_counts_known_urls)
+{
+    struct ww_fbbuf *b = ww_fbbuf_create(2);
+    char recs[512];
+
+    add_url(b, "http://k%d.example/", 1);
+    add_url(b, "http://k%d.example/", 2);
+    add_url(b, "http://k%d.example/", 3); /* dropped: new */
+    add_url(b, "http://k%d.example/", 1); /* counted: known */
+    ck_assert_int_eq(ww_fbbuf_flush(b, st, 1000), WW_OK);
+    queue_records(recs, sizeof(recs));
+    ck_assert_msg(strcmp(recs, "http://k1.example/:allow:2:0-0 http://k2.example/:allow:1:0-0") ==
+                      0,
+                  "got \"%s\"", recs);
+    ck_assert_int_eq(dropped(), 1);
+    ww_fbbuf_free(b);
+}
+END_TEST
+
+/* Flushes (children's ticks) merge into the open row; once an upload sealed it, a new row. */
+START_TEST(test_fbbuf_flushes_merge_until_sealed)
+{
+    struct ww_fbbuf *b = ww_fbbuf_create(8), *other = ww_fbbuf_create(8);
+    struct ww_feedback_event e;
+    char recs[512];
+
+    for (int i = 0; i < 3; i++) {
+        make_event(&e, "http://m.example/");
+        e.at = 1700000000 + i;
+        ww_fbbuf_add(i == 1 ? other : b, &e); /* two children */
+        ck_assert_int_eq(ww_fbbuf_flush(i == 1 ? other : b, st, 1000), WW_OK);
+    }
+    queue_records(recs, sizeof(recs));
+    ck_assert_msg(strcmp(recs, "http://m.example/:allow:3:0-2") == 0, "before seal: got \"%s\"",
+                  recs);
+    ck_assert_int_eq(ww_store_feedback_seal(st), WW_OK);
+    make_event(&e, "http://m.example/");
+    e.at = 1700000010;
+    ww_fbbuf_add(b, &e);
+    ck_assert_int_eq(ww_fbbuf_flush(b, st, 1000), WW_OK);
+    /* The new row is not visible to an upload until the next seal. */
+    queue_records(recs, sizeof(recs));
+    ck_assert_msg(strcmp(recs, "http://m.example/:allow:3:0-2") == 0, "after seal: got \"%s\"",
+                  recs);
+    ck_assert_int_eq(queued(), 2);
+    ck_assert_int_eq(ww_store_feedback_seal(st), WW_OK);
+    queue_records(recs, sizeof(recs));
+    ck_assert_msg(strcmp(recs, "http://m.example/:allow:3:0-2 http://m.example/:allow:1:10-10") ==
+                      0,
+                  "next seal: got \"%s\"", recs);
+    ww_fbbuf_free(b);
+    ww_fbbuf_free(other);
+}
+END_TEST
+
+enum { ONE_URL_THREADS = 8, ONE_URL_ADDS = 20000 };
+
+static void *one_url_adder(void *arg)
+{
+    struct ww_feedback_event e;
+
+    (void)arg;
+    make_event(&e, "http://hot.example/");
+    for (int i = 0; i < ONE_URL_ADDS; i++)
+        ww_fbbuf_add(shared_buf, &e);
+    return NULL;
+}
+
+START_TEST(test_fbbuf_threads_on_one_url_lose_no_count)
+{
+    pthread_t th[ONE_URL_THREADS], fl;
+    static struct ww_feedback_event ev[64];
+    size_t n = 0;
+    int64_t total = 0;
+
+    shared_buf = ww_fbbuf_create(4);
+    adders_done = 0;
+    ck_assert_int_eq(pthread_create(&fl, NULL, flusher, NULL), 0);
+    for (int t = 0; t < ONE_URL_THREADS; t++)
+        ck_assert_int_eq(pthread_create(&th[t], NULL, one_url_adder, NULL), 0);
+    for (int t = 0; t < ONE_URL_THREADS; t++)
+        pthread_join(th[t], NULL);
+    __atomic_store_n(&adders_done, 1, __ATOMIC_RELEASE);
+    pthread_join(fl, NULL);
+    ck_assert_int_eq(ww_fbbuf_flush(shared_buf, st, 0), WW_OK);
+    ck_assert_int_eq(ww_store_feedback_peek(st, ev, 64, &n), WW_OK);
+    for (size_t i = 0; i < n; i++)
+        total += ev[i].count;
+    ck_assert_msg(n == 1 && total == ONE_URL_THREADS * ONE_URL_ADDS,
+                  "rows %zu total count %lld, want 1 row of %d", n, (long long)total,
+                  ONE_URL_THREADS * ONE_URL_ADDS);
+    ww_fbbuf_free(shared_buf);
+}
+END_TEST
+
 static Suite *fbbuf_suite(void)
 {
     Suite *s = suite_create("fbbuf");
@@ -284,7 +425,11 @@ static Suite *fbbuf_suite(void)
     tcase_add_checked_fixture(tc, fb_setup, fb_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_fbbuf_flush_moves_events_in_order);
-    tcase_add_test(tc, test_fbbuf_full_drops_oldest_and_counts_in_store);
+    tcase_add_test(tc, test_fbbuf_full_drops_new_urls_and_counts_in_store);
+    tcase_add_test(tc, test_fbbuf_repeats_make_one_record_with_count);
+    tcase_add_test(tc, test_fbbuf_full_buffer_still_counts_known_urls);
+    tcase_add_test(tc, test_fbbuf_flushes_merge_until_sealed);
+    tcase_add_test(tc, test_fbbuf_threads_on_one_url_lose_no_count);
     tcase_add_test(tc, test_fbbuf_store_error_keeps_events_for_next_flush);
     tcase_add_test(tc, test_fbbuf_add_stamps_time_and_ignores_null);
     tcase_add_test(tc, test_fbbuf_concurrent_adds_lose_nothing_uncounted);

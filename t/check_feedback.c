@@ -175,6 +175,8 @@ START_TEST(test_feedback_batch_json_follows_protocol)
     snprintf(ev[0].action, sizeof(ev[0].action), "block");
     snprintf(ev[0].threat, sizeof(ev[0].threat), "Eicar-Test-Signature");
     ev[0].at = 1795773600;
+    ev[0].count = 7;
+    ev[0].first_seen = 1795773540;
     snprintf(ev[1].url, sizeof(ev[1].url), "http://b.example/\xff");
     snprintf(ev[1].action, sizeof(ev[1].action), "allow");
     ck_assert_int_eq(ww_feedback_batch_json("app-1-2", ev, 2, &body), WW_OK);
@@ -191,6 +193,10 @@ START_TEST(test_feedback_batch_json_follows_protocol)
     ck_assert_str_eq(json_string_value(json_object_get(e0, "action")), "block");
     ck_assert_str_eq(json_string_value(json_object_get(e0, "threat")), "Eicar-Test-Signature");
     ck_assert_str_eq(json_string_value(json_object_get(e0, "time")), "2026-11-27T10:00:00Z");
+    /* aggregated records: a count (at least 1) and the first time seen (<= time) */
+    ck_assert_int_eq(json_integer_value(json_object_get(e0, "count")), 7);
+    ck_assert_str_eq(json_string_value(json_object_get(e0, "first_seen")), "2026-11-27T09:59:00Z");
+    ck_assert_int_eq(json_integer_value(json_object_get(e1, "count")), 1);
     ck_assert_msg(json_is_null(json_object_get(e1, "threat")), "no threat must be null: %s", body);
     ck_assert_int_eq(json_array_size(json_object_get(e1, "categories")), 0);
     ck_assert_str_eq(json_string_value(json_object_get(e1, "url")), "http://b.example/?");
@@ -286,6 +292,43 @@ START_TEST(test_feedback_lost_answer_retried_batch_counted_once)
 }
 END_TEST
 
+/* A record of one URL aggregated over many lookups: counts reach the server exactly once, also
+ * when the answer to its batch was lost and the children kept recording that URL meanwhile. */
+START_TEST(test_feedback_aggregated_counts_delivered_once)
+{
+    struct ww_feedback_event e;
+    char result[256] = "";
+    int rc;
+
+    memset(&e, 0, sizeof(e));
+    snprintf(e.url, sizeof(e.url), "http://hot.example/");
+    snprintf(e.action, sizeof(e.action), "allow");
+    e.at = 1795773600;
+    e.count = 40;
+    ck_assert_int_eq(ww_store_feedback_enqueue(st, &e, 1, 0), WW_OK);
+    e.at = 1795773660;
+    e.count = 2;
+    ck_assert_int_eq(ww_store_feedback_enqueue(st, &e, 1, 0), WW_OK); /* merged: one row, 42 */
+    ck_assert_int_eq(queued(), 1);
+    ck_assert_int_eq(fake_cloud_mode(&cloud, "lost", 0), 0);
+    rc = ww_feedback_run_once(st, conf, http, result, sizeof(result));
+    ck_assert_int_eq(rc, WW_ETIMEOUT);
+    ck_assert_int_eq(fake_cloud_stat(&cloud, "lookups"), 42);
+    /* Lookups of the same URL after the send: a new row, never the sent one. */
+    e.at = 1795773700;
+    e.count = 5;
+    ck_assert_int_eq(ww_store_feedback_enqueue(st, &e, 1, 0), WW_OK);
+    ck_assert_int_eq(queued(), 2);
+    ck_assert_int_eq(fake_cloud_mode(&cloud, "normal", 0), 0);
+    rc = ww_feedback_run_for(st, conf, http, 10000, result, sizeof(result));
+    ck_assert_msg(rc == WW_OK && queued() == 0, "retry: run = %d \"%s\"", rc, result);
+    ck_assert_msg(fake_cloud_stat(&cloud, "lookups") == 47,
+                  "server counted %ld lookups, want 47 (42 once, then 5)",
+                  fake_cloud_stat(&cloud, "lookups"));
+    ck_assert_int_eq(fake_cloud_stat(&cloud, "duplicates"), 1);
+}
+END_TEST
+
 START_TEST(test_feedback_unconfirmed_batch_survives_a_restart)
 {
     char result[256] = "", err[WW_ERRLEN] = "";
@@ -350,6 +393,7 @@ static Suite *feedback_suite(void)
                         (int)(sizeof(failure_cases) / sizeof(failure_cases[0])));
     tcase_add_test(tc, test_feedback_lost_answer_retried_batch_counted_once);
     tcase_add_test(tc, test_feedback_unconfirmed_batch_survives_a_restart);
+    tcase_add_test(tc, test_feedback_aggregated_counts_delivered_once);
     tcase_add_test(tc, test_feedback_budget_stops_after_first_batch);
     tcase_add_test(tc, test_feedback_delay_within_timeout_succeeds);
     suite_add_tcase(s, tc);

@@ -539,11 +539,14 @@ START_TEST(test_store_feedback_full_queue_drops_oldest_and_counts)
 
     for (int i = 0; i < 10; i++)
         make_event(&e[i], 0, i);
-    ck_assert_int_eq(ww_store_feedback_enqueue(st, e, 3, 5), WW_OK);     /* 0 1 2 */
+    ck_assert_int_eq(ww_store_feedback_seal(st), WW_OK);             /* no merges: rows as before */
+    ck_assert_int_eq(ww_store_feedback_enqueue(st, e, 3, 5), WW_OK); /* 0 1 2 */
+    ck_assert_int_eq(ww_store_feedback_seal(st), WW_OK);             /* no merges: rows as before */
     ck_assert_int_eq(ww_store_feedback_enqueue(st, e + 3, 4, 5), WW_OK); /* 3 4 5 6: drop 0 1 */
     ck_assert_int_eq(ww_store_feedback_stats(st, &queued, &dropped), WW_OK);
     ck_assert_msg(queued == 5 && dropped == 2, "queued %lld dropped %lld, want 5 2",
                   (long long)queued, (long long)dropped);
+    ck_assert_int_eq(ww_store_feedback_seal(st), WW_OK);
     ck_assert_int_eq(ww_store_feedback_peek(st, out, 10, &n), WW_OK);
     ck_assert_uint_eq(n, 5);
     ck_assert_str_eq(out[0].url, "http://w0.example/2");
@@ -552,20 +555,24 @@ START_TEST(test_store_feedback_full_queue_drops_oldest_and_counts)
 
     /* the counter survives a restart; a batch larger than the bound keeps its newest rows */
     st = open_migrated();
+    ck_assert_int_eq(ww_store_feedback_seal(st), WW_OK); /* no merges: rows as before */
     ck_assert_int_eq(ww_store_feedback_enqueue(st, e, 10, 5), WW_OK);
     ck_assert_int_eq(ww_store_feedback_stats(st, &queued, &dropped), WW_OK);
     ck_assert_msg(queued == 5 && dropped == 12, "queued %lld dropped %lld, want 5 12",
                   (long long)queued, (long long)dropped);
+    ck_assert_int_eq(ww_store_feedback_seal(st), WW_OK);
     ck_assert_int_eq(ww_store_feedback_peek(st, out, 10, &n), WW_OK);
     for (size_t i = 0; i < n; i++) {
         snprintf(want, sizeof(want), "http://w0.example/%zu", i + 5);
         ck_assert_str_eq(out[i].url, want);
     }
     /* a gap in the ids (an admin deleted a row) does not drop more than needed */
+    ck_assert_int_eq(ww_store_feedback_seal(st), WW_OK);             /* no merges: rows as before */
     ck_assert_int_eq(ww_store_feedback_enqueue(st, e, 1, 0), WW_OK); /* 6 queued, no bound */
     ww_store_close(st);
     raw_exec("DELETE FROM feedback_queue WHERE url = 'http://w0.example/7'");
     st = open_migrated();
+    ck_assert_int_eq(ww_store_feedback_seal(st), WW_OK); /* no merges: rows as before */
     ck_assert_int_eq(ww_store_feedback_enqueue(st, e + 1, 1, 6), WW_OK); /* 6 rows, bound 6 */
     ck_assert_int_eq(ww_store_feedback_stats(st, &queued, &dropped), WW_OK);
     ck_assert_msg(queued == 6 && dropped == 12, "queued %lld dropped %lld, want 6 12",

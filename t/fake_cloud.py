@@ -19,7 +19,7 @@ Control (never affected by the mode):
   POST /_mode      {"mode": m, "ms": N}  -> 200 {"mode": m}
   POST /_licenses  {code: answer, ...}   -> merged into the license table
   POST /_reset                           -> forget batches, events and counters
-  GET  /_stats     -> {"events": n, "batches": n, "batch_ids": [...], "duplicates": n,
+  GET  /_stats     -> {"events": n, "lookups": n (sum of counts), "batches": n, "batch_ids": [...], "duplicates": n,
                        "feedback_requests": n, "license_requests": n, "activated": [...],
                        "last_body": {...}, "last_headers": {...}, "mode": m}
 
@@ -58,7 +58,7 @@ STATS = {}
 
 def reset_stats():
     STATS.clear()
-    STATS.update({"events": 0, "batches": 0, "batch_ids": [], "duplicates": 0,
+    STATS.update({"events": 0, "lookups": 0, "batches": 0, "batch_ids": [], "duplicates": 0,
                   "feedback_requests": 0, "license_requests": 0, "activated": [],
                   "last_body": None, "last_headers": {}})
 
@@ -196,9 +196,13 @@ class Handler(fakelib.Handler):
                         or e["action"] not in ("allow", "block")
                         or not (e["threat"] is None or isinstance(e["threat"], str))
                         or not isinstance(e["time"], str)
-                        or not e["time"].endswith("Z")):
+                        or not e["time"].endswith("Z")
+                        or not isinstance(e.get("count", 1), int) or e.get("count", 1) < 1
+                        or not isinstance(e.get("first_seen", e["time"]), str)):
                     raise ValueError("event shape")
                 datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%SZ")
+                # Aggregated records (protocol.md) carry count and first_seen; older ones not.
+                datetime.datetime.strptime(e.get("first_seen", e["time"]), "%Y-%m-%dT%H:%M:%SZ")
         except (ValueError, KeyError, TypeError):
             self.send_json(400, {"error": "bad batch"})
             return None
@@ -209,6 +213,7 @@ class Handler(fakelib.Handler):
             else:
                 ACCEPTED[batch_id] = len(events)
                 STATS["events"] += len(events)
+                STATS["lookups"] += sum(e.get("count", 1) for e in events)
                 STATS["batches"] += 1
                 STATS["batch_ids"].append(batch_id)
         return {"accepted": len(events)}

@@ -111,6 +111,26 @@ ww_start_cicap() {
     return 0
 }
 
+# ww_cicap_conf_debian OUT PORT VARDIR SNIPPET: Debian's own /etc/c-icap/c-icap.conf (User and
+# Group c-icap, its modules folder) with only the port (127.0.0.1:PORT), pid file, command socket
+# and the two logs moved under VARDIR (run/, log/: owned by c-icap) and one or two children, plus
+# the line an admin adds to enable Webwarden: Include SNIPPET. Start it with ww_start_cicap.
+ww_cicap_conf_debian() {
+    _cd_out=$1 _cd_port=$2 _cd_var=$3 _cd_snip=$4
+    mkdir -p "$_cd_var/run" "$_cd_var/log" || return 1
+    if [ "$(id -u)" = 0 ] && id c-icap >/dev/null 2>&1; then
+        chown c-icap:c-icap "$_cd_var/run" "$_cd_var/log"
+    fi
+    sed -e "s|^Port .*|Port 127.0.0.1:$_cd_port|" \
+        -e "s|^PidFile .*|PidFile $_cd_var/run/c-icap.pid|" \
+        -e "s|^CommandsSocket .*|CommandsSocket $_cd_var/run/c-icap.ctl|" \
+        -e "s|^ServerLog .*|ServerLog $_cd_var/log/server.log|" \
+        -e "s|^AccessLog .*|AccessLog $_cd_var/log/access.log|" \
+        -e "s|^StartServers .*|StartServers 1|" -e "s|^MaxServers .*|MaxServers 2|" \
+        /etc/c-icap/c-icap.conf >"$_cd_out" || return 1
+    echo "Include $_cd_snip" >>"$_cd_out"
+}
+
 # ww_squid_conf OUT PORT ICAP_PORT VARDIR: a Squid on 127.0.0.1:PORT using our two services on
 # ICAP_PORT, no cache, logs and pid under VARDIR/squid (owned by `proxy` when run as root).
 ww_squid_conf() {
