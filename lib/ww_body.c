@@ -561,6 +561,7 @@ const char *ww_body_deep(const struct ww_body *b)
 static int body_deep_end(struct ww_body *b, char *threat, size_t threatlen)
 {
     struct ww_deep_result r;
+    enum ww_action action;
 
     if (b->deep == NULL) {
         b->deep_outcome = "off";
@@ -581,11 +582,15 @@ static int body_deep_end(struct ww_body *b, char *threat, size_t threatlen)
         return 1;
     }
     b->deep_outcome = "unscanned";
+    /* Too large for the deep scanner follows the size policy (scan.oversize_action, as a body
+     * past scan.max_size does); the other limits (nesting, members, time) clamav.limit_action. */
+    action = strstr(r.threat, "MaxFileSize") != NULL || strstr(r.threat, "MaxScanSize") != NULL
+                 ? b->lim.oversize_action
+                 : b->deep_limit_action;
     snprintf(b->reason, sizeof(b->reason), "deep scan incomplete");
-    snprintf(b->detail, sizeof(b->detail), "%s body: %.100s (clamav.limit_action %s)",
-             ww_body_type(b), r.threat,
-             b->deep_limit_action == WW_ACTION_BLOCK ? "block" : "allow");
-    return b->deep_limit_action == WW_ACTION_BLOCK;
+    snprintf(b->detail, sizeof(b->detail), "%s body: %.100s (%s)", ww_body_type(b), r.threat,
+             action == WW_ACTION_BLOCK ? "block" : "allow");
+    return action == WW_ACTION_BLOCK;
 }
 
 int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, void *arg)

@@ -130,8 +130,9 @@ int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, v
 /* The deep scanner for this body (lib/ww_clamav; the body takes ownership of <d>, NULL: none):
  * it sees the decoded bytes, tells the true type, and at the end of a body the fast engine found
  * clean gives its verdict before smart scan. A deep limit hit is "unscanned" (ww_body_reason
- * "deep scan incomplete"): <limit_action> block gives BLOCK/CUT by policy; allow gives CLEAN with
- * the reason set (the caller logs it as unscanned, never as clean). Before ww_body_start. */
+ * "deep scan incomplete"): <limit_action> (for a body or member too large, limits.oversize_action)
+ * block gives BLOCK/CUT by policy; allow gives CLEAN with the reason set (the caller logs it as
+ * unscanned, never as clean). Before ww_body_start. */
 void ww_body_set_deep(struct ww_body *b, struct ww_deepscan *d, enum ww_action limit_action);
 /* "fast", "clamav" or "smart": which scanner gave the BLOCK/CUT ("-" before). Static string. */
 const char *ww_body_scanner(const struct ww_body *b);

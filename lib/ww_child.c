@@ -26,6 +26,7 @@ struct detection {
     char policy[64];   /* the request's policy, "" = none named */
     int64_t cut_after; /* -1: blocked (page); else bytes that went out before the cut */
     time_t at;
+    char via[64]; /* "scanner=clamav type=zip", or "" */
 };
 
 _Static_assert(sizeof(((struct detection *)0)->url) == sizeof(((struct ww_feedback_event *)0)->url),
@@ -292,11 +293,23 @@ void ww_child_feedback_add(struct ww_child *c, const struct ww_feedback_event *e
 void ww_child_detection_add(struct ww_child *c, const char *url, const char *threat,
                             int64_t cut_after)
 {
-    ww_child_detection_add_policy(c, url, threat, NULL, cut_after);
+    ww_child_detection_add_full(c, url, threat, NULL, NULL, cut_after);
+}
+
+void ww_child_detection_add_via(struct ww_child *c, const char *url, const char *threat,
+                                int64_t cut_after, const char *via)
+{
+    ww_child_detection_add_full(c, url, threat, NULL, via, cut_after);
 }
 
 void ww_child_detection_add_policy(struct ww_child *c, const char *url, const char *threat,
                                    const char *policy, int64_t cut_after)
+{
+    ww_child_detection_add_full(c, url, threat, policy, NULL, cut_after);
+}
+
+void ww_child_detection_add_full(struct ww_child *c, const char *url, const char *threat,
+                                 const char *policy, const char *via, int64_t cut_after)
 {
     struct detection *d;
     int log_drop = 0;
@@ -317,6 +330,7 @@ void ww_child_detection_add_policy(struct ww_child *c, const char *url, const ch
     snprintf(d->policy, sizeof(d->policy), "%s", policy != NULL ? policy : "");
     d->cut_after = cut_after;
     d->at = time(NULL);
+    snprintf(d->via, sizeof(d->via), "%s", via != NULL ? via : "");
     c->detq_len++;
     pthread_mutex_unlock(&c->detq_mtx);
     if (log_drop)
@@ -358,11 +372,13 @@ static void child_flush_locked(struct ww_child *c)
         if (d->policy[0] != '\0')
             snprintf(pol, sizeof(pol), " (policy %s)", d->policy);
         if (d->cut_after < 0)
-            snprintf(msg, sizeof(msg), "malware %s in %.400s: blocked%s", d->threat, d->url, pol);
+            snprintf(msg, sizeof(msg), "malware %s in %.340s: blocked%s%s%s%s", d->threat, d->url,
+                     d->via[0] ? " (" : "", d->via, d->via[0] ? ")" : "", pol);
         else
             snprintf(msg, sizeof(msg),
-                     "malware %s in %.380s: download cut after %" PRId64 " bytes%s", d->threat,
-                     d->url, d->cut_after, pol);
+                     "malware %s in %.300s: download cut after %" PRId64 " bytes%s%s%s%s",
+                     d->threat, d->url, d->cut_after, d->via[0] ? " (" : "", d->via,
+                     d->via[0] ? ")" : "", pol);
         if (ww_store_add_event(c->store, "warning", "scan", msg) != WW_OK)
             ww_log(WW_LOG_WARN, "%s: detection not recorded in the events: %s", c->svc, msg);
         memset(&fb, 0, sizeof(fb));

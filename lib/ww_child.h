@@ -77,11 +77,19 @@ void ww_child_feedback_add(struct ww_child *c, const struct ww_feedback_event *e
  * when WW_CHILD_DETECTIONS_MAX wait, the oldest is dropped (counted in an event, logged once). */
 void ww_child_detection_add(struct ww_child *c, const char *url, const char *threat,
                             int64_t cut_after);
+/* The same, and which scanner found it and the body's true type (<via>, e.g.
+ * "scanner=clamav type=zip"; NULL: none), named in the event. */
+void ww_child_detection_add_via(struct ww_child *c, const char *url, const char *threat,
+                                int64_t cut_after, const char *via);
 
 /* The same, naming the request's policy in the event ("... blocked (policy students)");
  * <policy> NULL or "" = none named. */
 void ww_child_detection_add_policy(struct ww_child *c, const char *url, const char *threat,
                                    const char *policy, int64_t cut_after);
+/* Both: the request's policy (NULL: none named) and which scanner found it ("scanner=clamav
+ * type=zip", NULL: not said); the event names both. */
+void ww_child_detection_add_full(struct ww_child *c, const char *url, const char *threat,
+                                 const char *policy, const char *via, int64_t cut_after);
 
 /* The scan method last read from the store (conventional until the first read). Thread-safe. */
 enum ww_scan_method ww_child_scan_method(const struct ww_child *c);

@@ -164,9 +164,11 @@ static void scan_deep_limits(struct ww_clamav_limits *lim)
     lim->max_scan_time_ms = scan_conf->clamav.max_scan_time_ms;
 }
 
-/* Loads the deep scanner (monitor, post_init) from clamav.database_dir and the pattern folder
- * in force (the installed pattern, else scan.patterns_dir). Without any database it stays off:
- * the fast engine scans alone, and status says why. */
+/* Loads the deep scanner (monitor, post_init) from clamav.database_dir. Webwarden's own pattern
+ * folder is not loaded into it yet: a pattern update swaps the fast engine in each child within
+ * a second, and a deep copy of the patterns would stay stale until the next reload (wrong
+ * verdicts after a rollback). Signatures meant for archive members go into clamav.database_dir.
+ * Without any database the deep scanner stays off: the fast engine scans alone, status says so. */
 static void scan_deep_load(void)
 {
     struct ww_clamav_limits lim;
@@ -190,8 +192,8 @@ static void scan_deep_load(void)
     scan_deep_limits(&lim);
     memset(&info, 0, sizeof(info));
     err[0] = '\0';
-    rc = ww_clamav_load(scan_conf->clamav.database_dir, scan_deep_patterns, &lim, &scan_deep, &info,
-                        err, sizeof(err));
+    rc = ww_clamav_load(scan_conf->clamav.database_dir, NULL, &lim, &scan_deep, &info, err,
+                        sizeof(err));
     if (rc == WW_OK) {
         snprintf(msg, sizeof(msg),
                  "loaded: %u ClamAV signatures from %zu databases in %.200s, %u from %.200s (%zu "
@@ -225,8 +227,7 @@ static void scan_deep_watch_tick(const char *name, int type, void *data)
         return;
     if (ww_clamav_watch_changed(scan_deep_watch)) {
         scan_deep_limits(&lim);
-        rc = ww_clamav_load(scan_conf->clamav.database_dir, scan_deep_patterns, &lim, &e, NULL, err,
-                            sizeof(err));
+        rc = ww_clamav_load(scan_conf->clamav.database_dir, NULL, &lim, &e, NULL, err, sizeof(err));
         ww_clamav_unref(e); /* a test load: post_init loads it for the new children */
         if (rc == WW_OK || (rc == WW_ENOTFOUND && scan_deep != NULL)) {
             snprintf(msg, sizeof(msg),
@@ -285,7 +286,7 @@ static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_co
         return CI_ERROR;
     }
     scan_deep_load();
-    scan_deep_watch = ww_clamav_watch_create(scan_conf->clamav.database_dir, scan_deep_patterns);
+    scan_deep_watch = ww_clamav_watch_create(scan_conf->clamav.database_dir, NULL);
     ci_command_schedule(CMD_DEEP_WATCH, NULL, DEEP_WATCH_S);
     memset(&stats, 0, sizeof(stats));
     e = ww_child_engine_ref(scan_rt);
@@ -392,13 +393,20 @@ static void scan_unscanned(ci_request_t *req, struct scan_req *sr)
     ci_stat_uint64_inc(stat_unscanned, 1);
 }
 
+/* "scanner=clamav type=zip": which scanner found it, and the body's true type. */
+static const char *scan_via(const struct scan_req *sr, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "scanner=%s type=%s", ww_body_scanner(sr->body), ww_body_type(sr->body));
+    return out;
+}
+
 /* A block (the page replaces the response) or a cut (bytes went out: the response is broken
  * off, c-icap closes the ICAP connection mid-body and Squid aborts the client's download), logged
  * and counted; a detection (not a policy such as scan.oversize_action) goes to the events. */
 static void scan_verdict(ci_request_t *req, struct scan_req *sr, int cut)
 {
     const char *threat = ww_body_threat(sr->body), *sha256 = ww_body_sha256(sr->body);
-    char reason[400];
+    char reason[400], via[64];
 
     ww_body_explain(sr->body, reason, sizeof(reason));
     if (cut)
@@ -421,9 +429,9 @@ static void scan_verdict(ci_request_t *req, struct scan_req *sr, int cut)
         ci_stat_uint64_inc(stat_cut, 1);
     if (ww_body_reason(sr->body)[0] != '\0')
         return; /* a policy, not a detection */
-    ww_child_detection_add_policy(scan_rt, sr->url, threat,
-                                  sr->policy != NULL ? sr->policy->name : NULL,
-                                  cut ? ww_body_sent(sr->body) : -1);
+    ww_child_detection_add_full(scan_rt, sr->url, threat,
+                                sr->policy != NULL ? sr->policy->name : NULL,
+                                scan_via(sr, via, sizeof(via)), cut ? ww_body_sent(sr->body) : -1);
 }
 
 /* The block page replaces the response (nothing went out yet). CI_MOD_DONE or CI_ERROR. */

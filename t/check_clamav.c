@@ -484,6 +484,7 @@ static int body_run(struct ww_clamav *e, const struct ww_clamav_limits *unused, 
     ww_body_limits_from_conf(&lim, conf);
     lim.hold_max = hold_max;
     lim.tmp_dir = "/tmp";
+    lim.oversize_action = limit_action; /* too large for the deep scanner follows it */
     ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
                      WW_OK);
     ck_assert_int_eq(ww_engine_load_dir(patdir, &fast, NULL, err, sizeof(err)), WW_OK);

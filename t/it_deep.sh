@@ -37,6 +37,8 @@ mkdir -p "$tmp/patterns" "$tmp/clamav" "$tmp/spool" "$tmp/var"
 # One hash signature of clam.exe, made from the test file itself.
 echo "$(md5sum "$TESTFILES/clam.exe" | cut -d' ' -f1):$(wc -c <"$TESTFILES/clam.exe" | tr -d ' '):Webwarden.Test.ClamExe" \
     >"$tmp/patterns/clam.hdb"
+# The deep scanner loads the ClamAV folder only (docs/architecture.md): a local database there.
+cp "$tmp/patterns/clam.hdb" "$tmp/clamav/local-clam.hdb"
 cat >"$tmp/webwarden.conf" <<EOF
 [gateway]
 block_page = $top_srcdir/etc/block.html
@@ -60,12 +62,12 @@ icap() { "$CLIENT" -i 127.0.0.1 -p "$port" "$@"; }
 engine_state() { sqlite3 "$tmp/state.db" "select value from kv where key='clamav.engine'"; }
 wait_for 10 sh -c "sqlite3 '$tmp/state.db' \"select value from kv where key='clamav.engine'\" | grep -q loaded"
 engine_state >"$tmp/engine.txt"
-expect_grep "deep scanner loaded with the pattern folder" "$tmp/engine.txt" "loaded: 0 ClamAV signatures from 0 databases"
+expect_grep "deep scanner loaded with the local database" "$tmp/engine.txt" "loaded: 1 ClamAV signatures from 1 databases"
 
 ctl() { "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" "$@"; }
 ctl status >"$tmp/st0.txt" 2>&1
-expect_grep "status: no ClamAV database is ATTENTION" "$tmp/st0.txt" "no ClamAV database loaded"
-expect_grep "status: what the deep scanner loaded" "$tmp/st0.txt" "ClamAV:        loaded: 0 ClamAV signatures"
+expect_no_grep "status: a ClamAV database, no ATTENTION for it" "$tmp/st0.txt" "no ClamAV database loaded"
+expect_grep "status: what the deep scanner loaded" "$tmp/st0.txt" "ClamAV:        loaded: 1 ClamAV signatures"
 
 # --- the 44 clamav-testfiles -----------------------------------------------------------------
 found=0 total=0 missed=""
@@ -95,6 +97,10 @@ expect_grep "access log: clam.zip type=zip" "$tmp/zip.log" "type=zip scanner=cla
 grep "dl.webwarden.test/clam.exe " "$tmp/var/log/access.log" >"$tmp/exe.log"
 expect_grep "access log: plain clam.exe found by the fast engine" "$tmp/exe.log" "type=pe scanner=fast"
 
+# The events say which scanner found it and the true type (the child's tick writes them).
+zip_event() { sqlite3 "$tmp/state.db" "select message from events where source='scan'" | grep -q "clam.zip: blocked (scanner=clamav type=zip)"; }
+if wait_for 10 zip_event; then ok "events: scanner and type of a detection"; else fail "events: no scanner=clamav type=zip"; fi
+
 # A limit hit is unscanned, blocked by clamav.limit_action = block, never clean.
 grep "dl.webwarden.test/clam_cache_emax.tgz " "$tmp/var/log/access.log" >"$tmp/emax.log"
 expect_grep "limit hit (MaxRecursion): blocked" "$tmp/emax.log" "action=block"
@@ -117,7 +123,7 @@ expect_grep "clean executable: deep-scanned clean" "$tmp/m1.log" "type=pe scanne
 # --- freshclam changes the folder: the new database is in force without a restart ---------------
 pid=$(cat "$tmp/var/c-icap.runpid")
 echo "Local.Deep.Marker:1:*:$(printf 'deep-marker-7731' | od -An -v -tx1 | tr -d ' \n')" >"$tmp/clamav/local.ndb"
-reloaded() { engine_state | grep -q "loaded: 1 ClamAV signatures from 1 databases"; }
+reloaded() { engine_state | grep -q "loaded: 2 ClamAV signatures from 2 databases"; }
 if wait_for 60 reloaded; then ok "new ClamAV database: reloaded"; else fail "new ClamAV database: no reload"; fi
 kill -0 "$pid" 2>/dev/null && ok "c-icap kept running (pid $pid)" || fail "c-icap exited on reload"
 hit() {
@@ -130,7 +136,7 @@ fi
 expect_grep "reload recorded in the events" "$(sqlite3 "$tmp/state.db" "select message from events where source='clamav'" >"$tmp/events.txt"; echo "$tmp/events.txt")" "databases changed"
 
 ctl status >"$tmp/st1.txt" 2>&1
-expect_grep "status: the database listed" "$tmp/st1.txt" "local.ndb    version 0, 0 signatures"
+expect_grep "status: the database listed" "$tmp/st1.txt" "local.ndb    version 0"
 expect_no_grep "status: no ATTENTION for the ClamAV folder" "$tmp/st1.txt" "no ClamAV database loaded"
 
 # --- a corrupt database: the old engine stays, the event and status say why ---------------------
