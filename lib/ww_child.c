@@ -373,12 +373,12 @@ static void child_flush_locked(struct ww_child *c)
             snprintf(pol, sizeof(pol), " (policy %s)", d->policy);
         if (d->cut_after < 0)
             snprintf(msg, sizeof(msg), "malware %s in %.340s: blocked%s%s%s%s", d->threat, d->url,
-                     d->via[0] ? " (" : "", d->via, d->via[0] ? ")" : "", pol);
+                     pol, d->via[0] ? " (" : "", d->via, d->via[0] ? ")" : "");
         else
             snprintf(msg, sizeof(msg),
                      "malware %s in %.300s: download cut after %" PRId64 " bytes%s%s%s%s",
-                     d->threat, d->url, d->cut_after, d->via[0] ? " (" : "", d->via,
-                     d->via[0] ? ")" : "", pol);
+                     d->threat, d->url, d->cut_after, pol, d->via[0] ? " (" : "", d->via,
+                     d->via[0] ? ")" : "");
         if (ww_store_add_event(c->store, "warning", "scan", msg) != WW_OK)
             ww_log(WW_LOG_WARN, "%s: detection not recorded in the events: %s", c->svc, msg);
         memset(&fb, 0, sizeof(fb));

@@ -74,7 +74,7 @@ ww_cicap_conf() {
         echo "TemplateDir /usr/share/c_icap/templates/"
         [ -r /etc/c-icap/c-icap.magic ] && echo "LoadMagicFile /etc/c-icap/c-icap.magic"
         echo "ServerLog $_cc_var/log/server.log"
-        echo 'LogFormat webwarden "%tl %a %im %is %iu action=%{webwarden:action}Sa url=%{webwarden:url}Sa reason=\"%{webwarden:reason}Sa\" score=%{webwarden:score}Sa category=%{webwarden:category}Sa threat=%{webwarden:threat}Sa sha256=%{webwarden:sha256}Sa size=%{webwarden:size}Sa ms=%{webwarden:ms}Sa source=%{webwarden:source}Sa smart=%{webwarden:smart}Sa policy=%{webwarden:policy}Sa"'
+        echo 'LogFormat webwarden "%tl %a %im %is %iu action=%{webwarden:action}Sa url=%{webwarden:url}Sa reason=\"%{webwarden:reason}Sa\" score=%{webwarden:score}Sa category=%{webwarden:category}Sa threat=%{webwarden:threat}Sa sha256=%{webwarden:sha256}Sa size=%{webwarden:size}Sa ms=%{webwarden:ms}Sa source=%{webwarden:source}Sa smart=%{webwarden:smart}Sa type=%{webwarden:type}Sa scanner=%{webwarden:scanner}Sa deep=%{webwarden:deep}Sa policy=%{webwarden:policy}Sa"'
         echo "AccessLog $_cc_var/log/access.log webwarden"
         echo "Service webwarden_url $_cc_mods/srv_webwarden_url.so"
         echo "webwarden_url.ConfigFile $_cc_ww"
