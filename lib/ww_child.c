@@ -15,6 +15,7 @@
 #include "ww_conf.h"
 #include "ww_fbbuf.h"
 #include "ww_log.h"
+#include "ww_range.h"
 #include "ww_scan.h"
 #include "ww_store.h"
 
@@ -67,6 +68,12 @@ struct ww_child {
     size_t detq_head, detq_len;                      /* ring: oldest at detq_head */
     uint64_t detq_dropped;                           /* since the last flush */
     int detq_drop_logged;                            /* one log line per child, not one per drop */
+
+    /* What was cut or blocked, waiting for the tick to reach the store (resumed downloads). */
+    pthread_mutex_t rangeq_mtx;
+    struct ww_range_memo rangeq[WW_CHILD_RANGE_MAX];
+    size_t rangeq_len;
+    uint64_t rangeq_dropped;
 };
 
 /* ---- signatures ---- */
@@ -240,6 +247,7 @@ int ww_child_create(const struct ww_conf *conf, const char *svc, unsigned flags,
     if (hooks != NULL)
         c->hooks = *hooks;
     pthread_mutex_init(&c->store_mtx, NULL);
+    pthread_mutex_init(&c->rangeq_mtx, NULL);
     pthread_mutex_init(&c->engine_mtx, NULL);
     pthread_mutex_init(&c->detq_mtx, NULL);
     atomic_init(&c->scan_method, WW_SCAN_CONVENTIONAL);
@@ -261,6 +269,7 @@ void ww_child_free(struct ww_child *c)
     ww_child_stop(c);
     ww_engine_unref(c->engine);
     pthread_mutex_destroy(&c->store_mtx);
+    pthread_mutex_destroy(&c->rangeq_mtx);
     pthread_mutex_destroy(&c->engine_mtx);
     pthread_mutex_destroy(&c->detq_mtx);
     free(c);
@@ -338,6 +347,88 @@ void ww_child_detection_add_full(struct ww_child *c, const char *url, const char
                "%s: detection queue full (%d): the oldest detections are dropped before they "
                "reach the events (counted; logged once per child)",
                c->svc, WW_CHILD_DETECTIONS_MAX);
+}
+
+void ww_child_range_remember(struct ww_child *c, const char *url, const char *threat,
+                             const char *etag, const char *last_modified)
+{
+    struct ww_range_memo *m;
+
+    if (c == NULL || url == NULL || url[0] == '\0')
+        return;
+    pthread_mutex_lock(&c->rangeq_mtx);
+    if (c->rangeq_len == WW_CHILD_RANGE_MAX) { /* the store is gone: the newest matter */
+        memmove(&c->rangeq[0], &c->rangeq[1], sizeof(c->rangeq[0]) * (WW_CHILD_RANGE_MAX - 1));
+        c->rangeq_len--;
+        c->rangeq_dropped++;
+    }
+    m = &c->rangeq[c->rangeq_len++];
+    snprintf(m->url, sizeof(m->url), "%s", url);
+    snprintf(m->threat, sizeof(m->threat), "%s", threat != NULL ? threat : "");
+    snprintf(m->etag, sizeof(m->etag), "%s", etag != NULL ? etag : "");
+    snprintf(m->last_modified, sizeof(m->last_modified), "%s",
+             last_modified != NULL ? last_modified : "");
+    m->at = time(NULL);
+    pthread_mutex_unlock(&c->rangeq_mtx);
+}
+
+int ww_child_range_lookup(struct ww_child *c, const char *url, struct ww_range_memo *out)
+{
+    struct ww_range_memo m;
+    time_t now = time(NULL);
+    int rc = -1;
+
+    if (c == NULL || url == NULL)
+        return -1;
+    pthread_mutex_lock(&c->rangeq_mtx); /* this child's news, not yet in the store */
+    for (size_t i = 0; i < c->rangeq_len; i++)
+        if (strcmp(c->rangeq[i].url, url) == 0) {
+            if (out != NULL)
+                *out = c->rangeq[i];
+            rc = 1;
+        }
+    pthread_mutex_unlock(&c->rangeq_mtx);
+    if (rc == 1)
+        return 1;
+    pthread_mutex_lock(&c->store_mtx);
+    if (c->store != NULL) {
+        switch (ww_store_range_lookup(c->store, url, &m)) {
+        case WW_OK:
+            rc = ww_range_memo_live((int64_t)m.at, (int64_t)now, WW_RANGE_TTL_S);
+            if (rc == 1 && out != NULL)
+                *out = m;
+            break;
+        case WW_ENOTFOUND:
+            rc = 0;
+            break;
+        default:
+            rc = -1;
+        }
+    }
+    pthread_mutex_unlock(&c->store_mtx);
+    return rc;
+}
+
+/* Writes what was cut or blocked to the store. Caller holds store_mtx, the store is open. A row
+ * the store refuses stays queued for the next tick. */
+static void child_range_flush_locked(struct ww_child *c)
+{
+    size_t done = 0;
+    uint64_t dropped;
+
+    pthread_mutex_lock(&c->rangeq_mtx);
+    while (done < c->rangeq_len && ww_store_range_remember(c->store, &c->rangeq[done]) == WW_OK)
+        done++;
+    memmove(&c->rangeq[0], &c->rangeq[done], sizeof(c->rangeq[0]) * (c->rangeq_len - done));
+    c->rangeq_len -= done;
+    dropped = c->rangeq_dropped;
+    c->rangeq_dropped = 0;
+    pthread_mutex_unlock(&c->rangeq_mtx);
+    if (dropped > 0)
+        ww_log(WW_LOG_WARN,
+               "%s: %" PRIu64 " cut or blocked URLs were not remembered (the state store was "
+               "unavailable): a resumed download of them is scanned as partial content",
+               c->svc, dropped);
 }
 
 /* Writes the queued detections as events and feedback rows, then the feedback buffer. Caller
@@ -431,8 +522,10 @@ static int child_tick_locked(struct ww_child *c, int first, struct ww_component 
         have_pat = ww_store_component_get(c->store, "pattern", pat) == WW_OK &&
                    pat->path[0] != '\0' && strcmp(pat->version, c->engine_version) != 0 &&
                    strcmp(pat->version, c->engine_failed) != 0;
-    if (c->store != NULL)
+    if (c->store != NULL) {
+        child_range_flush_locked(c);
         child_flush_locked(c);
+    }
     if (first && c->hooks.start != NULL)
         c->hooks.start(c->store, c->hooks.arg);
     else if (!first && c->store != NULL && c->hooks.tick != NULL)
@@ -480,8 +573,10 @@ void ww_child_stop(struct ww_child *c)
     if (c->hooks.stop != NULL)
         c->hooks.stop(c->hooks.arg);
     pthread_mutex_lock(&c->store_mtx);
-    if (c->store != NULL)
+    if (c->store != NULL) {
+        child_range_flush_locked(c);
         child_flush_locked(c); /* the last second's news is not lost with the child */
+    }
     ww_store_close(c->store);
     c->store = NULL;
     c->store_retry_at = 0;

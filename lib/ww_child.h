@@ -24,6 +24,7 @@ struct ww_child; /* opaque */
 #define WW_CHILD_PATTERNS 1u    /* load the signatures, hot-reload the installed pattern */
 #define WW_CHILD_SCAN_METHOD 2u /* read the scan method from the store every tick */
 
+#define WW_CHILD_RANGE_MAX 32       /* cut or blocked URLs queued between two ticks */
 #define WW_CHILD_DETECTIONS_MAX 128 /* detections queued between two ticks; then oldest go */
 
 /* What the service adds to the runtime; each may be NULL. */
@@ -90,6 +91,16 @@ void ww_child_detection_add_policy(struct ww_child *c, const char *url, const ch
  * type=zip", NULL: not said); the event names both. */
 void ww_child_detection_add_full(struct ww_child *c, const char *url, const char *threat,
                                  const char *policy, const char *via, int64_t cut_after);
+
+/* Resumed downloads (issue 12, lib/ww_range.h). Remembers that <url> was cut or blocked (with
+ * the response's ETag and Last-Modified, NULL = none): queued, written to the store (table
+ * range_memory, shared by every child) by the next tick. Thread-safe, no I/O. */
+void ww_child_range_remember(struct ww_child *c, const char *url, const char *threat,
+                             const char *etag, const char *last_modified);
+/* Was <url> cut or blocked within WW_RANGE_TTL_S, by this child (queued) or any (store)? 1 (with
+ * the row in <out>, NULL = not wanted), 0, or -1: unknown (the store is not open or failed).
+ * Request threads; reads the store under its lock: call it only for a partial response. */
+int ww_child_range_lookup(struct ww_child *c, const char *url, struct ww_range_memo *out);
 
 /* The scan method last read from the store (conventional until the first read). Thread-safe. */
 enum ww_scan_method ww_child_scan_method(const struct ww_child *c);

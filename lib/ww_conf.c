@@ -50,6 +50,7 @@ static const char *const log_levels[] = {"error", "warning", "info", "debug", NU
 /* Index = enum value: keep in step with enum ww_sensitivity and enum ww_action. */
 static const char *const sensitivities[] = {"low", "medium", "high", NULL};
 static const char *const actions[] = {"allow", "block", NULL};
+static const char *const range_policies[] = {"strip", "pass", NULL}; /* enum ww_range_policy */
 
 struct conf_key {
     const char *section;
@@ -116,6 +117,7 @@ static const struct conf_key conf_keys[] = {
     K_ENUM(scan, oversize_action, CT_ENUM, "allow", actions),
     K_ENUM(scan, undecodable_action, CT_ENUM, "block", actions),
     K_ENUM(scan, budget_action, CT_ENUM, "block", actions),
+    K_ENUM(scan, range, CT_ENUM, "strip", range_policies),
     K_STR(scan, tmp_dir, CT_PATH, "/tmp"),
     K_STR(scan, deep_types, CT_LIST, WW_FILETYPE_DEEP_DEFAULT),
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ww_range.h"
+
 enum ww_sensitivity { WW_SENS_LOW = 0, WW_SENS_MEDIUM = 1, WW_SENS_HIGH = 2 };
 enum ww_action { WW_ACTION_ALLOW = 0, WW_ACTION_BLOCK = 1 };
 
@@ -102,6 +104,9 @@ struct ww_conf {
         enum ww_action undecodable_action;
         /* a body signature check budget spent: block (default) or allow (passed unscanned) */
         enum ww_action budget_action;
+        /* a request for a part of an object (Range, If-Range): strip (default: the whole object
+         * is fetched and scanned) or pass (lib/ww_range.h) */
+        enum ww_range_policy range;
     } scan;
     struct {
         char *database_dir;    /* ClamAV databases (freshclam's folder; default /var/lib/clamav) */

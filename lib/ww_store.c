@@ -29,6 +29,7 @@
 
 #include "ww_common.h"
 #include "ww_log.h"
+#include "ww_range.h"
 #include "ww_sql.h"
 #include "ww_store.h"
 
@@ -73,6 +74,9 @@ enum store_sql {
     SQL_COUNTER_GET,
     SQL_FB_MERGE,
     SQL_FB_SEAL,
+    SQL_RANGE_SET,
+    SQL_RANGE_GET,
+    SQL_RANGE_PRUNE,
     SQL_COUNT
 };
 
@@ -125,6 +129,12 @@ static const char *const store_sql_text[SQL_COUNT] = {
                     " FROM feedback_queue WHERE true ON CONFLICT (key) DO UPDATE SET"
                     " value = excluded.value, updated_at = excluded.updated_at",
     [SQL_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?1",
+    [SQL_RANGE_SET] = "INSERT INTO range_memory (url, etag, last_modified, threat, at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (url) DO UPDATE SET"
+                      " etag = excluded.etag, last_modified = excluded.last_modified,"
+                      " threat = excluded.threat, at = excluded.at",
+    [SQL_RANGE_GET] = "SELECT etag, last_modified, threat, at FROM range_memory WHERE url = ?1",
+    [SQL_RANGE_PRUNE] = "DELETE FROM range_memory WHERE at < ?1",
     [SQL_COUNTER_ADD] = "INSERT INTO counters (name, value) VALUES (?1, ?2)"
                         " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
     [SQL_COMP_GET] = "SELECT name, version, path, sha256, installed_at, current FROM components"
@@ -1096,4 +1106,39 @@ int ww_store_feedback_seal(struct ww_store *st)
     if (st == NULL)
         return WW_EINVAL;
     return store_run_plain(st, SQL_FB_SEAL, "feedback seal");
+}
+
+/* Resumed downloads (issue 12): what was cut or blocked, by URL. */
+int ww_store_range_remember(struct ww_store *st, const struct ww_range_memo *m)
+{
+    if (st == NULL || m == NULL || m->url[0] == '\0')
+        return WW_EINVAL;
+    if (store_exec(st, SQL_RANGE_PRUNE, "range prune", "I", (int64_t)m->at - WW_RANGE_TTL_S) !=
+        WW_OK)
+        return WW_EDB;
+    return store_exec(st, SQL_RANGE_SET, "range remember", "ttttI", m->url, m->etag,
+                      m->last_modified, m->threat, (int64_t)m->at);
+}
+
+int ww_store_range_lookup(struct ww_store *st, const char *url, struct ww_range_memo *out)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (st == NULL || url == NULL || out == NULL)
+        return WW_EINVAL;
+    memset(out, 0, sizeof(*out));
+    s = store_query(st, SQL_RANGE_GET, "range lookup", "t", url);
+    if (s == NULL)
+        return WW_EDB;
+    rc = store_step_row(st, s, "range lookup");
+    if (rc == WW_OK) {
+        snprintf(out->url, sizeof(out->url), "%s", url);
+        store_col_text(s, 0, out->etag, sizeof(out->etag));
+        store_col_text(s, 1, out->last_modified, sizeof(out->last_modified));
+        store_col_text(s, 2, out->threat, sizeof(out->threat));
+        out->at = (time_t)sqlite3_column_int64(s, 3);
+    }
+    store_reset(s);
+    return rc;
 }

@@ -130,4 +130,18 @@ struct ww_license {
 int ww_store_license_get(struct ww_store *st, struct ww_license *out);
 int ww_store_license_set(struct ww_store *st, const struct ww_license *lic);
 
+/* Resumed downloads (issue 12, lib/ww_range.h): a URL that was cut or blocked, with the
+ * response's validators when it had them ("" = none). */
+struct ww_range_memo {
+    char url[2048];
+    char etag[128];
+    char last_modified[64];
+    char threat[128];
+    time_t at;
+};
+/* Remembers <m> (one row per URL, the newest wins) and prunes rows past WW_RANGE_TTL_S. */
+int ww_store_range_remember(struct ww_store *st, const struct ww_range_memo *m);
+/* WW_OK with the row, WW_ENOTFOUND, or WW_EDB. The caller checks the TTL (ww_range_memo_live). */
+int ww_store_range_lookup(struct ww_store *st, const char *url, struct ww_range_memo *out);
+
 #endif

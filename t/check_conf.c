@@ -98,6 +98,7 @@ START_TEST(test_conf_defaults_match_header)
     ck_assert_int_eq(c->scan.bomb_action, WW_ACTION_BLOCK);
     ck_assert_int_eq(c->scan.undecodable_action, WW_ACTION_BLOCK);
     ck_assert_int_eq(c->scan.budget_action, WW_ACTION_BLOCK);
+    ck_assert_int_eq(c->scan.range, WW_RANGE_STRIP);
     ck_assert_int_eq(c->update.allow_unsigned, 0);
     ck_assert_str_eq(c->scan.tmp_dir, "/tmp");
     ck_assert_str_eq(c->scan.deep_types[0], "executable");
@@ -173,6 +174,7 @@ START_TEST(test_conf_parses_each_type)
                                 "bomb_action = allow\n"
                                 "undecodable_action = allow\n"
                                 "budget_action = allow\n"
+                                "range = pass\n"
                                 "[update]\n"
                                 "max_download = 123\n"
                                 "public_key = MCowBQYDK2VwAyEA=\n"
@@ -203,6 +205,7 @@ START_TEST(test_conf_parses_each_type)
     ck_assert_int_eq(c->scan.bomb_action, WW_ACTION_ALLOW);
     ck_assert_int_eq(c->scan.undecodable_action, WW_ACTION_ALLOW);
     ck_assert_int_eq(c->scan.budget_action, WW_ACTION_ALLOW);
+    ck_assert_int_eq(c->scan.range, WW_RANGE_PASS);
     ck_assert_int_eq(c->update.max_download, 123);
     ck_assert_str_eq(c->update.public_key, "MCowBQYDK2VwAyEA=");
     ck_assert_int_eq(c->smart_scan.auto_recover, 2);
