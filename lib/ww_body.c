@@ -445,6 +445,13 @@ int ww_body_pass(struct ww_body *b, const char *reason, const char *detail)
     return body_unscanned(b, reason, detail);
 }
 
+int ww_body_refuse(struct ww_body *b, const char *threat, const char *reason, const char *detail)
+{
+    snprintf(b->reason, sizeof(b->reason), "%s", reason);
+    snprintf(b->detail, sizeof(b->detail), "%s", detail != NULL ? detail : reason);
+    return body_infected(b, threat);
+}
+
 /* Refused by scan.oversize_action = block: a block (or a cut) by policy, not malware. */
 static int body_refused(struct ww_body *b, const char *detail)
 {

@@ -107,6 +107,12 @@ int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *cod
  * access log; <detail> for the server log, NULL = <reason>). WW_BODY_UNSCANNED. */
 int ww_body_pass(struct ww_body *b, const char *reason, const char *detail);
 
+/* Refuses the body for a reason the caller found, a policy rather than a signature (e.g. a
+ * resumed download of a URL that was cut, lib/ww_range.h): <threat> names it, <reason> short for
+ * the access log, <detail> for the server log (NULL = <reason>). WW_BODY_BLOCK before any byte
+ * went out, else WW_BODY_CUT. */
+int ww_body_refuse(struct ww_body *b, const char *threat, const char *reason, const char *detail);
+
 /* Takes <len> body bytes (a count ww_body_room allowed). A decision, or WW_EIO / WW_ENOMEM (a
  * spool file that cannot be written: the request fails). After BLOCK or CUT the bytes are read
  * and dropped. */

@@ -11,6 +11,7 @@
 
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_range.h"
 #include "ww_lists.h"
 #include "ww_log.h"
 #include "ww_policies.h"
@@ -258,6 +259,9 @@ void ww_urlcheck_decide(struct ww_urlcheck *uc, const struct ww_urlcheck_input *
     }
     out->policy = in->policy != NULL ? in->policy->name : "default";
     out->source = ww_rating_source_token(&out->rating);
+    /* Issue 12: a resumed download must not fetch only the tail of a file that was cut. */
+    out->strip_range = out->action == WW_ACTION_ALLOW &&
+                       ww_range_strip(uc->conf->scan.range, in->has_range, in->has_if_range);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     out->us = (long)(t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
 }

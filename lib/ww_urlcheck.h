@@ -29,6 +29,8 @@ struct ww_urlcheck_input {
     const struct ww_policy *policy; /* the requester's named policy (ww_policies_select() on
                                        the identity from the proxy's ICAP headers); its extra
                                        lists and reputation settings decide. NULL = default */
+    int has_range;    /* the request has a Range header (a part of the object, a resume) */
+    int has_if_range; /* ... an If-Range header */
 };
 
 /* Which step decided. */
@@ -53,6 +55,8 @@ struct ww_urlcheck_verdict {
     char score[16];               /* "42"; "-" when a list decided */
     char category[400];           /* "malware,phishing"; "unrated" for score 0; "-" for a list */
     long us;                      /* time spent deciding, microseconds */
+    int strip_range; /* allowed, and scan.range = strip: remove Range and If-Range from the
+                        request (ww_range_strip), so the whole object is fetched and scanned */
 };
 
 /* Loads the approved and blocked lists named in <conf> (borrowed: it must outlive the object),

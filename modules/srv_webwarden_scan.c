@@ -37,6 +37,7 @@
 #include "ww_html.h"
 #include "ww_log.h"
 #include "ww_policies.h"
+#include "ww_range.h"
 #include "ww_scan.h"
 #include "ww_store.h"
 
@@ -331,6 +332,7 @@ struct scan_req {
     struct timespec t0;
     char url[WW_URL_MAX];
     const struct ww_policy *policy; /* the requester's named policy (or the default) */
+    enum ww_range_verdict range;    /* whole, a part, or a refused resume (issue 12) */
 };
 
 static void *scan_init_request_data(ci_request_t *req)
@@ -427,6 +429,11 @@ static void scan_verdict(ci_request_t *req, struct scan_req *sr, int cut)
     ci_stat_uint64_inc(stat_blocked, 1);
     if (cut)
         ci_stat_uint64_inc(stat_cut, 1);
+    /* Whatever cut or blocked it: a resumed download must not complete it (issue 12). A
+     * refused resume is remembered already. */
+    if (sr->range != WW_RANGE_BLOCK)
+        ww_child_range_remember(scan_rt, sr->url, threat, ci_http_response_get_header(req, "ETag"),
+                                ci_http_response_get_header(req, "Last-Modified"));
     if (ww_body_reason(sr->body)[0] != '\0')
         return; /* a policy, not a detection */
     ww_child_detection_add_full(scan_rt, sr->url, threat,
@@ -524,6 +531,30 @@ static size_t scan_codings(ci_request_t *req, const char **out, size_t max)
     return n;
 }
 
+/* A partial response (206, Content-Range; issue 12): sets sr->range (ww_range_response) and
+ * returns it. A URL that was cut or blocked in the last day is WW_RANGE_BLOCK; any other part is
+ * scanned as partial content and logged so at its end. */
+static enum ww_range_verdict scan_range(ci_request_t *req, struct scan_req *sr)
+{
+    ci_headers_list_t *h = ci_http_response_headers(req);
+    const char *cr = ci_http_response_get_header(req, "Content-Range");
+    int status = 0, known;
+
+    if (h != NULL && h->used > 0 && h->headers[0] != NULL)
+        sscanf(h->headers[0], "HTTP/%*s %d", &status);
+    sr->range = ww_range_response(status, cr, 0);
+    if (sr->range == WW_RANGE_WHOLE)
+        return sr->range;
+    known = ww_child_range_lookup(scan_rt, sr->url, NULL);
+    if (known < 0)
+        ww_log(WW_LOG_WARN,
+               SVC ": a partial response for %s: the state store cannot say whether it was cut "
+                   "before: scanned as partial content",
+               sr->url);
+    sr->range = ww_range_response(status, cr, known == 1);
+    return sr->range;
+}
+
 static int scan_check_preview(char *preview, int len, ci_request_t *req)
 {
     struct scan_req *sr = ci_service_data(req);
@@ -564,6 +595,13 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
                          ww_deepscan_create(scan_deep, scan_deep_types,
                                             scan_conf->clamav.max_file_size, lim.tmp_dir),
                          scan_conf->clamav.limit_action);
+    if (sr->body != NULL && scan_range(req, sr) == WW_RANGE_BLOCK) {
+        /* A part of an object that was cut or blocked: the page, before any byte. */
+        d = ww_body_refuse(sr->body, WW_THREAT_RESUMED, "resumed download of a blocked file",
+                           "a partial response (206 / Content-Range) for a URL cut or blocked in "
+                           "the last day");
+        return scan_decided(req, sr, d) == WW_OK ? CI_MOD_CONTINUE : CI_ERROR;
+    }
     ncodings = scan_codings(req, codings, sizeof(codings) / sizeof(codings[0]));
     /* The tick may swap the engine; the body keeps its own reference. NULL: no patterns at all
      * (scan.no_patterns_action decides in ww_body_start). */
@@ -635,6 +673,10 @@ static int scan_end_of_data(ci_request_t *req)
         ci_req_unlock_data(req);
         return CI_MOD_DONE;
     case WW_BODY_CLEAN:
+        if (ww_body_reason(sr->body)[0] == '\0' && sr->range == WW_RANGE_PARTIAL)
+            /* A part's bytes alone are not the file: nothing found, but not clean. */
+            ww_body_pass(sr->body, "partial content",
+                         "a partial response (206 / Content-Range): only a part was scanned");
         if (ww_body_reason(sr->body)[0] != '\0') /* the deep scan hit a limit: not clean */
             scan_unscanned(req, sr);
         else {

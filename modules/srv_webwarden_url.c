@@ -295,6 +295,8 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
         url_log_attrs(req, "allow", "unparseable url", url, NULL);
         return CI_MOD_ALLOW204;
     }
+    in.has_range = ci_http_request_get_header(req, "Range") != NULL;
+    in.has_if_range = ci_http_request_get_header(req, "If-Range") != NULL;
     ww_urlcheck_decide(url_check, &in, &v);
     url_count(&v);
     if (ww_urlcheck_feedback_event(&in, &v, &ev))
@@ -306,6 +308,17 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
     url_log_attrs(req, "allow", v.reason, url, &v);
     if (v.by == WW_URLCHECK_REPUTATION)
         ci_stat_uint64_inc(stat_allowed, 1);
+    if (v.strip_range && !ci_req_hasbody(req)) {
+        /* scan.range = strip: the modified request (200, not 204) asks for the whole object. A
+         * request with a body (never a resume) keeps its headers: this service does not echo
+         * bodies. */
+        while (ci_http_request_remove_header(req, "Range"))
+            ;
+        while (ci_http_request_remove_header(req, "If-Range"))
+            ;
+        ww_log(WW_LOG_DEBUG, SVC ": Range and If-Range removed from %s (scan.range = strip)", url);
+        return CI_MOD_CONTINUE;
+    }
     return CI_MOD_ALLOW204;
 }
 

@@ -10,6 +10,9 @@ Serves the files of --dir on 127.0.0.1 (a free port unless --port), and writes t
                      of SPEC, as written: /enc/identity+gzip,br/x sends "identity" and
                      "gzip,br" (the test encodes the file, e.g. with t/ww_encode)
   /lying/NAME        the file with Content-Length: 60000000, then the connection closes
+Plain /NAME answers `Range: bytes=N-` / `bytes=a-b` (one range) with 206 and Content-Range, or
+416 past the end; ETag and Last-Modified come from the file's size and mtime (If-Range is
+ignored: like many origins, and like curl -C -, which does not send it).
 Any other path, or one leaving --dir, is 404.
 """
 import argparse
@@ -62,8 +65,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         with open(full, "rb") as f:
             data = f.read()
+        st = os.stat(full)
+        rng = self.headers.get("Range")
+        plain = not (chunked or gzip or self.lying or self.encodings)
+        if rng and plain:
+            self._serve_range(rng, data, st, body)
+            return
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
+        if plain:
+            self.send_header("ETag", '"%x-%x"' % (st.st_size, int(st.st_mtime)))
+            self.send_header("Last-Modified", self.date_time_string(int(st.st_mtime)))
+            self.send_header("Accept-Ranges", "bytes")
         if gzip:
             self.send_header("Content-Encoding", "gzip")
         for value in self.encodings:
@@ -86,6 +99,38 @@ class Handler(http.server.BaseHTTPRequestHandler):
             part = data[i:i + step]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
         self.wfile.write(b"0\r\n\r\n")
+
+    def _serve_range(self, rng, data, st, body):
+        total = len(data)
+        first = last = None
+        spec = rng.strip()
+        if spec.startswith("bytes=") and "," not in spec:
+            a, _, b = spec[len("bytes="):].partition("-")
+            try:
+                if a:
+                    first = int(a)
+                    last = int(b) if b else total - 1
+                elif b:
+                    first, last = max(total - int(b), 0), total - 1
+            except ValueError:
+                first = None
+        if first is None or first >= total or last < first:
+            self.send_response(416)
+            self.send_header("Content-Range", "bytes */%d" % total)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        last = min(last, total - 1)
+        part = data[first:last + 1]
+        self.send_response(206)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Range", "bytes %d-%d/%d" % (first, last, total))
+        self.send_header("Content-Length", str(len(part)))
+        self.send_header("ETag", '"%x-%x"' % (st.st_size, int(st.st_mtime)))
+        self.send_header("Last-Modified", self.date_time_string(int(st.st_mtime)))
+        self.end_headers()
+        if body:
+            self.wfile.write(part)
 
     def do_GET(self):
         self._serve(True)
