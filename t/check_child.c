@@ -281,6 +281,34 @@ START_TEST(test_child_detections_and_feedback_reach_the_store)
 }
 END_TEST
 
+/* A cut URL is known at once to its own child, and after the tick to every child (the store). */
+START_TEST(test_child_range_memory_reaches_every_child)
+{
+    struct ww_child *c = NULL, *other = NULL;
+    struct ww_range_memo m, row;
+    char err[WW_ERRLEN] = "";
+
+    ck_assert_int_eq(ww_child_create(conf, "t", 0, NULL, &c, err, sizeof(err)), WW_OK);
+    ck_assert_int_eq(ww_child_create(conf, "t2", 0, NULL, &other, err, sizeof(err)), WW_OK);
+    ck_assert_int_eq(ww_child_range_lookup(c, "http://a.example/cut", NULL), -1); /* no store */
+    ww_child_start(c, 0);
+    ww_child_start(other, 0);
+    ck_assert_int_eq(ww_child_range_lookup(c, "http://a.example/cut", NULL), 0);
+    ww_child_range_remember(c, "http://a.example/cut", "Eicar", "\"e1\"", NULL);
+    ck_assert_int_eq(ww_child_range_lookup(c, "http://a.example/cut", &m), 1); /* queued */
+    ck_assert_str_eq(m.etag, "\"e1\"");
+    ck_assert_int_eq(ww_child_range_lookup(other, "http://a.example/cut", NULL), 0);
+    ww_child_tick(c);
+    ck_assert_int_eq(ww_child_range_lookup(other, "http://a.example/cut", &m), 1);
+    ck_assert_str_eq(m.threat, "Eicar");
+    ck_assert_str_eq(m.last_modified, "");
+    ck_assert_int_eq(ww_store_range_lookup(st, "http://a.example/cut", &row), WW_OK);
+    ck_assert_int_eq(ww_child_range_lookup(other, "http://a.example/other", NULL), 0);
+    ww_child_free(other);
+    ww_child_free(c);
+}
+END_TEST
+
 START_TEST(test_child_full_detection_queue_drops_oldest_and_says_so)
 {
     struct ww_child *c = NULL;
@@ -313,6 +341,7 @@ static Suite *child_suite(void)
     tcase_add_test(tc, test_child_tick_picks_up_files_copied_into_empty_patterns_dir);
     tcase_add_test(tc, test_child_tick_reads_scan_method);
     tcase_add_test(tc, test_child_detections_and_feedback_reach_the_store);
+    tcase_add_test(tc, test_child_range_memory_reaches_every_child);
     tcase_add_test(tc, test_child_full_detection_queue_drops_oldest_and_says_so);
     suite_add_tcase(s, tc);
     return s;

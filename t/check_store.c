@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "ww_common.h"
+#include "ww_range.h"
 #include "ww_sql.h"
 #include "ww_store.h"
 
@@ -705,6 +706,44 @@ END_TEST
 
 /* ---- license ---- */
 
+START_TEST(test_store_range_remember_lookup_newest_wins_and_prunes)
+{
+    struct ww_store *st = open_migrated();
+    struct ww_range_memo m, out;
+    time_t now = time(NULL);
+
+    memset(&m, 0, sizeof(m));
+    ck_assert_int_eq(ww_store_range_lookup(st, "http://a.test/x", &out), WW_ENOTFOUND);
+    snprintf(m.url, sizeof(m.url), "http://a.test/x");
+    snprintf(m.etag, sizeof(m.etag), "\"v1\"");
+    snprintf(m.threat, sizeof(m.threat), "Eicar");
+    m.at = now - 10;
+    ck_assert_int_eq(ww_store_range_remember(st, &m), WW_OK);
+    snprintf(m.etag, sizeof(m.etag), "\"v2\"");
+    snprintf(m.last_modified, sizeof(m.last_modified), "Thu, 03 Dec 2026 10:00:00 GMT");
+    m.at = now;
+    ck_assert_int_eq(ww_store_range_remember(st, &m), WW_OK); /* one row per URL */
+    ck_assert_int_eq(ww_store_range_lookup(st, "http://a.test/x", &out), WW_OK);
+    ck_assert_str_eq(out.etag, "\"v2\"");
+    ck_assert_str_eq(out.last_modified, "Thu, 03 Dec 2026 10:00:00 GMT");
+    ck_assert_str_eq(out.threat, "Eicar");
+    ck_assert_int_eq(out.at, now);
+    ck_assert_int_eq(ww_store_range_lookup(st, "http://a.test/y", &out), WW_ENOTFOUND);
+    /* An old row goes when a newer one is written past its TTL. */
+    snprintf(m.url, sizeof(m.url), "http://a.test/old");
+    m.at = now - 2 * WW_RANGE_TTL_S;
+    ck_assert_int_eq(ww_store_range_remember(st, &m), WW_OK);
+    snprintf(m.url, sizeof(m.url), "http://a.test/new");
+    m.at = now;
+    ck_assert_int_eq(ww_store_range_remember(st, &m), WW_OK);
+    ck_assert_int_eq(ww_store_range_lookup(st, "http://a.test/old", &out), WW_ENOTFOUND);
+    ck_assert_int_eq(ww_store_range_lookup(st, "http://a.test/new", &out), WW_OK);
+    m.url[0] = '\0';
+    ck_assert_int_eq(ww_store_range_remember(st, &m), WW_EINVAL);
+    ww_store_close(st);
+}
+END_TEST
+
 START_TEST(test_store_license_roundtrip)
 {
     struct ww_store *st = open_migrated();
@@ -925,6 +964,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_store_component_install_history_rollback);
     tcase_add_test(tc, test_store_component_same_second_rolls_back_by_install_order);
     tcase_add_test(tc, test_store_license_roundtrip);
+    tcase_add_test(tc, test_store_range_remember_lookup_newest_wins_and_prunes);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("concurrency");
