@@ -11,7 +11,7 @@ export top_srcdir top_builddir
 . "$top_srcdir/t/wwenv.sh"
 
 command -v "${SQUID_BIN:-/usr/sbin/squid}" >/dev/null 2>&1 || { echo "SKIP: squid not installed"; exit 77; }
-for tool in "${CICAP_BIN:-/usr/bin/c-icap}" "${PYTHON3:-python3}" curl cmp; do
+for tool in "${CICAP_BIN:-/usr/bin/c-icap}" "${PYTHON3:-python3}" curl cmp sha256sum; do
     command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: $tool not installed"; exit 1; }
 done
 
@@ -43,9 +43,14 @@ trap 'exit 1' INT TERM
 mkdir -p "$tmp/www" "$tmp/patterns" "$tmp/spool" "$tmp/var"
 printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$tmp/eicar.com"
 echo "Webwarden.Test.Eicar.Body:0:*:$(od -An -v -tx1 "$tmp/eicar.com" | tr -d ' \n')" >"$tmp/patterns/test.ndb"
-# 1 MiB, then EICAR, then 4 KiB: it streams (over hold_max) and is cut at its end.
+# 1 MiB, then EICAR, then 4 KiB: it streams (over hold_max); EICAR is found near its end.
 { head -c 1048576 /dev/urandom; cat "$tmp/eicar.com"; head -c 4096 /dev/urandom; } >"$tmp/www/late.bin"
-cp "$tmp/www/late.bin" "$tmp/www/late2.bin"
+# The attack: a detection only the whole file gives (a hash signature), so the download is cut
+# at its very end and the tail alone (a 206) matches nothing. One file per policy.
+for f in hashed.bin hashed2.bin; do
+    head -c 1100000 /dev/urandom >"$tmp/www/$f"
+    echo "$(sha256sum "$tmp/www/$f" | cut -d' ' -f1):1100000:Webwarden.Test.Hashed" >>"$tmp/patterns/test.hsb"
+done
 head -c 200000 /dev/urandom >"$tmp/www/clean.bin"
 oport=$(ww_start_origin "$tmp/www" "$tmp/origin.pid") || exit 1
 origin="http://127.0.0.1:$oport"
@@ -101,19 +106,21 @@ cut_then_resume() {
 # --- scan.range = strip (default) ---------------------------------------------------------------
 policy=strip
 start_gateway strip || exit 1
-cut_then_resume late.bin
+cut_then_resume hashed.bin
 sleep 1
 # curl -C - gives up on the 200 (whole object) it gets: the resume's request went out modified.
 expect_grep "strip: the resume's REQMOD answer is the modified request (200, not 204)" \
-    "$tmp/var/log/access.log" "REQMOD 200 webwarden_url action=allow url=$origin/late.bin"
+    "$tmp/var/log/access.log" "REQMOD 200 webwarden_url action=allow url=$origin/hashed.bin"
 expect_no_grep "strip: no 206 reached Squid" "$tmp/var/squid/access.log" "TCP_MISS/206"
 # A client that takes the 200 (wget does) gets the whole object, scanned, and cut again.
-n0=$(size "$tmp/got_late.bin")
-fetch "$origin/late.bin" "$tmp/got_late_again" -H "Range: bytes=$n0-" >/dev/null
+n0=$(size "$tmp/got_hashed.bin")
+fetch "$origin/hashed.bin" "$tmp/got_hashed_again" -H "Range: bytes=$n0-" >/dev/null
 sleep 1
-n=$(grep -c "url=$origin/late.bin reason=\"malware detected after" "$tmp/var/log/access.log")
+n=$(grep -c "url=$origin/hashed.bin reason=\"malware detected after" "$tmp/var/log/access.log")
 [ "$n" -ge 2 ] && ok "strip: a Range request refetched the whole object and was cut again ($n cuts)" ||
-    fail "strip: $n cuts of late.bin in the access log, want 2"
+    fail "strip: $n cuts of hashed.bin in the access log, want 2"
+# The same with EICAR near the end of the body.
+cut_then_resume late.bin
 # A Range request for a clean file gets the whole file (200): Range was removed.
 code=$(fetch "$origin/clean.bin" "$tmp/got_clean_strip" -r 100000-)
 if [ "$code" = 200 ] && cmp -s "$tmp/www/clean.bin" "$tmp/got_clean_strip"; then ok "strip: Range removed: 200 with the whole clean file"; else
@@ -124,10 +131,10 @@ stop_gateway
 # --- scan.range = pass --------------------------------------------------------------------------
 policy=pass
 start_gateway pass || exit 1
-cut_then_resume late2.bin
+cut_then_resume hashed2.bin
 sleep 1
 expect_grep "pass: the 206 of the remembered URL gets the block page" "$tmp/var/log/access.log" \
-    "url=$origin/late2.bin reason=\"resumed download of a blocked file"
+    "url=$origin/hashed2.bin reason=\"resumed download of a blocked file"
 expect_grep "pass: threat named" "$tmp/var/log/access.log" "threat=Webwarden.Policy.ResumedBlocked"
 # A part of a file never cut: scanned as partial content, passed, logged so.
 code=$(fetch "$origin/clean.bin" "$tmp/got_clean_part" -r 100000-)
