@@ -94,11 +94,14 @@ int main(int argc, char **argv)
         unsigned char *out = pack(argv[i], buf, len, &outlen);
         if (out == NULL) {
             fprintf(stderr, "ww_encode: cannot encode with %s\n", argv[i]);
+            free(buf);
             return 2;
         }
         free(buf);
         buf = out;
         len = outlen;
     }
-    return fwrite(buf, 1, len, stdout) == len ? 0 : 1;
+    n = fwrite(buf, 1, len, stdout);
+    free(buf);
+    return n == len ? 0 : 1;
 }
