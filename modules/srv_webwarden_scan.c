@@ -331,6 +331,10 @@ struct scan_req {
     int eof;          /* the whole body was received */
     struct timespec t0;
     char url[WW_URL_MAX];
+    /* The response's validators, copied at the preview: by the end of the body c-icap may have
+     * packed the headers it sent, and its header pointers are no longer strings. */
+    char etag[128];
+    char last_modified[64];
     const struct ww_policy *policy; /* the requester's named policy (or the default) */
     enum ww_range_verdict range;    /* whole, a part, or a refused resume (issue 12) */
 };
@@ -432,8 +436,7 @@ static void scan_verdict(ci_request_t *req, struct scan_req *sr, int cut)
     /* Whatever cut or blocked it: a resumed download must not complete it (issue 12). A
      * refused resume is remembered already. */
     if (sr->range != WW_RANGE_BLOCK)
-        ww_child_range_remember(scan_rt, sr->url, threat, ci_http_response_get_header(req, "ETag"),
-                                ci_http_response_get_header(req, "Last-Modified"));
+        ww_child_range_remember(scan_rt, sr->url, threat, sr->etag, sr->last_modified);
     if (ww_body_reason(sr->body)[0] != '\0')
         return; /* a policy, not a detection */
     ww_child_detection_add_full(scan_rt, sr->url, threat,
@@ -570,6 +573,12 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         return CI_ERROR;
     }
     ww_cicap_request_url(req, sr->url, sizeof(sr->url)); /* for logs and the page only */
+    {
+        const char *v = ci_http_response_get_header(req, "ETag");
+        snprintf(sr->etag, sizeof(sr->etag), "%s", v != NULL ? v : "");
+        v = ci_http_response_get_header(req, "Last-Modified");
+        snprintf(sr->last_modified, sizeof(sr->last_modified), "%s", v != NULL ? v : "");
+    }
     ww_body_limits_from_conf(&lim, scan_conf);
     /* hold_all=on|off: one c-icap serves a Squid with and one without the bug-5352 fixes. */
     ww_body_apply_args(&lim, req->args);
