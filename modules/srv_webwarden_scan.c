@@ -32,6 +32,7 @@
 #include "ww_conf.h"
 #include "ww_counters.h"
 #include "ww_body.h"
+#include "ww_deepmon.h"
 #include "ww_filerep.h"
 #include "ww_filetype.h"
 #include "ww_html.h"
@@ -95,8 +96,7 @@ static _Atomic(struct ww_filerep *) scan_filerep;
  * replaces the children gracefully (docs/architecture.md, "The deep scanner"). */
 static struct ww_clamav *scan_deep;
 static uint64_t scan_deep_types;
-static struct ww_clamav_watch *scan_deep_watch; /* monitor only */
-static char scan_deep_patterns[4096];           /* the pattern folder the engines load */
+static struct ww_deepmon *scan_deepmon; /* monitor only */
 
 /* c-icap statistics (the `info` service): registered in init, counted in children only. */
 static int stat_clean = -1, stat_blocked = -1, stat_cut = -1, stat_unscanned = -1;
@@ -138,114 +138,17 @@ static void scan_filerep_close(void *arg)
     ww_filerep_free(atomic_exchange(&scan_filerep, NULL)); /* no request runs any more */
 }
 
-/* An event from the monitor (reloads, failures): the store is opened and closed again, so no
- * handle crosses a fork. A load (kv clamav.engine) settles an older refused reload. */
-static void scan_monitor_event(const char *level, const char *kv_key, const char *msg)
-{
-    struct ww_store *st = NULL;
-    char err[WW_ERRLEN];
-
-    if (scan_conf == NULL ||
-        ww_store_open(scan_conf->state.database, 0, &st, err, sizeof(err)) != WW_OK)
-        return;
-    ww_store_add_event(st, level, "clamav", msg);
-    if (kv_key != NULL)
-        ww_store_kv_set(st, kv_key, msg);
-    if (kv_key != NULL && strcmp(kv_key, "clamav.engine") == 0)
-        ww_store_kv_set(st, "clamav.reload_error", "");
-    ww_store_close(st);
-}
-
-static void scan_deep_limits(struct ww_clamav_limits *lim)
-{
-    lim->max_scan_size = scan_conf->clamav.max_scan_size;
-    lim->max_file_size = scan_conf->clamav.max_file_size;
-    lim->max_recursion = scan_conf->clamav.max_recursion;
-    lim->max_files = scan_conf->clamav.max_files;
-    lim->max_scan_time_ms = scan_conf->clamav.max_scan_time_ms;
-}
-
-/* Loads the deep scanner (monitor, post_init) from clamav.database_dir. Webwarden's own pattern
- * folder is not loaded into it yet: a pattern update swaps the fast engine in each child within
- * a second, and a deep copy of the patterns would stay stale until the next reload (wrong
- * verdicts after a rollback). Signatures meant for archive members go into clamav.database_dir.
- * Without any database the deep scanner stays off: the fast engine scans alone, status says so. */
-static void scan_deep_load(void)
-{
-    struct ww_clamav_limits lim;
-    struct ww_clamav_info info;
-    struct ww_store *st = NULL;
-    struct ww_component pat;
-    char err[WW_ERRLEN] = "", msg[WW_ERRLEN + 128];
-    int rc;
-
-    ww_filetype_set_parse((const char *const *)scan_conf->scan.deep_types, &scan_deep_types, err,
-                          sizeof(err)); /* checked by ww_conf_load */
-    snprintf(scan_deep_patterns, sizeof(scan_deep_patterns), "%s", scan_conf->scan.patterns_dir);
-    if (ww_store_open(scan_conf->state.database, 0, &st, err, sizeof(err)) == WW_OK &&
-        ww_store_component_get(st, "pattern", &pat) == WW_OK && pat.path[0] != '\0')
-        snprintf(scan_deep_patterns, sizeof(scan_deep_patterns), "%s", pat.path);
-    ww_store_close(st);
-    if (!scan_conf->clamav.enabled) {
-        scan_monitor_event("info", "clamav.engine", "off: clamav.enabled = off");
-        return;
-    }
-    scan_deep_limits(&lim);
-    memset(&info, 0, sizeof(info));
-    err[0] = '\0';
-    rc = ww_clamav_load(scan_conf->clamav.database_dir, NULL, &lim, &scan_deep, &info, err,
-                        sizeof(err));
-    if (rc == WW_OK) {
-        snprintf(msg, sizeof(msg),
-                 "loaded: %u ClamAV signatures from %zu databases in %.200s, %u from %.200s (%zu "
-                 "files libclamav refused), libclamav %s, %ld ms",
-                 info.clamav_sigs, info.ndbs, scan_conf->clamav.database_dir, info.pattern_sigs,
-                 scan_deep_patterns, info.pattern_files_skipped, info.libclamav_version,
-                 info.load_ms);
-        ww_log(WW_LOG_INFO, SVC ": deep scanner %s", msg);
-        scan_monitor_event("info", "clamav.engine", msg);
-    } else {
-        snprintf(msg, sizeof(msg), "%s: %s",
-                 rc == WW_ENOTFOUND ? "none (the fast engine scans alone)" : "failed",
-                 err[0] ? err : ww_strerror(rc));
-        ww_log(rc == WW_ENOTFOUND ? WW_LOG_WARN : WW_LOG_ERR, SVC ": deep scanner %s", msg);
-        scan_monitor_event(rc == WW_ENOTFOUND ? "warning" : "error", "clamav.engine", msg);
-    }
-}
-
-/* The monitor, every DEEP_WATCH_S: a changed ClamAV or pattern folder is test-loaded; if it
- * loads, c-icap is asked to reconfigure (SIGHUP to itself), which loads it once more in post_init
- * and replaces the children gracefully (requests in flight finish on the old engine). If it does
- * not load, the engine in force stays, and the event and status say why. */
+/* The monitor, every DEEP_WATCH_S: when lib/ww_deepmon says the ClamAV folder changed and its
+ * databases load, c-icap is asked to reconfigure (SIGHUP to itself), which loads them once more
+ * in post_init and replaces the children gracefully (requests in flight finish on the old
+ * engine). */
 static void scan_deep_watch_tick(const char *name, int type, void *data)
 {
-    struct ww_clamav *e = NULL;
-    struct ww_clamav_limits lim;
-    char err[WW_ERRLEN] = "", msg[WW_ERRLEN + 64];
-    int rc;
-
-    if (scan_conf == NULL || scan_deep_watch == NULL)
+    if (scan_deepmon == NULL)
         return;
-    if (ww_clamav_watch_changed(scan_deep_watch)) {
-        scan_deep_limits(&lim);
-        rc = ww_clamav_load(scan_conf->clamav.database_dir, NULL, &lim, &e, NULL, err, sizeof(err));
-        ww_clamav_unref(e); /* a test load: post_init loads it for the new children */
-        if (rc == WW_OK || (rc == WW_ENOTFOUND && scan_deep != NULL)) {
-            snprintf(msg, sizeof(msg),
-                     "databases changed in %.200s or %.200s: reloading (c-icap reconfigure, "
-                     "children replaced gracefully)",
-                     scan_conf->clamav.database_dir, scan_deep_patterns);
-            ww_log(WW_LOG_ERR, SVC ": deep scanner %s", msg);
-            scan_monitor_event("info", NULL, msg);
-            kill(getpid(), SIGHUP);
-            return; /* post_init schedules the next look */
-        }
-        if (rc != WW_ENOTFOUND) {
-            snprintf(msg, sizeof(msg), "new databases do not load, the engine in force stays: %s",
-                     err[0] ? err : ww_strerror(rc));
-            ww_log(WW_LOG_ERR, SVC ": deep scanner %s", msg);
-            scan_monitor_event("error", "clamav.reload_error", msg);
-        }
+    if (ww_deepmon_check(scan_deepmon) == WW_DEEPMON_RELOAD) {
+        kill(getpid(), SIGHUP);
+        return; /* post_init schedules the next look */
     }
     ci_command_schedule(CMD_DEEP_WATCH, NULL, DEEP_WATCH_S);
 }
@@ -286,8 +189,9 @@ static int scan_post_init_service(ci_service_xdata_t *xdata, struct ci_server_co
         ww_log(WW_LOG_ERR, SVC ": %s", err);
         return CI_ERROR;
     }
-    scan_deep_load();
-    scan_deep_watch = ww_clamav_watch_create(scan_conf->clamav.database_dir, NULL);
+    ww_filetype_set_parse((const char *const *)scan_conf->scan.deep_types, &scan_deep_types, err,
+                          sizeof(err)); /* checked by ww_conf_load */
+    scan_deepmon = ww_deepmon_create(scan_conf, scan_conf->scan.patterns_dir, &scan_deep);
     ci_command_schedule(CMD_DEEP_WATCH, NULL, DEEP_WATCH_S);
     memset(&stats, 0, sizeof(stats));
     e = ww_child_engine_ref(scan_rt);
@@ -312,8 +216,8 @@ static void scan_close_service(void)
     scan_rt = NULL;
     ww_clamav_unref(scan_deep); /* bodies in flight hold their own reference */
     scan_deep = NULL;
-    ww_clamav_watch_free(scan_deep_watch);
-    scan_deep_watch = NULL;
+    ww_deepmon_free(scan_deepmon);
+    scan_deepmon = NULL;
     scan_xdata = NULL;
     free(scan_tmpl);
     scan_tmpl = NULL;

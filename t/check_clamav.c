@@ -15,6 +15,8 @@
 #include "ww_clamav.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_deepmon.h"
+#include "ww_store.h"
 #include "ww_scan.h"
 #include "ww_filetype.h"
 
@@ -550,6 +552,65 @@ START_TEST(test_body_with_deep_scanner_verdicts)
 }
 END_TEST
 
+/* The monitor: loads at start (kv clamav.engine), keeps the engine in force when the changed
+ * folder does not load (kv clamav.reload_error names the file), asks for a reload when it does,
+ * and says nothing while the folder is unchanged. */
+static void kv_expect(const char *db, const char *key, const char *want)
+{
+    struct ww_store *st = NULL;
+    char err[WW_ERRLEN] = "", val[1024];
+
+    ck_assert_int_eq(ww_store_open(db, 0, &st, err, sizeof(err)), WW_OK);
+    ck_assert_int_eq(ww_store_kv_get(st, key, val, sizeof(val)), WW_OK);
+    ck_assert_msg(want[0] ? strstr(val, want) != NULL : val[0] == '\0',
+                  "kv %s = \"%s\", want \"%s\"", key, val, want);
+    ww_store_close(st);
+}
+
+START_TEST(test_deepmon_load_keep_reload)
+{
+    static const char junk[] = "ClamAV-VDB:this is not a real header\n";
+    struct ww_conf *conf = ww_conf_create_defaults();
+    struct ww_store *st = NULL;
+    struct ww_clamav *e = NULL;
+    struct ww_deepmon *m;
+    char err[WW_ERRLEN] = "", db[160], path[256];
+
+    ck_assert_ptr_nonnull(conf);
+    dirs_make();
+    snprintf(db, sizeof(db), "%s/state.db", tmpdir);
+    ck_assert_int_eq(ww_store_open(db, WW_STORE_MIGRATE, &st, err, sizeof(err)), WW_OK);
+    ww_store_close(st);
+    free(conf->state.database);
+    conf->state.database = strdup(db);
+    free(conf->clamav.database_dir);
+    conf->clamav.database_dir = strdup(clamdir);
+    file_write(clamdir, "local.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+
+    m = ww_deepmon_create(conf, patdir, &e);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_nonnull(e);
+    kv_expect(db, "clamav.engine", "loaded: 1 ClamAV signatures");
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_KEEP); /* nothing changed */
+
+    sleep(1); /* the watch compares modification times in seconds */
+    file_write(clamdir, "daily.cvd", junk, sizeof(junk) - 1);
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_KEEP);
+    kv_expect(db, "clamav.reload_error", "daily.cvd");
+
+    snprintf(path, sizeof(path), "%s/daily.cvd", clamdir);
+    ck_assert_int_eq(remove(path), 0);
+    sleep(1);
+    file_write(clamdir, "more.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_RELOAD);
+
+    ww_deepmon_free(m);
+    ww_clamav_unref(e);
+    ww_conf_free(conf);
+    dirs_remove();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("clamav");
@@ -568,6 +629,7 @@ int main(void)
     tcase_add_test(tc, test_deepscan_types_chunks_spill_and_cap);
     tcase_add_test(tc, test_clamav_status_problem_none_and_old);
     tcase_add_test(tc, test_body_with_deep_scanner_verdicts);
+    tcase_add_test(tc, test_deepmon_load_keep_reload);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
