@@ -175,3 +175,32 @@ int ww_health_check_server(const struct ww_conf *conf, char *detail, size_t len)
     ww_http_free(h);
     return rc;
 }
+
+int ww_health_set_method(struct ww_store *st, const struct ww_conf *conf, enum ww_scan_method want,
+                         int force, const char *reason, int *changed, char *detail, size_t len)
+{
+    struct ww_scan_state cur;
+    char text[300];
+    int rc;
+
+    *changed = 0;
+    detail[0] = '\0';
+    if (ww_store_get_scan_method(st, &cur) != WW_OK)
+        return WW_EDB;
+    if (cur.method == want)
+        return WW_OK;
+    if (want == WW_SCAN_SMART && !force) {
+        rc = ww_health_check_server(conf, detail, len);
+        if (rc != WW_OK)
+            return rc;
+    }
+    if (reason == NULL)
+        snprintf(text, sizeof(text), "set by the administrator%s",
+                 want == WW_SCAN_SMART && force ? " (--force: server not checked)" : "");
+    else
+        snprintf(text, sizeof(text), "%s", reason);
+    if (ww_store_set_scan_method(st, want, "webwardenctl", text) != WW_OK)
+        return WW_EDB;
+    *changed = 1;
+    return WW_OK;
+}

@@ -5,7 +5,8 @@
 
 #include <stddef.h>
 
-struct ww_store;
+#include "ww_store.h"
+
 struct ww_conf;
 struct ww_http;
 
@@ -32,5 +33,14 @@ int ww_health_run_once(struct ww_store *st, const struct ww_conf *conf, struct w
  * smart_scan.server configured: nothing to check"), else the probe's WW_E* code with the reason
  * in <detail>. Records nothing. */
 int ww_health_check_server(const struct ww_conf *conf, char *detail, size_t len);
+
+/* The administrator's switch (`webwardenctl scan-method smart|conventional [--force]
+ * [--reason R]`): nothing happens when <want> is already in force (*changed = 0); smart is set
+ * only when smart_scan.server answers its probe, unless <force>; the change is recorded as made
+ * by "webwardenctl" with <reason> (NULL: "set by the administrator", noting --force). WW_OK
+ * (*changed says whether it switched; <detail> has the probe's note, "" when none), the probe's
+ * WW_E* with the reason in <detail> (the method stays), or WW_EDB. */
+int ww_health_set_method(struct ww_store *st, const struct ww_conf *conf, enum ww_scan_method want,
+                         int force, const char *reason, int *changed, char *detail, size_t len);
 
 #endif

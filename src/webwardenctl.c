@@ -420,11 +420,6 @@ cleanup:
 /* Before the method goes back to smart: does the Smart Protection Server answer its health
  * probe within smart_scan.timeout_ms? WW_OK to go on (also when no server is configured: there
  * is nothing to check, and <why> says so), else the reason in <why>. */
-static int ctl_smart_server_check(const struct ww_conf *conf, char *why, size_t len)
-{
-    return ww_health_check_server(conf, why, len);
-}
-
 static int ctl_cmd_scan_method(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"force", no_argument, NULL, 'f'},
@@ -434,8 +429,8 @@ static int ctl_cmd_scan_method(struct ctl *c, int argc, char **argv)
     struct ww_scan_state cur, now;
     enum ww_scan_method want = WW_SCAN_CONVENTIONAL;
     const char *reason = NULL;
-    char why[WW_ERRLEN] = "", t[32], text[300];
-    int force = 0, opt, rc;
+    char why[WW_ERRLEN] = "", t[32];
+    int force = 0, changed = 0, opt, rc;
 
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (opt == 'f')
@@ -481,30 +476,25 @@ static int ctl_cmd_scan_method(struct ctl *c, int argc, char **argv)
         rc = CTL_OK;
         goto cleanup;
     }
-    if (cur.method == want) {
-        printf("scan method is already %s\n", ctl_method_name(want));
-        rc = CTL_OK;
-        goto cleanup;
-    }
-    if (want == WW_SCAN_SMART && !force) {
-        if (ctl_smart_server_check(c->conf, why, sizeof(why)) != WW_OK) {
-            ctl_err("smart-scan server does not answer (%s); scan method stays %s "
-                    "(--force switches anyway)",
-                    why, ctl_method_name(cur.method));
-            goto cleanup;
-        }
-        printf("note: %s\n", why);
-    }
-    if (reason == NULL)
-        snprintf(text, sizeof(text), "set by the administrator%s",
-                 want == WW_SCAN_SMART && force ? " (--force: server not checked)" : "");
-    else
-        snprintf(text, sizeof(text), "%s", reason);
-    if (ww_store_set_scan_method(st, want, "webwardenctl", text) != WW_OK ||
-        ww_store_get_scan_method(st, &now) != WW_OK) {
+    rc = ww_health_set_method(st, c->conf, want, force, reason, &changed, why, sizeof(why));
+    if (rc == WW_EDB || (rc == WW_OK && changed && ww_store_get_scan_method(st, &now) != WW_OK)) {
         ctl_err("cannot record the scan method in %s", c->conf->state.database);
+        rc = CTL_FAIL;
         goto cleanup;
     }
+    if (rc != WW_OK) {
+        ctl_err("smart-scan server does not answer (%s); scan method stays %s "
+                "(--force switches anyway)",
+                why, ctl_method_name(cur.method));
+        rc = CTL_FAIL;
+        goto cleanup;
+    }
+    if (!changed) {
+        printf("scan method is already %s\n", ctl_method_name(want));
+        goto cleanup;
+    }
+    if (why[0] != '\0')
+        printf("note: %s\n", why);
     printf("scan method: %s -> %s (%s)\n", ctl_method_name(cur.method), ctl_method_name(now.method),
            now.reason);
     rc = CTL_OK;

@@ -322,6 +322,46 @@ START_TEST(test_health_reenabled_smart_needs_new_failures)
 }
 END_TEST
 
+/* The admin's switch: a no-op when already in force; smart only when the server answers, unless
+ * forced; recorded as webwardenctl with the reason. */
+START_TEST(test_health_admin_switch_checks_the_server_unless_forced)
+{
+    struct ww_scan_state s;
+    char why[256];
+    int changed = -1;
+
+    ck_assert_int_eq(
+        ww_health_set_method(st, conf, WW_SCAN_SMART, 0, NULL, &changed, why, sizeof(why)), WW_OK);
+    ck_assert_int_eq(changed, 0); /* a fresh database is smart already */
+    ck_assert_int_eq(ww_health_set_method(st, conf, WW_SCAN_CONVENTIONAL, 0, "maintenance",
+                                          &changed, why, sizeof(why)),
+                     WW_OK);
+    ck_assert_int_eq(changed, 1);
+    ck_assert_int_eq(method(&s), WW_SCAN_CONVENTIONAL);
+    ck_assert_str_eq(s.changed_by, "webwardenctl");
+    ck_assert_str_eq(s.reason, "maintenance");
+    ck_assert_int_eq(fake_sps_mode(&fake, "500", 0), 0);
+    ck_assert_int_ne(
+        ww_health_set_method(st, conf, WW_SCAN_SMART, 0, NULL, &changed, why, sizeof(why)), WW_OK);
+    ck_assert_int_eq(changed, 0);
+    ck_assert_msg(why[0] != '\0', "the refusal says why");
+    ck_assert_int_eq(method(NULL), WW_SCAN_CONVENTIONAL);
+    ck_assert_int_eq(
+        ww_health_set_method(st, conf, WW_SCAN_SMART, 1, NULL, &changed, why, sizeof(why)), WW_OK);
+    ck_assert_int_eq(changed, 1);
+    ck_assert_int_eq(method(&s), WW_SCAN_SMART);
+    ck_assert_msg(strstr(s.reason, "--force") != NULL, "reason \"%s\"", s.reason);
+    ck_assert_int_eq(fake_sps_mode(&fake, "normal", 0), 0);
+    ck_assert_int_eq(
+        ww_health_set_method(st, conf, WW_SCAN_CONVENTIONAL, 0, NULL, &changed, why, sizeof(why)),
+        WW_OK);
+    ck_assert_int_eq(
+        ww_health_set_method(st, conf, WW_SCAN_SMART, 0, NULL, &changed, why, sizeof(why)), WW_OK);
+    ck_assert_int_eq(changed, 1);
+    ck_assert_msg(strstr(why, "answered in") != NULL, "note \"%s\"", why);
+}
+END_TEST
+
 START_TEST(test_health_uses_the_callers_client)
 {
     struct ww_http_opts opts = {.timeout_ms = 400, .tls_verify = 1, .appliance_id = "given"};
@@ -373,6 +413,7 @@ Suite *health_suite(void)
     tcase_add_test(tc, test_health_auto_recover_after_n_good_checks);
     tcase_add_test(tc, test_health_admin_conventional_is_never_auto_recovered);
     tcase_add_test(tc, test_health_reenabled_smart_needs_new_failures);
+    tcase_add_test(tc, test_health_admin_switch_checks_the_server_unless_forced);
     tcase_add_test(tc, test_health_uses_the_callers_client);
     tcase_add_test(tc, test_health_check_server_for_the_cli);
     suite_add_tcase(s, tc);
