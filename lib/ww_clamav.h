@@ -33,6 +33,7 @@ struct ww_clamav_info {
     unsigned clamav_sigs;                       /* loaded from the ClamAV folder */
     unsigned pattern_sigs;                      /* loaded from Webwarden's pattern folder */
     size_t pattern_files_skipped; /* Webwarden files libclamav refused (the fast engine has them) */
+    size_t pattern_lines_skipped; /* Webwarden lines left out for libclamav (ww_clamav_load_tmp) */
     time_t newest_built;          /* newest database build time; 0 when none */
     long load_ms;                 /* load and compile time */
     char libclamav_version[32];
@@ -52,6 +53,13 @@ int ww_clamav_global_init(void);
 int ww_clamav_load(const char *clamav_dir, const char *patterns_dir,
                    const struct ww_clamav_limits *lim, struct ww_clamav **out,
                    struct ww_clamav_info *info, char *err, size_t errlen);
+/* The same, with Webwarden's pattern files copied for libclamav into a private folder made
+ * under <tmp_dir> (NULL: $TMPDIR or /tmp) and removed again: comments and lines libclamav would
+ * refuse the whole file for are left out (counted in info->pattern_lines_skipped), a wildcard
+ * size hash line gets ClamAV's ":73". ww_clamav_load() is this with <tmp_dir> NULL. */
+int ww_clamav_load_tmp(const char *clamav_dir, const char *patterns_dir, const char *tmp_dir,
+                       const struct ww_clamav_limits *lim, struct ww_clamav **out,
+                       struct ww_clamav_info *info, char *err, size_t errlen);
 struct ww_clamav *ww_clamav_ref(struct ww_clamav *e);
 void ww_clamav_unref(struct ww_clamav *e); /* frees on the last reference; NULL is a no-op */
 /* Borrowed until the last unref. */
