@@ -22,9 +22,11 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-deep-update.XXXXXX")
 fails=0
 status=1
 upd_pid=
+fb_pid=
 cleanup() {
     [ -f "$tmp/var/c-icap.runpid" ] && ww_stop_pids "$(cat "$tmp/var/c-icap.runpid")"
     [ -n "$upd_pid" ] && ww_stop_pids "$upd_pid"
+    [ -n "$fb_pid" ] && ww_stop_pids "$fb_pid"
     if [ "$status" != 0 ]; then
         echo "----- c-icap server.log (tail)"
         tail -n 40 "$tmp/var/log/server.log" 2>/dev/null
@@ -56,6 +58,10 @@ tar -C "$tmp/p2" -czf "$tmp/p2.tar.gz" . || exit 1
 with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z: z.write(sys.argv[2], "member.bin")' \
     "$tmp/marked.zip" "$tmp/member.bin" || exit 1
 
+# The fake feedback server: detections reach it with the scanner that found them.
+"${PYTHON3:-python3}" "$top_srcdir/t/fake_cloud.py" --port-file "$tmp/fb.port" >"$tmp/fb.log" 2>&1 </dev/null &
+fb_pid=$!
+wait_for 60 test -s "$tmp/fb.port" || { echo "FAIL: fake_cloud.py did not start"; cat "$tmp/fb.log"; exit 1; }
 "${PYTHON3:-python3}" "$top_srcdir/t/fake_update.py" --payloads "$tmp/payloads" \
     --port-file "$tmp/upd.port" >"$tmp/upd.log" 2>&1 </dev/null &
 upd_pid=$!
@@ -76,6 +82,8 @@ server = http://127.0.0.1:$(cat "$tmp/upd.port")
 dir = $tmp/updates
 timeout_s = 3
 allow_unsigned = yes
+[feedback]
+server = http://127.0.0.1:$(cat "$tmp/fb.port")
 EOF2
 ctl() { "$CTL" -c "$tmp/webwarden.conf" "$@"; }
 ctl init >/dev/null || { echo "FAIL: webwardenctl init"; exit 1; }
@@ -131,6 +139,22 @@ wait_for 20 engine_has "from pattern 2026.12.03.1" && ok "v1: kv clamav.engine n
     fail "v1: clamav.engine does not name the pattern"
 engine_has "2 from pattern 2026.12.03.1" && ok "v1: both lines loaded (comment left out, * size given :73)" ||
     { fail "v1: signature count"; sqlite3 "$tmp/state.db" "select value from kv where key='clamav.engine'"; }
+
+# --- feedback: the record of the detection names the scanner (docs/protocol.md) -----------------
+fb_sent() {
+    ctl feedback flush >"$tmp/flush.txt" 2>&1 &&
+        "${PYTHON3:-python3}" -c 'import json, sys, urllib.request as u
+s = json.load(u.urlopen("http://127.0.0.1:%s/_stats" % sys.argv[1], timeout=5))
+sys.exit(0 if s["scanners"].get("clamav", 0) >= 1 else 1)' "$(cat "$tmp/fb.port")"
+}
+if wait_for 20 fb_sent; then ok "feedback: the fake server got a record with scanner clamav"; else
+    fail "feedback: no record with scanner clamav"; cat "$tmp/flush.txt"
+fi
+"${PYTHON3:-python3}" -c 'import json, sys, urllib.request as u
+s = json.load(u.urlopen("http://127.0.0.1:%s/_stats" % sys.argv[1], timeout=5))
+for e in s["last_body"]["events"]:
+    print(e["url"], e["action"], e["threat"], e.get("scanner", "-"))' "$(cat "$tmp/fb.port")" >"$tmp/fb_events.txt"
+expect_grep "feedback: clam.zip blocked by clamav" "$tmp/fb_events.txt" "/clam.zip block Webwarden.Test.ClamExe.UNOFFICIAL clamav"
 
 # --- v2 replaces it: the old signature leaves the deep engine, the new one is in force ------------
 cp "$tmp/p2.tar.gz" "$tmp/payloads/pattern-2026.12.03.2.tar.gz"
