@@ -784,6 +784,13 @@ struct ww_deepscan {
     size_t mem_len, mem_cap;
     int fd;        /* -1 until spilled */
     int64_t total; /* bytes fed */
+    /* A body whose type is not in the set is watched for an archive hidden in it (a polyglot,
+     * ww_filetype_embed): from its signature on, the body is kept and deep-scanned. */
+    int watch;                      /* looking for one */
+    struct ww_filetype_embed embed; /* the finder, over the bytes not kept */
+    int embed_type;                 /* WW_FT_ZIP, _RAR, _7Z found; 0 none */
+    int64_t embed_at;               /* its offset in the body: what is kept starts there */
+    char type_name[48];             /* "image+zip" */
 };
 
 struct ww_deepscan *ww_deepscan_create(struct ww_clamav *e, uint64_t types, int64_t max_bytes,
@@ -877,22 +884,79 @@ static void deep_drop(struct ww_deepscan *d)
     d->keep = 0;
 }
 
-/* The type from the bytes kept so far; stop keeping when it is not deep-scanned. */
+/* The type from the bytes kept so far; a type not deep-scanned is searched for a hidden archive
+ * (kept from its signature on) and else no longer kept, but watched. */
 static void deep_set_type(struct ww_deepscan *d)
 {
+    enum ww_filetype et;
+    int64_t at;
+
     d->type = (int)ww_filetype_detect(d->mem, d->mem_len);
-    if (d->e == NULL || !ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
+    if (d->e == NULL) {
         deep_drop(d);
+        return;
+    }
+    if (ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
+        return;
+    ww_filetype_embed_init(&d->embed);
+    et = ww_filetype_embed_feed(&d->embed, d->mem, d->mem_len, &at);
+    if (et != WW_FT_UNKNOWN) {
+        d->embed_type = (int)et;
+        d->embed_at = at;
+        memmove(d->mem, d->mem + at, d->mem_len - (size_t)at);
+        d->mem_len -= (size_t)at;
+        return;
+    }
+    deep_drop(d);
+    d->watch = 1;
+}
+
+/* A watched body's next bytes: from a hidden archive's signature on, keep them. */
+static int deep_watch(struct ww_deepscan *d, const unsigned char *p, size_t len)
+{
+    int64_t at, start = d->total - (int64_t)len; /* this chunk's offset in the body */
+    enum ww_filetype et = ww_filetype_embed_feed(&d->embed, p, len, &at);
+    size_t mlen;
+    const unsigned char *magic;
+
+    if (et == WW_FT_UNKNOWN)
+        return WW_OK;
+    d->watch = 0;
+    d->keep = 1;
+    d->embed_type = (int)et;
+    d->embed_at = at;
+    if (at < start) {
+        /* the signature began in the previous chunk, which was not kept */
+        magic = ww_filetype_embed_magic(et, &mlen);
+        d->error = deep_append(d, magic, (size_t)(start - at));
+        if (d->error == WW_OK)
+            d->error = deep_append(d, p, len);
+    } else {
+        d->error = deep_append(d, p + (at - start), len - (size_t)(at - start));
+    }
+    if (d->error != WW_OK)
+        deep_drop(d);
+    return d->error;
 }
 
 int ww_deepscan_feed(struct ww_deepscan *d, const void *data, size_t len)
 {
     if (d == NULL || len == 0)
         return WW_OK;
+    if (d->type < 0 && d->fd < 0 && d->mem_len < WW_FILETYPE_PEEK &&
+        d->mem_len + len > WW_FILETYPE_PEEK) {
+        /* the type first: a large first chunk would otherwise be spilled before it is told */
+        size_t first = WW_FILETYPE_PEEK - d->mem_len;
+        int rc = ww_deepscan_feed(d, data, first);
+        return rc != WW_OK ? rc
+                           : ww_deepscan_feed(d, (const unsigned char *)data + first, len - first);
+    }
     d->total += (int64_t)len;
+    if (d->watch && d->error == WW_OK)
+        return deep_watch(d, data, len);
     if (!d->keep || d->error != WW_OK)
         return d->error;
-    if (d->total > d->max_bytes && d->type >= 0) {
+    if (d->total - d->embed_at > d->max_bytes && d->type >= 0) {
         /* libclamav would answer MaxFileSize: keep nothing more */
         d->over = 1;
         deep_drop(d);
@@ -905,7 +969,7 @@ int ww_deepscan_feed(struct ww_deepscan *d, const void *data, size_t len)
     }
     if (d->type < 0 && d->fd < 0 && d->mem_len >= WW_FILETYPE_PEEK)
         deep_set_type(d);
-    if (d->type >= 0 && d->keep && d->total > d->max_bytes) {
+    if (d->type >= 0 && d->keep && d->total - d->embed_at > d->max_bytes) {
         d->over = 1;
         deep_drop(d);
     }
@@ -921,6 +985,22 @@ int ww_deepscan_type(const struct ww_deepscan *d)
     return (int)ww_filetype_detect(d->mem, d->mem_len);
 }
 
+const char *ww_deepscan_type_name(struct ww_deepscan *d)
+{
+    int t = ww_deepscan_type(d);
+
+    if (d == NULL || d->embed_type == 0)
+        return ww_filetype_name((enum ww_filetype)t);
+    snprintf(d->type_name, sizeof(d->type_name), "%s+%s", ww_filetype_name((enum ww_filetype)t),
+             ww_filetype_name((enum ww_filetype)d->embed_type));
+    return d->type_name;
+}
+
+int ww_deepscan_embedded(const struct ww_deepscan *d)
+{
+    return d != NULL ? d->embed_type : 0;
+}
+
 int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
 {
     memset(res, 0, sizeof(*res));
@@ -928,7 +1008,8 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
         return 0;
     if (d->type < 0 && d->fd < 0)
         deep_set_type(d);
-    if (d->e == NULL || d->type < 0 || !ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
+    if (d->e == NULL || d->type < 0 ||
+        (!ww_filetype_set_has(d->types, (enum ww_filetype)d->type) && d->embed_type == 0))
         return 0;
     if (d->over) {
         res->verdict = WW_DEEP_UNSCANNED;

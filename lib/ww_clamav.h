@@ -113,6 +113,12 @@ struct ww_deepscan *ww_deepscan_create(struct ww_clamav *e, uint64_t types, int6
 int ww_deepscan_feed(struct ww_deepscan *d, const void *data, size_t len);
 /* The true type (enum ww_filetype): final once WW_FILETYPE_PEEK bytes came, or after finish. */
 int ww_deepscan_type(const struct ww_deepscan *d);
+/* The type's name for logs: "zip", or with an archive hidden in a body of a type not in the set
+ * (a polyglot, ww_filetype_embed) both, "image+zip": such a body is deep-scanned from the
+ * archive's signature on. Borrowed until the next call or free. */
+const char *ww_deepscan_type_name(struct ww_deepscan *d);
+/* The hidden archive's type (WW_FT_ZIP, WW_FT_RAR, WW_FT_7Z), or 0. */
+int ww_deepscan_embedded(const struct ww_deepscan *d);
 /* Ends the body. 1 when the deep scanner ran (or should have: UNSCANNED), *res filled; 0 when
  * the type is not in the set or there is no engine (nothing to add to the fast engine's
  * verdict). Blocks for the scan (bounded by the engine's max_scan_time_ms). */

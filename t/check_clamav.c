@@ -261,6 +261,57 @@ START_TEST(test_clamav_corrupt_database_names_the_file)
 }
 END_TEST
 
+/* Polyglots: clam.zip appended to a PNG (type image, not deep-scanned by default) is found, kept
+ * from its signature on, whether that is in the first bytes, split across two chunks or far in
+ * a body past the memory limit; the log's type says both. A plain image is still skipped. */
+START_TEST(test_deepscan_polyglot_image_with_zip)
+{
+    static const size_t pads[] = {8, 4898, 4899, 4900, 4901, 2 * WW_DEEPSCAN_MEM};
+    struct ww_clamav *e;
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    size_t len;
+    unsigned char *zip = file_read(TESTFILES "/clam.zip", &len);
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    for (size_t k = 0; k < sizeof(pads) / sizeof(pads[0]); k++) {
+        size_t n = pads[k] + len;
+        unsigned char *body = malloc(n);
+        struct ww_deepscan *d;
+        struct ww_deep_result r;
+        ck_assert_ptr_nonnull(body);
+        for (size_t i = 0; i < pads[k]; i++)
+            body[i] = (unsigned char)("\x89PNG\r\n\x1a\nIDATxyz"[i % 16] ^ (i >> 8));
+        memcpy(body, "\x89PNG\r\n\x1a\n", 8);
+        memcpy(body + pads[k], zip, len);
+        d = ww_deepscan_create(e, deep, 25 << 20, tmpdir);
+        for (size_t i = 0; i < n; i += 700) /* 4900 = 7 chunks: "PK" and "\3\4" apart */
+            ck_assert_int_eq(ww_deepscan_feed(d, body + i, n - i < 700 ? n - i : 700), WW_OK);
+        ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
+        ck_assert_msg(r.verdict == WW_DEEP_INFECTED && strstr(r.threat, "Webwarden.Test.ClamExe"),
+                      "png + zip at %zu: verdict %d \"%s\"", pads[k], (int)r.verdict, r.threat);
+        ck_assert_str_eq(ww_deepscan_type_name(d), "image+zip");
+        ck_assert_int_eq(ww_deepscan_embedded(d), WW_FT_ZIP);
+        ww_deepscan_free(d);
+
+        /* the same image without the zip: not deep-scanned */
+        d = ww_deepscan_create(e, deep, 25 << 20, tmpdir);
+        ck_assert_int_eq(ww_deepscan_feed(d, body, pads[k]), WW_OK);
+        ck_assert_int_eq(ww_deepscan_finish(d, &r), 0);
+        ck_assert_str_eq(ww_deepscan_type_name(d), "image");
+        ww_deepscan_free(d);
+        free(body);
+    }
+    ww_clamav_unref(e);
+    free(zip);
+    dirs_remove();
+}
+END_TEST
+
 /* Webwarden's pattern files as libclamav reads them: comments, a malformed hash line and an .ndb
  * line libclamav refuses are left out of the copy it loads (the rest of each file still loads,
  * counted), and a wildcard-size hash line gets ClamAV's ":73". */
@@ -737,6 +788,7 @@ int main(void)
     tcase_add_test(tc, test_deepmon_load_keep_reload);
     tcase_add_test(tc, test_clamav_pattern_lines_libclamav_refuses_are_left_out);
     tcase_add_test(tc, test_deepmon_follows_the_installed_pattern);
+    tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
