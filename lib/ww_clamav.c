@@ -253,8 +253,8 @@ int ww_clamav_status_problem(int enabled, int read_rc, const struct ww_clamav_in
         return 0;
     if (read_rc != WW_OK || info->ndbs == 0) {
         snprintf(why, whylen,
-                 "no ClamAV database loaded (clamav.database_dir): the deep scanner has only "
-                 "Webwarden's own signatures, or none; run freshclam");
+                 "no ClamAV database loaded (clamav.database_dir): the deep scanner is off, "
+                 "archive members are not unpacked (the fast engine scans alone); run freshclam");
         return 1;
     }
     if (info->newest_built > 0 && now - info->newest_built > (time_t)max_age_days * 86400) {
