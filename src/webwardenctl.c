@@ -33,6 +33,7 @@
 #include "ww_update.h"
 #include "ww_url.h"
 #include "ww_urlcheck.h"
+#include "ww_urlcheckview.h"
 #include "ww_urldb.h"
 #include "ww_who.h"
 
@@ -670,10 +671,9 @@ static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     struct ww_urlcheck_verdict *v = NULL;
     struct ww_urlcheck *uc = NULL;
-    const struct ww_rating *r;
-    const char *urldb, *term = "";
-    json_t *cats = NULL;
-    char score[24], *url = NULL, whotext[1024];
+    struct ww_urlcheckview view;
+    const char *term = "";
+    char *url = NULL;
     struct ww_who who;
     int opt, rc;
 
@@ -710,38 +710,12 @@ static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
     rc = ctl_check_run(c, argv[optind], &who, url, WW_URL_MAX, &uc, v, &term);
     if (rc != CTL_OK)
         goto cleanup;
-    r = &v->rating;
-    urldb = ww_urlcheck_urldb_desc(uc);
-    if (r->source == WW_REP_SRC_LIST)
-        snprintf(score, sizeof(score), "-");
-    else
-        snprintf(score, sizeof(score), "%d%s", r->score, r->score == 0 ? " (unrated)" : "");
-    if (c->json) {
-        cats = json_array();
-        for (int i = 0; cats != NULL && i < r->ncategories; i++)
-            json_array_append_new(cats, json_string(r->categories[i]));
-        rc = ctl_json_print(json_pack(
-            "{s:s, s:s, s:s, s:s, s:o, s:O, s:s, s:s, s:s, s:s?, s:f}", "url", url, "policy",
-            v->policy, "policy_match", term, "decision", ww_policy_action_name(v->action), "score",
-            r->source == WW_REP_SRC_LIST ? json_null() : json_integer(r->score), "categories", cats,
-            "reason", v->reason, "path", v->path, "source", v->source, "urldb",
-            urldb[0] ? urldb : NULL, "ms", (double)v->us / 1e3));
-        goto cleanup;
-    }
-    ww_who_format(&who, whotext, sizeof(whotext));
-    printf("url:        %s\n", url);
-    printf("who:        %s\n", whotext);
-    printf("policy:     %s%s%s%s\n", v->policy, term[0] ? " (match " : "", term,
-           term[0] ? ")" : "");
-    printf("decision:   %s\n", ww_policy_action_name(v->action));
-    printf("score:      %s\n", score);
-    printf("categories: %s\n", v->category);
-    printf("reason:     %s\n", v->reason);
-    printf("path:       %s\n", v->path);
-    printf("local db:   %s\n", urldb[0] ? urldb : "none");
-    printf("time:       %.1f ms\n", (double)v->us / 1e3);
+    view = (struct ww_urlcheckview){url, &who, term, v, ww_urlcheck_urldb_desc(uc)};
+    if (c->json)
+        rc = ctl_json_print(ww_urlcheckview_json(&view));
+    else if (ww_urlcheckview_text(&view, stdout) != WW_OK)
+        rc = CTL_FAIL;
 cleanup:
-    json_decref(cats);
     ww_urlcheck_free(uc);
     free(url);
     free(v);
