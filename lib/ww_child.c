@@ -220,6 +220,21 @@ const char *ww_child_pattern_version(const struct ww_child *c)
     return c->engine_version;
 }
 
+void ww_child_engine_describe(struct ww_child *c, const char *dir, char *out, size_t outlen)
+{
+    struct ww_engine_stats stats;
+    struct ww_engine *e = ww_child_engine_ref(c);
+
+    memset(&stats, 0, sizeof(stats));
+    if (e != NULL)
+        ww_engine_get_stats(e, &stats);
+    ww_engine_unref(e);
+    snprintf(out, outlen,
+             "pattern %s, %zu hash and %zu body signatures from %zu files (%zu skipped)",
+             c->engine_version[0] ? c->engine_version : dir, stats.hash_sigs, stats.body_sigs,
+             stats.files, stats.skipped);
+}
+
 enum ww_scan_method ww_child_scan_method(const struct ww_child *c)
 {
     return c != NULL && atomic_load_explicit(&c->scan_method, memory_order_relaxed) == WW_SCAN_SMART

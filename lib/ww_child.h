@@ -115,4 +115,8 @@ struct ww_engine *ww_child_engine_ref(struct ww_child *c);
  * there is no signature. Main thread (the tick writes it). */
 const char *ww_child_pattern_version(const struct ww_child *c);
 
+/* "pattern V, H hash and B body signatures from F files (S skipped)" for the log: V is the
+ * pattern version in force, or <dir> (scan.patterns_dir) when it is "". Main thread. */
+void ww_child_engine_describe(struct ww_child *c, const char *dir, char *out, size_t outlen);
+
 #endif
