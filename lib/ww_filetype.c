@@ -6,6 +6,8 @@
  * an attacker who strips a magic number gets "unknown", which the default deep set scans. */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -448,27 +450,46 @@ void ww_filetype_embed_init(struct ww_filetype_embed *f)
     memset(f, 0, sizeof(*f));
 }
 
-/* The first offset in <p> where a signature starts and fits, with its index in *which; -1. */
+/* The first offset in <p> where a signature starts and fits, with its index in *which; -1.
+ * Every signature is at least 4 bytes long, so an occurrence at s holds the byte pair at the
+ * offset i of {s, s+1, s+2} that is a multiple of 3 as its pair 0-1, 1-2 or 2-3: only pairs at
+ * those offsets are looked at, in a bitmap of the nine pairs (a chance hit in random bytes: 9 in
+ * 65536), and a start is compared only on a hit. At the first offset with a match, the earliest
+ * start found there is the first in <p> (one starting before it has an earlier or the same
+ * offset). */
 static ptrdiff_t embed_find(const unsigned char *p, size_t len, size_t *which)
 {
+    static unsigned char pairs[65536 / 8];
+    static atomic_int ready;
     ptrdiff_t best = -1;
 
-    for (size_t i = 0; i < EMBED_N; i++) {
-        const unsigned char *q = p, *end = p + len;
-        size_t ml = embed_magics[i].len;
-        while (q + ml <= end && (best < 0 || q - p < best)) {
-            const unsigned char *hit = memchr(q, embed_magics[i].magic[0], (size_t)(end - q));
-            if (hit == NULL || hit + ml > end)
-                break;
-            if (memcmp(hit, embed_magics[i].magic, ml) == 0) {
-                if (best < 0 || hit - p < best) {
-                    best = hit - p;
-                    *which = i;
+    if (!atomic_load_explicit(&ready, memory_order_acquire)) {
+        static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+        pthread_mutex_lock(&mu);
+        if (!atomic_load_explicit(&ready, memory_order_relaxed)) {
+            for (size_t m = 0; m < EMBED_N; m++)
+                for (size_t k = 0; k < 3; k++) {
+                    unsigned key = embed_magics[m].magic[k] | embed_magics[m].magic[k + 1] << 8;
+                    pairs[key >> 3] |= (unsigned char)(1u << (key & 7));
                 }
-                break;
-            }
-            q = hit + 1;
+            atomic_store_explicit(&ready, 1, memory_order_release);
         }
+        pthread_mutex_unlock(&mu);
+    }
+    for (size_t i = 0; i + 1 < len && best < 0; i += 3) {
+        unsigned key = p[i] | p[i + 1] << 8;
+        if (!(pairs[key >> 3] & (1u << (key & 7))))
+            continue;
+        for (size_t m = 0; m < EMBED_N; m++)
+            for (size_t k = 0; k < 3 && k <= i; k++) {
+                size_t st = i - k, ml = embed_magics[m].len;
+                if (st + ml > len || memcmp(p + st, embed_magics[m].magic, ml) != 0)
+                    continue;
+                if (best < 0 || (ptrdiff_t)st < best) {
+                    best = (ptrdiff_t)st;
+                    *which = m;
+                }
+            }
     }
     return best;
 }
