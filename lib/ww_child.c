@@ -446,6 +446,25 @@ static void child_range_flush_locked(struct ww_child *c)
                c->svc, dropped);
 }
 
+/* The scanner a detection's <via> names (ww_child.h: "scanner=NAME type=TYPE") into <out>, for
+ * the feedback row; "" when it names none ("-"). */
+static void child_via_scanner(const char *via, char *out, size_t outlen)
+{
+    const char *p = strncmp(via, "scanner=", 8) == 0 ? via + 8 : strstr(via, " scanner=");
+    size_t n;
+
+    out[0] = '\0';
+    if (p == NULL)
+        return;
+    if (p != via + 8)
+        p += 9;
+    n = strcspn(p, " ");
+    if (n == 0 || n >= outlen || (n == 1 && p[0] == '-'))
+        return;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
 /* Writes the queued detections as events and feedback rows, then the feedback buffer. Caller
  * holds store_mtx, the store is open. An event the store refuses is not retried (the detection
  * is in the c-icap log already); feedback rows are kept by ww_fbbuf. */
@@ -491,6 +510,7 @@ static void child_flush_locked(struct ww_child *c)
         memcpy(fb.url, d->url, sizeof(fb.url)); /* same sizes, NUL-terminated by detection_add */
         memcpy(fb.threat, d->threat, sizeof(fb.threat));
         memcpy(fb.action, "block", sizeof("block"));
+        child_via_scanner(d->via, fb.scanner, sizeof(fb.scanner));
         fb.score = 0;
         fb.at = d->at;
         ww_fbbuf_add(c->fb, &fb);

@@ -88,7 +88,8 @@ void ww_child_detection_add_via(struct ww_child *c, const char *url, const char 
 void ww_child_detection_add_policy(struct ww_child *c, const char *url, const char *threat,
                                    const char *policy, int64_t cut_after);
 /* Both: the request's policy (NULL: none named) and which scanner found it ("scanner=clamav
- * type=zip", NULL: not said); the event names both. */
+ * type=zip", NULL: not said); the event names both, and the feedback row carries the scanner
+ * (NAME of "scanner=NAME": fast, clamav or smart; "-" is none). */
 void ww_child_detection_add_full(struct ww_child *c, const char *url, const char *threat,
                                  const char *policy, const char *via, int64_t cut_after);
 
