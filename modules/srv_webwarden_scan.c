@@ -341,6 +341,9 @@ static void scan_verdict(ci_request_t *req, struct scan_req *sr, int cut)
      * refused resume is remembered already. */
     if (sr->range != WW_RANGE_BLOCK)
         ww_child_range_remember(scan_rt, sr->url, threat, sr->etag, sr->last_modified);
+    if (ww_body_type_blocked(sr->body)) /* block_types: an event naming the policy */
+        ww_child_block_add(scan_rt, "scan", sr->url, sr->policy != NULL ? sr->policy->name : NULL,
+                           ww_body_reason(sr->body));
     if (ww_body_reason(sr->body)[0] != '\0')
         return; /* a policy, not a detection */
     ww_child_detection_add_full(scan_rt, sr->url, threat,
@@ -486,9 +489,8 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
     ww_body_limits_from_conf(&lim, scan_conf);
     /* hold_all=on|off: one c-icap serves a Squid with and one without the bug-5352 fixes. */
     ww_body_apply_args(&lim, req->args);
-    sr->policy = ww_cicap_policy(req, scan_conf); /* who is asking: the proxy's ICAP headers */
-    if (sr->policy != NULL)
-        lim.max_size = sr->policy->max_size; /* scan.max_size, or the policy's own */
+    sr->policy = ww_cicap_policy(req, scan_conf);  /* who is asking: the proxy's ICAP headers */
+    ww_body_limits_apply_policy(&lim, sr->policy); /* max_size, block_types, deep */
     sr->drop = lim.hold_all && ci_req_allow204(req);
     if (!ci_req_hasbody(req)) {
         scan_attrs(req, sr, "allow", "-", "-");
@@ -503,7 +505,7 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
         flags |= WW_BODY_DROP;
     /* Content-Length is a hint only: the bytes received decide (scan.oversize_action). */
     sr->body = ww_body_create(&lim, sr->expected, flags);
-    if (sr->body != NULL)
+    if (sr->body != NULL && lim.deep) /* the policy's deep = on|off */
         ww_body_set_deep(sr->body,
                          ww_deepscan_create(scan_deep, scan_deep_types,
                                             scan_conf->clamav.max_file_size, lim.tmp_dir),
