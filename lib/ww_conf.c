@@ -77,6 +77,7 @@ struct conf_key {
 static const struct conf_key conf_keys[] = {
     K_ENUM(gateway, log_level, CT_CHOICE, "info", log_levels),
     K_STR(gateway, block_page, CT_PATH, WW_DATADIR "/block.html"),
+    K_INT(gateway, block_events_interval_s, 60, 1, 86400),
 
     K_STR(state, database, CT_PATH, "/var/lib/webwarden/state.db"),
 

@@ -55,6 +55,7 @@ struct ww_conf {
     struct {
         char *log_level;  /* error|warning|info|debug (default info) */
         char *block_page; /* HTML template of the block page (default WW_DATADIR/block.html) */
+        int block_events_interval_s; /* a blocked URL's repeats: one event per interval (60) */
     } gateway;
     struct {
         char *database; /* SQLite state database (default /var/lib/webwarden/state.db) */
