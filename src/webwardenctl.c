@@ -21,6 +21,7 @@
 #include "ww_http.h"
 #include "ww_license.h"
 #include "ww_lists.h"
+#include "ww_lastgood.h"
 #include "ww_log.h"
 #include "ww_policies.h"
 #include "ww_policy.h"
@@ -1075,8 +1076,17 @@ int main(int argc, char **argv)
     }
     ww_log_set_sink(ctl_log_sink, WW_LOG_WARN);
     if (ww_conf_load(ww_conf_pick_path(c.conf_path), &c.conf, err, sizeof(err)) != WW_OK) {
+        char why[WW_ERRLEN];
+        int fallback = 0;
         ctl_err("%s", err);
-        return CTL_FAIL;
+        /* status still reports, on the copy the services serve (lib/ww_lastgood) */
+        if (strcmp(argv[optind], "status") != 0 ||
+            ww_lastgood_load(ww_conf_pick_path(c.conf_path), WW_LASTGOOD_READONLY, &c.conf,
+                             &fallback, why, sizeof(why)) != WW_OK ||
+            !fallback)
+            return CTL_FAIL;
+        fprintf(stderr, "webwardenctl: status of the last good configuration (the services serve "
+                        "it after a reconfigure)\n");
     }
     argc -= optind;
     argv += optind;
