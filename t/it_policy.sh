@@ -329,29 +329,65 @@ if ctl -c "$tmp/bad3.conf" config >"$tmp/bad3.txt" 2>&1; then fail "a missing po
     expect_grep "a missing policy list: webwardenctl config names it" "$tmp/bad3.txt" "[policy k] blocked: "
 fi
 
-# c-icap reconfigure with a bad policy: the service refuses to run on it (500, Squid with
-# bypass=off fails closed) and the server log names file and line; the good file comes back.
+# c-icap reconfigure with a bad policy: refused, and the services keep serving the last good
+# configuration (lib/ww_lastgood: the copy kept in the state store at the last good load); the
+# server log and `webwardenctl status` name file and line; the good file comes back.
 cp "$tmp/webwarden.conf" "$tmp/good.conf"
-cp "$tmp/bad.conf" "$tmp/webwarden.conf"
 opt_code() { icap_opt=$("$CLIENT" -i 127.0.0.1 -p "$port" -s webwarden_url 2>&1 | sed -n 's/.*ICAP\/1.0 \([0-9]*\).*/\1/p' | head -1); [ "$icap_opt" = "$1" ]; }
-printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
-if wait_for 60 opt_code 500; then ok "reconfigure with a bad policy: webwarden_url answers 500"; else
-    fail "reconfigure with a bad policy: OPTIONS gives '$icap_opt', want 500"; fi
-if wait_for 10 grep -q "webwarden.conf:$lab_line: \[policy lab\]" "$tmp/var/log/server.log"; then
-    ok "reconfigure with a bad policy: server.log names webwarden.conf:$lab_line"
-else
-    fail "reconfigure with a bad policy: no file:line in server.log"
-fi
-cp "$tmp/good.conf" "$tmp/webwarden.conf"
 # c-icap ignores a reconfigure while the last one is pending (old children still draining):
-# ask again every 5 s until the service answers 200.
+# ask again every 5 s until the log shows it ran.
+reconfigure_until() { # reconfigure_until PATTERN: 1 when server.log shows it within 90 s
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do
+        printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
+        if wait_for 5 grep -q "$1" "$tmp/var/log/server.log"; then return 0; fi
+    done
+    return 1
+}
+cp "$tmp/bad.conf" "$tmp/webwarden.conf"
+if reconfigure_until "webwarden_url: configuration rejected: $tmp/webwarden.conf:$lab_line: \[policy lab\]"; then
+    ok "reconfigure with a dead policy term: server.log names webwarden.conf:$lab_line and keeps the last good configuration"
+else
+    fail "reconfigure with a dead policy term: no 'configuration rejected: ...webwarden.conf:$lab_line' in server.log"
+fi
+expect_grep "server.log: the scan service also serves the last good configuration" "$tmp/var/log/server.log" \
+    "webwarden_scan: configuration rejected: $tmp/webwarden.conf:$lab_line: [policy lab]"
+sleep 2
+if opt_code 200; then ok "after the rejected reconfigure: webwarden_url answers 200 (not 500)"; else
+    fail "after the rejected reconfigure: OPTIONS gives '$icap_opt', want 200"; fi
+icap -req http://games.webwarden.test/play -x 'X-Client-IP: 10.20.3.4' -v >"$tmp/k1.txt" 2>&1
+expect_grep "after the rejected reconfigure: a student is still blocked (policy students)" "$tmp/k1.txt" "X-Webwarden-Policy: students"
+expect_grep "after the rejected reconfigure: ... with the block page" "$tmp/k1.txt" "403 Forbidden"
+resp "$tmp/www/dl/tool.exe" http://dl.webwarden.test/tool.exe "$tmp/k2" 10.40.1.1
+expect_grep "after the rejected reconfigure: the guest network still gets the PE's block page" "$tmp/k2.txt" "Threat=Webwarden.Policy.BlockedFileType"
+ctl status >"$tmp/k3.txt" 2>&1
+expect_grep "webwardenctl status on the broken file: ATTENTION" "$tmp/k3.txt" "Health:        ATTENTION"
+expect_grep "webwardenctl status names file and line" "$tmp/k3.txt" "configuration rejected: $tmp/webwarden.conf:$lab_line: [policy lab]"
+expect_grep "webwardenctl status: since when the copy serves" "$tmp/k3.txt" "serving the configuration loaded at "
+# An unknown key in a policy: the same.
+cp "$tmp/good.conf" "$tmp/webwarden.conf"
+printf '\n[policy lab2]\nmatch = client 10.99.0.0/16\nblock = exe\n' >>"$tmp/webwarden.conf"
+key_line=$(grep -n '^block = exe' "$tmp/webwarden.conf" | cut -d: -f1)
+if reconfigure_until "configuration rejected: $tmp/webwarden.conf:$key_line: "; then
+    ok "reconfigure with an unknown key: refused with webwarden.conf:$key_line, the last good configuration serves"
+else
+    fail "reconfigure with an unknown key: no 'configuration rejected: ...webwarden.conf:$key_line' in server.log"
+fi
+sleep 2
+icap -req http://games.webwarden.test/play -x 'X-Client-IP: 10.20.3.4' -v >"$tmp/k4.txt" 2>&1
+expect_grep "after the unknown key: a student is still blocked" "$tmp/k4.txt" "403 Forbidden"
+cp "$tmp/good.conf" "$tmp/webwarden.conf"
 recovered=0
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do
     printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
-    if wait_for 5 opt_code 200; then recovered=1; break; fi
+    if wait_for 5 sh -c "! '$top_builddir/src/webwardenctl' -c '$tmp/webwarden.conf' status 2>&1 | grep -q 'configuration rejected'"; then
+        recovered=1
+        break
+    fi
 done
-[ "$recovered" = 1 ] && ok "reconfigure with the good file again: 200" ||
-    fail "reconfigure with the good file: OPTIONS gives '$icap_opt', want 200"
+[ "$recovered" = 1 ] && ok "reconfigure with the good file again: status no longer says rejected" ||
+    fail "reconfigure with the good file: status still says the configuration is rejected"
+if wait_for 30 opt_code 200; then ok "reconfigure with the good file again: 200"; else
+    fail "reconfigure with the good file: OPTIONS gives '$icap_opt', want 200"; fi
 
 # --- Squid end to end: basic_ncsa_auth users, groups through adaptation_meta ---------------------
 SQUID=${SQUID_BIN:-/usr/sbin/squid}
