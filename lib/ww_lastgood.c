@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ww_common.h"
@@ -213,4 +215,38 @@ int ww_lastgood_load(const char *path, unsigned flags, struct ww_conf **out, int
     }
     snprintf(err, errlen, "%s", why);
     return rc;
+}
+
+int ww_lastgood_reconfigure(const char *ctl_path, char *err, size_t errlen)
+{
+    static const char cmd[] = "reconfigure";
+    struct stat sb;
+    ssize_t n;
+    int fd;
+
+    if (ctl_path == NULL || ctl_path[0] == '\0')
+        ctl_path = WW_CICAP_CTL_DEFAULT;
+    if (stat(ctl_path, &sb) != 0) {
+        snprintf(err, errlen, "%s: %s", ctl_path, strerror(errno));
+        return WW_EIO;
+    }
+    if (!S_ISFIFO(sb.st_mode)) {
+        snprintf(err, errlen,
+                 "%s: not c-icap's control socket (a FIFO: c-icap.conf CommandsSocket)", ctl_path);
+        return WW_EIO;
+    }
+    /* O_NONBLOCK: ENXIO at once when no c-icap has it open, never a hang. */
+    fd = open(ctl_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", ctl_path,
+                 errno == ENXIO ? "no c-icap is reading it (not running?)" : strerror(errno));
+        return WW_EIO;
+    }
+    n = write(fd, cmd, sizeof(cmd) - 1);
+    close(fd);
+    if (n != (ssize_t)sizeof(cmd) - 1) {
+        snprintf(err, errlen, "%s: %s", ctl_path, n < 0 ? strerror(errno) : "short write");
+        return WW_EIO;
+    }
+    return WW_OK;
 }

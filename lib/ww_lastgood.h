@@ -33,4 +33,12 @@ int ww_lastgood_load(const char *path, unsigned flags, struct ww_conf **out, int
  * database (relative to the file's folder), else the default. */
 void ww_lastgood_state_db(const char *path, char *out, size_t outlen);
 
+/* c-icap's control socket on Debian (c-icap.conf CommandsSocket). */
+#define WW_CICAP_CTL_DEFAULT "/var/run/c-icap/c-icap.ctl"
+
+/* Asks the c-icap whose control socket (a FIFO) is <ctl_path> to reconfigure: WW_OK, or WW_EIO
+ * with why in <err> (no such socket, no c-icap reading it). Never blocks. Check the config
+ * first (webwardenctl reload does). */
+int ww_lastgood_reconfigure(const char *ctl_path, char *err, size_t errlen);
+
 #endif

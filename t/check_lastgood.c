@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ww_common.h"
@@ -166,6 +168,36 @@ START_TEST(test_lastgood_never_another_files_copy_nor_a_missing_one)
 }
 END_TEST
 
+/* webwardenctl reload's last step: "reconfigure" into c-icap's FIFO, never blocking. */
+START_TEST(test_lastgood_reconfigure_writes_the_fifo_or_says_why_not)
+{
+    char fifo[128], plain[128], err[WW_ERRLEN] = "", buf[64];
+    int rfd;
+    ssize_t n;
+
+    snprintf(fifo, sizeof(fifo), "%s/c-icap.ctl", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    /* Nobody reading: refused at once, not a hang. */
+    ck_assert_int_eq(ww_lastgood_reconfigure(fifo, err, sizeof(err)), WW_EIO);
+    ck_assert_ptr_nonnull(strstr(err, "no c-icap is reading it"));
+    rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+    ck_assert_int_ge(rfd, 0);
+    ck_assert_int_eq(ww_lastgood_reconfigure(fifo, err, sizeof(err)), WW_OK);
+    n = read(rfd, buf, sizeof(buf) - 1);
+    ck_assert_int_eq(n, 11);
+    buf[n] = '\0';
+    ck_assert_str_eq(buf, "reconfigure");
+    close(rfd);
+    snprintf(plain, sizeof(plain), "%s/plain", dir);
+    write_file(plain, "x");
+    ck_assert_int_eq(ww_lastgood_reconfigure(plain, err, sizeof(err)), WW_EIO);
+    ck_assert_ptr_nonnull(strstr(err, "not c-icap's control socket"));
+    snprintf(plain, sizeof(plain), "%s/none", dir);
+    ck_assert_int_eq(ww_lastgood_reconfigure(plain, err, sizeof(err)), WW_EIO);
+    ck_assert_ptr_nonnull(strstr(err, "No such file"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("lastgood");
@@ -176,6 +208,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_lastgood_bad_file_serves_the_last_good_one);
     tcase_add_test(tc, test_lastgood_never_another_files_copy_nor_a_missing_one);
+    tcase_add_test(tc, test_lastgood_reconfigure_writes_the_fifo_or_says_why_not);
     suite_add_tcase(su, tc);
     sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

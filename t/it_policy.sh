@@ -375,10 +375,16 @@ fi
 sleep 2
 icap -req http://games.webwarden.test/play -x 'X-Client-IP: 10.20.3.4' -v >"$tmp/k4.txt" 2>&1
 expect_grep "after the unknown key: a student is still blocked" "$tmp/k4.txt" "403 Forbidden"
+# webwardenctl reload checks first: the broken file is never handed to c-icap.
+if ctl reload --ctl "$tmp/var/run/c-icap.ctl" >"$tmp/k5.txt" 2>&1; then
+    fail "webwardenctl reload with an unknown key: accepted"
+else
+    expect_grep "webwardenctl reload with an unknown key: refused with file:line" "$tmp/k5.txt" "webwarden.conf:$key_line: "
+fi
 cp "$tmp/good.conf" "$tmp/webwarden.conf"
 recovered=0
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do
-    printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
+    ctl reload --ctl "$tmp/var/run/c-icap.ctl" >"$tmp/k6.txt" 2>&1 || fail "webwardenctl reload with the good file: $(cat "$tmp/k6.txt")"
     if wait_for 5 sh -c "! '$top_builddir/src/webwardenctl' -c '$tmp/webwarden.conf' status 2>&1 | grep -q 'configuration rejected'"; then
         recovered=1
         break
