@@ -615,9 +615,11 @@ const char *ww_body_scanner(const struct ww_body *b)
 
 const char *ww_body_type(const struct ww_body *b)
 {
-    if (b->ftype >= 0)
-        return ww_filetype_name((enum ww_filetype)b->ftype);
-    return b->deep != NULL ? ww_filetype_name((enum ww_filetype)ww_deepscan_type(b->deep)) : "-";
+    /* The deep scanner's name says more ("image+zip": a polyglot), unless the policy refused
+     * the body before the deep scanner saw a byte. */
+    if (b->deep != NULL && !b->type_blocked)
+        return ww_deepscan_type_name(b->deep);
+    return b->ftype >= 0 ? ww_filetype_name((enum ww_filetype)b->ftype) : "-";
 }
 
 int ww_body_type_blocked(const struct ww_body *b)
