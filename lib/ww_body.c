@@ -201,6 +201,10 @@ struct ww_body {
     size_t peek_len;
     int ftype;        /* enum ww_filetype, -1 until told */
     int type_blocked; /* 1: refused by block_types (reason set) */
+    /* block_types has "archive" and the body is of a type an archive may hide in (an image, a
+     * text...): every decoded byte is searched for an archive's signature (a polyglot). */
+    int embed_on;
+    struct ww_filetype_embed embed;
 };
 
 static int body_refused(struct ww_body *b, const char *detail);
@@ -361,6 +365,27 @@ int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *cod
     return d;
 }
 
+/* An archive hidden in the body (block_types has "archive"): 1 when found in <p> (reason set). */
+static int body_embed_check(struct ww_body *b, const void *p, size_t len)
+{
+    int64_t at = -1;
+    enum ww_filetype t = ww_filetype_embed_feed(&b->embed, p, len, &at);
+
+    if (t == WW_FT_UNKNOWN)
+        return 0;
+    b->type_blocked = 1;
+    b->embed_on = 0;
+    snprintf(b->reason, sizeof(b->reason), "file type %s+%s blocked by policy %.50s",
+             ww_filetype_name((enum ww_filetype)b->ftype), ww_filetype_name(t),
+             b->lim.policy != NULL ? b->lim.policy : "default");
+    snprintf(b->detail, sizeof(b->detail),
+             "a %s archive hidden at byte %" PRId64 " of a %s body: archive is in block_types of "
+             "policy %.50s",
+             ww_filetype_name(t), at, ww_filetype_name((enum ww_filetype)b->ftype),
+             b->lim.policy != NULL ? b->lim.policy : "default");
+    return 1;
+}
+
 /* Tells the true type from the bytes peeked so far and checks it against the policy's
  * block_types: 1 when the type is refused (reason set), else 0. Once per body. */
 static int body_type_told(struct ww_body *b)
@@ -369,8 +394,20 @@ static int body_type_told(struct ww_body *b)
     const char *group = ww_filetype_group(t);
 
     b->ftype = (int)t;
-    if (b->lim.block_types == 0 || (b->lim.block_types & ww_ftype_bit(group)) == 0)
+    if (b->lim.block_types == 0)
         return 0;
+    if ((b->lim.block_types & ww_ftype_bit(group)) == 0) {
+        /* Not refused by its start; an archive appended to an image is still an archive. Office
+         * documents (OOXML and ODF are zips) and executables (installers) are left to their own
+         * group. */
+        b->embed_on = (b->lim.block_types & WW_FTYPE_ARCHIVE) != 0 &&
+                      strcmp(group, "office") != 0 && strcmp(group, "executable") != 0;
+        if (b->embed_on) {
+            ww_filetype_embed_init(&b->embed);
+            return body_embed_check(b, b->peek, b->peek_len);
+        }
+        return 0;
+    }
     b->type_blocked = 1;
     snprintf(b->reason, sizeof(b->reason), "file type %s blocked by policy %.60s",
              ww_filetype_name(t), b->lim.policy != NULL ? b->lim.policy : "default");
@@ -390,6 +427,10 @@ static int body_decoded(struct ww_body *b, const void *data, size_t len)
         b->peek_len += n;
         if (b->peek_len == sizeof(b->peek) && body_type_told(b))
             return 1; /* refused before any of these bytes is kept */
+        if (b->embed_on && n < len && body_embed_check(b, (const char *)data + n, len - n))
+            return 1;
+    } else if (b->embed_on && body_embed_check(b, data, len)) {
+        return 1;
     }
     /* A failure to keep a body for the deep scanner makes its result "unscanned" at the end. */
     ww_deepscan_feed(b->deep, data, len);

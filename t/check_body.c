@@ -562,6 +562,37 @@ START_TEST(test_body_policy_block_types_refuse_the_true_type_at_the_start)
         ww_body_free(b);
     }
 
+    /* A polyglot: a PNG with a zip inside; the start says image, "archive" still refuses it. */
+    random_fill(data, sizeof(data), 11);
+    memcpy(data, "\x89PNG\r\n\x1a\n", 8);
+    memcpy(data + 30000, "PK\x03\x04\x14\x00", 6);
+    b = body_new(&lim, (int64_t)sizeof(data), 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_BLOCK);
+    ck_assert_int_eq(r.release_at, -1);
+    ck_assert_uint_eq(r.out_len, 0);
+    ck_assert_str_eq(ww_body_reason(b), "file type image+zip blocked by policy guests");
+    ww_body_free(b);
+    free_run(&r);
+    /* ... found after streaming started: the download is cut. */
+    memset(data + 30000, 'x', 6);
+    memcpy(data + 150000, "Rar!\x1a\x07", 6);
+    b = body_new(&lim, (int64_t)sizeof(data), 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_CUT);
+    ck_assert_uint_lt(r.out_len, 150000);
+    ck_assert_int_eq(ww_body_type_blocked(b), 1);
+    ww_body_free(b);
+    free_run(&r);
+    /* The same image without the archive: clean. */
+    memset(data + 150000, 'x', 6);
+    b = body_new(&lim, (int64_t)sizeof(data), 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_uint_eq(r.out_len, sizeof(data));
+    ww_body_free(b);
+    free_run(&r);
+
     /* Without block_types the same PE passes (the default policy). */
     limits(&lim);
     memcpy(data, "MZ\x90\x00", 4);
