@@ -13,6 +13,7 @@
 #include "ww_decode.h"
 #include "ww_filetype.h"
 #include "ww_log.h"
+#include "ww_policies.h"
 
 /* ---- the held body: memory up to a cap, then an unlinked temp file ---- */
 
@@ -188,12 +189,22 @@ struct ww_body {
     int64_t sent;     /* bytes read back */
     int finished;     /* ww_scan_finish ran */
     char threat[256];
-    char reason[64];
+    char reason[112];
     char detail[160];
     struct ww_deepscan *deep; /* NULL: no deep scanner */
     enum ww_action deep_limit_action;
     const char *scanner; /* who found the threat */
     const char *deep_outcome;
+    /* The true type, told from the first decoded bytes whatever the deep scanner does, for
+     * limits.block_types (issue 14). */
+    unsigned char peek[WW_FILETYPE_PEEK];
+    size_t peek_len;
+    int ftype;        /* enum ww_filetype, -1 until told */
+    int type_blocked; /* 1: refused by block_types (reason set) */
+    /* block_types has "archive" and the body is of a type an archive may hide in (an image, a
+     * text...): every decoded byte is searched for an archive's signature (a polyglot). */
+    int embed_on;
+    struct ww_filetype_embed embed;
 };
 
 static int body_refused(struct ww_body *b, const char *detail);
@@ -240,6 +251,18 @@ void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *
     lim->budget_action = conf->scan.budget_action;
     lim->hold_all = conf->scan.hold_all;
     lim->tmp_dir = conf->scan.tmp_dir != NULL ? conf->scan.tmp_dir : "/tmp";
+    lim->deep = 1; /* as configured: clamav.enabled and a loaded engine decide */
+}
+
+void ww_body_limits_apply_policy(struct ww_body_limits *lim, const struct ww_policy *pol)
+{
+    if (pol == NULL)
+        return;
+    lim->max_size = pol->max_size; /* scan.max_size, or the policy's own */
+    lim->block_types = pol->block_types;
+    lim->policy = pol->name;
+    if (pol->deep >= 0)
+        lim->deep = pol->deep;
 }
 
 struct ww_body *ww_body_create(const struct ww_body_limits *lim, int64_t declared, unsigned flags)
@@ -254,6 +277,7 @@ struct ww_body *ww_body_create(const struct ww_body_limits *lim, int64_t declare
     b->flags = flags;
     b->state = WW_BODY_HOLDING;
     b->declared = declared;
+    b->ftype = -1;
     hold_init(&b->hold);
     return b;
 }
@@ -285,6 +309,15 @@ static int body_decoders_create(struct ww_body *b, const char *const *codings, s
             ww_encodings_add_value(&encs, codings[i], strcspn(codings[i], "\r\n"));
     if (encs.undecodable) {
         snprintf(detail, sizeof(detail), "Content-Encoding \"%.63s\" cannot be decoded", encs.bad);
+        if (b->lim.block_types != 0) {
+            /* The true type cannot be told: under a policy that refuses types, a coding the
+             * gateway cannot undo must not carry one past it (issue 14). */
+            snprintf(b->reason, sizeof(b->reason), "file type unknown blocked by policy %.60s",
+                     b->lim.policy != NULL ? b->lim.policy : "default");
+            snprintf(b->detail, sizeof(b->detail), "%s: the true type cannot be told", detail);
+            b->type_blocked = 1;
+            return body_infected(b, WW_THREAT_FILETYPE);
+        }
         if (b->lim.undecodable_action == WW_ACTION_BLOCK) {
             snprintf(b->reason, sizeof(b->reason), "Content-Encoding not decodable");
             snprintf(b->detail, sizeof(b->detail), "%s (scan.undecodable_action = block)", detail);
@@ -332,12 +365,74 @@ int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *cod
     return d;
 }
 
+/* An archive hidden in the body (block_types has "archive"): 1 when found in <p> (reason set). */
+static int body_embed_check(struct ww_body *b, const void *p, size_t len)
+{
+    int64_t at = -1;
+    enum ww_filetype t = ww_filetype_embed_feed(&b->embed, p, len, &at);
+
+    if (t == WW_FT_UNKNOWN)
+        return 0;
+    b->type_blocked = 1;
+    b->embed_on = 0;
+    snprintf(b->reason, sizeof(b->reason), "file type %s+%s blocked by policy %.50s",
+             ww_filetype_name((enum ww_filetype)b->ftype), ww_filetype_name(t),
+             b->lim.policy != NULL ? b->lim.policy : "default");
+    snprintf(b->detail, sizeof(b->detail),
+             "a %s archive hidden at byte %" PRId64 " of a %s body: archive is in block_types of "
+             "policy %.50s",
+             ww_filetype_name(t), at, ww_filetype_name((enum ww_filetype)b->ftype),
+             b->lim.policy != NULL ? b->lim.policy : "default");
+    return 1;
+}
+
+/* Tells the true type from the bytes peeked so far and checks it against the policy's
+ * block_types: 1 when the type is refused (reason set), else 0. Once per body. */
+static int body_type_told(struct ww_body *b)
+{
+    enum ww_filetype t = ww_filetype_detect(b->peek, b->peek_len);
+    const char *group = ww_filetype_group(t);
+
+    b->ftype = (int)t;
+    if (b->lim.block_types == 0)
+        return 0;
+    if ((b->lim.block_types & ww_ftype_bit(group)) == 0) {
+        /* Not refused by its start; an archive appended to an image is still an archive. Office
+         * documents (OOXML and ODF are zips) and executables (installers) are left to their own
+         * group. */
+        b->embed_on = (b->lim.block_types & WW_FTYPE_ARCHIVE) != 0 &&
+                      strcmp(group, "office") != 0 && strcmp(group, "executable") != 0;
+        if (b->embed_on) {
+            ww_filetype_embed_init(&b->embed);
+            return body_embed_check(b, b->peek, b->peek_len);
+        }
+        return 0;
+    }
+    b->type_blocked = 1;
+    snprintf(b->reason, sizeof(b->reason), "file type %s blocked by policy %.60s",
+             ww_filetype_name(t), b->lim.policy != NULL ? b->lim.policy : "default");
+    snprintf(b->detail, sizeof(b->detail),
+             "the body's true type %s (%s) is in block_types of policy %.60s", ww_filetype_name(t),
+             group, b->lim.policy != NULL ? b->lim.policy : "default");
+    return 1;
+}
+
 /* The one place the decoded body passes, in order (identity or after Content-Encoding): its
- * first bytes are where a true-file-type check would look. 1 = a signature matched. */
+ * first bytes tell the true type. 1 = a signature matched or the type is refused. */
 static int body_decoded(struct ww_body *b, const void *data, size_t len)
 {
-    /* The true type is told from the first ones. A failure to keep a body for the deep scanner
-     * makes its result "unscanned" at the end. */
+    if (b->ftype < 0) {
+        size_t n = sizeof(b->peek) - b->peek_len < len ? sizeof(b->peek) - b->peek_len : len;
+        memcpy(b->peek + b->peek_len, data, n);
+        b->peek_len += n;
+        if (b->peek_len == sizeof(b->peek) && body_type_told(b))
+            return 1; /* refused before any of these bytes is kept */
+        if (b->embed_on && n < len && body_embed_check(b, (const char *)data + n, len - n))
+            return 1;
+    } else if (b->embed_on && body_embed_check(b, data, len)) {
+        return 1;
+    }
+    /* A failure to keep a body for the deep scanner makes its result "unscanned" at the end. */
     ww_deepscan_feed(b->deep, data, len);
     return ww_scan_feed(b->scan, data, len);
 }
@@ -348,15 +443,20 @@ static int decode_sink(const void *data, size_t len, void *arg)
 }
 
 /* Feeds received bytes to the scanner, decoded when the body is gzip/deflate-encoded. 1 = a
- * signature matched, 0 = nothing yet, WW_ETOOBIG = a decode limit was passed. A body that is not
- * valid for its coding is scanned as it is from there on (logged). */
+ * signature matched, 2 = the true type is refused (block_types), 0 = nothing yet, WW_ETOOBIG = a
+ * decode limit was passed. A body that is not valid for its coding is scanned as it is from there
+ * on (logged). */
 static int body_feed(struct ww_body *b, const char *data, size_t len)
 {
     int rc;
 
-    if (b->dec == NULL)
-        return body_decoded(b, data, len);
+    if (b->dec == NULL) {
+        rc = body_decoded(b, data, len);
+        return rc == 1 && b->type_blocked ? 2 : rc;
+    }
     rc = ww_decode_feed(b->dec, data, len, decode_sink, b);
+    if (b->type_blocked)
+        return 2;
     if (ww_scan_threat(b->scan) != NULL)
         return 1;
     if (rc == WW_ETOOBIG)
@@ -494,6 +594,8 @@ int ww_body_put(struct ww_body *b, const void *data, size_t len)
         /* Infected whatever follows: when nothing went out yet the block page goes now. */
         b->scanner = "fast";
         return body_infected(b, ww_scan_threat(b->scan));
+    case 2:
+        return body_infected(b, WW_THREAT_FILETYPE); /* by policy, known at the start */
     case WW_ETOOBIG:
         if (b->lim.bomb_action == WW_ACTION_BLOCK)
             return body_infected(b, WW_THREAT_BOMB);
@@ -555,7 +657,16 @@ const char *ww_body_scanner(const struct ww_body *b)
 
 const char *ww_body_type(const struct ww_body *b)
 {
-    return b->deep != NULL ? ww_deepscan_type_name(b->deep) : "-"; /* "image+zip": a polyglot */
+    /* The deep scanner's name says more ("image+zip": a polyglot), unless the policy refused
+     * the body before the deep scanner saw a byte. */
+    if (b->deep != NULL && !b->type_blocked)
+        return ww_deepscan_type_name(b->deep);
+    return b->ftype >= 0 ? ww_filetype_name((enum ww_filetype)b->ftype) : "-";
+}
+
+int ww_body_type_blocked(const struct ww_body *b)
+{
+    return b->type_blocked;
 }
 
 const char *ww_body_deep(const struct ww_body *b)
@@ -610,6 +721,12 @@ int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, v
         return WW_BODY_MORE; /* decided before */
     if (b->scan == NULL)
         return WW_EINVAL;
+    if (b->ftype < 0 && body_type_told(b)) {
+        /* A body shorter than the peek: its type is known only now, and it is still held. */
+        if (b->state == WW_BODY_STREAMING && !answer_started)
+            b->state = WW_BODY_HOLDING;
+        return body_infected(b, WW_THREAT_FILETYPE);
+    }
     infected = ww_scan_finish(b->scan);
     b->finished = 1;
     /* The deep scanner's end-of-body verdict is combined here, before smart scan. */
@@ -718,6 +835,8 @@ void ww_body_explain(const struct ww_body *b, char *out, size_t outlen)
         snprintf(out, outlen, "%s", b->reason);
     else if (b->state == WW_BODY_CUT_OFF)
         snprintf(out, outlen, "%s after %" PRId64 " bytes went out: download cut", why, b->sent);
+    else if (b->state == WW_BODY_BLOCKED && b->type_blocked)
+        snprintf(out, outlen, "%s", b->reason);
     else if (b->state == WW_BODY_BLOCKED && b->reason[0])
         snprintf(out, outlen, "%s: not scanned", b->reason);
     else if (b->state == WW_BODY_BLOCKED)

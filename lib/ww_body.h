@@ -30,6 +30,8 @@
 #define WW_BODY_STREAM_KEEP (16 * 1024)
 
 /* Threat names of the pipeline's own verdicts. */
+/* The body's true type is in the policy's block_types (issue 14): a block by policy. */
+#define WW_THREAT_FILETYPE "Webwarden.Policy.BlockedFileType"
 #define WW_THREAT_BOMB "Webwarden.Heuristic.DecompressionBomb" /* bomb_action = block */
 #define WW_THREAT_OVERSIZE "Webwarden.Policy.Oversize"         /* oversize_action = block */
 #define WW_THREAT_NO_PATTERNS "Webwarden.NoPatterns"           /* no_patterns_action = block */
@@ -51,10 +53,22 @@ struct ww_body_limits {
     enum ww_action budget_action;      /* a check budget spent: block, or passes unscanned */
     int hold_all;                      /* hold every body up to max_size, never stream */
     const char *tmp_dir;               /* spool folder; borrowed for the body's life */
+    /* The requester's policy (ww_body_limits_apply_policy): true file type groups refused
+     * (WW_FTYPE_* bits of lib/ww_policies.h, 0 = none), the policy's name for the reason
+     * (borrowed for the body's life, NULL = "default"), and whether the deep scanner runs for
+     * this request (1 = as configured globally, 0 = the policy says deep = off). */
+    unsigned int block_types;
+    const char *policy;
+    int deep;
 };
 
 /* The [scan] settings of <conf> (borrowed: tmp_dir points into it). */
 void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *conf);
+
+struct ww_policy;
+/* The requester's policy on <lim> (lib/ww_policies): its scan.max_size, block_types and name,
+ * and deep = on|off over clamav.enabled (-1 keeps it). <pol> NULL: <lim> is unchanged. */
+void ww_body_limits_apply_policy(struct ww_body_limits *lim, const struct ww_policy *pol);
 
 /* Applies a service's arguments ("hold_all=on&...", c-icap's icap://host/webwarden_scan?ARGS or a
  * ServiceAlias) to <lim>: hold_all=on|off overrides scan.hold_all. Unknown arguments are ignored
@@ -142,12 +156,19 @@ int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, v
 void ww_body_set_deep(struct ww_body *b, struct ww_deepscan *d, enum ww_action limit_action);
 /* "fast", "clamav" or "smart": which scanner gave the BLOCK/CUT ("-" before). Static string. */
 const char *ww_body_scanner(const struct ww_body *b);
-/* The body's true type name (ww_filetype; "image+zip" for an archive hidden in an image), "-"
- * without a deep scanner. Borrowed until the body is freed. */
+/* The body's true type name (ww_filetype; "image+zip" for an archive hidden in an image, from
+ * the deep scanner), told from its first WW_FILETYPE_PEEK decoded bytes (or all of a shorter
+ * body at its end) with or without a deep scanner; "-" before. Borrowed until the body is
+ * freed. */
 const char *ww_body_type(const struct ww_body *b);
 /* The deep scan's outcome: "off", "skipped" (type not deep-scanned), "clean", "infected",
  * "unscanned", or "-" before the end. Static string. */
 const char *ww_body_deep(const struct ww_body *b);
+/* 1 when the body was refused because its true type is in limits.block_types (threat
+ * WW_THREAT_FILETYPE, reason "file type pe blocked by policy guests"), else 0. The type is known
+ * from the first decoded bytes, so this is normally a block page; a body shorter than
+ * WW_FILETYPE_PEEK is told at its end (still held: the page). */
+int ww_body_type_blocked(const struct ww_body *b);
 /* Copies up to <len> releasable bytes into <buf>: the count (0: none right now), or WW_EIO. */
 int ww_body_read(struct ww_body *b, void *buf, size_t len);
 /* 1 when every held byte may go out (clean or passing) and all of them were read. */

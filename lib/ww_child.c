@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ww_blockagg.h"
 #include "ww_child.h"
 #include "ww_common.h"
 #include "ww_counters.h"
@@ -74,6 +75,10 @@ struct ww_child {
     struct ww_range_memo rangeq[WW_CHILD_RANGE_MAX];
     size_t rangeq_len;
     uint64_t rangeq_dropped;
+
+    /* URL and file-type blocks, aggregated until the tick writes them as events (made at
+     * start, after fork; NULL before). */
+    struct ww_blockagg *blocks;
 };
 
 /* ---- signatures ---- */
@@ -526,6 +531,30 @@ static void child_flush_locked(struct ww_child *c)
     c->fb_failing = rc != WW_OK;
 }
 
+void ww_child_block_add(struct ww_child *c, const char *source, const char *url, const char *policy,
+                        const char *reason)
+{
+    if (c != NULL)
+        ww_blockagg_add(c->blocks, source, url, policy, reason, time(NULL)); /* NULL: ignored */
+}
+
+static void child_block_event(const struct ww_block_row *row, void *arg)
+{
+    struct ww_child *c = arg;
+    char msg[512];
+
+    ww_blockagg_message(row, msg, sizeof(msg));
+    if (ww_store_add_event(c->store, "info", row->source, msg) != WW_OK)
+        ww_log(WW_LOG_WARN, "%s: block not recorded in the events: %s", c->svc, msg);
+}
+
+/* Writes the block rows that are due (<all>: every one, at child exit). Caller holds store_mtx,
+ * the store is open. */
+static void child_blocks_flush_locked(struct ww_child *c, int all)
+{
+    ww_blockagg_flush(c->blocks, time(NULL), all, child_block_event, c);
+}
+
 /* ---- tick ---- */
 
 /* Caller holds store_mtx, the store is open. */
@@ -560,6 +589,7 @@ static int child_tick_locked(struct ww_child *c, int first, struct ww_component 
     if (c->store != NULL) {
         child_range_flush_locked(c);
         child_flush_locked(c);
+        child_blocks_flush_locked(c, 0);
     }
     if (first && c->hooks.start != NULL)
         c->hooks.start(c->store, c->hooks.arg);
@@ -598,6 +628,9 @@ void ww_child_start(struct ww_child *c, size_t fb_cap)
         fb_cap = (size_t)c->conf->feedback.max_queued;
     if (c->fb == NULL && (c->fb = ww_fbbuf_create(fb_cap)) == NULL)
         ww_log(WW_LOG_ERR, "%s: out of memory: no feedback capture in this child", c->svc);
+    if (c->blocks == NULL &&
+        (c->blocks = ww_blockagg_create(c->conf->gateway.block_events_interval_s, 0)) == NULL)
+        ww_log(WW_LOG_ERR, "%s: out of memory: no block events from this child", c->svc);
     child_tick(c, 1);
 }
 
@@ -611,6 +644,7 @@ void ww_child_stop(struct ww_child *c)
     if (c->store != NULL) {
         child_range_flush_locked(c);
         child_flush_locked(c); /* the last second's news is not lost with the child */
+        child_blocks_flush_locked(c, 1);
     }
     ww_store_close(c->store);
     c->store = NULL;
@@ -618,4 +652,6 @@ void ww_child_stop(struct ww_child *c)
     pthread_mutex_unlock(&c->store_mtx);
     ww_fbbuf_free(c->fb);
     c->fb = NULL;
+    ww_blockagg_free(c->blocks);
+    c->blocks = NULL;
 }

@@ -93,6 +93,13 @@ void ww_child_detection_add_policy(struct ww_child *c, const char *url, const ch
 void ww_child_detection_add_full(struct ww_child *c, const char *url, const char *threat,
                                  const char *policy, const char *via, int64_t cut_after);
 
+/* Counts a block by policy for the events (lib/ww_blockagg): a URL block (<source> "url") or a
+ * file-type block ("scan"), with the request's <policy> and the block's <reason>. The first block
+ * of a URL is written by the next tick, repeats once per gateway.block_events_interval_s as one
+ * event with the count. Thread-safe, O(1), no I/O; ignored before ww_child_start(). */
+void ww_child_block_add(struct ww_child *c, const char *source, const char *url, const char *policy,
+                        const char *reason);
+
 /* Resumed downloads (issue 12, lib/ww_range.h). Remembers that <url> was cut or blocked (with
  * the response's ETag and Last-Modified, NULL = none): queued, written to the store (table
  * range_memory, shared by every child) by the next tick. Thread-safe, no I/O. */

@@ -77,6 +77,7 @@ struct conf_key {
 static const struct conf_key conf_keys[] = {
     K_ENUM(gateway, log_level, CT_CHOICE, "info", log_levels),
     K_STR(gateway, block_page, CT_PATH, WW_DATADIR "/block.html"),
+    K_INT(gateway, block_events_interval_s, 60, 1, 86400),
 
     K_STR(state, database, CT_PATH, "/var/lib/webwarden/state.db"),
 
@@ -858,7 +859,38 @@ static int conf_abs_path(const char *path, char **abs_out, char **dir_out)
     return WW_OK;
 }
 
+/* ww_conf_load, reading <given> (NULL: opens <path>) with <path> naming the file and its
+ * folder. */
+static int conf_load(const char *path, FILE *given, struct ww_conf **out, char *err, size_t errlen);
+
 int ww_conf_load(const char *path, struct ww_conf **out, char *err, size_t errlen)
+{
+    return conf_load(path, NULL, out, err, errlen);
+}
+
+int ww_conf_load_text(const char *text, size_t len, const char *as_path, struct ww_conf **out,
+                      char *err, size_t errlen)
+{
+    FILE *fp;
+    int rc;
+
+    if (text == NULL || len == 0) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "%s: empty configuration text", as_path ? as_path : "(null)");
+        return WW_EINVAL;
+    }
+    fp = fmemopen((void *)text, len, "r");
+    if (fp == NULL) {
+        if (err != NULL && errlen > 0)
+            snprintf(err, errlen, "%s: %s", as_path ? as_path : "(null)", strerror(errno));
+        return WW_ENOMEM;
+    }
+    rc = conf_load(as_path, fp, out, err, errlen);
+    fclose(fp);
+    return rc;
+}
+
+static int conf_load(const char *path, FILE *given, struct ww_conf **out, char *err, size_t errlen)
 {
     struct ww_conf *conf = NULL;
     FILE *fp = NULL;
@@ -878,7 +910,7 @@ int ww_conf_load(const char *path, struct ww_conf **out, char *err, size_t errle
         goto cleanup;
     }
     rc = WW_EIO;
-    fp = fopen(path, "r");
+    fp = given != NULL ? given : fopen(path, "r");
     if (fp == NULL) {
         if (err != NULL && errlen > 0)
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -944,7 +976,7 @@ cleanup:
     free(line);
     free(abs);
     free(dir);
-    if (fp != NULL)
+    if (fp != NULL && fp != given)
         fclose(fp);
     return rc;
 }

@@ -55,6 +55,7 @@ struct ww_conf {
     struct {
         char *log_level;  /* error|warning|info|debug (default info) */
         char *block_page; /* HTML template of the block page (default WW_DATADIR/block.html) */
+        int block_events_interval_s; /* a blocked URL's repeats: one event per interval (60) */
     } gateway;
     struct {
         char *database; /* SQLite state database (default /var/lib/webwarden/state.db) */
@@ -183,6 +184,10 @@ struct ww_conf *ww_conf_create_defaults(void);
  * "file:line: reason" in <err> and *out untouched. Not thread-safe with itself (uses no globals,
  * but call it from one thread at a time per config). */
 int ww_conf_load(const char *path, struct ww_conf **out, char *err, size_t errlen);
+/* The same from <len> bytes of config text (a kept copy, lib/ww_lastgood) as if it were the
+ * file <as_path>: relative paths resolve against its folder and errors name it. */
+int ww_conf_load_text(const char *text, size_t len, const char *as_path, struct ww_conf **out,
+                      char *err, size_t errlen);
 
 /* The file to use: <cli_path> if not NULL, else $WEBWARDEN_CONF if set, else the compiled-in
  * default. Borrowed string (static or from the arguments/environment). */

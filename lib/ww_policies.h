@@ -59,11 +59,11 @@ struct ww_policy {
     enum ww_sensitivity sensitivity;
     enum ww_action unrated_action;
     char *const *blocked_categories; /* NULL-terminated, lower case; borrowed from the config */
-    unsigned int block_types;        /* WW_FTYPE_* bits; 0 = no file type is blocked. Checked,
-                                        not yet enforced: needs lib/ww_filetype in RESPMOD */
+    unsigned int block_types;        /* WW_FTYPE_* bits; 0 = no file type is blocked.
+                                        Enforced in RESPMOD by lib/ww_body (limits) */
     int64_t max_size;                /* scan.max_size for this policy */
-    int deep;                        /* -1 = as configured globally, 0 = off, 1 = on; not yet
-                                        enforced: needs the deep scanner in RESPMOD */
+    int deep;                        /* -1 = as configured globally, 0 = off, 1 = on
+                                        (the deep scanner for this policy's responses) */
     const char *approved_path;       /* extra list files; "" = none */
     const char *blocked_path;
     struct ww_list *approved; /* loaded by ww_policies_load_lists; NULL = none */

@@ -104,8 +104,7 @@ int ww_scanreq_start(struct ww_scanreq *sq, const struct ww_scanreq_env *env,
     ww_body_limits_from_conf(&lim, env->conf);
     /* hold_all=on|off: one c-icap serves a Squid with and one without the bug-5352 fixes. */
     ww_body_apply_args(&lim, h->args);
-    if (policy != NULL)
-        lim.max_size = policy->max_size; /* scan.max_size, or the policy's own */
+    ww_body_limits_apply_policy(&lim, policy); /* max_size, block_types, deep = on|off */
     sq->drop = lim.hold_all && h->allow204;
     if (!h->has_body)
         return WW_BODY_CLEAN;
@@ -119,10 +118,11 @@ int ww_scanreq_start(struct ww_scanreq *sq, const struct ww_scanreq_env *env,
     sq->body = ww_body_create(&lim, sq->expected, flags);
     if (sq->body == NULL)
         return WW_ENOMEM;
-    ww_body_set_deep(sq->body,
-                     ww_deepscan_create(env->deep, env->deep_types, env->conf->clamav.max_file_size,
-                                        lim.tmp_dir),
-                     env->conf->clamav.limit_action);
+    if (lim.deep) /* the policy's deep = off leaves the deep scanner out */
+        ww_body_set_deep(sq->body,
+                         ww_deepscan_create(env->deep, env->deep_types,
+                                            env->conf->clamav.max_file_size, lim.tmp_dir),
+                         env->conf->clamav.limit_action);
     sq->range = scanreq_range(sq, h);
     if (sq->range == WW_RANGE_BLOCK)
         /* A part of an object that was cut or blocked: the page, before any byte. */
@@ -207,6 +207,9 @@ static void report_block(struct ww_scanreq *sq, int cut)
                ww_body_scanner(b), ww_body_type(b), reason[0] ? ": " : "", ww_body_detail(b));
     if (sq->range != WW_RANGE_BLOCK)
         ww_child_range_remember(sq->env.rt, sq->url, threat, sq->etag, sq->last_modified);
+    if (ww_body_type_blocked(b)) /* block_types: an event naming the policy (aggregated) */
+        ww_child_block_add(sq->env.rt, "scan", sq->url,
+                           sq->policy != NULL ? sq->policy->name : NULL, reason);
     if (reason[0] != '\0')
         return; /* a policy, not a detection */
     /* "scanner=clamav type=zip": which scanner found it, and the body's true type. */

@@ -274,6 +274,7 @@ int ww_status_read(struct ww_store *st, const struct ww_conf *conf, time_t now, 
     s->clam_rc = ww_clamav_read_dir(conf->clamav.database_dir, &s->clam);
     ww_store_kv_get(st, "clamav.engine", s->clam_engine, sizeof(s->clam_engine));
     ww_store_kv_get(st, "clamav.reload_error", s->clam_error, sizeof(s->clam_error));
+    ww_store_kv_get(st, "config.rejected", s->conf_rejected, sizeof(s->conf_rejected));
     ww_status_problems(conf, now, s);
     return WW_OK;
 }
@@ -339,6 +340,8 @@ void ww_status_problems(const struct ww_conf *conf, time_t now, struct ww_status
         if (strncmp(s->clam_engine, "failed", 6) == 0)
             status_problem(s, "ClamAV deep scanner %.280s", s->clam_engine);
     }
+    if (s->conf_rejected[0] != '\0') /* c-icap kept serving the last good configuration */
+        status_problem(s, "%.310s", s->conf_rejected);
     if (conf->update.allow_unsigned)
         status_problem(s, "update.allow_unsigned = yes: updates are installed without a signature "
                           "check (whoever answers update.server installs patterns): set "

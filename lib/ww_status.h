@@ -86,6 +86,7 @@ struct ww_status {
     struct ww_clamav_info clam; /* the deep scanner's databases (ww_clamav_read_dir) */
     int clam_rc;
     char clam_engine[512], clam_error[512]; /* what webwarden_scan loaded, a refused reload */
+    char conf_rejected[1024]; /* the services serve the last good config: why (ww_lastgood) */
 };
 
 /* Reads every fact from <st> and <conf> at time <now>, then applies ww_status_problems().

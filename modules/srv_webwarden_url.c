@@ -237,6 +237,7 @@ static int url_block(ci_request_t *req, struct url_req *ur, const char *url,
     url_log_attrs(req, "block", v->reason, url, v);
     ci_stat_uint64_inc(stat_blocked, 1);
     ww_log(WW_LOG_ERR, SVC ": BLOCKED %s (%s) policy %s", url, v->reason, v->policy);
+    ww_child_block_add(url_rt, "url", url, v->policy, v->reason); /* an event, aggregated */
     ci_req_unlock_data(req); /* the headers go out now: the verdict is final */
     return CI_MOD_CONTINUE;
 }

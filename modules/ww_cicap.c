@@ -15,6 +15,7 @@
 
 #include "ww_child.h"
 #include "ww_cicap.h"
+#include "ww_lastgood.h"
 #include "ww_log.h"
 #include "ww_policies.h"
 #include "ww_url.h"
@@ -43,15 +44,19 @@ int ww_cicap_load_conf(const char *svc, const char *path, struct ww_conf **conf,
     char err[WW_ERRLEN] = "";
     struct ww_conf *c = NULL;
     char *t = NULL;
-    int rc;
+    int rc, fallback = 0;
 
     if (path == NULL || path[0] == '\0')
         path = ww_conf_pick_path(NULL);
-    rc = ww_conf_load(path, &c, err, sizeof(err));
+    /* c-icap unloads the services on reconfigure: a file that no longer loads is refused and
+     * the last good copy serves (lib/ww_lastgood), named in the log and in status. */
+    rc = ww_lastgood_load(path, 0, &c, &fallback, err, sizeof(err));
     if (rc != WW_OK) {
         ww_log(WW_LOG_ERR, "%s: cannot load config: %s", svc, err[0] ? err : ww_strerror(rc));
         goto cleanup;
     }
+    if (fallback)
+        ww_log(WW_LOG_ERR, "%s: %s", svc, err);
     rc = ww_page_load(c->gateway.block_page, &t, err, sizeof(err));
     if (rc != WW_OK) {
         ww_log(WW_LOG_ERR, "%s: %s: [gateway] block_page: %s", svc, c->path,

@@ -21,6 +21,8 @@
 #include "ww_http.h"
 #include "ww_license.h"
 #include "ww_lists.h"
+#include "ww_html.h"
+#include "ww_lastgood.h"
 #include "ww_log.h"
 #include "ww_policies.h"
 #include "ww_policy.h"
@@ -70,6 +72,8 @@ static void ctl_usage(FILE *fp)
             "                             unless --force)\n"
             "  events [-n N] [--json]     the newest N events (default 20), oldest first\n"
             "  config                     print the effective config (secrets masked)\n"
+            "  reload [--ctl FIFO]        check the config, lists and block page, then have\n"
+            "                             c-icap reconfigure (default " WW_CICAP_CTL_DEFAULT ")\n"
             "  feedback status            queued, dropped, unconfirmed batch, last run\n"
             "  feedback flush             upload the queued feedback now\n"
             "  license show               the stored license (offline)\n"
@@ -570,6 +574,43 @@ static int ctl_cmd_config(struct ctl *c, int argc, char **argv)
     return CTL_OK;
 }
 
+/* ---- reload ---- */
+
+/* Checks what the services load (the config, every policy's list files, the block page), then
+ * asks c-icap to reconfigure; a config that fails is never handed to c-icap. */
+static int ctl_cmd_reload(struct ctl *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"ctl", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0}};
+    const char *ctl_path = WW_CICAP_CTL_DEFAULT;
+    char err[WW_ERRLEN] = "", *page = NULL;
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (opt != 'C')
+            return CTL_USAGE;
+        ctl_path = optarg;
+    }
+    if (optind != argc) {
+        ctl_err("reload: unexpected argument '%s'", argv[optind]);
+        return CTL_USAGE;
+    }
+    if (ww_policies_load_lists(c->conf->policy_set, err, sizeof(err)) != WW_OK) {
+        ctl_err("%s: %s: not reloaded", c->conf->path, err);
+        return CTL_FAIL;
+    }
+    if (ww_page_load(c->conf->gateway.block_page, &page, err, sizeof(err)) != WW_OK) {
+        ctl_err("%s: [gateway] block_page: %s: not reloaded", c->conf->path, err);
+        return CTL_FAIL;
+    }
+    free(page);
+    if (ww_lastgood_reconfigure(ctl_path, err, sizeof(err)) != WW_OK) {
+        ctl_err("%s", err);
+        return CTL_FAIL;
+    }
+    printf("%s loads: c-icap asked to reconfigure (%s)\n", c->conf->path, ctl_path);
+    return CTL_OK;
+}
+
 /* ---- url-check ---- */
 
 /* Decides <raw> as webwarden_url does (lib/ww_urlcheck): lists, local URL database, the
@@ -784,7 +825,7 @@ static const struct {
     {"init", ctl_cmd_init},       {"status", ctl_cmd_status}, {"scan-method", ctl_cmd_scan_method},
     {"events", ctl_cmd_events},   {"config", ctl_cmd_config}, {"feedback", ctl_cmd_feedback},
     {"license", ctl_cmd_license}, {"update", ctl_cmd_update}, {"url-check", ctl_cmd_url_check},
-    {"urldb", ctl_cmd_urldb},
+    {"urldb", ctl_cmd_urldb},     {"reload", ctl_cmd_reload},
 };
 
 int main(int argc, char **argv)
@@ -832,8 +873,17 @@ int main(int argc, char **argv)
     }
     ww_log_set_sink(ctl_log_sink, WW_LOG_WARN);
     if (ww_conf_load(ww_conf_pick_path(c.conf_path), &c.conf, err, sizeof(err)) != WW_OK) {
+        char why[WW_ERRLEN];
+        int fallback = 0;
         ctl_err("%s", err);
-        return CTL_FAIL;
+        /* status still reports, on the copy the services serve (lib/ww_lastgood) */
+        if (strcmp(argv[optind], "status") != 0 ||
+            ww_lastgood_load(ww_conf_pick_path(c.conf_path), WW_LASTGOOD_READONLY, &c.conf,
+                             &fallback, why, sizeof(why)) != WW_OK ||
+            !fallback)
+            return CTL_FAIL;
+        fprintf(stderr, "webwardenctl: status of the last good configuration (the services serve "
+                        "it after a reconfigure)\n");
     }
     argc -= optind;
     argv += optind;

@@ -14,6 +14,7 @@
 
 #include "ww_body.h"
 #include "ww_common.h"
+#include "ww_policies.h"
 
 static const char eicar_hex[] =
     "58354f2150254041505b345c505a58353428505e2937434329377d24"
@@ -477,6 +478,147 @@ START_TEST(test_body_gzip_is_scanned_decoded_and_released_as_sent)
 }
 END_TEST
 
+/* A policy's block_types (issue 14): the true type from the first decoded bytes, never the
+ * name; refused with the page before any byte went out, a type not listed passes clean. */
+START_TEST(test_body_policy_block_types_refuse_the_true_type_at_the_start)
+{
+    struct ww_body_limits lim;
+    struct ww_policy pol;
+    unsigned char data[200000], *z;
+    size_t zlen;
+    struct ww_body *b;
+    struct run r;
+    char words[200];
+
+    memset(&pol, 0, sizeof(pol));
+    pol.name = "guests";
+    pol.max_size = 1000000;
+    pol.deep = 0;
+    pol.block_types = WW_FTYPE_EXECUTABLE | WW_FTYPE_ARCHIVE;
+    limits(&lim);
+    ww_body_limits_apply_policy(&lim, &pol);
+    ck_assert_int_eq(lim.max_size, 1000000);
+    ck_assert_int_eq(lim.deep, 0);
+    ck_assert_str_eq(lim.policy, "guests");
+
+    /* A PE far past hold_max: refused at its first 1 KiB, nothing released. */
+    random_fill(data, sizeof(data), 7);
+    memcpy(data, "MZ\x90\x00", 4);
+    b = body_new(&lim, (int64_t)sizeof(data), 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_BLOCK);
+    ck_assert_uint_le(r.last_at, 4096);
+    ck_assert_int_eq(r.release_at, -1);
+    ck_assert_uint_eq(r.out_len, 0);
+    ck_assert_int_eq(ww_body_type_blocked(b), 1);
+    ck_assert_str_eq(ww_body_threat(b), WW_THREAT_FILETYPE);
+    ck_assert_str_eq(ww_body_type(b), "pe");
+    ww_body_explain(b, words, sizeof(words));
+    ck_assert_str_eq(words, "file type pe blocked by policy guests");
+    ww_body_free(b);
+    free_run(&r);
+
+    /* The same PE gzip-encoded: the decoded bytes decide. */
+    z = gz(data, sizeof(data), &zlen);
+    b = body_new(&lim, (int64_t)zlen, 0, "gzip");
+    run_body(b, z, zlen, 512, &r);
+    ck_assert_int_eq(r.last == WW_BODY_BLOCK || r.end == WW_BODY_BLOCK, 1);
+    ck_assert_int_eq(ww_body_type_blocked(b), 1);
+    ck_assert_uint_eq(r.out_len, 0);
+    ww_body_free(b);
+    free_run(&r);
+    free(z);
+
+    /* A zip shorter than the peek: told at its end, still held: the page. */
+    b = body_new(&lim, 30, 0, NULL);
+    run_body(b,
+             (const unsigned char *)"PK\x03\x04\x14\x00\x00\x00\x08\x00"
+                                    "abcdefghijklmnopqrst",
+             30, 30, &r);
+    ck_assert_int_eq(r.end, WW_BODY_BLOCK);
+    ck_assert_str_eq(ww_body_type(b), "zip");
+    ck_assert_uint_eq(r.out_len, 0);
+    ww_body_free(b);
+    free_run(&r);
+
+    /* A PDF is not in the set: clean, whole. */
+    memcpy(data, "%PDF-1.7\n", 9);
+    b = body_new(&lim, (int64_t)sizeof(data), 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_int_eq(ww_body_type_blocked(b), 0);
+    ck_assert_str_eq(ww_body_type(b), "pdf");
+    ck_assert_uint_eq(r.out_len, sizeof(data));
+    ww_body_free(b);
+    free_run(&r);
+
+    /* A coding that cannot be undone hides the type: refused under block_types. */
+    {
+        const char *codings[1] = {"x-webwarden-unknown"};
+        b = ww_body_create(&lim, -1, 0);
+        ck_assert_int_eq(ww_body_start(b, engine, codings, 1), WW_BODY_BLOCK);
+        ck_assert_int_eq(ww_body_type_blocked(b), 1);
+        ck_assert_str_eq(ww_body_reason(b), "file type unknown blocked by policy guests");
+        ww_body_free(b);
+    }
+
+    /* A polyglot: a PNG with a zip inside; the start says image, "archive" still refuses it. */
+    random_fill(data, sizeof(data), 11);
+    memcpy(data, "\x89PNG\r\n\x1a\n", 8);
+    memcpy(data + 30000, "PK\x03\x04\x14\x00", 6);
+    b = body_new(&lim, (int64_t)sizeof(data), 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_BLOCK);
+    ck_assert_int_eq(r.release_at, -1);
+    ck_assert_uint_eq(r.out_len, 0);
+    ck_assert_str_eq(ww_body_reason(b), "file type image+zip blocked by policy guests");
+    ww_body_free(b);
+    free_run(&r);
+    /* ... found after streaming started: the download is cut. */
+    memset(data + 30000, 'x', 6);
+    memcpy(data + 150000, "Rar!\x1a\x07", 6);
+    b = body_new(&lim, (int64_t)sizeof(data), 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_CUT);
+    ck_assert_uint_lt(r.out_len, 150000);
+    ck_assert_int_eq(ww_body_type_blocked(b), 1);
+    ww_body_free(b);
+    free_run(&r);
+    /* The same image without the archive: clean. */
+    memset(data + 150000, 'x', 6);
+    b = body_new(&lim, (int64_t)sizeof(data), 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_uint_eq(r.out_len, sizeof(data));
+    ww_body_free(b);
+    free_run(&r);
+
+    /* Without block_types the same PE passes (the default policy). */
+    limits(&lim);
+    memcpy(data, "MZ\x90\x00", 4);
+    b = body_new(&lim, (int64_t)sizeof(data), 0, NULL);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_str_eq(ww_body_type(b), "pe");
+    ck_assert_uint_eq(r.out_len, sizeof(data));
+    ww_body_free(b);
+    free_run(&r);
+
+    /* deep = -1 keeps the global switch; NULL changes nothing. */
+    pol.deep = -1;
+    limits(&lim);
+    lim.deep = 1;
+    ww_body_limits_apply_policy(&lim, &pol);
+    ck_assert_int_eq(lim.deep, 1);
+    pol.deep = 1;
+    lim.deep = 0;
+    ww_body_limits_apply_policy(&lim, &pol);
+    ck_assert_int_eq(lim.deep, 1);
+    ww_body_limits_apply_policy(&lim, NULL);
+    ck_assert_int_eq(lim.deep, 1);
+}
+END_TEST
+
 START_TEST(test_body_decode_limit_hit_is_unscanned_or_blocked_by_bomb_action)
 {
     struct ww_body_limits lim;
@@ -749,6 +891,7 @@ int main(void)
     tcase_add_test(tc, test_body_hold_all_spools_and_never_streams);
     tcase_add_test(tc, test_body_hold_all_with_204_keeps_nothing);
     tcase_add_test(tc, test_body_gzip_is_scanned_decoded_and_released_as_sent);
+    tcase_add_test(tc, test_body_policy_block_types_refuse_the_true_type_at_the_start);
     tcase_add_test(tc, test_body_decode_limit_hit_is_unscanned_or_blocked_by_bomb_action);
     tcase_add_test(tc, test_body_over_max_size_passes_unscanned_from_there);
     tcase_add_test(tc, test_body_declared_length_decides_nothing);

@@ -46,9 +46,23 @@ echo "Webwarden.Test.Eicar.Body:0:*:$(od -An -v -tx1 "$tmp/eicar.com" | tr -d ' 
 # 300 KB with EICAR at 200 KB: past the default scan.max_size (100K: the rest passes unscanned),
 # within the students' (1M: found while the body streams, so the download is cut).
 { head -c 200000 /dev/urandom; cat "$tmp/eicar.com"; head -c 100000 /dev/urandom; } >"$tmp/www/games/setup.bin"
+# File types (block_types) and the deep scanner (deep) per policy: a harmless PE and zip, and
+# clamav-testfiles' clam.zip (clam.exe inside) with a ClamAV hash signature of clam.exe.
+TESTFILES=/usr/share/clamav-testfiles
+mkdir -p "$tmp/www/dl" "$tmp/clamav"
+{ printf 'MZ\220\000'; head -c 5000 /dev/urandom; } >"$tmp/www/dl/tool.exe"
+"${PYTHON3:-python3}" -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1], "w"); z.writestr("readme.txt", "a harmless zip\n" * 100); z.close()' "$tmp/www/dl/docs.zip"
+have_testfiles=0
+if [ -r "$TESTFILES/clam.zip" ] && [ -r "$TESTFILES/clam.exe" ]; then
+    have_testfiles=1
+    cp "$TESTFILES/clam.zip" "$tmp/www/dl/clam.zip"
+    echo "$(md5sum "$TESTFILES/clam.exe" | cut -d' ' -f1):$(wc -c <"$TESTFILES/clam.exe" | tr -d ' '):Webwarden.Test.ClamExe" \
+        >"$tmp/clamav/local-clam.hdb"
+fi
 cat >"$tmp/webwarden.conf" <<EOF
 [gateway]
 block_page = $top_srcdir/etc/block.html
+block_events_interval_s = 2
 [state]
 database = $tmp/state.db
 [lists]
@@ -66,6 +80,17 @@ max_size = 1M
 [policy staff]
 match = user alice, user EXAMPLE\\dave, group staff
 approved = staff-approved.txt
+
+[policy servers]
+match = client 10.30.0.0/16
+deep = off
+
+[policy guests]
+match = client 10.40.0.0/16, user frank
+block_types = executable, archive
+
+[clamav]
+database_dir = $tmp/clamav
 EOF
 "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" init >/dev/null || fail "webwardenctl init"
 
@@ -161,6 +186,121 @@ else
     ctl events -n 5
 fi
 
+# block_types per policy: the guest network gets the block page for a PE and a zip (their true
+# types, whatever the name), the server network downloads them whole.
+resp() { # resp FILE URL OUT CLIENT-IP
+    "$CLIENT" -i 127.0.0.1 -p "$port" -s webwarden_scan -nopreview -no204 -f "$1" -resp "$2" \
+        -x "X-Client-IP: $4" -v -o "$3.out" >"$3.txt" 2>&1
+}
+resp "$tmp/www/dl/tool.exe" http://dl.webwarden.test/tool.exe "$tmp/t1" 10.40.1.1
+expect_grep "guest network, a PE: the block page" "$tmp/t1.txt" "403 Forbidden"
+expect_grep "guest network, a PE: the page gives the reason" "$tmp/t1.out" "file type pe blocked by policy guests"
+expect_grep "guest network, a PE: the page names the policy" "$tmp/t1.out" "<th>Policy</th><td>guests</td>"
+expect_grep "guest network, a PE: X-Infection-Found names the policy's threat" "$tmp/t1.txt" "Threat=Webwarden.Policy.BlockedFileType"
+cp "$tmp/www/dl/tool.exe" "$tmp/www/dl/holiday.jpg" # a name says nothing: the bytes decide
+resp "$tmp/www/dl/holiday.jpg" http://dl.webwarden.test/holiday.jpg "$tmp/t2" 10.40.1.1
+expect_grep "guest network, a PE named .jpg: the block page" "$tmp/t2.out" "file type pe blocked by policy guests"
+resp "$tmp/www/dl/docs.zip" http://dl.webwarden.test/docs.zip "$tmp/t3" 10.40.1.1
+expect_grep "guest network, a zip: the block page" "$tmp/t3.out" "file type zip blocked by policy guests"
+resp "$tmp/www/dl/tool.exe" http://dl.webwarden.test/tool.exe "$tmp/t4" 10.30.1.1
+cmp -s "$tmp/www/dl/tool.exe" "$tmp/t4.out" && ok "server network, the same PE: the whole file" ||
+    fail "server network, the same PE: not the whole file"
+resp "$tmp/www/dl/docs.zip" http://dl.webwarden.test/docs.zip "$tmp/t5" 10.1.1.1
+cmp -s "$tmp/www/dl/docs.zip" "$tmp/t5.out" && ok "default policy, the same zip: the whole file" ||
+    fail "default policy, the same zip: not the whole file"
+if wait_for 10 grep -q 'url=http://dl.webwarden.test/tool.exe reason="file type pe blocked by policy guests".*type=pe .*policy=guests' "$tmp/var/log/access.log"; then
+    ok "access log: the file-type block with its reason, type=pe and policy=guests"
+else
+    fail "access log: no file-type block line for tool.exe"
+fi
+if wait_for 20 sh -c "'$top_builddir/src/webwardenctl' -c '$tmp/webwarden.conf' events -n 50 | grep -q 'blocked http://dl.webwarden.test/tool.exe (policy guests): file type pe blocked by policy guests'"; then
+    ok "event: the file-type block names URL, policy and reason"
+else
+    fail "no event for the file-type block"
+    ctl events -n 10
+fi
+
+# deep per policy: clam.exe inside a zip is found by the deep scanner for the default policy,
+# not for the servers (deep = off); the fast engine alone does not know the zip.
+if [ "$have_testfiles" = 1 ]; then
+    resp "$tmp/www/dl/clam.zip" http://dl.webwarden.test/clam.zip "$tmp/z1" 10.1.1.1
+    expect_grep "default policy (deep on): clam.exe in clam.zip found" "$tmp/z1.txt" "Threat=Webwarden.Test.ClamExe"
+    resp "$tmp/www/dl/clam.zip" http://dl.webwarden.test/clam.zip "$tmp/z2" 10.30.1.1
+    cmp -s "$tmp/www/dl/clam.zip" "$tmp/z2.out" && ok "servers (deep = off): clam.zip passes whole" ||
+        fail "servers (deep = off): clam.zip did not pass whole"
+    if wait_for 10 grep -q 'url=http://dl.webwarden.test/clam.zip .*deep=off policy=servers' "$tmp/var/log/access.log"; then
+        ok "access log: clam.zip for the servers with deep=off"
+    else
+        fail "access log: no deep=off line for the servers' clam.zip"
+    fi
+    grep 'url=http://dl.webwarden.test/clam.zip .*policy=default' "$tmp/var/log/access.log" >"$tmp/z1.log" || true
+    expect_grep "access log: clam.zip for the default policy: scanner=clamav deep=infected" "$tmp/z1.log" "scanner=clamav deep=infected"
+else
+    echo "note: clamav-testfiles not installed: the deep on/off part is skipped"
+fi
+
+# URL blocks are events naming the policy (r1 above: a student blocked on games).
+if wait_for 20 sh -c "'$top_builddir/src/webwardenctl' -c '$tmp/webwarden.conf' events -n 50 | grep -q 'blocked http://games.webwarden.test/play (policy students): '"; then
+    ok "event: a URL block names the URL and the policy"
+else
+    fail "no event for the URL block of games.webwarden.test/play"
+    ctl events -n 10
+fi
+# 1000 blocks of one URL: a bounded number of events whose counts add up to 1000.
+"${PYTHON3:-python3}" - "$port" >"$tmp/flood.txt" 2>&1 <<'PYEOF'
+import socket, sys, time
+port = int(sys.argv[1])
+http = b"GET http://games.webwarden.test/flood HTTP/1.1\r\nHost: games.webwarden.test\r\n\r\n"
+head = (b"REQMOD icap://127.0.0.1:%d/webwarden_url ICAP/1.0\r\nHost: 127.0.0.1\r\n"
+        b"X-Client-IP: 10.20.9.9\r\nConnection: close\r\nAllow: 204\r\n"
+        b"Encapsulated: req-hdr=0, null-body=%d\r\n\r\n" % (port, len(http)))
+blocked = 0
+t0 = time.time()
+for i in range(1000):
+    if time.time() - t0 > 120:
+        break
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(head + http)
+    data = b""
+    while True:
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            break
+        if not b:
+            break
+        data += b
+        if data.endswith(b"0\r\n\r\n"):
+            break
+    s.close()
+    if b"403 Forbidden" in data:
+        blocked += 1
+print("blocked", blocked, "in", round(time.time() - t0, 1), "s")
+PYEOF
+cat "$tmp/flood.txt"
+grep -q '^blocked 1000 ' "$tmp/flood.txt" && ok "1000 requests for one blocked URL: 1000 block pages" ||
+    fail "1000 requests for one blocked URL: $(cat "$tmp/flood.txt")"
+flood_sum() {
+    ctl events -n 500 | grep 'blocked http://games.webwarden.test/flood (policy students)' >"$tmp/flood-ev.txt"
+    awk '{ if (match($0, /: [0-9]+ times /)) { s += substr($0, RSTART + 2, RLENGTH - 9) } else { s += 1 } } END { print s + 0 }' "$tmp/flood-ev.txt"
+}
+flood_done() { [ "$(flood_sum)" -ge 1000 ]; }
+# Repeats are written once per block_events_interval_s (2 s) per child.
+if wait_for 30 flood_done; then
+    n=$(wc -l <"$tmp/flood-ev.txt")
+    total=$(flood_sum)
+    [ "$total" = 1000 ] && ok "flood events: the counts add up to 1000 blocks" ||
+        fail "flood events: the counts add up to $total, want 1000"
+    # 4 children at most, each: the first at once plus one per 2 s of the flood, plus the last.
+    secs=$(sed -n 's/.* in \([0-9]*\).*/\1/p' "$tmp/flood.txt")
+    bound=$((4 * (3 + ${secs:-0} / 2)))
+    [ "$n" -le "$bound" ] && ok "flood events: $n events for 1000 blocks (bound $bound)" ||
+        fail "flood events: $n events for 1000 blocks, more than $bound"
+else
+    fail "flood events: the counts reach only $(flood_sum) of 1000"
+    tail -n 5 "$tmp/flood-ev.txt"
+fi
+
 # Unusable identity values: no crash, default policy.
 icap -req http://games.webwarden.test/ -x 'X-Client-IP: 10.20.1.1, 10.1.1.1' -x 'X-Client-Username: ' -v >"$tmp/u1.txt" 2>&1
 expect_grep "two addresses in X-Client-IP: not an address, default" "$tmp/u1.txt" "X-Webwarden-Policy: default"
@@ -174,8 +314,10 @@ expect_grep "access log: policy=default" "$tmp/var/log/access.log" "policy=defau
 # --- a bad policy is refused with file:line ------------------------------------------------------
 cp "$tmp/webwarden.conf" "$tmp/bad.conf"
 printf '\n[policy lab]\nmatch = client 10.20.5.0/24\n' >>"$tmp/bad.conf"
+lab_line=$(grep -n '^match = client 10.20.5.0/24' "$tmp/bad.conf" | cut -d: -f1)
+students_line=$(grep -n '^\[policy students\]' "$tmp/bad.conf" | cut -d: -f1)
 if ctl -c "$tmp/bad.conf" config >"$tmp/bad.txt" 2>&1; then fail "a dead policy term: accepted"; else
-    expect_grep "a dead policy term: refused with file:line" "$tmp/bad.txt" "bad.conf:22: [policy lab] match \"client 10.20.5.0/24\" can never apply: policy students (line 12)"
+    expect_grep "a dead policy term: refused with file:line" "$tmp/bad.txt" "bad.conf:$lab_line: [policy lab] match \"client 10.20.5.0/24\" can never apply: policy students (line $students_line)"
 fi
 printf '[policy x]\nmatch = client 10.0.0.1/8\n' >"$tmp/bad2.conf"
 if ctl -c "$tmp/bad2.conf" config >"$tmp/bad2.txt" 2>&1; then fail "a bad CIDR: accepted"; else
@@ -187,29 +329,71 @@ if ctl -c "$tmp/bad3.conf" config >"$tmp/bad3.txt" 2>&1; then fail "a missing po
     expect_grep "a missing policy list: webwardenctl config names it" "$tmp/bad3.txt" "[policy k] blocked: "
 fi
 
-# c-icap reconfigure with a bad policy: the service refuses to run on it (500, Squid with
-# bypass=off fails closed) and the server log names file and line; the good file comes back.
+# c-icap reconfigure with a bad policy: refused, and the services keep serving the last good
+# configuration (lib/ww_lastgood: the copy kept in the state store at the last good load); the
+# server log and `webwardenctl status` name file and line; the good file comes back.
 cp "$tmp/webwarden.conf" "$tmp/good.conf"
-cp "$tmp/bad.conf" "$tmp/webwarden.conf"
 opt_code() { icap_opt=$("$CLIENT" -i 127.0.0.1 -p "$port" -s webwarden_url 2>&1 | sed -n 's/.*ICAP\/1.0 \([0-9]*\).*/\1/p' | head -1); [ "$icap_opt" = "$1" ]; }
-printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
-if wait_for 60 opt_code 500; then ok "reconfigure with a bad policy: webwarden_url answers 500"; else
-    fail "reconfigure with a bad policy: OPTIONS gives '$icap_opt', want 500"; fi
-if wait_for 10 grep -q "webwarden.conf:22: \[policy lab\]" "$tmp/var/log/server.log"; then
-    ok "reconfigure with a bad policy: server.log names webwarden.conf:22"
+# c-icap ignores a reconfigure while the last one is pending (old children still draining):
+# ask again every 5 s until the log shows it ran.
+reconfigure_until() { # reconfigure_until PATTERN: 1 when server.log shows it within 90 s
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do
+        printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
+        if wait_for 5 grep -q "$1" "$tmp/var/log/server.log"; then return 0; fi
+    done
+    return 1
+}
+cp "$tmp/bad.conf" "$tmp/webwarden.conf"
+if reconfigure_until "webwarden_url: configuration rejected: $tmp/webwarden.conf:$lab_line: \[policy lab\]"; then
+    ok "reconfigure with a dead policy term: server.log names webwarden.conf:$lab_line and keeps the last good configuration"
 else
-    fail "reconfigure with a bad policy: no file:line in server.log"
+    fail "reconfigure with a dead policy term: no 'configuration rejected: ...webwarden.conf:$lab_line' in server.log"
+fi
+expect_grep "server.log: the scan service also serves the last good configuration" "$tmp/var/log/server.log" \
+    "webwarden_scan: configuration rejected: $tmp/webwarden.conf:$lab_line: [policy lab]"
+sleep 2
+if opt_code 200; then ok "after the rejected reconfigure: webwarden_url answers 200 (not 500)"; else
+    fail "after the rejected reconfigure: OPTIONS gives '$icap_opt', want 200"; fi
+icap -req http://games.webwarden.test/play -x 'X-Client-IP: 10.20.3.4' -v >"$tmp/k1.txt" 2>&1
+expect_grep "after the rejected reconfigure: a student is still blocked (policy students)" "$tmp/k1.txt" "X-Webwarden-Policy: students"
+expect_grep "after the rejected reconfigure: ... with the block page" "$tmp/k1.txt" "403 Forbidden"
+resp "$tmp/www/dl/tool.exe" http://dl.webwarden.test/tool.exe "$tmp/k2" 10.40.1.1
+expect_grep "after the rejected reconfigure: the guest network still gets the PE's block page" "$tmp/k2.txt" "Threat=Webwarden.Policy.BlockedFileType"
+ctl status >"$tmp/k3.txt" 2>&1
+expect_grep "webwardenctl status on the broken file: ATTENTION" "$tmp/k3.txt" "Health:        ATTENTION"
+expect_grep "webwardenctl status names file and line" "$tmp/k3.txt" "configuration rejected: $tmp/webwarden.conf:$lab_line: [policy lab]"
+expect_grep "webwardenctl status: since when the copy serves" "$tmp/k3.txt" "serving the configuration loaded at "
+# An unknown key in a policy: the same.
+cp "$tmp/good.conf" "$tmp/webwarden.conf"
+printf '\n[policy lab2]\nmatch = client 10.99.0.0/16\nblock = exe\n' >>"$tmp/webwarden.conf"
+key_line=$(grep -n '^block = exe' "$tmp/webwarden.conf" | cut -d: -f1)
+if reconfigure_until "configuration rejected: $tmp/webwarden.conf:$key_line: "; then
+    ok "reconfigure with an unknown key: refused with webwarden.conf:$key_line, the last good configuration serves"
+else
+    fail "reconfigure with an unknown key: no 'configuration rejected: ...webwarden.conf:$key_line' in server.log"
+fi
+sleep 2
+icap -req http://games.webwarden.test/play -x 'X-Client-IP: 10.20.3.4' -v >"$tmp/k4.txt" 2>&1
+expect_grep "after the unknown key: a student is still blocked" "$tmp/k4.txt" "403 Forbidden"
+# webwardenctl reload checks first: the broken file is never handed to c-icap.
+if ctl reload --ctl "$tmp/var/run/c-icap.ctl" >"$tmp/k5.txt" 2>&1; then
+    fail "webwardenctl reload with an unknown key: accepted"
+else
+    expect_grep "webwardenctl reload with an unknown key: refused with file:line" "$tmp/k5.txt" "webwarden.conf:$key_line: "
 fi
 cp "$tmp/good.conf" "$tmp/webwarden.conf"
-# c-icap ignores a reconfigure while the last one is pending (old children still draining):
-# ask again every 5 s until the service answers 200.
 recovered=0
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do
-    printf 'reconfigure' >"$tmp/var/run/c-icap.ctl"
-    if wait_for 5 opt_code 200; then recovered=1; break; fi
+    ctl reload --ctl "$tmp/var/run/c-icap.ctl" >"$tmp/k6.txt" 2>&1 || fail "webwardenctl reload with the good file: $(cat "$tmp/k6.txt")"
+    if wait_for 5 sh -c "! '$top_builddir/src/webwardenctl' -c '$tmp/webwarden.conf' status 2>&1 | grep -q 'configuration rejected'"; then
+        recovered=1
+        break
+    fi
 done
-[ "$recovered" = 1 ] && ok "reconfigure with the good file again: 200" ||
-    fail "reconfigure with the good file: OPTIONS gives '$icap_opt', want 200"
+[ "$recovered" = 1 ] && ok "reconfigure with the good file again: status no longer says rejected" ||
+    fail "reconfigure with the good file: status still says the configuration is rejected"
+if wait_for 30 opt_code 200; then ok "reconfigure with the good file again: 200"; else
+    fail "reconfigure with the good file: OPTIONS gives '$icap_opt', want 200"; fi
 
 # --- Squid end to end: basic_ncsa_auth users, groups through adaptation_meta ---------------------
 SQUID=${SQUID_BIN:-/usr/sbin/squid}
@@ -225,6 +409,7 @@ else
         echo "alice:$(openssl passwd -apr1 alicepw)"
         echo "bob:$(openssl passwd -apr1 bobpw)"
         echo "erin:$(openssl passwd -apr1 erinpw)"
+        echo "frank:$(openssl passwd -apr1 frankpw)"
     } >"$tmp/htpasswd"
     chmod 644 "$tmp/htpasswd"
     sport=$(ww_free_port)
@@ -265,6 +450,17 @@ EOF
         ok "bob downloads the same file: over the default max_size, passed unscanned (200, whole)"
     else
         fail "bob's download: got $code or a different body"
+    fi
+    # block_types: frank (policy guests by user name) gets the block page for a PE, bob the file.
+    exe="http://127.0.0.1:$oport/dl/tool.exe"
+    code=$(get --proxy-user frank:frankpw "$exe")
+    [ "$code" = 403 ] && ok "frank (policy guests) downloads tool.exe: 403" || fail "frank: tool.exe got $code, want 403"
+    expect_grep "frank's block page: file type pe blocked by policy guests" "$tmp/body.txt" "file type pe blocked by policy guests"
+    code=$(get --proxy-user bob:bobpw "$exe")
+    if [ "$code" = 200 ] && cmp -s "$tmp/body.txt" "$tmp/www/dl/tool.exe"; then
+        ok "bob downloads the same tool.exe: 200, the whole file"
+    else
+        fail "bob's tool.exe: got $code or a different body"
     fi
     code=$(get --proxy-user bob:bobpw "$url")
     [ "$code" = 200 ] && ok "bob (no group): 200, the same URL" || fail "bob: got $code, want 200"
