@@ -17,7 +17,9 @@ Usage: bench/perf-icap.sh [options] [CELL...]
   --sigs N     random .ndb and .hsb signatures (default 100000)
   --record DIR perf record -g the c-icap children during each cell of the first repeat:
                DIR/<cell>.data and DIR/<cell>.txt (perf report --no-children, top entries)
+  --syscalls   count the children's read, write and poll calls per request (perf stat)
   -h           this text
+Environment: PERF_RECORD_OPTS (default -g; --call-graph dwarf sees through code without frame pointers)
 EOF
 }
 
@@ -26,13 +28,14 @@ top_srcdir=${top_srcdir:-$(cd "$BL_DIR/.." && pwd)}
 . "$BL_DIR/bench-lib.sh"
 top_builddir=$(bl_builddir)
 
-repeats=3 dur=4 nsigs=100000 record=''
+repeats=3 dur=4 nsigs=100000 record='' syscalls=0
 while [ $# -gt 0 ]; do
     case $1 in
     -r) repeats=${2:?}; shift 2 ;;
     -d) dur=${2:?}; shift 2 ;;
     --sigs) nsigs=${2:?}; shift 2 ;;
     --record) record=${2:?}; shift 2 ;;
+    --syscalls) syscalls=1; shift ;;
     -h | --help) usage; exit 0 ;;
     -*) usage >&2; exit 2 ;;
     *) break ;;
@@ -120,21 +123,35 @@ for rep in $(seq 1 "$repeats"); do
         esac
         rec=()
         if [ -n "$record" ] && [ "$rep" = 1 ]; then
-            perf record -g -q -o "$record/$svc-$test-c$c.data" -p "$kids" -- sleep "$((dur + 1))" \
+            perf record ${PERF_RECORD_OPTS:--g} -q -o "$record/$svc-$test-c$c.data" -p "$kids" -- sleep "$((dur + 1))" \
                 >/dev/null 2>&1 &
             rec=($!)
+        fi
+        st=()
+        if [ "$syscalls" = 1 ]; then
+            perf stat -x, -o "$tmp/stat.txt" -e syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_poll \
+                -p "$kids" -- sleep "$((dur + 1))" >/dev/null 2>&1 &
+            st=($!)
         fi
         t0=$(bl_cpu_ticks "$BL_CICAP_PID")
         out=$("$ICAPLOAD" -P "$port" -s "$path" "${args[@]}" -a on -c "$c" -d "$dur" -W 1 \
             -t 5000 --json 2>/dev/null)
         t1=$(bl_cpu_ticks "$BL_CICAP_PID")
         [ ${#rec[@]} -gt 0 ] && wait "${rec[0]}"
+        calls=-
+        if [ ${#st[@]} -gt 0 ]; then
+            wait "${st[0]}"
+            calls=$(awk -F, '/sys_enter_/ {sub(/.*sys_enter_/, "", $3); printf "%s%s=%s", s, $3, $1; s="/"}' "$tmp/stat.txt")
+        fi
         printf '%s\n' "$out" | "$BL_PY" -c 'import json, sys
 j = json.load(sys.stdin)
 cell, ticks, tck, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 n = j["rps"] * total
-print(cell, "%.0f" % j["rps"], "%.1f" % (ticks / tck * 1e6 / n if n else -1), j["errors"])' \
-            "$cell" "$((t1 - t0))" "$tck" "$((dur + 1))" >>"$res"
+calls = sys.argv[5]
+if calls != "-" and n:
+    calls = " ".join("%s=%.1f" % (k, int(v) / n) for k, v in (c.split("=") for c in calls.split("/")))
+print(cell, "%.0f" % j["rps"], "%.1f" % (ticks / tck * 1e6 / n if n else -1), j["errors"], calls)' \
+            "$cell" "$((t1 - t0))" "$tck" "$((dur + 1))" "$calls" >>"$res"
         tail -n 1 "$res" >&2
     done
 done
