@@ -110,7 +110,7 @@ for rep in $(seq 1 "$repeats"); do
     for cell in "${cells[@]}"; do
         IFS=: read -r svc test c <<<"$cell"
         case $svc in
-        echo) path=echo ;;
+        echo) path="echo" ;;
         scan) path=webwarden_scan ;;
         hold) path="webwarden_scan?hold_all=on" ;;
         url) path=webwarden_url ;;
