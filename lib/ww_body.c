@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ww_common.h"
+#include "ww_counters.h"
 #include "ww_decode.h"
 #include "ww_filetype.h"
 #include "ww_log.h"
@@ -698,6 +699,7 @@ static int body_deep_end(struct ww_body *b, char *threat, size_t threatlen)
     snprintf(threat, threatlen, "%s", r.threat);
     if (r.verdict == WW_DEEP_INFECTED) {
         b->deep_outcome = "infected";
+        ww_ctr_add(WW_CTR_DETECT_CLAMAV, 1); /* a limit hit below is no detection */
         return 1;
     }
     b->deep_outcome = "unscanned";

@@ -11,7 +11,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -22,7 +24,7 @@
 #include "ww_log.h"
 
 /* "WWCTR" and the layout: bump the last byte when enum ww_ctr or the slot layout changes. */
-#define WW_COUNTERS_LAYOUT 0x5757435452000001ULL
+#define WW_COUNTERS_LAYOUT 0x5757435452000002ULL
 
 struct ctr_slot {
     _Atomic int32_t owner; /* pid, 0 = never used */
@@ -52,6 +54,70 @@ static int ctr_pid_alive(pid_t pid)
     return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
 }
 
+/* A file of another Webwarden layout (an upgrade added counters): replaced by an empty one of
+ * this layout, atomically (rename), by the one process that holds the lock on the old file while
+ * it is still the one at <path>. Processes of the old version keep the old file mapped; readers
+ * see zeros from the new one on (a counter reset, as after any restart of the service). */
+static int ctr_replace_old_layout(const char *path, int fd)
+{
+    char tmp[4096];
+    struct stat at_path, mine;
+    int nfd, rc = -1;
+
+    if (flock(fd, LOCK_EX) != 0)
+        return -1;
+    /* Still the file at <path>? Another process may have replaced it while we waited. */
+    if (stat(path, &at_path) == 0 && fstat(fd, &mine) == 0 && at_path.st_ino == mine.st_ino &&
+        at_path.st_dev == mine.st_dev) {
+        if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+            goto done;
+        nfd = mkstemp(tmp);
+        if (nfd < 0)
+            goto done;
+        /* The old file's group (c-icap's) keeps access; when we may not set it, the mode's
+         * group bits still follow the folder's setgid, as for a first creation. */
+        if (fchown(nfd, (uid_t)-1, mine.st_gid) != 0)
+            ww_log(WW_LOG_WARN, "counters: %s: cannot keep its group: %s", path, strerror(errno));
+        if (fchmod(nfd, 0660) == 0 && rename(tmp, path) == 0)
+            rc = 0;
+        else
+            unlink(tmp);
+        close(nfd);
+        if (rc == 0)
+            ww_log(WW_LOG_INFO, "counters: %s was of another Webwarden version: started anew",
+                   path);
+    } else {
+        rc = 0; /* already replaced */
+    }
+done:
+    flock(fd, LOCK_UN);
+    return rc;
+}
+
+/* Opens <path> (created when missing), replacing a file of an older or newer Webwarden layout
+ * (same magic, another layout byte). A file of no Webwarden layout is left alone: attach refuses
+ * it. The descriptor, or -1 with errno set. */
+static int ctr_open_current(const char *path)
+{
+    for (int tries = 0; tries < 5; tries++) {
+        uint64_t layout = 0;
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+
+        if (fd < 0)
+            return -1;
+        if (pread(fd, &layout, sizeof(layout), 0) != (ssize_t)sizeof(layout) || layout == 0 ||
+            layout == WW_COUNTERS_LAYOUT || (layout >> 8) != (WW_COUNTERS_LAYOUT >> 8))
+            return fd;
+        if (ctr_replace_old_layout(path, fd) != 0) {
+            close(fd);
+            return -1;
+        }
+        close(fd); /* open the new one */
+    }
+    errno = EBUSY;
+    return -1;
+}
+
 int ww_counters_attach(const char *path, char *err, size_t errlen)
 {
     struct ctr_file *f;
@@ -62,7 +128,7 @@ int ww_counters_attach(const char *path, char *err, size_t errlen)
 
     if (ctr_map != NULL)
         return WW_OK;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+    fd = ctr_open_current(path);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return WW_EIO;

@@ -52,7 +52,10 @@ enum ww_ctr {
     /* scan latency: sum in microseconds, then one count per bucket (WW_SCAN_LAT_NBOUNDS + 1) */
     WW_CTR_SCAN_LAT_SUM_US,
     WW_CTR_SCAN_LAT_BUCKET0,
-    WW_CTR_N = WW_CTR_SCAN_LAT_BUCKET0 + WW_SCAN_LAT_NBOUNDS + 1
+    WW_CTR_SCAN_LAT_BUCKET_LAST = WW_CTR_SCAN_LAT_BUCKET0 + WW_SCAN_LAT_NBOUNDS,
+    /* layout 2: detections by the deep scanner (libclamav), beside DETECT_SIGNATURE/_SMART */
+    WW_CTR_DETECT_CLAMAV,
+    WW_CTR_N
 };
 
 /* "<db_path>.counters" into <out>. WW_OK or WW_ETOOBIG. */

@@ -63,11 +63,15 @@ static void metrics_counters(struct ww_prom *p, const char *counters_path)
     ww_prom_histogram(p, "webwarden_scan_duration_seconds", NULL, lat_le,
                       &v[WW_CTR_SCAN_LAT_BUCKET0], WW_SCAN_LAT_NBOUNDS,
                       (double)v[WW_CTR_SCAN_LAT_SUM_US] / 1e6);
-    ww_prom_family(p, "webwarden_detections_total", "counter", "Malware detections by scanner");
+    ww_prom_family(p, "webwarden_detections_total", "counter",
+                   "Malware detections by scanner (signature: the pattern engine, clamav: the "
+                   "deep scanner, smart: the smart protection server)");
     {
         const char *sig[] = {"scanner", "signature", NULL}, *smart[] = {"scanner", "smart", NULL};
+        const char *clam[] = {"scanner", "clamav", NULL};
         ww_prom_sample(p, "webwarden_detections_total", sig, (double)v[WW_CTR_DETECT_SIGNATURE]);
         ww_prom_sample(p, "webwarden_detections_total", smart, (double)v[WW_CTR_DETECT_SMART]);
+        ww_prom_sample(p, "webwarden_detections_total", clam, (double)v[WW_CTR_DETECT_CLAMAV]);
     }
     ww_prom_family(p, "webwarden_reputation_lookups_total", "counter",
                    "URL reputation lookups by where the answer came from (server: a call to "

@@ -25,6 +25,9 @@ struct ww_engine {
     struct ww_engine_stats stats;
 };
 
+/* Bytes scanned reach /metrics at least every this many bytes of a body, and at its end. */
+#define SCAN_COUNT_BYTES (1u << 20)
+
 struct ww_scan {
     struct ww_engine *engine;         /* one reference, dropped by ww_scan_free() */
     struct ww_sigscan *sig;           /* NULL when the engine has no body signature */
@@ -32,6 +35,7 @@ struct ww_scan {
     uint64_t md_until[WW_HASH_KINDS]; /* a kind's digest is dropped once fed passes this */
     int64_t declared;                 /* total_size given to ww_scan_create, -1 if unknown */
     uint64_t fed;                     /* bytes fed so far */
+    uint64_t counted;                 /* of them, added to WW_CTR_SCAN_BYTES */
     const char *threat;               /* borrowed from the engine */
     int finished;
     char sha256_hex[2 * 32 + 1];
@@ -309,6 +313,14 @@ fail:
     return NULL;
 }
 
+/* Adds the bytes fed since the last call to the shared counter (lib/ww_counters): threads of a
+ * child share its slot, so an add per 4 KiB chunk had them fight over one cache line. */
+static void scan_count_bytes(struct ww_scan *s)
+{
+    ww_ctr_add(WW_CTR_SCAN_BYTES, s->fed - s->counted);
+    s->counted = s->fed;
+}
+
 int ww_scan_feed(struct ww_scan *s, const void *data, size_t len)
 {
     int k;
@@ -326,7 +338,8 @@ int ww_scan_feed(struct ww_scan *s, const void *data, size_t len)
         }
         EVP_DigestUpdate(s->md[k], data, len);
     }
-    ww_ctr_add(WW_CTR_SCAN_BYTES, len);
+    if (s->fed - s->counted >= SCAN_COUNT_BYTES) /* one shared atomic per MiB, not per chunk */
+        scan_count_bytes(s);
     if (s->threat == NULL && s->sig != NULL &&
         (s->threat = ww_sigscan_feed(s->sig, data, len)) != NULL)
         ww_ctr_add(WW_CTR_DETECT_SIGNATURE, 1);
@@ -377,6 +390,7 @@ int ww_scan_finish(struct ww_scan *s)
         if (s->threat == NULL && name != NULL)
             s->threat = name;
     }
+    scan_count_bytes(s);
     if (s->threat == NULL && scan_size_unverified(s))
         s->threat = WW_THREAT_SIZE_MISMATCH;
     ww_ctr_add(WW_CTR_DETECT_SIGNATURE, !had_threat && s->threat != NULL);
@@ -404,6 +418,7 @@ void ww_scan_free(struct ww_scan *s)
 
     if (s == NULL)
         return;
+    scan_count_bytes(s);
     for (k = 0; k < WW_HASH_KINDS; k++)
         EVP_MD_CTX_free(s->md[k]);
     ww_sigscan_free(s->sig);

@@ -15,6 +15,7 @@
 #include "ww_clamav.h"
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_counters.h"
 #include "ww_deepmon.h"
 #include "ww_store.h"
 #include "ww_scan.h"
@@ -649,6 +650,57 @@ START_TEST(test_body_with_deep_scanner_verdicts)
 }
 END_TEST
 
+/* /metrics: a deep detection is counted once as scanner "clamav" (WW_CTR_DETECT_CLAMAV), where
+ * the pipeline decides it; a limit hit (unscanned) and a skipped type are not detections. */
+static uint64_t clamav_detections(const char *ctrpath)
+{
+    uint64_t v[WW_CTR_N];
+    char err[WW_ERRLEN] = "";
+
+    ck_assert_int_eq(ww_counters_read(ctrpath, v, err, sizeof(err)), WW_OK);
+    ck_assert_uint_eq(v[WW_CTR_DETECT_SIGNATURE], 0);
+    return v[WW_CTR_DETECT_CLAMAV];
+}
+
+START_TEST(test_body_deep_detection_is_counted)
+{
+    struct ww_clamav *e;
+    struct ww_body *b;
+    struct ww_clamav_limits small = limits;
+    size_t len, plen = 70000;
+    unsigned char *zip = file_read(TESTFILES "/clam.zip", &len), *png = calloc(1, plen);
+    char ctrpath[160], err[WW_ERRLEN] = "";
+
+    dirs_make();
+    snprintf(ctrpath, sizeof(ctrpath), "%s/state.db.counters", tmpdir);
+    ck_assert_msg(ww_counters_attach(ctrpath, err, sizeof(err)) == WW_OK, "attach: %s", err);
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    ck_assert_uint_eq(clamav_detections(ctrpath), 0);
+    ck_assert_int_eq(body_run(e, NULL, zip, len, 60 << 10, WW_ACTION_BLOCK, &b), WW_BODY_BLOCK);
+    ww_body_free(b);
+    ck_assert_uint_eq(clamav_detections(ctrpath), 1);
+    ck_assert_int_eq(body_run(e, NULL, zip, len, 0, WW_ACTION_BLOCK, &b), WW_BODY_CUT);
+    ww_body_free(b);
+    ck_assert_uint_eq(clamav_detections(ctrpath), 2);
+    memcpy(png, "\x89PNG\r\n\x1a\n", 8);
+    ck_assert_int_eq(body_run(e, NULL, png, plen, 60 << 10, WW_ACTION_BLOCK, &b), WW_BODY_CLEAN);
+    ww_body_free(b);
+    ww_clamav_unref(e);
+    small.max_file_size = 100; /* a limit hit blocks by policy: not a detection */
+    e = load_ok(&small, NULL);
+    ck_assert_int_eq(body_run(e, NULL, zip, len, 60 << 10, WW_ACTION_BLOCK, &b), WW_BODY_BLOCK);
+    ck_assert_str_eq(ww_body_deep(b), "unscanned");
+    ww_body_free(b);
+    ck_assert_uint_eq(clamav_detections(ctrpath), 2);
+    ww_clamav_unref(e);
+    ww_counters_detach();
+    free(png);
+    free(zip);
+    dirs_remove();
+}
+END_TEST
+
 /* The monitor: loads at start (kv clamav.engine), keeps the engine in force when the changed
  * folder does not load (kv clamav.reload_error names the file), asks for a reload when it does,
  * and says nothing while the folder is unchanged. */
@@ -792,6 +844,7 @@ int main(void)
     tcase_add_test(tc, test_deepscan_types_chunks_spill_and_cap);
     tcase_add_test(tc, test_clamav_status_problem_none_and_old);
     tcase_add_test(tc, test_body_with_deep_scanner_verdicts);
+    tcase_add_test(tc, test_body_deep_detection_is_counted);
     tcase_add_test(tc, test_deepmon_load_keep_reload);
     tcase_add_test(tc, test_clamav_pattern_lines_libclamav_refuses_are_left_out);
     tcase_add_test(tc, test_deepmon_follows_the_installed_pattern);

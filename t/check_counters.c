@@ -149,6 +149,27 @@ START_TEST(test_counters_foreign_file_is_refused)
 }
 END_TEST
 
+/* An upgrade that adds counters: a file of another Webwarden layout (same magic, another layout
+ * byte) is replaced by an empty one of this layout, not refused (counting would stay off). */
+START_TEST(test_counters_old_layout_file_is_replaced)
+{
+    FILE *fp = fopen(path, "w");
+    uint64_t v[WW_CTR_N], old_layout = 0x5757435452000001ULL;
+    char err[WW_ERRLEN] = "";
+
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_eq(fwrite(&old_layout, sizeof(old_layout), 1, fp), 1);
+    for (int i = 0; i < 70000; i++)
+        fputs("old data", fp);
+    fclose(fp);
+    ck_assert_msg(ww_counters_attach(path, err, sizeof(err)) == WW_OK, "attach: %s", err);
+    ww_ctr_add(WW_CTR_DETECT_CLAMAV, 3);
+    ck_assert_int_eq(ww_counters_read(path, v, err, sizeof(err)), WW_OK);
+    ck_assert_uint_eq(v[WW_CTR_DETECT_CLAMAV], 3);
+    ck_assert_uint_eq(v[WW_CTR_URL_ALLOW], 0);
+}
+END_TEST
+
 START_TEST(test_metrics_render_shows_counters_and_store)
 {
     struct ww_store *st = NULL;
@@ -246,6 +267,7 @@ static Suite *counters_suite(void)
     tcase_add_test(tc, test_counters_dead_slots_are_taken_over_with_their_values);
     tcase_add_test(tc, test_counters_latency_lands_in_its_bucket);
     tcase_add_test(tc, test_counters_foreign_file_is_refused);
+    tcase_add_test(tc, test_counters_old_layout_file_is_replaced);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(tm, ctr_setup, ctr_teardown);
     tcase_add_test(tm, test_metrics_render_shows_counters_and_store);

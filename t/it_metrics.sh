@@ -2,7 +2,8 @@
 # t/it_metrics.sh - webwardend's /metrics scraped by a real Prometheus (Debian's package, its own
 # config and storage in a temp folder, on a free loopback port, 1 s scrape interval): after known
 # traffic through a real c-icap (N allowed and M blocked URLs, K EICAR downloads, C clean ones),
-# PromQL queries through Prometheus's HTTP API return those counts. Also: the text format and
+# PromQL queries through Prometheus's HTTP API return those counts; with clamav-testfiles, a
+# clam.exe inside a zip is found by the deep scanner and counted as scanner="clamav". Also: the text format and
 # its Content-Type, and a bad metrics.listen stopping webwardend at start with a clear error.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
@@ -44,8 +45,15 @@ N=5 # allowed URLs
 M=3 # blocked URLs
 K=2 # EICAR downloads
 C=4 # clean downloads
+Z=0 # clam.zip downloads (the deep scanner: clam.exe in a zip), when clamav-testfiles is there
+TESTFILES=/usr/share/clamav-testfiles
+[ -r "$TESTFILES/clam.zip" ] && [ -r "$TESTFILES/clam.exe" ] && Z=1
 
-mkdir -p "$tmp/patterns" "$tmp/spool" "$tmp/var" "$tmp/prom"
+mkdir -p "$tmp/patterns" "$tmp/spool" "$tmp/var" "$tmp/prom" "$tmp/clamav"
+# The deep scanner's database: one hash signature of clam.exe, made from the test file itself
+# (the fast engine never sees inside the zip, so only libclamav can find it).
+[ "$Z" = 1 ] && echo "$(md5sum "$TESTFILES/clam.exe" | cut -d' ' -f1):$(wc -c <"$TESTFILES/clam.exe" | tr -d ' '):Webwarden.Test.ClamExe" \
+    >"$tmp/clamav/local-clam.hdb"
 printf 'blocked.webwarden.test\n' >"$tmp/blocked.txt"
 printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$tmp/eicar.com"
 echo "$(sha256sum "$tmp/eicar.com" | cut -d' ' -f1):68:Eicar-Test-Signature" >"$tmp/patterns/test.hsb"
@@ -66,6 +74,8 @@ blocked = $tmp/blocked.txt
 [scan]
 patterns_dir = $tmp/patterns
 tmp_dir = $tmp/spool
+[clamav]
+database_dir = $tmp/clamav
 [metrics]
 listen = 127.0.0.1:$mport
 EOF
@@ -142,7 +152,15 @@ while [ $i -lt $C ]; do
     grep -qF "403 Forbidden" "$tmp/c$i.txt" && fail "clean $i: blocked"
     i=$((i + 1))
 done
-ok "traffic sent: $N allowed, $M blocked, $K EICAR, $C clean"
+i=0
+while [ $i -lt $Z ]; do
+    icap -s webwarden_scan -f "$TESTFILES/clam.zip" -resp "http://dl.webwarden.test/clam$i.zip" -v \
+        -o "$tmp/z$i.html" >"$tmp/z$i.txt" 2>&1
+    grep -qF "403 Forbidden" "$tmp/z$i.txt" || fail "clam.zip $i: not blocked"
+    i=$((i + 1))
+done
+[ "$Z" = 0 ] && echo "note: clamav-testfiles not installed: no deep-scanner detection sent"
+ok "traffic sent: $N allowed, $M blocked, $K EICAR, $C clean, $Z clam.zip"
 
 # --- the exposition itself ----------------------------------------------------------------------
 "$PY" - "$mport" "$tmp/metrics.txt" <<'EOF' || fail "GET /metrics"
@@ -181,10 +199,12 @@ expect_query() { # DESC EXPR WANT
 expect_query "scrape target up" 'up{job="webwarden"}' 1
 expect_query "allowed URLs" 'webwarden_icap_requests_total{service="webwarden_url",action="allow"}' $N
 expect_query "blocked URLs" 'webwarden_icap_requests_total{service="webwarden_url",action="block"}' $M
-expect_query "EICAR blocked" 'webwarden_icap_requests_total{service="webwarden_scan",action="block"}' $K
+expect_query "EICAR and clam.zip blocked" 'webwarden_icap_requests_total{service="webwarden_scan",action="block"}' $((K + Z))
 expect_query "clean downloads" 'webwarden_icap_requests_total{service="webwarden_scan",action="clean"}' $C
 expect_query "detections by the signature scanner" 'webwarden_detections_total{scanner="signature"}' $K
-expect_query "scan latency observations" 'webwarden_scan_duration_seconds_count' $((K + C))
+expect_query "detections by the deep scanner (libclamav)" 'webwarden_detections_total{scanner="clamav"}' $Z
+expect_query "no smart-scan detection" 'webwarden_detections_total{scanner="smart"}' 0
+expect_query "scan latency observations" 'webwarden_scan_duration_seconds_count' $((K + C + Z))
 expect_query "latency histogram: +Inf bucket = count" \
     'webwarden_scan_duration_seconds_bucket{le="+Inf"} - ignoring(le) webwarden_scan_duration_seconds_count' 0
 expect_query "bytes scanned at least the bodies" \

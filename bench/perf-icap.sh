@@ -1,0 +1,178 @@
+#!/bin/bash
+# bench/perf-icap.sh - where c-icap's CPU goes per request: one c-icap (2 children) with c-icap's
+# echo and Webwarden's services on the benchmark's signature set (bench/gen-sigs.py: N random
+# .ndb + N random .hsb + EICAR), each cell driven by bench/icapload while the c-icap processes'
+# CPU time is read from /proc (CPU-us per request, the figure least moved by the machine's other
+# load), optionally under `perf record -g` (the children's top entries). See docs/performance.md.
+set -u
+
+usage() {
+    cat <<EOF
+Usage: bench/perf-icap.sh [options] [CELL...]
+  CELL is SERVICE:TEST:C with SERVICE echo, scan (webwarden_scan, streaming), hold
+  (webwarden_scan?hold_all=on), url (webwarden_url), TEST 64k, 1m or reqmod, C the concurrency.
+  Default cells: echo:1m:8 scan:1m:8 hold:1m:8 echo:64k:8 scan:64k:8 echo:reqmod:8 url:reqmod:8
+  -r N         repeats of the whole list, interleaved (default 3); the median is printed
+  -d SECONDS   measured seconds per cell (default 4, after 1 s of warm-up)
+  --sigs N     random .ndb and .hsb signatures (default 100000)
+  --record DIR perf record -g the c-icap children during each cell of the first repeat:
+               DIR/<cell>.data and DIR/<cell>.txt (perf report --no-children, top entries)
+  --syscalls   count the children's read, write and poll calls per request (perf stat)
+  -h           this text
+Environment: PERF_RECORD_OPTS (default -g; --call-graph dwarf sees through code without frame pointers)
+EOF
+}
+
+BL_DIR=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=${top_srcdir:-$(cd "$BL_DIR/.." && pwd)}
+. "$BL_DIR/bench-lib.sh"
+top_builddir=$(bl_builddir)
+
+repeats=3 dur=4 nsigs=100000 record='' syscalls=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    -r) repeats=${2:?}; shift 2 ;;
+    -d) dur=${2:?}; shift 2 ;;
+    --sigs) nsigs=${2:?}; shift 2 ;;
+    --record) record=${2:?}; shift 2 ;;
+    --syscalls) syscalls=1; shift ;;
+    -h | --help) usage; exit 0 ;;
+    -*) usage >&2; exit 2 ;;
+    *) break ;;
+    esac
+done
+cells=("$@")
+[ ${#cells[@]} -gt 0 ] || cells=(echo:1m:8 scan:1m:8 hold:1m:8 echo:64k:8 scan:64k:8
+    echo:reqmod:8 url:reqmod:8)
+ICAPLOAD=$top_builddir/bench/icapload
+[ -x "$ICAPLOAD" ] || bl_die "$ICAPLOAD not built: run 'make bench/icapload' first"
+MODS=${WW_MODULES_DIR:-$top_builddir/modules/.libs}
+[ -r "$MODS/srv_webwarden_scan.so" ] || bl_die "modules not built in $MODS"
+if [ -n "$record" ]; then
+    command -v perf >/dev/null || bl_die "--record needs perf (Debian: linux-perf)"
+    mkdir -p "$record" || bl_die "cannot create $record"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-perf-icap.XXXXXX") || bl_die "mktemp failed"
+cleanup() {
+    [ -n "${BL_CICAP_PID:-}" ] && bl_stop_pid "$BL_CICAP_PID"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for i in $(seq 0 999); do echo "http://www$((i % 7)).site$i.example/path/$((i % 13))/index.html?q=$i"; done >"$tmp/urls.txt"
+head -c 65536 /dev/urandom >"$tmp/body-64k.bin"
+head -c 1048576 /dev/urandom >"$tmp/body-1m.bin"
+mkdir -p "$tmp/sigs"
+if [ "$nsigs" -gt 0 ]; then
+    "$BL_PY" "$BL_DIR/gen-sigs.py" --random "$nsigs" --eicar "$tmp/sigs" || bl_die "gen-sigs.py failed"
+else
+    "$BL_PY" "$BL_DIR/gen-sigs.py" --eicar "$tmp/sigs" || bl_die "gen-sigs.py failed"
+fi
+cat >"$tmp/webwarden.conf" <<EOF
+[gateway]
+block_page = $top_srcdir/etc/block.html
+[state]
+database = $tmp/state.db
+[scan]
+patterns_dir = $tmp/sigs
+tmp_dir = $tmp/var/tmp
+[clamav]
+database_dir = $tmp/clamav-none
+EOF
+mkdir -p "$tmp/clamav-none" # the deep scanner off: the fast engine's costs only
+"$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" init >"$tmp/init.txt" 2>&1 ||
+    bl_die "webwardenctl init failed: $(cat "$tmp/init.txt")"
+port=$(bl_free_port)
+bl_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/var" 64 || bl_die "cannot write the c-icap config"
+cat >>"$tmp/c-icap.conf" <<EOF
+Service webwarden_url $MODS/srv_webwarden_url.so
+webwarden_url.ConfigFile $tmp/webwarden.conf
+Service webwarden_scan $MODS/srv_webwarden_scan.so
+webwarden_scan.ConfigFile $tmp/webwarden.conf
+EOF
+bl_start_cicap "$tmp/c-icap.conf" "$tmp/var" "$port" || bl_die "c-icap did not start"
+kids=
+end=$((SECONDS + 60))
+while [ -z "$kids" ] && [ "$SECONDS" -lt "$end" ]; do
+    kids=$(awk -v p="$BL_CICAP_PID" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null | paste -sd,)
+    [ -n "$kids" ] || sleep 0.2
+done
+[ -n "$kids" ] || bl_die "no c-icap child within 60 s"
+bl_icap_probe "$ICAPLOAD" "$port" webwarden_scan respmod "$tmp/body-64k.bin" ||
+    bl_die "webwarden_scan does not answer: $(tail -n 5 "$tmp/var/log/server.log")"
+# Every URL's rating cached before the url cells (scenario (a) of bench/run-reputation.sh).
+"$ICAPLOAD" -P "$port" -s webwarden_url -m reqmod -U "$tmp/urls.txt" -c 8 -n 16000 >/dev/null 2>&1
+
+tck=$(getconf CLK_TCK)
+res=$tmp/res.txt
+: >"$res"
+bl_log "load average $(cut -d' ' -f1-3 /proc/loadavg); c-icap $BL_CICAP_PID, children $kids"
+for rep in $(seq 1 "$repeats"); do
+    for cell in "${cells[@]}"; do
+        IFS=: read -r svc test c <<<"$cell"
+        case $svc in
+        echo) path="echo" ;;
+        scan) path=webwarden_scan ;;
+        hold) path="webwarden_scan?hold_all=on" ;;
+        url) path=webwarden_url ;;
+        *) bl_die "unknown service $svc" ;;
+        esac
+        case $test in
+        reqmod) args=(-m reqmod -U "$tmp/urls.txt") ;;
+        64k | 1m) args=(-m respmod -f "$tmp/body-$test.bin" -u http://www.site1.example/file.bin) ;;
+        *) bl_die "unknown test $test" ;;
+        esac
+        rec=()
+        if [ -n "$record" ] && [ "$rep" = 1 ]; then
+            perf record ${PERF_RECORD_OPTS:--g} -q -o "$record/$svc-$test-c$c.data" -p "$kids" -- sleep "$((dur + 1))" \
+                >/dev/null 2>&1 &
+            rec=($!)
+        fi
+        st=()
+        if [ "$syscalls" = 1 ]; then
+            perf stat -x, -o "$tmp/stat.txt" -e syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_poll \
+                -p "$kids" -- sleep "$((dur + 1))" >/dev/null 2>&1 &
+            st=($!)
+        fi
+        t0=$(bl_cpu_ticks "$BL_CICAP_PID")
+        out=$("$ICAPLOAD" -P "$port" -s "$path" "${args[@]}" -a on -c "$c" -d "$dur" -W 1 \
+            -t 5000 --json 2>/dev/null)
+        t1=$(bl_cpu_ticks "$BL_CICAP_PID")
+        [ ${#rec[@]} -gt 0 ] && wait "${rec[0]}"
+        calls=-
+        if [ ${#st[@]} -gt 0 ]; then
+            wait "${st[0]}"
+            calls=$(awk -F, '/sys_enter_/ {sub(/.*sys_enter_/, "", $3); printf "%s%s=%s", s, $3, $1; s="/"}' "$tmp/stat.txt")
+        fi
+        printf '%s\n' "$out" | "$BL_PY" -c 'import json, sys
+j = json.load(sys.stdin)
+cell, ticks, tck, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+n = j["rps"] * total
+calls = sys.argv[5]
+if calls != "-" and n:
+    calls = " ".join("%s=%.1f" % (k, int(v) / n) for k, v in (c.split("=") for c in calls.split("/")))
+print(cell, "%.0f" % j["rps"], "%.1f" % (ticks / tck * 1e6 / n if n else -1), j["errors"], calls)' \
+            "$cell" "$((t1 - t0))" "$tck" "$((dur + 1))" "$calls" >>"$res"
+        tail -n 1 "$res" >&2
+    done
+done
+bl_log "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "| cell | req/s (median of $repeats) | c-icap CPU-us/req (median) | runs (us) |"
+echo "|---|---|---|---|"
+for cell in "${cells[@]}"; do
+    awk -v c="$cell" '$1 == c {print $2, $3}' "$res" | sort -n -k2 | "$BL_PY" -c 'import sys
+rows = [l.split() for l in sys.stdin if l.strip()]
+rps = sorted(float(r[0]) for r in rows)
+cpu = sorted(float(r[1]) for r in rows)
+m = lambda v: v[len(v) // 2] if v else 0
+print("| %s | %.0f | %.0f | %s |" % (sys.argv[1], m(rps), m(cpu), " ".join("%.0f" % x for x in cpu)))' "$cell"
+done
+if [ -n "$record" ]; then
+    for f in "$record"/*.data; do
+        perf report -i "$f" --no-children --sort dso,symbol --stdio 2>/dev/null |
+            grep -v '^#' | grep '%' | head -40 >"${f%.data}.txt"
+    done
+    bl_log "profiles in $record/*.txt"
+fi
