@@ -170,7 +170,8 @@ start_cicap() {
 
 # kids PID: the c-icap children of PID (their parent is PID).
 kids() {
-    awk -v p="$1" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null
+    # cat, not awk, opens the files: a process may vanish between the glob and the read.
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v p="$1" '$4 == p {print $1}'
 }
 pss_kib() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null; }
 rss_kib() { awk '/^Rss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null; }
@@ -348,7 +349,7 @@ mem_run() {
     wait_answer "$port" "$path" 600 || { bl_log "mem: $name does not answer"; bl_stop_pid "$pid" 20; BL_CICAP_PID=; return 1; }
     t1=$(date +%s.%N)
     # Steady state: every child answered requests (the corpus, if there is one, else the probe).
-    "$ICAPLOAD" -P "$port" -s "$path" -m respmod -f "$tmp/probe.bin" -c "$children" -n $((children * 20)) -t 60000 >/dev/null 2>&1
+    "$ICAPLOAD" -P "$port" -s "$path" -m respmod -f "$tmp/probe.bin" -c $((children * 4)) -n $((children * 40)) -t 60000 >/dev/null 2>&1
     sleep 2
     echo "| $name | $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s | $(($(pss_kib "$pid") / 1024)) |" >>"$tmp/mem-load.md"
     for k in $(kids "$pid"); do
@@ -358,8 +359,12 @@ mem_run() {
     base=$(total_pss "$pid")
     # Reload: a new file in the database folder (Webwarden's monitor watches it); virus_scan
     # reloads on c-icap's command clamav:dbreload (each child loads its own engine).
-    "$ICAPLOAD" -P "$port" -s "$path" -m respmod -f "$tmp/probe.bin" -c 2 -d 200 -t 60000 \
-        --json >"$outdir/reload-load-$name.json" 2>/dev/null &
+    # Load during the reload: 2 s runs of icapload -c 2 until the sampling ends (at most 100).
+    rm -f "$tmp/stop-load"
+    (for _ in $(seq 1 100); do
+        [ -f "$tmp/stop-load" ] && break
+        "$ICAPLOAD" -P "$port" -s "$path" -m respmod -f "$tmp/probe.bin" -c 2 -d 2 -t 60000 --json 2>/dev/null
+    done) >"$outdir/reload-load-$name.jsonl" &
     LOADPID=$!
     echo "Bench.Reload.New-$name:0:*:$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$tmp/mdb/reload-$name.ndb"
     if [ "$vs" = 1 ]; then
@@ -369,28 +374,37 @@ mem_run() {
         sleep 1
         kill "$ctlpid" 2>/dev/null
     fi
-    peak=$base k=0
-    end=$((SECONDS + 180))
+    peak=$base k=0 peak_at=$SECONDS
+    end=$((SECONDS + 240))
+    t0=$(date +%s.%N)
     : >"$outdir/reload-pss-$name.txt"
     while [ "$SECONDS" -lt "$end" ]; do
         v=$(total_pss "$pid")
-        echo "$n $v" >>"$outdir/reload-pss-$name.txt"
-        [ "$v" -gt "$peak" ] && peak=$v
+        echo "$(secs_since "$t0") $v" >>"$outdir/reload-pss-$name.txt"
+        [ "$v" -gt "$peak" ] && peak=$v peak_at=$SECONDS
         n=$((n + 1))
-        # Done once it went up and came back within 25% of the start for 5 s (20 samples).
+        # Done once it went up and came back within 25% of the start for 5 s (20 samples), or
+        # 20 s passed without a new peak after it went up (a per-child reload stays up).
         if [ "$peak" -gt $((base * 5 / 4)) ] && [ "$v" -le $((base * 5 / 4)) ]; then
             k=$((k + 1))
             [ "$k" -ge 20 ] && break
         else
             k=0
         fi
+        [ "$peak" -gt $((base * 5 / 4)) ] && [ $((SECONDS - peak_at)) -ge 20 ] && break
         sleep 0.25
     done
-    bl_stop_pid "$LOADPID" 5
+    n=$(secs_since "$t0")
+    touch "$tmp/stop-load"
+    wait "$LOADPID"
     LOADPID=
     v=$(total_pss "$pid")
-    loadjson=$("$BL_PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print("%d requests, %d errors, %d timeouts, other %d" % (j["requests"], j["errors"], j["timeouts"], j["status"]["other"]))' "$outdir/reload-load-$name.json" 2>/dev/null)
-    echo "| $name | $((base / 1024)) | $((peak / 1024)) | $((v / 1024)) | $((n / 4)) s | ${loadjson:-?} |" >>"$tmp/mem-reload.md"
+    loadjson=$("$BL_PY" -c 'import json, sys
+js = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print("%d requests, %d errors, %d timeouts, %d neither 200 nor 204" % (tuple(
+    sum(j[k] for j in js) for k in ("requests", "errors", "timeouts")) + (sum(j["status"]["other"] for j in js),)))' \
+        "$outdir/reload-load-$name.jsonl" 2>/dev/null)
+    echo "| $name | $((base / 1024)) | $((peak / 1024)) | $((v / 1024)) | $n s | ${loadjson:-?} |" >>"$tmp/mem-reload.md"
     rm -f "$tmp/mdb/reload-$name.ndb"
     bl_stop_pid "$pid" 30
     BL_CICAP_PID=
@@ -427,7 +441,7 @@ if "webwarden_scan" in d and "virus_scan" in d:
           % (w / 1024, v / 1024, w / v))
 EOF
         echo
-        echo "Reload (a new .ndb in the folder; virus_scan also gets clamav:dbreload), total PSS of monitor + children, sampled every 0.25 s, with icapload -c 2 running:"
+        echo "Reload (a new .ndb in the folder; virus_scan also gets clamav:dbreload), total PSS of monitor + children, sampled every 0.25 s (plus the time a sample takes; reload-pss-*.txt: seconds, KiB), with icapload -c 2 running:"
         echo
         echo "| c-icap with | before MiB | peak MiB | after MiB | sampled | requests during the reload |"
         echo "|---|---|---|---|---|---|"
