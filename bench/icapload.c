@@ -28,6 +28,7 @@
 #define IL_MAX_THREADS 256
 #define IL_MAX_SECONDS 600
 #define IL_MAX_URLS 1000000
+#define IL_MAX_BODIES 100000              /* -F: bodies in the list */
 #define IL_MAX_BODY (1024L * 1024 * 1024) /* 1 GiB: a body file is read into memory */
 #define IL_RBUF 65536                     /* also the longest ICAP header block accepted */
 #define IL_CHUNK 32768                    /* chunk size of the res-body we send */
@@ -71,8 +72,17 @@ struct il_opts {
     int json;
     struct sockaddr_storage addr;
     socklen_t addrlen;
-    /* RESPMOD body, pre-encoded as ICAP chunks: the whole body (no preview), or the preview
-     * part (ending in "0" or "0; ieof") and the rest sent after "100 Continue". */
+    /* RESPMOD bodies (-f: one; -F: a list, sent round-robin across all connections). */
+    struct il_body *bodies;
+    size_t nbodies;
+    size_t bodies_bytes; /* sum of their lengths */
+};
+
+/* One RESPMOD body, pre-encoded as ICAP chunks: the whole body (no preview), or the preview
+ * part (ending in "0" or "0; ieof") and the rest sent after "100 Continue". */
+struct il_body {
+    char *ctype; /* owned: its Content-Type */
+    char *url;   /* owned, NULL: the URL of -u/-U */
     size_t body_len;
     char *full_enc, *prev_enc, *rest_enc;
     size_t full_enc_len, prev_enc_len, rest_enc_len;
@@ -135,12 +145,14 @@ struct il_req {
     size_t seg_off;
     size_t body_sent;
     size_t body_recv;
+    const struct il_body *b; /* RESPMOD: the body of this request */
 };
 
 static struct il_opts g_opt;
 static atomic_int g_stop;          /* 1: start no new request */
 static atomic_llong g_tickets;     /* requests left to start in -n mode */
 static atomic_llong g_abort_at_ns; /* in-flight requests give up after this (0 = never) */
+static atomic_ullong g_body_next;  /* -F: the next body, round-robin over all connections */
 static int64_t g_measure_start_ns, g_measure_end_ns;
 
 static int64_t now_ns(void)
@@ -320,23 +332,88 @@ static char *chunk_encode(const char *body, size_t len, const char *last, size_t
     return out;
 }
 
-static void body_prepare(struct il_opts *o, const char *path)
+static int ctype_is_sane(const char *t)
+{
+    if (*t == '\0' || strlen(t) > 256)
+        return 0;
+    for (const char *p = t; *p; p++)
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Adds the body read from <path>, sent with Content-Type <ctype> and <url> (NULL: -u/-U). */
+static void body_prepare(struct il_opts *o, const char *path, const char *ctype, const char *url)
 {
     size_t len;
-    char *body = file_slurp(path, IL_MAX_BODY, &len);
+    char *body;
+    struct il_body *b;
 
-    o->body_len = len;
-    o->full_enc = chunk_encode(body, len, "0\r\n\r\n", &o->full_enc_len);
+    if (o->nbodies >= IL_MAX_BODIES)
+        die("%s: more than %d bodies", path, IL_MAX_BODIES);
+    body = file_slurp(path, IL_MAX_BODY - (long)o->bodies_bytes, &len);
+    b = realloc(o->bodies, (o->nbodies + 1) * sizeof(*b));
+    if (b == NULL)
+        die("out of memory");
+    o->bodies = b;
+    b = &o->bodies[o->nbodies++];
+    memset(b, 0, sizeof(*b));
+    o->bodies_bytes += len;
+    b->ctype = strdup(ctype);
+    b->url = url != NULL ? strdup(url) : NULL;
+    if (b->ctype == NULL || (url != NULL && b->url == NULL))
+        die("out of memory");
+    b->body_len = len;
+    b->full_enc = chunk_encode(body, len, "0\r\n\r\n", &b->full_enc_len);
     if (o->preview > 0) {
-        o->prev_is_eof = len <= (size_t)o->preview;
-        o->prev_body_len = o->prev_is_eof ? len : (size_t)o->preview;
-        o->prev_enc =
-            chunk_encode(body, o->prev_body_len, o->prev_is_eof ? "0; ieof\r\n\r\n" : "0\r\n\r\n",
-                         &o->prev_enc_len);
-        o->rest_enc = chunk_encode(body + o->prev_body_len, len - o->prev_body_len, "0\r\n\r\n",
-                                   &o->rest_enc_len);
+        b->prev_is_eof = len <= (size_t)o->preview;
+        b->prev_body_len = b->prev_is_eof ? len : (size_t)o->preview;
+        b->prev_enc =
+            chunk_encode(body, b->prev_body_len, b->prev_is_eof ? "0; ieof\r\n\r\n" : "0\r\n\r\n",
+                         &b->prev_enc_len);
+        b->rest_enc = chunk_encode(body + b->prev_body_len, len - b->prev_body_len, "0\r\n\r\n",
+                                   &b->rest_enc_len);
     }
     free(body);
+}
+
+/* -F: one body a line, "PATH [CONTENT-TYPE [URL]]" separated by blanks, # comments; a
+ * relative PATH is taken from the list's folder. */
+static void bodies_load(struct il_opts *o, const char *list)
+{
+    size_t len;
+    char *buf = file_slurp(list, 16L * 1024 * 1024, &len);
+    char *save = NULL, dir[4096] = ".", path[8192], where[4200];
+    const char *slash = strrchr(list, '/');
+    unsigned line = 0;
+
+    if (slash != NULL)
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - list == 0 ? 1 : slash - list), list);
+    for (char *l = strtok_r(buf, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+        char *fsave = NULL, *f[4];
+        int nf = 0;
+        line++;
+        snprintf(where, sizeof(where), "%s:%u", list, line);
+        for (char *t = strtok_r(l, " \t\r", &fsave); t != NULL && nf < 4;
+             t = strtok_r(NULL, " \t\r", &fsave))
+            f[nf++] = t;
+        if (nf == 0 || f[0][0] == '#')
+            continue;
+        if (nf > 3)
+            die("%s: more than PATH CONTENT-TYPE URL", where);
+        if (nf > 1 && !ctype_is_sane(f[1]))
+            die("%s: bad content type", where);
+        if (nf > 2 && !url_is_sane(f[2]))
+            die("%s: bad URL", where);
+        if (f[0][0] == '/')
+            snprintf(path, sizeof(path), "%s", f[0]);
+        else
+            snprintf(path, sizeof(path), "%s/%s", dir, f[0]);
+        body_prepare(o, path, nf > 1 ? f[1] : o->content_type, nf > 2 ? f[2] : NULL);
+    }
+    free(buf);
+    if (o->nbodies == 0)
+        die("%s: no body in the list", list);
 }
 
 static int addr_is_loopback(const struct sockaddr *sa)
@@ -457,7 +534,7 @@ static void url_host(const char *url, char *out, size_t outlen)
 }
 
 /* Build the ICAP + encapsulated HTTP headers of one request into w->hdr. */
-static size_t req_build(struct il_worker *w, const char *url)
+static size_t req_build(struct il_worker *w, const char *url, const struct il_body *b)
 {
     char host[1024], http_req[10240], http_res[512];
     int hl, rl = 0;
@@ -470,7 +547,7 @@ static size_t req_build(struct il_worker *w, const char *url)
     if (o->mode == IL_RESPMOD)
         rl = snprintf(http_res, sizeof(http_res),
                       "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n",
-                      o->content_type, o->body_len);
+                      b->ctype, b->body_len);
     char pv[64] = "";
     if (o->mode == IL_RESPMOD && o->preview > 0)
         snprintf(pv, sizeof(pv), "Preview: %ld\r\n", o->preview);
@@ -607,8 +684,8 @@ static int in_parse(struct il_worker *w, struct il_req *r)
                 if (!r->cont_ok || r->cont_got)
                     return -1;
                 r->cont_got = 1;
-                seg_push(r, g_opt.rest_enc, g_opt.rest_enc_len);
-                r->body_sent += g_opt.body_len - g_opt.prev_body_len;
+                seg_push(r, r->b->rest_enc, r->b->rest_enc_len);
+                r->body_sent += r->b->body_len - r->b->prev_body_len;
                 continue;
             }
             r->ps = P_SKIP;
@@ -666,27 +743,31 @@ static int in_parse(struct il_worker *w, struct il_req *r)
 }
 
 /* One request/response exchange on w's connection (opened if needed), bounded by <deadline>. */
-static enum il_rc req_run(struct il_worker *w, const char *url, int64_t deadline, struct il_req *r)
+static enum il_rc req_run(struct il_worker *w, const char *url, const struct il_body *b,
+                          int64_t deadline, struct il_req *r)
 {
     enum il_rc rc;
     size_t hl;
 
     memset(r, 0, sizeof(*r));
     r->ps = P_HDR;
+    r->b = b;
     if (w->fd < 0 && (rc = conn_open(w, deadline)) != RQ_DONE)
         return rc;
-    hl = req_build(w, url);
+    if (b != NULL && b->url != NULL)
+        url = b->url;
+    hl = req_build(w, url, b);
     if (hl == 0)
         return RQ_ERROR;
     seg_push(r, w->hdr, hl);
     if (g_opt.mode == IL_RESPMOD) {
         if (g_opt.preview > 0) {
-            seg_push(r, g_opt.prev_enc, g_opt.prev_enc_len);
-            r->body_sent = g_opt.prev_body_len;
-            r->cont_ok = !g_opt.prev_is_eof;
+            seg_push(r, b->prev_enc, b->prev_enc_len);
+            r->body_sent = b->prev_body_len;
+            r->cont_ok = !b->prev_is_eof;
         } else {
-            seg_push(r, g_opt.full_enc, g_opt.full_enc_len);
-            r->body_sent = g_opt.body_len;
+            seg_push(r, b->full_enc, b->full_enc_len);
+            r->body_sent = b->body_len;
         }
     }
     for (;;) {
@@ -763,14 +844,18 @@ static void *worker_main(void *arg)
             break;
         const char *url = g_opt.urls[w->url_i];
         w->url_i = (w->url_i + 1) % g_opt.nurls;
+        /* Bodies round-robin over all connections: each is sent equally often. */
+        const struct il_body *b =
+            g_opt.nbodies > 0 ? &g_opt.bodies[atomic_fetch_add(&g_body_next, 1) % g_opt.nbodies]
+                              : NULL;
         int64_t t0 = now_ns();
         int64_t deadline = t0 + (int64_t)g_opt.timeout_ms * 1000000;
-        enum il_rc rc = req_run(w, url, deadline, &r);
+        enum il_rc rc = req_run(w, url, b, deadline, &r);
         if (rc == RQ_IDLE_CLOSED) {
             /* The server closed an idle keep-alive connection: not an error, retry once. */
             conn_close(w);
             w->st.reconnects++;
-            rc = req_run(w, url, deadline, &r);
+            rc = req_run(w, url, b, deadline, &r);
             if (rc == RQ_IDLE_CLOSED)
                 rc = RQ_ERROR;
         }
@@ -833,6 +918,8 @@ static void usage(FILE *f)
           "  -U FILE      file of URLs, one a line (# comments), used round-robin\n"
           "  -f FILE      RESPMOD: the HTTP response body to send\n"
           "  -T TYPE      RESPMOD: Content-Type of that body (default application/octet-stream)\n"
+          "  -F LIST      RESPMOD: a list of bodies, one a line \"PATH [CONTENT-TYPE [URL]]\"\n"
+          "               (# comments, paths relative to the list), sent round-robin\n"
           "  -p BYTES     RESPMOD preview size, 0 = no preview (default 0)\n"
           "  -a on|off    send \"Allow: 204\" (default on)\n"
           "  -x HEADER    add \"Name: value\" to every ICAP request's headers (repeatable), e.g.\n"
@@ -863,7 +950,7 @@ static void opts_parse(struct il_opts *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *body = NULL, *url = NULL, *url_file = NULL, *mode = NULL;
+    const char *body = NULL, *body_list = NULL, *url = NULL, *url_file = NULL, *mode = NULL;
     int c;
 
     o->host = "127.0.0.1";
@@ -874,7 +961,7 @@ static void opts_parse(struct il_opts *o, int argc, char **argv)
     o->conc = 1;
     o->timeout_ms = 5000;
     o->label = "";
-    while ((c = getopt_long(argc, argv, "i:P:s:m:u:U:f:T:p:a:x:c:d:n:W:t:l:h", longopts, NULL)) !=
+    while ((c = getopt_long(argc, argv, "i:P:s:m:u:U:f:F:T:p:a:x:c:d:n:W:t:l:h", longopts, NULL)) !=
            -1) {
         switch (c) {
         case 'i':
@@ -897,6 +984,9 @@ static void opts_parse(struct il_opts *o, int argc, char **argv)
             break;
         case 'f':
             body = optarg;
+            break;
+        case 'F':
+            body_list = optarg;
             break;
         case 'T':
             o->content_type = optarg;
@@ -954,17 +1044,19 @@ static void opts_parse(struct il_opts *o, int argc, char **argv)
     if (optind < argc)
         die("unexpected argument \"%s\" (see -h)", argv[optind]);
     if (mode == NULL)
-        o->mode = body != NULL ? IL_RESPMOD : IL_REQMOD;
+        o->mode = body != NULL || body_list != NULL ? IL_RESPMOD : IL_REQMOD;
     else if (strcasecmp(mode, "reqmod") == 0)
         o->mode = IL_REQMOD;
     else if (strcasecmp(mode, "respmod") == 0)
         o->mode = IL_RESPMOD;
     else
         die("-m: \"%s\": use reqmod or respmod", mode);
-    if (o->mode == IL_RESPMOD && body == NULL)
-        die("respmod needs a body file (-f)");
-    if (o->mode == IL_REQMOD && (body != NULL || o->preview > 0))
-        die("-f and -p are for respmod only");
+    if (body != NULL && body_list != NULL)
+        die("give -f or -F, not both");
+    if (o->mode == IL_RESPMOD && body == NULL && body_list == NULL)
+        die("respmod needs a body file (-f) or a list of them (-F)");
+    if (o->mode == IL_REQMOD && (body != NULL || body_list != NULL || o->preview > 0))
+        die("-f, -F and -p are for respmod only");
     if (url != NULL && url_file != NULL)
         die("give -u or -U, not both");
     for (const char *p = o->service; *p; p++)
@@ -982,7 +1074,9 @@ static void opts_parse(struct il_opts *o, int argc, char **argv)
     else
         urls_add(o, url != NULL ? url : "http://www.example.com/", "-u");
     if (body != NULL)
-        body_prepare(o, body);
+        body_prepare(o, body, o->content_type, NULL);
+    else if (body_list != NULL)
+        bodies_load(o, body_list);
     addr_resolve(o);
 }
 
@@ -1024,12 +1118,13 @@ static void report(const struct il_stats *t, double elapsed_s)
     json_str(stdout, o->label);
     printf(",\"mode\":\"%s\",\"service\":", mode);
     json_str(stdout, o->service);
-    printf(",\"concurrency\":%d,\"elapsed_s\":%.3f,\"body_bytes\":%zu,\"preview\":%ld,"
-           "\"allow204\":%s,\"timeout_ms\":%ld,\"requests\":%" PRIu64
-           ",\"status\":{\"200\":%" PRIu64 ",\"204\":%" PRIu64 ",\"other\":%" PRIu64
-           ",\"by_code\":{",
-           o->conc, elapsed_s, o->body_len, o->preview, o->allow204 ? "true" : "false",
-           o->timeout_ms, t->done, t->st200, t->st204, t->st_other);
+    printf(
+        ",\"concurrency\":%d,\"elapsed_s\":%.3f,\"body_bytes\":%zu,\"bodies\":%zu,\"preview\":%ld,"
+        "\"allow204\":%s,\"timeout_ms\":%ld,\"requests\":%" PRIu64 ",\"status\":{\"200\":%" PRIu64
+        ",\"204\":%" PRIu64 ",\"other\":%" PRIu64 ",\"by_code\":{",
+        o->conc, elapsed_s, o->nbodies == 1 ? o->bodies[0].body_len : o->bodies_bytes, o->nbodies,
+        o->preview, o->allow204 ? "true" : "false", o->timeout_ms, t->done, t->st200, t->st204,
+        t->st_other);
     int first = 1;
     for (int i = 100; i < 600; i++)
         if (t->st_by_code[i] != 0) {
@@ -1138,9 +1233,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < g_opt.nurls; i++)
         free(g_opt.urls[i]);
     free(g_opt.urls);
-    free(g_opt.full_enc);
-    free(g_opt.prev_enc);
-    free(g_opt.rest_enc);
+    for (size_t i = 0; i < g_opt.nbodies; i++) {
+        free(g_opt.bodies[i].ctype);
+        free(g_opt.bodies[i].url);
+        free(g_opt.bodies[i].full_enc);
+        free(g_opt.bodies[i].prev_enc);
+        free(g_opt.bodies[i].rest_enc);
+    }
+    free(g_opt.bodies);
     free(ws);
     free(tot);
     return rc;

@@ -66,6 +66,28 @@ check "RESPMOD body inside the preview (ieof)" \
 check "RESPMOD without Allow 204 echoes" \
     'j["requests"] == 20 and j["status"]["200"] == 20 and j["body_bytes_received"] == 20 * 70000' \
     -P "$port" -s echo -f "$tmp/70k.bin" -a off -n 20
+# -F: a list of bodies, sent round-robin: each equally often, every byte echoed.
+mkdir -p "$tmp/list"
+head -c 2000 /dev/urandom >"$tmp/list/2k.bin"
+printf '# comment\n%s application/octet-stream\n../500.bin text/plain\n\n2k.bin image/png http://img.example/a.png\n' \
+    "$tmp/70k.bin" >"$tmp/list/bodies.txt"
+check "RESPMOD -F list: round-robin, every body equally often, every byte echoed" \
+    'j["requests"] == 30 and j["bodies"] == 3 and j["body_bytes"] == 72500 and j["status"]["200"] == 30 and j["body_bytes_sent"] == 10 * 72500 and j["body_bytes_received"] == 10 * 72500' \
+    -P "$port" -s echo -F "$tmp/list/bodies.txt" -a off -n 30 -c 3
+check "RESPMOD -F list with preview 1024" \
+    'j["requests"] == 30 and j["status"]["other"] == 0 and j["errors"] == 0 and j["timeouts"] == 0' \
+    -P "$port" -s echo -F "$tmp/list/bodies.txt" -p 1024 -n 30 -c 2
+printf '2k.bin text/plain http://a.example/ extra\n' >"$tmp/list/extra.txt"
+printf '# nothing\n' >"$tmp/list/empty.txt"
+printf 'missing.bin\n' >"$tmp/list/missing.txt"
+for args in "-F $tmp/list/extra.txt" "-F $tmp/list/empty.txt" "-F $tmp/list/missing.txt" \
+    "-F $tmp/list/bodies.txt -f $tmp/500.bin" "-m reqmod -F $tmp/list/bodies.txt"; do
+    # shellcheck disable=SC2086
+    "$IL" -P "$port" -n 1 $args >/dev/null 2>&1
+    rc=$?
+    [ "$rc" = 2 ] || fail "icapload $args: exit status $rc, want 2"
+done
+
 check "unknown service counts as other status" \
     'j["requests"] == 5 and j["status"]["other"] == 5 and j["errors"] == 0' \
     -P "$port" -s no_such_service -m reqmod -n 5
