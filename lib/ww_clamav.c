@@ -1,8 +1,9 @@
 /* lib/ww_clamav.c - the deep scanner on libclamav 1.4.
  *
  * One compiled cl_engine per ww_clamav, shared read-only by every thread (libclamav allows
- * concurrent scans on a compiled engine). Databases are loaded file by file, not with one
- * cl_load() of the folder, so that a broken file is named and the per-file counts are known.
+ * concurrent scans on a compiled engine). The ClamAV folder is loaded with one cl_load() of the
+ * folder; only when that fails are its files loaded one by one, to name the broken one. Per-file
+ * counts come from the CVD/CLD headers and, for text databases, a count of signature lines.
  * A broken ClamAV database fails the whole load: the caller keeps the engine it had. A
  * Webwarden pattern file libclamav refuses is skipped and counted: the fast engine, which
  * skips bad lines one by one, still has its good lines.
@@ -482,6 +483,84 @@ cleanup:
     return rc;
 }
 
+/* Signature lines of a text database (not empty, not a comment): its per-file count for status
+ * when the folder loaded in one cl_load(), which gives only the folder's total. */
+static unsigned text_sigs(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    unsigned n = 0;
+    int c, bol = 1, sig = 0;
+
+    if (fp == NULL)
+        return 0;
+    while ((c = getc(fp)) != EOF) {
+        if (bol)
+            sig = c != '#' && c != '\n' && c != '\r';
+        bol = c == '\n';
+        if (bol && sig) {
+            n++;
+            sig = 0;
+        }
+    }
+    if (!bol && sig)
+        n++;
+    fclose(fp);
+    return n;
+}
+
+/* The ClamAV folder into e->engine with one cl_load() of the folder: one cl_load() per file
+ * costs 2.4 times as long on a large database (docs/performance.md). When it fails, the files
+ * are loaded one by one on a scratch engine to name the broken one; the load fails either
+ * way. */
+static int clamav_dir_load(const char *dir, char **names, size_t n, struct ww_clamav *e, char *err,
+                           size_t errlen)
+{
+    unsigned sigs = 0;
+    cl_error_t cr;
+
+    cr = cl_load(dir, e->engine, &sigs, CL_DB_STDOPT);
+    if (cr == CL_SUCCESS) {
+        for (size_t i = 0; i < n; i++) {
+            char path[4096];
+            struct ww_clamav_db db;
+            snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+            db_describe(dir, names[i], 0, &db);
+            if (db.version == 0)
+                db.sigs = text_sigs(path);
+            info_add_db(&e->info, &db);
+        }
+        e->info.clamav_sigs = sigs; /* what loaded; a .cld header's count may differ */
+        return WW_OK;
+    }
+    if (cr == CL_EMEM) {
+        snprintf(err, errlen, "%s: %s", dir, cl_strerror(cr));
+        return WW_ENOMEM;
+    }
+    /* libclamav keeps what a failed load added: the names on a scratch engine */
+    cl_engine_free(e->engine);
+    e->engine = cl_engine_new();
+    if (e->engine == NULL)
+        return WW_ENOMEM;
+    snprintf(err, errlen, "%s: %s", dir, cl_strerror(cr));
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        unsigned fsigs = 0;
+        struct ww_clamav_db db;
+        cl_error_t fr;
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        fr = cl_load(path, e->engine, &fsigs, CL_DB_STDOPT);
+        if (fr != CL_SUCCESS) {
+            snprintf(err, errlen, "%s: %s", path, cl_strerror(fr));
+            return fr == CL_EMEM ? WW_ENOMEM : WW_EINVAL;
+        }
+        db_describe(dir, names[i], fsigs, &db);
+        db.sigs = fsigs;
+        info_add_db(&e->info, &db);
+        e->info.clamav_sigs += fsigs;
+    }
+    return WW_EINVAL;
+}
+
 int ww_clamav_load(const char *clamav_dir, const char *patterns_dir,
                    const struct ww_clamav_limits *lim, struct ww_clamav **out,
                    struct ww_clamav_info *info, char *err, size_t errlen)
@@ -496,7 +575,7 @@ int ww_clamav_load_tmp(const char *clamav_dir, const char *patterns_dir, const c
     char tmp[4096] = "";
     struct ww_clamav *e = NULL;
     char **cnames = NULL, **pnames = NULL;
-    size_t nc = 0, np = 0, i;
+    size_t nc = 0, np = 0;
     long t0 = now_ms();
     int rc;
     cl_error_t cr;
@@ -546,21 +625,11 @@ int ww_clamav_load_tmp(const char *clamav_dir, const char *patterns_dir, const c
             goto cleanup;
         rc = WW_ENOMEM;
     }
-    for (i = 0; i < nc; i++) {
-        char path[4096];
-        unsigned sigs = 0;
-        struct ww_clamav_db db;
-        snprintf(path, sizeof(path), "%s/%s", clamav_dir, cnames[i]);
-        cr = cl_load(path, e->engine, &sigs, CL_DB_STDOPT);
-        if (cr != CL_SUCCESS) {
-            rc = cr == CL_EMEM ? WW_ENOMEM : WW_EINVAL;
-            snprintf(err, errlen, "%s: %s", path, cl_strerror(cr));
+    if (nc > 0) {
+        rc = clamav_dir_load(clamav_dir, cnames, nc, e, err, errlen);
+        if (rc != WW_OK)
             goto cleanup;
-        }
-        db_describe(clamav_dir, cnames[i], sigs, &db);
-        db.sigs = sigs; /* what loaded; the header's count may differ (.cld after patches) */
-        info_add_db(&e->info, &db);
-        e->info.clamav_sigs += sigs;
+        rc = WW_ENOMEM;
     }
     if (set_limits(e->engine, lim) != CL_SUCCESS) {
         rc = WW_EINVAL;

@@ -368,10 +368,16 @@ START_TEST(test_clamav_folder_databases_and_cvd_header)
     dirs_make();
     /* SHA-256 of clam.exe is not hard-coded: an .ndb on its "MZ" start and a text string */
     file_write(clamdir, "local.ndb", "Local.ClamExe.Body:1:0:4d5a50000200000004000f00ffff\n", 52);
+    file_write(clamdir, "more.ndb",
+               "More.One:0:*:0102030405060708\nMore.Two:0:*:1112131415161718\n", 60);
     e = load_ok(&limits, &info);
-    ck_assert_uint_eq(info.ndbs, 1);
+    /* one cl_load() of the folder; per-file counts from the signature lines */
+    ck_assert_uint_eq(info.ndbs, 2);
     ck_assert_str_eq(info.dbs[0].name, "local.ndb");
-    ck_assert_uint_eq(info.clamav_sigs, 1);
+    ck_assert_uint_eq(info.dbs[0].sigs, 1);
+    ck_assert_str_eq(info.dbs[1].name, "more.ndb");
+    ck_assert_uint_eq(info.dbs[1].sigs, 2);
+    ck_assert_uint_eq(info.clamav_sigs, 3);
     ck_assert(info.newest_built > 0);
     ck_assert_int_eq(ww_clamav_scan_mem(e, exe, len, &r), WW_OK);
     ck_assert_str_eq(r.threat, "Local.ClamExe.Body.UNOFFICIAL");
@@ -383,7 +389,7 @@ START_TEST(test_clamav_folder_databases_and_cvd_header)
     memset(hdr + n, ' ', sizeof(hdr) - (size_t)n);
     file_write(clamdir, "daily.cld", hdr, sizeof(hdr));
     ck_assert_int_eq(ww_clamav_read_dir(clamdir, &info), WW_OK);
-    ck_assert_uint_eq(info.ndbs, 2);
+    ck_assert_uint_eq(info.ndbs, 3);
     ck_assert_str_eq(info.dbs[0].name, "daily.cld");
     ck_assert_uint_eq(info.dbs[0].version, 27841);
     ck_assert_uint_eq(info.dbs[0].sigs, 2076543);
