@@ -36,7 +36,7 @@
 
 #define SVC "webwarden_scan"
 #define CMD_DEEP_WATCH SVC ":deep_watch"
-#define DEEP_WATCH_S 5 /* how often the monitor looks at the ClamAV and pattern folders */
+#define DEEP_WATCH_S 1 /* how often the monitor looks at the ClamAV and pattern folders */
 
 /* "webwarden_scan.ConfigFile": c-icap's config memory, copied in post_init, never kept. */
 static char *cfg_config_file;
