@@ -339,7 +339,7 @@ static void scan_verdict(ci_request_t *req, struct scan_req *sr, int cut)
         ci_stat_uint64_inc(stat_cut, 1);
     /* Whatever cut or blocked it: a resumed download must not complete it (issue 12). A
      * refused resume is remembered already. */
-    if (sr->range != WW_RANGE_BLOCK)
+    if (sr->range != WW_RANGE_BLOCK && strcmp(threat, WW_THREAT_PARTIAL) != 0)
         ww_child_range_remember(scan_rt, sr->url, threat, sr->etag, sr->last_modified);
     if (ww_body_reason(sr->body)[0] != '\0')
         return; /* a policy, not a detection */
@@ -515,6 +515,8 @@ static int scan_check_preview(char *preview, int len, ci_request_t *req)
                            "the last day");
         return scan_decided(req, sr, d) == WW_OK ? CI_MOD_CONTINUE : CI_ERROR;
     }
+    if (sr->range == WW_RANGE_PARTIAL && (d = ww_body_partial(sr->body)) != WW_BODY_MORE)
+        return scan_decided(req, sr, d) == WW_OK ? CI_MOD_CONTINUE : CI_ERROR; /* partial_action */
     ncodings = scan_codings(req, codings, sizeof(codings) / sizeof(codings[0]));
     /* The tick may swap the engine; the body keeps its own reference. NULL: no patterns at all
      * (scan.no_patterns_action decides in ww_body_start). */
