@@ -565,7 +565,7 @@ const char *ww_body_scanner(const struct ww_body *b)
 
 const char *ww_body_type(const struct ww_body *b)
 {
-    return b->deep != NULL ? ww_filetype_name((enum ww_filetype)ww_deepscan_type(b->deep)) : "-";
+    return b->deep != NULL ? ww_deepscan_type_name(b->deep) : "-"; /* "image+zip": a polyglot */
 }
 
 const char *ww_body_deep(const struct ww_body *b)

@@ -152,7 +152,8 @@ int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, v
 void ww_body_set_deep(struct ww_body *b, struct ww_deepscan *d, enum ww_action limit_action);
 /* "fast", "clamav" or "smart": which scanner gave the BLOCK/CUT ("-" before). Static string. */
 const char *ww_body_scanner(const struct ww_body *b);
-/* The body's true type name (ww_filetype), "-" without a deep scanner. Static string. */
+/* The body's true type name (ww_filetype; "image+zip" for an archive hidden in an image), "-"
+ * without a deep scanner. Borrowed until the body is freed. */
 const char *ww_body_type(const struct ww_body *b);
 /* The deep scan's outcome: "off", "skipped" (type not deep-scanned), "clean", "infected",
  * "unscanned", or "-" before the end. Static string. */

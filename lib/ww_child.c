@@ -220,6 +220,21 @@ const char *ww_child_pattern_version(const struct ww_child *c)
     return c->engine_version;
 }
 
+void ww_child_engine_describe(struct ww_child *c, const char *dir, char *out, size_t outlen)
+{
+    struct ww_engine_stats stats;
+    struct ww_engine *e = ww_child_engine_ref(c);
+
+    memset(&stats, 0, sizeof(stats));
+    if (e != NULL)
+        ww_engine_get_stats(e, &stats);
+    ww_engine_unref(e);
+    snprintf(out, outlen,
+             "pattern %s, %zu hash and %zu body signatures from %zu files (%zu skipped)",
+             c->engine_version[0] ? c->engine_version : dir, stats.hash_sigs, stats.body_sigs,
+             stats.files, stats.skipped);
+}
+
 enum ww_scan_method ww_child_scan_method(const struct ww_child *c)
 {
     return c != NULL && atomic_load_explicit(&c->scan_method, memory_order_relaxed) == WW_SCAN_SMART
@@ -431,6 +446,25 @@ static void child_range_flush_locked(struct ww_child *c)
                c->svc, dropped);
 }
 
+/* The scanner a detection's <via> names (ww_child.h: "scanner=NAME type=TYPE") into <out>, for
+ * the feedback row; "" when it names none ("-"). */
+static void child_via_scanner(const char *via, char *out, size_t outlen)
+{
+    const char *p = strncmp(via, "scanner=", 8) == 0 ? via + 8 : strstr(via, " scanner=");
+    size_t n;
+
+    out[0] = '\0';
+    if (p == NULL)
+        return;
+    if (p != via + 8)
+        p += 9;
+    n = strcspn(p, " ");
+    if (n == 0 || n >= outlen || (n == 1 && p[0] == '-'))
+        return;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
 /* Writes the queued detections as events and feedback rows, then the feedback buffer. Caller
  * holds store_mtx, the store is open. An event the store refuses is not retried (the detection
  * is in the c-icap log already); feedback rows are kept by ww_fbbuf. */
@@ -476,6 +510,7 @@ static void child_flush_locked(struct ww_child *c)
         memcpy(fb.url, d->url, sizeof(fb.url)); /* same sizes, NUL-terminated by detection_add */
         memcpy(fb.threat, d->threat, sizeof(fb.threat));
         memcpy(fb.action, "block", sizeof("block"));
+        child_via_scanner(d->via, fb.scanner, sizeof(fb.scanner));
         fb.score = 0;
         fb.at = d->at;
         ww_fbbuf_add(c->fb, &fb);

@@ -88,7 +88,8 @@ void ww_child_detection_add_via(struct ww_child *c, const char *url, const char 
 void ww_child_detection_add_policy(struct ww_child *c, const char *url, const char *threat,
                                    const char *policy, int64_t cut_after);
 /* Both: the request's policy (NULL: none named) and which scanner found it ("scanner=clamav
- * type=zip", NULL: not said); the event names both. */
+ * type=zip", NULL: not said); the event names both, and the feedback row carries the scanner
+ * (NAME of "scanner=NAME": fast, clamav or smart; "-" is none). */
 void ww_child_detection_add_full(struct ww_child *c, const char *url, const char *threat,
                                  const char *policy, const char *via, int64_t cut_after);
 
@@ -113,5 +114,9 @@ struct ww_engine *ww_child_engine_ref(struct ww_child *c);
 /* The pattern version in force: the installed pattern's, "" for scan.patterns_dir, "none" when
  * there is no signature. Main thread (the tick writes it). */
 const char *ww_child_pattern_version(const struct ww_child *c);
+
+/* "pattern V, H hash and B body signatures from F files (S skipped)" for the log: V is the
+ * pattern version in force, or <dir> (scan.patterns_dir) when it is "". Main thread. */
+void ww_child_engine_describe(struct ww_child *c, const char *dir, char *out, size_t outlen);
 
 #endif

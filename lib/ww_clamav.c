@@ -34,12 +34,15 @@ struct ww_clamav {
     struct ww_clamav_info info;
 };
 
+static void on_clamav_msg(enum cl_msg severity, const char *fullmsg, const char *msg, void *ctx);
+
 static pthread_once_t clamav_once = PTHREAD_ONCE_INIT;
 static int clamav_init_rc = WW_EIO;
 
 static void clamav_init_once(void)
 {
     clamav_init_rc = cl_init(CL_INIT_DEFAULT) == CL_SUCCESS ? WW_OK : WW_EIO;
+    cl_set_clcb_msg(on_clamav_msg);
 }
 
 int ww_clamav_global_init(void)
@@ -80,6 +83,30 @@ static int is_pattern_file(const char *name)
 {
     return name[0] != '.' &&
            (ends_with(name, ".hdb") || ends_with(name, ".hsb") || ends_with(name, ".ndb"));
+}
+
+/* libclamav's messages: while a pattern file loads (one thread, the monitor's) the last error is
+ * kept, for the line it names; otherwise they go to stderr as libclamav's own default does. */
+static _Thread_local int msg_capture;
+static _Thread_local char msg_last[256];
+
+static void on_clamav_msg(enum cl_msg severity, const char *fullmsg, const char *msg, void *ctx)
+{
+    (void)ctx;
+    if (msg_capture) {
+        if (severity == CL_MSG_ERROR && msg != NULL && strstr(msg, " at line ") != NULL)
+            snprintf(msg_last, sizeof(msg_last), "%s", msg);
+        return;
+    }
+    if (fullmsg != NULL)
+        fputs(fullmsg, stderr);
+}
+
+/* The line libclamav's last error named ("... at line N"), or 0. */
+static unsigned long msg_line(void)
+{
+    const char *p = strstr(msg_last, " at line ");
+    return p != NULL ? strtoul(p + 9, NULL, 10) : 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -226,8 +253,8 @@ int ww_clamav_status_problem(int enabled, int read_rc, const struct ww_clamav_in
         return 0;
     if (read_rc != WW_OK || info->ndbs == 0) {
         snprintf(why, whylen,
-                 "no ClamAV database loaded (clamav.database_dir): the deep scanner has only "
-                 "Webwarden's own signatures, or none; run freshclam");
+                 "no ClamAV database loaded (clamav.database_dir): the deep scanner is off, "
+                 "archive members are not unpacked (the fast engine scans alone); run freshclam");
         return 1;
     }
     if (info->newest_built > 0 && now - info->newest_built > (time_t)max_age_days * 86400) {
@@ -253,10 +280,220 @@ static int set_limits(struct cl_engine *engine, const struct ww_clamav_limits *l
     return CL_SUCCESS;
 }
 
+/* ---- Webwarden's pattern files as libclamav reads them ----
+ * Each .hdb/.hsb/.ndb of the pattern folder is copied, line by line, into a private folder, and
+ * the copy is what libclamav loads: libclamav refuses a whole file for one line it cannot read,
+ * where the fast engine skips that line alone (docs/patterns.md). The copy leaves out comments,
+ * empty lines and hash lines that are not "hash:size:name" (a 32, 40 or 64 digit hash, a size or
+ * "*"), and gives a wildcard size the functionality level ClamAV requires for it (":73"). A line
+ * libclamav still refuses is named in its error ("at line N"): it is dropped from the copy and
+ * the load starts over, at most WW_CLAMAV_PATTERN_RETRIES times; past that the file is left
+ * out. Webwarden's files load first, so a retry never reloads ClamAV's own databases. */
+
+#define WW_CLAMAV_PATTERN_RETRIES 64
+
+static int hex_run(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+              (s[i] >= 'A' && s[i] <= 'F')))
+            return 0;
+    return 1;
+}
+
+/* One pattern line (no newline) of file <name> as libclamav reads it, into <out>: 1, or 0 when
+ * the line is left out (comment, empty, malformed). */
+static int pattern_line(const char *name, const char *line, char *out, size_t outlen)
+{
+    const char *c1, *c2, *c3;
+    size_t hlen, slen;
+    int n;
+
+    if (line[0] == '\0' || line[0] == '#')
+        return 0;
+    c1 = strchr(line, ':');
+    c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+    c3 = c2 != NULL ? strchr(c2 + 1, ':') : NULL;
+    if (c1 == NULL || c2 == NULL || c1 == line)
+        return 0;
+    if (ends_with(name, ".ndb")) {
+        n = snprintf(out, outlen, "%s", line);
+        return c3 != NULL && n > 0 && (size_t)n < outlen;
+    }
+    hlen = (size_t)(c1 - line);
+    slen = (size_t)(c2 - c1 - 1);
+    if ((hlen != 32 && hlen != 40 && hlen != 64) || !hex_run(line, hlen) || slen == 0 ||
+        c2[1] == '\0' || c2[1] == ':')
+        return 0;
+    if (slen == 1 && c1[1] == '*') {
+        /* ClamAV reads a wildcard size only from functionality level 73 on */
+        n = c3 == NULL ? snprintf(out, outlen, "%s:73", line) : snprintf(out, outlen, "%s", line);
+        return n > 0 && (size_t)n < outlen;
+    }
+    for (size_t i = 0; i < slen; i++)
+        if (c1[1 + i] < '0' || c1[1 + i] > '9')
+            return 0;
+    n = snprintf(out, outlen, "%s", line);
+    return n > 0 && (size_t)n < outlen;
+}
+
+/* Copies <src> into <dst> with pattern_line(), leaving out line <drop> of an earlier copy when
+ * <src> is that copy (0: none). Adds the lines left out to *skipped. WW_OK or WW_EIO. */
+static int pattern_copy(const char *name, const char *src, const char *dst, unsigned long drop,
+                        size_t *skipped, size_t *kept)
+{
+    FILE *in = fopen(src, "r"), *outf = NULL;
+    char *line = NULL, *conv = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    unsigned long no = 0;
+    int rc = WW_EIO;
+
+    *kept = 0;
+    if (in == NULL)
+        return WW_EIO;
+    outf = fopen(dst, "w");
+    if (outf == NULL)
+        goto cleanup;
+    while ((len = getline(&line, &cap, in)) >= 0) {
+        char *nc;
+        no++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        nc = realloc(conv, (size_t)len + 8);
+        if (nc == NULL)
+            goto cleanup;
+        conv = nc;
+        if (no == drop || (drop == 0 && !pattern_line(name, line, conv, (size_t)len + 8))) {
+            if (drop != 0 || (line[0] != '\0' && line[0] != '#'))
+                (*skipped)++;
+            continue;
+        }
+        if (fprintf(outf, "%s\n", drop != 0 ? line : conv) < 0)
+            goto cleanup;
+        (*kept)++;
+    }
+    rc = ferror(in) ? WW_EIO : WW_OK;
+cleanup:
+    if (outf != NULL && fclose(outf) != 0)
+        rc = WW_EIO;
+    fclose(in);
+    free(line);
+    free(conv);
+    return rc;
+}
+
+/* Removes the private folder and the copies in it. */
+static void pattern_tmp_remove(const char *tmp, char **names, size_t n)
+{
+    char path[4096];
+
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/%s", tmp, names[i]);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/%s.next", tmp, names[i]);
+        unlink(path);
+    }
+    rmdir(tmp);
+}
+
+/* Loads the copies into <engine> (a fresh one each attempt, made by the caller through *engine).
+ * WW_OK with the signature count in *sigs; WW_ENOMEM; WW_EIO. */
+static int patterns_load(const char *patterns_dir, char **names, size_t n, const char *tmp,
+                         struct cl_engine **engine, struct ww_clamav_info *info, char *err,
+                         size_t errlen)
+{
+    unsigned char *out = NULL; /* per file: 1 when left out (nothing libclamav reads in it) */
+    size_t i;
+    int rc = WW_OK, attempt;
+
+    if (n == 0)
+        return WW_OK;
+    out = calloc(n, 1);
+    if (out == NULL)
+        return WW_ENOMEM;
+    for (i = 0; i < n; i++) {
+        char src[4096], dst[4096];
+        snprintf(src, sizeof(src), "%s/%s", patterns_dir, names[i]);
+        size_t kept = 0;
+        snprintf(dst, sizeof(dst), "%s/%s", tmp, names[i]);
+        if (pattern_copy(names[i], src, dst, 0, &info->pattern_lines_skipped, &kept) != WW_OK) {
+            out[i] = 1; /* unreadable: the fast engine says why */
+            info->pattern_files_skipped++;
+        } else if (kept == 0) {
+            out[i] = 1; /* no line libclamav reads: libclamav refuses an empty file */
+        }
+    }
+    for (attempt = 0;; attempt++) {
+        size_t failed = n;
+        unsigned total = 0;
+        for (i = 0; i < n; i++) {
+            char path[4096];
+            unsigned sigs = 0;
+            cl_error_t cr;
+            if (out[i])
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", tmp, names[i]);
+            msg_last[0] = '\0';
+            msg_capture = 1;
+            cr = cl_load(path, *engine, &sigs, CL_DB_STDOPT);
+            msg_capture = 0;
+            if (cr == CL_EMEM) {
+                rc = WW_ENOMEM;
+                snprintf(err, errlen, "%s/%s: out of memory", patterns_dir, names[i]);
+                goto cleanup;
+            }
+            if (cr != CL_SUCCESS) {
+                failed = i;
+                break;
+            }
+            total += sigs;
+        }
+        if (failed == n) {
+            info->pattern_sigs = total;
+            break;
+        }
+        {
+            char path[4096], next[4096];
+            unsigned long line = msg_line();
+            size_t kept = 0;
+            snprintf(path, sizeof(path), "%s/%s", tmp, names[failed]);
+            snprintf(next, sizeof(next), "%s/%s.next", tmp, names[failed]);
+            if (line > 0 && attempt < WW_CLAMAV_PATTERN_RETRIES &&
+                pattern_copy(names[failed], path, next, line, &info->pattern_lines_skipped,
+                             &kept) == WW_OK &&
+                rename(next, path) == 0) {
+                out[failed] = kept == 0; /* that line is out of the copy: start over */
+            } else {
+                out[failed] = 1;
+                info->pattern_files_skipped++;
+            }
+        }
+        /* libclamav keeps what a failed file added: start over on a fresh engine */
+        cl_engine_free(*engine);
+        *engine = cl_engine_new();
+        if (*engine == NULL) {
+            rc = WW_ENOMEM;
+            goto cleanup;
+        }
+    }
+cleanup:
+    free(out);
+    return rc;
+}
+
 int ww_clamav_load(const char *clamav_dir, const char *patterns_dir,
                    const struct ww_clamav_limits *lim, struct ww_clamav **out,
                    struct ww_clamav_info *info, char *err, size_t errlen)
 {
+    return ww_clamav_load_tmp(clamav_dir, patterns_dir, NULL, lim, out, info, err, errlen);
+}
+
+int ww_clamav_load_tmp(const char *clamav_dir, const char *patterns_dir, const char *tmp_dir,
+                       const struct ww_clamav_limits *lim, struct ww_clamav **out,
+                       struct ww_clamav_info *info, char *err, size_t errlen)
+{
+    char tmp[4096] = "";
     struct ww_clamav *e = NULL;
     char **cnames = NULL, **pnames = NULL;
     size_t nc = 0, np = 0, i;
@@ -294,6 +531,21 @@ int ww_clamav_load(const char *clamav_dir, const char *patterns_dir,
     e->engine = cl_engine_new();
     if (e->engine == NULL)
         goto cleanup;
+    if (np > 0) {
+        const char *base = tmp_dir != NULL && tmp_dir[0] != '\0' ? tmp_dir : getenv("TMPDIR");
+        snprintf(tmp, sizeof(tmp), "%s/webwarden-patterns.XXXXXX",
+                 base != NULL && base[0] != '\0' ? base : "/tmp");
+        if (mkdtemp(tmp) == NULL) {
+            rc = WW_EIO;
+            snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+            tmp[0] = '\0';
+            goto cleanup;
+        }
+        rc = patterns_load(patterns_dir, pnames, np, tmp, &e->engine, &e->info, err, errlen);
+        if (rc != WW_OK)
+            goto cleanup;
+        rc = WW_ENOMEM;
+    }
     for (i = 0; i < nc; i++) {
         char path[4096];
         unsigned sigs = 0;
@@ -309,21 +561,6 @@ int ww_clamav_load(const char *clamav_dir, const char *patterns_dir,
         db.sigs = sigs; /* what loaded; the header's count may differ (.cld after patches) */
         info_add_db(&e->info, &db);
         e->info.clamav_sigs += sigs;
-    }
-    for (i = 0; i < np; i++) {
-        char path[4096];
-        unsigned sigs = 0;
-        snprintf(path, sizeof(path), "%s/%s", patterns_dir, pnames[i]);
-        cr = cl_load(path, e->engine, &sigs, CL_DB_STDOPT);
-        if (cr == CL_EMEM) {
-            rc = WW_ENOMEM;
-            goto cleanup;
-        }
-        if (cr != CL_SUCCESS) {
-            e->info.pattern_files_skipped++;
-            continue;
-        }
-        e->info.pattern_sigs += sigs;
     }
     if (set_limits(e->engine, lim) != CL_SUCCESS) {
         rc = WW_EINVAL;
@@ -349,6 +586,8 @@ cleanup:
             *info = e->info;
         ww_clamav_unref(e);
     }
+    if (tmp[0] != '\0')
+        pattern_tmp_remove(tmp, pnames, np);
     free_names(cnames, nc);
     free_names(pnames, np);
     return rc;
@@ -470,10 +709,14 @@ static unsigned watch_count(const char *dir, int i)
 
 static void watch_arm(struct ww_clamav_watch *w, int i)
 {
+    struct stat dst;
+
     if (w->armed[i])
         cl_statfree(&w->st[i]);
     memset(&w->st[i], 0, sizeof(w->st[i]));
-    w->armed[i] = w->dir[i] != NULL && cl_statinidir(w->dir[i], &w->st[i]) == CL_SUCCESS;
+    /* a missing folder is looked at with stat(): libclamav would print an error every look */
+    w->armed[i] = w->dir[i] != NULL && stat(w->dir[i], &dst) == 0 && S_ISDIR(dst.st_mode) &&
+                  cl_statinidir(w->dir[i], &w->st[i]) == CL_SUCCESS;
     w->count[i] = w->armed[i] ? watch_count(w->dir[i], i) : 0;
 }
 
@@ -541,6 +784,13 @@ struct ww_deepscan {
     size_t mem_len, mem_cap;
     int fd;        /* -1 until spilled */
     int64_t total; /* bytes fed */
+    /* A body whose type is not in the set is watched for an archive hidden in it (a polyglot,
+     * ww_filetype_embed): from its signature on, the body is kept and deep-scanned. */
+    int watch;                      /* looking for one */
+    struct ww_filetype_embed embed; /* the finder, over the bytes not kept */
+    int embed_type;                 /* WW_FT_ZIP, _RAR, _7Z found; 0 none */
+    int64_t embed_at;               /* its offset in the body: what is kept starts there */
+    char type_name[48];             /* "image+zip" */
 };
 
 struct ww_deepscan *ww_deepscan_create(struct ww_clamav *e, uint64_t types, int64_t max_bytes,
@@ -634,22 +884,79 @@ static void deep_drop(struct ww_deepscan *d)
     d->keep = 0;
 }
 
-/* The type from the bytes kept so far; stop keeping when it is not deep-scanned. */
+/* The type from the bytes kept so far; a type not deep-scanned is searched for a hidden archive
+ * (kept from its signature on) and else no longer kept, but watched. */
 static void deep_set_type(struct ww_deepscan *d)
 {
+    enum ww_filetype et;
+    int64_t at;
+
     d->type = (int)ww_filetype_detect(d->mem, d->mem_len);
-    if (d->e == NULL || !ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
+    if (d->e == NULL) {
         deep_drop(d);
+        return;
+    }
+    if (ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
+        return;
+    ww_filetype_embed_init(&d->embed);
+    et = ww_filetype_embed_feed(&d->embed, d->mem, d->mem_len, &at);
+    if (et != WW_FT_UNKNOWN) {
+        d->embed_type = (int)et;
+        d->embed_at = at;
+        memmove(d->mem, d->mem + at, d->mem_len - (size_t)at);
+        d->mem_len -= (size_t)at;
+        return;
+    }
+    deep_drop(d);
+    d->watch = 1;
+}
+
+/* A watched body's next bytes: from a hidden archive's signature on, keep them. */
+static int deep_watch(struct ww_deepscan *d, const unsigned char *p, size_t len)
+{
+    int64_t at, start = d->total - (int64_t)len; /* this chunk's offset in the body */
+    enum ww_filetype et = ww_filetype_embed_feed(&d->embed, p, len, &at);
+    size_t mlen;
+    const unsigned char *magic;
+
+    if (et == WW_FT_UNKNOWN)
+        return WW_OK;
+    d->watch = 0;
+    d->keep = 1;
+    d->embed_type = (int)et;
+    d->embed_at = at;
+    if (at < start) {
+        /* the signature began in the previous chunk, which was not kept */
+        magic = ww_filetype_embed_magic(et, &mlen);
+        d->error = deep_append(d, magic, (size_t)(start - at));
+        if (d->error == WW_OK)
+            d->error = deep_append(d, p, len);
+    } else {
+        d->error = deep_append(d, p + (at - start), len - (size_t)(at - start));
+    }
+    if (d->error != WW_OK)
+        deep_drop(d);
+    return d->error;
 }
 
 int ww_deepscan_feed(struct ww_deepscan *d, const void *data, size_t len)
 {
     if (d == NULL || len == 0)
         return WW_OK;
+    if (d->type < 0 && d->fd < 0 && d->mem_len < WW_FILETYPE_PEEK &&
+        d->mem_len + len > WW_FILETYPE_PEEK) {
+        /* the type first: a large first chunk would otherwise be spilled before it is told */
+        size_t first = WW_FILETYPE_PEEK - d->mem_len;
+        int rc = ww_deepscan_feed(d, data, first);
+        return rc != WW_OK ? rc
+                           : ww_deepscan_feed(d, (const unsigned char *)data + first, len - first);
+    }
     d->total += (int64_t)len;
+    if (d->watch && d->error == WW_OK)
+        return deep_watch(d, data, len);
     if (!d->keep || d->error != WW_OK)
         return d->error;
-    if (d->total > d->max_bytes && d->type >= 0) {
+    if (d->total - d->embed_at > d->max_bytes && d->type >= 0) {
         /* libclamav would answer MaxFileSize: keep nothing more */
         d->over = 1;
         deep_drop(d);
@@ -662,7 +969,7 @@ int ww_deepscan_feed(struct ww_deepscan *d, const void *data, size_t len)
     }
     if (d->type < 0 && d->fd < 0 && d->mem_len >= WW_FILETYPE_PEEK)
         deep_set_type(d);
-    if (d->type >= 0 && d->keep && d->total > d->max_bytes) {
+    if (d->type >= 0 && d->keep && d->total - d->embed_at > d->max_bytes) {
         d->over = 1;
         deep_drop(d);
     }
@@ -678,6 +985,22 @@ int ww_deepscan_type(const struct ww_deepscan *d)
     return (int)ww_filetype_detect(d->mem, d->mem_len);
 }
 
+const char *ww_deepscan_type_name(struct ww_deepscan *d)
+{
+    int t = ww_deepscan_type(d);
+
+    if (d == NULL || d->embed_type == 0)
+        return ww_filetype_name((enum ww_filetype)t);
+    snprintf(d->type_name, sizeof(d->type_name), "%s+%s", ww_filetype_name((enum ww_filetype)t),
+             ww_filetype_name((enum ww_filetype)d->embed_type));
+    return d->type_name;
+}
+
+int ww_deepscan_embedded(const struct ww_deepscan *d)
+{
+    return d != NULL ? d->embed_type : 0;
+}
+
 int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
 {
     memset(res, 0, sizeof(*res));
@@ -685,7 +1008,8 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
         return 0;
     if (d->type < 0 && d->fd < 0)
         deep_set_type(d);
-    if (d->e == NULL || d->type < 0 || !ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
+    if (d->e == NULL || d->type < 0 ||
+        (!ww_filetype_set_has(d->types, (enum ww_filetype)d->type) && d->embed_type == 0))
         return 0;
     if (d->over) {
         res->verdict = WW_DEEP_UNSCANNED;

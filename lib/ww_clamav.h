@@ -33,6 +33,7 @@ struct ww_clamav_info {
     unsigned clamav_sigs;                       /* loaded from the ClamAV folder */
     unsigned pattern_sigs;                      /* loaded from Webwarden's pattern folder */
     size_t pattern_files_skipped; /* Webwarden files libclamav refused (the fast engine has them) */
+    size_t pattern_lines_skipped; /* Webwarden lines left out for libclamav (ww_clamav_load_tmp) */
     time_t newest_built;          /* newest database build time; 0 when none */
     long load_ms;                 /* load and compile time */
     char libclamav_version[32];
@@ -52,6 +53,13 @@ int ww_clamav_global_init(void);
 int ww_clamav_load(const char *clamav_dir, const char *patterns_dir,
                    const struct ww_clamav_limits *lim, struct ww_clamav **out,
                    struct ww_clamav_info *info, char *err, size_t errlen);
+/* The same, with Webwarden's pattern files copied for libclamav into a private folder made
+ * under <tmp_dir> (NULL: $TMPDIR or /tmp) and removed again: comments and lines libclamav would
+ * refuse the whole file for are left out (counted in info->pattern_lines_skipped), a wildcard
+ * size hash line gets ClamAV's ":73". ww_clamav_load() is this with <tmp_dir> NULL. */
+int ww_clamav_load_tmp(const char *clamav_dir, const char *patterns_dir, const char *tmp_dir,
+                       const struct ww_clamav_limits *lim, struct ww_clamav **out,
+                       struct ww_clamav_info *info, char *err, size_t errlen);
 struct ww_clamav *ww_clamav_ref(struct ww_clamav *e);
 void ww_clamav_unref(struct ww_clamav *e); /* frees on the last reference; NULL is a no-op */
 /* Borrowed until the last unref. */
@@ -105,6 +113,12 @@ struct ww_deepscan *ww_deepscan_create(struct ww_clamav *e, uint64_t types, int6
 int ww_deepscan_feed(struct ww_deepscan *d, const void *data, size_t len);
 /* The true type (enum ww_filetype): final once WW_FILETYPE_PEEK bytes came, or after finish. */
 int ww_deepscan_type(const struct ww_deepscan *d);
+/* The type's name for logs: "zip", or with an archive hidden in a body of a type not in the set
+ * (a polyglot, ww_filetype_embed) both, "image+zip": such a body is deep-scanned from the
+ * archive's signature on. Borrowed until the next call or free. */
+const char *ww_deepscan_type_name(struct ww_deepscan *d);
+/* The hidden archive's type (WW_FT_ZIP, WW_FT_RAR, WW_FT_7Z), or 0. */
+int ww_deepscan_embedded(const struct ww_deepscan *d);
 /* Ends the body. 1 when the deep scanner ran (or should have: UNSCANNED), *res filled; 0 when
  * the type is not in the set or there is no engine (nothing to add to the fast engine's
  * verdict). Blocks for the scan (bounded by the engine's max_scan_time_ms). */

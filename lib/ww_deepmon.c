@@ -15,6 +15,10 @@ struct ww_deepmon {
     struct ww_clamav_watch *watch;
     int had_engine; /* an engine is in force (loaded at create) */
     char pattern_dir[4096];
+    /* Webwarden's pattern files in the engine: the installed pattern's folder and version
+     * (lib/ww_update), else scan.patterns_dir and ""; what the fast engine has in force. */
+    char pat_dir[1024];
+    char pat_version[64];
 };
 
 /* An event, and with <kv_key> a kv row. The store is opened and closed again, so no handle
@@ -44,10 +48,40 @@ static void deepmon_limits(const struct ww_conf *conf, struct ww_clamav_limits *
     lim->max_scan_time_ms = conf->clamav.max_scan_time_ms;
 }
 
-/* Webwarden's own pattern folder is not loaded into the deep engine: a pattern update swaps the
- * fast engine in each child within a second, and a deep copy would stay stale until the next
- * reload (wrong verdicts after a rollback). Signatures meant for archive members go into
- * clamav.database_dir. */
+/* The pattern folder in force, as lib/ww_child finds it for the fast engine: the store's
+ * installed pattern, else scan.patterns_dir (version ""). */
+static void deepmon_patterns(const struct ww_deepmon *m, char *dir, size_t dirlen, char *version,
+                             size_t versionlen)
+{
+    struct ww_store *st = NULL;
+    struct ww_component pat;
+    char err[WW_ERRLEN];
+
+    snprintf(dir, dirlen, "%s", m->conf->scan.patterns_dir);
+    version[0] = '\0';
+    if (ww_store_open(m->conf->state.database, 0, &st, err, sizeof(err)) != WW_OK)
+        return;
+    if (ww_store_component_get(st, "pattern", &pat) == WW_OK && pat.path[0] != '\0') {
+        snprintf(dir, dirlen, "%s", pat.path);
+        snprintf(version, versionlen, "%s", pat.version);
+    }
+    ww_store_close(st);
+}
+
+/* Webwarden's pattern files join the engine only when there is a ClamAV database: with none the
+ * deep scanner is off and the fast engine scans alone (docs/architecture.md). */
+static const char *deepmon_pattern_arg(const struct ww_deepmon *m)
+{
+    struct ww_clamav_info info;
+
+    if (m->pat_dir[0] == '\0' || ww_clamav_read_dir(m->conf->clamav.database_dir, &info) != WW_OK)
+        return NULL;
+    return m->pat_dir;
+}
+
+/* Loads ClamAV's databases with Webwarden's pattern files in force (copied for libclamav into
+ * scan.tmp_dir, lib/ww_clamav). A pattern update or rollback is followed by ww_deepmon_check:
+ * the children's fast engine swaps within a second, the deep engine at the next reload. */
 static struct ww_clamav *deepmon_load(struct ww_deepmon *m)
 {
     const struct ww_conf *conf = m->conf;
@@ -63,13 +97,17 @@ static struct ww_clamav *deepmon_load(struct ww_deepmon *m)
     }
     deepmon_limits(conf, &lim);
     memset(&info, 0, sizeof(info));
-    rc = ww_clamav_load(conf->clamav.database_dir, NULL, &lim, &e, &info, err, sizeof(err));
+    rc = ww_clamav_load_tmp(conf->clamav.database_dir, deepmon_pattern_arg(m), conf->scan.tmp_dir,
+                            &lim, &e, &info, err, sizeof(err));
     if (rc == WW_OK) {
         snprintf(msg, sizeof(msg),
-                 "loaded: %u ClamAV signatures from %zu databases in %.200s, %u from %.200s (%zu "
-                 "files libclamav refused), libclamav %s, %ld ms",
+                 "loaded: %u ClamAV signatures from %zu databases in %.200s, %u from pattern "
+                 "%.64s in %.200s (%zu lines and %zu files libclamav refused), libclamav %s, "
+                 "%ld ms",
                  info.clamav_sigs, info.ndbs, conf->clamav.database_dir, info.pattern_sigs,
-                 m->pattern_dir, info.pattern_files_skipped, info.libclamav_version, info.load_ms);
+                 m->pat_version[0] ? m->pat_version : "scan.patterns_dir",
+                 m->pat_dir[0] ? m->pat_dir : "(none)", info.pattern_lines_skipped,
+                 info.pattern_files_skipped, info.libclamav_version, info.load_ms);
         ww_log(WW_LOG_INFO, "deep scanner %s", msg);
         deepmon_record(m, "info", "clamav.engine", msg);
         return e;
@@ -92,9 +130,10 @@ struct ww_deepmon *ww_deepmon_create(const struct ww_conf *conf, const char *pat
         return NULL;
     m->conf = conf;
     snprintf(m->pattern_dir, sizeof(m->pattern_dir), "%s", pattern_dir != NULL ? pattern_dir : "");
+    deepmon_patterns(m, m->pat_dir, sizeof(m->pat_dir), m->pat_version, sizeof(m->pat_version));
     *engine = deepmon_load(m);
     m->had_engine = *engine != NULL;
-    m->watch = ww_clamav_watch_create(conf->clamav.database_dir, NULL);
+    m->watch = ww_clamav_watch_create(conf->clamav.database_dir, m->pat_dir);
     return m;
 }
 
@@ -110,19 +149,38 @@ enum ww_deepmon_action ww_deepmon_check(struct ww_deepmon *m)
 {
     struct ww_clamav *e = NULL;
     struct ww_clamav_limits lim;
-    char err[WW_ERRLEN] = "", msg[WW_ERRLEN + 64];
-    int rc;
+    char err[WW_ERRLEN] = "", msg[WW_ERRLEN + 64], dir[sizeof(m->pat_dir)], version[64];
+    int rc, changed, pattern_changed;
 
-    if (m == NULL || m->watch == NULL || !ww_clamav_watch_changed(m->watch))
+    if (m == NULL || m->watch == NULL)
         return WW_DEEPMON_KEEP;
+    changed = ww_clamav_watch_changed(m->watch);
+    deepmon_patterns(m, dir, sizeof(dir), version, sizeof(version));
+    pattern_changed = strcmp(dir, m->pat_dir) != 0 || strcmp(version, m->pat_version) != 0;
+    if (!changed && !pattern_changed)
+        return WW_DEEPMON_KEEP;
+    if (pattern_changed) {
+        /* tried once per version: a version that does not load is not retried every look */
+        snprintf(m->pat_dir, sizeof(m->pat_dir), "%s", dir);
+        snprintf(m->pat_version, sizeof(m->pat_version), "%s", version);
+        ww_clamav_watch_free(m->watch);
+        m->watch = ww_clamav_watch_create(m->conf->clamav.database_dir, m->pat_dir);
+    }
     deepmon_limits(m->conf, &lim);
-    rc = ww_clamav_load(m->conf->clamav.database_dir, NULL, &lim, &e, NULL, err, sizeof(err));
+    rc = ww_clamav_load_tmp(m->conf->clamav.database_dir, deepmon_pattern_arg(m),
+                            m->conf->scan.tmp_dir, &lim, &e, NULL, err, sizeof(err));
     ww_clamav_unref(e); /* a test load: the new process generation loads it for itself */
     if (rc == WW_OK || (rc == WW_ENOTFOUND && m->had_engine)) {
-        snprintf(msg, sizeof(msg),
-                 "databases changed in %.200s: reloading (c-icap reconfigure, children replaced "
-                 "gracefully)",
-                 m->conf->clamav.database_dir);
+        if (pattern_changed && !changed)
+            snprintf(msg, sizeof(msg),
+                     "pattern %.64s in force (%.200s): reloading (c-icap reconfigure, children "
+                     "replaced gracefully)",
+                     version[0] ? version : "scan.patterns_dir", dir);
+        else
+            snprintf(msg, sizeof(msg),
+                     "databases changed in %.200s: reloading (c-icap reconfigure, children "
+                     "replaced gracefully)",
+                     m->conf->clamav.database_dir);
         ww_log(WW_LOG_ERR, "deep scanner %s", msg);
         deepmon_record(m, "info", NULL, msg);
         return WW_DEEPMON_RELOAD;

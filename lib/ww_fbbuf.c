@@ -29,6 +29,7 @@ struct fb_rec {
     time_t first, last;
     int score;
     char action[8];
+    char scanner[16]; /* of <threat>: both from the first sight */
     char *categories, *threat;
     char url[];
 };
@@ -129,6 +130,7 @@ static struct fb_rec *fb_rec_new(const struct ww_feedback_event *ev, size_t ulen
     memcpy(r->threat, ev->threat, tlen);
     r->threat[tlen] = '\0';
     snprintf(r->action, sizeof(r->action), "%s", ev->action);
+    snprintf(r->scanner, sizeof(r->scanner), "%s", ev->scanner);
     return r;
 }
 
@@ -236,6 +238,7 @@ static void fb_to_event(const struct fb_rec *r, struct ww_feedback_event *e)
     snprintf(e->categories, sizeof(e->categories), "%s", r->categories);
     snprintf(e->action, sizeof(e->action), "%s", r->action);
     snprintf(e->threat, sizeof(e->threat), "%s", r->threat);
+    snprintf(e->scanner, sizeof(e->scanner), "%s", r->scanner);
     e->at = r->last;
     e->first_seen = r->first;
     e->count = r->count;

@@ -84,19 +84,27 @@ static void feedback_time(time_t at, char *when, size_t len)
         snprintf(when, len, "1970-01-01T00:00:00Z");
 }
 
-/* "time" is the last lookup, "first_seen" the first, "count" how many (protocol.md). */
+/* "time" is the last lookup, "first_seen" the first, "count" how many (protocol.md); "scanner"
+ * which scanner found the threat, only when one did. */
 static json_t *feedback_event_json(const struct ww_feedback_event *e)
 {
     char when[32], first[32];
+    json_t *o;
 
     feedback_time(e->at, when, sizeof(when));
     feedback_time(e->first_seen != 0 && e->first_seen <= e->at ? e->first_seen : e->at, first,
                   sizeof(first));
-    return json_pack("{s:o, s:i, s:o, s:s, s:o, s:s, s:I, s:s}", "url", feedback_string(e->url),
-                     "score", e->score, "categories", feedback_categories(e->categories), "action",
-                     e->action, "threat",
-                     e->threat[0] != '\0' ? feedback_string(e->threat) : json_null(), "time", when,
-                     "count", (json_int_t)(e->count > 0 ? e->count : 1), "first_seen", first);
+    o = json_pack("{s:o, s:i, s:o, s:s, s:o, s:s, s:I, s:s}", "url", feedback_string(e->url),
+                  "score", e->score, "categories", feedback_categories(e->categories), "action",
+                  e->action, "threat",
+                  e->threat[0] != '\0' ? feedback_string(e->threat) : json_null(), "time", when,
+                  "count", (json_int_t)(e->count > 0 ? e->count : 1), "first_seen", first);
+    if (o != NULL && e->threat[0] != '\0' && e->scanner[0] != '\0' &&
+        json_object_set_new(o, "scanner", feedback_string(e->scanner)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 int ww_feedback_batch_json(const char *batch_id, const struct ww_feedback_event *ev, size_t n,

@@ -6,6 +6,7 @@
  * an attacker who strips a magic number gets "unknown", which the default deep set scans. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -416,4 +417,99 @@ int ww_filetype_set_parse_str(const char *text, uint64_t *set, char *err, size_t
     }
     *set = s;
     return WW_OK;
+}
+
+/* ---- archives embedded in a body of another type (polyglots) ---- */
+
+static const struct {
+    enum ww_filetype type;
+    unsigned char magic[WW_FILETYPE_EMBED_MAGIC_MAX];
+    size_t len;
+} embed_magics[] = {
+    {WW_FT_ZIP, {'P', 'K', 3, 4}, 4},
+    {WW_FT_RAR, {'R', 'a', 'r', '!', 0x1a, 0x07}, 6},
+    {WW_FT_7Z, {'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, 6},
+};
+#define EMBED_N (sizeof(embed_magics) / sizeof(embed_magics[0]))
+
+const unsigned char *ww_filetype_embed_magic(enum ww_filetype t, size_t *len)
+{
+    for (size_t i = 0; i < EMBED_N; i++)
+        if (embed_magics[i].type == t) {
+            *len = embed_magics[i].len;
+            return embed_magics[i].magic;
+        }
+    *len = 0;
+    return NULL;
+}
+
+void ww_filetype_embed_init(struct ww_filetype_embed *f)
+{
+    memset(f, 0, sizeof(*f));
+}
+
+/* The first offset in <p> where a signature starts and fits, with its index in *which; -1. */
+static ptrdiff_t embed_find(const unsigned char *p, size_t len, size_t *which)
+{
+    ptrdiff_t best = -1;
+
+    for (size_t i = 0; i < EMBED_N; i++) {
+        const unsigned char *q = p, *end = p + len;
+        size_t ml = embed_magics[i].len;
+        while (q + ml <= end && (best < 0 || q - p < best)) {
+            const unsigned char *hit = memchr(q, embed_magics[i].magic[0], (size_t)(end - q));
+            if (hit == NULL || hit + ml > end)
+                break;
+            if (memcmp(hit, embed_magics[i].magic, ml) == 0) {
+                if (best < 0 || hit - p < best) {
+                    best = hit - p;
+                    *which = i;
+                }
+                break;
+            }
+            q = hit + 1;
+        }
+    }
+    return best;
+}
+
+enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void *data, size_t len,
+                                        int64_t *at)
+{
+    const unsigned char *p = data;
+    unsigned char seam[2 * WW_FILETYPE_EMBED_MAGIC_MAX];
+    size_t which = 0,
+           head = len < WW_FILETYPE_EMBED_MAGIC_MAX - 1 ? len : WW_FILETYPE_EMBED_MAGIC_MAX - 1;
+    ptrdiff_t off;
+
+    *at = -1;
+    /* a signature that begins in the carried tail and ends in this chunk */
+    if (f->carry_len > 0 && len > 0) {
+        memcpy(seam, f->carry, f->carry_len);
+        memcpy(seam + f->carry_len, p, head);
+        off = embed_find(seam, f->carry_len + head, &which);
+        if (off >= 0 && (size_t)off < f->carry_len) {
+            *at = f->pos - (int64_t)f->carry_len + off;
+            return embed_magics[which].type;
+        }
+    }
+    off = embed_find(p, len, &which);
+    if (off >= 0) {
+        *at = f->pos + off;
+        return embed_magics[which].type;
+    }
+    /* keep the last bytes for the next chunk */
+    if (len >= WW_FILETYPE_EMBED_MAGIC_MAX - 1) {
+        f->carry_len = WW_FILETYPE_EMBED_MAGIC_MAX - 1;
+        memcpy(f->carry, p + len - f->carry_len, f->carry_len);
+    } else {
+        size_t keep = f->carry_len + len > WW_FILETYPE_EMBED_MAGIC_MAX - 1
+                          ? WW_FILETYPE_EMBED_MAGIC_MAX - 1 - len
+                          : f->carry_len;
+        memmove(f->carry, f->carry + f->carry_len - keep, keep);
+        memcpy(f->carry + keep, p, len);
+        f->carry_len = keep + len;
+    }
+    f->pos += (int64_t)len;
+    return WW_FT_UNKNOWN;
 }

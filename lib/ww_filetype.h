@@ -71,6 +71,30 @@ enum ww_filetype ww_filetype_detect(const void *p, size_t len);
 const char *ww_filetype_name(enum ww_filetype t);
 const char *ww_filetype_group(enum ww_filetype t);
 
+/* Archives hidden after or inside a body of another type: a polyglot, such as an image with a
+ * zip appended, shows an image's magic number at its start, but zip readers open it from its
+ * end, so type-based scanning would pass it. The finder looks for an archive's signature at any
+ * offset of a stream, across chunk boundaries: zip's local file header "PK\3\4" (every member
+ * of a working zip has one; its end of central directory points back at them), RAR's "Rar!\32\7"
+ * and 7-Zip's "7z\274\257\047\034". Caller's storage; one stream, one thread. */
+#define WW_FILETYPE_EMBED_MAGIC_MAX 6
+
+struct ww_filetype_embed {
+    int64_t pos;      /* stream bytes fed so far */
+    size_t carry_len; /* the stream's last bytes, for a signature split across two chunks */
+    unsigned char carry[WW_FILETYPE_EMBED_MAGIC_MAX - 1];
+};
+
+void ww_filetype_embed_init(struct ww_filetype_embed *f);
+/* Feeds the next <len> bytes of the stream. The first archive signature that starts in them or
+ * in the previous bytes' tail: its type (WW_FT_ZIP, WW_FT_RAR, WW_FT_7Z) and *at, its offset in
+ * the stream (before this chunk when it began in the previous one). Else WW_FT_UNKNOWN and *at
+ * is -1. Pure, O(len). */
+enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void *p, size_t len,
+                                        int64_t *at);
+/* The signature of embedded type <t> (static bytes, *len of them), or NULL for another type. */
+const unsigned char *ww_filetype_embed_magic(enum ww_filetype t, size_t *len);
+
 /* The default scan.deep_types: executables, archives and compressed files, office documents,
  * PDF, RTF, CHM, mail and scripts, and unknown binaries. */
 #define WW_FILETYPE_DEEP_DEFAULT "executable, archive, office, pdf, rtf, chm, mail, script, unknown"

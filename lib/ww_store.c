@@ -108,20 +108,21 @@ static const char *const store_sql_text[SQL_COUNT] = {
                           " (SELECT count(*) FROM health_checks WHERE id >"
                           " coalesce((SELECT max(id) FROM health_checks WHERE ok = 0), 0))",
     [SQL_FB_ADD] = "INSERT INTO feedback_queue (url, score, categories, action, threat, at, count,"
-                   " first_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                   " first_seen, scanner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [SQL_FB_SPAN] = "SELECT min(id), max(id) FROM feedback_queue",
     [SQL_FB_DROP] = "DELETE FROM feedback_queue WHERE id IN (SELECT id FROM feedback_queue"
                     " ORDER BY id LIMIT max(0, (SELECT count(*) FROM feedback_queue) - ?1))",
-    [SQL_FB_PEEK] = "SELECT id, url, score, categories, action, threat, at, count, first_seen"
-                    " FROM feedback_queue WHERE id <= coalesce((SELECT CAST(value AS INTEGER)"
-                    " FROM kv WHERE key = 'feedback.sealed'), 9223372036854775807)"
+    [SQL_FB_PEEK] = "SELECT id, url, score, categories, action, threat, at, count, first_seen,"
+                    " scanner FROM feedback_queue WHERE id <= coalesce((SELECT CAST(value AS"
+                    " INTEGER) FROM kv WHERE key = 'feedback.sealed'), 9223372036854775807)"
                     " ORDER BY id LIMIT ?1",
     [SQL_FB_DELETE] = "DELETE FROM feedback_queue WHERE id <= ?1",
     [SQL_FB_STATS] = "SELECT (SELECT count(*) FROM feedback_queue),"
                      " coalesce((SELECT value FROM counters WHERE name = 'feedback_dropped'), 0)",
     [SQL_FB_MERGE] = "UPDATE feedback_queue SET count = count + ?7, at = max(at, ?6),"
                      " first_seen = min(CASE first_seen WHEN 0 THEN at ELSE first_seen END, ?8),"
-                     " score = ?2, categories = ?3, threat = ?5"
+                     " score = ?2, categories = ?3, threat = ?5,"
+                     " scanner = CASE ?9 WHEN '' THEN scanner ELSE ?9 END"
                      " WHERE url = ?1 AND action = ?4 AND id > coalesce((SELECT CAST(value AS"
                      " INTEGER) FROM kv WHERE key = 'feedback.sealed'), 0)",
     [SQL_FB_SEAL] = "INSERT INTO kv (key, value, updated_at) SELECT 'feedback.sealed',"
@@ -803,10 +804,10 @@ int ww_store_feedback_enqueue(struct ww_store *st, const struct ww_feedback_even
 
         /* Merge into the open row of this URL and verdict, else a new row: same bindings. */
         for (int k = 0; k < 2; k++) {
-            rc = store_exec(st, k == 0 ? SQL_FB_MERGE : SQL_FB_ADD, op, "fifffIII", e->url,
+            rc = store_exec(st, k == 0 ? SQL_FB_MERGE : SQL_FB_ADD, op, "fifffIIIf", e->url,
                             sizeof(e->url), e->score, e->categories, sizeof(e->categories),
                             e->action, sizeof(e->action), e->threat, sizeof(e->threat), (int64_t)at,
-                            count, (int64_t)first);
+                            count, (int64_t)first, e->scanner, sizeof(e->scanner));
             if (rc != WW_OK)
                 goto cleanup;
             if (k == 0 && sqlite3_changes(st->db) > 0)
@@ -865,6 +866,7 @@ int ww_store_feedback_peek(struct ww_store *st, struct ww_feedback_event *ev, si
         e->first_seen = (time_t)sqlite3_column_int64(s, 8);
         if (e->first_seen == 0)
             e->first_seen = e->at;
+        store_col_text(s, 9, e->scanner, sizeof(e->scanner));
     }
     rc = got == limit || step == SQLITE_DONE ? WW_OK : store_fail(st, "feedback peek");
     *n = got;

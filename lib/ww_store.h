@@ -72,6 +72,8 @@ struct ww_feedback_event {
     time_t at;            /* last seen */
     int64_t count;        /* lookups this record stands for; <= 0 counts as 1 */
     time_t first_seen;    /* 0 = same as at */
+    char scanner[16];     /* which scanner found <threat>: "fast" | "clamav" | "smart"; "" = not
+                           * said (URL verdicts, older rows) */
 };
 /* Adds <n> records in one transaction. A record merges into the queued row of the same URL
  * and action that no upload took yet (ww_store_feedback_seal): count added, first and last

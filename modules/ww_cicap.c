@@ -308,3 +308,27 @@ const struct ww_policy *ww_cicap_policy(ci_request_t *req, const struct ww_conf 
     ww_cicap_attr(req, "webwarden:policy", pol != NULL ? pol->name : "default");
     return pol;
 }
+
+size_t ww_cicap_response_values(ci_request_t *req, const char *name, const char **out, size_t max)
+{
+    ci_headers_list_t *h = ci_http_response_headers(req);
+    size_t n = 0, namelen = strlen(name);
+
+    for (int i = 0; h != NULL && i < h->used && n < max; i++) {
+        const char *v = h->headers[i];
+        if (v == NULL || strncasecmp(v, name, namelen) != 0 || v[namelen] != ':')
+            continue;
+        v += namelen + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        out[n++] = v;
+    }
+    return n;
+}
+
+const char *ww_cicap_response_status(ci_request_t *req)
+{
+    ci_headers_list_t *h = ci_http_response_headers(req);
+
+    return h != NULL && h->used > 0 ? h->headers[0] : NULL;
+}

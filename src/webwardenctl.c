@@ -28,10 +28,12 @@
 #include "ww_sched.h"
 #include "ww_statedir.h"
 #include "ww_status.h"
+#include "ww_statusview.h"
 #include "ww_store.h"
 #include "ww_update.h"
 #include "ww_url.h"
 #include "ww_urlcheck.h"
+#include "ww_urlcheckview.h"
 #include "ww_urldb.h"
 #include "ww_who.h"
 
@@ -106,19 +108,6 @@ static void ctl_log_sink(int level, const char *line)
     fprintf(stderr, "webwardenctl: %s%s\n", level == WW_LOG_ERR ? "" : "note: ", line);
 }
 
-/* "2026-11-27T20:51:57Z", or "-" for 0 (never). */
-static const char *ctl_iso(time_t t, char *buf, size_t len)
-{
-    return ww_status_iso(t, buf, len);
-}
-
-static json_t *ctl_json_time(time_t t)
-{
-    char buf[32];
-
-    return t > 0 ? json_string(ctl_iso(t, buf, sizeof(buf))) : json_null();
-}
-
 /* Prints <root> (takes ownership) as one JSON document on stdout. */
 static int ctl_json_print(json_t *root)
 {
@@ -156,11 +145,6 @@ static int ctl_open_store(const struct ctl *c, struct ww_store **st)
         return CTL_FAIL;
     }
     return CTL_OK;
-}
-
-static const char *ctl_method_name(enum ww_scan_method m)
-{
-    return m == WW_SCAN_SMART ? "smart" : "conventional";
 }
 
 /* ---- init ---- */
@@ -227,158 +211,6 @@ cleanup:
 
 /* ---- status ---- */
 
-static int ctl_status_json(const struct ctl *c, const struct ww_status *s)
-{
-    json_t *root = json_object(), *comps = json_object(), *jobs = json_object();
-
-    json_object_set_new(root, "database", json_string(c->conf->state.database));
-    json_object_set_new(root, "config", json_string(c->conf->path));
-    json_object_set_new(root, "appliance_id", json_string(s->appliance));
-    json_object_set_new(root, "scan_method",
-                        json_pack("{s:s, s:s, s:s, s:o}", "method", ctl_method_name(s->scan.method),
-                                  "reason", s->scan.reason, "changed_by", s->scan.changed_by,
-                                  "changed_at", ctl_json_time(s->scan.changed_at)));
-    for (int i = 0; ww_status_components[i] != NULL; i++)
-        json_object_set_new(comps, ww_status_components[i],
-                            s->have_comp[i]
-                                ? json_pack("{s:s, s:o}", "version", s->comp[i].version,
-                                            "installed_at", ctl_json_time(s->comp[i].installed_at))
-                                : json_null());
-    json_object_set_new(root, "components", comps);
-    json_object_set_new(root, "feedback",
-                        json_pack("{s:I, s:I}", "queued", (json_int_t)s->queued, "dropped",
-                                  (json_int_t)s->dropped));
-    json_object_set_new(root, "license",
-                        json_pack("{s:s?, s:s?, s:s?, s:s?, s:o, s:o}", "activation_code",
-                                  s->lic.activation_code[0] ? s->masked : NULL, "status",
-                                  s->lic.status[0] ? s->lic.status : NULL, "edition",
-                                  s->lic.edition[0] ? s->lic.edition : NULL, "expires",
-                                  s->lic.expires[0] ? s->lic.expires : NULL, "days_left",
-                                  s->have_days ? json_integer(s->days) : json_null(), "checked_at",
-                                  ctl_json_time(s->lic.checked_at)));
-    json_object_set_new(json_object_get(root, "license"), "phase",
-                        json_string(ww_license_phase_name(s->lstate.phase)));
-    json_object_set_new(json_object_get(root, "license"), "grace_days_left",
-                        s->have_days ? json_integer(s->lstate.grace_days_left) : json_null());
-    json_object_set_new(json_object_get(root, "license"), "updates_allowed",
-                        json_boolean(s->updates_allowed));
-    for (int i = 0; ww_daemon_job_names[i] != NULL; i++) {
-        const struct ww_sched_status *j = &s->jobs[i];
-        json_object_set_new(jobs, ww_daemon_job_names[i],
-                            json_pack("{s:o, s:o, s:o, s:s?}", "last_run",
-                                      ctl_json_time(j->last_run), "next_run",
-                                      ctl_json_time(j->next_run), "ok",
-                                      j->ok < 0 ? json_null() : json_boolean(j->ok), "result",
-                                      j->result[0] ? j->result : NULL));
-    }
-    json_object_set_new(root, "jobs", jobs);
-    json_object_set_new(root, "healthy", json_boolean(s->nproblems == 0));
-    json_t *probs = json_array(), *servers = json_object(), *recent = json_array();
-    for (int i = 0; i < s->nproblems; i++)
-        json_array_append_new(probs, json_string(s->problems[i]));
-    json_object_set_new(root, "problems", probs);
-    for (int i = 0; i < WW_STATUS_SERVERS; i++)
-        json_object_set_new(servers, s->servers[i].name,
-                            json_pack("{s:s, s:o, s:s}", "state", s->servers[i].state, "checked",
-                                      ctl_json_time(s->servers[i].checked), "detail",
-                                      s->servers[i].detail));
-    json_object_set_new(root, "servers", servers);
-    for (int i = 0; i < s->nrecent; i++)
-        json_array_append_new(recent, json_pack("{s:o, s:s, s:s, s:s}", "at",
-                                                ctl_json_time(s->recent[i].at), "level",
-                                                s->recent[i].level, "source", s->recent[i].source,
-                                                "message", s->recent[i].message));
-    json_object_set_new(root, "recent_problems", recent);
-    json_object_set_new(root, "daemon",
-                        json_pack("{s:b, s:o}", "running", s->daemon_pid > 0, "pid",
-                                  s->daemon_pid > 0 ? json_integer(s->daemon_pid) : json_null()));
-    return ctl_json_print(root);
-}
-
-static int ctl_status_human(const struct ctl *c, const struct ww_status *s)
-{
-    char t1[32], t2[32];
-    const char *lic_status = s->lic.status[0] ? s->lic.status : "none";
-    char age[32];
-    time_t now = time(NULL);
-
-    if (s->nproblems == 0) {
-        printf("Health:        ok\n");
-    } else {
-        printf("Health:        ATTENTION, %d problem%s\n", s->nproblems,
-               s->nproblems == 1 ? "" : "s");
-        for (int i = 0; i < s->nproblems; i++)
-            printf("  - %s\n", s->problems[i]);
-    }
-    printf("Scan method:   %s\n", ctl_method_name(s->scan.method));
-    printf("  why:         %s\n", s->scan.reason[0] ? s->scan.reason : "-");
-    printf("  changed by:  %s at %s\n", s->scan.changed_by[0] ? s->scan.changed_by : "-",
-           ctl_iso(s->scan.changed_at, t1, sizeof(t1)));
-    printf("Servers:       %-15s %-20s  %s\n", "state", "as of", "detail");
-    for (int i = 0; i < WW_STATUS_SERVERS; i++) {
-        const struct ww_status_server *sv = &s->servers[i];
-        printf("  %-12s %-15s %-20s  %s\n", sv->name, sv->state,
-               ctl_iso(sv->checked, t1, sizeof(t1)), sv->detail[0] ? sv->detail : "-");
-    }
-    printf("Components:\n");
-    for (int i = 0; ww_status_components[i] != NULL; i++) {
-        if (s->have_comp[i])
-            printf("  %-12s %s (installed %s, %s ago)\n", ww_status_components[i],
-                   s->comp[i].version, ctl_iso(s->comp[i].installed_at, t1, sizeof(t1)),
-                   ww_status_age(s->comp[i].installed_at, now, age, sizeof(age)));
-        else
-            printf("  %-12s none\n", ww_status_components[i]);
-    }
-    printf("ClamAV:        %s\n",
-           s->clam_engine[0] ? s->clam_engine : "- (webwarden_scan not started)");
-    for (size_t i = 0; i < s->clam.ndbs && i < WW_CLAMAV_MAX_DBS; i++)
-        printf("  %-12s version %u, %u signatures, built %s (%s ago)\n", s->clam.dbs[i].name,
-               s->clam.dbs[i].version, s->clam.dbs[i].sigs,
-               ww_status_iso(s->clam.dbs[i].built, t1, sizeof(t1)),
-               ww_status_age(s->clam.dbs[i].built, now, age, sizeof(age)));
-    printf("Feedback:      %lld queued, %lld dropped\n", (long long)s->queued,
-           (long long)s->dropped);
-    if (s->lic.edition[0] != '\0')
-        printf("License:       %s (%s)\n", lic_status, s->lic.edition);
-    else
-        printf("License:       %s\n", lic_status);
-    if (s->lic.activation_code[0] != '\0')
-        printf("  code:        %s\n", s->masked);
-    if (s->lic.expires[0] != '\0') {
-        if (s->have_days)
-            printf("  expires:     %s (%d days left)\n", s->lic.expires, s->days);
-        else
-            printf("  expires:     %s\n", s->lic.expires);
-    }
-    if (s->lstate.phase == WW_LICENSE_GRACE)
-        printf("  grace:       %s\n", s->lic_desc);
-    if (!s->updates_allowed)
-        printf("  updates:     %s\n", s->updates_why);
-    printf("Jobs:          %-20s  %-20s  %-6s %s\n", "last run", "next run", "ok", "result");
-    for (int i = 0; ww_daemon_job_names[i] != NULL; i++) {
-        const struct ww_sched_status *j = &s->jobs[i];
-        printf("  %-12s %-20s  %-20s  %-6s %s\n", ww_daemon_job_names[i],
-               ctl_iso(j->last_run, t1, sizeof(t1)), ctl_iso(j->next_run, t2, sizeof(t2)),
-               j->ok < 0 ? "-"
-               : j->ok   ? "yes"
-                         : "no",
-               j->result[0] ? j->result : "-");
-    }
-    if (s->daemon_pid > 0)
-        printf("Daemon:        running (pid %ld)\n", s->daemon_pid);
-    else
-        printf("Daemon:        not running\n");
-    if (s->nrecent > 0) {
-        printf("Recent warnings (newest first; all: webwardenctl events):\n");
-        for (int i = 0; i < s->nrecent; i++)
-            printf("  %s %-7s %-8s %s\n", ctl_iso(s->recent[i].at, t1, sizeof(t1)),
-                   s->recent[i].level, s->recent[i].source, s->recent[i].message);
-    }
-    printf("Appliance id:  %s\n", s->appliance);
-    printf("Database:      %s\n", c->conf->state.database);
-    return CTL_OK;
-}
-
 static int ctl_cmd_status(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
@@ -408,7 +240,10 @@ static int ctl_cmd_status(struct ctl *c, int argc, char **argv)
         ctl_err("%s", err);
         goto cleanup;
     }
-    rc = c->json ? ctl_status_json(c, s) : ctl_status_human(c, s);
+    if (c->json)
+        rc = ctl_json_print(ww_statusview_json(s, c->conf));
+    else if (ww_statusview_text(s, c->conf, time(NULL), stdout) == WW_OK)
+        rc = CTL_OK;
 cleanup:
     free(s);
     ww_store_close(st);
@@ -465,14 +300,15 @@ static int ctl_cmd_scan_method(struct ctl *c, int argc, char **argv)
     }
     if (optind == argc) {
         if (c->json) {
-            rc = ctl_json_print(json_pack(
-                "{s:s, s:s, s:s, s:o}", "method", ctl_method_name(cur.method), "reason", cur.reason,
-                "changed_by", cur.changed_by, "changed_at", ctl_json_time(cur.changed_at)));
+            rc = ctl_json_print(json_pack("{s:s, s:s, s:s, s:o}", "method",
+                                          ww_statusview_method(cur.method), "reason", cur.reason,
+                                          "changed_by", cur.changed_by, "changed_at",
+                                          ww_statusview_time(cur.changed_at)));
             goto cleanup;
         }
-        printf("%s (since %s, by %s: %s)\n", ctl_method_name(cur.method),
-               ctl_iso(cur.changed_at, t, sizeof(t)), cur.changed_by[0] ? cur.changed_by : "-",
-               cur.reason[0] ? cur.reason : "-");
+        printf("%s (since %s, by %s: %s)\n", ww_statusview_method(cur.method),
+               ww_status_iso(cur.changed_at, t, sizeof(t)),
+               cur.changed_by[0] ? cur.changed_by : "-", cur.reason[0] ? cur.reason : "-");
         rc = CTL_OK;
         goto cleanup;
     }
@@ -485,18 +321,18 @@ static int ctl_cmd_scan_method(struct ctl *c, int argc, char **argv)
     if (rc != WW_OK) {
         ctl_err("smart-scan server does not answer (%s); scan method stays %s "
                 "(--force switches anyway)",
-                why, ctl_method_name(cur.method));
+                why, ww_statusview_method(cur.method));
         rc = CTL_FAIL;
         goto cleanup;
     }
     if (!changed) {
-        printf("scan method is already %s\n", ctl_method_name(want));
+        printf("scan method is already %s\n", ww_statusview_method(want));
         goto cleanup;
     }
     if (why[0] != '\0')
         printf("note: %s\n", why);
-    printf("scan method: %s -> %s (%s)\n", ctl_method_name(cur.method), ctl_method_name(now.method),
-           now.reason);
+    printf("scan method: %s -> %s (%s)\n", ww_statusview_method(cur.method),
+           ww_statusview_method(now.method), now.reason);
     rc = CTL_OK;
 cleanup:
     ww_store_close(st);
@@ -510,15 +346,15 @@ static void ctl_event_print(const struct ww_event *ev, void *arg)
     char t[32];
 
     (void)arg;
-    printf("%s  %-7s %-10s %s\n", ctl_iso(ev->at, t, sizeof(t)), ev->level, ev->source,
+    printf("%s  %-7s %-10s %s\n", ww_status_iso(ev->at, t, sizeof(t)), ev->level, ev->source,
            ev->message);
 }
 
 static void ctl_event_json(const struct ww_event *ev, void *arg)
 {
     json_array_append_new(arg, json_pack("{s:I, s:o, s:s, s:s, s:s}", "id", (json_int_t)ev->id,
-                                         "at", ctl_json_time(ev->at), "level", ev->level, "source",
-                                         ev->source, "message", ev->message));
+                                         "at", ww_statusview_time(ev->at), "level", ev->level,
+                                         "source", ev->source, "message", ev->message));
 }
 
 static int ctl_cmd_events(struct ctl *c, int argc, char **argv)
@@ -589,7 +425,7 @@ static int ctl_feedback_status(struct ctl *c, struct ww_store *st)
             first > 0
                 ? json_pack("{s:I, s:I}", "first", (json_int_t)first, "last", (json_int_t)last)
                 : json_null(),
-            "last_run", ctl_json_time(js.last_run), "ok",
+            "last_run", ww_statusview_time(js.last_run), "ok",
             js.ok < 0 ? json_null() : json_boolean(js.ok), "result",
             js.result[0] ? js.result : NULL));
     printf("Server:       %s\n", server[0] ? server : "(not configured: feedback.server)");
@@ -601,7 +437,7 @@ static int ctl_feedback_status(struct ctl *c, struct ww_store *st)
                (long long)first, (long long)last);
     else
         printf("Unconfirmed:  none\n");
-    printf("Last run:     %s %s %s\n", ctl_iso(js.last_run, t1, sizeof(t1)),
+    printf("Last run:     %s %s %s\n", ww_status_iso(js.last_run, t1, sizeof(t1)),
            js.ok < 0 ? ""
            : js.ok   ? "ok"
                      : "failed:",
@@ -676,7 +512,7 @@ static int ctl_license_print(const struct ctl *c, const struct ww_license *lic)
             "grace_days_left",
             ls.phase >= WW_LICENSE_ACTIVE ? json_integer(ls.grace_days_left) : json_null(),
             "updates_allowed", allowed, "updates", why, "checked_at",
-            ctl_json_time(lic->checked_at)));
+            ww_statusview_time(lic->checked_at)));
     if (lic->activation_code[0] == '\0') {
         printf("License:      %s\n", desc);
         return CTL_OK;
@@ -688,7 +524,7 @@ static int ctl_license_print(const struct ctl *c, const struct ww_license *lic)
     printf("  seats:      %d\n", lic->seats);
     printf("  expires:    %s\n", lic->expires[0] ? lic->expires : "-");
     printf("  updates:    %s\n", allowed ? "allowed" : why);
-    printf("  checked:    %s\n", ctl_iso(lic->checked_at, t1, sizeof(t1)));
+    printf("  checked:    %s\n", ww_status_iso(lic->checked_at, t1, sizeof(t1)));
     return CTL_OK;
 }
 
@@ -835,10 +671,9 @@ static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     struct ww_urlcheck_verdict *v = NULL;
     struct ww_urlcheck *uc = NULL;
-    const struct ww_rating *r;
-    const char *urldb, *term = "";
-    json_t *cats = NULL;
-    char score[24], *url = NULL, whotext[1024];
+    struct ww_urlcheckview view;
+    const char *term = "";
+    char *url = NULL;
     struct ww_who who;
     int opt, rc;
 
@@ -875,38 +710,12 @@ static int ctl_cmd_url_check(struct ctl *c, int argc, char **argv)
     rc = ctl_check_run(c, argv[optind], &who, url, WW_URL_MAX, &uc, v, &term);
     if (rc != CTL_OK)
         goto cleanup;
-    r = &v->rating;
-    urldb = ww_urlcheck_urldb_desc(uc);
-    if (r->source == WW_REP_SRC_LIST)
-        snprintf(score, sizeof(score), "-");
-    else
-        snprintf(score, sizeof(score), "%d%s", r->score, r->score == 0 ? " (unrated)" : "");
-    if (c->json) {
-        cats = json_array();
-        for (int i = 0; cats != NULL && i < r->ncategories; i++)
-            json_array_append_new(cats, json_string(r->categories[i]));
-        rc = ctl_json_print(json_pack(
-            "{s:s, s:s, s:s, s:s, s:o, s:O, s:s, s:s, s:s, s:s?, s:f}", "url", url, "policy",
-            v->policy, "policy_match", term, "decision", ww_policy_action_name(v->action), "score",
-            r->source == WW_REP_SRC_LIST ? json_null() : json_integer(r->score), "categories", cats,
-            "reason", v->reason, "path", v->path, "source", v->source, "urldb",
-            urldb[0] ? urldb : NULL, "ms", (double)v->us / 1e3));
-        goto cleanup;
-    }
-    ww_who_format(&who, whotext, sizeof(whotext));
-    printf("url:        %s\n", url);
-    printf("who:        %s\n", whotext);
-    printf("policy:     %s%s%s%s\n", v->policy, term[0] ? " (match " : "", term,
-           term[0] ? ")" : "");
-    printf("decision:   %s\n", ww_policy_action_name(v->action));
-    printf("score:      %s\n", score);
-    printf("categories: %s\n", v->category);
-    printf("reason:     %s\n", v->reason);
-    printf("path:       %s\n", v->path);
-    printf("local db:   %s\n", urldb[0] ? urldb : "none");
-    printf("time:       %.1f ms\n", (double)v->us / 1e3);
+    view = (struct ww_urlcheckview){url, &who, term, v, ww_urlcheck_urldb_desc(uc)};
+    if (c->json)
+        rc = ctl_json_print(ww_urlcheckview_json(&view));
+    else if (ww_urlcheckview_text(&view, stdout) != WW_OK)
+        rc = CTL_FAIL;
 cleanup:
-    json_decref(cats);
     ww_urlcheck_free(uc);
     free(url);
     free(v);

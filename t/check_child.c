@@ -263,8 +263,8 @@ START_TEST(test_child_detections_and_feedback_reach_the_store)
 
     ck_assert_int_eq(ww_child_create(conf, "t", 0, NULL, &c, err, sizeof(err)), WW_OK);
     ww_child_start(c, 0);
-    ww_child_detection_add(c, "http://a.example/x", "Eicar", -1);
-    ww_child_detection_add(c, "http://a.example/y", "Eicar", 100);
+    ww_child_detection_add_via(c, "http://a.example/x", "Eicar", -1, "scanner=clamav type=zip");
+    ww_child_detection_add_via(c, "http://a.example/y", "Eicar", 100, "scanner=- type=pe");
     memset(&ev, 0, sizeof(ev));
     snprintf(ev.url, sizeof(ev.url), "http://b.example/");
     snprintf(ev.action, sizeof(ev.action), "allow");
@@ -277,6 +277,19 @@ START_TEST(test_child_detections_and_feedback_reach_the_store)
     ck_assert_int_eq(ww_store_feedback_stats(st, &queued, &dropped), WW_OK);
     ck_assert_msg(queued == 3 && dropped == 0, "feedback queued %lld dropped %lld",
                   (long long)queued, (long long)dropped);
+    {
+        /* the feedback rows say which scanner found it, when one is named */
+        struct ww_feedback_event out[4];
+        size_t n = 0, seen = 0;
+        ck_assert_int_eq(ww_store_feedback_peek(st, out, 4, &n), WW_OK);
+        for (size_t i = 0; i < n; i++) {
+            const char *want = strcmp(out[i].url, "http://a.example/x") == 0 ? "clamav" : "";
+            ck_assert_msg(strcmp(out[i].scanner, want) == 0, "%s: scanner \"%s\", want \"%s\"",
+                          out[i].url, out[i].scanner, want);
+            seen += want[0] != '\0';
+        }
+        ck_assert_uint_eq(seen, 1);
+    }
     ww_child_free(c);
 }
 END_TEST

@@ -253,10 +253,100 @@ START_TEST(test_clamav_corrupt_database_names_the_file)
 
     file_write(patdir, "bad.ndb", "Not:a:valid:ndb:line:at:all:x\n", 30);
     e = load_ok(&limits, &info);
-    ck_assert_uint_eq(info.pattern_files_skipped, 1);
+    ck_assert_uint_eq(info.pattern_files_skipped + info.pattern_lines_skipped, 1);
     ck_assert_uint_eq(info.pattern_sigs, 1);
     ww_clamav_unref(e);
     free(exe);
+    dirs_remove();
+}
+END_TEST
+
+/* Polyglots: clam.zip appended to a PNG (type image, not deep-scanned by default) is found, kept
+ * from its signature on, whether that is in the first bytes, split across two chunks or far in
+ * a body past the memory limit; the log's type says both. A plain image is still skipped. */
+START_TEST(test_deepscan_polyglot_image_with_zip)
+{
+    static const size_t pads[] = {8, 4898, 4899, 4900, 4901, 2 * WW_DEEPSCAN_MEM};
+    struct ww_clamav *e;
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    size_t len;
+    unsigned char *zip = file_read(TESTFILES "/clam.zip", &len);
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    for (size_t k = 0; k < sizeof(pads) / sizeof(pads[0]); k++) {
+        size_t n = pads[k] + len;
+        unsigned char *body = malloc(n);
+        struct ww_deepscan *d;
+        struct ww_deep_result r;
+        ck_assert_ptr_nonnull(body);
+        for (size_t i = 0; i < pads[k]; i++)
+            body[i] = (unsigned char)("\x89PNG\r\n\x1a\nIDATxyz"[i % 16] ^ (i >> 8));
+        memcpy(body, "\x89PNG\r\n\x1a\n", 8);
+        memcpy(body + pads[k], zip, len);
+        d = ww_deepscan_create(e, deep, 25 << 20, tmpdir);
+        for (size_t i = 0; i < n; i += 700) /* 4900 = 7 chunks: "PK" and "\3\4" apart */
+            ck_assert_int_eq(ww_deepscan_feed(d, body + i, n - i < 700 ? n - i : 700), WW_OK);
+        ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
+        ck_assert_msg(r.verdict == WW_DEEP_INFECTED && strstr(r.threat, "Webwarden.Test.ClamExe"),
+                      "png + zip at %zu: verdict %d \"%s\"", pads[k], (int)r.verdict, r.threat);
+        ck_assert_str_eq(ww_deepscan_type_name(d), "image+zip");
+        ck_assert_int_eq(ww_deepscan_embedded(d), WW_FT_ZIP);
+        ww_deepscan_free(d);
+
+        /* the same image without the zip: not deep-scanned */
+        d = ww_deepscan_create(e, deep, 25 << 20, tmpdir);
+        ck_assert_int_eq(ww_deepscan_feed(d, body, pads[k]), WW_OK);
+        ck_assert_int_eq(ww_deepscan_finish(d, &r), 0);
+        ck_assert_str_eq(ww_deepscan_type_name(d), "image");
+        ww_deepscan_free(d);
+        free(body);
+    }
+    ww_clamav_unref(e);
+    free(zip);
+    dirs_remove();
+}
+END_TEST
+
+/* Webwarden's pattern files as libclamav reads them: comments, a malformed hash line and an .ndb
+ * line libclamav refuses are left out of the copy it loads (the rest of each file still loads,
+ * counted), and a wildcard-size hash line gets ClamAV's ":73". */
+START_TEST(test_clamav_pattern_lines_libclamav_refuses_are_left_out)
+{
+    static const char hdb[] = "# Webwarden test patterns\n"
+                              "\n"
+                              "zz:1:Webwarden.Test.BadHash\r\n"
+                              "aa15bcf478d165efd2065190eb473bcb:*:Webwarden.Test.ClamExe\r\n";
+    static const char ndb[] = "Webwarden.Test.Broken:0:*:4142(\n"
+                              "Webwarden.Test.Marker:0:*:646565702d6d61726b65722d37373331\n";
+    static const char body[] = "MZ....deep-marker-7731....";
+    struct ww_clamav_info info;
+    struct ww_deep_result r;
+    struct ww_clamav *e;
+    size_t len;
+    unsigned char *zip = file_read(TESTFILES "/clam.zip", &len);
+
+    dirs_make();
+    file_write(patdir, "clam.hdb", hdb, sizeof(hdb) - 1);
+    file_write(patdir, "marker.ndb", ndb, sizeof(ndb) - 1);
+    memset(&info, 0, sizeof(info));
+    e = load_ok(&limits, &info);
+    ck_assert_msg(info.pattern_sigs == 2 && info.pattern_lines_skipped == 2 &&
+                      info.pattern_files_skipped == 0,
+                  "sigs %u lines skipped %zu files skipped %zu, want 2 2 0", info.pattern_sigs,
+                  info.pattern_lines_skipped, info.pattern_files_skipped);
+    ck_assert_int_eq(ww_clamav_scan_mem(e, zip, len, &r), WW_OK);
+    ck_assert_msg(r.verdict == WW_DEEP_INFECTED && strstr(r.threat, "Webwarden.Test.ClamExe"),
+                  "clam.zip: verdict %d \"%s\"", (int)r.verdict, r.threat);
+    ck_assert_int_eq(ww_clamav_scan_mem(e, body, sizeof(body) - 1, &r), WW_OK);
+    ck_assert_msg(r.verdict == WW_DEEP_INFECTED && strstr(r.threat, "Webwarden.Test.Marker"),
+                  "marker: verdict %d \"%s\"", (int)r.verdict, r.threat);
+    ww_clamav_unref(e);
+    free(zip);
     dirs_remove();
 }
 END_TEST
@@ -611,6 +701,72 @@ START_TEST(test_deepmon_load_keep_reload)
 }
 END_TEST
 
+/* The monitor loads the pattern an update installed (the store's component, not
+ * clamav.database_dir) into the deep engine, and asks for a reload when another is installed. */
+START_TEST(test_deepmon_follows_the_installed_pattern)
+{
+    static const char marker[] = "Local.Other:0:*:0102030405060708090a\n";
+    struct ww_conf *conf = ww_conf_create_defaults();
+    struct ww_store *st = NULL;
+    struct ww_clamav *e = NULL;
+    struct ww_deepmon *m;
+    struct ww_component c;
+    struct ww_deep_result r;
+    char err[WW_ERRLEN] = "", db[160], p1[160], p2[160];
+    size_t len;
+    unsigned char *zip = file_read(TESTFILES "/clam.zip", &len);
+
+    ck_assert_ptr_nonnull(conf);
+    dirs_make();
+    snprintf(db, sizeof(db), "%s/state.db", tmpdir);
+    snprintf(p1, sizeof(p1), "%s/pattern-1", tmpdir);
+    snprintf(p2, sizeof(p2), "%s/pattern-2", tmpdir);
+    ck_assert_int_eq(mkdir(p1, 0700), 0);
+    ck_assert_int_eq(mkdir(p2, 0700), 0);
+    file_write(p1, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    file_write(p2, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    file_write(clamdir, "other.ndb", marker, sizeof(marker) - 1);
+    ck_assert_int_eq(ww_store_open(db, WW_STORE_MIGRATE, &st, err, sizeof(err)), WW_OK);
+    memset(&c, 0, sizeof(c));
+    snprintf(c.name, sizeof(c.name), "pattern");
+    snprintf(c.version, sizeof(c.version), "2026.12.03.1");
+    snprintf(c.path, sizeof(c.path), "%s", p1);
+    ck_assert_int_eq(ww_store_component_install(st, &c), WW_OK);
+    ww_store_close(st);
+    free(conf->state.database);
+    conf->state.database = strdup(db);
+    free(conf->clamav.database_dir);
+    conf->clamav.database_dir = strdup(clamdir);
+    free(conf->scan.patterns_dir);
+    conf->scan.patterns_dir = strdup(patdir); /* empty: the installed pattern is in force */
+    free(conf->scan.tmp_dir);
+    conf->scan.tmp_dir = strdup(tmpdir);
+
+    m = ww_deepmon_create(conf, patdir, &e);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_nonnull(e);
+    kv_expect(db, "clamav.engine", "1 from pattern 2026.12.03.1");
+    ck_assert_int_eq(ww_clamav_scan_mem(e, zip, len, &r), WW_OK);
+    ck_assert_msg(r.verdict == WW_DEEP_INFECTED && strstr(r.threat, "Webwarden.Test.ClamExe"),
+                  "clam.zip: verdict %d \"%s\"", (int)r.verdict, r.threat);
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_KEEP);
+
+    ck_assert_int_eq(ww_store_open(db, 0, &st, err, sizeof(err)), WW_OK);
+    snprintf(c.version, sizeof(c.version), "2026.12.03.2");
+    snprintf(c.path, sizeof(c.path), "%s", p2);
+    ck_assert_int_eq(ww_store_component_install(st, &c), WW_OK);
+    ww_store_close(st);
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_RELOAD);
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_KEEP); /* once per version */
+
+    ww_deepmon_free(m);
+    ww_clamav_unref(e);
+    ww_conf_free(conf);
+    free(zip);
+    dirs_remove();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("clamav");
@@ -630,6 +786,9 @@ int main(void)
     tcase_add_test(tc, test_clamav_status_problem_none_and_old);
     tcase_add_test(tc, test_body_with_deep_scanner_verdicts);
     tcase_add_test(tc, test_deepmon_load_keep_reload);
+    tcase_add_test(tc, test_clamav_pattern_lines_libclamav_refuses_are_left_out);
+    tcase_add_test(tc, test_deepmon_follows_the_installed_pattern);
+    tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -177,6 +177,7 @@ START_TEST(test_feedback_batch_json_follows_protocol)
     ev[0].at = 1795773600;
     ev[0].count = 7;
     ev[0].first_seen = 1795773540;
+    snprintf(ev[0].scanner, sizeof(ev[0].scanner), "clamav");
     snprintf(ev[1].url, sizeof(ev[1].url), "http://b.example/\xff");
     snprintf(ev[1].action, sizeof(ev[1].action), "allow");
     ck_assert_int_eq(ww_feedback_batch_json("app-1-2", ev, 2, &body), WW_OK);
@@ -196,6 +197,9 @@ START_TEST(test_feedback_batch_json_follows_protocol)
     /* aggregated records: a count (at least 1) and the first time seen (<= time) */
     ck_assert_int_eq(json_integer_value(json_object_get(e0, "count")), 7);
     ck_assert_str_eq(json_string_value(json_object_get(e0, "first_seen")), "2026-11-27T09:59:00Z");
+    /* which scanner found the threat: optional, only with a threat */
+    ck_assert_str_eq(json_string_value(json_object_get(e0, "scanner")), "clamav");
+    ck_assert_msg(json_object_get(e1, "scanner") == NULL, "no threat, no scanner: %s", body);
     ck_assert_int_eq(json_integer_value(json_object_get(e1, "count")), 1);
     ck_assert_msg(json_is_null(json_object_get(e1, "threat")), "no threat must be null: %s", body);
     ck_assert_int_eq(json_array_size(json_object_get(e1, "categories")), 0);

@@ -280,6 +280,71 @@ START_TEST(test_filetype_names_round_trip)
 }
 END_TEST
 
+/* Polyglots: an archive's signature at any offset, split across chunks of every size, is found
+ * once with its exact offset; a stream without one is not. */
+static const struct {
+    const char *what;
+    const char *magic;
+    size_t len;
+    enum ww_filetype want;
+} embed_cases[] = {
+    {"zip local header", "PK\x03\x04", 4, WW_FT_ZIP},
+    {"rar", "Rar!\x1a\x07", 6, WW_FT_RAR},
+    {"7z", "7z\xbc\xaf\x27\x1c", 6, WW_FT_7Z},
+};
+
+START_TEST(test_filetype_embed_finds_archive_across_chunks)
+{
+    static const size_t chunks[] = {1, 2, 3, 4, 5, 7, 64, 1000, 5000};
+    static const size_t offsets[] = {0, 1, 1233, 1234, 2999};
+    unsigned char body[4096];
+
+    for (size_t k = 0; k < sizeof(offsets) / sizeof(offsets[0]); k++)
+        for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+            struct ww_filetype_embed f;
+            size_t off = 0, hits = 0;
+            int64_t at, found_at = -1;
+            enum ww_filetype got = WW_FT_UNKNOWN;
+
+            /* an image's start and bytes that hold each signature's first byte, never all */
+            for (size_t i = 0; i < sizeof(body); i++)
+                body[i] = "\x89PNGPK\x03Rar7z"[i % 12];
+            memcpy(body + offsets[k], embed_cases[_i].magic, embed_cases[_i].len);
+            ww_filetype_embed_init(&f);
+            while (off < sizeof(body)) {
+                size_t n = sizeof(body) - off < chunks[c] ? sizeof(body) - off : chunks[c];
+                enum ww_filetype t = ww_filetype_embed_feed(&f, body + off, n, &at);
+                if (t != WW_FT_UNKNOWN && hits++ == 0) {
+                    got = t;
+                    found_at = at;
+                    break; /* a caller stops looking at the first */
+                }
+                off += n;
+            }
+            ck_assert_msg(got == embed_cases[_i].want && found_at == (int64_t)offsets[k],
+                          "%s at %zu, chunks of %zu: got %s at %lld", embed_cases[_i].what,
+                          offsets[k], chunks[c], ww_filetype_name(got), (long long)found_at);
+        }
+}
+END_TEST
+
+START_TEST(test_filetype_embed_none_in_a_plain_image)
+{
+    unsigned char body[8192];
+    struct ww_filetype_embed f;
+    int64_t at = 0;
+
+    for (size_t i = 0; i < sizeof(body); i++)
+        body[i] = "\x89PNGPK\x03Rar!7z\xbc"[i % 14]; /* near misses only */
+    ww_filetype_embed_init(&f);
+    for (size_t off = 0; off < sizeof(body); off += 333) {
+        size_t n = sizeof(body) - off < 333 ? sizeof(body) - off : 333;
+        ck_assert_int_eq(ww_filetype_embed_feed(&f, body + off, n, &at), WW_FT_UNKNOWN);
+        ck_assert_int_eq(at, -1);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("filetype");
@@ -295,6 +360,9 @@ int main(void)
     tcase_add_test(tc, test_filetype_looks_only_at_the_start);
     tcase_add_loop_test(tc, test_filetype_clamav_testfiles, 0,
                         (int)(sizeof(testfiles) / sizeof(testfiles[0])));
+    tcase_add_loop_test(tc, test_filetype_embed_finds_archive_across_chunks, 0,
+                        (int)(sizeof(embed_cases) / sizeof(embed_cases[0])));
+    tcase_add_test(tc, test_filetype_embed_none_in_a_plain_image);
     tcase_add_test(ts, test_filetype_set_groups_types_all_none);
     tcase_add_test(ts, test_filetype_names_round_trip);
     suite_add_tcase(s, tc);

@@ -461,6 +461,7 @@ static void make_event(struct ww_feedback_event *e, int writer, int i)
     snprintf(e->categories, sizeof(e->categories), "news,sport");
     snprintf(e->action, sizeof(e->action), "%s", i % 2 ? "block" : "allow");
     snprintf(e->threat, sizeof(e->threat), "%s", i % 2 ? "Eicar-Test" : "");
+    snprintf(e->scanner, sizeof(e->scanner), "%s", i % 2 ? "clamav" : "");
     e->at = 1700000000 + i;
 }
 
@@ -483,6 +484,7 @@ START_TEST(test_store_feedback_enqueue_peek_delete)
         ck_assert_str_eq(out[i].categories, in[i].categories);
         ck_assert_str_eq(out[i].action, in[i].action);
         ck_assert_str_eq(out[i].threat, in[i].threat);
+        ck_assert_str_eq(out[i].scanner, in[i].scanner);
         ck_assert_int_eq(out[i].at, in[i].at);
     }
     ck_assert(out[1].id > out[0].id);

@@ -20,6 +20,7 @@ Control (never affected by the mode):
   POST /_licenses  {code: answer, ...}   -> merged into the license table
   POST /_reset                           -> forget batches, events and counters
   GET  /_stats     -> {"events": n, "lookups": n (sum of counts), "batches": n, "batch_ids": [...], "duplicates": n,
+                       "scanners": {"clamav": n, ...} (events by their optional "scanner"),
                        "feedback_requests": n, "license_requests": n, "activated": [...],
                        "last_body": {...}, "last_headers": {...}, "mode": m}
 
@@ -59,6 +60,7 @@ STATS = {}
 def reset_stats():
     STATS.clear()
     STATS.update({"events": 0, "lookups": 0, "batches": 0, "batch_ids": [], "duplicates": 0,
+                  "scanners": {},
                   "feedback_requests": 0, "license_requests": 0, "activated": [],
                   "last_body": None, "last_headers": {}})
 
@@ -198,7 +200,10 @@ class Handler(fakelib.Handler):
                         or not isinstance(e["time"], str)
                         or not e["time"].endswith("Z")
                         or not isinstance(e.get("count", 1), int) or e.get("count", 1) < 1
-                        or not isinstance(e.get("first_seen", e["time"]), str)):
+                        or not isinstance(e.get("first_seen", e["time"]), str)
+                        # which scanner found the threat (optional, issue 13)
+                        or e.get("scanner", "fast") not in ("fast", "clamav", "smart")
+                        or ("scanner" in e and e["threat"] is None)):
                     raise ValueError("event shape")
                 datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%SZ")
                 # Aggregated records (protocol.md) carry count and first_seen; older ones not.
@@ -214,6 +219,9 @@ class Handler(fakelib.Handler):
                 ACCEPTED[batch_id] = len(events)
                 STATS["events"] += len(events)
                 STATS["lookups"] += sum(e.get("count", 1) for e in events)
+                for e in events:
+                    if "scanner" in e:
+                        STATS["scanners"][e["scanner"]] = STATS["scanners"].get(e["scanner"], 0) + 1
                 STATS["batches"] += 1
                 STATS["batch_ids"].append(batch_id)
         return {"accepted": len(events)}

@@ -1,9 +1,10 @@
 #!/bin/sh
 # t/it_deep.sh - the deep scanner (libclamav) in a real c-icap: the 44 files of Debian's
 # clamav-testfiles with one hash signature of clam.exe (issue 13 target: at least 40 blocked),
-# true types in the access log, a limit hit blocked as unscanned, a ClamAV folder changed while
-# c-icap runs (reloaded, children replaced), and a corrupt database (the old engine stays, an
-# event says why). Needs a built tree (make), run by `make check`.
+# true types in the access log, an image with a zip appended (a polyglot) deep-scanned, a limit
+# hit blocked as unscanned, a ClamAV folder changed while c-icap runs (reloaded, children
+# replaced), and a corrupt database (the old engine stays, an event says why). Needs a built tree
+# (make), run by `make check`.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -112,6 +113,25 @@ icap -s webwarden_scan -f "$tmp/img.png" -resp 'http://dl.webwarden.test/img.png
 expect_grep "clean image: 204" "$tmp/s_png.txt" "ICAP/1.0 204"
 grep "dl.webwarden.test/img.png " "$tmp/var/log/access.log" >"$tmp/png.log"
 expect_grep "clean image: type=image, not deep-scanned" "$tmp/png.log" "type=image scanner=- deep=skipped"
+# Polyglots: clam.zip appended to an image (a type not deep-scanned) is found by the deep scanner
+# from the zip's signature on, held (the block page) and streamed past scan.hold_max (the cut);
+# an image with a clean zip appended passes, deep-scanned clean. The log says type=image+zip.
+for size in 30000 300000; do
+    { cat "$tmp/img.png"; head -c "$size" /dev/urandom; cat "$TESTFILES/clam.zip"; } >"$tmp/poly$size.png"
+    icap -s webwarden_scan -f "$tmp/poly$size.png" -resp "http://dl.webwarden.test/poly$size.png" -v >"$tmp/s_poly$size.txt" 2>&1
+    grep "dl.webwarden.test/poly$size.png " "$tmp/var/log/access.log" >"$tmp/poly$size.log"
+    expect_grep "image + clam.zip ($size bytes between): blocked by clamav, type=image+zip" "$tmp/poly$size.log" "type=image+zip scanner=clamav deep=infected"
+    expect_grep "image + clam.zip ($size): the threat" "$tmp/poly$size.log" "threat=Webwarden.Test.ClamExe"
+done
+expect_grep "image + clam.zip, held: the block page" "$tmp/s_poly30000.txt" "Threat=Webwarden.Test.ClamExe"
+"${PYTHON3:-python3}" -c 'import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z: z.writestr("readme.txt", "hello " * 1000)' "$tmp/clean.zip" ||
+    fail "cannot make clean.zip"
+cat "$tmp/img.png" "$tmp/clean.zip" >"$tmp/polyclean.png"
+icap -s webwarden_scan -f "$tmp/polyclean.png" -resp 'http://dl.webwarden.test/polyclean.png' -v >"$tmp/s_polyclean.txt" 2>&1
+expect_grep "image + clean zip: 204" "$tmp/s_polyclean.txt" "ICAP/1.0 204"
+grep "dl.webwarden.test/polyclean.png " "$tmp/var/log/access.log" >"$tmp/polyclean.log"
+expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=image+zip scanner=- deep=clean"
 { printf 'MZ'; head -c 30000 /dev/urandom; echo "deep-marker-7731"; } >"$tmp/marked.exe"
 icap -s webwarden_scan -f "$tmp/marked.exe" -resp 'http://dl.webwarden.test/marked.exe' -v >"$tmp/s_m1.txt" 2>&1
 expect_grep "clean executable: 204" "$tmp/s_m1.txt" "ICAP/1.0 204"
