@@ -453,6 +453,16 @@ int ww_body_refuse(struct ww_body *b, const char *threat, const char *reason, co
     return body_infected(b, threat);
 }
 
+int ww_body_uncut(struct ww_body *b)
+{
+    if (b->state != WW_BODY_CUT_OFF)
+        return WW_BODY_MORE;
+    if (b->sent > 0)
+        return WW_BODY_CUT;
+    b->state = WW_BODY_BLOCKED;
+    return WW_BODY_BLOCK;
+}
+
 int ww_body_partial(struct ww_body *b)
 {
     if (b->lim.partial_action != WW_ACTION_BLOCK)

@@ -123,6 +123,13 @@ int ww_body_refuse(struct ww_body *b, const char *threat, const char *reason, co
  * unscanned. Before or after ww_body_start. */
 int ww_body_partial(struct ww_body *b);
 
+/* The caller's answer had not started after all when a detection cut the stream (c-icap had sent
+ * nothing yet: no byte was read back with ww_body_read): the cut becomes a block, so the caller
+ * can still send the block page instead of failing the request (an ICAP error that a proxy with
+ * bypass=on answers by delivering the response unscanned). WW_BODY_BLOCK then; WW_BODY_CUT when
+ * bytes went out; WW_BODY_MORE when the body is not cut. */
+int ww_body_uncut(struct ww_body *b);
+
 /* Takes <len> body bytes (a count ww_body_room allowed). A decision, or WW_EIO / WW_ENOMEM (a
  * spool file that cannot be written: the request fails). After BLOCK or CUT the bytes are read
  * and dropped. */

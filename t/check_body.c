@@ -359,6 +359,53 @@ START_TEST(test_body_back_pressure_when_the_reader_stalls)
 }
 END_TEST
 
+/* EICAR right past hold_max, before the caller read any byte back (c-icap had sent nothing): the
+ * cut used to fail the request (ICAP 500, which Squid with bypass=on answers by delivering the
+ * response unscanned; found attacking the gateway with tiny chunks across the hold boundary).
+ * ww_body_uncut turns it into a block while nothing went out; once bytes went out, a cut. */
+START_TEST(test_body_cut_before_any_byte_went_out_becomes_a_block)
+{
+    struct ww_body_limits lim;
+    size_t len = 70 * 1024;
+    unsigned char *data = malloc(len), buf[4096];
+    struct ww_body *b;
+    int d = WW_BODY_MORE, round;
+
+    limits(&lim);
+    for (round = 0; round < 2; round++) {
+        size_t off = 0, release = 0;
+        random_fill(data, len, 30);
+        b = body_new(&lim, (int64_t)len, 0, NULL);
+        while (off < len && (d = ww_body_put(b, data + off, 1024)) != WW_BODY_CUT) {
+            ck_assert_int_ge(d, 0);
+            off += 1024;
+            if (d == WW_BODY_RELEASE) {
+                release = off;
+                eicar_fill(data + off + 100); /* in the next chunk, after the release */
+            }
+            if (round == 1 && release > 0)
+                ck_assert_int_ge(ww_body_read(b, buf, sizeof(buf)), 0); /* a reader that reads */
+        }
+        ck_assert_msg(d == WW_BODY_CUT, "round %d: %d after %zu bytes, state %d", round, d, off,
+                      (int)ww_body_state(b));
+        if (round == 0) {
+            ck_assert_int_eq(ww_body_sent(b), 0);
+            ck_assert_int_eq(ww_body_uncut(b), WW_BODY_BLOCK);
+            ck_assert_int_eq(ww_body_state(b), WW_BODY_BLOCKED);
+            ck_assert_str_eq(ww_body_threat(b), "Eicar-Test-Signature");
+            ck_assert_int_eq(ww_body_read(b, buf, sizeof(buf)), 0);
+            ck_assert_int_eq(ww_body_end(b, 0, NULL, NULL), WW_BODY_MORE); /* decided before */
+        } else {
+            ck_assert_int_gt(ww_body_sent(b), 0);
+            ck_assert_int_eq(ww_body_uncut(b), WW_BODY_CUT);
+            ck_assert_int_eq(ww_body_state(b), WW_BODY_CUT_OFF);
+        }
+        ww_body_free(b);
+    }
+    free(data);
+}
+END_TEST
+
 START_TEST(test_body_hold_all_spools_and_never_streams)
 {
     struct ww_body_limits lim;
@@ -818,6 +865,7 @@ int main(void)
     tcase_add_test(tc, test_body_oversize_action_block_refuses_what_it_cannot_scan);
     tcase_add_test(tc, test_body_service_arguments_set_hold_all);
     tcase_add_test(tc, test_body_partial_action_allow_scans_block_refuses);
+    tcase_add_test(tc, test_body_cut_before_any_byte_went_out_becomes_a_block);
     tcase_add_test(tc, test_body_verdict_in_words_and_a_threat_safe_in_a_header);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
