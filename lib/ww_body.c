@@ -513,6 +513,7 @@ int ww_body_put(struct ww_body *b, const void *data, size_t len)
     switch (body_feed(b, data, len)) {
     case 1:
         /* Infected whatever follows: when nothing went out yet the block page goes now. */
+        b->scanner = "fast";
         return body_infected(b, ww_scan_threat(b->scan));
     case WW_ETOOBIG:
         if (b->lim.bomb_action == WW_ACTION_BLOCK)

@@ -6,6 +6,7 @@
 
 #include "ww_common.h"
 #include "ww_daemon.h"
+#include "ww_log.h"
 #include "ww_statusview.h"
 
 const char *ww_statusview_method(enum ww_scan_method m)
@@ -170,5 +171,83 @@ int ww_statusview_text(const struct ww_status *s, const struct ww_conf *conf, ti
     }
     fprintf(fp, "Appliance id:  %s\n", s->appliance);
     fprintf(fp, "Database:      %s\n", conf->state.database);
+    return ferror(fp) ? WW_EIO : WW_OK;
+}
+
+json_t *ww_statusview_license_json(const struct ww_license *lic, int grace_days, time_t now)
+{
+    struct ww_license_state ls;
+    char masked[80], why[512];
+    int allowed;
+
+    ww_log_mask_secret(lic->activation_code, masked, sizeof(masked));
+    ww_license_state(lic, now, grace_days, &ls);
+    allowed = ww_license_updates_allowed(lic, now, grace_days, why, sizeof(why));
+    return json_pack(
+        "{s:s?, s:s?, s:s, s:s?, s:s?, s:s?, s:i, s:o, s:o, s:b, s:s, s:o}", "activation_code",
+        lic->activation_code[0] ? masked : NULL, "status", lic->status[0] ? lic->status : NULL,
+        "phase", ww_license_phase_name(ls.phase), "product", lic->product[0] ? lic->product : NULL,
+        "edition", lic->edition[0] ? lic->edition : NULL, "expires",
+        lic->expires[0] ? lic->expires : NULL, "seats", lic->seats, "days_left",
+        ls.phase >= WW_LICENSE_ACTIVE ? json_integer(ls.days_left) : json_null(), "grace_days_left",
+        ls.phase >= WW_LICENSE_ACTIVE ? json_integer(ls.grace_days_left) : json_null(),
+        "updates_allowed", allowed, "updates", why, "checked_at",
+        ww_statusview_time(lic->checked_at));
+}
+
+int ww_statusview_license_text(const struct ww_license *lic, int grace_days, time_t now, FILE *fp)
+{
+    char masked[80], desc[256], why[512], t1[32];
+    int allowed;
+
+    ww_log_mask_secret(lic->activation_code, masked, sizeof(masked));
+    ww_license_describe(lic, now, grace_days, desc, sizeof(desc));
+    allowed = ww_license_updates_allowed(lic, now, grace_days, why, sizeof(why));
+    fprintf(fp, "License:      %s\n", desc);
+    if (lic->activation_code[0] != '\0') {
+        fprintf(fp, "  code:       %s\n", masked);
+        fprintf(fp, "  status:     %s (server)\n", lic->status[0] ? lic->status : "-");
+        fprintf(fp, "  product:    %s %s\n", lic->product[0] ? lic->product : "-", lic->edition);
+        fprintf(fp, "  seats:      %d\n", lic->seats);
+        fprintf(fp, "  expires:    %s\n", lic->expires[0] ? lic->expires : "-");
+        fprintf(fp, "  updates:    %s\n", allowed ? "allowed" : why);
+        fprintf(fp, "  checked:    %s\n", ww_status_iso(lic->checked_at, t1, sizeof(t1)));
+    }
+    return ferror(fp) ? WW_EIO : WW_OK;
+}
+
+json_t *ww_statusview_feedback_json(const struct ww_statusview_feedback *f)
+{
+    return json_pack("{s:s?, s:I, s:I, s:o, s:o, s:o, s:s?}", "server",
+                     f->server[0] ? f->server : NULL, "queued", (json_int_t)f->queued, "dropped",
+                     (json_int_t)f->dropped, "unconfirmed",
+                     f->first > 0 ? json_pack("{s:I, s:I}", "first", (json_int_t)f->first, "last",
+                                              (json_int_t)f->last)
+                                  : json_null(),
+                     "last_run", ww_statusview_time(f->job.last_run), "ok",
+                     f->job.ok < 0 ? json_null() : json_boolean(f->job.ok), "result",
+                     f->job.result[0] ? f->job.result : NULL);
+}
+
+int ww_statusview_feedback_text(const struct ww_statusview_feedback *f, FILE *fp)
+{
+    char t1[32];
+
+    fprintf(fp, "Server:       %s\n",
+            f->server[0] ? f->server : "(not configured: feedback.server)");
+    fprintf(fp, "Queued:       %lld events\n", (long long)f->queued);
+    fprintf(fp, "Dropped:      %lld (queue or buffer full, oldest first)\n", (long long)f->dropped);
+    if (f->first > 0)
+        fprintf(fp,
+                "Unconfirmed:  rows %lld-%lld sent, answer not received: resent under the same "
+                "batch id\n",
+                (long long)f->first, (long long)f->last);
+    else
+        fprintf(fp, "Unconfirmed:  none\n");
+    fprintf(fp, "Last run:     %s %s %s\n", ww_status_iso(f->job.last_run, t1, sizeof(t1)),
+            f->job.ok < 0 ? ""
+            : f->job.ok   ? "ok"
+                          : "failed:",
+            f->job.result[0] ? f->job.result : "");
     return ferror(fp) ? WW_EIO : WW_OK;
 }

@@ -405,44 +405,20 @@ cleanup:
 
 static int ctl_feedback_status(struct ctl *c, struct ww_store *st)
 {
-    struct ww_sched_status js;
-    int64_t queued = 0, dropped = 0, first = 0, last = 0;
-    char pending[64] = "", t1[32];
-    const char *server = c->conf->feedback.server;
+    struct ww_statusview_feedback f = {.server = c->conf->feedback.server};
+    char pending[64] = "";
 
-    if (ww_store_feedback_stats(st, &queued, &dropped) != WW_OK ||
+    if (ww_store_feedback_stats(st, &f.queued, &f.dropped) != WW_OK ||
         ww_store_kv_get(st, WW_FEEDBACK_PENDING_KEY, pending, sizeof(pending)) != WW_OK ||
-        ww_sched_status_get(st, "feedback", &js) != WW_OK) {
+        ww_sched_status_get(st, "feedback", &f.job) != WW_OK) {
         ctl_err("cannot read the feedback queue from %s", c->conf->state.database);
         return CTL_FAIL;
     }
-    if (sscanf(pending, "%" SCNd64 " %" SCNd64, &first, &last) != 2)
-        first = last = 0;
+    if (sscanf(pending, "%" SCNd64 " %" SCNd64, &f.first, &f.last) != 2)
+        f.first = f.last = 0;
     if (c->json)
-        return ctl_json_print(json_pack(
-            "{s:s?, s:I, s:I, s:o, s:o, s:o, s:s?}", "server", server[0] ? server : NULL, "queued",
-            (json_int_t)queued, "dropped", (json_int_t)dropped, "unconfirmed",
-            first > 0
-                ? json_pack("{s:I, s:I}", "first", (json_int_t)first, "last", (json_int_t)last)
-                : json_null(),
-            "last_run", ww_statusview_time(js.last_run), "ok",
-            js.ok < 0 ? json_null() : json_boolean(js.ok), "result",
-            js.result[0] ? js.result : NULL));
-    printf("Server:       %s\n", server[0] ? server : "(not configured: feedback.server)");
-    printf("Queued:       %lld events\n", (long long)queued);
-    printf("Dropped:      %lld (queue or buffer full, oldest first)\n", (long long)dropped);
-    if (first > 0)
-        printf("Unconfirmed:  rows %lld-%lld sent, answer not received: resent under the same "
-               "batch id\n",
-               (long long)first, (long long)last);
-    else
-        printf("Unconfirmed:  none\n");
-    printf("Last run:     %s %s %s\n", ww_status_iso(js.last_run, t1, sizeof(t1)),
-           js.ok < 0 ? ""
-           : js.ok   ? "ok"
-                     : "failed:",
-           js.result[0] ? js.result : "");
-    return CTL_OK;
+        return ctl_json_print(ww_statusview_feedback_json(&f));
+    return ww_statusview_feedback_text(&f, stdout) == WW_OK ? CTL_OK : CTL_FAIL;
 }
 
 static int ctl_feedback_flush(struct ctl *c, struct ww_store *st)
@@ -492,40 +468,12 @@ static int ctl_cmd_feedback(struct ctl *c, int argc, char **argv)
 
 static int ctl_license_print(const struct ctl *c, const struct ww_license *lic)
 {
-    struct ww_license_state ls;
-    char masked[80], desc[256], why[512], t1[32];
+    int grace = c->conf->license.grace_days;
     time_t now = time(NULL);
-    int allowed, grace = c->conf->license.grace_days;
 
-    ww_log_mask_secret(lic->activation_code, masked, sizeof(masked));
-    ww_license_state(lic, now, grace, &ls);
-    ww_license_describe(lic, now, grace, desc, sizeof(desc));
-    allowed = ww_license_updates_allowed(lic, now, grace, why, sizeof(why));
     if (c->json)
-        return ctl_json_print(json_pack(
-            "{s:s?, s:s?, s:s, s:s?, s:s?, s:s?, s:i, s:o, s:o, s:b, s:s, s:o}", "activation_code",
-            lic->activation_code[0] ? masked : NULL, "status", lic->status[0] ? lic->status : NULL,
-            "phase", ww_license_phase_name(ls.phase), "product",
-            lic->product[0] ? lic->product : NULL, "edition", lic->edition[0] ? lic->edition : NULL,
-            "expires", lic->expires[0] ? lic->expires : NULL, "seats", lic->seats, "days_left",
-            ls.phase >= WW_LICENSE_ACTIVE ? json_integer(ls.days_left) : json_null(),
-            "grace_days_left",
-            ls.phase >= WW_LICENSE_ACTIVE ? json_integer(ls.grace_days_left) : json_null(),
-            "updates_allowed", allowed, "updates", why, "checked_at",
-            ww_statusview_time(lic->checked_at)));
-    if (lic->activation_code[0] == '\0') {
-        printf("License:      %s\n", desc);
-        return CTL_OK;
-    }
-    printf("License:      %s\n", desc);
-    printf("  code:       %s\n", masked);
-    printf("  status:     %s (server)\n", lic->status[0] ? lic->status : "-");
-    printf("  product:    %s %s\n", lic->product[0] ? lic->product : "-", lic->edition);
-    printf("  seats:      %d\n", lic->seats);
-    printf("  expires:    %s\n", lic->expires[0] ? lic->expires : "-");
-    printf("  updates:    %s\n", allowed ? "allowed" : why);
-    printf("  checked:    %s\n", ww_status_iso(lic->checked_at, t1, sizeof(t1)));
-    return CTL_OK;
+        return ctl_json_print(ww_statusview_license_json(lic, grace, now));
+    return ww_statusview_license_text(lic, grace, now, stdout) == WW_OK ? CTL_OK : CTL_FAIL;
 }
 
 static int ctl_cmd_license(struct ctl *c, int argc, char **argv)

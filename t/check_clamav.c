@@ -623,6 +623,13 @@ START_TEST(test_body_with_deep_scanner_verdicts)
     ck_assert_str_eq(ww_body_deep(b), "skipped");
     ck_assert_str_eq(ww_body_reason(b), "");
     ww_body_free(b);
+    /* a body signature of the fast engine while the body streams in: scanner fast */
+    file_write(patdir, "mark.ndb", "Webwarden.Test.Mark:0:*:6d61726b2d3535\n", 39);
+    memcpy(png + 30000, "mark-55", 7);
+    body_run(e, NULL, png, plen, 60 << 10, WW_ACTION_BLOCK, &b); /* blocked during the puts */
+    ck_assert_str_eq(ww_body_scanner(b), "fast");
+    ck_assert_str_eq(ww_body_threat(b), "Webwarden.Test.Mark");
+    ww_body_free(b);
     ww_clamav_unref(e);
 
     small.max_file_size = 100;

@@ -81,10 +81,8 @@ static void teardown(void)
     char cmd[128];
 
     ww_log_set_sink(NULL, WW_LOG_ERR);
-    ww_child_free(rt);
-    rt = NULL;
+    ww_child_free(rt); /* setup makes both anew */
     ww_conf_free(conf);
-    conf = NULL;
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
 }

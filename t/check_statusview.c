@@ -10,6 +10,7 @@
 
 #include "ww_common.h"
 #include "ww_conf.h"
+#include "ww_log.h"
 #include "ww_statusview.h"
 
 #define NOW 1764800000 /* 2025-12-03T22:13:20Z */
@@ -174,6 +175,103 @@ START_TEST(test_statusview_json_healthy_without_licence)
 }
 END_TEST
 
+static char *render_license(const struct ww_license *lic, int json)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    json_t *root;
+
+    ck_assert_ptr_nonnull(fp);
+    if (json) {
+        root = ww_statusview_license_json(lic, 7, NOW);
+        ck_assert_ptr_nonnull(root);
+        ck_assert_int_eq(json_dumpf(root, fp, JSON_PRESERVE_ORDER), 0);
+        json_decref(root);
+    } else {
+        ck_assert_int_eq(ww_statusview_license_text(lic, 7, NOW, fp), WW_OK);
+    }
+    fclose(fp);
+    return buf;
+}
+
+/* license show: the code only masked, in text and JSON; no code: one line, null code. */
+START_TEST(test_statusview_license_masks_the_code)
+{
+    struct ww_license lic;
+    char masked[80], line[128], *t;
+
+    memset(&lic, 0, sizeof(lic));
+    snprintf(lic.activation_code, sizeof(lic.activation_code), CODE);
+    snprintf(lic.status, sizeof(lic.status), "active");
+    snprintf(lic.product, sizeof(lic.product), "Webwarden");
+    snprintf(lic.edition, sizeof(lic.edition), "business");
+    snprintf(lic.expires, sizeof(lic.expires), "2026-12-31");
+    lic.seats = 25;
+    ww_log_mask_secret(CODE, masked, sizeof(masked));
+    ck_assert_msg(strcmp(masked, CODE) != 0, "mask: %s", masked);
+    t = render_license(&lic, 0);
+    ck_assert_msg(strncmp(t, "License:      ", 14) == 0, "got:\n%s", t);
+    snprintf(line, sizeof(line), "  code:       %s\n  status:     active (server)\n", masked);
+    has(t, line);
+    has(t, "  product:    Webwarden business\n  seats:      25\n  expires:    2026-12-31\n");
+    has(t, "  checked:    -\n");
+    ck_assert_msg(strstr(t, CODE) == NULL, "the code in full:\n%s", t);
+    free(t);
+    t = render_license(&lic, 1);
+    snprintf(line, sizeof(line), "\"activation_code\": \"%s\"", masked);
+    has(t, line);
+    has(t, "\"seats\": 25");
+    ck_assert_msg(strstr(t, CODE) == NULL, "the code in full: %s", t);
+    free(t);
+
+    memset(&lic, 0, sizeof(lic));
+    t = render_license(&lic, 0);
+    ck_assert_msg(strchr(t, '\n') == t + strlen(t) - 1, "more than one line:\n%s", t);
+    free(t);
+    t = render_license(&lic, 1);
+    has(t, "\"activation_code\": null");
+    free(t);
+}
+END_TEST
+
+/* feedback status: an unconfirmed batch named by its rows; none: null in JSON. */
+START_TEST(test_statusview_feedback_names_the_unconfirmed_batch)
+{
+    struct ww_statusview_feedback f = {
+        .server = "https://fb.example", .queued = 12, .dropped = 2, .first = 5, .last = 9};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    json_t *root;
+
+    f.job.ok = 0;
+    f.job.last_run = NOW;
+    snprintf(f.job.result, sizeof(f.job.result), "server said 500");
+    ck_assert_int_eq(ww_statusview_feedback_text(&f, fp), WW_OK);
+    fclose(fp);
+    ck_assert_msg(strcmp(buf, "Server:       https://fb.example\n"
+                              "Queued:       12 events\n"
+                              "Dropped:      2 (queue or buffer full, oldest first)\n"
+                              "Unconfirmed:  rows 5-9 sent, answer not received: resent under "
+                              "the same batch id\n"
+                              "Last run:     2025-12-03T22:13:20Z failed: server said 500\n") == 0,
+                  "got:\n%s", buf);
+    free(buf);
+    root = ww_statusview_feedback_json(&f);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(root, "unconfirmed"), "last")), 9);
+    ck_assert(json_is_false(json_object_get(root, "ok")));
+    json_decref(root);
+    f.first = f.last = 0;
+    f.server = "";
+    root = ww_statusview_feedback_json(&f);
+    ck_assert(json_is_null(json_object_get(root, "unconfirmed")));
+    ck_assert(json_is_null(json_object_get(root, "server")));
+    json_decref(root);
+}
+END_TEST
+
 static Suite *statusview_suite(void)
 {
     Suite *s = suite_create("statusview");
@@ -183,6 +281,8 @@ static Suite *statusview_suite(void)
     tcase_add_test(tc, test_statusview_text_healthy_says_ok);
     tcase_add_test(tc, test_statusview_json_has_problems_servers_and_masked_code);
     tcase_add_test(tc, test_statusview_json_healthy_without_licence);
+    tcase_add_test(tc, test_statusview_license_masks_the_code);
+    tcase_add_test(tc, test_statusview_feedback_names_the_unconfirmed_batch);
     suite_add_tcase(s, tc);
     return s;
 }
