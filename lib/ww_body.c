@@ -250,6 +250,7 @@ void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *
     lim->no_patterns_action = conf->scan.no_patterns_action;
     lim->undecodable_action = conf->scan.undecodable_action;
     lim->budget_action = conf->scan.budget_action;
+    lim->partial_action = conf->scan.partial_action;
     lim->hold_all = conf->scan.hold_all;
     lim->tmp_dir = conf->scan.tmp_dir != NULL ? conf->scan.tmp_dir : "/tmp";
     lim->deep = 1; /* as configured: clamav.enabled and a loaded engine decide */
@@ -551,6 +552,26 @@ int ww_body_refuse(struct ww_body *b, const char *threat, const char *reason, co
     snprintf(b->reason, sizeof(b->reason), "%s", reason);
     snprintf(b->detail, sizeof(b->detail), "%s", detail != NULL ? detail : reason);
     return body_infected(b, threat);
+}
+
+int ww_body_uncut(struct ww_body *b)
+{
+    if (b->state != WW_BODY_CUT_OFF)
+        return WW_BODY_MORE;
+    if (b->sent > 0)
+        return WW_BODY_CUT;
+    b->state = WW_BODY_BLOCKED;
+    return WW_BODY_BLOCK;
+}
+
+int ww_body_partial(struct ww_body *b)
+{
+    if (b->lim.partial_action != WW_ACTION_BLOCK)
+        return WW_BODY_MORE;
+    return ww_body_refuse(b, WW_THREAT_PARTIAL, "partial content",
+                          "a partial response (206 / Content-Range) for an object not cut or "
+                          "blocked before: only a part could be scanned (scan.partial_action = "
+                          "block)");
 }
 
 /* Refused by scan.oversize_action = block: a block (or a cut) by policy, not malware. */

@@ -37,6 +37,8 @@
 #define WW_THREAT_NO_PATTERNS "Webwarden.NoPatterns"           /* no_patterns_action = block */
 /* A Content-Encoding that cannot be undone, when undecodable_action = block (issue 12). */
 #define WW_THREAT_UNDECODABLE "Webwarden.Heuristic.UndecodableEncoding"
+/* A partial response for an object never cut or blocked, when partial_action = block. */
+#define WW_THREAT_PARTIAL "Webwarden.Policy.PartialContent"
 /* Signature checks that spent a step budget, when budget_action = block (issue 12). */
 #define WW_THREAT_BUDGET "Webwarden.Heuristic.ScanBudget"
 
@@ -51,6 +53,7 @@ struct ww_body_limits {
     enum ww_action no_patterns_action; /* no signature: block, or the body passes unscanned */
     enum ww_action undecodable_action; /* a coding not decodable: block, or passes unscanned */
     enum ww_action budget_action;      /* a check budget spent: block, or passes unscanned */
+    enum ww_action partial_action;     /* a part of an object not cut before (ww_body_partial) */
     int hold_all;                      /* hold every body up to max_size, never stream */
     const char *tmp_dir;               /* spool folder; borrowed for the body's life */
     /* The requester's policy (ww_body_limits_apply_policy): true file type groups refused
@@ -126,6 +129,20 @@ int ww_body_pass(struct ww_body *b, const char *reason, const char *detail);
  * the access log, <detail> for the server log (NULL = <reason>). WW_BODY_BLOCK before any byte
  * went out, else WW_BODY_CUT. */
 int ww_body_refuse(struct ww_body *b, const char *threat, const char *reason, const char *detail);
+
+/* The response is a part of an object (206 or Content-Range) that was never cut or blocked
+ * (lib/ww_range.h: WW_RANGE_PARTIAL): with limits.partial_action = block it is refused
+ * (WW_THREAT_PARTIAL, reason "partial content": WW_BODY_BLOCK before any byte went out, else
+ * WW_BODY_CUT); with allow WW_BODY_MORE: it is scanned, and the caller logs a clean end as
+ * unscanned. Before or after ww_body_start. */
+int ww_body_partial(struct ww_body *b);
+
+/* The caller's answer had not started after all when a detection cut the stream (c-icap had sent
+ * nothing yet: no byte was read back with ww_body_read): the cut becomes a block, so the caller
+ * can still send the block page instead of failing the request (an ICAP error that a proxy with
+ * bypass=on answers by delivering the response unscanned). WW_BODY_BLOCK then; WW_BODY_CUT when
+ * bytes went out; WW_BODY_MORE when the body is not cut. */
+int ww_body_uncut(struct ww_body *b);
 
 /* Takes <len> body bytes (a count ww_body_room allowed). A decision, or WW_EIO / WW_ENOMEM (a
  * spool file that cannot be written: the request fails). After BLOCK or CUT the bytes are read

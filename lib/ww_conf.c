@@ -119,6 +119,7 @@ static const struct conf_key conf_keys[] = {
     K_ENUM(scan, undecodable_action, CT_ENUM, "block", actions),
     K_ENUM(scan, budget_action, CT_ENUM, "block", actions),
     K_ENUM(scan, range, CT_ENUM, "strip", range_policies),
+    K_ENUM(scan, partial_action, CT_ENUM, "allow", actions),
     K_STR(scan, tmp_dir, CT_PATH, "/tmp"),
     K_STR(scan, deep_types, CT_LIST, WW_FILETYPE_DEEP_DEFAULT),
 

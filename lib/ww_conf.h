@@ -108,6 +108,9 @@ struct ww_conf {
         /* a request for a part of an object (Range, If-Range): strip (default: the whole object
          * is fetched and scanned) or pass (lib/ww_range.h) */
         enum ww_range_policy range;
+        /* a partial response for an object never cut or blocked: allow (default: scanned, passed
+         * as unscanned "partial content") or block (Webwarden.Policy.PartialContent) */
+        enum ww_action partial_action;
     } scan;
     struct {
         char *database_dir;    /* ClamAV databases (freshclam's folder; default /var/lib/clamav) */

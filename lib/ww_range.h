@@ -9,7 +9,9 @@
  *    within WW_RANGE_TTL_S gets the block page (WW_THREAT_RESUMED). The validators (ETag,
  *    Last-Modified) are remembered for the admin but never unblock: an origin that serves malware
  *    chooses its own validators. A partial response for a URL not remembered is scanned as
- *    partial content and logged so ("partial content"): its bytes alone are not the file. */
+ *    partial content and logged so ("partial content"): its bytes alone are not the file; with
+ *    scan.partial_action = block it is refused (ww_body_partial), so a resume under another URL
+ *    (a query string the origin ignores) cannot complete a cut file either. */
 #ifndef WW_RANGE_H
 #define WW_RANGE_H
 

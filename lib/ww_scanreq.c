@@ -129,6 +129,8 @@ int ww_scanreq_start(struct ww_scanreq *sq, const struct ww_scanreq_env *env,
         return ww_body_refuse(sq->body, WW_THREAT_RESUMED, "resumed download of a blocked file",
                               "a partial response (206 / Content-Range) for a URL cut or blocked "
                               "in the last day");
+    if (sq->range == WW_RANGE_PARTIAL && (d = ww_body_partial(sq->body)) != WW_BODY_MORE)
+        return d; /* scan.partial_action = block: any other part, refused before any byte */
     if (n > WW_SCANREQ_CODINGS) /* more lines than kept: one might hide a coding (issue 12) */
         n = WW_SCANREQ_CODINGS;
     memcpy(codings, h->codings, n * sizeof(codings[0]));
@@ -205,7 +207,7 @@ static void report_block(struct ww_scanreq *sq, int cut)
                "%s: BLOCKED %s: threat %s, sha256 %s, %" PRId64 " bytes, scanner=%s type=%s%s%s",
                sq->env.svc, sq->url, threat, ww_body_sha256(b), ww_body_received(b),
                ww_body_scanner(b), ww_body_type(b), reason[0] ? ": " : "", ww_body_detail(b));
-    if (sq->range != WW_RANGE_BLOCK)
+    if (sq->range != WW_RANGE_BLOCK && strcmp(threat, WW_THREAT_PARTIAL) != 0)
         ww_child_range_remember(sq->env.rt, sq->url, threat, sq->etag, sq->last_modified);
     if (ww_body_type_blocked(b)) /* block_types: an event naming the policy (aggregated) */
         ww_child_block_add(sq->env.rt, "scan", sq->url,

@@ -58,10 +58,10 @@ void ww_scanreq_free(struct ww_scanreq *sq);
  * limits of scan.* with the service's hold_all= and the policy's max_size; "drop" (hold_all with
  * Allow: 204: nothing is kept to send); the SHA-256 only while smart scan may look it up; the deep
  * scanner; a partial response (206 / Content-Range) of a URL cut or blocked in the last day is
- * refused before any byte. Returns WW_BODY_CLEAN when there is no body (answer 204, report it),
- * WW_BODY_MORE (feed the body), WW_BODY_BLOCK (send the block page), WW_BODY_UNSCANNED (passed
- * before any byte: answer 204), or WW_ENOMEM. Never blocks on I/O (the range memory is read from
- * the child's queue and store). */
+ * refused before any byte, and any other one too with scan.partial_action = block. Returns
+ * WW_BODY_CLEAN when there is no body (answer 204, report it), WW_BODY_MORE (feed the body),
+ * WW_BODY_BLOCK (send the block page), WW_BODY_UNSCANNED (passed before any byte: answer 204), or
+ * WW_ENOMEM. Never blocks on I/O (the range memory is read from the child's queue and store). */
 int ww_scanreq_start(struct ww_scanreq *sq, const struct ww_scanreq_env *env,
                      const struct ww_policy *policy, const struct ww_scanreq_headers *h);
 

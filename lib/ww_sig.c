@@ -46,8 +46,13 @@
  * incomplete (ww_sigscan_incomplete): never clean (issue 12). A part whose one check could cost
  * more than SIG_VERIFY_BUDGET steps is refused when loaded, so a check that runs out of its
  * budget can only be a bug or a body the loader did not foresee: incomplete as well. */
+#ifndef SIG_SCAN_STEPS_FIXED /* t/fuzz_sigmatch is built with a smaller one: more runs a second */
 #define SIG_SCAN_STEPS_FIXED 20000000ULL
+#endif
 #define SIG_SCAN_STEPS_PER_BYTE 64ULL
+/* A step is one segment tried, plus one per this many bytes compared (a long segment or anchor
+ * costs its length): the unit of both budgets, and of the loader's worst case. */
+#define SIG_BYTES_PER_STEP 4
 #define SIG_NONE UINT32_MAX
 #define SIG_BLOCK 1024 /* positions filtered before their passes are looked up */
 #ifndef SIG_PREFETCH
@@ -448,6 +453,43 @@ static unsigned window_badness(const unsigned char *v, size_t n)
     return bad;
 }
 
+/* Most steps one try of segment <s> costs (seg_match). */
+static uint64_t seg_cost(const struct ww_sigdb *db, const struct sig_seg *s)
+{
+    uint64_t bytes = s->len;
+    uint32_t k;
+
+    for (k = 0; k < s->nalt; k++)
+        bytes += (uint64_t)db->alts[s->alt_first + k].nalt * (db->alts[s->alt_first + k].len + 1u);
+    return 1 + bytes / SIG_BYTES_PER_STEP;
+}
+
+/* Worst-case steps of one check of part <p> matched from segment <from> (match_left down to the
+ * first segment, match_right up to the last): a segment is tried once per combination of the
+ * bounded gaps between it and <from>. Stops counting past SIG_VERIFY_BUDGET. */
+static uint64_t part_cost(const struct ww_sigdb *db, const struct sig_part *p, uint32_t from)
+{
+    const struct sig_seg *segs = &db->segs[p->seg_first];
+    uint64_t cost = 0, mult = 1;
+    uint32_t k;
+
+    for (k = from; k < p->nseg && cost <= SIG_VERIFY_BUDGET; k++) {
+        if (k > from)
+            mult *= (uint64_t)(segs[k].gap_max - segs[k].gap_min) + 1;
+        if (mult > SIG_VERIFY_BUDGET)
+            return SIG_VERIFY_BUDGET + 1;
+        cost += mult * seg_cost(db, &segs[k]);
+    }
+    mult = 1;
+    for (k = from; k > 0 && cost <= SIG_VERIFY_BUDGET; k--) {
+        mult *= (uint64_t)(segs[k].gap_max - segs[k].gap_min) + 1;
+        if (mult > SIG_VERIFY_BUDGET)
+            return SIG_VERIFY_BUDGET + 1;
+        cost += mult * seg_cost(db, &segs[k - 1]);
+    }
+    return cost;
+}
+
 /* Picks the part's anchor (longest run of exact bytes, least bad on ties) and its extents. */
 static int build_finish_part(struct sig_build *b, int need_anchor)
 {
@@ -495,11 +537,13 @@ static int build_finish_part(struct sig_build *b, int need_anchor)
     }
     if (total > SIG_MAX_SPAN)
         return build_fail(b, "a part spans more than 32768 bytes");
-    /* Worst case of one check: every combination of the bounded gaps is tried. */
-    cost = 1;
-    for (k = 1; k < p->nseg && cost <= SIG_VERIFY_BUDGET; k++) {
-        const struct sig_seg *s = &db->segs[p->seg_first + k];
-        cost *= (uint64_t)(s->gap_max - s->gap_min) + 1;
+    /* Worst case of one check: every combination of the bounded gaps is tried, each costing
+     * its segments' bytes (from the anchor, and from the start for an offset window). */
+    cost = part_cost(db, p, p->anchor_seg);
+    if (cost <= SIG_VERIFY_BUDGET) {
+        uint64_t from_start = part_cost(db, p, 0);
+        if (from_start > cost)
+            cost = from_start;
     }
     if (cost > SIG_VERIFY_BUDGET)
         return build_fail(b, "worst-case check cost unbounded: its bounded gaps multiply past "
@@ -967,22 +1011,31 @@ static inline int view_byte(const struct sig_view *v, uint64_t pos)
     return -1;
 }
 
+/* Segment <s> at stream position <pos>. A try costs a step (the caller's) plus one per
+ * SIG_BYTES_PER_STEP bytes compared, taken from v->budget: a part made of one long segment, hit
+ * at every byte, is as costly as its length (part_cost() bounds a check alike). */
 static int seg_match(const struct ww_sigdb *db, struct sig_view *v, const struct sig_seg *s,
                      uint64_t pos)
 {
     const unsigned char *val = db->seg_bytes + s->bytes, *mask = val + s->len;
-    uint32_t i, k;
+    uint32_t i, k, compared;
+    int r = V_YES;
 
     if (pos < v->h_start)
         return V_NO;
     for (i = 0; i < s->len; i++) {
         int c = view_byte(v, pos + i);
-        if (c < 0)
-            return v->final ? V_NO : V_MORE;
-        if (((unsigned char)c & mask[i]) != val[i])
-            return V_NO;
+        if (c < 0) {
+            r = v->final ? V_NO : V_MORE;
+            break;
+        }
+        if (((unsigned char)c & mask[i]) != val[i]) {
+            r = V_NO;
+            break;
+        }
     }
-    for (k = 0; k < s->nalt; k++) {
+    compared = i;
+    for (k = 0; k < s->nalt && r == V_YES; k++) {
         const struct sig_alt *a = &db->alts[s->alt_first + k];
         const unsigned char *ab = db->alt_bytes + a->bytes;
         int any = 0;
@@ -992,12 +1045,18 @@ static int seg_match(const struct ww_sigdb *db, struct sig_view *v, const struct
             for (x = 0; x < a->len; x++)
                 if (view_byte(v, pos + a->pos + x) != ab[j * a->len + x])
                     break;
+            compared += x + 1;
             any = x == a->len;
         }
         if (any == (int)a->negate)
+            r = V_NO;
+    }
+    if (compared >= SIG_BYTES_PER_STEP) {
+        v->budget -= (long)(compared / SIG_BYTES_PER_STEP);
+        if (v->budget < 0)
             return V_NO;
     }
-    return V_YES;
+    return r;
 }
 
 /* Segment <k> of <p> starting at <pos>, then the rest to the right; the part's end in *end. */
@@ -1226,15 +1285,21 @@ static int part_window(const struct ww_sigscan *s, const struct sig_part *p, uin
     return 1;
 }
 
-static void scan_spent(struct ww_sigscan *s, const struct sig_view *v)
+/* Counts <steps> against the scan's budget; past it no check starts any more. */
+static void scan_add(struct ww_sigscan *s, const struct sig_view *v, uint64_t steps)
 {
-    s->steps += (uint64_t)(SIG_VERIFY_BUDGET - (v->budget > 0 ? v->budget : 0));
-    if (v->budget < 0)
-        scan_incomplete(s, "a signature check ran out of its step budget");
+    s->steps += steps;
     if (s->steps > SIG_SCAN_STEPS_FIXED + SIG_SCAN_STEPS_PER_BYTE * v->end && !s->exhausted) {
         s->exhausted = 1;
         scan_incomplete(s, "the scan's step budget was spent (a body made of near-matches)");
     }
+}
+
+static void scan_spent(struct ww_sigscan *s, const struct sig_view *v)
+{
+    if (v->budget < 0)
+        scan_incomplete(s, "a signature check ran out of its step budget");
+    scan_add(s, v, (uint64_t)(SIG_VERIFY_BUDGET - (v->budget > 0 ? v->budget : 0)));
 }
 
 static void check_entry(struct ww_sigscan *s, struct sig_view *v, uint64_t pos,
@@ -1255,8 +1320,14 @@ static void check_entry(struct ww_sigscan *s, struct sig_view *v, uint64_t pos,
         if (c < 0)
             break; /* not all fed yet (or before the history): the full check decides */
         if (c != anchor[i])
-            return;
+            break;
     }
+    /* an anchor as long as a part, hit by a body of its prefix, costs that much */
+    scan_add(s, v, i / SIG_BYTES_PER_STEP);
+    if (i < p->anchor_len && view_byte(v, at + i) >= 0)
+        return;
+    if (s->exhausted)
+        return;
     if (db->sigs[p->sig].multi != SIG_NONE && sig_has_pending(s, p->sig)) {
         pending_add(s, en->part, at); /* keep the signature's hits in stream order */
         return;
@@ -1332,7 +1403,7 @@ static void abs_run(struct ww_sigscan *s, struct sig_view *v)
         uint64_t e, next = s->abs_next[i];
         int r;
 
-        if (s->threat != NULL)
+        if (s->threat != NULL || s->exhausted)
             break;
         v->budget = SIG_VERIFY_BUDGET;
         r = search_part_once(db, v, p, &next, (uint64_t)sig->off_n + sig->off_shift, &e);
@@ -1344,7 +1415,7 @@ static void abs_run(struct ww_sigscan *s, struct sig_view *v)
             s->abs_next[keep++] = next;
         }
     }
-    s->nabs_open = s->threat != NULL ? 0 : keep;
+    s->nabs_open = s->threat != NULL || s->exhausted ? 0 : keep;
 }
 
 static void eof_run(struct ww_sigscan *s, struct sig_view *v)
@@ -1352,7 +1423,7 @@ static void eof_run(struct ww_sigscan *s, struct sig_view *v)
     const struct ww_sigdb *db = s->db;
     size_t i;
 
-    for (i = 0; i < db->neof && s->threat == NULL; i++) {
+    for (i = 0; i < db->neof && s->threat == NULL && !s->exhausted; i++) {
         const struct sig_sig *sig = &db->sigs[db->eof_sigs[i]];
         uint64_t lo, hi, st, e = 0;
         uint32_t k;
@@ -1375,6 +1446,7 @@ static void eof_run(struct ww_sigscan *s, struct sig_view *v)
             s->threat = db->names + sig->name;
         else if (v->budget < 0)
             scan_incomplete(s, "an end-of-body signature check ran out of its step budget");
+        scan_spent(s, v);
     }
 }
 
@@ -1629,4 +1701,19 @@ const char *ww_sigscan_finish(struct ww_sigscan *s)
 const char *ww_sigscan_incomplete(const struct ww_sigscan *s)
 {
     return s->incomplete;
+}
+
+uint64_t ww_sigscan_steps(const struct ww_sigscan *s)
+{
+    return s->steps;
+}
+
+uint64_t ww_sigscan_step_budget(uint64_t bytes)
+{
+    return SIG_SCAN_STEPS_FIXED + SIG_SCAN_STEPS_PER_BYTE * bytes;
+}
+
+uint64_t ww_sigscan_step_limit(uint64_t bytes)
+{
+    return ww_sigscan_step_budget(bytes) + SIG_VERIFY_BUDGET + SIG_MAX_SPAN / SIG_BYTES_PER_STEP;
 }

@@ -36,6 +36,15 @@ const char *ww_sigscan_finish(struct ww_sigscan *s);
  * waiting for more bytes), or NULL. A body with no threat but a reason here is not clean: it is
  * unscanned (issue 12). Borrowed, static text. */
 const char *ww_sigscan_incomplete(const struct ww_sigscan *s);
+/* Steps this scan spent checking signatures: one per segment tried, plus one per 4 bytes
+ * compared (anchors included; the index probes are a fixed cost per byte, not counted). */
+uint64_t ww_sigscan_steps(const struct ww_sigscan *s);
+/* The scan's budget for <bytes> bytes fed: 20,000,000 steps plus 64 per byte. Past it no check
+ * starts any more and the scan is incomplete (never clean). */
+uint64_t ww_sigscan_step_budget(uint64_t bytes);
+/* The most steps a scan of <bytes> bytes ever spends: the budget, overshot by one check at most
+ * (200,000 steps, plus one anchor compared). t/fuzz_sigmatch.c holds every scan to it. */
+uint64_t ww_sigscan_step_limit(uint64_t bytes);
 void ww_sigscan_free(struct ww_sigscan *s); /* NULL is a no-op */
 
 #endif

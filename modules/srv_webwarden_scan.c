@@ -264,6 +264,8 @@ static int scan_decided(ci_request_t *req, struct scan_req *sr, int d)
         ci_req_unlock_data(req);
         return WW_OK;
     case WW_BODY_CUT:
+        if (!ci_req_sent_data(req) && ww_body_uncut(ww_scanreq_body(sr->sq)) == WW_BODY_BLOCK)
+            return scan_decided(req, sr, WW_BODY_BLOCK); /* nothing went out: the page after all */
         scan_report(req, sr, d);
         return WW_OK;
     case WW_BODY_UNSCANNED:

@@ -360,6 +360,53 @@ START_TEST(test_body_back_pressure_when_the_reader_stalls)
 }
 END_TEST
 
+/* EICAR right past hold_max, before the caller read any byte back (c-icap had sent nothing): the
+ * cut used to fail the request (ICAP 500, which Squid with bypass=on answers by delivering the
+ * response unscanned; found attacking the gateway with tiny chunks across the hold boundary).
+ * ww_body_uncut turns it into a block while nothing went out; once bytes went out, a cut. */
+START_TEST(test_body_cut_before_any_byte_went_out_becomes_a_block)
+{
+    struct ww_body_limits lim;
+    size_t len = 70 * 1024;
+    unsigned char *data = malloc(len), buf[4096];
+    struct ww_body *b;
+    int d = WW_BODY_MORE, round;
+
+    limits(&lim);
+    for (round = 0; round < 2; round++) {
+        size_t off = 0, release = 0;
+        random_fill(data, len, 30);
+        b = body_new(&lim, (int64_t)len, 0, NULL);
+        while (off < len && (d = ww_body_put(b, data + off, 1024)) != WW_BODY_CUT) {
+            ck_assert_int_ge(d, 0);
+            off += 1024;
+            if (d == WW_BODY_RELEASE) {
+                release = off;
+                eicar_fill(data + off + 100); /* in the next chunk, after the release */
+            }
+            if (round == 1 && release > 0)
+                ck_assert_int_ge(ww_body_read(b, buf, sizeof(buf)), 0); /* a reader that reads */
+        }
+        ck_assert_msg(d == WW_BODY_CUT, "round %d: %d after %zu bytes, state %d", round, d, off,
+                      (int)ww_body_state(b));
+        if (round == 0) {
+            ck_assert_int_eq(ww_body_sent(b), 0);
+            ck_assert_int_eq(ww_body_uncut(b), WW_BODY_BLOCK);
+            ck_assert_int_eq(ww_body_state(b), WW_BODY_BLOCKED);
+            ck_assert_str_eq(ww_body_threat(b), "Eicar-Test-Signature");
+            ck_assert_int_eq(ww_body_read(b, buf, sizeof(buf)), 0);
+            ck_assert_int_eq(ww_body_end(b, 0, NULL, NULL), WW_BODY_MORE); /* decided before */
+        } else {
+            ck_assert_int_gt(ww_body_sent(b), 0);
+            ck_assert_int_eq(ww_body_uncut(b), WW_BODY_CUT);
+            ck_assert_int_eq(ww_body_state(b), WW_BODY_CUT_OFF);
+        }
+        ww_body_free(b);
+    }
+    free(data);
+}
+END_TEST
+
 START_TEST(test_body_hold_all_spools_and_never_streams)
 {
     struct ww_body_limits lim;
@@ -760,6 +807,68 @@ START_TEST(test_body_oversize_action_block_refuses_what_it_cannot_scan)
 }
 END_TEST
 
+/* scan.partial_action (issue 12): a 206 for an object never cut or blocked. allow (the default):
+ * scanned as usual, EICAR in it still blocks, a clean part ends CLEAN (the module logs it as
+ * unscanned, "partial content"); block: refused before any byte, whatever it holds. */
+START_TEST(test_body_partial_action_allow_scans_block_refuses)
+{
+    struct ww_body_limits lim;
+    struct ww_conf *conf = ww_conf_create_defaults();
+    char path[128], err[WW_ERRLEN] = "";
+    unsigned char data[20000];
+    const char *none[1] = {NULL};
+    struct ww_body *b;
+    struct run r;
+    FILE *fp;
+
+    ck_assert_ptr_nonnull(conf);
+    ww_body_limits_from_conf(&lim, conf);
+    ck_assert_int_eq(lim.partial_action, WW_ACTION_ALLOW); /* the default */
+    ww_conf_free(conf);
+    conf = NULL;
+    snprintf(path, sizeof(path), "%s/partial.conf", tmpdir);
+    fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    fprintf(fp, "[scan]\npartial_action = block\n");
+    fclose(fp);
+    ck_assert_msg(ww_conf_load(path, &conf, err, sizeof(err)) == WW_OK, "%s", err);
+    ww_body_limits_from_conf(&lim, conf);
+    ck_assert_int_eq(lim.partial_action, WW_ACTION_BLOCK);
+    ww_conf_free(conf);
+
+    random_fill(data, sizeof(data), 21);
+    limits(&lim);
+    b = body_new(&lim, sizeof(data), 0, NULL);
+    ck_assert_int_eq(ww_body_partial(b), WW_BODY_MORE);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_uint_eq(r.out_len, sizeof(data));
+    ww_body_free(b);
+    free_run(&r);
+    eicar_fill(data + 5000);
+    b = body_new(&lim, sizeof(data), 0, NULL);
+    ck_assert_int_eq(ww_body_partial(b), WW_BODY_MORE);
+    run_body(b, data, sizeof(data), 4096, &r);
+    ck_assert_int_eq(r.last, WW_BODY_BLOCK);
+    ww_body_free(b);
+    free_run(&r);
+
+    lim.partial_action = WW_ACTION_BLOCK;
+    random_fill(data, sizeof(data), 22);
+    b = ww_body_create(&lim, sizeof(data), 0);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(ww_body_partial(b), WW_BODY_BLOCK);
+    ck_assert_str_eq(ww_body_threat(b), WW_THREAT_PARTIAL);
+    ck_assert_str_eq(ww_body_reason(b), "partial content");
+    ck_assert_ptr_nonnull(strstr(ww_body_detail(b), "scan.partial_action"));
+    ck_assert_int_eq(ww_body_start(b, engine, none, 0), WW_BODY_MORE);
+    ck_assert_int_eq(ww_body_put(b, data, 100), WW_BODY_MORE);
+    ck_assert_int_eq(ww_body_read(b, data, 100), 0);
+    ck_assert_int_eq(ww_body_state(b), WW_BODY_BLOCKED);
+    ww_body_free(b);
+}
+END_TEST
+
 START_TEST(test_body_service_arguments_set_hold_all)
 {
     struct ww_body_limits lim;
@@ -898,6 +1007,8 @@ int main(void)
     tcase_add_test(tc, test_body_smart_hook_decides_a_locally_clean_body);
     tcase_add_test(tc, test_body_oversize_action_block_refuses_what_it_cannot_scan);
     tcase_add_test(tc, test_body_service_arguments_set_hold_all);
+    tcase_add_test(tc, test_body_partial_action_allow_scans_block_refuses);
+    tcase_add_test(tc, test_body_cut_before_any_byte_went_out_becomes_a_block);
     tcase_add_test(tc, test_body_verdict_in_words_and_a_threat_safe_in_a_header);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

@@ -247,6 +247,33 @@ START_TEST(test_scanreq_partial_response_unscanned_then_refused_once_cut)
 }
 END_TEST
 
+/* scan.partial_action = block (issue 12): a part of an object never cut is refused before any
+ * byte (a resume under another URL cannot complete a cut file), reported as a policy block, and
+ * not remembered as cut; a whole response still passes. */
+START_TEST(test_scanreq_partial_action_block_refuses_any_part)
+{
+    struct ww_scanreq *sq = ww_scanreq_create("http://a.example/other.bin?resume=1");
+    struct ww_scanreq_headers h = part_headers();
+    struct ww_scanreq_report rep;
+
+    conf->scan.partial_action = WW_ACTION_BLOCK;
+    ck_assert_int_eq(ww_scanreq_start(sq, &env, NULL, &h), WW_BODY_BLOCK);
+    ww_scanreq_report(sq, WW_BODY_BLOCK, &rep);
+    ck_assert_int_eq(rep.outcome, WW_SCANREQ_BLOCKED);
+    ck_assert_str_eq(attr(&rep, "webwarden:threat"), WW_THREAT_PARTIAL);
+    ck_assert_msg(strstr(attr(&rep, "webwarden:reason"), "partial content") != NULL, "reason: %s",
+                  attr(&rep, "webwarden:reason"));
+    ck_assert_msg(strstr(logged, "scan.partial_action") != NULL, "log: %s", logged);
+    ck_assert_int_eq(ww_child_range_lookup(rt, "http://a.example/other.bin?resume=1", NULL), 0);
+    ww_scanreq_free(sq);
+    sq = ww_scanreq_create("http://a.example/whole.bin");
+    h = headers(5);
+    run_hello(sq, &h, &rep);
+    ck_assert_int_eq(rep.outcome, WW_SCANREQ_CLEAN);
+    ww_scanreq_free(sq);
+}
+END_TEST
+
 /* Eight Content-Encoding lines are read; a ninth might hide a coding: not decodable. */
 START_TEST(test_scanreq_too_many_coding_lines_are_not_decodable)
 {
@@ -321,6 +348,7 @@ static Suite *scanreq_suite(void)
     tcase_add_test(tc, test_scanreq_clean_body_reports_allow);
     tcase_add_test(tc, test_scanreq_block_reports_and_fills_the_page);
     tcase_add_test(tc, test_scanreq_partial_response_unscanned_then_refused_once_cut);
+    tcase_add_test(tc, test_scanreq_partial_action_block_refuses_any_part);
     tcase_add_test(tc, test_scanreq_too_many_coding_lines_are_not_decodable);
     tcase_add_test(tc, test_scanreq_hold_all_with_204_drops);
     tcase_add_test(tc, test_scanreq_policy_max_size_applies);

@@ -458,6 +458,99 @@ START_TEST(test_sig_budget_spent_is_never_clean)
 }
 END_TEST
 
+/* One long segment of wildcards between an anchor and a byte that never matches: every hit of
+ * the 2-byte anchor compared 30,000 bytes, counted as one step, so a 1 MiB body of the anchor
+ * cost ~1.5e10 byte compares, uncounted (found reading the cost model for t/fuzz_sigmatch.c).
+ * Compared bytes now count (a step per 4), so the scan's budget bounds it: incomplete, within
+ * ww_sigscan_step_limit(), in bounded time. */
+START_TEST(test_sig_long_segment_costs_its_length)
+{
+    enum { WILD = 30000, BODY = 1 << 20 };
+    char *line = malloc(64 + 2 * WILD), err[WW_ERRLEN] = "";
+    unsigned char *body = malloc(BODY);
+    struct ww_sigdb *db = ww_sigdb_create();
+    struct ww_sigscan *sc;
+    struct timespec t0, t1;
+    const char *got = NULL;
+    double secs;
+    size_t i, n;
+
+    n = (size_t)sprintf(line, "Long:0:*:4142");
+    for (i = 0; i < WILD; i++, n += 2)
+        memcpy(line + n, "??", 2);
+    strcpy(line + n, "43");
+    ck_assert_int_eq(ww_sigdb_add_line(db, line, err, sizeof(err)), WW_OK);
+    ck_assert_int_eq(ww_sigdb_compile(db), WW_OK);
+    for (i = 0; i < BODY; i++)
+        body[i] = (unsigned char)(i % 2 ? 'B' : 'A');
+    sc = ww_sigscan_create(db, BODY);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (i = 0; i < BODY && got == NULL; i += 65536)
+        got = ww_sigscan_feed(sc, body + i, 65536);
+    if (got == NULL)
+        got = ww_sigscan_finish(sc);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ck_assert_ptr_null(got);
+    ck_assert_msg(ww_sigscan_incomplete(sc) != NULL, "a 1 MiB flood of 30000-byte checks: clean");
+    ck_assert_msg(ww_sigscan_steps(sc) <= ww_sigscan_step_limit(BODY), "steps %llu > limit %llu",
+                  (unsigned long long)ww_sigscan_steps(sc),
+                  (unsigned long long)ww_sigscan_step_limit(BODY));
+    ck_assert_msg(secs < 10, "1 MiB of 30000-byte checks took %.1f s, want < 10", secs);
+    ww_sigscan_free(sc);
+    /* a real match is still found */
+    memset(body + 1000, 'x', WILD + 10);
+    memcpy(body + 1000, "AB", 2);
+    body[1000 + 2 + WILD] = 'C';
+    ck_assert_str_eq(scan_chunks(db, body, BODY, 4096), "Long");
+    free(line);
+    free(body);
+    ww_sigdb_free(db);
+}
+END_TEST
+
+/* Fixed-offset windows went on being searched after the scan's budget was spent (each window
+ * spends up to one check's budget per feed), and end-of-body windows were not counted at all:
+ * 20 windows whose every start costs ~180,000 steps, over 256 KiB fed 1 KiB at a time, were
+ * ~10^9 steps. Now the budget stops them too: within ww_sigscan_step_limit(), incomplete. */
+START_TEST(test_sig_offset_windows_stop_at_the_scan_budget)
+{
+    enum { NSIG = 20, BODY = 256 * 1024 };
+    char tmpl[2 * NSIG][96];
+    const char *sigs[2 * NSIG];
+    unsigned char *body = malloc(BODY);
+    struct ww_sigdb *db;
+    struct ww_sigscan *sc;
+    const char *got = NULL;
+    size_t i;
+
+    for (i = 0; i < NSIG; i++) {
+        snprintf(tmpl[i], sizeof(tmpl[i]), "Abs%zu:0:0,60000:'AB'{0-1900}'Z'{0-90}'%c'", i,
+                 (char)('a' + i));
+        snprintf(tmpl[NSIG + i], sizeof(tmpl[0]),
+                 "Eof%zu:0:EOF-60000,60000:'AB'{0-1900}'Z'{0-90}'%c'", i, (char)('a' + i));
+        sigs[i] = tmpl[i];
+        sigs[NSIG + i] = tmpl[NSIG + i];
+    }
+    db = db_of(sigs, 2 * NSIG);
+    for (i = 0; i < BODY; i++) /* 'AB' then a 'Z' every 64 bytes: every start is a near-match */
+        body[i] = (unsigned char)(i % 64 == 63 ? 'Z' : i % 2 ? 'B' : 'A');
+    sc = ww_sigscan_create(db, BODY);
+    for (i = 0; i < BODY && got == NULL; i += 1024)
+        got = ww_sigscan_feed(sc, body + i, 1024);
+    if (got == NULL)
+        got = ww_sigscan_finish(sc);
+    ck_assert_ptr_null(got);
+    ck_assert_msg(ww_sigscan_incomplete(sc) != NULL, "windows over near-matches: clean");
+    ck_assert_msg(ww_sigscan_steps(sc) <= ww_sigscan_step_limit(BODY), "steps %llu > limit %llu",
+                  (unsigned long long)ww_sigscan_steps(sc),
+                  (unsigned long long)ww_sigscan_step_limit(BODY));
+    ww_sigscan_free(sc);
+    free(body);
+    ww_sigdb_free(db);
+}
+END_TEST
+
 /* A part whose bounded gaps multiply past the per-check budget could cost more than any check
  * may spend: refused when loaded, with the reason (the loader adds file:line). */
 START_TEST(test_sig_parse_rejects_unbounded_cost)
@@ -533,6 +626,8 @@ int main(void)
     tcase_add_test(tm, test_sig_shared_prefixes_report_the_right_name);
     tcase_add_test(tm, test_sig_near_match_flood_ends_in_bounded_time);
     tcase_add_test(tm, test_sig_budget_spent_is_never_clean);
+    tcase_add_test(tm, test_sig_long_segment_costs_its_length);
+    tcase_add_test(tm, test_sig_offset_windows_stop_at_the_scan_budget);
     tcase_add_test(tp, test_sig_parse_rejects_unbounded_cost);
     tcase_add_test(tm, test_sig_offset_windows_cost_one_pass);
     tcase_add_loop_test(tm, test_sig_many_random_sigs_find_planted_ones, 0, 2);

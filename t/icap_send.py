@@ -186,6 +186,33 @@ def cases(port):
          r"^ICAP/1\.0 200 .*403 Forbidden"),
         ("deflate-garbage", respmod(p, os.urandom(2000), rhdr=b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\n\r\n"), SANE),
         ("encoding-stacked", respmod(p, gzip.compress(gzip.compress(eicar)), rhdr=b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip, gzip, br, x\r\n\r\n"), SANE),
+        # --- evasion attempts against the held body (issue 12 part 3; hold_max = 60K here): each
+        # must get the block page. Tiny chunks that bring EICAR right after the release at
+        # hold_max: the cut came before c-icap sent a byte and failed the request (ICAP 500, which
+        # Squid with bypass=on answers by delivering the body); now the page.
+        ("evasion-tiny-chunks-at-release", respmod(p, chunks=chunked(b"x" * 61396, 4096)[:-5]
+                                                   + b"".join(b"1\r\n%c\r\n" % ch for ch in (b"x" * 10 + eicar + b"y" * 42))
+                                                   + chunked(b"y" * 58, 7), rhdr=b"HTTP/1.1 200 OK\r\n\r\n"),
+         r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-hold-max-minus-1", respmod(p, b"z" * (61439 - len(eicar)) + eicar), r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-hold-max-exact", respmod(p, b"z" * (61440 - len(eicar)) + eicar), r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-hold-max-plus-1", respmod(p, b"z" * (61441 - len(eicar)) + eicar), r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-ce-upper-q", respmod(p, gzip.compress(eicar), rhdr=b"HTTP/1.1 200 OK\r\nContent-Encoding: GZIP;q=1\r\n\r\n"),
+         r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-ce-spaces-commas", respmod(p, gzip.compress(eicar), rhdr=b"HTTP/1.1 200 OK\r\ncontent-encoding: \t, identity ,, Gzip \r\n\r\n"),
+         r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-ce-empty-line-then-gzip", respmod(p, gzip.compress(eicar), rhdr=b"HTTP/1.1 200 OK\r\nContent-Encoding:\r\nContent-Encoding: x-gzip\r\n\r\n"),
+         r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-ce-quoted", respmod(p, gzip.compress(eicar), rhdr=b"HTTP/1.1 200 OK\r\nContent-Encoding: \"gzip\"\r\n\r\n"),
+         r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-206-gzip", respmod(p, gzip.compress(eicar), rhdr=b"HTTP/1.1 206 Partial Content\r\nContent-Encoding: gzip\r\n"
+                                     b"Content-Range: bytes 0-99/500\r\n\r\n"), r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-206-gzip-cut-stream", respmod(p, gzip.compress(b"a" * 1000 + eicar)[15:], rhdr=b"HTTP/1.1 206 Partial Content\r\n"
+                                                b"Content-Encoding: gzip\r\nContent-Range: bytes 15-99/200\r\n\r\n"), r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-204-with-body", respmod(p, eicar, rhdr=b"HTTP/1.1 204 No Content\r\n\r\n"), r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-304-with-body", respmod(p, eicar, rhdr=b"HTTP/1.1 304 Not Modified\r\n\r\n"), r"^ICAP/1\.0 200 .*403 Forbidden"),
+        ("evasion-gzip-second-member", respmod(p, gzip.compress(b"clean") + gzip.compress(eicar), rhdr=b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n"),
+         r"^ICAP/1\.0 200 .*403 Forbidden"),
         # --- wrong service for the method
         ("respmod-to-url-service", respmod(p, b"hello", service=b"webwarden_url"), SANE),
         ("reqmod-to-scan-service", reqmod(p, get(b"http://neutral.example.org/"), service=b"webwarden_scan"), SANE),

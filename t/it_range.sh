@@ -3,7 +3,9 @@
 # near its end is cut; resuming it (curl -C -, Range: bytes=N-) must not complete the file.
 # scan.range = strip: the whole object is fetched again and cut again. scan.range = pass: the
 # origin's 206 for the remembered URL gets the block page; a 206 for a URL never cut is scanned
-# as partial content and logged so. Skips (77) only without Squid.
+# as partial content and logged so; with scan.partial_action = block it gets the block page, so a
+# resume under another URL (a query string the origin ignores) cannot complete a cut file either.
+# Skips (77) only without Squid.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -47,7 +49,7 @@ echo "Webwarden.Test.Eicar.Body:0:*:$(od -An -v -tx1 "$tmp/eicar.com" | tr -d ' 
 { head -c 1048576 /dev/urandom; cat "$tmp/eicar.com"; head -c 4096 /dev/urandom; } >"$tmp/www/late.bin"
 # The attack: a detection only the whole file gives (a hash signature), so the download is cut
 # at its very end and the tail alone (a 206) matches nothing. One file per policy.
-for f in hashed.bin hashed2.bin; do
+for f in hashed.bin hashed2.bin hashed3.bin; do
     head -c 1100000 /dev/urandom >"$tmp/www/$f"
     echo "$(sha256sum "$tmp/www/$f" | cut -d' ' -f1):1100000:Webwarden.Test.Hashed" >>"$tmp/patterns/test.hsb"
 done
@@ -55,7 +57,8 @@ head -c 200000 /dev/urandom >"$tmp/www/clean.bin"
 oport=$(ww_start_origin "$tmp/www" "$tmp/origin.pid") || exit 1
 origin="http://127.0.0.1:$oport"
 
-# start_gateway POLICY: c-icap and Squid with scan.range = POLICY, on a fresh state database.
+# start_gateway POLICY [PARTIAL]: c-icap and Squid with scan.range = POLICY and
+# scan.partial_action = PARTIAL (default allow), on a fresh state database.
 start_gateway() {
     rm -rf "$tmp/var" "$tmp/state.db"*
     mkdir -p "$tmp/var"
@@ -68,6 +71,7 @@ database = $tmp/state.db
 patterns_dir = $tmp/patterns
 tmp_dir = $tmp/spool
 range = $1
+partial_action = ${2:-allow}
 EOF
     "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" init >/dev/null || { fail "webwardenctl init"; return 1; }
     iport=$(ww_free_port)
@@ -150,6 +154,41 @@ size_late=$(size "$tmp/www/late.bin")
 cp "$tmp/www/late.bin" "$tmp/www/fresh.bin"
 code=$(fetch "$origin/fresh.bin" "$tmp/got_fresh_part" -r $((size_late - 8000))-)
 [ "$code" = 403 ] && ok "pass: a 206 holding EICAR is blocked (403)" || fail "pass: a 206 holding EICAR: HTTP $code"
+# The trade-off of partial_action = allow: the cut hashed2.bin resumed under another URL (a query
+# string the origin ignores) is not in the memory of cut URLs. Shown, not asserted.
+code=$(fetch "$origin/hashed2.bin?resume=1" "$tmp/got_hashed2.bin" -C -)
+cmp -s "$tmp/www/hashed2.bin" "$tmp/got_hashed2.bin" &&
+    echo "note: pass, partial_action = allow: a resume under another URL completed hashed2.bin (HTTP $code): the documented trade-off" ||
+    echo "note: pass, partial_action = allow: a resume under another URL did not complete hashed2.bin (HTTP $code)"
+stop_gateway
+
+# --- scan.range = pass, scan.partial_action = block --------------------------------------------
+policy=pass-block
+start_gateway pass block || exit 1
+rm -f "$tmp/got_hashed3.bin"
+fetch "$origin/hashed3.bin" "$tmp/got_hashed3.bin" >/dev/null
+n=$(size "$tmp/got_hashed3.bin")
+[ "$n" -gt 0 ] && ! cmp -s "$tmp/www/hashed3.bin" "$tmp/got_hashed3.bin" && ok "$policy: hashed3.bin cut after $n bytes" ||
+    fail "$policy: hashed3.bin not cut ($n bytes)"
+code=$(fetch "$origin/hashed3.bin?resume=1" "$tmp/got_hashed3.bin" -C -)
+if cmp -s "$tmp/www/hashed3.bin" "$tmp/got_hashed3.bin"; then
+    fail "$policy: a resume under another URL completed the infected hashed3.bin (HTTP $code)"
+else
+    ok "$policy: a resume under another URL did not complete hashed3.bin (HTTP $code, $(size "$tmp/got_hashed3.bin") bytes)"
+fi
+[ "$code" = 403 ] && ok "$policy: the resume's 206 got the block page" || fail "$policy: the resume's 206: HTTP $code, want 403"
+code=$(fetch "$origin/clean.bin" "$tmp/got_clean_pb" -r 100000-)
+[ "$code" = 403 ] && ok "$policy: a 206 of a clean file is refused (403)" || fail "$policy: a clean 206: HTTP $code, want 403"
+code=$(fetch "$origin/clean.bin" "$tmp/got_clean_whole")
+if [ "$code" = 200 ] && cmp -s "$tmp/www/clean.bin" "$tmp/got_clean_whole"; then ok "$policy: the whole clean file still passes"; else
+    fail "$policy: whole clean file: HTTP $code, $(size "$tmp/got_clean_whole") bytes"
+fi
+sleep 1
+expect_grep "$policy: the refused part is logged, reason partial content" "$tmp/var/log/access.log" \
+    "action=block url=$origin/clean.bin reason=\"partial content: not scanned"
+expect_grep "$policy: threat named" "$tmp/var/log/access.log" "threat=Webwarden.Policy.PartialContent"
+grep -q "BLOCKED $origin/clean.bin: threat Webwarden.Policy.PartialContent.*scan.partial_action" "$tmp/var/log/server.log" &&
+    ok "$policy: the server log names the URL and the key" || fail "$policy: no BLOCKED line naming scan.partial_action"
 stop_gateway
 
 if [ "$fails" -eq 0 ]; then
