@@ -133,7 +133,8 @@ int ww_scanreq_start(struct ww_scanreq *sq, const struct ww_scanreq_env *env,
         return d; /* scan.partial_action = block: any other part, refused before any byte */
     if (n > WW_SCANREQ_CODINGS) /* more lines than kept: one might hide a coding (issue 12) */
         n = WW_SCANREQ_CODINGS;
-    memcpy(codings, h->codings, n * sizeof(codings[0]));
+    if (n > 0) /* h->codings may be NULL when there is no Content-Encoding line */
+        memcpy(codings, h->codings, n * sizeof(codings[0]));
     if (h->ncodings > WW_SCANREQ_CODINGS)
         codings[n - 1] = WW_SCANREQ_TOO_MANY_CODINGS;
     /* The tick may swap the engine; the body keeps its own reference. NULL: no patterns at all
