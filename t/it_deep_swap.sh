@@ -113,8 +113,9 @@ if wait_for 60 events_have "do not load"; then ok "corrupt daily.cvd: refused, a
     fail "corrupt daily.cvd: the extra sample passes"
 
 # 3. the corrupt file taken away: a good set again, reloaded
-mv -f "$tmp/clamav/daily.cvd" "$tmp/daily.cvd.removed"
+# counted before the move: the monitor looks every second and may reload before a count after it
 n_before=$(sqlite3 "$tmp/state.db" "select count(*) from events where source='clamav' and message like 'loaded:%'")
+mv -f "$tmp/clamav/daily.cvd" "$tmp/daily.cvd.removed"
 reloaded_again() { [ "$(sqlite3 "$tmp/state.db" "select count(*) from events where source='clamav' and message like 'loaded:%'")" -gt "$n_before" ]; }
 if wait_for 60 reloaded_again; then ok "corrupt file removed: reloaded"; else fail "corrupt file removed: no reload"; fi
 
