@@ -28,4 +28,17 @@ enum {
 /* Short constant name of an error code, e.g. "timeout". Never NULL. */
 const char *ww_strerror(int rc);
 
+/* The value 0-15 of the hex digit <c> ('0'-'9', 'a'-'f', 'A'-'F'), or -1 for any other value,
+ * EOF and negative ones included. Locale-free, unlike isxdigit(); pure and thread-safe. */
+static inline int ww_hex_val(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 #endif

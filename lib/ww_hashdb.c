@@ -66,17 +66,6 @@ void ww_hashdb_free(struct ww_hashdb *db)
     free(db);
 }
 
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Digests are uniformly distributed already: their first bytes make a good hash. The kind is
  * mixed in so that an MD5 and a SHA-256 prefix never share a probe chain by construction. */
 static size_t hashdb_slot_of(const unsigned char *digest, int kind, size_t mask)
@@ -125,7 +114,7 @@ int ww_hashdb_add_line(struct ww_hashdb *db, const char *line, int is_hsb, char 
         return WW_EINVAL;
     }
     for (i = 0; i < hexlen; i += 2) {
-        int hi = hex_val((unsigned char)p[i]), lo = hex_val((unsigned char)p[i + 1]);
+        int hi = ww_hex_val((unsigned char)p[i]), lo = ww_hex_val((unsigned char)p[i + 1]);
         if (hi < 0 || lo < 0) {
             snprintf(err, errlen, "bad hex digit in the hash");
             return WW_EINVAL;

@@ -255,17 +255,6 @@ void ww_sigdb_free(struct ww_sigdb *db)
     free(db);
 }
 
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Parses an unsigned decimal of at most <max>; advances *pp. */
 static int parse_uint(const char **pp, uint32_t max, uint32_t *out)
 {
@@ -400,8 +389,8 @@ static int build_alt(struct sig_build *b, const char **pp, int negate)
                 break;
             continue;
         }
-        hi = hex_val((unsigned char)p[0]);
-        lo = hi < 0 ? -1 : hex_val((unsigned char)p[1]);
+        hi = ww_hex_val((unsigned char)p[0]);
+        lo = hi < 0 ? -1 : ww_hex_val((unsigned char)p[1]);
         if (hi < 0 || lo < 0)
             return build_fail(b, (p[0] == 'B' || p[0] == 'L' || p[0] == 'W') && p[1] == ')'
                                      ? "character classes (B) (L) (W) are not supported"
@@ -635,8 +624,8 @@ static int parse_hexsig(struct sig_build *b, const char *p, const char *end, int
         if (end - p < 2)
             return build_fail(b, "odd number of hex digits");
         {
-            int hi = p[0] == '?' ? 0 : hex_val((unsigned char)p[0]);
-            int lo = p[1] == '?' ? 0 : hex_val((unsigned char)p[1]);
+            int hi = p[0] == '?' ? 0 : ww_hex_val((unsigned char)p[0]);
+            int lo = p[1] == '?' ? 0 : ww_hex_val((unsigned char)p[1]);
             unsigned char mask =
                 (unsigned char)((p[0] == '?' ? 0 : 0xf0) | (p[1] == '?' ? 0 : 0x0f));
 

@@ -51,17 +51,6 @@ static void out_escaped(struct url_out *o, unsigned char c)
     out_byte(o, hex[c & 15]);
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-unescapes <in>[0..n) until no "%XX" is left, into <dst> (room for n bytes); returns
  * the length. Same result as Safe Browsing's "unescape until nothing changes", in one pass:
  * "%XX" sequences never overlap, so reducing a sequence as soon as it appears at the end of the
@@ -74,7 +63,8 @@ static size_t unescape_all(const char *in, size_t n, char *dst)
     for (size_t i = 0; i < n; i++) {
         dst[len++] = in[i];
         while (len >= 3 && dst[len - 3] == '%') {
-            int hi = hexval((unsigned char)dst[len - 2]), lo = hexval((unsigned char)dst[len - 1]);
+            int hi = ww_hex_val((unsigned char)dst[len - 2]),
+                lo = ww_hex_val((unsigned char)dst[len - 1]);
             if (hi < 0 || lo < 0)
                 break;
             dst[len - 3] = (char)(hi << 4 | lo);
@@ -116,7 +106,7 @@ static int64_t ip_part(const char *s, size_t n, int64_t max)
         i = 1;
     }
     for (; i < n; i++) {
-        int d = hexval((unsigned char)s[i]);
+        int d = ww_hex_val((unsigned char)s[i]);
         if (d < 0 || d >= base)
             return -1;
         v = v * base + d;

@@ -33,22 +33,11 @@ struct plain {
     size_t len;
 };
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The length of the leading run of hex digits of <s>. */
 static size_t hex_run(const char *s)
 {
     size_t n = 0;
-    while (hexval((unsigned char)s[n]) >= 0)
+    while (ww_hex_val((unsigned char)s[n]) >= 0)
         n++;
     return n;
 }
@@ -75,8 +64,8 @@ static void plain_note(const char *line, struct plain *p)
     if (p->bytes == NULL)
         return;
     for (i = 0; i < n / 2; i++)
-        p->bytes[i] = (unsigned char)(hexval((unsigned char)hex[2 * i]) << 4 |
-                                      hexval((unsigned char)hex[2 * i + 1]));
+        p->bytes[i] = (unsigned char)(ww_hex_val((unsigned char)hex[2 * i]) << 4 |
+                                      ww_hex_val((unsigned char)hex[2 * i + 1]));
     p->len = n / 2;
 }
 
@@ -186,7 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned char dig[16];
         size_t i;
         for (i = 0; i < 16; i++)
-            dig[i] = (unsigned char)(hexval(md5[2 * i]) << 4 | hexval(md5[2 * i + 1]));
+            dig[i] = (unsigned char)(ww_hex_val(md5[2 * i]) << 4 | ww_hex_val(md5[2 * i + 1]));
         if (ww_hashdb_lookup(hdb, WW_HASH_MD5, dig, body_len) == NULL)
             abort(); /* the body's own hash signature not found */
     }
