@@ -18,44 +18,22 @@ for tool in "${CICAP_BIN:-/usr/bin/c-icap}" "$CLIENT" sqlite3 md5sum; do
 done
 [ -r "$TESTFILES/clam.exe" ] || { echo "SKIP: clamav-testfiles not installed"; exit 77; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-deep.XXXXXX")
-fails=0
-status=1
-cleanup() {
-    [ -f "$tmp/var/c-icap.runpid" ] && ww_stop_pids "$(cat "$tmp/var/c-icap.runpid")"
-    if [ "$status" != 0 ]; then
-        echo "----- c-icap server.log (tail)"
-        tail -n 40 "$tmp/var/log/server.log" 2>/dev/null
-        echo "----- c-icap access.log (tail)"
-        tail -n 20 "$tmp/var/log/access.log" 2>/dev/null
-    fi
-    [ -n "${WW_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+diag() {
+    ww_it_tail "c-icap server.log" 40 "$tmp/var/log/server.log"
+    ww_it_tail "c-icap access.log" 20 "$tmp/var/log/access.log"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+ww_it_begin "" diag
 
 mkdir -p "$tmp/patterns" "$tmp/clamav" "$tmp/spool" "$tmp/var"
 # One hash signature of clam.exe, made from the test file itself.
-echo "$(md5sum "$TESTFILES/clam.exe" | cut -d' ' -f1):$(wc -c <"$TESTFILES/clam.exe" | tr -d ' '):Webwarden.Test.ClamExe" \
-    >"$tmp/patterns/clam.hdb"
+ww_hdb_line "$TESTFILES/clam.exe" Webwarden.Test.ClamExe >"$tmp/patterns/clam.hdb"
 # The deep scanner loads the ClamAV folder only (docs/architecture.md): a local database there.
 cp "$tmp/patterns/clam.hdb" "$tmp/clamav/local-clam.hdb"
-cat >"$tmp/webwarden.conf" <<EOF
-[gateway]
-block_page = $top_srcdir/etc/block.html
-[state]
-database = $tmp/state.db
-[scan]
-patterns_dir = $tmp/patterns
-tmp_dir = $tmp/spool
-[clamav]
-database_dir = $tmp/clamav
-EOF
+ww_deep_conf "$tmp/webwarden.conf" "$tmp"
 "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" init >/dev/null || fail "webwardenctl init"
 
 port=$(ww_free_port)
-ww_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/webwarden.conf" "$tmp/var" || exit 1
-ww_start_cicap "$tmp/c-icap.conf" "$tmp/var" || exit 1
+ww_it_cicap "$tmp" "$port" || exit 1
 icap() { "$CLIENT" -i 127.0.0.1 -p "$port" "$@"; }
 
 engine_state() { sqlite3 "$tmp/state.db" "select value from kv where key='clamav.engine'"; }
@@ -168,10 +146,4 @@ expect_grep "corrupt database: named in the state" "$tmp/kv.txt" "daily.cvd"
 ctl status >"$tmp/st2.txt" 2>&1
 expect_grep "status: the refused reload is a problem" "$tmp/st2.txt" "ClamAV new databases do not load, the engine in force stays"
 
-if [ "$fails" -eq 0 ]; then
-    status=0
-    echo "it_deep: all checks passed"
-else
-    echo "it_deep: $fails check(s) failed"
-fi
-exit "$status"
+ww_it_end

@@ -18,50 +18,28 @@ for tool in "${CICAP_BIN:-/usr/bin/c-icap}" "${PYTHON3:-python3}" curl md5sum cm
     command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: $tool not installed"; exit 1; }
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-deep-squid.XXXXXX")
-chmod 755 "$tmp" # Squid runs as `proxy` when started by root and must reach its folder
-fails=0
-status=1
-cleanup() {
-    for f in "$tmp/var/squid.runpid" "$tmp/var/c-icap.runpid" "$tmp/origin.pid"; do
-        [ -f "$f" ] && ww_stop_pids "$(cat "$f")"
-    done
-    if [ "$status" != 0 ]; then
-        echo "----- squid cache.log (tail)"
-        tail -n 30 "$tmp/var/squid/cache.log" 2>/dev/null
-        echo "----- c-icap server.log (tail)"
-        tail -n 30 "$tmp/var/log/server.log" 2>/dev/null
-    fi
-    [ -n "${WW_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+diag() {
+    ww_it_tail "squid cache.log" 30 "$tmp/var/squid/cache.log"
+    ww_it_tail "c-icap server.log" 30 "$tmp/var/log/server.log"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+ww_it_begin "" diag # Squid, c-icap and the origin are stopped by ww_it_cleanup
+chmod 755 "$tmp" # Squid runs as `proxy` when started by root and must reach its folder
 
 mkdir -p "$tmp/www" "$tmp/patterns" "$tmp/clamav" "$tmp/spool" "$tmp/var"
 cp "$TESTFILES"/* "$tmp/www/" || exit 1
-echo "$(md5sum "$TESTFILES/clam.exe" | cut -d' ' -f1):$(wc -c <"$TESTFILES/clam.exe" | tr -d ' '):Webwarden.Test.ClamExe" \
-    >"$tmp/patterns/clam.hdb"
+ww_hdb_line "$TESTFILES/clam.exe" Webwarden.Test.ClamExe >"$tmp/patterns/clam.hdb"
 echo "Local.Unrelated:0:*:00112233445566778899aabbccddeeff" >"$tmp/clamav/local.ndb"
 printf 'blocked.webwarden.test\n' >"$tmp/blocked.txt"
-cat >"$tmp/webwarden.conf" <<EOF2
-[gateway]
-block_page = $top_srcdir/etc/block.html
-[state]
-database = $tmp/state.db
+ww_deep_conf "$tmp/webwarden.conf" "$tmp"
+cat >>"$tmp/webwarden.conf" <<EOF2
 [lists]
 blocked = $tmp/blocked.txt
-[scan]
-patterns_dir = $tmp/patterns
-tmp_dir = $tmp/spool
-[clamav]
-database_dir = $tmp/clamav
 EOF2
 "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" init >/dev/null || fail "webwardenctl init"
 
 oport=$(ww_start_origin "$tmp/www" "$tmp/origin.pid") || exit 1
 iport=$(ww_free_port)
-ww_cicap_conf "$tmp/c-icap.conf" "$iport" "$tmp/webwarden.conf" "$tmp/var" || exit 1
-ww_start_cicap "$tmp/c-icap.conf" "$tmp/var" || exit 1
+ww_it_cicap "$tmp" "$iport" || exit 1
 sport=$(ww_free_port)
 ww_squid_conf "$tmp/squid.conf" "$sport" "$iport" "$tmp/var" || exit 1
 ww_start_squid "$tmp/squid.conf" "$tmp/var" "http://blocked.webwarden.test/probe" || exit 1
@@ -98,10 +76,4 @@ code=$(curl -s -o "$tmp/got" -w '%{http_code}' --max-time 60 -x "http://127.0.0.
 [ "$code" = 200 ] && cmp -s "$tmp/www/clean.bin" "$tmp/got" && ok "clean 200 KB binary: byte-identical" ||
     fail "clean 200 KB binary: http $code, not identical"
 
-if [ "$fails" -eq 0 ]; then
-    status=0
-    echo "it_deep_squid: all checks passed"
-else
-    echo "it_deep_squid: $fails check(s) failed"
-fi
-exit "$status"
+ww_it_end

@@ -22,29 +22,19 @@ done
 [ -r "$TESTFILES/clam.zip" ] || { echo "SKIP: clamav-testfiles not installed"; exit 77; }
 [ -x "$IL" ] || { echo "FAIL: $IL not built"; exit 1; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-deep-swap.XXXXXX")
-fails=0
-status=1
 l1= l2=
-cleanup() {
-    [ -n "$l1$l2" ] && ww_stop_pids $l1 $l2
-    [ -f "$tmp/var/c-icap.runpid" ] && ww_stop_pids "$(cat "$tmp/var/c-icap.runpid")"
-    if [ "$status" != 0 ]; then
-        echo "----- c-icap server.log (tail)"
-        tail -n 40 "$tmp/var/log/server.log" 2>/dev/null
-        echo "----- events"
-        sqlite3 "$tmp/state.db" "select level, source, message from events order by id" 2>/dev/null | tail -n 20
-    fi
-    [ -n "${WW_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+stop_loads() { [ -z "$l1$l2" ] || ww_stop_pids $l1 $l2; }
+diag() {
+    ww_it_tail "c-icap server.log" 40 "$tmp/var/log/server.log"
+    ww_it_events 20
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+ww_it_begin stop_loads diag
 
 mkdir -p "$tmp/patterns" "$tmp/clamav" "$tmp/spool" "$tmp/var"
-clam_line="$(md5sum "$TESTFILES/clam.exe" | cut -d' ' -f1):$(wc -c <"$TESTFILES/clam.exe" | tr -d ' '):Swap.ClamExe"
+clam_line=$(ww_hdb_line "$TESTFILES/clam.exe" Swap.ClamExe)
 { yes 'clean text line' | head -n 3000; } >"$tmp/clean.txt"
 { yes 'extra text line' | head -n 3000; echo "swap-extra-4411"; } >"$tmp/extra.txt"
-extra_line="$(md5sum "$tmp/extra.txt" | cut -d' ' -f1):$(wc -c <"$tmp/extra.txt" | tr -d ' '):Swap.Extra"
+extra_line=$(ww_hdb_line "$tmp/extra.txt" Swap.Extra)
 "${PYTHON3:-python3}" -c 'import sys, zipfile
 for out, src in ((sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])):
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z: z.write(src, "member.txt")' \
@@ -52,22 +42,11 @@ for out, src in ((sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])):
 # Webwarden's own patterns know neither: the verdicts below come from the ClamAV folder.
 echo "Webwarden.Test.Nothing:0:*:ffeeddccbbaa99887766554433221100" >"$tmp/patterns/none.ndb"
 echo "$clam_line" >"$tmp/clamav/swap.hdb"
-cat >"$tmp/webwarden.conf" <<EOF2
-[gateway]
-block_page = $top_srcdir/etc/block.html
-[state]
-database = $tmp/state.db
-[scan]
-patterns_dir = $tmp/patterns
-tmp_dir = $tmp/spool
-[clamav]
-database_dir = $tmp/clamav
-EOF2
+ww_deep_conf "$tmp/webwarden.conf" "$tmp"
 "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" init >/dev/null || { echo "FAIL: init"; exit 1; }
 
 port=$(ww_free_port)
-ww_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/webwarden.conf" "$tmp/var" || exit 1
-ww_start_cicap "$tmp/c-icap.conf" "$tmp/var" || exit 1
+ww_it_cicap "$tmp" "$port" || exit 1
 pid=$(cat "$tmp/var/c-icap.runpid")
 engine_has() { sqlite3 "$tmp/state.db" "select value from kv where key='clamav.engine'" | grep -qF "$1"; }
 events_have() { sqlite3 "$tmp/state.db" "select message from events where source='clamav'" | grep -qF "$1"; }
@@ -155,10 +134,4 @@ n_clean_ok=$(grep -c "action=allow url=http://swap.webwarden.test/clean.zip .*de
     { fail "access log: $n_clean_ok of $n_clean clean requests clean"; grep "url=http://swap.webwarden.test/clean.zip " "$log" | grep -v "action=allow" | head -3; }
 kill -0 "$pid" 2>/dev/null && ok "c-icap kept running (pid $pid)" || fail "c-icap exited"
 
-if [ "$fails" -eq 0 ]; then
-    status=0
-    echo "it_deep_swap: all checks passed"
-else
-    echo "it_deep_swap: $fails check(s) failed"
-fi
-exit "$status"
+ww_it_end

@@ -18,25 +18,14 @@ for tool in "${CICAP_BIN:-/usr/bin/c-icap}" "$CLIENT" "${PYTHON3:-python3}" sqli
 done
 [ -r "$TESTFILES/clam.zip" ] || { echo "SKIP: clamav-testfiles not installed"; exit 77; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-it-deep-update.XXXXXX")
-fails=0
-status=1
 upd_pid=
 fb_pid=
-cleanup() {
-    [ -f "$tmp/var/c-icap.runpid" ] && ww_stop_pids "$(cat "$tmp/var/c-icap.runpid")"
-    [ -n "$upd_pid" ] && ww_stop_pids "$upd_pid"
-    [ -n "$fb_pid" ] && ww_stop_pids "$fb_pid"
-    if [ "$status" != 0 ]; then
-        echo "----- c-icap server.log (tail)"
-        tail -n 40 "$tmp/var/log/server.log" 2>/dev/null
-        echo "----- events"
-        sqlite3 "$tmp/state.db" "select level, source, message from events order by id" 2>/dev/null | tail -n 20
-    fi
-    [ -n "${WW_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+stop_fakes() { ww_stop_pids "$upd_pid" "$fb_pid"; } # empty ones are skipped
+diag() {
+    ww_it_tail "c-icap server.log" 40 "$tmp/var/log/server.log"
+    ww_it_events 20
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+ww_it_begin stop_fakes diag
 
 mkdir -p "$tmp/payloads" "$tmp/p1" "$tmp/p2" "$tmp/patterns" "$tmp/clamav" "$tmp/spool" "$tmp/var"
 # The ClamAV folder holds an unrelated local database: with none the deep scanner is off.
@@ -45,7 +34,7 @@ echo "Local.Unrelated:0:*:00112233445566778899aabbccddeeff" >"$tmp/clamav/local.
 # format allows and libclamav refuses as they are); v2: only a body signature of a marker.
 {
     echo "# Webwarden test pattern v1"
-    echo "$(md5sum "$TESTFILES/clam.exe" | cut -d' ' -f1):$(wc -c <"$TESTFILES/clam.exe" | tr -d ' '):Webwarden.Test.ClamExe"
+    ww_hdb_line "$TESTFILES/clam.exe" Webwarden.Test.ClamExe
     echo "$(md5sum "$TESTFILES/clam.exe" | cut -d' ' -f1):*:Webwarden.Test.ClamExeAnySize"
 } >"$tmp/p1/clam.hdb"
 echo "Webwarden.Test.ZipMarker:0:*:$(printf 'zip-member-marker-5519' | od -An -v -tx1 | tr -d ' \n')" >"$tmp/p2/marker.ndb"
@@ -67,16 +56,8 @@ wait_for 60 test -s "$tmp/fb.port" || { echo "FAIL: fake_cloud.py did not start"
 upd_pid=$!
 wait_for 60 test -s "$tmp/upd.port" || { echo "FAIL: fake_update.py did not start"; cat "$tmp/upd.log"; exit 1; }
 
-cat >"$tmp/webwarden.conf" <<EOF2
-[gateway]
-block_page = $top_srcdir/etc/block.html
-[state]
-database = $tmp/state.db
-[scan]
-patterns_dir = $tmp/patterns
-tmp_dir = $tmp/spool
-[clamav]
-database_dir = $tmp/clamav
+ww_deep_conf "$tmp/webwarden.conf" "$tmp"
+cat >>"$tmp/webwarden.conf" <<EOF2
 [update]
 server = http://127.0.0.1:$(cat "$tmp/upd.port")
 dir = $tmp/updates
@@ -95,8 +76,7 @@ sqlite3 "$tmp/state.db" "UPDATE license SET activation_code = 'AB-CDEF-GHIJK-LMN
 echo "Webwarden.Test.Nothing:0:*:ffeeddccbbaa99887766554433221100" >"$tmp/patterns/none.ndb"
 
 port=$(ww_free_port)
-ww_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/webwarden.conf" "$tmp/var" || exit 1
-ww_start_cicap "$tmp/c-icap.conf" "$tmp/var" || exit 1
+ww_it_cicap "$tmp" "$port" || exit 1
 pid=$(cat "$tmp/var/c-icap.runpid")
 engine_has() { sqlite3 "$tmp/state.db" "select value from kv where key='clamav.engine'" | grep -qF "$1"; }
 wait_for 20 engine_has "loaded:" && ok "deep scanner loaded" || fail "deep scanner did not load"
@@ -167,10 +147,4 @@ expect_grep "v2: the zip member found by clamav" "$tmp/marked.log" "type=zip sca
 wait_verdict "v2: clam.zip passes again (v1 left the deep engine)" "$TESTFILES/clam.zip" clean 30
 kill -0 "$pid" 2>/dev/null && ok "c-icap still the same process" || fail "c-icap is gone"
 
-if [ "$fails" -eq 0 ]; then
-    status=0
-    echo "it_deep_update: all checks passed"
-else
-    echo "it_deep_update: $fails check(s) failed"
-fi
-exit "$status"
+ww_it_end

@@ -1,5 +1,6 @@
 # t/wwenv.sh - shell functions to run c-icap, Squid and a loopback origin for Webwarden's tests
-# and ./quickstart, and the it_*.sh helpers (ok, fail, expect_grep, expect_no_grep, wait_for).
+# and ./quickstart, and the it_*.sh helpers (ok, fail, expect_grep, expect_no_grep, wait_for,
+# the frame ww_it_begin/ww_it_end and the deep scanner's set-up).
 # POSIX sh; sourcing it only defines functions (no side effects).
 # Uses: ${CICAP_BIN:-/usr/bin/c-icap} ${SQUID_BIN:-/usr/sbin/squid} ${CICAP_CLIENT:-c-icap-client}
 #       ${PYTHON3:-python3}; $top_srcdir and $top_builddir (set by `make check` and ./quickstart).
@@ -262,4 +263,89 @@ wait_for() {
         sleep 0.1
     done
     return 0
+}
+
+# --- the frame of an it_*.sh: its folder, its cleanup at exit, its verdict ------------------------
+# ww_it_begin [STOP_FN [DIAG_FN]]: a fresh folder $tmp (${TMPDIR:-/tmp}/ww-it-<name>.XXXXXX, the
+# name from the script's: it_deep_swap.sh -> deep-swap), fails=0, status=1 (ww_it_end sets 0), and
+# the traps: ww_it_cleanup at exit, exit 1 on INT and TERM. STOP_FN (a function of the script,
+# or "") stops what the script started itself; DIAG_FN prints what helps when a check failed.
+ww_it_begin() {
+    ww_it_name=$(basename "$0" .sh)
+    ww_it_stop_fn=${1:-} ww_it_diag_fn=${2:-}
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-$(echo "$ww_it_name" | tr _ -).XXXXXX") || exit 1
+    fails=0
+    status=1
+    trap ww_it_cleanup EXIT
+    trap 'exit 1' INT TERM
+}
+
+# ww_it_cleanup: the EXIT trap of ww_it_begin. Runs STOP_FN, stops by PID what wwenv.sh started
+# under $tmp (Squid, c-icap: $tmp/var/*.runpid; the origin: $tmp/origin.pid), runs DIAG_FN when
+# $status is not 0, and removes $tmp unless WW_KEEP is set.
+ww_it_cleanup() {
+    [ -z "$ww_it_stop_fn" ] || "$ww_it_stop_fn"
+    for _ic_f in "$tmp/var/squid.runpid" "$tmp/var/c-icap.runpid" "$tmp/origin.pid"; do
+        [ -f "$_ic_f" ] && ww_stop_pids "$(cat "$_ic_f")"
+    done
+    if [ "$status" != 0 ] && [ -n "$ww_it_diag_fn" ]; then
+        "$ww_it_diag_fn"
+    fi
+    [ -n "${WW_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+
+# ww_it_end: the last line of an it_*.sh: "<name>: all checks passed" and exit 0, or
+# "<name>: N check(s) failed" and exit 1.
+ww_it_end() {
+    if [ "$fails" -eq 0 ]; then
+        status=0
+        echo "$ww_it_name: all checks passed"
+    else
+        echo "$ww_it_name: $fails check(s) failed"
+    fi
+    exit "$status"
+}
+
+# ww_it_tail TITLE LINES FILE: "----- TITLE (tail)" and the last LINES lines of FILE, if any.
+ww_it_tail() {
+    echo "----- $1 (tail)"
+    tail -n "$2" "$3" 2>/dev/null
+}
+
+# ww_it_events LINES: "----- events" and the last LINES events of $tmp/state.db.
+ww_it_events() {
+    echo "----- events"
+    sqlite3 "$tmp/state.db" "select level, source, message from events order by id" 2>/dev/null |
+        tail -n "$1"
+}
+
+# --- the deep scanner's tests (it_deep*.sh) -------------------------------------------------------
+# ww_hdb_line FILE NAME: the .hdb line "md5:size:NAME" of FILE.
+ww_hdb_line() {
+    echo "$(md5sum "$1" | cut -d' ' -f1):$(wc -c <"$1" | tr -d ' '):$2"
+}
+
+# ww_deep_conf OUT DIR: a webwarden.conf with everything under DIR: the state (DIR/state.db),
+# the patterns (DIR/patterns), the scan spool (DIR/spool) and the ClamAV folder (DIR/clamav).
+# More sections may be appended to OUT.
+ww_deep_conf() {
+    cat >"$1" <<EOF
+[gateway]
+block_page = ${top_srcdir:?top_srcdir not set}/etc/block.html
+[state]
+database = $2/state.db
+[scan]
+patterns_dir = $2/patterns
+tmp_dir = $2/spool
+[clamav]
+database_dir = $2/clamav
+EOF
+}
+
+# ww_it_cicap DIR PORT: c-icap with our two services on 127.0.0.1:PORT for DIR/webwarden.conf
+# (its c-icap.conf is DIR/c-icap.conf, run files and logs under DIR/var), started and waited
+# for (ww_start_cicap); ww_it_cleanup stops it when DIR is $tmp.
+ww_it_cicap() {
+    ww_cicap_conf "$1/c-icap.conf" "$2" "$1/webwarden.conf" "$1/var" &&
+        ww_start_cicap "$1/c-icap.conf" "$1/var"
 }
