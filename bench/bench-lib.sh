@@ -1,4 +1,4 @@
-# bench/bench-lib.sh - shell functions shared by bench/run-icap.sh, run-squid.sh, run-reputation.sh.
+# bench/bench-lib.sh - shell functions shared by the bench/run-*.sh scripts and bench/perf-icap.sh.
 # shellcheck shell=bash
 # Sourcing only defines functions. Loopback only; every wait polls with a deadline; every
 # process is stopped by the PID we started it with.
@@ -167,4 +167,100 @@ sys.exit(0 if j["requests"] == 1 and j["status"]["other"] == 0 else 1)' 2>/dev/n
 # bl_median_table JSONL [BASELINE]: prints the markdown table of medians (bench/summary.py).
 bl_summary() {
     "$BL_PY" "$BL_DIR/summary.py" "$@"
+}
+
+# --- the set-up of the ICAP benchmarks (run-icap.sh, perf-icap.sh) ------------------------------
+# bl_cleanup_at_exit TMPDIR [SAVE_FN]: the traps: exit 130 on INT and TERM; at exit
+# bl_cleanup stops c-icap (BL_CICAP_PID), runs SAVE_FN (a function of the caller, e.g. copying
+# log tails out of TMPDIR) and removes TMPDIR.
+bl_cleanup_at_exit() {
+    BL_TMP=$1 BL_SAVE_FN=${2:-}
+    trap bl_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+bl_cleanup() {
+    [ -n "${BL_CICAP_PID:-}" ] && bl_stop_pid "$BL_CICAP_PID"
+    [ -z "${BL_SAVE_FN:-}" ] || "$BL_SAVE_FN"
+    rm -rf "$BL_TMP"
+}
+
+# bl_make_inputs DIR: what the ICAP cells send: DIR/urls.txt (1000 URLs, each on its own host,
+# for REQMOD), DIR/body-64k.bin and DIR/body-1m.bin (random bytes, for RESPMOD).
+bl_make_inputs() {
+    local i
+    for i in $(seq 0 999); do
+        echo "http://www$((i % 7)).site$i.example/path/$((i % 13))/index.html?q=$i"
+    done >"$1/urls.txt"
+    head -c 65536 /dev/urandom >"$1/body-64k.bin"
+    head -c 1048576 /dev/urandom >"$1/body-1m.bin"
+}
+
+# bl_make_sigs DIR N: the benchmark's signature set, one for every scanner, in DIR (created):
+# N random .ndb + N random .hsb + EICAR from bench/gen-sigs.py (N = 0: EICAR only), or one
+# EICAR hash when the generator is absent. BL_SIGS_DESC says which; dies if the generator fails.
+# shellcheck disable=SC2034 # BL_SIGS_DESC is for the caller
+bl_make_sigs() {
+    local dir=$1 n=$2
+    mkdir -p "$dir" || bl_die "cannot create $dir"
+    if [ -r "$BL_DIR/gen-sigs.py" ]; then
+        if [ "$n" -gt 0 ]; then
+            "$BL_PY" "$BL_DIR/gen-sigs.py" --random "$n" --eicar "$dir" || bl_die "gen-sigs.py failed"
+            BL_SIGS_DESC="$n random .ndb + $n random .hsb + EICAR (bench/gen-sigs.py)"
+        else
+            "$BL_PY" "$BL_DIR/gen-sigs.py" --eicar "$dir" || bl_die "gen-sigs.py failed"
+            BL_SIGS_DESC="EICAR only (bench/gen-sigs.py --eicar)"
+        fi
+    else
+        # One EICAR hash, so the engine loads something. EICAR's SHA-256 is public; the test
+        # string itself is never written here.
+        echo "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f:68:Eicar-Test-Signature" \
+            >"$dir/eicar.hsb"
+        BL_SIGS_DESC="EICAR .hsb only (bench/gen-sigs.py absent)"
+    fi
+}
+
+# bl_ww_conf OUT DIR BLOCK_PAGE: a webwarden.conf for the benchmarks: the signatures of
+# bl_make_sigs in DIR/sigs, the state DIR/state.db, the spool DIR/var/tmp (bl_cicap_conf's),
+# the deep scanner off (DIR/clamav-none, created empty); the block page if it is readable.
+bl_ww_conf() {
+    local out=$1 dir=$2 block_page=$3
+    mkdir -p "$dir/clamav-none" || return 1
+    cat >"$out" <<EOF
+# webwarden.conf written by bench/bench-lib.sh bl_ww_conf: no lists, no reputation server (every
+# URL is "unrated" and allowed), the benchmark's signature set.
+$([ -r "$block_page" ] && printf '[gateway]\nblock_page = %s' "$block_page")
+[state]
+database = $dir/state.db
+[scan]
+patterns_dir = $dir/sigs
+tmp_dir = $dir/var/tmp
+# The deep scanner off (an empty folder): as root, virus_scan's bind mount puts the benchmark's
+# signatures at /var/lib/clamav, the default clamav.database_dir, and libclamav would scan every
+# random body a second time, so runs as root and as a user would measure different things. The
+# fast engine's costs only.
+[clamav]
+database_dir = $dir/clamav-none
+EOF
+}
+
+# bl_ww_services MODS WWCONF: prints the c-icap.conf lines of Webwarden's two services
+# (MODS/srv_webwarden_url.so, MODS/srv_webwarden_scan.so), both configured by WWCONF.
+bl_ww_services() {
+    cat <<EOF
+Service webwarden_url $1/srv_webwarden_url.so
+webwarden_url.ConfigFile $2
+Service webwarden_scan $1/srv_webwarden_scan.so
+webwarden_scan.ConfigFile $2
+EOF
+}
+
+# bl_cicap_children PID SECS: prints the PIDs of c-icap's children, one a line, as soon as there
+# is one; they fork after the services' post_init (the signature compile). Nothing after SECS.
+bl_cicap_children() {
+    local end=$((SECONDS + $2)) kids=
+    while [ -z "$kids" ] && [ "$SECONDS" -lt "$end" ]; do
+        kids=$(awk -v p="$1" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null)
+        [ -n "$kids" ] || sleep 0.2
+    done
+    [ -z "$kids" ] || printf '%s\n' "$kids"
 }

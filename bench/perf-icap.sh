@@ -54,51 +54,18 @@ if [ -n "$record" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-perf-icap.XXXXXX") || bl_die "mktemp failed"
-cleanup() {
-    [ -n "${BL_CICAP_PID:-}" ] && bl_stop_pid "$BL_CICAP_PID"
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-for i in $(seq 0 999); do echo "http://www$((i % 7)).site$i.example/path/$((i % 13))/index.html?q=$i"; done >"$tmp/urls.txt"
-head -c 65536 /dev/urandom >"$tmp/body-64k.bin"
-head -c 1048576 /dev/urandom >"$tmp/body-1m.bin"
-mkdir -p "$tmp/sigs"
-if [ "$nsigs" -gt 0 ]; then
-    "$BL_PY" "$BL_DIR/gen-sigs.py" --random "$nsigs" --eicar "$tmp/sigs" || bl_die "gen-sigs.py failed"
-else
-    "$BL_PY" "$BL_DIR/gen-sigs.py" --eicar "$tmp/sigs" || bl_die "gen-sigs.py failed"
-fi
-cat >"$tmp/webwarden.conf" <<EOF
-[gateway]
-block_page = $top_srcdir/etc/block.html
-[state]
-database = $tmp/state.db
-[scan]
-patterns_dir = $tmp/sigs
-tmp_dir = $tmp/var/tmp
-[clamav]
-database_dir = $tmp/clamav-none
-EOF
-mkdir -p "$tmp/clamav-none" # the deep scanner off: the fast engine's costs only
+bl_cleanup_at_exit "$tmp"
+bl_make_inputs "$tmp"
+bl_make_sigs "$tmp/sigs" "$nsigs"
+bl_ww_conf "$tmp/webwarden.conf" "$tmp" "$top_srcdir/etc/block.html" ||
+    bl_die "cannot write $tmp/webwarden.conf"
 "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" init >"$tmp/init.txt" 2>&1 ||
     bl_die "webwardenctl init failed: $(cat "$tmp/init.txt")"
 port=$(bl_free_port)
 bl_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/var" 64 || bl_die "cannot write the c-icap config"
-cat >>"$tmp/c-icap.conf" <<EOF
-Service webwarden_url $MODS/srv_webwarden_url.so
-webwarden_url.ConfigFile $tmp/webwarden.conf
-Service webwarden_scan $MODS/srv_webwarden_scan.so
-webwarden_scan.ConfigFile $tmp/webwarden.conf
-EOF
+bl_ww_services "$MODS" "$tmp/webwarden.conf" >>"$tmp/c-icap.conf"
 bl_start_cicap "$tmp/c-icap.conf" "$tmp/var" "$port" || bl_die "c-icap did not start"
-kids=
-end=$((SECONDS + 60))
-while [ -z "$kids" ] && [ "$SECONDS" -lt "$end" ]; do
-    kids=$(awk -v p="$BL_CICAP_PID" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null | paste -sd,)
-    [ -n "$kids" ] || sleep 0.2
-done
+kids=$(bl_cicap_children "$BL_CICAP_PID" 60 | paste -sd,) # perf -p takes a comma list
 [ -n "$kids" ] || bl_die "no c-icap child within 60 s"
 bl_icap_probe "$ICAPLOAD" "$port" webwarden_scan respmod "$tmp/body-64k.bin" ||
     bl_die "webwarden_scan does not answer: $(tail -n 5 "$tmp/var/log/server.log")"

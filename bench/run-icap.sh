@@ -91,47 +91,22 @@ outdir=${outdir:-$top_srcdir/bench/results/icap-$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$outdir" || bl_die "cannot create $outdir"
 outdir=$(cd "$outdir" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ww-bench-icap.XXXXXX") || bl_die "mktemp failed"
-cleanup() {
-    [ -n "${BL_CICAP_PID:-}" ] && bl_stop_pid "$BL_CICAP_PID"
+# save_logs: at exit (bl_cleanup), once c-icap has stopped: its logs' tails into the results.
+save_logs() {
     for f in server.log access.log c-icap.out; do
         [ -f "$tmp/var/log/$f" ] && tail -n 200 "$tmp/var/log/$f" >"$outdir/cicap-$f.tail"
     done
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bl_cleanup_at_exit "$tmp" save_logs
 bl_env_info >"$outdir/env.txt"
 bl_log "results in $outdir"
 
 # --- data: URLs, bodies, signatures -----------------------------------------------------------
-"$BL_PY" - "$tmp/urls.txt" <<'EOF'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(1000):
-        f.write("http://www%d.site%d.example/path/%d/index.html?q=%d\n" % (i % 7, i, i % 13, i))
-EOF
-head -c 65536 /dev/urandom >"$tmp/body-64k.bin"
-head -c 1048576 /dev/urandom >"$tmp/body-1m.bin"
+bl_make_inputs "$tmp"
 
 # One signature set for both scanners: random .ndb + .hsb plus EICAR, from bench/gen-sigs.py.
-mkdir -p "$tmp/sigs"
-sigs_desc="none"
-if [ -r "$BL_DIR/gen-sigs.py" ]; then
-    if [ "$nsigs" -gt 0 ]; then
-        "$BL_PY" "$BL_DIR/gen-sigs.py" --random "$nsigs" --eicar "$tmp/sigs" ||
-            bl_die "gen-sigs.py failed"
-        sigs_desc="$nsigs random .ndb + $nsigs random .hsb + EICAR (bench/gen-sigs.py)"
-    else
-        "$BL_PY" "$BL_DIR/gen-sigs.py" --eicar "$tmp/sigs" || bl_die "gen-sigs.py failed"
-        sigs_desc="EICAR only (bench/gen-sigs.py --eicar)"
-    fi
-else
-    # Without the generator: one EICAR hash, so the engine loads something. EICAR's SHA-256
-    # is public; the test string itself is never written here.
-    echo "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f:68:Eicar-Test-Signature" \
-        >"$tmp/sigs/eicar.hsb"
-    sigs_desc="EICAR .hsb only (bench/gen-sigs.py absent)"
-fi
+bl_make_sigs "$tmp/sigs" "$nsigs"
+sigs_desc=$BL_SIGS_DESC
 echo "signatures: $sigs_desc" >>"$outdir/env.txt"
 
 # --- c-icap configuration -------------------------------------------------------------------
@@ -148,35 +123,14 @@ ww_scan_so=$WW_MODULES_DIR/srv_webwarden_scan.so
 if [ "$use_ww" = 1 ] && [ -r "$ww_url_so" ] && [ -r "$ww_scan_so" ]; then
     if [ -z "$ww_conf" ]; then
         ww_conf=$tmp/webwarden.conf
-        mkdir -p "$tmp/ww-spool"
-        cat >"$ww_conf" <<EOF
-# webwarden.conf written by bench/run-icap.sh: no lists, no reputation server (every URL is
-# "unrated" and allowed), the benchmark's signature set.
-$([ -r "$block_page" ] && printf '[gateway]\nblock_page = %s' "$block_page")
-[state]
-database = $tmp/state.db
-[scan]
-patterns_dir = $tmp/sigs
-tmp_dir = $tmp/var/tmp
-# The deep scanner off (an empty folder): as root, virus_scan's bind mount puts the benchmark's
-# signatures at /var/lib/clamav, the default clamav.database_dir, and libclamav would scan every
-# random body a second time, so runs as root and as a user would measure different things.
-[clamav]
-database_dir = $tmp/clamav-none
-EOF
-        mkdir -p "$tmp/clamav-none"
+        bl_ww_conf "$ww_conf" "$tmp" "$block_page" || bl_die "cannot write $ww_conf"
     fi
     if [ -x "$top_builddir/src/webwardenctl" ]; then
         "$top_builddir/src/webwardenctl" -c "$ww_conf" init >>"$outdir/webwardenctl-init.txt" 2>&1 ||
             bl_log "warning: webwardenctl init failed (see webwardenctl-init.txt)"
     fi
     cp "$ww_conf" "$outdir/webwarden.conf"
-    cat >"$tmp/conf-ww.part" <<EOF
-Service webwarden_url $ww_url_so
-webwarden_url.ConfigFile $ww_conf
-Service webwarden_scan $ww_scan_so
-webwarden_scan.ConfigFile $ww_conf
-EOF
+    bl_ww_services "$WW_MODULES_DIR" "$ww_conf" >"$tmp/conf-ww.part"
     cat "$tmp/conf-ww.part" >>"$conf"
     # webwarden_scan_hold: the same module with hold_all=on (a Squid with the bug-5352 fixes, or
     # any other ICAP client): whole bodies scanned first, 204 when clean, as virus_scan answers.
@@ -320,13 +274,7 @@ mem_run() { # NAME PARTFILE(or "") SERVICE-PATH
     bl_start_cicap "$mconf" "$tmp/var" "$mport" "${mwrap[@]}" || return 1
     bl_icap_probe "$ICAPLOAD" "$mport" "$svc" respmod "$tmp/body-64k.bin" || bl_log "mem: $name probe failed"
     pid=$BL_CICAP_PID
-    # The children fork after the services' post_init (the signature compile): wait for them.
-    local end=$((SECONDS + 30))
-    kids=
-    while [ -z "$kids" ] && [ "$SECONDS" -lt "$end" ]; do
-        kids=$(awk -v p="$pid" '$4 == p {print $1}' /proc/[0-9]*/stat 2>/dev/null)
-        [ -n "$kids" ] || sleep 0.2
-    done
+    kids=$(bl_cicap_children "$pid" 30)
     [ -n "$kids" ] || bl_log "mem: no c-icap child for $name within 30 s"
     for k in $kids; do
         set -- $(child_mem "$k")
