@@ -19,7 +19,9 @@ Usage: bench/perf-icap.sh [options] [CELL...]
                DIR/<cell>.data and DIR/<cell>.txt (perf report --no-children, top entries)
   --syscalls   count the children's read, write and poll calls per request (perf stat)
   -h           this text
-Environment: PERF_RECORD_OPTS (default -g; --call-graph dwarf sees through code without frame pointers)
+Environment: PERF_RECORD_OPTS (default -g; --call-graph dwarf sees through code without frame pointers),
+PERF_SYSCALL_EVENTS (what --syscalls counts; default the read, write and poll tracepoints;
+raw_syscalls:sys_enter counts every system call, as "all")
 EOF
 }
 
@@ -29,6 +31,7 @@ top_srcdir=${top_srcdir:-$(cd "$BL_DIR/.." && pwd)}
 top_builddir=$(bl_builddir)
 
 repeats=3 dur=4 nsigs=100000 record='' syscalls=0
+syscall_events=${PERF_SYSCALL_EVENTS:-syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_poll}
 while [ $# -gt 0 ]; do
     case $1 in
     -r) repeats=${2:?}; shift 2 ;;
@@ -99,7 +102,7 @@ for rep in $(seq 1 "$repeats"); do
         fi
         st=()
         if [ "$syscalls" = 1 ]; then
-            perf stat -x, -o "$tmp/stat.txt" -e syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_poll \
+            perf stat -x, -o "$tmp/stat.txt" -e "$syscall_events" \
                 -p "$kids" -- sleep "$((dur + 1))" >/dev/null 2>&1 &
             st=($!)
         fi
@@ -111,7 +114,7 @@ for rep in $(seq 1 "$repeats"); do
         calls=-
         if [ ${#st[@]} -gt 0 ]; then
             wait "${st[0]}"
-            calls=$(awk -F, '/sys_enter_/ {sub(/.*sys_enter_/, "", $3); printf "%s%s=%s", s, $3, $1; s="/"}' "$tmp/stat.txt")
+            calls=$(awk -F, '/sys_enter/ {sub(/.*sys_enter_/, "", $3); sub(/raw_syscalls:sys_enter/, "all", $3); printf "%s%s=%s", s, $3, $1; s="/"}' "$tmp/stat.txt")
         fi
         printf '%s\n' "$out" | "$BL_PY" -c 'import json, sys
 j = json.load(sys.stdin)
