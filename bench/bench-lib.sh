@@ -219,11 +219,12 @@ bl_make_sigs() {
     fi
 }
 
-# bl_ww_conf OUT DIR BLOCK_PAGE: a webwarden.conf for the benchmarks: the signatures of
-# bl_make_sigs in DIR/sigs, the state DIR/state.db, the spool DIR/var/tmp (bl_cicap_conf's),
-# the deep scanner off (DIR/clamav-none, created empty); the block page if it is readable.
+# bl_ww_conf OUT DIR BLOCK_PAGE [SPOOL]: a webwarden.conf for the benchmarks: the signatures in
+# DIR/sigs (bl_make_sigs'), the state DIR/state.db, the spool SPOOL (default DIR/var/tmp,
+# bl_cicap_conf's), the deep scanner off (DIR/clamav-none, created empty); the block page if it
+# is readable.
 bl_ww_conf() {
-    local out=$1 dir=$2 block_page=$3
+    local out=$1 dir=$2 block_page=$3 spool=${4:-$2/var/tmp}
     mkdir -p "$dir/clamav-none" || return 1
     cat >"$out" <<EOF
 # webwarden.conf written by bench/bench-lib.sh bl_ww_conf: no lists, no reputation server (every
@@ -233,7 +234,7 @@ $([ -r "$block_page" ] && printf '[gateway]\nblock_page = %s' "$block_page")
 database = $dir/state.db
 [scan]
 patterns_dir = $dir/sigs
-tmp_dir = $dir/var/tmp
+tmp_dir = $spool
 # The deep scanner off (an empty folder): as root, virus_scan's bind mount puts the benchmark's
 # signatures at /var/lib/clamav, the default clamav.database_dir, and libclamav would scan every
 # random body a second time, so runs as root and as a user would measure different things. The

@@ -168,23 +168,10 @@ ww_scan_so=$WW_MODULES_DIR/srv_webwarden_scan.so
 iport=$(bl_free_port)
 bl_cicap_conf "$tmp/c-icap.conf" "$iport" "$tmp/cicap" 64 || bl_die "cannot write c-icap.conf"
 if [ "$use_ww" = 1 ] && [ -r "$ww_url_so" ] && [ -r "$ww_scan_so" ]; then
-    mkdir -p "$tmp/sigs"
-    if [ -r "$BL_DIR/gen-sigs.py" ]; then
-        "$BL_PY" "$BL_DIR/gen-sigs.py" --eicar "$tmp/sigs" || bl_die "gen-sigs.py failed"
-    else
-        echo "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f:68:Eicar-Test-Signature" \
-            >"$tmp/sigs/eicar.hsb"
-    fi
-    cat >"$tmp/webwarden.conf" <<EOF
-# webwarden.conf written by bench/run-squid.sh: no lists, no reputation server, EICAR patterns,
-# default hold_max (bodies above it are streamed while scanned: issue 7).
-$([ -r "$block_page" ] && printf '[gateway]\nblock_page = %s' "$block_page")
-[state]
-database = $tmp/state.db
-[scan]
-patterns_dir = $tmp/sigs
-tmp_dir = $tmp/cicap/tmp
-EOF
+    bl_make_sigs "$tmp/sigs" 0 # EICAR only
+    # Default hold_max: bodies above it are streamed while scanned (issue 7).
+    bl_ww_conf "$tmp/webwarden.conf" "$tmp" "$block_page" "$tmp/cicap/tmp" ||
+        bl_die "cannot write webwarden.conf"
     if [ -x "$top_builddir/src/webwardenctl" ]; then
         "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" init >>"$outdir/webwardenctl-init.txt" 2>&1 ||
             bl_log "warning: webwardenctl init failed"
