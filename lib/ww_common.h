@@ -3,6 +3,7 @@
 #define WW_COMMON_H
 
 #include <stddef.h>
+#include <string.h>
 
 /* Fallible functions return WW_OK or one of the negative codes below. */
 enum {
@@ -39,6 +40,21 @@ static inline int ww_hex_val(int c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+/* Appends <s> to the string of <len> bytes in <dst> (room for <cap> bytes, NUL included), cut
+ * to fit as snprintf cuts, and keeps <dst> NUL-terminated; returns the new length. So
+ * `n = ww_str_append(b, cap, ww_str_append(b, cap, 0, x), y)` is snprintf(b, cap, "%s%s", x, y)
+ * without the format parser, for per-request headers. <len> must be below <cap> (0 < cap). */
+static inline size_t ww_str_append(char *dst, size_t cap, size_t len, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n > cap - 1 - len)
+        n = cap - 1 - len;
+    memcpy(dst + len, s, n);
+    dst[len + n] = '\0';
+    return len + n;
 }
 
 #endif

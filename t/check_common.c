@@ -1,4 +1,4 @@
-/* t/check_common.c - the small helpers of lib/ww_common.h (ww_hex_val). */
+/* t/check_common.c - the small helpers of lib/ww_common.h (ww_hex_val, ww_str_append). */
 #include "config.h"
 
 #include <check.h>
@@ -53,16 +53,38 @@ START_TEST(test_hex_val_edges_match_table)
 }
 END_TEST
 
+/* Every capacity from 1 to past the whole: the same bytes as snprintf(b, cap, "%s%s%s"). */
+START_TEST(test_str_append_matches_snprintf_at_every_capacity)
+{
+    static const char *const parts[] = {"X-Webwarden-Policy: ", "", "staff"};
+    char got[40], want[40];
+
+    for (size_t cap = 1; cap <= sizeof(got); cap++) {
+        size_t n = 0;
+        memset(got, 'x', sizeof(got));
+        got[0] = '\0';
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+            n = ww_str_append(got, cap, n, parts[i]);
+        snprintf(want, cap, "%s%s%s", parts[0], parts[1], parts[2]);
+        ck_assert_msg(strcmp(got, want) == 0 && n == strlen(want),
+                      "cap %zu: got \"%s\" (length %zu), want \"%s\"", cap, got, n, want);
+    }
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
     Suite *s = suite_create("common");
     TCase *tc = tcase_create("hex_val");
+    TCase *tc_app = tcase_create("str_append");
 
     tcase_add_test(tc, test_hex_val_decodes_every_hex_digit_in_either_case);
     tcase_add_test(tc, test_hex_val_refuses_every_other_byte);
     tcase_add_loop_test(tc, test_hex_val_edges_match_table, 0,
                         sizeof(hex_edge_cases) / sizeof(hex_edge_cases[0]));
     suite_add_tcase(s, tc);
+    tcase_add_test(tc_app, test_str_append_matches_snprintf_at_every_capacity);
+    suite_add_tcase(s, tc_app);
     return s;
 }
 
