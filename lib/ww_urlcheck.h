@@ -55,6 +55,7 @@ struct ww_urlcheck_verdict {
     char score[16];               /* "42"; "-" when a list decided */
     char category[400];           /* "malware,phishing"; "unrated" for score 0; "-" for a list */
     long us;                      /* time spent deciding, microseconds */
+    char ms[24];                  /* the same in milliseconds, "%ld.%03ld": "0.012" */
     int strip_range; /* allowed, and scan.range = strip: remove Range and If-Range from the
                         request (ww_range_strip), so the whole object is fetched and scanned */
 };
@@ -81,13 +82,16 @@ int ww_urlcheck_open_reputation(struct ww_urlcheck *uc, struct ww_store *st, cha
 /* Frees the reputation lookup (a c-icap child's exit); the lists stay. No decision may run. */
 void ww_urlcheck_close_reputation(struct ww_urlcheck *uc);
 
-/* Decides <in>. Always fills <out>. Blocks at most reputation.timeout_ms; thread-safe. A lookup
- * that failed is logged by ww_rep (rate-limited), nothing else is logged here. */
+/* Decides <in>. Always fills <out> (its strings NUL-terminated; the bytes after each NUL are
+ * left as they were, not cleared: a verdict is 17 KB and is made per request). Blocks at most
+ * reputation.timeout_ms; thread-safe. A lookup that failed is logged by ww_rep (rate-limited),
+ * nothing else is logged here. */
 void ww_urlcheck_decide(struct ww_urlcheck *uc, const struct ww_urlcheck_input *in,
                         struct ww_urlcheck_verdict *out);
 
 /* The feedback event of a decision made by the reputation (0 when a list decided: lists are the
- * admin's, not news for the cloud). Fills <ev> and returns 1 to queue it. */
+ * admin's, not news for the cloud). Fills <ev> (every field; the strings' bytes after their NUL
+ * are not cleared) and returns 1 to queue it. */
 int ww_urlcheck_feedback_event(const struct ww_urlcheck_input *in,
                                const struct ww_urlcheck_verdict *v, struct ww_feedback_event *ev);
 

@@ -163,6 +163,49 @@ START_TEST(test_urlcheck_list_reason_names_the_entry)
 }
 END_TEST
 
+/* decide() and feedback_event() set every field without clearing the structs first: whatever
+ * the caller's memory held before, each string is what the corpus wants and ms is us in the
+ * access log's "%ld.%03ld". */
+START_TEST(test_urlcheck_fills_every_field_of_dirty_structs)
+{
+    struct ww_conf *conf = make_conf(fake.base, "");
+    struct ww_urlcheck *uc = NULL;
+    struct ww_urlcheck_verdict *v = malloc(sizeof(*v));
+    struct ww_feedback_event ev;
+    char err[WW_ERRLEN] = "", ms[24];
+
+    ck_assert(v != NULL);
+    ck_assert_int_eq(ww_urlcheck_create(conf, &uc, err, sizeof(err)), WW_OK);
+    ck_assert_int_eq(ww_urlcheck_open_reputation(uc, NULL, err, sizeof(err)), WW_OK);
+    for (size_t i = 0; i < sizeof(corpus) / sizeof(corpus[0]); i++) {
+        struct ww_urlcheck_input in = {.url = corpus[i].url};
+        memset(v, 0xa5, sizeof(*v));
+        ww_urlcheck_decide(uc, &in, v);
+        snprintf(ms, sizeof(ms), "%ld.%03ld", v->us / 1000, v->us % 1000);
+        ck_assert_msg(strcmp(v->score, corpus[i].score) == 0 &&
+                          strcmp(v->category, corpus[i].category) == 0 &&
+                          strncmp(v->path, corpus[i].path, strlen(corpus[i].path)) == 0 &&
+                          strlen(v->reason) < 200 && strcmp(v->ms, ms) == 0 &&
+                          v->strip_range == 0 && strcmp(v->policy, "default") == 0,
+                      "%s: score %.16s category %.40s path \"%.60s\" ms %.24s (want %s) "
+                      "strip_range %d",
+                      corpus[i].url, v->score, v->category, v->path, v->ms, ms, v->strip_range);
+        memset(&ev, 0xa5, sizeof(ev));
+        if (!ww_urlcheck_feedback_event(&in, v, &ev))
+            continue;
+        ck_assert_msg(ev.id == 0 && strcmp(ev.url, in.url) == 0 && ev.score == v->rating.score &&
+                          strcmp(ev.categories, v->rating.ncategories ? v->category : "") == 0 &&
+                          strcmp(ev.action, corpus[i].action) == 0 && ev.threat[0] == '\0' &&
+                          ev.at > 0 && ev.count == 0 && ev.first_seen == 0 && ev.scanner[0] == '\0',
+                      "%s: feedback id %lld url %.80s score %d categories %.40s action %.8s",
+                      corpus[i].url, (long long)ev.id, ev.url, ev.score, ev.categories, ev.action);
+    }
+    ww_urlcheck_free(uc);
+    ww_conf_free(conf);
+    free(v);
+}
+END_TEST
+
 START_TEST(test_urlcheck_without_server_is_none_and_unrated_action_applies)
 {
     struct ww_conf *conf = make_conf("", "unrated_action = block");
@@ -312,6 +355,7 @@ static Suite *urlcheck_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_urlcheck_corpus_gives_verdict_and_path);
     tcase_add_test(tc, test_urlcheck_list_reason_names_the_entry);
+    tcase_add_test(tc, test_urlcheck_fills_every_field_of_dirty_structs);
     tcase_add_test(tc, test_urlcheck_without_server_is_none_and_unrated_action_applies);
     tcase_add_test(tc, test_urlcheck_hanging_server_is_timeout_within_budget);
     tcase_add_test(tc, test_urlcheck_bad_urldb_is_reported_and_lookup_goes_on);
