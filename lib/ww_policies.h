@@ -97,7 +97,9 @@ const struct ww_policy *ww_policies_find(const struct ww_policies *set, const ch
 
 /* The policy for <who>: the first in file order with a matching term, else the default. Never
  * NULL for a set; NULL only for a NULL set. *term (when not NULL) gets the matching term as
- * written ("client 10.20.0.0/16"), "" for the default. Pure, thread-safe, no allocation. */
+ * written ("client 10.20.0.0/16"), "" for the default. Pure, thread-safe, no allocation.
+ * <who> may be NULL (nobody: the default). A set without named policies (ww_policies_count() 0)
+ * gives the default whoever asks, so a caller may skip gathering <who> for it. */
 const struct ww_policy *ww_policies_select(const struct ww_policies *set, const struct ww_who *who,
                                            const char **term);
 

@@ -424,6 +424,9 @@ START_TEST(test_policies_none_is_the_default_policy)
 
     ck_assert_uint_eq(ww_policies_count(conf->policy_set), 0);
     ck_assert_str_eq(pick(conf, "10.0.0.1", "alice", "staff"), "default");
+    /* No identity gathered (the module skips the ICAP headers then): the same policy. */
+    ck_assert_ptr_eq(ww_policies_select(conf->policy_set, NULL, NULL),
+                     ww_policies_at(conf->policy_set, 0));
     ck_assert_int_eq(ww_policies_at(conf->policy_set, 0)->sensitivity, WW_SENS_HIGH);
     ck_assert_ptr_nonnull(d->policy_set);
     ck_assert_str_eq(ww_policies_select(d->policy_set, NULL, NULL)->name, "default");
