@@ -33,7 +33,6 @@
 static int url_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf);
 static int url_post_init_service(ci_service_xdata_t *xdata, struct ci_server_conf *server_conf);
 static void url_close_service(void);
-static void *url_init_request_data(ci_request_t *req);
 static void url_release_request_data(void *data);
 static int url_check_preview(char *preview, int len, ci_request_t *req);
 static int url_end_of_data(ci_request_t *req);
@@ -54,7 +53,7 @@ CI_DECLARE_MOD_DATA ci_service_module_t service = {
     url_init_service,          /* mod_init_service */
     url_post_init_service,     /* mod_post_init_service */
     url_close_service,         /* mod_close_service */
-    url_init_request_data,     /* mod_init_request_data */
+    NULL,                      /* mod_init_request_data: made by url_block, only to block */
     url_release_request_data,  /* mod_release_request_data */
     url_check_preview,         /* mod_check_preview_handler */
     url_end_of_data,           /* mod_end_of_data_handler */
@@ -75,8 +74,10 @@ static struct ww_child *url_rt;
 static int stat_allowed = -1, stat_blocked = -1, stat_approved = -1;
 static int stat_rep_localdb = -1, stat_rep_cache = -1, stat_rep_server = -1, stat_rep_unrated = -1;
 
+/* A request's service data (ci_service_data): NULL until url_block sets it, so an allowed
+ * request (nearly all) allocates nothing; c-icap releases it when set. */
 struct url_req {
-    struct ww_cicap_page page; /* the block page, when blocked */
+    struct ww_cicap_page page; /* the block page */
 };
 
 /* Runtime hooks, in the child's main thread with the store lock held (<st> may be NULL at
@@ -159,11 +160,6 @@ static void url_close_service(void)
     url_conf = NULL;
 }
 
-static void *url_init_request_data(ci_request_t *req)
-{
-    return calloc(1, sizeof(struct url_req));
-}
-
 static void url_release_request_data(void *data)
 {
     struct url_req *ur = data;
@@ -174,13 +170,11 @@ static void url_release_request_data(void *data)
     free(ur);
 }
 
+/* The access log's attributes. webwarden:policy is ww_cicap_policy's, set before the decision
+ * (so a refused request has it too) and equal to v->policy: not added a second time. */
 static void url_log_attrs(ci_request_t *req, const char *action, const char *reason,
                           const char *url, const struct ww_urlcheck_verdict *v)
 {
-    char ms[24];
-
-    if (v != NULL)
-        snprintf(ms, sizeof(ms), "%ld.%03ld", v->us / 1000, v->us % 1000);
     ww_cicap_attr(req, "webwarden:action", action);
     ww_ctr_add(strcmp(action, "block") == 0 ? WW_CTR_URL_BLOCK : WW_CTR_URL_ALLOW, 1);
     ww_cicap_attr(req, "webwarden:reason", reason);
@@ -188,25 +182,28 @@ static void url_log_attrs(ci_request_t *req, const char *action, const char *rea
     ww_cicap_attr(req, "webwarden:score", v != NULL ? v->score : "-");
     ww_cicap_attr(req, "webwarden:category", v != NULL ? v->category : "-");
     ww_cicap_attr(req, "webwarden:source", v != NULL ? v->source : "-");
-    ww_cicap_attr(req, "webwarden:ms", v != NULL ? ms : "-");
-    if (v != NULL) /* else ww_cicap_policy's value stays */
-        ww_cicap_attr(req, "webwarden:policy", v->policy);
+    ww_cicap_attr(req, "webwarden:ms", v != NULL ? v->ms : "-");
 }
 
 /* X-Webwarden-Reputation: score=42; category=malware; source=server (reputation decisions). */
 static void url_rep_header(ci_request_t *req, const struct ww_urlcheck_verdict *v)
 {
     char head[512], cat[400];
+    size_t n;
 
     ww_cicap_clean(v->category, cat, sizeof(cat)); /* it came from a server */
-    snprintf(head, sizeof(head), "X-Webwarden-Reputation: score=%s; category=%s; source=%s",
-             v->score, cat, v->source);
+    n = ww_str_append(head, sizeof(head), 0, "X-Webwarden-Reputation: score=");
+    n = ww_str_append(head, sizeof(head), n, v->score);
+    n = ww_str_append(head, sizeof(head), n, "; category=");
+    n = ww_str_append(head, sizeof(head), n, cat);
+    n = ww_str_append(head, sizeof(head), n, "; source=");
+    ww_str_append(head, sizeof(head), n, v->source);
     ci_icap_add_xheader(req, head);
 }
 
-static int url_block(ci_request_t *req, struct url_req *ur, const char *url,
-                     const struct ww_urlcheck_verdict *v)
+static int url_block(ci_request_t *req, const char *url, const struct ww_urlcheck_verdict *v)
 {
+    struct url_req *ur;
     char when[64], head[512], clean[400];
     const struct ww_page_var vars[] = {
         {"title", "Access blocked"},
@@ -221,6 +218,12 @@ static int url_block(ci_request_t *req, struct url_req *ur, const char *url,
     };
     int rc;
 
+    ur = calloc(1, sizeof(*ur));
+    if (ur == NULL) {
+        ww_log(WW_LOG_ERR, SVC ": out of memory blocking %s: request refused", url);
+        return CI_ERROR;
+    }
+    ci_service_data(req) = ur; /* c-icap calls url_release_request_data with it */
     ww_cicap_now(when, sizeof(when));
     rc = ww_cicap_block_page(req, url_tmpl, vars, sizeof(vars) / sizeof(vars[0]), &ur->page);
     if (rc != WW_OK) {
@@ -269,7 +272,6 @@ static void url_count(const struct ww_urlcheck_verdict *v)
 
 static int url_check_preview(char *preview, int len, ci_request_t *req)
 {
-    struct url_req *ur = ci_service_data(req);
     char url[WW_URL_MAX];
     struct ww_urlcheck_input in = {.url = url};
     struct ww_urlcheck_verdict v;
@@ -277,8 +279,8 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
     static struct ww_log_limit long_url_lim;
     int rc;
 
-    if (ur == NULL || url_check == NULL) {
-        ww_log(WW_LOG_ERR, SVC ": out of memory or not configured: request refused");
+    if (url_check == NULL) {
+        ww_log(WW_LOG_ERR, SVC ": not configured: request refused");
         return CI_ERROR;
     }
     in.policy = ww_cicap_policy(req, url_conf); /* who is asking: the proxy's ICAP headers only */
@@ -303,7 +305,7 @@ static int url_check_preview(char *preview, int len, ci_request_t *req)
     if (ww_urlcheck_feedback_event(&in, &v, &ev))
         ww_child_feedback_add(url_rt, &ev);
     if (v.action == WW_ACTION_BLOCK)
-        return url_block(req, ur, url, &v);
+        return url_block(req, url, &v);
     if (v.by == WW_URLCHECK_REPUTATION)
         url_rep_header(req, &v);
     url_log_attrs(req, "allow", v.reason, url, &v);
