@@ -288,6 +288,10 @@ struct ww_rep {
     struct ww_cache *cache;
     pthread_rwlock_t db_lock; /* readers look up under it; a swap takes it for writing */
     struct ww_urldb *db;
+    /* 0 while no database was ever set: lookups skip db_lock, whose shared counter every request
+     * thread would otherwise bounce between cores. Set (under the write lock) by the first
+     * database and never cleared: a lookup that still reads 0 ran as if just before the swap. */
+    atomic_int db_ever;
     int cache_ttl_s;
 
     /* back-off */
@@ -320,6 +324,7 @@ struct ww_rep *ww_rep_create(const struct ww_conf *conf, struct ww_rep_provider 
         goto fail;
     rep->provider = provider;
     rep->db = db;
+    atomic_init(&rep->db_ever, db != NULL);
     rep->cache_ttl_s = conf->reputation.cache_ttl_s;
     rep->backoff_on = conf->reputation.backoff;
     rep->backoff_failures =
@@ -384,6 +389,8 @@ void ww_rep_set_urldb(struct ww_rep *rep, struct ww_urldb *db)
     pthread_rwlock_wrlock(&rep->db_lock);
     old = rep->db;
     rep->db = db;
+    if (db != NULL)
+        atomic_store_explicit(&rep->db_ever, 1, memory_order_release);
     pthread_rwlock_unlock(&rep->db_lock);
     ww_urldb_unref(old);
 }
@@ -476,9 +483,12 @@ int ww_rep_check(struct ww_rep *rep, const char *canon_url, struct ww_rating *ou
     char host_key[REP_HOST_KEY_MAX];
     int have_host_key = 0, probe = 0, last_error = WW_EUNAVAIL, rc;
 
-    pthread_rwlock_rdlock(&rep->db_lock);
-    rc = rep->db != NULL ? ww_urldb_lookup(rep->db, canon_url, out) : WW_ENOTFOUND;
-    pthread_rwlock_unlock(&rep->db_lock);
+    rc = WW_ENOTFOUND;
+    if (atomic_load_explicit(&rep->db_ever, memory_order_acquire)) {
+        pthread_rwlock_rdlock(&rep->db_lock);
+        rc = rep->db != NULL ? ww_urldb_lookup(rep->db, canon_url, out) : WW_ENOTFOUND;
+        pthread_rwlock_unlock(&rep->db_lock);
+    }
     if (rc == WW_OK) {
         atomic_fetch_add_explicit(&rep->n_localdb, 1, memory_order_relaxed);
         ww_ctr_add(WW_CTR_REP_LOCALDB, 1);

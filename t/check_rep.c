@@ -448,6 +448,31 @@ START_TEST(test_rep_local_db_answers_without_network)
 }
 END_TEST
 
+/* Made without a local database (lookups then skip its lock), a database set later answers from
+ * the next lookup on, and removing it again goes back to the server's answers. */
+START_TEST(test_rep_local_db_set_after_create_answers)
+{
+    static const char text[] = "webwarden-urldb 1 t1\nlocal.example 77 news\n";
+    struct ww_urldb *db = NULL;
+    char err[WW_ERRLEN];
+    struct ww_rating r;
+    struct ww_rep *rep = make_rep_at("", 300, 0, NULL);
+
+    ck_assert_int_eq(ww_urldb_load_buffer("t1", text, sizeof(text) - 1, &db, err, sizeof(err)),
+                     WW_OK);
+    ck_assert_int_eq(ww_rep_check(rep, "http://www.local.example/x", &r), WW_OK);
+    ck_assert_msg(r.source == WW_REP_SRC_NONE, "before: source %s", ww_rep_source_name(r.source));
+    ww_rep_set_urldb(rep, db);
+    ck_assert_int_eq(ww_rep_check(rep, "http://www.local.example/x", &r), WW_OK);
+    ck_assert_msg(r.source == WW_REP_SRC_LOCALDB && r.score == 77, "after: source %s score %d",
+                  ww_rep_source_name(r.source), r.score);
+    ww_rep_set_urldb(rep, NULL);
+    ck_assert_int_eq(ww_rep_check(rep, "http://www.local.example/x", &r), WW_OK);
+    ck_assert_msg(r.source == WW_REP_SRC_NONE, "removed: source %s", ww_rep_source_name(r.source));
+    ww_rep_free(rep);
+}
+END_TEST
+
 START_TEST(test_rep_without_server_everything_is_unrated)
 {
     struct ww_rep *rep = make_rep_at("", 300, 1, NULL);
@@ -594,6 +619,7 @@ int main(void)
     tcase_add_test(tc, test_rep_cache_honours_server_ttl);
     tcase_add_test(tc, test_rep_host_wide_answer_covers_other_paths);
     tcase_add_test(tc, test_rep_local_db_answers_without_network);
+    tcase_add_test(tc, test_rep_local_db_set_after_create_answers);
     tcase_add_test(tc, test_rep_without_server_everything_is_unrated);
     tcase_add_test(tc, test_rep_threads_share_one_context);
     tcase_add_test(tc, test_rep_failures_are_logged_once_per_kind);
