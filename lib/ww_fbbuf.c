@@ -35,14 +35,16 @@ struct fb_rec {
 };
 
 struct fb_shard {
-    pthread_mutex_t mu; /* guards the chains; held for a lookup, never across I/O */
+    pthread_mutex_t mu; /* guards the chains and <added>; held for a lookup, never across I/O */
+    uint64_t added;     /* ww_fbbuf_add calls that hashed here: on the mutex's cache line, not
+                           a buffer-wide atomic that every request thread would write */
     struct fb_rec *bucket[FB_BUCKETS];
 } __attribute__((aligned(64)));
 
 struct ww_fbbuf {
     size_t cap;
     atomic_size_t nrec; /* records in the shards (touched only for new records) */
-    atomic_uint_fast64_t seq, added, dropped, dropped_unsaved;
+    atomic_uint_fast64_t seq, dropped, dropped_unsaved;
     struct fb_shard shard[WW_FBBUF_SHARDS];
     /* flush_mu serialises flushes and guards what only the flusher touches: records taken out
      * of the shards and not yet in the store (kept[off .. n), first seen first), and the drops
@@ -98,16 +100,35 @@ void ww_fbbuf_free(struct ww_fbbuf *b)
     free(b);
 }
 
-/* FNV-1a over the URL and the action. */
+static uint64_t fb_mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 32);
+}
+
+/* Over the URL and the action, 8 bytes a step (byte-wise FNV-1a was a multiply per byte, in
+ * one dependency chain), then murmur3's finaliser: the low bits pick the shard and the chain.
+ * Only placement depends on it; records are compared whole. */
 static uint64_t fb_hash(const char *url, size_t ulen, const char *action)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = 0x243f6a8885a308d3ULL ^ ulen, w;
+    size_t i = 0, alen = strnlen(action, sizeof(((struct fb_rec *)0)->action) - 1);
 
-    for (size_t i = 0; i < ulen; i++)
-        h = (h ^ (unsigned char)url[i]) * 1099511628211ULL;
-    for (const char *a = action; *a != '\0'; a++)
-        h = (h ^ (unsigned char)*a) * 1099511628211ULL;
-    return h;
+    for (; i + 8 <= ulen; i += 8) {
+        memcpy(&w, url + i, 8);
+        h = fb_mix(h, w);
+    }
+    w = 0;
+    memcpy(&w, url + i, ulen - i);
+    h = fb_mix(h, w);
+    w = 0;
+    memcpy(&w, action, alen);
+    h = fb_mix(h, w);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
 }
 
 static struct fb_rec *fb_rec_new(const struct ww_feedback_event *ev, size_t ulen, uint64_t h)
@@ -151,9 +172,9 @@ void ww_fbbuf_add(struct ww_fbbuf *b, const struct ww_feedback_event *ev)
     slot = &sh->bucket[(h / WW_FBBUF_SHARDS) % FB_BUCKETS];
     /* The chain's head is a cache miss (64 K heads, 512 KB): its load overlaps the lock's. */
     __builtin_prefetch(slot);
-    atomic_fetch_add_explicit(&b->added, 1, memory_order_relaxed);
     ww_ctr_add(WW_CTR_FB_CAPTURED, 1);
     pthread_mutex_lock(&sh->mu);
+    sh->added++;
     for (r = *slot; r != NULL; r = r->next)
         if (r->hash == h && strcmp(r->action, ev->action) == 0 &&
             strncmp(r->url, ev->url, ulen) == 0 && r->url[ulen] == '\0')
@@ -310,7 +331,11 @@ void ww_fbbuf_stats(struct ww_fbbuf *b, struct ww_fbbuf_stats *out)
         return;
     pthread_mutex_lock(&b->flush_mu);
     out->buffered = atomic_load(&b->nrec) + (b->kept_n - b->kept_off);
-    out->added = atomic_load(&b->added);
+    for (size_t i = 0; i < WW_FBBUF_SHARDS; i++) {
+        pthread_mutex_lock(&b->shard[i].mu);
+        out->added += b->shard[i].added;
+        pthread_mutex_unlock(&b->shard[i].mu);
+    }
     out->dropped = atomic_load(&b->dropped);
     out->flushed = b->flushed;
     out->flush_errors = b->flush_errors;
