@@ -9,11 +9,20 @@
  * Each part has an anchor: its best run of exact bytes (>= 2). All anchors go into ONE index
  * keyed by a short window of the anchor, so the cost per scanned byte does not depend on the
  * number of signatures:
- *   - anchors of >= 7 bytes: 4-byte windows, probed only at every 4th stream position (one of
- *     the anchor's first four windows always starts at such a position), through a blocked
- *     Bloom filter (3 bits in one 64-bit word) and then an open-addressing table of exact keys;
+ *   - anchors of >= 11 bytes: 4-byte windows, probed only at every 8th stream position (one of
+ *     8 consecutive windows of the anchor always starts at such a position: 8 keys), through a
+ *     blocked Bloom filter (3 bits in one 64-bit word) and then an open-addressing table of
+ *     exact keys ("stride 8"); anchors of 7..10 bytes the same at every 4th position;
  *   - anchors of 4..6 bytes: the same structure, probed at every position;
  *   - anchors of 2..3 bytes: a direct 65536-entry table on a 2-byte window, every position.
+ * Wide mode, when every indexed anchor has >= 11 bytes (the usual bulk, and the benchmark):
+ * anchors of >= 16 bytes are keyed instead by the window each aligned 8-byte block of the
+ * stream picks by its content (wide_pick_scalar: the lowest rank of its first 6 windows). The
+ * blocks inside an anchor pick the same window for several of its alignments, so ~2.3 keys per
+ * anchor instead of 8: a filter a quarter the size (512 KiB for 100,000 anchors), which stays in
+ * the cache next to c-icap's buffers. The scan of a block is SIMD where the CPU has it (8 blocks
+ * per step with AVX-512, one PHMINPOSUW per block with SSE4.1), portable C elsewhere; every
+ * path picks the same windows (t/check_sig runs the same scans through each).
  * The index is the automaton's goto function collapsed to its dense form: the state after a
  * byte is the last 4 (or 2) bytes, so there is no dependent table walk per byte (a classic
  * Aho-Corasick trie with 100,000 anchors misses the cache on every step). An index hit checks
@@ -58,6 +67,15 @@
 #ifndef SIG_PREFETCH
 #define SIG_PREFETCH 32 /* filter words fetched ahead of their test in the long-anchor loop */
 #endif
+/* Wide mode (issue 15): each aligned 8-byte block of the stream probes ONE 4-byte window, the
+ * one of its first SIG_WIDE_CAND that ranks lowest by content (wide_pick). An anchor of
+ * SIG_WIDE_MIN bytes holds a whole block's candidates (SIG_WIDE_SPAN bytes) wherever it lies, and
+ * the blocks inside it pick the same window for several alignments, so it needs ~2 keys instead
+ * of stride 8's 8: a Bloom filter a quarter the size, which stays in the cache. */
+#define SIG_WIDE_CAND 6
+#define SIG_WIDE_SPAN (SIG_WIDE_CAND + 3)
+#define SIG_WIDE_MIN (SIG_WIDE_SPAN + 7)
+#define SIG_WIDE_MUL 0x9E37u
 #ifndef SIG_BLOOM_KEYS_PER_WORD
 #define SIG_BLOOM_KEYS_PER_WORD 4 /* tuned: 4 beat 2 and 8 on the 100,000-signature bench */
 #endif
@@ -143,6 +161,10 @@ struct ww_sigdb {
     /* compiled */
     int compiled;
     struct sig_index4 stride8, stride4, every4; /* anchors >= 11, 7..10, 4..6 bytes */
+    /* When every indexed anchor has >= 11 bytes ("wide mode"): anchors of >= SIG_WIDE_MIN bytes
+     * are keyed by the windows the scan picks by content (wide_pick), one per 8-byte block. */
+    struct sig_index4 wide;
+    int wide_mode;
     uint32_t *idx2_first; /* 65537 offsets into idx2_entries, or NULL when no short anchor */
     uint64_t *idx2_bits;  /* 65536 bits: which 2-byte keys have entries (8 KiB, stays in L1) */
     struct sig_entry *idx2_entries;
@@ -181,6 +203,7 @@ struct ww_sigscan {
     uint64_t steps;         /* backtracking steps spent */
     int exhausted;          /* steps over the cap: body signatures no longer checked */
     const char *incomplete; /* why some check could not be made, or NULL */
+    uint64_t wnext;         /* wide mode: the next 8-byte block not probed yet (a multiple of 8) */
     int finished;
 };
 
@@ -245,6 +268,7 @@ void ww_sigdb_free(struct ww_sigdb *db)
     free(db->alt_bytes);
     free(db->names);
     index4_free(&db->stride8);
+    index4_free(&db->wide);
     index4_free(&db->stride4);
     index4_free(&db->every4);
     free(db->idx2_first);
@@ -770,6 +794,80 @@ static inline uint64_t bloom_bits(uint64_t h)
     return (1ULL << ((h >> 20) & 63)) | (1ULL << ((h >> 26) & 63)) | (1ULL << ((h >> 32) & 63));
 }
 
+/* Which of the block's first SIG_WIDE_CAND windows it probes: the lowest rank. The rank of
+ * window j is its first two bytes (little-endian) times SIG_WIDE_MUL, mod 2^16, its low 3 bits
+ * replaced by j (so the first wins a tie, and the SIMD paths read j from the minimum). Reads
+ * b[0..SIG_WIDE_CAND]. The build and every scan path must pick alike: t/check_sig runs the
+ * same scans through each path this CPU has. */
+static inline unsigned wide_rank(const unsigned char *b, unsigned j)
+{
+    return (((b[j] | (unsigned)b[j + 1] << 8) * SIG_WIDE_MUL) & 0xfff8) | j;
+}
+
+static inline unsigned wide_pick_scalar(const unsigned char *b)
+{
+    unsigned j, best = wide_rank(b, 0);
+
+    for (j = 1; j < SIG_WIDE_CAND; j++) {
+        unsigned r = wide_rank(b, j);
+        if (r < best)
+            best = r;
+    }
+    return best & 7;
+}
+
+/* Which scan path probe_wide takes: -1 the best this CPU has; 0 portable, 1 SSE4.1, 2 AVX-512
+ * (lower if the CPU lacks it). Tests set it to run the same scans through each path. */
+int ww_sig_simd_level = -1;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SIG_HAVE_SSE41 1
+/* The same pick in one PHMINPOSUW: the 8 two-byte windows of an 8-byte load, ranked, the last
+ * two lanes forced to 0xffff (above any real rank). Reads b[0..7]. */
+__attribute__((target("sse4.1"))) static inline unsigned wide_pick_sse41(const unsigned char *b)
+{
+    __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)b);
+    __m128i x = _mm_unpacklo_epi8(v, _mm_srli_si128(v, 1));
+
+    x = _mm_mullo_epi16(x, _mm_set1_epi16((short)SIG_WIDE_MUL));
+    x = _mm_and_si128(x, _mm_set1_epi16((short)0xfff8));
+    x = _mm_or_si128(x, _mm_set_epi16(-1, -1, 5, 4, 3, 2, 1, 0));
+    return (unsigned)_mm_extract_epi16(_mm_minpos_epu16(x), 1);
+}
+
+static int cpu_avx512(void)
+{
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vbmi");
+}
+#endif
+
+int ww_sig_simd_max(void)
+{
+#ifdef SIG_HAVE_SSE41
+    if (cpu_avx512())
+        return 2;
+    if (__builtin_cpu_supports("sse4.1"))
+        return 1;
+#endif
+    return 0;
+}
+
+int ww_sig_wide_pick_check(const unsigned char *b, unsigned *scalar, unsigned *simd)
+{
+    *scalar = wide_pick_scalar(b);
+#ifdef SIG_HAVE_SSE41
+    if (__builtin_cpu_supports("sse4.1")) {
+        *simd = wide_pick_sse41(b);
+        return 1;
+    }
+#endif
+    *simd = *scalar;
+    return 0;
+}
+
 static int key_cmp(const void *a, const void *b)
 {
     const struct sig_key *x = a, *y = b;
@@ -841,10 +939,81 @@ static int sig_part_is_indexed(const struct ww_sigdb *db, const struct sig_part 
     return 1;
 }
 
+/* 2: one byte 4 times (runs of it fill real files: a body of them would hit the table at every
+ * block): never a key. 1: mostly zeros, 0xff, spaces, NOPs: a key only where nothing better
+ * covers as many alignments. 0: the rest. */
+static unsigned wide_window_bad(const unsigned char *w)
+{
+    if (w[0] == w[1] && w[1] == w[2] && w[2] == w[3])
+        return 2;
+    return window_badness(w, 4) >= 6;
+}
+
+/* Wide-mode keys of anchor <a> (<L> >= SIG_WIDE_MIN bytes) into out[] (room for 8): for each of
+ * the 8 alignments the anchor can have against the stream's 8-byte blocks, the windows that the
+ * blocks lying wholly inside it pick (the first 8 such blocks); then as few windows as cover
+ * every alignment (greedy; filler last, wide_window_bad). Returns the number of keys, or 0 when
+ * some alignment has no usable window (the anchor then goes to stride 8, which picks its least
+ * bad windows; every block then probes both indexes). */
+static size_t wide_keys(const unsigned char *a, uint32_t L, uint32_t part, struct sig_key *out)
+{
+    uint32_t opt[8][8], nopt[8] = {0}, al, t, k, n = 0;
+    unsigned covered = 0;
+
+    for (al = 0; al < 8; al++) {
+        for (t = 0; t < 8; t++) {
+            uint32_t st = al + 8 * t, p;
+            if (st + SIG_WIDE_SPAN > L)
+                break;
+            p = st + wide_pick_scalar(a + st);
+            if (wide_window_bad(a + p) == 2)
+                continue;
+            for (k = 0; k < nopt[al] && opt[al][k] != p; k++)
+                ;
+            if (k == nopt[al])
+                opt[al][nopt[al]++] = p;
+        }
+        if (nopt[al] == 0)
+            return 0;
+    }
+    while (covered != 0xffu) {
+        uint32_t best = 0, best_n = 0, best_bad = 2;
+        for (al = 0; al < 8; al++) {
+            if (covered & (1u << al))
+                continue;
+            for (k = 0; k < nopt[al]; k++) {
+                uint32_t p = opt[al][k], cnt = 0, a2, k2;
+                for (a2 = 0; a2 < 8; a2++) {
+                    if (covered & (1u << a2))
+                        continue;
+                    for (k2 = 0; k2 < nopt[a2] && opt[a2][k2] != p; k2++)
+                        ;
+                    cnt += k2 < nopt[a2];
+                }
+                unsigned bad = wide_window_bad(a + p);
+                if (cnt > best_n ||
+                    (cnt == best_n && (bad < best_bad || (bad == best_bad && p < best)))) {
+                    best_n = cnt;
+                    best = p;
+                    best_bad = bad;
+                }
+            }
+        }
+        for (al = 0; al < 8; al++)
+            for (k = 0; k < nopt[al]; k++)
+                if (opt[al][k] == best)
+                    covered |= 1u << al;
+        out[n].key = load32(a + best);
+        out[n].part = part;
+        out[n++].woff = best;
+    }
+    return n;
+}
+
 int ww_sigdb_compile(struct ww_sigdb *db)
 {
-    struct sig_key *k8s = NULL, *k4s = NULL, *k4 = NULL, *k2 = NULL;
-    size_t n8s = 0, n4s = 0, n4 = 0, n2 = 0, i, hist = 8;
+    struct sig_key *k8s = NULL, *k4s = NULL, *k4 = NULL, *k2 = NULL, *kw = NULL;
+    size_t n8s = 0, n4s = 0, n4 = 0, n2 = 0, nw = 0, i, hist = 8;
     int rc = WW_ENOMEM;
 
     if (db->compiled)
@@ -853,11 +1022,20 @@ int ww_sigdb_compile(struct ww_sigdb *db)
     k4s = malloc((db->nparts * 4 + 1) * sizeof(*k4s));
     k4 = malloc((db->nparts + 1) * sizeof(*k4));
     k2 = malloc((db->nparts + 1) * sizeof(*k2));
+    kw = malloc((db->nparts * 8 + 1) * sizeof(*kw));
     db->abs_sigs = malloc((db->nsigs + 1) * sizeof(*db->abs_sigs));
     db->eof_sigs = malloc((db->nsigs + 1) * sizeof(*db->eof_sigs));
-    if (k8s == NULL || k4s == NULL || k4 == NULL || k2 == NULL || db->abs_sigs == NULL ||
-        db->eof_sigs == NULL)
+    if (k8s == NULL || k4s == NULL || k4 == NULL || k2 == NULL || kw == NULL ||
+        db->abs_sigs == NULL || db->eof_sigs == NULL)
         goto cleanup;
+    /* Wide mode only when every indexed anchor is long: then the scan has one loop, over the
+     * 8-byte blocks, probing stride 8's window and the picked one (probe_wide). */
+    db->wide_mode = 1;
+    for (i = 0; i < db->nparts; i++)
+        if (sig_part_is_indexed(db, &db->parts[i]) && db->parts[i].anchor_len < 11)
+            db->wide_mode = 0;
+    if (db->wide_mode && hist < 16)
+        hist = 16; /* a block cut by a chunk's end is probed from the history in the next feed */
     for (i = 0; i < db->nsigs; i++) {
         struct sig_sig *s = &db->sigs[i];
         if (s->nparts > 1)
@@ -884,6 +1062,12 @@ int ww_sigdb_compile(struct ww_sigdb *db)
         /* room to re-check the part around an anchor found near a chunk's end */
         if ((size_t)p->span_max + 8 > hist)
             hist = (size_t)p->span_max + 8;
+        if (db->wide_mode && L >= SIG_WIDE_MIN) {
+            size_t n = wide_keys(a, L, (uint32_t)i, kw + nw);
+            nw += n;
+            if (n > 0)
+                continue;
+        }
         if (L >= 7) {
             /* stride S: the S windows starting in [best, best + S) - one of them begins at a
              * multiple of S wherever the anchor lies in the stream */
@@ -930,7 +1114,8 @@ int ww_sigdb_compile(struct ww_sigdb *db)
             k2[n2++].woff = best;
         }
     }
-    if (index4_build(&db->stride8, k8s, n8s) != WW_OK ||
+    db->wide_mode = nw > 0; /* else the stride-8 loop alone (probe_chunk) */
+    if (index4_build(&db->wide, kw, nw) != WW_OK || index4_build(&db->stride8, k8s, n8s) != WW_OK ||
         index4_build(&db->stride4, k4s, n4s) != WW_OK || index4_build(&db->every4, k4, n4) != WW_OK)
         goto cleanup;
     if (n2 > 0) {
@@ -958,7 +1143,13 @@ cleanup:
     free(k4s);
     free(k4);
     free(k2);
+    free(kw);
     return rc;
+}
+
+size_t ww_sigdb_wide_filter_bytes(const struct ww_sigdb *db)
+{
+    return db->wide.bloom != NULL ? ((size_t)1 << db->wide.bloom_log2) * sizeof(uint64_t) : 0;
 }
 
 size_t ww_sigdb_count(const struct ww_sigdb *db)
@@ -981,7 +1172,7 @@ size_t ww_sigdb_memory(const struct ww_sigdb *db)
     return sizeof(*db) + db->nsigs * sizeof(*db->sigs) + db->nparts * sizeof(*db->parts) +
            db->nsegs * sizeof(*db->segs) + db->nalts * sizeof(*db->alts) + db->seg_bytes_len +
            db->alt_bytes_len + db->names_len + index4_memory(&db->stride8) +
-           index4_memory(&db->stride4) + index4_memory(&db->every4) +
+           index4_memory(&db->wide) + index4_memory(&db->stride4) + index4_memory(&db->every4) +
            (db->idx2_first ? 65537 * sizeof(uint32_t) + 8192 : 0) +
            db->nidx2 * sizeof(*db->idx2_entries) + (db->nabs + db->neof) * sizeof(uint32_t);
 }
@@ -1619,6 +1810,230 @@ static void probe_chunk(struct ww_sigscan *s, struct sig_view *v, const unsigned
     }
 }
 
+/* Wide mode: stride 8's window (the block's first) and the block's picked window, at stream
+ * position <pos> (a multiple of 8), from <b> (SIG_WIDE_SPAN bytes). */
+static void wide_block(struct ww_sigscan *s, struct sig_view *v, uint64_t pos,
+                       const unsigned char *b)
+{
+    const struct ww_sigdb *db = s->db;
+    unsigned j = wide_pick_scalar(b);
+
+    if (db->stride8.bloom != NULL)
+        probe4(s, v, &db->stride8, pos, load32(b));
+    if (s->threat == NULL)
+        probe4(s, v, &db->wide, pos + j, load32(b + j));
+}
+
+/* The blocks wholly inside chunk <d> from offset <i> on, in batches: every filter word of a
+ * batch is asked for before the first is tested, so the cache misses overlap. Returns the offset
+ * of the first block not probed (its SIG_WIDE_SPAN bytes are not all in the chunk). */
+static inline __attribute__((always_inline)) size_t
+wide_loop(struct ww_sigscan *s, struct sig_view *v, const unsigned char *d, size_t len, size_t i,
+          unsigned (*pick)(const unsigned char *))
+{
+    const struct ww_sigdb *db = s->db;
+    const uint64_t *bw = db->wide.bloom, *b8 = db->stride8.bloom;
+    unsigned sw = 64 - db->wide.bloom_log2, s8 = b8 != NULL ? 64 - db->stride8.bloom_log2 : 0;
+    uint64_t hw[SIG_PREFETCH], h8[SIG_PREFETCH];
+    unsigned char jw[SIG_PREFETCH];
+
+    while (i + SIG_WIDE_SPAN <= len) {
+        size_t n = 0, j = i, k;
+
+        for (; n < SIG_PREFETCH && j + SIG_WIDE_SPAN <= len; n++, j += 8) {
+            unsigned p = pick(d + j);
+            jw[n] = (unsigned char)p;
+            hw[n] = key_hash(load32(d + j + p));
+            __builtin_prefetch(&bw[hw[n] >> sw]);
+            if (b8 != NULL) {
+                h8[n] = key_hash(load32(d + j));
+                __builtin_prefetch(&b8[h8[n] >> s8]);
+            }
+        }
+        for (k = 0; k < n; k++) {
+            size_t at = i + 8 * k;
+            uint64_t bits;
+            if (b8 != NULL) {
+                bits = bloom_bits(h8[k]);
+                if ((b8[h8[k] >> s8] & bits) == bits) {
+                    probe4_table(s, v, &db->stride8, v->c_start + at, load32(d + at), h8[k]);
+                    if (s->threat != NULL)
+                        return j;
+                }
+            }
+            bits = bloom_bits(hw[k]);
+            if ((bw[hw[k] >> sw] & bits) == bits) {
+                at += jw[k];
+                probe4_table(s, v, &db->wide, v->c_start + at, load32(d + at), hw[k]);
+                if (s->threat != NULL)
+                    return j;
+            }
+        }
+        i = j;
+    }
+    return i;
+}
+
+static size_t wide_loop_scalar(struct ww_sigscan *s, struct sig_view *v, const unsigned char *d,
+                               size_t len, size_t i)
+{
+    return wide_loop(s, v, d, len, i, wide_pick_scalar);
+}
+
+#ifdef SIG_HAVE_SSE41
+__attribute__((target("sse4.1"))) static size_t wide_loop_sse41(struct ww_sigscan *s,
+                                                                struct sig_view *v,
+                                                                const unsigned char *d, size_t len,
+                                                                size_t i)
+{
+    return wide_loop(s, v, d, len, i, wide_pick_sse41);
+}
+#endif
+
+#ifdef SIG_HAVE_SSE41
+#define SIG_AVX512 "avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi"
+
+/* Byte tables of the AVX-512 loop over 8 blocks (64 bytes, plus the next byte):
+ * wide_idx03 word c*8+b = bytes 8b+c, 8b+c+1 (the candidate windows c = 0..3 of block b),
+ * wide_idx45 the same for c = 4, 5 (low 32 bytes), wide_wbase bytes 8b..8b+3 in qword b. */
+static const unsigned char wide_idx03[64] = {
+#define P(c, b) 8 * (b) + (c), 8 * (b) + (c) + 1
+#define ROW(c) P(c, 0), P(c, 1), P(c, 2), P(c, 3), P(c, 4), P(c, 5), P(c, 6), P(c, 7)
+    ROW(0), ROW(1), ROW(2), ROW(3)};
+static const unsigned char wide_idx45[64] = {ROW(4), ROW(5), ROW(4), ROW(5)};
+#undef ROW
+#undef P
+static const unsigned char wide_wbase[64] = {
+#define Q(b) 8 * (b), 8 * (b) + 1, 8 * (b) + 2, 8 * (b) + 3, 0, 0, 0, 0
+    Q(0), Q(1), Q(2), Q(3), Q(4), Q(5), Q(6), Q(7)};
+#undef Q
+
+/* Which of the 8 windows (one per qword of <w>) pass the Bloom filter <bloom> (shift: 64 - its
+ * log2 words): key_hash, bloom_bits and the word test of probe4, 8 at once. */
+__attribute__((target(SIG_AVX512))) static inline __mmask8
+bloom_test8(__m512i w, const uint64_t *bloom, __m128i shift)
+{
+    const __m512i one = _mm512_set1_epi64(1), m63 = _mm512_set1_epi64(63);
+    __m512i h = _mm512_mullo_epi64(w, _mm512_set1_epi64((long long)0x9E3779B97F4A7C15ULL));
+    __m512i b1 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(h, 20), m63));
+    __m512i b2 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(h, 26), m63));
+    __m512i b3 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(h, 32), m63));
+    __m512i bits = _mm512_ternarylogic_epi64(b1, b2, b3, 0xfe); /* b1 | b2 | b3 */
+    __m512i g = _mm512_i64gather_epi64(_mm512_srl_epi64(h, shift), (const void *)bloom, 8);
+    __m512i miss = _mm512_andnot_si512(g, bits);
+
+    return _mm512_testn_epi64_mask(miss, miss);
+}
+
+/* wide_loop, 8 blocks a step, no per-block branch: the picks by a vertical minimum of the
+ * ranks, the windows by a byte permute, the filter words by one gather. Passes (rare) go to
+ * probe4_table in stream order, as wide_loop does. */
+__attribute__((target(SIG_AVX512))) static size_t wide_loop_avx512(struct ww_sigscan *s,
+                                                                   struct sig_view *v,
+                                                                   const unsigned char *d,
+                                                                   size_t len, size_t i)
+{
+    const struct ww_sigdb *db = s->db;
+    const uint64_t *bw = db->wide.bloom, *b8 = db->stride8.bloom;
+    const __m128i sw = _mm_cvtsi32_si128((int)(64 - db->wide.bloom_log2));
+    const __m128i s8 = _mm_cvtsi32_si128(b8 != NULL ? (int)(64 - db->stride8.bloom_log2) : 0);
+    const __m512i idx03 = _mm512_loadu_si512(wide_idx03), idx45 = _mm512_loadu_si512(wide_idx45);
+    const __m512i wbase = _mm512_loadu_si512(wide_wbase);
+    const __m512i mul = _mm512_set1_epi16((short)SIG_WIDE_MUL);
+    const __m512i hi = _mm512_set1_epi16((short)0xfff8);
+    const __m512i j03 =
+        _mm512_set_epi64(0x0003000300030003LL, 0x0003000300030003LL, 0x0002000200020002LL,
+                         0x0002000200020002LL, 0x0001000100010001LL, 0x0001000100010001LL, 0, 0);
+    const __m512i j45 = _mm512_set_epi64(
+        0x0005000500050005LL, 0x0005000500050005LL, 0x0004000400040004LL, 0x0004000400040004LL,
+        0x0005000500050005LL, 0x0005000500050005LL, 0x0004000400040004LL, 0x0004000400040004LL);
+    const __m512i m32 = _mm512_set1_epi64(0xffffffffLL);
+
+    while (i + 64 + 1 <= len) { /* the last block's window may end at byte 64 */
+        __m512i a = _mm512_loadu_si512(d + i);
+        __m512i nx = _mm512_maskz_loadu_epi8(1, d + i + 64);
+        __m512i r03 = _mm512_mullo_epi16(_mm512_permutexvar_epi8(idx03, a), mul);
+        __m512i r45 = _mm512_mullo_epi16(_mm512_permutexvar_epi8(idx45, a), mul);
+        __m256i m;
+        __m128i pick;
+        __m512i widx, w;
+        __mmask8 mw, m8 = 0;
+
+        r03 = _mm512_ternarylogic_epi64(r03, hi, j03, 0xea); /* (r & hi) | j */
+        r45 = _mm512_ternarylogic_epi64(r45, hi, j45, 0xea);
+        m = _mm256_min_epu16(_mm512_castsi512_si256(r03), _mm512_extracti64x4_epi64(r03, 1));
+        m = _mm256_min_epu16(m, _mm512_castsi512_si256(r45));
+        pick =
+            _mm_and_si128(_mm_min_epu16(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1)),
+                          _mm_set1_epi16(7)); /* word b: block b's window */
+        widx = _mm512_add_epi64(wbase, _mm512_mullo_epi64(_mm512_cvtepu16_epi64(pick),
+                                                          _mm512_set1_epi64(0x01010101LL)));
+        w = _mm512_maskz_permutex2var_epi8(0x0f0f0f0f0f0f0f0fULL, a, widx, nx);
+        mw = bloom_test8(w, bw, sw);
+        if (b8 != NULL)
+            m8 = bloom_test8(_mm512_and_si512(a, m32), b8, s8);
+        if ((mw | m8) != 0) {
+            uint16_t pk[8];
+            unsigned k;
+            _mm_storeu_si128((__m128i *)(void *)pk, pick);
+            for (k = 0; k < 8; k++) {
+                size_t at = i + 8 * k;
+                if (m8 & (1u << k)) {
+                    uint32_t x = load32(d + at);
+                    probe4_table(s, v, &db->stride8, v->c_start + at, x, key_hash(x));
+                    if (s->threat != NULL)
+                        return i + 64;
+                }
+                if (mw & (1u << k)) {
+                    uint32_t x = load32(d + at + pk[k]);
+                    probe4_table(s, v, &db->wide, v->c_start + at + pk[k], x, key_hash(x));
+                    if (s->threat != NULL)
+                        return i + 64;
+                }
+            }
+        }
+        i += 64;
+    }
+    return wide_loop_sse41(s, v, d, len, i); /* the last blocks */
+}
+#endif
+
+/* Wide mode's scan of a chunk: first the blocks that the last chunk's end cut (from the history
+ * and this chunk; they come first in the stream), then the chunk's own, in stream order. A block
+ * is probed once its SIG_WIDE_SPAN bytes are all there; ww_sigscan_finish probes the last cut
+ * block's stride-8 window. */
+static void probe_wide(struct ww_sigscan *s, struct sig_view *v, const unsigned char *d, size_t len)
+{
+    unsigned char b[16];
+    size_t i;
+
+    while (s->wnext < v->c_start && s->wnext + SIG_WIDE_SPAN <= v->end && s->threat == NULL) {
+        unsigned k;
+        memset(b, 0, sizeof(b));
+        for (k = 0; k < SIG_WIDE_SPAN; k++)
+            b[k] = (unsigned char)view_byte(v, s->wnext + k); /* the history keeps >= 16 bytes */
+        wide_block(s, v, s->wnext, b);
+        s->wnext += 8;
+    }
+    if (s->threat != NULL || s->wnext < v->c_start)
+        return;
+    i = (size_t)(s->wnext - v->c_start);
+    {
+        int level = ww_sig_simd_max();
+        if (ww_sig_simd_level >= 0 && ww_sig_simd_level < level)
+            level = ww_sig_simd_level;
+#ifdef SIG_HAVE_SSE41
+        if (level == 2)
+            i = wide_loop_avx512(s, v, d, len, i);
+        else if (level == 1)
+            i = wide_loop_sse41(s, v, d, len, i);
+        else
+#endif
+            i = wide_loop_scalar(s, v, d, len, i);
+    }
+    s->wnext = v->c_start + i;
+}
+
 static void history_append(struct ww_sigscan *s, const unsigned char *d, size_t len)
 {
     size_t H = s->db->history;
@@ -1662,10 +2077,15 @@ const char *ww_sigscan_feed(struct ww_sigscan *s, const unsigned char *data, siz
         pending_run(s, &v);
     if (s->nabs_open > 0 && s->threat == NULL)
         abs_run(s, &v);
-    if (s->threat == NULL && s->end > 0)
-        probe_boundary(s, &v);
-    if (s->threat == NULL)
-        probe_chunk(s, &v, data, len);
+    if (s->db->wide_mode) {
+        if (s->threat == NULL)
+            probe_wide(s, &v, data, len);
+    } else {
+        if (s->threat == NULL && s->end > 0)
+            probe_boundary(s, &v);
+        if (s->threat == NULL)
+            probe_chunk(s, &v, data, len);
+    }
     history_append(s, data, len);
     return s->threat;
 }
@@ -1678,6 +2098,15 @@ const char *ww_sigscan_finish(struct ww_sigscan *s)
         return s->threat;
     s->finished = 1;
     view_init(s, &v, NULL, 0);
+    if (s->db->wide_mode && s->db->stride8.bloom != NULL && s->wnext + 4 <= s->end) {
+        /* the last block is cut by the end: its first window is whole (its pick is not needed:
+         * a wide anchor ends inside the body, so its own block is whole) */
+        unsigned char b[4];
+        unsigned k;
+        for (k = 0; k < 4; k++)
+            b[k] = (unsigned char)view_byte(&v, s->wnext + k);
+        probe4(s, &v, &s->db->stride8, s->wnext, load32(b));
+    }
     if (s->npending > 0)
         pending_run(s, &v);
     if (s->nabs_open > 0 && s->threat == NULL)

@@ -46,5 +46,15 @@ uint64_t ww_sigscan_step_budget(uint64_t bytes);
  * (200,000 steps, plus one anchor compared). t/fuzz_sigmatch.c holds every scan to it. */
 uint64_t ww_sigscan_step_limit(uint64_t bytes);
 void ww_sigscan_free(struct ww_sigscan *s); /* NULL is a no-op */
+/* For tests: the window an 8-byte block <b> (9 bytes readable) probes in wide mode, by the
+ * portable code (*scalar) and by the SIMD code the scan uses on this CPU (*simd). Returns 1 when
+ * a SIMD path exists here, else 0 (*simd is then the portable pick). */
+int ww_sig_wide_pick_check(const unsigned char *b, unsigned *scalar, unsigned *simd);
+/* For tests: the fastest scan path this CPU has (0 portable, 1 SSE4.1, 2 AVX-512), and the
+ * most the scans may use (-1, the default: the fastest). */
+int ww_sig_simd_max(void);
+extern int ww_sig_simd_level;
+/* For tests and benchmarks: bytes of the wide index's Bloom filter (0: wide mode is off). */
+size_t ww_sigdb_wide_filter_bytes(const struct ww_sigdb *db);
 
 #endif
