@@ -75,7 +75,7 @@
 #define SIG_WIDE_CAND 6
 #define SIG_WIDE_SPAN (SIG_WIDE_CAND + 3)
 #define SIG_WIDE_MIN (SIG_WIDE_SPAN + 7)
-#define SIG_WIDE_MUL 0x9E37u
+#define SIG_WIDE_MUL 0x9E3779B1u
 #ifndef SIG_BLOOM_KEYS_PER_WORD
 #define SIG_BLOOM_KEYS_PER_WORD 4 /* tuned: 4 beat 2 and 8 on the 100,000-signature bench */
 #endif
@@ -133,6 +133,7 @@ struct sig_slot {
 struct sig_index4 {  /* 4-byte windows */
     uint64_t *bloom; /* 1 << bloom_log2 words */
     uint32_t bloom_log2;
+    int six; /* 6 bits per key (bloom_bits6), not 3: the wide index */
     struct sig_slot *slots;
     uint32_t slot_mask;
     struct sig_entry *entries;
@@ -794,14 +795,35 @@ static inline uint64_t bloom_bits(uint64_t h)
     return (1ULL << ((h >> 20) & 63)) | (1ULL << ((h >> 26) & 63)) | (1ULL << ((h >> 32) & 63));
 }
 
+#define SIG_BLOOM_MIX2 0xD6E8FEB86659FD93ULL
+/* The wide index's 6 bits: bloom_bits' 3 and 3 from a second mix of the hash. At ~3.5 keys per
+ * word a random probe passes 1 in ~2,000 instead of 1 in ~300: each pass is a table lookup that
+ * misses the cache, and the vector loop makes the extra bits nearly free. */
+static inline uint64_t bloom_bits6(uint64_t h)
+{
+    uint64_t g = ((h << 32) | (h >> 32)) * SIG_BLOOM_MIX2;
+    return bloom_bits(h) | (1ULL << ((g >> 40) & 63)) | (1ULL << ((g >> 46) & 63)) |
+           (1ULL << ((g >> 52) & 63));
+}
+
+static inline uint64_t index_bits(const struct sig_index4 *ix, uint64_t h)
+{
+    return ix->six ? bloom_bits6(h) : bloom_bits(h);
+}
+
 /* Which of the block's first SIG_WIDE_CAND windows it probes: the lowest rank. The rank of
- * window j is its first two bytes (little-endian) times SIG_WIDE_MUL, mod 2^16, its low 3 bits
- * replaced by j (so the first wins a tie, and the SIMD paths read j from the minimum). Reads
- * b[0..SIG_WIDE_CAND]. The build and every scan path must pick alike: t/check_sig runs the
- * same scans through each path this CPU has. */
+ * window j is the top 13 bits of its 4 bytes (host order) times SIG_WIDE_MUL, mod 2^32, then j
+ * in the low 3 bits (so the first wins a tie, and the SIMD paths read j from the minimum).
+ * Reads b[0..SIG_WIDE_SPAN - 1]. A rank of all 4 bytes keeps the picks spread over the key
+ * space: ranked by 2 bytes, the picks of random bodies landed on the few prefixes that rank
+ * lowest, where the anchors' keys are too, and a third of the probes found a real key to check.
+ * The build and every scan path must pick alike: t/check_sig runs the same scans through each
+ * path this CPU has. */
 static inline unsigned wide_rank(const unsigned char *b, unsigned j)
 {
-    return (((b[j] | (unsigned)b[j + 1] << 8) * SIG_WIDE_MUL) & 0xfff8) | j;
+    uint32_t w;
+    memcpy(&w, b + j, sizeof(w));
+    return (((w * SIG_WIDE_MUL) >> 16) & 0xfff8) | j;
 }
 
 static inline unsigned wide_pick_scalar(const unsigned char *b)
@@ -823,14 +845,19 @@ int ww_sig_simd_level = -1;
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define SIG_HAVE_SSE41 1
-/* The same pick in one PHMINPOSUW: the 8 two-byte windows of an 8-byte load, ranked, the last
- * two lanes forced to 0xffff (above any real rank). Reads b[0..7]. */
+/* The same pick in one PHMINPOSUW: the 6 windows of b[0..8] (two 8-byte loads), hashed, packed
+ * to 16 bits, the last two lanes forced to 0xffff (above any real rank). */
 __attribute__((target("sse4.1"))) static inline unsigned wide_pick_sse41(const unsigned char *b)
 {
-    __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)b);
-    __m128i x = _mm_unpacklo_epi8(v, _mm_srli_si128(v, 1));
+    __m128i v = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)b),
+                                   _mm_loadl_epi64((const __m128i *)(const void *)(b + 1)));
+    __m128i wa = _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6));
+    __m128i wb = _mm_shuffle_epi8(v, _mm_setr_epi8(4, 5, 6, 7, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0,
+                                                   0)); /* b[5..8] is b[1..8]'s 4..7 */
+    const __m128i mul = _mm_set1_epi32((int)SIG_WIDE_MUL);
+    __m128i x = _mm_packus_epi32(_mm_srli_epi32(_mm_mullo_epi32(wa, mul), 16),
+                                 _mm_srli_epi32(_mm_mullo_epi32(wb, mul), 16));
 
-    x = _mm_mullo_epi16(x, _mm_set1_epi16((short)SIG_WIDE_MUL));
     x = _mm_and_si128(x, _mm_set1_epi16((short)0xfff8));
     x = _mm_or_si128(x, _mm_set_epi16(-1, -1, 5, 4, 3, 2, 1, 0));
     return (unsigned)_mm_extract_epi16(_mm_minpos_epu16(x), 1);
@@ -878,11 +905,12 @@ static int key_cmp(const void *a, const void *b)
     return x->woff < y->woff ? -1 : x->woff > y->woff;
 }
 
-static int index4_build(struct sig_index4 *ix, struct sig_key *keys, size_t n)
+static int index4_build(struct sig_index4 *ix, struct sig_key *keys, size_t n, int six)
 {
     size_t words = 64, nslots = 16, i, nkeys = 0;
     uint32_t cur = 0;
 
+    ix->six = six;
     if (n == 0)
         return WW_OK;
     qsort(keys, n, sizeof(*keys), key_cmp);
@@ -909,7 +937,7 @@ static int index4_build(struct sig_index4 *ix, struct sig_key *keys, size_t n)
         uint64_t h = key_hash(keys[i].key);
         ix->entries[i].part = keys[i].part;
         ix->entries[i].woff = keys[i].woff;
-        ix->bloom[h >> (64 - ix->bloom_log2)] |= bloom_bits(h);
+        ix->bloom[h >> (64 - ix->bloom_log2)] |= index_bits(ix, h);
         if (i == 0 || keys[i].key != keys[i - 1].key) { /* keys are sorted: a run per key */
             cur = (uint32_t)(h >> 32) & ix->slot_mask;
             while (ix->slots[cur].count != 0)
@@ -1115,8 +1143,10 @@ int ww_sigdb_compile(struct ww_sigdb *db)
         }
     }
     db->wide_mode = nw > 0; /* else the stride-8 loop alone (probe_chunk) */
-    if (index4_build(&db->wide, kw, nw) != WW_OK || index4_build(&db->stride8, k8s, n8s) != WW_OK ||
-        index4_build(&db->stride4, k4s, n4s) != WW_OK || index4_build(&db->every4, k4, n4) != WW_OK)
+    if (index4_build(&db->wide, kw, nw, 1) != WW_OK ||
+        index4_build(&db->stride8, k8s, n8s, 0) != WW_OK ||
+        index4_build(&db->stride4, k4s, n4s, 0) != WW_OK ||
+        index4_build(&db->every4, k4, n4, 0) != WW_OK)
         goto cleanup;
     if (n2 > 0) {
         qsort(k2, n2, sizeof(*k2), key_cmp);
@@ -1649,7 +1679,7 @@ static void probe4_table(struct ww_sigscan *s, struct sig_view *v, const struct 
 static inline void probe4(struct ww_sigscan *s, struct sig_view *v, const struct sig_index4 *ix,
                           uint64_t pos, uint32_t w)
 {
-    uint64_t h = key_hash(w), bits = bloom_bits(h);
+    uint64_t h = key_hash(w), bits = index_bits(ix, h);
 
     if ((ix->bloom[h >> (64 - ix->bloom_log2)] & bits) == bits)
         probe4_table(s, v, ix, pos, w, h);
@@ -1861,7 +1891,7 @@ wide_loop(struct ww_sigscan *s, struct sig_view *v, const unsigned char *d, size
                         return j;
                 }
             }
-            bits = bloom_bits(hw[k]);
+            bits = bloom_bits6(hw[k]);
             if ((bw[hw[k] >> sw] & bits) == bits) {
                 at += jw[k];
                 probe4_table(s, v, &db->wide, v->c_start + at, load32(d + at), hw[k]);
@@ -1894,15 +1924,13 @@ __attribute__((target("sse4.1"))) static size_t wide_loop_sse41(struct ww_sigsca
 #define SIG_AVX512 "avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi"
 
 /* Byte tables of the AVX-512 loop over 8 blocks (64 bytes, plus the next byte):
- * wide_idx03 word c*8+b = bytes 8b+c, 8b+c+1 (the candidate windows c = 0..3 of block b),
- * wide_idx45 the same for c = 4, 5 (low 32 bytes), wide_wbase bytes 8b..8b+3 in qword b. */
-static const unsigned char wide_idx03[64] = {
-#define P(c, b) 8 * (b) + (c), 8 * (b) + (c) + 1
-#define ROW(c) P(c, 0), P(c, 1), P(c, 2), P(c, 3), P(c, 4), P(c, 5), P(c, 6), P(c, 7)
-    ROW(0), ROW(1), ROW(2), ROW(3)};
-static const unsigned char wide_idx45[64] = {ROW(4), ROW(5), ROW(4), ROW(5)};
+ * wide_idx[t] dword c*8+b = bytes 8b+j..8b+j+3 with j = 2t+c (the candidate windows j of block
+ * b; byte 64 is the next one's), wide_wbase bytes 8b..8b+3 in qword b. */
+#define W4(j, b) 8 * (b) + (j), 8 * (b) + (j) + 1, 8 * (b) + (j) + 2, 8 * (b) + (j) + 3
+#define ROW(j) W4(j, 0), W4(j, 1), W4(j, 2), W4(j, 3), W4(j, 4), W4(j, 5), W4(j, 6), W4(j, 7)
+static const unsigned char wide_idx[3][64] = {{ROW(0), ROW(1)}, {ROW(2), ROW(3)}, {ROW(4), ROW(5)}};
 #undef ROW
-#undef P
+#undef W4
 static const unsigned char wide_wbase[64] = {
 #define Q(b) 8 * (b), 8 * (b) + 1, 8 * (b) + 2, 8 * (b) + 3, 0, 0, 0, 0
     Q(0), Q(1), Q(2), Q(3), Q(4), Q(5), Q(6), Q(7)};
@@ -1911,7 +1939,7 @@ static const unsigned char wide_wbase[64] = {
 /* Which of the 8 windows (one per qword of <w>) pass the Bloom filter <bloom> (shift: 64 - its
  * log2 words): key_hash, bloom_bits and the word test of probe4, 8 at once. */
 __attribute__((target(SIG_AVX512))) static inline __mmask8
-bloom_test8(__m512i w, const uint64_t *bloom, __m128i shift)
+bloom_test8(__m512i w, const uint64_t *bloom, __m128i shift, int six)
 {
     const __m512i one = _mm512_set1_epi64(1), m63 = _mm512_set1_epi64(63);
     __m512i h = _mm512_mullo_epi64(w, _mm512_set1_epi64((long long)0x9E3779B97F4A7C15ULL));
@@ -1919,8 +1947,18 @@ bloom_test8(__m512i w, const uint64_t *bloom, __m128i shift)
     __m512i b2 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(h, 26), m63));
     __m512i b3 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(h, 32), m63));
     __m512i bits = _mm512_ternarylogic_epi64(b1, b2, b3, 0xfe); /* b1 | b2 | b3 */
-    __m512i g = _mm512_i64gather_epi64(_mm512_srl_epi64(h, shift), (const void *)bloom, 8);
-    __m512i miss = _mm512_andnot_si512(g, bits);
+    __m512i gw = _mm512_i64gather_epi64(_mm512_srl_epi64(h, shift), (const void *)bloom, 8);
+    __m512i miss;
+
+    if (six) { /* bloom_bits6 */
+        __m512i g = _mm512_mullo_epi64(_mm512_rol_epi64(h, 32),
+                                       _mm512_set1_epi64((long long)SIG_BLOOM_MIX2));
+        b1 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(g, 40), m63));
+        b2 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(g, 46), m63));
+        b3 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(g, 52), m63));
+        bits = _mm512_or_si512(bits, _mm512_ternarylogic_epi64(b1, b2, b3, 0xfe));
+    }
+    miss = _mm512_andnot_si512(gw, bits);
 
     return _mm512_testn_epi64_mask(miss, miss);
 }
@@ -1937,41 +1975,44 @@ __attribute__((target(SIG_AVX512))) static size_t wide_loop_avx512(struct ww_sig
     const uint64_t *bw = db->wide.bloom, *b8 = db->stride8.bloom;
     const __m128i sw = _mm_cvtsi32_si128((int)(64 - db->wide.bloom_log2));
     const __m128i s8 = _mm_cvtsi32_si128(b8 != NULL ? (int)(64 - db->stride8.bloom_log2) : 0);
-    const __m512i idx03 = _mm512_loadu_si512(wide_idx03), idx45 = _mm512_loadu_si512(wide_idx45);
+    const __m512i idx0 = _mm512_loadu_si512(wide_idx[0]), idx1 = _mm512_loadu_si512(wide_idx[1]);
+    const __m512i idx2 = _mm512_loadu_si512(wide_idx[2]);
     const __m512i wbase = _mm512_loadu_si512(wide_wbase);
-    const __m512i mul = _mm512_set1_epi16((short)SIG_WIDE_MUL);
-    const __m512i hi = _mm512_set1_epi16((short)0xfff8);
-    const __m512i j03 =
-        _mm512_set_epi64(0x0003000300030003LL, 0x0003000300030003LL, 0x0002000200020002LL,
-                         0x0002000200020002LL, 0x0001000100010001LL, 0x0001000100010001LL, 0, 0);
-    const __m512i j45 = _mm512_set_epi64(
-        0x0005000500050005LL, 0x0005000500050005LL, 0x0004000400040004LL, 0x0004000400040004LL,
-        0x0005000500050005LL, 0x0005000500050005LL, 0x0004000400040004LL, 0x0004000400040004LL);
+    const __m512i mul = _mm512_set1_epi32((int)SIG_WIDE_MUL);
+    const __m256i hi = _mm256_set1_epi16((short)0xfff8);
+    const __m256i j0 = _mm256_setr_epi16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m256i j1 = _mm256_setr_epi16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i j2 = _mm256_setr_epi16(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5);
     const __m512i m32 = _mm512_set1_epi64(0xffffffffLL);
 
     while (i + 64 + 1 <= len) { /* the last block's window may end at byte 64 */
         __m512i a = _mm512_loadu_si512(d + i);
         __m512i nx = _mm512_maskz_loadu_epi8(1, d + i + 64);
-        __m512i r03 = _mm512_mullo_epi16(_mm512_permutexvar_epi8(idx03, a), mul);
-        __m512i r45 = _mm512_mullo_epi16(_mm512_permutexvar_epi8(idx45, a), mul);
+        /* word c*8+b of r<t>: the rank of window 2t+c of block b */
+        __m256i r0 = _mm512_cvtepi32_epi16(
+            _mm512_srli_epi32(_mm512_mullo_epi32(_mm512_permutex2var_epi8(a, idx0, nx), mul), 16));
+        __m256i r1 = _mm512_cvtepi32_epi16(
+            _mm512_srli_epi32(_mm512_mullo_epi32(_mm512_permutex2var_epi8(a, idx1, nx), mul), 16));
+        __m256i r2 = _mm512_cvtepi32_epi16(
+            _mm512_srli_epi32(_mm512_mullo_epi32(_mm512_permutex2var_epi8(a, idx2, nx), mul), 16));
         __m256i m;
         __m128i pick;
         __m512i widx, w;
         __mmask8 mw, m8 = 0;
 
-        r03 = _mm512_ternarylogic_epi64(r03, hi, j03, 0xea); /* (r & hi) | j */
-        r45 = _mm512_ternarylogic_epi64(r45, hi, j45, 0xea);
-        m = _mm256_min_epu16(_mm512_castsi512_si256(r03), _mm512_extracti64x4_epi64(r03, 1));
-        m = _mm256_min_epu16(m, _mm512_castsi512_si256(r45));
+        r0 = _mm256_ternarylogic_epi64(r0, hi, j0, 0xea); /* (r & hi) | j */
+        r1 = _mm256_ternarylogic_epi64(r1, hi, j1, 0xea);
+        r2 = _mm256_ternarylogic_epi64(r2, hi, j2, 0xea);
+        m = _mm256_min_epu16(_mm256_min_epu16(r0, r1), r2);
         pick =
             _mm_and_si128(_mm_min_epu16(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1)),
                           _mm_set1_epi16(7)); /* word b: block b's window */
         widx = _mm512_add_epi64(wbase, _mm512_mullo_epi64(_mm512_cvtepu16_epi64(pick),
                                                           _mm512_set1_epi64(0x01010101LL)));
         w = _mm512_maskz_permutex2var_epi8(0x0f0f0f0f0f0f0f0fULL, a, widx, nx);
-        mw = bloom_test8(w, bw, sw);
+        mw = bloom_test8(w, bw, sw, 1);
         if (b8 != NULL)
-            m8 = bloom_test8(_mm512_and_si512(a, m32), b8, s8);
+            m8 = bloom_test8(_mm512_and_si512(a, m32), b8, s8, 0);
         if ((mw | m8) != 0) {
             uint16_t pk[8];
             unsigned k;
