@@ -139,6 +139,7 @@ int main(int argc, char **argv)
            "compiled %.1f MiB\n",
            now_s() - t0, st.hash_sigs, st.body_sigs, st.skipped, st.files,
            (double)st.memory_bytes / (1 << 20));
+    printf("%s\n", st.matcher);
     buf = malloc(BUF_BYTES);
     if (buf == NULL)
         return 1;

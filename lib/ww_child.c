@@ -182,8 +182,8 @@ static void child_pattern_reload(struct ww_child *c, const char *dir, const char
     snprintf(was, sizeof(was), "%s",
              c->engine_version[0] ? c->engine_version : "scan.patterns_dir");
     child_engine_set(c, e, version);
-    ww_log(WW_LOG_INFO, "%s: pattern %s in force (was %s): %zu hash and %zu body signatures",
-           c->svc, version, was, stats.hash_sigs, stats.body_sigs);
+    ww_log(WW_LOG_INFO, "%s: pattern %s in force (was %s): %zu hash and %zu body signatures; %s",
+           c->svc, version, was, stats.hash_sigs, stats.body_sigs, stats.matcher);
 }
 
 /* While there is no signature and no installed pattern: signature files an admin copied into
@@ -235,9 +235,9 @@ void ww_child_engine_describe(struct ww_child *c, const char *dir, char *out, si
         ww_engine_get_stats(e, &stats);
     ww_engine_unref(e);
     snprintf(out, outlen,
-             "pattern %s, %zu hash and %zu body signatures from %zu files (%zu skipped)",
+             "pattern %s, %zu hash and %zu body signatures from %zu files (%zu skipped); %s",
              c->engine_version[0] ? c->engine_version : dir, stats.hash_sigs, stats.body_sigs,
-             stats.files, stats.skipped);
+             stats.files, stats.skipped, e != NULL ? stats.matcher : "no body signatures");
 }
 
 enum ww_scan_method ww_child_scan_method(const struct ww_child *c)

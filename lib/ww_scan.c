@@ -216,6 +216,7 @@ int ww_engine_load_dir(const char *dir, struct ww_engine **out, struct ww_engine
         goto nomem;
     e->stats.hash_sigs = ww_hashdb_count(e->hashdb, WW_HASH_KINDS);
     e->stats.body_sigs = ww_sigdb_count(e->sigdb);
+    ww_sigdb_describe_matcher(e->sigdb, e->stats.matcher, sizeof(e->stats.matcher));
     e->stats.memory_bytes = sizeof(*e) + ww_hashdb_memory(e->hashdb) + ww_sigdb_memory(e->sigdb);
     if (e->stats.hash_sigs + e->stats.body_sigs == 0) {
         rc = WW_ENOTFOUND;

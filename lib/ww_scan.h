@@ -16,6 +16,7 @@ struct ww_engine_stats {
     size_t skipped;      /* unsupported or bad lines skipped (one warning per file) */
     size_t files;        /* signature files read */
     size_t memory_bytes; /* compiled database size */
+    char matcher[256];   /* ww_sigdb_describe_matcher: the body scan it gets, or why the slow one */
 
     /* "file:line: reason" of the first skipped line, or "" */
     char first_skipped[WW_ERRLEN];

@@ -174,8 +174,10 @@ struct ww_sigdb {
     size_t nabs;
     uint32_t *eof_sigs; /* signatures anchored to the end */
     size_t neof;
-    size_t nmulti;  /* multi-part signatures (one state each per scan) */
-    size_t history; /* bytes a scan keeps from earlier feeds */
+    size_t nmulti;      /* multi-part signatures (one state each per scan) */
+    size_t history;     /* bytes a scan keeps from earlier feeds */
+    size_t nshort;      /* indexed parts anchored on < 11 bytes (they keep wide mode off) */
+    uint32_t short_sig; /* the first one's signature */
 };
 
 struct sig_multi {
@@ -1060,8 +1062,11 @@ int ww_sigdb_compile(struct ww_sigdb *db)
      * 8-byte blocks, probing stride 8's window and the picked one (probe_wide). */
     db->wide_mode = 1;
     for (i = 0; i < db->nparts; i++)
-        if (sig_part_is_indexed(db, &db->parts[i]) && db->parts[i].anchor_len < 11)
+        if (sig_part_is_indexed(db, &db->parts[i]) && db->parts[i].anchor_len < 11) {
+            if (db->nshort++ == 0)
+                db->short_sig = db->parts[i].sig;
             db->wide_mode = 0;
+        }
     if (db->wide_mode && hist < 16)
         hist = 16; /* a block cut by a chunk's end is probed from the history in the next feed */
     for (i = 0; i < db->nsigs; i++) {
@@ -1175,6 +1180,30 @@ cleanup:
     free(k2);
     free(kw);
     return rc;
+}
+
+void ww_sigdb_describe_matcher(const struct ww_sigdb *db, char *out, size_t outlen)
+{
+    static const char *const path[] = {"portable", "SSE4.1", "AVX-512"};
+
+    if (!db->compiled || db->nsigs == 0) {
+        snprintf(out, outlen, "no body signatures");
+    } else if (db->wide_mode && db->stride8.nentries > 0) {
+        snprintf(out, outlen,
+                 "body matcher: wide mode (%s), %zu KiB filter; %zu parts also by stride 8",
+                 path[ww_sig_simd_max()], ww_sigdb_wide_filter_bytes(db) / 1024,
+                 db->stride8.nentries / 8); /* 8 keys each */
+    } else if (db->wide_mode) {
+        snprintf(out, outlen, "body matcher: wide mode (%s), %zu KiB filter",
+                 path[ww_sig_simd_max()], ww_sigdb_wide_filter_bytes(db) / 1024);
+    } else if (db->nshort > 0) {
+        snprintf(out, outlen,
+                 "body matcher: multi-index (slower): %zu signature parts anchor on fewer than 11 "
+                 "exact bytes, the first in %s",
+                 db->nshort, db->names + db->sigs[db->short_sig].name);
+    } else {
+        snprintf(out, outlen, "body matcher: stride 8");
+    }
 }
 
 size_t ww_sigdb_wide_filter_bytes(const struct ww_sigdb *db)

@@ -54,6 +54,10 @@ int ww_sig_wide_pick_check(const unsigned char *b, unsigned *scalar, unsigned *s
  * most the scans may use (-1, the default: the fastest). */
 int ww_sig_simd_max(void);
 extern int ww_sig_simd_level;
+/* One line for the log and `status`: which scan a compiled database gets ("body matcher: wide
+ * mode (AVX-512), 512 KiB filter"), or why it gets the slower one (the count of signature parts
+ * anchored on fewer than 11 exact bytes, and the first such signature's name). */
+void ww_sigdb_describe_matcher(const struct ww_sigdb *db, char *out, size_t outlen);
 /* For tests and benchmarks: bytes of the wide index's Bloom filter (0: wide mode is off). */
 size_t ww_sigdb_wide_filter_bytes(const struct ww_sigdb *db);
 

@@ -605,6 +605,41 @@ START_TEST(test_sig_wide_mode_agrees_with_stride8)
 }
 END_TEST
 
+/* What the log and status say about the scan a set gets: wide mode, wide mode with stride 8
+ * for short parts, or the slower scan with the count and the first signature to blame. */
+START_TEST(test_sig_describe_matcher_names_the_mode_and_the_culprit)
+{
+    static const char *const wide_only[] = {"A:0:*:'an-anchor-of-24-bytes!!'"};
+    static const char *const with_s8[] = {"A:0:*:'an-anchor-of-24-bytes!!'",
+                                          "B:0:*:'twelve-bytes'"};
+    static const char *const slow[] = {"A:0:*:'an-anchor-of-24-bytes!!'", "Short.One:0:*:'tiny'",
+                                       "Short.Two:0:*:'ab'"};
+    struct ww_sigdb *db;
+    char d[256];
+
+    db = db_of(wide_only, 1);
+    ww_sigdb_describe_matcher(db, d, sizeof(d));
+    ck_assert_msg(strncmp(d, "body matcher: wide mode (", 25) == 0 && strstr(d, "stride") == NULL,
+                  "%s", d);
+    ww_sigdb_free(db);
+    db = db_of(with_s8, 2);
+    ww_sigdb_describe_matcher(db, d, sizeof(d));
+    ck_assert_msg(strstr(d, "wide mode") != NULL && strstr(d, "1 parts also by stride 8") != NULL,
+                  "%s", d);
+    ww_sigdb_free(db);
+    db = db_of(slow, 3);
+    ww_sigdb_describe_matcher(db, d, sizeof(d));
+    ck_assert_str_eq(d, "body matcher: multi-index (slower): 2 signature parts anchor on fewer "
+                        "than 11 exact bytes, the first in Short.One");
+    ww_sigdb_free(db);
+    db = ww_sigdb_create();
+    ck_assert_int_eq(ww_sigdb_compile(db), WW_OK);
+    ww_sigdb_describe_matcher(db, d, sizeof(d));
+    ck_assert_str_eq(d, "no body signatures");
+    ww_sigdb_free(db);
+}
+END_TEST
+
 START_TEST(test_sig_wide_filter_is_small)
 {
     enum { NS = 20000 };
@@ -871,6 +906,7 @@ int main(void)
     tcase_add_test(tm, test_sig_wide_pick_simd_matches_portable);
     tcase_add_loop_test(tm, test_sig_wide_mode_finds_every_alignment_and_chunking, 0, 3);
     tcase_add_test(tm, test_sig_wide_filter_is_small);
+    tcase_add_test(tm, test_sig_describe_matcher_names_the_mode_and_the_culprit);
     tcase_add_test(tm, test_sig_wide_mode_agrees_with_stride8);
     suite_add_tcase(s, tp);
     suite_add_tcase(s, tm);
