@@ -166,6 +166,7 @@ struct ww_sigdb {
      * are keyed by the windows the scan picks by content (wide_pick), one per 8-byte block. */
     struct sig_index4 wide;
     int wide_mode;
+    int simd;             /* ww_sig_simd_max(), asked once */
     uint32_t *idx2_first; /* 65537 offsets into idx2_entries, or NULL when no short anchor */
     uint64_t *idx2_bits;  /* 65536 bits: which 2-byte keys have entries (8 KiB, stays in L1) */
     struct sig_entry *idx2_entries;
@@ -207,6 +208,7 @@ struct ww_sigscan {
     int exhausted;          /* steps over the cap: body signatures no longer checked */
     const char *incomplete; /* why some check could not be made, or NULL */
     uint64_t wnext;         /* wide mode: the next 8-byte block not probed yet (a multiple of 8) */
+    uint64_t w8ahead;       /* wide mode: 1 + that block's stride-8 window when probed ahead */
     int finished;
 };
 
@@ -1148,6 +1150,7 @@ int ww_sigdb_compile(struct ww_sigdb *db)
         }
     }
     db->wide_mode = nw > 0; /* else the stride-8 loop alone (probe_chunk) */
+    db->simd = ww_sig_simd_max();
     if (index4_build(&db->wide, kw, nw, 1) != WW_OK ||
         index4_build(&db->stride8, k8s, n8s, 0) != WW_OK ||
         index4_build(&db->stride4, k4s, n4s, 0) != WW_OK ||
@@ -1877,7 +1880,7 @@ static void wide_block(struct ww_sigscan *s, struct sig_view *v, uint64_t pos,
     const struct ww_sigdb *db = s->db;
     unsigned j = wide_pick_scalar(b);
 
-    if (db->stride8.bloom != NULL)
+    if (db->stride8.bloom != NULL && s->w8ahead != pos + 1)
         probe4(s, v, &db->stride8, pos, load32(b));
     if (s->threat == NULL)
         probe4(s, v, &db->wide, pos + j, load32(b + j));
@@ -2070,8 +2073,10 @@ __attribute__((target(SIG_AVX512))) static size_t wide_loop_avx512(struct ww_sig
 
 /* Wide mode's scan of a chunk: first the blocks that the last chunk's end cut (from the history
  * and this chunk; they come first in the stream), then the chunk's own, in stream order. A block
- * is probed once its SIG_WIDE_SPAN bytes are all there; ww_sigscan_finish probes the last cut
- * block's stride-8 window. */
+ * is probed once its SIG_WIDE_SPAN bytes are all there; the stride-8 window of the block the
+ * chunk's end cuts, once its 4 bytes are, so that no window of fed bytes waits for more (a scan
+ * stopped at scan.max_size sees what a finished one sees). It starts the block's position: the
+ * block's pick, later, cannot come before it. */
 static void probe_wide(struct ww_sigscan *s, struct sig_view *v, const unsigned char *d, size_t len)
 {
     unsigned char b[16];
@@ -2085,13 +2090,11 @@ static void probe_wide(struct ww_sigscan *s, struct sig_view *v, const unsigned 
         wide_block(s, v, s->wnext, b);
         s->wnext += 8;
     }
-    if (s->threat != NULL || s->wnext < v->c_start)
-        return;
-    i = (size_t)(s->wnext - v->c_start);
-    {
-        int level = ww_sig_simd_max();
+    if (s->threat == NULL && s->wnext >= v->c_start) {
+        int level = s->db->simd;
         if (ww_sig_simd_level >= 0 && ww_sig_simd_level < level)
             level = ww_sig_simd_level;
+        i = (size_t)(s->wnext - v->c_start);
 #ifdef SIG_HAVE_SSE41
         if (level == 2)
             i = wide_loop_avx512(s, v, d, len, i);
@@ -2100,8 +2103,16 @@ static void probe_wide(struct ww_sigscan *s, struct sig_view *v, const unsigned 
         else
 #endif
             i = wide_loop_scalar(s, v, d, len, i);
+        s->wnext = v->c_start + i;
     }
-    s->wnext = v->c_start + i;
+    if (s->threat == NULL && s->db->stride8.bloom != NULL && s->wnext + 4 <= v->end &&
+        s->w8ahead != s->wnext + 1) {
+        unsigned k;
+        for (k = 0; k < 4; k++)
+            b[k] = (unsigned char)view_byte(v, s->wnext + k);
+        probe4(s, v, &s->db->stride8, s->wnext, load32(b));
+        s->w8ahead = s->wnext + 1;
+    }
 }
 
 static void history_append(struct ww_sigscan *s, const unsigned char *d, size_t len)
@@ -2168,15 +2179,6 @@ const char *ww_sigscan_finish(struct ww_sigscan *s)
         return s->threat;
     s->finished = 1;
     view_init(s, &v, NULL, 0);
-    if (s->db->wide_mode && s->db->stride8.bloom != NULL && s->wnext + 4 <= s->end) {
-        /* the last block is cut by the end: its first window is whole (its pick is not needed:
-         * a wide anchor ends inside the body, so its own block is whole) */
-        unsigned char b[4];
-        unsigned k;
-        for (k = 0; k < 4; k++)
-            b[k] = (unsigned char)view_byte(&v, s->wnext + k);
-        probe4(s, &v, &s->db->stride8, s->wnext, load32(b));
-    }
     if (s->npending > 0)
         pending_run(s, &v);
     if (s->nabs_open > 0 && s->threat == NULL)

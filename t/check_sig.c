@@ -64,6 +64,21 @@ static const char *scan_chunks(const struct ww_sigdb *db, const unsigned char *d
     return got;
 }
 
+/* Fed in chunks but not finished: what the feeds alone find (a scan stopped at scan.max_size). */
+static const char *scan_chunks_unfinished(const struct ww_sigdb *db, const unsigned char *d,
+                                          size_t n, size_t chunk)
+{
+    struct ww_sigscan *s = ww_sigscan_create(db, -1);
+    const char *got = NULL;
+    size_t off;
+
+    ck_assert_ptr_nonnull(s);
+    for (off = 0; off < n && got == NULL; off += chunk)
+        got = ww_sigscan_feed(s, d + off, n - off < chunk ? n - off : chunk);
+    ww_sigscan_free(s);
+    return got;
+}
+
 static const size_t chunk_sizes[] = {1, 2, 3, 4, 5, 7, 13, 64, 100000};
 #define NCHUNKS (sizeof(chunk_sizes) / sizeof(chunk_sizes[0]))
 
@@ -418,7 +433,8 @@ END_TEST
 
 /* Wide mode (every anchor >= 11 bytes; those of >= 16 keyed by picked windows): each signature,
  * planted at each of 16 offsets in a random body, fed in each chunk size, is found; so is one
- * that ends the body (its last window is probed by finish) and a two-part one; nothing is found
+ * that ends the body, even when the scan is never finished (as at scan.max_size: a window of
+ * fed bytes does not wait for more), and a two-part one; nothing is found
  * in the body alone. Run through each scan path this CPU has (_i: portable, SSE4.1, AVX-512). */
 START_TEST(test_sig_wide_mode_finds_every_alignment_and_chunking)
 {
@@ -471,6 +487,11 @@ START_TEST(test_sig_wide_mode_finds_every_alignment_and_chunking)
                 ck_assert_msg(got != NULL && strcmp(got, want) == 0,
                               "%s (%zu bytes) ending a body of %zu, chunks of %zu: got %s", want,
                               len[i], at + len[i], chunks[c], got ? got : "nothing");
+                got = scan_chunks_unfinished(db, b2, at + len[i], chunks[c]);
+                ck_assert_msg(got != NULL && strcmp(got, want) == 0,
+                              "%s (%zu bytes) ending an unfinished body of %zu, chunks of %zu: "
+                              "got %s",
+                              want, len[i], at + len[i], chunks[c], got ? got : "nothing");
             }
         }
     }
