@@ -205,48 +205,6 @@ static void urlcheck_rep_path(const struct ww_urlcheck *uc, struct ww_urlcheck_v
         ww_str_append(out->path, sizeof(out->path), 0, ww_rep_source_name(r->source));
 }
 
-/* "%d" of a score (any int), without the format parser. */
-static void urlcheck_score_text(int score, char *out, size_t outlen)
-{
-    char tmp[16];
-    size_t n = 0;
-    unsigned int u = score < 0 ? 0u - (unsigned int)score : (unsigned int)score;
-
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (score < 0)
-        tmp[n++] = '-';
-    for (size_t i = 0; i < n && i + 1 < outlen; i++)
-        out[i] = tmp[n - 1 - i];
-    out[n < outlen ? n : outlen - 1] = '\0';
-}
-
-/* "%ld.%03ld" of us / 1000 and us % 1000, as the access log has always shown it. */
-static void urlcheck_ms_text(long us, char *out, size_t outlen)
-{
-    char tmp[24];
-    size_t n = 0;
-    unsigned long u;
-
-    if (us < 0) { /* not from a monotonic clock; keep the old text exactly */
-        snprintf(out, outlen, "%ld.%03ld", us / 1000, us % 1000);
-        return;
-    }
-    u = (unsigned long)us;
-    for (int i = 0; i < 3; i++, u /= 10)
-        tmp[n++] = (char)('0' + u % 10);
-    tmp[n++] = '.';
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    for (size_t i = 0; i < n && i + 1 < outlen; i++)
-        out[i] = tmp[n - 1 - i];
-    out[n < outlen ? n : outlen - 1] = '\0';
-}
-
 static void urlcheck_reputation(struct ww_urlcheck *uc, const struct ww_urlcheck_input *in,
                                 struct ww_urlcheck_verdict *out)
 {
@@ -263,7 +221,7 @@ static void urlcheck_reputation(struct ww_urlcheck *uc, const struct ww_urlcheck
     out->action = decision.action;
     ww_str_append(out->reason, sizeof(out->reason), 0, decision.reason);
     urlcheck_rep_path(uc, out);
-    urlcheck_score_text(out->rating.score, out->score, sizeof(out->score));
+    snprintf(out->score, sizeof(out->score), "%d", out->rating.score);
     out->category[0] = '\0';
     for (int i = 0; i < out->rating.ncategories; i++) {
         /* Whole categories only: one that does not fit ends the list. */
@@ -311,7 +269,7 @@ void ww_urlcheck_decide(struct ww_urlcheck *uc, const struct ww_urlcheck_input *
                        ww_range_strip(uc->conf->scan.range, in->has_range, in->has_if_range);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     out->us = (long)(t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
-    urlcheck_ms_text(out->us, out->ms, sizeof(out->ms));
+    snprintf(out->ms, sizeof(out->ms), "%ld.%03ld", out->us / 1000, out->us % 1000);
 }
 
 int ww_urlcheck_feedback_event(const struct ww_urlcheck_input *in,
