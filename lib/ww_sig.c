@@ -133,7 +133,7 @@ struct sig_slot {
 struct sig_index4 {  /* 4-byte windows */
     uint64_t *bloom; /* 1 << bloom_log2 words */
     uint32_t bloom_log2;
-    int six; /* 6 bits per key (bloom_bits6), not 3: the wide index */
+    int eight; /* 8 bits per key (bloom_bits8), not 3: wide mode's indexes */
     struct sig_slot *slots;
     uint32_t slot_mask;
     struct sig_entry *entries;
@@ -162,8 +162,9 @@ struct ww_sigdb {
     /* compiled */
     int compiled;
     struct sig_index4 stride8, stride4, every4; /* anchors >= 11, 7..10, 4..6 bytes */
-    /* When every indexed anchor has >= 11 bytes ("wide mode"): anchors of >= SIG_WIDE_MIN bytes
-     * are keyed by the windows the scan picks by content (wide_pick), one per 8-byte block. */
+    /* When every indexed anchor has >= 11 bytes ("wide mode"): anchors are keyed by the windows
+     * the scan picks by content (wide_pick), one per 8-byte block; an anchor of 11-15 bytes also
+     * by stride 8's window at the alignments where no whole block lies in it. */
     struct sig_index4 wide;
     int wide_mode;
     int simd;             /* ww_sig_simd_max(), asked once */
@@ -178,6 +179,7 @@ struct ww_sigdb {
     size_t nmulti;      /* multi-part signatures (one state each per scan) */
     size_t history;     /* bytes a scan keeps from earlier feeds */
     size_t nshort;      /* indexed parts anchored on < 11 bytes (they keep wide mode off) */
+    size_t n8parts;     /* parts with stride-8 keys */
     uint32_t short_sig; /* the first one's signature */
 };
 
@@ -800,19 +802,27 @@ static inline uint64_t bloom_bits(uint64_t h)
 }
 
 #define SIG_BLOOM_MIX2 0xD6E8FEB86659FD93ULL
-/* The wide index's 6 bits: bloom_bits' 3 and 3 from a second mix of the hash. At ~3.5 keys per
- * word a random probe passes 1 in ~2,000 instead of 1 in ~300: each pass is a table lookup that
- * misses the cache, and the vector loop makes the extra bits nearly free. */
-static inline uint64_t bloom_bits6(uint64_t h)
+/* Wide mode's 8 bits per key: 6-bit fields of a second mix of the hash (the word is the hash's top
+ * bits). At ~3.5 keys per word a random probe passes about 1 in 400 instead of 1 in 170 with 3
+ * bits (each pass is a table lookup that misses the cache); the AVX-512 loop tests all 8 with one
+ * bit shuffle (bloom_test8). */
+static inline uint64_t bloom_mix(uint64_t h)
 {
-    uint64_t g = ((h << 32) | (h >> 32)) * SIG_BLOOM_MIX2;
-    return bloom_bits(h) | (1ULL << ((g >> 40) & 63)) | (1ULL << ((g >> 46) & 63)) |
-           (1ULL << ((g >> 52) & 63));
+    return ((h << 32) | (h >> 32)) * SIG_BLOOM_MIX2;
+}
+
+static inline uint64_t bloom_bits8(uint64_t h)
+{
+    uint64_t g = bloom_mix(h), bits = 0;
+    unsigned i;
+    for (i = 0; i < 8; i++)
+        bits |= 1ULL << ((g >> (16 + 6 * i)) & 63);
+    return bits;
 }
 
 static inline uint64_t index_bits(const struct sig_index4 *ix, uint64_t h)
 {
-    return ix->six ? bloom_bits6(h) : bloom_bits(h);
+    return ix->eight ? bloom_bits8(h) : bloom_bits(h);
 }
 
 /* Which of the block's first SIG_WIDE_CAND windows it probes: the lowest rank. The rank of
@@ -871,7 +881,7 @@ static int cpu_avx512(void)
 {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vbmi");
+           __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bitalg");
 }
 #endif
 
@@ -909,12 +919,12 @@ static int key_cmp(const void *a, const void *b)
     return x->woff < y->woff ? -1 : x->woff > y->woff;
 }
 
-static int index4_build(struct sig_index4 *ix, struct sig_key *keys, size_t n, int six)
+static int index4_build(struct sig_index4 *ix, struct sig_key *keys, size_t n, int eight)
 {
     size_t words = 64, nslots = 16, i, nkeys = 0;
     uint32_t cur = 0;
 
-    ix->six = six;
+    ix->eight = eight;
     if (n == 0)
         return WW_OK;
     qsort(keys, n, sizeof(*keys), key_cmp);
@@ -981,18 +991,24 @@ static unsigned wide_window_bad(const unsigned char *w)
     return window_badness(w, 4) >= 6;
 }
 
-/* Wide-mode keys of anchor <a> (<L> >= SIG_WIDE_MIN bytes) into out[] (room for 8): for each of
- * the 8 alignments the anchor can have against the stream's 8-byte blocks, the windows that the
- * blocks lying wholly inside it pick (the first 8 such blocks); then as few windows as cover
- * every alignment (greedy; filler last, wide_window_bad). Returns the number of keys, or 0 when
- * some alignment has no usable window (the anchor then goes to stride 8, which picks its least
- * bad windows; every block then probes both indexes). */
-static size_t wide_keys(const unsigned char *a, uint32_t L, uint32_t part, struct sig_key *out)
+/* Wide-mode keys of anchor <a> (<L> >= 11 bytes) into out[] (room for 8): for each of the 8
+ * alignments the anchor can have against the stream's 8-byte blocks, the windows that the blocks
+ * lying wholly inside it pick (the first 8 such blocks); then as few windows as cover every such
+ * alignment (greedy; filler last, wide_window_bad). An anchor of >= SIG_WIDE_MIN bytes has a block
+ * at every alignment; a shorter one (11-15 bytes) at L - 8 of them, and *rest gets the others
+ * (bit al: the block starts at anchor offset al), for stride-8 keys. Returns the number of keys,
+ * or 0 when some alignment with a block has no usable window (the anchor then goes to stride 8
+ * alone, which picks its least bad windows). */
+static size_t wide_keys(const unsigned char *a, uint32_t L, uint32_t part, struct sig_key *out,
+                        unsigned *rest)
 {
     uint32_t opt[8][8], nopt[8] = {0}, al, t, k, n = 0;
-    unsigned covered = 0;
+    unsigned covered = 0, want = 0;
 
     for (al = 0; al < 8; al++) {
+        if (al + SIG_WIDE_SPAN > L)
+            continue; /* no block at this alignment */
+        want |= 1u << al;
         for (t = 0; t < 8; t++) {
             uint32_t st = al + 8 * t, p;
             if (st + SIG_WIDE_SPAN > L)
@@ -1008,15 +1024,15 @@ static size_t wide_keys(const unsigned char *a, uint32_t L, uint32_t part, struc
         if (nopt[al] == 0)
             return 0;
     }
-    while (covered != 0xffu) {
+    while (covered != want) {
         uint32_t best = 0, best_n = 0, best_bad = 2;
         for (al = 0; al < 8; al++) {
-            if (covered & (1u << al))
+            if ((covered | ~want) & (1u << al))
                 continue;
             for (k = 0; k < nopt[al]; k++) {
                 uint32_t p = opt[al][k], cnt = 0, a2, k2;
                 for (a2 = 0; a2 < 8; a2++) {
-                    if (covered & (1u << a2))
+                    if ((covered | ~want) & (1u << a2))
                         continue;
                     for (k2 = 0; k2 < nopt[a2] && opt[a2][k2] != p; k2++)
                         ;
@@ -1039,6 +1055,7 @@ static size_t wide_keys(const unsigned char *a, uint32_t L, uint32_t part, struc
         out[n].part = part;
         out[n++].woff = best;
     }
+    *rest = 0xffu & ~want;
     return n;
 }
 
@@ -1097,11 +1114,27 @@ int ww_sigdb_compile(struct ww_sigdb *db)
         /* room to re-check the part around an anchor found near a chunk's end */
         if ((size_t)p->span_max + 8 > hist)
             hist = (size_t)p->span_max + 8;
-        if (db->wide_mode && L >= SIG_WIDE_MIN) {
-            size_t n = wide_keys(a, L, (uint32_t)i, kw + nw);
-            nw += n;
-            if (n > 0)
+        if (db->wide_mode) {
+            /* the blocks inside the anchor pick its wide keys; an alignment with no block in it
+             * (11-15 bytes) probes the stride-8 window at the block's start, so such an anchor
+             * adds 16 - L keys to stride 8, not 8 */
+            unsigned rest = 0;
+            size_t n = wide_keys(a, L, (uint32_t)i, kw + nw, &rest), m = 0;
+            for (j = 0; j < 8 && n > 0; j++)
+                if ((rest & (1u << j)) && wide_window_bad(a + j) == 2)
+                    n = 0; /* a filler window at a block's start: stride 8 picks better */
+            if (n > 0) {
+                for (j = 0; j < 8; j++)
+                    if (rest & (1u << j)) {
+                        k8s[n8s + m].key = load32(a + j);
+                        k8s[n8s + m].part = (uint32_t)i;
+                        k8s[n8s + m++].woff = j;
+                    }
+                nw += n;
+                n8s += m;
+                db->n8parts += m > 0;
                 continue;
+            }
         }
         if (L >= 7) {
             /* stride S: the S windows starting in [best, best + S) - one of them begins at a
@@ -1121,9 +1154,10 @@ int ww_sigdb_compile(struct ww_sigdb *db)
                 k[j].part = (uint32_t)i;
                 k[j].woff = best + j;
             }
-            if (S == 8)
+            if (S == 8) {
                 n8s += S;
-            else
+                db->n8parts++;
+            } else
                 n4s += S;
         } else if (L >= 4) {
             for (off = 0; off + 4 <= L; off++) {
@@ -1152,7 +1186,7 @@ int ww_sigdb_compile(struct ww_sigdb *db)
     db->wide_mode = nw > 0; /* else the stride-8 loop alone (probe_chunk) */
     db->simd = ww_sig_simd_max();
     if (index4_build(&db->wide, kw, nw, 1) != WW_OK ||
-        index4_build(&db->stride8, k8s, n8s, 0) != WW_OK ||
+        index4_build(&db->stride8, k8s, n8s, db->wide_mode) != WW_OK ||
         index4_build(&db->stride4, k4s, n4s, 0) != WW_OK ||
         index4_build(&db->every4, k4, n4, 0) != WW_OK)
         goto cleanup;
@@ -1194,8 +1228,7 @@ void ww_sigdb_describe_matcher(const struct ww_sigdb *db, char *out, size_t outl
     } else if (db->wide_mode && db->stride8.nentries > 0) {
         snprintf(out, outlen,
                  "body matcher: wide mode (%s), %zu KiB filter; %zu parts also by stride 8",
-                 path[ww_sig_simd_max()], ww_sigdb_wide_filter_bytes(db) / 1024,
-                 db->stride8.nentries / 8); /* 8 keys each */
+                 path[ww_sig_simd_max()], ww_sigdb_wide_filter_bytes(db) / 1024, db->n8parts);
     } else if (db->wide_mode) {
         snprintf(out, outlen, "body matcher: wide mode (%s), %zu KiB filter",
                  path[ww_sig_simd_max()], ww_sigdb_wide_filter_bytes(db) / 1024);
@@ -1207,6 +1240,11 @@ void ww_sigdb_describe_matcher(const struct ww_sigdb *db, char *out, size_t outl
     } else {
         snprintf(out, outlen, "body matcher: stride 8");
     }
+}
+
+size_t ww_sigdb_stride8_keys(const struct ww_sigdb *db)
+{
+    return db->stride8.nentries;
 }
 
 size_t ww_sigdb_wide_filter_bytes(const struct ww_sigdb *db)
@@ -1916,14 +1954,14 @@ wide_loop(struct ww_sigscan *s, struct sig_view *v, const unsigned char *d, size
             size_t at = i + 8 * k;
             uint64_t bits;
             if (b8 != NULL) {
-                bits = bloom_bits(h8[k]);
+                bits = bloom_bits8(h8[k]); /* wide mode's stride 8 has 8 bits per key too */
                 if ((b8[h8[k] >> s8] & bits) == bits) {
                     probe4_table(s, v, &db->stride8, v->c_start + at, load32(d + at), h8[k]);
                     if (s->threat != NULL)
                         return j;
                 }
             }
-            bits = bloom_bits6(hw[k]);
+            bits = bloom_bits8(hw[k]);
             if ((bw[hw[k] >> sw] & bits) == bits) {
                 at += jw[k];
                 probe4_table(s, v, &db->wide, v->c_start + at, load32(d + at), hw[k]);
@@ -1953,7 +1991,7 @@ __attribute__((target("sse4.1"))) static size_t wide_loop_sse41(struct ww_sigsca
 #endif
 
 #ifdef SIG_HAVE_SSE41
-#define SIG_AVX512 "avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi"
+#define SIG_AVX512 "avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512bitalg"
 
 /* Byte tables of the AVX-512 loop over 8 blocks (64 bytes, plus the next byte):
  * wide_idx[t] dword c*8+b = bytes 8b+j..8b+j+3 with j = 2t+c (the candidate windows j of block
@@ -1969,30 +2007,20 @@ static const unsigned char wide_wbase[64] = {
 #undef Q
 
 /* Which of the 8 windows (one per qword of <w>) pass the Bloom filter <bloom> (shift: 64 - its
- * log2 words): key_hash, bloom_bits and the word test of probe4, 8 at once. */
+ * log2 words): key_hash, bloom_bits8 and the word test of probe4, 8 at once. A multishift puts
+ * the 8 bit positions of each window in its 8 bytes, and one bit shuffle reads those bits of its
+ * filter word: a block passes when its byte of the result is all ones. */
 __attribute__((target(SIG_AVX512))) static inline __mmask8
-bloom_test8(__m512i w, const uint64_t *bloom, __m128i shift, int six)
+bloom_test8(__m512i w, const uint64_t *bloom, __m128i shift)
 {
-    const __m512i one = _mm512_set1_epi64(1), m63 = _mm512_set1_epi64(63);
+    const __m512i at = _mm512_set1_epi64(0x3a342e28221c1610LL); /* bytes 16, 22, .., 58 */
     __m512i h = _mm512_mullo_epi64(w, _mm512_set1_epi64((long long)0x9E3779B97F4A7C15ULL));
-    __m512i b1 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(h, 20), m63));
-    __m512i b2 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(h, 26), m63));
-    __m512i b3 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(h, 32), m63));
-    __m512i bits = _mm512_ternarylogic_epi64(b1, b2, b3, 0xfe); /* b1 | b2 | b3 */
+    __m512i g =
+        _mm512_mullo_epi64(_mm512_rol_epi64(h, 32), _mm512_set1_epi64((long long)SIG_BLOOM_MIX2));
     __m512i gw = _mm512_i64gather_epi64(_mm512_srl_epi64(h, shift), (const void *)bloom, 8);
-    __m512i miss;
+    __mmask64 got = _mm512_bitshuffle_epi64_mask(gw, _mm512_multishift_epi64_epi8(at, g));
 
-    if (six) { /* bloom_bits6 */
-        __m512i g = _mm512_mullo_epi64(_mm512_rol_epi64(h, 32),
-                                       _mm512_set1_epi64((long long)SIG_BLOOM_MIX2));
-        b1 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(g, 40), m63));
-        b2 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(g, 46), m63));
-        b3 = _mm512_sllv_epi64(one, _mm512_and_si512(_mm512_srli_epi64(g, 52), m63));
-        bits = _mm512_or_si512(bits, _mm512_ternarylogic_epi64(b1, b2, b3, 0xfe));
-    }
-    miss = _mm512_andnot_si512(gw, bits);
-
-    return _mm512_testn_epi64_mask(miss, miss);
+    return _mm512_cmpeq_epi64_mask(_mm512_movm_epi8(got), _mm512_set1_epi64(-1));
 }
 
 /* wide_loop, 8 blocks a step, no per-block branch: the picks by a vertical minimum of the
@@ -2011,44 +2039,42 @@ __attribute__((target(SIG_AVX512))) static size_t wide_loop_avx512(struct ww_sig
     const __m512i idx2 = _mm512_loadu_si512(wide_idx[2]);
     const __m512i wbase = _mm512_loadu_si512(wide_wbase);
     const __m512i mul = _mm512_set1_epi32((int)SIG_WIDE_MUL);
-    const __m256i hi = _mm256_set1_epi16((short)0xfff8);
-    const __m256i j0 = _mm256_setr_epi16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    const __m256i j1 = _mm256_setr_epi16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    const __m256i j2 = _mm256_setr_epi16(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5);
+    const __m512i hi = _mm512_set1_epi32((int)0xfff80000u);
+    const __m512i j0 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m512i j1 = _mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m512i j2 = _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5);
     const __m512i m32 = _mm512_set1_epi64(0xffffffffLL);
 
     while (i + 64 + 1 <= len) { /* the last block's window may end at byte 64 */
         __m512i a = _mm512_loadu_si512(d + i);
         __m512i nx = _mm512_maskz_loadu_epi8(1, d + i + 64);
-        /* word c*8+b of r<t>: the rank of window 2t+c of block b */
-        __m256i r0 = _mm512_cvtepi32_epi16(
-            _mm512_srli_epi32(_mm512_mullo_epi32(_mm512_permutex2var_epi8(a, idx0, nx), mul), 16));
-        __m256i r1 = _mm512_cvtepi32_epi16(
-            _mm512_srli_epi32(_mm512_mullo_epi32(_mm512_permutex2var_epi8(a, idx1, nx), mul), 16));
-        __m256i r2 = _mm512_cvtepi32_epi16(
-            _mm512_srli_epi32(_mm512_mullo_epi32(_mm512_permutex2var_epi8(a, idx2, nx), mul), 16));
-        __m256i m;
-        __m128i pick;
+        /* dword c*8+b of r<t>: the rank of window 2t+c of block b (wide_rank: the product's
+         * top 13 bits, then j; the bits between are zero) */
+        __m512i r0 = _mm512_mullo_epi32(_mm512_permutex2var_epi8(a, idx0, nx), mul);
+        __m512i r1 = _mm512_mullo_epi32(_mm512_permutex2var_epi8(a, idx1, nx), mul);
+        __m512i r2 = _mm512_mullo_epi32(_mm512_permutex2var_epi8(a, idx2, nx), mul);
+        __m512i m;
+        __m256i pick;
         __m512i widx, w;
         __mmask8 mw, m8 = 0;
 
-        r0 = _mm256_ternarylogic_epi64(r0, hi, j0, 0xea); /* (r & hi) | j */
-        r1 = _mm256_ternarylogic_epi64(r1, hi, j1, 0xea);
-        r2 = _mm256_ternarylogic_epi64(r2, hi, j2, 0xea);
-        m = _mm256_min_epu16(_mm256_min_epu16(r0, r1), r2);
-        pick =
-            _mm_and_si128(_mm_min_epu16(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1)),
-                          _mm_set1_epi16(7)); /* word b: block b's window */
-        widx = _mm512_add_epi64(wbase, _mm512_mullo_epi64(_mm512_cvtepu16_epi64(pick),
-                                                          _mm512_set1_epi64(0x01010101LL)));
+        r0 = _mm512_ternarylogic_epi32(r0, hi, j0, 0xea); /* (r & hi) | j */
+        r1 = _mm512_ternarylogic_epi32(r1, hi, j1, 0xea);
+        r2 = _mm512_ternarylogic_epi32(r2, hi, j2, 0xea);
+        m = _mm512_min_epu32(_mm512_min_epu32(r0, r1), r2);
+        pick = _mm256_and_si256(
+            _mm256_min_epu32(_mm512_castsi512_si256(m), _mm512_extracti64x4_epi64(m, 1)),
+            _mm256_set1_epi32(7)); /* dword b: block b's window */
+        widx = _mm512_add_epi64(
+            wbase, _mm512_cvtepu32_epi64(_mm256_mullo_epi32(pick, _mm256_set1_epi32(0x01010101))));
         w = _mm512_maskz_permutex2var_epi8(0x0f0f0f0f0f0f0f0fULL, a, widx, nx);
-        mw = bloom_test8(w, bw, sw, 1);
+        mw = bloom_test8(w, bw, sw);
         if (b8 != NULL)
-            m8 = bloom_test8(_mm512_and_si512(a, m32), b8, s8, 0);
+            m8 = bloom_test8(_mm512_and_si512(a, m32), b8, s8);
         if ((mw | m8) != 0) {
-            uint16_t pk[8];
+            uint32_t pk[8];
             unsigned k;
-            _mm_storeu_si128((__m128i *)(void *)pk, pick);
+            _mm256_storeu_si256((__m256i *)(void *)pk, pick);
             for (k = 0; k < 8; k++) {
                 size_t at = i + 8 * k;
                 if (m8 & (1u << k)) {

@@ -60,5 +60,7 @@ extern int ww_sig_simd_level;
 void ww_sigdb_describe_matcher(const struct ww_sigdb *db, char *out, size_t outlen);
 /* For tests and benchmarks: bytes of the wide index's Bloom filter (0: wide mode is off). */
 size_t ww_sigdb_wide_filter_bytes(const struct ww_sigdb *db);
+/* For tests: keys in the stride-8 index (one per alignment an anchor needs it for). */
+size_t ww_sigdb_stride8_keys(const struct ww_sigdb *db);
 
 #endif

@@ -553,7 +553,8 @@ START_TEST(test_sig_wide_mode_agrees_with_stride8)
                 } else {
                     n += sprintf(sigs[i] + n, "%02x(%02x|%02x)", plant[i][plant_len[i] - 1], 0x41,
                                  0x42);
-                    plant[i][plant_len[i]++] = plant[i][plant_len[i] - 1];
+                    plant[i][plant_len[i]] = plant[i][plant_len[i] - 1];
+                    plant_len[i]++;
                     g = 0;
                     plant[i][plant_len[i]++] = 0x42;
                 }
@@ -681,6 +682,38 @@ START_TEST(test_sig_wide_filter_is_small)
     fprintf(stderr, "wide filter for %d anchors: %zu bytes\n", NS, ww_sigdb_wide_filter_bytes(db));
     ck_assert_uint_gt(ww_sigdb_wide_filter_bytes(db), 0);
     ck_assert_uint_le(ww_sigdb_wide_filter_bytes(db), 128 * 1024);
+    ww_sigdb_free(db);
+}
+END_TEST
+
+/* Anchors of 11-15 bytes in wide mode: the blocks that lie wholly inside one (L - 8 of the 8
+ * alignments) pick its wide keys, and only the other 16 - L alignments need stride 8's window
+ * (before, all 8 did). Each is still found wherever it lies: the alignment and chunking test
+ * plants 11-40 byte signatures at every offset. */
+START_TEST(test_sig_wide_short_anchors_need_few_stride8_keys)
+{
+    enum { NS = 5000 };
+    struct ww_sigdb *db = ww_sigdb_create();
+    char line[128], err[WW_ERRLEN], d[256];
+    size_t i, j, len, want = 0;
+    int n;
+
+    rng_state = 0x5151ULL;
+    for (i = 0; i < NS; i++) {
+        len = 11 + rng_next() % 5;
+        want += 16 - len;
+        n = sprintf(line, "S.%zu:0:*:", i);
+        for (j = 0; j < len; j++)
+            n += sprintf(line + n, "%02x", (unsigned char)(rng_next() | 1));
+        ck_assert_int_eq(ww_sigdb_add_line(db, line, err, sizeof(err)), WW_OK);
+    }
+    ck_assert_int_eq(ww_sigdb_compile(db), WW_OK);
+    ww_sigdb_describe_matcher(db, d, sizeof(d));
+    fprintf(stderr, "%d anchors of 11-15 bytes: %zu stride-8 keys (%zu needed); %s\n", NS,
+            ww_sigdb_stride8_keys(db), want, d);
+    ck_assert_uint_gt(ww_sigdb_wide_filter_bytes(db), 0);
+    ck_assert_uint_eq(ww_sigdb_stride8_keys(db), want);
+    ck_assert_msg(strstr(d, "5000 parts also by stride 8") != NULL, "%s", d);
     ww_sigdb_free(db);
 }
 END_TEST
@@ -927,6 +960,7 @@ int main(void)
     tcase_add_test(tm, test_sig_wide_pick_simd_matches_portable);
     tcase_add_loop_test(tm, test_sig_wide_mode_finds_every_alignment_and_chunking, 0, 3);
     tcase_add_test(tm, test_sig_wide_filter_is_small);
+    tcase_add_test(tm, test_sig_wide_short_anchors_need_few_stride8_keys);
     tcase_add_test(tm, test_sig_describe_matcher_names_the_mode_and_the_culprit);
     tcase_add_test(tm, test_sig_wide_mode_agrees_with_stride8);
     suite_add_tcase(s, tp);
