@@ -10,7 +10,9 @@ usage() {
     cat <<EOF
 Usage: bench/perf-icap.sh [options] [CELL...]
   CELL is SERVICE:TEST:C with SERVICE echo, scan (webwarden_scan, streaming), hold
-  (webwarden_scan?hold_all=on), url (webwarden_url), TEST 64k, 1m or reqmod, C the concurrency.
+  (webwarden_scan?hold_all=on), url (webwarden_url), scanb (the same as scan from the modules in
+  WW_MODULES_DIR_B, a build configured with CPPFLAGS=-DWW_SCAN_SVC='"webwarden_scan_b"': two
+  builds A/B in one c-icap, same run), TEST 64k, 1m or reqmod, C the concurrency.
   Default cells: echo:1m:8 scan:1m:8 hold:1m:8 echo:64k:8 scan:64k:8 echo:reqmod:8 url:reqmod:8
   -r N         repeats of the whole list, interleaved (default 3); the median is printed
   -d SECONDS   measured seconds per cell (default 4, after 1 s of warm-up)
@@ -19,7 +21,8 @@ Usage: bench/perf-icap.sh [options] [CELL...]
                DIR/<cell>.data and DIR/<cell>.txt (perf report --no-children, top entries)
   --syscalls   count the children's read, write and poll calls per request (perf stat)
   -h           this text
-Environment: PERF_RECORD_OPTS (default -g; --call-graph dwarf sees through code without frame pointers),
+Environment: WW_MODULES_DIR (the modules measured; default this build's), WW_MODULES_DIR_B (a second
+build's srv_webwarden_scan.so, as service webwarden_scan_b for the scanb cells), PERF_RECORD_OPTS (default -g; --call-graph dwarf sees through code without frame pointers),
 PERF_SYSCALL_EVENTS (what --syscalls counts; default the read, write and poll tracepoints;
 raw_syscalls:sys_enter counts every system call, as "all")
 EOF
@@ -67,6 +70,12 @@ bl_ww_conf "$tmp/webwarden.conf" "$tmp" "$top_srcdir/etc/block.html" ||
 port=$(bl_free_port)
 bl_cicap_conf "$tmp/c-icap.conf" "$port" "$tmp/var" 64 || bl_die "cannot write the c-icap config"
 bl_ww_services "$MODS" "$tmp/webwarden.conf" >>"$tmp/c-icap.conf"
+if [ -n "${WW_MODULES_DIR_B:-}" ]; then
+    [ -r "$WW_MODULES_DIR_B/srv_webwarden_scan.so" ] || bl_die "no srv_webwarden_scan.so in $WW_MODULES_DIR_B"
+    # that build was configured with CPPFLAGS=-DWW_SCAN_SVC='"webwarden_scan_b"' (its own name)
+    printf 'Service webwarden_scan_b %s/srv_webwarden_scan.so\nwebwarden_scan_b.ConfigFile %s\n' \
+        "$WW_MODULES_DIR_B" "$tmp/webwarden.conf" >>"$tmp/c-icap.conf"
+fi
 bl_start_cicap "$tmp/c-icap.conf" "$tmp/var" "$port" || bl_die "c-icap did not start"
 kids=$(bl_cicap_children "$BL_CICAP_PID" 60 | paste -sd,) # perf -p takes a comma list
 [ -n "$kids" ] || bl_die "no c-icap child within 60 s"
@@ -85,6 +94,7 @@ for rep in $(seq 1 "$repeats"); do
         case $svc in
         echo) path="echo" ;;
         scan) path=webwarden_scan ;;
+        scanb) path=webwarden_scan_b ;;
         hold) path="webwarden_scan?hold_all=on" ;;
         url) path=webwarden_url ;;
         *) bl_die "unknown service $svc" ;;

@@ -34,7 +34,13 @@
 #include "ww_scanreq.h"
 #include "ww_store.h"
 
+/* The service's name; bench/perf-icap.sh builds a second copy as webwarden_scan_b (-DWW_SCAN_SVC)
+ * to measure two builds in one c-icap. */
+#ifdef WW_SCAN_SVC
+#define SVC WW_SCAN_SVC
+#else
 #define SVC "webwarden_scan"
+#endif
 #define CMD_DEEP_WATCH SVC ":deep_watch"
 #define DEEP_WATCH_S 1 /* how often the monitor looks at the ClamAV and pattern folders */
 
