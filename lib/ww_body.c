@@ -19,8 +19,12 @@
 /* ---- the held body: memory up to a cap, then an unlinked temp file ---- */
 
 struct hold {
-    char *mem; /* while fd < 0 */
-    size_t mem_len, mem_cap;
+    /* While fd < 0: a ring of mem_cap bytes holding the mem_len bytes not read back yet, from
+     * mem[mem_head] on. A streamed body cycles through the same few KiB instead of sweeping a
+     * window of hold_max + WW_BODY_STREAM_WINDOW bytes, so its copies stay in the core's cache
+     * with the signature filter (issue 15), and nothing is ever moved to make room. */
+    char *mem;
+    size_t mem_len, mem_cap, mem_head;
     int fd;       /* -1 until spilled */
     int64_t size; /* bytes stored */
     int64_t rpos; /* bytes already read back */
@@ -56,37 +60,51 @@ static int write_all(int fd, const char *p, size_t len, int64_t off)
     return WW_OK;
 }
 
+/* The ring's <len> bytes from offset <at> (of the unread ones) into <out>: at most two pieces. */
+static void ring_copy_out(const struct hold *h, size_t at, char *out, size_t len)
+{
+    size_t from = (h->mem_head + at) % h->mem_cap, first = h->mem_cap - from;
+    if (first > len)
+        first = len;
+    memcpy(out, h->mem + from, first);
+    memcpy(out + first, h->mem, len - first);
+}
+
 /* Appends <len> bytes; moves everything to a temp file in <dir> once memory would pass <cap>.
  * WW_OK, or WW_EIO / WW_ENOMEM (logged). */
 static int hold_append(struct hold *h, const char *data, size_t len, size_t cap, const char *dir)
 {
     if (len == 0)
         return WW_OK;
-    if (h->fd < 0 && h->rpos > 0 && h->mem_len + len > cap) {
-        /* Bytes already read back sit at the front: moved out only when the room is needed, so
-         * a streamed body is copied about once per window, not once per read (perf, issue 15). */
-        memmove(h->mem, h->mem + h->rpos, (size_t)(h->size - h->rpos));
-        h->mem_len = (size_t)(h->size - h->rpos);
-        h->size -= h->rpos;
-        h->rpos = 0;
-    }
     if (h->fd < 0 && h->mem_len + len <= cap) {
+        size_t tail, first;
         if (h->mem_len + len > h->mem_cap) {
-            size_t want = h->mem_cap ? h->mem_cap * 2 : 16384;
+            /* grow: doubling, but no more than 32 KiB past the need (a 60 KiB hold gets 96 KiB,
+             * not 128); the unread bytes move to the front of the new ring */
+            size_t need = h->mem_len + len, want = h->mem_cap ? h->mem_cap * 2 : 16384;
             char *p;
-            while (want < h->mem_len + len)
+            while (want < need)
                 want *= 2;
+            if (want > need + 32768)
+                want = (need + 32768 + 4095) / 4096 * 4096;
             if (want > cap)
                 want = cap;
-            p = realloc(h->mem, want);
+            p = malloc(want);
             if (p == NULL) {
                 ww_log(WW_LOG_ERR, "body: out of memory holding a body");
                 return WW_ENOMEM;
             }
+            if (h->mem_len > 0)
+                ring_copy_out(h, 0, p, h->mem_len);
+            free(h->mem);
             h->mem = p;
             h->mem_cap = want;
+            h->mem_head = 0;
         }
-        memcpy(h->mem + h->mem_len, data, len);
+        tail = (h->mem_head + h->mem_len) % h->mem_cap;
+        first = h->mem_cap - tail < len ? h->mem_cap - tail : len;
+        memcpy(h->mem + tail, data, first);
+        memcpy(h->mem, data + first, len - first);
         h->mem_len += len;
         h->size += (int64_t)len;
         return WW_OK;
@@ -100,11 +118,25 @@ static int hold_append(struct hold *h, const char *data, size_t len, size_t cap,
             return WW_EIO;
         }
         unlink(path); /* nothing is left behind, even if the process crashes */
-        if (write_all(h->fd, h->mem, h->mem_len, 0) != WW_OK)
-            goto fail;
+        /* the file starts with the unread bytes: offsets count from the next one to read */
+        h->size = h->rpos = 0;
+        if (h->mem_len > 0) {
+            char *lin = malloc(h->mem_len);
+            int rc;
+            if (lin == NULL) {
+                ww_log(WW_LOG_ERR, "body: out of memory holding a body");
+                return WW_ENOMEM;
+            }
+            ring_copy_out(h, 0, lin, h->mem_len);
+            rc = write_all(h->fd, lin, h->mem_len, 0);
+            free(lin);
+            if (rc != WW_OK)
+                goto fail;
+        }
+        h->size = (int64_t)h->mem_len;
         free(h->mem);
         h->mem = NULL;
-        h->mem_len = h->mem_cap = 0;
+        h->mem_len = h->mem_cap = h->mem_head = 0;
     }
     if (write_all(h->fd, data, len, h->size) != WW_OK)
         goto fail;
@@ -125,7 +157,9 @@ static int hold_read(struct hold *h, char *buf, size_t len)
         return 0;
     n = avail < (int64_t)len ? (size_t)avail : len;
     if (h->fd < 0) {
-        memcpy(buf, h->mem + h->rpos, n);
+        ring_copy_out(h, 0, buf, n);
+        h->mem_head = (h->mem_head + n) % h->mem_cap;
+        h->mem_len -= n;
     } else {
         ssize_t r = pread(h->fd, buf, n, (off_t)h->rpos);
         if (r <= 0)
@@ -138,7 +172,7 @@ static int hold_read(struct hold *h, char *buf, size_t len)
         if (ftruncate(h->fd, 0) == 0)
             h->size = h->rpos = 0;
     } else if (h->rpos == h->size) {
-        h->mem_len = 0;
+        h->mem_len = h->mem_head = 0;
         h->size = h->rpos = 0;
     }
     return (int)n;
@@ -650,13 +684,6 @@ size_t ww_body_room(struct ww_body *b, size_t avail)
 
     if ((b->state != WW_BODY_STREAMING && b->state != WW_BODY_PASSING) || h->fd >= 0)
         return avail;
-    if (h->rpos > 0 && (int64_t)(h->mem_len + avail) > window) {
-        /* Bytes already given back still sit at the front: make room before counting it. */
-        memmove(h->mem, h->mem + h->rpos, (size_t)(h->size - h->rpos));
-        h->mem_len = (size_t)(h->size - h->rpos);
-        h->size -= h->rpos;
-        h->rpos = 0;
-    }
     if (b->limit <= b->sent)
         return avail;
     room = window - (int64_t)h->mem_len;
@@ -800,7 +827,7 @@ int ww_body_read(struct ww_body *b, void *buf, size_t len)
     n = hold_read(&b->hold, buf, room < (int64_t)len ? (size_t)room : len);
     if (n < 0)
         return WW_EIO;
-    /* A spooled body's file shrinks as it drains; memory is compacted when room is needed. */
+    /* A spooled body's file shrinks as it drains; in memory the ring just moves on. */
     if (n > 0 && (b->state == WW_BODY_STREAMING || b->state == WW_BODY_PASSING) &&
         hold_compact(&b->hold) != WW_OK)
         return WW_EIO;
