@@ -89,17 +89,24 @@ static int hold_append(struct hold *h, const char *data, size_t len, size_t cap,
                 want = (need + 32768 + 4095) / 4096 * 4096;
             if (want > cap)
                 want = cap;
-            p = malloc(want);
+            if (h->mem_head + h->mem_len <= h->mem_cap) {
+                /* not wrapped (a held body, read back from nothing yet): realloc often grows it
+                 * in place, and the bytes stay where they are */
+                p = realloc(h->mem, want);
+            } else {
+                p = malloc(want);
+                if (p != NULL) {
+                    ring_copy_out(h, 0, p, h->mem_len);
+                    free(h->mem);
+                    h->mem_head = 0;
+                }
+            }
             if (p == NULL) {
                 ww_log(WW_LOG_ERR, "body: out of memory holding a body");
                 return WW_ENOMEM;
             }
-            if (h->mem_len > 0)
-                ring_copy_out(h, 0, p, h->mem_len);
-            free(h->mem);
             h->mem = p;
             h->mem_cap = want;
-            h->mem_head = 0;
         }
         tail = (h->mem_head + h->mem_len) % h->mem_cap;
         first = h->mem_cap - tail < len ? h->mem_cap - tail : len;

@@ -366,37 +366,41 @@ END_TEST
 START_TEST(test_body_ring_keeps_order_through_wraps_growth_and_spill)
 {
     struct ww_body_limits lim;
-    size_t len = 3 * 1024 * 1024, off = 0, got = 0, i;
+    size_t len = 3 * 1024 * 1024, off = 0, got = 0, stall_end = 0, spill_end = 0;
     unsigned char *data = malloc(len), *out = malloc(len), buf[12000];
     uint64_t x = 0x9e3779b97f4a7c15ULL;
     struct ww_body *b;
-    int d, n, spilled = 0;
+    int d, n;
 
     limits(&lim);
     lim.hold_max = 10000;
     random_fill(data, len, 9);
     b = body_new(&lim, (int64_t)len, 0, NULL);
-    for (i = 0; off < len; i++) {
+    while (off < len) {
+        /* 0-1 MiB: a reader that lags now and then; 1 MiB on: one that stalls until there is no
+         * room (the ring grows to its cap), then catches up (the full ring wraps); 2 MiB on: a
+         * caller that puts past the room while nobody reads, so the wrapped ring goes to the
+         * file; then to the end. */
+        int stalled = off >= 1024 * 1024 && stall_end == 0;
+        int spilling = off >= 2 * 1024 * 1024 && spill_end == 0;
         size_t want, room;
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         want = 1 + x % 9000;
         if (want > len - off)
             want = len - off;
-        room = ww_body_room(b, want);
-        if (!spilled && off > len / 2) {
-            room = want; /* past the room: the ring goes to the file */
-            if (off > len / 2 + WW_BODY_STREAM_WINDOW + 20000)
-                spilled = 1;
-        }
+        room = spilling ? want : ww_body_room(b, want);
+        if (stalled && room == 0)
+            stall_end = off;
+        if (spilling &&
+            off > (size_t)(2 * 1024 * 1024 + lim.hold_max) + WW_BODY_STREAM_WINDOW + 20000)
+            spill_end = off;
         if (room > 0) {
             d = ww_body_put(b, data + off, room);
             ck_assert_int_ge(d, 0);
             off += room;
         }
-        if (spilled || off <= len / 2) {
+        if (!stalled && !spilling && (x >> 40) % 4 != 0) {
             size_t rd = 1 + (x >> 20) % sizeof(buf);
-            if ((x >> 40) % 4 == 0)
-                continue; /* a reader that lags now and then */
             while (rd > 0 && (n = ww_body_read(b, buf, rd)) > 0) {
                 memcpy(out + got, buf, (size_t)n);
                 got += (size_t)n;
@@ -404,6 +408,8 @@ START_TEST(test_body_ring_keeps_order_through_wraps_growth_and_spill)
             }
         }
     }
+    ck_assert_uint_gt(stall_end, 0);
+    ck_assert_uint_gt(spill_end, 0);
     ck_assert_int_eq(ww_body_end(b, 1, NULL, NULL), WW_BODY_CLEAN);
     while ((n = ww_body_read(b, buf, sizeof(buf))) > 0) {
         memcpy(out + got, buf, (size_t)n);
