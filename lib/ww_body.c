@@ -349,7 +349,7 @@ static int body_decoders_create(struct ww_body *b, const char *const *codings, s
     ww_encodings_init(&encs);
     for (size_t i = 0; i < n; i++)
         if (codings[i] != NULL)
-            ww_encodings_add_value(&encs, codings[i], strcspn(codings[i], "\r\n"));
+            ww_encodings_add_value(&encs, codings[i], ww_header_value_len(codings[i]));
     if (encs.undecodable) {
         snprintf(detail, sizeof(detail), "Content-Encoding \"%.63s\" cannot be decoded", encs.bad);
         if (b->lim.block_types != 0) {

@@ -138,6 +138,21 @@ void ww_encodings_add_value(struct ww_encodings *e, const char *value, size_t le
     }
 }
 
+size_t ww_header_value_len(const char *v)
+{
+    size_t i = 0, j;
+
+    for (;;) {
+        i += strcspn(v + i, "\r\n");
+        if (v[i] == '\0')
+            return i;
+        j = i + (v[i] == '\r' && v[i + 1] == '\n' ? 2 : 1);
+        if (v[j] != ' ' && v[j] != '\t')
+            return i;
+        i = j;
+    }
+}
+
 void ww_encodings_add_line(struct ww_encodings *e, const char *line)
 {
     static const char name[] = "Content-Encoding";
@@ -151,7 +166,7 @@ void ww_encodings_add_line(struct ww_encodings *e, const char *line)
     if (*line != ':')
         return; /* Content-Encoding-Foo: another field */
     line++;
-    len = strcspn(line, "\r\n");
+    len = ww_header_value_len(line);
     ww_encodings_add_value(e, line, len);
 }
 

@@ -558,6 +558,38 @@ static unsigned char *gz(const void *data, size_t len, size_t *outlen)
     return out;
 }
 
+/* A folded Content-Encoding (obs-fold: c-icap keeps the field as one entry with CR LF SP inside):
+ * "gzip,<CRLF> gzip" is two codings, and "<CRLF> gzip" right after the colon is one. Read up to
+ * the first CR, the first was one gzip and the second none: EICAR under the other gzip passed
+ * unscanned. */
+START_TEST(test_body_folded_content_encoding_is_read_whole)
+{
+    static const char *const folds[] = {"gzip,\r\n gzip", "\r\n\tgzip, \r\n gzip",
+                                        "gzip\r\n , gzip"};
+    struct ww_body_limits lim;
+    unsigned char data[40000], *z1, *z2;
+    size_t zlen1, zlen2, i;
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    memset(data, 'a', sizeof(data));
+    eicar_fill(data + 30000);
+    z1 = gz(data, sizeof(data), &zlen1);
+    z2 = gz(z1, zlen1, &zlen2); /* gzip, gzip */
+    for (i = 0; i < sizeof(folds) / sizeof(folds[0]); i++) {
+        b = body_new(&lim, (int64_t)zlen2, 0, folds[i]);
+        run_body(b, z2, zlen2, 512, &r);
+        ck_assert_msg(r.last == WW_BODY_BLOCK || r.end == WW_BODY_BLOCK,
+                      "Content-Encoding \"%s\": EICAR under two gzips not found", folds[i]);
+        ww_body_free(b);
+        free_run(&r);
+    }
+    free(z1);
+    free(z2);
+}
+END_TEST
+
 START_TEST(test_body_gzip_is_scanned_decoded_and_released_as_sent)
 {
     struct ww_body_limits lim;
@@ -1066,6 +1098,7 @@ int main(void)
     tcase_add_test(tc, test_body_hold_all_spools_and_never_streams);
     tcase_add_test(tc, test_body_hold_all_with_204_keeps_nothing);
     tcase_add_test(tc, test_body_gzip_is_scanned_decoded_and_released_as_sent);
+    tcase_add_test(tc, test_body_folded_content_encoding_is_read_whole);
     tcase_add_test(tc, test_body_policy_block_types_refuse_the_true_type_at_the_start);
     tcase_add_test(tc, test_body_decode_limit_hit_is_unscanned_or_blocked_by_bomb_action);
     tcase_add_test(tc, test_body_over_max_size_passes_unscanned_from_there);

@@ -349,6 +349,10 @@ START_TEST(test_decode_encodings_read_every_header_line)
     const char *unknown[] = {"Content-Encoding: gzip, br, x-custom", "Content-Encoding: gzip"};
     const char *too_many[] = {"Content-Encoding: gzip, gzip, gzip, gzip, gzip"};
     const char *plain[] = {"Content-Encoding: identity", "Content-Length: 5"};
+    /* obs-fold: a CR LF (or LF) and a space or tab continue the value; any other CR or LF ends
+     * it (a raw header block read line by line) */
+    const char *folded[] = {"Content-Encoding: gzip,\r\n br", "Content-Encoding:\n\tzstd"};
+    const char *not_folded[] = {"Content-Encoding: gzip\r\nContent-Encoding: br\r\n"};
     struct ww_encodings e;
 
     e = encodings_of(two_lines, 3);
@@ -372,6 +376,17 @@ START_TEST(test_decode_encodings_read_every_header_line)
     ck_assert_int_eq(e.n, 0);
     ck_assert(!e.undecodable);
     ck_assert_ptr_null(ww_decode_create_chain(&e, 0, 0)); /* nothing to undo */
+    e = encodings_of(folded, 2);
+    ck_assert_int_eq(e.n, 3);
+    ck_assert(e.enc[0] == WW_ENC_GZIP && e.enc[1] == WW_ENC_BR && e.enc[2] == WW_ENC_ZSTD);
+    ck_assert(!e.undecodable);
+    e = encodings_of(not_folded, 1);
+    ck_assert_int_eq(e.n, 1);
+    ck_assert_int_eq(e.enc[0], WW_ENC_GZIP);
+    ck_assert_uint_eq(ww_header_value_len("gzip,\r\n br\r\nX: y"), 10);
+    ck_assert_uint_eq(ww_header_value_len("gzip\n"), 4);
+    ck_assert_uint_eq(ww_header_value_len("\r\n\tgzip"), 7);
+    ck_assert_uint_eq(ww_header_value_len(""), 0);
 }
 END_TEST
 

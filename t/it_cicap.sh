@@ -214,6 +214,10 @@ enc_case gzip-line-gzip-line gzip gzip -- 'Content-Encoding: gzip' 'Content-Enco
 enc_case br br -- 'Content-Encoding: br'
 enc_case zstd zstd -- 'Content-Encoding: zstd'
 enc_case deflate-br-zstd deflate br zstd -- 'Content-Encoding: deflate, BR' 'Content-Encoding: zstd'
+# obs-fold: c-icap keeps a folded field as one entry, CR LF and the space inside; the codings after
+# the fold count (read up to the CR, the br and the gzip passed unscanned)
+enc_case folded-gzip-br gzip br -- "$(printf 'Content-Encoding: gzip,\r\n br')"
+enc_case folded-after-colon gzip -- "$(printf 'Content-Encoding:\r\n\tgzip')"
 gzip -9 <"$tmp/eicar_pad.bin" >"$tmp/eicar_pad.gz"
 for mode in "" "-nopreview -no204"; do
     # shellcheck disable=SC2086
