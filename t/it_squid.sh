@@ -202,9 +202,9 @@ fi
 # coding nobody can undo is blocked (scan.undecodable_action default), never passed as clean.
 { head -c 6000 /dev/urandom | base64; cat "$tmp/eicar.com"; head -c 6000 /dev/urandom | base64; } >"$tmp/eicar_pad.bin"
 for spec in "gzip,gzip:gzip gzip" "identity+gzip:gzip" "gzip+gzip:gzip gzip" "br:br" "zstd:zstd" \
-    "deflate,br+zstd:deflate br zstd"; do
+    "deflate,br+zstd:deflate br zstd" "gzip,~br:gzip br" "~gzip:gzip"; do
     hdr=${spec%%:*} cod=${spec#*:}
-    name=$(printf '%s' "$hdr" | tr ',+' '._')
+    name=$(printf '%s' "$hdr" | tr ',+~' '._-') # ~: a folded line (t/origin.py)
     # shellcheck disable=SC2086
     "$top_builddir/t/ww_encode" $cod <"$tmp/eicar_pad.bin" >"$tmp/www/eicar_$name" || fail "ww_encode $cod"
     if grep -q 'EICAR-STANDARD' "$tmp/www/eicar_$name"; then fail "test bug: EICAR readable in $name"; fi

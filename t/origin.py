@@ -8,7 +8,8 @@ Serves the files of --dir on 127.0.0.1 (a free port unless --port), and writes t
   /gzip/NAME.gz      the file as stored, with Content-Encoding: gzip (also: X-Gzip: 1)
   /enc/SPEC/NAME     the file as stored, with one Content-Encoding line per '+'-separated part
                      of SPEC, as written: /enc/identity+gzip,br/x sends "identity" and
-                     "gzip,br" (the test encodes the file, e.g. with t/ww_encode)
+                     "gzip,br" (the test encodes the file, e.g. with t/ww_encode); a '~' in a
+                     part is an obsolete line fold: /enc/gzip,~br/x sends "gzip,<CRLF> br"
   /lying/NAME        the file with Content-Length: 60000000, then the connection closes
 Plain /NAME answers `Range: bytes=N-` / `bytes=a-b` (one range) with 206 and Content-Range, or
 416 past the end; ETag and Last-Modified come from the file's size and mtime (If-Range is
@@ -36,7 +37,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.encodings = []
         if path.startswith("/enc/") and path.count("/") >= 3:
             spec, path = path[len("/enc/"):].split("/", 1)
-            self.encodings = [p for p in spec.split("+") if p]
+            self.encodings = [p.replace("~", "\r\n ") for p in spec.split("+") if p]
             path = "/" + path
         self.lying = path.startswith("/lying/")
         if self.lying:
