@@ -60,13 +60,18 @@ static int write_all(int fd, const char *p, size_t len, int64_t off)
     return WW_OK;
 }
 
-/* The ring's <len> bytes from offset <at> (of the unread ones) into <out>: at most two pieces. */
-static void ring_copy_out(const struct hold *h, size_t at, char *out, size_t len)
+/* How many of the ring's first <len> unread bytes lie before its end (the rest wrap to mem[0]). */
+static size_t ring_first(const struct hold *h, size_t len)
 {
-    size_t from = (h->mem_head + at) % h->mem_cap, first = h->mem_cap - from;
-    if (first > len)
-        first = len;
-    memcpy(out, h->mem + from, first);
+    size_t first = h->mem_cap - h->mem_head;
+    return first < len ? first : len;
+}
+
+/* The ring's first <len> unread bytes into <out>. */
+static void ring_copy_out(const struct hold *h, char *out, size_t len)
+{
+    size_t first = ring_first(h, len);
+    memcpy(out, h->mem + h->mem_head, first);
     memcpy(out + first, h->mem, len - first);
 }
 
@@ -96,7 +101,7 @@ static int hold_append(struct hold *h, const char *data, size_t len, size_t cap,
             } else {
                 p = malloc(want);
                 if (p != NULL) {
-                    ring_copy_out(h, 0, p, h->mem_len);
+                    ring_copy_out(h, p, h->mem_len);
                     free(h->mem);
                     h->mem_head = 0;
                 }
@@ -125,21 +130,15 @@ static int hold_append(struct hold *h, const char *data, size_t len, size_t cap,
             return WW_EIO;
         }
         unlink(path); /* nothing is left behind, even if the process crashes */
-        /* the file starts with the unread bytes: offsets count from the next one to read */
-        h->size = h->rpos = 0;
+        /* the file starts with the unread bytes (the ring's two pieces): offsets count from the
+         * next one to read */
         if (h->mem_len > 0) {
-            char *lin = malloc(h->mem_len);
-            int rc;
-            if (lin == NULL) {
-                ww_log(WW_LOG_ERR, "body: out of memory holding a body");
-                return WW_ENOMEM;
-            }
-            ring_copy_out(h, 0, lin, h->mem_len);
-            rc = write_all(h->fd, lin, h->mem_len, 0);
-            free(lin);
-            if (rc != WW_OK)
+            size_t first = ring_first(h, h->mem_len);
+            if (write_all(h->fd, h->mem + h->mem_head, first, 0) != WW_OK ||
+                write_all(h->fd, h->mem, h->mem_len - first, (int64_t)first) != WW_OK)
                 goto fail;
         }
+        h->rpos = 0;
         h->size = (int64_t)h->mem_len;
         free(h->mem);
         h->mem = NULL;
@@ -164,7 +163,7 @@ static int hold_read(struct hold *h, char *buf, size_t len)
         return 0;
     n = avail < (int64_t)len ? (size_t)avail : len;
     if (h->fd < 0) {
-        ring_copy_out(h, 0, buf, n);
+        ring_copy_out(h, buf, n);
         h->mem_head = (h->mem_head + n) % h->mem_cap;
         h->mem_len -= n;
     } else {
