@@ -811,12 +811,17 @@ static inline uint64_t bloom_mix(uint64_t h)
     return ((h << 32) | (h >> 32)) * SIG_BLOOM_MIX2;
 }
 
+/* The bits that the low 4 bytes of <g> name. */
+static inline uint64_t bloom_bits4(uint64_t g)
+{
+    return 1ULL << (g & 63) | 1ULL << ((g >> 8) & 63) | 1ULL << ((g >> 16) & 63) |
+           1ULL << ((g >> 24) & 63);
+}
+
 static inline uint64_t bloom_bits8(uint64_t h)
 {
     uint64_t g = bloom_mix(h);
-    return 1ULL << (g & 63) | 1ULL << ((g >> 8) & 63) | 1ULL << ((g >> 16) & 63) |
-           1ULL << ((g >> 24) & 63) | 1ULL << ((g >> 32) & 63) | 1ULL << ((g >> 40) & 63) |
-           1ULL << ((g >> 48) & 63) | 1ULL << ((g >> 56) & 63);
+    return bloom_bits4(g) | bloom_bits4(g >> 32);
 }
 
 static inline uint64_t index_bits(const struct sig_index4 *ix, uint64_t h)
@@ -829,13 +834,10 @@ static inline uint64_t index_bits(const struct sig_index4 *ix, uint64_t h)
  * fifth of their speed. */
 static inline int bloom_has8(uint64_t word, uint64_t h)
 {
-    uint64_t g = bloom_mix(h), lo, hi;
-    lo = 1ULL << (g & 63) | 1ULL << ((g >> 8) & 63) | 1ULL << ((g >> 16) & 63) |
-         1ULL << ((g >> 24) & 63);
+    uint64_t g = bloom_mix(h), lo = bloom_bits4(g), hi;
     if (__builtin_expect((word & lo) != lo, 1))
         return 0;
-    hi = 1ULL << ((g >> 32) & 63) | 1ULL << ((g >> 40) & 63) | 1ULL << ((g >> 48) & 63) |
-         1ULL << ((g >> 56) & 63);
+    hi = bloom_bits4(g >> 32);
     return (word & hi) == hi;
 }
 
