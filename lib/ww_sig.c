@@ -1021,12 +1021,11 @@ static unsigned wide_window_bad(const unsigned char *w)
  * alignments the anchor can have against the stream's 8-byte blocks, the windows that the blocks
  * lying wholly inside it pick (the first 8 such blocks); then as few windows as cover every such
  * alignment (greedy; filler last, wide_window_bad). An anchor of >= SIG_WIDE_MIN bytes has a block
- * at every alignment; a shorter one (11-15 bytes) at L - 8 of them, and *rest gets the others
- * (bit al: the block starts at anchor offset al), for stride-8 keys. Returns the number of keys,
- * or 0 when some alignment with a block has no usable window (the anchor then goes to stride 8
- * alone, which picks its least bad windows). */
-static size_t wide_keys(const unsigned char *a, uint32_t L, uint32_t part, struct sig_key *out,
-                        unsigned *rest)
+ * at every alignment; a shorter one (11-15 bytes) only where al + SIG_WIDE_SPAN <= L (al: the
+ * block's start in the anchor), and the caller keys the others by stride 8. Returns the number of
+ * keys, or 0 when some alignment with a block has no usable window (the anchor then goes to
+ * stride 8 alone, which picks its least bad windows). */
+static size_t wide_keys(const unsigned char *a, uint32_t L, uint32_t part, struct sig_key *out)
 {
     uint32_t opt[8][8], nopt[8] = {0}, al, t, k, n = 0;
     unsigned covered = 0, want = 0;
@@ -1081,7 +1080,6 @@ static size_t wide_keys(const unsigned char *a, uint32_t L, uint32_t part, struc
         out[n].part = part;
         out[n++].woff = best;
     }
-    *rest = 0xffu & ~want;
     return n;
 }
 
@@ -1142,16 +1140,15 @@ int ww_sigdb_compile(struct ww_sigdb *db)
             hist = (size_t)p->span_max + 8;
         if (db->wide_mode) {
             /* the blocks inside the anchor pick its wide keys; an alignment with no block in it
-             * (11-15 bytes) probes the stride-8 window at the block's start, so such an anchor
-             * adds 16 - L keys to stride 8, not 8 */
-            unsigned rest = 0;
-            size_t n = wide_keys(a, L, (uint32_t)i, kw + nw, &rest), m = 0;
+             * (11-15 bytes: j + SIG_WIDE_SPAN > L) probes the stride-8 window at the block's
+             * start, so such an anchor adds 16 - L keys to stride 8, not 8 */
+            size_t n = wide_keys(a, L, (uint32_t)i, kw + nw), m = 0;
             for (j = 0; j < 8 && n > 0; j++)
-                if ((rest & (1u << j)) && wide_window_bad(a + j) == 2)
+                if (j + SIG_WIDE_SPAN > L && wide_window_bad(a + j) == 2)
                     n = 0; /* a filler window at a block's start: stride 8 picks better */
             if (n > 0) {
                 for (j = 0; j < 8; j++)
-                    if (rest & (1u << j)) {
+                    if (j + SIG_WIDE_SPAN > L) {
                         k8s[n8s + m].key = load32(a + j);
                         k8s[n8s + m].part = (uint32_t)i;
                         k8s[n8s + m++].woff = j;
