@@ -146,7 +146,11 @@ size_t ww_header_value_len(const char *v)
         i += strcspn(v + i, "\r\n");
         if (v[i] == '\0')
             return i;
-        j = i + (v[i] == '\r' && v[i + 1] == '\n' ? 2 : 1);
+        if (v[i] == '\r' && v[i + 1] != '\n') {
+            i++; /* a lone CR ends no line (c-icap keeps it inside the value): whitespace */
+            continue;
+        }
+        j = i + (v[i] == '\r' ? 2 : 1);
         if (v[j] != ' ' && v[j] != '\t')
             return i;
         i = j;

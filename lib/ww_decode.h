@@ -44,8 +44,9 @@ void ww_encodings_add_value(struct ww_encodings *e, const char *value, size_t le
 void ww_encodings_add_line(struct ww_encodings *e, const char *line);
 /* The length of the field value <v> up to NUL or the end of its line: a CR LF or LF followed by
  * a space or tab is an obsolete line fold (RFC 9112 5.2), part of the value, where it counts as
- * whitespace. c-icap keeps a folded field as one entry with the fold inside, so "Content-Encoding:
- * gzip,<CRLF> br" must not end at "gzip,": the br would pass undecoded and unscanned. */
+ * whitespace, and so does a lone CR. c-icap keeps a folded field as one entry with the fold inside,
+ * so "Content-Encoding: gzip,<CRLF> br" must not end at "gzip,": the br would pass undecoded and
+ * unscanned. */
 size_t ww_header_value_len(const char *v);
 
 struct ww_decode; /* one body; one thread at a time */

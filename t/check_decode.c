@@ -387,6 +387,7 @@ START_TEST(test_decode_encodings_read_every_header_line)
     ck_assert_uint_eq(ww_header_value_len("gzip\n"), 4);
     ck_assert_uint_eq(ww_header_value_len("\r\n\tgzip"), 7);
     ck_assert_uint_eq(ww_header_value_len(""), 0);
+    ck_assert_uint_eq(ww_header_value_len("gzip,\rbr\r\n"), 8); /* a lone CR is inside */
 }
 END_TEST
 
