@@ -292,8 +292,18 @@ void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *
     lim->budget_action = conf->scan.budget_action;
     lim->partial_action = conf->scan.partial_action;
     lim->hold_all = conf->scan.hold_all;
+    lim->hold_204_max = conf->scan.hold_204_max;
     lim->tmp_dir = conf->scan.tmp_dir != NULL ? conf->scan.tmp_dir : "/tmp";
     lim->deep = 1; /* as configured: clamav.enabled and a loaded engine decide */
+}
+
+int ww_body_limits_drop(struct ww_body_limits *lim, int allow204, int64_t content_length)
+{
+    if (!allow204)
+        return 0;
+    if (content_length >= 0 && content_length <= lim->hold_204_max)
+        lim->hold_all = 1;
+    return lim->hold_all;
 }
 
 void ww_body_limits_apply_policy(struct ww_body_limits *lim, const struct ww_policy *pol)

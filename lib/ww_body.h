@@ -55,6 +55,7 @@ struct ww_body_limits {
     enum ww_action budget_action;      /* a check budget spent: block, or passes unscanned */
     enum ww_action partial_action;     /* a part of an object not cut before (ww_body_partial) */
     int hold_all;                      /* hold every body up to max_size, never stream */
+    int64_t hold_204_max;              /* a declared length up to this, with Allow: 204: hold_all */
     const char *tmp_dir;               /* spool folder; borrowed for the body's life */
     /* The requester's policy (ww_body_limits_apply_policy): true file type groups refused
      * (WW_FTYPE_* bits of lib/ww_policies.h, 0 = none), the policy's name for the reason
@@ -77,6 +78,13 @@ void ww_body_limits_apply_policy(struct ww_body_limits *lim, const struct ww_pol
  * ServiceAlias) to <lim>: hold_all=on|off overrides scan.hold_all. Unknown arguments are ignored
  * and logged (once a minute). The count of unknown arguments. <args> may be NULL. */
 int ww_body_apply_args(struct ww_body_limits *lim, const char *args);
+
+/* Whether a body is dropped (WW_BODY_DROP): the client sent Allow: 204, so it keeps its own copy,
+ * and either <lim> holds every body (hold_all) or the declared length <content_length> (-1 =
+ * unknown) is at most hold_204_max, which then sets hold_all for this body. Squid sends Allow: 204
+ * only for a body it can keep whole (a known length up to 64 KiB), so holding such a body cannot
+ * stall it (bug 5352), and a threat anywhere in it gets the block page, not a cut. */
+int ww_body_limits_drop(struct ww_body_limits *lim, int allow204, int64_t content_length);
 
 /* ww_body_create flags */
 #define WW_BODY_DROP                                                                               \

@@ -105,7 +105,7 @@ int ww_scanreq_start(struct ww_scanreq *sq, const struct ww_scanreq_env *env,
     /* hold_all=on|off: one c-icap serves a Squid with and one without the bug-5352 fixes. */
     ww_body_apply_args(&lim, h->args);
     ww_body_limits_apply_policy(&lim, policy); /* max_size, block_types, deep = on|off */
-    sq->drop = lim.hold_all && h->allow204;
+    sq->drop = ww_body_limits_drop(&lim, h->allow204, h->content_length);
     if (!h->has_body)
         return WW_BODY_CLEAN;
     sq->expected = h->content_length;

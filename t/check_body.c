@@ -966,6 +966,55 @@ START_TEST(test_body_partial_action_allow_scans_block_refuses)
 }
 END_TEST
 
+/* Allow: 204 with a declared length up to hold_204_max: held whole and dropped (Squid sends it
+ * only for a body it keeps whole); an unknown or longer length, or no 204, leaves it streaming. */
+START_TEST(test_body_allow204_up_to_hold_204_max_holds_whole)
+{
+    struct ww_body_limits lim;
+    size_t len = 64 * 1024;
+    unsigned char *data = malloc(len);
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    lim.hold_204_max = 64 * 1024;
+    ck_assert_int_eq(ww_body_limits_drop(&lim, 0, 100), 0);
+    ck_assert_int_eq(ww_body_limits_drop(&lim, 1, -1), 0);
+    ck_assert_int_eq(ww_body_limits_drop(&lim, 1, 64 * 1024 + 1), 0);
+    ck_assert_int_eq(lim.hold_all, 0);
+    ck_assert_int_eq(ww_body_limits_drop(&lim, 0, 64 * 1024), 0);
+    ck_assert_int_eq(lim.hold_all, 0);
+    ck_assert_int_eq(ww_body_limits_drop(&lim, 1, 64 * 1024), 1);
+    ck_assert_int_eq(lim.hold_all, 1);
+    ck_assert_int_eq(ww_body_limits_drop(&lim, 1, -1), 1); /* hold_all already: any length */
+    lim.hold_all = 0;
+    lim.hold_204_max = 0;
+    ck_assert_int_eq(ww_body_limits_drop(&lim, 1, 1), 0);
+
+    /* A threat in the last bytes of a 64 KiB body: over hold_max, so streamed and cut without
+     * 204; with it, held whole and the block page. */
+    random_fill(data, len, 12);
+    memcpy(data + len - strlen(TAIL), TAIL, strlen(TAIL));
+    limits(&lim);
+    lim.hold_204_max = 64 * 1024;
+    ck_assert_int_eq(ww_body_limits_drop(&lim, 0, (int64_t)len), 0);
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_CUT);
+    ck_assert_uint_gt(r.out_len, 0);
+    ww_body_free(b);
+    free_run(&r);
+    ck_assert_int_eq(ww_body_limits_drop(&lim, 1, (int64_t)len), 1);
+    b = body_new(&lim, (int64_t)len, WW_BODY_DROP, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_BLOCK);
+    ck_assert_uint_eq(r.out_len, 0);
+    ww_body_free(b);
+    free_run(&r);
+    free(data);
+}
+END_TEST
+
 START_TEST(test_body_service_arguments_set_hold_all)
 {
     struct ww_body_limits lim;
@@ -1106,6 +1155,7 @@ int main(void)
     tcase_add_test(tc, test_body_smart_hook_decides_a_locally_clean_body);
     tcase_add_test(tc, test_body_oversize_action_block_refuses_what_it_cannot_scan);
     tcase_add_test(tc, test_body_service_arguments_set_hold_all);
+    tcase_add_test(tc, test_body_allow204_up_to_hold_204_max_holds_whole);
     tcase_add_test(tc, test_body_partial_action_allow_scans_block_refuses);
     tcase_add_test(tc, test_body_cut_before_any_byte_went_out_becomes_a_block);
     tcase_add_test(tc, test_body_verdict_in_words_and_a_threat_safe_in_a_header);

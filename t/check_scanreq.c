@@ -313,6 +313,28 @@ START_TEST(test_scanreq_hold_all_with_204_drops)
 }
 END_TEST
 
+/* Without hold_all, Allow: 204 drops a body whose declared length is at most scan.hold_204_max
+ * (64K by default: what Squid keeps whole), and only that. */
+START_TEST(test_scanreq_allow204_drops_up_to_hold_204_max)
+{
+    static const struct {
+        int64_t len;
+        int allow204, drop;
+    } cases[] = {{5, 1, 1}, {65536, 1, 1}, {65537, 1, 0}, {-1, 1, 0}, {5, 0, 0}, {65536, 0, 0}};
+
+    ck_assert_int_eq(conf->scan.hold_204_max, 65536);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ww_scanreq *sq = ww_scanreq_create("http://a.example/drop");
+        struct ww_scanreq_headers h = headers(cases[i].len);
+
+        h.allow204 = cases[i].allow204;
+        ck_assert_int_eq(ww_scanreq_start(sq, &env, NULL, &h), WW_BODY_MORE);
+        ck_assert_msg(ww_scanreq_drop(sq) == cases[i].drop, "case %zu", i);
+        ww_scanreq_free(sq);
+    }
+}
+END_TEST
+
 /* The policy's max_size applies: a longer body is over it (scan.oversize_action, default allow:
  * the rest passes unscanned, reported so with the reason). */
 START_TEST(test_scanreq_policy_max_size_applies)
@@ -351,6 +373,7 @@ static Suite *scanreq_suite(void)
     tcase_add_test(tc, test_scanreq_partial_action_block_refuses_any_part);
     tcase_add_test(tc, test_scanreq_too_many_coding_lines_are_not_decodable);
     tcase_add_test(tc, test_scanreq_hold_all_with_204_drops);
+    tcase_add_test(tc, test_scanreq_allow204_drops_up_to_hold_204_max);
     tcase_add_test(tc, test_scanreq_policy_max_size_applies);
     suite_add_tcase(s, tc);
     return s;

@@ -51,6 +51,10 @@ head -c 52428800 /dev/urandom >"$tmp/www/clean50m.bin"
 { head -c 15000 /dev/urandom; cat "$tmp/eicar.com"; head -c 15000 /dev/urandom; } >"$tmp/www/eicar30k.bin"
 { cat "$tmp/eicar.com"; head -c 1048576 /dev/urandom; } >"$tmp/www/eicar_first.bin"
 { head -c 1048576 /dev/urandom; cat "$tmp/eicar.com"; } >"$tmp/www/eicar_last.bin"
+# Squid sends Allow: 204 only for a body under 64 KiB (65,535 bytes at most: it keeps a copy).
+head -c 65535 /dev/urandom >"$tmp/www/clean64k.bin"
+{ head -c $((65535 - $(wc -c <"$tmp/eicar.com"))) /dev/urandom; cat "$tmp/eicar.com"; } >"$tmp/www/eicar_last64k.bin"
+{ head -c $((65536 - $(wc -c <"$tmp/eicar.com"))) /dev/urandom; cat "$tmp/eicar.com"; } >"$tmp/www/eicar_last64k1.bin"
 printf '127.0.0.1/approved/\n' >"$tmp/approved.txt"
 printf 'blocked.webwarden.test\n127.0.0.1/private/\n' >"$tmp/blocked.txt"
 cat >"$tmp/webwarden.conf" <<EOF
@@ -196,6 +200,25 @@ if cmp -s "$tmp/www/eicar_last.bin" "$tmp/got_eicar_last.bin"; then
 else
     ok "1 MiB with EICAR last: never arrives whole ($(wc -c <"$tmp/got_eicar_last.bin" 2>/dev/null || echo 0) bytes)"
 fi
+# Over hold_max (60K) but under 64 KiB: Squid sends Allow: 204 and keeps the body whole, so it is
+# held whole here too (scan.hold_204_max): a threat in its last bytes gets the page, not a cut.
+code=$(get "$origin/clean64k.bin" "$tmp/got_clean64k.bin")
+if [ "$code" = 200 ] && cmp -s "$tmp/www/clean64k.bin" "$tmp/got_clean64k.bin"; then
+    ok "clean 65,535-byte download: 200, byte-identical"
+else
+    fail "clean 65,535-byte download: HTTP $code"
+fi
+code=$(get "$origin/eicar_last64k.bin" "$tmp/eicar_last64k.html")
+[ "$code" = 403 ] && ok "65,535 bytes with EICAR in the last ones: 403" ||
+    fail "65,535 bytes with EICAR in the last ones: HTTP $code, want 403 (held whole with Allow: 204)"
+expect_grep "65,535 bytes with EICAR last: page names the threat" "$tmp/eicar_last64k.html" "Webwarden.Test.Eicar.Body"
+# One byte more and Squid keeps no copy: streamed, the late threat is a cut.
+get "$origin/eicar_last64k1.bin" "$tmp/got_eicar_last64k1.bin" >/dev/null
+if cmp -s "$tmp/www/eicar_last64k1.bin" "$tmp/got_eicar_last64k1.bin"; then
+    fail "64 KiB with EICAR last: arrived whole"
+else
+    ok "64 KiB with EICAR last (no Allow: 204 from Squid): never arrives whole"
+fi
 
 # --- Content-Encoding chains (issue 12, part 2) --------------------------------------------------------
 # Every Content-Encoding line, in order, through Squid: each form of EICAR gets the block page; a
@@ -242,10 +265,12 @@ expect_grep "c-icap log: late EICAR cut" "$tmp/var/log/access.log" "eicar_last.b
 
 # --- every detection is in the server log, the events and the feedback queue (issue 7) ---------
 # Detections above: payload.bin, chunked/payload.bin, eicar30k.bin, eicar_first.bin (blocked),
-# eicar_last.bin (cut after release).
+# eicar_last.bin (cut after release), eicar_last64k.bin (blocked), eicar_last64k1.bin (cut).
 for d in "payload.bin|Webwarden.Test.Payload|blocked" "chunked/payload.bin|Webwarden.Test.Payload|blocked" \
     "eicar30k.bin|Webwarden.Test.Eicar.Body|blocked" "eicar_first.bin|Webwarden.Test.Eicar.Body|blocked" \
-    "eicar_last.bin|Webwarden.Test.Eicar.Body|download cut after"; do
+    "eicar_last.bin|Webwarden.Test.Eicar.Body|download cut after" \
+    "eicar_last64k.bin|Webwarden.Test.Eicar.Body|blocked" \
+    "eicar_last64k1.bin|Webwarden.Test.Eicar.Body|download cut after"; do
     path=${d%%|*} rest=${d#*|}
     threat=${rest%%|*} how=${rest#*|}
     if grep -F "BLOCKED $origin/$path:" "$tmp/var/log/server.log" 2>/dev/null | grep -qF "threat $threat"; then
@@ -266,8 +291,8 @@ for d in "payload.bin|Webwarden.Test.Payload|blocked" "chunked/payload.bin|Webwa
 done
 if [ "$have_ctl" = 1 ]; then
     fb1=$(fb_queued)
-    if [ "$fb1" -ge $((fb0 + 5)) ]; then ok "feedback queue grew by the 5 detections ($fb0 -> $fb1)"; else
-        fail "feedback queue: $fb0 -> $fb1, want at least $((fb0 + 5))"
+    if [ "$fb1" -ge $((fb0 + 7)) ]; then ok "feedback queue grew by the 7 detections ($fb0 -> $fb1)"; else
+        fail "feedback queue: $fb0 -> $fb1, want at least $((fb0 + 7))"
     fi
 fi
 
