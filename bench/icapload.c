@@ -78,6 +78,8 @@ struct il_opts {
     size_t bodies_bytes; /* sum of their lengths */
 };
 
+#define IL_ALLOW204_SQUID 2 /* il_opts.allow204: as Squid (send_allow204) */
+
 /* One RESPMOD body, pre-encoded as ICAP chunks: the whole body (no preview), or the preview
  * part (ending in "0" or "0; ieof") and the rest sent after "100 Continue". */
 struct il_body {
@@ -533,6 +535,15 @@ static void url_host(const char *url, char *out, size_t outlen)
     out[n] = '\0';
 }
 
+/* Whether this request says "Allow: 204". Squid (Adaptation::Icap::ModXact::shouldAllow204) does
+ * only when it can back the whole body up: no body, or a known length under its 64 KiB pipe. */
+static int send_allow204(const struct il_opts *o, const struct il_body *b)
+{
+    if (o->allow204 != IL_ALLOW204_SQUID)
+        return o->allow204;
+    return o->mode == IL_REQMOD || (b != NULL && b->body_len < 64 * 1024);
+}
+
 /* Build the ICAP + encapsulated HTTP headers of one request into w->hdr. */
 static size_t req_build(struct il_worker *w, const char *url, const struct il_body *b)
 {
@@ -560,8 +571,8 @@ static size_t req_build(struct il_worker *w, const char *url, const struct il_bo
                      "%s icap://%s:%d/%s ICAP/1.0\r\nHost: %s:%d\r\n%s%s%sEncapsulated: %s\r\n\r\n"
                      "%s%s",
                      o->mode == IL_REQMOD ? "REQMOD" : "RESPMOD", o->host, o->port, o->service,
-                     o->host, o->port, o->allow204 ? "Allow: 204\r\n" : "", o->xheaders, pv, enc,
-                     http_req, o->mode == IL_RESPMOD ? http_res : "");
+                     o->host, o->port, send_allow204(o, b) ? "Allow: 204\r\n" : "", o->xheaders, pv,
+                     enc, http_req, o->mode == IL_RESPMOD ? http_res : "");
     return n < 0 || (size_t)n >= w->hdr_cap ? 0 : (size_t)n;
 }
 
@@ -921,7 +932,8 @@ static void usage(FILE *f)
           "  -F LIST      RESPMOD: a list of bodies, one a line \"PATH [CONTENT-TYPE [URL]]\"\n"
           "               (# comments, paths relative to the list), sent round-robin\n"
           "  -p BYTES     RESPMOD preview size, 0 = no preview (default 0)\n"
-          "  -a on|off    send \"Allow: 204\" (default on)\n"
+          "  -a MODE      on, off or squid: send \"Allow: 204\" always (default), never, or as\n"
+          "               Squid does: only for REQMOD and for a RESPMOD body under 64 KiB\n"
           "  -x HEADER    add \"Name: value\" to every ICAP request's headers (repeatable), e.g.\n"
           "               X-Client-IP or X-Client-Username as a proxy sends them\n"
           "  -c N         concurrent connections/threads, 1-256 (default 1)\n"
@@ -1009,8 +1021,10 @@ static void opts_parse(struct il_opts *o, int argc, char **argv)
                 o->allow204 = 1;
             else if (strcmp(optarg, "off") == 0)
                 o->allow204 = 0;
+            else if (strcmp(optarg, "squid") == 0)
+                o->allow204 = IL_ALLOW204_SQUID;
             else
-                die("-a: \"%s\": use on or off", optarg);
+                die("-a: \"%s\": use on, off or squid", optarg);
             break;
         case 'c':
             o->conc = (int)num_arg(optarg, "-c", 1, IL_MAX_THREADS);
@@ -1123,8 +1137,11 @@ static void report(const struct il_stats *t, double elapsed_s)
         "\"allow204\":%s,\"timeout_ms\":%ld,\"requests\":%" PRIu64 ",\"status\":{\"200\":%" PRIu64
         ",\"204\":%" PRIu64 ",\"other\":%" PRIu64 ",\"by_code\":{",
         o->conc, elapsed_s, o->nbodies == 1 ? o->bodies[0].body_len : o->bodies_bytes, o->nbodies,
-        o->preview, o->allow204 ? "true" : "false", o->timeout_ms, t->done, t->st200, t->st204,
-        t->st_other);
+        o->preview,
+        o->allow204 == IL_ALLOW204_SQUID ? "\"squid\""
+        : o->allow204                    ? "true"
+                                         : "false",
+        o->timeout_ms, t->done, t->st200, t->st204, t->st_other);
     int first = 1;
     for (int i = 100; i < 600; i++)
         if (t->st_by_code[i] != 0) {

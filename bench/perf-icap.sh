@@ -16,6 +16,8 @@ Usage: bench/perf-icap.sh [options] [CELL...]
   Default cells: echo:1m:8 scan:1m:8 hold:1m:8 echo:64k:8 scan:64k:8 echo:reqmod:8 url:reqmod:8
   -r N         repeats of the whole list, interleaved (default 3); the median is printed
   -d SECONDS   measured seconds per cell (default 4, after 1 s of warm-up)
+  -a MODE      "Allow: 204": on, off or squid (default squid: as Squid, only for REQMOD and a
+               body under 64 KiB; bench/icapload -a)
   --sigs N     random .ndb and .hsb signatures (default 100000)
   --record DIR perf record -g the c-icap children during each cell of the first repeat:
                DIR/<cell>.data and DIR/<cell>.txt (perf report --no-children, top entries)
@@ -33,12 +35,13 @@ top_srcdir=${top_srcdir:-$(cd "$BL_DIR/.." && pwd)}
 . "$BL_DIR/bench-lib.sh"
 top_builddir=$(bl_builddir)
 
-repeats=3 dur=4 nsigs=100000 record='' syscalls=0
+repeats=3 dur=4 allow=squid nsigs=100000 record='' syscalls=0
 syscall_events=${PERF_SYSCALL_EVENTS:-syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_poll}
 while [ $# -gt 0 ]; do
     case $1 in
     -r) repeats=${2:?}; shift 2 ;;
     -d) dur=${2:?}; shift 2 ;;
+    -a) allow=${2:?}; shift 2 ;;
     --sigs) nsigs=${2:?}; shift 2 ;;
     --record) record=${2:?}; shift 2 ;;
     --syscalls) syscalls=1; shift ;;
@@ -117,7 +120,7 @@ for rep in $(seq 1 "$repeats"); do
             st=($!)
         fi
         t0=$(bl_cpu_ticks "$BL_CICAP_PID")
-        out=$("$ICAPLOAD" -P "$port" -s "$path" "${args[@]}" -a on -c "$c" -d "$dur" -W 1 \
+        out=$("$ICAPLOAD" -P "$port" -s "$path" "${args[@]}" -a "$allow" -c "$c" -d "$dur" -W 1 \
             -t 5000 --json 2>/dev/null)
         t1=$(bl_cpu_ticks "$BL_CICAP_PID")
         [ ${#rec[@]} -gt 0 ] && wait "${rec[0]}"

@@ -13,7 +13,8 @@ Usage: bench/run-icap.sh [options]
   -w SECONDS     warm-up seconds per cell, not measured (default 1; --quick: 0)
   -c LIST        concurrencies, comma-separated (default 1,8; each 1-256)
   -p BYTES       RESPMOD preview size (default 0 = no preview, as the anchors)
-  -a on|off      send "Allow: 204" (default on)
+  -a on|off|squid  send "Allow: 204" always, never, or as Squid does (default squid: only for
+                 REQMOD and a body under 64 KiB, the only bodies Squid keeps a copy of)
   -t MS          per-request timeout (default 5000)
   --quick        short cells for a smoke run
   --only LIST    run only these tests: reqmod,64k,1m (default all three)
@@ -35,7 +36,7 @@ top_srcdir=${top_srcdir:-$(cd "$BL_DIR/.." && pwd)}
 . "$BL_DIR/bench-lib.sh"
 top_builddir=$(bl_builddir)
 
-outdir='' repeats=3 dur='' warm='' concs=1,8 preview=0 allow=on timeout_ms=5000 quick=0
+outdir='' repeats=3 dur='' warm='' concs=1,8 preview=0 allow=squid timeout_ms=5000 quick=0
 only=reqmod,64k,1m use_ww=1 nsigs=100000 ww_conf='' install=0
 while [ $# -gt 0 ]; do
     case $1 in

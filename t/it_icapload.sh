@@ -1,8 +1,9 @@
 #!/bin/bash
 # t/it_icapload.sh - bench/icapload against a real c-icap echo service on a free loopback port:
-# REQMOD and RESPMOD (plain, with preview, without Allow 204, multi-connection) must complete the
-# requested count with no error and, for full echoes, get every body byte back; a closed port and
-# a server that never answers must end as errors / timeouts within the time bound.
+# REQMOD and RESPMOD (plain, with preview, without Allow 204 or with it as Squid sends it,
+# multi-connection) must complete the requested count with no error and, for full echoes, get
+# every body byte back; a closed port and a server that never answers must end as errors /
+# timeouts within the time bound.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -161,6 +162,54 @@ check "folded X-Violations-Found header: complete 200 answers" \
     'j["requests"] == 10 and j["status"]["200"] == 10 and j["errors"] == 0' \
     -P "$folded" -s webwarden_scan -f "$tmp/500.bin" -n 10
 bl_stop_pid "$folded_pid"
+
+# -a squid: "Allow: 204" only where Squid sends it (REQMOD, a body under 64 KiB). This server
+# answers 204 to a request that allows it and a 200 page to one that does not.
+allow=$(bl_free_port)
+"$BL_PY" -c 'import socket, sys, time
+page = b"<html>blocked</html>"
+ok = (b"ICAP/1.0 200 OK\r\nISTag: \"x\"\r\nEncapsulated: res-hdr=0, res-body=45\r\n\r\n"
+      b"HTTP/1.1 403 Forbidden\r\nContent-Length: 20\r\n\r\n" + b"%x\r\n" % len(page) + page +
+      b"\r\n0\r\n\r\n")
+no_content = b"ICAP/1.0 204 No Content\r\nISTag: \"x\"\r\n\r\n"
+s = socket.socket()
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+s.settimeout(0.5)
+end = time.time() + 20
+while time.time() < end:
+    try:
+        c = s.accept()[0]
+    except OSError:
+        continue
+    c.settimeout(5)
+    buf = b""
+    try:
+        while time.time() < end:
+            data = c.recv(65536)
+            if not data:
+                break
+            buf += data
+            while b"\r\n0\r\n\r\n" in buf:
+                req, buf = buf.split(b"\r\n0\r\n\r\n", 1)
+                c.sendall(no_content if b"\r\nAllow: 204\r\n" in req.split(b"\r\n\r\n")[0] else ok)
+    except OSError:
+        pass
+    c.close()' "$allow" &
+allow_pid=$!
+bl_wait_port "$allow" 10 "$allow_pid" || fail "Allow-204 server did not start"
+head -c 65535 /dev/urandom >"$tmp/65535.bin"
+head -c 65536 /dev/urandom >"$tmp/65536.bin"
+check "-a squid: a 65,535-byte body allows 204" \
+    'j["allow204"] == "squid" and j["requests"] == 10 and j["status"]["204"] == 10' \
+    -P "$allow" -s x -f "$tmp/65535.bin" -a squid -n 10
+check "-a squid: a 65,536-byte body does not" \
+    'j["requests"] == 10 and j["status"]["200"] == 10' \
+    -P "$allow" -s x -f "$tmp/65536.bin" -a squid -n 10
+check "-a on: the 65,536-byte body allows 204" \
+    'j["requests"] == 10 and j["status"]["204"] == 10' \
+    -P "$allow" -s x -f "$tmp/65536.bin" -a on -n 10
+bl_stop_pid "$allow_pid"
 
 # Bad usage is refused with status 2.
 for args in "-c 0" "-c 257" "-d 601" "-i 192.0.2.1" "-m respmod" "-p 10" "-a maybe"; do
