@@ -26,7 +26,8 @@ Usage: bench/perf-icap.sh [options] [CELL...]
 Environment: WW_MODULES_DIR (the modules measured; default this build's), WW_MODULES_DIR_B (a second
 build's srv_webwarden_scan.so, as service webwarden_scan_b for the scanb cells), PERF_RECORD_OPTS (default -g; --call-graph dwarf sees through code without frame pointers),
 PERF_SYSCALL_EVENTS (what --syscalls counts; default the read, write and poll tracepoints;
-raw_syscalls:sys_enter counts every system call, as "all")
+raw_syscalls:sys_enter counts every system call, as "all"; sched:sched_switch the children's
+context switches, as "switch")
 EOF
 }
 
@@ -127,7 +128,7 @@ for rep in $(seq 1 "$repeats"); do
         calls=-
         if [ ${#st[@]} -gt 0 ]; then
             wait "${st[0]}"
-            calls=$(awk -F, '/sys_enter/ {sub(/.*sys_enter_/, "", $3); sub(/raw_syscalls:sys_enter/, "all", $3); printf "%s%s=%s", s, $3, $1; s="/"}' "$tmp/stat.txt")
+            calls=$(awk -F, '/sys_enter|sched_switch/ {sub(/.*sys_enter_/, "", $3); sub(/raw_syscalls:sys_enter/, "all", $3); sub(/sched:sched_switch/, "switch", $3); printf "%s%s=%s", s, $3, $1; s="/"}' "$tmp/stat.txt")
         fi
         printf '%s\n' "$out" | "$BL_PY" -c 'import json, sys
 j = json.load(sys.stdin)
