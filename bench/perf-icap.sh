@@ -25,7 +25,8 @@ Usage: bench/perf-icap.sh [options] [CELL...]
   -h           this text
 Environment: WW_MODULES_DIR (the modules measured; default this build's), WW_MODULES_DIR_B (a second
 build's srv_webwarden_scan.so, as service webwarden_scan_b for the scanb cells), PERF_RECORD_OPTS (default -g; --call-graph dwarf sees through code without frame pointers),
-PERF_SYSCALL_EVENTS (what --syscalls counts; default the read, write and poll tracepoints;
+WW_CONF_EXTRA (lines appended to the generated webwarden.conf, printf %b: e.g.
+'[scan]\\nhold_max = 0'), PERF_SYSCALL_EVENTS (what --syscalls counts; default the read, write and poll tracepoints;
 raw_syscalls:sys_enter counts every system call, as "all"; sched:sched_switch the children's
 context switches, as "switch")
 EOF
@@ -69,6 +70,7 @@ bl_make_inputs "$tmp"
 bl_make_sigs "$tmp/sigs" "$nsigs"
 bl_ww_conf "$tmp/webwarden.conf" "$tmp" "$top_srcdir/etc/block.html" ||
     bl_die "cannot write $tmp/webwarden.conf"
+[ -n "${WW_CONF_EXTRA:-}" ] && printf '%b\n' "$WW_CONF_EXTRA" >>"$tmp/webwarden.conf"
 "$top_builddir/src/webwardenctl" -c "$tmp/webwarden.conf" init >"$tmp/init.txt" 2>&1 ||
     bl_die "webwardenctl init failed: $(cat "$tmp/init.txt")"
 port=$(bl_free_port)

@@ -84,13 +84,14 @@ static int hold_append(struct hold *h, const char *data, size_t len, size_t cap,
     if (h->fd < 0 && h->mem_len + len <= cap) {
         size_t tail, first;
         if (h->mem_len + len > h->mem_cap) {
-            /* grow: doubling, but no more than 32 KiB past the need (a 60 KiB hold gets 96 KiB,
-             * not 128); the unread bytes move to the front of the new ring */
+            /* grow: doubling, but up to 128 KiB no more than 32 KiB past the need (a 60 KiB hold
+             * gets 96 KiB, not 128; a larger one doubles, so its copies stay linear); the unread
+             * bytes move to the front of the new ring */
             size_t need = h->mem_len + len, want = h->mem_cap ? h->mem_cap * 2 : 16384;
             char *p;
             while (want < need)
                 want *= 2;
-            if (want > need + 32768)
+            if (want > need + 32768 && need <= 128 * 1024)
                 want = (need + 32768 + 4095) / 4096 * 4096;
             if (want > cap)
                 want = cap;
@@ -293,6 +294,7 @@ void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *
     lim->partial_action = conf->scan.partial_action;
     lim->hold_all = conf->scan.hold_all;
     lim->hold_204_max = conf->scan.hold_204_max;
+    lim->hold_memory = conf->scan.hold_memory;
     lim->tmp_dir = conf->scan.tmp_dir != NULL ? conf->scan.tmp_dir : "/tmp";
     lim->deep = 1; /* as configured: clamav.enabled and a loaded engine decide */
 }
@@ -526,11 +528,13 @@ static int body_feed(struct ww_body *b, const char *data, size_t len)
 }
 
 /* Memory a held body may use before it goes to a temp file: whole bodies (hold_all) spool beyond
- * hold_max; otherwise a body streams once it passes hold_max and the window keeps it in memory. */
+ * hold_memory (or hold_max, if larger); otherwise a body streams once it passes hold_max and the
+ * window keeps it in memory. */
 static size_t hold_cap(const struct ww_body *b)
 {
     if (b->lim.hold_all)
-        return (size_t)b->lim.hold_max;
+        return (size_t)(b->lim.hold_memory > b->lim.hold_max ? b->lim.hold_memory
+                                                             : b->lim.hold_max);
     return (size_t)(b->lim.hold_max + WW_BODY_STREAM_WINDOW);
 }
 

@@ -56,6 +56,7 @@ struct ww_body_limits {
     enum ww_action partial_action;     /* a part of an object not cut before (ww_body_partial) */
     int hold_all;                      /* hold every body up to max_size, never stream */
     int64_t hold_204_max;              /* a declared length up to this, with Allow: 204: hold_all */
+    int64_t hold_memory;               /* hold_all: in memory up to this or hold_max, then a file */
     const char *tmp_dir;               /* spool folder; borrowed for the body's life */
     /* The requester's policy (ww_body_limits_apply_policy): true file type groups refused
      * (WW_FTYPE_* bits of lib/ww_policies.h, 0 = none), the policy's name for the reason

@@ -113,6 +113,7 @@ static const struct conf_key conf_keys[] = {
     K_SIZE(scan, hold_max, "60K", 0, CONF_SIZE_MAX),
     K_BOOL(scan, hold_all, "off"),
     K_SIZE(scan, hold_204_max, "64K", 0, CONF_SIZE_MAX),
+    K_SIZE(scan, hold_memory, "1M", 0, CONF_SIZE_MAX),
     K_SIZE(scan, max_expanded_size, "100M", 1, CONF_SIZE_MAX),
     K_INT(scan, max_ratio, 100, 1, 100000),
     K_ENUM(scan, bomb_action, CT_ENUM, "block", actions),

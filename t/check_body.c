@@ -504,6 +504,42 @@ START_TEST(test_body_hold_all_spools_and_never_streams)
 }
 END_TEST
 
+/* hold_all without 204: up to hold_memory in memory, only past it a file (a tmp_dir that does not
+ * exist shows which: the spill fails there). */
+START_TEST(test_body_hold_all_in_memory_up_to_hold_memory)
+{
+    struct ww_body_limits lim;
+    size_t len = 900 * 1024, off;
+    unsigned char *data = malloc(len);
+    struct ww_body *b;
+    struct run r;
+    int d = WW_BODY_MORE;
+
+    limits(&lim);
+    lim.hold_all = 1;
+    lim.hold_memory = 1024 * 1024;
+    lim.tmp_dir = "/nonexistent/webwarden-check-body";
+    random_fill(data, len, 13);
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    run_body(b, data, len, 4096, &r);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_uint_eq(r.out_len, len);
+    ck_assert_int_eq(memcmp(r.out, data, len), 0);
+    ww_body_free(b);
+    free_run(&r);
+
+    lim.hold_memory = 100 * 1024; /* past it, the spill: into a folder that is not there */
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    for (off = 0; off < len && d == WW_BODY_MORE; off += 4096)
+        d = ww_body_put(b, data + off, 4096);
+    ck_assert_int_eq(d, WW_EIO);
+    ck_assert_uint_gt(off, 100 * 1024);
+    ck_assert_uint_le(off, 104 * 1024);
+    ww_body_free(b);
+    free(data);
+}
+END_TEST
+
 START_TEST(test_body_hold_all_with_204_keeps_nothing)
 {
     struct ww_body_limits lim;
@@ -1146,6 +1182,7 @@ int main(void)
     tcase_add_test(tc, test_body_ring_keeps_order_through_wraps_growth_and_spill);
     tcase_add_test(tc, test_body_hold_all_spools_and_never_streams);
     tcase_add_test(tc, test_body_hold_all_with_204_keeps_nothing);
+    tcase_add_test(tc, test_body_hold_all_in_memory_up_to_hold_memory);
     tcase_add_test(tc, test_body_gzip_is_scanned_decoded_and_released_as_sent);
     tcase_add_test(tc, test_body_folded_content_encoding_is_read_whole);
     tcase_add_test(tc, test_body_policy_block_types_refuse_the_true_type_at_the_start);
