@@ -83,7 +83,7 @@ int ww_body_apply_args(struct ww_body_limits *lim, const char *args);
 /* Whether a body is dropped (WW_BODY_DROP): the client sent Allow: 204, so it keeps its own copy,
  * and either <lim> holds every body (hold_all) or the declared length <content_length> (-1 =
  * unknown) is at most hold_204_max, which then sets hold_all for this body. Squid sends Allow: 204
- * only for a body it can keep whole (a known length up to 64 KiB), so holding such a body cannot
+ * only for a body it can keep whole (a known length under 64 KiB), so holding such a body cannot
  * stall it (bug 5352), and a threat anywhere in it gets the block page, not a cut. */
 int ww_body_limits_drop(struct ww_body_limits *lim, int allow204, int64_t content_length);
 
