@@ -224,6 +224,10 @@ struct ww_body {
     enum ww_body_state state;
     struct ww_scan *scan;  /* NULL once passing */
     struct ww_decode *dec; /* Content-Encoding gzip/deflate: the scanner sees the decoded file */
+    /* With a Content-Encoding, the bytes as received are scanned too: what a client saves without
+     * decoding, what a stream that turns invalid leaves undecoded, what its headers and metadata
+     * hold (a gzip comment, a zstd skippable frame) never reach the decoded scan. */
+    struct ww_scan *raw;
     struct hold hold;
     int64_t declared; /* Content-Length, -1 if unknown: a hint for the digests only */
     int64_t received; /* bytes put */
@@ -341,6 +345,7 @@ void ww_body_free(struct ww_body *b)
     if (b == NULL)
         return;
     ww_scan_free(b->scan);
+    ww_scan_free(b->raw);
     ww_decode_free(b->dec);
     ww_deepscan_free(b->deep);
     hold_cleanup(&b->hold);
@@ -416,6 +421,11 @@ int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *cod
                              (b->flags & WW_BODY_SHA256) ? WW_SCAN_SHA256 : 0);
     if (b->scan == NULL)
         return WW_ENOMEM;
+    if (b->dec != NULL) { /* Content-Length is the size of these bytes: hash signatures apply */
+        b->raw = ww_scan_create(e, b->declared, 0);
+        if (b->raw == NULL)
+            return WW_ENOMEM;
+    }
     return d;
 }
 
@@ -471,6 +481,14 @@ static int body_type_told(struct ww_body *b)
     return 1;
 }
 
+/* The fast engine's threat: in the decoded body, else in the bytes as received, else NULL. */
+static const char *body_fast_threat(const struct ww_body *b)
+{
+    const char *t = b->scan != NULL ? ww_scan_threat(b->scan) : NULL;
+
+    return t != NULL ? t : b->raw != NULL ? ww_scan_threat(b->raw) : NULL;
+}
+
 /* The one place the decoded body passes, in order (identity or after Content-Encoding): its
  * first bytes tell the true type. 1 = a signature matched or the type is refused. */
 static int body_decoded(struct ww_body *b, const void *data, size_t len)
@@ -496,14 +514,16 @@ static int decode_sink(const void *data, size_t len, void *arg)
     return body_decoded(arg, data, len); /* non-zero (a match) stops decoding */
 }
 
-/* Feeds received bytes to the scanner, decoded when the body is gzip/deflate-encoded. 1 = a
- * signature matched, 2 = the true type is refused (block_types), 0 = nothing yet, WW_ETOOBIG = a
- * decode limit was passed. A body that is not valid for its coding is scanned as it is from there
- * on (logged). */
+/* Feeds received bytes to the scanner, decoded when the body has a Content-Encoding, and then
+ * also as received (b->raw). 1 = a signature matched, 2 = the true type is refused (block_types),
+ * 0 = nothing yet, WW_ETOOBIG = a decode limit was passed. A body that is not valid for its coding
+ * is scanned as it is from there on (logged). */
 static int body_feed(struct ww_body *b, const char *data, size_t len)
 {
     int rc;
 
+    if (b->raw != NULL && ww_scan_feed(b->raw, data, len))
+        return 1;
     if (b->dec == NULL) {
         rc = body_decoded(b, data, len);
         return rc == 1 && b->type_blocked ? 2 : rc;
@@ -518,7 +538,7 @@ static int body_feed(struct ww_body *b, const char *data, size_t len)
     if (rc != WW_OK) {
         ww_log(WW_LOG_WARN,
                "body: Content-Encoding data invalid after %" PRId64
-               " bytes: the rest is scanned as it is",
+               " bytes: the rest is scanned as it is (and all of it as received)",
                ww_decode_bytes_in(b->dec));
         ww_decode_free(b->dec);
         b->dec = NULL;
@@ -590,6 +610,8 @@ static int body_unscanned(struct ww_body *b, const char *reason, const char *det
     snprintf(b->detail, sizeof(b->detail), "%s", detail != NULL ? detail : reason);
     ww_scan_free(b->scan);
     b->scan = NULL;
+    ww_scan_free(b->raw);
+    b->raw = NULL;
     b->state = WW_BODY_PASSING;
     if (!(b->flags & WW_BODY_DROP))
         b->limit = RELEASE_ALL;
@@ -669,7 +691,7 @@ int ww_body_put(struct ww_body *b, const void *data, size_t len)
     case 1:
         /* Infected whatever follows: when nothing went out yet the block page goes now. */
         b->scanner = "fast";
-        return body_infected(b, ww_scan_threat(b->scan));
+        return body_infected(b, body_fast_threat(b));
     case 2:
         return body_infected(b, WW_THREAT_FILETYPE); /* by policy, known at the start */
     case WW_ETOOBIG:
@@ -798,11 +820,13 @@ int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, v
         return body_infected(b, WW_THREAT_FILETYPE);
     }
     infected = ww_scan_finish(b->scan);
+    if (b->raw != NULL && ww_scan_finish(b->raw))
+        infected = 1;
     b->finished = 1;
     /* The deep scanner's end-of-body verdict is combined here, before smart scan. */
     if (infected) {
         b->scanner = "fast";
-        snprintf(threat, sizeof(threat), "%s", ww_scan_threat(b->scan));
+        snprintf(threat, sizeof(threat), "%s", body_fast_threat(b));
     } else {
         threat[0] = '\0';
         infected = body_deep_end(b, threat, sizeof(threat));
@@ -818,11 +842,14 @@ int ww_body_end(struct ww_body *b, int answer_started, ww_body_smart_fn smart, v
             b->state = WW_BODY_HOLDING; /* nothing committed yet: the page is still possible */
         return body_infected(b, threat[0] ? threat : NULL);
     }
-    if (ww_scan_incomplete(b->scan) != NULL) {
+    if (ww_scan_incomplete(b->scan) != NULL ||
+        (b->raw != NULL && ww_scan_incomplete(b->raw) != NULL)) {
         /* Not every signature was checked: unscanned, never clean (issue 12). */
         char detail[120];
 
-        snprintf(detail, sizeof(detail), "%.110s", ww_scan_incomplete(b->scan));
+        snprintf(detail, sizeof(detail), "%.110s",
+                 ww_scan_incomplete(b->scan) != NULL ? ww_scan_incomplete(b->scan)
+                                                     : ww_scan_incomplete(b->raw));
         if (b->lim.budget_action == WW_ACTION_BLOCK) {
             snprintf(b->reason, sizeof(b->reason), "scan budget spent");
             snprintf(b->detail, sizeof(b->detail), "%.110s (scan.budget_action = block)", detail);

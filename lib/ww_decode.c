@@ -157,21 +157,29 @@ size_t ww_header_value_len(const char *v)
     }
 }
 
-void ww_encodings_add_line(struct ww_encodings *e, const char *line)
+const char *ww_header_field_value(const char *line, const char *name)
 {
-    static const char name[] = "Content-Encoding";
-    size_t n = sizeof(name) - 1, len;
+    size_t n = strlen(name);
 
     if (strncasecmp(line, name, n) != 0)
-        return;
+        return NULL;
     line += n;
     while (*line == ' ' || *line == '\t')
-        line++; /* "Content-Encoding :" is not valid HTTP, but costs nothing to read */
+        line++;
     if (*line != ':')
-        return; /* Content-Encoding-Foo: another field */
+        return NULL; /* Content-Encoding-Foo: another field */
     line++;
-    len = ww_header_value_len(line);
-    ww_encodings_add_value(e, line, len);
+    while (*line == ' ' || *line == '\t')
+        line++;
+    return line;
+}
+
+void ww_encodings_add_line(struct ww_encodings *e, const char *line)
+{
+    const char *v = ww_header_field_value(line, "Content-Encoding");
+
+    if (v != NULL)
+        ww_encodings_add_value(e, v, ww_header_value_len(v));
 }
 
 /* gzip: 16+15 accepts only gzip; deflate: zlib-wrapped first, raw (-15) after a header error. */

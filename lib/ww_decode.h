@@ -48,6 +48,11 @@ void ww_encodings_add_line(struct ww_encodings *e, const char *line);
  * so "Content-Encoding: gzip,<CRLF> br" must not end at "gzip,": the br would pass undecoded and
  * unscanned. */
 size_t ww_header_value_len(const char *v);
+/* The value of the header field line <line> when its name is <name> (case-insensitive), past
+ * the colon and the spaces and tabs after it; NULL for any other field. Spaces or tabs between the
+ * name and the colon are skipped: "Content-Encoding : gzip" is not valid HTTP, but a client that
+ * decodes it anyway must not get it unscanned. */
+const char *ww_header_field_value(const char *line, const char *name);
 
 struct ww_decode; /* one body; one thread at a time */
 

@@ -15,6 +15,7 @@
 
 #include "ww_child.h"
 #include "ww_cicap.h"
+#include "ww_decode.h"
 #include "ww_lastgood.h"
 #include "ww_log.h"
 #include "ww_policies.h"
@@ -326,16 +327,12 @@ const struct ww_policy *ww_cicap_policy(ci_request_t *req, const struct ww_conf 
 size_t ww_cicap_response_values(ci_request_t *req, const char *name, const char **out, size_t max)
 {
     ci_headers_list_t *h = ci_http_response_headers(req);
-    size_t n = 0, namelen = strlen(name);
+    size_t n = 0;
 
     for (int i = 0; h != NULL && i < h->used && n < max; i++) {
-        const char *v = h->headers[i];
-        if (v == NULL || strncasecmp(v, name, namelen) != 0 || v[namelen] != ':')
-            continue;
-        v += namelen + 1;
-        while (*v == ' ' || *v == '\t')
-            v++;
-        out[n++] = v;
+        const char *v = h->headers[i] != NULL ? ww_header_field_value(h->headers[i], name) : NULL;
+        if (v != NULL)
+            out[n++] = v;
     }
     return n;
 }

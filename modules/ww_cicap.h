@@ -69,8 +69,8 @@ struct ww_policy;
 const struct ww_policy *ww_cicap_policy(ci_request_t *req, const struct ww_conf *conf);
 
 /* Every value of the response header <name> (e.g. "Content-Encoding"), in order, at most <max>
- * (borrowed from c-icap's header list until the request ends; blanks after the colon skipped).
- * The count. */
+ * (borrowed from c-icap's header list until the request ends; blanks around the colon skipped:
+ * ww_header_field_value). The count. */
 size_t ww_cicap_response_values(ci_request_t *req, const char *name, const char **out, size_t max);
 
 /* The response's status line ("HTTP/1.1 206 Partial Content"), NULL without one. Borrowed. */

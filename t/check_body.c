@@ -626,6 +626,93 @@ START_TEST(test_body_folded_content_encoding_is_read_whole)
 }
 END_TEST
 
+/* Puts <first> bytes of <data>, then the rest, then ends the body: BLOCK if a put or the end
+ * blocked, else the end's decision. */
+static int put_in_two(struct ww_body *b, const unsigned char *data, size_t len, size_t first)
+{
+    int d = ww_body_put(b, data, first);
+
+    if (d == WW_BODY_BLOCK)
+        return d;
+    d = ww_body_put(b, data + first, len - first);
+    if (d == WW_BODY_BLOCK)
+        return d;
+    return ww_body_end(b, 0, NULL, NULL);
+}
+
+/* A body that stops being valid for its coding: the decoder took the first piece's bytes and gave
+ * nothing back, and the next piece failed. Only that piece was scanned as received, so EICAR
+ * across the two passed as clean, through Squid too (its preview ended inside it). The bytes as
+ * received are scanned now, whatever the decoder makes of them. */
+START_TEST(test_body_encoding_that_turns_invalid_is_scanned_as_received)
+{
+    static const char *const codings[] = {"deflate", "gzip", "br", "zstd"};
+    static const size_t firsts[] = {1, 4, 8};
+    struct ww_body_limits lim;
+    unsigned char eicar[EICAR_LEN], stored[5 + 1015 + EICAR_LEN];
+    struct ww_body *b;
+    size_t i, j;
+
+    limits(&lim);
+    eicar_fill(eicar);
+    for (i = 0; i < sizeof(codings) / sizeof(codings[0]); i++)
+        for (j = 0; j < sizeof(firsts) / sizeof(firsts[0]); j++) {
+            b = body_new(&lim, EICAR_LEN, 0, codings[i]);
+            ck_assert_msg(put_in_two(b, eicar, EICAR_LEN, firsts[j]) == WW_BODY_BLOCK,
+                          "EICAR as %s in pieces of %zu and the rest: not blocked", codings[i],
+                          firsts[j]);
+            ww_body_free(b);
+        }
+    /* Squid's case: a stored deflate block of 1015 'A', then EICAR read as the next block's
+     * header; the 1024-byte preview ends after "X5O!". */
+    memcpy(stored, "\x00\xf7\x03\x08\xfc", 5);
+    memset(stored + 5, 'A', 1015);
+    memcpy(stored + 5 + 1015, eicar, EICAR_LEN);
+    b = body_new(&lim, sizeof(stored), 0, "deflate");
+    ck_assert_int_eq(put_in_two(b, stored, sizeof(stored), 1024), WW_BODY_BLOCK);
+    ck_assert_str_eq(ww_body_threat(b), "Eicar-Test-Signature");
+    ww_body_free(b);
+}
+END_TEST
+
+/* Bytes of an encoded body that decoding drops (a gzip comment): scanned as received. */
+START_TEST(test_body_gzip_comment_is_scanned)
+{
+    struct ww_body_limits lim;
+    unsigned char *z, *withc;
+    size_t zlen, n;
+    struct ww_body *b;
+    struct run r;
+
+    limits(&lim);
+    z = gz("hello", 5, &zlen);
+    withc = malloc(zlen + EICAR_LEN + 1);
+    ck_assert_ptr_nonnull(withc);
+    memcpy(withc, z, 10); /* zlib's gzip header: 10 bytes, no flags */
+    withc[3] |= 0x10;     /* FCOMMENT: a zero-ended comment follows the header */
+    eicar_fill(withc + 10);
+    withc[10 + EICAR_LEN] = 0;
+    memcpy(withc + 11 + EICAR_LEN, z + 10, zlen - 10);
+    n = zlen + EICAR_LEN + 1;
+    b = body_new(&lim, (int64_t)n, 0, "gzip");
+    run_body(b, withc, n, 7, &r);
+    ck_assert_msg(r.last == WW_BODY_BLOCK || r.end == WW_BODY_BLOCK,
+                  "EICAR in a gzip comment: not blocked");
+    ww_body_free(b);
+    free_run(&r);
+    /* Decoding still works around the comment: a clean comment gives a clean body. */
+    memset(withc + 10, 'c', EICAR_LEN);
+    b = body_new(&lim, (int64_t)n, 0, "gzip");
+    run_body(b, withc, n, 7, &r);
+    ck_assert_int_eq(r.end, WW_BODY_CLEAN);
+    ck_assert_uint_eq(r.out_len, n);
+    ww_body_free(b);
+    free_run(&r);
+    free(withc);
+    free(z);
+}
+END_TEST
+
 START_TEST(test_body_gzip_is_scanned_decoded_and_released_as_sent)
 {
     struct ww_body_limits lim;
@@ -1193,6 +1280,8 @@ int main(void)
     tcase_add_test(tc, test_body_oversize_action_block_refuses_what_it_cannot_scan);
     tcase_add_test(tc, test_body_service_arguments_set_hold_all);
     tcase_add_test(tc, test_body_allow204_up_to_hold_204_max_holds_whole);
+    tcase_add_test(tc, test_body_encoding_that_turns_invalid_is_scanned_as_received);
+    tcase_add_test(tc, test_body_gzip_comment_is_scanned);
     tcase_add_test(tc, test_body_partial_action_allow_scans_block_refuses);
     tcase_add_test(tc, test_body_cut_before_any_byte_went_out_becomes_a_block);
     tcase_add_test(tc, test_body_verdict_in_words_and_a_threat_safe_in_a_header);

@@ -388,6 +388,14 @@ START_TEST(test_decode_encodings_read_every_header_line)
     ck_assert_uint_eq(ww_header_value_len("\r\n\tgzip"), 7);
     ck_assert_uint_eq(ww_header_value_len(""), 0);
     ck_assert_uint_eq(ww_header_value_len("gzip,\rbr\r\n"), 8); /* a lone CR is inside */
+    /* The field's value: blanks around the colon skipped; another field is none. */
+    ck_assert_str_eq(ww_header_field_value("Content-Encoding: gzip", "Content-Encoding"), "gzip");
+    ck_assert_str_eq(ww_header_field_value("content-encoding :\tgzip", "Content-Encoding"), "gzip");
+    ck_assert_str_eq(ww_header_field_value("Content-Encoding \t: br", "Content-Encoding"), "br");
+    ck_assert_str_eq(ww_header_field_value("Content-Encoding:", "Content-Encoding"), "");
+    ck_assert_ptr_null(ww_header_field_value("Content-Encoding-X: gzip", "Content-Encoding"));
+    ck_assert_ptr_null(ww_header_field_value("Content-Encodin: gzip", "Content-Encoding"));
+    ck_assert_ptr_null(ww_header_field_value("X-Content-Encoding: gzip", "Content-Encoding"));
 }
 END_TEST
 

@@ -219,6 +219,7 @@ enc_case deflate-br-zstd deflate br zstd -- 'Content-Encoding: deflate, BR' 'Con
 enc_case folded-gzip-br gzip br -- "$(printf 'Content-Encoding: gzip,\r\n br')"
 enc_case folded-after-colon gzip -- "$(printf 'Content-Encoding:\r\n\tgzip')"
 enc_case lone-cr gzip gzip -- "$(printf 'Content-Encoding: gzip,\rgzip')" # a CR alone ends no line
+enc_case space-before-colon gzip -- 'Content-Encoding : gzip' # not valid HTTP; a client may decode it
 gzip -9 <"$tmp/eicar_pad.bin" >"$tmp/eicar_pad.gz"
 for mode in "" "-nopreview -no204"; do
     # shellcheck disable=SC2086

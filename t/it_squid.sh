@@ -240,6 +240,14 @@ gzip -9 <"$tmp/eicar_pad.bin" >"$tmp/www/eicar_pad.gz"
 code=$(get "$origin/enc/gzip,x-unknown/eicar_pad.gz" "$tmp/enc_unknown.html")
 [ "$code" = 403 ] && ok "unknown coding through Squid: 403" || fail "unknown coding through Squid: HTTP $code, want 403"
 expect_grep "unknown coding: page names it" "$tmp/enc_unknown.html" "Webwarden.Heuristic.UndecodableEncoding"
+# A body that turns invalid for its coding: a stored deflate block of 1015 'A', then EICAR, read
+# as the next block's header. Squid's 1024-byte preview ends inside EICAR; the decoder took "X5O!"
+# and gave nothing back, the next piece failed, and only that piece was scanned: 204, EICAR
+# delivered. The bytes as received are scanned too now.
+{ printf '\000\367\003\010\374'; head -c 1015 /dev/zero | tr '\0' A; cat "$tmp/eicar.com"; } >"$tmp/www/deflate_split.bin"
+code=$(get "$origin/enc/deflate/deflate_split.bin" "$tmp/deflate_split.html")
+[ "$code" = 403 ] && ok "deflate that turns invalid inside EICAR through Squid: 403" ||
+    fail "deflate that turns invalid inside EICAR through Squid: HTTP $code, want 403"
 "$top_builddir/t/ww_encode" br <"$tmp/www/clean20k.bin" >"$tmp/www/clean20k.br"
 code=$(curl -s -o "$tmp/got_clean20k.br" -w '%{http_code}' --max-time 60 -x "http://127.0.0.1:$sport" "$origin/enc/br/clean20k.br")
 if [ "$code" = 200 ] && cmp -s "$tmp/www/clean20k.br" "$tmp/got_clean20k.br"; then
