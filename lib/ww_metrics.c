@@ -56,7 +56,8 @@ static void metrics_counters(struct ww_prom *p, const char *counters_path)
         ww_prom_sample(p, "webwarden_icap_requests_total", l, (double)v[req[i].c]);
     }
     ww_prom_family(p, "webwarden_scan_bytes_total", "counter",
-                   "Response body bytes run through the pattern engine");
+                   "Response body bytes run through the pattern engine (encoded bodies: decoded "
+                   "and as received)");
     ww_prom_sample(p, "webwarden_scan_bytes_total", NULL, (double)v[WW_CTR_SCAN_BYTES]);
     ww_prom_family(p, "webwarden_scan_duration_seconds", "histogram",
                    "Time from a response's first body byte to the scan verdict");
