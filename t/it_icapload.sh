@@ -126,36 +126,7 @@ check "silent server: timeouts, no answers" \
 # A block answer as c-icap sends it, with X-Violations-Found folded over continuation lines
 # (RFC 3507 4.10.2 style): one complete 200 response each, not a protocol error.
 folded=$(bl_free_port)
-"$BL_PY" -c 'import socket, sys, time
-page = b"<html>blocked</html>"
-head = (b"ICAP/1.0 200 OK\r\nISTag: \"x\"\r\nX-Violations-Found: 1\r\n\thttp://x/y\r\n"
-        b"\tTest.Threat\r\n\t0\r\n\t0\r\nEncapsulated: res-hdr=0, res-body=45\r\n\r\n"
-        b"HTTP/1.1 403 Forbidden\r\nContent-Length: 20\r\n\r\n")
-answer = head + b"%x\r\n" % len(page) + page + b"\r\n0\r\n\r\n"
-s = socket.socket()
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(8)
-s.settimeout(0.5)
-end = time.time() + 20
-while time.time() < end:
-    try:
-        c = s.accept()[0]
-    except OSError:
-        continue
-    c.settimeout(5)
-    buf = b""
-    try:
-        while time.time() < end:
-            data = c.recv(65536)
-            if not data:
-                break
-            buf += data
-            while b"\r\n0\r\n\r\n" in buf:
-                buf = buf.split(b"\r\n0\r\n\r\n", 1)[1]
-                c.sendall(answer)
-    except OSError:
-        pass
-    c.close()' "$folded" &
+"$BL_PY" "$top_srcdir/t/icap_fake.py" "$folded" folded &
 folded_pid=$!
 bl_wait_port "$folded" 10 "$folded_pid" || fail "folded-header server did not start"
 check "folded X-Violations-Found header: complete 200 answers" \
@@ -166,36 +137,7 @@ bl_stop_pid "$folded_pid"
 # -a squid: "Allow: 204" only where Squid sends it (REQMOD, a body under 64 KiB). This server
 # answers 204 to a request that allows it and a 200 page to one that does not.
 allow=$(bl_free_port)
-"$BL_PY" -c 'import socket, sys, time
-page = b"<html>blocked</html>"
-ok = (b"ICAP/1.0 200 OK\r\nISTag: \"x\"\r\nEncapsulated: res-hdr=0, res-body=45\r\n\r\n"
-      b"HTTP/1.1 403 Forbidden\r\nContent-Length: 20\r\n\r\n" + b"%x\r\n" % len(page) + page +
-      b"\r\n0\r\n\r\n")
-no_content = b"ICAP/1.0 204 No Content\r\nISTag: \"x\"\r\n\r\n"
-s = socket.socket()
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen(8)
-s.settimeout(0.5)
-end = time.time() + 20
-while time.time() < end:
-    try:
-        c = s.accept()[0]
-    except OSError:
-        continue
-    c.settimeout(5)
-    buf = b""
-    try:
-        while time.time() < end:
-            data = c.recv(65536)
-            if not data:
-                break
-            buf += data
-            while b"\r\n0\r\n\r\n" in buf:
-                req, buf = buf.split(b"\r\n0\r\n\r\n", 1)
-                c.sendall(no_content if b"\r\nAllow: 204\r\n" in req.split(b"\r\n\r\n")[0] else ok)
-    except OSError:
-        pass
-    c.close()' "$allow" &
+"$BL_PY" "$top_srcdir/t/icap_fake.py" "$allow" allow204 &
 allow_pid=$!
 bl_wait_port "$allow" 10 "$allow_pid" || fail "Allow-204 server did not start"
 head -c 65535 /dev/urandom >"$tmp/65535.bin"
