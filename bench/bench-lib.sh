@@ -26,6 +26,16 @@ bl_die() {
 }
 
 # Prints a free loopback TCP port (the kernel's choice; another process may still take it).
+# bl_icapload BUILDDIR: sets ICAPLOAD to BUILDDIR's bench/icapload, or stops with a clear error
+# when it is missing or older than its source (a stale build lacks options the scripts pass, and
+# would fail every cell with no result).
+bl_icapload() {
+    ICAPLOAD=$1/bench/icapload
+    [ -x "$ICAPLOAD" ] || bl_die "$ICAPLOAD not built: run 'make bench/icapload' in $1 first"
+    [ "$ICAPLOAD" -nt "$top_srcdir/bench/icapload.c" ] ||
+        bl_die "$ICAPLOAD is older than bench/icapload.c: run 'make bench/icapload' in $1 (or set top_builddir to a current build)"
+}
+
 bl_free_port() {
     "$BL_PY" -c 'import socket
 s = socket.socket()

@@ -55,8 +55,7 @@ done
 cells=("$@")
 [ ${#cells[@]} -gt 0 ] || cells=(echo:1m:8 scan:1m:8 hold:1m:8 echo:64k:8 scan:64k:8
     echo:reqmod:8 url:reqmod:8)
-ICAPLOAD=$top_builddir/bench/icapload
-[ -x "$ICAPLOAD" ] || bl_die "$ICAPLOAD not built: run 'make bench/icapload' first"
+bl_icapload "$top_builddir"
 MODS=${WW_MODULES_DIR:-$top_builddir/modules/.libs}
 [ -r "$MODS/srv_webwarden_scan.so" ] || bl_die "modules not built in $MODS"
 if [ -n "$record" ]; then

@@ -84,8 +84,7 @@ if [ "$install" = 1 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q libc-icap-mod-virus-scan >&2 ||
         bl_die "apt-get install failed"
 fi
-ICAPLOAD=$top_builddir/bench/icapload
-[ -x "$ICAPLOAD" ] || bl_die "$ICAPLOAD not built: run 'make bench/icapload' first"
+bl_icapload "$top_builddir"
 [ -x "${CICAP_BIN:-/usr/bin/c-icap}" ] || bl_die "c-icap not installed"
 SYSMODS=$(c-icap-config --modulesdir 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/c_icap)
 [ -r "$SYSMODS/virus_scan.so" ] && [ -r "$SYSMODS/clamav_mod.so" ] ||

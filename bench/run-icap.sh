@@ -75,8 +75,7 @@ for c in ${concs//,/ }; do
 done
 [ -z "$ww_conf" ] || [ -r "$ww_conf" ] || bl_die "--ww-conf: cannot read $ww_conf"
 
-ICAPLOAD=$top_builddir/bench/icapload
-[ -x "$ICAPLOAD" ] || bl_die "$ICAPLOAD not built: run 'make bench/icapload' first"
+bl_icapload "$top_builddir"
 CICAP=${CICAP_BIN:-/usr/bin/c-icap}
 [ -x "$CICAP" ] || bl_die "c-icap not installed (apt-get install c-icap)"
 SYSMODS=$(c-icap-config --modulesdir 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/c_icap)

@@ -41,8 +41,7 @@ isnum "$dur" 1 600 || bl_die "-d: 1 to 600"
 isnum "$warm" 0 60 || bl_die "-w: 0 to 60"
 isnum "$conc" 1 256 || bl_die "-c: 1 to 256"
 
-ICAPLOAD=$top_builddir/bench/icapload
-[ -x "$ICAPLOAD" ] || bl_die "$ICAPLOAD not built: run 'make bench/icapload' first"
+bl_icapload "$top_builddir"
 [ -x "${CICAP_BIN:-/usr/bin/c-icap}" ] || bl_die "c-icap not installed"
 WW_MODULES_DIR=${WW_MODULES_DIR:-$top_builddir/modules/.libs}
 [ -r "$WW_MODULES_DIR/srv_webwarden_url.so" ] || bl_die "srv_webwarden_url.so not built"

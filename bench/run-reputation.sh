@@ -58,8 +58,7 @@ for c in ${concs//,/ }; do
     [ "$c" -gt "$maxc" ] && maxc=$c
 done
 
-ICAPLOAD=$top_builddir/bench/icapload
-[ -x "$ICAPLOAD" ] || bl_die "$ICAPLOAD not built: run 'make bench/icapload' first"
+bl_icapload "$top_builddir"
 WW_MODULES_DIR=${WW_MODULES_DIR:-$top_builddir/modules/.libs}
 ww_url_so=$WW_MODULES_DIR/srv_webwarden_url.so
 [ -r "$ww_url_so" ] || bl_die "$ww_url_so not built"
