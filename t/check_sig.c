@@ -515,6 +515,74 @@ START_TEST(test_sig_wide_mode_finds_every_alignment_and_chunking)
 }
 END_TEST
 
+/* A body that passes the filter at nearly every block (copies of a signature's anchor with its
+ * last byte changed: every window is a real key, every check fails at the end) makes the scan
+ * queue hundreds of table lookups per feed (issue 15: they are looked up in batches). None may be
+ * lost or run out of stream order: the real anchor planted anywhere in the flood (on both sides
+ * of a batch's end, in either loop), and a two-part signature around the flood, are found by
+ * every scan path, in wide mode and in the multi-index mode, fed in any chunk size. */
+START_TEST(test_sig_flood_of_filter_passes_loses_no_hit)
+{
+    enum { BODY = 40000 };
+    static const char one[] = "flood-anchor-16b";
+    static const size_t at[] = {0, 1, 13, 4095, 4096, 8191, 20003, BODY - 16};
+    static const size_t chunks[] = {7, 1000, 4096, 65536};
+    static unsigned char body[BODY], b2[BODY];
+    char err[WW_ERRLEN], line[256];
+    int narrow, level;
+    size_t i, c, k;
+
+    for (i = 0; i < BODY; i++)
+        body[i] = (unsigned char)(i % 16 == 15 ? '!' : one[i % 16]);
+    for (narrow = 0; narrow < 2; narrow++) {
+        struct ww_sigdb *db = ww_sigdb_create();
+        ck_assert_int_eq(
+            ww_sigdb_add_line(db, "P.One:0:*:666c6f6f642d616e63686f722d313662", err, sizeof(err)),
+            WW_OK);
+        sig_expand("P.Two:0:*:'first-part-here!'*'the-second-part!'", line, sizeof(line));
+        ck_assert_int_eq(ww_sigdb_add_line(db, line, err, sizeof(err)), WW_OK);
+        if (narrow) /* an anchor under 11 bytes: the multi-index scan instead of wide mode */
+            ck_assert_int_eq(
+                ww_sigdb_add_line(db, "Never:0:*:00112233445566778899", err, sizeof(err)), WW_OK);
+        ck_assert_int_eq(ww_sigdb_compile(db), WW_OK);
+        for (level = 0; level <= ww_sig_simd_max(); level++) {
+            ww_sig_simd_level = level;
+            for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+                struct ww_sigscan *sc = ww_sigscan_create(db, BODY);
+                size_t off;
+                ck_assert_ptr_nonnull(sc);
+                for (off = 0; off < BODY; off += chunks[c])
+                    ck_assert_ptr_null(ww_sigscan_feed(
+                        sc, body + off, BODY - off < chunks[c] ? BODY - off : chunks[c]));
+                ck_assert_ptr_null(ww_sigscan_finish(sc));
+                /* the flood did reach the table: ~2 anchor checks of 16 bytes per 16 bytes */
+                ck_assert_msg(ww_sigscan_steps(sc) > BODY / 8, "level %d narrow %d: %llu steps",
+                              level, narrow, (unsigned long long)ww_sigscan_steps(sc));
+                ww_sigscan_free(sc);
+                for (k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+                    const char *got;
+                    memcpy(b2, body, BODY);
+                    memcpy(b2 + at[k], one, 16);
+                    got = scan_chunks(db, b2, BODY, chunks[c]);
+                    ck_assert_msg(got != NULL && strcmp(got, "P.One") == 0,
+                                  "level %d narrow %d: anchor at %zu, chunks of %zu: got %s", level,
+                                  narrow, at[k], chunks[c], got ? got : "nothing");
+                }
+                memcpy(b2, body, BODY);
+                memcpy(b2 + 5, "first-part-here!", 16);
+                memcpy(b2 + BODY - 21, "the-second-part!", 16);
+                ck_assert_str_eq(scan_chunks(db, b2, BODY, chunks[c]), "P.Two");
+                memcpy(b2 + 5, "the-second-part!", 16); /* the parts in the wrong order */
+                memcpy(b2 + BODY - 21, "first-part-here!", 16);
+                ck_assert_ptr_null(scan_chunks(db, b2, BODY, chunks[c]));
+            }
+        }
+        ww_sig_simd_level = -1;
+        ww_sigdb_free(db);
+    }
+}
+END_TEST
+
 /* Why wide mode exists: 20,000 anchors of 16-32 bytes need a Bloom filter of at most a quarter of
  * stride 8's (8 keys per anchor, 4 keys per 64-bit word: 512 KiB), so it stays in the cache. */
 /* Wide mode against the stride-8 scan it replaces: the same 300 signatures of every shape
@@ -963,6 +1031,7 @@ int main(void)
     tcase_add_test(tm, test_sig_wide_short_anchors_need_few_stride8_keys);
     tcase_add_test(tm, test_sig_describe_matcher_names_the_mode_and_the_culprit);
     tcase_add_test(tm, test_sig_wide_mode_agrees_with_stride8);
+    tcase_add_test(tm, test_sig_flood_of_filter_passes_loses_no_hit);
     suite_add_tcase(s, tp);
     suite_add_tcase(s, tm);
     sr = srunner_create(s);
