@@ -236,15 +236,29 @@ int ww_clamav_read_dir(const char *clamav_dir, struct ww_clamav_info *info)
 /* The name of each finding, through the scan's context: libclamav 1.4 leaves *virname NULL for
  * some heuristic alerts (a limit hit on a member) but always calls this. */
 struct scan_ctx {
-    char first[128];
+    char first[128]; /* the first name libclamav reported */
+    char real[128];  /* the first that is a finding, not "could not look inside" */
 };
+
+/* libclamav's names for what it could not inspect: a limit hit (CL_SCAN_HEURISTIC_EXCEEDS_MAX), an
+ * encrypted archive or document (CL_SCAN_HEURISTIC_ENCRYPTED_*). Unscanned, never clean, and no
+ * finding either. */
+static int not_inspected(const char *virname)
+{
+    return strncmp(virname, "Heuristics.Limits.Exceeded", 26) == 0 ||
+           strncmp(virname, "Heuristics.Encrypted", 20) == 0;
+}
 
 static void on_virus_found(int fd, const char *virname, void *context)
 {
     struct scan_ctx *c = context;
     (void)fd;
-    if (c != NULL && virname != NULL && c->first[0] == '\0')
+    if (c == NULL || virname == NULL)
+        return;
+    if (c->first[0] == '\0')
         snprintf(c->first, sizeof(c->first), "%s", virname);
+    if (c->real[0] == '\0' && !not_inspected(virname))
+        snprintf(c->real, sizeof(c->real), "%s", virname);
 }
 
 int ww_clamav_status_problem(int enabled, int read_rc, const struct ww_clamav_info *info,
@@ -688,26 +702,29 @@ static void scan_options(struct cl_scan_options *o)
     memset(o, 0, sizeof(*o));
     o->general = CL_SCAN_GENERAL_HEURISTICS;
     o->parse = ~0u; /* every parser: archives, PE, ELF, PDF, OLE2, mail, HTML... */
-    o->heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX;
+    /* what libclamav cannot look into is reported, so that it is never taken for clean */
+    o->heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX | CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE |
+                   CL_SCAN_HEURISTIC_ENCRYPTED_DOC;
 }
 
 static void fill_result(cl_error_t cr, const char *virname, const struct scan_ctx *c, long t0,
                         struct ww_deep_result *res)
 {
     memset(res, 0, sizeof(*res));
-    if (virname == NULL && c->first[0] != '\0')
+    if (c->real[0] != '\0')
+        virname = c->real; /* a finding wins over "could not look inside" another member */
+    else if (virname == NULL && c->first[0] != '\0')
         virname = c->first;
     res->scan_ms = now_ms() - t0;
-    if (cr == CL_CLEAN) {
+    if (cr == CL_CLEAN && c->real[0] == '\0') {
         res->verdict = WW_DEEP_CLEAN;
         return;
     }
-    if (cr == CL_VIRUS) {
+    if (cr == CL_VIRUS || c->real[0] != '\0') {
         if (virname == NULL)
             virname = "Heuristics.Unnamed"; /* found, but libclamav gave no name */
-        /* a limit hit is not a finding: the body was not fully inspected */
-        res->verdict = strncmp(virname, "Heuristics.Limits.Exceeded", 26) == 0 ? WW_DEEP_UNSCANNED
-                                                                               : WW_DEEP_INFECTED;
+        /* a limit hit or an encrypted member is not a finding: the body was not fully inspected */
+        res->verdict = not_inspected(virname) ? WW_DEEP_UNSCANNED : WW_DEEP_INFECTED;
         snprintf(res->threat, sizeof(res->threat), "%s", virname);
         return;
     }
@@ -724,7 +741,7 @@ int ww_clamav_scan_mem(struct ww_clamav *e, const void *data, size_t len,
     long t0 = now_ms();
     cl_fmap_t *map;
     cl_error_t cr;
-    struct scan_ctx c = {""};
+    struct scan_ctx c = {"", ""};
 
     if (e == NULL || (data == NULL && len > 0))
         return WW_EINVAL;
@@ -747,13 +764,42 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     unsigned long scanned = 0;
     long t0 = now_ms();
     cl_error_t cr;
-    struct scan_ctx c = {""};
+    struct scan_ctx c = {"", ""};
 
     if (e == NULL || fd < 0)
         return WW_EINVAL;
     scan_options(&o);
     cr = cl_scandesc_callback(fd, NULL, &virname, &scanned, e->engine, &o, &c);
     fill_result(cr, virname, &c, t0, res);
+    return WW_OK;
+}
+
+static off_t fd_pread(void *handle, void *buf, size_t count, off_t offset)
+{
+    return pread(*(int *)handle, buf, count, offset);
+}
+
+/* The same over bytes [off, off + len) of an open file. */
+static int scan_fd_range(struct ww_clamav *e, int fd, int64_t off, int64_t len,
+                         struct ww_deep_result *res)
+{
+    struct cl_scan_options o;
+    const char *virname = NULL;
+    unsigned long scanned = 0;
+    long t0 = now_ms();
+    cl_fmap_t *map;
+    cl_error_t cr;
+    struct scan_ctx c = {"", ""};
+
+    scan_options(&o);
+    map = cl_fmap_open_handle(&fd, (size_t)off, (size_t)len, fd_pread, 1);
+    if (map == NULL) {
+        fill_result(CL_EMEM, NULL, &c, t0, res);
+        return WW_OK;
+    }
+    cr = cl_scanmap_callback(map, NULL, &virname, &scanned, e->engine, &o, &c);
+    fill_result(cr, virname, &c, t0, res);
+    cl_fmap_close(map);
     return WW_OK;
 }
 
@@ -1070,6 +1116,58 @@ int ww_deepscan_embedded(const struct ww_deepscan *d)
     return d != NULL ? d->embed_type : 0;
 }
 
+/* Bytes [off, off + len) of what was kept. WW_OK, or WW_EIO when they are not all there. */
+static int deep_read(const struct ww_deepscan *d, int64_t off, void *buf, size_t len)
+{
+    if (d->fd < 0) {
+        if (off < 0 || (uint64_t)off + len > d->mem_len)
+            return WW_EIO;
+        memcpy(buf, d->mem + off, len);
+        return WW_OK;
+    }
+    return pread(d->fd, buf, len, (off_t)off) == (ssize_t)len ? WW_OK : WW_EIO;
+}
+
+/* A zip that does not start where libclamav looked: a decoy "PK\3\4" before it, a polyglot's
+ * prefix, a gzip header's extra field. Zip readers find it from its end record (and skip what is
+ * before), libclamav from the start (and misses it): the kept bytes are scanned again from
+ * where the end record says the zip starts. Not for executables: a self-extracting archive is
+ * libclamav's own case. */
+static void deep_zip_again(struct ww_deepscan *d, struct ww_deep_result *res)
+{
+    unsigned char *tail, sig[4];
+    int64_t len, start, cd_at = -1;
+    size_t tlen;
+    struct ww_deep_result again;
+    struct stat st;
+
+    if (d->type == WW_FT_PE || d->type == WW_FT_ELF || d->type == WW_FT_MACHO)
+        return;
+    if (d->fd >= 0)
+        len = fstat(d->fd, &st) == 0 ? (int64_t)st.st_size : 0;
+    else
+        len = (int64_t)d->mem_len;
+    if (len < 22)
+        return;
+    tlen = len < WW_FILETYPE_ZIP_TAIL ? (size_t)len : WW_FILETYPE_ZIP_TAIL;
+    tail = malloc(tlen);
+    if (tail == NULL)
+        return;
+    start = deep_read(d, len - (int64_t)tlen, tail, tlen) == WW_OK
+                ? ww_filetype_zip_start(tail, tlen, len, &cd_at)
+                : -1;
+    free(tail);
+    if (start <= 0 || deep_read(d, start, sig, 4) != WW_OK || memcmp(sig, "PK\3\4", 4) != 0 ||
+        deep_read(d, cd_at, sig, 4) != WW_OK || memcmp(sig, "PK\1\2", 4) != 0)
+        return;
+    if (d->fd >= 0)
+        scan_fd_range(d->e, d->fd, start, len - start, &again);
+    else
+        ww_clamav_scan_mem(d->e, d->mem + start, (size_t)(len - start), &again);
+    again.scan_ms += res->scan_ms;
+    *res = again;
+}
+
 int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
 {
     memset(res, 0, sizeof(*res));
@@ -1095,6 +1193,13 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
         ww_clamav_scan_fd(d->e, d->fd, res);
     else
         ww_clamav_scan_mem(d->e, d->mem, d->mem_len, res);
+    if (res->verdict == WW_DEEP_CLEAN)
+        deep_zip_again(d, res);
+    if (res->verdict == WW_DEEP_CLEAN && d->type == WW_FT_ZSTD && d->embed_type == 0) {
+        /* libclamav has no zstd: what is inside was not looked at */
+        res->verdict = WW_DEEP_UNSCANNED;
+        snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.zstd");
+    }
     deep_drop(d);
     return 1;
 }

@@ -161,28 +161,37 @@ static int mail_start(const unsigned char *p, size_t len)
                                         "Envelope-to:",
                                         "Content-Type: multipart/",
                                         NULL};
-    size_t i, lines = 0, hdr = 0, known = 0;
+    size_t i, hdr = 0, known = 0;
     const unsigned char *q = p, *end = p + len;
+    int filled = 1;
 
     if (AT(0, "From ")) /* mbox */
         return 1;
-    /* At least two header lines, one of them a mail header, before the first non-header. */
-    while (q < end && lines < 8) {
+    while (q < end && (*q == '\r' || *q == '\n'))
+        q++; /* mail readers skip blank lines before the headers */
+    /* At least two header lines, one of them a mail header, before the first non-header, in the
+     * whole peek: any number of unknown ones may come first (an attacker's padding, round 8).
+     * Header lines all the way to the peek's end, 16 or more: a header block too, whatever their
+     * names. */
+    while (q < end) {
         const unsigned char *nl = memchr(q, '\n', (size_t)(end - q));
+        if (nl == NULL && hdr >= 2)
+            break;                     /* a last line the peek may have cut: not judged */
         if (*q == ' ' || *q == '\t') { /* folded continuation */
         } else if (header_line(q, (size_t)(end - q))) {
             hdr++;
             for (i = 0; names[i] != NULL; i++)
                 if (at_ci(q, (size_t)(end - q), 0, names[i]))
                     known++;
-        } else
+        } else {
+            filled = 0;
             break;
-        lines++;
+        }
         if (nl == NULL)
             break;
         q = nl + 1;
     }
-    return hdr >= 2 && known >= 1;
+    return hdr >= 2 && (known >= 1 || (filled && hdr >= 16));
 }
 
 /* Text: no NUL and few control bytes (UTF-8 and Latin-1 bytes count as text). */
@@ -431,8 +440,38 @@ static const struct {
     {WW_FT_ZIP, {'P', 'K', 3, 4}, 4},
     {WW_FT_RAR, {'R', 'a', 'r', '!', 0x1a, 0x07}, 6},
     {WW_FT_7Z, {'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, 6},
+    {WW_FT_CAB,
+     {'M', 'S', 'C', 'F', 0, 0, 0, 0},
+     8}, /* cabextract and 7-Zip look for it anywhere */
 };
 #define EMBED_N (sizeof(embed_magics) / sizeof(embed_magics[0]))
+
+int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_t total,
+                              int64_t *cd_at)
+{
+    size_t i;
+
+    if (tail_len < 22 || (int64_t)tail_len > total)
+        return -1;
+    for (i = tail_len - 22 + 1; i-- > 0;) {
+        uint32_t cd_size, cd_off;
+        size_t clen;
+        int64_t eocd;
+        if (tail[i] != 'P' || tail[i + 1] != 'K' || tail[i + 2] != 5 || tail[i + 3] != 6)
+            continue;
+        clen = (size_t)tail[i + 20] | (size_t)tail[i + 21] << 8;
+        if (i + 22 + clen > tail_len)
+            continue; /* its comment would run past the end: not the record */
+        cd_size = le32(tail + i + 12);
+        cd_off = le32(tail + i + 16);
+        eocd = total - (int64_t)tail_len + (int64_t)i;
+        if (cd_size == 0 || cd_off == UINT32_MAX || (int64_t)cd_size + cd_off > eocd)
+            return -1; /* empty, zip64, or pointing before the body */
+        *cd_at = eocd - cd_size;
+        return eocd - cd_size - cd_off;
+    }
+    return -1;
+}
 
 const unsigned char *ww_filetype_embed_magic(enum ww_filetype t, size_t *len)
 {

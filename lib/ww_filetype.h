@@ -75,9 +75,10 @@ const char *ww_filetype_group(enum ww_filetype t);
  * zip appended, shows an image's magic number at its start, but zip readers open it from its
  * end, so type-based scanning would pass it. The finder looks for an archive's signature at any
  * offset of a stream, across chunk boundaries: zip's local file header "PK\3\4" (every member
- * of a working zip has one; its end of central directory points back at them), RAR's "Rar!\32\7"
- * and 7-Zip's "7z\274\257\047\034". Caller's storage; one stream, one thread. */
-#define WW_FILETYPE_EMBED_MAGIC_MAX 6
+ * of a working zip has one; its end of central directory points back at them), RAR's "Rar!\32\7",
+ * 7-Zip's "7z\274\257\047\034" and a cabinet's "MSCF\0\0\0\0". Caller's storage; one stream,
+ * one thread. */
+#define WW_FILETYPE_EMBED_MAGIC_MAX 8
 
 struct ww_filetype_embed {
     int64_t pos;      /* stream bytes fed so far */
@@ -87,13 +88,23 @@ struct ww_filetype_embed {
 
 void ww_filetype_embed_init(struct ww_filetype_embed *f);
 /* Feeds the next <len> bytes of the stream. The first archive signature that starts in them or
- * in the previous bytes' tail: its type (WW_FT_ZIP, WW_FT_RAR, WW_FT_7Z) and *at, its offset in
+ * in the previous bytes' tail: its type (WW_FT_ZIP, _RAR, _7Z, _CAB) and *at, its offset in
  * the stream (before this chunk when it began in the previous one). Else WW_FT_UNKNOWN and *at
  * is -1. Pure, O(len). */
 enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void *p, size_t len,
                                         int64_t *at);
 /* The signature of embedded type <t> (static bytes, *len of them), or NULL for another type. */
 const unsigned char *ww_filetype_embed_magic(enum ww_filetype t, size_t *len);
+
+/* Where a zip archive starts in a body, found the way zip readers find it: from the last
+ * end-of-central-directory record ("PK\5\6") in <tail>, the last <tail_len> bytes of a body of
+ * <total> bytes, minus the central directory's size and offset. The offset in the body, or -1
+ * when there is no record, or its numbers point outside the body (zip64 included). Whatever
+ * comes before (a decoy signature, an image, a gzip header) does not move it: the caller checks
+ * the local and central headers there. WW_FILETYPE_ZIP_TAIL bytes of tail are enough. Pure. */
+#define WW_FILETYPE_ZIP_TAIL (65535 + 22)
+int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_t total,
+                              int64_t *cd_at);
 
 /* The default scan.deep_types: executables, archives and compressed files, office documents,
  * PDF, RTF, CHM, mail and scripts, and unknown binaries. */

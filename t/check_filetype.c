@@ -65,6 +65,13 @@ static const struct {
     {"chm", B("ITSF\x03\0\0\0"), WW_FT_CHM},
     {"mail", B("Received: from x\nFrom: a@b\nTo: c@d\nSubject: hi\n\nbody\n"), WW_FT_MAIL},
     {"mbox", B("From test@example.com Mon Jan  1 00:00:00 2024\n"), WW_FT_MAIL},
+    /* padding before the known headers, a blank first line (the attack review of round 8) */
+    {"mail after 9 unknown headers",
+     B("X-A: 1\nX-B: 2\nX-C: 3\nX-D: 4\nX-E: 5\nX-F: 6\nX-G: 7\nX-H: 8\nX-I: 9\nFrom: a@b\n"
+       "Subject: hi\n\nbody\n"),
+     WW_FT_MAIL},
+    {"mail after a blank line", B("\r\nFrom: a@b\nTo: c@d\n\nbody\n"), WW_FT_MAIL},
+    {"robots.txt is not mail", B("User-agent: *\nDisallow: /private/\n"), WW_FT_TEXT},
     {"tnef", B("\x78\x9f\x3e\x22\xaf\x01"), WW_FT_TNEF},
     {"shebang", B("#!/bin/sh\nrm -rf /\n"), WW_FT_SCRIPT},
     {"batch", B("@ECHO OFF\r\ndel *.*\r\n"), WW_FT_SCRIPT},
@@ -291,6 +298,7 @@ static const struct {
     {"zip local header", "PK\x03\x04", 4, WW_FT_ZIP},
     {"rar", "Rar!\x1a\x07", 6, WW_FT_RAR},
     {"7z", "7z\xbc\xaf\x27\x1c", 6, WW_FT_7Z},
+    {"cab", "MSCF\0\0\0\0", 8, WW_FT_CAB},
 };
 
 START_TEST(test_filetype_embed_finds_archive_across_chunks)
@@ -325,6 +333,88 @@ START_TEST(test_filetype_embed_finds_archive_across_chunks)
                           "%s at %zu, chunks of %zu: got %s at %lld", embed_cases[_i].what,
                           offsets[k], chunks[c], ww_filetype_name(got), (long long)found_at);
         }
+}
+END_TEST
+
+/* A one-member stored zip at <at> in <buf> (room for it), after whatever is there: local header,
+ * "hello", central directory, end record with a <comment> of that many bytes. Its length. */
+static size_t put_zip(unsigned char *buf, size_t at, size_t comment)
+{
+    static const unsigned char local[] =
+        "PK\3\4\24\0\0\0\0\0\0\0\0\0\0\0\0\0\5\0\0\0\5\0\0\0\1\0\0\0x";
+    static const unsigned char central[] = "PK\1\2\24\0\24\0\0\0\0\0\0\0\0\0\0\0\0\0\5\0\0\0\5\0\0"
+                                           "\0\1\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0x";
+    size_t n = at, cd;
+
+    memcpy(buf + n, local, 31);
+    n += 31;
+    memcpy(buf + n, "hello", 5);
+    n += 5;
+    cd = n;
+    memcpy(buf + n, central, 47);
+    n += 47;
+    memcpy(buf + n, "PK\5\6\0\0\0\0\1\0\1\0", 12);
+    buf[n + 12] = 47; /* central directory size, then its offset from the zip's start */
+    buf[n + 13] = buf[n + 14] = buf[n + 15] = 0;
+    buf[n + 16] = (unsigned char)(cd - at);
+    buf[n + 17] = buf[n + 18] = buf[n + 19] = 0;
+    buf[n + 20] = (unsigned char)comment;
+    buf[n + 21] = 0;
+    n += 22;
+    memset(buf + n, 'c', comment);
+    return n + comment - at;
+}
+
+/* Zip readers find a zip from its end record, whatever comes before it (a decoy "PK\3\4", an
+ * image, a gzip header): so must the deep scanner (the attack review of round 8). */
+START_TEST(test_filetype_zip_start_from_the_end_record)
+{
+    unsigned char buf[2048];
+    int64_t cd = -1;
+    size_t n, prefixes[] = {0, 1, 54, 1000};
+
+    for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
+        memset(buf, 0, sizeof(buf));
+        if (prefixes[k] >= 8)
+            memcpy(buf + 4, "PK\3\4", 4); /* a decoy signature before the real zip */
+        n = prefixes[k] + put_zip(buf, prefixes[k], 10);
+        ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &cd), (int64_t)prefixes[k]);
+        ck_assert_int_eq(cd, (int64_t)prefixes[k] + 36);
+        /* only the tail: the same offsets in the whole body */
+        ck_assert_int_eq(ww_filetype_zip_start(buf + n - 100, 100, (int64_t)n, &cd),
+                         (int64_t)prefixes[k]);
+    }
+    n = put_zip(buf, 0, 10);
+    ck_assert_int_eq(ww_filetype_zip_start(buf, n - 1, (int64_t)n - 1, &cd), -1); /* comment cut */
+    ck_assert_int_eq(ww_filetype_zip_start(buf, 21, 21, &cd), -1);
+    memset(buf, 'x', 200);
+    ck_assert_int_eq(ww_filetype_zip_start(buf, 200, 200, &cd), -1); /* no end record */
+    n = put_zip(buf, 0, 0);
+    buf[n - 22 + 16] = 200; /* the directory's offset points before the body */
+    ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &cd), -1);
+    n = put_zip(buf, 0, 0);
+    memset(buf + n - 22 + 16, 0xff, 4); /* zip64 */
+    ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &cd), -1);
+}
+END_TEST
+
+/* Unknown header lines all through the first 1 KiB (the known ones come later, as a mail client
+ * reads them) are a mail's header block too; a short text of a few "Name: value" lines is not. */
+START_TEST(test_filetype_mail_padded_past_the_peek)
+{
+    char buf[4096];
+    size_t n = 0;
+    int i;
+
+    for (i = 0; n < 2000; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "X-Padding-%d: %d\n", i, i * 7);
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "From: a@b\n\nbody\n");
+    ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, n)), "mail");
+    /* what the pipeline looks at: the first WW_FILETYPE_PEEK bytes, cut mid-line */
+    ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, WW_FILETYPE_PEEK)), "mail");
+    ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, WW_FILETYPE_PEEK - 7)), "mail");
+    n = (size_t)snprintf(buf, sizeof(buf), "Key-%d: v\nKey-%d: v\nplain text after\n", 1, 2);
+    ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, n)), "text");
 }
 END_TEST
 
@@ -363,6 +453,8 @@ int main(void)
     tcase_add_loop_test(tc, test_filetype_embed_finds_archive_across_chunks, 0,
                         (int)(sizeof(embed_cases) / sizeof(embed_cases[0])));
     tcase_add_test(tc, test_filetype_embed_none_in_a_plain_image);
+    tcase_add_test(tc, test_filetype_zip_start_from_the_end_record);
+    tcase_add_test(tc, test_filetype_mail_padded_past_the_peek);
     tcase_add_test(ts, test_filetype_set_groups_types_all_none);
     tcase_add_test(ts, test_filetype_names_round_trip);
     suite_add_tcase(s, tc);

@@ -110,6 +110,32 @@ icap -s webwarden_scan -f "$tmp/polyclean.png" -resp 'http://dl.webwarden.test/p
 expect_grep "image + clean zip: 204" "$tmp/s_polyclean.txt" "ICAP/1.0 204"
 grep "dl.webwarden.test/polyclean.png " "$tmp/var/log/access.log" >"$tmp/polyclean.log"
 expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=image+zip scanner=- deep=clean"
+# Files hidden from the deep scanner (the attack review of round 8): a decoy zip signature before
+# the real zip (in an image, and as a "zip"), a cabinet after an image's header, a zip in a gzip
+# header's extra field (zip readers find all three from the end record, or anywhere), an
+# encrypted zip and a zstd file (libclamav cannot look inside: unscanned, clamav.limit_action
+# = block). t/evasion_files.py builds them; unzip, unzip -P and zstd -d give clam.exe back.
+"${PYTHON3:-python3}" "$top_srcdir/t/evasion_files.py" "$TESTFILES" "$tmp/ev" || fail "cannot build the evasion files"
+"$top_builddir/t/ww_encode" zstd <"$TESTFILES/clam.exe" >"$tmp/ev/clam.zst" || fail "cannot make clam.zst"
+for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
+    "decoy.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "cab.gif|threat=Webwarden.Test.ClamExe|type=image+cab scanner=clamav deep=infected" \
+    "fextra.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
+    "crypt.zip|threat=Heuristics.Encrypted.Zip |type=zip scanner=clamav deep=unscanned" \
+    "clam.zst|threat=Webwarden.DeepScan.Unsupported.zstd |type=zstd scanner=clamav deep=unscanned"; do
+    f=${spec%%|*} rest=${spec#*|}
+    want1=${rest%%|*} want2=${rest#*|}
+    icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
+    grep "dl.webwarden.test/ev/$f " "$tmp/var/log/access.log" >"$tmp/ev.log"
+    expect_grep "hidden from the deep scanner: $f blocked" "$tmp/ev.log" "action=block"
+    expect_grep "hidden from the deep scanner: $f names $want1" "$tmp/ev.log" "$want1"
+    expect_grep "hidden from the deep scanner: $f logged $want2" "$tmp/ev.log" "$want2"
+done
+{ printf 'GIF89a'; head -c 50 /dev/zero; printf 'PK\003\004'; head -c 50 /dev/zero; cat "$tmp/clean.zip"; } >"$tmp/decoyclean.gif"
+icap -s webwarden_scan -f "$tmp/decoyclean.gif" -resp 'http://dl.webwarden.test/decoyclean.gif' -v >"$tmp/s_dc.txt" 2>&1
+expect_grep "image + decoy + clean zip: 204" "$tmp/s_dc.txt" "ICAP/1.0 204"
+grep "dl.webwarden.test/decoyclean.gif " "$tmp/var/log/access.log" >"$tmp/dc.log"
+expect_grep "image + decoy + clean zip: deep-scanned clean" "$tmp/dc.log" "type=image+zip scanner=- deep=clean"
 { printf 'MZ'; head -c 30000 /dev/urandom; echo "deep-marker-7731"; } >"$tmp/marked.exe"
 icap -s webwarden_scan -f "$tmp/marked.exe" -resp 'http://dl.webwarden.test/marked.exe' -v >"$tmp/s_m1.txt" 2>&1
 expect_grep "clean executable: 204" "$tmp/s_m1.txt" "ICAP/1.0 204"
