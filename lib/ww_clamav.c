@@ -1026,6 +1026,8 @@ static void deep_set_type(struct ww_deepscan *d)
     d->watch = 1;
 }
 
+#define ISO_PVD_AT 32768 /* ISO 9660's first volume descriptor: sector 16 of 2048 bytes */
+
 /* A watched body's next bytes: from a hidden archive's signature on, keep them. */
 static int deep_watch(struct ww_deepscan *d, const unsigned char *p, size_t len)
 {
@@ -1040,6 +1042,20 @@ static int deep_watch(struct ww_deepscan *d, const unsigned char *p, size_t len)
     d->keep = 1;
     d->embed_type = (int)et;
     d->embed_at = at;
+    if (et == WW_FT_ISO && at == ISO_PVD_AT) {
+        /* An ISO image behind another type's header: its first 32 KiB (the system area) are
+         * free for any bytes and were not kept. Zeros stand for them, so that libclamav reads
+         * the volume descriptors where they belong. */
+        static const unsigned char zeros[4096];
+        int64_t k;
+        for (k = 0; k < ISO_PVD_AT && d->error == WW_OK; k += (int64_t)sizeof(zeros))
+            d->error = deep_append(d, zeros, sizeof(zeros));
+        d->embed_at = 0;
+    }
+    if (d->error != WW_OK) {
+        deep_drop(d);
+        return d->error;
+    }
     if (at < start) {
         /* the signature began in the previous chunk, which was not kept */
         magic = ww_filetype_embed_magic(et, &mlen);

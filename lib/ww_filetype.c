@@ -43,6 +43,7 @@ static const struct ft_info ft_info[WW_FT_COUNT] = {
     [WW_FT_7Z] = {"7z", "archive"},
     [WW_FT_RAR] = {"rar", "archive"},
     [WW_FT_CAB] = {"cab", "archive"},
+    [WW_FT_ISO] = {"iso", "archive"},
     [WW_FT_ISCAB] = {"iscab", "archive"},
     [WW_FT_ARJ] = {"arj", "archive"},
     [WW_FT_LZH] = {"lzh", "archive"},
@@ -440,9 +441,10 @@ static const struct {
     {WW_FT_ZIP, {'P', 'K', 3, 4}, 4},
     {WW_FT_RAR, {'R', 'a', 'r', '!', 0x1a, 0x07}, 6},
     {WW_FT_7Z, {'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, 6},
-    {WW_FT_CAB,
-     {'M', 'S', 'C', 'F', 0, 0, 0, 0},
-     8}, /* cabextract and 7-Zip look for it anywhere */
+    /* cabextract and 7-Zip look for a cabinet anywhere */
+    {WW_FT_CAB, {'M', 'S', 'C', 'F', 0, 0, 0, 0}, 8},
+    /* an ISO image's first volume descriptor; only where it belongs (32768) counts (ww_clamav) */
+    {WW_FT_ISO, {1, 'C', 'D', '0', '0', '1', 1}, 7},
 };
 #define EMBED_N (sizeof(embed_magics) / sizeof(embed_magics[0]))
 

@@ -58,6 +58,7 @@ enum ww_filetype {
     WW_FT_VIDEO,
     WW_FT_AUDIO,
     WW_FT_FONT,
+    WW_FT_ISO, /* ISO 9660 disc image: "\1CD001\1" at 32768, after a system area of any bytes */
     WW_FT_COUNT
 };
 
@@ -76,8 +77,9 @@ const char *ww_filetype_group(enum ww_filetype t);
  * end, so type-based scanning would pass it. The finder looks for an archive's signature at any
  * offset of a stream, across chunk boundaries: zip's local file header "PK\3\4" (every member
  * of a working zip has one; its end of central directory points back at them), RAR's "Rar!\32\7",
- * 7-Zip's "7z\274\257\047\034" and a cabinet's "MSCF\0\0\0\0". Caller's storage; one stream,
- * one thread. */
+ * 7-Zip's "7z\274\257\047\034", a cabinet's "MSCF\0\0\0\0" and an ISO 9660 image's first volume
+ * descriptor "\1CD001\1" (at 32768: the 32 KiB before it are free for any bytes, an image's
+ * header among them). Caller's storage; one stream, one thread. */
 #define WW_FILETYPE_EMBED_MAGIC_MAX 8
 
 struct ww_filetype_embed {
@@ -88,7 +90,7 @@ struct ww_filetype_embed {
 
 void ww_filetype_embed_init(struct ww_filetype_embed *f);
 /* Feeds the next <len> bytes of the stream. The first archive signature that starts in them or
- * in the previous bytes' tail: its type (WW_FT_ZIP, _RAR, _7Z, _CAB) and *at, its offset in
+ * in the previous bytes' tail: its type (WW_FT_ZIP, _RAR, _7Z, _CAB, _ISO) and *at, its offset in
  * the stream (before this chunk when it began in the previous one). Else WW_FT_UNKNOWN and *at
  * is -1. Pure, O(len). */
 enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void *p, size_t len,

@@ -299,6 +299,7 @@ static const struct {
     {"rar", "Rar!\x1a\x07", 6, WW_FT_RAR},
     {"7z", "7z\xbc\xaf\x27\x1c", 6, WW_FT_7Z},
     {"cab", "MSCF\0\0\0\0", 8, WW_FT_CAB},
+    {"iso volume descriptor", "\1CD001\1", 7, WW_FT_ISO},
 };
 
 START_TEST(test_filetype_embed_finds_archive_across_chunks)

@@ -12,6 +12,9 @@ writes into OUTDIR:
   fextra.gz     a valid gzip of clean text whose header's extra field holds clam.zip
                 (`unzip fextra.gz` extracts clam.exe)
   crypt.zip     clam.exe in a ZipCrypto (traditional PKWARE) encrypted zip, password "infected"
+  iso.gif       an ISO 9660 image holding clam.exe whose system area (its first 32 KiB, free
+                for any bytes) starts with a GIF header: an image to a type test, a disc to
+                Windows and 7-Zip
 (A zstd file is made by t/ww_encode: the standard library has no zstd compressor.)
 """
 import os
@@ -54,6 +57,37 @@ def zipcrypto(name, data, password):
     return body + central + end
 
 
+def iso9660(name, data, system_area):
+    """A one-file ISO 9660 image (ECMA-119): system area, primary volume descriptor at sector
+    16, terminator, the two path tables, the root directory, the file."""
+    sector = 2048
+    both16 = lambda v: struct.pack("<H", v) + struct.pack(">H", v)
+    both32 = lambda v: struct.pack("<I", v) + struct.pack(">I", v)
+
+    def record(extent, size, ident, is_dir):
+        n = 33 + len(ident) + (len(ident) + 1) % 2  # padded to an even length
+        r = (bytes([n, 0]) + both32(extent) + both32(size) + bytes(7) +
+             bytes([2 if is_dir else 0, 0, 0]) + both16(1) + bytes([len(ident)]) + ident)
+        return r + bytes(n - len(r))
+
+    root_at, file_at = 20, 21
+    total = file_at + (len(data) + sector - 1) // sector
+    root = (record(root_at, sector, b"\0", True) + record(root_at, sector, b"\1", True) +
+            record(file_at, len(data), name + b";1", False))
+    path_l = bytes([1, 0]) + struct.pack("<I", root_at) + struct.pack("<H", 1) + b"\0\0"
+    path_m = bytes([1, 0]) + struct.pack(">I", root_at) + struct.pack(">H", 1) + b"\0\0"
+    pvd = (b"\1CD001\1\0" + b" " * 32 + b"WEBWARDEN_TEST".ljust(32) + bytes(8) + both32(total) +
+           bytes(32) + both16(1) + both16(1) + both16(sector) + both32(len(path_l)) +
+           struct.pack("<I", 18) + struct.pack("<I", 0) + struct.pack(">I", 19) +
+           struct.pack(">I", 0) + record(root_at, sector, b"\0", True))
+    pad = lambda b: b + bytes(sector - len(b) % sector if len(b) % sector else 0)
+    image = system_area.ljust(16 * sector, b"\0")
+    image += pad(pvd.ljust(881, b" ") + b"\1")  # version 1 at byte 881
+    image += pad(b"\xffCD001\1") + pad(path_l) + pad(path_m) + pad(root) + pad(data)
+    assert len(image) == total * sector
+    return image
+
+
 def gzip_fextra(extra, text):
     comp = zlib.compressobj(9, zlib.DEFLATED, -15)
     packed = comp.compress(text) + comp.flush()
@@ -73,6 +107,7 @@ def main():
         "cab.gif": gif + b"\0" * 100 + clam_cab,
         "fextra.gz": gzip_fextra(clam_zip, b"hello clean text\n" * 10),
         "crypt.zip": zipcrypto(b"clam.exe", clam_exe, b"infected"),
+        "iso.gif": iso9660(b"CLAM.EXE", clam_exe, gif),
     }
     os.makedirs(out, exist_ok=True)
     for name, body in files.items():

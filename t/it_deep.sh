@@ -111,7 +111,8 @@ expect_grep "image + clean zip: 204" "$tmp/s_polyclean.txt" "ICAP/1.0 204"
 grep "dl.webwarden.test/polyclean.png " "$tmp/var/log/access.log" >"$tmp/polyclean.log"
 expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=image+zip scanner=- deep=clean"
 # Files hidden from the deep scanner (the attack review of round 8): a decoy zip signature before
-# the real zip (in an image, and as a "zip"), a cabinet after an image's header, a zip in a gzip
+# the real zip (in an image, and as a "zip"), a cabinet after an image's header, an ISO image
+# whose system area starts with an image's header, a zip in a gzip
 # header's extra field (zip readers find all three from the end record, or anywhere), an
 # encrypted zip and a zstd file (libclamav cannot look inside: unscanned, clamav.limit_action
 # = block). t/evasion_files.py builds them; unzip, unzip -P and zstd -d give clam.exe back.
@@ -120,6 +121,7 @@ expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=i
 for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
     "decoy.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "cab.gif|threat=Webwarden.Test.ClamExe|type=image+cab scanner=clamav deep=infected" \
+    "iso.gif|threat=Webwarden.Test.ClamExe|type=image+iso scanner=clamav deep=infected" \
     "fextra.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
     "crypt.zip|threat=Heuristics.Encrypted.Zip |type=zip scanner=clamav deep=unscanned" \
     "clam.zst|threat=Webwarden.DeepScan.Unsupported.zstd |type=zstd scanner=clamav deep=unscanned"; do
