@@ -1144,11 +1144,35 @@ static int deep_read(const struct ww_deepscan *d, int64_t off, void *buf, size_t
     return pread(d->fd, buf, len, (off_t)off) == (ssize_t)len ? WW_OK : WW_EIO;
 }
 
+#define ZIP_CD_MAX (4u << 20) /* central directories read for their members' methods */
+
+/* A member compressed in a way libclamav cannot undo (LZMA, PPMd, xz, zstd) was not looked into:
+ * unscanned (1), as an encrypted member is. The central directory runs from <cd_at> to the end
+ * record; one over ZIP_CD_MAX is not read (its members are libclamav's). */
+static int deep_zip_methods(const struct ww_deepscan *d, int64_t cd_at, int64_t len,
+                            struct ww_deep_result *res)
+{
+    size_t n = len - cd_at > (int64_t)ZIP_CD_MAX ? ZIP_CD_MAX : (size_t)(len - cd_at);
+    unsigned char *cd = malloc(n);
+    unsigned method = 0;
+
+    if (cd != NULL && deep_read(d, cd_at, cd, n) == WW_OK)
+        method = ww_filetype_zip_unsupported(cd, n);
+    free(cd);
+    if (method == 0)
+        return 0;
+    res->verdict = WW_DEEP_UNSCANNED;
+    snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.ZipMethod%u",
+             method);
+    return 1;
+}
+
 /* A zip that does not start where libclamav looked: a decoy "PK\3\4" before it, a polyglot's
  * prefix, a gzip header's extra field. Zip readers find it from its end record (and skip what is
  * before), libclamav from the start (and misses it): the kept bytes are scanned again from
- * where the end record says the zip starts. Not for executables: a self-extracting archive is
- * libclamav's own case. */
+ * where the end record says the zip starts. Then its members' methods: one libclamav cannot
+ * unpack makes the body unscanned. Not for executables: a self-extracting archive is libclamav's
+ * own case. */
 static void deep_zip_again(struct ww_deepscan *d, struct ww_deep_result *res)
 {
     unsigned char *tail, sig[4];
@@ -1173,15 +1197,20 @@ static void deep_zip_again(struct ww_deepscan *d, struct ww_deep_result *res)
                 ? ww_filetype_zip_start(tail, tlen, len, &cd_at)
                 : -1;
     free(tail);
-    if (start <= 0 || deep_read(d, start, sig, 4) != WW_OK || memcmp(sig, "PK\3\4", 4) != 0 ||
+    if (start < 0 || deep_read(d, start, sig, 4) != WW_OK || memcmp(sig, "PK\3\4", 4) != 0 ||
         deep_read(d, cd_at, sig, 4) != WW_OK || memcmp(sig, "PK\1\2", 4) != 0)
         return;
-    if (d->fd >= 0)
-        scan_fd_range(d->e, d->fd, start, len - start, &again);
-    else
-        ww_clamav_scan_mem(d->e, d->mem + start, (size_t)(len - start), &again);
-    again.scan_ms += res->scan_ms;
-    *res = again;
+    if (start > 0) { /* not where libclamav looked: again from where the zip starts */
+        if (d->fd >= 0)
+            scan_fd_range(d->e, d->fd, start, len - start, &again);
+        else
+            ww_clamav_scan_mem(d->e, d->mem + start, (size_t)(len - start), &again);
+        again.scan_ms += res->scan_ms;
+        *res = again;
+        if (res->verdict != WW_DEEP_CLEAN)
+            return;
+    }
+    deep_zip_methods(d, cd_at, len, res); /* a member libclamav could not open */
 }
 
 int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)

@@ -475,6 +475,24 @@ int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_
     return -1;
 }
 
+unsigned ww_filetype_zip_unsupported(const unsigned char *cd, size_t len)
+{
+    size_t at = 0;
+
+    while (at + 46 <= len && memcmp(cd + at, "PK\1\2", 4) == 0) {
+        unsigned flags = cd[at + 8] | (unsigned)cd[at + 9] << 8;
+        unsigned method = cd[at + 10] | (unsigned)cd[at + 11] << 8;
+        size_t skip = 46 + (cd[at + 28] | (size_t)cd[at + 29] << 8) +
+                      (cd[at + 30] | (size_t)cd[at + 31] << 8) +
+                      (cd[at + 32] | (size_t)cd[at + 33] << 8);
+        if (!(flags & 1) && method != 0 && method != 1 && method != 6 && method != 8 &&
+            method != 9 && method != 12)
+            return method;
+        at += skip;
+    }
+    return 0;
+}
+
 const unsigned char *ww_filetype_embed_magic(enum ww_filetype t, size_t *len)
 {
     for (size_t i = 0; i < EMBED_N; i++)

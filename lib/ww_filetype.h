@@ -107,6 +107,12 @@ const unsigned char *ww_filetype_embed_magic(enum ww_filetype t, size_t *len);
 #define WW_FILETYPE_ZIP_TAIL (65535 + 22)
 int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_t total,
                               int64_t *cd_at);
+/* The first compression method in zip central directory <cd> (<len> bytes, from "PK\1\2") that
+ * libclamav 1.4 cannot unpack (it knows stored, shrunk, imploded, deflate, deflate64 and bzip2:
+ * LZMA, PPMd, xz, zstd members are opaque to it), for a member that is not encrypted (those are
+ * libclamav's own "Heuristics.Encrypted.Zip"); 0 when there is none. Stops at the first entry
+ * that does not parse. Pure. */
+unsigned ww_filetype_zip_unsupported(const unsigned char *cd, size_t len);
 
 /* The default scan.deep_types: executables, archives and compressed files, office documents,
  * PDF, RTF, CHM, mail and scripts, and unknown binaries. */

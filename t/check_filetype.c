@@ -401,6 +401,39 @@ END_TEST
 
 /* Unknown header lines all through the first 1 KiB (the known ones come later, as a mail client
  * reads them) are a mail's header block too; a short text of a few "Name: value" lines is not. */
+/* Central directory entries with a method libclamav cannot unpack: found, unless encrypted. */
+static size_t put_cd_entry(unsigned char *p, unsigned method, unsigned flags, size_t extra)
+{
+    memset(p, 0, 46 + 1 + extra);
+    memcpy(p, "PK\1\2", 4);
+    p[8] = (unsigned char)flags;
+    p[10] = (unsigned char)(method & 0xff);
+    p[11] = (unsigned char)(method >> 8);
+    p[28] = 1; /* name length */
+    p[30] = (unsigned char)extra;
+    p[46] = 'x';
+    return 46 + 1 + extra;
+}
+
+START_TEST(test_filetype_zip_methods_libclamav_cannot_unpack)
+{
+    unsigned char cd[512];
+    size_t n;
+
+    n = put_cd_entry(cd, 8, 0, 0);
+    n += put_cd_entry(cd + n, 0, 0, 9);
+    n += put_cd_entry(cd + n, 12, 0, 0);
+    ck_assert_uint_eq(ww_filetype_zip_unsupported(cd, n), 0); /* deflate, stored, bzip2 */
+    n += put_cd_entry(cd + n, 14, 0, 4);
+    ck_assert_uint_eq(ww_filetype_zip_unsupported(cd, n), 14); /* LZMA, after three it knows */
+    n = put_cd_entry(cd, 99, 1, 11); /* AES: encrypted, libclamav's own heuristic */
+    ck_assert_uint_eq(ww_filetype_zip_unsupported(cd, n), 0);
+    n += put_cd_entry(cd + n, 93, 0, 0);
+    ck_assert_uint_eq(ww_filetype_zip_unsupported(cd, n), 93); /* zstd */
+    ck_assert_uint_eq(ww_filetype_zip_unsupported(cd, 45), 0); /* cut: nothing parses */
+}
+END_TEST
+
 START_TEST(test_filetype_mail_padded_past_the_peek)
 {
     char buf[4096];
@@ -456,6 +489,7 @@ int main(void)
     tcase_add_test(tc, test_filetype_embed_none_in_a_plain_image);
     tcase_add_test(tc, test_filetype_zip_start_from_the_end_record);
     tcase_add_test(tc, test_filetype_mail_padded_past_the_peek);
+    tcase_add_test(tc, test_filetype_zip_methods_libclamav_cannot_unpack);
     tcase_add_test(ts, test_filetype_set_groups_types_all_none);
     tcase_add_test(ts, test_filetype_names_round_trip);
     suite_add_tcase(s, tc);

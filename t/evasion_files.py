@@ -12,14 +12,17 @@ writes into OUTDIR:
   fextra.gz     a valid gzip of clean text whose header's extra field holds clam.zip
                 (`unzip fextra.gz` extracts clam.exe)
   crypt.zip     clam.exe in a ZipCrypto (traditional PKWARE) encrypted zip, password "infected"
+  lzma.zip      clam.exe compressed with LZMA (zip method 14), which libclamav cannot unpack
   iso.gif       an ISO 9660 image holding clam.exe whose system area (its first 32 KiB, free
                 for any bytes) starts with a GIF header: an image to a type test, a disc to
                 Windows and 7-Zip
 (A zstd file is made by t/ww_encode: the standard library has no zstd compressor.)
 """
+import io
 import os
 import struct
 import sys
+import zipfile
 import zlib
 
 
@@ -88,6 +91,13 @@ def iso9660(name, data, system_area):
     return image
 
 
+def lzma_zip(name, data):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_LZMA) as z:
+        z.writestr(name, data)
+    return out.getvalue()
+
+
 def gzip_fextra(extra, text):
     comp = zlib.compressobj(9, zlib.DEFLATED, -15)
     packed = comp.compress(text) + comp.flush()
@@ -108,6 +118,7 @@ def main():
         "fextra.gz": gzip_fextra(clam_zip, b"hello clean text\n" * 10),
         "crypt.zip": zipcrypto(b"clam.exe", clam_exe, b"infected"),
         "iso.gif": iso9660(b"CLAM.EXE", clam_exe, gif),
+        "lzma.zip": lzma_zip("clam.exe", clam_exe),
     }
     os.makedirs(out, exist_ok=True)
     for name, body in files.items():

@@ -114,8 +114,8 @@ expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=i
 # the real zip (in an image, and as a "zip"), a cabinet after an image's header, an ISO image
 # whose system area starts with an image's header, a zip in a gzip
 # header's extra field (zip readers find all three from the end record, or anywhere), an
-# encrypted zip and a zstd file (libclamav cannot look inside: unscanned, clamav.limit_action
-# = block). t/evasion_files.py builds them; unzip, unzip -P and zstd -d give clam.exe back.
+# encrypted zip, a zstd file and a zip member packed with LZMA (libclamav cannot look inside:
+# unscanned, clamav.limit_action = block). t/evasion_files.py builds them; unzip, unzip -P and zstd -d give clam.exe back.
 "${PYTHON3:-python3}" "$top_srcdir/t/evasion_files.py" "$TESTFILES" "$tmp/ev" || fail "cannot build the evasion files"
 "$top_builddir/t/ww_encode" zstd <"$TESTFILES/clam.exe" >"$tmp/ev/clam.zst" || fail "cannot make clam.zst"
 for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
@@ -124,7 +124,8 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "iso.gif|threat=Webwarden.Test.ClamExe|type=image+iso scanner=clamav deep=infected" \
     "fextra.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
     "crypt.zip|threat=Heuristics.Encrypted.Zip |type=zip scanner=clamav deep=unscanned" \
-    "clam.zst|threat=Webwarden.DeepScan.Unsupported.zstd |type=zstd scanner=clamav deep=unscanned"; do
+    "clam.zst|threat=Webwarden.DeepScan.Unsupported.zstd |type=zstd scanner=clamav deep=unscanned" \
+    "lzma.zip|threat=Webwarden.DeepScan.Unsupported.ZipMethod14 |type=zip scanner=clamav deep=unscanned"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
