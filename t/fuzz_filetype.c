@@ -1,0 +1,45 @@
+/* t/fuzz_filetype.c - libFuzzer target for lib/ww_filetype.c (make fuzz, mk/fuzz.am): the true
+ * type of a body's first bytes, the hidden-archive finder fed in two chunks, and the zip end
+ * record and central directory readers the deep scanner trusts (bodies are the attacker's).
+ * Checks more than "no crash": the finder reports the same first signature whatever the split,
+ * inside the body; a zip start is inside the body, before its central directory. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ww_common.h"
+#include "ww_filetype.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct ww_filetype_embed a, b;
+    enum ww_filetype ta, tb1, tb2;
+    int64_t at_a, at_b1, at_b2, at_b, start, cd = -1;
+    size_t split = size > 0 ? data[0] % (size + 1) : 0;
+
+    if ((unsigned)ww_filetype_detect(data, size) >= WW_FT_COUNT)
+        abort();
+    ww_filetype_embed_init(&a);
+    ta = ww_filetype_embed_feed(&a, data, size, &at_a);
+    ww_filetype_embed_init(&b);
+    tb1 = ww_filetype_embed_feed(&b, data, split, &at_b1);
+    tb2 = tb1 != WW_FT_UNKNOWN ? WW_FT_UNKNOWN
+                               : ww_filetype_embed_feed(&b, data + split, size - split, &at_b2);
+    at_b = tb1 != WW_FT_UNKNOWN ? at_b1 : at_b2;
+    if ((ta == WW_FT_UNKNOWN) != (tb1 == WW_FT_UNKNOWN && tb2 == WW_FT_UNKNOWN))
+        abort(); /* found whole, missed split (or the other way) */
+    if (ta != WW_FT_UNKNOWN && (at_a != at_b || at_a < 0 || (size_t)at_a >= size))
+        abort();
+    start = ww_filetype_zip_start(data, size, (int64_t)size, &cd);
+    if (start >= 0 && (cd < start || (size_t)cd > size))
+        abort();
+    if (size > 16) { /* the same record read from a tail of a longer body */
+        int64_t cd2 = -1, s2 = ww_filetype_zip_start(data + 16, size - 16, (int64_t)size, &cd2);
+        if (s2 >= 0 && (cd2 < s2 || (size_t)cd2 > size))
+            abort();
+    }
+    (void)ww_filetype_zip_unsupported(data, size);
+    return 0;
+}
