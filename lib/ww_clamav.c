@@ -1241,10 +1241,12 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
         ww_clamav_scan_mem(d->e, d->mem, d->mem_len, res);
     if (res->verdict == WW_DEEP_CLEAN)
         deep_zip_again(d, res);
-    if (res->verdict == WW_DEEP_CLEAN && d->type == WW_FT_ZSTD && d->embed_type == 0) {
-        /* libclamav has no zstd: what is inside was not looked at */
+    if (res->verdict == WW_DEEP_CLEAN && d->embed_type == 0 &&
+        (d->type == WW_FT_ZSTD || d->type == WW_FT_LZ4 || d->type == WW_FT_LZIP)) {
+        /* compressors libclamav 1.4 cannot undo: what is inside was not looked at */
         res->verdict = WW_DEEP_UNSCANNED;
-        snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.zstd");
+        snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.%s",
+                 ww_filetype_name((enum ww_filetype)d->type));
     }
     deep_drop(d);
     return 1;

@@ -44,6 +44,8 @@ static const struct ft_info ft_info[WW_FT_COUNT] = {
     [WW_FT_RAR] = {"rar", "archive"},
     [WW_FT_CAB] = {"cab", "archive"},
     [WW_FT_ISO] = {"iso", "archive"},
+    [WW_FT_LZ4] = {"lz4", "archive"},
+    [WW_FT_LZIP] = {"lzip", "archive"},
     [WW_FT_ISCAB] = {"iscab", "archive"},
     [WW_FT_ARJ] = {"arj", "archive"},
     [WW_FT_LZH] = {"lzh", "archive"},
@@ -304,6 +306,10 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
         return WW_FT_XZ;
     if (AT(0, "\x28\xB5\x2F\xFD"))
         return WW_FT_ZSTD;
+    if (AT(0, "\x04\x22\x4D\x18"))
+        return WW_FT_LZ4;
+    if (AT(0, "LZIP\x01"))
+        return WW_FT_LZIP;
     if (AT(0, "SZDD\x88\xF0\x27\x33") || AT(0, "KWAJ\x88\xF0\x27\xD1"))
         return WW_FT_SZDD;
     if (AT(257, "ustar"))

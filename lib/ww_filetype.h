@@ -58,7 +58,9 @@ enum ww_filetype {
     WW_FT_VIDEO,
     WW_FT_AUDIO,
     WW_FT_FONT,
-    WW_FT_ISO, /* ISO 9660 disc image: "\1CD001\1" at 32768, after a system area of any bytes */
+    WW_FT_ISO,  /* ISO 9660 disc image: "\1CD001\1" at 32768, after a system area of any bytes */
+    WW_FT_LZ4,  /* LZ4 frame */
+    WW_FT_LZIP, /* lzip */
     WW_FT_COUNT
 };
 

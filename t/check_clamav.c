@@ -265,6 +265,54 @@ END_TEST
 /* Polyglots: clam.zip appended to a PNG (type image, not deep-scanned by default) is found, kept
  * from its signature on, whether that is in the first bytes, split across two chunks or far in
  * a body past the memory limit; the log's type says both. A plain image is still skipped. */
+/* Compressors libclamav 1.4 cannot undo (zstd, lz4, lzip): the body is unscanned, never clean,
+ * named by its type; a format it can undo (xz) with the same random content stays clean. */
+START_TEST(test_deepscan_unsupported_compressors_are_unscanned)
+{
+    static const struct {
+        const char *magic;
+        size_t mlen;
+        const char *threat; /* NULL: clean */
+    } cases[] = {
+        {"\x28\xb5\x2f\xfd\x04\x58", 6, "Webwarden.DeepScan.Unsupported.zstd"},
+        {"\x04\x22\x4d\x18\x64\x40\xa7", 7, "Webwarden.DeepScan.Unsupported.lz4"},
+        {"LZIP\x01\x0c", 6, "Webwarden.DeepScan.Unsupported.lzip"},
+        {"BZh9", 4, NULL}, /* libclamav's own: a broken bzip2 is its business, not "unsupported" */
+    };
+    struct ww_clamav *e;
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    unsigned char body[3000];
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct ww_deepscan *d = ww_deepscan_create(e, deep, 25 << 20, tmpdir);
+        struct ww_deep_result r;
+        for (size_t i = 0; i < sizeof(body); i++)
+            body[i] = (unsigned char)(i * 2654435761u >> 13);
+        memcpy(body, cases[k].magic, cases[k].mlen);
+        ck_assert_int_eq(ww_deepscan_feed(d, body, sizeof(body)), WW_OK);
+        ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
+        if (cases[k].threat != NULL) {
+            ck_assert_msg(r.verdict == WW_DEEP_UNSCANNED && strcmp(r.threat, cases[k].threat) == 0,
+                          "%s: verdict %d \"%s\"", cases[k].threat, (int)r.verdict, r.threat);
+            ck_assert_int_eq(r.body_too_large, 0);
+        } else {
+            ck_assert_msg(r.verdict != WW_DEEP_UNSCANNED ||
+                              strncmp(r.threat, "Webwarden.DeepScan.Unsupported", 30) != 0,
+                          "bzip2: \"%s\"", r.threat);
+        }
+        ww_deepscan_free(d);
+    }
+    ww_clamav_unref(e);
+    dirs_remove();
+}
+END_TEST
+
 START_TEST(test_deepscan_polyglot_image_with_zip)
 {
     static const size_t pads[] = {8, 4898, 4899, 4900, 4901, 2 * WW_DEEPSCAN_MEM};
@@ -867,6 +915,7 @@ int main(void)
     tcase_add_test(tc, test_clamav_pattern_lines_libclamav_refuses_are_left_out);
     tcase_add_test(tc, test_deepmon_follows_the_installed_pattern);
     tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);
+    tcase_add_test(tc, test_deepscan_unsupported_compressors_are_unscanned);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

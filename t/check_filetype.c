@@ -57,6 +57,8 @@ static const struct {
        "7zXZ\0\0\x04"),
      WW_FT_XZ},
     {"zstd", B("\x28\xb5\x2f\xfd\x04\0"), WW_FT_ZSTD},
+    {"lz4", B("\x04\x22\x4d\x18\x64\x40\xa7"), WW_FT_LZ4},
+    {"lzip", B("LZIP\x01\x0c"), WW_FT_LZIP},
     {"cpio newc", B("070701000000"), WW_FT_CPIO},
     {"ole2", B("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0"), WW_FT_OLE2},
     {"rtf", B("{\\rtf1\\ansi"), WW_FT_RTF},
