@@ -238,6 +238,9 @@ struct ww_body {
     char reason[112];
     char detail[160];
     struct ww_deepscan *deep; /* NULL: no deep scanner */
+    /* With a Content-Encoding and a deep scanner: the bytes as received, watched for an archive
+     * hidden in them (a zip in a gzip header's extra field, which decoding drops) */
+    struct ww_deepscan *raw_deep;
     enum ww_action deep_limit_action;
     const char *scanner; /* who found the threat */
     const char *deep_outcome;
@@ -348,6 +351,7 @@ void ww_body_free(struct ww_body *b)
     ww_scan_free(b->raw);
     ww_decode_free(b->dec);
     ww_deepscan_free(b->deep);
+    ww_deepscan_free(b->raw_deep);
     hold_cleanup(&b->hold);
     free(b);
 }
@@ -425,6 +429,7 @@ int ww_body_start(struct ww_body *b, struct ww_engine *e, const char *const *cod
         b->raw = ww_scan_create(e, b->declared, 0);
         if (b->raw == NULL)
             return WW_ENOMEM;
+        b->raw_deep = ww_deepscan_watcher(b->deep);
     }
     return d;
 }
@@ -524,6 +529,7 @@ static int body_feed(struct ww_body *b, const char *data, size_t len)
 
     if (b->raw != NULL && ww_scan_feed(b->raw, data, len))
         return 1;
+    ww_deepscan_feed(b->raw_deep, data, len); /* a failure: UNSCANNED at the end if it mattered */
     if (b->dec == NULL) {
         rc = body_decoded(b, data, len);
         return rc == 1 && b->type_blocked ? 2 : rc;
@@ -772,12 +778,23 @@ static int body_deep_end(struct ww_body *b, char *threat, size_t threatlen)
 {
     struct ww_deep_result r;
     enum ww_action action;
+    int ran;
 
     if (b->deep == NULL) {
         b->deep_outcome = "off";
         return 0;
     }
-    if (ww_deepscan_finish(b->deep, &r) == 0) {
+    ran = ww_deepscan_finish(b->deep, &r);
+    if (b->raw_deep != NULL && (ran == 0 || r.verdict == WW_DEEP_CLEAN)) {
+        /* an archive hidden in the bytes as received says more than the decoded body did */
+        struct ww_deep_result rr;
+        if (ww_deepscan_finish(b->raw_deep, &rr) == 1 &&
+            (ran == 0 || rr.verdict != WW_DEEP_CLEAN)) {
+            r = rr;
+            ran = 1;
+        }
+    }
+    if (ran == 0) {
         b->deep_outcome = "skipped";
         return 0;
     }

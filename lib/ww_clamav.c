@@ -1127,6 +1127,13 @@ const char *ww_deepscan_type_name(struct ww_deepscan *d)
     return d->type_name;
 }
 
+struct ww_deepscan *ww_deepscan_watcher(const struct ww_deepscan *d)
+{
+    if (d == NULL || d->e == NULL)
+        return NULL;
+    return ww_deepscan_create(d->e, 0, d->max_bytes, d->tmp_dir); /* takes its own reference */
+}
+
 int ww_deepscan_embedded(const struct ww_deepscan *d)
 {
     return d != NULL ? d->embed_type : 0;

@@ -125,6 +125,11 @@ int ww_deepscan_embedded(const struct ww_deepscan *d);
 /* Ends the body. 1 when the deep scanner ran (or should have: UNSCANNED), *res filled; 0 when
  * the type is not in the set or there is no engine (nothing to add to the fast engine's
  * verdict). Blocks for the scan (bounded by the engine's max_scan_time_ms). */
+/* A second deep scanner like <d> (its engine, limits, folder) that deep-scans nothing by type
+ * and only watches for an archive hidden in the bytes (a polyglot): for the bytes of an encoded
+ * body as received, where a zip may sit in a gzip header's extra field. NULL without an engine
+ * or memory. */
+struct ww_deepscan *ww_deepscan_watcher(const struct ww_deepscan *d);
 int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res);
 void ww_deepscan_free(struct ww_deepscan *d); /* NULL is a no-op */
 

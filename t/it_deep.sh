@@ -134,6 +134,14 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     expect_grep "hidden from the deep scanner: $f names $want1" "$tmp/ev.log" "$want1"
     expect_grep "hidden from the deep scanner: $f logged $want2" "$tmp/ev.log" "$want2"
 done
+# The same zip in a gzip header's extra field, sent with Content-Encoding: gzip: the decoded body
+# is clean text, the zip is in what decoding drops; a client that saves the body as sent (curl,
+# wget) holds it. The bytes as received are watched for hidden archives too.
+icap -s webwarden_scan -f "$tmp/ev/fextra.gz" -resp 'http://dl.webwarden.test/ev/fextra-ce.txt' \
+    -rhx 'Content-Encoding: gzip' -v >"$tmp/s_evce.txt" 2>&1
+grep "dl.webwarden.test/ev/fextra-ce.txt " "$tmp/var/log/access.log" >"$tmp/evce.log"
+expect_grep "zip in the gzip header of an encoded body: blocked" "$tmp/evce.log" "action=block"
+expect_grep "zip in the gzip header of an encoded body: by clamav" "$tmp/evce.log" "threat=Webwarden.Test.ClamExe"
 { printf 'GIF89a'; head -c 50 /dev/zero; printf 'PK\003\004'; head -c 50 /dev/zero; cat "$tmp/clean.zip"; } >"$tmp/decoyclean.gif"
 icap -s webwarden_scan -f "$tmp/decoyclean.gif" -resp 'http://dl.webwarden.test/decoyclean.gif' -v >"$tmp/s_dc.txt" 2>&1
 expect_grep "image + decoy + clean zip: 204" "$tmp/s_dc.txt" "ICAP/1.0 204"
