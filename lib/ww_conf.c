@@ -175,6 +175,7 @@ static const struct conf_key conf_keys[] = {
     K_STR(metrics, listen, CT_STRING, "127.0.0.1:9478"),
     K_BOOL(identity, user_strip_domain, "off"),
     K_BOOL(identity, username_base64, "off"),
+    K_BOOL(identity, authenticated_user_plain, "off"),
     K_BOOL(identity, groups_base64, "off"),
 };
 

@@ -159,10 +159,11 @@ struct ww_conf {
         int allow_unsigned;
     } update;
     struct {
-        int user_strip_domain; /* 0 (default): "user alice" matches only "alice"; 1: also
-                                  "EXAMPLE\\alice" and "alice@EXAMPLE.ORG" */
-        int username_base64;   /* 0: X-Client-Username is plain (Squid's default) */
-        int groups_base64;     /* 0: X-Authenticated-Groups is plain (adaptation_meta) */
+        int user_strip_domain;        /* 0 (default): "user alice" matches only "alice"; 1: also
+                                         "EXAMPLE\\alice" and "alice@EXAMPLE.ORG" */
+        int username_base64;          /* 0: X-Client-Username is plain (Squid's default) */
+        int authenticated_user_plain; /* 1: X-Authenticated-User is plain, never decoded */
+        int groups_base64;            /* 0: X-Authenticated-Groups is plain (adaptation_meta) */
     } identity;
     struct {
         char *server;

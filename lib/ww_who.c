@@ -265,7 +265,11 @@ int ww_who_add_header(struct ww_who *who, const struct ww_conf *conf, const char
     if (strcasecmp(name, "X-Client-Username") == 0 ||
         strcasecmp(name, "X-Authenticated-User") == 0) {
         int rank = name[2] == 'C' || name[2] == 'c' ? 2 : 1;
-        int base64 = rank == 2 ? conf->identity.username_base64 : 1;
+        /* X-Authenticated-User: base64 as the ICAP draft has it (plain text is taken when the
+         * value is not base64 text), or plain only: a proxy that sends it unencoded leaves no
+         * doubt then that a login "YWRtaW4" is not "admin" */
+        int base64 =
+            rank == 2 ? conf->identity.username_base64 : !conf->identity.authenticated_user_plain;
         if (who->user_rank >= rank)
             return WW_OK;
         ww_who_init(&tmp);

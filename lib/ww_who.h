@@ -52,7 +52,8 @@ int ww_who_add_groups(struct ww_who *who, const char *value, int base64);
 
 /* One ICAP request header (name case-insensitive). X-Client-IP (the first one counts),
  * X-Client-Username (base64 when <conf> identity.username_base64), X-Authenticated-User (base64
- * or plain; X-Client-Username wins over it whatever the order), X-Authenticated-Groups (every
+ * or plain, plain only with identity.authenticated_user_plain; X-Client-Username wins over it
+ * whatever the order), X-Authenticated-Groups (every
  * one adds; base64 when identity.groups_base64). Any other header is ignored. WW_OK, or WW_EINVAL
  * for an identity header whose value is unusable (the request keeps what it had). Feed it the
  * ICAP headers only, never the encapsulated HTTP request's. */

@@ -297,6 +297,32 @@ START_TEST(test_policies_user_domain_exact_by_default)
 }
 END_TEST
 
+/* X-Authenticated-User is base64 by the ICAP draft, plain text taken when it is not base64 text;
+ * identity.authenticated_user_plain = on never decodes it (attack review of round 8, F9: a login
+ * "YWRtaW4" read as "admin"). X-Client-Username follows identity.username_base64 alone. */
+START_TEST(test_who_authenticated_user_plain_option)
+{
+    struct ww_conf *conf = load_ok("[identity]\nauthenticated_user_plain = on\n");
+    struct ww_conf *dflt = load_ok("");
+    struct ww_who who;
+
+    ww_who_init(&who);
+    ck_assert_int_eq(ww_who_add_header(&who, dflt, "X-Authenticated-User", "YWRtaW4"), WW_OK);
+    ck_assert_str_eq(who.user, "admin"); /* the draft's base64, by default */
+    ww_who_init(&who);
+    ck_assert_int_eq(ww_who_add_header(&who, dflt, "X-Authenticated-User", "alice"), WW_OK);
+    ck_assert_str_eq(who.user, "alice"); /* not base64 text: plain */
+    ww_who_init(&who);
+    ck_assert_int_eq(ww_who_add_header(&who, conf, "X-Authenticated-User", "YWRtaW4"), WW_OK);
+    ck_assert_str_eq(who.user, "ywrtaw4"); /* as sent (names are kept lower case) */
+    ww_who_init(&who);
+    ck_assert_int_eq(ww_who_add_header(&who, conf, "X-Authenticated-User", "Local://bob"), WW_OK);
+    ck_assert_str_eq(who.user, "bob");
+    ww_conf_free(conf);
+    ww_conf_free(dflt);
+}
+END_TEST
+
 START_TEST(test_policies_user_strip_domain_option)
 {
     struct ww_conf *conf = load_ok("[identity]\nuser_strip_domain = on\n"
@@ -707,6 +733,7 @@ static Suite *policies_suite(void)
     tcase_add_test(tc, test_policies_terms_are_ored_first_policy_wins);
     tcase_add_test(tc, test_policies_user_domain_exact_by_default);
     tcase_add_test(tc, test_policies_user_strip_domain_option);
+    tcase_add_test(tc, test_who_authenticated_user_plain_option);
     tcase_add_test(tc, test_policies_overrides_and_inherit);
     tcase_add_test(tc, test_policies_decide_uses_the_policy);
     tcase_add_test(tc, test_policies_extra_lists_load);
