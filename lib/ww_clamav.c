@@ -1232,7 +1232,6 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
         return 0;
     if (d->over) {
         res->verdict = WW_DEEP_UNSCANNED;
-        res->body_too_large = 1;
         snprintf(res->threat, sizeof(res->threat), "Heuristics.Limits.Exceeded.MaxFileSize");
         return 1;
     }

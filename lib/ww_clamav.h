@@ -87,9 +87,6 @@ struct ww_deep_result {
     char threat[128]; /* INFECTED: the signature; UNSCANNED: Heuristics.Limits.Exceeded.* or the
                        * libclamav error */
     long scan_ms;
-    /* UNSCANNED because the body itself is larger than clamav.max_file_size (the download's
-     * size: scan.oversize_action); 0 for a limit hit inside it (an archive's expansion) */
-    int body_too_large;
 };
 
 /* Scans <len> bytes at <data> (a whole body) with ClamAV's unpackers. Thread-safe; blocks for
