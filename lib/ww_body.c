@@ -298,6 +298,7 @@ void ww_body_limits_from_conf(struct ww_body_limits *lim, const struct ww_conf *
     lim->no_patterns_action = conf->scan.no_patterns_action;
     lim->undecodable_action = conf->scan.undecodable_action;
     lim->budget_action = conf->scan.budget_action;
+    lim->unsupported_action = conf->clamav.unsupported_action;
     lim->partial_action = conf->scan.partial_action;
     lim->hold_all = conf->scan.hold_all;
     lim->hold_204_max = conf->scan.hold_204_max;
@@ -811,10 +812,14 @@ static int body_deep_end(struct ww_body *b, char *threat, size_t threatlen)
     }
     b->deep_outcome = "unscanned";
     /* Too large for the deep scanner follows the size policy (scan.oversize_action, as a body
-     * past scan.max_size does); the other limits (nesting, members, time) clamav.limit_action. */
-    action = strstr(r.threat, "MaxFileSize") != NULL || strstr(r.threat, "MaxScanSize") != NULL
-                 ? b->lim.oversize_action
-                 : b->deep_limit_action;
+     * past scan.max_size does); a format libclamav cannot open clamav.unsupported_action; the
+     * other limits (nesting, members, time) and encrypted archives clamav.limit_action. */
+    if (strstr(r.threat, "MaxFileSize") != NULL || strstr(r.threat, "MaxScanSize") != NULL)
+        action = b->lim.oversize_action;
+    else if (strncmp(r.threat, "Webwarden.DeepScan.Unsupported.", 31) == 0)
+        action = b->lim.unsupported_action; /* zstd, lz4, lzip, LZMA-packed zip members */
+    else
+        action = b->deep_limit_action;
     snprintf(b->reason, sizeof(b->reason), "deep scan incomplete");
     snprintf(b->detail, sizeof(b->detail), "%s body: %.100s (%s)", ww_body_type(b), r.threat,
              action == WW_ACTION_BLOCK ? "block" : "allow");

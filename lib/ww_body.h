@@ -54,6 +54,7 @@ struct ww_body_limits {
     enum ww_action undecodable_action; /* a coding not decodable: block, or passes unscanned */
     enum ww_action budget_action;      /* a check budget spent: block, or passes unscanned */
     enum ww_action partial_action;     /* a part of an object not cut before (ww_body_partial) */
+    enum ww_action unsupported_action; /* deep scan: a format libclamav cannot open */
     int hold_all;                      /* hold every body up to max_size, never stream */
     int64_t hold_204_max;              /* a declared length up to this, with Allow: 204: hold_all */
     int64_t hold_memory;               /* hold_all: in memory up to this or hold_max, then a file */

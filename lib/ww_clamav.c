@@ -236,9 +236,30 @@ int ww_clamav_read_dir(const char *clamav_dir, struct ww_clamav_info *info)
 /* The name of each finding, through the scan's context: libclamav 1.4 leaves *virname NULL for
  * some heuristic alerts (a limit hit on a member) but always calls this. */
 struct scan_ctx {
-    char first[128]; /* the first name libclamav reported */
-    char real[128];  /* the first that is a finding, not "could not look inside" */
+    char first[128];       /* the first name libclamav reported */
+    char real[128];        /* the first that is a finding, not "could not look inside" */
+    char unsupported[128]; /* a file inside that libclamav could not open (on_file) */
 };
+
+static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen);
+
+/* Every file libclamav meets inside a body (a member, a decompressed stream): one it cannot open
+ * (a zstd, lz4 or lzip stream; a zip with a member packed with LZMA and the like) makes the body
+ * unscanned, at any depth (a zstd inside a tar inside a gzip, a zip in a zip, a zip behind an
+ * executable). The body itself is looked at by ww_deepscan_finish. */
+static cl_error_t on_file(int fd, const char *type, const char **ancestors, size_t parent_file_size,
+                          const char *file_name, size_t file_size, const char *file_buffer,
+                          uint32_t recursion_level, uint32_t layer_attributes, void *context)
+{
+    struct scan_ctx *c = context;
+
+    (void)fd, (void)type, (void)ancestors, (void)parent_file_size, (void)file_name;
+    (void)layer_attributes;
+    if (c != NULL && file_buffer != NULL && recursion_level > 0 && c->unsupported[0] == '\0')
+        file_unsupported((const unsigned char *)file_buffer, file_size, c->unsupported,
+                         sizeof(c->unsupported));
+    return CL_CLEAN;
+}
 
 /* libclamav's names for what it could not inspect: a limit hit (CL_SCAN_HEURISTIC_EXCEEDS_MAX), an
  * encrypted archive or document (CL_SCAN_HEURISTIC_ENCRYPTED_*). Unscanned, never clean, and no
@@ -651,6 +672,7 @@ int ww_clamav_load_tmp(const char *clamav_dir, const char *patterns_dir, const c
         goto cleanup;
     }
     cl_engine_set_clcb_virus_found(e->engine, on_virus_found);
+    cl_engine_set_clcb_file_inspection(e->engine, on_file);
     cr = cl_engine_compile(e->engine);
     if (cr != CL_SUCCESS) {
         rc = cr == CL_EMEM ? WW_ENOMEM : WW_EINVAL;
@@ -717,7 +739,8 @@ static void fill_result(cl_error_t cr, const char *virname, const struct scan_ct
         virname = c->first;
     res->scan_ms = now_ms() - t0;
     if (cr == CL_CLEAN && c->real[0] == '\0') {
-        res->verdict = WW_DEEP_CLEAN;
+        res->verdict = c->unsupported[0] != '\0' ? WW_DEEP_UNSCANNED : WW_DEEP_CLEAN;
+        snprintf(res->threat, sizeof(res->threat), "%s", c->unsupported);
         return;
     }
     if (cr == CL_VIRUS || c->real[0] != '\0') {
@@ -741,7 +764,7 @@ int ww_clamav_scan_mem(struct ww_clamav *e, const void *data, size_t len,
     long t0 = now_ms();
     cl_fmap_t *map;
     cl_error_t cr;
-    struct scan_ctx c = {"", ""};
+    struct scan_ctx c = {"", "", ""};
 
     if (e == NULL || (data == NULL && len > 0))
         return WW_EINVAL;
@@ -764,7 +787,7 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     unsigned long scanned = 0;
     long t0 = now_ms();
     cl_error_t cr;
-    struct scan_ctx c = {"", ""};
+    struct scan_ctx c = {"", "", ""};
 
     if (e == NULL || fd < 0)
         return WW_EINVAL;
@@ -774,33 +797,33 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     return WW_OK;
 }
 
-static off_t fd_pread(void *handle, void *buf, size_t count, off_t offset)
+/* A file libclamav cannot open: a zstd, lz4 or lzip stream, or a zip (its end record in the last
+ * WW_FILETYPE_ZIP_TAIL bytes) with a member packed in a way libclamav cannot undo. 1 and <why>
+ * (a Webwarden.DeepScan.Unsupported.* name). */
+static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen)
 {
-    return pread(*(int *)handle, buf, count, offset);
-}
+    enum ww_filetype t = ww_filetype_detect(b, len < WW_FILETYPE_PEEK ? len : WW_FILETYPE_PEEK);
+    struct ww_zip_end z;
+    int64_t start;
+    size_t tlen;
+    uint64_t largest;
+    unsigned method;
 
-/* The same over bytes [off, off + len) of an open file. */
-static int scan_fd_range(struct ww_clamav *e, int fd, int64_t off, int64_t len,
-                         struct ww_deep_result *res)
-{
-    struct cl_scan_options o;
-    const char *virname = NULL;
-    unsigned long scanned = 0;
-    long t0 = now_ms();
-    cl_fmap_t *map;
-    cl_error_t cr;
-    struct scan_ctx c = {"", ""};
-
-    scan_options(&o);
-    map = cl_fmap_open_handle(&fd, (size_t)off, (size_t)len, fd_pread, 1);
-    if (map == NULL) {
-        fill_result(CL_EMEM, NULL, &c, t0, res);
-        return WW_OK;
+    if (t == WW_FT_ZSTD || t == WW_FT_LZ4 || t == WW_FT_LZIP) {
+        snprintf(why, whylen, "Webwarden.DeepScan.Unsupported.%s", ww_filetype_name(t));
+        return 1;
     }
-    cr = cl_scanmap_callback(map, NULL, &virname, &scanned, e->engine, &o, &c);
-    fill_result(cr, virname, &c, t0, res);
-    cl_fmap_close(map);
-    return WW_OK;
+    if (len < 22)
+        return 0;
+    tlen = len < WW_FILETYPE_ZIP_TAIL ? len : WW_FILETYPE_ZIP_TAIL;
+    start = ww_filetype_zip_start(b + len - tlen, tlen, (int64_t)len, &z);
+    if (start < 0 || memcmp(b + start, "PK\3\4", 4) != 0 || memcmp(b + z.cd_at, "PK\1\2", 4) != 0)
+        return 0;
+    method = ww_filetype_zip_members(b + z.cd_at, (size_t)z.cd_size, &largest);
+    if (method == 0)
+        return 0;
+    snprintf(why, whylen, "Webwarden.DeepScan.Unsupported.ZipMethod%u", method);
+    return 1;
 }
 
 struct ww_clamav_watch {
@@ -1151,73 +1174,207 @@ static int deep_read(const struct ww_deepscan *d, int64_t off, void *buf, size_t
     return pread(d->fd, buf, len, (off_t)off) == (ssize_t)len ? WW_OK : WW_EIO;
 }
 
-#define ZIP_CD_MAX (4u << 20) /* central directories read for their members' methods */
+/* What libclamav is shown when the kept bytes are looked at again: <zeros> zero bytes, then the
+ * kept bytes from <skip> on. Read through a callback, so that the view may start anywhere (an
+ * fmap over a file wants an offset aligned to a page). */
+struct deep_view {
+    const struct ww_deepscan *d;
+    int64_t zeros, skip, body, len; /* <body> kept bytes from <skip>, then <suffix> */
+    const unsigned char *suffix;
+};
 
-/* A member compressed in a way libclamav cannot undo (LZMA, PPMd, xz, zstd) was not looked into:
- * unscanned (1), as an encrypted member is. The central directory runs from <cd_at> to the end
- * record; one over ZIP_CD_MAX is not read (its members are libclamav's). */
-static int deep_zip_methods(const struct ww_deepscan *d, int64_t cd_at, int64_t len,
-                            struct ww_deep_result *res)
+static off_t view_pread(void *handle, void *buf, size_t count, off_t offset)
 {
-    size_t n = len - cd_at > (int64_t)ZIP_CD_MAX ? ZIP_CD_MAX : (size_t)(len - cd_at);
-    unsigned char *cd = malloc(n);
-    unsigned method = 0;
+    const struct deep_view *v = handle;
+    unsigned char *out = buf;
+    size_t done = 0;
 
-    if (cd != NULL && deep_read(d, cd_at, cd, n) == WW_OK)
-        method = ww_filetype_zip_unsupported(cd, n);
-    free(cd);
-    if (method == 0)
+    if (offset < 0 || offset >= v->len)
         return 0;
-    res->verdict = WW_DEEP_UNSCANNED;
-    snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.ZipMethod%u",
-             method);
+    if ((int64_t)count > v->len - offset)
+        count = (size_t)(v->len - offset);
+    while (done < count) {
+        int64_t o = (int64_t)offset + (int64_t)done;
+        size_t n = count - done;
+        if (o < v->zeros) {
+            if ((int64_t)n > v->zeros - o)
+                n = (size_t)(v->zeros - o);
+            memset(out + done, 0, n);
+        } else if (o >= v->zeros + v->body) { /* the suffix */
+            memcpy(out + done, v->suffix + (o - v->zeros - v->body), n);
+        } else {
+            if ((int64_t)n > v->zeros + v->body - o)
+                n = (size_t)(v->zeros + v->body - o);
+            if (deep_read(v->d, o - v->zeros + v->skip, out + done, n) != WW_OK)
+                return done > 0 ? (off_t)done : -1;
+        }
+        done += n;
+    }
+    return (off_t)done;
+}
+
+/* libclamav over a view of the kept bytes (deep_view): <zeros> zero bytes, the kept bytes
+ * [skip, skip + body), <suffix_len> bytes of <suffix>. */
+static void deep_scan_view(const struct ww_deepscan *d, int64_t zeros, int64_t skip, int64_t body,
+                           const unsigned char *suffix, size_t suffix_len,
+                           struct ww_deep_result *res)
+{
+    struct deep_view v = {d, zeros, skip, body, zeros + body + (int64_t)suffix_len, suffix};
+    struct cl_scan_options o;
+    const char *virname = NULL;
+    unsigned long scanned = 0;
+    long t0 = now_ms();
+    cl_fmap_t *map;
+    cl_error_t cr;
+    struct scan_ctx c = {"", "", ""};
+
+    scan_options(&o);
+    map = cl_fmap_open_handle(&v, 0, (size_t)v.len, view_pread, 1);
+    if (map == NULL) {
+        fill_result(CL_EMEM, NULL, &c, t0, res);
+        return;
+    }
+    cr = cl_scanmap_callback(map, NULL, &virname, &scanned, d->e->engine, &o, &c);
+    fill_result(cr, virname, &c, t0, res);
+    cl_fmap_close(map);
+}
+
+/* A second look at the kept bytes, a view of them (deep_scan_view), whose verdict replaces a
+ * clean one when it is not clean. 1 when it did. */
+static int deep_again(const struct ww_deepscan *d, int64_t zeros, int64_t skip, int64_t body,
+                      const unsigned char *suffix, size_t suffix_len, struct ww_deep_result *res)
+{
+    struct ww_deep_result again;
+
+    deep_scan_view(d, zeros, skip, body, suffix, suffix_len, &again);
+    res->scan_ms += again.scan_ms;
+    if (again.verdict == WW_DEEP_CLEAN)
+        return 0;
+    again.scan_ms = res->scan_ms;
+    *res = again;
     return 1;
 }
 
-/* A zip that does not start where libclamav looked: a decoy "PK\3\4" before it, a polyglot's
- * prefix, a gzip header's extra field. Zip readers find it from its end record (and skip what is
- * before), libclamav from the start (and misses it): the kept bytes are scanned again from
- * where the end record says the zip starts. Then its members' methods: one libclamav cannot
- * unpack makes the body unscanned. Not for executables: a self-extracting archive is libclamav's
- * own case. */
-static void deep_zip_again(struct ww_deepscan *d, struct ww_deep_result *res)
-{
-    unsigned char *tail, sig[4];
-    int64_t len, start, cd_at = -1;
-    size_t tlen;
-    struct ww_deep_result again;
-    struct stat st;
+#define ZIP_CD_MAX (4u << 20) /* central directories read for their members */
 
-    if (d->type == WW_FT_PE || d->type == WW_FT_ELF || d->type == WW_FT_MACHO)
-        return;
-    if (d->fd >= 0)
-        len = fstat(d->fd, &st) == 0 ? (int64_t)st.st_size : 0;
-    else
-        len = (int64_t)d->mem_len;
-    if (len < 22)
-        return;
-    tlen = len < WW_FILETYPE_ZIP_TAIL ? (size_t)len : WW_FILETYPE_ZIP_TAIL;
-    tail = malloc(tlen);
-    if (tail == NULL)
-        return;
-    start = deep_read(d, len - (int64_t)tlen, tail, tlen) == WW_OK
-                ? ww_filetype_zip_start(tail, tlen, len, &cd_at)
-                : -1;
-    free(tail);
-    if (start < 0 || deep_read(d, start, sig, 4) != WW_OK || memcmp(sig, "PK\3\4", 4) != 0 ||
-        deep_read(d, cd_at, sig, 4) != WW_OK || memcmp(sig, "PK\1\2", 4) != 0)
-        return;
-    if (start > 0) { /* not where libclamav looked: again from where the zip starts */
-        if (d->fd >= 0)
-            scan_fd_range(d->e, d->fd, start, len - start, &again);
-        else
-            ww_clamav_scan_mem(d->e, d->mem + start, (size_t)(len - start), &again);
-        again.scan_ms += res->scan_ms;
-        *res = again;
-        if (res->verdict != WW_DEEP_CLEAN)
-            return;
+/* The members of a zip's central directory (from <cd_at> to the end record; one over ZIP_CD_MAX
+ * is not read): one packed in a way libclamav cannot undo (LZMA, PPMd, xz, zstd) was not looked
+ * into, and one larger than clamav.max_file_size was skipped by libclamav without a word:
+ * unscanned either way (1). */
+static int deep_zip_members(const struct ww_deepscan *d, int64_t cd_at, int64_t kept,
+                            struct ww_deep_result *res)
+{
+    size_t n = kept - cd_at > (int64_t)ZIP_CD_MAX ? ZIP_CD_MAX : (size_t)(kept - cd_at);
+    unsigned char *cd = malloc(n);
+    unsigned method = 0;
+    uint64_t largest = 0;
+
+    if (cd != NULL && deep_read(d, cd_at, cd, n) == WW_OK)
+        method = ww_filetype_zip_members(cd, n, &largest);
+    free(cd);
+    if (method != 0) {
+        res->verdict = WW_DEEP_UNSCANNED;
+        snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.ZipMethod%u",
+                 method);
+        return 1;
     }
-    deep_zip_methods(d, cd_at, len, res); /* a member libclamav could not open */
+    if (largest > (uint64_t)d->max_bytes) {
+        res->verdict = WW_DEEP_UNSCANNED; /* a size limit: scan.oversize_action */
+        snprintf(res->threat, sizeof(res->threat), "Heuristics.Limits.Exceeded.MaxFileSize");
+        return 1;
+    }
+    return 0;
+}
+
+#define LOOK_AGAIN_MAX 4 /* further hidden-archive signatures looked at again, per body */
+
+/* A body the deep scanner found clean, looked at again where libclamav may have been fooled:
+ * - A zip that does not start where libclamav looked (a decoy "PK\3\4" before it, a polyglot's
+ *   prefix, a gzip header's extra field): zip readers find it from its end record and skip what
+ *   is before; so is it scanned again, from there. Then its members (deep_zip_members).
+ * - A polyglot whose first hidden signature was a decoy: an ISO image's volume descriptor at
+ *   32768 is scanned as an ISO (zeros for the bytes not kept), and the next hidden signatures,
+ *   each from where it starts (cabextract and 7-Zip look for theirs anywhere).
+ * An executable gets the members' check alone: a self-extracting archive is libclamav's own case.
+ */
+static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
+{
+    unsigned char *tail, sig[8], end[22];
+    int64_t kept, start;
+    struct ww_zip_end z = {-1, 0, 0, 0};
+    size_t tlen;
+    struct stat st;
+    int zip_ok = 0; /* a zip found by its end record: its members' signatures are its own */
+
+    int exe = d->type == WW_FT_PE || d->type == WW_FT_ELF || d->type == WW_FT_MACHO;
+
+    if (d->fd >= 0)
+        kept = fstat(d->fd, &st) == 0 ? (int64_t)st.st_size : 0;
+    else
+        kept = (int64_t)d->mem_len;
+    if (kept >= 22) {
+        tlen = kept < WW_FILETYPE_ZIP_TAIL ? (size_t)kept : WW_FILETYPE_ZIP_TAIL;
+        tail = malloc(tlen);
+        start = tail != NULL && deep_read(d, kept - (int64_t)tlen, tail, tlen) == WW_OK
+                    ? ww_filetype_zip_start(tail, tlen, kept, &z)
+                    : -1;
+        free(tail);
+        if (start >= 0 && deep_read(d, start, sig, 4) == WW_OK && memcmp(sig, "PK\3\4", 4) == 0 &&
+            deep_read(d, z.cd_at, sig, 4) == WW_OK && memcmp(sig, "PK\1\2", 4) == 0) {
+            if (start > 0 && !exe && deep_again(d, 0, start, kept - start, NULL, 0, res))
+                return;
+            if (z.zip64 && !exe && z.cd_size <= UINT32_MAX && z.cd_at - start <= UINT32_MAX) {
+                /* libclamav reads no zip64 end record: the zip once more, ending in a classic
+                 * record with the zip64 record's numbers (zips under 4 GiB) */
+                uint16_t n = z.entries > 0xffff ? 0xffff : (uint16_t)z.entries;
+                uint32_t size = (uint32_t)z.cd_size, off = (uint32_t)(z.cd_at - start);
+                memset(end, 0, sizeof(end));
+                memcpy(end, "PK\5\6", 4);
+                end[8] = end[10] = (unsigned char)n;
+                end[9] = end[11] = (unsigned char)(n >> 8);
+                for (int k = 0; k < 4; k++) {
+                    end[12 + k] = (unsigned char)(size >> 8 * k);
+                    end[16 + k] = (unsigned char)(off >> 8 * k);
+                }
+                if (deep_again(d, 0, start, z.cd_at + z.cd_size - start, end, sizeof(end), res))
+                    return;
+            }
+            if (deep_zip_members(d, z.cd_at, kept, res))
+                return;
+            zip_ok = 1;
+        }
+    }
+    if (d->embed_type == 0)
+        return;
+    if (d->embed_at > 0 && d->embed_at < ISO_PVD_AT &&
+        deep_read(d, ISO_PVD_AT - d->embed_at, sig, 7) == WW_OK &&
+        memcmp(sig, "\1CD001\1", 7) == 0 && deep_again(d, d->embed_at, 0, kept, NULL, 0, res))
+        return;
+    {
+        struct ww_filetype_embed f;
+        unsigned char buf[65536];
+        int64_t pos = 1, at; /* past the first signature, where the kept bytes start */
+        int found = 0;
+        ww_filetype_embed_init(&f);
+        f.pos = pos;
+        while (pos < kept && found < LOOK_AGAIN_MAX) {
+            size_t n = kept - pos < (int64_t)sizeof(buf) ? (size_t)(kept - pos) : sizeof(buf);
+            enum ww_filetype et = WW_FT_UNKNOWN;
+            if (deep_read(d, pos, buf, n) != WW_OK ||
+                (et = ww_filetype_embed_feed(&f, buf, n, &at)) == WW_FT_UNKNOWN) {
+                pos += (int64_t)n;
+                continue;
+            }
+            if (!(et == WW_FT_ZIP && zip_ok)) {
+                found++;
+                if (deep_again(d, 0, at, kept - at, NULL, 0, res))
+                    return;
+            }
+            pos = at + 1; /* the next one after it */
+            ww_filetype_embed_init(&f);
+            f.pos = pos;
+        }
+    }
 }
 
 int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
@@ -1246,7 +1403,7 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
     else
         ww_clamav_scan_mem(d->e, d->mem, d->mem_len, res);
     if (res->verdict == WW_DEEP_CLEAN)
-        deep_zip_again(d, res);
+        deep_look_again(d, res);
     if (res->verdict == WW_DEEP_CLEAN && d->embed_type == 0 &&
         (d->type == WW_FT_ZSTD || d->type == WW_FT_LZ4 || d->type == WW_FT_LZIP)) {
         /* compressors libclamav 1.4 cannot undo: what is inside was not looked at */

@@ -133,6 +133,7 @@ static const struct conf_key conf_keys[] = {
     K_INT(clamav, max_files, 10000, 1, 1000000),
     K_INT(clamav, max_scan_time_ms, 120000, 1, 3600000),
     K_ENUM(clamav, limit_action, CT_ENUM, "block", actions),
+    K_ENUM(clamav, unsupported_action, CT_ENUM, "allow", actions),
     K_INT(clamav, max_age_days, 7, 1, 3650),
 
     K_STR(smart_scan, server, CT_SERVER, ""),

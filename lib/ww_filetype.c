@@ -6,6 +6,7 @@
  * an attacker who strips a magic number gets "unknown", which the default deep set scans. */
 #include "config.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -164,7 +165,7 @@ static int mail_start(const unsigned char *p, size_t len)
                                         "Envelope-to:",
                                         "Content-Type: multipart/",
                                         NULL};
-    size_t i, hdr = 0, known = 0;
+    size_t i, hdr = 0, known = 0, tok = 0;
     const unsigned char *q = p, *end = p + len;
     int filled = 1;
 
@@ -174,15 +175,20 @@ static int mail_start(const unsigned char *p, size_t len)
         q++; /* mail readers skip blank lines before the headers */
     /* At least two header lines, one of them a mail header, before the first non-header, in the
      * whole peek: any number of unknown ones may come first (an attacker's padding, round 8).
-     * Header lines all the way to the peek's end, 16 or more: a header block too, whatever their
-     * names. */
+     * Header lines all the way to the end of a full peek (the body goes on), with names such as
+     * headers have (letters, digits, '-'): a header block too, whatever the names, however long
+     * or folded the lines (JSON's '{"a":' is not such a name). */
     while (q < end) {
         const unsigned char *nl = memchr(q, '\n', (size_t)(end - q));
-        if (nl == NULL && hdr >= 2)
+        if (nl == NULL && hdr >= 1)
             break;                     /* a last line the peek may have cut: not judged */
         if (*q == ' ' || *q == '\t') { /* folded continuation */
         } else if (header_line(q, (size_t)(end - q))) {
             hdr++;
+            for (i = 0; q[i] != ':'; i++)
+                if (!(isalnum(q[i]) || q[i] == '-' || q[i] == '_' || q[i] == '.'))
+                    break;
+            tok += q[i] == ':';
             for (i = 0; names[i] != NULL; i++)
                 if (at_ci(q, (size_t)(end - q), 0, names[i]))
                     known++;
@@ -194,7 +200,8 @@ static int mail_start(const unsigned char *p, size_t len)
             break;
         q = nl + 1;
     }
-    return hdr >= 2 && (known >= 1 || (filled && hdr >= 16));
+    return (hdr >= 2 && known >= 1) ||
+           (filled && len >= WW_FILETYPE_PEEK && hdr >= 1 && tok == hdr);
 }
 
 /* Text: no NUL and few control bytes (UTF-8 and Latin-1 bytes count as text). */
@@ -306,8 +313,10 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
         return WW_FT_XZ;
     if (AT(0, "\x28\xB5\x2F\xFD"))
         return WW_FT_ZSTD;
-    if (AT(0, "\x04\x22\x4D\x18"))
-        return WW_FT_LZ4;
+    if (len >= 4 && (p[0] & 0xF0) == 0x50 && AT(1, "\x2A\x4D\x18"))
+        return WW_FT_ZSTD; /* a skippable frame first: zstd -d reads on */
+    if (AT(0, "\x04\x22\x4D\x18") || AT(0, "\x02\x21\x4C\x18"))
+        return WW_FT_LZ4; /* a frame, or the legacy format */
     if (AT(0, "LZIP\x01"))
         return WW_FT_LZIP;
     if (AT(0, "SZDD\x88\xF0\x27\x33") || AT(0, "KWAJ\x88\xF0\x27\xD1"))
@@ -454,49 +463,94 @@ static const struct {
 };
 #define EMBED_N (sizeof(embed_magics) / sizeof(embed_magics[0]))
 
-int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_t total,
-                              int64_t *cd_at)
+static uint64_t le64(const unsigned char *p)
 {
+    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* The zip64 end record behind the locator that ends at <loc> + 20 in <tail>: the start and the
+ * central directory from its 64-bit numbers, as for the classic record. -1 when it is not there. */
+static int64_t zip64_start(const unsigned char *tail, size_t loc, int64_t base,
+                           struct ww_zip_end *z)
+{
+    size_t r;
+    uint64_t cd_size, cd_off;
+    int64_t rec;
+
+    if (loc < 56)
+        return -1;
+    for (r = loc - 56 + 1; r-- > 0;) { /* the record, nearest the locator first */
+        if (memcmp(tail + r, "PK\6\6", 4) != 0)
+            continue;
+        cd_size = le64(tail + r + 40);
+        cd_off = le64(tail + r + 48);
+        rec = base + (int64_t)r;
+        if (cd_size == 0 || cd_size > (uint64_t)rec || cd_off > (uint64_t)rec - cd_size)
+            return -1;
+        z->cd_at = rec - (int64_t)cd_size;
+        z->cd_size = (int64_t)cd_size;
+        z->entries = le64(tail + r + 32);
+        z->zip64 = 1;
+        return rec - (int64_t)cd_size - (int64_t)cd_off;
+    }
+    return -1;
+}
+
+int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_t total,
+                              struct ww_zip_end *z)
+{
+    int64_t base = total - (int64_t)tail_len; /* the tail's first byte in the body */
     size_t i;
 
     if (tail_len < 22 || (int64_t)tail_len > total)
         return -1;
+    /* The last record, as zip readers take it, whatever its comment length says: unzip and
+     * Python's zipfile open a zip whose comment is shorter than the record claims. */
     for (i = tail_len - 22 + 1; i-- > 0;) {
         uint32_t cd_size, cd_off;
-        size_t clen;
         int64_t eocd;
         if (tail[i] != 'P' || tail[i + 1] != 'K' || tail[i + 2] != 5 || tail[i + 3] != 6)
             continue;
-        clen = (size_t)tail[i + 20] | (size_t)tail[i + 21] << 8;
-        if (i + 22 + clen > tail_len)
-            continue; /* its comment would run past the end: not the record */
+        if (i >= 20 && memcmp(tail + i - 20, "PK\6\7", 4) == 0)
+            return zip64_start(tail, i - 20, base, z); /* zip64: its numbers decide */
         cd_size = le32(tail + i + 12);
         cd_off = le32(tail + i + 16);
-        eocd = total - (int64_t)tail_len + (int64_t)i;
-        if (cd_size == 0 || cd_off == UINT32_MAX || (int64_t)cd_size + cd_off > eocd)
-            return -1; /* empty, zip64, or pointing before the body */
-        *cd_at = eocd - cd_size;
+        eocd = base + (int64_t)i;
+        if (cd_size == 0 || (int64_t)cd_size + cd_off > eocd)
+            return -1; /* empty, or pointing before the body */
+        z->cd_at = eocd - cd_size;
+        z->cd_size = cd_size;
+        z->entries = (uint64_t)tail[i + 10] | (uint64_t)tail[i + 11] << 8;
+        z->zip64 = 0;
         return eocd - cd_size - cd_off;
     }
     return -1;
 }
 
-unsigned ww_filetype_zip_unsupported(const unsigned char *cd, size_t len)
+unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest)
 {
     size_t at = 0;
+    unsigned bad = 0;
 
+    *largest = 0;
     while (at + 46 <= len && memcmp(cd + at, "PK\1\2", 4) == 0) {
-        unsigned flags = cd[at + 8] | (unsigned)cd[at + 9] << 8;
         unsigned method = cd[at + 10] | (unsigned)cd[at + 11] << 8;
+        uint32_t usize = le32(cd + at + 24);
         size_t skip = 46 + (cd[at + 28] | (size_t)cd[at + 29] << 8) +
                       (cd[at + 30] | (size_t)cd[at + 31] << 8) +
                       (cd[at + 32] | (size_t)cd[at + 33] << 8);
-        if (!(flags & 1) && method != 0 && method != 1 && method != 6 && method != 8 &&
-            method != 9 && method != 12)
-            return method;
+        /* encrypted or not (the flag is the central directory's word against the local
+         * header's): a method libclamav cannot undo leaves the member unread either way */
+        if (bad == 0 && method != 0 && method != 1 && method != 6 && method != 8 && method != 9 &&
+            method != 12)
+            bad = method;
+        if (usize == UINT32_MAX) /* zip64: the size is in an extra field; 4 GiB or more */
+            *largest = UINT64_MAX;
+        else if (usize > *largest)
+            *largest = usize;
         at += skip;
     }
-    return 0;
+    return bad;
 }
 
 const unsigned char *ww_filetype_embed_magic(enum ww_filetype t, size_t *len)

@@ -102,19 +102,27 @@ const unsigned char *ww_filetype_embed_magic(enum ww_filetype t, size_t *len);
 
 /* Where a zip archive starts in a body, found the way zip readers find it: from the last
  * end-of-central-directory record ("PK\5\6") in <tail>, the last <tail_len> bytes of a body of
- * <total> bytes, minus the central directory's size and offset. The offset in the body, or -1
- * when there is no record, or its numbers point outside the body (zip64 included). Whatever
+ * <total> bytes, minus the central directory's size and offset (a zip64 record's, when a zip64
+ * locator comes before it). The offset in the body, or -1 when there is no record, or its
+ * numbers point outside the body. A comment length that runs past the end does not matter
+ * (readers take such a record). Whatever
  * comes before (a decoy signature, an image, a gzip header) does not move it: the caller checks
  * the local and central headers there. WW_FILETYPE_ZIP_TAIL bytes of tail are enough. Pure. */
 #define WW_FILETYPE_ZIP_TAIL (65535 + 22)
+struct ww_zip_end {
+    int64_t cd_at;    /* the central directory's first byte in the body */
+    int64_t cd_size;  /* its bytes */
+    uint64_t entries; /* members, as the record says */
+    int zip64;        /* the numbers are a zip64 end record's */
+};
 int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_t total,
-                              int64_t *cd_at);
-/* The first compression method in zip central directory <cd> (<len> bytes, from "PK\1\2") that
- * libclamav 1.4 cannot unpack (it knows stored, shrunk, imploded, deflate, deflate64 and bzip2:
- * LZMA, PPMd, xz, zstd members are opaque to it), for a member that is not encrypted (those are
- * libclamav's own "Heuristics.Encrypted.Zip"); 0 when there is none. Stops at the first entry
- * that does not parse. Pure. */
-unsigned ww_filetype_zip_unsupported(const unsigned char *cd, size_t len);
+                              struct ww_zip_end *z);
+/* The members of zip central directory <cd> (<len> bytes, from "PK\1\2"; stops at the first
+ * entry that does not parse): the first compression method libclamav 1.4 cannot unpack (it knows
+ * stored, shrunk, imploded, deflate, deflate64 and bzip2: LZMA, PPMd, xz, zstd members are opaque
+ * to it), encrypted or not, or 0; and in *largest the largest uncompressed size (UINT64_MAX for a
+ * zip64 size). Pure. */
+unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest);
 
 /* The default scan.deep_types: executables, archives and compressed files, office documents,
  * PDF, RTF, CHM, mail and scripts, and unknown binaries. */

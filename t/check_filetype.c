@@ -59,6 +59,8 @@ static const struct {
     {"zstd", B("\x28\xb5\x2f\xfd\x04\0"), WW_FT_ZSTD},
     {"lz4", B("\x04\x22\x4d\x18\x64\x40\xa7"), WW_FT_LZ4},
     {"lzip", B("LZIP\x01\x0c"), WW_FT_LZIP},
+    {"zstd after a skippable frame", B("\x5a\x2a\x4d\x18\x04\0\0\0abcd"), WW_FT_ZSTD},
+    {"lz4 legacy", B("\x02\x21\x4c\x18\x10\0\0\0"), WW_FT_LZ4},
     {"cpio newc", B("070701000000"), WW_FT_CPIO},
     {"ole2", B("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0"), WW_FT_OLE2},
     {"rtf", B("{\\rtf1\\ansi"), WW_FT_RTF},
@@ -373,7 +375,7 @@ static size_t put_zip(unsigned char *buf, size_t at, size_t comment)
 START_TEST(test_filetype_zip_start_from_the_end_record)
 {
     unsigned char buf[2048];
-    int64_t cd = -1;
+    struct ww_zip_end z;
     size_t n, prefixes[] = {0, 1, 54, 1000};
 
     for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
@@ -381,23 +383,49 @@ START_TEST(test_filetype_zip_start_from_the_end_record)
         if (prefixes[k] >= 8)
             memcpy(buf + 4, "PK\3\4", 4); /* a decoy signature before the real zip */
         n = prefixes[k] + put_zip(buf, prefixes[k], 10);
-        ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &cd), (int64_t)prefixes[k]);
-        ck_assert_int_eq(cd, (int64_t)prefixes[k] + 36);
+        ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &z), (int64_t)prefixes[k]);
+        ck_assert_int_eq(z.cd_at, (int64_t)prefixes[k] + 36);
+        ck_assert_int_eq(z.cd_size, 47);
+        ck_assert_int_eq(z.zip64, 0);
         /* only the tail: the same offsets in the whole body */
-        ck_assert_int_eq(ww_filetype_zip_start(buf + n - 100, 100, (int64_t)n, &cd),
+        ck_assert_int_eq(ww_filetype_zip_start(buf + n - 100, 100, (int64_t)n, &z),
                          (int64_t)prefixes[k]);
     }
     n = put_zip(buf, 0, 10);
-    ck_assert_int_eq(ww_filetype_zip_start(buf, n - 1, (int64_t)n - 1, &cd), -1); /* comment cut */
-    ck_assert_int_eq(ww_filetype_zip_start(buf, 21, 21, &cd), -1);
+    /* a comment shorter than the record says: unzip and Python open it, so the record counts */
+    ck_assert_int_eq(ww_filetype_zip_start(buf, n - 1, (int64_t)n - 1, &z), 0);
+    ck_assert_int_eq(ww_filetype_zip_start(buf, 21, 21, &z), -1);
     memset(buf, 'x', 200);
-    ck_assert_int_eq(ww_filetype_zip_start(buf, 200, 200, &cd), -1); /* no end record */
+    ck_assert_int_eq(ww_filetype_zip_start(buf, 200, 200, &z), -1); /* no end record */
     n = put_zip(buf, 0, 0);
     buf[n - 22 + 16] = 200; /* the directory's offset points before the body */
-    ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &cd), -1);
+    ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &z), -1);
     n = put_zip(buf, 0, 0);
-    memset(buf + n - 22 + 16, 0xff, 4); /* zip64 */
-    ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &cd), -1);
+    memset(buf + n - 22 + 16, 0xff, 4); /* a zip64 offset, and no zip64 record */
+    ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &z), -1);
+    /* zip64: the classic record's numbers are 0xffffffff (or 0), the zip64 record's count */
+    for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
+        size_t p = prefixes[k], end64;
+        memset(buf, 0, sizeof(buf));
+        n = p + put_zip(buf, p, 0) - 22; /* the local header, data and central directory */
+        end64 = n;
+        memcpy(buf + n, "PK\6\6", 4);
+        buf[n + 4] = 44;  /* the record's size after this field */
+        buf[n + 40] = 47; /* central directory size, then its offset from the zip's start */
+        buf[n + 48] = 36;
+        n += 56;
+        memcpy(buf + n, "PK\6\7", 4);
+        buf[n + 8] = (unsigned char)(end64 - p);
+        buf[n + 16] = 1;
+        n += 20;
+        memcpy(buf + n, "PK\5\6\0\0\0\0\xff\xff\xff\xff", 12);
+        memset(buf + n + 12, 0xff, 8);
+        buf[n + 20] = buf[n + 21] = 0;
+        n += 22;
+        ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &z), (int64_t)p);
+        ck_assert_int_eq(z.cd_at, (int64_t)p + 36);
+        ck_assert_int_eq(z.zip64, 1);
+    }
 }
 END_TEST
 
@@ -420,19 +448,30 @@ static size_t put_cd_entry(unsigned char *p, unsigned method, unsigned flags, si
 START_TEST(test_filetype_zip_methods_libclamav_cannot_unpack)
 {
     unsigned char cd[512];
+    uint64_t largest = 0;
     size_t n;
 
     n = put_cd_entry(cd, 8, 0, 0);
     n += put_cd_entry(cd + n, 0, 0, 9);
     n += put_cd_entry(cd + n, 12, 0, 0);
-    ck_assert_uint_eq(ww_filetype_zip_unsupported(cd, n), 0); /* deflate, stored, bzip2 */
+    cd[24] = 0x10; /* the first member: 1 MiB + 16 bytes uncompressed */
+    cd[26] = 0x10;
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest), 0); /* deflate, stored, bzip2 */
+    ck_assert_uint_eq(largest, (1u << 20) + 16);
     n += put_cd_entry(cd + n, 14, 0, 4);
-    ck_assert_uint_eq(ww_filetype_zip_unsupported(cd, n), 14); /* LZMA, after three it knows */
-    n = put_cd_entry(cd, 99, 1, 11); /* AES: encrypted, libclamav's own heuristic */
-    ck_assert_uint_eq(ww_filetype_zip_unsupported(cd, n), 0);
-    n += put_cd_entry(cd + n, 93, 0, 0);
-    ck_assert_uint_eq(ww_filetype_zip_unsupported(cd, n), 93); /* zstd */
-    ck_assert_uint_eq(ww_filetype_zip_unsupported(cd, 45), 0); /* cut: nothing parses */
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest), 14); /* LZMA, after three */
+    /* the encrypted flag (of the central directory; the local header may say otherwise) does
+     * not hide a method libclamav cannot undo */
+    n = put_cd_entry(cd, 99, 1, 11);
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest), 99);
+    n = put_cd_entry(cd, 14, 1, 0);
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest), 14);
+    n = put_cd_entry(cd, 8, 0, 0);
+    memset(cd + 24, 0xff, 4); /* zip64 size */
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest), 0);
+    ck_assert_uint_eq(largest, UINT64_MAX);
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, 45, &largest), 0); /* cut: nothing parses */
+    ck_assert_uint_eq(largest, 0);
 }
 END_TEST
 
@@ -448,9 +487,23 @@ START_TEST(test_filetype_mail_padded_past_the_peek)
     ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, n)), "mail");
     /* what the pipeline looks at: the first WW_FILETYPE_PEEK bytes, cut mid-line */
     ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, WW_FILETYPE_PEEK)), "mail");
-    ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, WW_FILETYPE_PEEK - 7)), "mail");
     n = (size_t)snprintf(buf, sizeof(buf), "Key-%d: v\nKey-%d: v\nplain text after\n", 1, 2);
     ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, n)), "text");
+    /* one header folded over the whole peek; one header longer than it; 14 long unknown ones */
+    n = (size_t)snprintf(buf, sizeof(buf), "X-Pad: a\n");
+    while (n < 1500)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, " folded continuation line\n");
+    ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, WW_FILETYPE_PEEK)), "mail");
+    n = (size_t)snprintf(buf, sizeof(buf), "X-Long: ");
+    memset(buf + n, 'v', 1200);
+    ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, WW_FILETYPE_PEEK)), "mail");
+    for (n = 0, i = 0; i < 15; i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "X-Unknown-%02d: %060d\n", i, 0);
+    ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, WW_FILETYPE_PEEK)), "mail");
+    /* a JSON document of one long line is not a header block; nor a short text of two */
+    n = (size_t)snprintf(buf, sizeof(buf), "{\"a\": \"");
+    memset(buf + n, 'v', 1200);
+    ck_assert_str_eq(ww_filetype_name(ww_filetype_detect(buf, WW_FILETYPE_PEEK)), "text");
 }
 END_TEST
 

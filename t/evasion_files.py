@@ -13,6 +13,16 @@ writes into OUTDIR:
                 (`unzip fextra.gz` extracts clam.exe)
   crypt.zip     clam.exe in a ZipCrypto (traditional PKWARE) encrypted zip, password "infected"
   lzma.zip      clam.exe compressed with LZMA (zip method 14), which libclamav cannot unpack
+  z64.zip       clam.zip behind a decoy, ending in a zip64 end record (the classic record's
+                numbers 0xffffffff), which libclamav cannot read
+  overrun.zip   clam.zip behind a decoy, its end record claiming a 1-byte comment that is not
+                there (unzip and Python still open it)
+  big.gif       a GIF header, a decoy, then a 2 MiB zip holding clam.exe (the deep scanner
+                keeps it in a file, not in memory)
+  isodecoy.gif  iso.gif with a decoy zip signature in the system area, before the volume
+                descriptor
+  cabdecoy.gif  cab.gif with a decoy zip signature before the cabinet
+  lzmainzip.zip lzma.zip inside another zip (the member check at every depth)
   iso.gif       an ISO 9660 image holding clam.exe whose system area (its first 32 KiB, free
                 for any bytes) starts with a GIF header: an image to a type test, a disc to
                 Windows and 7-Zip
@@ -98,6 +108,27 @@ def lzma_zip(name, data):
     return out.getvalue()
 
 
+def zip64_end(z):
+    """Zip <z> (no comment) ending in a zip64 end record and locator, then a classic record
+    that defers to them."""
+    entries, cd_size, cd_off = struct.unpack("<HII", z[-12:-2])
+    body = z[:-22]
+    rec = (b"PK\x06\x06" + struct.pack("<QHHII", 44, 45, 45, 0, 0) +
+           struct.pack("<QQQQ", entries, entries, cd_size, cd_off))
+    loc = b"PK\x06\x07" + struct.pack("<IQI", 0, len(body), 1)
+    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF,
+                                       0)
+    return body + rec + loc + end
+
+
+def zip_of(members):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return out.getvalue()
+
+
 def gzip_fextra(extra, text):
     comp = zlib.compressobj(9, zlib.DEFLATED, -15)
     packed = comp.compress(text) + comp.flush()
@@ -119,6 +150,12 @@ def main():
         "crypt.zip": zipcrypto(b"clam.exe", clam_exe, b"infected"),
         "iso.gif": iso9660(b"CLAM.EXE", clam_exe, gif),
         "lzma.zip": lzma_zip("clam.exe", clam_exe),
+        "z64.zip": decoy + zip64_end(clam_zip),
+        "overrun.zip": decoy + clam_zip[:-2] + b"\x01\x00",
+        "big.gif": gif + decoy + zip_of([("pad.bin", os.urandom(2 << 20)), ("clam.exe", clam_exe)]),
+        "isodecoy.gif": iso9660(b"CLAM.EXE", clam_exe, gif + decoy),
+        "cabdecoy.gif": gif + decoy + clam_cab,
+        "lzmainzip.zip": zip_of([("inner.zip", lzma_zip("clam.exe", clam_exe))]),
     }
     os.makedirs(out, exist_ok=True)
     for name, body in files.items():

@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct ww_filetype_embed a, b;
     enum ww_filetype ta, tb1, tb2;
-    int64_t at_a, at_b1, at_b2, at_b, start, cd = -1;
+    int64_t at_a, at_b1, at_b2, at_b, start;
+    struct ww_zip_end z;
     size_t split = size > 0 ? data[0] % (size + 1) : 0;
 
     if ((unsigned)ww_filetype_detect(data, size) >= WW_FT_COUNT)
@@ -32,14 +33,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* found whole, missed split (or the other way) */
     if (ta != WW_FT_UNKNOWN && (at_a != at_b || at_a < 0 || (size_t)at_a >= size))
         abort();
-    start = ww_filetype_zip_start(data, size, (int64_t)size, &cd);
-    if (start >= 0 && (cd < start || (size_t)cd > size))
+    start = ww_filetype_zip_start(data, size, (int64_t)size, &z);
+    if (start >= 0 && (z.cd_at < start || z.cd_size <= 0 || (uint64_t)z.cd_at + z.cd_size > size))
         abort();
     if (size > 16) { /* the same record read from a tail of a longer body */
-        int64_t cd2 = -1, s2 = ww_filetype_zip_start(data + 16, size - 16, (int64_t)size, &cd2);
-        if (s2 >= 0 && (cd2 < s2 || (size_t)cd2 > size))
+        int64_t s2 = ww_filetype_zip_start(data + 16, size - 16, (int64_t)size, &z);
+        if (s2 >= 0 && (z.cd_at < s2 || z.cd_size <= 0 || (uint64_t)z.cd_at + z.cd_size > size))
             abort();
     }
-    (void)ww_filetype_zip_unsupported(data, size);
+    {
+        uint64_t largest;
+        (void)ww_filetype_zip_members(data, size, &largest);
+    }
     return 0;
 }

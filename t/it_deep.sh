@@ -110,22 +110,27 @@ icap -s webwarden_scan -f "$tmp/polyclean.png" -resp 'http://dl.webwarden.test/p
 expect_grep "image + clean zip: 204" "$tmp/s_polyclean.txt" "ICAP/1.0 204"
 grep "dl.webwarden.test/polyclean.png " "$tmp/var/log/access.log" >"$tmp/polyclean.log"
 expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=image+zip scanner=- deep=clean"
-# Files hidden from the deep scanner (the attack review of round 8): a decoy zip signature before
-# the real zip (in an image, and as a "zip"), a cabinet after an image's header, an ISO image
-# whose system area starts with an image's header, a zip in a gzip
+# Files hidden from the deep scanner (the attack reviews of round 8): a decoy zip signature before
+# the real zip (in an image, and as a "zip"; with a zip64 end record, with a comment length that
+# runs past the end, in a 2 MiB body kept in a file), a cabinet after an image's header, an ISO
+# image whose system area starts with an image's header (and a decoy), a zip in a gzip
 # header's extra field (zip readers find all three from the end record, or anywhere), an
-# encrypted zip, a zstd file and a zip member packed with LZMA (libclamav cannot look inside:
-# unscanned, clamav.limit_action = block). t/evasion_files.py builds them; unzip, unzip -P and zstd -d give clam.exe back.
+# encrypted zip (libclamav cannot look inside: unscanned, clamav.limit_action = block). t/evasion_files.py builds them; unzip, unzip -P and zstd -d give clam.exe back.
 "${PYTHON3:-python3}" "$top_srcdir/t/evasion_files.py" "$TESTFILES" "$tmp/ev" || fail "cannot build the evasion files"
 "$top_builddir/t/ww_encode" zstd <"$TESTFILES/clam.exe" >"$tmp/ev/clam.zst" || fail "cannot make clam.zst"
+"${PYTHON3:-python3}" -c 'import gzip, sys; sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read()))' \
+    <"$tmp/ev/clam.zst" >"$tmp/ev/zst.gz" || fail "cannot make zst.gz" # libclamav opens the gzip
 for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
     "decoy.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "cab.gif|threat=Webwarden.Test.ClamExe|type=image+cab scanner=clamav deep=infected" \
     "iso.gif|threat=Webwarden.Test.ClamExe|type=image+iso scanner=clamav deep=infected" \
     "fextra.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
     "crypt.zip|threat=Heuristics.Encrypted.Zip |type=zip scanner=clamav deep=unscanned" \
-    "clam.zst|threat=Webwarden.DeepScan.Unsupported.zstd |type=zstd scanner=clamav deep=unscanned" \
-    "lzma.zip|threat=Webwarden.DeepScan.Unsupported.ZipMethod14 |type=zip scanner=clamav deep=unscanned"; do
+    "z64.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "overrun.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "big.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
+    "isodecoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
+    "cabdecoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
@@ -133,6 +138,22 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     expect_grep "hidden from the deep scanner: $f blocked" "$tmp/ev.log" "action=block"
     expect_grep "hidden from the deep scanner: $f names $want1" "$tmp/ev.log" "$want1"
     expect_grep "hidden from the deep scanner: $f logged $want2" "$tmp/ev.log" "$want2"
+done
+# Formats libclamav cannot open, at any depth: unscanned, never clean, and with the default
+# clamav.unsupported_action = allow (package downloads carry zstd payloads) passed and logged
+# with the URL and why. (block: check_clamav.)
+for spec in "clam.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
+    "zst.gz|gzip|Webwarden.DeepScan.Unsupported.zstd" \
+    "lzma.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
+    "lzmainzip.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14"; do
+    f=${spec%%|*} rest=${spec#*|}
+    type=${rest%%|*} why=${rest#*|}
+    icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
+    grep "dl.webwarden.test/ev/$f " "$tmp/var/log/access.log" >"$tmp/ev.log"
+    expect_grep "libclamav cannot open $f: unscanned, not clean" "$tmp/ev.log" "action=unscanned"
+    expect_grep "libclamav cannot open $f: type=$type deep=unscanned" "$tmp/ev.log" "type=$type scanner=clamav deep=unscanned"
+    expect_grep "libclamav cannot open $f: logged with the URL and why" "$tmp/var/log/server.log" \
+        "UNSCANNED http://dl.webwarden.test/ev/$f: $type body: $why (allow)"
 done
 # The same zip in a gzip header's extra field, sent with Content-Encoding: gzip: the decoded body
 # is clean text, the zip is in what decoding drops; a client that saves the body as sent (curl,
@@ -142,6 +163,16 @@ icap -s webwarden_scan -f "$tmp/ev/fextra.gz" -resp 'http://dl.webwarden.test/ev
 grep "dl.webwarden.test/ev/fextra-ce.txt " "$tmp/var/log/access.log" >"$tmp/evce.log"
 expect_grep "zip in the gzip header of an encoded body: blocked" "$tmp/evce.log" "action=block"
 expect_grep "zip in the gzip header of an encoded body: by clamav" "$tmp/evce.log" "threat=Webwarden.Test.ClamExe"
+# A member that expands past clamav.max_file_size (25 MiB of zeros, 26 KB packed): libclamav
+# skips it without a word; the central directory says its size, so the body is unscanned (a size
+# limit: scan.oversize_action, allow by default), never clean.
+"${PYTHON3:-python3}" -c 'import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z: z.writestr("zeros.bin", bytes(26 << 20))' "$tmp/ev/bigmember.zip" ||
+    fail "cannot make bigmember.zip"
+icap -s webwarden_scan -f "$tmp/ev/bigmember.zip" -resp 'http://dl.webwarden.test/ev/bigmember.zip' -v >"$tmp/s_bm.txt" 2>&1
+grep "dl.webwarden.test/ev/bigmember.zip " "$tmp/var/log/access.log" >"$tmp/bm.log"
+expect_grep "a member over max_file_size: unscanned, not clean" "$tmp/bm.log" "action=unscanned"
+expect_grep "a member over max_file_size: logged with the URL and why" "$tmp/var/log/server.log" "UNSCANNED http://dl.webwarden.test/ev/bigmember.zip: zip body: Heuristics.Limits.Exceeded.MaxFileSize"
 { printf 'GIF89a'; head -c 50 /dev/zero; printf 'PK\003\004'; head -c 50 /dev/zero; cat "$tmp/clean.zip"; } >"$tmp/decoyclean.gif"
 icap -s webwarden_scan -f "$tmp/decoyclean.gif" -resp 'http://dl.webwarden.test/decoyclean.gif' -v >"$tmp/s_dc.txt" 2>&1
 expect_grep "image + decoy + clean zip: 204" "$tmp/s_dc.txt" "ICAP/1.0 204"
