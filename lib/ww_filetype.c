@@ -471,7 +471,7 @@ static uint64_t le64(const unsigned char *p)
 /* The zip64 end record behind the locator that ends at <loc> + 20 in <tail>: the start and the
  * central directory from its 64-bit numbers, as for the classic record. -1 when it is not there. */
 static int64_t zip64_start(const unsigned char *tail, size_t loc, int64_t base,
-                           struct ww_zip_end *z)
+                           const unsigned char *classic, struct ww_zip_end *z)
 {
     size_t r;
     uint64_t cd_size, cd_off;
@@ -490,7 +490,9 @@ static int64_t zip64_start(const unsigned char *tail, size_t loc, int64_t base,
         z->cd_at = rec - (int64_t)cd_size;
         z->cd_size = (int64_t)cd_size;
         z->entries = le64(tail + r + 32);
-        z->zip64 = 1;
+        /* libclamav reads the classic record: it misses the zip when that record's numbers
+         * are not these (0xffffffff, 0, or another zip's) */
+        z->zip64 = le32(classic + 12) != cd_size || le32(classic + 16) != cd_off;
         return rec - (int64_t)cd_size - (int64_t)cd_off;
     }
     return -1;
@@ -512,7 +514,7 @@ int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_
         if (tail[i] != 'P' || tail[i + 1] != 'K' || tail[i + 2] != 5 || tail[i + 3] != 6)
             continue;
         if (i >= 20 && memcmp(tail + i - 20, "PK\6\7", 4) == 0)
-            return zip64_start(tail, i - 20, base, z); /* zip64: its numbers decide */
+            return zip64_start(tail, i - 20, base, tail + i, z); /* zip64: its numbers decide */
         cd_size = le32(tail + i + 12);
         cd_off = le32(tail + i + 16);
         eocd = base + (int64_t)i;

@@ -113,7 +113,7 @@ struct ww_zip_end {
     int64_t cd_at;    /* the central directory's first byte in the body */
     int64_t cd_size;  /* its bytes */
     uint64_t entries; /* members, as the record says */
-    int zip64;        /* the numbers are a zip64 end record's */
+    int zip64;        /* the numbers are a zip64 end record's, and not the classic record's */
 };
 int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_t total,
                               struct ww_zip_end *z);
