@@ -1245,7 +1245,16 @@ static int deep_again(const struct ww_deepscan *d, int64_t zeros, int64_t skip, 
                       const unsigned char *suffix, size_t suffix_len, struct ww_deep_result *res)
 {
     struct ww_deep_result again;
+    int err = 0;
+    long long budget = cl_engine_get_num(d->e->engine, CL_ENGINE_MAX_SCANTIME, &err);
 
+    /* The looks of one body share clamav.max_scan_time_ms: a body built for many second looks
+     * must not hold a thread for several times the limit. Past it: unscanned, never clean. */
+    if (err == 0 && budget > 0 && res->scan_ms >= budget) {
+        res->verdict = WW_DEEP_UNSCANNED;
+        snprintf(res->threat, sizeof(res->threat), "Heuristics.Limits.Exceeded.MaxScanTime");
+        return 1;
+    }
     deep_scan_view(d, zeros, skip, body, suffix, suffix_len, &again);
     res->scan_ms += again.scan_ms;
     if (again.verdict == WW_DEEP_CLEAN)
