@@ -819,7 +819,7 @@ static int file_unsupported(const unsigned char *b, size_t len, char *why, size_
     start = ww_filetype_zip_start(b + len - tlen, tlen, (int64_t)len, &z);
     if (start < 0 || memcmp(b + start, "PK\3\4", 4) != 0 || memcmp(b + z.cd_at, "PK\1\2", 4) != 0)
         return 0;
-    method = ww_filetype_zip_members(b + z.cd_at, (size_t)z.cd_size, &largest);
+    method = ww_filetype_zip_members(b + z.cd_at, (size_t)z.cd_size, &largest, NULL, NULL);
     if (method == 0)
         return 0;
     snprintf(why, whylen, "Webwarden.DeepScan.Unsupported.ZipMethod%u", method);
@@ -1181,6 +1181,7 @@ struct deep_view {
     const struct ww_deepscan *d;
     int64_t zeros, skip, body, len; /* <body> kept bytes from <skip>, then <suffix> */
     const unsigned char *suffix;
+    const unsigned char *prefix; /* when not NULL: the <zeros> bytes are these instead */
 };
 
 static off_t view_pread(void *handle, void *buf, size_t count, off_t offset)
@@ -1199,7 +1200,10 @@ static off_t view_pread(void *handle, void *buf, size_t count, off_t offset)
         if (o < v->zeros) {
             if ((int64_t)n > v->zeros - o)
                 n = (size_t)(v->zeros - o);
-            memset(out + done, 0, n);
+            if (v->prefix != NULL)
+                memcpy(out + done, v->prefix + o, n);
+            else
+                memset(out + done, 0, n);
         } else if (o >= v->zeros + v->body) { /* the suffix */
             memcpy(out + done, v->suffix + (o - v->zeros - v->body), n);
         } else {
@@ -1215,11 +1219,11 @@ static off_t view_pread(void *handle, void *buf, size_t count, off_t offset)
 
 /* libclamav over a view of the kept bytes (deep_view): <zeros> zero bytes, the kept bytes
  * [skip, skip + body), <suffix_len> bytes of <suffix>. */
-static void deep_scan_view(const struct ww_deepscan *d, int64_t zeros, int64_t skip, int64_t body,
-                           const unsigned char *suffix, size_t suffix_len,
-                           struct ww_deep_result *res)
+static void deep_scan_view(const struct ww_deepscan *d, const unsigned char *prefix, int64_t zeros,
+                           int64_t skip, int64_t body, const unsigned char *suffix,
+                           size_t suffix_len, struct ww_deep_result *res)
 {
-    struct deep_view v = {d, zeros, skip, body, zeros + body + (int64_t)suffix_len, suffix};
+    struct deep_view v = {d, zeros, skip, body, zeros + body + (int64_t)suffix_len, suffix, prefix};
     struct cl_scan_options o;
     const char *virname = NULL;
     unsigned long scanned = 0;
@@ -1241,8 +1245,9 @@ static void deep_scan_view(const struct ww_deepscan *d, int64_t zeros, int64_t s
 
 /* A second look at the kept bytes, a view of them (deep_scan_view), whose verdict replaces a
  * clean one when it is not clean. 1 when it did. */
-static int deep_again(const struct ww_deepscan *d, int64_t zeros, int64_t skip, int64_t body,
-                      const unsigned char *suffix, size_t suffix_len, struct ww_deep_result *res)
+static int deep_again(const struct ww_deepscan *d, const unsigned char *prefix, int64_t zeros,
+                      int64_t skip, int64_t body, const unsigned char *suffix, size_t suffix_len,
+                      struct ww_deep_result *res)
 {
     struct ww_deep_result again;
     int err = 0;
@@ -1255,7 +1260,7 @@ static int deep_again(const struct ww_deepscan *d, int64_t zeros, int64_t skip, 
         snprintf(res->threat, sizeof(res->threat), "Heuristics.Limits.Exceeded.MaxScanTime");
         return 1;
     }
-    deep_scan_view(d, zeros, skip, body, suffix, suffix_len, &again);
+    deep_scan_view(d, prefix, zeros, skip, body, suffix, suffix_len, &again);
     res->scan_ms += again.scan_ms;
     if (again.verdict == WW_DEEP_CLEAN)
         return 0;
@@ -1270,17 +1275,58 @@ static int deep_again(const struct ww_deepscan *d, int64_t zeros, int64_t skip, 
  * is not read): one packed in a way libclamav cannot undo (LZMA, PPMd, xz, zstd) was not looked
  * into, and one larger than clamav.max_file_size was skipped by libclamav without a word:
  * unscanned either way (1). */
-static int deep_zip_members(const struct ww_deepscan *d, int64_t cd_at, int64_t kept,
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+struct local_check {
+    const struct ww_deepscan *d;
+    int64_t start; /* the zip's first byte in the kept bytes */
+    int disagrees; /* a local header that says other sizes or another method */
+};
+
+/* A member's local header against its central directory entry. Readers differ on which they
+ * trust (Python and Java take the directory's sizes, libclamav the local header's): a member
+ * whose two headers disagree is read differently by libclamav than by the victim's unzip. A
+ * local header with a data descriptor (flag 3) carries no sizes; zip64 sizes are not compared. */
+static int local_agrees(void *arg, const struct ww_zip_member *m)
+{
+    struct local_check *lc = arg;
+    unsigned char h[30];
+    unsigned flags;
+
+    if (deep_read(lc->d, lc->start + m->local, h, sizeof(h)) != WW_OK ||
+        memcmp(h, "PK\3\4", 4) != 0) {
+        lc->disagrees = 1;
+        return 1;
+    }
+    flags = h[6] | (unsigned)h[7] << 8;
+    if ((unsigned)(h[8] | h[9] << 8) != m->method)
+        lc->disagrees = 1;
+    else if (!(flags & 8) && m->csize != UINT32_MAX && m->usize != UINT32_MAX &&
+             (le32(h + 18) != m->csize || le32(h + 22) != m->usize))
+        lc->disagrees = 1;
+    return lc->disagrees;
+}
+
+static int deep_zip_members(const struct ww_deepscan *d, int64_t start, int64_t cd_at, int64_t kept,
                             struct ww_deep_result *res)
 {
     size_t n = kept - cd_at > (int64_t)ZIP_CD_MAX ? ZIP_CD_MAX : (size_t)(kept - cd_at);
     unsigned char *cd = malloc(n);
     unsigned method = 0;
     uint64_t largest = 0;
+    struct local_check lc = {d, start, 0};
 
     if (cd != NULL && deep_read(d, cd_at, cd, n) == WW_OK)
-        method = ww_filetype_zip_members(cd, n, &largest);
+        method = ww_filetype_zip_members(cd, n, &largest, local_agrees, &lc);
     free(cd);
+    if (lc.disagrees) {
+        res->verdict = WW_DEEP_UNSCANNED;
+        snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.ZipHeaders");
+        return 1;
+    }
     if (method != 0) {
         res->verdict = WW_DEEP_UNSCANNED;
         snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.ZipMethod%u",
@@ -1330,7 +1376,7 @@ static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
         free(tail);
         if (start >= 0 && deep_read(d, start, sig, 4) == WW_OK && memcmp(sig, "PK\3\4", 4) == 0 &&
             deep_read(d, z.cd_at, sig, 4) == WW_OK && memcmp(sig, "PK\1\2", 4) == 0) {
-            if (start > 0 && !exe && deep_again(d, 0, start, kept - start, NULL, 0, res))
+            if (start > 0 && !exe && deep_again(d, NULL, 0, start, kept - start, NULL, 0, res))
                 return;
             if (z.zip64 && !exe && z.cd_size <= UINT32_MAX && z.cd_at - start <= UINT32_MAX) {
                 /* libclamav reads no zip64 end record: the zip once more, ending in a classic
@@ -1345,19 +1391,27 @@ static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
                     end[12 + k] = (unsigned char)(size >> 8 * k);
                     end[16 + k] = (unsigned char)(off >> 8 * k);
                 }
-                if (deep_again(d, 0, start, z.cd_at + z.cd_size - start, end, sizeof(end), res))
+                if (deep_again(d, NULL, 0, start, z.cd_at + z.cd_size - start, end, sizeof(end),
+                               res))
                     return;
             }
-            if (deep_zip_members(d, z.cd_at, kept, res))
+            if (deep_zip_members(d, start, z.cd_at, kept, res))
                 return;
             zip_ok = 1;
         }
+    }
+    if (d->type == WW_FT_MAIL && d->embed_type == 0) {
+        /* A mail libclamav may take for something else ("ID3: x" as its first header reads as
+         * an MP3 to it): once more behind a header line that only a mail starts with. */
+        static const unsigned char hdr[] = "Received: by webwarden\n";
+        if (deep_again(d, hdr, (int64_t)sizeof(hdr) - 1, 0, kept, NULL, 0, res))
+            return;
     }
     if (d->embed_type == 0)
         return;
     if (d->embed_at > 0 && d->embed_at < ISO_PVD_AT &&
         deep_read(d, ISO_PVD_AT - d->embed_at, sig, 7) == WW_OK &&
-        memcmp(sig, "\1CD001\1", 7) == 0 && deep_again(d, d->embed_at, 0, kept, NULL, 0, res))
+        memcmp(sig, "\1CD001\1", 7) == 0 && deep_again(d, NULL, d->embed_at, 0, kept, NULL, 0, res))
         return;
     {
         struct ww_filetype_embed f;
@@ -1366,7 +1420,7 @@ static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
         int found = 0;
         ww_filetype_embed_init(&f);
         f.pos = pos;
-        while (pos < kept && found < LOOK_AGAIN_MAX) {
+        while (pos < kept) {
             size_t n = kept - pos < (int64_t)sizeof(buf) ? (size_t)(kept - pos) : sizeof(buf);
             enum ww_filetype et = WW_FT_UNKNOWN;
             if (deep_read(d, pos, buf, n) != WW_OK ||
@@ -1375,8 +1429,14 @@ static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
                 continue;
             }
             if (!(et == WW_FT_ZIP && zip_ok)) {
-                found++;
-                if (deep_again(d, 0, at, kept - at, NULL, 0, res))
+                if (++found > LOOK_AGAIN_MAX) {
+                    /* more hidden signatures than looks: a body built of decoys is not clean */
+                    res->verdict = WW_DEEP_UNSCANNED;
+                    snprintf(res->threat, sizeof(res->threat),
+                             "Heuristics.Limits.Exceeded.MaxFiles");
+                    return;
+                }
+                if (deep_again(d, NULL, 0, at, kept - at, NULL, 0, res))
                     return;
             }
             pos = at + 1; /* the next one after it */

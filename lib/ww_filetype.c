@@ -142,6 +142,11 @@ static int header_line(const unsigned char *p, size_t len)
     for (i = 0; i < len && i < 77; i++) {
         if (p[i] == ':')
             return i > 0;
+        if ((p[i] == ' ' || p[i] == '\t') && i > 0) { /* "Name : value", RFC 822's old form */
+            while (i < len && i < 77 && (p[i] == ' ' || p[i] == '\t'))
+                i++;
+            return i < len && p[i] == ':';
+        }
         if (p[i] <= ' ' || p[i] >= 0x7f)
             return 0;
     }
@@ -171,6 +176,8 @@ static int mail_start(const unsigned char *p, size_t len)
 
     if (AT(0, "From ")) /* mbox */
         return 1;
+    if (AT(0, "\xEF\xBB\xBF"))
+        q += 3; /* a UTF-8 byte-order mark before the headers */
     while (q < end && (*q == '\r' || *q == '\n'))
         q++; /* mail readers skip blank lines before the headers */
     /* At least two header lines, one of them a mail header, before the first non-header, in the
@@ -183,6 +190,7 @@ static int mail_start(const unsigned char *p, size_t len)
         if (nl == NULL && hdr >= 1)
             break;                     /* a last line the peek may have cut: not judged */
         if (*q == ' ' || *q == '\t') { /* folded continuation */
+        } else if (end - q >= 5 && memcmp(q, "From ", 5) == 0) { /* an mbox line among them */
         } else if (header_line(q, (size_t)(end - q))) {
             hdr++;
             for (i = 0; q[i] != ':'; i++)
@@ -264,6 +272,10 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
         return WW_FT_EMPTY;
     if (len > WW_FILETYPE_PEEK)
         len = WW_FILETYPE_PEEK;
+    /* Mail first: a header named like a magic number ("ID3: x", "OggS: y") must not make a mail
+     * an MP3 (attack review 4 of round 8). A binary magic never reads as header lines. */
+    if (mail_start(p, len))
+        return WW_FT_MAIL;
 
     /* executables */
     if (AT(0, "MZ"))
@@ -513,8 +525,13 @@ int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_
         int64_t eocd;
         if (tail[i] != 'P' || tail[i + 1] != 'K' || tail[i + 2] != 5 || tail[i + 3] != 6)
             continue;
-        if (i >= 20 && memcmp(tail + i - 20, "PK\6\7", 4) == 0)
-            return zip64_start(tail, i - 20, base, tail + i, z); /* zip64: its numbers decide */
+        if (i >= 20 && memcmp(tail + i - 20, "PK\6\7", 4) == 0) {
+            int64_t st = zip64_start(tail, i - 20, base, tail + i, z); /* zip64: they decide */
+            if (st >= 0)
+                return st;
+            /* no zip64 record after all (the "locator" is a comment's bytes): readers fall back
+             * on the classic record, so does this */
+        }
         cd_size = le32(tail + i + 12);
         cd_off = le32(tail + i + 16);
         eocd = base + (int64_t)i;
@@ -529,27 +546,56 @@ int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_
     return -1;
 }
 
-unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest)
+/* The 64-bit uncompressed size of a central directory entry whose 32-bit one is 0xffffffff:
+ * the first field of its zip64 extra field (0x0001). UINT64_MAX when there is none. */
+static uint64_t zip64_usize(const unsigned char *extra, size_t len)
+{
+    size_t at = 0;
+
+    while (at + 4 <= len) {
+        unsigned id = extra[at] | (unsigned)extra[at + 1] << 8;
+        size_t n = extra[at + 2] | (size_t)extra[at + 3] << 8;
+        if (at + 4 + n > len)
+            break;
+        if (id == 1 && n >= 8)
+            return le64(extra + at + 4);
+        at += 4 + n;
+    }
+    return UINT64_MAX;
+}
+
+unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest,
+                                 int (*each)(void *arg, const struct ww_zip_member *m), void *arg)
 {
     size_t at = 0;
     unsigned bad = 0;
 
     *largest = 0;
     while (at + 46 <= len && memcmp(cd + at, "PK\1\2", 4) == 0) {
-        unsigned method = cd[at + 10] | (unsigned)cd[at + 11] << 8;
-        uint32_t usize = le32(cd + at + 24);
-        size_t skip = 46 + (cd[at + 28] | (size_t)cd[at + 29] << 8) +
-                      (cd[at + 30] | (size_t)cd[at + 31] << 8) +
-                      (cd[at + 32] | (size_t)cd[at + 33] << 8);
+        struct ww_zip_member m;
+        size_t nlen = cd[at + 28] | (size_t)cd[at + 29] << 8;
+        size_t elen = cd[at + 30] | (size_t)cd[at + 31] << 8;
+        size_t skip = 46 + nlen + elen + (cd[at + 32] | (size_t)cd[at + 33] << 8);
+        uint64_t usize;
+
+        m.flags = cd[at + 8] | (unsigned)cd[at + 9] << 8;
+        m.method = cd[at + 10] | (unsigned)cd[at + 11] << 8;
+        m.csize = le32(cd + at + 20);
+        m.usize = le32(cd + at + 24);
+        m.local = le32(cd + at + 42);
         /* encrypted or not (the flag is the central directory's word against the local
          * header's): a method libclamav cannot undo leaves the member unread either way */
-        if (bad == 0 && method != 0 && method != 1 && method != 6 && method != 8 && method != 9 &&
-            method != 12)
-            bad = method;
-        if (usize == UINT32_MAX) /* zip64: the size is in an extra field; 4 GiB or more */
-            *largest = UINT64_MAX;
-        else if (usize > *largest)
+        if (bad == 0 && m.method != 0 && m.method != 1 && m.method != 6 && m.method != 8 &&
+            m.method != 9 && m.method != 12)
+            bad = m.method;
+        usize = m.usize;
+        if (m.usize == UINT32_MAX) /* zip64: the size is in the extra field (4 GiB without) */
+            usize =
+                at + 46 + nlen + elen <= len ? zip64_usize(cd + at + 46 + nlen, elen) : UINT64_MAX;
+        if (usize > *largest)
             *largest = usize;
+        if (each != NULL && each(arg, &m) != 0)
+            break;
         at += skip;
     }
     return bad;

@@ -120,9 +120,16 @@ int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_
 /* The members of zip central directory <cd> (<len> bytes, from "PK\1\2"; stops at the first
  * entry that does not parse): the first compression method libclamav 1.4 cannot unpack (it knows
  * stored, shrunk, imploded, deflate, deflate64 and bzip2: LZMA, PPMd, xz, zstd members are opaque
- * to it), encrypted or not, or 0; and in *largest the largest uncompressed size (UINT64_MAX for a
- * zip64 size). Pure. */
-unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest);
+ * to it), encrypted or not, or 0; and in *largest the largest uncompressed size (a zip64 size read
+ * from its extra field; UINT64_MAX when it is not there). <each>, when not NULL, sees every entry
+ * (a nonzero return stops the walk). Pure. */
+struct ww_zip_member { /* one central directory entry, its 32-bit fields as they are */
+    unsigned flags, method;
+    uint32_t csize, usize; /* 0xffffffff: in the zip64 extra field */
+    uint32_t local;        /* its local header's offset from the zip's start */
+};
+unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest,
+                                 int (*each)(void *arg, const struct ww_zip_member *m), void *arg);
 
 /* The default scan.deep_types: executables, archives and compressed files, office documents,
  * PDF, RTF, CHM, mail and scripts, and unknown binaries. */

@@ -75,6 +75,16 @@ static const struct {
        "Subject: hi\n\nbody\n"),
      WW_FT_MAIL},
     {"mail after a blank line", B("\r\nFrom: a@b\nTo: c@d\n\nbody\n"), WW_FT_MAIL},
+    {"mail whose first header is named like ID3", B("ID3: x\nFrom: a@b\nTo: c@d\n\nbody\n"),
+     WW_FT_MAIL},
+    {"mail whose first header is named like OggS", B("OggS: x\nFrom: a@b\n\nbody\n"), WW_FT_MAIL},
+    {"mail: an mbox line after a header",
+     B("ID3: x\nFrom a@b Mon Jan  1 00:00:00 2024\nFrom: a@b\nTo: c@d\n"), WW_FT_MAIL},
+    {"mail after a byte-order mark",
+     B("\xef\xbb\xbf"
+       "From: a@b\nTo: c@d\n\nbody\n"),
+     WW_FT_MAIL},
+    {"mail: a blank before the colon", B("From : a@b\nTo : c@d\n\nbody\n"), WW_FT_MAIL},
     {"robots.txt is not mail", B("User-agent: *\nDisallow: /private/\n"), WW_FT_TEXT},
     {"tnef", B("\x78\x9f\x3e\x22\xaf\x01"), WW_FT_TNEF},
     {"shebang", B("#!/bin/sh\nrm -rf /\n"), WW_FT_SCRIPT},
@@ -403,6 +413,23 @@ START_TEST(test_filetype_zip_start_from_the_end_record)
     n = put_zip(buf, 0, 0);
     memset(buf + n - 22 + 16, 0xff, 4); /* a zip64 offset, and no zip64 record */
     ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &z), -1);
+    /* a "locator" that is a comment's bytes, no zip64 record: the classic record, as readers */
+    memset(buf, 0, sizeof(buf));
+    n = 54 + put_zip(buf, 54, 0) - 22;
+    {
+        size_t e = n; /* the directory's last 20 bytes (an entry's comment) look like a locator */
+        memcpy(buf + e, "PK\6\7", 4);
+        memset(buf + e + 4, 'z', 16);
+        n = e + 20;
+        memcpy(buf + n, "PK\5\6\0\0\0\0\1\0\1\0", 12);
+        buf[n + 12] = 47 + 20;
+        memset(buf + n + 13, 0, 3);
+        buf[n + 16] = 36;
+        memset(buf + n + 17, 0, 5);
+        n += 22;
+    }
+    ck_assert_int_eq(ww_filetype_zip_start(buf, n, (int64_t)n, &z), 54);
+    ck_assert_int_eq(z.zip64, 0);
     /* zip64: the classic record's numbers are 0xffffffff (or 0), the zip64 record's count */
     for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
         size_t p = prefixes[k], end64;
@@ -456,21 +483,30 @@ START_TEST(test_filetype_zip_methods_libclamav_cannot_unpack)
     n += put_cd_entry(cd + n, 12, 0, 0);
     cd[24] = 0x10; /* the first member: 1 MiB + 16 bytes uncompressed */
     cd[26] = 0x10;
-    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest), 0); /* deflate, stored, bzip2 */
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest, NULL, NULL),
+                      0); /* deflate, stored, bzip2 */
     ck_assert_uint_eq(largest, (1u << 20) + 16);
     n += put_cd_entry(cd + n, 14, 0, 4);
-    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest), 14); /* LZMA, after three */
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest, NULL, NULL),
+                      14); /* LZMA, after three */
     /* the encrypted flag (of the central directory; the local header may say otherwise) does
      * not hide a method libclamav cannot undo */
     n = put_cd_entry(cd, 99, 1, 11);
-    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest), 99);
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest, NULL, NULL), 99);
     n = put_cd_entry(cd, 14, 1, 0);
-    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest), 14);
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest, NULL, NULL), 14);
     n = put_cd_entry(cd, 8, 0, 0);
     memset(cd + 24, 0xff, 4); /* zip64 size */
-    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest), 0);
-    ck_assert_uint_eq(largest, UINT64_MAX);
-    ck_assert_uint_eq(ww_filetype_zip_members(cd, 45, &largest), 0); /* cut: nothing parses */
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest, NULL, NULL), 0);
+    ck_assert_uint_eq(largest, UINT64_MAX); /* no zip64 extra field: 4 GiB or more */
+    /* with the zip64 extra field (zip -fz writes it even for small members): its size counts */
+    n = put_cd_entry(cd, 8, 0, 12);
+    memset(cd + 24, 0xff, 4);
+    memcpy(cd + 47, "\1\0\x08\0\x40\0\0\0\0\0\0\0", 12); /* id 1, 8 bytes: 64 */
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest, NULL, NULL), 0);
+    ck_assert_uint_eq(largest, 64);
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, 45, &largest, NULL, NULL),
+                      0); /* cut: nothing parses */
     ck_assert_uint_eq(largest, 0);
 }
 END_TEST

@@ -23,6 +23,10 @@ writes into OUTDIR:
                 descriptor
   cabdecoy.gif  cab.gif with a decoy zip signature before the cabinet
   lzmainzip.zip lzma.zip inside another zip (the member check at every depth)
+  lhlie.zip     clam.exe stored, its local header saying 6 bytes where the central directory
+                says 544: libclamav reads 6, Python and Java read 544
+  mailid3.eml   clam.mail with a first header line "ID3: x" (libclamav took it for an MP3)
+  decoys6.gif   a GIF header, six decoy cabinet signatures, then clam.cab
   iso.gif       an ISO 9660 image holding clam.exe whose system area (its first 32 KiB, free
                 for any bytes) starts with a GIF header: an image to a type test, a disc to
                 Windows and 7-Zip
@@ -129,6 +133,12 @@ def zip_of(members):
     return out.getvalue()
 
 
+def local_size_lie(z):
+    """The first member's local header says 6 bytes (compressed and not); its central
+    directory entry keeps the truth."""
+    return z[:18] + struct.pack("<II", 6, 6) + z[26:]
+
+
 def gzip_fextra(extra, text):
     comp = zlib.compressobj(9, zlib.DEFLATED, -15)
     packed = comp.compress(text) + comp.flush()
@@ -156,6 +166,9 @@ def main():
         "isodecoy.gif": iso9660(b"CLAM.EXE", clam_exe, gif + decoy),
         "cabdecoy.gif": gif + decoy + clam_cab,
         "lzmainzip.zip": zip_of([("inner.zip", lzma_zip("clam.exe", clam_exe))]),
+        "lhlie.zip": local_size_lie(zip_of([("clam.exe", clam_exe)])),
+        "mailid3.eml": b"ID3: x\n" + read("clam.mail"),
+        "decoys6.gif": gif + (b"MSCF\0\0\0\0" + b"\0" * 40) * 6 + clam_cab,
     }
     os.makedirs(out, exist_ok=True)
     for name, body in files.items():

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     {
         uint64_t largest;
-        (void)ww_filetype_zip_members(data, size, &largest);
+        (void)ww_filetype_zip_members(data, size, &largest, NULL, NULL);
     }
     return 0;
 }

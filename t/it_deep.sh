@@ -130,7 +130,9 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "overrun.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "big.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
     "isodecoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
-    "cabdecoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected"; do
+    "cabdecoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
+    "mailid3.eml|threat=Webwarden.Test.ClamExe|type=mail scanner=clamav deep=infected" \
+    "decoys6.gif|threat=Heuristics.Limits.Exceeded.MaxFiles|type=image+cab scanner=clamav deep=unscanned"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
@@ -145,7 +147,8 @@ done
 for spec in "clam.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "zst.gz|gzip|Webwarden.DeepScan.Unsupported.zstd" \
     "lzma.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
-    "lzmainzip.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14"; do
+    "lzmainzip.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
+    "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders"; do
     f=${spec%%|*} rest=${spec#*|}
     type=${rest%%|*} why=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
