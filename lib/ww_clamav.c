@@ -1289,7 +1289,8 @@ struct local_check {
 /* A member's local header against its central directory entry. Readers differ on which they
  * trust (Python and Java take the directory's sizes, libclamav the local header's): a member
  * whose two headers disagree is read differently by libclamav than by the victim's unzip. A
- * local header with a data descriptor (flag 3) carries no sizes; zip64 sizes are not compared. */
+ * local header with a data descriptor (flag 3) carries no sizes; zip64 sizes (0xffffffff in
+ * either header: the real ones are in an extra field) are not compared. */
 static int local_agrees(void *arg, const struct ww_zip_member *m)
 {
     struct local_check *lc = arg;
@@ -1305,6 +1306,7 @@ static int local_agrees(void *arg, const struct ww_zip_member *m)
     if ((unsigned)(h[8] | h[9] << 8) != m->method)
         lc->disagrees = 1;
     else if (!(flags & 8) && m->csize != UINT32_MAX && m->usize != UINT32_MAX &&
+             le32(h + 18) != UINT32_MAX && le32(h + 22) != UINT32_MAX && /* zip64 local sizes */
              (le32(h + 18) != m->csize || le32(h + 22) != m->usize))
         lc->disagrees = 1;
     return lc->disagrees;

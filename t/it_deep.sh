@@ -176,6 +176,16 @@ icap -s webwarden_scan -f "$tmp/ev/bigmember.zip" -resp 'http://dl.webwarden.tes
 grep "dl.webwarden.test/ev/bigmember.zip " "$tmp/var/log/access.log" >"$tmp/bm.log"
 expect_grep "a member over max_file_size: unscanned, not clean" "$tmp/bm.log" "action=unscanned"
 expect_grep "a member over max_file_size: logged with the URL and why" "$tmp/var/log/server.log" "UNSCANNED http://dl.webwarden.test/ev/bigmember.zip: zip body: Heuristics.Limits.Exceeded.MaxFileSize"
+# A clean zip whose local header keeps its sizes in a zip64 extra field (Python's force_zip64,
+# zip -fz): the headers' check must not call it inconsistent.
+"${PYTHON3:-python3}" -c 'import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    with z.open("readme.txt", "w", force_zip64=True) as w: w.write(b"hello " * 100)' "$tmp/z64clean.zip" ||
+    fail "cannot make z64clean.zip"
+icap -s webwarden_scan -f "$tmp/z64clean.zip" -resp 'http://dl.webwarden.test/z64clean.zip' -v >"$tmp/s_z64c.txt" 2>&1
+grep "dl.webwarden.test/z64clean.zip " "$tmp/var/log/access.log" >"$tmp/z64c.log"
+expect_grep "clean zip with zip64 local sizes: passed" "$tmp/z64c.log" "action=allow"
+expect_grep "clean zip with zip64 local sizes: deep-scanned clean" "$tmp/z64c.log" "type=zip scanner=- deep=clean"
 { printf 'GIF89a'; head -c 50 /dev/zero; printf 'PK\003\004'; head -c 50 /dev/zero; cat "$tmp/clean.zip"; } >"$tmp/decoyclean.gif"
 icap -s webwarden_scan -f "$tmp/decoyclean.gif" -resp 'http://dl.webwarden.test/decoyclean.gif' -v >"$tmp/s_dc.txt" 2>&1
 expect_grep "image + decoy + clean zip: 204" "$tmp/s_dc.txt" "ICAP/1.0 204"
