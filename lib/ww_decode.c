@@ -278,10 +278,11 @@ static int decode_emit(struct ww_decode *d, size_t produced, ww_decode_sink sink
         return 0;
     if (d->out_total + (int64_t)produced > d->max_expanded)
         return d->failed = WW_ETOOBIG;
-    d->out_total += (int64_t)produced;
-    if (d->max_ratio > 0 && d->out_total > DECODE_RATIO_FLOOR &&
-        d->out_total / (in > 0 ? in : 1) >= d->max_ratio)
+    /* counted only when handed on: bytes_out is what the sink got (t/fuzz_decode checks it) */
+    if (d->max_ratio > 0 && d->out_total + (int64_t)produced > DECODE_RATIO_FLOOR &&
+        (d->out_total + (int64_t)produced) / (in > 0 ? in : 1) >= d->max_ratio)
         return d->failed = WW_ETOOBIG;
+    d->out_total += (int64_t)produced;
     if (d->inner == NULL) {
         if (sink(d->out, produced, arg) != 0)
             return d->stopped = 1;
