@@ -755,28 +755,33 @@ static void fill_result(cl_error_t cr, const char *virname, const struct scan_ct
     snprintf(res->threat, sizeof(res->threat), "libclamav: %s", cl_strerror(cr));
 }
 
-int ww_clamav_scan_mem(struct ww_clamav *e, const void *data, size_t len,
-                       struct ww_deep_result *res)
+/* libclamav over <map> (NULL: it could not be made), closed here; <t0> when the scan began. */
+static void scan_map(struct cl_engine *engine, cl_fmap_t *map, long t0, struct ww_deep_result *res)
 {
     struct cl_scan_options o;
     const char *virname = NULL;
     unsigned long scanned = 0;
-    long t0 = now_ms();
-    cl_fmap_t *map;
-    cl_error_t cr;
     struct scan_ctx c = {"", "", ""};
+    cl_error_t cr;
+
+    if (map == NULL) {
+        fill_result(CL_EMEM, NULL, &c, t0, res);
+        return;
+    }
+    scan_options(&o);
+    cr = cl_scanmap_callback(map, NULL, &virname, &scanned, engine, &o, &c);
+    fill_result(cr, virname, &c, t0, res);
+    cl_fmap_close(map);
+}
+
+int ww_clamav_scan_mem(struct ww_clamav *e, const void *data, size_t len,
+                       struct ww_deep_result *res)
+{
+    long t0 = now_ms();
 
     if (e == NULL || (data == NULL && len > 0))
         return WW_EINVAL;
-    scan_options(&o);
-    map = cl_fmap_open_memory(data != NULL ? data : "", len);
-    if (map == NULL) {
-        fill_result(CL_EMEM, NULL, &c, t0, res);
-        return WW_OK;
-    }
-    cr = cl_scanmap_callback(map, NULL, &virname, &scanned, e->engine, &o, &c);
-    fill_result(cr, virname, &c, t0, res);
-    cl_fmap_close(map);
+    scan_map(e->engine, cl_fmap_open_memory(data != NULL ? data : "", len), t0, res);
     return WW_OK;
 }
 
@@ -1224,23 +1229,9 @@ static void deep_scan_view(const struct ww_deepscan *d, const unsigned char *pre
                            size_t suffix_len, struct ww_deep_result *res)
 {
     struct deep_view v = {d, zeros, skip, body, zeros + body + (int64_t)suffix_len, suffix, prefix};
-    struct cl_scan_options o;
-    const char *virname = NULL;
-    unsigned long scanned = 0;
     long t0 = now_ms();
-    cl_fmap_t *map;
-    cl_error_t cr;
-    struct scan_ctx c = {"", "", ""};
 
-    scan_options(&o);
-    map = cl_fmap_open_handle(&v, 0, (size_t)v.len, view_pread, 1);
-    if (map == NULL) {
-        fill_result(CL_EMEM, NULL, &c, t0, res);
-        return;
-    }
-    cr = cl_scanmap_callback(map, NULL, &virname, &scanned, d->e->engine, &o, &c);
-    fill_result(cr, virname, &c, t0, res);
-    cl_fmap_close(map);
+    scan_map(d->e->engine, cl_fmap_open_handle(&v, 0, (size_t)v.len, view_pread, 1), t0, res);
 }
 
 /* A second look at the kept bytes, a view of them (deep_scan_view), whose verdict replaces a
