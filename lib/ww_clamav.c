@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "ww_clamav.h"
 #include "ww_common.h"
@@ -1334,6 +1336,349 @@ static int deep_zip_members(const struct ww_deepscan *d, int64_t start, int64_t 
     return 0;
 }
 
+/* Members a streaming unzip reads and the central directory does not list.
+ *
+ * Zip has two indexes of its members: a local header before each member's data, and the
+ * central directory at the end. Readers that open a file take the directory (Info-ZIP unzip,
+ * Windows, Python, libclamav); readers of a stream walk the local headers from the first byte
+ * (Java's ZipInputStream, and so many Java applications; bsdtar reading a pipe). A local header
+ * the directory does not list (put there, a zip glued before another one, a zip with no
+ * directory at all) is extracted by the second kind and never looked at by libclamav: 1.4 walks
+ * the local headers only when a directory lists some members and it could unpack few of them.
+ *
+ * So the kept bytes are walked as a stream reader walks them: from each "PK\3\4" found, a member
+ * the directory lists is skipped by its size (one with a data descriptor, flag 3, is searched
+ * through: a stream reader finds its end by inflating, and a directory may say it is longer);
+ * one it does not list is added to a central directory of our own, with its size (found by
+ * inflating when the header does not say it). libclamav then gets the bytes from the first such
+ * member on, followed by that directory and an end record that points at it: it unpacks exactly
+ * those members. Bounded: ZIP_UNLISTED_MAX members and ZIP_CD_MAX bytes of directory, past which
+ * the body is unscanned (MaxFiles, clamav.limit_action), and 4 times clamav.max_file_size
+ * inflated in all to find ends (Webwarden.DeepScan.Limits.UnlistedZipSize, limit_action: only
+ * members no directory lists cost this, which a zip writer never leaves); a member whose end
+ * cannot be found, or whose sizes need zip64, is unscanned (Unsupported.ZipHeaders,
+ * clamav.unsupported_action), one packed in a way libclamav cannot undo too
+ * (Unsupported.ZipMethodN). The walk reads the kept bytes through a window (kept_reader): a body
+ * of nothing but signatures costs about what a plain zip of its size does. */
+#define ZIP_UNLISTED_MAX 1024
+
+struct zip_listed {
+    int64_t at;     /* its local header in the kept bytes */
+    uint64_t csize; /* the directory's word; UINT64_MAX for zip64 */
+};
+
+struct listed_set {
+    struct zip_listed *v;
+    size_t n, cap;
+    int64_t start;
+};
+
+static int listed_add(void *arg, const struct ww_zip_member *m)
+{
+    struct listed_set *ls = arg;
+
+    if (ls->n == ls->cap) {
+        size_t cap = ls->cap != 0 ? 2 * ls->cap : 64;
+        struct zip_listed *v = realloc(ls->v, cap * sizeof(*v));
+        if (v == NULL)
+            return 1; /* the rest count as not listed: looked at twice */
+        ls->v = v;
+        ls->cap = cap;
+    }
+    ls->v[ls->n].at = ls->start + (int64_t)m->local;
+    ls->v[ls->n].csize = m->csize == UINT32_MAX ? UINT64_MAX : m->csize;
+    ls->n++;
+    return 0;
+}
+
+static int listed_cmp(const void *a, const void *b)
+{
+    const struct zip_listed *x = a, *y = b;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static const struct zip_listed *listed_find(const struct listed_set *ls, int64_t at)
+{
+    struct zip_listed key = {at, 0};
+    return ls->n == 0 ? NULL : bsearch(&key, ls->v, ls->n, sizeof(key), listed_cmp);
+}
+
+/* The kept bytes read forward through a window, so that a walk that looks at many nearby
+ * offsets (a body full of "PK\3\4") reads each byte about once. */
+struct kept_reader {
+    const struct ww_deepscan *d;
+    int64_t kept;
+    int64_t at; /* the window's first byte in the kept bytes */
+    size_t len; /* its bytes */
+    unsigned char buf[65536];
+};
+
+/* <n> bytes at <off>: from the window when they are in it, else read directly. */
+static int kr_read(struct kept_reader *r, int64_t off, void *out, size_t n)
+{
+    if (off >= r->at && off + (int64_t)n <= r->at + (int64_t)r->len) {
+        memcpy(out, r->buf + (off - r->at), n);
+        return WW_OK;
+    }
+    return deep_read(r->d, off, out, n);
+}
+
+/* The first 4-byte signature <sig> in the kept bytes at or after <from>; -1 when there is none. */
+static int64_t find_sig(struct kept_reader *r, int64_t from, const char *sig)
+{
+    while (r->kept - from >= 4) {
+        const unsigned char *p, *e;
+        if (from < r->at || from + 4 > r->at + (int64_t)r->len) { /* move the window there */
+            size_t n = r->kept - from < (int64_t)sizeof(r->buf) ? (size_t)(r->kept - from)
+                                                                : sizeof(r->buf);
+            if (deep_read(r->d, from, r->buf, n) != WW_OK) {
+                r->len = 0;
+                return -1;
+            }
+            r->at = from;
+            r->len = n;
+        }
+        p = r->buf + (from - r->at);
+        e = r->buf + r->len;
+        while ((p = memchr(p, sig[0], (size_t)(e - p))) != NULL && e - p >= 4) {
+            if (memcmp(p, sig, 4) == 0)
+                return r->at + (p - r->buf);
+            p++;
+        }
+        from = r->at + (int64_t)r->len - 3; /* one across the window's end: in the next one */
+    }
+    return -1;
+}
+
+/* A raw deflate stream at <at>: where it ends (its compressed bytes in *csize) and what it
+ * inflates to (*usize), as a stream reader finds a member with a data descriptor. 0; -1 when it
+ * does not end within the kept bytes or is broken; -2 when it inflates past
+ * clamav.max_file_size or past *left (what is left of the walk's budget, lowered). */
+static int deflate_end(const struct ww_deepscan *d, int64_t at, int64_t kept, uint64_t *left,
+                       uint64_t *csize, uint64_t *usize)
+{
+    uint64_t limit = *left < (uint64_t)d->max_bytes ? *left : (uint64_t)d->max_bytes;
+    unsigned char in[16384], out[65536];
+    z_stream zs;
+    int64_t pos = at;
+    int rc = Z_OK;
+
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, -15) != Z_OK)
+        return -1;
+    while (rc != Z_STREAM_END) {
+        if (zs.avail_in == 0) {
+            size_t n = kept - pos < (int64_t)sizeof(in) ? (size_t)(kept - pos) : sizeof(in);
+            if (n == 0 || deep_read(d, pos, in, n) != WW_OK)
+                break;
+            zs.next_in = in;
+            zs.avail_in = (uInt)n;
+            pos += (int64_t)n;
+        }
+        zs.next_out = out;
+        zs.avail_out = sizeof(out);
+        rc = inflate(&zs, Z_NO_FLUSH);
+        if (zs.total_out > limit) {
+            rc = Z_MEM_ERROR; /* only to tell it below */
+            break;
+        }
+        if (rc != Z_OK && rc != Z_STREAM_END)
+            break;
+    }
+    *csize = zs.total_in;
+    *usize = zs.total_out;
+    *left -= zs.total_out < *left ? zs.total_out : *left;
+    inflateEnd(&zs);
+    return rc == Z_STREAM_END ? 0 : rc == Z_MEM_ERROR ? -2 : -1;
+}
+
+/* A stored member with a data descriptor: its end is where a descriptor ("PK\7\x08", then the CRC
+ * and the size) says the data is as long as the bytes before it (bsdtar's way; Java refuses such
+ * members). 0 and *csize; -1 when no descriptor fits. */
+static int stored_end(struct kept_reader *r, int64_t at, uint64_t *csize)
+{
+    int64_t p = at;
+    unsigned char dd[12];
+
+    while ((p = find_sig(r, p, "PK\7\x08")) >= 0) {
+        if (kr_read(r, p, dd, sizeof(dd)) == WW_OK && le32(dd + 8) == (uint64_t)(p - at)) {
+            *csize = (uint64_t)(p - at);
+            return 0;
+        }
+        p++;
+    }
+    return -1;
+}
+
+static void put16(unsigned char *p, unsigned v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        p[k] = (unsigned char)(v >> 8 * k);
+}
+
+/* Sets the verdict unscanned, the name from <fmt>. 1. */
+__attribute__((format(printf, 2, 3))) static int deep_unscanned(struct ww_deep_result *res,
+                                                                const char *fmt, ...)
+{
+    va_list ap;
+
+    res->verdict = WW_DEEP_UNSCANNED;
+    va_start(ap, fmt);
+    vsnprintf(res->threat, sizeof(res->threat), fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+/* See above. <start> and <z>: the zip its end record found (start < 0: none). 1 when the verdict
+ * was set (found, or unscanned). */
+static int deep_zip_unlisted(const struct ww_deepscan *d, int64_t start, const struct ww_zip_end *z,
+                             int64_t kept, struct ww_deep_result *res)
+{
+    struct listed_set ls = {NULL, 0, 0, start};
+    unsigned char *h = malloc(30 + 2 * 65535), *cd = NULL;
+    struct kept_reader *r = malloc(sizeof(*r));
+    size_t cd_len = 0, cd_cap = 0, n = 0;
+    int64_t pos = 0, at, first = -1;
+    /* what finding ends by inflating may cost in all: a few times what one member may */
+    uint64_t inflate_left = 4 * (uint64_t)d->max_bytes;
+    int rc = 0;
+
+    if (h == NULL || r == NULL) {
+        free(h);
+        free(r);
+        return deep_unscanned(res, "Webwarden.DeepScan.%s", ww_strerror(WW_ENOMEM));
+    }
+    r->d = d;
+    r->kept = kept;
+    r->at = 0;
+    r->len = 0;
+    if (start >= 0 && z->cd_at > start) {
+        size_t cn = kept - z->cd_at > (int64_t)ZIP_CD_MAX ? ZIP_CD_MAX : (size_t)(kept - z->cd_at);
+        unsigned char *dir = malloc(cn);
+        uint64_t largest;
+        if (dir != NULL && deep_read(d, z->cd_at, dir, cn) == WW_OK)
+            ww_filetype_zip_members(dir, cn, &largest, listed_add, &ls);
+        free(dir);
+        if (ls.n > 1)
+            qsort(ls.v, ls.n, sizeof(*ls.v), listed_cmp);
+    }
+    while (rc == 0 && (at = find_sig(r, pos, "PK\3\4")) >= 0) {
+        struct ww_zip_local l;
+        const struct zip_listed *li = listed_find(&ls, at);
+        size_t hn = kept - at < 30 ? (size_t)(kept - at) : 30;
+        uint64_t csize, usize;
+        int64_t data;
+
+        if (hn < 30 || kr_read(r, at, h, hn) != WW_OK) {
+            pos = at + 1;
+            continue;
+        }
+        hn = 30 + (h[26] | (size_t)h[27] << 8) + (h[28] | (size_t)h[29] << 8);
+        if (hn > (uint64_t)(kept - at) || kr_read(r, at, h, hn) != WW_OK ||
+            !ww_filetype_zip_local(h, hn, &l)) {
+            pos = at + 1; /* not a header: a chance "PK\3\4" */
+            continue;
+        }
+        data = at + (int64_t)l.head_len;
+        if (li != NULL) {
+            /* listed: libclamav unpacks it. A stream reader goes on after its data; with a data
+             * descriptor it finds that end itself, so what follows is searched from its data on */
+            csize = l.csize == UINT64_MAX || (l.flags & 8) ? li->csize : l.csize;
+            pos = (l.flags & 8) || csize == UINT64_MAX || csize > (uint64_t)(kept - data)
+                      ? data
+                      : data + (int64_t)csize;
+            continue;
+        }
+        csize = l.csize;
+        usize = l.usize;
+        if (csize == UINT64_MAX || usize == UINT64_MAX || le32(h + 18) == UINT32_MAX ||
+            le32(h + 22) == UINT32_MAX) {
+            rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
+            break;
+        }
+        if ((l.flags & 8) && csize == 0) {
+            int end = l.method == 8   ? deflate_end(d, data, kept, &inflate_left, &csize, &usize)
+                      : l.method == 0 ? stored_end(r, data, &csize)
+                                      : -1;
+            if (end == -2) {
+                rc = deep_unscanned(res, "Webwarden.DeepScan.Limits.UnlistedZipSize");
+                break;
+            }
+            if (end != 0) {
+                rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
+                break;
+            }
+            if (l.method == 0)
+                usize = csize;
+        }
+        if (csize > (uint64_t)(kept - data))
+            csize = (uint64_t)(kept - data); /* cut short: what is there is still extracted */
+        pos = data + (int64_t)csize > at ? data + (int64_t)csize : at + 1;
+        if (csize == 0)
+            continue; /* nothing in it */
+        if (!ww_filetype_zip_method_known(l.method)) {
+            rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipMethod%u", l.method);
+            break;
+        }
+        if (first < 0)
+            first = at;
+        if (n == ZIP_UNLISTED_MAX || cd_len + 46 + l.name_len > ZIP_CD_MAX ||
+            (uint64_t)(at - first) > UINT32_MAX || usize > UINT32_MAX) {
+            rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.MaxFiles");
+            break;
+        }
+        if (cd_len + 46 + l.name_len + 22 > cd_cap) { /* the end record goes after it */
+            size_t cap = cd_cap != 0 ? 2 * cd_cap : 4096;
+            unsigned char *c;
+            while (cap < cd_len + 46 + l.name_len + 22)
+                cap *= 2;
+            if ((c = realloc(cd, cap)) == NULL) {
+                rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.MaxFiles");
+                break;
+            }
+            cd = c;
+            cd_cap = cap;
+        }
+        memset(cd + cd_len, 0, 46);
+        memcpy(cd + cd_len, "PK\1\2", 4);
+        put16(cd + cd_len + 4, 20);
+        put16(cd + cd_len + 6, 20);
+        put16(cd + cd_len + 8, l.flags);
+        put16(cd + cd_len + 10, l.method);
+        put32(cd + cd_len + 16, l.crc);
+        put32(cd + cd_len + 20, (uint32_t)csize);
+        put32(cd + cd_len + 24, (uint32_t)usize);
+        put16(cd + cd_len + 28, (unsigned)l.name_len);
+        put32(cd + cd_len + 42, (uint32_t)(at - first));
+        memcpy(cd + cd_len + 46, h + 30, l.name_len);
+        cd_len += 46 + l.name_len;
+        n++;
+    }
+    if (rc == 0 && n > 0 && (uint64_t)(kept - first) <= UINT32_MAX) {
+        unsigned char *end = cd + cd_len; /* room for it was kept */
+        memset(end, 0, 22);
+        memcpy(end, "PK\5\6", 4);
+        put16(end + 8, (unsigned)n);
+        put16(end + 10, (unsigned)n);
+        put32(end + 12, (uint32_t)cd_len);
+        put32(end + 16, (uint32_t)(kept - first));
+        rc = deep_again(d, NULL, 0, first, kept - first, cd, cd_len + 22, res);
+    } else if (rc == 0 && n > 0) {
+        rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.MaxFiles");
+    }
+    free(cd);
+    free(h);
+    free(r);
+    free(ls.v);
+    return rc;
+}
+
 #define LOOK_AGAIN_MAX 4 /* further hidden-archive signatures looked at again, per body */
 
 /* A body the deep scanner found clean, looked at again where libclamav may have been fooled:
@@ -1348,7 +1693,7 @@ static int deep_zip_members(const struct ww_deepscan *d, int64_t start, int64_t 
 static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
 {
     unsigned char *tail, sig[8], end[22];
-    int64_t kept, start;
+    int64_t kept, start = -1;
     struct ww_zip_end z = {-1, 0, 0, 0};
     size_t tlen;
     struct stat st;
@@ -1393,6 +1738,11 @@ static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
             zip_ok = 1;
         }
     }
+    if (!exe &&
+        (zip_ok || d->embed_type == WW_FT_ZIP || d->type == WW_FT_ZIP || d->type == WW_FT_JAR ||
+         d->type == WW_FT_APK || d->type == WW_FT_OOXML || d->type == WW_FT_ODF) &&
+        deep_zip_unlisted(d, zip_ok ? start : -1, &z, kept, res))
+        return;
     if (d->type == WW_FT_MAIL && d->embed_type == 0) {
         /* A mail libclamav may take for something else ("ID3: x" as its first header reads as
          * an MP3 to it): once more behind a header line that only a mail starts with. */

@@ -564,6 +564,52 @@ static uint64_t zip64_usize(const unsigned char *extra, size_t len)
     return UINT64_MAX;
 }
 
+int ww_filetype_zip_method_known(unsigned m)
+{
+    return m == 0 || m == 1 || m == 6 || m == 8 || m == 9 || m == 12;
+}
+
+int ww_filetype_zip_local(const unsigned char *h, size_t len, struct ww_zip_local *l)
+{
+    size_t nlen, elen, at;
+
+    if (len < 30 || memcmp(h, "PK\3\4", 4) != 0)
+        return 0;
+    nlen = h[26] | (size_t)h[27] << 8;
+    elen = h[28] | (size_t)h[29] << 8;
+    if (30 + nlen + elen > len)
+        return 0;
+    l->flags = h[6] | (unsigned)h[7] << 8;
+    l->method = h[8] | (unsigned)h[9] << 8;
+    l->crc = le32(h + 14);
+    l->csize = le32(h + 18);
+    l->usize = le32(h + 22);
+    l->name_len = nlen;
+    l->head_len = 30 + nlen + elen;
+    if (l->csize == UINT32_MAX || l->usize == UINT32_MAX) {
+        /* zip64: a local header's extra field holds both sizes, the uncompressed one first */
+        const unsigned char *e = h + 30 + nlen;
+        uint64_t us = UINT64_MAX, cs = UINT64_MAX;
+        for (at = 0; at + 4 <= elen;) {
+            unsigned id = e[at] | (unsigned)e[at + 1] << 8;
+            size_t n = e[at + 2] | (size_t)e[at + 3] << 8;
+            if (at + 4 + n > elen)
+                break;
+            if (id == 1 && n >= 16) {
+                us = le64(e + at + 4);
+                cs = le64(e + at + 12);
+                break;
+            }
+            at += 4 + n;
+        }
+        if (l->usize == UINT32_MAX)
+            l->usize = us;
+        if (l->csize == UINT32_MAX)
+            l->csize = cs;
+    }
+    return 1;
+}
+
 unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest,
                                  int (*each)(void *arg, const struct ww_zip_member *m), void *arg)
 {
@@ -585,8 +631,7 @@ unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *
         m.local = le32(cd + at + 42);
         /* encrypted or not (the flag is the central directory's word against the local
          * header's): a method libclamav cannot undo leaves the member unread either way */
-        if (bad == 0 && m.method != 0 && m.method != 1 && m.method != 6 && m.method != 8 &&
-            m.method != 9 && m.method != 12)
+        if (bad == 0 && !ww_filetype_zip_method_known(m.method))
             bad = m.method;
         usize = m.usize;
         if (m.usize == UINT32_MAX) /* zip64: the size is in the extra field (4 GiB without) */

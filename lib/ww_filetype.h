@@ -131,6 +131,23 @@ struct ww_zip_member { /* one central directory entry, its 32-bit fields as they
 unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest,
                                  int (*each)(void *arg, const struct ww_zip_member *m), void *arg);
 
+/* A zip local file header ("PK\3\4") at <h>, <len> bytes of it available: 1 and *l filled when
+ * its 30 fixed bytes, name and extra field are all in <len>; else 0. The sizes are the header's,
+ * or its zip64 extra field's when the header says 0xffffffff (UINT64_MAX when that is not there
+ * either); with flag 3 (a data descriptor follows the data) they are usually 0: the writer did
+ * not know them. Pure. */
+struct ww_zip_local {
+    unsigned flags, method;
+    uint32_t crc;
+    uint64_t csize, usize;
+    size_t name_len; /* the name is at h + 30 */
+    size_t head_len; /* 30 + name + extra field: where the data starts */
+};
+int ww_filetype_zip_local(const unsigned char *h, size_t len, struct ww_zip_local *l);
+/* Whether libclamav 1.4 unpacks zip compression method <m>: stored, shrunk, imploded, deflate,
+ * deflate64, bzip2. */
+int ww_filetype_zip_method_known(unsigned m);
+
 /* The default scan.deep_types: executables, archives and compressed files, office documents,
  * PDF, RTF, CHM, mail and scripts, and unknown binaries. */
 #define WW_FILETYPE_DEEP_DEFAULT "executable, archive, office, pdf, rtf, chm, mail, script, unknown"

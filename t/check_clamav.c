@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "ww_body.h"
 #include "ww_clamav.h"
@@ -308,6 +309,259 @@ START_TEST(test_deepscan_unsupported_compressors_are_unscanned)
         ww_deepscan_free(d);
     }
     ww_clamav_unref(e);
+    dirs_remove();
+}
+END_TEST
+
+/* Zip members by hand: a local header (and data, and a data descriptor with flag 3), central
+ * directory entries and an end record, appended to a growing buffer. */
+struct zbuf {
+    unsigned char *p;
+    size_t n, cap;
+};
+
+static void zput(struct zbuf *z, const void *d, size_t n)
+{
+    if (z->n + n > z->cap) {
+        z->cap = (z->n + n) * 2;
+        z->p = realloc(z->p, z->cap);
+        ck_assert_ptr_nonnull(z->p);
+    }
+    memcpy(z->p + z->n, d, n);
+    z->n += n;
+}
+
+static void zle(struct zbuf *z, uint32_t v, int bytes)
+{
+    unsigned char b[4];
+    for (int k = 0; k < bytes; k++)
+        b[k] = (unsigned char)(v >> 8 * k);
+    zput(z, b, (size_t)bytes);
+}
+
+/* A stored (or <method>: the bytes are taken as already packed) member; with <dd>, the sizes
+ * and CRC in a data descriptor after the data. Its offset. */
+static size_t zlocal(struct zbuf *z, const char *name, const unsigned char *d, size_t n,
+                     unsigned method, int dd)
+{
+    size_t at = z->n;
+    uint32_t crc = (uint32_t)crc32(0, d, (uInt)n);
+    zput(z, "PK\3\4", 4);
+    zle(z, 20, 2);
+    zle(z, dd ? 8 : 0, 2);
+    zle(z, method, 2);
+    zle(z, 0, 4); /* time, date */
+    zle(z, dd ? 0 : crc, 4);
+    zle(z, dd ? 0 : (uint32_t)n, 4);
+    zle(z, dd ? 0 : (uint32_t)n, 4);
+    zle(z, (uint32_t)strlen(name), 2);
+    zle(z, 0, 2);
+    zput(z, name, strlen(name));
+    zput(z, d, n);
+    if (dd) {
+        zput(z, "PK\7\x08", 4);
+        zle(z, crc, 4);
+        zle(z, (uint32_t)n, 4);
+        zle(z, (uint32_t)n, 4);
+    }
+    return at;
+}
+
+static void zcentral(struct zbuf *cd, const char *name, const unsigned char *d, size_t n, int dd,
+                     size_t local)
+{
+    zput(cd, "PK\1\2", 4);
+    zle(cd, 20, 2);
+    zle(cd, 20, 2);
+    zle(cd, dd ? 8 : 0, 2);
+    zle(cd, 0, 2);
+    zle(cd, 0, 4);
+    zle(cd, (uint32_t)crc32(0, d, (uInt)n), 4);
+    zle(cd, (uint32_t)n, 4);
+    zle(cd, (uint32_t)n, 4);
+    zle(cd, (uint32_t)strlen(name), 2);
+    zle(cd, 0, 4); /* extra, comment */
+    zle(cd, 0, 4); /* disk, internal attributes */
+    zle(cd, 0, 4); /* external attributes */
+    zle(cd, (uint32_t)local, 4);
+    zput(cd, name, strlen(name));
+}
+
+/* <base>: where this zip starts in <z> (its offsets count from there) */
+static void zend(struct zbuf *z, struct zbuf *cd, unsigned entries, size_t base)
+{
+    size_t at = z->n;
+    zput(z, cd->p, cd->n);
+    zput(z, "PK\5\6", 4);
+    zle(z, 0, 4);
+    zle(z, entries, 2);
+    zle(z, entries, 2);
+    zle(z, (uint32_t)cd->n, 4);
+    zle(z, (uint32_t)(at - base), 4);
+    zle(z, 0, 2);
+}
+
+static struct ww_deep_result deep_of(struct ww_clamav *e, uint64_t deep, const unsigned char *b,
+                                     size_t n)
+{
+    struct ww_deepscan *d = ww_deepscan_create(e, deep, 25 << 20, tmpdir);
+    struct ww_deep_result r;
+    for (size_t i = 0; i < n; i += 65536)
+        ck_assert_int_eq(ww_deepscan_feed(d, b + i, n - i < 65536 ? n - i : 65536), WW_OK);
+    ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
+    ww_deepscan_free(d);
+    return r;
+}
+
+/* Members that a stream reader extracts (Java's ZipInputStream walks the local headers) and the
+ * central directory does not list: libclamav never looks at them; the deep scanner shows them
+ * to it with a directory of its own. */
+START_TEST(test_deepscan_zip_members_outside_the_directory)
+{
+    struct ww_clamav *e;
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    size_t xlen;
+    unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
+    static const unsigned char text[] = "hello clean text, PK\3\4 in it by chance\n";
+    unsigned char *pad = calloc(1, WW_DEEPSCAN_MEM + 4096); /* kept in a file */
+    struct ww_deep_result r;
+
+    ck_assert_ptr_nonnull(pad);
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    for (int spill = 0; spill < 2; spill++) {
+        for (int dd = 0; dd < 2; dd++) {
+            /* clam.exe unlisted, then a listed clean member (padded past memory: a file) */
+            struct zbuf z = {0}, cd = {0};
+            size_t clean;
+            zlocal(&z, "clam.exe", exe, xlen, 0, dd);
+            clean = zlocal(&z, "readme.txt", spill ? pad : text,
+                           spill ? WW_DEEPSCAN_MEM + 4096 : sizeof(text), 0, 0);
+            zcentral(&cd, "readme.txt", spill ? pad : text,
+                     spill ? WW_DEEPSCAN_MEM + 4096 : sizeof(text), 0, clean);
+            zend(&z, &cd, 1, 0);
+            r = deep_of(e, deep, z.p, z.n);
+            ck_assert_msg(r.verdict == WW_DEEP_INFECTED &&
+                              strstr(r.threat, "Webwarden.Test.ClamExe"),
+                          "unlisted (descriptor %d, file %d): verdict %d \"%s\"", dd, spill,
+                          (int)r.verdict, r.threat);
+            free(z.p);
+            free(cd.p);
+        }
+    }
+    {
+        /* no directory at all; and a zip glued before a clean one */
+        struct zbuf z = {0}, cd = {0};
+        size_t at;
+        zlocal(&z, "clam.exe", exe, xlen, 0, 0);
+        r = deep_of(e, deep, z.p, z.n);
+        ck_assert_msg(r.verdict == WW_DEEP_INFECTED, "no directory: %d \"%s\"", (int)r.verdict,
+                      r.threat);
+        zcentral(&cd, "clam.exe", exe, xlen, 0, 0);
+        zend(&z, &cd, 1, 0);
+        cd.n = 0;
+        at = z.n;
+        zlocal(&z, "readme.txt", text, sizeof(text), 0, 0);
+        zcentral(&cd, "readme.txt", text, sizeof(text), 0, 0); /* offsets from its own start */
+        zend(&z, &cd, 1, at);
+        r = deep_of(e, deep, z.p, z.n);
+        ck_assert_msg(r.verdict == WW_DEEP_INFECTED, "two zips: %d \"%s\"", (int)r.verdict,
+                      r.threat);
+        free(z.p);
+        free(cd.p);
+    }
+    {
+        /* clean: every member listed, one with a descriptor, one stored zip inside another
+         * (its "PK\3\4" is a member's data), text with "PK\3\4" in it */
+        struct zbuf in = {0}, icd = {0}, z = {0}, cd = {0};
+        size_t a, b, c;
+        zcentral(&icd, "inner.txt", text, sizeof(text), 0,
+                 zlocal(&in, "inner.txt", text, sizeof(text), 0, 0));
+        zend(&in, &icd, 1, 0);
+        a = zlocal(&z, "a.txt", text, sizeof(text), 0, 1);
+        b = zlocal(&z, "inner.zip", in.p, in.n, 0, 0);
+        c = zlocal(&z, "c.txt", text, sizeof(text), 0, 0);
+        zcentral(&cd, "a.txt", text, sizeof(text), 1, a);
+        zcentral(&cd, "inner.zip", in.p, in.n, 0, b);
+        zcentral(&cd, "c.txt", text, sizeof(text), 0, c);
+        zend(&z, &cd, 3, 0);
+        r = deep_of(e, deep, z.p, z.n);
+        ck_assert_msg(r.verdict == WW_DEEP_CLEAN, "clean zip: %d \"%s\"", (int)r.verdict, r.threat);
+        free(in.p);
+        free(icd.p);
+        free(z.p);
+        free(cd.p);
+    }
+    {
+        /* unlisted and not to be undone: bzip2 with a descriptor (no size to skip it by), LZMA
+         * (libclamav cannot unpack it), and more members than are shown to libclamav */
+        static const struct {
+            unsigned method;
+            int dd, many;
+            const char *threat;
+        } bad[] = {{12, 1, 0, "Webwarden.DeepScan.Unsupported.ZipHeaders"},
+                   {14, 0, 0, "Webwarden.DeepScan.Unsupported.ZipMethod14"},
+                   {0, 0, 1, "Heuristics.Limits.Exceeded.MaxFiles"}};
+        for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+            struct zbuf z = {0}, cd = {0};
+            size_t clean;
+            for (int i = 0; i < (bad[k].many ? 1025 : 1); i++)
+                zlocal(&z, "x.bin", text, sizeof(text), bad[k].method, bad[k].dd);
+            clean = zlocal(&z, "readme.txt", text, sizeof(text), 0, 0);
+            zcentral(&cd, "readme.txt", text, sizeof(text), 0, clean);
+            zend(&z, &cd, 1, 0);
+            r = deep_of(e, deep, z.p, z.n);
+            ck_assert_msg(r.verdict == WW_DEEP_UNSCANNED && strcmp(r.threat, bad[k].threat) == 0,
+                          "%s: verdict %d \"%s\"", bad[k].threat, (int)r.verdict, r.threat);
+            free(z.p);
+            free(cd.p);
+        }
+    }
+    {
+        /* unlisted members with data descriptors whose ends are found by inflating them: the
+         * walk inflates at most 4 times max_file_size in all (here 1 MiB; members of 1 MB) */
+        static unsigned char zeros[1000000];
+        unsigned char packed[4096];
+        z_stream zs;
+        memset(&zs, 0, sizeof(zs));
+        ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
+        zs.next_in = zeros;
+        zs.avail_in = sizeof(zeros);
+        zs.next_out = packed;
+        zs.avail_out = sizeof(packed);
+        ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+        for (int count = 4; count <= 5; count++) {
+            struct zbuf z = {0}, cd = {0};
+            struct ww_deepscan *d = ww_deepscan_create(e, deep, 1 << 20, tmpdir);
+            size_t clean;
+            for (int i = 0; i < count; i++)
+                zlocal(&z, "zeros.bin", packed, zs.total_out, 8, 1);
+            clean = zlocal(&z, "readme.txt", text, sizeof(text), 0, 0);
+            zcentral(&cd, "readme.txt", text, sizeof(text), 0, clean);
+            zend(&z, &cd, 1, 0);
+            ck_assert_int_eq(ww_deepscan_feed(d, z.p, z.n), WW_OK);
+            ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
+            if (count == 4)
+                ck_assert_msg(r.verdict == WW_DEEP_CLEAN, "4 MB inflated: verdict %d \"%s\"",
+                              (int)r.verdict, r.threat);
+            else
+                ck_assert_msg(r.verdict == WW_DEEP_UNSCANNED &&
+                                  strcmp(r.threat, "Webwarden.DeepScan.Limits.UnlistedZipSize") ==
+                                      0,
+                              "5 MB inflated: verdict %d \"%s\"", (int)r.verdict, r.threat);
+            ww_deepscan_free(d);
+            free(z.p);
+            free(cd.p);
+        }
+        deflateEnd(&zs);
+    }
+    ww_clamav_unref(e);
+    free(exe);
+    free(pad);
     dirs_remove();
 }
 END_TEST
@@ -921,6 +1175,7 @@ int main(void)
     tcase_add_test(tc, test_clamav_pattern_lines_libclamav_refuses_are_left_out);
     tcase_add_test(tc, test_deepmon_follows_the_installed_pattern);
     tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);
+    tcase_add_test(tc, test_deepscan_zip_members_outside_the_directory);
     tcase_add_test(tc, test_deepscan_unsupported_compressors_are_unscanned);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

@@ -511,6 +511,55 @@ START_TEST(test_filetype_zip_methods_libclamav_cannot_unpack)
 }
 END_TEST
 
+/* Local file headers: the fields, a name and extra field that must fit, zip64 sizes from the
+ * extra field, and what is not a header. */
+START_TEST(test_filetype_zip_local_header)
+{
+    unsigned char h[128];
+    struct ww_zip_local l;
+
+    memset(h, 0, sizeof(h));
+    memcpy(h, "PK\3\4", 4);
+    h[6] = 8;                              /* flag 3: a data descriptor */
+    h[8] = 8;                              /* deflate */
+    memcpy(h + 14, "\x11\x22\x33\x44", 4); /* CRC */
+    h[18] = 100;                           /* compressed */
+    h[22] = 200;                           /* uncompressed */
+    h[26] = 5;                             /* name */
+    h[28] = 4;                             /* extra field */
+    memcpy(h + 30, "a.txt", 5);
+    ck_assert_int_eq(ww_filetype_zip_local(h, 39, &l), 1);
+    ck_assert_uint_eq(l.flags, 8);
+    ck_assert_uint_eq(l.method, 8);
+    ck_assert_uint_eq(l.crc, 0x44332211u);
+    ck_assert_uint_eq(l.csize, 100);
+    ck_assert_uint_eq(l.usize, 200);
+    ck_assert_uint_eq(l.name_len, 5);
+    ck_assert_uint_eq(l.head_len, 39);
+    ck_assert_int_eq(ww_filetype_zip_local(h, 38, &l), 0); /* the extra field is cut */
+    ck_assert_int_eq(ww_filetype_zip_local(h, 29, &l), 0);
+    h[3] = 3;
+    ck_assert_int_eq(ww_filetype_zip_local(h, 39, &l), 0); /* not "PK\3\4" */
+    h[3] = 4;
+    /* zip64: both sizes 0xffffffff, the real ones in extra field 1 (uncompressed first) */
+    memset(h + 18, 0xff, 8);
+    h[28] = 20;
+    memcpy(h + 35, "\1\0\x10\0", 4);
+    h[39] = 0x40; /* 64 */
+    h[47] = 0x20; /* 32 */
+    ck_assert_int_eq(ww_filetype_zip_local(h, 55, &l), 1);
+    ck_assert_uint_eq(l.usize, 64);
+    ck_assert_uint_eq(l.csize, 32);
+    h[37] = 8; /* a field too short for both: not known */
+    ck_assert_int_eq(ww_filetype_zip_local(h, 55, &l), 1);
+    ck_assert_uint_eq(l.csize, UINT64_MAX);
+    ck_assert_int_eq(ww_filetype_zip_method_known(8), 1);
+    ck_assert_int_eq(ww_filetype_zip_method_known(12), 1);
+    ck_assert_int_eq(ww_filetype_zip_method_known(14), 0);
+    ck_assert_int_eq(ww_filetype_zip_method_known(93), 0);
+}
+END_TEST
+
 START_TEST(test_filetype_mail_padded_past_the_peek)
 {
     char buf[4096];
@@ -581,6 +630,7 @@ int main(void)
     tcase_add_test(tc, test_filetype_zip_start_from_the_end_record);
     tcase_add_test(tc, test_filetype_mail_padded_past_the_peek);
     tcase_add_test(tc, test_filetype_zip_methods_libclamav_cannot_unpack);
+    tcase_add_test(tc, test_filetype_zip_local_header);
     tcase_add_test(ts, test_filetype_set_groups_types_all_none);
     tcase_add_test(ts, test_filetype_names_round_trip);
     suite_add_tcase(s, tc);

@@ -146,12 +146,54 @@ def gzip_fextra(extra, text):
             struct.pack("<II", zlib.crc32(text), len(text)))
 
 
+def local_only(name, data, method=zipfile.ZIP_DEFLATED, descriptor=False):
+    """One member's local header and data (and data descriptor), with no central directory entry
+    of its own: what Java's ZipInputStream extracts and a central-directory reader never lists."""
+    if method == zipfile.ZIP_DEFLATED:
+        comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+        packed = comp.compress(data) + comp.flush()
+    else:
+        packed = data
+    crc = zlib.crc32(data)
+    if descriptor:  # flag 3: sizes and CRC after the data, as jar and streaming writers do
+        head = struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 8, method, 0, 0, 0, 0, 0, len(name), 0)
+        return head + name + packed + struct.pack("<IIII", 0x08074b50, crc, len(packed), len(data))
+    head = struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, method, 0, 0, crc, len(packed), len(data),
+                       len(name), 0)
+    return head + name + packed
+
+
+def members_only(z):
+    """Zip <z>'s local headers and data: what comes before its central directory."""
+    e = z.rfind(b"PK\x05\x06")
+    return z[:struct.unpack("<I", z[e + 16:e + 20])[0]]
+
+
+def hidden_member(clean_zip, hidden):
+    """<hidden> (local headers only) put before the members of <clean_zip>, whose central
+    directory and end record are moved along so that directory readers still find the clean
+    members only."""
+    e = clean_zip.rfind(b"PK\x05\x06")
+    cd_size, cd_off = struct.unpack("<II", clean_zip[e + 12:e + 20])
+    cd = bytearray(clean_zip[cd_off:cd_off + cd_size])
+    at = 0
+    while at + 46 <= len(cd) and cd[at:at + 4] == b"PK\x01\x02":
+        off = struct.unpack("<I", cd[at + 42:at + 46])[0]
+        cd[at + 42:at + 46] = struct.pack("<I", off + len(hidden))
+        n, x, c = struct.unpack("<HHH", cd[at + 28:at + 34])
+        at += 46 + n + x + c
+    end = bytearray(clean_zip[e:])
+    end[16:20] = struct.pack("<I", cd_off + len(hidden))
+    return hidden + clean_zip[:cd_off] + bytes(cd) + bytes(end)
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
     read = lambda n: open(os.path.join(src, n), "rb").read()
     clam_zip, clam_cab, clam_exe = read("clam.zip"), read("clam.cab"), read("clam.exe")
     gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00"
     decoy = b"PK\x03\x04" + b"\0" * 50
+    clean = zip_of([("readme.txt", b"hello clean text\n" * 20)])
     files = {
         "decoy.gif": gif + b"\0" * 50 + decoy + clam_zip,
         "decoy.zip": decoy + clam_zip,
@@ -169,6 +211,13 @@ def main():
         "lhlie.zip": local_size_lie(zip_of([("clam.exe", clam_exe)])),
         "mailid3.eml": b"ID3: x\n" + read("clam.mail"),
         "decoys6.gif": gif + (b"MSCF\0\0\0\0" + b"\0" * 40) * 6 + clam_cab,
+        # members outside the central directory (Java's ZipInputStream extracts clam.exe from
+        # each; unzip, Python and libclamav list readme.txt only)
+        "unlisted.zip": hidden_member(clean, local_only(b"clam.exe", clam_exe)),
+        "unlisteddd.zip": hidden_member(clean, local_only(b"clam.exe", clam_exe, descriptor=True)),
+        "twozips.zip": zip_of([("clam.exe", clam_exe)]) + clean,
+        "nodir.zip": local_only(b"clam.exe", clam_exe),
+        "unlistedlzma.zip": hidden_member(clean, members_only(lzma_zip("clam.exe", clam_exe))),
     }
     os.makedirs(out, exist_ok=True)
     for name, body in files.items():

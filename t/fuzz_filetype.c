@@ -43,7 +43,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     {
         uint64_t largest;
+        struct ww_zip_local l;
         (void)ww_filetype_zip_members(data, size, &largest, NULL, NULL);
+        if (ww_filetype_zip_local(data, size, &l) && (l.head_len > size || l.name_len > size - 30))
+            abort(); /* a header that does not fit is not one */
     }
     return 0;
 }

@@ -115,7 +115,11 @@ expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=i
 # runs past the end, in a 2 MiB body kept in a file), a cabinet after an image's header, an ISO
 # image whose system area starts with an image's header (and a decoy), a zip in a gzip
 # header's extra field (zip readers find all three from the end record, or anywhere), an
-# encrypted zip (libclamav cannot look inside: unscanned, clamav.limit_action = block). t/evasion_files.py builds them; unzip, unzip -P and zstd -d give clam.exe back.
+# encrypted zip (libclamav cannot look inside: unscanned, clamav.limit_action = block); zip
+# members that only a stream reader sees (Java's ZipInputStream: a local header the central
+# directory does not list, with or without a data descriptor; a zip glued before a clean one; a
+# zip with no directory). t/evasion_files.py builds them; unzip, unzip -P, zstd -d and
+# ZipInputStream give clam.exe back.
 "${PYTHON3:-python3}" "$top_srcdir/t/evasion_files.py" "$TESTFILES" "$tmp/ev" || fail "cannot build the evasion files"
 "$top_builddir/t/ww_encode" zstd <"$TESTFILES/clam.exe" >"$tmp/ev/clam.zst" || fail "cannot make clam.zst"
 "${PYTHON3:-python3}" -c 'import gzip, sys; sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read()))' \
@@ -132,7 +136,11 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "isodecoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
     "cabdecoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
     "mailid3.eml|threat=Webwarden.Test.ClamExe|type=mail scanner=clamav deep=infected" \
-    "decoys6.gif|threat=Heuristics.Limits.Exceeded.MaxFiles|type=image+cab scanner=clamav deep=unscanned"; do
+    "decoys6.gif|threat=Heuristics.Limits.Exceeded.MaxFiles|type=image+cab scanner=clamav deep=unscanned" \
+    "unlisted.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "unlisteddd.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "twozips.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "nodir.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
@@ -148,7 +156,8 @@ for spec in "clam.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "zst.gz|gzip|Webwarden.DeepScan.Unsupported.zstd" \
     "lzma.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
     "lzmainzip.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
-    "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders"; do
+    "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders" \
+    "unlistedlzma.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14"; do
     f=${spec%%|*} rest=${spec#*|}
     type=${rest%%|*} why=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
