@@ -72,8 +72,15 @@ static enum ww_range_verdict scanreq_range(struct ww_scanreq *sq,
 {
     int status = 0, known;
 
-    if (h->status_line != NULL)
-        sscanf(h->status_line, "HTTP/%*s %d", &status);
+    if (h->status_line != NULL && strncmp(h->status_line, "HTTP/", 5) == 0) {
+        /* "HTTP/1.1 206 Partial Content": the code after the version (sscanf cost a
+         * microsecond a response) */
+        const char *c = h->status_line + 5;
+        c += strcspn(c, " \t");
+        c += strspn(c, " \t");
+        for (int k = 0; k < 4 && c[k] >= '0' && c[k] <= '9'; k++)
+            status = status * 10 + (c[k] - '0'); /* a fourth digit: no 2xx code of ours */
+    }
     if (ww_range_response(status, h->content_range, 0) == WW_RANGE_WHOLE)
         return WW_RANGE_WHOLE;
     known = ww_child_range_lookup(sq->env.rt, sq->url, NULL);
