@@ -384,9 +384,7 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
         return WW_FT_BINHEX;
     if (AT(0, "begin 6") || AT(0, "begin 7") || AT(0, "begin-base64 "))
         return WW_FT_UUENCODE;
-    if (mail_start(p, len))
-        return WW_FT_MAIL;
-    if (!looks_text(p, len))
+    if (!looks_text(p, len)) /* (a mail was told first) */
         return WW_FT_UNKNOWN;
     t = markup_or_script(p, len);
     return t != WW_FT_COUNT ? t : WW_FT_TEXT;
