@@ -241,9 +241,82 @@ struct scan_ctx {
     char first[128];       /* the first name libclamav reported */
     char real[128];        /* the first that is a finding, not "could not look inside" */
     char unsupported[128]; /* a file inside that libclamav could not open (on_file) */
+    char limit[128];       /* a tar looked at again (tar_again) that hit a limit, or too deep */
+    struct cl_engine *engine;
+    int depth; /* tar_again scans this one is inside */
 };
 
+#define TAR_AGAIN_DEPTH 4 /* tars inside tars looked at again, one inside the other */
+
 static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen);
+static void scan_options(struct cl_scan_options *o);
+static int not_inspected(const char *virname);
+
+/* A tar libclamav took for something else: its first member's name comes first in the file, and
+ * a name that starts with a magic number ("GIF89a.gif") makes libclamav type the whole tar by it
+ * (an image) and never unpack it: a .tar, .tar.gz or .tar.xz whose first member is so named hid
+ * every other member from it. GNU tar and bsdtar extract them all. So such a file is scanned once
+ * more, its first header given a plain name (and its checksum again): a finding is the file's
+ * (CL_VIRUS), what that scan could not inspect is the body's. */
+static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned char *b,
+                            size_t len)
+{
+    struct scan_ctx n;
+    struct cl_scan_options o;
+    unsigned char *copy;
+    const char *virname = NULL;
+    unsigned long scanned = 0, sum = 0;
+    cl_fmap_t *map;
+    cl_error_t cr;
+
+    if (c->engine == NULL || type == NULL || !ww_filetype_tar_header(b, len) ||
+        strcmp(type, "CL_TYPE_POSIX_TAR") == 0 || strcmp(type, "CL_TYPE_OLD_TAR") == 0)
+        return CL_CLEAN;
+    if (c->depth >= TAR_AGAIN_DEPTH) {
+        if (c->limit[0] == '\0')
+            snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.MaxRecursion");
+        return CL_CLEAN;
+    }
+    if ((copy = malloc(len)) == NULL) {
+        if (c->limit[0] == '\0')
+            snprintf(c->limit, sizeof(c->limit), "Webwarden.DeepScan.%s", ww_strerror(WW_ENOMEM));
+        return CL_CLEAN;
+    }
+    memcpy(copy, b, len);
+    memset(copy, 0, 100);
+    memcpy(copy, "webwarden-tar-member", 20); /* the magic stays: V7 has none in any header */
+    memset(copy + 148, ' ', 8);
+    for (size_t i = 0; i < 512; i++)
+        sum += copy[i];
+    snprintf((char *)copy + 148, 8, "%06lo", sum & 0777777);
+    copy[155] = ' ';
+    memset(&n, 0, sizeof(n));
+    n.engine = c->engine;
+    n.depth = c->depth + 1;
+    scan_options(&o);
+    map = cl_fmap_open_memory(copy, len);
+    cr = map != NULL ? cl_scanmap_callback(map, NULL, &virname, &scanned, c->engine, &o, &n)
+                     : CL_EMEM;
+    if (map != NULL)
+        cl_fmap_close(map);
+    free(copy);
+    if (n.real[0] != '\0' || (cr == CL_VIRUS && virname != NULL && !not_inspected(virname))) {
+        if (c->real[0] == '\0')
+            snprintf(c->real, sizeof(c->real), "%s", n.real[0] != '\0' ? n.real : virname);
+        return CL_VIRUS;
+    }
+    if (c->limit[0] == '\0') {
+        if (n.limit[0] != '\0')
+            snprintf(c->limit, sizeof(c->limit), "%s", n.limit);
+        else if (n.first[0] != '\0' && not_inspected(n.first))
+            snprintf(c->limit, sizeof(c->limit), "%s", n.first);
+        else if (cr != CL_CLEAN && cr != CL_VIRUS)
+            snprintf(c->limit, sizeof(c->limit), "libclamav: %s", cl_strerror(cr));
+    }
+    if (c->unsupported[0] == '\0' && n.unsupported[0] != '\0')
+        snprintf(c->unsupported, sizeof(c->unsupported), "%s", n.unsupported);
+    return CL_CLEAN;
+}
 
 /* Every file libclamav meets inside a body (a member, a decompressed stream): one it cannot open
  * (a zstd, lz4 or lzip stream; a zip with a member packed with LZMA and the like) makes the body
@@ -255,12 +328,14 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
 {
     struct scan_ctx *c = context;
 
-    (void)fd, (void)type, (void)ancestors, (void)parent_file_size, (void)file_name;
+    (void)fd, (void)ancestors, (void)parent_file_size, (void)file_name;
     (void)layer_attributes;
-    if (c != NULL && file_buffer != NULL && recursion_level > 0 && c->unsupported[0] == '\0')
+    if (c == NULL || file_buffer == NULL)
+        return CL_CLEAN;
+    if (recursion_level > 0 && c->unsupported[0] == '\0')
         file_unsupported((const unsigned char *)file_buffer, file_size, c->unsupported,
                          sizeof(c->unsupported));
-    return CL_CLEAN;
+    return tar_again(c, type, (const unsigned char *)file_buffer, file_size);
 }
 
 /* libclamav's names for what it could not inspect: a limit hit (CL_SCAN_HEURISTIC_EXCEEDS_MAX), an
@@ -307,6 +382,12 @@ int ww_clamav_status_problem(int enabled, int read_rc, const struct ww_clamav_in
 
 static int set_limits(struct cl_engine *engine, const struct ww_clamav_limits *lim)
 {
+    /* No clean cache: libclamav remembers a file it found clean by its hash and skips it next
+     * time before the file-inspection callback (on_file) sees it; what on_file adds (a tar
+     * libclamav took for an image, scanned again; a file it cannot open, unscanned) would then
+     * hold the first time only. Proxied downloads seldom repeat within a child's engine. */
+    if (cl_engine_set_num(engine, CL_ENGINE_DISABLE_CACHE, 1) != CL_SUCCESS)
+        return CL_EARG;
     if (lim == NULL)
         return CL_SUCCESS;
     if (cl_engine_set_num(engine, CL_ENGINE_MAX_SCANSIZE, lim->max_scan_size) != CL_SUCCESS ||
@@ -741,8 +822,10 @@ static void fill_result(cl_error_t cr, const char *virname, const struct scan_ct
         virname = c->first;
     res->scan_ms = now_ms() - t0;
     if (cr == CL_CLEAN && c->real[0] == '\0') {
-        res->verdict = c->unsupported[0] != '\0' ? WW_DEEP_UNSCANNED : WW_DEEP_CLEAN;
-        snprintf(res->threat, sizeof(res->threat), "%s", c->unsupported);
+        /* a tar looked at again that hit a limit, or one libclamav could not open inside */
+        const char *why = c->limit[0] != '\0' ? c->limit : c->unsupported;
+        res->verdict = why[0] != '\0' ? WW_DEEP_UNSCANNED : WW_DEEP_CLEAN;
+        snprintf(res->threat, sizeof(res->threat), "%s", why);
         return;
     }
     if (cr == CL_VIRUS || c->real[0] != '\0') {
@@ -763,7 +846,7 @@ static void scan_map(struct cl_engine *engine, cl_fmap_t *map, long t0, struct w
     struct cl_scan_options o;
     const char *virname = NULL;
     unsigned long scanned = 0;
-    struct scan_ctx c = {"", "", ""};
+    struct scan_ctx c = {"", "", "", "", engine, 0};
     cl_error_t cr;
 
     if (map == NULL) {
@@ -794,10 +877,11 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     unsigned long scanned = 0;
     long t0 = now_ms();
     cl_error_t cr;
-    struct scan_ctx c = {"", "", ""};
+    struct scan_ctx c = {"", "", "", "", NULL, 0};
 
     if (e == NULL || fd < 0)
         return WW_EINVAL;
+    c.engine = e->engine;
     scan_options(&o);
     cr = cl_scandesc_callback(fd, NULL, &virname, &scanned, e->engine, &o, &c);
     fill_result(cr, virname, &c, t0, res);

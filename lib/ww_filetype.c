@@ -272,7 +272,10 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
         return WW_FT_EMPTY;
     if (len > WW_FILETYPE_PEEK)
         len = WW_FILETYPE_PEEK;
-    /* Mail first: a header named like a magic number ("ID3: x", "OggS: y") must not make a mail
+    /* A tar header first: its first member's name comes first, and may be any magic number */
+    if (ww_filetype_tar_header(p, len))
+        return WW_FT_TAR;
+    /* Mail next: a header named like a magic number ("ID3: x", "OggS: y") must not make a mail
      * an MP3 (attack review 4 of round 8). A binary magic never reads as header lines. */
     if (mail_start(p, len))
         return WW_FT_MAIL;
@@ -560,6 +563,29 @@ static uint64_t zip64_usize(const unsigned char *extra, size_t len)
         at += 4 + n;
     }
     return UINT64_MAX;
+}
+
+int ww_filetype_tar_header(const unsigned char *h, size_t len)
+{
+    unsigned long want = 0, sum_u = 0;
+    long sum_s = 0;
+    size_t i = 148;
+    int digits = 0;
+
+    if (len < 512 || h[0] == '\0')
+        return 0;
+    while (i < 156 && h[i] == ' ')
+        i++;
+    for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++, digits++)
+        want = want * 8 + (unsigned long)(h[i] - '0');
+    if (digits == 0 || (i < 156 && h[i] != ' ' && h[i] != '\0'))
+        return 0;
+    for (i = 0; i < 512; i++) {
+        unsigned char c = i >= 148 && i < 156 ? ' ' : h[i];
+        sum_u += c;
+        sum_s += (signed char)c;
+    }
+    return want == sum_u || (long)want == sum_s;
 }
 
 int ww_filetype_zip_method_known(unsigned m)

@@ -131,6 +131,13 @@ struct ww_zip_member { /* one central directory entry, its 32-bit fields as they
 unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest,
                                  int (*each)(void *arg, const struct ww_zip_member *m), void *arg);
 
+/* A tar header at <h> (<len> bytes): 1 when its first 512 bytes are one, by its checksum (the
+ * octal field at 148 against the sum of the header's bytes, that field read as spaces; signed or
+ * unsigned), with a name; the "ustar" magic at 257 need not be there (V7 tar has none). Such a
+ * header makes a body a tar whatever its first bytes look like: a member named "GIF89a..." puts
+ * an image's magic number at byte 0. Pure. */
+int ww_filetype_tar_header(const unsigned char *h, size_t len);
+
 /* A zip local file header ("PK\3\4") at <h>, <len> bytes of it available: 1 and *l filled when
  * its 30 fixed bytes, name and extra field are all in <len>; else 0. The sizes are the header's,
  * or its zip64 extra field's when the header says 0xffffffff (UINT64_MAX when that is not there

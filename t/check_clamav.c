@@ -5,6 +5,7 @@
 #include <check.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -562,6 +563,130 @@ START_TEST(test_deepscan_zip_members_outside_the_directory)
     ww_clamav_unref(e);
     free(exe);
     free(pad);
+    dirs_remove();
+}
+END_TEST
+
+/* A tar member (header and data padded to 512) appended to <z>; <ustar>: with the magic. */
+static void tar_member(struct zbuf *z, const char *name, const unsigned char *d, size_t n,
+                       int ustar)
+{
+    unsigned char h[512];
+    unsigned long sum = 0;
+    static const unsigned char pad[512];
+
+    memset(h, 0, sizeof(h));
+    memcpy(h, name, strlen(name));
+    memcpy(h + 100, "0000644", 7);
+    snprintf((char *)h + 124, 12, "%011lo", (unsigned long)n);
+    h[156] = '0';
+    if (ustar)
+        memcpy(h + 257, "ustar\0" "00", 8);
+    memset(h + 148, ' ', 8);
+    for (int i = 0; i < 512; i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06lo", sum);
+    h[155] = ' ';
+    zput(z, h, sizeof(h));
+    zput(z, d, n);
+    zput(z, pad, (512 - n % 512) % 512);
+}
+
+static void tar_end(struct zbuf *z)
+{
+    static const unsigned char zeros[1024];
+    zput(z, zeros, sizeof(zeros));
+}
+
+/* gzip of <d> into <out> (a new buffer) */
+static void gzip_of(const unsigned char *d, size_t n, struct zbuf *out)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    memset(out, 0, sizeof(*out));
+    out->cap = n + 1024;
+    out->p = malloc(out->cap);
+    ck_assert_ptr_nonnull(out->p);
+    ck_assert_int_eq(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (unsigned char *)(uintptr_t)d;
+    zs.avail_in = (uInt)n;
+    zs.next_out = out->p;
+    zs.avail_out = (uInt)out->cap;
+    ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    out->n = zs.total_out;
+    deflateEnd(&zs);
+}
+
+/* A tar whose first member is named like an image ("GIF89a.gif"): libclamav types the whole tar
+ * as a GIF and never unpacks it (also inside a gzip); GNU tar extracts every member. */
+START_TEST(test_deepscan_tar_named_like_an_image)
+{
+    struct ww_clamav *e;
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    size_t xlen;
+    unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
+    static const unsigned char gif[] = "GIF89a\1\0\1\0 a picture";
+    static const unsigned char text[] = "hello clean text\n";
+    struct ww_deep_result r;
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    for (int ustar = 0; ustar < 2; ustar++) {
+        for (int gz = 0; gz < 2; gz++) {
+            for (int bad = 0; bad < 2; bad++) {
+                struct zbuf t = {0}, g = {0};
+                tar_member(&t, "GIF89a.gif", gif, sizeof(gif), ustar);
+                if (bad)
+                    tar_member(&t, "clam.exe", exe, xlen, ustar);
+                else
+                    tar_member(&t, "readme.txt", text, sizeof(text), ustar);
+                tar_end(&t);
+                if (gz)
+                    gzip_of(t.p, t.n, &g);
+                r = gz ? deep_of(e, deep, g.p, g.n) : deep_of(e, deep, t.p, t.n);
+                if (bad)
+                    ck_assert_msg(r.verdict == WW_DEEP_INFECTED &&
+                                      strstr(r.threat, "Webwarden.Test.ClamExe") != NULL,
+                                  "tar (ustar %d, gzip %d): verdict %d \"%s\"", ustar, gz,
+                                  (int)r.verdict, r.threat);
+                else
+                    ck_assert_msg(r.verdict == WW_DEEP_CLEAN,
+                                  "clean tar (ustar %d, gzip %d): verdict %d \"%s\"", ustar, gz,
+                                  (int)r.verdict, r.threat);
+                free(t.p);
+                free(g.p);
+            }
+        }
+    }
+    {
+        /* such tars inside such tars: looked at again 4 deep, then unscanned (a limit) */
+        struct zbuf t = {0};
+        tar_member(&t, "GIF89a.gif", gif, sizeof(gif), 1);
+        tar_member(&t, "readme.txt", text, sizeof(text), 1);
+        tar_end(&t);
+        for (int level = 0; level < 5; level++) {
+            struct zbuf outer = {0};
+            tar_member(&outer, "GIF89a.gif", gif, sizeof(gif), 1);
+            tar_member(&outer, "inner.tar", t.p, t.n, 1);
+            tar_end(&outer);
+            free(t.p);
+            t = outer;
+            r = deep_of(e, deep, t.p, t.n);
+            if (level < 3)
+                ck_assert_msg(r.verdict == WW_DEEP_CLEAN, "%d tars deep: verdict %d \"%s\"",
+                              level + 2, (int)r.verdict, r.threat);
+        }
+        ck_assert_msg(r.verdict == WW_DEEP_UNSCANNED &&
+                          strcmp(r.threat, "Heuristics.Limits.Exceeded.MaxRecursion") == 0,
+                      "6 tars deep: verdict %d \"%s\"", (int)r.verdict, r.threat);
+        free(t.p);
+    }
+    ww_clamav_unref(e);
+    free(exe);
     dirs_remove();
 }
 END_TEST
@@ -1176,6 +1301,7 @@ int main(void)
     tcase_add_test(tc, test_deepmon_follows_the_installed_pattern);
     tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);
     tcase_add_test(tc, test_deepscan_zip_members_outside_the_directory);
+    tcase_add_test(tc, test_deepscan_tar_named_like_an_image);
     tcase_add_test(tc, test_deepscan_unsupported_compressors_are_unscanned);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

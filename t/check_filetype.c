@@ -560,6 +560,61 @@ START_TEST(test_filetype_zip_local_header)
 }
 END_TEST
 
+/* A tar header by its checksum: ustar or V7, whatever the first member's name looks like. */
+static void put_tar_header(unsigned char *h, const char *name, const char *magic, int sign)
+{
+    unsigned long sum = 0;
+    long ssum = 0;
+
+    memset(h, 0, 512);
+    memcpy(h, name, strlen(name));
+    memcpy(h + 100, "0000644", 7);
+    memcpy(h + 124, "00000001750", 11);
+    h[156] = '0';
+    if (magic != NULL)
+        memcpy(h + 257, magic, 8);
+    if (sign)
+        h[300] = 0xE9; /* a byte over 127: the signed and unsigned sums differ */
+    memset(h + 148, ' ', 8);
+    for (int i = 0; i < 512; i++) {
+        sum += h[i];
+        ssum += (signed char)h[i];
+    }
+    snprintf((char *)h + 148, 8, "%06lo", sign == 2 ? (unsigned long)ssum : sum);
+    h[155] = ' ';
+}
+
+START_TEST(test_filetype_tar_by_its_checksum)
+{
+    unsigned char h[1024];
+
+    memset(h, 'x', sizeof(h));
+    put_tar_header(h, "GIF89a.gif", "ustar\0" "00", 0);
+    ck_assert_int_eq(ww_filetype_tar_header(h, 512), 1);
+    ck_assert_int_eq(ww_filetype_detect(h, sizeof(h)), WW_FT_TAR); /* not an image */
+    ck_assert_int_eq(ww_filetype_tar_header(h, 511), 0);
+    put_tar_header(h, "GIF89a.gif", "ustar  \0", 0); /* GNU */
+    ck_assert_int_eq(ww_filetype_detect(h, sizeof(h)), WW_FT_TAR);
+    put_tar_header(h, "MZ.exe", NULL, 0); /* V7: no magic */
+    ck_assert_int_eq(ww_filetype_detect(h, sizeof(h)), WW_FT_TAR);
+    put_tar_header(h, "From: a@b\nSubject: c\n", NULL, 0);
+    ck_assert_int_eq(ww_filetype_detect(h, sizeof(h)), WW_FT_TAR); /* not a mail */
+    put_tar_header(h, "a", NULL, 1); /* unsigned sum */
+    ck_assert_int_eq(ww_filetype_tar_header(h, 512), 1);
+    put_tar_header(h, "a", NULL, 2); /* signed sum, as old tars wrote it */
+    ck_assert_int_eq(ww_filetype_tar_header(h, 512), 1);
+    h[10] ^= 1; /* one byte changed: the checksum no longer holds */
+    ck_assert_int_eq(ww_filetype_tar_header(h, 512), 0);
+    put_tar_header(h, "", NULL, 0); /* no name: an end-of-archive block */
+    ck_assert_int_eq(ww_filetype_tar_header(h, 512), 0);
+    put_tar_header(h, "a", NULL, 0);
+    memcpy(h + 148, "12x4567 ", 8); /* not octal */
+    ck_assert_int_eq(ww_filetype_tar_header(h, 512), 0);
+    memset(h, 0, 512); /* zeros: no name, no checksum */
+    ck_assert_int_eq(ww_filetype_tar_header(h, 512), 0);
+}
+END_TEST
+
 START_TEST(test_filetype_mail_padded_past_the_peek)
 {
     char buf[4096];
@@ -631,6 +686,7 @@ int main(void)
     tcase_add_test(tc, test_filetype_mail_padded_past_the_peek);
     tcase_add_test(tc, test_filetype_zip_methods_libclamav_cannot_unpack);
     tcase_add_test(tc, test_filetype_zip_local_header);
+    tcase_add_test(tc, test_filetype_tar_by_its_checksum);
     tcase_add_test(ts, test_filetype_set_groups_types_all_none);
     tcase_add_test(ts, test_filetype_names_round_trip);
     suite_add_tcase(s, tc);

@@ -32,6 +32,7 @@ writes into OUTDIR:
                 Windows and 7-Zip
 (A zstd file is made by t/ww_encode: the standard library has no zstd compressor.)
 """
+import gzip
 import io
 import os
 import struct
@@ -187,6 +188,23 @@ def hidden_member(clean_zip, hidden):
     return hidden + clean_zip[:cd_off] + bytes(cd) + bytes(end)
 
 
+def tar_of(members, magic=b"ustar\x0000"):
+    """A tar archive (<magic> None: V7, no magic in any header); GNU tar and bsdtar extract it."""
+    out = b""
+    for name, data in members:
+        h = bytearray(512)
+        h[0:len(name)] = name
+        h[100:108] = b"0000644\0"
+        h[124:136] = b"%011o\0" % len(data)
+        h[156:157] = b"0"
+        if magic is not None:
+            h[257:257 + len(magic)] = magic
+        h[148:156] = b"        "
+        h[148:156] = b"%06o\0 " % sum(h)
+        out += bytes(h) + data + b"\0" * ((-len(data)) % 512)
+    return out + b"\0" * 1024
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
     read = lambda n: open(os.path.join(src, n), "rb").read()
@@ -218,6 +236,11 @@ def main():
         "twozips.zip": zip_of([("clam.exe", clam_exe)]) + clean,
         "nodir.zip": local_only(b"clam.exe", clam_exe),
         "unlistedlzma.zip": hidden_member(clean, members_only(lzma_zip("clam.exe", clam_exe))),
+        # a tar whose first member is named like an image: libclamav types the tar by that name
+        # and never unpacks it; tar xf gives clam.exe
+        "giftar.tar": tar_of([(b"GIF89a.gif", gif), (b"clam.exe", clam_exe)]),
+        "giftar.tar.gz": gzip.compress(tar_of([(b"GIF89a.gif", gif), (b"clam.exe", clam_exe)])),
+        "v7giftar.tar": tar_of([(b"GIF89a.gif", gif), (b"clam.exe", clam_exe)], None),
     }
     os.makedirs(out, exist_ok=True)
     for name, body in files.items():

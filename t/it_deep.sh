@@ -119,7 +119,8 @@ expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=i
 # members that only a stream reader sees (Java's ZipInputStream: a local header the central
 # directory does not list, with or without a data descriptor; a zip glued before a clean one; a
 # zip with no directory). t/evasion_files.py builds them; unzip, unzip -P, zstd -d and
-# ZipInputStream give clam.exe back.
+# ZipInputStream give clam.exe back; a tar (ustar, gzipped, V7) whose first member is named
+# "GIF89a.gif", which libclamav took for an image; tar xf gives clam.exe back.
 "${PYTHON3:-python3}" "$top_srcdir/t/evasion_files.py" "$TESTFILES" "$tmp/ev" || fail "cannot build the evasion files"
 "$top_builddir/t/ww_encode" zstd <"$TESTFILES/clam.exe" >"$tmp/ev/clam.zst" || fail "cannot make clam.zst"
 "${PYTHON3:-python3}" -c 'import gzip, sys; sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read()))' \
@@ -140,7 +141,10 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "unlisted.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "unlisteddd.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "twozips.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
-    "nodir.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected"; do
+    "nodir.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "giftar.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
+    "giftar.tar.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
+    "v7giftar.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
