@@ -1420,35 +1420,42 @@ static int deep_zip_members(const struct ww_deepscan *d, int64_t start, int64_t 
     return 0;
 }
 
-/* Members a streaming unzip reads and the central directory does not list.
+/* Zip members as a stream reader reads them.
  *
  * Zip has two indexes of its members: a local header before each member's data, and the
  * central directory at the end. Readers that open a file take the directory (Info-ZIP unzip,
  * Windows, Python, libclamav); readers of a stream walk the local headers from the first byte
- * (Java's ZipInputStream, and so many Java applications; bsdtar reading a pipe). A local header
- * the directory does not list (put there, a zip glued before another one, a zip with no
- * directory at all) is extracted by the second kind and never looked at by libclamav: 1.4 walks
- * the local headers only when a directory lists some members and it could unpack few of them.
+ * (Java's ZipInputStream, and so many Java applications; bsdtar reading a pipe). libclamav 1.4
+ * unpacks what the directory lists, with the local header's sizes (the directory's when the
+ * member has a data descriptor, flag 3), and walks local headers only when the directory lists
+ * some members and it could unpack few of them. So a stream reader extracts what libclamav never
+ * looks at:
+ * - members the directory does not list (put there, a zip glued before another one, a zip with
+ *   no directory at all);
+ * - listed members it reads other bytes of: a deflate member with a data descriptor is read to
+ *   the end of its deflate stream (the directory may say it is shorter: libclamav stops there),
+ *   a stored member for its uncompressed size (the local header may say another compressed
+ *   size), both sizes from a zip64 extra field when either 32-bit size says 0xffffffff.
  *
- * So the kept bytes are walked as a stream reader walks them: from each "PK\3\4" found, a member
- * the directory lists is skipped by its size (one with a data descriptor, flag 3, is searched
- * through: a stream reader finds its end by inflating, and a directory may say it is longer);
- * one it does not list is added to a central directory of our own, with its size (found by
- * inflating when the header does not say it). libclamav then gets the bytes from the first such
- * member on, followed by that directory and an end record that points at it: it unpacks exactly
- * those members. Bounded: ZIP_UNLISTED_MAX members and ZIP_CD_MAX bytes of directory, past which
- * the body is unscanned (MaxFiles, clamav.limit_action), and 4 times clamav.max_file_size
- * inflated in all to find ends (Webwarden.DeepScan.Limits.UnlistedZipSize, limit_action: only
- * members no directory lists cost this, which a zip writer never leaves); a member whose end
- * cannot be found, or whose sizes need zip64, is unscanned (Unsupported.ZipHeaders,
- * clamav.unsupported_action), one packed in a way libclamav cannot undo too
- * (Unsupported.ZipMethodN). The walk reads the kept bytes through a window (kept_reader): a body
- * of nothing but signatures costs about what a plain zip of its size does. */
+ * So the kept bytes are walked as ZipInputStream walks them: from each "PK\3\4" found, the
+ * member's extent is worked out the stream reader's way (a deflate member with a data descriptor
+ * inflated to its end; a stored one with a descriptor, which Java refuses, ends where a
+ * descriptor says so, bsdtar's way), and the next header is searched for from there. A member
+ * libclamav would not read the same is shown to it on its own (member_again): its local header
+ * written again with the stream reader's sizes, its data, and a central directory listing it.
+ * Bounded: ZIP_UNLISTED_MAX such members (then MaxFiles, clamav.limit_action); inflating to find
+ * ends stops at clamav.max_file_size a member (MaxFileSize) and max_scan_size in all
+ * (MaxScanSize): size limits, scan.oversize_action, as libclamav's own; a member whose end cannot
+ * be found is unscanned (Unsupported.ZipHeaders, clamav.unsupported_action), one packed in a way
+ * libclamav cannot undo too (Unsupported.ZipMethodN). The walk reads the kept bytes through a
+ * window (kept_reader): a body of nothing but signatures costs about what a plain zip of its size
+ * does; a zip written to a file (no data descriptors) costs a read of its headers, one with
+ * descriptors (jar) an inflate of its deflate members. */
 #define ZIP_UNLISTED_MAX 1024
 
 struct zip_listed {
-    int64_t at;     /* its local header in the kept bytes */
-    uint64_t csize; /* the directory's word; UINT64_MAX for zip64 */
+    int64_t at;            /* its local header in the kept bytes */
+    uint64_t csize, usize; /* the directory's words; UINT64_MAX for zip64 */
 };
 
 struct listed_set {
@@ -1471,6 +1478,7 @@ static int listed_add(void *arg, const struct ww_zip_member *m)
     }
     ls->v[ls->n].at = ls->start + (int64_t)m->local;
     ls->v[ls->n].csize = m->csize == UINT32_MAX ? UINT64_MAX : m->csize;
+    ls->v[ls->n].usize = m->usize == UINT32_MAX ? UINT64_MAX : m->usize;
     ls->n++;
     return 0;
 }
@@ -1483,7 +1491,7 @@ static int listed_cmp(const void *a, const void *b)
 
 static const struct zip_listed *listed_find(const struct listed_set *ls, int64_t at)
 {
-    struct zip_listed key = {at, 0};
+    struct zip_listed key = {at, 0, 0};
     return ls->n == 0 ? NULL : bsearch(&key, ls->v, ls->n, sizeof(key), listed_cmp);
 }
 
@@ -1535,17 +1543,16 @@ static int64_t find_sig(struct kept_reader *r, int64_t from, const char *sig)
 }
 
 /* A raw deflate stream at <at>: where it ends (its compressed bytes in *csize) and what it
- * inflates to (*usize), as a stream reader finds a member with a data descriptor. 0; -1 when it
- * does not end within the kept bytes or is broken; -2 when it inflates past
- * clamav.max_file_size or past *left (what is left of the walk's budget, lowered). */
+ * inflates to (*usize), as a stream reader finds them. 0; -1 when it does not end within the
+ * kept bytes or is broken; -2 past clamav.max_file_size; -3 past *left (what is left of the
+ * walk's budget, lowered). */
 static int deflate_end(const struct ww_deepscan *d, int64_t at, int64_t kept, uint64_t *left,
                        uint64_t *csize, uint64_t *usize)
 {
-    uint64_t limit = *left < (uint64_t)d->max_bytes ? *left : (uint64_t)d->max_bytes;
     unsigned char in[16384], out[65536];
     z_stream zs;
     int64_t pos = at;
-    int rc = Z_OK;
+    int rc = Z_OK, over = 0;
 
     memset(&zs, 0, sizeof(zs));
     if (inflateInit2(&zs, -15) != Z_OK)
@@ -1562,18 +1569,18 @@ static int deflate_end(const struct ww_deepscan *d, int64_t at, int64_t kept, ui
         zs.next_out = out;
         zs.avail_out = sizeof(out);
         rc = inflate(&zs, Z_NO_FLUSH);
-        if (zs.total_out > limit) {
-            rc = Z_MEM_ERROR; /* only to tell it below */
-            break;
-        }
-        if (rc != Z_OK && rc != Z_STREAM_END)
+        if (zs.total_out > (uLong)d->max_bytes)
+            over = -2;
+        else if (zs.total_out > *left)
+            over = -3;
+        if (over != 0 || (rc != Z_OK && rc != Z_STREAM_END))
             break;
     }
     *csize = zs.total_in;
     *usize = zs.total_out;
     *left -= zs.total_out < *left ? zs.total_out : *left;
     inflateEnd(&zs);
-    return rc == Z_STREAM_END ? 0 : rc == Z_MEM_ERROR ? -2 : -1;
+    return over != 0 ? over : rc == Z_STREAM_END ? 0 : -1;
 }
 
 /* A stored member with a data descriptor: its end is where a descriptor ("PK\7\x08", then the CRC
@@ -1619,19 +1626,48 @@ __attribute__((format(printf, 2, 3))) static int deep_unscanned(struct ww_deep_r
     return 1;
 }
 
+/* One member shown to libclamav as a stream reader reads it: its local header <h> written again
+ * into <buf> without a data descriptor or extra field and with sizes <csize>/<usize>, its <csize>
+ * bytes of data at <data>, and a central directory that lists it. 1 when the verdict was set. */
+static int member_again(const struct ww_deepscan *d, const unsigned char *h,
+                        const struct ww_zip_local *l, int64_t data, uint64_t csize, uint64_t usize,
+                        unsigned char *buf, struct ww_deep_result *res)
+{
+    size_t hl = 30 + l->name_len, cl = 46 + l->name_len;
+    unsigned char *cd = buf + hl;
+
+    memcpy(buf, h, hl);
+    put16(buf + 6, l->flags & ~8u);
+    put32(buf + 18, (uint32_t)csize);
+    put32(buf + 22, (uint32_t)usize);
+    put16(buf + 28, 0);
+    memset(cd, 0, cl + 22);
+    memcpy(cd, "PK\1\2", 4);
+    put16(cd + 4, 20);
+    memcpy(cd + 6, buf + 4, 24); /* version needed .. name length: the local header's words */
+    memcpy(cd + 46, h + 30, l->name_len);
+    memcpy(cd + cl, "PK\5\6", 4);
+    put16(cd + cl + 8, 1);
+    put16(cd + cl + 10, 1);
+    put32(cd + cl + 12, (uint32_t)cl);
+    put32(cd + cl + 16, (uint32_t)(hl + csize));
+    return deep_again(d, buf, (int64_t)hl, data, (int64_t)csize, cd, cl + 22, res);
+}
+
 /* See above. <start> and <z>: the zip its end record found (start < 0: none). 1 when the verdict
  * was set (found, or unscanned). */
-static int deep_zip_unlisted(const struct ww_deepscan *d, int64_t start, const struct ww_zip_end *z,
-                             int64_t kept, struct ww_deep_result *res)
+static int deep_zip_stream(const struct ww_deepscan *d, int64_t start, const struct ww_zip_end *z,
+                           int64_t kept, struct ww_deep_result *res)
 {
     struct listed_set ls = {NULL, 0, 0, start};
-    unsigned char *h = malloc(30 + 2 * 65535), *cd = NULL;
+    /* a local header (30 + name + extra), then room for it written again with a directory */
+    unsigned char *h = malloc(2 * (30 + 2 * 65535) + 46 + 22);
     struct kept_reader *r = malloc(sizeof(*r));
-    size_t cd_len = 0, cd_cap = 0, n = 0;
-    int64_t pos = 0, at, first = -1;
-    /* what finding ends by inflating may cost in all: a few times what one member may */
-    uint64_t inflate_left = 4 * (uint64_t)d->max_bytes;
-    int rc = 0;
+    int64_t pos = 0, at;
+    size_t n = 0;
+    int err = 0, rc = 0;
+    long long scan_size = cl_engine_get_num(d->e->engine, CL_ENGINE_MAX_SCANSIZE, &err);
+    uint64_t inflate_left = err == 0 && scan_size > 0 ? (uint64_t)scan_size : UINT64_MAX;
 
     if (h == NULL || r == NULL) {
         free(h);
@@ -1656,8 +1692,9 @@ static int deep_zip_unlisted(const struct ww_deepscan *d, int64_t start, const s
         struct ww_zip_local l;
         const struct zip_listed *li = listed_find(&ls, at);
         size_t hn = kept - at < 30 ? (size_t)(kept - at) : 30;
-        uint64_t csize, usize;
+        uint64_t jc, ju, clam; /* the stream reader's sizes; the compressed size libclamav reads */
         int64_t data;
+        int dd, differs;
 
         if (hn < 30 || kr_read(r, at, h, hn) != WW_OK) {
             pos = at + 1;
@@ -1670,93 +1707,65 @@ static int deep_zip_unlisted(const struct ww_deepscan *d, int64_t start, const s
             continue;
         }
         data = at + (int64_t)l.head_len;
-        if (li != NULL) {
-            /* listed: libclamav unpacks it. A stream reader goes on after its data; with a data
-             * descriptor it finds that end itself, so what follows is searched from its data on */
-            csize = l.csize == UINT64_MAX || (l.flags & 8) ? li->csize : l.csize;
-            pos = (l.flags & 8) || csize == UINT64_MAX || csize > (uint64_t)(kept - data)
-                      ? data
-                      : data + (int64_t)csize;
-            continue;
-        }
-        csize = l.csize;
-        usize = l.usize;
-        if (csize == UINT64_MAX || usize == UINT64_MAX || le32(h + 18) == UINT32_MAX ||
-            le32(h + 22) == UINT32_MAX) {
-            rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
-            break;
-        }
-        if ((l.flags & 8) && csize == 0) {
-            int end = l.method == 8   ? deflate_end(d, data, kept, &inflate_left, &csize, &usize)
-                      : l.method == 0 ? stored_end(r, data, &csize)
-                                      : -1;
-            if (end == -2) {
-                rc = deep_unscanned(res, "Webwarden.DeepScan.Limits.UnlistedZipSize");
+        dd = (l.flags & 8) != 0;
+        jc = l.csize;
+        ju = l.usize;
+        if (dd && l.method == 8) {
+            /* ZipInputStream inflates to the stream's end, whatever the headers say */
+            int e = deflate_end(d, data, kept, &inflate_left, &jc, &ju);
+            if (e == -2 || e == -3) {
+                rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.%s",
+                                    e == -2 ? "MaxFileSize" : "MaxScanSize");
                 break;
             }
-            if (end != 0) {
+            if (e != 0 && li == NULL) {
                 rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
                 break;
             }
-            if (l.method == 0)
-                usize = csize;
+            if (e != 0) { /* broken: a stream reader stops here, libclamav reads what it reads */
+                jc = li->csize;
+                ju = li->usize;
+            }
+        } else if (dd && li != NULL) {
+            jc = li->csize; /* stored or other, with a descriptor: the directory's sizes */
+            ju = li->usize;
+        } else if (dd && l.method == 0) {
+            if (stored_end(r, data, &jc) != 0) {
+                rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
+                break;
+            }
+            ju = jc;
+        } else if (dd) {
+            rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
+            break;
+        } else if (l.method == 0 && !(l.flags & 1)) {
+            jc = l.usize; /* stored: ZipInputStream reads the uncompressed size */
         }
-        if (csize > (uint64_t)(kept - data))
-            csize = (uint64_t)(kept - data); /* cut short: what is there is still extracted */
-        pos = data + (int64_t)csize > at ? data + (int64_t)csize : at + 1;
-        if (csize == 0)
-            continue; /* nothing in it */
+        if (jc == UINT64_MAX || ju == UINT64_MAX) {
+            rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
+            break;
+        }
+        if (jc > (uint64_t)(kept - data))
+            jc = (uint64_t)(kept - data); /* cut short: what is there is still extracted */
+        /* libclamav reads a listed member's local sizes, the directory's with a descriptor */
+        clam = dd ? (li != NULL ? li->csize : 0) : l.csize;
+        differs = li == NULL || (l.method == 8 && clam < jc) || (l.method == 0 && clam != jc);
+        /* the next header: after the stream reader's end, or the local header's when nearer */
+        pos = data + (int64_t)(!dd && l.csize < jc ? l.csize : jc);
+        if (pos <= at)
+            pos = at + 1;
+        if (!differs || jc == 0)
+            continue;
         if (!ww_filetype_zip_method_known(l.method)) {
             rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipMethod%u", l.method);
             break;
         }
-        if (first < 0)
-            first = at;
-        if (n == ZIP_UNLISTED_MAX || cd_len + 46 + l.name_len > ZIP_CD_MAX ||
-            (uint64_t)(at - first) > UINT32_MAX || usize > UINT32_MAX) {
+        if (++n > ZIP_UNLISTED_MAX || jc > UINT32_MAX || ju > UINT32_MAX) {
             rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.MaxFiles");
             break;
         }
-        if (cd_len + 46 + l.name_len + 22 > cd_cap) { /* the end record goes after it */
-            size_t cap = cd_cap != 0 ? 2 * cd_cap : 4096;
-            unsigned char *c;
-            while (cap < cd_len + 46 + l.name_len + 22)
-                cap *= 2;
-            if ((c = realloc(cd, cap)) == NULL) {
-                rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.MaxFiles");
-                break;
-            }
-            cd = c;
-            cd_cap = cap;
-        }
-        memset(cd + cd_len, 0, 46);
-        memcpy(cd + cd_len, "PK\1\2", 4);
-        put16(cd + cd_len + 4, 20);
-        put16(cd + cd_len + 6, 20);
-        put16(cd + cd_len + 8, l.flags);
-        put16(cd + cd_len + 10, l.method);
-        put32(cd + cd_len + 16, l.crc);
-        put32(cd + cd_len + 20, (uint32_t)csize);
-        put32(cd + cd_len + 24, (uint32_t)usize);
-        put16(cd + cd_len + 28, (unsigned)l.name_len);
-        put32(cd + cd_len + 42, (uint32_t)(at - first));
-        memcpy(cd + cd_len + 46, h + 30, l.name_len);
-        cd_len += 46 + l.name_len;
-        n++;
+        rc = member_again(d, h, &l, data, jc, ju, h + 30 + 2 * 65535, res);
     }
-    if (rc == 0 && n > 0 && (uint64_t)(kept - first) <= UINT32_MAX) {
-        unsigned char *end = cd + cd_len; /* room for it was kept */
-        memset(end, 0, 22);
-        memcpy(end, "PK\5\6", 4);
-        put16(end + 8, (unsigned)n);
-        put16(end + 10, (unsigned)n);
-        put32(end + 12, (uint32_t)cd_len);
-        put32(end + 16, (uint32_t)(kept - first));
-        rc = deep_again(d, NULL, 0, first, kept - first, cd, cd_len + 22, res);
-    } else if (rc == 0 && n > 0) {
-        rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.MaxFiles");
-    }
-    free(cd);
     free(h);
     free(r);
     free(ls.v);
@@ -1774,14 +1783,16 @@ static int deep_zip_unlisted(const struct ww_deepscan *d, int64_t start, const s
  *   each from where it starts (cabextract and 7-Zip look for theirs anywhere).
  * An executable gets the members' check alone: a self-extracting archive is libclamav's own case.
  */
-static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
+static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res,
+                       struct ww_deep_result *pending)
 {
     unsigned char *tail, sig[8], end[22];
     int64_t kept, start = -1;
     struct ww_zip_end z = {-1, 0, 0, 0};
     size_t tlen;
     struct stat st;
-    int zip_ok = 0; /* a zip found by its end record: its members' signatures are its own */
+    int zip_ok = 0;  /* a zip found by its end record: its members' signatures are its own */
+    int zip_dir = 0; /* an end record and the directory it points at (a marker may come first) */
 
     int exe = d->type == WW_FT_PE || d->type == WW_FT_ELF || d->type == WW_FT_MACHO;
 
@@ -1796,6 +1807,8 @@ static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
                     ? ww_filetype_zip_start(tail, tlen, kept, &z)
                     : -1;
         free(tail);
+        zip_dir =
+            start >= 0 && deep_read(d, z.cd_at, sig, 4) == WW_OK && memcmp(sig, "PK\1\2", 4) == 0;
         if (start >= 0 && deep_read(d, start, sig, 4) == WW_OK && memcmp(sig, "PK\3\4", 4) == 0 &&
             deep_read(d, z.cd_at, sig, 4) == WW_OK && memcmp(sig, "PK\1\2", 4) == 0) {
             if (start > 0 && !exe && deep_again(d, NULL, 0, start, kept - start, NULL, 0, res))
@@ -1823,10 +1836,19 @@ static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
         }
     }
     if (!exe &&
-        (zip_ok || d->embed_type == WW_FT_ZIP || d->type == WW_FT_ZIP || d->type == WW_FT_JAR ||
-         d->type == WW_FT_APK || d->type == WW_FT_OOXML || d->type == WW_FT_ODF) &&
-        deep_zip_unlisted(d, zip_ok ? start : -1, &z, kept, res))
-        return;
+        (zip_dir || d->embed_type == WW_FT_ZIP || d->type == WW_FT_ZIP || d->type == WW_FT_JAR ||
+         d->type == WW_FT_APK || d->type == WW_FT_OOXML || d->type == WW_FT_ODF)) {
+        /* A finding ends the looks; "unscanned" holds only when the looks below find nothing: a
+         * decoy header that cannot be read must not hide a cabinet behind it */
+        struct ww_deep_result w = *res;
+        if (deep_zip_stream(d, zip_dir ? start : -1, &z, kept, &w)) {
+            if (w.verdict != WW_DEEP_UNSCANNED) {
+                *res = w;
+                return;
+            }
+            *pending = w;
+        }
+    }
     if (d->type == WW_FT_MAIL && d->embed_type == 0) {
         /* A mail libclamav may take for something else ("ID3: x" as its first header reads as
          * an MP3 to it): once more behind a header line that only a mail starts with. */
@@ -1871,6 +1893,16 @@ static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
             f.pos = pos;
         }
     }
+}
+
+static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
+{
+    struct ww_deep_result pending;
+
+    memset(&pending, 0, sizeof(pending));
+    deep_looks(d, res, &pending);
+    if (res->verdict == WW_DEEP_CLEAN && pending.verdict != WW_DEEP_CLEAN)
+        *res = pending;
 }
 
 int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)

@@ -626,10 +626,9 @@ int ww_filetype_zip_local(const unsigned char *h, size_t len, struct ww_zip_loca
             }
             at += 4 + n;
         }
-        if (l->usize == UINT32_MAX)
-            l->usize = us;
-        if (l->csize == UINT32_MAX)
-            l->csize = cs;
+        /* both from the field, as ZipInputStream takes them, when either word says so */
+        l->usize = us;
+        l->csize = cs;
     }
     return 1;
 }

@@ -140,8 +140,8 @@ int ww_filetype_tar_header(const unsigned char *h, size_t len);
 
 /* A zip local file header ("PK\3\4") at <h>, <len> bytes of it available: 1 and *l filled when
  * its 30 fixed bytes, name and extra field are all in <len>; else 0. The sizes are the header's,
- * or its zip64 extra field's when the header says 0xffffffff (UINT64_MAX when that is not there
- * either); with flag 3 (a data descriptor follows the data) they are usually 0: the writer did
+ * or, when either says 0xffffffff, both its zip64 extra field's (as Java's ZipInputStream reads
+ * them; UINT64_MAX when that is not there); with flag 3 (a data descriptor follows the data) they are usually 0: the writer did
  * not know them. Pure. */
 struct ww_zip_local {
     unsigned flags, method;

@@ -523,42 +523,56 @@ START_TEST(test_deepscan_zip_members_outside_the_directory)
         }
     }
     {
-        /* unlisted members with data descriptors whose ends are found by inflating them: the
-         * walk inflates at most 4 times max_file_size in all (here 1 MiB; members of 1 MB) */
-        static unsigned char zeros[1000000];
-        unsigned char packed[4096];
+        /* unlisted members with data descriptors, whose ends are found by inflating them: at
+         * most max_scan_size in all (an engine with 4 MiB here; members of 1 MB), and
+         * max_file_size a member (the deep scanner's 1 MiB here; a member of 1.1 MB) */
+        static unsigned char zeros[1100000];
+        unsigned char packed[4096], big[4096];
+        size_t npacked, nbig;
         z_stream zs;
-        memset(&zs, 0, sizeof(zs));
-        ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
-        zs.next_in = zeros;
-        zs.avail_in = sizeof(zeros);
-        zs.next_out = packed;
-        zs.avail_out = sizeof(packed);
-        ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
-        for (int count = 4; count <= 5; count++) {
+        struct ww_clamav_limits small = limits;
+        struct ww_clamav *e4;
+        small.max_scan_size = 4 << 20;
+        e4 = load_ok(&small, NULL);
+        for (int k = 0; k < 2; k++) {
+            memset(&zs, 0, sizeof(zs));
+            ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
+            zs.next_in = zeros;
+            zs.avail_in = k == 0 ? 1000000 : sizeof(zeros);
+            zs.next_out = k == 0 ? packed : big;
+            zs.avail_out = sizeof(packed);
+            ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+            *(k == 0 ? &npacked : &nbig) = zs.total_out;
+            deflateEnd(&zs);
+        }
+        for (int count = 1; count <= 6; count++) {
             struct zbuf z = {0}, cd = {0};
-            struct ww_deepscan *d = ww_deepscan_create(e, deep, 1 << 20, tmpdir);
+            struct ww_deepscan *d = ww_deepscan_create(e4, deep, 1 << 20, tmpdir);
             size_t clean;
-            for (int i = 0; i < count; i++)
-                zlocal(&z, "zeros.bin", packed, zs.total_out, 8, 1);
+            for (int i = 0; i < (count == 6 ? 1 : count); i++)
+                zlocal(&z, "zeros.bin", count == 6 ? big : packed, count == 6 ? nbig : npacked, 8,
+                       1);
             clean = zlocal(&z, "readme.txt", text, sizeof(text), 0, 0);
             zcentral(&cd, "readme.txt", text, sizeof(text), 0, clean);
             zend(&z, &cd, 1, 0);
             ck_assert_int_eq(ww_deepscan_feed(d, z.p, z.n), WW_OK);
             ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
-            if (count == 4)
-                ck_assert_msg(r.verdict == WW_DEEP_CLEAN, "4 MB inflated: verdict %d \"%s\"",
-                              (int)r.verdict, r.threat);
+            if (count <= 4)
+                ck_assert_msg(r.verdict == WW_DEEP_CLEAN, "%d MB inflated: verdict %d \"%s\"",
+                              count, (int)r.verdict, r.threat);
             else
-                ck_assert_msg(r.verdict == WW_DEEP_UNSCANNED &&
-                                  strcmp(r.threat, "Webwarden.DeepScan.Limits.UnlistedZipSize") ==
-                                      0,
-                              "5 MB inflated: verdict %d \"%s\"", (int)r.verdict, r.threat);
+                ck_assert_msg(
+                    r.verdict == WW_DEEP_UNSCANNED &&
+                        strcmp(r.threat, count == 5
+                                             ? "Heuristics.Limits.Exceeded.MaxScanSize"
+                                             : "Heuristics.Limits.Exceeded.MaxFileSize") == 0,
+                    "%s: verdict %d \"%s\"", count == 5 ? "5 MB" : "1.1 MB member", (int)r.verdict,
+                    r.threat);
             ww_deepscan_free(d);
             free(z.p);
             free(cd.p);
         }
-        deflateEnd(&zs);
+        ww_clamav_unref(e4);
     }
     ww_clamav_unref(e);
     free(exe);
@@ -581,7 +595,10 @@ static void tar_member(struct zbuf *z, const char *name, const unsigned char *d,
     snprintf((char *)h + 124, 12, "%011lo", (unsigned long)n);
     h[156] = '0';
     if (ustar)
-        memcpy(h + 257, "ustar\0" "00", 8);
+        memcpy(h + 257,
+               "ustar\0"
+               "00",
+               8);
     memset(h + 148, ' ', 8);
     for (int i = 0; i < 512; i++)
         sum += h[i];

@@ -589,7 +589,10 @@ START_TEST(test_filetype_tar_by_its_checksum)
     unsigned char h[1024];
 
     memset(h, 'x', sizeof(h));
-    put_tar_header(h, "GIF89a.gif", "ustar\0" "00", 0);
+    put_tar_header(h, "GIF89a.gif",
+                   "ustar\0"
+                   "00",
+                   0);
     ck_assert_int_eq(ww_filetype_tar_header(h, 512), 1);
     ck_assert_int_eq(ww_filetype_detect(h, sizeof(h)), WW_FT_TAR); /* not an image */
     ck_assert_int_eq(ww_filetype_tar_header(h, 511), 0);
@@ -599,7 +602,7 @@ START_TEST(test_filetype_tar_by_its_checksum)
     ck_assert_int_eq(ww_filetype_detect(h, sizeof(h)), WW_FT_TAR);
     put_tar_header(h, "From: a@b\nSubject: c\n", NULL, 0);
     ck_assert_int_eq(ww_filetype_detect(h, sizeof(h)), WW_FT_TAR); /* not a mail */
-    put_tar_header(h, "a", NULL, 1); /* unsigned sum */
+    put_tar_header(h, "a", NULL, 1);                               /* unsigned sum */
     ck_assert_int_eq(ww_filetype_tar_header(h, 512), 1);
     put_tar_header(h, "a", NULL, 2); /* signed sum, as old tars wrote it */
     ck_assert_int_eq(ww_filetype_tar_header(h, 512), 1);
