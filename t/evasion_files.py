@@ -205,6 +205,96 @@ def tar_of(members, magic=b"ustar\x0000"):
     return out + b"\0" * 1024
 
 
+def lh(name, flags, method, crc, cs, us, extra=b""):
+    return struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, flags, method, 0, 0, crc, cs, us, len(name),
+                       len(extra)) + name + extra
+
+
+def cde(name, flags, method, crc, cs, us, off):
+    return struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 20, 20, flags, method, 0, 0, crc, cs, us,
+                       len(name), 0, 0, 0, 0, 0, off) + name
+
+
+def eocd(n, cdlen, cdoff):
+    return struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, n, n, cdlen, cdoff, 0)
+
+
+def defl(d):
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return co.compress(d) + co.flush()
+
+
+def descriptor(d, c):
+    return struct.pack("<IIII", 0x08074b50, zlib.crc32(d), len(c), len(d))
+
+
+def member(name, d, method=8):
+    c = defl(d) if method == 8 else d
+    return lh(name, 0, method, zlib.crc32(d), len(c), len(d)) + c
+
+
+def stream_lies(clam_exe, kind):
+    """Zips whose members ZipInputStream reads otherwise than libclamav (attack review 5):
+    'ddsize': a member with a data descriptor whose local compressed size runs over clam.exe's
+    member (Java inflates to the stream's end and reads clam.exe next); 'cdzero': clam.exe with a
+    data descriptor, listed with compressed size 0 (libclamav takes the directory's); 'z64half':
+    a local header with zip64 usize only, its plain csize running over clam.exe (Java takes both
+    sizes from the zip64 field); 'stored': a stored member whose csize runs over clam.exe (Java
+    reads a stored member's usize)."""
+    text = b"hello clean\n" * 20
+    ct = defl(text)
+    b = member(b"clam.exe", clam_exe)
+    if kind == "ddsize":
+        a = lh(b"readme.txt", 8, 8, 0, len(ct) + 16 + len(b), len(text)) + ct + descriptor(text, ct)
+        body = a + b
+        c = member(b"notes.txt", b"notes\n", 0)
+        cd = cde(b"notes.txt", 0, 0, zlib.crc32(b"notes\n"), 6, 6, len(body))
+        return body + c + cd + eocd(1, len(cd), len(body) + len(c))
+    if kind == "cdzero":
+        r = member(b"readme.txt", text, 0)
+        c = defl(clam_exe)
+        out = r + lh(b"clam.exe", 8, 8, 0, 0, 0) + c + descriptor(clam_exe, c)
+        cd = (cde(b"readme.txt", 0, 0, zlib.crc32(text), len(text), len(text), 0) +
+              cde(b"clam.exe", 8, 8, 0, 0, 0, len(r)))
+        return out + cd + eocd(2, len(cd), len(out))
+    if kind == "z64half":
+        ext = struct.pack("<HHQQ", 1, 16, len(text), len(ct))
+        a = lh(b"readme.txt", 0, 8, zlib.crc32(text), len(ct) + len(b), 0xffffffff, ext) + ct
+        cd = cde(b"readme.txt", 0, 8, zlib.crc32(text), len(ct), len(text), 0)
+        return a + b + cd + eocd(1, len(cd), len(a) + len(b))
+    a = lh(b"readme.txt", 0, 0, zlib.crc32(text), len(text) + len(b), len(text)) + text
+    cd = cde(b"readme.txt", 0, 0, zlib.crc32(text), len(text) + len(b), len(text), 0)
+    return a + b + cd + eocd(1, len(cd), len(a) + len(b))
+
+
+class _Pipe(io.RawIOBase):
+    """A file zipfile cannot seek in: it writes data descriptors, as zip writing to a pipe does."""
+
+    def __init__(self):
+        self.b = bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, d):
+        self.b += d
+        return len(d)
+
+
+def streamed_bundle(n):
+    """A zip written to a pipe (every member with a data descriptor) that stores a zip of <n>
+    members: legitimate, and clean."""
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in range(n):
+            z.writestr("photo%05d.txt" % i, b"photo %d\n" % i)
+    out = _Pipe()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("photos.zip", inner.getvalue())
+        z.writestr("README", b"read me\n")
+    return bytes(out.b)
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
     read = lambda n: open(os.path.join(src, n), "rb").read()
@@ -241,6 +331,19 @@ def main():
         "giftar.tar": tar_of([(b"GIF89a.gif", gif), (b"clam.exe", clam_exe)]),
         "giftar.tar.gz": gzip.compress(tar_of([(b"GIF89a.gif", gif), (b"clam.exe", clam_exe)])),
         "v7giftar.tar": tar_of([(b"GIF89a.gif", gif), (b"clam.exe", clam_exe)], None),
+        # members ZipInputStream reads otherwise than libclamav (attack review 5)
+        "ddsize.zip": stream_lies(clam_exe, "ddsize"),
+        "cdzero.zip": stream_lies(clam_exe, "cdzero"),
+        "z64half.zip": stream_lies(clam_exe, "z64half"),
+        "storedlie.zip": stream_lies(clam_exe, "stored"),
+        # a zip header the walk cannot read (zip64 sizes, no field) before a hidden cabinet
+        "z64decoycab.gif": gif + b"\0" * 50 + lh(b"x", 0, 0, 0, 0xffffffff, 0xffffffff) +
+        b"\0" * 50 + clam_cab,
+        # legitimate: a zip written to a pipe that stores a zip of 1100 members; a zip after a
+        # spanning marker
+        "streamed.zip": streamed_bundle(1100),
+        "marker.zip": hidden_member(zip_of([("f%04d.txt" % i, b"x") for i in range(1100)]),
+                                    b"PK\x07\x08"),
     }
     os.makedirs(out, exist_ok=True)
     for name, body in files.items():
