@@ -248,7 +248,8 @@ struct scan_ctx {
 
 #define TAR_AGAIN_DEPTH 4 /* tars inside tars looked at again, one inside the other */
 
-static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen);
+static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen,
+                            uint64_t *largest);
 static void scan_options(struct cl_scan_options *o);
 static int not_inspected(const char *virname);
 
@@ -332,9 +333,17 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     (void)layer_attributes;
     if (c == NULL || file_buffer == NULL)
         return CL_CLEAN;
-    if (recursion_level > 0 && c->unsupported[0] == '\0')
+    if (recursion_level > 0 && c->unsupported[0] == '\0') {
+        uint64_t largest = 0;
+        int err = 0;
+        long long max_file =
+            c->engine != NULL ? cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILESIZE, &err) : 0;
         file_unsupported((const unsigned char *)file_buffer, file_size, c->unsupported,
-                         sizeof(c->unsupported));
+                         sizeof(c->unsupported), &largest);
+        /* a zip inside whose member libclamav will skip, silently, for its size */
+        if (err == 0 && max_file > 0 && largest > (uint64_t)max_file && c->limit[0] == '\0')
+            snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.MaxFileSize");
+    }
     return tar_again(c, type, (const unsigned char *)file_buffer, file_size);
 }
 
@@ -891,7 +900,8 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
 /* A file libclamav cannot open: a zstd, lz4 or lzip stream, or a zip (its end record in the last
  * WW_FILETYPE_ZIP_TAIL bytes) with a member packed in a way libclamav cannot undo. 1 and <why>
  * (a Webwarden.DeepScan.Unsupported.* name). */
-static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen)
+static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen,
+                            uint64_t *largest_out)
 {
     enum ww_filetype t = ww_filetype_detect(b, len < WW_FILETYPE_PEEK ? len : WW_FILETYPE_PEEK);
     struct ww_zip_end z;
@@ -911,6 +921,7 @@ static int file_unsupported(const unsigned char *b, size_t len, char *why, size_
     if (start < 0 || memcmp(b + start, "PK\3\4", 4) != 0 || memcmp(b + z.cd_at, "PK\1\2", 4) != 0)
         return 0;
     method = ww_filetype_zip_members(b + z.cd_at, (size_t)z.cd_size, &largest, NULL, NULL);
+    *largest_out = largest;
     if (method == 0)
         return 0;
     snprintf(why, whylen, "Webwarden.DeepScan.Unsupported.ZipMethod%u", method);

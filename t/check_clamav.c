@@ -498,6 +498,26 @@ START_TEST(test_deepscan_zip_members_outside_the_directory)
         free(cd.p);
     }
     {
+        /* a zip inside a zip whose member is larger than max_file_size: libclamav skips that
+         * member without a word; unscanned (a size limit), never clean */
+        struct zbuf in = {0}, icd = {0}, z = {0}, cd = {0};
+        size_t at = zlocal(&in, "huge.bin", text, sizeof(text), 0, 0);
+        zcentral(&icd, "huge.bin", text, sizeof(text), 0, at);
+        memcpy(icd.p + 24, "\0\0\xa0\x01", 4); /* uncompressed: 26 MiB */
+        zend(&in, &icd, 1, 0);
+        zcentral(&cd, "inner.zip", in.p, in.n, 0, zlocal(&z, "inner.zip", in.p, in.n, 0, 0));
+        zend(&z, &cd, 1, 0);
+        r = deep_of(e, deep, z.p, z.n);
+        ck_assert_msg(r.verdict == WW_DEEP_UNSCANNED &&
+                          strcmp(r.threat, "Heuristics.Limits.Exceeded.MaxFileSize") == 0,
+                      "a nested member over max_file_size: verdict %d \"%s\"", (int)r.verdict,
+                      r.threat);
+        free(in.p);
+        free(icd.p);
+        free(z.p);
+        free(cd.p);
+    }
+    {
         /* unlisted and not to be undone: bzip2 with a descriptor (no size to skip it by), LZMA
          * (libclamav cannot unpack it), and more members than are shown to libclamav */
         static const struct {
