@@ -1456,12 +1456,13 @@ static int deep_zip_members(const struct ww_deepscan *d, int64_t start, int64_t 
  * written again with the stream reader's sizes, its data, and a central directory listing it.
  * Bounded: ZIP_UNLISTED_MAX such members (then MaxFiles, clamav.limit_action); inflating to find
  * ends stops at clamav.max_file_size a member (MaxFileSize) and max_scan_size in all
- * (MaxScanSize): size limits, scan.oversize_action, as libclamav's own; a member whose end cannot
- * be found is unscanned (Unsupported.ZipHeaders, clamav.unsupported_action), one packed in a way
- * libclamav cannot undo too (Unsupported.ZipMethodN). The walk reads the kept bytes through a
- * window (kept_reader): a body of nothing but signatures costs about what a plain zip of its size
- * does; a zip written to a file (no data descriptors) costs a read of its headers, one with
- * descriptors (jar) an inflate of its deflate members. */
+ * (MaxScanSize): size limits, scan.oversize_action, as libclamav's own; the bytes shown member
+ * by member stop at max_scan_size in all (members may overlap; MaxFiles, limit_action); a member
+ * whose end cannot be found is unscanned (Unsupported.ZipHeaders, clamav.unsupported_action), one
+ * packed in a way libclamav cannot undo too (Unsupported.ZipMethodN). The walk reads the kept bytes
+ * through a window (kept_reader): a body of nothing but signatures costs about what a plain zip of
+ * its size does; a zip written to a file (no data descriptors) costs a read of its headers, one
+ * with descriptors (jar) an inflate of its deflate members. */
 #define ZIP_UNLISTED_MAX 1024
 
 struct zip_listed {
@@ -1679,6 +1680,7 @@ static int deep_zip_stream(const struct ww_deepscan *d, int64_t start, const str
     int err = 0, rc = 0;
     long long scan_size = cl_engine_get_num(d->e->engine, CL_ENGINE_MAX_SCANSIZE, &err);
     uint64_t inflate_left = err == 0 && scan_size > 0 ? (uint64_t)scan_size : UINT64_MAX;
+    uint64_t shown_left = inflate_left; /* the bytes shown to libclamav member by member */
 
     if (h == NULL || r == NULL) {
         free(h);
@@ -1775,6 +1777,13 @@ static int deep_zip_stream(const struct ww_deepscan *d, int64_t start, const str
             rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.MaxFiles");
             break;
         }
+        if (jc > shown_left) {
+            /* members that overlap, each shown whole: bounded in all, and a limit, not a size
+             * (no zip writer leaves members libclamav reads otherwise) */
+            rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.MaxFiles");
+            break;
+        }
+        shown_left -= jc;
         rc = member_again(d, h, &l, data, jc, ju, h + 30 + 2 * 65535, res);
     }
     free(h);

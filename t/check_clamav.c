@@ -592,6 +592,28 @@ START_TEST(test_deepscan_zip_members_outside_the_directory)
             free(z.p);
             free(cd.p);
         }
+        {
+            /* members that overlap (a stored header whose uncompressed size runs to the end,
+             * ten of them back to back): each is shown whole, at most max_scan_size in all */
+            struct zbuf z = {0};
+            struct ww_deepscan *d = ww_deepscan_create(e4, deep, 25 << 20, tmpdir);
+            static unsigned char tailbytes[1 << 20];
+            for (size_t i = 0; i < sizeof(tailbytes); i++)
+                tailbytes[i] = (unsigned char)(i * 2654435761u >> 13);
+            for (int i = 0; i < 10; i++) {
+                size_t at = z.n;
+                zlocal(&z, "a", text, 0, 0, 0);
+                memcpy(z.p + at + 22, "\xff\xff\xff\x0f", 4); /* uncompressed: 256 MiB */
+            }
+            zput(&z, tailbytes, sizeof(tailbytes));
+            ck_assert_int_eq(ww_deepscan_feed(d, z.p, z.n), WW_OK);
+            ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
+            ck_assert_msg(r.verdict == WW_DEEP_UNSCANNED &&
+                              strcmp(r.threat, "Heuristics.Limits.Exceeded.MaxFiles") == 0,
+                          "overlapping members: verdict %d \"%s\"", (int)r.verdict, r.threat);
+            ww_deepscan_free(d);
+            free(z.p);
+        }
         ww_clamav_unref(e4);
     }
     ww_clamav_unref(e);
