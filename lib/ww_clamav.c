@@ -243,10 +243,14 @@ struct scan_ctx {
     char unsupported[128]; /* a file inside that libclamav could not open (on_file) */
     char limit[128];       /* a tar looked at again (tar_again) that hit a limit, or too deep */
     struct cl_engine *engine;
-    int depth; /* tar_again scans this one is inside */
+    int depth;            /* tar_again scans this one is inside */
+    struct scan_ctx *top; /* the body's scan: what its tar_again scans share */
+    unsigned agains;      /* (top) tar_again scans so far */
+    long t0;              /* (top) when the body's scan began */
 };
 
 #define TAR_AGAIN_DEPTH 4 /* tars inside tars looked at again, one inside the other */
+#define TAR_AGAIN_MAX 4   /* tar_again scans a body, in all: each may cost a whole scan */
 
 static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen,
                             uint64_t *largest);
@@ -273,10 +277,21 @@ static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned
     if (c->engine == NULL || type == NULL || !ww_filetype_tar_header(b, len) ||
         strcmp(type, "CL_TYPE_POSIX_TAR") == 0 || strcmp(type, "CL_TYPE_OLD_TAR") == 0)
         return CL_CLEAN;
-    if (c->depth >= TAR_AGAIN_DEPTH) {
-        if (c->limit[0] == '\0')
-            snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.MaxRecursion");
-        return CL_CLEAN;
+    {
+        /* bounded per body: nested 4 deep, 4 in all, within clamav.max_scan_time_ms */
+        struct scan_ctx *top = c->top != NULL ? c->top : c;
+        int err = 0;
+        long long max_ms = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANTIME, &err);
+        const char *limit = c->depth >= TAR_AGAIN_DEPTH                             ? "MaxRecursion"
+                            : top->agains >= TAR_AGAIN_MAX                          ? "MaxFiles"
+                            : err == 0 && max_ms > 0 && now_ms() - top->t0 > max_ms ? "MaxScanTime"
+                                                                                    : NULL;
+        if (limit != NULL) {
+            if (c->limit[0] == '\0')
+                snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.%s", limit);
+            return CL_CLEAN;
+        }
+        top->agains++;
     }
     if ((copy = malloc(len)) == NULL) {
         if (c->limit[0] == '\0')
@@ -294,6 +309,7 @@ static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned
     memset(&n, 0, sizeof(n));
     n.engine = c->engine;
     n.depth = c->depth + 1;
+    n.top = c->top != NULL ? c->top : c;
     scan_options(&o);
     map = cl_fmap_open_memory(copy, len);
     cr = map != NULL ? cl_scanmap_callback(map, NULL, &virname, &scanned, c->engine, &o, &n)
@@ -855,7 +871,7 @@ static void scan_map(struct cl_engine *engine, cl_fmap_t *map, long t0, struct w
     struct cl_scan_options o;
     const char *virname = NULL;
     unsigned long scanned = 0;
-    struct scan_ctx c = {"", "", "", "", engine, 0};
+    struct scan_ctx c = {.engine = engine, .t0 = t0};
     cl_error_t cr;
 
     if (map == NULL) {
@@ -886,7 +902,7 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     unsigned long scanned = 0;
     long t0 = now_ms();
     cl_error_t cr;
-    struct scan_ctx c = {"", "", "", "", NULL, 0};
+    struct scan_ctx c = {.t0 = t0};
 
     if (e == NULL || fd < 0)
         return WW_EINVAL;
@@ -910,7 +926,8 @@ static int file_unsupported(const unsigned char *b, size_t len, char *why, size_
     uint64_t largest;
     unsigned method;
 
-    if (t == WW_FT_ZSTD || t == WW_FT_LZ4 || t == WW_FT_LZIP) {
+    if (t == WW_FT_ZSTD || t == WW_FT_LZ4 || t == WW_FT_LZIP || t == WW_FT_COMPRESS ||
+        t == WW_FT_LZOP) {
         snprintf(why, whylen, "Webwarden.DeepScan.Unsupported.%s", ww_filetype_name(t));
         return 1;
     }
@@ -1443,8 +1460,8 @@ static int deep_zip_members(const struct ww_deepscan *d, int64_t start, int64_t 
  * looks at:
  * - members the directory does not list (put there, a zip glued before another one, a zip with
  *   no directory at all);
- * - listed members it reads other bytes of: a deflate member with a data descriptor is read to
- *   the end of its deflate stream (the directory may say it is shorter: libclamav stops there),
+ * - listed members it reads other bytes of: a deflate member is read to the end of its deflate
+ *   stream (the headers may say it is shorter: libclamav stops there),
  *   a stored member for its uncompressed size (the local header may say another compressed
  *   size), both sizes from a zip64 extra field when either 32-bit size says 0xffffffff.
  *
@@ -1461,9 +1478,9 @@ static int deep_zip_members(const struct ww_deepscan *d, int64_t start, int64_t 
  * whose end cannot be found is unscanned (Unsupported.ZipHeaders, clamav.unsupported_action), one
  * packed in a way libclamav cannot undo too (Unsupported.ZipMethodN). The walk reads the kept bytes
  * through a window (kept_reader): a body of nothing but signatures costs about what a plain zip of
- * its size does; a zip written to a file (no data descriptors) costs a read of its headers, one
- * with descriptors (jar) an inflate of its deflate members. */
-#define ZIP_UNLISTED_MAX 1024
+ * its size does; a zip costs a read of its headers and an inflate of its deflate members (a
+ * stream reader's end of a deflate member is its stream's, whatever the headers say). */
+#define ZIP_UNLISTED_MAX 64
 
 struct zip_listed {
     int64_t at;            /* its local header in the kept bytes */
@@ -1723,21 +1740,22 @@ static int deep_zip_stream(const struct ww_deepscan *d, int64_t start, const str
         dd = (l.flags & 8) != 0;
         jc = l.csize;
         ju = l.usize;
-        if (dd && l.method == 8) {
-            /* ZipInputStream inflates to the stream's end, whatever the headers say */
+        if (l.method == 8) {
+            /* ZipInputStream inflates to the stream's end, whatever the headers say (without a
+             * descriptor it throws there when the sizes differ, after giving out the data) */
             int e = deflate_end(d, data, kept, &inflate_left, &jc, &ju);
             if (e == -2 || e == -3) {
                 rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.%s",
                                     e == -2 ? "MaxFileSize" : "MaxScanSize");
                 break;
             }
-            if (e != 0 && li == NULL) {
+            if (e != 0 && dd && li == NULL) {
                 rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
                 break;
             }
-            if (e != 0) { /* broken: a stream reader stops here, libclamav reads what it reads */
-                jc = li->csize;
-                ju = li->usize;
+            if (e != 0) { /* broken: a stream reader stops there; the headers' sizes */
+                jc = dd ? li->csize : l.csize;
+                ju = dd ? li->usize : l.usize;
             }
         } else if (dd && li != NULL) {
             jc = li->csize; /* stored or other, with a descriptor: the directory's sizes */
@@ -1953,7 +1971,8 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
     if (res->verdict == WW_DEEP_CLEAN)
         deep_look_again(d, res);
     if (res->verdict == WW_DEEP_CLEAN && d->embed_type == 0 &&
-        (d->type == WW_FT_ZSTD || d->type == WW_FT_LZ4 || d->type == WW_FT_LZIP)) {
+        (d->type == WW_FT_ZSTD || d->type == WW_FT_LZ4 || d->type == WW_FT_LZIP ||
+         d->type == WW_FT_COMPRESS || d->type == WW_FT_LZOP)) {
         /* compressors libclamav 1.4 cannot undo: what is inside was not looked at */
         res->verdict = WW_DEEP_UNSCANNED;
         snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.%s",

@@ -61,6 +61,8 @@ enum ww_filetype {
     WW_FT_ISO,  /* ISO 9660 disc image: "\1CD001\1" at 32768, after a system area of any bytes */
     WW_FT_LZ4,  /* LZ4 frame */
     WW_FT_LZIP, /* lzip */
+    WW_FT_COMPRESS, /* Unix compress (.Z, LZW) */
+    WW_FT_LZOP,     /* lzop */
     WW_FT_COUNT
 };
 
@@ -141,8 +143,8 @@ int ww_filetype_tar_header(const unsigned char *h, size_t len);
 /* A zip local file header ("PK\3\4") at <h>, <len> bytes of it available: 1 and *l filled when
  * its 30 fixed bytes, name and extra field are all in <len>; else 0. The sizes are the header's,
  * or, when either says 0xffffffff, both its zip64 extra field's (as Java's ZipInputStream reads
- * them; UINT64_MAX when that is not there); with flag 3 (a data descriptor follows the data) they are usually 0: the writer did
- * not know them. Pure. */
+ * them; UINT64_MAX when that is not there); with flag 3 (a data descriptor follows the data) they
+ * are usually 0: the writer did not know them. Pure. */
 struct ww_zip_local {
     unsigned flags, method;
     uint32_t crc;

@@ -279,6 +279,8 @@ START_TEST(test_deepscan_unsupported_compressors_are_unscanned)
         {"\x28\xb5\x2f\xfd\x04\x58", 6, "Webwarden.DeepScan.Unsupported.zstd"},
         {"\x04\x22\x4d\x18\x64\x40\xa7", 7, "Webwarden.DeepScan.Unsupported.lz4"},
         {"LZIP\x01\x0c", 6, "Webwarden.DeepScan.Unsupported.lzip"},
+        {"\x1f\x9d\x90", 3, "Webwarden.DeepScan.Unsupported.compress"},
+        {"\x89LZO\0\r\n\x1a\n", 9, "Webwarden.DeepScan.Unsupported.lzop"},
         {"BZh9", 4, NULL}, /* libclamav's own: a broken bzip2 is its business, not "unsupported" */
     };
     struct ww_clamav *e;
