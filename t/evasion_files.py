@@ -295,6 +295,27 @@ def streamed_bundle(n):
     return bytes(out.b)
 
 
+def tar_checksum(body):
+    """<body> with its first 512 bytes made a tar header by their checksum (8 bytes at 148)."""
+    m = bytearray(body)
+    h = bytearray(m[:512])
+    h[148:156] = b" " * 8
+    m[148:156] = b"%07o " % sum(h)
+    return bytes(m)
+
+
+def short_csize(clam_exe):
+    """clam.exe deflated, its headers saying 0 compressed bytes, no data descriptor: `jar x`
+    writes all of clam.exe before it throws (attack review 6)."""
+    text = b"hello clean\n" * 20
+    c = defl(clam_exe)
+    a = lh(b"readme.txt", 0, 0, zlib.crc32(text), len(text), len(text)) + text
+    b = lh(b"clam.exe", 0, 8, zlib.crc32(clam_exe), 0, len(clam_exe)) + c
+    cd = (cde(b"readme.txt", 0, 0, zlib.crc32(text), len(text), len(text), 0) +
+          cde(b"clam.exe", 0, 8, zlib.crc32(clam_exe), 0, len(clam_exe), len(a)))
+    return a + b + cd + eocd(2, len(cd), len(a + b))
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
     read = lambda n: open(os.path.join(src, n), "rb").read()
@@ -341,6 +362,13 @@ def main():
         b"\0" * 50 + clam_cab,
         # legitimate: a zip written to a pipe that stores a zip of 1100 members; a zip after a
         # spanning marker
+        "csize0.zip": short_csize(clam_exe),
+        # 8 bytes at 148 that make the first 512 a tar header: the body keeps its own type
+        # (attack review 6): a zip with no directory, a mail whose first header is ID3
+        "tarsumnodir.zip": tar_checksum(lh(b"a" * 200 + b".txt", 0, 0, 0, 0, 0) +
+                                        member(b"clam.exe", clam_exe)),
+        "tarsumid3.eml": tar_checksum(b"ID3: x\n" + b"X-Pad: " + b"a" * 200 + b"\n" +
+                                      read("clam.mail")),
         "streamed.zip": streamed_bundle(1100),
         "marker.zip": hidden_member(zip_of([("f%04d.txt" % i, b"x") for i in range(1100)]),
                                     b"PK\x07\x08"),

@@ -151,7 +151,10 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "cdzero.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "z64half.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "storedlie.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
-    "z64decoycab.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected"; do
+    "z64decoycab.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
+    "csize0.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "tarsumnodir.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "tarsumid3.eml|threat=Webwarden.Test.ClamExe|type=mail scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
