@@ -360,6 +360,16 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         if (err == 0 && max_file > 0 && largest > (uint64_t)max_file && c->limit[0] == '\0')
             snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.MaxFileSize");
     }
+    if (c->unsupported[0] == '\0' && file_size >= 512) {
+        const unsigned char *b = (const unsigned char *)file_buffer;
+        int tar = ww_filetype_tar_header(b, file_size);
+        /* pax sizes, base-256, sparse, nameless headers: libclamav's tar reader reads other
+         * members than GNU tar; a "ustar" header with a bad checksum GNU tar skips, and reads on */
+        if ((tar && ww_filetype_tar_unusual(b, file_size)) ||
+            (!tar && memcmp(b + 257, "ustar", 5) == 0))
+            snprintf(c->unsupported, sizeof(c->unsupported),
+                     "Webwarden.DeepScan.Unsupported.TarHeaders");
+    }
     return tar_again(c, type, (const unsigned char *)file_buffer, file_size);
 }
 
@@ -1968,8 +1978,21 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
         ww_clamav_scan_fd(d->e, d->fd, res);
     else
         ww_clamav_scan_mem(d->e, d->mem, d->mem_len, res);
-    if (res->verdict == WW_DEEP_CLEAN)
+    if (res->verdict == WW_DEEP_CLEAN) {
         deep_look_again(d, res);
+    } else if (res->verdict == WW_DEEP_UNSCANNED) {
+        /* what libclamav could not inspect does not end the looks: one of them may find a
+         * threat that libclamav's own view hid (a mail it took for an MP3, a tar checksum
+         * written into it); else the body stays unscanned */
+        struct ww_deep_result first = *res;
+        res->verdict = WW_DEEP_CLEAN;
+        res->threat[0] = '\0';
+        deep_look_again(d, res);
+        if (res->verdict == WW_DEEP_CLEAN) {
+            first.scan_ms = res->scan_ms;
+            *res = first;
+        }
+    }
     if (res->verdict == WW_DEEP_CLEAN && d->embed_type == 0 &&
         (d->type == WW_FT_ZSTD || d->type == WW_FT_LZ4 || d->type == WW_FT_LZIP ||
          d->type == WW_FT_COMPRESS || d->type == WW_FT_LZOP)) {

@@ -598,6 +598,52 @@ int ww_filetype_tar_header(const unsigned char *h, size_t len)
     return want == sum_u || (long)want == sum_s;
 }
 
+int ww_filetype_tar_unusual(const unsigned char *p, size_t len)
+{
+    size_t pos = 0;
+
+    while (len - pos >= 512) {
+        const unsigned char *h = p + pos;
+        uint64_t size = 0;
+        size_t i;
+
+        for (i = 0; i < 512 && h[i] == 0; i++)
+            ;
+        if (i == 512)
+            return 0; /* the end */
+        if (!ww_filetype_tar_header(h, 512))
+            return pos > 0; /* no name, or a bad checksum, before the end */
+        if (h[124] & 0x80)
+            return 1; /* base-256 size */
+        if (h[156] == 'S')
+            return 1; /* old GNU sparse */
+        for (i = 124; i < 136 && h[i] == ' '; i++)
+            ;
+        for (; i < 136 && h[i] >= '0' && h[i] <= '7'; i++)
+            size = size * 8 + (uint64_t)(h[i] - '0');
+        pos += 512;
+        if ((h[156] == 'x' || h[156] == 'g') && size <= len - pos) {
+            /* pax records "LEN key=value\n": a size record overrides the header's */
+            const unsigned char *r = p + pos, *end = r + size;
+            while (r < end) {
+                size_t rl = 0;
+                const unsigned char *q = r;
+                while (q < end && *q >= '0' && *q <= '9')
+                    rl = rl * 10 + (size_t)(*q++ - '0');
+                if (q >= end || *q != ' ' || rl == 0 || rl > (size_t)(end - r))
+                    break;
+                if ((size_t)(end - q) > 6 && memcmp(q + 1, "size=", 5) == 0)
+                    return 1;
+                r += rl;
+            }
+        }
+        if (size > len - pos)
+            return 0; /* cut short: nothing more to read */
+        pos += (size_t)((size + 511) / 512 * 512);
+    }
+    return 0;
+}
+
 int ww_filetype_zip_method_known(unsigned m)
 {
     return m == 0 || m == 1 || m == 6 || m == 8 || m == 9 || m == 12;

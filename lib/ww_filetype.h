@@ -140,6 +140,13 @@ unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *
  * an image's magic number at byte 0. Pure. */
 int ww_filetype_tar_header(const unsigned char *h, size_t len);
 
+/* A tar (<len> bytes at <p>, a valid header first) that libclamav 1.4's tar reader reads
+ * otherwise than GNU tar and Python: a pax record "size=" (libclamav takes the header's size), a
+ * size in base-256, a GNU sparse member, a header with no name or a bad checksum before the
+ * end (after a GNU long name or a pax path, GNU tar takes the name from those). 1 when one is
+ * there. Walks the headers only (each member's data skipped by its size). Pure. */
+int ww_filetype_tar_unusual(const unsigned char *p, size_t len);
+
 /* A zip local file header ("PK\3\4") at <h>, <len> bytes of it available: 1 and *l filled when
  * its 30 fixed bytes, name and extra field are all in <len>; else 0. The sizes are the header's,
  * or, when either says 0xffffffff, both its zip64 extra field's (as Java's ZipInputStream reads

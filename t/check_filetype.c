@@ -633,6 +633,50 @@ START_TEST(test_filetype_tar_by_its_checksum)
 }
 END_TEST
 
+/* Tars libclamav's reader reads otherwise than GNU tar: told by a walk of the headers. */
+START_TEST(test_filetype_tar_unusual_headers)
+{
+    static unsigned char t[8 * 512];
+
+    memset(t, 0, sizeof(t));
+    put_tar_header(t, "a.txt",
+                   "ustar\0"
+                   "00",
+                   0); /* size 1000 (1750 octal): 2 blocks */
+    put_tar_header(t + 3 * 512, "b.txt",
+                   "ustar\0"
+                   "00",
+                   0);
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 0); /* plain; zeros end it */
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, 2 * 512), 0);   /* cut short */
+    t[3 * 512] = 0;                                             /* b's header has no name now */
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    put_tar_header(t + 3 * 512, "b.txt",
+                   "ustar\0"
+                   "00",
+                   0);
+    t[3 * 512 + 124] = 0x80; /* a base-256 size (the checksum no longer holds either) */
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    put_tar_header(t + 3 * 512, "b.txt",
+                   "ustar\0"
+                   "00",
+                   0);
+    t[156] = 'x'; /* a's header a pax header, its data records */
+    memcpy(t + 512, "12 path=b.c\n13 size=9999\n", 25);
+    memset(t + 148, ' ', 8);
+    {
+        unsigned long sum = 0;
+        for (int i = 0; i < 512; i++)
+            sum += t[i];
+        snprintf((char *)t + 148, 8, "%06lo", sum);
+        t[155] = ' ';
+    }
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    memcpy(t + 512 + 12, "13 mtime=999\n", 13); /* no size record: as pax tars are */
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 0);
+}
+END_TEST
+
 START_TEST(test_filetype_mail_padded_past_the_peek)
 {
     char buf[4096];
@@ -705,6 +749,7 @@ int main(void)
     tcase_add_test(tc, test_filetype_zip_methods_libclamav_cannot_unpack);
     tcase_add_test(tc, test_filetype_zip_local_header);
     tcase_add_test(tc, test_filetype_tar_by_its_checksum);
+    tcase_add_test(tc, test_filetype_tar_unusual_headers);
     tcase_add_test(ts, test_filetype_set_groups_types_all_none);
     tcase_add_test(ts, test_filetype_names_round_trip);
     suite_add_tcase(s, tc);

@@ -295,6 +295,29 @@ def streamed_bundle(n):
     return bytes(out.b)
 
 
+def tar_header(name, size, typ=b"0"):
+    h = bytearray(512)
+    h[0:len(name)] = name
+    h[100:108] = b"0000644\0"
+    h[124:136] = b"%011o\0" % size
+    h[156:157] = typ
+    h[257:265] = b"ustar\x0000"
+    h[148:156] = b"        "
+    h[148:156] = b"%06o\0 " % sum(h)
+    return bytes(h)
+
+
+def pax_size_tar(clam_exe):
+    """clam.exe whose header says 0 bytes and a pax record before it says 544: GNU tar and
+    Python read 544, libclamav's tar reader the header's 0 (attack review 6)."""
+    pad = lambda d: d + b"\0" * (-len(d) % 512)
+    text = b"hello clean\n"
+    rec = b"12 size=%d\n" % len(clam_exe)
+    return (tar_header(b"readme.txt", len(text)) + pad(text) +
+            tar_header(b"PaxHeaders/clam.exe", len(rec), b"x") + pad(rec) +
+            tar_header(b"clam.exe", 0) + pad(clam_exe) + b"\0" * 1024)
+
+
 def tar_checksum(body):
     """<body> with its first 512 bytes made a tar header by their checksum (8 bytes at 148)."""
     m = bytearray(body)
@@ -369,6 +392,7 @@ def main():
                                         member(b"clam.exe", clam_exe)),
         "tarsumid3.eml": tar_checksum(b"ID3: x\n" + b"X-Pad: " + b"a" * 200 + b"\n" +
                                       read("clam.mail")),
+        "paxsize.tar": pax_size_tar(clam_exe),
         "streamed.zip": streamed_bundle(1100),
         "marker.zip": hidden_member(zip_of([("f%04d.txt" % i, b"x") for i in range(1100)]),
                                     b"PK\x07\x08"),

@@ -171,7 +171,8 @@ for spec in "clam.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "lzma.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
     "lzmainzip.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
     "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders" \
-    "unlistedlzma.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14"; do
+    "unlistedlzma.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
+    "paxsize.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders"; do
     f=${spec%%|*} rest=${spec#*|}
     type=${rest%%|*} why=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
