@@ -47,6 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)ww_filetype_zip_members(data, size, &largest, NULL, NULL);
         if (ww_filetype_zip_local(data, size, &l) && (l.head_len > size || l.name_len > size - 30))
             abort(); /* a header that does not fit is not one */
+        if (ww_filetype_tar_header(data, size))
+            (void)ww_filetype_tar_unusual(data, size);
     }
     return 0;
 }
