@@ -602,7 +602,7 @@ int ww_filetype_tar_unusual(const unsigned char *p, size_t len)
 {
     size_t pos = 0;
 
-    while (len - pos >= 512) {
+    while (pos <= len && len - pos >= 512) { /* a member's padding may run past the end */
         const unsigned char *h = p + pos;
         uint64_t size = 0;
         size_t i;
