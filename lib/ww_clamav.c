@@ -245,7 +245,8 @@ struct scan_ctx {
     struct cl_engine *engine;
     int depth;            /* tar_again scans this one is inside */
     struct scan_ctx *top; /* the body's scan: what its tar_again scans share */
-    unsigned agains;      /* (top) tar_again scans so far */
+    unsigned own_agains;  /* (top) tar_again scans so far, unless <agains> points elsewhere */
+    unsigned *agains;     /* (top) the count in force: the body's, across its second looks */
     long t0;              /* (top) when the body's scan began */
 };
 
@@ -283,7 +284,7 @@ static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned
         int err = 0;
         long long max_ms = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANTIME, &err);
         const char *limit = c->depth >= TAR_AGAIN_DEPTH                             ? "MaxRecursion"
-                            : top->agains >= TAR_AGAIN_MAX                          ? "MaxFiles"
+                            : *top->agains >= TAR_AGAIN_MAX                         ? "MaxFiles"
                             : err == 0 && max_ms > 0 && now_ms() - top->t0 > max_ms ? "MaxScanTime"
                                                                                     : NULL;
         if (limit != NULL) {
@@ -291,7 +292,7 @@ static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned
                 snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.%s", limit);
             return CL_CLEAN;
         }
-        top->agains++;
+        (*top->agains)++;
     }
     if ((copy = malloc(len)) == NULL) {
         if (c->limit[0] == '\0')
@@ -876,12 +877,15 @@ static void fill_result(cl_error_t cr, const char *virname, const struct scan_ct
 }
 
 /* libclamav over <map> (NULL: it could not be made), closed here; <t0> when the scan began. */
-static void scan_map(struct cl_engine *engine, cl_fmap_t *map, long t0, struct ww_deep_result *res)
+static void scan_map(struct cl_engine *engine, cl_fmap_t *map, long t0, unsigned *agains,
+                     struct ww_deep_result *res)
 {
     struct cl_scan_options o;
     const char *virname = NULL;
     unsigned long scanned = 0;
     struct scan_ctx c = {.engine = engine, .t0 = t0};
+
+    c.agains = agains != NULL ? agains : &c.own_agains;
     cl_error_t cr;
 
     if (map == NULL) {
@@ -901,11 +905,11 @@ int ww_clamav_scan_mem(struct ww_clamav *e, const void *data, size_t len,
 
     if (e == NULL || (data == NULL && len > 0))
         return WW_EINVAL;
-    scan_map(e->engine, cl_fmap_open_memory(data != NULL ? data : "", len), t0, res);
+    scan_map(e->engine, cl_fmap_open_memory(data != NULL ? data : "", len), t0, NULL, res);
     return WW_OK;
 }
 
-int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
+static int scan_fd(struct ww_clamav *e, int fd, unsigned *agains, struct ww_deep_result *res)
 {
     struct cl_scan_options o;
     const char *virname = NULL;
@@ -914,6 +918,7 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     cl_error_t cr;
     struct scan_ctx c = {.t0 = t0};
 
+    c.agains = agains != NULL ? agains : &c.own_agains;
     if (e == NULL || fd < 0)
         return WW_EINVAL;
     c.engine = e->engine;
@@ -921,6 +926,11 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     cr = cl_scandesc_callback(fd, NULL, &virname, &scanned, e->engine, &o, &c);
     fill_result(cr, virname, &c, t0, res);
     return WW_OK;
+}
+
+int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
+{
+    return scan_fd(e, fd, NULL, res);
 }
 
 /* A file libclamav cannot open: a zstd, lz4 or lzip stream, or a zip (its end record in the last
@@ -945,6 +955,12 @@ static int file_unsupported(const unsigned char *b, size_t len, char *why, size_
         return 0;
     tlen = len < WW_FILETYPE_ZIP_TAIL ? len : WW_FILETYPE_ZIP_TAIL;
     start = ww_filetype_zip_start(b + len - tlen, tlen, (int64_t)len, &z);
+    if (start < 0 && memcmp(b, "PK\3\4", 4) == 0) {
+        /* a zip with no directory inside a body: libclamav never opens it (the stream walk,
+         * deep_zip_stream, reads the body's own kept bytes only); Java's ZipInputStream does */
+        snprintf(why, whylen, "Webwarden.DeepScan.Unsupported.ZipNoDirectory");
+        return 1;
+    }
     if (start < 0 || memcmp(b + start, "PK\3\4", 4) != 0 || memcmp(b + z.cd_at, "PK\1\2", 4) != 0)
         return 0;
     method = ww_filetype_zip_members(b + z.cd_at, (size_t)z.cd_size, &largest, NULL, NULL);
@@ -1057,6 +1073,8 @@ struct ww_deepscan {
     struct ww_filetype_embed embed; /* the finder, over the bytes not kept */
     int embed_type;                 /* WW_FT_ZIP, _RAR, _7Z found; 0 none */
     int64_t embed_at;               /* its offset in the body: what is kept starts there */
+    long first_ms;                  /* the first scan's time: the second looks' budget */
+    unsigned agains;                /* tar_again scans of this body, all its scans together */
     char type_name[48];             /* "image+zip" */
 };
 
@@ -1355,7 +1373,9 @@ static void deep_scan_view(const struct ww_deepscan *d, const unsigned char *pre
     struct deep_view v = {d, zeros, skip, body, zeros + body + (int64_t)suffix_len, suffix, prefix};
     long t0 = now_ms();
 
-    scan_map(d->e->engine, cl_fmap_open_handle(&v, 0, (size_t)v.len, view_pread, 1), t0, res);
+    /* the body's tar_again count goes on across its second looks */
+    scan_map(d->e->engine, cl_fmap_open_handle(&v, 0, (size_t)v.len, view_pread, 1), t0,
+             (unsigned *)&d->agains, res);
 }
 
 /* A second look at the kept bytes, a view of them (deep_scan_view), whose verdict replaces a
@@ -1367,10 +1387,14 @@ static int deep_again(const struct ww_deepscan *d, const unsigned char *prefix, 
     struct ww_deep_result again;
     int err = 0;
     long long budget = cl_engine_get_num(d->e->engine, CL_ENGINE_MAX_SCANTIME, &err);
+    long extra = d->first_ms * 4 > 5000 ? d->first_ms * 4 : 5000;
 
-    /* The looks of one body share clamav.max_scan_time_ms: a body built for many second looks
-     * must not hold a thread for several times the limit. Past it: unscanned, never clean. */
-    if (err == 0 && budget > 0 && res->scan_ms >= budget) {
+    /* The looks of one body share a budget: 4 times the first scan's time, at least 5 s, and
+     * never past clamav.max_scan_time_ms. A body built for many second looks (each a whole
+     * libclamav scan) must not hold a thread for minutes. Past it: unscanned, never clean. */
+    if (err != 0 || budget <= 0 || budget > d->first_ms + extra)
+        budget = d->first_ms + extra;
+    if (res->scan_ms >= budget) {
         res->verdict = WW_DEEP_UNSCANNED;
         snprintf(res->threat, sizeof(res->threat), "Heuristics.Limits.Exceeded.MaxScanTime");
         return 1;
@@ -1975,9 +1999,12 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
         return 1;
     }
     if (d->fd >= 0)
-        ww_clamav_scan_fd(d->e, d->fd, res);
+        scan_fd(d->e, d->fd, &d->agains, res);
     else
-        ww_clamav_scan_mem(d->e, d->mem, d->mem_len, res);
+        scan_map(d->e->engine,
+                 cl_fmap_open_memory(d->mem != NULL ? d->mem : (void *)"", d->mem_len), now_ms(),
+                 &d->agains, res);
+    d->first_ms = res->scan_ms;
     if (res->verdict == WW_DEEP_CLEAN) {
         deep_look_again(d, res);
     } else if (res->verdict == WW_DEEP_UNSCANNED) {

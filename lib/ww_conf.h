@@ -123,8 +123,8 @@ struct ww_conf {
         int max_files;         /* members of one body (10000) */
         int max_scan_time_ms;  /* per body (120000) */
         enum ww_action limit_action; /* a limit hit: block (default) or allow, as unscanned */
-        /* a format libclamav cannot open (zstd, lz4, lzip, .Z, lzop; a zip member packed with LZMA, PPMd,
-         * xz or zstd): allow (default: package downloads use zstd) or block, as unscanned */
+        /* a format libclamav cannot open (zstd, lz4, lzip, .Z, lzop; a zip member packed with LZMA,
+         * PPMd, xz or zstd): allow (default: package downloads use zstd) or block, as unscanned */
         enum ww_action unsupported_action;
         int max_age_days; /* status: ATTENTION when the newest database is older (7) */
     } clamav;

@@ -622,8 +622,10 @@ int ww_filetype_tar_unusual(const unsigned char *p, size_t len)
         for (; i < 136 && h[i] >= '0' && h[i] <= '7'; i++)
             size = size * 8 + (uint64_t)(h[i] - '0');
         pos += 512;
-        if ((h[156] == 'x' || h[156] == 'g') && size <= len - pos) {
-            /* pax records "LEN key=value\n": a size record overrides the header's */
+        if ((h[156] == 'x' || h[156] == 'g' || h[156] == 'X') && size <= len - pos) {
+            /* pax records "LEN key=value\n" ('X': Solaris's, read as pax by GNU tar and
+             * Python): a size record overrides the header's, GNU.sparse.* ones make the member
+             * a sparse map and its chunks */
             const unsigned char *r = p + pos, *end = r + size;
             while (r < end) {
                 size_t rl = 0;
@@ -632,7 +634,8 @@ int ww_filetype_tar_unusual(const unsigned char *p, size_t len)
                     rl = rl * 10 + (size_t)(*q++ - '0');
                 if (q >= end || *q != ' ' || rl == 0 || rl > (size_t)(end - r))
                     break;
-                if ((size_t)(end - q) > 6 && memcmp(q + 1, "size=", 5) == 0)
+                if (((size_t)(end - q) > 6 && memcmp(q + 1, "size=", 5) == 0) ||
+                    ((size_t)(end - q) > 12 && memcmp(q + 1, "GNU.sparse.", 11) == 0))
                     return 1;
                 r += rl;
             }

@@ -677,6 +677,21 @@ START_TEST(test_filetype_tar_unusual_headers)
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
     memcpy(t + 512 + 12, "13 mtime=999\n", 13); /* no size record: as pax tars are */
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 0);
+    memcpy(t + 512 + 12, "22 GNU.sparse.major=1\n", 22); /* a pax sparse member */
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    memcpy(t + 512 + 12, "13 mtime=999\n\0\0\0\0\0\0\0\0\0", 22);
+    memcpy(t + 512 + 25, "13 size=9999\n", 13);
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    t[156] = 'X'; /* Solaris's extended header, read as pax */
+    memset(t + 148, ' ', 8);
+    {
+        unsigned long sum = 0;
+        for (int i = 0; i < 512; i++)
+            sum += t[i];
+        snprintf((char *)t + 148, 8, "%06lo", sum);
+        t[155] = ' ';
+    }
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
 }
 END_TEST
 
