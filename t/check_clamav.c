@@ -500,6 +500,22 @@ START_TEST(test_deepscan_zip_members_outside_the_directory)
         free(cd.p);
     }
     {
+        /* a zip with no directory inside a zip: libclamav never opens it, Java's ZipInputStream
+         * does; the walk reads the body's own bytes only: unscanned */
+        struct zbuf in = {0}, z = {0}, cd = {0};
+        zlocal(&in, "clam.exe", exe, xlen, 0, 0);
+        zcentral(&cd, "inner.jar", in.p, in.n, 0, zlocal(&z, "inner.jar", in.p, in.n, 0, 0));
+        zend(&z, &cd, 1, 0);
+        r = deep_of(e, deep, z.p, z.n);
+        ck_assert_msg(r.verdict == WW_DEEP_UNSCANNED &&
+                          strcmp(r.threat, "Webwarden.DeepScan.Unsupported.ZipNoDirectory") == 0,
+                      "a zip with no directory in a zip: verdict %d \"%s\"", (int)r.verdict,
+                      r.threat);
+        free(in.p);
+        free(z.p);
+        free(cd.p);
+    }
+    {
         /* a zip inside a zip whose member is larger than max_file_size: libclamav skips that
          * member without a word; unscanned (a size limit), never clean */
         struct zbuf in = {0}, icd = {0}, z = {0}, cd = {0};
