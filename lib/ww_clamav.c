@@ -1074,8 +1074,11 @@ struct ww_deepscan {
     int embed_type;                 /* WW_FT_ZIP, _RAR, _7Z found; 0 none */
     int64_t embed_at;               /* its offset in the body: what is kept starts there */
     long first_ms;                  /* the first scan's time: the second looks' budget */
-    unsigned agains;                /* tar_again scans of this body, all its scans together */
-    char type_name[48];             /* "image+zip" */
+    /* what a scan or a look could not inspect: the looks go on (a finding wins), and the body
+     * is unscanned when none finds anything (deep_pend) */
+    struct ww_deep_result pending;
+    unsigned agains;    /* tar_again scans of this body, all its scans together */
+    char type_name[48]; /* "image+zip" */
 };
 
 struct ww_deepscan *ww_deepscan_create(struct ww_clamav *e, uint64_t types, int64_t max_bytes,
@@ -1366,7 +1369,7 @@ static off_t view_pread(void *handle, void *buf, size_t count, off_t offset)
 
 /* libclamav over a view of the kept bytes (deep_view): <zeros> zero bytes, the kept bytes
  * [skip, skip + body), <suffix_len> bytes of <suffix>. */
-static void deep_scan_view(const struct ww_deepscan *d, const unsigned char *prefix, int64_t zeros,
+static void deep_scan_view(struct ww_deepscan *d, const unsigned char *prefix, int64_t zeros,
                            int64_t skip, int64_t body, const unsigned char *suffix,
                            size_t suffix_len, struct ww_deep_result *res)
 {
@@ -1374,13 +1377,30 @@ static void deep_scan_view(const struct ww_deepscan *d, const unsigned char *pre
     long t0 = now_ms();
 
     /* the body's tar_again count goes on across its second looks */
-    scan_map(d->e->engine, cl_fmap_open_handle(&v, 0, (size_t)v.len, view_pread, 1), t0,
-             (unsigned *)&d->agains, res);
+    scan_map(d->e->engine, cl_fmap_open_handle(&v, 0, (size_t)v.len, view_pread, 1), t0, &d->agains,
+             res);
 }
 
-/* A second look at the kept bytes, a view of them (deep_scan_view), whose verdict replaces a
- * clean one when it is not clean. 1 when it did. */
-static int deep_again(const struct ww_deepscan *d, const unsigned char *prefix, int64_t zeros,
+/* Something a look could not inspect: the body is unscanned, named from <fmt>, unless a later
+ * look finds a threat (the first such name is kept). 0: the looks go on. */
+__attribute__((format(printf, 2, 3))) static int deep_pend(struct ww_deepscan *d, const char *fmt,
+                                                           ...)
+{
+    va_list ap;
+
+    if (d->pending.verdict != WW_DEEP_CLEAN)
+        return 0;
+    d->pending.verdict = WW_DEEP_UNSCANNED;
+    va_start(ap, fmt);
+    vsnprintf(d->pending.threat, sizeof(d->pending.threat), fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+/* A second look at the kept bytes, a view of them (deep_scan_view): a finding is the body's
+ * verdict (1: the looks end), what it could not inspect is pending (deep_pend). 1 also when the
+ * looks' budget is spent: the body is unscanned. */
+static int deep_again(struct ww_deepscan *d, const unsigned char *prefix, int64_t zeros,
                       int64_t skip, int64_t body, const unsigned char *suffix, size_t suffix_len,
                       struct ww_deep_result *res)
 {
@@ -1401,6 +1421,8 @@ static int deep_again(const struct ww_deepscan *d, const unsigned char *prefix, 
     }
     deep_scan_view(d, prefix, zeros, skip, body, suffix, suffix_len, &again);
     res->scan_ms += again.scan_ms;
+    if (again.verdict == WW_DEEP_UNSCANNED)
+        return deep_pend(d, "%s", again.threat);
     if (again.verdict == WW_DEEP_CLEAN)
         return 0;
     again.scan_ms = res->scan_ms;
@@ -1413,7 +1435,7 @@ static int deep_again(const struct ww_deepscan *d, const unsigned char *prefix, 
 /* The members of a zip's central directory (from <cd_at> to the end record; one over ZIP_CD_MAX
  * is not read): one packed in a way libclamav cannot undo (LZMA, PPMd, xz, zstd) was not looked
  * into, and one larger than clamav.max_file_size was skipped by libclamav without a word:
- * unscanned either way (1). */
+ * unscanned either way (pending: deep_pend). */
 static uint32_t le32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -1451,8 +1473,7 @@ static int local_agrees(void *arg, const struct ww_zip_member *m)
     return lc->disagrees;
 }
 
-static int deep_zip_members(const struct ww_deepscan *d, int64_t start, int64_t cd_at, int64_t kept,
-                            struct ww_deep_result *res)
+static void deep_zip_members(struct ww_deepscan *d, int64_t start, int64_t cd_at, int64_t kept)
 {
     size_t n = kept - cd_at > (int64_t)ZIP_CD_MAX ? ZIP_CD_MAX : (size_t)(kept - cd_at);
     unsigned char *cd = malloc(n);
@@ -1463,23 +1484,12 @@ static int deep_zip_members(const struct ww_deepscan *d, int64_t start, int64_t 
     if (cd != NULL && deep_read(d, cd_at, cd, n) == WW_OK)
         method = ww_filetype_zip_members(cd, n, &largest, local_agrees, &lc);
     free(cd);
-    if (lc.disagrees) {
-        res->verdict = WW_DEEP_UNSCANNED;
-        snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.ZipHeaders");
-        return 1;
-    }
-    if (method != 0) {
-        res->verdict = WW_DEEP_UNSCANNED;
-        snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.ZipMethod%u",
-                 method);
-        return 1;
-    }
-    if (largest > (uint64_t)d->max_bytes) {
-        res->verdict = WW_DEEP_UNSCANNED; /* a size limit: scan.oversize_action */
-        snprintf(res->threat, sizeof(res->threat), "Heuristics.Limits.Exceeded.MaxFileSize");
-        return 1;
-    }
-    return 0;
+    if (lc.disagrees)
+        deep_pend(d, "Webwarden.DeepScan.Unsupported.ZipHeaders");
+    else if (method != 0)
+        deep_pend(d, "Webwarden.DeepScan.Unsupported.ZipMethod%u", method);
+    else if (largest > (uint64_t)d->max_bytes) /* a size limit: scan.oversize_action */
+        deep_pend(d, "Heuristics.Limits.Exceeded.MaxFileSize");
 }
 
 /* Zip members as a stream reader reads them.
@@ -1676,25 +1686,12 @@ static void put32(unsigned char *p, uint32_t v)
         p[k] = (unsigned char)(v >> 8 * k);
 }
 
-/* Sets the verdict unscanned, the name from <fmt>. 1. */
-__attribute__((format(printf, 2, 3))) static int deep_unscanned(struct ww_deep_result *res,
-                                                                const char *fmt, ...)
-{
-    va_list ap;
-
-    res->verdict = WW_DEEP_UNSCANNED;
-    va_start(ap, fmt);
-    vsnprintf(res->threat, sizeof(res->threat), fmt, ap);
-    va_end(ap);
-    return 1;
-}
-
 /* One member shown to libclamav as a stream reader reads it: its local header <h> written again
  * into <buf> without a data descriptor or extra field and with sizes <csize>/<usize>, its <csize>
  * bytes of data at <data>, and a central directory that lists it. 1 when the verdict was set. */
-static int member_again(const struct ww_deepscan *d, const unsigned char *h,
-                        const struct ww_zip_local *l, int64_t data, uint64_t csize, uint64_t usize,
-                        unsigned char *buf, struct ww_deep_result *res)
+static int member_again(struct ww_deepscan *d, const unsigned char *h, const struct ww_zip_local *l,
+                        int64_t data, uint64_t csize, uint64_t usize, unsigned char *buf,
+                        struct ww_deep_result *res)
 {
     size_t hl = 30 + l->name_len, cl = 46 + l->name_len;
     unsigned char *cd = buf + hl;
@@ -1717,9 +1714,10 @@ static int member_again(const struct ww_deepscan *d, const unsigned char *h,
     return deep_again(d, buf, (int64_t)hl, data, (int64_t)csize, cd, cl + 22, res);
 }
 
-/* See above. <start> and <z>: the zip its end record found (start < 0: none). 1 when the verdict
- * was set (found, or unscanned). */
-static int deep_zip_stream(const struct ww_deepscan *d, int64_t start, const struct ww_zip_end *z,
+/* See above. <start> and <z>: the zip its end record found (start < 0: none). 1 when a member
+ * shown on its own was found infected (or the looks' budget is spent); what the walk cannot
+ * follow is pending (deep_pend). */
+static int deep_zip_stream(struct ww_deepscan *d, int64_t start, const struct ww_zip_end *z,
                            int64_t kept, struct ww_deep_result *res)
 {
     struct listed_set ls = {NULL, 0, 0, start};
@@ -1736,7 +1734,7 @@ static int deep_zip_stream(const struct ww_deepscan *d, int64_t start, const str
     if (h == NULL || r == NULL) {
         free(h);
         free(r);
-        return deep_unscanned(res, "Webwarden.DeepScan.%s", ww_strerror(WW_ENOMEM));
+        return deep_pend(d, "Webwarden.DeepScan.%s", ww_strerror(WW_ENOMEM));
     }
     r->d = d;
     r->kept = kept;
@@ -1779,12 +1777,12 @@ static int deep_zip_stream(const struct ww_deepscan *d, int64_t start, const str
              * descriptor it throws there when the sizes differ, after giving out the data) */
             int e = deflate_end(d, data, kept, &inflate_left, &jc, &ju);
             if (e == -2 || e == -3) {
-                rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.%s",
-                                    e == -2 ? "MaxFileSize" : "MaxScanSize");
+                deep_pend(d, "Heuristics.Limits.Exceeded.%s",
+                          e == -2 ? "MaxFileSize" : "MaxScanSize");
                 break;
             }
             if (e != 0 && dd && li == NULL) {
-                rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
+                deep_pend(d, "Webwarden.DeepScan.Unsupported.ZipHeaders");
                 break;
             }
             if (e != 0) { /* broken: a stream reader stops there; the headers' sizes */
@@ -1796,18 +1794,18 @@ static int deep_zip_stream(const struct ww_deepscan *d, int64_t start, const str
             ju = li->usize;
         } else if (dd && l.method == 0) {
             if (stored_end(r, data, &jc) != 0) {
-                rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
+                deep_pend(d, "Webwarden.DeepScan.Unsupported.ZipHeaders");
                 break;
             }
             ju = jc;
         } else if (dd) {
-            rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
+            deep_pend(d, "Webwarden.DeepScan.Unsupported.ZipHeaders");
             break;
         } else if (l.method == 0 && !(l.flags & 1)) {
             jc = l.usize; /* stored: ZipInputStream reads the uncompressed size */
         }
         if (jc == UINT64_MAX || ju == UINT64_MAX) {
-            rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipHeaders");
+            deep_pend(d, "Webwarden.DeepScan.Unsupported.ZipHeaders");
             break;
         }
         if (jc > (uint64_t)(kept - data))
@@ -1822,17 +1820,17 @@ static int deep_zip_stream(const struct ww_deepscan *d, int64_t start, const str
         if (!differs || jc == 0)
             continue;
         if (!ww_filetype_zip_method_known(l.method)) {
-            rc = deep_unscanned(res, "Webwarden.DeepScan.Unsupported.ZipMethod%u", l.method);
+            deep_pend(d, "Webwarden.DeepScan.Unsupported.ZipMethod%u", l.method);
             break;
         }
         if (++n > ZIP_UNLISTED_MAX || jc > UINT32_MAX || ju > UINT32_MAX) {
-            rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.MaxFiles");
+            deep_pend(d, "Heuristics.Limits.Exceeded.MaxFiles");
             break;
         }
         if (jc > shown_left) {
             /* members that overlap, each shown whole: bounded in all, and a limit, not a size
              * (no zip writer leaves members libclamav reads otherwise) */
-            rc = deep_unscanned(res, "Heuristics.Limits.Exceeded.MaxFiles");
+            deep_pend(d, "Heuristics.Limits.Exceeded.MaxFiles");
             break;
         }
         shown_left -= jc;
@@ -1853,10 +1851,11 @@ static int deep_zip_stream(const struct ww_deepscan *d, int64_t start, const str
  * - A polyglot whose first hidden signature was a decoy: an ISO image's volume descriptor at
  *   32768 is scanned as an ISO (zeros for the bytes not kept), and the next hidden signatures,
  *   each from where it starts (cabextract and 7-Zip look for theirs anywhere).
+ * - The zip walk as a stream reader walks it (deep_zip_stream).
  * An executable gets the members' check alone: a self-extracting archive is libclamav's own case.
+ * A finding ends the looks; what one cannot inspect is pending (deep_pend) and the rest go on.
  */
-static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res,
-                       struct ww_deep_result *pending)
+static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res)
 {
     unsigned char *tail, sig[8], end[22];
     int64_t kept, start = -1;
@@ -1902,25 +1901,15 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res,
                                res))
                     return;
             }
-            if (deep_zip_members(d, start, z.cd_at, kept, res))
-                return;
+            deep_zip_members(d, start, z.cd_at, kept);
             zip_ok = 1;
         }
     }
     if (!exe &&
         (zip_dir || d->embed_type == WW_FT_ZIP || d->type == WW_FT_ZIP || d->type == WW_FT_JAR ||
-         d->type == WW_FT_APK || d->type == WW_FT_OOXML || d->type == WW_FT_ODF)) {
-        /* A finding ends the looks; "unscanned" holds only when the looks below find nothing: a
-         * decoy header that cannot be read must not hide a cabinet behind it */
-        struct ww_deep_result w = *res;
-        if (deep_zip_stream(d, zip_dir ? start : -1, &z, kept, &w)) {
-            if (w.verdict != WW_DEEP_UNSCANNED) {
-                *res = w;
-                return;
-            }
-            *pending = w;
-        }
-    }
+         d->type == WW_FT_APK || d->type == WW_FT_OOXML || d->type == WW_FT_ODF) &&
+        deep_zip_stream(d, zip_dir ? start : -1, &z, kept, res))
+        return;
     if (d->type == WW_FT_MAIL && d->embed_type == 0) {
         /* A mail libclamav may take for something else ("ID3: x" as its first header reads as
          * an MP3 to it): once more behind a header line that only a mail starts with. */
@@ -1952,9 +1941,7 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res,
             if (!(et == WW_FT_ZIP && zip_ok)) {
                 if (++found > LOOK_AGAIN_MAX) {
                     /* more hidden signatures than looks: a body built of decoys is not clean */
-                    res->verdict = WW_DEEP_UNSCANNED;
-                    snprintf(res->threat, sizeof(res->threat),
-                             "Heuristics.Limits.Exceeded.MaxFiles");
+                    deep_pend(d, "Heuristics.Limits.Exceeded.MaxFiles");
                     return;
                 }
                 if (deep_again(d, NULL, 0, at, kept - at, NULL, 0, res))
@@ -1967,14 +1954,16 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res,
     }
 }
 
+/* The looks at a body whose first scan found nothing (clean, or not fully inspected: then
+ * pending). A finding wins; else what a scan or a look could not inspect makes it unscanned. */
 static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
 {
-    struct ww_deep_result pending;
-
-    memset(&pending, 0, sizeof(pending));
-    deep_looks(d, res, &pending);
-    if (res->verdict == WW_DEEP_CLEAN && pending.verdict != WW_DEEP_CLEAN)
-        *res = pending;
+    deep_looks(d, res);
+    if (res->verdict == WW_DEEP_CLEAN && d->pending.verdict != WW_DEEP_CLEAN) {
+        long ms = res->scan_ms;
+        *res = d->pending;
+        res->scan_ms = ms;
+    }
 }
 
 int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
@@ -2005,21 +1994,16 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
                  cl_fmap_open_memory(d->mem != NULL ? d->mem : (void *)"", d->mem_len), now_ms(),
                  &d->agains, res);
     d->first_ms = res->scan_ms;
-    if (res->verdict == WW_DEEP_CLEAN) {
-        deep_look_again(d, res);
-    } else if (res->verdict == WW_DEEP_UNSCANNED) {
+    if (res->verdict == WW_DEEP_UNSCANNED) {
         /* what libclamav could not inspect does not end the looks: one of them may find a
          * threat that libclamav's own view hid (a mail it took for an MP3, a tar checksum
          * written into it); else the body stays unscanned */
-        struct ww_deep_result first = *res;
+        deep_pend(d, "%s", res->threat);
         res->verdict = WW_DEEP_CLEAN;
         res->threat[0] = '\0';
-        deep_look_again(d, res);
-        if (res->verdict == WW_DEEP_CLEAN) {
-            first.scan_ms = res->scan_ms;
-            *res = first;
-        }
     }
+    if (res->verdict == WW_DEEP_CLEAN)
+        deep_look_again(d, res);
     if (res->verdict == WW_DEEP_CLEAN && d->embed_type == 0 &&
         (d->type == WW_FT_ZSTD || d->type == WW_FT_LZ4 || d->type == WW_FT_LZIP ||
          d->type == WW_FT_COMPRESS || d->type == WW_FT_LZOP)) {
