@@ -271,7 +271,7 @@ static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned
     struct cl_scan_options o;
     unsigned char *copy;
     const char *virname = NULL;
-    unsigned long scanned = 0, sum = 0;
+    unsigned long scanned = 0;
     cl_fmap_t *map;
     cl_error_t cr;
 
@@ -302,11 +302,7 @@ static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned
     memcpy(copy, b, len);
     memset(copy, 0, 100);
     memcpy(copy, "webwarden-tar-member", 20); /* the magic stays: V7 has none in any header */
-    memset(copy + 148, ' ', 8);
-    for (size_t i = 0; i < 512; i++)
-        sum += copy[i];
-    snprintf((char *)copy + 148, 8, "%06lo", sum & 0777777);
-    copy[155] = ' ';
+    ww_filetype_tar_checksum(copy);
     memset(&n, 0, sizeof(n));
     n.engine = c->engine;
     n.depth = c->depth + 1;
@@ -1686,6 +1682,18 @@ static void put32(unsigned char *p, uint32_t v)
         p[k] = (unsigned char)(v >> 8 * k);
 }
 
+/* A classic end-of-central-directory record (22 bytes at <p>): <n> entries, a directory of
+ * <size> bytes at <off> from the zip's start, no comment. */
+static void end_record(unsigned char *p, unsigned n, uint32_t size, uint32_t off)
+{
+    memset(p, 0, 22);
+    memcpy(p, "PK\5\6", 4);
+    put16(p + 8, n);
+    put16(p + 10, n);
+    put32(p + 12, size);
+    put32(p + 16, off);
+}
+
 /* One member shown to libclamav as a stream reader reads it: its local header <h> written again
  * into <buf> without a data descriptor or extra field and with sizes <csize>/<usize>, its <csize>
  * bytes of data at <data>, and a central directory that lists it. 1 when the verdict was set. */
@@ -1701,16 +1709,12 @@ static int member_again(struct ww_deepscan *d, const unsigned char *h, const str
     put32(buf + 18, (uint32_t)csize);
     put32(buf + 22, (uint32_t)usize);
     put16(buf + 28, 0);
-    memset(cd, 0, cl + 22);
+    memset(cd, 0, cl);
     memcpy(cd, "PK\1\2", 4);
     put16(cd + 4, 20);
     memcpy(cd + 6, buf + 4, 24); /* version needed .. name length: the local header's words */
     memcpy(cd + 46, h + 30, l->name_len);
-    memcpy(cd + cl, "PK\5\6", 4);
-    put16(cd + cl + 8, 1);
-    put16(cd + cl + 10, 1);
-    put32(cd + cl + 12, (uint32_t)cl);
-    put32(cd + cl + 16, (uint32_t)(hl + csize));
+    end_record(cd + cl, 1, (uint32_t)cl, (uint32_t)(hl + csize));
     return deep_again(d, buf, (int64_t)hl, data, (int64_t)csize, cd, cl + 22, res);
 }
 
@@ -1887,16 +1891,8 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res)
             if (z.zip64 && !exe && z.cd_size <= UINT32_MAX && z.cd_at - start <= UINT32_MAX) {
                 /* libclamav reads no zip64 end record: the zip once more, ending in a classic
                  * record with the zip64 record's numbers (zips under 4 GiB) */
-                uint16_t n = z.entries > 0xffff ? 0xffff : (uint16_t)z.entries;
-                uint32_t size = (uint32_t)z.cd_size, off = (uint32_t)(z.cd_at - start);
-                memset(end, 0, sizeof(end));
-                memcpy(end, "PK\5\6", 4);
-                end[8] = end[10] = (unsigned char)n;
-                end[9] = end[11] = (unsigned char)(n >> 8);
-                for (int k = 0; k < 4; k++) {
-                    end[12 + k] = (unsigned char)(size >> 8 * k);
-                    end[16 + k] = (unsigned char)(off >> 8 * k);
-                }
+                end_record(end, z.entries > 0xffff ? 0xffff : (unsigned)z.entries,
+                           (uint32_t)z.cd_size, (uint32_t)(z.cd_at - start));
                 if (deep_again(d, NULL, 0, start, z.cd_at + z.cd_size - start, end, sizeof(end),
                                res))
                     return;

@@ -575,10 +575,32 @@ static uint64_t zip64_usize(const unsigned char *extra, size_t len)
     return UINT64_MAX;
 }
 
+/* The unsigned sum of a tar header's 512 bytes, its checksum field read as spaces */
+static unsigned long tar_sum(const unsigned char *h, long *signed_sum)
+{
+    unsigned long sum = 0;
+    long ssum = 0;
+
+    for (size_t i = 0; i < 512; i++) {
+        unsigned char c = i >= 148 && i < 156 ? ' ' : h[i];
+        sum += c;
+        ssum += (signed char)c;
+    }
+    if (signed_sum != NULL)
+        *signed_sum = ssum;
+    return sum;
+}
+
+void ww_filetype_tar_checksum(unsigned char *h)
+{
+    snprintf((char *)h + 148, 8, "%06lo", tar_sum(h, NULL) & 0777777);
+    h[155] = ' ';
+}
+
 int ww_filetype_tar_header(const unsigned char *h, size_t len)
 {
-    unsigned long want = 0, sum_u = 0;
-    long sum_s = 0;
+    unsigned long want = 0, sum_u;
+    long sum_s;
     size_t i = 148;
     int digits = 0;
 
@@ -590,11 +612,7 @@ int ww_filetype_tar_header(const unsigned char *h, size_t len)
         want = want * 8 + (unsigned long)(h[i] - '0');
     if (digits == 0 || (i < 156 && h[i] != ' ' && h[i] != '\0'))
         return 0;
-    for (i = 0; i < 512; i++) {
-        unsigned char c = i >= 148 && i < 156 ? ' ' : h[i];
-        sum_u += c;
-        sum_s += (signed char)c;
-    }
+    sum_u = tar_sum(h, &sum_s);
     return want == sum_u || (long)want == sum_s;
 }
 

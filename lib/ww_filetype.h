@@ -139,6 +139,8 @@ unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *
  * header makes a body a tar whatever its first bytes look like: a member named "GIF89a..." puts
  * an image's magic number at byte 0. Pure. */
 int ww_filetype_tar_header(const unsigned char *h, size_t len);
+/* Writes the checksum of tar header <h> (512 bytes) into its field, as GNU tar does. */
+void ww_filetype_tar_checksum(unsigned char *h);
 
 /* A tar (<len> bytes at <p>, a valid header first) that libclamav 1.4's tar reader reads
  * otherwise than GNU tar and Python: a pax record "size=" (libclamav takes the header's size), a

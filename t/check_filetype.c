@@ -623,6 +623,9 @@ START_TEST(test_filetype_tar_by_its_checksum)
     ck_assert_int_eq(ww_filetype_tar_header(h, 512), 1);
     h[10] ^= 1; /* one byte changed: the checksum no longer holds */
     ck_assert_int_eq(ww_filetype_tar_header(h, 512), 0);
+    ww_filetype_tar_checksum(h); /* written again: it holds */
+    ck_assert_int_eq(ww_filetype_tar_header(h, 512), 1);
+    h[10] ^= 1;
     put_tar_header(h, "", NULL, 0); /* no name: an end-of-archive block */
     ck_assert_int_eq(ww_filetype_tar_header(h, 512), 0);
     put_tar_header(h, "a", NULL, 0);
@@ -632,6 +635,18 @@ START_TEST(test_filetype_tar_by_its_checksum)
     ck_assert_int_eq(ww_filetype_tar_header(h, 512), 0);
 }
 END_TEST
+
+/* The checksum of header <h> written again (an oracle of its own: unsigned, GNU tar's form). */
+static void resum(unsigned char *h)
+{
+    unsigned long sum = 0;
+
+    memset(h + 148, ' ', 8);
+    for (int i = 0; i < 512; i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06lo", sum);
+    h[155] = ' ';
+}
 
 /* Tars libclamav's reader reads otherwise than GNU tar: told by a walk of the headers. */
 START_TEST(test_filetype_tar_unusual_headers)
@@ -666,14 +681,7 @@ START_TEST(test_filetype_tar_unusual_headers)
                    0);
     t[156] = 'x'; /* a's header a pax header, its data records */
     memcpy(t + 512, "12 path=b.c\n13 size=9999\n", 25);
-    memset(t + 148, ' ', 8);
-    {
-        unsigned long sum = 0;
-        for (int i = 0; i < 512; i++)
-            sum += t[i];
-        snprintf((char *)t + 148, 8, "%06lo", sum);
-        t[155] = ' ';
-    }
+    resum(t);
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
     memcpy(t + 512 + 12, "13 mtime=999\n", 13); /* no size record: as pax tars are */
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 0);
@@ -683,14 +691,7 @@ START_TEST(test_filetype_tar_unusual_headers)
     memcpy(t + 512 + 25, "13 size=9999\n", 13);
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
     t[156] = 'X'; /* Solaris's extended header, read as pax */
-    memset(t + 148, ' ', 8);
-    {
-        unsigned long sum = 0;
-        for (int i = 0; i < 512; i++)
-            sum += t[i];
-        snprintf((char *)t + 148, 8, "%06lo", sum);
-        t[155] = ' ';
-    }
+    resum(t);
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
 }
 END_TEST
