@@ -258,6 +258,21 @@ static int file_unsupported(const unsigned char *b, size_t len, char *why, size_
 static void scan_options(struct cl_scan_options *o);
 static int not_inspected(const char *virname);
 
+/* libclamav over <map> (NULL: it could not be made: CL_EMEM) with context <c>, closed here. */
+static cl_error_t map_scan(struct scan_ctx *c, cl_fmap_t *map, const char **virname)
+{
+    struct cl_scan_options o;
+    unsigned long scanned = 0;
+    cl_error_t cr;
+
+    if (map == NULL)
+        return CL_EMEM;
+    scan_options(&o);
+    cr = cl_scanmap_callback(map, NULL, virname, &scanned, c->engine, &o, c);
+    cl_fmap_close(map);
+    return cr;
+}
+
 /* A tar libclamav took for something else: its first member's name comes first in the file, and
  * a name that starts with a magic number ("GIF89a.gif") makes libclamav type the whole tar by it
  * (an image) and never unpack it: a .tar, .tar.gz or .tar.xz whose first member is so named hid
@@ -268,11 +283,8 @@ static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned
                             size_t len)
 {
     struct scan_ctx n;
-    struct cl_scan_options o;
     unsigned char *copy;
     const char *virname = NULL;
-    unsigned long scanned = 0;
-    cl_fmap_t *map;
     cl_error_t cr;
 
     if (c->engine == NULL || type == NULL || !ww_filetype_tar_header(b, len) ||
@@ -307,12 +319,7 @@ static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned
     n.engine = c->engine;
     n.depth = c->depth + 1;
     n.top = c->top != NULL ? c->top : c;
-    scan_options(&o);
-    map = cl_fmap_open_memory(copy, len);
-    cr = map != NULL ? cl_scanmap_callback(map, NULL, &virname, &scanned, c->engine, &o, &n)
-                     : CL_EMEM;
-    if (map != NULL)
-        cl_fmap_close(map);
+    cr = map_scan(&n, cl_fmap_open_memory(copy, len), &virname);
     free(copy);
     if (n.real[0] != '\0' || (cr == CL_VIRUS && virname != NULL && !not_inspected(virname))) {
         if (c->real[0] == '\0')
@@ -876,22 +883,13 @@ static void fill_result(cl_error_t cr, const char *virname, const struct scan_ct
 static void scan_map(struct cl_engine *engine, cl_fmap_t *map, long t0, unsigned *agains,
                      struct ww_deep_result *res)
 {
-    struct cl_scan_options o;
     const char *virname = NULL;
-    unsigned long scanned = 0;
     struct scan_ctx c = {.engine = engine, .t0 = t0};
-
-    c.agains = agains != NULL ? agains : &c.own_agains;
     cl_error_t cr;
 
-    if (map == NULL) {
-        fill_result(CL_EMEM, NULL, &c, t0, res);
-        return;
-    }
-    scan_options(&o);
-    cr = cl_scanmap_callback(map, NULL, &virname, &scanned, engine, &o, &c);
+    c.agains = agains != NULL ? agains : &c.own_agains;
+    cr = map_scan(&c, map, &virname);
     fill_result(cr, virname, &c, t0, res);
-    cl_fmap_close(map);
 }
 
 int ww_clamav_scan_mem(struct ww_clamav *e, const void *data, size_t len,
