@@ -1071,6 +1071,9 @@ struct ww_deepscan {
     /* what a scan or a look could not inspect: the looks go on (a finding wins), and the body
      * is unscanned when none finds anything (deep_pend) */
     struct ww_deep_result pending;
+    /* the central directory of the zip the end record found, read once for the looks */
+    unsigned char *dir;
+    size_t dir_len;
     unsigned agains;    /* tar_again scans of this body, all its scans together */
     char type_name[48]; /* "image+zip" */
 };
@@ -1467,17 +1470,14 @@ static int local_agrees(void *arg, const struct ww_zip_member *m)
     return lc->disagrees;
 }
 
-static void deep_zip_members(struct ww_deepscan *d, int64_t start, int64_t cd_at, int64_t kept)
+static void deep_zip_members(struct ww_deepscan *d, int64_t start)
 {
-    size_t n = kept - cd_at > (int64_t)ZIP_CD_MAX ? ZIP_CD_MAX : (size_t)(kept - cd_at);
-    unsigned char *cd = malloc(n);
     unsigned method = 0;
     uint64_t largest = 0;
     struct local_check lc = {d, start, 0};
 
-    if (cd != NULL && deep_read(d, cd_at, cd, n) == WW_OK)
-        method = ww_filetype_zip_members(cd, n, &largest, local_agrees, &lc);
-    free(cd);
+    if (d->dir != NULL)
+        method = ww_filetype_zip_members(d->dir, d->dir_len, &largest, local_agrees, &lc);
     if (lc.disagrees)
         deep_pend(d, "Webwarden.DeepScan.Unsupported.ZipHeaders");
     else if (method != 0)
@@ -1716,11 +1716,12 @@ static int member_again(struct ww_deepscan *d, const unsigned char *h, const str
     return deep_again(d, buf, (int64_t)hl, data, (int64_t)csize, cd, cl + 22, res);
 }
 
-/* See above. <start> and <z>: the zip its end record found (start < 0: none). 1 when a member
+/* See above. <start>: where the zip its end record found starts (< 0: none; its directory is
+ * d->dir). 1 when a member
  * shown on its own was found infected (or the looks' budget is spent); what the walk cannot
  * follow is pending (deep_pend). */
-static int deep_zip_stream(struct ww_deepscan *d, int64_t start, const struct ww_zip_end *z,
-                           int64_t kept, struct ww_deep_result *res)
+static int deep_zip_stream(struct ww_deepscan *d, int64_t start, int64_t kept,
+                           struct ww_deep_result *res)
 {
     struct listed_set ls = {NULL, 0, 0, start};
     /* a local header (30 + name + extra), then room for it written again with a directory */
@@ -1742,13 +1743,9 @@ static int deep_zip_stream(struct ww_deepscan *d, int64_t start, const struct ww
     r->kept = kept;
     r->at = 0;
     r->len = 0;
-    if (start >= 0 && z->cd_at > start) {
-        size_t cn = kept - z->cd_at > (int64_t)ZIP_CD_MAX ? ZIP_CD_MAX : (size_t)(kept - z->cd_at);
-        unsigned char *dir = malloc(cn);
+    if (start >= 0 && d->dir != NULL) {
         uint64_t largest;
-        if (dir != NULL && deep_read(d, z->cd_at, dir, cn) == WW_OK)
-            ww_filetype_zip_members(dir, cn, &largest, listed_add, &ls);
-        free(dir);
+        ww_filetype_zip_members(d->dir, d->dir_len, &largest, listed_add, &ls);
         if (ls.n > 1)
             qsort(ls.v, ls.n, sizeof(*ls.v), listed_cmp);
     }
@@ -1882,8 +1879,16 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res)
         free(tail);
         zip_dir =
             start >= 0 && deep_read(d, z.cd_at, sig, 4) == WW_OK && memcmp(sig, "PK\1\2", 4) == 0;
-        if (start >= 0 && deep_read(d, start, sig, 4) == WW_OK && memcmp(sig, "PK\3\4", 4) == 0 &&
-            deep_read(d, z.cd_at, sig, 4) == WW_OK && memcmp(sig, "PK\1\2", 4) == 0) {
+        if (zip_dir) { /* read once, for the members' check and the walk */
+            d->dir_len =
+                kept - z.cd_at > (int64_t)ZIP_CD_MAX ? ZIP_CD_MAX : (size_t)(kept - z.cd_at);
+            if ((d->dir = malloc(d->dir_len)) != NULL &&
+                deep_read(d, z.cd_at, d->dir, d->dir_len) != WW_OK) {
+                free(d->dir);
+                d->dir = NULL;
+            }
+        }
+        if (zip_dir && deep_read(d, start, sig, 4) == WW_OK && memcmp(sig, "PK\3\4", 4) == 0) {
             if (start > 0 && !exe && deep_again(d, NULL, 0, start, kept - start, NULL, 0, res))
                 return;
             if (z.zip64 && !exe && z.cd_size <= UINT32_MAX && z.cd_at - start <= UINT32_MAX) {
@@ -1895,14 +1900,14 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res)
                                res))
                     return;
             }
-            deep_zip_members(d, start, z.cd_at, kept);
+            deep_zip_members(d, start);
             zip_ok = 1;
         }
     }
     if (!exe &&
         (zip_dir || d->embed_type == WW_FT_ZIP || d->type == WW_FT_ZIP || d->type == WW_FT_JAR ||
          d->type == WW_FT_APK || d->type == WW_FT_OOXML || d->type == WW_FT_ODF) &&
-        deep_zip_stream(d, zip_dir ? start : -1, &z, kept, res))
+        deep_zip_stream(d, zip_dir ? start : -1, kept, res))
         return;
     if (d->type == WW_FT_MAIL && d->embed_type == 0) {
         /* A mail libclamav may take for something else ("ID3: x" as its first header reads as
@@ -1953,6 +1958,8 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res)
 static void deep_look_again(struct ww_deepscan *d, struct ww_deep_result *res)
 {
     deep_looks(d, res);
+    free(d->dir);
+    d->dir = NULL;
     if (res->verdict == WW_DEEP_CLEAN && d->pending.verdict != WW_DEEP_CLEAN) {
         long ms = res->scan_ms;
         *res = d->pending;
