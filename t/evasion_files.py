@@ -188,21 +188,24 @@ def hidden_member(clean_zip, hidden):
     return hidden + clean_zip[:cd_off] + bytes(cd) + bytes(end)
 
 
+def tar_header(name, size, typ=b"0", magic=b"ustar\x0000"):
+    """One tar header (<magic> None: V7, none), its checksum as GNU tar writes it."""
+    h = bytearray(512)
+    h[0:len(name)] = name
+    h[100:108] = b"0000644\0"
+    h[124:136] = b"%011o\0" % size
+    h[156:157] = typ
+    if magic is not None:
+        h[257:257 + len(magic)] = magic
+    h[148:156] = b"        "
+    h[148:156] = b"%06o\0 " % sum(h)
+    return bytes(h)
+
+
 def tar_of(members, magic=b"ustar\x0000"):
     """A tar archive (<magic> None: V7, no magic in any header); GNU tar and bsdtar extract it."""
-    out = b""
-    for name, data in members:
-        h = bytearray(512)
-        h[0:len(name)] = name
-        h[100:108] = b"0000644\0"
-        h[124:136] = b"%011o\0" % len(data)
-        h[156:157] = b"0"
-        if magic is not None:
-            h[257:257 + len(magic)] = magic
-        h[148:156] = b"        "
-        h[148:156] = b"%06o\0 " % sum(h)
-        out += bytes(h) + data + b"\0" * ((-len(data)) % 512)
-    return out + b"\0" * 1024
+    return b"".join(tar_header(name, len(data), magic=magic) + data + b"\0" * ((-len(data)) % 512)
+                    for name, data in members) + b"\0" * 1024
 
 
 def lh(name, flags, method, crc, cs, us, extra=b""):
@@ -293,18 +296,6 @@ def streamed_bundle(n):
         z.writestr("photos.zip", inner.getvalue())
         z.writestr("README", b"read me\n")
     return bytes(out.b)
-
-
-def tar_header(name, size, typ=b"0"):
-    h = bytearray(512)
-    h[0:len(name)] = name
-    h[100:108] = b"0000644\0"
-    h[124:136] = b"%011o\0" % size
-    h[156:157] = typ
-    h[257:265] = b"ustar\x0000"
-    h[148:156] = b"        "
-    h[148:156] = b"%06o\0 " % sum(h)
-    return bytes(h)
 
 
 def pax_size_tar(clam_exe):
