@@ -273,23 +273,23 @@ static cl_error_t map_scan(struct scan_ctx *c, cl_fmap_t *map, const char **virn
     return cr;
 }
 
-/* A tar libclamav took for something else: its first member's name comes first in the file, and
- * a name that starts with a magic number ("GIF89a.gif") makes libclamav type the whole tar by it
- * (an image) and never unpack it: a .tar, .tar.gz or .tar.xz whose first member is so named hid
- * every other member from it. GNU tar and bsdtar extract them all. So such a file is scanned once
- * more, its first header given a plain name (and its checksum again): a finding is the file's
- * (CL_VIRUS), what that scan could not inspect is the body's. */
-static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned char *b,
-                            size_t len)
+/* A tar scanned once more, as a copy that libclamav reads as GNU tar reads the tar
+ * (ww_filetype_tar_view: headers that would end libclamav's reading early, hide a member from it,
+ * or make it read data as headers, rewritten; <skip_links>: GNU tar's reading that skips the
+ * data of links with a size). <rename>: libclamav took the tar for something else, as its first
+ * member's name comes first in the file and a name that starts with a magic number
+ * ("GIF89a.gif") made libclamav type the whole tar by it (an image) and never unpack it; the copy's
+ * first name is made plain. A finding is the file's (CL_VIRUS), what that scan could not inspect
+ * is the body's. */
+static cl_error_t tar_again(struct scan_ctx *c, const unsigned char *b, size_t len, int rename,
+                            int skip_links)
 {
     struct scan_ctx n;
+    struct ww_tar_view v;
     unsigned char *copy;
     const char *virname = NULL;
     cl_error_t cr;
 
-    if (c->engine == NULL || type == NULL || !ww_filetype_tar_header(b, len) ||
-        strcmp(type, "CL_TYPE_POSIX_TAR") == 0 || strcmp(type, "CL_TYPE_OLD_TAR") == 0)
-        return CL_CLEAN;
     {
         /* bounded per body: nested 4 deep, 4 in all, within clamav.max_scan_time_ms */
         struct scan_ctx *top = c->top != NULL ? c->top : c;
@@ -312,9 +312,12 @@ static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned
         return CL_CLEAN;
     }
     memcpy(copy, b, len);
-    memset(copy, 0, 100);
-    memcpy(copy, "webwarden-tar-member", 20); /* the magic stays: V7 has none in any header */
-    ww_filetype_tar_checksum(copy);
+    ww_filetype_tar_view(b, len, copy, skip_links, &v);
+    if (rename) {
+        memset(copy, 0, 100);
+        memcpy(copy, "webwarden-tar-member", 20); /* the magic stays: V7 has none in any header */
+        ww_filetype_tar_checksum(copy);
+    }
     memset(&n, 0, sizeof(n));
     n.engine = c->engine;
     n.depth = c->depth + 1;
@@ -337,6 +340,28 @@ static cl_error_t tar_again(struct scan_ctx *c, const char *type, const unsigned
     if (c->unsupported[0] == '\0' && n.unsupported[0] != '\0')
         snprintf(c->unsupported, sizeof(c->unsupported), "%s", n.unsupported);
     return CL_CLEAN;
+}
+
+/* A file with a tar header first (of type <type> to libclamav): scanned again when libclamav
+ * would read other members than GNU tar, as each of GNU tar's readings (tar_again). */
+static cl_error_t tar_looks(struct scan_ctx *c, const char *type, const unsigned char *b,
+                            size_t len)
+{
+    struct ww_tar_view v;
+    int rename;
+    cl_error_t cr = CL_CLEAN;
+
+    if (c->engine == NULL || type == NULL || !ww_filetype_tar_header(b, len))
+        return CL_CLEAN;
+    rename = strcmp(type, "CL_TYPE_POSIX_TAR") != 0 && strcmp(type, "CL_TYPE_OLD_TAR") != 0;
+    ww_filetype_tar_view(b, len, NULL, 0, &v);
+    if (v.unusual)
+        return CL_CLEAN; /* unscanned already (on_file) */
+    if (rename || v.changes > 0)
+        cr = tar_again(c, b, len, rename, 0);
+    if (cr != CL_VIRUS && v.links > 0)
+        cr = tar_again(c, b, len, rename, 1);
+    return cr;
 }
 
 /* Every file libclamav meets inside a body (a member, a decompressed stream): one it cannot open
@@ -367,14 +392,16 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     if (c->unsupported[0] == '\0' && file_size >= 512) {
         const unsigned char *b = (const unsigned char *)file_buffer;
         int tar = ww_filetype_tar_header(b, file_size);
-        /* pax sizes, base-256, sparse, nameless headers: libclamav's tar reader reads other
-         * members than GNU tar; a "ustar" header with a bad checksum GNU tar skips, and reads on */
+        /* sparse members and the like: no rewrite makes libclamav's tar reader read the members
+         * GNU tar reads; a "ustar" header with a bad checksum GNU tar skips, and reads on */
         if ((tar && ww_filetype_tar_unusual(b, file_size)) ||
             (!tar && memcmp(b + 257, "ustar", 5) == 0))
             snprintf(c->unsupported, sizeof(c->unsupported),
                      "Webwarden.DeepScan.Unsupported.TarHeaders");
     }
-    return tar_again(c, type, (const unsigned char *)file_buffer, file_size);
+    if (recursion_level == 0 && c->depth > 0)
+        return CL_CLEAN; /* tar_again's copy: made to be read as GNU tar reads the tar */
+    return tar_looks(c, type, (const unsigned char *)file_buffer, file_size);
 }
 
 /* libclamav's names for what it could not inspect: a limit hit (CL_SCAN_HEURISTIC_EXCEEDS_MAX), an

@@ -597,72 +597,277 @@ void ww_filetype_tar_checksum(unsigned char *h)
     h[155] = ' ';
 }
 
-int ww_filetype_tar_header(const unsigned char *h, size_t len)
+static int tar_blank(unsigned char c)
 {
-    unsigned long want = 0, sum_u;
-    long sum_s;
-    size_t i = 148;
-    int digits = 0;
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
-    if (len < 512 || h[0] == '\0')
+static int base64_digit(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z'   ? c - 'A'
+           : c >= 'a' && c <= 'z' ? c - 'a' + 26
+           : c >= '0' && c <= '9' ? c - '0' + 52
+           : c == '+'             ? 62
+           : c == '/'             ? 63
+                                  : -1;
+}
+
+/* A numeric header field as GNU tar 1.34 reads it (from_header): base-256 when the first byte is
+ * 0x80 (0xff: negative); else one leading NUL and then blanks skipped, and octal digits, or
+ * base-64 digits after '+' or '-' (old GNU tars), ended by the field's end, a NUL or a blank.
+ * 0 and *v; -1 when GNU tar would not take it (a negative number among them). */
+static int gnu_number(const unsigned char *f, size_t n, uint64_t *v)
+{
+    size_t i = 0;
+    uint64_t x = 0;
+    int neg = 0;
+
+    if (f[0] == 0x80 || f[0] == 0xff) {
+        for (i = 1; i < n; i++) {
+            if (x >> 55)
+                return -1;
+            x = x << 8 | f[i];
+        }
+        if (f[0] == 0xff)
+            return -1;
+        *v = x;
         return 0;
-    while (i < 156 && h[i] == ' ')
+    }
+    i = f[0] == 0 ? 1 : 0;
+    while (i < n && tar_blank(f[i]))
         i++;
-    for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++, digits++)
-        want = want * 8 + (unsigned long)(h[i] - '0');
-    if (digits == 0 || (i < 156 && h[i] != ' ' && h[i] != '\0'))
+    if (i == n)
+        return -1;
+    if (f[i] == '+' || f[i] == '-') {
+        neg = f[i++] == '-';
+        for (; i < n && base64_digit(f[i]) >= 0; i++) {
+            if (x >> 57)
+                return -1;
+            x = x << 6 | (uint64_t)base64_digit(f[i]);
+        }
+    } else {
+        for (; i < n && f[i] >= '0' && f[i] <= '7'; i++) {
+            if (x >> 60)
+                return -1;
+            x = x * 8 + (uint64_t)(f[i] - '0');
+        }
+    }
+    if ((i < n && f[i] != 0 && !tar_blank(f[i])) || (neg && x != 0))
+        return -1;
+    *v = x;
+    return 0;
+}
+
+/* The same field as libclamav 1.4 reads it: sscanf("%o") of its bytes up to a NUL, taken as an
+ * int: blanks, a sign, octal digits. -1 when there is no digit (libclamav's "bad"). */
+static long clam_number(const unsigned char *f, size_t n)
+{
+    size_t i = 0;
+    unsigned long x = 0;
+    unsigned u;
+    int neg = 0, digits = 0;
+
+    while (i < n && tar_blank(f[i]))
+        i++;
+    if (i < n && (f[i] == '+' || f[i] == '-'))
+        neg = f[i++] == '-';
+    for (; i < n && f[i] >= '0' && f[i] <= '7'; i++, digits++)
+        x = x * 8 + (unsigned long)(f[i] - '0');
+    if (digits == 0)
+        return -1;
+    u = neg ? 0u - (unsigned)x : (unsigned)x;
+    return (long)(int)u;
+}
+
+/* A header block as GNU tar takes it: 1 a header, 0 the end (all zeros), -1 a bad one (it reads
+ * on at the next block). *clam: whether libclamav 1.4's tar reader takes it for a header. */
+static int tar_block(const unsigned char *h, int *clam)
+{
+    unsigned long sum_u;
+    long sum_s, want_c;
+    uint64_t want;
+    size_t i;
+
+    for (i = 0; i < 512 && h[i] == 0; i++)
+        ;
+    *clam = 0;
+    if (i == 512)
         return 0;
     sum_u = tar_sum(h, &sum_s);
-    return want == sum_u || (long)want == sum_s;
+    want_c = clam_number(h + 148, 8);
+    *clam = h[0] != 0 && want_c >= 0 && (want_c == (long)sum_u || want_c == sum_s);
+    if (gnu_number(h + 148, 8, &want) != 0)
+        return -1;
+    return want == sum_u || (long)want == sum_s ? 1 : -1;
+}
+
+int ww_filetype_tar_header(const unsigned char *h, size_t len)
+{
+    int clam;
+
+    return len >= 512 && h[0] != '\0' && tar_block(h, &clam) == 1;
+}
+
+/* Symbolic links, devices and fifos: no data when GNU tar extracts them, their size when it
+ * lists or skips them; libclamav reads none. */
+static int tar_link(unsigned char type)
+{
+    return type == '2' || type == '3' || type == '4' || type == '6';
+}
+
+/* A member's data size as GNU tar reads it, <size> its header's or its pax record's: hard links
+ * and directories have none, links as tar_link says (<skip_links>: GNU tar lists or skips). */
+static uint64_t tar_data(unsigned char type, uint64_t size, int skip_links)
+{
+    return type == '1' || type == '5' || (tar_link(type) && !skip_links) ? 0 : size;
+}
+
+/* pax records "LEN key=value\n" of a header of type x, X (Solaris's, read as pax) or g: a size
+ * record's value in *size (UINT64_MAX: none); 1 when a record makes the member sparse. */
+static int pax_records(const unsigned char *r, const unsigned char *end, uint64_t *size)
+{
+    while (r < end) {
+        size_t rl = 0;
+        const unsigned char *q = r;
+        while (q < end && *q >= '0' && *q <= '9' && rl < SIZE_MAX / 10)
+            rl = rl * 10 + (size_t)(*q++ - '0');
+        if (q >= end || *q != ' ' || rl == 0 || rl > (size_t)(end - r))
+            break;
+        if ((size_t)(r + rl - q) > 12 && memcmp(q + 1, "GNU.sparse.", 11) == 0)
+            return 1;
+        if ((size_t)(r + rl - q) > 6 && memcmp(q + 1, "size=", 5) == 0) {
+            const unsigned char *d = q + 6;
+            uint64_t v = 0;
+            if (d >= r + rl - 1 || *d < '0' || *d > '9')
+                v = UINT64_MAX; /* GNU tar refuses it: the member is not read as anyone reads it */
+            for (; v != UINT64_MAX && d < r + rl - 1; d++)
+                v = *d >= '0' && *d <= '9' && v < UINT64_MAX / 16 ? v * 10 + (uint64_t)(*d - '0')
+                                                                  : UINT64_MAX;
+            *size = v == UINT64_MAX ? UINT64_MAX - 1 : v;
+        }
+        r += rl;
+    }
+    return 0;
+}
+
+#define TAR_CLAM_MAX 0x7fffffffu /* libclamav reads a tar's sizes as an int */
+
+void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out, int skip_links,
+                          struct ww_tar_view *v)
+{
+    size_t pos = 0;
+    uint64_t pax_size = UINT64_MAX;
+    int ustar = len >= 512 && memcmp(p + 257, "ustar", 5) == 0;
+
+    memset(v, 0, sizeof(*v));
+    while (pos <= len && len - pos >= 512) {
+        const unsigned char *h = p + pos;
+        unsigned char *o = out != NULL ? out + pos : NULL;
+        unsigned char type = h[156];
+        uint64_t size = 0, data;
+        int clam, changed = 0, gnu = tar_block(h, &clam);
+
+        if (gnu == 0)
+            return; /* GNU tar ends at a block of zeros (one alone too, with a warning) */
+        pos += 512;
+        if (gnu < 0) {
+            /* GNU tar skips a bad block and tries the next: libclamav must not take it for a
+             * header, nor end at it (a NUL first byte ends its reading) */
+            if (clam || h[0] == 0) {
+                v->changes++;
+                if (o != NULL) {
+                    o[0] = 'X';
+                    memset(o + 148, ' ', 8);
+                }
+            }
+            continue;
+        }
+        if (gnu_number(h + 124, 12, &size) != 0) {
+            v->unusual = 1; /* a size GNU tar cannot read */
+            return;
+        }
+        if (type == 'S') {
+            v->unusual = 1; /* old GNU sparse */
+            return;
+        }
+        if (type == 'g' || type == 'x' || type == 'X') {
+            if (size > len - pos)
+                return; /* cut short */
+            uint64_t rs = UINT64_MAX;
+            if (pax_records(p + pos, p + pos + size, &rs) || (type == 'g' && rs != UINT64_MAX) ||
+                rs == UINT64_MAX - 1) {
+                v->unusual = 1; /* sparse; a global or unreadable size */
+                return;
+            }
+            if (type != 'g' && rs != UINT64_MAX)
+                pax_size = rs;
+        } else if (type != 'L' && type != 'K') {
+            if (pax_size != UINT64_MAX) {
+                if (type == '1' || type == '5' || tar_link(type)) {
+                    v->unusual = 1; /* a pax size on a link or a directory */
+                    return;
+                }
+                size = pax_size;
+                pax_size = UINT64_MAX;
+            }
+        }
+        data = tar_data(type, size, skip_links);
+        if (tar_link(type) && size > 0)
+            v->links++;
+        if (size > TAR_CLAM_MAX) {
+            v->unusual = 1;
+            return;
+        }
+        /* what libclamav needs to read this member as GNU tar does */
+        if (h[0] == 0) {
+            changed = 1; /* a nameless header ends libclamav's reading */
+            if (o != NULL)
+                memcpy(o, "webwarden-tar-member", 20);
+        }
+        if (ustar && memcmp(h + 257, "ustar", 5) != 0) {
+            changed = 1; /* its "ustar" tar ends at a header without the magic */
+            if (o != NULL)
+                memcpy(o + 257,
+                       "ustar\0"
+                       "00",
+                       8);
+        }
+        if (type == 'A' || type == 'E' || type == 'I' || type == 'N') {
+            changed = 1; /* skipped unread by libclamav, extracted as a file by GNU tar */
+            if (o != NULL)
+                o[156] = '0';
+        } else if (size > 0 && (type == 'V' || (tar_link(type) && skip_links))) {
+            changed = 1; /* data that libclamav would read as headers: skipped as a long name */
+            if (o != NULL)
+                o[156] = 'K';
+        }
+        if (clam_number(h + 124, 12) != (long)size) {
+            changed = 1; /* base-256, a pax size, a field sscanf reads otherwise */
+            if (o != NULL)
+                snprintf((char *)o + 124, 12, "%011llo", (unsigned long long)size);
+        }
+        if (!clam)
+            changed = 1; /* a checksum field only GNU tar reads */
+        if (changed) {
+            v->changes++;
+            if (o != NULL)
+                ww_filetype_tar_checksum(o);
+        }
+        if (data > len - pos)
+            return; /* cut short: nothing more to read */
+        pos += (size_t)((data + 511) / 512 * 512);
+    }
 }
 
 int ww_filetype_tar_unusual(const unsigned char *p, size_t len)
 {
-    size_t pos = 0;
+    struct ww_tar_view v, s;
 
-    while (pos <= len && len - pos >= 512) { /* a member's padding may run past the end */
-        const unsigned char *h = p + pos;
-        uint64_t size = 0;
-        size_t i;
-
-        for (i = 0; i < 512 && h[i] == 0; i++)
-            ;
-        if (i == 512)
-            return 0; /* the end */
-        if (!ww_filetype_tar_header(h, 512))
-            return pos > 0; /* no name, or a bad checksum, before the end */
-        if (h[124] & 0x80)
-            return 1; /* base-256 size */
-        if (h[156] == 'S')
-            return 1; /* old GNU sparse */
-        for (i = 124; i < 136 && h[i] == ' '; i++)
-            ;
-        for (; i < 136 && h[i] >= '0' && h[i] <= '7'; i++)
-            size = size * 8 + (uint64_t)(h[i] - '0');
-        pos += 512;
-        if ((h[156] == 'x' || h[156] == 'g' || h[156] == 'X') && size <= len - pos) {
-            /* pax records "LEN key=value\n" ('X': Solaris's, read as pax by GNU tar and
-             * Python): a size record overrides the header's, GNU.sparse.* ones make the member
-             * a sparse map and its chunks */
-            const unsigned char *r = p + pos, *end = r + size;
-            while (r < end) {
-                size_t rl = 0;
-                const unsigned char *q = r;
-                while (q < end && *q >= '0' && *q <= '9')
-                    rl = rl * 10 + (size_t)(*q++ - '0');
-                if (q >= end || *q != ' ' || rl == 0 || rl > (size_t)(end - r))
-                    break;
-                if (((size_t)(end - q) > 6 && memcmp(q + 1, "size=", 5) == 0) ||
-                    ((size_t)(end - q) > 12 && memcmp(q + 1, "GNU.sparse.", 11) == 0))
-                    return 1;
-                r += rl;
-            }
-        }
-        if (size > len - pos)
-            return 0; /* cut short: nothing more to read */
-        pos += (size_t)((size + 511) / 512 * 512);
-    }
-    return 0;
+    ww_filetype_tar_view(p, len, NULL, 0, &v);
+    if (v.unusual || v.links == 0)
+        return v.unusual;
+    ww_filetype_tar_view(p, len, NULL, 1, &s);
+    return s.unusual;
 }
 
 int ww_filetype_zip_method_known(unsigned m)

@@ -142,11 +142,27 @@ int ww_filetype_tar_header(const unsigned char *h, size_t len);
 /* Writes the checksum of tar header <h> (512 bytes) into its field, as GNU tar does. */
 void ww_filetype_tar_checksum(unsigned char *h);
 
-/* A tar (<len> bytes at <p>, a valid header first) that libclamav 1.4's tar reader reads
- * otherwise than GNU tar and Python: a pax record "size=" (libclamav takes the header's size), a
- * size in base-256, a GNU sparse member, a header with no name or a bad checksum before the
- * end (after a GNU long name or a pax path, GNU tar takes the name from those). 1 when one is
- * there. Walks the headers only (each member's data skipped by its size). Pure. */
+/* A tar (<len> bytes at <p>, a valid header first) walked as GNU tar 1.34 reads it, against
+ * what libclamav 1.4's tar reader would read of it. libclamav reads another member list when a
+ * header has no name (it ends there), lacks "ustar" in a ustar tar (it ends), holds a size or
+ * checksum field that sscanf reads otherwise (base-256, a leading NUL, base-64), has its size in
+ * a pax record, or has a type libclamav skips unread (A, E, I, N: GNU tar extracts them as
+ * files) or reads no data for (V, a volume label: GNU tar skips its data); a bad block that
+ * libclamav takes for a header or an end. With <out> (a copy of <p>, <len> bytes), each such
+ * header is rewritten there so that libclamav reads the members GNU tar reads. GNU tar's two
+ * readings of symbolic links, devices and fifos with a size are told by <skip_links>: 0 as it
+ * extracts them (no data), 1 as it lists or skips them (their size's blocks skipped). Pure, but
+ * for <out>. */
+struct ww_tar_view {
+    unsigned changes; /* headers libclamav would read otherwise (rewritten in <out>) */
+    unsigned links;   /* links, devices and fifos with a size: read both ways */
+    int unusual;      /* 1: a header no rewrite makes libclamav read as GNU tar: a sparse member
+                       * (GNU or pax), a global pax size, a size GNU tar cannot read or over 2 GiB,
+                       * a pax size on a link or a directory. The walk stops there. */
+};
+void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out, int skip_links,
+                          struct ww_tar_view *v);
+/* 1 when either reading of ww_filetype_tar_view() finds the tar unusual. Pure. */
 int ww_filetype_tar_unusual(const unsigned char *p, size_t len);
 
 /* A zip local file header ("PK\3\4") at <h>, <len> bytes of it available: 1 and *l filled when

@@ -768,6 +768,143 @@ START_TEST(test_deepscan_tar_named_like_an_image)
 }
 END_TEST
 
+/* A tar header alone at the end of <z>: <name>, <type>, <size> (no data written). */
+static size_t tar_header_only(struct zbuf *z, const char *name, char type, size_t size)
+{
+    static const unsigned char none[1];
+    size_t at = z->n;
+
+    tar_member(z, name, none, 0, 1);
+    z->p[at + 156] = (unsigned char)type;
+    snprintf((char *)z->p + at + 124, 12, "%011lo", (unsigned long)size);
+    ww_filetype_tar_checksum(z->p + at);
+    return at;
+}
+
+static void tar_pad(struct zbuf *z, const unsigned char *d, size_t n)
+{
+    static const unsigned char pad[512];
+    zput(z, d, n);
+    zput(z, pad, (512 - n % 512) % 512);
+}
+
+/* A tar of a readme and then file <d> (<n> bytes) behind a header that libclamav's tar reader
+ * reads otherwise than GNU tar (<trick>, 0-7); tar xf gives the file back from each (the symbolic
+ * link's: tar xf T clam.exe). */
+static void tar_trick(struct zbuf *t, int trick, const unsigned char *d, size_t n)
+{
+    static const unsigned char text[] = "hello clean text\n";
+    size_t at;
+
+    tar_member(t, "readme.txt", text, sizeof(text), 1);
+    switch (trick) {
+    case 0: /* a Solaris ACL entry: skipped unread by libclamav, a file to GNU tar */
+        tar_header_only(t, "clam.exe", 'A', n);
+        tar_pad(t, d, n);
+        break;
+    case 1: /* a volume label, a symbolic link with a size: GNU tar skips that data, libclamav */
+    case 2: /* reads a decoy header there, whose data is the file's header */
+        tar_header_only(t, "label", trick == 1 ? 'V' : '2', 512);
+        tar_header_only(t, "decoy.txt", '0', 512);
+        tar_member(t, "clam.exe", d, n, 1);
+        break;
+    case 3: /* a V7 header in a ustar tar: libclamav ends there */
+        tar_member(t, "clam.exe", d, n, 0);
+        break;
+    case 4: /* a header with no name: libclamav ends there */
+        tar_header_only(t, "", '0', 4);
+        tar_pad(t, text, 4);
+        tar_member(t, "clam.exe", d, n, 1);
+        break;
+    case 5: /* a checksum after a NUL: libclamav's sscanf reads none */
+        at = t->n;
+        tar_member(t, "clam.exe", d, n, 1);
+        memmove(t->p + at + 149, t->p + at + 148, 7);
+        t->p[at + 148] = '\0';
+        break;
+    case 6: /* a base-256 size */
+        at = tar_header_only(t, "clam.exe", '0', 0);
+        memset(t->p + at + 124, 0, 12);
+        t->p[at + 124] = 0x80;
+        t->p[at + 134] = (unsigned char)(n >> 8);
+        t->p[at + 135] = (unsigned char)n;
+        ww_filetype_tar_checksum(t->p + at);
+        tar_pad(t, d, n);
+        break;
+    default: { /* a pax size record; the header says 0 */
+        char rec[32];
+        int rl = snprintf(rec, sizeof(rec), "%d size=%zu\n",
+                          10 + (n >= 10) + (n >= 100) + (n >= 1000), n);
+        tar_header_only(t, "PaxHeaders/clam.exe", 'x', (size_t)rl);
+        tar_pad(t, (const unsigned char *)rec, (size_t)rl);
+        tar_header_only(t, "clam.exe", '0', 0);
+        tar_pad(t, d, n);
+    }
+    }
+    tar_end(t);
+}
+
+/* Tar headers libclamav's tar reader reads otherwise than GNU tar: the tar is scanned again as a
+ * copy libclamav reads as GNU tar does; a clean tar so built stays clean, a sparse one is
+ * unscanned. */
+START_TEST(test_deepscan_tar_headers_read_otherwise)
+{
+    struct ww_clamav *e;
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    size_t xlen;
+    unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
+    static const unsigned char text[] = "another clean text\n";
+    struct ww_deep_result r;
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    for (int trick = 0; trick < 8; trick++) {
+        for (int gz = 0; gz < 2; gz++) {
+            for (int bad = 0; bad < 2; bad++) {
+                struct zbuf t = {0}, g = {0};
+                tar_trick(&t, trick, bad ? exe : text, bad ? xlen : sizeof(text));
+                if (gz)
+                    gzip_of(t.p, t.n, &g);
+                r = gz ? deep_of(e, deep, g.p, g.n) : deep_of(e, deep, t.p, t.n);
+                if (bad)
+                    ck_assert_msg(r.verdict == WW_DEEP_INFECTED &&
+                                      strstr(r.threat, "Webwarden.Test.ClamExe") != NULL,
+                                  "tar trick %d (gzip %d): verdict %d \"%s\"", trick, gz,
+                                  (int)r.verdict, r.threat);
+                else
+                    ck_assert_msg(r.verdict == WW_DEEP_CLEAN,
+                                  "clean tar trick %d (gzip %d): verdict %d \"%s\"", trick, gz,
+                                  (int)r.verdict, r.threat);
+                free(t.p);
+                free(g.p);
+            }
+        }
+    }
+    {
+        /* a pax sparse member: no rewrite makes libclamav read it as GNU tar */
+        static const char rec[] = "22 GNU.sparse.major=1\n";
+        struct zbuf t = {0};
+        tar_member(&t, "readme.txt", text, sizeof(text), 1);
+        tar_header_only(&t, "PaxHeaders/notes.txt", 'x', sizeof(rec) - 1);
+        tar_pad(&t, (const unsigned char *)rec, sizeof(rec) - 1);
+        tar_member(&t, "notes.txt", text, sizeof(text), 1);
+        tar_end(&t);
+        r = deep_of(e, deep, t.p, t.n);
+        ck_assert_msg(r.verdict == WW_DEEP_UNSCANNED &&
+                          strcmp(r.threat, "Webwarden.DeepScan.Unsupported.TarHeaders") == 0,
+                      "pax sparse: verdict %d \"%s\"", (int)r.verdict, r.threat);
+        free(t.p);
+    }
+    ww_clamav_unref(e);
+    free(exe);
+    dirs_remove();
+}
+END_TEST
+
 START_TEST(test_deepscan_polyglot_image_with_zip)
 {
     static const size_t pads[] = {8, 4898, 4899, 4900, 4901, 2 * WW_DEEPSCAN_MEM};
@@ -1379,6 +1516,7 @@ int main(void)
     tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);
     tcase_add_test(tc, test_deepscan_zip_members_outside_the_directory);
     tcase_add_test(tc, test_deepscan_tar_named_like_an_image);
+    tcase_add_test(tc, test_deepscan_tar_headers_read_otherwise);
     tcase_add_test(tc, test_deepscan_unsupported_compressors_are_unscanned);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

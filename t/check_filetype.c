@@ -648,51 +648,189 @@ static void resum(unsigned char *h)
     h[155] = ' ';
 }
 
-/* Tars libclamav's reader reads otherwise than GNU tar: told by a walk of the headers. */
+/* A ustar header at block <b> of <t>: <name>, <type>, <size> bytes, its checksum written. */
+static void tar_put(unsigned char *t, size_t b, const char *name, char type, unsigned long size)
+{
+    unsigned char *h = t + b * 512;
+
+    put_tar_header(h, name,
+                   "ustar\0"
+                   "00",
+                   0);
+    h[156] = (unsigned char)type;
+    snprintf((char *)h + 124, 12, "%011lo", size);
+    resum(h);
+}
+
+/* Tars that no rewrite makes libclamav read as GNU tar: told by a walk of the headers. */
 START_TEST(test_filetype_tar_unusual_headers)
 {
     static unsigned char t[8 * 512];
 
     memset(t, 0, sizeof(t));
-    put_tar_header(t, "a.txt",
-                   "ustar\0"
-                   "00",
-                   0); /* size 1000 (1750 octal): 2 blocks */
-    put_tar_header(t + 3 * 512, "b.txt",
-                   "ustar\0"
-                   "00",
-                   0);
+    tar_put(t, 0, "a.txt", '0', 1000); /* 2 blocks */
+    tar_put(t, 3, "b.txt", '0', 1000);
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 0); /* plain; zeros end it */
     ck_assert_int_eq(ww_filetype_tar_unusual(t, 2 * 512), 0);   /* cut short */
     /* the member's data ends in the body, its padding past it: the walk stops there (it read
      * past the end once: t/fuzz-cases/fuzz_filetype/tar-padding-past-end) */
     ck_assert_int_eq(ww_filetype_tar_unusual(t, 512 + 1000), 0);
-    t[3 * 512] = 0; /* b's header has no name now */
-    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
-    put_tar_header(t + 3 * 512, "b.txt",
-                   "ustar\0"
-                   "00",
-                   0);
-    t[3 * 512 + 124] = 0x80; /* a base-256 size (the checksum no longer holds either) */
-    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
-    put_tar_header(t + 3 * 512, "b.txt",
-                   "ustar\0"
-                   "00",
-                   0);
     t[156] = 'x'; /* a's header a pax header, its data records */
     memcpy(t + 512, "12 path=b.c\n13 size=9999\n", 25);
     resum(t);
-    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
-    memcpy(t + 512 + 12, "13 mtime=999\n", 13); /* no size record: as pax tars are */
-    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 0);
-    memcpy(t + 512 + 12, "22 GNU.sparse.major=1\n", 22); /* a pax sparse member */
-    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
-    memcpy(t + 512 + 12, "13 mtime=999\n\0\0\0\0\0\0\0\0\0", 22);
-    memcpy(t + 512 + 25, "13 size=9999\n", 13);
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 0); /* a size: rewritten */
+    memcpy(t + 512 + 12, "22 GNU.sparse.major=1\n", 22);        /* a pax sparse member */
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
     t[156] = 'X'; /* Solaris's extended header, read as pax */
     resum(t);
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    t[156] = 'g'; /* a global header's size: every member's */
+    memcpy(t + 512 + 12, "13 mtime=999\n\0\0\0\0\0\0\0\0\0", 22);
+    memcpy(t + 512 + 25, "13 size=9999\n", 13);
+    resum(t);
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    t[156] = 'x'; /* a pax size on a directory */
+    resum(t);
+    tar_put(t, 3, "b", '5', 0);
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    tar_put(t, 0, "a.txt", 'S', 1000); /* old GNU sparse */
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    tar_put(t, 0, "a.txt", '0', 1000);
+    memcpy(t + 124, "0000000175x", 11); /* a size GNU tar cannot read */
+    resum(t);
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    tar_put(t, 0, "a.txt", '0', 0x80000000ul); /* over libclamav's int */
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    /* a symbolic link with a size: a pax sparse member in its data is a member when GNU tar
+     * lists the tar */
+    memset(t, 0, sizeof(t));
+    tar_put(t, 0, "link", '2', 1024);
+    tar_put(t, 1, "c.txt", '0', 1536); /* blocks 2-4 when GNU tar extracts */
+    tar_put(t, 3, "pax", 'x', 22);     /* a header when it lists */
+    memcpy(t + 4 * 512, "22 GNU.sparse.major=1\n", 22);
+    tar_put(t, 5, "d.txt", '0', 0);
+    {
+        struct ww_tar_view v;
+        ww_filetype_tar_view(t, sizeof(t), NULL, 0, &v);
+        ck_assert(v.unusual == 0 && v.links == 1);
+    }
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+}
+END_TEST
+
+/* Tars libclamav's tar reader reads otherwise than GNU tar: each header it would read otherwise
+ * is counted, and rewritten in a copy so that it reads the members GNU tar reads. */
+START_TEST(test_filetype_tar_view)
+{
+    static unsigned char t[12 * 512], o[12 * 512];
+    struct ww_tar_view v, again;
+    unsigned char *b3 = t + 3 * 512, *o3 = o + 3 * 512;
+
+#define VIEW(skip) (memcpy(o, t, sizeof(t)), ww_filetype_tar_view(t, sizeof(t), o, skip, &v))
+#define SAME_AGAIN() (ww_filetype_tar_view(o, sizeof(o), NULL, 0, &again), again.changes == 0)
+    memset(t, 0, sizeof(t));
+    tar_put(t, 0, "a.txt", '0', 1000); /* data in blocks 1-2 */
+    tar_put(t, 3, "b.txt", '0', 1000); /* 4-5 */
+    VIEW(0);
+    ck_assert(v.changes == 0 && v.links == 0 && v.unusual == 0);
+    ck_assert_int_eq(memcmp(o, t, sizeof(t)), 0);
+    /* types libclamav skips unread, GNU tar extracts as files */
+    for (const char *ty = "AEIN"; *ty != '\0'; ty++) {
+        tar_put(t, 3, "b.txt", *ty, 1000);
+        VIEW(0);
+        ck_assert(v.changes == 1 && o3[156] == '0' && ww_filetype_tar_header(o3, 512));
+        ck_assert_int_eq(memcmp(o, t, 3 * 512), 0); /* the rest as it was */
+        ck_assert(SAME_AGAIN());
+    }
+    /* a volume label with data: GNU tar skips it, libclamav would read it as headers */
+    tar_put(t, 0, "label", 'V', 1000);
+    tar_put(t, 3, "b.txt", '0', 1000);
+    VIEW(0);
+    ck_assert(v.changes == 1 && o[156] == 'K' && ww_filetype_tar_header(o, 512));
+    ck_assert(SAME_AGAIN());
+    /* a symbolic link with data: none when GNU tar extracts (so c.txt's header is read), its
+     * size skipped when GNU tar lists or picks members (then c.txt is not a member) */
+    tar_put(t, 0, "link", '2', 1000);
+    tar_put(t, 1, "c.txt", 'A', 512);
+    VIEW(0);
+    ck_assert(v.links == 1 && v.changes == 1 && o[512 + 156] == '0' && o[156] == '2');
+    VIEW(1);
+    ck_assert(v.links == 1 && v.changes == 1 && o[512 + 156] == 'A' && o[156] == 'K');
+    ck_assert(SAME_AGAIN());
+    /* a directory with a size: no data for anyone */
+    tar_put(t, 0, "dir", '5', 1000);
+    VIEW(1);
+    ck_assert(v.links == 0 && v.changes == 1 && o[512 + 156] == '0');
+    /* a header without "ustar" in a ustar tar (libclamav ends there); in a V7 tar it is none */
+    tar_put(t, 0, "a.txt", '0', 1000);
+    memset(t + 512, 0, 512);
+    memset(b3 + 257, 0, 8);
+    resum(b3);
+    VIEW(0);
+    ck_assert(v.changes == 1 && memcmp(o3 + 257, "ustar", 5) == 0 &&
+              ww_filetype_tar_header(o3, 512));
+    ck_assert(SAME_AGAIN());
+    memset(t + 257, 0, 8);
+    resum(t);
+    VIEW(0);
+    ck_assert_uint_eq(v.changes, 0);
+    tar_put(t, 0, "a.txt", '0', 1000);
+    /* a header with no name (libclamav ends at a NUL first byte) */
+    tar_put(t, 3, "", '0', 1000);
+    VIEW(0);
+    ck_assert(v.changes == 1 && o3[0] != 0 && ww_filetype_tar_header(o3, 512));
+    ck_assert(SAME_AGAIN());
+    /* a checksum after a NUL: GNU tar reads it, libclamav's sscanf reads nothing */
+    tar_put(t, 3, "b.txt", '0', 1000);
+    memmove(b3 + 149, b3 + 148, 7);
+    b3[148] = '\0';
+    VIEW(0);
+    ck_assert(v.changes == 1 && o3[148] != 0 && ww_filetype_tar_header(o3, 512));
+    ck_assert(SAME_AGAIN());
+    /* a size in base-256: written in octal */
+    tar_put(t, 3, "b.txt", '0', 0);
+    memset(b3 + 124, 0, 12);
+    b3[124] = 0x80;
+    b3[134] = 1000 >> 8;
+    b3[135] = 1000 & 0xff;
+    resum(b3);
+    VIEW(0);
+    ck_assert(v.changes == 1 && memcmp(o3 + 124, "00000001750", 12) == 0);
+    ck_assert(SAME_AGAIN());
+    /* a pax size record: the next member's size (its header says 0), whose data holds an 'A' */
+    memset(t, 0, sizeof(t));
+    tar_put(t, 0, "pax", 'x', 13);
+    memcpy(t + 512, "13 size=1000\n", 13);
+    tar_put(t, 2, "c.txt", '0', 0);
+    tar_put(t, 3, "in-data", 'A', 0); /* c.txt's data to GNU tar */
+    tar_put(t, 5, "d.txt", 'A', 0);
+    VIEW(0);
+    ck_assert(v.changes == 2 && memcmp(o + 2 * 512 + 124, "00000001750", 12) == 0);
+    ck_assert(o3[156] == 'A' && o[5 * 512 + 156] == '0');
+    ck_assert(SAME_AGAIN());
+    /* bad blocks: GNU tar reads on at the next; libclamav must not end at them (a NUL first) nor
+     * take one for a header (a checksum only its sscanf reads: '+' is base-64 to GNU tar) */
+    memset(t, 0, sizeof(t));
+    tar_put(t, 0, "a.txt", '0', 1000);
+    b3[10] = 'x';
+    tar_put(t, 4, "b.txt", '0', 0);
+    memset(t + 4 * 512 + 148, ' ', 8);
+    {
+        unsigned long sum = 0;
+        for (int i = 0; i < 512; i++)
+            sum += t[4 * 512 + i];
+        snprintf((char *)t + 4 * 512 + 148, 8, "+%06lo", sum);
+    }
+    tar_put(t, 5, "e.txt", 'A', 0);
+    VIEW(0);
+    ck_assert(v.changes == 3 && o3[0] == 'X' && o[5 * 512 + 156] == '0');
+    ck_assert(!ww_filetype_tar_header(o + 4 * 512, 512) && o[4 * 512 + 148] == ' ');
+    ck_assert(SAME_AGAIN());
+    /* cut short in a member's data and in a header: no read past the end */
+    ww_filetype_tar_view(t, 512 + 100, NULL, 0, &v);
+    ww_filetype_tar_view(t, 700, NULL, 1, &v);
+#undef VIEW
+#undef SAME_AGAIN
 }
 END_TEST
 
@@ -769,6 +907,7 @@ int main(void)
     tcase_add_test(tc, test_filetype_zip_local_header);
     tcase_add_test(tc, test_filetype_tar_by_its_checksum);
     tcase_add_test(tc, test_filetype_tar_unusual_headers);
+    tcase_add_test(tc, test_filetype_tar_view);
     tcase_add_test(ts, test_filetype_set_groups_types_all_none);
     tcase_add_test(ts, test_filetype_names_round_trip);
     suite_add_tcase(s, tc);

@@ -309,6 +309,47 @@ def pax_size_tar(clam_exe):
             tar_header(b"clam.exe", 0) + pad(clam_exe) + b"\0" * 1024)
 
 
+def tar_trick(clam_exe, trick):
+    """clam.exe in a tar whose headers libclamav's tar reader read otherwise than GNU tar
+    (round 10); tar xf gives clam.exe back from each (<trick> "symlink": tar xf FILE clam.exe)."""
+    pad = lambda d: d + b"\0" * (-len(d) % 512)
+    text = b"hello clean\n"
+    first = tar_header(b"readme.txt", len(text)) + pad(text)
+    clam = tar_header(b"clam.exe", len(clam_exe)) + pad(clam_exe)
+    end = b"\0" * 1024
+
+    def resum(h):
+        h[148:156] = b" " * 8
+        h[148:156] = b"%06o\0 " % sum(h)
+        return bytes(h)
+
+    if trick == "typeA":  # a Solaris ACL entry: GNU tar extracts it as a file, libclamav skips it
+        return first + tar_header(b"clam.exe", len(clam_exe), b"A") + pad(clam_exe) + end
+    if trick in ("volume", "symlink"):
+        # a volume label (a symbolic link) with a size: GNU tar skips its data (when it lists or
+        # picks members), libclamav reads it as a header: a decoy whose data is clam.exe's header
+        typ = b"V" if trick == "volume" else b"2"
+        return first + tar_header(b"label", 512, typ) + tar_header(b"decoy.txt", 512) + clam + end
+    if trick == "v7inustar":  # a header without "ustar" ends libclamav's reading of a ustar tar
+        return first + tar_header(b"clam.exe", len(clam_exe), magic=None) + pad(clam_exe) + end
+    if trick == "nameless":  # a header with no name ends libclamav's reading
+        return first + tar_header(b"", 4) + pad(b"data") + clam + end
+    if trick == "sumnul":  # a checksum after a NUL: GNU tar reads it, libclamav's sscanf does not
+        h = bytearray(tar_header(b"clam.exe", len(clam_exe)))
+        h[148:156] = b" " * 8
+        h[148:156] = b"\0%06o " % sum(h)
+        return first + bytes(h) + pad(clam_exe) + end
+    if trick == "base256":  # a size in base-256, as GNU tar writes sizes over 8 GiB
+        h = bytearray(tar_header(b"clam.exe", len(clam_exe)))
+        h[124:136] = b"\x80" + b"\0" * 7 + len(clam_exe).to_bytes(4, "big")
+        return first + resum(h) + pad(clam_exe) + end
+    if trick == "paxsparse":  # a pax sparse member: unscanned (no rewrite reads it as GNU tar)
+        rec = b"22 GNU.sparse.major=1\n22 GNU.sparse.minor=0\n"
+        return (first + tar_header(b"PaxHeaders/notes.txt", len(rec), b"x") + pad(rec) +
+                tar_header(b"notes.txt", len(text)) + pad(text) + end)
+    raise ValueError(trick)
+
+
 def tar_checksum(body):
     """<body> with its first 512 bytes made a tar header by their checksum (8 bytes at 148)."""
     m = bytearray(body)
@@ -384,6 +425,15 @@ def main():
         "tarsumid3.eml": tar_checksum(b"ID3: x\n" + b"X-Pad: " + b"a" * 200 + b"\n" +
                                       read("clam.mail")),
         "paxsize.tar": pax_size_tar(clam_exe),
+        # headers libclamav's tar reader read otherwise than GNU tar (round 10)
+        "typea.tar": tar_trick(clam_exe, "typeA"),
+        "volume.tar": tar_trick(clam_exe, "volume"),
+        "symlink.tar": tar_trick(clam_exe, "symlink"),
+        "v7inustar.tar": tar_trick(clam_exe, "v7inustar"),
+        "nameless.tar": tar_trick(clam_exe, "nameless"),
+        "sumnul.tar": tar_trick(clam_exe, "sumnul"),
+        "base256.tar": tar_trick(clam_exe, "base256"),
+        "paxsparse.tar": tar_trick(clam_exe, "paxsparse"),
         "streamed.zip": streamed_bundle(1100),
         "marker.zip": hidden_member(zip_of([("f%04d.txt" % i, b"x") for i in range(1100)]),
                                     b"PK\x07\x08"),
