@@ -602,25 +602,48 @@ static int tar_blank(unsigned char c)
     return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-static int base64_digit(unsigned char c)
+/* A numeric header field as GNU tar 1.34 reads it (from_header): one leading NUL and then
+ * blanks skipped; octal digits ended by the field's end, a NUL or a blank; or, unless
+ * <octal_only> (checksums), base-256 after 0x80 (0xff: negative). 0 and *v; -1 when GNU tar
+ * would not take it, or takes it for a negative number, or reads it as base-64 after '+' or '-'
+ * (tar 1.13.6-1.13.11, 1999: Python reads "+1040" as octal; here it is refused). */
+static int gnu_number(const unsigned char *f, size_t n, int octal_only, uint64_t *v)
 {
-    return c >= 'A' && c <= 'Z'   ? c - 'A'
-           : c >= 'a' && c <= 'z' ? c - 'a' + 26
-           : c >= '0' && c <= '9' ? c - '0' + 52
-           : c == '+'             ? 62
-           : c == '/'             ? 63
-                                  : -1;
+    size_t i = f[0] == 0 ? 1 : 0;
+    uint64_t x = 0;
+
+    while (i < n && tar_blank(f[i]))
+        i++;
+    if (i == n)
+        return -1;
+    if (f[i] >= '0' && f[i] <= '7') {
+        for (; i < n && f[i] >= '0' && f[i] <= '7'; i++) {
+            if (x >> 60)
+                return -1;
+            x = x * 8 + (uint64_t)(f[i] - '0');
+        }
+        if (i < n && f[i] != 0 && !tar_blank(f[i]))
+            return -1;
+    } else if (!octal_only && f[i] == 0x80) {
+        for (i++; i < n; i++) {
+            if (x >> 55)
+                return -1;
+            x = x << 8 | f[i];
+        }
+    } else {
+        return -1;
+    }
+    *v = x;
+    return 0;
 }
 
-/* A numeric header field as GNU tar 1.34 reads it (from_header): base-256 when the first byte is
- * 0x80 (0xff: negative); else one leading NUL and then blanks skipped, and octal digits, or
- * base-64 digits after '+' or '-' (old GNU tars), ended by the field's end, a NUL or a blank.
- * 0 and *v; -1 when GNU tar would not take it (a negative number among them). */
-static int gnu_number(const unsigned char *f, size_t n, uint64_t *v)
+/* The same field as Python 3.11's tarfile reads it (nti): base-256 when the first byte is 0x80
+ * or 0xff; else the bytes up to a NUL, blanks stripped, as octal (none: 0). -1 when Python
+ * refuses it (a sign, '_', "0o" or any other byte), or for a negative number. */
+static int64_t py_number(const unsigned char *f, size_t n)
 {
-    size_t i = 0;
+    size_t i = 0, end = 0;
     uint64_t x = 0;
-    int neg = 0;
 
     if (f[0] == 0x80 || f[0] == 0xff) {
         for (i = 1; i < n; i++) {
@@ -628,34 +651,20 @@ static int gnu_number(const unsigned char *f, size_t n, uint64_t *v)
                 return -1;
             x = x << 8 | f[i];
         }
-        if (f[0] == 0xff)
-            return -1;
-        *v = x;
-        return 0;
+        return f[0] == 0xff ? -1 : (int64_t)x;
     }
-    i = f[0] == 0 ? 1 : 0;
-    while (i < n && tar_blank(f[i]))
+    while (end < n && f[end] != 0)
+        end++;
+    while (i < end && (tar_blank(f[i]) || (f[i] >= 0x1c && f[i] <= 0x1f)))
         i++;
-    if (i == n)
-        return -1;
-    if (f[i] == '+' || f[i] == '-') {
-        neg = f[i++] == '-';
-        for (; i < n && base64_digit(f[i]) >= 0; i++) {
-            if (x >> 57)
-                return -1;
-            x = x << 6 | (uint64_t)base64_digit(f[i]);
-        }
-    } else {
-        for (; i < n && f[i] >= '0' && f[i] <= '7'; i++) {
-            if (x >> 60)
-                return -1;
-            x = x * 8 + (uint64_t)(f[i] - '0');
-        }
+    while (end > i && (tar_blank(f[end - 1]) || (f[end - 1] >= 0x1c && f[end - 1] <= 0x1f)))
+        end--;
+    for (; i < end; i++) {
+        if (f[i] < '0' || f[i] > '7' || (x >> 60))
+            return -1;
+        x = x * 8 + (uint64_t)(f[i] - '0');
     }
-    if ((i < n && f[i] != 0 && !tar_blank(f[i])) || (neg && x != 0))
-        return -1;
-    *v = x;
-    return 0;
+    return (int64_t)x;
 }
 
 /* The same field as libclamav 1.4 reads it: sscanf("%o") of its bytes up to a NUL, taken as an
@@ -696,7 +705,7 @@ static int tar_block(const unsigned char *h, int *clam)
     sum_u = tar_sum(h, &sum_s);
     want_c = clam_number(h + 148, 8);
     *clam = h[0] != 0 && want_c >= 0 && (want_c == (long)sum_u || want_c == sum_s);
-    if (gnu_number(h + 148, 8, &want) != 0)
+    if (gnu_number(h + 148, 8, 1, &want) != 0)
         return -1;
     return want == sum_u || (long)want == sum_s ? 1 : -1;
 }
@@ -722,30 +731,43 @@ static uint64_t tar_data(unsigned char type, uint64_t size, int skip_links)
     return type == '1' || type == '5' || (tar_link(type) && !skip_links) ? 0 : size;
 }
 
-/* pax records "LEN key=value\n" of a header of type x, X (Solaris's, read as pax) or g: a size
- * record's value in *size (UINT64_MAX: none); 1 when a record makes the member sparse. */
+/* pax records "LEN key=value\n" of a header of type x, X (Solaris's, read as pax) or g, the
+ * records' whole data: a size record's value in *size (UINT64_MAX: none). 0; 1 when a record
+ * makes the member sparse, or is not written as every writer writes records (one space after
+ * the length, a newline last, the data ending with the last record): GNU tar reads blanks and
+ * tabs around the length that Python's tarfile refuses, so readers take other sizes. */
 static int pax_records(const unsigned char *r, const unsigned char *end, uint64_t *size)
 {
     while (r < end) {
         size_t rl = 0;
-        const unsigned char *q = r;
+        const unsigned char *q = r, *eq, *rend;
         while (q < end && *q >= '0' && *q <= '9' && rl < SIZE_MAX / 10)
             rl = rl * 10 + (size_t)(*q++ - '0');
-        if (q >= end || *q != ' ' || rl == 0 || rl > (size_t)(end - r))
-            break;
-        if ((size_t)(r + rl - q) > 12 && memcmp(q + 1, "GNU.sparse.", 11) == 0)
+        if (q == r || q >= end || *q != ' ' || rl > (size_t)(end - r) || rl < (size_t)(q - r) + 4 ||
+            q[1] == ' ' || q[1] == '\t')
             return 1;
-        if ((size_t)(r + rl - q) > 6 && memcmp(q + 1, "size=", 5) == 0) {
-            const unsigned char *d = q + 6;
+        rend = r + rl; /* one past the newline */
+        if (rend[-1] != '\n')
+            return 1;
+        for (eq = q + 1; eq < rend - 1 && *eq != '='; eq++)
+            ;
+        if (eq == q + 1 || eq >= rend - 1)
+            return 1; /* no keyword, or no '=' */
+        if ((size_t)(eq - q - 1) > 11 && memcmp(q + 1, "GNU.sparse.", 11) == 0)
+            return 1;
+        if (eq - q - 1 == 4 && memcmp(q + 1, "size", 4) == 0) {
+            const unsigned char *d = eq + 1;
             uint64_t v = 0;
-            if (d >= r + rl - 1 || *d < '0' || *d > '9')
-                v = UINT64_MAX; /* GNU tar refuses it: the member is not read as anyone reads it */
-            for (; v != UINT64_MAX && d < r + rl - 1; d++)
-                v = *d >= '0' && *d <= '9' && v < UINT64_MAX / 16 ? v * 10 + (uint64_t)(*d - '0')
-                                                                  : UINT64_MAX;
-            *size = v == UINT64_MAX ? UINT64_MAX - 1 : v;
+            if (d >= rend - 1)
+                return 1;
+            for (; d < rend - 1; d++) {
+                if (*d < '0' || *d > '9' || v >= UINT64_MAX / 16)
+                    return 1;
+                v = v * 10 + (uint64_t)(*d - '0');
+            }
+            *size = v;
         }
-        r += rl;
+        r = rend;
     }
     return 0;
 }
@@ -757,7 +779,7 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
 {
     size_t pos = 0;
     uint64_t pax_size = UINT64_MAX;
-    int ustar = len >= 512 && memcmp(p + 257, "ustar", 5) == 0;
+    int ustar = len >= 512 && memcmp(p + 257, "ustar", 5) == 0, pax = 0;
 
     memset(v, 0, sizeof(*v));
     while (pos <= len && len - pos >= 512) {
@@ -771,6 +793,10 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
             return; /* GNU tar ends at a block of zeros (one alone too, with a warning) */
         pos += 512;
         if (gnu < 0) {
+            if (pax) {
+                v->unusual = 1; /* GNU tar drops a pax header at a bad block; Python stops */
+                return;
+            }
             /* GNU tar skips a bad block and tries the next: libclamav must not take it for a
              * header, nor end at it (a NUL first byte ends its reading) */
             if (clam || h[0] == 0) {
@@ -782,8 +808,8 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
             }
             continue;
         }
-        if (gnu_number(h + 124, 12, &size) != 0) {
-            v->unusual = 1; /* a size GNU tar cannot read */
+        if (gnu_number(h + 124, 12, 0, &size) != 0 || py_number(h + 124, 12) != (int64_t)size) {
+            v->unusual = 1; /* a size GNU tar cannot read, or Python reads otherwise */
             return;
         }
         if (type == 'S') {
@@ -791,16 +817,20 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
             return;
         }
         if (type == 'g' || type == 'x' || type == 'X') {
+            uint64_t rs = UINT64_MAX;
             if (size > len - pos)
                 return; /* cut short */
-            uint64_t rs = UINT64_MAX;
             if (pax_records(p + pos, p + pos + size, &rs) || (type == 'g' && rs != UINT64_MAX) ||
-                rs == UINT64_MAX - 1) {
-                v->unusual = 1; /* sparse; a global or unreadable size */
+                (type != 'g' && pax)) {
+                /* sparse; records readers read otherwise; a global size; two pax headers for a
+                 * member (GNU tar takes the last one's records, Python both, the first's last) */
+                v->unusual = 1;
                 return;
             }
-            if (type != 'g' && rs != UINT64_MAX)
+            if (type != 'g') {
+                pax = 1;
                 pax_size = rs;
+            }
         } else if (type != 'L' && type != 'K') {
             if (pax_size != UINT64_MAX) {
                 if (type == '1' || type == '5' || tar_link(type)) {
@@ -808,8 +838,9 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
                     return;
                 }
                 size = pax_size;
-                pax_size = UINT64_MAX;
             }
+            pax = 0;
+            pax_size = UINT64_MAX;
         }
         data = tar_data(type, size, skip_links);
         if (tar_link(type) && size > 0)
@@ -832,11 +863,13 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
                        "00",
                        8);
         }
-        if (type == 'A' || type == 'E' || type == 'I' || type == 'N') {
-            changed = 1; /* skipped unread by libclamav, extracted as a file by GNU tar */
+        if (type == 'A' || type == 'E' || type == 'I' || type == 'N' || (type == 'V' && size > 0)) {
+            /* skipped unread by libclamav (a volume label: no data), extracted as a file by
+             * GNU tar (a label: its data skipped) and Python: a file to libclamav too */
+            changed = 1;
             if (o != NULL)
                 o[156] = '0';
-        } else if (size > 0 && (type == 'V' || (tar_link(type) && skip_links))) {
+        } else if (size > 0 && tar_link(type) && skip_links) {
             changed = 1; /* data that libclamav would read as headers: skipped as a long name */
             if (o != NULL)
                 o[156] = 'K';

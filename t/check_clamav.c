@@ -789,7 +789,7 @@ static void tar_pad(struct zbuf *z, const unsigned char *d, size_t n)
 }
 
 /* A tar of a readme and then file <d> (<n> bytes) behind a header that libclamav's tar reader
- * reads otherwise than GNU tar (<trick>, 0-7); tar xf gives the file back from each (the symbolic
+ * reads otherwise than GNU tar (<trick>, 0-9); tar xf gives the file back from each (the symbolic
  * link's: tar xf T clam.exe). */
 static void tar_trick(struct zbuf *t, int trick, const unsigned char *d, size_t n)
 {
@@ -831,7 +831,30 @@ static void tar_trick(struct zbuf *t, int trick, const unsigned char *d, size_t 
         ww_filetype_tar_checksum(t->p + at);
         tar_pad(t, d, n);
         break;
-    default: { /* a pax size record; the header says 0 */
+    case 8: { /* a decoy whose checksum is base-64 (GNU tar reads checksums as octal only: a bad
+               * block it skips) over the file's header, after a header without "ustar" */
+        static const char b64[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        static const unsigned char junk[512] = {'j', 'u', 'n', 'k'};
+        unsigned long sum = 0;
+        tar_member(t, "a.txt", text, 4, 0);
+        at = tar_header_only(t, "decoy.txt", '0', 1024);
+        memset(t->p + at + 148, ' ', 8);
+        for (int i = 0; i < 512; i++)
+            sum += t->p[at + i];
+        t->p[at + 148] = '+';
+        for (int i = 0; i < 6; i++)
+            t->p[at + 149 + i] = (unsigned char)b64[(sum >> (6 * (5 - i))) & 63];
+        t->p[at + 155] = '\0';
+        zput(t, junk, sizeof(junk));
+        tar_member(t, "clam.exe", d, n, 1);
+        break;
+    }
+    case 9: /* a volume label holding the file: Python extracts it, libclamav reads no data */
+        tar_header_only(t, "clam.exe", 'V', n);
+        tar_pad(t, d, n);
+        break;
+    default: { /* 7: a pax size record; the header says 0 */
         char rec[32];
         int rl = snprintf(rec, sizeof(rec), "%d size=%zu\n",
                           10 + (n >= 10) + (n >= 100) + (n >= 1000), n);
@@ -862,7 +885,7 @@ START_TEST(test_deepscan_tar_headers_read_otherwise)
     dirs_make();
     file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
     e = load_ok(&limits, NULL);
-    for (int trick = 0; trick < 8; trick++) {
+    for (int trick = 0; trick < 10; trick++) {
         for (int gz = 0; gz < 2; gz++) {
             for (int bad = 0; bad < 2; bad++) {
                 struct zbuf t = {0}, g = {0};

@@ -649,7 +649,7 @@ static void resum(unsigned char *h)
 }
 
 /* A ustar header at block <b> of <t>: <name>, <type>, <size> bytes, its checksum written. */
-static void tar_put(unsigned char *t, size_t b, const char *name, char type, unsigned long size)
+static void tar_put(unsigned char *t, size_t b, const char *name, char type, unsigned size)
 {
     unsigned char *h = t + b * 512;
 
@@ -658,7 +658,7 @@ static void tar_put(unsigned char *t, size_t b, const char *name, char type, uns
                    "00",
                    0);
     h[156] = (unsigned char)type;
-    snprintf((char *)h + 124, 12, "%011lo", size);
+    snprintf((char *)h + 124, 12, "%011o", size);
     resum(h);
 }
 
@@ -675,31 +675,71 @@ START_TEST(test_filetype_tar_unusual_headers)
     /* the member's data ends in the body, its padding past it: the walk stops there (it read
      * past the end once: t/fuzz-cases/fuzz_filetype/tar-padding-past-end) */
     ck_assert_int_eq(ww_filetype_tar_unusual(t, 512 + 1000), 0);
-    t[156] = 'x'; /* a's header a pax header, its data records */
+    /* pax records, as every writer writes them: a size is rewritten, a sparse member is not */
+    tar_put(t, 0, "pax", 'x', 25);
     memcpy(t + 512, "12 path=b.c\n13 size=9999\n", 25);
-    resum(t);
+    tar_put(t, 2, "c.txt", '0', 0);
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 0); /* a size: rewritten */
-    memcpy(t + 512 + 12, "22 GNU.sparse.major=1\n", 22);        /* a pax sparse member */
+    tar_put(t, 0, "pax", 'x', 34);
+    memcpy(t + 512, "12 path=b.c\n22 GNU.sparse.major=1\n", 34); /* a pax sparse member */
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
-    t[156] = 'X'; /* Solaris's extended header, read as pax */
+    tar_put(t, 0, "pax", 'X', 34); /* Solaris's extended header, read as pax */
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    tar_put(t, 0, "pax", 'g', 25); /* a global header's size: every member's */
+    memcpy(t + 512, "12 path=b.c\n13 size=9999\n", 25);
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    /* records GNU tar reads and Python refuses (attack review 8): a tab or two blanks after the
+     * length, a blank before it, no newline last, bytes after the last record, an empty or
+     * non-decimal size; then a pax size on a directory */
+    {
+        static const char *const odd[] = {"12\tsize=544\n", "13  size=544\n",  " 13 size=544\n",
+                                          "12 size=544 ",   "12 size=544\n\0", "8 size=\n",
+                                          "12 size=5a4\n",  "13 size=+544\n"};
+        for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+            size_t n = strlen(odd[k]) + (k == 4);
+            memset(t + 512, 0, 512);
+            tar_put(t, 0, "pax", 'x', n);
+            memcpy(t + 512, odd[k], n);
+            ck_assert_msg(ww_filetype_tar_unusual(t, sizeof(t)) == 1, "record %zu", k);
+        }
+        memset(t + 512, 0, 512);
+        tar_put(t, 0, "pax", 'x', 12);
+        memcpy(t + 512, "12 size=544\n", 12);
+        ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 0);
+    }
+    tar_put(t, 2, "b", '5', 0);
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    /* two pax headers for one member (GNU tar takes the last's size, Python the first's); a pax
+     * header before a bad block (GNU tar drops it, Python stops) */
+    tar_put(t, 2, "pax2", 'x', 12);
+    memcpy(t + 3 * 512, "12 size=545\n", 12);
+    tar_put(t, 4, "c.txt", '0', 545);
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    memset(t + 2 * 512, 0, 512);
+    t[2 * 512 + 5] = 'x';
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    memset(t, 0, sizeof(t));
+    tar_put(t, 0, "a.txt", '0', 1000);
+    /* sizes GNU tar and Python read otherwise: base-64 (Python: octal), a NUL first (Python: 0) */
+    memcpy(t + 124, "+1750\0      ", 12);
     resum(t);
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
-    t[156] = 'g'; /* a global header's size: every member's */
-    memcpy(t + 512 + 12, "13 mtime=999\n\0\0\0\0\0\0\0\0\0", 22);
-    memcpy(t + 512 + 25, "13 size=9999\n", 13);
+    memcpy(t + 124,
+           "\0"
+           "0001750\0   ",
+           12);
     resum(t);
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
-    t[156] = 'x'; /* a pax size on a directory */
+    memcpy(t + 124, " 0001750\0   ", 12); /* blanks first: both read 1000 */
     resum(t);
-    tar_put(t, 3, "b", '5', 0);
-    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
+    ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 0);
     tar_put(t, 0, "a.txt", 'S', 1000); /* old GNU sparse */
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
     tar_put(t, 0, "a.txt", '0', 1000);
     memcpy(t + 124, "0000000175x", 11); /* a size GNU tar cannot read */
     resum(t);
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
-    tar_put(t, 0, "a.txt", '0', 0x80000000ul); /* over libclamav's int */
+    tar_put(t, 0, "a.txt", '0', 0x80000000u); /* over libclamav's int */
     ck_assert_int_eq(ww_filetype_tar_unusual(t, sizeof(t)), 1);
     /* a symbolic link with a size: a pax sparse member in its data is a member when GNU tar
      * lists the tar */
@@ -742,11 +782,12 @@ START_TEST(test_filetype_tar_view)
         ck_assert_int_eq(memcmp(o, t, 3 * 512), 0); /* the rest as it was */
         ck_assert(SAME_AGAIN());
     }
-    /* a volume label with data: GNU tar skips it, libclamav would read it as headers */
+    /* a volume label with data: GNU tar skips it, libclamav would read it as headers, Python
+     * extracts it as a file: a file to libclamav, which reads and skips it */
     tar_put(t, 0, "label", 'V', 1000);
     tar_put(t, 3, "b.txt", '0', 1000);
     VIEW(0);
-    ck_assert(v.changes == 1 && o[156] == 'K' && ww_filetype_tar_header(o, 512));
+    ck_assert(v.changes == 1 && o[156] == '0' && ww_filetype_tar_header(o, 512));
     ck_assert(SAME_AGAIN());
     /* a symbolic link with data: none when GNU tar extracts (so c.txt's header is read), its
      * size skipped when GNU tar lists or picks members (then c.txt is not a member) */

@@ -343,6 +343,19 @@ def tar_trick(clam_exe, trick):
         h = bytearray(tar_header(b"clam.exe", len(clam_exe)))
         h[124:136] = b"\x80" + b"\0" * 7 + len(clam_exe).to_bytes(4, "big")
         return first + resum(h) + pad(clam_exe) + end
+    if trick == "b64sum":  # a decoy whose checksum is base-64 (GNU tar skips it: octal only)
+        # over clam.exe's header, after a header without "ustar" (attack review 8)
+        h = bytearray(tar_header(b"decoy.txt", 1024))
+        h[148:156] = b" " * 8
+        s, b64 = sum(h), b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        h[148:156] = b"+" + bytes(b64[(s >> (6 * (5 - i))) & 63] for i in range(6)) + b"\0"
+        return (first + tar_header(b"a.txt", 4, magic=None) + pad(b"text") + bytes(h) +
+                pad(b"junk") + clam + end)
+    if trick == "paxtab":  # a pax record GNU tar reads (a tab after the length), Python does not:
+        # unscanned (attack review 8)
+        rec = b"12\tsize=%d\n" % len(clam_exe)
+        return (first + tar_header(b"PaxHeaders/clam.exe", len(rec), b"x") + pad(rec) +
+                tar_header(b"clam.exe", 0) + pad(clam_exe) + end)
     if trick == "paxsparse":  # a pax sparse member: unscanned (no rewrite reads it as GNU tar)
         rec = b"22 GNU.sparse.major=1\n22 GNU.sparse.minor=0\n"
         return (first + tar_header(b"PaxHeaders/notes.txt", len(rec), b"x") + pad(rec) +
@@ -434,6 +447,8 @@ def main():
         "sumnul.tar": tar_trick(clam_exe, "sumnul"),
         "base256.tar": tar_trick(clam_exe, "base256"),
         "paxsparse.tar": tar_trick(clam_exe, "paxsparse"),
+        "b64sum.tar": tar_trick(clam_exe, "b64sum"),
+        "paxtab.tar": tar_trick(clam_exe, "paxtab"),
         "streamed.zip": streamed_bundle(1100),
         "marker.zip": hidden_member(zip_of([("f%04d.txt" % i, b"x") for i in range(1100)]),
                                     b"PK\x07\x08"),
