@@ -603,7 +603,8 @@ static int tar_blank(unsigned char c)
 }
 
 /* A numeric header field as GNU tar 1.34 reads it (from_header): one leading NUL and then
- * blanks skipped; octal digits ended by the field's end, a NUL or a blank; or, unless
+ * blanks skipped; octal digits ended by the field's end, a NUL or a blank (a NUL first: 0); or,
+ * unless
  * <octal_only> (checksums), base-256 after 0x80 (0xff: negative). 0 and *v; -1 when GNU tar
  * would not take it, or takes it for a negative number, or reads it as base-64 after '+' or '-'
  * (tar 1.13.6-1.13.11, 1999: Python reads "+1040" as octal; here it is refused). */
@@ -630,20 +631,22 @@ static int gnu_number(const unsigned char *f, size_t n, int octal_only, uint64_t
                 return -1;
             x = x << 8 | f[i];
         }
-    } else {
-        return -1;
+    } else if (f[i] != 0) {
+        return -1; /* a NUL there: no digits, 0 (a GNU volume label's size field is all NULs) */
     }
     *v = x;
     return 0;
 }
 
 /* The same field as Python 3.11's tarfile reads it (nti): base-256 when the first byte is 0x80
- * or 0xff; else the bytes up to a NUL, blanks stripped, as octal (none: 0). -1 when Python
- * refuses it (a sign, '_', "0o" or any other byte), or for a negative number. */
+ * or 0xff; else the bytes up to a NUL, whitespace stripped, as int(s, 8) reads them: a sign, then
+ * "0o", then octal digits with single '_' between them (none at all: 0). -1 when Python refuses
+ * it, or for a negative number. */
 static int64_t py_number(const unsigned char *f, size_t n)
 {
     size_t i = 0, end = 0;
     uint64_t x = 0;
+    int digits = 0;
 
     if (f[0] == 0x80 || f[0] == 0xff) {
         for (i = 1; i < n; i++) {
@@ -659,12 +662,27 @@ static int64_t py_number(const unsigned char *f, size_t n)
         i++;
     while (end > i && (tar_blank(f[end - 1]) || (f[end - 1] >= 0x1c && f[end - 1] <= 0x1f)))
         end--;
+    if (i == end)
+        return 0;
+    if (f[i] == '+' || f[i] == '-') {
+        if (f[i] == '-')
+            return -1; /* "-0" is 0, anything else negative: refused either way */
+        i++;
+    }
+    if (end - i >= 2 && f[i] == '0' && (f[i + 1] == 'o' || f[i + 1] == 'O')) {
+        i += 2;
+        if (i < end && f[i] == '_')
+            i++; /* "0o_17" */
+    }
     for (; i < end; i++) {
+        if (f[i] == '_' && digits > 0 && i + 1 < end && f[i + 1] != '_')
+            continue;
         if (f[i] < '0' || f[i] > '7' || (x >> 60))
             return -1;
         x = x * 8 + (uint64_t)(f[i] - '0');
+        digits++;
     }
-    return (int64_t)x;
+    return digits > 0 ? (int64_t)x : -1;
 }
 
 /* The same field as libclamav 1.4 reads it: sscanf("%o") of its bytes up to a NUL, taken as an
@@ -689,22 +707,26 @@ static long clam_number(const unsigned char *f, size_t n)
 }
 
 /* A header block as GNU tar takes it: 1 a header, 0 the end (all zeros), -1 a bad one (it reads
- * on at the next block). *clam: whether libclamav 1.4's tar reader takes it for a header. */
-static int tar_block(const unsigned char *h, int *clam)
+ * on at the next block). *clam: whether libclamav 1.4's tar reader takes it for a header; *py:
+ * whether Python's tarfile does (its checksum reading is wider than GNU tar's). */
+static int tar_block(const unsigned char *h, int *clam, int *py)
 {
     unsigned long sum_u;
     long sum_s, want_c;
+    int64_t want_p;
     uint64_t want;
     size_t i;
 
     for (i = 0; i < 512 && h[i] == 0; i++)
         ;
-    *clam = 0;
+    *clam = *py = 0;
     if (i == 512)
         return 0;
     sum_u = tar_sum(h, &sum_s);
     want_c = clam_number(h + 148, 8);
     *clam = h[0] != 0 && want_c >= 0 && (want_c == (long)sum_u || want_c == sum_s);
+    want_p = py_number(h + 148, 8);
+    *py = want_p >= 0 && (want_p == (int64_t)sum_u || want_p == (int64_t)sum_s);
     if (gnu_number(h + 148, 8, 1, &want) != 0)
         return -1;
     return want == sum_u || (long)want == sum_s ? 1 : -1;
@@ -712,9 +734,9 @@ static int tar_block(const unsigned char *h, int *clam)
 
 int ww_filetype_tar_header(const unsigned char *h, size_t len)
 {
-    int clam;
+    int clam, py;
 
-    return len >= 512 && h[0] != '\0' && tar_block(h, &clam) == 1;
+    return len >= 512 && h[0] != '\0' && tar_block(h, &clam, &py) == 1;
 }
 
 /* Symbolic links, devices and fifos: no data when GNU tar extracts them, their size when it
@@ -725,18 +747,34 @@ static int tar_link(unsigned char type)
 }
 
 /* A member's data size as GNU tar reads it, <size> its header's or its pax record's: hard links
- * and directories have none, links as tar_link says (<skip_links>: GNU tar lists or skips). */
-static uint64_t tar_data(unsigned char type, uint64_t size, int skip_links)
+ * and directories have none, links as tar_link says (<skip_links>: GNU tar lists or skips), and
+ * so do regular files whose name ends in '/' (<dir>: GNU tar extracts them as directories,
+ * Python too for type NUL). */
+static uint64_t tar_data(unsigned char type, uint64_t size, int skip_links, int dir)
 {
-    return type == '1' || type == '5' || (tar_link(type) && !skip_links) ? 0 : size;
+    return type == '1' || type == '5' || ((tar_link(type) || dir) && !skip_links) ? 0 : size;
+}
+
+/* Whether the name of header <h> (name field, or prefix/name in a POSIX ustar header) ends in
+ * '/', as GNU tar and Python join them. */
+static int tar_name_slash(const unsigned char *h)
+{
+    size_t n = 0;
+
+    while (n < 100 && h[n] != 0)
+        n++;
+    if (n > 0)
+        return h[n - 1] == '/';
+    return memcmp(h + 257, "ustar\0", 6) == 0 && h[345] != 0; /* "prefix/" */
 }
 
 /* pax records "LEN key=value\n" of a header of type x, X (Solaris's, read as pax) or g, the
- * records' whole data: a size record's value in *size (UINT64_MAX: none). 0; 1 when a record
+ * records' whole data: a size record's value in *size (UINT64_MAX: none), whether a path record
+ * ends in '/' in *slash (untouched: none). 0; 1 when a record
  * makes the member sparse, or is not written as every writer writes records (one space after
  * the length, a newline last, the data ending with the last record): GNU tar reads blanks and
  * tabs around the length that Python's tarfile refuses, so readers take other sizes. */
-static int pax_records(const unsigned char *r, const unsigned char *end, uint64_t *size)
+static int pax_records(const unsigned char *r, const unsigned char *end, uint64_t *size, int *slash)
 {
     while (r < end) {
         size_t rl = 0;
@@ -767,6 +805,8 @@ static int pax_records(const unsigned char *r, const unsigned char *end, uint64_
             }
             *size = v;
         }
+        if (eq - q - 1 == 4 && memcmp(q + 1, "path", 4) == 0)
+            *slash = rend - 2 > eq && rend[-2] == '/'; /* a directory's name, to GNU tar */
         r = rend;
     }
     return 0;
@@ -780,6 +820,7 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
     size_t pos = 0;
     uint64_t pax_size = UINT64_MAX;
     int ustar = len >= 512 && memcmp(p + 257, "ustar", 5) == 0, pax = 0;
+    int lslash = -1, pslash = -1; /* a GNU long name's and a pax path's last '/' (-1: none) */
 
     memset(v, 0, sizeof(*v));
     while (pos <= len && len - pos >= 512) {
@@ -787,14 +828,16 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
         unsigned char *o = out != NULL ? out + pos : NULL;
         unsigned char type = h[156];
         uint64_t size = 0, data;
-        int clam, changed = 0, gnu = tar_block(h, &clam);
+        int clam, py, dir = 0, slash = 0, changed = 0, gnu = tar_block(h, &clam, &py);
 
         if (gnu == 0)
             return; /* GNU tar ends at a block of zeros (one alone too, with a warning) */
         pos += 512;
         if (gnu < 0) {
-            if (pax) {
-                v->unusual = 1; /* GNU tar drops a pax header at a bad block; Python stops */
+            if (pax || py) {
+                /* GNU tar drops a pax header at a bad block, Python stops; a checksum Python
+                 * reads (base-256, "0o", '_') and GNU tar does not: a header to Python only */
+                v->unusual = 1;
                 return;
             }
             /* GNU tar skips a bad block and tries the next: libclamav must not take it for a
@@ -818,12 +861,20 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
         }
         if (type == 'g' || type == 'x' || type == 'X') {
             uint64_t rs = UINT64_MAX;
+            size_t padded = (size_t)((size + 511) / 512 * 512);
             if (size > len - pos)
                 return; /* cut short */
-            if (pax_records(p + pos, p + pos + size, &rs) || (type == 'g' && rs != UINT64_MAX) ||
-                (type != 'g' && pax)) {
-                /* sparse; records readers read otherwise; a global size; two pax headers for a
-                 * member (GNU tar takes the last one's records, Python both, the first's last) */
+            /* Python reads the records of the padded blocks, GNU tar of <size> bytes */
+            for (size_t i = (size_t)size; i < padded && pos + i < len; i++)
+                if (p[pos + i] != 0) {
+                    v->unusual = 1;
+                    return;
+                }
+            if (pax_records(p + pos, p + pos + size, &rs, &pslash) ||
+                (type == 'g' && (rs != UINT64_MAX || pslash >= 0)) || (type != 'g' && pax)) {
+                /* sparse; records readers read otherwise; a global size or path; two pax
+                 * headers for a member (GNU tar takes the last one's records, Python both, the
+                 * first's last) */
                 v->unusual = 1;
                 return;
             }
@@ -831,9 +882,22 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
                 pax = 1;
                 pax_size = rs;
             }
-        } else if (type != 'L' && type != 'K') {
+        } else if (type == 'L') {
+            size_t n = 0;
+            if (size > len - pos)
+                return; /* cut short */
+            while (n < size && p[pos + n] != 0)
+                n++;
+            lslash = n > 0 && p[pos + n - 1] == '/';
+        } else if (type != 'K') {
+            slash = pslash >= 0 ? pslash : lslash >= 0 ? lslash : tar_name_slash(h);
+            if (pslash >= 0 && lslash >= 0 && pslash != lslash) {
+                v->unusual = 1; /* a long name and a pax path that disagree */
+                return;
+            }
+            dir = (type == '0' || type == '\0' || type == '7') && slash;
             if (pax_size != UINT64_MAX) {
-                if (type == '1' || type == '5' || tar_link(type)) {
+                if (type == '1' || type == '5' || tar_link(type) || dir) {
                     v->unusual = 1; /* a pax size on a link or a directory */
                     return;
                 }
@@ -841,9 +905,10 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
             }
             pax = 0;
             pax_size = UINT64_MAX;
+            lslash = pslash = -1;
         }
-        data = tar_data(type, size, skip_links);
-        if (tar_link(type) && size > 0)
+        data = tar_data(type, size, skip_links, dir);
+        if ((tar_link(type) || dir) && size > 0)
             v->links++;
         if (size > TAR_CLAM_MAX) {
             v->unusual = 1;
@@ -865,14 +930,23 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
         }
         if (type == 'A' || type == 'E' || type == 'I' || type == 'N' || (type == 'V' && size > 0)) {
             /* skipped unread by libclamav (a volume label: no data), extracted as a file by
-             * GNU tar (a label: its data skipped) and Python: a file to libclamav too */
+             * GNU tar (a label: its data skipped) and Python: a file to libclamav too (type D
+             * when named "d/": a '0' so named would be a directory) */
             changed = 1;
             if (o != NULL)
-                o[156] = '0';
+                o[156] = slash ? 'D' : '0';
         } else if (size > 0 && tar_link(type) && skip_links) {
-            changed = 1; /* data that libclamav would read as headers: skipped as a long name */
+            /* data that libclamav would read as headers: a file's to it (type D: a member, as
+             * the link was, so that a long name before it stays the link's) */
+            changed = 1;
             if (o != NULL)
-                o[156] = 'K';
+                o[156] = 'D';
+        } else if (size > 0 && dir) {
+            /* "d/" extracted as a directory: no data, to libclamav too; listed or skipped: its
+             * data, a file's to libclamav (type D, which no reading takes for a directory) */
+            changed = 1;
+            if (o != NULL)
+                o[156] = skip_links ? 'D' : '5';
         }
         if (clam_number(h + 124, 12) != (long)size) {
             changed = 1; /* base-256, a pax size, a field sscanf reads otherwise */

@@ -143,22 +143,26 @@ int ww_filetype_tar_header(const unsigned char *h, size_t len);
 void ww_filetype_tar_checksum(unsigned char *h);
 
 /* A tar (<len> bytes at <p>, a valid header first) walked as GNU tar 1.34 reads it, against
- * what libclamav 1.4's tar reader would read of it. libclamav reads another member list when a
- * header has no name (it ends there), lacks "ustar" in a ustar tar (it ends), holds a size or
- * checksum field that sscanf reads otherwise (base-256, a leading NUL, base-64), has its size in
- * a pax record, or has a type libclamav skips unread (A, E, I, N: GNU tar extracts them as
- * files) or reads no data for (V, a volume label: GNU tar skips its data); a bad block that
- * libclamav takes for a header or an end. With <out> (a copy of <p>, <len> bytes), each such
- * header is rewritten there so that libclamav reads the members GNU tar reads. GNU tar's two
- * readings of symbolic links, devices and fifos with a size are told by <skip_links>: 0 as it
- * extracts them (no data), 1 as it lists or skips them (their size's blocks skipped). Pure, but
- * for <out>. */
+ * what libclamav 1.4's tar reader and Python 3.11's tarfile would read of it. libclamav reads
+ * another member list when a header has no name (it ends there), lacks "ustar" in a ustar tar
+ * (it ends), holds a size or checksum field that sscanf reads otherwise (base-256, a leading
+ * NUL), has its size in a pax record, or has a type libclamav skips unread (A, E, I, N: GNU tar
+ * extracts them as files) or reads no data for (V, a volume label: GNU tar skips its data,
+ * Python extracts it); a bad block that libclamav takes for a header or an end. With <out> (a
+ * copy of <p>, <len> bytes), each such header is rewritten there so that libclamav reads the
+ * members GNU tar reads (a file libclamav must read: type 0, or D; data it must skip: type D,
+ * read as a file). GNU tar reads symbolic links, devices and fifos with a size, and regular
+ * files named "d/", two ways, told by <skip_links>: 0 as it extracts them (no data: "d/" is a
+ * directory), 1 as it lists or skips them (their size's blocks skipped). Pure, but for <out>. */
 struct ww_tar_view {
     unsigned changes; /* headers libclamav would read otherwise (rewritten in <out>) */
-    unsigned links;   /* links, devices and fifos with a size: read both ways */
-    int unusual;      /* 1: a header no rewrite makes libclamav read as GNU tar: a sparse member
-                       * (GNU or pax), a global pax size, a size GNU tar cannot read or over 2 GiB,
-                       * a pax size on a link or a directory. The walk stops there. */
+    unsigned links;   /* links, devices, fifos and "d/" files with a size: read both ways */
+    int unusual;      /* 1: a header no rewrite makes every reader agree on: a sparse member (GNU
+                       * or pax), a global pax size or path, a size GNU tar cannot read, Python
+                       * reads otherwise (base-64, a NUL first) or over 2 GiB, a pax size on a
+                       * link or a directory, pax records not as writers write them (or in a
+                       * header's padding), two pax headers for a member, a pax header before
+                       * a bad block, a checksum only Python reads. The walk stops there. */
 };
 void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out, int skip_links,
                           struct ww_tar_view *v);

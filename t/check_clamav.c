@@ -789,7 +789,7 @@ static void tar_pad(struct zbuf *z, const unsigned char *d, size_t n)
 }
 
 /* A tar of a readme and then file <d> (<n> bytes) behind a header that libclamav's tar reader
- * reads otherwise than GNU tar (<trick>, 0-9); tar xf gives the file back from each (the symbolic
+ * reads otherwise than GNU tar (<trick>, 0-10); tar xf gives the file back from each (the symbolic
  * link's: tar xf T clam.exe). */
 static void tar_trick(struct zbuf *t, int trick, const unsigned char *d, size_t n)
 {
@@ -854,6 +854,10 @@ static void tar_trick(struct zbuf *t, int trick, const unsigned char *d, size_t 
         tar_header_only(t, "clam.exe", 'V', n);
         tar_pad(t, d, n);
         break;
+    case 10: /* a regular file named "d/": GNU tar extracts a directory, reads no data */
+        tar_header_only(t, "d/", '0', 512);
+        tar_member(t, "clam.exe", d, n, 1);
+        break;
     default: { /* 7: a pax size record; the header says 0 */
         char rec[32];
         int rl = snprintf(rec, sizeof(rec), "%d size=%zu\n",
@@ -885,7 +889,7 @@ START_TEST(test_deepscan_tar_headers_read_otherwise)
     dirs_make();
     file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
     e = load_ok(&limits, NULL);
-    for (int trick = 0; trick < 10; trick++) {
+    for (int trick = 0; trick < 11; trick++) {
         for (int gz = 0; gz < 2; gz++) {
             for (int bad = 0; bad < 2; bad++) {
                 struct zbuf t = {0}, g = {0};

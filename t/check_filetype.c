@@ -796,7 +796,7 @@ START_TEST(test_filetype_tar_view)
     VIEW(0);
     ck_assert(v.links == 1 && v.changes == 1 && o[512 + 156] == '0' && o[156] == '2');
     VIEW(1);
-    ck_assert(v.links == 1 && v.changes == 1 && o[512 + 156] == 'A' && o[156] == 'K');
+    ck_assert(v.links == 1 && v.changes == 1 && o[512 + 156] == 'A' && o[156] == 'D');
     ck_assert(SAME_AGAIN());
     /* a directory with a size: no data for anyone */
     tar_put(t, 0, "dir", '5', 1000);
@@ -863,10 +863,81 @@ START_TEST(test_filetype_tar_view)
         snprintf((char *)t + 4 * 512 + 148, 8, "+%06lo", sum);
     }
     tar_put(t, 5, "e.txt", 'A', 0);
+    VIEW(0); /* Python reads "+011174" as octal: a header to it, a bad block to GNU tar */
+    ck_assert(v.unusual == 1);
+    memcpy(t + 4 * 512 + 148, "x0123456", 8); /* a checksum no reader reads */
     VIEW(0);
-    ck_assert(v.changes == 3 && o3[0] == 'X' && o[5 * 512 + 156] == '0');
-    ck_assert(!ww_filetype_tar_header(o + 4 * 512, 512) && o[4 * 512 + 148] == ' ');
+    ck_assert(v.unusual == 0 && v.changes == 2 && o3[0] == 'X' && o[5 * 512 + 156] == '0');
     ck_assert(SAME_AGAIN());
+    /* a regular file named "d/" (by its name, a GNU long name, a pax path or a ustar prefix):
+     * a directory with no data when GNU tar extracts it, its size skipped when it lists it */
+    for (int how = 0; how < 4; how++) {
+        size_t d = how == 0 || how == 3 ? 0 : 2; /* the block of d's own header */
+        memset(t, 0, sizeof(t));
+        if (how == 1) {
+            tar_put(t, 0, "././@LongLink", 'L', 3);
+            memcpy(t + 512, "d/", 3);
+        } else if (how == 2) {
+            tar_put(t, 0, "pax", 'x', 11);
+            memcpy(t + 512, "11 path=d/\n", 11);
+        }
+        tar_put(t, d, how == 0 ? "d/" : how == 3 ? "" : "d", '0', 512);
+        if (how == 3) {
+            t[345] = 'd'; /* prefix "d", name "": "d/" */
+            resum(t);
+        }
+        tar_put(t, d + 1, "in-data", 'A', 0); /* a header only when GNU tar extracts */
+        VIEW(0);
+        ck_assert_msg(v.links == 1 && v.changes == 2 && o[d * 512 + 156] == '5' &&
+                          o[(d + 1) * 512 + 156] == '0',
+                      "how %d: links %u changes %u", how, v.links, v.changes);
+        ck_assert(SAME_AGAIN());
+        VIEW(1);
+        ck_assert_msg(v.changes == 1 && o[d * 512 + 156] == 'D' &&
+                          o[(d + 1) * 512 + 156] == 'A',
+                      "how %d: changes %u", how, v.changes);
+        ck_assert(SAME_AGAIN());
+    }
+    /* checksums Python reads and GNU tar does not (a header to one reader only): unusual */
+    memset(t, 0, sizeof(t));
+    tar_put(t, 0, "a.txt", '0', 0);
+    tar_put(t, 1, "b.txt", '0', 0);
+    {
+        unsigned long sum = 0;
+        memset(t + 512 + 148, ' ', 8);
+        for (int i = 0; i < 512; i++)
+            sum += t[512 + i];
+        snprintf((char *)t + 512 + 148, 8, "0o%05lo", sum);
+        ck_assert(ww_filetype_tar_unusual(t, sizeof(t)));
+        snprintf((char *)t + 512 + 148, 8, "0%o_%02lo", (unsigned)(sum >> 6), sum & 63);
+        ck_assert(ww_filetype_tar_unusual(t, sizeof(t)));
+        memset(t + 512 + 148, 0, 8);
+        t[512 + 148] = 0x80;
+        t[512 + 154] = (unsigned char)(sum >> 8);
+        t[512 + 155] = (unsigned char)sum;
+        /* (the sum changed with the field: find the value that holds) */
+        for (unsigned k = 0; k < 4096 && !ww_filetype_tar_unusual(t, sizeof(t)); k++) {
+            unsigned long s2 = 0;
+            for (int i = 0; i < 512; i++)
+                s2 += i >= 148 && i < 156 ? ' ' : t[512 + i];
+            t[512 + 154] = (unsigned char)(s2 >> 8);
+            t[512 + 155] = (unsigned char)s2;
+        }
+        ck_assert(ww_filetype_tar_unusual(t, sizeof(t)));
+    }
+    /* a pax header's padding holds records: Python reads them, GNU tar does not */
+    memset(t, 0, sizeof(t));
+    tar_put(t, 0, "pax", 'x', 12);
+    memcpy(t + 512, "12 path=a.c\n12 size=600\n", 24);
+    tar_put(t, 2, "a.c", '0', 0);
+    ck_assert(ww_filetype_tar_unusual(t, sizeof(t)));
+    memset(t + 512 + 12, 0, 12);
+    ck_assert(!ww_filetype_tar_unusual(t, sizeof(t)));
+    /* a size field of NULs (GNU tar's volume label): 0 */
+    memset(t + 2 * 512 + 124, 0, 12);
+    resum(t + 2 * 512);
+    VIEW(0);
+    ck_assert(!v.unusual && v.changes == 1); /* written as octal for libclamav's sscanf */
     /* cut short in a member's data and in a header: no read past the end */
     ww_filetype_tar_view(t, 512 + 100, NULL, 0, &v);
     ww_filetype_tar_view(t, 700, NULL, 1, &v);
@@ -908,7 +979,7 @@ START_TEST(test_filetype_tar_view_rewrites_once)
                 b += 2;
                 continue;
             }
-            tar_put(t, b, k == 1 ? "" : "m.bin", type, size);
+            tar_put(t, b, k == 1 ? "" : k == 6 ? "d/" : "m.bin", type, size);
             if (k == 2)
                 memset(h + 257, 0, 8); /* no magic */
             if (k == 3) {              /* base-256 size */

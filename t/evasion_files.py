@@ -356,6 +356,15 @@ def tar_trick(clam_exe, trick):
         rec = b"12\tsize=%d\n" % len(clam_exe)
         return (first + tar_header(b"PaxHeaders/clam.exe", len(rec), b"x") + pad(rec) +
                 tar_header(b"clam.exe", 0) + pad(clam_exe) + end)
+    if trick == "slashdir":  # a regular file named "d/" whose data is clam.exe's header: GNU
+        # tar extracts it as a directory, with no data (attack review 9)
+        return first + tar_header(b"d/", 512, b"\0") + clam + end
+    if trick == "paxpad":  # a size record in a pax header's padding: Python reads it, GNU tar
+        # does not: unscanned (attack review 9)
+        rec = b"12 path=a.c\n"
+        return (first + tar_header(b"PaxHeaders/clam.exe", len(rec), b"x") + rec +
+                (b"12 size=%d\n" % len(clam_exe)).ljust(512 - len(rec), b"\0") +
+                tar_header(b"clam.exe", 0) + pad(clam_exe) + end)
     if trick == "paxsparse":  # a pax sparse member: unscanned (no rewrite reads it as GNU tar)
         rec = b"22 GNU.sparse.major=1\n22 GNU.sparse.minor=0\n"
         return (first + tar_header(b"PaxHeaders/notes.txt", len(rec), b"x") + pad(rec) +
@@ -449,6 +458,8 @@ def main():
         "paxsparse.tar": tar_trick(clam_exe, "paxsparse"),
         "b64sum.tar": tar_trick(clam_exe, "b64sum"),
         "paxtab.tar": tar_trick(clam_exe, "paxtab"),
+        "slashdir.tar": tar_trick(clam_exe, "slashdir"),
+        "paxpad.tar": tar_trick(clam_exe, "paxpad"),
         "streamed.zip": streamed_bundle(1100),
         "marker.zip": hidden_member(zip_of([("f%04d.txt" % i, b"x") for i in range(1100)]),
                                     b"PK\x07\x08"),

@@ -125,7 +125,9 @@ expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=i
 # header the walk cannot read before a hidden cabinet; tar headers libclamav's tar reader read
 # otherwise than GNU tar (a pax size, a Solaris ACL entry, a volume label or a symbolic link with
 # a size, a header without "ustar" or without a name, a checksum after a NUL, a base-256 size, a
-# base-64 checksum GNU tar does not read); pax records GNU tar and Python read otherwise: unscanned.
+# base-64 checksum GNU tar does not read, a regular file named "d/" that GNU tar extracts as a
+# directory); pax records GNU tar and Python read otherwise (a tab, records in the padding):
+# unscanned.
 "${PYTHON3:-python3}" "$top_srcdir/t/evasion_files.py" "$TESTFILES" "$tmp/ev" || fail "cannot build the evasion files"
 "$top_builddir/t/ww_encode" zstd <"$TESTFILES/clam.exe" >"$tmp/ev/clam.zst" || fail "cannot make clam.zst"
 "${PYTHON3:-python3}" -c 'import gzip, sys; sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read()))' \
@@ -166,7 +168,8 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "nameless.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
     "sumnul.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
     "base256.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
-    "b64sum.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected"; do
+    "b64sum.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
+    "slashdir.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
@@ -185,7 +188,8 @@ for spec in "clam.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders" \
     "unlistedlzma.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
     "paxsparse.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
-    "paxtab.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders"; do
+    "paxtab.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
+    "paxpad.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders"; do
     f=${spec%%|*} rest=${spec#*|}
     type=${rest%%|*} why=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
