@@ -846,7 +846,7 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
                 v->changes++;
                 if (o != NULL) {
                     o[0] = 'X';
-                    memset(o + 148, ' ', 8);
+                    memset(o + 148, 'X', 8); /* no reader's number */
                 }
             }
             continue;
