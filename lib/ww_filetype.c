@@ -789,8 +789,8 @@ static int pax_records(const unsigned char *r, const unsigned char *end, uint64_
             return 1;
         for (eq = q + 1; eq < rend - 1 && *eq != '='; eq++)
             ;
-        if (eq == q + 1 || eq >= rend - 1)
-            return 1; /* no keyword, or no '=' */
+        if (eq == q + 1 || eq >= rend - 1 || memchr(q + 1, 0, (size_t)(eq - q - 1)) != NULL)
+            return 1; /* no keyword, no '=', or a NUL in the keyword (GNU tar stops there) */
         if ((size_t)(eq - q - 1) > 11 && memcmp(q + 1, "GNU.sparse.", 11) == 0)
             return 1;
         if (eq - q - 1 == 4 && memcmp(q + 1, "size", 4) == 0) {
@@ -805,8 +805,11 @@ static int pax_records(const unsigned char *r, const unsigned char *end, uint64_
             }
             *size = v;
         }
-        if (eq - q - 1 == 4 && memcmp(q + 1, "path", 4) == 0)
+        if (eq - q - 1 == 4 && memcmp(q + 1, "path", 4) == 0) {
+            if (memchr(eq + 1, 0, (size_t)(rend - 1 - eq - 1)) != NULL)
+                return 1; /* GNU tar's path ends at the NUL ("d/\0x": a directory), Python's not */
             *slash = rend - 2 > eq && rend[-2] == '/'; /* a directory's name, to GNU tar */
+        }
         r = rend;
     }
     return 0;
@@ -834,9 +837,10 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
             return; /* GNU tar ends at a block of zeros (one alone too, with a warning) */
         pos += 512;
         if (gnu < 0) {
-            if (pax || py) {
-                /* GNU tar drops a pax header at a bad block, Python stops; a checksum Python
-                 * reads (base-256, "0o", '_') and GNU tar does not: a header to Python only */
+            if (pax || py || lslash >= 0) {
+                /* GNU tar drops a pax header or a long name at a bad block, Python stops; a
+                 * checksum Python reads (base-256, "0o", '_') and GNU tar does not: a header to
+                 * Python only */
                 v->unusual = 1;
                 return;
             }
@@ -895,7 +899,9 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
                 v->unusual = 1; /* a long name and a pax path that disagree */
                 return;
             }
-            dir = (type == '0' || type == '\0' || type == '7') && slash;
+            /* GNU tar by the final name; Python by the name field alone, for type NUL */
+            dir = ((type == '0' || type == '\0' || type == '7') && slash) ||
+                  (type == '\0' && h[0] != 0 && h[strnlen((const char *)h, 100) - 1] == '/');
             if (pax_size != UINT64_MAX) {
                 if (type == '1' || type == '5' || tar_link(type) || dir) {
                     v->unusual = 1; /* a pax size on a link or a directory */

@@ -893,11 +893,45 @@ START_TEST(test_filetype_tar_view)
                       "how %d: links %u changes %u", how, v.links, v.changes);
         ck_assert(SAME_AGAIN());
         VIEW(1);
-        ck_assert_msg(v.changes == 1 && o[d * 512 + 156] == 'D' &&
-                          o[(d + 1) * 512 + 156] == 'A',
+        ck_assert_msg(v.changes == 1 && o[d * 512 + 156] == 'D' && o[(d + 1) * 512 + 156] == 'A',
                       "how %d: changes %u", how, v.changes);
         ck_assert(SAME_AGAIN());
     }
+    /* the name field "d/" of type NUL with a pax path or long name "d": a directory to Python
+     * (it looks at the name field), a file to GNU tar: read both ways (attack review 10) */
+    for (int how = 1; how < 3; how++) {
+        memset(t, 0, sizeof(t));
+        if (how == 1) {
+            tar_put(t, 0, "././@LongLink", 'L', 2);
+            memcpy(t + 512, "d", 2);
+        } else {
+            tar_put(t, 0, "pax", 'x', 10);
+            memcpy(t + 512, "10 path=d\n", 10);
+        }
+        tar_put(t, 2, "d/", '\0', 512);
+        tar_put(t, 3, "in-data", 'A', 0);
+        VIEW(0);
+        ck_assert_msg(v.links == 1 && o[2 * 512 + 156] == '5' && o[3 * 512 + 156] == '0',
+                      "how %d: links %u", how, v.links);
+        ck_assert(SAME_AGAIN());
+    }
+    /* a NUL in a pax path (GNU tar's ends there: "d/") or keyword (GNU tar stops reading); a
+     * long name before a bad block (GNU tar drops it): unusual */
+    memset(t, 0, sizeof(t));
+    tar_put(t, 0, "pax", 'x', 12);
+    memcpy(t + 512, "12 path=d/\0x\n", 12);
+    tar_put(t, 2, "d", '0', 0);
+    ck_assert(ww_filetype_tar_unusual(t, sizeof(t)));
+    memcpy(t + 512, "12 pa\0h=d/x\n", 12);
+    ck_assert(ww_filetype_tar_unusual(t, sizeof(t)));
+    memcpy(t + 512, "12 path=d/x\n", 12);
+    ck_assert(!ww_filetype_tar_unusual(t, sizeof(t)));
+    memset(t, 0, sizeof(t));
+    tar_put(t, 0, "././@LongLink", 'L', 2);
+    memcpy(t + 512, "d", 2);
+    t[2 * 512 + 7] = 'b'; /* a bad block */
+    tar_put(t, 3, "d/", '0', 0);
+    ck_assert(ww_filetype_tar_unusual(t, sizeof(t)));
     /* checksums Python reads and GNU tar does not (a header to one reader only): unusual */
     memset(t, 0, sizeof(t));
     tar_put(t, 0, "a.txt", '0', 0);
