@@ -722,12 +722,16 @@ static int tar_block(const unsigned char *h, int *clam, int *py)
     *clam = *py = 0;
     if (i == 512)
         return 0;
-    sum_u = tar_sum(h, &sum_s);
     want_c = clam_number(h + 148, 8);
-    *clam = h[0] != 0 && want_c >= 0 && (want_c == (long)sum_u || want_c == sum_s);
     want_p = py_number(h + 148, 8);
-    *py = want_p >= 0 && (want_p == (int64_t)sum_u || want_p == (int64_t)sum_s);
     if (gnu_number(h + 148, 8, 1, &want) != 0)
+        want = UINT64_MAX;
+    if (want_c < 0 && want_p < 0 && want == UINT64_MAX)
+        return -1; /* no reader's number: the sum is not needed (every body's first bytes) */
+    sum_u = tar_sum(h, &sum_s);
+    *clam = h[0] != 0 && want_c >= 0 && (want_c == (long)sum_u || want_c == sum_s);
+    *py = want_p >= 0 && (want_p == (int64_t)sum_u || want_p == (int64_t)sum_s);
+    if (want == UINT64_MAX)
         return -1;
     return want == sum_u || (long)want == sum_s ? 1 : -1;
 }
