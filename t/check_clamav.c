@@ -694,6 +694,28 @@ static void gzip_of(const unsigned char *d, size_t n, struct zbuf *out)
     deflateEnd(&zs);
 }
 
+/* The deep verdict on tar <t> (gzipped when <gz>; freed here): infected by clam.exe when <bad>,
+ * else clean. <what> <n> name the case in a failure. */
+static void tar_verdict(struct ww_clamav *e, uint64_t deep, struct zbuf *t, int gz, int bad,
+                        const char *what, int n)
+{
+    struct zbuf g = {0};
+    struct ww_deep_result r;
+
+    if (gz)
+        gzip_of(t->p, t->n, &g);
+    r = gz ? deep_of(e, deep, g.p, g.n) : deep_of(e, deep, t->p, t->n);
+    if (bad)
+        ck_assert_msg(r.verdict == WW_DEEP_INFECTED &&
+                          strstr(r.threat, "Webwarden.Test.ClamExe") != NULL,
+                      "%s %d (gzip %d): verdict %d \"%s\"", what, n, gz, (int)r.verdict, r.threat);
+    else
+        ck_assert_msg(r.verdict == WW_DEEP_CLEAN, "clean %s %d (gzip %d): verdict %d \"%s\"", what,
+                      n, gz, (int)r.verdict, r.threat);
+    free(t->p);
+    free(g.p);
+}
+
 /* A tar whose first member is named like an image ("GIF89a.gif"): libclamav types the whole tar
  * as a GIF and never unpacks it (also inside a gzip); GNU tar extracts every member. */
 START_TEST(test_deepscan_tar_named_like_an_image)
@@ -715,27 +737,14 @@ START_TEST(test_deepscan_tar_named_like_an_image)
     for (int ustar = 0; ustar < 2; ustar++) {
         for (int gz = 0; gz < 2; gz++) {
             for (int bad = 0; bad < 2; bad++) {
-                struct zbuf t = {0}, g = {0};
+                struct zbuf t = {0};
                 tar_member(&t, "GIF89a.gif", gif, sizeof(gif), ustar);
                 if (bad)
                     tar_member(&t, "clam.exe", exe, xlen, ustar);
                 else
                     tar_member(&t, "readme.txt", text, sizeof(text), ustar);
                 tar_end(&t);
-                if (gz)
-                    gzip_of(t.p, t.n, &g);
-                r = gz ? deep_of(e, deep, g.p, g.n) : deep_of(e, deep, t.p, t.n);
-                if (bad)
-                    ck_assert_msg(r.verdict == WW_DEEP_INFECTED &&
-                                      strstr(r.threat, "Webwarden.Test.ClamExe") != NULL,
-                                  "tar (ustar %d, gzip %d): verdict %d \"%s\"", ustar, gz,
-                                  (int)r.verdict, r.threat);
-                else
-                    ck_assert_msg(r.verdict == WW_DEEP_CLEAN,
-                                  "clean tar (ustar %d, gzip %d): verdict %d \"%s\"", ustar, gz,
-                                  (int)r.verdict, r.threat);
-                free(t.p);
-                free(g.p);
+                tar_verdict(e, deep, &t, gz, bad, "image-named tar, ustar", ustar);
             }
         }
     }
@@ -892,22 +901,9 @@ START_TEST(test_deepscan_tar_headers_read_otherwise)
     for (int trick = 0; trick < 11; trick++) {
         for (int gz = 0; gz < 2; gz++) {
             for (int bad = 0; bad < 2; bad++) {
-                struct zbuf t = {0}, g = {0};
+                struct zbuf t = {0};
                 tar_trick(&t, trick, bad ? exe : text, bad ? xlen : sizeof(text));
-                if (gz)
-                    gzip_of(t.p, t.n, &g);
-                r = gz ? deep_of(e, deep, g.p, g.n) : deep_of(e, deep, t.p, t.n);
-                if (bad)
-                    ck_assert_msg(r.verdict == WW_DEEP_INFECTED &&
-                                      strstr(r.threat, "Webwarden.Test.ClamExe") != NULL,
-                                  "tar trick %d (gzip %d): verdict %d \"%s\"", trick, gz,
-                                  (int)r.verdict, r.threat);
-                else
-                    ck_assert_msg(r.verdict == WW_DEEP_CLEAN,
-                                  "clean tar trick %d (gzip %d): verdict %d \"%s\"", trick, gz,
-                                  (int)r.verdict, r.threat);
-                free(t.p);
-                free(g.p);
+                tar_verdict(e, deep, &t, gz, bad, "tar trick", trick);
             }
         }
     }
