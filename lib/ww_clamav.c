@@ -342,24 +342,21 @@ static cl_error_t tar_again(struct scan_ctx *c, const unsigned char *b, size_t l
     return CL_CLEAN;
 }
 
-/* A file with a tar header first (of type <type> to libclamav): scanned again when libclamav
- * would read other members than GNU tar, as each of GNU tar's readings (tar_again). */
+/* A file with a tar header first (of type <type> to libclamav; <v> its extracting reading):
+ * scanned again when libclamav would read other members than GNU tar, as each of GNU tar's
+ * readings (tar_again). */
 static cl_error_t tar_looks(struct scan_ctx *c, const char *type, const unsigned char *b,
-                            size_t len)
+                            size_t len, const struct ww_tar_view *v)
 {
-    struct ww_tar_view v;
     int rename;
     cl_error_t cr = CL_CLEAN;
 
-    if (c->engine == NULL || type == NULL || !ww_filetype_tar_header(b, len))
-        return CL_CLEAN;
+    if (c->engine == NULL || type == NULL || v->unusual)
+        return CL_CLEAN; /* unusual: unscanned already (on_file) */
     rename = strcmp(type, "CL_TYPE_POSIX_TAR") != 0 && strcmp(type, "CL_TYPE_OLD_TAR") != 0;
-    ww_filetype_tar_view(b, len, NULL, 0, &v);
-    if (v.unusual)
-        return CL_CLEAN; /* unscanned already (on_file) */
-    if (rename || v.changes > 0)
+    if (rename || v->changes > 0)
         cr = tar_again(c, b, len, rename, 0);
-    if (cr != CL_VIRUS && v.links > 0)
+    if (cr != CL_VIRUS && v->links > 0)
         cr = tar_again(c, b, len, rename, 1);
     return cr;
 }
@@ -373,6 +370,9 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
                           uint32_t recursion_level, uint32_t layer_attributes, void *context)
 {
     struct scan_ctx *c = context;
+    const unsigned char *b = (const unsigned char *)file_buffer;
+    struct ww_tar_view v = {0}, listed = {0};
+    int tar;
 
     (void)fd, (void)ancestors, (void)parent_file_size, (void)file_name;
     (void)layer_attributes;
@@ -389,19 +389,25 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         if (err == 0 && max_file > 0 && largest > (uint64_t)max_file && c->limit[0] == '\0')
             snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.MaxFileSize");
     }
-    if (c->unsupported[0] == '\0' && file_size >= 512) {
-        const unsigned char *b = (const unsigned char *)file_buffer;
-        int tar = ww_filetype_tar_header(b, file_size);
-        /* sparse members and the like: no rewrite makes libclamav's tar reader read the members
-         * GNU tar reads; a "ustar" header with a bad checksum GNU tar skips, and reads on */
-        if ((tar && ww_filetype_tar_unusual(b, file_size)) ||
-            (!tar && memcmp(b + 257, "ustar", 5) == 0))
-            snprintf(c->unsupported, sizeof(c->unsupported),
-                     "Webwarden.DeepScan.Unsupported.TarHeaders");
+    if (file_size < 512)
+        return CL_CLEAN;
+    /* the tar's headers are walked once here, for both uses: sparse members and the like (no
+     * rewrite makes libclamav's tar reader read the members GNU tar reads) make the body
+     * unscanned; what a rewrite mends is scanned again (tar_looks) */
+    tar = ww_filetype_tar_header(b, file_size);
+    if (tar) {
+        ww_filetype_tar_view(b, file_size, NULL, 0, &v);
+        if (!v.unusual && v.links > 0)
+            ww_filetype_tar_view(b, file_size, NULL, 1, &listed);
     }
-    if (recursion_level == 0 && c->depth > 0)
-        return CL_CLEAN; /* tar_again's copy: made to be read as GNU tar reads the tar */
-    return tar_looks(c, type, (const unsigned char *)file_buffer, file_size);
+    /* a "ustar" header with a bad checksum GNU tar skips, and reads on */
+    if (c->unsupported[0] == '\0' &&
+        (v.unusual || listed.unusual || (!tar && memcmp(b + 257, "ustar", 5) == 0)))
+        snprintf(c->unsupported, sizeof(c->unsupported),
+                 "Webwarden.DeepScan.Unsupported.TarHeaders");
+    if (!tar || (recursion_level == 0 && c->depth > 0))
+        return CL_CLEAN; /* not a tar; or tar_again's copy, made to be read as GNU tar reads it */
+    return tar_looks(c, type, b, file_size, &v);
 }
 
 /* libclamav's names for what it could not inspect: a limit hit (CL_SCAN_HEURISTIC_EXCEEDS_MAX), an
