@@ -342,18 +342,19 @@ static cl_error_t tar_again(struct scan_ctx *c, const unsigned char *b, size_t l
     return CL_CLEAN;
 }
 
-/* A file with a tar header first (of type <type> to libclamav; <v> its extracting reading):
- * scanned again when libclamav would read other members than GNU tar, as each of GNU tar's
- * readings (tar_again). */
+/* A tar at <b> (of type <type> to libclamav; <v> its extracting reading; <moved>: the file's
+ * first block is not a header libclamav reads, and GNU tar starts at <b>): scanned again when
+ * libclamav would read other members than GNU tar, as each of GNU tar's readings (tar_again). */
 static cl_error_t tar_looks(struct scan_ctx *c, const char *type, const unsigned char *b,
-                            size_t len, const struct ww_tar_view *v)
+                            size_t len, const struct ww_tar_view *v, int moved)
 {
     int rename;
     cl_error_t cr = CL_CLEAN;
 
     if (c->engine == NULL || type == NULL || v->unusual)
         return CL_CLEAN; /* unusual: unscanned already (on_file) */
-    rename = strcmp(type, "CL_TYPE_POSIX_TAR") != 0 && strcmp(type, "CL_TYPE_OLD_TAR") != 0;
+    rename =
+        moved || (strcmp(type, "CL_TYPE_POSIX_TAR") != 0 && strcmp(type, "CL_TYPE_OLD_TAR") != 0);
     if (rename || v->changes > 0)
         cr = tar_again(c, b, len, rename, 0);
     if (cr != CL_VIRUS && v->links > 0)
@@ -372,6 +373,7 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     struct scan_ctx *c = context;
     const unsigned char *b = (const unsigned char *)file_buffer;
     struct ww_tar_view v = {0}, listed = {0};
+    int64_t at;
     int tar;
 
     (void)fd, (void)ancestors, (void)parent_file_size, (void)file_name;
@@ -391,23 +393,28 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     }
     if (file_size < 512)
         return CL_CLEAN;
+    /* Where GNU tar reads members: from the first block for a tar; else from the first header
+     * after blocks that are not (an image or a text with a tar on a 512-byte boundary: GNU tar
+     * skips to it and extracts the rest, libclamav reads no tar there), or a first header with
+     * no name (libclamav's tar reader stops at it). */
+    tar = ww_filetype_tar_header(b, file_size);
+    at = tar ? 0 : ww_filetype_tar_start(b, file_size);
     /* the tar's headers are walked once here, for both uses: sparse members and the like (no
      * rewrite makes libclamav's tar reader read the members GNU tar reads) make the body
      * unscanned; what a rewrite mends is scanned again (tar_looks) */
-    tar = ww_filetype_tar_header(b, file_size);
-    if (tar) {
-        ww_filetype_tar_view(b, file_size, NULL, 0, &v);
+    if (at >= 0) {
+        ww_filetype_tar_view(b + at, file_size - (size_t)at, NULL, 0, &v);
         if (!v.unusual && v.links > 0)
-            ww_filetype_tar_view(b, file_size, NULL, 1, &listed);
+            ww_filetype_tar_view(b + at, file_size - (size_t)at, NULL, 1, &listed);
     }
-    /* a "ustar" header with a bad checksum GNU tar skips, and reads on */
+    /* a "ustar" header with a bad checksum GNU tar skips, and finds nothing after */
     if (c->unsupported[0] == '\0' &&
-        (v.unusual || listed.unusual || (!tar && memcmp(b + 257, "ustar", 5) == 0)))
+        (v.unusual || listed.unusual || (at < 0 && memcmp(b + 257, "ustar", 5) == 0)))
         snprintf(c->unsupported, sizeof(c->unsupported),
                  "Webwarden.DeepScan.Unsupported.TarHeaders");
-    if (!tar || (recursion_level == 0 && c->depth > 0))
+    if (at < 0 || (recursion_level == 0 && c->depth > 0))
         return CL_CLEAN; /* not a tar; or tar_again's copy, made to be read as GNU tar reads it */
-    return tar_looks(c, type, b, file_size, &v);
+    return tar_looks(c, type, b + at, file_size - (size_t)at, &v, !tar);
 }
 
 /* libclamav's names for what it could not inspect: a limit hit (CL_SCAN_HEURISTIC_EXCEEDS_MAX), an
@@ -1261,7 +1268,7 @@ static int deep_watch(struct ww_deepscan *d, const unsigned char *p, size_t len)
     }
     if (at < start) {
         /* the signature began in the previous chunk, which was not kept */
-        magic = ww_filetype_embed_magic(et, &mlen);
+        magic = ww_filetype_embed_head(&d->embed, et, &mlen);
         d->error = deep_append(d, magic, (size_t)(start - at));
         if (d->error == WW_OK)
             d->error = deep_append(d, p, len);

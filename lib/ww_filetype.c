@@ -578,16 +578,20 @@ static uint64_t zip64_usize(const unsigned char *extra, size_t len)
 /* The unsigned sum of a tar header's 512 bytes, its checksum field read as spaces */
 static unsigned long tar_sum(const unsigned char *h, long *signed_sum)
 {
-    unsigned long sum = 0;
-    long ssum = 0;
+    unsigned sum = 0, high = 0; /* high: bytes over 127, each 256 less in the signed sum */
+    size_t i;
 
-    for (size_t i = 0; i < 512; i++) {
-        unsigned char c = i >= 148 && i < 156 ? ' ' : h[i];
-        sum += c;
-        ssum += (signed char)c;
+    for (i = 0; i < 512; i++) { /* one loop of a fixed count: the compiler vectorises it */
+        sum += h[i];
+        high += h[i] >> 7;
     }
+    for (i = 148; i < 156; i++) { /* the checksum field counts as 8 spaces */
+        sum -= h[i];
+        high -= h[i] >> 7;
+    }
+    sum += 8 * ' ';
     if (signed_sum != NULL)
-        *signed_sum = ssum;
+        *signed_sum = (long)sum - 256 * (long)high;
     return sum;
 }
 
@@ -976,6 +980,41 @@ void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out
     }
 }
 
+/* A block as GNU tar alone reads it: tar_block's result without the other readers' (cheaper:
+ * no sum unless the checksum field is a number). */
+static int gnu_block(const unsigned char *h)
+{
+    uint64_t want;
+    unsigned long sum_u;
+    long sum_s;
+    size_t i;
+
+    if (h[0] == 0) {
+        for (i = 1; i < 512 && h[i] == 0; i++)
+            ;
+        if (i == 512)
+            return 0;
+    }
+    if (h[148] != 0 && !tar_blank(h[148]) && (h[148] < '0' || h[148] > '7'))
+        return -1; /* no octal number (most blocks of any other file: no call) */
+    if (gnu_number(h + 148, 8, 1, &want) != 0)
+        return -1;
+    sum_u = tar_sum(h, &sum_s);
+    return want == sum_u || (long)want == sum_s ? 1 : -1;
+}
+
+int64_t ww_filetype_tar_start(const unsigned char *p, size_t len)
+{
+    for (size_t pos = 0; pos <= len && len - pos >= 512; pos += 512)
+        switch (gnu_block(p + pos)) {
+        case 1:
+            return (int64_t)pos;
+        case 0:
+            return -1; /* GNU tar ends at a zero block, one alone too */
+        }
+    return -1;
+}
+
 int ww_filetype_tar_unusual(const unsigned char *p, size_t len)
 {
     struct ww_tar_view v, s;
@@ -1128,6 +1167,56 @@ static ptrdiff_t embed_find(const unsigned char *p, size_t len, size_t *which)
     return best;
 }
 
+/* The first 512-aligned block of the stream that GNU tar reads as a header, completed or found in
+ * <p> (<len> bytes at stream offset f->pos): its offset, or -1. A block cut by a chunk's end is
+ * gathered in f->block; GNU tar reads nothing after a block of zeros, so neither does this. */
+static int64_t embed_tar(struct ww_filetype_embed *f, const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+    int g;
+
+    if (f->tar_done)
+        return -1;
+    if (f->block_len > 0) {
+        size_t n = 512 - f->block_len < len ? 512 - f->block_len : len;
+        memcpy(f->block + f->block_len, p, n);
+        f->block_len += n;
+        i = n;
+        if (f->block_len < 512)
+            return -1;
+        f->block_len = 0;
+        if ((g = gnu_block(f->block)) == 1)
+            return f->pos - (int64_t)(512 - n);
+        if (g == 0) {
+            f->tar_done = 1;
+            return -1;
+        }
+    }
+    for (; len - i >= 512; i += 512) {
+        if ((g = gnu_block(p + i)) == 1) {
+            memcpy(f->block, p + i, 512);
+            return f->pos + (int64_t)i;
+        }
+        if (g == 0) {
+            f->tar_done = 1;
+            return -1;
+        }
+    }
+    memcpy(f->block, p + i, len - i);
+    f->block_len = len - i;
+    return -1;
+}
+
+const unsigned char *ww_filetype_embed_head(const struct ww_filetype_embed *f, enum ww_filetype t,
+                                            size_t *len)
+{
+    if (t == WW_FT_TAR) {
+        *len = 512;
+        return f->block;
+    }
+    return ww_filetype_embed_magic(t, len);
+}
+
 enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void *data, size_t len,
                                         int64_t *at)
 {
@@ -1137,22 +1226,26 @@ enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void 
            head = len < WW_FILETYPE_EMBED_MAGIC_MAX - 1 ? len : WW_FILETYPE_EMBED_MAGIC_MAX - 1;
     ptrdiff_t off;
 
-    *at = -1;
-    /* a signature that begins in the carried tail and ends in this chunk */
+    *at = embed_tar(f, p, len);
+    /* a signature that begins in the carried tail and ends in this chunk (before any tar header
+     * completed in this chunk: that starts on a block before this chunk's first byte, or in it) */
     if (f->carry_len > 0 && len > 0) {
         memcpy(seam, f->carry, f->carry_len);
         memcpy(seam + f->carry_len, p, head);
         off = embed_find(seam, f->carry_len + head, &which);
-        if (off >= 0 && (size_t)off < f->carry_len) {
+        if (off >= 0 && (size_t)off < f->carry_len &&
+            (*at < 0 || f->pos - (int64_t)f->carry_len + off < *at)) {
             *at = f->pos - (int64_t)f->carry_len + off;
             return embed_magics[which].type;
         }
     }
     off = embed_find(p, len, &which);
-    if (off >= 0) {
+    if (off >= 0 && (*at < 0 || f->pos + off < *at)) {
         *at = f->pos + off;
         return embed_magics[which].type;
     }
+    if (*at >= 0)
+        return WW_FT_TAR;
     /* keep the last bytes for the next chunk */
     if (len >= WW_FILETYPE_EMBED_MAGIC_MAX - 1) {
         f->carry_len = WW_FILETYPE_EMBED_MAGIC_MAX - 1;

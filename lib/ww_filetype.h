@@ -83,24 +83,35 @@ const char *ww_filetype_group(enum ww_filetype t);
  * of a working zip has one; its end of central directory points back at them), RAR's "Rar!\32\7",
  * 7-Zip's "7z\274\257\047\034", a cabinet's "MSCF\0\0\0\0" and an ISO 9660 image's first volume
  * descriptor "\1CD001\1" (at 32768: the 32 KiB before it are free for any bytes, an image's
- * header among them). Caller's storage; one stream, one thread. */
+ * header among them). And a tar header on any 512-byte boundary of the stream (by its checksum,
+ * GNU tar's test), before any block of zeros: GNU tar skips what is not a header at a file's
+ * start and extracts every member after it (ww_filetype_tar_start). Caller's storage; one
+ * stream, one thread. */
 #define WW_FILETYPE_EMBED_MAGIC_MAX 8
 
 struct ww_filetype_embed {
     int64_t pos;      /* stream bytes fed so far */
     size_t carry_len; /* the stream's last bytes, for a signature split across two chunks */
     unsigned char carry[WW_FILETYPE_EMBED_MAGIC_MAX - 1];
+    int tar_done;             /* a block of zeros came first: GNU tar reads no header after it */
+    size_t block_len;         /* the 512-aligned block being gathered across chunks */
+    unsigned char block[512]; /* ... and, once a tar header is found, that header */
 };
 
 void ww_filetype_embed_init(struct ww_filetype_embed *f);
 /* Feeds the next <len> bytes of the stream. The first archive signature that starts in them or
- * in the previous bytes' tail: its type (WW_FT_ZIP, _RAR, _7Z, _CAB, _ISO) and *at, its offset in
- * the stream (before this chunk when it began in the previous one). Else WW_FT_UNKNOWN and *at
- * is -1. Pure, O(len). */
+ * in the previous bytes' tail: its type (WW_FT_ZIP, _RAR, _7Z, _CAB, _ISO, _TAR) and *at, its
+ * offset in the stream (before this chunk when it began in an earlier one). Else WW_FT_UNKNOWN
+ * and *at is -1. Pure, O(len). */
 enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void *p, size_t len,
                                         int64_t *at);
 /* The signature of embedded type <t> (static bytes, *len of them), or NULL for another type. */
 const unsigned char *ww_filetype_embed_magic(enum ww_filetype t, size_t *len);
+/* The first bytes of the archive of type <t> that ww_filetype_embed_feed() just found (*len of
+ * them; NULL for another type): its signature, or the whole tar header. A caller that did not
+ * keep the chunks before takes the bytes before the chunk from here. */
+const unsigned char *ww_filetype_embed_head(const struct ww_filetype_embed *f, enum ww_filetype t,
+                                            size_t *len);
 
 /* Where a zip archive starts in a body, found the way zip readers find it: from the last
  * end-of-central-directory record ("PK\5\6") in <tail>, the last <tail_len> bytes of a body of
@@ -166,6 +177,13 @@ struct ww_tar_view {
 };
 void ww_filetype_tar_view(const unsigned char *p, size_t len, unsigned char *out, int skip_links,
                           struct ww_tar_view *v);
+/* Where GNU tar 1.34 starts reading members in <p> (<len> bytes): the first 512-byte block that is
+ * a header by its checksum (an empty name too), at 0 for a tar. Blocks that are not headers
+ * before it are skipped ("This does not look like a tar archive", "Skipping to next header":
+ * exit status 2, every member after them extracted). -1 when a block of zeros (its end) or the
+ * file's end comes first. An image or a text with a tar at a 512-aligned offset is a tar to GNU
+ * tar, and to no other reader. Pure, O(len / 512). */
+int64_t ww_filetype_tar_start(const unsigned char *p, size_t len);
 /* 1 when either reading of ww_filetype_tar_view() finds the tar unusual. Pure. */
 int ww_filetype_tar_unusual(const unsigned char *p, size_t len);
 

@@ -928,6 +928,87 @@ START_TEST(test_deepscan_tar_headers_read_otherwise)
 }
 END_TEST
 
+/* A tar after blocks that are not tar headers (a text, an image, a tar header with a bad
+ * checksum, a header with no name first): GNU tar skips to the first header on a 512-byte
+ * boundary and extracts every member after it (exit status 2); libclamav reads no tar there. The
+ * deep scanner reads the members from there, kept whole (text, unknown) or found by the watch
+ * over a type it does not deep-scan (an image), fed in chunks that cut the header. */
+START_TEST(test_deepscan_tar_after_blocks_gnu_tar_skips)
+{
+    static const size_t chunks[] = {1000, 333, 65536};
+    struct ww_clamav *e;
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    size_t xlen;
+    unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
+    static const unsigned char text[] = "hello clean text\n";
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    for (int pre = 0; pre < 5; pre++)
+        for (int bad = 0; bad < 2; bad++)
+            for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+                struct zbuf t = {0};
+                unsigned char block[512];
+                struct ww_deepscan *d;
+                struct ww_deep_result r;
+                size_t blocks = pre == 1 ? 3 : 1;
+
+                memset(block, 'x', sizeof(block));
+                switch (pre) {
+                case 0: /* a text */
+                case 1:
+                    memcpy(block, "Dear user, run tar xf on this file\n", 35);
+                    break;
+                case 2: /* an image */
+                    memcpy(block, "GIF89a\1\0\1\0\200\0\0", 13);
+                    break;
+                case 3: /* a ustar header with a bad checksum */
+                    tar_header_only(&t, "readme.txt", '0', 0);
+                    memcpy(block, t.p, 512);
+                    block[148] = '7';
+                    t.n = 0;
+                    break;
+                default: /* a header with no name, read by GNU tar: libclamav ends there */
+                    tar_header_only(&t, "", '0', 0);
+                    memcpy(block, t.p, 512);
+                    t.n = 0;
+                }
+                for (size_t i = 0; i < blocks; i++)
+                    zput(&t, block, sizeof(block));
+                tar_member(&t, "readme.txt", text, sizeof(text), pre != 1);
+                tar_member(&t, "clam.exe", bad ? exe : text, bad ? xlen : sizeof(text), pre != 1);
+                tar_end(&t);
+                ck_assert_int_eq(ww_filetype_tar_start(t.p, t.n), pre == 4 ? 0 : 512 * blocks);
+                d = ww_deepscan_create(e, deep, 25 << 20, tmpdir);
+                for (size_t i = 0; i < t.n; i += chunks[c])
+                    ck_assert_int_eq(
+                        ww_deepscan_feed(d, t.p + i, t.n - i < chunks[c] ? t.n - i : chunks[c]),
+                        WW_OK);
+                ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
+                if (bad)
+                    ck_assert_msg(r.verdict == WW_DEEP_INFECTED &&
+                                      strstr(r.threat, "Webwarden.Test.ClamExe") != NULL,
+                                  "prefix %d, chunks of %zu: verdict %d \"%s\" (%s)", pre,
+                                  chunks[c], (int)r.verdict, r.threat, ww_deepscan_type_name(d));
+                else
+                    ck_assert_msg(r.verdict == WW_DEEP_CLEAN,
+                                  "clean, prefix %d, chunks of %zu: verdict %d \"%s\"", pre,
+                                  chunks[c], (int)r.verdict, r.threat);
+                if (pre == 2)
+                    ck_assert_str_eq(ww_deepscan_type_name(d), "image+tar");
+                ww_deepscan_free(d);
+                free(t.p);
+            }
+    ww_clamav_unref(e);
+    free(exe);
+    dirs_remove();
+}
+END_TEST
+
 START_TEST(test_deepscan_polyglot_image_with_zip)
 {
     static const size_t pads[] = {8, 4898, 4899, 4900, 4901, 2 * WW_DEEPSCAN_MEM};
@@ -1536,6 +1617,7 @@ int main(void)
     tcase_add_test(tc, test_deepmon_load_keep_reload);
     tcase_add_test(tc, test_clamav_pattern_lines_libclamav_refuses_are_left_out);
     tcase_add_test(tc, test_deepmon_follows_the_installed_pattern);
+    tcase_add_test(tc, test_deepscan_tar_after_blocks_gnu_tar_skips);
     tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);
     tcase_add_test(tc, test_deepscan_zip_members_outside_the_directory);
     tcase_add_test(tc, test_deepscan_tar_named_like_an_image);

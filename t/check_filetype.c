@@ -636,6 +636,83 @@ START_TEST(test_filetype_tar_by_its_checksum)
 }
 END_TEST
 
+/* Where GNU tar starts reading: the first block that is a header by its checksum, after blocks
+ * that are not (skipped); nothing after a block of zeros or off the 512-byte boundaries. The
+ * polyglot finder sees the same header in a stream cut into chunks of every size. */
+START_TEST(test_filetype_tar_start_after_blocks_that_are_not_headers)
+{
+    static const size_t chunks[] = {1, 7, 500, 511, 512, 513, 1000, 4096};
+    unsigned char body[4 * 512];
+    struct ww_filetype_embed f;
+    int64_t at;
+
+    memset(body, 'x', sizeof(body));
+    memcpy(body, "GIF89a", 6);
+    put_tar_header(body + 1024, "a", NULL, 0);
+    ck_assert_int_eq(ww_filetype_tar_start(body, sizeof(body)), 1024);
+    ck_assert_int_eq(ww_filetype_tar_start(body, 1535), -1); /* the header cut short */
+    put_tar_header(body + 512, "b", NULL, 0);
+    body[512 + 150] ^= 1; /* a bad checksum before it: skipped too */
+    ck_assert_int_eq(ww_filetype_tar_start(body, sizeof(body)), 1024);
+    put_tar_header(body, "",
+                   "ustar\0"
+                   "00",
+                   0); /* a header with no name first */
+    ck_assert_int_eq(ww_filetype_tar_start(body, sizeof(body)), 0);
+    ck_assert_int_eq(ww_filetype_tar_header(body, sizeof(body)), 0);
+    memset(body, 'x', 1024);
+    memset(body + 512, 0, 512); /* a block of zeros: GNU tar ends there */
+    ck_assert_int_eq(ww_filetype_tar_start(body, sizeof(body)), -1);
+    memset(body + 512, 'x', 512);
+    for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+        enum ww_filetype got = WW_FT_UNKNOWN;
+        const unsigned char *head;
+        size_t off = 0, n, hl = 0;
+
+        ww_filetype_embed_init(&f);
+        for (; off < sizeof(body) && got == WW_FT_UNKNOWN; off += n) {
+            n = sizeof(body) - off < chunks[c] ? sizeof(body) - off : chunks[c];
+            got = ww_filetype_embed_feed(&f, body + off, n, &at);
+        }
+        ck_assert_msg(got == WW_FT_TAR && at == 1024, "chunks of %zu: %s at %lld", chunks[c],
+                      ww_filetype_name(got), (long long)at);
+        /* the header's bytes, for a caller that kept none of the chunks before */
+        head = ww_filetype_embed_head(&f, WW_FT_TAR, &hl);
+        ck_assert_uint_eq(hl, 512);
+        ck_assert_int_eq(memcmp(head, body + 1024, 512), 0);
+    }
+    /* off the boundary, or after a block of zeros: GNU tar does not read it */
+    for (int k = 0; k < 2; k++) {
+        unsigned char moved[sizeof(body) + 1];
+        memset(moved, 'x', sizeof(moved));
+        if (k == 0)
+            put_tar_header(moved + 1025, "a", NULL, 0);
+        else {
+            memset(moved + 512, 0, 512);
+            put_tar_header(moved + 1024, "a", NULL, 0);
+        }
+        ck_assert_int_eq(ww_filetype_tar_start(moved, sizeof(moved)), -1);
+        for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+            ww_filetype_embed_init(&f);
+            for (size_t off = 0, n; off < sizeof(moved); off += n) {
+                n = sizeof(moved) - off < chunks[c] ? sizeof(moved) - off : chunks[c];
+                ck_assert_int_eq(ww_filetype_embed_feed(&f, moved + off, n, &at), WW_FT_UNKNOWN);
+            }
+        }
+    }
+    /* a zip signature before the tar header is found first, and one after it is not */
+    memcpy(body + 700, "PK\3\4", 4);
+    ww_filetype_embed_init(&f);
+    ck_assert_int_eq(ww_filetype_embed_feed(&f, body, sizeof(body), &at), WW_FT_ZIP);
+    ck_assert_int_eq(at, 700);
+    memset(body + 700, 'x', 4);
+    memcpy(body + 1800, "PK\3\4", 4);
+    ww_filetype_embed_init(&f);
+    ck_assert_int_eq(ww_filetype_embed_feed(&f, body, sizeof(body), &at), WW_FT_TAR);
+    ck_assert_int_eq(at, 1024);
+}
+END_TEST
+
 /* The checksum of header <h> written again (an oracle of its own: unsigned, GNU tar's form). */
 static void resum(unsigned char *h)
 {
@@ -1114,6 +1191,7 @@ int main(void)
     tcase_add_loop_test(tc, test_filetype_embed_finds_archive_across_chunks, 0,
                         (int)(sizeof(embed_cases) / sizeof(embed_cases[0])));
     tcase_add_test(tc, test_filetype_embed_none_in_a_plain_image);
+    tcase_add_test(tc, test_filetype_tar_start_after_blocks_that_are_not_headers);
     tcase_add_test(tc, test_filetype_zip_start_from_the_end_record);
     tcase_add_test(tc, test_filetype_mail_padded_past_the_peek);
     tcase_add_test(tc, test_filetype_zip_methods_libclamav_cannot_unpack);

@@ -460,6 +460,14 @@ def main():
         "paxtab.tar": tar_trick(clam_exe, "paxtab"),
         "slashdir.tar": tar_trick(clam_exe, "slashdir"),
         "paxpad.tar": tar_trick(clam_exe, "paxpad"),
+        # a tar after blocks that are not headers: GNU tar skips them ("This does not look like a
+        # tar archive") and extracts clam.exe, exit status 2 (attack review 7, G2)
+        "gifthentar.gif": (gif + b"x" * 499) + tar_of([(b"clam.exe", clam_exe)]),
+        "textthentar.txt": b"Dear user, run tar xf on this file.\n" * 42 +
+        b"x" * 24 + tar_of([(b"clam.exe", clam_exe)], None),
+        "badsumfirst.tar": tar_header(b"readme.txt", 0)[:148] + b"7777777\0" +
+        tar_header(b"readme.txt", 0)[156:] + tar_of([(b"clam.exe", clam_exe)]),
+        "nonamefirst.tar": tar_header(b"", 0) + tar_of([(b"clam.exe", clam_exe)]),
         "streamed.zip": streamed_bundle(1100),
         "marker.zip": hidden_member(zip_of([("f%04d.txt" % i, b"x") for i in range(1100)]),
                                     b"PK\x07\x08"),

@@ -2,7 +2,8 @@
  * type of a body's first bytes, the hidden-archive finder fed in two chunks, and the zip end
  * record and central directory readers the deep scanner trusts (bodies are the attacker's).
  * Checks more than "no crash": the finder reports the same first signature whatever the split,
- * inside the body; a zip start is inside the body, before its central directory. */
+ * inside the body, and a tar header exactly where GNU tar starts reading; a zip start is inside
+ * the body, before its central directory. */
 #include "config.h"
 
 #include <stdint.h>
@@ -16,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct ww_filetype_embed a, b;
     enum ww_filetype ta, tb1, tb2;
-    int64_t at_a, at_b1, at_b2, at_b, start;
+    int64_t at_a, at_b1, at_b2, at_b, start, tar_at;
     struct ww_zip_end z;
     size_t split = size > 0 ? data[0] % (size + 1) : 0;
 
@@ -33,6 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* found whole, missed split (or the other way) */
     if (ta != WW_FT_UNKNOWN && (at_a != at_b || at_a < 0 || (size_t)at_a >= size))
         abort();
+    /* the finder's tar header is where GNU tar starts reading, and none is missed */
+    tar_at = ww_filetype_tar_start(data, size);
+    if (ta == WW_FT_TAR && at_a != tar_at)
+        abort();
+    if (tar_at >= 0 && (ta == WW_FT_UNKNOWN || at_a > tar_at))
+        abort();
     start = ww_filetype_zip_start(data, size, (int64_t)size, &z);
     if (start >= 0 && (z.cd_at < start || z.cd_size <= 0 || (uint64_t)z.cd_at + z.cd_size > size))
         abort();
@@ -47,16 +54,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)ww_filetype_zip_members(data, size, &largest, NULL, NULL);
         if (ww_filetype_zip_local(data, size, &l) && (l.head_len > size || l.name_len > size - 30))
             abort(); /* a header that does not fit is not one */
-        if (ww_filetype_tar_header(data, size)) {
+        if (tar_at >= 0) {
             /* the copy a view rewrites reads the same again: nothing left to rewrite, and
-             * nothing unusual that was not */
-            unsigned char *o = malloc(size);
+             * nothing unusual that was not (from where GNU tar starts reading) */
+            const uint8_t *t = data + tar_at;
+            size_t n = size - (size_t)tar_at;
+            unsigned char *o = malloc(n);
             struct ww_tar_view v, again;
-            (void)ww_filetype_tar_unusual(data, size);
+            (void)ww_filetype_tar_unusual(t, n);
             for (int skip = 0; o != NULL && skip < 2; skip++) {
-                memcpy(o, data, size);
-                ww_filetype_tar_view(data, size, o, skip, &v);
-                ww_filetype_tar_view(o, size, NULL, 0, &again);
+                memcpy(o, t, n);
+                ww_filetype_tar_view(t, n, o, skip, &v);
+                ww_filetype_tar_view(o, n, NULL, 0, &again);
                 if (!v.unusual && (again.unusual || again.changes != 0))
                     abort();
             }

@@ -169,7 +169,11 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "sumnul.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
     "base256.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
     "b64sum.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
-    "slashdir.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected"; do
+    "slashdir.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
+    "gifthentar.gif|threat=Webwarden.Test.ClamExe|type=image+tar scanner=clamav deep=infected" \
+    "textthentar.txt|threat=Webwarden.Test.ClamExe|scanner=clamav deep=infected" \
+    "badsumfirst.tar|threat=Webwarden.Test.ClamExe|scanner=clamav deep=infected" \
+    "nonamefirst.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
