@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "ww_clamav.h"
 #include "ww_common.h"
@@ -248,10 +249,13 @@ struct scan_ctx {
     unsigned own_agains;  /* (top) tar_again scans so far, unless <agains> points elsewhere */
     unsigned *agains;     /* (top) the count in force: the body's, across its second looks */
     long t0;              /* (top) when the body's scan began */
+    unsigned zstds;       /* (top) zstd streams decoded (zstd_again) */
 };
 
-#define TAR_AGAIN_DEPTH 4 /* tars inside tars looked at again, one inside the other */
-#define TAR_AGAIN_MAX 4   /* tar_again scans a body, in all: each may cost a whole scan */
+#define TAR_AGAIN_DEPTH 4  /* tars inside tars looked at again, one inside the other */
+#define TAR_AGAIN_MAX 4    /* tar_again scans a body, in all: each may cost a whole scan */
+#define ZSTD_MAX 16        /* zstd streams decoded a scan; past it they are unscanned, as before */
+#define ZSTD_WINDOW_LOG 27 /* the largest window a frame may ask for: 128 MiB (zstd --long) */
 
 static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen,
                             uint64_t *largest);
@@ -273,6 +277,97 @@ static cl_error_t map_scan(struct scan_ctx *c, cl_fmap_t *map, const char **virn
     return cr;
 }
 
+/* <len> bytes at <b> scanned by libclamav inside the scan of <c>, one level deeper: a finding is
+ * the file's (CL_VIRUS, named in c->real); what that scan could not inspect is the body's. */
+static cl_error_t nested_scan(struct scan_ctx *c, const unsigned char *b, size_t len)
+{
+    struct scan_ctx n;
+    const char *virname = NULL;
+    cl_error_t cr;
+
+    memset(&n, 0, sizeof(n));
+    n.engine = c->engine;
+    n.depth = c->depth + 1;
+    n.top = c->top != NULL ? c->top : c;
+    cr = map_scan(&n, cl_fmap_open_memory(b, len), &virname);
+    if (n.real[0] != '\0' || (cr == CL_VIRUS && virname != NULL && !not_inspected(virname))) {
+        if (c->real[0] == '\0')
+            snprintf(c->real, sizeof(c->real), "%s", n.real[0] != '\0' ? n.real : virname);
+        return CL_VIRUS;
+    }
+    if (c->limit[0] == '\0') {
+        if (n.limit[0] != '\0')
+            snprintf(c->limit, sizeof(c->limit), "%s", n.limit);
+        else if (n.first[0] != '\0' && not_inspected(n.first))
+            snprintf(c->limit, sizeof(c->limit), "%s", n.first);
+        else if (cr != CL_CLEAN && cr != CL_VIRUS)
+            snprintf(c->limit, sizeof(c->limit), "libclamav: %s", cl_strerror(cr));
+    }
+    if (c->unsupported[0] == '\0' && n.unsupported[0] != '\0')
+        snprintf(c->unsupported, sizeof(c->unsupported), "%s", n.unsupported);
+    return CL_CLEAN;
+}
+
+/* A zstd stream (<len> bytes at <b>), which libclamav 1.4 cannot undo: decoded here, every frame
+ * (as zstd -d does), and its content scanned (nested_scan). Within libclamav's max_file_size (past
+ * it: MaxFileSize, as for a member too large) and the scan's time, nested as deep as the tar
+ * rescans; ZSTD_MAX a scan. 1 when it was looked at (CL_VIRUS or not in *cr); 0 when it could not
+ * be decoded (a corrupt or cut stream, a window over 128 MiB, out of memory, the count or depth
+ * spent): the caller reports it unsupported, as before. */
+static int zstd_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl_error_t *cr)
+{
+    struct scan_ctx *top = c->top != NULL ? c->top : c;
+    int err = 0, ok = 0;
+    long long max_file = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILESIZE, &err);
+    size_t cap = 0, n = 0, left = 0, most;
+    unsigned char *out = NULL;
+    ZSTD_DCtx *z;
+    ZSTD_inBuffer in = {b, len, 0};
+
+    if (err != 0 || max_file <= 0 || c->depth >= TAR_AGAIN_DEPTH || top->zstds >= ZSTD_MAX)
+        return 0;
+    most = (unsigned long long)max_file < SIZE_MAX - 1 ? (size_t)max_file + 1 : SIZE_MAX - 1;
+    if ((z = ZSTD_createDCtx()) == NULL)
+        return 0;
+    top->zstds++;
+    ZSTD_DCtx_setParameter(z, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG);
+    for (;;) {
+        ZSTD_outBuffer o;
+        if (n == cap) {
+            size_t want = cap == 0 ? 65536 : cap > most / 2 ? most : cap * 2;
+            unsigned char *grown;
+            if (n >= most) {
+                /* over max_file_size: libclamav would skip a member this large; the size
+                 * policy decides, as for one */
+                if (c->limit[0] == '\0')
+                    snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.MaxFileSize");
+                *cr = CL_CLEAN;
+                ok = 1;
+                goto done;
+            }
+            if ((grown = realloc(out, want < most ? want : most)) == NULL)
+                goto done;
+            out = grown;
+            cap = want < most ? want : most;
+        }
+        o = (ZSTD_outBuffer){out, cap, n};
+        left = ZSTD_decompressStream(z, &o, &in);
+        n = o.pos;
+        if (ZSTD_isError(left))
+            goto done; /* not zstd as zstd -d reads it, or a window over 128 MiB */
+        if (in.pos == in.size && o.pos < o.size)
+            break; /* all read, all written out (a frame ends mid-input: the next one follows) */
+    }
+    if (left != 0)
+        goto done; /* the last frame is cut short */
+    *cr = nested_scan(c, out != NULL ? out : (unsigned char *)"", n);
+    ok = 1;
+done:
+    ZSTD_freeDCtx(z);
+    free(out);
+    return ok;
+}
+
 /* A tar scanned once more, as a copy that libclamav reads as GNU tar reads the tar
  * (ww_filetype_tar_view: headers that would end libclamav's reading early, hide a member from it,
  * or make it read data as headers, rewritten; <skip_links>: GNU tar's reading that skips the
@@ -284,10 +379,8 @@ static cl_error_t map_scan(struct scan_ctx *c, cl_fmap_t *map, const char **virn
 static cl_error_t tar_again(struct scan_ctx *c, const unsigned char *b, size_t len, int rename,
                             int skip_links)
 {
-    struct scan_ctx n;
     struct ww_tar_view v;
     unsigned char *copy;
-    const char *virname = NULL;
     cl_error_t cr;
 
     {
@@ -318,28 +411,9 @@ static cl_error_t tar_again(struct scan_ctx *c, const unsigned char *b, size_t l
         memcpy(copy, "webwarden-tar-member", 20); /* the magic stays: V7 has none in any header */
         ww_filetype_tar_checksum(copy);
     }
-    memset(&n, 0, sizeof(n));
-    n.engine = c->engine;
-    n.depth = c->depth + 1;
-    n.top = c->top != NULL ? c->top : c;
-    cr = map_scan(&n, cl_fmap_open_memory(copy, len), &virname);
+    cr = nested_scan(c, copy, len);
     free(copy);
-    if (n.real[0] != '\0' || (cr == CL_VIRUS && virname != NULL && !not_inspected(virname))) {
-        if (c->real[0] == '\0')
-            snprintf(c->real, sizeof(c->real), "%s", n.real[0] != '\0' ? n.real : virname);
-        return CL_VIRUS;
-    }
-    if (c->limit[0] == '\0') {
-        if (n.limit[0] != '\0')
-            snprintf(c->limit, sizeof(c->limit), "%s", n.limit);
-        else if (n.first[0] != '\0' && not_inspected(n.first))
-            snprintf(c->limit, sizeof(c->limit), "%s", n.first);
-        else if (cr != CL_CLEAN && cr != CL_VIRUS)
-            snprintf(c->limit, sizeof(c->limit), "libclamav: %s", cl_strerror(cr));
-    }
-    if (c->unsupported[0] == '\0' && n.unsupported[0] != '\0')
-        snprintf(c->unsupported, sizeof(c->unsupported), "%s", n.unsupported);
-    return CL_CLEAN;
+    return cr;
 }
 
 /* A tar at <b> (of type <type> to libclamav; <v> its extracting reading; <moved>: the file's
@@ -380,6 +454,16 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     (void)layer_attributes;
     if (c == NULL || file_buffer == NULL)
         return CL_CLEAN;
+    if (ww_filetype_detect(b, file_size < WW_FILETYPE_PEEK ? file_size : WW_FILETYPE_PEEK) ==
+        WW_FT_ZSTD) {
+        /* the body or a file inside (a .tar.zst, a package's data.tar.zst): decoded here */
+        cl_error_t cr;
+        if (zstd_again(c, b, file_size, &cr))
+            return cr;
+        if (c->unsupported[0] == '\0')
+            snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.zstd");
+        return CL_CLEAN;
+    }
     if (recursion_level > 0 && c->unsupported[0] == '\0') {
         uint64_t largest = 0;
         int err = 0;
@@ -2046,9 +2130,10 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
     if (res->verdict == WW_DEEP_CLEAN)
         deep_look_again(d, res);
     if (res->verdict == WW_DEEP_CLEAN && d->embed_type == 0 &&
-        (d->type == WW_FT_ZSTD || d->type == WW_FT_LZ4 || d->type == WW_FT_LZIP ||
-         d->type == WW_FT_COMPRESS || d->type == WW_FT_LZOP)) {
-        /* compressors libclamav 1.4 cannot undo: what is inside was not looked at */
+        (d->type == WW_FT_LZ4 || d->type == WW_FT_LZIP || d->type == WW_FT_COMPRESS ||
+         d->type == WW_FT_LZOP)) {
+        /* compressors libclamav 1.4 cannot undo: what is inside was not looked at (a zstd body
+         * is decoded by on_file, and unsupported there when it cannot be) */
         res->verdict = WW_DEEP_UNSCANNED;
         snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.%s",
                  ww_filetype_name((enum ww_filetype)d->type));

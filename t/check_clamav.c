@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "ww_body.h"
 #include "ww_clamav.h"
@@ -1009,6 +1010,111 @@ START_TEST(test_deepscan_tar_after_blocks_gnu_tar_skips)
 }
 END_TEST
 
+/* zstd, as zstd -d reads it, of <n> bytes at <d>, appended to <z>. */
+static void zstd_put(struct zbuf *z, const void *d, size_t n)
+{
+    size_t cap = ZSTD_compressBound(n), got;
+    unsigned char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    got = ZSTD_compress(buf, cap, d, n, 3);
+    ck_assert(!ZSTD_isError(got));
+    zput(z, buf, got);
+    free(buf);
+}
+
+static void expect_deep(struct ww_clamav *e, uint64_t deep, struct zbuf *z, int verdict,
+                        const char *threat, const char *what)
+{
+    struct ww_deep_result r = deep_of(e, deep, z->p, z->n);
+    ck_assert_msg(r.verdict == verdict && strstr(r.threat, threat) != NULL,
+                  "%s: verdict %d \"%s\", want %d \"%s\"", what, (int)r.verdict, r.threat, verdict,
+                  threat);
+    free(z->p);
+    memset(z, 0, sizeof(*z));
+}
+
+/* zstd, which libclamav 1.4 cannot undo, is decoded by the deep scanner: the body (a .zst, a
+ * .tar.zst) and every file inside one (a package's data.tar.zst), every frame; what cannot be
+ * decoded (cut short, corrupt, a window over 128 MiB, past the count of streams) is unscanned as
+ * before, and a content over max_file_size follows the size policy. */
+START_TEST(test_deepscan_zstd_decoded)
+{
+    static const struct ww_clamav_limits small = {100 << 20, 64 << 10, 16, 10000, 120000};
+    static const unsigned char text[] = "hello clean text in a zstd frame\n";
+    /* a frame asking for a 256 MiB window (exponent 18), then one raw block of 4 bytes */
+    static const unsigned char wide[] = {0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x90, 0x21,
+                                         0x00, 0x00, 'a',  'b',  'c',  'd'};
+    struct ww_clamav *e;
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    size_t xlen;
+    unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
+    struct zbuf z = {0}, t = {0}, g = {0};
+    unsigned char *zeros = calloc(1, 200 << 10);
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    zstd_put(&z, exe, xlen);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "clam.exe.zst");
+    zstd_put(&z, text, sizeof(text));
+    expect_deep(e, deep, &z, WW_DEEP_CLEAN, "", "text.zst");
+    zstd_put(&z, text, sizeof(text)); /* two frames: zstd -d gives both */
+    zstd_put(&z, exe, xlen);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "two frames");
+    tar_member(&t, "readme.txt", text, sizeof(text), 1);
+    tar_member(&t, "clam.exe", exe, xlen, 1);
+    tar_end(&t);
+    zstd_put(&z, t.p, t.n);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "a .tar.zst");
+    free(t.p);
+    memset(&t, 0, sizeof(t));
+    zstd_put(&z, exe, xlen); /* a member: a package's data.tar.zst, inside a gzip too */
+    tar_member(&t, "readme.txt", text, sizeof(text), 1);
+    tar_member(&t, "clam.exe.zst", z.p, z.n, 1);
+    tar_end(&t);
+    free(z.p);
+    memset(&z, 0, sizeof(z));
+    gzip_of(t.p, t.n, &g);
+    expect_deep(e, deep, &t, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "a .zst in a tar");
+    expect_deep(e, deep, &g, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "a .zst in a .tar.gz");
+    zstd_put(&z, exe, xlen);
+    z.n -= 5; /* cut short */
+    expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.zstd", "cut");
+    zput(&z, wide, sizeof(wide));
+    expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.zstd",
+                "a 256 MiB window");
+    /* 16 streams in a body are decoded, the 17th is not */
+    for (int n = 16; n <= 17; n++) {
+        for (int i = 0; i < n; i++) {
+            char name[32];
+            struct zbuf m = {0};
+            zstd_put(&m, text, sizeof(text));
+            snprintf(name, sizeof(name), "f%02d.txt.zst", i);
+            tar_member(&t, name, m.p, m.n, 1);
+            free(m.p);
+        }
+        tar_end(&t);
+        expect_deep(e, deep, &t, n == 16 ? WW_DEEP_CLEAN : WW_DEEP_UNSCANNED,
+                    n == 16 ? "" : "Webwarden.DeepScan.Unsupported.zstd", "many streams");
+    }
+    ww_clamav_unref(e);
+    /* what decodes past max_file_size: the size limit, as a member that large */
+    e = load_ok(&small, NULL);
+    zstd_put(&z, zeros, 200 << 10);
+    expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Heuristics.Limits.Exceeded.MaxFileSize",
+                "200 KiB of zeros, max_file_size 64 KiB");
+    zstd_put(&z, zeros, 60 << 10);
+    expect_deep(e, deep, &z, WW_DEEP_CLEAN, "", "60 KiB of zeros");
+    ww_clamav_unref(e);
+    free(zeros);
+    free(exe);
+    dirs_remove();
+}
+END_TEST
+
 START_TEST(test_deepscan_polyglot_image_with_zip)
 {
     static const size_t pads[] = {8, 4898, 4899, 4900, 4901, 2 * WW_DEEPSCAN_MEM};
@@ -1618,6 +1724,7 @@ int main(void)
     tcase_add_test(tc, test_clamav_pattern_lines_libclamav_refuses_are_left_out);
     tcase_add_test(tc, test_deepmon_follows_the_installed_pattern);
     tcase_add_test(tc, test_deepscan_tar_after_blocks_gnu_tar_skips);
+    tcase_add_test(tc, test_deepscan_zstd_decoded);
     tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);
     tcase_add_test(tc, test_deepscan_zip_members_outside_the_directory);
     tcase_add_test(tc, test_deepscan_tar_named_like_an_image);

@@ -126,12 +126,16 @@ expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=i
 # otherwise than GNU tar (a pax size, a Solaris ACL entry, a volume label or a symbolic link with
 # a size, a header without "ustar" or without a name, a checksum after a NUL, a base-256 size, a
 # base-64 checksum GNU tar does not read, a regular file named "d/" that GNU tar extracts as a
-# directory); pax records GNU tar and Python read otherwise (a tab, records in the padding):
-# unscanned.
+# directory); a tar after blocks that are not tar headers (GNU tar skips them, exit 2); clam.exe
+# in zstd (libclamav cannot undo it: the deep scanner decodes it), also inside a gzip; pax
+# records GNU tar and Python read otherwise (a tab, records in the padding): unscanned.
 "${PYTHON3:-python3}" "$top_srcdir/t/evasion_files.py" "$TESTFILES" "$tmp/ev" || fail "cannot build the evasion files"
 "$top_builddir/t/ww_encode" zstd <"$TESTFILES/clam.exe" >"$tmp/ev/clam.zst" || fail "cannot make clam.zst"
 "${PYTHON3:-python3}" -c 'import gzip, sys; sys.stdout.buffer.write(gzip.compress(sys.stdin.buffer.read()))' \
     <"$tmp/ev/clam.zst" >"$tmp/ev/zst.gz" || fail "cannot make zst.gz" # libclamav opens the gzip
+head -c -5 "$tmp/ev/clam.zst" >"$tmp/ev/cut.zst" || fail "cannot make cut.zst" # cut short
+# a zstd frame asking for a 256 MiB window (the deep scanner decodes up to 128 MiB), 4 raw bytes
+printf '\050\265\057\375\000\220\041\000\000abcd' >"$tmp/ev/wide.zst" || fail "cannot make wide.zst"
 for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
     "decoy.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "cab.gif|threat=Webwarden.Test.ClamExe|type=image+cab scanner=clamav deep=infected" \
@@ -173,7 +177,9 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "gifthentar.gif|threat=Webwarden.Test.ClamExe|type=image+tar scanner=clamav deep=infected" \
     "textthentar.txt|threat=Webwarden.Test.ClamExe|scanner=clamav deep=infected" \
     "badsumfirst.tar|threat=Webwarden.Test.ClamExe|scanner=clamav deep=infected" \
-    "nonamefirst.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected"; do
+    "nonamefirst.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
+    "clam.zst|threat=Webwarden.Test.ClamExe|type=zstd scanner=clamav deep=infected" \
+    "zst.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
@@ -182,11 +188,11 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     expect_grep "hidden from the deep scanner: $f names $want1" "$tmp/ev.log" "$want1"
     expect_grep "hidden from the deep scanner: $f logged $want2" "$tmp/ev.log" "$want2"
 done
-# Formats libclamav cannot open, at any depth: unscanned, never clean, and with the default
-# clamav.unsupported_action = allow (package downloads carry zstd payloads) passed and logged
-# with the URL and why. (block: check_clamav.)
-for spec in "clam.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
-    "zst.gz|gzip|Webwarden.DeepScan.Unsupported.zstd" \
+# Formats libclamav cannot open, at any depth, and zstd the deep scanner cannot decode (cut
+# short, a window over 128 MiB): unscanned, never clean, and with the default
+# clamav.unsupported_action = allow passed and logged with the URL and why. (block: check_clamav.)
+for spec in "cut.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
+    "wide.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "lzma.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
     "lzmainzip.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
     "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders" \
