@@ -250,6 +250,7 @@ struct scan_ctx {
     unsigned *agains;     /* (top) the count in force: the body's, across its second looks */
     long t0;              /* (top) when the body's scan began */
     unsigned zstds;       /* (top) zstd streams decoded (zstd_again) */
+    uint64_t zstd_bytes;  /* (top) and the bytes they gave */
 };
 
 #define TAR_AGAIN_DEPTH 4  /* tars inside tars looked at again, one inside the other */
@@ -310,22 +311,43 @@ static cl_error_t nested_scan(struct scan_ctx *c, const unsigned char *b, size_t
 
 /* A zstd stream (<len> bytes at <b>), which libclamav 1.4 cannot undo: decoded here, every frame
  * (as zstd -d does), and its content scanned (nested_scan). Within libclamav's max_file_size (past
- * it: MaxFileSize, as for a member too large) and the scan's time, nested as deep as the tar
- * rescans; ZSTD_MAX a scan. 1 when it was looked at (CL_VIRUS or not in *cr); 0 when it could not
+ * it: MaxFileSize, as for a member too large), max_scan_size for all the scan's streams together
+ * (MaxScanSize) and max_scan_time (MaxScanTime), nested as deep as the tar rescans; ZSTD_MAX a
+ * scan. 1 when it was looked at (CL_VIRUS or not in *cr); 0 when it could not
  * be decoded (a corrupt or cut stream, a window over 128 MiB, out of memory, the count or depth
  * spent): the caller reports it unsupported, as before. */
 static int zstd_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl_error_t *cr)
 {
     struct scan_ctx *top = c->top != NULL ? c->top : c;
-    int err = 0, ok = 0;
+    int err = 0, ok = 0, by_scan = 0;
     long long max_file = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILESIZE, &err);
+    long long max_scan = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANSIZE, &err);
+    long long max_ms = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANTIME, &err);
     size_t cap = 0, n = 0, left = 0, most;
     unsigned char *out = NULL;
+    const char *limit = NULL;
     ZSTD_DCtx *z;
     ZSTD_inBuffer in = {b, len, 0};
 
-    if (err != 0 || max_file <= 0 || c->depth >= TAR_AGAIN_DEPTH || top->zstds >= ZSTD_MAX)
+    if (err != 0 || max_file <= 0 || max_scan <= 0 || c->depth >= TAR_AGAIN_DEPTH ||
+        top->zstds >= ZSTD_MAX)
         return 0;
+    /* what the body's decoded streams gave in all counts against max_scan_size, as libclamav
+     * counts what it unpacks; and the body's scan time */
+    if (top->zstd_bytes >= (uint64_t)max_scan)
+        limit = "MaxScanSize";
+    else if (max_ms > 0 && now_ms() - top->t0 > max_ms)
+        limit = "MaxScanTime";
+    if (limit != NULL) {
+        if (c->limit[0] == '\0')
+            snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.%s", limit);
+        *cr = CL_CLEAN;
+        return 1;
+    }
+    if ((uint64_t)max_file > (uint64_t)max_scan - top->zstd_bytes) {
+        max_file = (long long)((uint64_t)max_scan - top->zstd_bytes);
+        by_scan = 1;
+    }
     most = (unsigned long long)max_file < SIZE_MAX - 1 ? (size_t)max_file + 1 : SIZE_MAX - 1;
     if ((z = ZSTD_createDCtx()) == NULL)
         return 0;
@@ -340,7 +362,8 @@ static int zstd_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl
                 /* over max_file_size: libclamav would skip a member this large; the size
                  * policy decides, as for one */
                 if (c->limit[0] == '\0')
-                    snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.MaxFileSize");
+                    snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.%s",
+                             by_scan ? "MaxScanSize" : "MaxFileSize");
                 *cr = CL_CLEAN;
                 ok = 1;
                 goto done;
@@ -360,7 +383,8 @@ static int zstd_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl
     }
     if (left != 0)
         goto done; /* the last frame is cut short */
-    *cr = nested_scan(c, out != NULL ? out : (unsigned char *)"", n);
+    top->zstd_bytes += n;
+    *cr = n > 0 ? nested_scan(c, out, n) : CL_CLEAN; /* an empty content holds nothing */
     ok = 1;
 done:
     ZSTD_freeDCtx(z);

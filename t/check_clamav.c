@@ -1061,6 +1061,8 @@ START_TEST(test_deepscan_zstd_decoded)
     expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "clam.exe.zst");
     zstd_put(&z, text, sizeof(text));
     expect_deep(e, deep, &z, WW_DEEP_CLEAN, "", "text.zst");
+    zstd_put(&z, text, 0);
+    expect_deep(e, deep, &z, WW_DEEP_CLEAN, "", "an empty .zst");
     zstd_put(&z, text, sizeof(text)); /* two frames: zstd -d gives both */
     zstd_put(&z, exe, xlen);
     expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "two frames");
@@ -1109,6 +1111,24 @@ START_TEST(test_deepscan_zstd_decoded)
     zstd_put(&z, zeros, 60 << 10);
     expect_deep(e, deep, &z, WW_DEEP_CLEAN, "", "60 KiB of zeros");
     ww_clamav_unref(e);
+    /* and past max_scan_size, all the body's streams together: each 60 KiB, 100 KiB in all */
+    {
+        static const struct ww_clamav_limits scan100k = {100 << 10, 64 << 10, 16, 10000, 120000};
+        e = load_ok(&scan100k, NULL);
+        for (int n = 1; n <= 2; n++) {
+            for (int i = 0; i < n; i++) {
+                struct zbuf m = {0};
+                zstd_put(&m, zeros, 60 << 10);
+                tar_member(&t, i == 0 ? "a.zst" : "b.zst", m.p, m.n, 1);
+                free(m.p);
+            }
+            tar_end(&t);
+            expect_deep(e, deep, &t, n == 1 ? WW_DEEP_CLEAN : WW_DEEP_UNSCANNED,
+                        n == 1 ? "" : "Heuristics.Limits.Exceeded.MaxScanSize",
+                        "two 60 KiB streams");
+        }
+        ww_clamav_unref(e);
+    }
     free(zeros);
     free(exe);
     dirs_remove();
