@@ -244,6 +244,7 @@ struct ww_body {
     enum ww_action deep_limit_action;
     const char *scanner; /* who found the threat */
     const char *deep_outcome;
+    enum ww_unscanned deep_kind; /* what the deep scanner could not do, when it could not */
     /* The true type, told from the first decoded bytes whatever the deep scanner does, for
      * limits.block_types (issue 14). */
     unsigned char peek[WW_FILETYPE_PEEK];
@@ -811,6 +812,14 @@ static int body_deep_end(struct ww_body *b, char *threat, size_t threatlen)
         return 1;
     }
     b->deep_outcome = "unscanned";
+    b->deep_kind =
+        strstr(r.threat, "MaxFileSize") != NULL || strstr(r.threat, "MaxScanSize") != NULL
+            ? WW_UNSCANNED_DEEP_SIZE
+        : strncmp(r.threat, "Webwarden.DeepScan.Unsupported.", 31) == 0
+            ? WW_UNSCANNED_DEEP_UNSUPPORTED
+        : strncmp(r.threat, "Heuristics.Encrypted", 20) == 0       ? WW_UNSCANNED_DEEP_ENCRYPTED
+        : strncmp(r.threat, "Heuristics.Limits.Exceeded", 26) == 0 ? WW_UNSCANNED_DEEP_LIMIT
+                                                                   : WW_UNSCANNED_DEEP_ERROR;
     /* Too large for the deep scanner follows the size policy (scan.oversize_action, as a body
      * past scan.max_size does); a format libclamav cannot open clamav.unsupported_action; the
      * other limits (nesting, members, time) and encrypted archives clamav.limit_action. */
@@ -939,6 +948,50 @@ const char *ww_body_sha256(const struct ww_body *b)
 const char *ww_body_reason(const struct ww_body *b)
 {
     return b->reason;
+}
+
+enum ww_unscanned ww_body_unscanned_kind(const struct ww_body *b)
+{
+    static const struct {
+        const char *reason;
+        enum ww_unscanned kind;
+    } kinds[] = {
+        {"over scan.max_size", WW_UNSCANNED_SIZE},
+        {"Content-Encoding not decodable", WW_UNSCANNED_UNDECODABLE},
+        {"over the decode limits", WW_UNSCANNED_DECODE_LIMIT},
+        {"no patterns", WW_UNSCANNED_NO_PATTERNS},
+        {"scan budget spent", WW_UNSCANNED_BUDGET},
+        {WW_BODY_REASON_PARTIAL, WW_UNSCANNED_PARTIAL},
+    };
+
+    if (b == NULL || b->reason[0] == '\0')
+        return WW_UNSCANNED_NONE;
+    if (b->deep_kind != WW_UNSCANNED_NONE && strcmp(b->reason, "deep scan incomplete") == 0)
+        return b->deep_kind;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(b->reason, kinds[i].reason) == 0)
+            return kinds[i].kind;
+    return WW_UNSCANNED_OTHER;
+}
+
+const char *ww_unscanned_name(enum ww_unscanned k)
+{
+    static const char *const names[WW_UNSCANNED_N] = {
+        [WW_UNSCANNED_NONE] = "",
+        [WW_UNSCANNED_SIZE] = "size",
+        [WW_UNSCANNED_UNDECODABLE] = "undecodable",
+        [WW_UNSCANNED_DECODE_LIMIT] = "decode_limit",
+        [WW_UNSCANNED_NO_PATTERNS] = "no_patterns",
+        [WW_UNSCANNED_BUDGET] = "budget",
+        [WW_UNSCANNED_PARTIAL] = "partial",
+        [WW_UNSCANNED_DEEP_SIZE] = "deep_size",
+        [WW_UNSCANNED_DEEP_LIMIT] = "deep_limit",
+        [WW_UNSCANNED_DEEP_ENCRYPTED] = "deep_encrypted",
+        [WW_UNSCANNED_DEEP_UNSUPPORTED] = "deep_unsupported",
+        [WW_UNSCANNED_DEEP_ERROR] = "deep_error",
+        [WW_UNSCANNED_OTHER] = "other",
+    };
+    return (unsigned)k < WW_UNSCANNED_N ? names[k] : "other";
 }
 
 const char *ww_body_detail(const struct ww_body *b)

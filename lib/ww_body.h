@@ -215,6 +215,32 @@ const char *ww_body_sha256(const struct ww_body *b);
  * scan.max_size") and a detail for the server log. "" otherwise. Borrowed. */
 const char *ww_body_reason(const struct ww_body *b);
 const char *ww_body_detail(const struct ww_body *b);
+/* Why a body passes unscanned, in a few kinds an operator can count (Prometheus's
+ * webwarden_unscanned_total{reason}): told from ww_body_reason and, for the deep scanner, the
+ * name of what it could not do. WW_UNSCANNED_NONE when the reason is empty. */
+enum ww_unscanned {
+    WW_UNSCANNED_NONE,
+    WW_UNSCANNED_SIZE,             /* over scan.max_size */
+    WW_UNSCANNED_UNDECODABLE,      /* a Content-Encoding not decodable */
+    WW_UNSCANNED_DECODE_LIMIT,     /* over the decode limits (scan.bomb_action = allow) */
+    WW_UNSCANNED_NO_PATTERNS,      /* no patterns loaded yet */
+    WW_UNSCANNED_BUDGET,           /* the matcher's check budget spent */
+    WW_UNSCANNED_PARTIAL,          /* a 206 part */
+    WW_UNSCANNED_DEEP_SIZE,        /* deep scan: a body or member over clamav.max_file_size or
+                                    * max_scan_size */
+    WW_UNSCANNED_DEEP_LIMIT,       /* deep scan: nesting, members or time */
+    WW_UNSCANNED_DEEP_ENCRYPTED,   /* deep scan: an encrypted archive or document */
+    WW_UNSCANNED_DEEP_UNSUPPORTED, /* deep scan: a format it cannot open */
+    WW_UNSCANNED_DEEP_ERROR,       /* deep scan: anything else (out of memory, a libclamav error) */
+    WW_UNSCANNED_OTHER,
+    WW_UNSCANNED_N
+};
+#define WW_BODY_REASON_PARTIAL "partial content"
+enum ww_unscanned ww_body_unscanned_kind(const struct ww_body *b);
+/* The kind's label value: "size", "undecodable", "decode_limit", "no_patterns", "budget",
+ * "partial", "deep_size", "deep_limit", "deep_encrypted", "deep_unsupported", "deep_error",
+ * "other" ("" for NONE). Static string. */
+const char *ww_unscanned_name(enum ww_unscanned k);
 /* The verdict in words, for the access log and the block page: "malware detected: THREAT",
  * "over scan.max_size: not scanned", "... after N bytes went out: download cut", or the reason
  * of an unscanned body; "" while undecided or clean. Written to <out> (<outlen> bytes). */

@@ -24,7 +24,7 @@
 #include "ww_log.h"
 
 /* "WWCTR" and the layout: bump the last byte when enum ww_ctr or the slot layout changes. */
-#define WW_COUNTERS_LAYOUT 0x5757435452000002ULL
+#define WW_COUNTERS_LAYOUT 0x5757435452000003ULL
 
 struct ctr_slot {
     _Atomic int32_t owner; /* pid, 0 = never used */

@@ -55,6 +55,10 @@ enum ww_ctr {
     WW_CTR_SCAN_LAT_BUCKET_LAST = WW_CTR_SCAN_LAT_BUCKET0 + WW_SCAN_LAT_NBOUNDS,
     /* layout 2: detections by the deep scanner (libclamav), beside DETECT_SIGNATURE/_SMART */
     WW_CTR_DETECT_CLAMAV,
+    /* layout 3: unscanned answers by why (enum ww_unscanned from WW_UNSCANNED_SIZE on, in its
+     * order; the sum is WW_CTR_SCAN_UNSCANNED) */
+    WW_CTR_UNSCANNED_FIRST,
+    WW_CTR_UNSCANNED_LAST = WW_CTR_UNSCANNED_FIRST + 11,
     WW_CTR_N
 };
 

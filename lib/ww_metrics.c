@@ -13,6 +13,7 @@
 
 #include <microhttpd.h>
 
+#include "ww_body.h"
 #include "ww_common.h"
 #include "ww_counters.h"
 #include "ww_daemon.h"
@@ -54,6 +55,16 @@ static void metrics_counters(struct ww_prom *p, const char *counters_path)
     for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
         const char *l[] = {"service", req[i].service, "action", req[i].action, NULL};
         ww_prom_sample(p, "webwarden_icap_requests_total", l, (double)v[req[i].c]);
+    }
+    ww_prom_family(p, "webwarden_unscanned_total", "counter",
+                   "Responses passed without a full scan, by why (their sum is "
+                   "webwarden_icap_requests_total{action=\"unscanned\"}): size, undecodable, "
+                   "decode_limit, no_patterns, budget, partial; deep_size, deep_limit, "
+                   "deep_encrypted, deep_unsupported, deep_error (the deep scanner); other");
+    for (int k = WW_UNSCANNED_SIZE; k < WW_UNSCANNED_N; k++) {
+        const char *l[] = {"reason", ww_unscanned_name((enum ww_unscanned)k), NULL};
+        ww_prom_sample(p, "webwarden_unscanned_total", l,
+                       (double)v[WW_CTR_UNSCANNED_FIRST + (k - WW_UNSCANNED_SIZE)]);
     }
     ww_prom_family(p, "webwarden_scan_bytes_total", "counter",
                    "Response body bytes run through the pattern engine (encoded bodies: decoded "

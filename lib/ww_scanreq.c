@@ -13,6 +13,10 @@
 #include "ww_log.h"
 #include "ww_scanreq.h"
 
+_Static_assert(WW_CTR_UNSCANNED_LAST - WW_CTR_UNSCANNED_FIRST ==
+                   WW_UNSCANNED_N - 1 - WW_UNSCANNED_SIZE,
+               "a counter for every kind of unscanned answer");
+
 struct ww_scanreq {
     struct ww_scanreq_env env; /* copied at start; its pointers are borrowed */
     struct ww_body *body;      /* NULL until started (or without a body) */
@@ -181,7 +185,7 @@ int ww_scanreq_end(struct ww_scanreq *sq, int answer_started)
 
     if (d == WW_BODY_CLEAN && ww_body_reason(sq->body)[0] == '\0' && sq->range == WW_RANGE_PARTIAL)
         /* A part's bytes alone are not the file: nothing found, but not clean. */
-        ww_body_pass(sq->body, "partial content",
+        ww_body_pass(sq->body, WW_BODY_REASON_PARTIAL,
                      "a partial response (206 / Content-Range): only a part was scanned");
     return d;
 }
@@ -258,6 +262,7 @@ void ww_scanreq_report(struct ww_scanreq *sq, int d, struct ww_scanreq_report *o
         ww_log(WW_LOG_WARN, "%s: UNSCANNED %s: %s", sq->env.svc, sq->url, ww_body_detail(b));
         report_attr(out, "webwarden:reason", ww_body_reason(b));
         action = "unscanned";
+        ww_ctr_add(WW_CTR_UNSCANNED_FIRST + (ww_body_unscanned_kind(b) - WW_UNSCANNED_SIZE), 1);
         break;
     case WW_SCANREQ_BLOCKED:
     case WW_SCANREQ_CUT:

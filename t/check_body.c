@@ -902,6 +902,7 @@ START_TEST(test_body_decode_limit_hit_is_unscanned_or_blocked_by_bomb_action)
     run_body(b, z, zlen, 1024, &r);
     ck_assert_int_eq(r.last, WW_BODY_UNSCANNED);
     ck_assert_str_eq(ww_body_reason(b), "over the decode limits");
+    ck_assert_int_eq(ww_body_unscanned_kind(b), WW_UNSCANNED_DECODE_LIMIT);
     ck_assert_int_eq(ww_body_state(b), WW_BODY_PASSING);
     ck_assert_uint_eq(r.out_len, zlen); /* never silently clean, but delivered: the policy */
     ww_body_free(b);
@@ -917,6 +918,44 @@ START_TEST(test_body_decode_limit_hit_is_unscanned_or_blocked_by_bomb_action)
     free_run(&r);
     free(z);
     free(data);
+}
+END_TEST
+
+/* Why a body passes unscanned, in the kinds webwarden_unscanned_total counts: each reason its
+ * own, every kind a distinct label; a clean body none. */
+START_TEST(test_body_unscanned_kinds)
+{
+    struct ww_body_limits lim;
+    struct ww_body *b;
+    const char *none[1] = {NULL}, *bad[1] = {"x-unknown"};
+
+    limits(&lim);
+    b = body_new(&lim, -1, 0, NULL);
+    ck_assert_int_eq(ww_body_unscanned_kind(b), WW_UNSCANNED_NONE);
+    ww_body_pass(b, WW_BODY_REASON_PARTIAL, "a part");
+    ck_assert_int_eq(ww_body_unscanned_kind(b), WW_UNSCANNED_PARTIAL);
+    ww_body_free(b);
+    b = body_new(&lim, -1, 0, NULL);
+    ww_body_pass(b, "a reason nobody counts", NULL);
+    ck_assert_int_eq(ww_body_unscanned_kind(b), WW_UNSCANNED_OTHER);
+    ww_body_free(b);
+    lim.undecodable_action = WW_ACTION_ALLOW;
+    b = ww_body_create(&lim, -1, 0);
+    ck_assert_int_eq(ww_body_start(b, engine, bad, 1), WW_BODY_UNSCANNED);
+    ck_assert_int_eq(ww_body_unscanned_kind(b), WW_UNSCANNED_UNDECODABLE);
+    ww_body_free(b);
+    lim.no_patterns_action = WW_ACTION_ALLOW;
+    b = ww_body_create(&lim, -1, 0);
+    ck_assert_int_eq(ww_body_start(b, NULL, none, 0), WW_BODY_UNSCANNED);
+    ck_assert_int_eq(ww_body_unscanned_kind(b), WW_UNSCANNED_NO_PATTERNS);
+    ww_body_free(b);
+    ck_assert_str_eq(ww_unscanned_name(WW_UNSCANNED_NONE), "");
+    for (int k = WW_UNSCANNED_SIZE; k < WW_UNSCANNED_N; k++) {
+        ck_assert_msg(ww_unscanned_name((enum ww_unscanned)k)[0] != '\0', "kind %d", k);
+        for (int j = WW_UNSCANNED_SIZE; j < k; j++)
+            ck_assert_str_ne(ww_unscanned_name((enum ww_unscanned)j),
+                             ww_unscanned_name((enum ww_unscanned)k));
+    }
 }
 END_TEST
 
@@ -936,6 +975,7 @@ START_TEST(test_body_over_max_size_passes_unscanned_from_there)
     ck_assert_int_eq(r.last, WW_BODY_UNSCANNED);
     ck_assert_uint_eq(r.last_at, 100 * 1024 + 4096);
     ck_assert_str_eq(ww_body_reason(b), "over scan.max_size");
+    ck_assert_int_eq(ww_body_unscanned_kind(b), WW_UNSCANNED_SIZE);
     ck_assert_ptr_nonnull(strstr(ww_body_detail(b), "over scan.max_size 102400"));
     ck_assert_int_eq(r.end, WW_BODY_MORE);
     ck_assert_uint_eq(r.out_len, len);
@@ -1274,6 +1314,7 @@ int main(void)
     tcase_add_test(tc, test_body_folded_content_encoding_is_read_whole);
     tcase_add_test(tc, test_body_policy_block_types_refuse_the_true_type_at_the_start);
     tcase_add_test(tc, test_body_decode_limit_hit_is_unscanned_or_blocked_by_bomb_action);
+    tcase_add_test(tc, test_body_unscanned_kinds);
     tcase_add_test(tc, test_body_over_max_size_passes_unscanned_from_there);
     tcase_add_test(tc, test_body_declared_length_decides_nothing);
     tcase_add_test(tc, test_body_smart_hook_decides_a_locally_clean_body);

@@ -1520,6 +1520,7 @@ START_TEST(test_body_with_deep_scanner_verdicts)
     ck_assert_str_eq(ww_body_deep(b), "unscanned");
     ck_assert_msg(strstr(ww_body_detail(b), "Unsupported.zstd (allow)") != NULL, "%s",
                   ww_body_detail(b));
+    ck_assert_str_eq(ww_unscanned_name(ww_body_unscanned_kind(b)), "deep_unsupported");
     ww_body_free(b);
     body_run_unsupported = WW_ACTION_BLOCK;
     ck_assert_int_eq(body_run(e, NULL, png, 50000, 60 << 10, WW_ACTION_ALLOW, &b), WW_BODY_BLOCK);
@@ -1537,6 +1538,7 @@ START_TEST(test_body_with_deep_scanner_verdicts)
     ck_assert_int_eq(body_run(e, NULL, zip, len, 60 << 10, WW_ACTION_ALLOW, &b), WW_BODY_CLEAN);
     ck_assert_str_eq(ww_body_deep(b), "unscanned");
     ck_assert_str_eq(ww_body_reason(b), "deep scan incomplete"); /* unscanned, not clean */
+    ck_assert_str_eq(ww_unscanned_name(ww_body_unscanned_kind(b)), "deep_size");
     ww_body_free(b);
     ww_clamav_unref(e);
     free(png);

@@ -46,6 +46,7 @@ M=3 # blocked URLs
 K=2 # EICAR downloads
 C=4 # clean downloads
 Z=0 # clam.zip downloads (the deep scanner: clam.exe in a zip), when clamav-testfiles is there
+U=2 # downloads over scan.max_size: passed unscanned (scan.oversize_action = allow)
 TESTFILES=/usr/share/clamav-testfiles
 [ -r "$TESTFILES/clam.zip" ] && [ -r "$TESTFILES/clam.exe" ] && Z=1
 
@@ -58,6 +59,7 @@ printf 'blocked.webwarden.test\n' >"$tmp/blocked.txt"
 printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$tmp/eicar.com"
 echo "$(sha256sum "$tmp/eicar.com" | cut -d' ' -f1):68:Eicar-Test-Signature" >"$tmp/patterns/test.hsb"
 head -c 20000 /dev/urandom >"$tmp/clean.bin"
+head -c 70000 /dev/urandom >"$tmp/big.bin"
 
 cport=$(ww_free_port)
 mport=$(ww_free_port)
@@ -74,6 +76,7 @@ blocked = $tmp/blocked.txt
 [scan]
 patterns_dir = $tmp/patterns
 tmp_dir = $tmp/spool
+max_size = 50K
 [clamav]
 database_dir = $tmp/clamav
 [metrics]
@@ -159,8 +162,15 @@ while [ $i -lt $Z ]; do
     grep -qF "403 Forbidden" "$tmp/z$i.txt" || fail "clam.zip $i: not blocked"
     i=$((i + 1))
 done
+i=0
+while [ $i -lt $U ]; do
+    icap -s webwarden_scan -f "$tmp/big.bin" -resp "http://dl.webwarden.test/big$i.bin" -v \
+        >"$tmp/u$i.txt" 2>&1
+    grep -qF "403 Forbidden" "$tmp/u$i.txt" && fail "over max_size $i: blocked"
+    i=$((i + 1))
+done
 [ "$Z" = 0 ] && echo "note: clamav-testfiles not installed: no deep-scanner detection sent"
-ok "traffic sent: $N allowed, $M blocked, $K EICAR, $C clean, $Z clam.zip"
+ok "traffic sent: $N allowed, $M blocked, $K EICAR, $C clean, $Z clam.zip, $U over max_size"
 
 # --- the exposition itself ----------------------------------------------------------------------
 "$PY" - "$mport" "$tmp/metrics.txt" <<'EOF' || fail "GET /metrics"
@@ -204,7 +214,10 @@ expect_query "clean downloads" 'webwarden_icap_requests_total{service="webwarden
 expect_query "detections by the signature scanner" 'webwarden_detections_total{scanner="signature"}' $K
 expect_query "detections by the deep scanner (libclamav)" 'webwarden_detections_total{scanner="clamav"}' $Z
 expect_query "no smart-scan detection" 'webwarden_detections_total{scanner="smart"}' 0
-expect_query "scan latency observations" 'webwarden_scan_duration_seconds_count' $((K + C + Z))
+expect_query "passed unscanned" 'webwarden_icap_requests_total{service="webwarden_scan",action="unscanned"}' $U
+expect_query "unscanned: over scan.max_size" 'webwarden_unscanned_total{reason="size"}' $U
+expect_query "unscanned by reason: the sum is the unscanned answers" 'sum(webwarden_unscanned_total)' $U
+expect_query "scan latency observations" 'webwarden_scan_duration_seconds_count' $((K + C + Z + U))
 expect_query "latency histogram: +Inf bucket = count" \
     'webwarden_scan_duration_seconds_bucket{le="+Inf"} - ignoring(le) webwarden_scan_duration_seconds_count' 0
 expect_query "bytes scanned at least the bodies" \
