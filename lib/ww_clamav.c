@@ -13,8 +13,10 @@
  * as clean. */
 #include "config.h"
 
+#include <bzlib.h>
 #include <clamav.h>
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -244,18 +246,19 @@ struct scan_ctx {
     char unsupported[128]; /* a file inside that libclamav could not open (on_file) */
     char limit[128];       /* a tar looked at again (tar_again) that hit a limit, or too deep */
     struct cl_engine *engine;
-    int depth;            /* tar_again scans this one is inside */
-    struct scan_ctx *top; /* the body's scan: what its tar_again scans share */
-    unsigned own_agains;  /* (top) tar_again scans so far, unless <agains> points elsewhere */
-    unsigned *agains;     /* (top) the count in force: the body's, across its second looks */
-    long t0;              /* (top) when the body's scan began */
-    unsigned zstds;       /* (top) zstd streams decoded (zstd_again) */
-    uint64_t zstd_bytes;  /* (top) and the bytes they gave */
+    int depth;              /* tar_again and decoded scans this one is inside */
+    int tar_copy;           /* this scan's file is tar_again's copy, read as GNU tar reads it */
+    struct scan_ctx *top;   /* the body's scan: what its tar_again scans share */
+    unsigned own_agains;    /* (top) tar_again scans so far, unless <agains> points elsewhere */
+    unsigned *agains;       /* (top) the count in force: the body's, across its second looks */
+    long t0;                /* (top) when the body's scan began */
+    unsigned decoded;       /* (top) streams decoded here (zstd, bzip2: decoded_scan) */
+    uint64_t decoded_bytes; /* (top) and the bytes they gave */
 };
 
 #define TAR_AGAIN_DEPTH 4  /* tars inside tars looked at again, one inside the other */
 #define TAR_AGAIN_MAX 4    /* tar_again scans a body, in all: each may cost a whole scan */
-#define ZSTD_MAX 16        /* zstd streams decoded a scan; past it they are unscanned, as before */
+#define DECODED_MAX 16     /* streams decoded a scan (zstd, bzip2); past it: unscanned, as before */
 #define ZSTD_WINDOW_LOG 27 /* the largest window a frame may ask for: 128 MiB (zstd --long) */
 
 static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen,
@@ -278,15 +281,17 @@ static cl_error_t map_scan(struct scan_ctx *c, cl_fmap_t *map, const char **virn
     return cr;
 }
 
-/* <len> bytes at <b> scanned by libclamav inside the scan of <c>, one level deeper: a finding is
- * the file's (CL_VIRUS, named in c->real); what that scan could not inspect is the body's. */
-static cl_error_t nested_scan(struct scan_ctx *c, const unsigned char *b, size_t len)
+/* <len> bytes at <b> scanned by libclamav inside the scan of <c>, one level deeper (<tar_copy>:
+ * tar_again's copy): a finding is the file's (CL_VIRUS, named in c->real); what that scan could
+ * not inspect is the body's. */
+static cl_error_t nested_scan(struct scan_ctx *c, const unsigned char *b, size_t len, int tar_copy)
 {
     struct scan_ctx n;
     const char *virname = NULL;
     cl_error_t cr;
 
     memset(&n, 0, sizeof(n));
+    n.tar_copy = tar_copy;
     n.engine = c->engine;
     n.depth = c->depth + 1;
     n.top = c->top != NULL ? c->top : c;
@@ -309,32 +314,32 @@ static cl_error_t nested_scan(struct scan_ctx *c, const unsigned char *b, size_t
     return CL_CLEAN;
 }
 
-/* A zstd stream (<len> bytes at <b>), which libclamav 1.4 cannot undo: decoded here, every frame
- * (as zstd -d does), and its content scanned (nested_scan). Within libclamav's max_file_size (past
- * it: MaxFileSize, as for a member too large), max_scan_size for all the scan's streams together
- * (MaxScanSize) and max_scan_time (MaxScanTime), nested as deep as the tar rescans; ZSTD_MAX a
- * scan. 1 when it was looked at (CL_VIRUS or not in *cr); 0 when it could not
- * be decoded (a corrupt or cut stream, a window over 128 MiB, out of memory, the count or depth
- * spent): the caller reports it unsupported, as before. */
-static int zstd_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl_error_t *cr)
+/* A decoder's output, grown within what the scan may still decode. */
+struct dec_out {
+    unsigned char *p;
+    size_t n, cap, most; /* most: one byte more than may be decoded */
+    int by_scan;         /* the bound is max_scan_size's rest, not max_file_size */
+};
+
+/* Whether a stream inside the scan of <c> may be decoded (decoded_scan): 1 and <o> set up; 0
+ * not (the count or depth spent, or the engine unreadable: the caller calls it unsupported);
+ * -1 a limit of the body is hit (c->limit set, *cr CL_CLEAN: it was looked at). Decoded streams
+ * count against libclamav's max_file_size each, max_scan_size together and max_scan_time, as
+ * libclamav counts what it unpacks. */
+static int decode_begin(struct scan_ctx *c, struct dec_out *o, cl_error_t *cr)
 {
     struct scan_ctx *top = c->top != NULL ? c->top : c;
-    int err = 0, ok = 0, by_scan = 0;
+    int err = 0;
     long long max_file = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILESIZE, &err);
     long long max_scan = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANSIZE, &err);
     long long max_ms = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANTIME, &err);
-    size_t cap = 0, n = 0, left = 0, most;
-    unsigned char *out = NULL;
     const char *limit = NULL;
-    ZSTD_DCtx *z;
-    ZSTD_inBuffer in = {b, len, 0};
 
+    memset(o, 0, sizeof(*o));
     if (err != 0 || max_file <= 0 || max_scan <= 0 || c->depth >= TAR_AGAIN_DEPTH ||
-        top->zstds >= ZSTD_MAX)
+        top->decoded >= DECODED_MAX)
         return 0;
-    /* what the body's decoded streams gave in all counts against max_scan_size, as libclamav
-     * counts what it unpacks; and the body's scan time */
-    if (top->zstd_bytes >= (uint64_t)max_scan)
+    if (top->decoded_bytes >= (uint64_t)max_scan)
         limit = "MaxScanSize";
     else if (max_ms > 0 && now_ms() - top->t0 > max_ms)
         limit = "MaxScanTime";
@@ -342,54 +347,158 @@ static int zstd_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl
         if (c->limit[0] == '\0')
             snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.%s", limit);
         *cr = CL_CLEAN;
+        return -1;
+    }
+    if ((uint64_t)max_file > (uint64_t)max_scan - top->decoded_bytes) {
+        max_file = (long long)((uint64_t)max_scan - top->decoded_bytes);
+        o->by_scan = 1;
+    }
+    o->most = (unsigned long long)max_file < SIZE_MAX - 1 ? (size_t)max_file + 1 : SIZE_MAX - 1;
+    top->decoded++;
+    return 1;
+}
+
+/* Room after o->n: 1, 0 when the bound is reached (over it), -1 out of memory. */
+static int decode_room(struct dec_out *o)
+{
+    size_t want;
+    unsigned char *grown;
+
+    if (o->n < o->cap)
         return 1;
-    }
-    if ((uint64_t)max_file > (uint64_t)max_scan - top->zstd_bytes) {
-        max_file = (long long)((uint64_t)max_scan - top->zstd_bytes);
-        by_scan = 1;
-    }
-    most = (unsigned long long)max_file < SIZE_MAX - 1 ? (size_t)max_file + 1 : SIZE_MAX - 1;
-    if ((z = ZSTD_createDCtx()) == NULL)
+    if (o->n >= o->most)
         return 0;
-    top->zstds++;
+    want = o->cap == 0 ? 65536 : o->cap > o->most / 2 ? o->most : o->cap * 2;
+    want = want < o->most ? want : o->most;
+    if ((grown = realloc(o->p, want)) == NULL)
+        return -1;
+    o->p = grown;
+    o->cap = want;
+    return 1;
+}
+
+/* The end of a decode (<done>: 1 the whole input decoded, 0 an error or cut short; <over>: the
+ * bound was passed): the content is scanned (nested_scan). 1 when the stream was looked at (a
+ * finding or not in *cr, a limit in c->limit); 0 when it could not be decoded and nothing was
+ * found in what was (the caller calls it unsupported). What a reader writes before the error
+ * (zstd -d, bzip2 -d, tar extracting a cut archive) is scanned either way. */
+static int decode_end(struct scan_ctx *c, struct dec_out *o, int done, int over, cl_error_t *cr)
+{
+    struct scan_ctx *top = c->top != NULL ? c->top : c;
+    int looked = 1;
+
+    top->decoded_bytes += o->n;
+    if (over) {
+        /* libclamav would skip a member this large: the size policy decides, as for one */
+        if (c->limit[0] == '\0')
+            snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.%s",
+                     o->by_scan ? "MaxScanSize" : "MaxFileSize");
+        *cr = CL_CLEAN;
+    } else if (done) {
+        *cr = o->n > 0 ? nested_scan(c, o->p, o->n, 0) : CL_CLEAN; /* empty: nothing in it */
+    } else {
+        *cr = o->n > 0 ? nested_scan(c, o->p, o->n, 0) : CL_CLEAN;
+        looked = *cr == CL_VIRUS;
+    }
+    free(o->p);
+    o->p = NULL;
+    return looked;
+}
+
+/* A zstd stream (<len> bytes at <b>), which libclamav 1.4 cannot undo: decoded here, every frame
+ * (as zstd -d does), windows up to 128 MiB, and its content scanned (decode_begin, decode_end). */
+static int zstd_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl_error_t *cr)
+{
+    struct dec_out o;
+    ZSTD_DCtx *z;
+    ZSTD_inBuffer in = {b, len, 0};
+    size_t left = 0;
+    int r, done = 0, over = 0;
+
+    if ((r = decode_begin(c, &o, cr)) <= 0)
+        return r < 0;
+    if ((z = ZSTD_createDCtx()) == NULL)
+        return decode_end(c, &o, 0, 0, cr);
     ZSTD_DCtx_setParameter(z, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG);
     for (;;) {
-        ZSTD_outBuffer o;
-        if (n == cap) {
-            size_t want = cap == 0 ? 65536 : cap > most / 2 ? most : cap * 2;
-            unsigned char *grown;
-            if (n >= most) {
-                /* over max_file_size: libclamav would skip a member this large; the size
-                 * policy decides, as for one */
-                if (c->limit[0] == '\0')
-                    snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.%s",
-                             by_scan ? "MaxScanSize" : "MaxFileSize");
-                *cr = CL_CLEAN;
-                ok = 1;
-                goto done;
-            }
-            if ((grown = realloc(out, want < most ? want : most)) == NULL)
-                goto done;
-            out = grown;
-            cap = want < most ? want : most;
+        ZSTD_outBuffer out;
+        if ((r = decode_room(&o)) <= 0) {
+            over = r == 0;
+            break;
         }
-        o = (ZSTD_outBuffer){out, cap, n};
-        left = ZSTD_decompressStream(z, &o, &in);
-        n = o.pos;
+        out = (ZSTD_outBuffer){o.p, o.cap, o.n};
+        left = ZSTD_decompressStream(z, &out, &in);
+        o.n = out.pos;
         if (ZSTD_isError(left))
-            goto done; /* not zstd as zstd -d reads it, or a window over 128 MiB */
-        if (in.pos == in.size && o.pos < o.size)
-            break; /* all read, all written out (a frame ends mid-input: the next one follows) */
+            break; /* not zstd as zstd -d reads it, or a window over 128 MiB */
+        if (in.pos == in.size && out.pos < out.size) {
+            done = left == 0; /* else the last frame is cut short */
+            break;            /* all read, all written (a frame ends mid-input: the next follows) */
+        }
     }
-    if (left != 0)
-        goto done; /* the last frame is cut short */
-    top->zstd_bytes += n;
-    *cr = n > 0 ? nested_scan(c, out, n) : CL_CLEAN; /* an empty content holds nothing */
-    ok = 1;
-done:
     ZSTD_freeDCtx(z);
-    free(out);
-    return ok;
+    return decode_end(c, &o, done, over, cr);
+}
+
+/* Whether the bzip2 stream at <b> is followed by another (a stream's header and first block
+ * magic, byte-aligned: each stream starts on a byte); bzip2 -d, GNU tar and Python read every
+ * stream of such a file (pbzip2 writes them), libclamav 1.4 the first only. */
+static int bzip2_more_streams(const unsigned char *b, size_t len)
+{
+    const unsigned char *q = b + 1, *end = b + len;
+
+    while (end - q >= 10 && (q = memchr(q, 'B', (size_t)(end - q - 9))) != NULL) {
+        if (q[1] == 'Z' && q[2] == 'h' && q[3] >= '1' && q[3] <= '9' &&
+            memcmp(q + 4, "1AY&SY", 6) == 0)
+            return 1;
+        q++;
+    }
+    return 0;
+}
+
+/* A file of concatenated bzip2 streams (<len> bytes at <b>): every stream decoded here, one
+ * after the other as bzip2 -d does (what follows the last one is ignored, as it does), and the
+ * content scanned (decode_begin, decode_end). */
+static int bzip2_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl_error_t *cr)
+{
+    struct dec_out o;
+    bz_stream s;
+    size_t at = 0;
+    int r, done = 0, over = 0;
+
+    if (len > UINT_MAX)
+        return 0;
+    if ((r = decode_begin(c, &o, cr)) <= 0)
+        return r < 0;
+    while (!done && !over) {
+        memset(&s, 0, sizeof(s));
+        if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK)
+            break;
+        s.next_in = (char *)(uintptr_t)(b + at);
+        s.avail_in = (unsigned)(len - at);
+        for (;;) {
+            if ((r = decode_room(&o)) <= 0) {
+                over = r == 0;
+                break;
+            }
+            s.next_out = (char *)o.p + o.n;
+            s.avail_out = (unsigned)(o.cap - o.n < UINT_MAX ? o.cap - o.n : UINT_MAX);
+            r = BZ2_bzDecompress(&s);
+            o.n = (size_t)((unsigned char *)s.next_out - o.p);
+            if (r == BZ_STREAM_END) {
+                at = len - s.avail_in;
+                /* another stream, or the end (what is not one is ignored, as bzip2 -d does) */
+                done = !(len - at >= 4 && memcmp(b + at, "BZh", 3) == 0);
+                break;
+            }
+            if (r != BZ_OK || (s.avail_in == 0 && s.avail_out > 0))
+                break; /* corrupt, or cut short */
+        }
+        BZ2_bzDecompressEnd(&s);
+        if (r != BZ_STREAM_END)
+            break;
+    }
+    return decode_end(c, &o, done, over, cr);
 }
 
 /* A tar scanned once more, as a copy that libclamav reads as GNU tar reads the tar
@@ -435,7 +544,7 @@ static cl_error_t tar_again(struct scan_ctx *c, const unsigned char *b, size_t l
         memcpy(copy, "webwarden-tar-member", 20); /* the magic stays: V7 has none in any header */
         ww_filetype_tar_checksum(copy);
     }
-    cr = nested_scan(c, copy, len);
+    cr = nested_scan(c, copy, len, 1);
     free(copy);
     return cr;
 }
@@ -488,6 +597,18 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
             snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.zstd");
         return CL_CLEAN;
     }
+    if (file_size > 14 && memcmp(b, "BZh", 3) == 0 && b[3] >= '1' && b[3] <= '9' &&
+        bzip2_more_streams(b, file_size)) {
+        /* libclamav reads the first stream (and scans it); all of them are read here */
+        cl_error_t cr;
+        if (bzip2_again(c, b, file_size, &cr)) {
+            if (cr == CL_VIRUS)
+                return cr;
+        } else if (c->unsupported[0] == '\0') {
+            snprintf(c->unsupported, sizeof(c->unsupported),
+                     "Webwarden.DeepScan.Unsupported.Bzip2Streams");
+        }
+    }
     if (recursion_level > 0 && c->unsupported[0] == '\0') {
         uint64_t largest = 0;
         int err = 0;
@@ -520,7 +641,7 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         (v.unusual || listed.unusual || (at < 0 && memcmp(b + 257, "ustar", 5) == 0)))
         snprintf(c->unsupported, sizeof(c->unsupported),
                  "Webwarden.DeepScan.Unsupported.TarHeaders");
-    if (at < 0 || (recursion_level == 0 && c->depth > 0))
+    if (at < 0 || (recursion_level == 0 && c->tar_copy))
         return CL_CLEAN; /* not a tar; or tar_again's copy, made to be read as GNU tar reads it */
     return tar_looks(c, type, b + at, file_size - (size_t)at, &v, !tar);
 }
@@ -2075,8 +2196,9 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res)
         unsigned char buf[65536];
         int64_t pos = 1, at; /* past the first signature, where the kept bytes start */
         int found = 0;
-        ww_filetype_embed_init(&f);
-        f.pos = pos;
+        /* the finder counts the body's offsets: GNU tar's blocks are the body's, not those of the
+         * bytes kept from a first signature (a decoy) on */
+        ww_filetype_embed_init_at(&f, d->embed_at + pos);
         while (pos < kept) {
             size_t n = kept - pos < (int64_t)sizeof(buf) ? (size_t)(kept - pos) : sizeof(buf);
             enum ww_filetype et = WW_FT_UNKNOWN;
@@ -2085,6 +2207,7 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res)
                 pos += (int64_t)n;
                 continue;
             }
+            at -= d->embed_at; /* in the kept bytes */
             if (!(et == WW_FT_ZIP && zip_ok)) {
                 if (++found > LOOK_AGAIN_MAX) {
                     /* more hidden signatures than looks: a body built of decoys is not clean */
@@ -2095,8 +2218,7 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res)
                     return;
             }
             pos = at + 1; /* the next one after it */
-            ww_filetype_embed_init(&f);
-            f.pos = pos;
+            ww_filetype_embed_init_at(&f, d->embed_at + pos);
         }
     }
 }

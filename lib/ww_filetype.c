@@ -1123,6 +1123,13 @@ void ww_filetype_embed_init(struct ww_filetype_embed *f)
     memset(f, 0, sizeof(*f));
 }
 
+void ww_filetype_embed_init_at(struct ww_filetype_embed *f, int64_t pos)
+{
+    memset(f, 0, sizeof(*f));
+    f->pos = pos;
+    f->tar_skip = (size_t)((512 - pos % 512) % 512);
+}
+
 /* The first offset in <p> where a signature starts and fits, with its index in *which; -1.
  * Every signature is at least 4 bytes long, so an occurrence at s holds the byte pair at the
  * offset i of {s, s+1, s+2} that is a multiple of 3 as its pair 0-1, 1-2 or 2-3: only pairs at
@@ -1177,6 +1184,12 @@ static int64_t embed_tar(struct ww_filetype_embed *f, const unsigned char *p, si
 
     if (f->tar_done)
         return -1;
+    if (f->tar_skip > 0) { /* fed from inside a block: on to the stream's next boundary */
+        i = f->tar_skip < len ? f->tar_skip : len;
+        f->tar_skip -= i;
+        if (f->tar_skip > 0)
+            return -1;
+    }
     if (f->block_len > 0) {
         size_t n = 512 - f->block_len < len ? 512 - f->block_len : len;
         memcpy(f->block + f->block_len, p, n);

@@ -96,9 +96,13 @@ struct ww_filetype_embed {
     int tar_done;             /* a block of zeros came first: GNU tar reads no header after it */
     size_t block_len;         /* the 512-aligned block being gathered across chunks */
     unsigned char block[512]; /* ... and, once a tar header is found, that header */
+    size_t tar_skip;          /* bytes before the stream's next 512-byte boundary (init_at) */
 };
 
 void ww_filetype_embed_init(struct ww_filetype_embed *f);
+/* The same for a finder fed from stream offset <pos> on (a second look from inside a body): tar
+ * headers are looked for on the stream's 512-byte boundaries, GNU tar's, not on <pos> + 512 k. */
+void ww_filetype_embed_init_at(struct ww_filetype_embed *f, int64_t pos);
 /* Feeds the next <len> bytes of the stream. The first archive signature that starts in them or
  * in the previous bytes' tail: its type (WW_FT_ZIP, _RAR, _7Z, _CAB, _ISO, _TAR) and *at, its
  * offset in the stream (before this chunk when it began in an earlier one). Else WW_FT_UNKNOWN

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <bzlib.h>
 #include <zstd.h>
 
 #include "ww_body.h"
@@ -1085,6 +1086,34 @@ START_TEST(test_deepscan_zstd_decoded)
     zstd_put(&z, exe, xlen);
     z.n -= 5; /* cut short */
     expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.zstd", "cut");
+    /* cut short after clam.exe: zstd -d and tar write what came before the cut, scanned too */
+    {
+        unsigned char *noise = malloc(300 << 10);
+        ck_assert_ptr_nonnull(noise);
+        for (size_t i = 0; i < (300 << 10); i++)
+            noise[i] = (unsigned char)(i * 2654435761u >> 11);
+        tar_member(&t, "clam.exe", exe, xlen, 1);
+        tar_member(&t, "noise.bin", noise, 300 << 10, 1);
+        tar_end(&t);
+        zstd_put(&z, t.p, t.n);
+        z.n -= z.n / 3;
+        expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "cut after clam.exe");
+        free(t.p);
+        memset(&t, 0, sizeof(t));
+        free(noise);
+    }
+    /* a .tar.zst whose first member is named like an image: the decoded tar is read as a tar */
+    {
+        static const unsigned char gif[] = "GIF89a\1\0\1\0 a picture";
+        tar_member(&t, "GIF89a.gif", gif, sizeof(gif), 1);
+        tar_member(&t, "clam.exe", exe, xlen, 1);
+        tar_end(&t);
+        zstd_put(&z, t.p, t.n);
+        expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe",
+                    "image-named .tar.zst");
+        free(t.p);
+        memset(&t, 0, sizeof(t));
+    }
     zput(&z, wide, sizeof(wide));
     expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.zstd",
                 "a 256 MiB window");
@@ -1130,6 +1159,65 @@ START_TEST(test_deepscan_zstd_decoded)
         ww_clamav_unref(e);
     }
     free(zeros);
+    free(exe);
+    dirs_remove();
+}
+END_TEST
+
+/* bzip2 of <n> bytes at <d> appended to <z> (one stream, level 9). */
+static void bzip2_put(struct zbuf *z, const void *d, size_t n)
+{
+    unsigned cap = (unsigned)(n + n / 100 + 700);
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(
+        BZ2_bzBuffToBuffCompress(buf, &cap, (char *)(uintptr_t)d, (unsigned)n, 9, 0, 0), BZ_OK);
+    zput(z, buf, cap);
+    free(buf);
+}
+
+/* Concatenated bzip2 streams (pbzip2 writes them; bzip2 -d, GNU tar and Python read them all),
+ * of which libclamav reads the first only: every stream is read, the content scanned whole. */
+START_TEST(test_deepscan_bzip2_streams)
+{
+    static const unsigned char text[] = "hello clean text\n";
+    static const size_t cuts[] = {512, 1024, 1024 + 300}; /* before clam.exe, at it, inside it */
+    struct ww_clamav *e;
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    size_t xlen;
+    unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    for (int bad = 0; bad < 2; bad++)
+        for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
+            struct zbuf t = {0}, z = {0};
+            tar_member(&t, "readme.txt", text, sizeof(text), 1);
+            tar_member(&t, "clam.exe", bad ? exe : text, bad ? xlen : sizeof(text), 1);
+            tar_end(&t);
+            bzip2_put(&z, t.p, cuts[k]);
+            bzip2_put(&z, t.p + cuts[k], t.n - cuts[k]);
+            expect_deep(e, deep, &z, bad ? WW_DEEP_INFECTED : WW_DEEP_CLEAN,
+                        bad ? "Webwarden.Test.ClamExe" : "", "two bzip2 streams");
+            if (bad && k == 2) {
+                /* an empty stream first; and the second cut short inside clam.exe */
+                bzip2_put(&z, t.p, 0);
+                bzip2_put(&z, t.p, t.n);
+                expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe",
+                            "an empty bzip2 stream first");
+                bzip2_put(&z, t.p, cuts[k]);
+                bzip2_put(&z, t.p + cuts[k], t.n - cuts[k]);
+                z.n -= 40;
+                expect_deep(e, deep, &z, WW_DEEP_UNSCANNED,
+                            "Webwarden.DeepScan.Unsupported.Bzip2Streams", "cut inside clam.exe");
+            }
+            free(t.p);
+        }
+    ww_clamav_unref(e);
     free(exe);
     dirs_remove();
 }
@@ -1747,6 +1835,7 @@ int main(void)
     tcase_add_test(tc, test_deepmon_follows_the_installed_pattern);
     tcase_add_test(tc, test_deepscan_tar_after_blocks_gnu_tar_skips);
     tcase_add_test(tc, test_deepscan_zstd_decoded);
+    tcase_add_test(tc, test_deepscan_bzip2_streams);
     tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);
     tcase_add_test(tc, test_deepscan_zip_members_outside_the_directory);
     tcase_add_test(tc, test_deepscan_tar_named_like_an_image);

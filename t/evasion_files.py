@@ -32,6 +32,7 @@ writes into OUTDIR:
                 Windows and 7-Zip
 (A zstd file is made by t/ww_encode: the standard library has no zstd compressor.)
 """
+import bz2
 import gzip
 import io
 import os
@@ -468,6 +469,13 @@ def main():
         "badsumfirst.tar": tar_header(b"readme.txt", 0)[:148] + b"7777777\0" +
         tar_header(b"readme.txt", 0)[156:] + tar_of([(b"clam.exe", clam_exe)]),
         "nonamefirst.tar": tar_header(b"", 0) + tar_of([(b"clam.exe", clam_exe)]),
+        # a decoy signature before such a tar: the bytes are kept from the decoy, the tar is on
+        # the body's 512-byte grid (attack review 11, F1)
+        "decoytar.gif": (gif + b"PK\x03\x04" + b"A" * 495) + tar_of([(b"clam.exe", clam_exe)]),
+        # a tar in two bzip2 streams, clam.exe in the second: bzip2 -d and tar read both,
+        # libclamav the first only (pbzip2 writes such files) (same review, F2)
+        "twostreams.tar.bz2": bz2.compress(tar_of([(b"clam.exe", clam_exe)])[:512]) +
+        bz2.compress(tar_of([(b"clam.exe", clam_exe)])[512:]),
         "streamed.zip": streamed_bundle(1100),
         "marker.zip": hidden_member(zip_of([("f%04d.txt" % i, b"x") for i in range(1100)]),
                                     b"PK\x07\x08"),

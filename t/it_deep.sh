@@ -178,6 +178,8 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "textthentar.txt|threat=Webwarden.Test.ClamExe|scanner=clamav deep=infected" \
     "badsumfirst.tar|threat=Webwarden.Test.ClamExe|scanner=clamav deep=infected" \
     "nonamefirst.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
+    "decoytar.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
+    "twostreams.tar.bz2|threat=Webwarden.Test.ClamExe|type=bzip2 scanner=clamav deep=infected" \
     "clam.zst|threat=Webwarden.Test.ClamExe|type=zstd scanner=clamav deep=infected" \
     "zst.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
