@@ -17,6 +17,7 @@
 #include <clamav.h>
 #include <dirent.h>
 #include <limits.h>
+#include <lzma.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -240,20 +241,26 @@ int ww_clamav_read_dir(const char *clamav_dir, struct ww_clamav_info *info)
 
 /* The name of each finding, through the scan's context: libclamav 1.4 leaves *virname NULL for
  * some heuristic alerts (a limit hit on a member) but always calls this. */
+/* What a body's scans spend together, its second looks included: each may cost a whole scan. */
+struct scan_budget {
+    unsigned agains;        /* tar_again scans */
+    unsigned decoded;       /* streams decoded here (zstd, bzip2, lzma: decode_begin) */
+    uint64_t decoded_bytes; /* and the bytes they gave */
+    unsigned ar_members;    /* ar members scanned (ar_again) */
+};
+
 struct scan_ctx {
     char first[128];       /* the first name libclamav reported */
     char real[128];        /* the first that is a finding, not "could not look inside" */
     char unsupported[128]; /* a file inside that libclamav could not open (on_file) */
     char limit[128];       /* a tar looked at again (tar_again) that hit a limit, or too deep */
     struct cl_engine *engine;
-    int depth;              /* tar_again and decoded scans this one is inside */
-    int tar_copy;           /* this scan's file is tar_again's copy, read as GNU tar reads it */
-    struct scan_ctx *top;   /* the body's scan: what its tar_again scans share */
-    unsigned own_agains;    /* (top) tar_again scans so far, unless <agains> points elsewhere */
-    unsigned *agains;       /* (top) the count in force: the body's, across its second looks */
-    long t0;                /* (top) when the body's scan began */
-    unsigned decoded;       /* (top) streams decoded here (zstd, bzip2: decoded_scan) */
-    uint64_t decoded_bytes; /* (top) and the bytes they gave */
+    int depth;                  /* tar_again and decoded scans this one is inside */
+    int tar_copy;               /* this scan's file is tar_again's copy, read as GNU tar reads it */
+    struct scan_ctx *top;       /* the body's scan: what its tar_again scans share */
+    struct scan_budget own;     /* (top) what this scan spent, unless <budget> points elsewhere */
+    struct scan_budget *budget; /* (top) the budget in force: the body's, across its looks */
+    long t0;                    /* (top) when the body's scan began */
 };
 
 #define TAR_AGAIN_DEPTH 4  /* tars inside tars looked at again, one inside the other */
@@ -337,9 +344,9 @@ static int decode_begin(struct scan_ctx *c, struct dec_out *o, cl_error_t *cr)
 
     memset(o, 0, sizeof(*o));
     if (err != 0 || max_file <= 0 || max_scan <= 0 || c->depth >= TAR_AGAIN_DEPTH ||
-        top->decoded >= DECODED_MAX)
+        top->budget->decoded >= DECODED_MAX)
         return 0;
-    if (top->decoded_bytes >= (uint64_t)max_scan)
+    if (top->budget->decoded_bytes >= (uint64_t)max_scan)
         limit = "MaxScanSize";
     else if (max_ms > 0 && now_ms() - top->t0 > max_ms)
         limit = "MaxScanTime";
@@ -349,12 +356,12 @@ static int decode_begin(struct scan_ctx *c, struct dec_out *o, cl_error_t *cr)
         *cr = CL_CLEAN;
         return -1;
     }
-    if ((uint64_t)max_file > (uint64_t)max_scan - top->decoded_bytes) {
-        max_file = (long long)((uint64_t)max_scan - top->decoded_bytes);
+    if ((uint64_t)max_file > (uint64_t)max_scan - top->budget->decoded_bytes) {
+        max_file = (long long)((uint64_t)max_scan - top->budget->decoded_bytes);
         o->by_scan = 1;
     }
     o->most = (unsigned long long)max_file < SIZE_MAX - 1 ? (size_t)max_file + 1 : SIZE_MAX - 1;
-    top->decoded++;
+    top->budget->decoded++;
     return 1;
 }
 
@@ -387,7 +394,7 @@ static int decode_end(struct scan_ctx *c, struct dec_out *o, int done, int over,
     struct scan_ctx *top = c->top != NULL ? c->top : c;
     int looked = 1;
 
-    top->decoded_bytes += o->n;
+    top->budget->decoded_bytes += o->n;
     if (over) {
         /* libclamav would skip a member this large: the size policy decides, as for one */
         if (c->limit[0] == '\0')
@@ -438,6 +445,91 @@ static int zstd_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl
     }
     ZSTD_freeDCtx(z);
     return decode_end(c, &o, done, over, cr);
+}
+
+#define AR_MEMBERS_MAX 1000 /* ar members scanned a body; past it: unscanned (unsupported) */
+
+/* An ar archive (<len> bytes at <b>, "!<arch>\n" first: a .deb, a static library), which
+ * libclamav 1.4 has no reader for: each member (a .deb's control.tar.* and data.tar.*) scanned as
+ * a file of its own (nested_scan), as dpkg-deb and ar x read them: 60-byte headers, a decimal
+ * size, data padded to an even length; a BSD name ("#1/N") is the data's first N bytes. A
+ * finding: CL_VIRUS. Members past AR_MEMBERS_MAX, or a header that does not read, leave the body
+ * unsupported (Unsupported.ArMembers). */
+static cl_error_t ar_again(struct scan_ctx *c, const unsigned char *b, size_t len)
+{
+    struct scan_ctx *top = c->top != NULL ? c->top : c;
+    size_t at = 8;
+
+    while (len - at >= 60) {
+        const unsigned char *h = b + at;
+        uint64_t size = 0, skip = 0;
+        size_t i;
+        cl_error_t cr;
+
+        if (h[58] != '`' || h[59] != '\n')
+            goto odd;
+        for (i = 48; i < 58 && h[i] >= '0' && h[i] <= '9'; i++)
+            size = size * 10 + (uint64_t)(h[i] - '0');
+        if (i == 48)
+            goto odd;
+        for (; i < 58; i++)
+            if (h[i] != ' ')
+                goto odd;
+        if (memcmp(h, "#1/", 3) == 0) /* BSD: the name comes first in the data */
+            for (i = 3; i < 16 && h[i] >= '0' && h[i] <= '9'; i++)
+                skip = skip * 10 + (uint64_t)(h[i] - '0');
+        at += 60;
+        if (size > len - at || skip > size)
+            goto odd; /* cut short: ar x fails on it too, after what came before */
+        if (top->budget->ar_members++ >= AR_MEMBERS_MAX)
+            goto odd;
+        if (size > skip &&
+            (cr = nested_scan(c, b + at + skip, (size_t)(size - skip), 0)) == CL_VIRUS)
+            return cr;
+        at += (size_t)size + (size & 1);
+        if (at > len)
+            break;
+    }
+    if (at == len || (len - at == 1 && b[at] == '\n'))
+        return CL_CLEAN;
+odd:
+    if (c->unsupported[0] == '\0')
+        snprintf(c->unsupported, sizeof(c->unsupported),
+                 "Webwarden.DeepScan.Unsupported.ArMembers");
+    return CL_CLEAN;
+}
+
+#define LZMA_MEMLIMIT (160u << 20) /* a dictionary up to 128 MiB (lzma -9 uses 64 MiB) */
+
+/* An LZMA "alone" stream (.lzma, .tar.lzma: libclamav 1.4 has no reader for it, GNU tar runs
+ * lzma -d for the suffix) decoded here and its content scanned (decode_begin, decode_end). */
+static int lzma_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl_error_t *cr)
+{
+    struct dec_out o;
+    lzma_stream s = LZMA_STREAM_INIT;
+    lzma_ret lr = LZMA_OK;
+    int r, over = 0;
+
+    if ((r = decode_begin(c, &o, cr)) <= 0)
+        return r < 0;
+    if (lzma_alone_decoder(&s, LZMA_MEMLIMIT) != LZMA_OK)
+        return decode_end(c, &o, 0, 0, cr);
+    s.next_in = b;
+    s.avail_in = len;
+    for (;;) {
+        if ((r = decode_room(&o)) <= 0) {
+            over = r == 0;
+            break;
+        }
+        s.next_out = o.p + o.n;
+        s.avail_out = o.cap - o.n;
+        lr = lzma_code(&s, LZMA_FINISH);
+        o.n = (size_t)(s.next_out - o.p);
+        if (lr != LZMA_OK)
+            break; /* the end (LZMA_STREAM_END), corrupt, cut short, or a dictionary too large */
+    }
+    lzma_end(&s);
+    return decode_end(c, &o, lr == LZMA_STREAM_END, over, cr);
 }
 
 /* Whether the bzip2 stream at <b> is followed by another (a stream's header and first block
@@ -522,7 +614,7 @@ static cl_error_t tar_again(struct scan_ctx *c, const unsigned char *b, size_t l
         int err = 0;
         long long max_ms = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANTIME, &err);
         const char *limit = c->depth >= TAR_AGAIN_DEPTH                             ? "MaxRecursion"
-                            : *top->agains >= TAR_AGAIN_MAX                         ? "MaxFiles"
+                            : top->budget->agains >= TAR_AGAIN_MAX                  ? "MaxFiles"
                             : err == 0 && max_ms > 0 && now_ms() - top->t0 > max_ms ? "MaxScanTime"
                                                                                     : NULL;
         if (limit != NULL) {
@@ -530,7 +622,7 @@ static cl_error_t tar_again(struct scan_ctx *c, const unsigned char *b, size_t l
                 snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.%s", limit);
             return CL_CLEAN;
         }
-        (*top->agains)++;
+        top->budget->agains++;
     }
     if ((copy = malloc(len)) == NULL) {
         if (c->limit[0] == '\0')
@@ -581,7 +673,7 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     const unsigned char *b = (const unsigned char *)file_buffer;
     struct ww_tar_view v = {0}, listed = {0};
     int64_t at;
-    int tar;
+    int tar, lz;
 
     (void)fd, (void)ancestors, (void)parent_file_size, (void)file_name;
     (void)layer_attributes;
@@ -597,6 +689,23 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
             snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.zstd");
         return CL_CLEAN;
     }
+    if ((lz = ww_filetype_lzma_header(b, file_size)) == 2 ||
+        (lz == 1 && type != NULL && strcmp(type, "CL_TYPE_BINARY_DATA") == 0)) {
+        /* an LZMA "alone" stream: as every encoder writes its header; or as lzma -d also reads
+         * it, in a file libclamav knows nothing of (a failure there says it is not one) */
+        cl_error_t cr;
+        if (lzma_again(c, b, file_size, &cr))
+            return cr;
+        if (lz == 2 && c->unsupported[0] == '\0')
+            snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.lzma");
+        if (lz == 2)
+            return CL_CLEAN;
+    }
+    if (file_size >= 8 && memcmp(b, "!<arch>\n", 8) == 0) {
+        cl_error_t cr = ar_again(c, b, file_size);
+        if (cr == CL_VIRUS)
+            return cr;
+    }
     if (file_size > 14 && memcmp(b, "BZh", 3) == 0 && b[3] >= '1' && b[3] <= '9' &&
         bzip2_more_streams(b, file_size)) {
         /* libclamav reads the first stream (and scans it); all of them are read here */
@@ -609,7 +718,8 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
                      "Webwarden.DeepScan.Unsupported.Bzip2Streams");
         }
     }
-    if (recursion_level > 0 && c->unsupported[0] == '\0') {
+    /* a member, or the content of a stream decoded here (nested_scan, not tar_again's copy) */
+    if ((recursion_level > 0 || (c->depth > 0 && !c->tar_copy)) && c->unsupported[0] == '\0') {
         uint64_t largest = 0;
         int err = 0;
         long long max_file =
@@ -1149,14 +1259,14 @@ static void fill_result(cl_error_t cr, const char *virname, const struct scan_ct
 }
 
 /* libclamav over <map> (NULL: it could not be made), closed here; <t0> when the scan began. */
-static void scan_map(struct cl_engine *engine, cl_fmap_t *map, long t0, unsigned *agains,
+static void scan_map(struct cl_engine *engine, cl_fmap_t *map, long t0, struct scan_budget *budget,
                      struct ww_deep_result *res)
 {
     const char *virname = NULL;
     struct scan_ctx c = {.engine = engine, .t0 = t0};
     cl_error_t cr;
 
-    c.agains = agains != NULL ? agains : &c.own_agains;
+    c.budget = budget != NULL ? budget : &c.own;
     cr = map_scan(&c, map, &virname);
     fill_result(cr, virname, &c, t0, res);
 }
@@ -1172,7 +1282,8 @@ int ww_clamav_scan_mem(struct ww_clamav *e, const void *data, size_t len,
     return WW_OK;
 }
 
-static int scan_fd(struct ww_clamav *e, int fd, unsigned *agains, struct ww_deep_result *res)
+static int scan_fd(struct ww_clamav *e, int fd, struct scan_budget *budget,
+                   struct ww_deep_result *res)
 {
     struct cl_scan_options o;
     const char *virname = NULL;
@@ -1181,7 +1292,7 @@ static int scan_fd(struct ww_clamav *e, int fd, unsigned *agains, struct ww_deep
     cl_error_t cr;
     struct scan_ctx c = {.t0 = t0};
 
-    c.agains = agains != NULL ? agains : &c.own_agains;
+    c.budget = budget != NULL ? budget : &c.own;
     if (e == NULL || fd < 0)
         return WW_EINVAL;
     c.engine = e->engine;
@@ -1343,8 +1454,8 @@ struct ww_deepscan {
     /* the central directory of the zip the end record found, read once for the looks */
     unsigned char *dir;
     size_t dir_len;
-    unsigned agains;    /* tar_again scans of this body, all its scans together */
-    char type_name[48]; /* "image+zip" */
+    struct scan_budget budget; /* what all the body's scans spent together */
+    char type_name[48];        /* "image+zip" */
 };
 
 struct ww_deepscan *ww_deepscan_create(struct ww_clamav *e, uint64_t types, int64_t max_bytes,
@@ -1643,7 +1754,7 @@ static void deep_scan_view(struct ww_deepscan *d, const unsigned char *prefix, i
     long t0 = now_ms();
 
     /* the body's tar_again count goes on across its second looks */
-    scan_map(d->e->engine, cl_fmap_open_handle(&v, 0, (size_t)v.len, view_pread, 1), t0, &d->agains,
+    scan_map(d->e->engine, cl_fmap_open_handle(&v, 0, (size_t)v.len, view_pread, 1), t0, &d->budget,
              res);
 }
 
@@ -2259,11 +2370,11 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
         return 1;
     }
     if (d->fd >= 0)
-        scan_fd(d->e, d->fd, &d->agains, res);
+        scan_fd(d->e, d->fd, &d->budget, res);
     else
         scan_map(d->e->engine,
                  cl_fmap_open_memory(d->mem != NULL ? d->mem : (void *)"", d->mem_len), now_ms(),
-                 &d->agains, res);
+                 &d->budget, res);
     d->first_ms = res->scan_ms;
     if (res->verdict == WW_DEEP_UNSCANNED) {
         /* what libclamav could not inspect does not end the looks: one of them may find a

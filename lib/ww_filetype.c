@@ -49,6 +49,7 @@ static const struct ft_info ft_info[WW_FT_COUNT] = {
     [WW_FT_LZIP] = {"lzip", "archive"},
     [WW_FT_COMPRESS] = {"compress", "archive"},
     [WW_FT_LZOP] = {"lzop", "archive"},
+    [WW_FT_LZMA] = {"lzma", "archive"},
     [WW_FT_ISCAB] = {"iscab", "archive"},
     [WW_FT_ARJ] = {"arj", "archive"},
     [WW_FT_LZH] = {"lzh", "archive"},
@@ -325,8 +326,9 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
     if (AT(0, "\xFD"
               "7zXZ\0"))
         return WW_FT_XZ;
-    if (AT(0, "\x28\xB5\x2F\xFD"))
-        return WW_FT_ZSTD;
+    if (AT(0, "\x28\xB5\x2F\xFD") || AT(0, "\x27\xB5\x2F\xFD") || AT(0, "\x26\xB5\x2F\xFD") ||
+        AT(0, "\x25\xB5\x2F\xFD"))
+        return WW_FT_ZSTD; /* a frame, or a legacy one (v0.7, v0.6, v0.5): zstd -d reads them */
     if (len >= 4 && (p[0] & 0xF0) == 0x50 && AT(1, "\x2A\x4D\x18"))
         return WW_FT_ZSTD; /* a skippable frame first: zstd -d reads on */
     if (AT(0, "\x04\x22\x4D\x18") || AT(0, "\x02\x21\x4C\x18"))
@@ -398,7 +400,7 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
     if (AT(0, "begin 6") || AT(0, "begin 7") || AT(0, "begin-base64 "))
         return WW_FT_UUENCODE;
     if (!looks_text(p, len)) /* (a mail was told first) */
-        return WW_FT_UNKNOWN;
+        return ww_filetype_lzma_header(p, len) == 2 ? WW_FT_LZMA : WW_FT_UNKNOWN;
     t = markup_or_script(p, len);
     return t != WW_FT_COUNT ? t : WW_FT_TEXT;
 }
@@ -738,6 +740,25 @@ static int tar_block(const unsigned char *h, int *clam, int *py)
     if (want == UINT64_MAX)
         return -1;
     return want == sum_u || (long)want == sum_s ? 1 : -1;
+}
+
+int ww_filetype_lzma_header(const unsigned char *p, size_t len)
+{
+    uint32_t dict;
+    int n;
+
+    if (len < 13 || p[0] >= 225)
+        return 0;
+    /* the uncompressed size: unknown (all ones), or under 2^48 */
+    for (n = 5; n < 13 && p[n] == 0xff; n++)
+        ;
+    if (n < 13 && (p[11] != 0 || p[12] != 0))
+        return 0;
+    dict = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
+    for (n = 12; n <= 30; n++)
+        if (dict == 1u << n || dict == (1u << n) + (1u << (n - 1)))
+            return 2;
+    return 1;
 }
 
 int ww_filetype_tar_header(const unsigned char *h, size_t len)

@@ -63,6 +63,8 @@ enum ww_filetype {
     WW_FT_LZIP, /* lzip */
     WW_FT_COMPRESS, /* Unix compress (.Z, LZW) */
     WW_FT_LZOP,     /* lzop */
+    WW_FT_LZMA,     /* LZMA "alone" (.lzma, .tar.lzma, .tlz): no magic, a header every encoder
+                     * writes alike (ww_filetype_lzma_header) */
     WW_FT_COUNT
 };
 
@@ -147,6 +149,13 @@ struct ww_zip_member { /* one central directory entry, its 32-bit fields as they
 };
 unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest,
                                  int (*each)(void *arg, const struct ww_zip_member *m), void *arg);
+
+/* An LZMA "alone" header (13 bytes: the properties, the dictionary size, the uncompressed size)
+ * at <p> (<len> bytes): 2 as every encoder writes it (properties under 225, a dictionary of 2^n
+ * or 2^n + 2^(n-1) bytes from 4 KiB to 1.5 GiB, the size unknown (all ones) or under 2^48); 1 as
+ * lzma -d (xz-utils, what GNU tar runs for a .tar.lzma) also reads it (any dictionary size); 0
+ * not one. Pure. */
+int ww_filetype_lzma_header(const unsigned char *p, size_t len);
 
 /* A tar header at <h> (<len> bytes): 1 when its first 512 bytes are one, by its checksum (the
  * octal field at 148 against the sum of the header's bytes, that field read as spaces; signed or

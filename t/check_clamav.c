@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <bzlib.h>
+#include <lzma.h>
 #include <zstd.h>
 
 #include "ww_body.h"
@@ -1117,6 +1118,30 @@ START_TEST(test_deepscan_zstd_decoded)
     zput(&z, wide, sizeof(wide));
     expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.zstd",
                 "a 256 MiB window");
+    /* the decoded content is checked as a member: an lz4 frame in it is unscanned, as in a tar */
+    {
+        unsigned char l4[600];
+        for (size_t i = 0; i < sizeof(l4); i++)
+            l4[i] = (unsigned char)(i * 2654435761u >> 13);
+        memcpy(l4, "\x04\x22\x4d\x18\x64\x40\xa7", 7);
+        zstd_put(&z, l4, sizeof(l4));
+        expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.lz4",
+                    "an lz4 frame in a .zst");
+    }
+    /* a legacy frame (zstd v0.7: zstd -d reads it), raw blocks of 64 bytes */
+    {
+        static const unsigned char v07[] = {0x27, 0xb5, 0x2f, 0xfd, 0x00, (17 - 10) << 3};
+        static const unsigned char end[] = {0xc0, 0, 0};
+        zput(&z, v07, sizeof(v07));
+        for (size_t i = 0; i < xlen; i += 64) {
+            size_t n = xlen - i < 64 ? xlen - i : 64;
+            unsigned char bh[3] = {0x40, 0, (unsigned char)n};
+            zput(&z, bh, 3);
+            zput(&z, exe + i, n);
+        }
+        zput(&z, end, sizeof(end));
+        expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "a zstd v0.7 frame");
+    }
     /* 16 streams in a body are decoded, the 17th is not */
     for (int n = 16; n <= 17; n++) {
         for (int i = 0; i < n; i++) {
@@ -1217,6 +1242,107 @@ START_TEST(test_deepscan_bzip2_streams)
             }
             free(t.p);
         }
+    ww_clamav_unref(e);
+    free(exe);
+    dirs_remove();
+}
+END_TEST
+
+/* LZMA "alone" (lzma -d's format, <dict> bytes of dictionary) of <n> bytes at <d>, to <z>. */
+static void lzma_alone_put(struct zbuf *z, const void *d, size_t n, uint32_t dict)
+{
+    lzma_options_lzma opt;
+    lzma_stream s = LZMA_STREAM_INIT;
+    unsigned char *buf = malloc(n + 4096);
+
+    ck_assert_ptr_nonnull(buf);
+    ck_assert(!lzma_lzma_preset(&opt, 6));
+    opt.dict_size = dict;
+    ck_assert_int_eq(lzma_alone_encoder(&s, &opt), LZMA_OK);
+    s.next_in = d;
+    s.avail_in = n;
+    s.next_out = buf;
+    s.avail_out = n + 4096;
+    ck_assert_int_eq(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
+    zput(z, buf, s.total_out);
+    lzma_end(&s);
+    free(buf);
+}
+
+/* An ar member header and data (padded to an even length) to <z>. */
+static void ar_put(struct zbuf *z, const char *name, const void *d, size_t n)
+{
+    char h[61];
+    snprintf(h, sizeof(h), "%-16s%-12s%-6s%-6s%-8s%-10zu`\n", name, "0", "0", "0", "100644", n);
+    zput(z, h, 60);
+    zput(z, d, n);
+    if (n % 2)
+        zput(z, "\n", 1);
+}
+
+/* Formats libclamav 1.4 has no reader for, read here: LZMA "alone" (.tar.lzma: GNU tar runs
+ * lzma -d for the suffix; any dictionary size lzma -d takes), and ar (a .deb: dpkg-deb and ar x
+ * give its members; a static library). */
+START_TEST(test_deepscan_lzma_and_ar)
+{
+    static const unsigned char text[] = "hello clean text\n";
+    struct ww_clamav *e;
+    uint64_t deep;
+    char err[WW_ERRLEN];
+    size_t xlen;
+    unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
+    struct zbuf t = {0}, z = {0}, g = {0}, a = {0};
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    e = load_ok(&limits, NULL);
+    tar_member(&t, "readme.txt", text, sizeof(text), 1);
+    tar_member(&t, "clam.exe", exe, xlen, 1);
+    tar_end(&t);
+    lzma_alone_put(&z, t.p, t.n, 1u << 20);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "a .tar.lzma");
+    lzma_alone_put(&z, t.p, t.n, 5000); /* a dictionary size no encoder writes */
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "lzma, dictionary 5000");
+    lzma_alone_put(&z, text, sizeof(text), 1u << 20);
+    expect_deep(e, deep, &z, WW_DEEP_CLEAN, "", "a clean .lzma");
+    lzma_alone_put(&z, exe, xlen, 1u << 20);
+    z.n -= 30;
+    expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.lzma", "cut");
+
+    /* a .deb: data.tar.gz holds clam.exe */
+    gzip_of(t.p, t.n, &g);
+    zput(&a, "!<arch>\n", 8);
+    ar_put(&a, "debian-binary", "2.0\n", 4);
+    ar_put(&a, "control.tar.gz", text, sizeof(text));
+    ar_put(&a, "data.tar.gz", g.p, g.n);
+    free(g.p);
+    {
+        struct zbuf cut = {0};
+        zput(&cut, a.p, a.n - 100);
+        expect_deep(e, deep, &a, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "a .deb");
+        /* cut short inside data.tar.gz: ar x fails on it, nothing found before */
+        expect_deep(e, deep, &cut, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.ArMembers",
+                    "a cut .deb");
+    }
+    /* a BSD name ("#1/N": the name first in the data), an odd-sized member, clam.exe itself */
+    zput(&a, "!<arch>\n", 8);
+    ar_put(&a, "odd", "x", 1);
+    {
+        unsigned char *m = malloc(20 + xlen);
+        ck_assert_ptr_nonnull(m);
+        memcpy(m, "a-long-name-clam.exe", 20);
+        memcpy(m + 20, exe, xlen);
+        ar_put(&a, "#1/20", m, 20 + xlen);
+        free(m);
+    }
+    expect_deep(e, deep, &a, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "a BSD ar");
+    zput(&a, "!<arch>\n", 8);
+    ar_put(&a, "a.o", text, sizeof(text));
+    ar_put(&a, "b.o", text, 5);
+    expect_deep(e, deep, &a, WW_DEEP_CLEAN, "", "a clean static library");
+    free(t.p);
     ww_clamav_unref(e);
     free(exe);
     dirs_remove();
@@ -1836,6 +1962,7 @@ int main(void)
     tcase_add_test(tc, test_deepscan_tar_after_blocks_gnu_tar_skips);
     tcase_add_test(tc, test_deepscan_zstd_decoded);
     tcase_add_test(tc, test_deepscan_bzip2_streams);
+    tcase_add_test(tc, test_deepscan_lzma_and_ar);
     tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);
     tcase_add_test(tc, test_deepscan_zip_members_outside_the_directory);
     tcase_add_test(tc, test_deepscan_tar_named_like_an_image);

@@ -62,6 +62,12 @@ static const struct {
     {"compress", B("\x1f\x9d\x90"), WW_FT_COMPRESS},
     {"lzop", B("\x89LZO\0\r\n\x1a\n\x10"), WW_FT_LZOP},
     {"zstd after a skippable frame", B("\x5a\x2a\x4d\x18\x04\0\0\0abcd"), WW_FT_ZSTD},
+    {"zstd v0.7 (legacy)", B("\x27\xb5\x2f\xfd\x00\x38\x40\x00\x40"), WW_FT_ZSTD},
+    {"zstd v0.6 (legacy)", B("\x26\xb5\x2f\xfd\x05\x40\x00\x40"), WW_FT_ZSTD},
+    {"zstd v0.5 (legacy)", B("\x25\xb5\x2f\xfd\x06\x40\x00\x40"), WW_FT_ZSTD},
+    {"lzma alone (lzma -9)", B("\x5d\x00\x00\x00\x04\xff\xff\xff\xff\xff\xff\xff\xff\x00\x26"),
+     WW_FT_LZMA},
+    {"lzma alone, size known", B("\x5d\x00\x00\x80\x00\x20\x02\0\0\0\0\0\0\x00\x26"), WW_FT_LZMA},
     {"lz4 legacy", B("\x02\x21\x4c\x18\x10\0\0\0"), WW_FT_LZ4},
     {"cpio newc", B("070701000000"), WW_FT_CPIO},
     {"ole2", B("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0"), WW_FT_OLE2},
@@ -636,6 +642,30 @@ START_TEST(test_filetype_tar_by_its_checksum)
 }
 END_TEST
 
+/* LZMA "alone" headers: as encoders write them (typed lzma), as lzma -d also reads them (any
+ * dictionary size), and what neither reads. */
+START_TEST(test_filetype_lzma_alone_header)
+{
+    unsigned char h[16] = {0x5d, 0x00, 0x00, 0x00, 0x04, 0xff, 0xff, 0xff,
+                           0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x26, 0x80};
+
+    ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 2); /* 64 MiB, size unknown */
+    ck_assert_int_eq(ww_filetype_lzma_header(h, 12), 0);        /* short */
+    h[1] = 0x88, h[2] = 0x13, h[3] = 0x00, h[4] = 0x00;         /* 5000: lzma -d reads it */
+    ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 1);
+    ck_assert_int_eq(ww_filetype_detect(h, sizeof(h)), WW_FT_UNKNOWN);
+    h[1] = 0x00, h[2] = 0x00, h[3] = 0x00, h[4] = 0x03; /* 48 MiB: 2^25 + 2^24 */
+    ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 2);
+    h[0] = 225; /* properties past lc 8, lp 4, pb 4 */
+    ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 0);
+    h[0] = 0x5d;
+    memcpy(h + 5, "\x10\0\0\0\0\0\x01\0", 8); /* a size of 2^48 and more */
+    ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 0);
+    ck_assert_str_eq(ww_filetype_name(WW_FT_LZMA), "lzma");
+    ck_assert_str_eq(ww_filetype_group(WW_FT_LZMA), "archive");
+}
+END_TEST
+
 /* Where GNU tar starts reading: the first block that is a header by its checksum, after blocks
  * that are not (skipped); nothing after a block of zeros or off the 512-byte boundaries. The
  * polyglot finder sees the same header in a stream cut into chunks of every size. */
@@ -1192,6 +1222,7 @@ int main(void)
                         (int)(sizeof(embed_cases) / sizeof(embed_cases[0])));
     tcase_add_test(tc, test_filetype_embed_none_in_a_plain_image);
     tcase_add_test(tc, test_filetype_tar_start_after_blocks_that_are_not_headers);
+    tcase_add_test(tc, test_filetype_lzma_alone_header);
     tcase_add_test(tc, test_filetype_zip_start_from_the_end_record);
     tcase_add_test(tc, test_filetype_mail_padded_past_the_peek);
     tcase_add_test(tc, test_filetype_zip_methods_libclamav_cannot_unpack);

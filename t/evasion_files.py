@@ -35,6 +35,7 @@ writes into OUTDIR:
 import bz2
 import gzip
 import io
+import lzma
 import os
 import struct
 import sys
@@ -373,6 +374,24 @@ def tar_trick(clam_exe, trick):
     raise ValueError(trick)
 
 
+def zstd_v07(data):
+    """A legacy zstd frame (v0.7; zstd -d reads it), raw blocks of 64 bytes."""
+    out = b"\x27\xb5\x2f\xfd\x00" + bytes([(17 - 10) << 3])
+    for i in range(0, len(data), 64):
+        c = data[i:i + 64]
+        out += bytes([0x40, 0, len(c)]) + c
+    return out + b"\xc0\x00\x00"
+
+
+def ar_of(members):
+    """An ar archive (a .deb's layout); dpkg-deb and ar x read it."""
+    out = b"!<arch>\n"
+    for name, d in members:
+        out += b"%-16s%-12s%-6s%-6s%-8s%-10d`\n" % (name, b"0", b"0", b"0", b"100644", len(d)) + d
+        out += b"\n" if len(d) % 2 else b""
+    return out
+
+
 def tar_checksum(body):
     """<body> with its first 512 bytes made a tar header by their checksum (8 bytes at 148)."""
     m = bytearray(body)
@@ -476,6 +495,14 @@ def main():
         # libclamav the first only (pbzip2 writes such files) (same review, F2)
         "twostreams.tar.bz2": bz2.compress(tar_of([(b"clam.exe", clam_exe)])[:512]) +
         bz2.compress(tar_of([(b"clam.exe", clam_exe)])[512:]),
+        # formats libclamav has no reader for, read by the deep scanner (round 11): a legacy
+        # zstd frame, a .deb (ar) whose data.tar.xz holds clam.exe, a .tar.lzma (GNU tar runs
+        # lzma -d for the suffix)
+        "legacy.zst": zstd_v07(clam_exe),
+        "pkg.deb": ar_of([(b"debian-binary", b"2.0\n"),
+                          (b"control.tar.gz", gzip.compress(tar_of([(b"./control", b"Package: x\n")]))),
+                          (b"data.tar.xz", lzma.compress(tar_of([(b"./usr/bin/clam.exe", clam_exe)])))]),
+        "clam.tar.lzma": lzma.compress(tar_of([(b"clam.exe", clam_exe)]), format=lzma.FORMAT_ALONE),
         "streamed.zip": streamed_bundle(1100),
         "marker.zip": hidden_member(zip_of([("f%04d.txt" % i, b"x") for i in range(1100)]),
                                     b"PK\x07\x08"),

@@ -180,6 +180,9 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "nonamefirst.tar|threat=Webwarden.Test.ClamExe|type=tar scanner=clamav deep=infected" \
     "decoytar.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
     "twostreams.tar.bz2|threat=Webwarden.Test.ClamExe|type=bzip2 scanner=clamav deep=infected" \
+    "legacy.zst|threat=Webwarden.Test.ClamExe|type=zstd scanner=clamav deep=infected" \
+    "pkg.deb|threat=Webwarden.Test.ClamExe|type=ar scanner=clamav deep=infected" \
+    "clam.tar.lzma|threat=Webwarden.Test.ClamExe|type=lzma scanner=clamav deep=infected" \
     "clam.zst|threat=Webwarden.Test.ClamExe|type=zstd scanner=clamav deep=infected" \
     "zst.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
