@@ -532,6 +532,162 @@ static int lzma_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl
     return decode_end(c, &o, lr == LZMA_STREAM_END, over, cr);
 }
 
+/* zstd -d's reading of a file (zstd 1.5 built with zlib and liblzma, as Debian's): frames of
+ * zstd (legacy ones too), skippable frames, gzip members, xz and LZMA "alone" streams, one after
+ * the other, each told by its first bytes; it stops, failing, at anything else. libclamav reads
+ * such a file by its first stream only: a gzip or xz after which zstd -d (and tar --zstd) goes
+ * on. One stream at <p> (<n> bytes) into <o>: 1 with *used its bytes, 0 over the bound, -1 an
+ * error or a kind it cannot read (an lz4 frame: no lz4 here). */
+static int zcli_zstd(const unsigned char *p, size_t n, struct dec_out *o, size_t *used)
+{
+    size_t fsize = ZSTD_findFrameCompressedSize(p, n), left = 1;
+    ZSTD_DCtx *z;
+    ZSTD_inBuffer in = {p, 0, 0};
+    int r = -1;
+
+    if (ZSTD_isError(fsize) || (z = ZSTD_createDCtx()) == NULL)
+        return -1;
+    in.size = fsize;
+    ZSTD_DCtx_setParameter(z, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG);
+    for (;;) {
+        ZSTD_outBuffer out;
+        if ((r = decode_room(o)) <= 0)
+            break;
+        out = (ZSTD_outBuffer){o->p, o->cap, o->n};
+        left = ZSTD_decompressStream(z, &out, &in);
+        o->n = out.pos;
+        r = -1;
+        if (ZSTD_isError(left))
+            break;
+        if (in.pos == in.size && out.pos < out.size) {
+            r = left == 0 ? 1 : -1;
+            break;
+        }
+    }
+    ZSTD_freeDCtx(z);
+    *used = fsize;
+    return r;
+}
+
+static int zcli_gzip(const unsigned char *p, size_t n, struct dec_out *o, size_t *used)
+{
+    z_stream zs;
+    int r = -1, zr = Z_OK;
+
+    memset(&zs, 0, sizeof(zs));
+    if (n > UINT_MAX || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+        return -1;
+    zs.next_in = (unsigned char *)(uintptr_t)p;
+    zs.avail_in = (uInt)n;
+    while (zr == Z_OK) {
+        if ((r = decode_room(o)) <= 0)
+            break;
+        zs.next_out = o->p + o->n;
+        zs.avail_out = (uInt)(o->cap - o->n < UINT_MAX ? o->cap - o->n : UINT_MAX);
+        zr = inflate(&zs, Z_NO_FLUSH);
+        o->n = (size_t)(zs.next_out - o->p);
+        r = zr == Z_STREAM_END ? 1 : -1;
+        if (zr == Z_OK && zs.avail_in == 0 && zs.avail_out > 0)
+            break; /* cut short */
+    }
+    *used = n - zs.avail_in;
+    inflateEnd(&zs);
+    return r;
+}
+
+static int zcli_xz(const unsigned char *p, size_t n, struct dec_out *o, size_t *used, int alone)
+{
+    lzma_stream s = LZMA_STREAM_INIT;
+    lzma_ret lr = LZMA_OK;
+    int r = -1;
+
+    if ((alone ? lzma_alone_decoder(&s, LZMA_MEMLIMIT)
+               : lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0)) != LZMA_OK)
+        return -1;
+    s.next_in = p;
+    s.avail_in = n;
+    while (lr == LZMA_OK) {
+        if ((r = decode_room(o)) <= 0)
+            break;
+        s.next_out = o->p + o->n;
+        s.avail_out = o->cap - o->n;
+        lr = lzma_code(&s, LZMA_RUN);
+        o->n = (size_t)(s.next_out - o->p);
+        r = lr == LZMA_STREAM_END ? 1 : -1;
+        if (lr == LZMA_OK && s.avail_in == 0 && s.avail_out > 0)
+            break; /* cut short */
+    }
+    *used = n - s.avail_in;
+    lzma_end(&s);
+    return r;
+}
+
+static int zcli_zstd_magic(const unsigned char *p, size_t n)
+{
+    return n >= 4 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd && p[0] >= 0x25 && p[0] <= 0x28;
+}
+
+/* Whether zstd -d reads <b> further than libclamav: a gzip, xz or LZMA file in which a zstd
+ * (legacy too) or lz4 frame's magic follows (a cheap look; zcli_again decodes). */
+static int zcli_more(const unsigned char *b, size_t len)
+{
+    const unsigned char *q;
+
+    static const unsigned char xz[] = {0xfd, '7', 'z', 'X', 'Z'};
+
+    if (len < 8 || !((b[0] == 0x1f && b[1] == 0x8b) || memcmp(b, xz, sizeof(xz)) == 0 ||
+                     (b[0] == 0x5d && b[1] == 0x00 && ww_filetype_lzma_header(b, len) > 0)))
+        return 0;
+    for (q = b + 1; (q = memmem(q, len - (size_t)(q - b), "\xb5\x2f\xfd", 3)) != NULL; q++)
+        if (q[-1] >= 0x25 && q[-1] <= 0x28)
+            return 1;
+    return memmem(b + 1, len - 1, "\x04\x22\x4d\x18", 4) != NULL;
+}
+
+/* The file as zstd -d reads it, every stream decoded one after the other, and the content
+ * scanned (decode_begin, decode_end). */
+static int zcli_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl_error_t *cr)
+{
+    struct dec_out o;
+    size_t at = 0, used;
+    int r, done = 0, over = 0;
+
+    if ((r = decode_begin(c, &o, cr)) <= 0)
+        return r < 0;
+    while (!done && !over) {
+        const unsigned char *p = b + at;
+        size_t n = len - at;
+
+        used = 0;
+        if (n >= 8 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) {
+            uint32_t skip =
+                (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+            r = skip <= n - 8 ? 1 : -1;
+            used = 8 + (size_t)skip;
+        } else if (zcli_zstd_magic(p, n)) {
+            r = zcli_zstd(p, n, &o, &used);
+        } else if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
+            r = zcli_gzip(p, n, &o, &used);
+        } else if (n >= 6 && memcmp(p,
+                                    "\xFD"
+                                    "7zXZ\0",
+                                    6) == 0) {
+            r = zcli_xz(p, n, &o, &used, 0);
+        } else if (n >= 2 && p[0] == 0x5d && p[1] == 0x00) {
+            r = zcli_xz(p, n, &o, &used, 1);
+        } else {
+            break; /* anything else (an lz4 frame among them): zstd -d fails there */
+        }
+        if (r <= 0) {
+            over = r == 0;
+            break;
+        }
+        at += used;
+        done = at >= len;
+    }
+    return decode_end(c, &o, done, over, cr);
+}
+
 /* Whether the bzip2 stream at <b> is followed by another (a stream's header and first block
  * magic, byte-aligned: each stream starts on a byte); bzip2 -d, GNU tar and Python read every
  * stream of such a file (pbzip2 writes them), libclamav 1.4 the first only. */
@@ -673,7 +829,7 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     const unsigned char *b = (const unsigned char *)file_buffer;
     struct ww_tar_view v = {0}, listed = {0};
     int64_t at;
-    int tar, lz;
+    int tar, lz = 0, more;
 
     (void)fd, (void)ancestors, (void)parent_file_size, (void)file_name;
     (void)layer_attributes;
@@ -689,8 +845,19 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
             snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.zstd");
         return CL_CLEAN;
     }
-    if ((lz = ww_filetype_lzma_header(b, file_size)) == 2 ||
-        (lz == 1 && type != NULL && strcmp(type, "CL_TYPE_BINARY_DATA") == 0)) {
+    if ((more = zcli_more(b, file_size))) {
+        /* a gzip or xz followed by zstd frames: zstd -d (tar --zstd) reads on, libclamav not */
+        cl_error_t cr;
+        if (zcli_again(c, b, file_size, &cr)) {
+            if (cr == CL_VIRUS)
+                return cr;
+        } else if (c->unsupported[0] == '\0') {
+            snprintf(c->unsupported, sizeof(c->unsupported),
+                     "Webwarden.DeepScan.Unsupported.Streams");
+        }
+    }
+    if (!more && ((lz = ww_filetype_lzma_header(b, file_size)) == 2 ||
+                  (lz == 1 && type != NULL && strcmp(type, "CL_TYPE_BINARY_DATA") == 0))) {
         /* an LZMA "alone" stream: as every encoder writes its header; or as lzma -d also reads
          * it, in a file libclamav knows nothing of (a failure there says it is not one) */
         cl_error_t cr;

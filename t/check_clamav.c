@@ -1281,8 +1281,8 @@ static void ar_put(struct zbuf *z, const char *name, const void *d, size_t n)
 }
 
 /* Formats libclamav 1.4 has no reader for, read here: LZMA "alone" (.tar.lzma: GNU tar runs
- * lzma -d for the suffix; any dictionary size lzma -d takes), and ar (a .deb: dpkg-deb and ar x
- * give its members; a static library). */
+ * lzma -d for the suffix; any dictionary size lzma -d takes), ar (a .deb: dpkg-deb and ar x
+ * give its members; a static library), and streams zstd -d reads one after the other. */
 START_TEST(test_deepscan_lzma_and_ar)
 {
     static const unsigned char text[] = "hello clean text\n";
@@ -1342,6 +1342,40 @@ START_TEST(test_deepscan_lzma_and_ar)
     ar_put(&a, "a.o", text, sizeof(text));
     ar_put(&a, "b.o", text, 5);
     expect_deep(e, deep, &a, WW_DEEP_CLEAN, "", "a clean static library");
+    free(t.p);
+    memset(&t, 0, sizeof(t));
+
+    /* zstd -d reads gzip, xz and LZMA streams and zstd frames one after the other; libclamav
+     * reads the first stream: an empty one first, then clam.exe in a zstd frame */
+    tar_member(&t, "clam.exe", exe, xlen, 1);
+    tar_end(&t);
+    for (int first = 0; first < 3; first++)
+        for (int bad = 0; bad < 2; bad++) {
+            if (first == 0) {
+                gzip_of(text, 0, &g);
+                zput(&z, g.p, g.n);
+                free(g.p);
+            } else if (first == 1) {
+                unsigned char xzb[256];
+                size_t xn = 0;
+                ck_assert_int_eq(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, text, 0, xzb,
+                                                         &xn, sizeof(xzb)),
+                                 LZMA_OK);
+                zput(&z, xzb, xn);
+            } else {
+                lzma_alone_put(&z, text, 0, 1u << 20);
+            }
+            zstd_put(&z, bad ? t.p : text, bad ? t.n : sizeof(text));
+            expect_deep(e, deep, &z, bad ? WW_DEEP_INFECTED : WW_DEEP_CLEAN,
+                        bad ? "Webwarden.Test.ClamExe" : "", "an empty stream, then zstd");
+        }
+    /* then an lz4 frame, which zstd -d reads and nothing here can: unscanned */
+    gzip_of(text, sizeof(text), &g);
+    zput(&z, g.p, g.n);
+    free(g.p);
+    zput(&z, "\x04\x22\x4d\x18\x64\x40\xa7\x10\x00\x00\x80hello clean text", 27);
+    expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.Streams",
+                "a gzip, then lz4");
     free(t.p);
     ww_clamav_unref(e);
     free(exe);
