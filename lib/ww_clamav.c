@@ -460,6 +460,12 @@ static cl_error_t ar_again(struct scan_ctx *c, const unsigned char *b, size_t le
     struct scan_ctx *top = c->top != NULL ? c->top : c;
     size_t at = 8;
 
+    if (c->depth >= TAR_AGAIN_DEPTH) {
+        /* an ar in an ar...: each member's scan is one level deeper, bounded as the others */
+        if (c->limit[0] == '\0')
+            snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.MaxRecursion");
+        return CL_CLEAN;
+    }
     while (len - at >= 60) {
         const unsigned char *h = b + at;
         uint64_t size = 0, skip = 0;
@@ -487,8 +493,10 @@ static cl_error_t ar_again(struct scan_ctx *c, const unsigned char *b, size_t le
             (cr = nested_scan(c, b + at + skip, (size_t)(size - skip), 0)) == CL_VIRUS)
             return cr;
         at += (size_t)size + (size & 1);
-        if (at > len)
+        if (at > len) {
+            at = len; /* the last member's pad byte left out: ar x reads it all the same */
             break;
+        }
     }
     if (at == len || (len - at == 1 && b[at] == '\n'))
         return CL_CLEAN;

@@ -1341,7 +1341,25 @@ START_TEST(test_deepscan_lzma_and_ar)
     zput(&a, "!<arch>\n", 8);
     ar_put(&a, "a.o", text, sizeof(text));
     ar_put(&a, "b.o", text, 5);
+    a.n--; /* the last member's pad byte left out */
     expect_deep(e, deep, &a, WW_DEEP_CLEAN, "", "a clean static library");
+    /* ar in ar in ar...: as deep as the other looks, then a limit */
+    {
+        struct zbuf in = {0}, gx = {0};
+        gzip_of(exe, xlen, &gx); /* not verbatim: libclamav finds a PE in any bytes */
+        zput(&in, "!<arch>\n", 8);
+        ar_put(&in, "clam.exe.gz", gx.p, gx.n);
+        free(gx.p);
+        for (int level = 0; level < 6; level++) {
+            zput(&a, "!<arch>\n", 8);
+            ar_put(&a, "inner.a", in.p, in.n);
+            free(in.p);
+            in = a;
+            memset(&a, 0, sizeof(a));
+        }
+        expect_deep(e, deep, &in, WW_DEEP_UNSCANNED, "Heuristics.Limits.Exceeded.MaxRecursion",
+                    "ar 7 deep");
+    }
     free(t.p);
     memset(&t, 0, sizeof(t));
 
