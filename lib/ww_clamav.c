@@ -13,11 +13,8 @@
  * as clean. */
 #include "config.h"
 
-#include <bzlib.h>
 #include <clamav.h>
 #include <dirent.h>
-#include <limits.h>
-#include <lzma.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -29,11 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
-#include <zstd.h>
 
 #include "ww_clamav.h"
 #include "ww_common.h"
 #include "ww_filetype.h"
+#include "ww_unpack.h"
 
 struct ww_clamav {
     atomic_int refs;
@@ -263,10 +260,9 @@ struct scan_ctx {
     long t0;                    /* (top) when the body's scan began */
 };
 
-#define TAR_AGAIN_DEPTH 4  /* tars inside tars looked at again, one inside the other */
-#define TAR_AGAIN_MAX 4    /* tar_again scans a body, in all: each may cost a whole scan */
-#define DECODED_MAX 16     /* streams decoded a scan (zstd, bzip2); past it: unscanned, as before */
-#define ZSTD_WINDOW_LOG 27 /* the largest window a frame may ask for: 128 MiB (zstd --long) */
+#define TAR_AGAIN_DEPTH 4 /* tars inside tars looked at again, one inside the other */
+#define TAR_AGAIN_MAX 4   /* tar_again scans a body, in all: each may cost a whole scan */
+#define DECODED_MAX 16    /* streams decoded a scan (zstd, bzip2); past it: unscanned, as before */
 
 static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen,
                             uint64_t *largest);
@@ -321,19 +317,18 @@ static cl_error_t nested_scan(struct scan_ctx *c, const unsigned char *b, size_t
     return CL_CLEAN;
 }
 
-/* A decoder's output, grown within what the scan may still decode. */
-struct dec_out {
-    unsigned char *p;
-    size_t n, cap, most; /* most: one byte more than may be decoded */
-    int by_scan;         /* the bound is max_scan_size's rest, not max_file_size */
+/* What a stream decoded inside a scan may still give. */
+struct dec_budget {
+    size_t limit; /* bytes */
+    int by_scan;  /* the bound is max_scan_size's rest, not max_file_size */
 };
 
-/* Whether a stream inside the scan of <c> may be decoded (decoded_scan): 1 and <o> set up; 0
- * not (the count or depth spent, or the engine unreadable: the caller calls it unsupported);
- * -1 a limit of the body is hit (c->limit set, *cr CL_CLEAN: it was looked at). Decoded streams
- * count against libclamav's max_file_size each, max_scan_size together and max_scan_time, as
- * libclamav counts what it unpacks. */
-static int decode_begin(struct scan_ctx *c, struct dec_out *o, cl_error_t *cr)
+/* Whether a stream inside the scan of <c> may be decoded (decoded_again): 1 and <d> set; 0 not
+ * (the count or depth spent, or the engine unreadable: the caller calls it unsupported); -1 a
+ * limit of the body is hit (c->limit set, *cr CL_CLEAN: it was looked at). Decoded streams count
+ * against libclamav's max_file_size each, max_scan_size together and max_scan_time, as libclamav
+ * counts what it unpacks. */
+static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr)
 {
     struct scan_ctx *top = c->top != NULL ? c->top : c;
     int err = 0;
@@ -342,7 +337,7 @@ static int decode_begin(struct scan_ctx *c, struct dec_out *o, cl_error_t *cr)
     long long max_ms = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANTIME, &err);
     const char *limit = NULL;
 
-    memset(o, 0, sizeof(*o));
+    memset(d, 0, sizeof(*d));
     if (err != 0 || max_file <= 0 || max_scan <= 0 || c->depth >= TAR_AGAIN_DEPTH ||
         top->budget->decoded >= DECODED_MAX)
         return 0;
@@ -358,107 +353,62 @@ static int decode_begin(struct scan_ctx *c, struct dec_out *o, cl_error_t *cr)
     }
     if ((uint64_t)max_file > (uint64_t)max_scan - top->budget->decoded_bytes) {
         max_file = (long long)((uint64_t)max_scan - top->budget->decoded_bytes);
-        o->by_scan = 1;
+        d->by_scan = 1;
     }
-    o->most = (unsigned long long)max_file < SIZE_MAX - 1 ? (size_t)max_file + 1 : SIZE_MAX - 1;
+    d->limit = (unsigned long long)max_file < SIZE_MAX ? (size_t)max_file : SIZE_MAX - 1;
     top->budget->decoded++;
     return 1;
 }
 
-/* Room after o->n: 1, 0 when the bound is reached (over it), -1 out of memory. */
-static int decode_room(struct dec_out *o)
-{
-    size_t want;
-    unsigned char *grown;
-
-    if (o->n < o->cap)
-        return 1;
-    if (o->n >= o->most)
-        return 0;
-    want = o->cap == 0 ? 65536 : o->cap > o->most / 2 ? o->most : o->cap * 2;
-    want = want < o->most ? want : o->most;
-    if ((grown = realloc(o->p, want)) == NULL)
-        return -1;
-    o->p = grown;
-    o->cap = want;
-    return 1;
-}
-
-/* The end of a decode (<done>: 1 the whole input decoded, 0 an error or cut short; <over>: the
- * bound was passed): the content is scanned (nested_scan). 1 when the stream was looked at (a
- * finding or not in *cr, a limit in c->limit); 0 when it could not be decoded and nothing was
- * found in what was (the caller calls it unsupported). What a reader writes before the error
- * (zstd -d, bzip2 -d, tar extracting a cut archive) is scanned either way. */
-static int decode_end(struct scan_ctx *c, struct dec_out *o, int done, int over, cl_error_t *cr)
+/* A stream of format <fmt> (<len> bytes at <b>) that libclamav cannot undo, or reads only the
+ * start of, decoded (lib/ww_unpack) within the body's budget (decode_begin), and its content
+ * scanned (nested_scan), even when decoding failed part-way: what a reader writes before the
+ * error (zstd -d, bzip2 -d, tar extracting a cut archive) is scanned either way. 1 when the
+ * stream was looked at (a finding or not in *cr, a limit in c->limit); 0 when it could not be
+ * decoded and nothing was found in what was (the caller calls it unsupported). */
+static int decoded_again(struct scan_ctx *c, enum ww_unpack_format fmt, const unsigned char *b,
+                         size_t len, cl_error_t *cr)
 {
     struct scan_ctx *top = c->top != NULL ? c->top : c;
+    struct dec_budget d;
+    enum ww_unpack_result r;
+    unsigned char *out = NULL;
+    size_t n = 0;
     int looked = 1;
 
-    top->budget->decoded_bytes += o->n;
-    if (over) {
+    if ((looked = decode_begin(c, &d, cr)) <= 0)
+        return looked < 0;
+    looked = 1;
+    r = ww_unpack(fmt, b, len, d.limit, &out, &n); /* the decoder is gone before the scan */
+    top->budget->decoded_bytes += n;
+    if (r == WW_UNPACK_OVER) {
         /* libclamav would skip a member this large: the size policy decides, as for one */
         if (c->limit[0] == '\0')
             snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.%s",
-                     o->by_scan ? "MaxScanSize" : "MaxFileSize");
+                     d.by_scan ? "MaxScanSize" : "MaxFileSize");
         *cr = CL_CLEAN;
-    } else if (done) {
-        *cr = o->n > 0 ? nested_scan(c, o->p, o->n, 0) : CL_CLEAN; /* empty: nothing in it */
     } else {
-        *cr = o->n > 0 ? nested_scan(c, o->p, o->n, 0) : CL_CLEAN;
-        looked = *cr == CL_VIRUS;
+        *cr = n > 0 ? nested_scan(c, out, n, 0) : CL_CLEAN; /* empty: nothing in it */
+        if (r != WW_UNPACK_DONE)
+            looked = *cr == CL_VIRUS;
     }
-    free(o->p);
-    o->p = NULL;
+    free(out);
     return looked;
-}
-
-/* A zstd stream (<len> bytes at <b>), which libclamav 1.4 cannot undo: decoded here, every frame
- * (as zstd -d does), windows up to 128 MiB, and its content scanned (decode_begin, decode_end). */
-static int zstd_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl_error_t *cr)
-{
-    struct dec_out o;
-    ZSTD_DCtx *z;
-    ZSTD_inBuffer in = {b, len, 0};
-    size_t left = 0;
-    int r, done = 0, over = 0;
-
-    if ((r = decode_begin(c, &o, cr)) <= 0)
-        return r < 0;
-    if ((z = ZSTD_createDCtx()) == NULL)
-        return decode_end(c, &o, 0, 0, cr);
-    ZSTD_DCtx_setParameter(z, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG);
-    for (;;) {
-        ZSTD_outBuffer out;
-        if ((r = decode_room(&o)) <= 0) {
-            over = r == 0;
-            break;
-        }
-        out = (ZSTD_outBuffer){o.p, o.cap, o.n};
-        left = ZSTD_decompressStream(z, &out, &in);
-        o.n = out.pos;
-        if (ZSTD_isError(left))
-            break; /* not zstd as zstd -d reads it, or a window over 128 MiB */
-        if (in.pos == in.size && out.pos < out.size) {
-            done = left == 0; /* else the last frame is cut short */
-            break;            /* all read, all written (a frame ends mid-input: the next follows) */
-        }
-    }
-    ZSTD_freeDCtx(z);
-    return decode_end(c, &o, done, over, cr);
 }
 
 #define AR_MEMBERS_MAX 1000 /* ar members scanned a body; past it: unscanned (unsupported) */
 
 /* An ar archive (<len> bytes at <b>, "!<arch>\n" first: a .deb, a static library), which
  * libclamav 1.4 has no reader for: each member (a .deb's control.tar.* and data.tar.*) scanned as
- * a file of its own (nested_scan), as dpkg-deb and ar x read them: 60-byte headers, a decimal
- * size, data padded to an even length; a BSD name ("#1/N") is the data's first N bytes. A
+ * a file of its own (nested_scan), as dpkg-deb and ar x read them (ww_unpack_ar_next). A
  * finding: CL_VIRUS. Members past AR_MEMBERS_MAX, or a header that does not read, leave the body
  * unsupported (Unsupported.ArMembers). */
 static cl_error_t ar_again(struct scan_ctx *c, const unsigned char *b, size_t len)
 {
     struct scan_ctx *top = c->top != NULL ? c->top : c;
-    size_t at = 8;
+    struct ww_ar_member m;
+    size_t pos = 8;
+    int r;
 
     if (c->depth >= TAR_AGAIN_DEPTH) {
         /* an ar in an ar...: each member's scan is one level deeper, bounded as the others */
@@ -466,295 +416,18 @@ static cl_error_t ar_again(struct scan_ctx *c, const unsigned char *b, size_t le
             snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.MaxRecursion");
         return CL_CLEAN;
     }
-    while (len - at >= 60) {
-        const unsigned char *h = b + at;
-        uint64_t size = 0, skip = 0;
-        size_t i;
-        cl_error_t cr;
-
-        if (h[58] != '`' || h[59] != '\n')
-            goto odd;
-        for (i = 48; i < 58 && h[i] >= '0' && h[i] <= '9'; i++)
-            size = size * 10 + (uint64_t)(h[i] - '0');
-        if (i == 48)
-            goto odd;
-        for (; i < 58; i++)
-            if (h[i] != ' ')
-                goto odd;
-        if (memcmp(h, "#1/", 3) == 0) /* BSD: the name comes first in the data */
-            for (i = 3; i < 16 && h[i] >= '0' && h[i] <= '9'; i++)
-                skip = skip * 10 + (uint64_t)(h[i] - '0');
-        at += 60;
-        if (size > len - at || skip > size)
-            goto odd; /* cut short: ar x fails on it too, after what came before */
-        if (top->budget->ar_members++ >= AR_MEMBERS_MAX)
-            goto odd;
-        if (size > skip &&
-            (cr = nested_scan(c, b + at + skip, (size_t)(size - skip), 0)) == CL_VIRUS)
-            return cr;
-        at += (size_t)size + (size & 1);
-        if (at > len) {
-            at = len; /* the last member's pad byte left out: ar x reads it all the same */
+    while ((r = ww_unpack_ar_next(b, len, &pos, &m)) > 0) {
+        if (top->budget->ar_members++ >= AR_MEMBERS_MAX) {
+            r = -1;
             break;
         }
+        if (m.len > 0 && nested_scan(c, b + m.at, m.len, 0) == CL_VIRUS)
+            return CL_VIRUS;
     }
-    if (at == len || (len - at == 1 && b[at] == '\n'))
-        return CL_CLEAN;
-odd:
-    if (c->unsupported[0] == '\0')
+    if (r < 0 && c->unsupported[0] == '\0')
         snprintf(c->unsupported, sizeof(c->unsupported),
                  "Webwarden.DeepScan.Unsupported.ArMembers");
     return CL_CLEAN;
-}
-
-#define LZMA_MEMLIMIT (160u << 20) /* a dictionary up to 128 MiB (lzma -9 uses 64 MiB) */
-
-/* An LZMA "alone" stream (.lzma, .tar.lzma: libclamav 1.4 has no reader for it, GNU tar runs
- * lzma -d for the suffix) decoded here and its content scanned (decode_begin, decode_end). */
-static int lzma_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl_error_t *cr)
-{
-    struct dec_out o;
-    lzma_stream s = LZMA_STREAM_INIT;
-    lzma_ret lr = LZMA_OK;
-    int r, over = 0;
-
-    if ((r = decode_begin(c, &o, cr)) <= 0)
-        return r < 0;
-    if (lzma_alone_decoder(&s, LZMA_MEMLIMIT) != LZMA_OK)
-        return decode_end(c, &o, 0, 0, cr);
-    s.next_in = b;
-    s.avail_in = len;
-    for (;;) {
-        if ((r = decode_room(&o)) <= 0) {
-            over = r == 0;
-            break;
-        }
-        s.next_out = o.p + o.n;
-        s.avail_out = o.cap - o.n;
-        lr = lzma_code(&s, LZMA_FINISH);
-        o.n = (size_t)(s.next_out - o.p);
-        if (lr != LZMA_OK)
-            break; /* the end (LZMA_STREAM_END), corrupt, cut short, or a dictionary too large */
-    }
-    lzma_end(&s);
-    return decode_end(c, &o, lr == LZMA_STREAM_END, over, cr);
-}
-
-/* zstd -d's reading of a file (zstd 1.5 built with zlib and liblzma, as Debian's): frames of
- * zstd (legacy ones too), skippable frames, gzip members, xz and LZMA "alone" streams, one after
- * the other, each told by its first bytes; it stops, failing, at anything else. libclamav reads
- * such a file by its first stream only: a gzip or xz after which zstd -d (and tar --zstd) goes
- * on. One stream at <p> (<n> bytes) into <o>: 1 with *used its bytes, 0 over the bound, -1 an
- * error or a kind it cannot read (an lz4 frame: no lz4 here). */
-static int zcli_zstd(const unsigned char *p, size_t n, struct dec_out *o, size_t *used)
-{
-    size_t fsize = ZSTD_findFrameCompressedSize(p, n), left = 1;
-    ZSTD_DCtx *z;
-    ZSTD_inBuffer in = {p, 0, 0};
-    int r = -1;
-
-    if (ZSTD_isError(fsize) || (z = ZSTD_createDCtx()) == NULL)
-        return -1;
-    in.size = fsize;
-    ZSTD_DCtx_setParameter(z, ZSTD_d_windowLogMax, ZSTD_WINDOW_LOG);
-    for (;;) {
-        ZSTD_outBuffer out;
-        if ((r = decode_room(o)) <= 0)
-            break;
-        out = (ZSTD_outBuffer){o->p, o->cap, o->n};
-        left = ZSTD_decompressStream(z, &out, &in);
-        o->n = out.pos;
-        r = -1;
-        if (ZSTD_isError(left))
-            break;
-        if (in.pos == in.size && out.pos < out.size) {
-            r = left == 0 ? 1 : -1;
-            break;
-        }
-    }
-    ZSTD_freeDCtx(z);
-    *used = fsize;
-    return r;
-}
-
-static int zcli_gzip(const unsigned char *p, size_t n, struct dec_out *o, size_t *used)
-{
-    z_stream zs;
-    int r = -1, zr = Z_OK;
-
-    memset(&zs, 0, sizeof(zs));
-    if (n > UINT_MAX || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-        return -1;
-    zs.next_in = (unsigned char *)(uintptr_t)p;
-    zs.avail_in = (uInt)n;
-    while (zr == Z_OK) {
-        if ((r = decode_room(o)) <= 0)
-            break;
-        zs.next_out = o->p + o->n;
-        zs.avail_out = (uInt)(o->cap - o->n < UINT_MAX ? o->cap - o->n : UINT_MAX);
-        zr = inflate(&zs, Z_NO_FLUSH);
-        o->n = (size_t)(zs.next_out - o->p);
-        r = zr == Z_STREAM_END ? 1 : -1;
-        if (zr == Z_OK && zs.avail_in == 0 && zs.avail_out > 0)
-            break; /* cut short */
-    }
-    *used = n - zs.avail_in;
-    inflateEnd(&zs);
-    return r;
-}
-
-static int zcli_xz(const unsigned char *p, size_t n, struct dec_out *o, size_t *used, int alone)
-{
-    lzma_stream s = LZMA_STREAM_INIT;
-    lzma_ret lr = LZMA_OK;
-    int r = -1;
-
-    if ((alone ? lzma_alone_decoder(&s, LZMA_MEMLIMIT)
-               : lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0)) != LZMA_OK)
-        return -1;
-    s.next_in = p;
-    s.avail_in = n;
-    while (lr == LZMA_OK) {
-        if ((r = decode_room(o)) <= 0)
-            break;
-        s.next_out = o->p + o->n;
-        s.avail_out = o->cap - o->n;
-        lr = lzma_code(&s, LZMA_RUN);
-        o->n = (size_t)(s.next_out - o->p);
-        r = lr == LZMA_STREAM_END ? 1 : -1;
-        if (lr == LZMA_OK && s.avail_in == 0 && s.avail_out > 0)
-            break; /* cut short */
-    }
-    *used = n - s.avail_in;
-    lzma_end(&s);
-    return r;
-}
-
-static int zcli_zstd_magic(const unsigned char *p, size_t n)
-{
-    return n >= 4 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd && p[0] >= 0x25 && p[0] <= 0x28;
-}
-
-/* Whether zstd -d reads <b> further than libclamav: a gzip, xz or LZMA file in which a zstd
- * (legacy too) or lz4 frame's magic follows (a cheap look; zcli_again decodes). */
-static int zcli_more(const unsigned char *b, size_t len)
-{
-    const unsigned char *q;
-
-    static const unsigned char xz[] = {0xfd, '7', 'z', 'X', 'Z'};
-
-    if (len < 8 || !((b[0] == 0x1f && b[1] == 0x8b) || memcmp(b, xz, sizeof(xz)) == 0 ||
-                     (b[0] == 0x5d && b[1] == 0x00 && ww_filetype_lzma_header(b, len) > 0)))
-        return 0;
-    for (q = b + 1; (q = memmem(q, len - (size_t)(q - b), "\xb5\x2f\xfd", 3)) != NULL; q++)
-        if (q[-1] >= 0x25 && q[-1] <= 0x28)
-            return 1;
-    return memmem(b + 1, len - 1, "\x04\x22\x4d\x18", 4) != NULL;
-}
-
-/* The file as zstd -d reads it, every stream decoded one after the other, and the content
- * scanned (decode_begin, decode_end). */
-static int zcli_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl_error_t *cr)
-{
-    struct dec_out o;
-    size_t at = 0, used;
-    int r, done = 0, over = 0;
-
-    if ((r = decode_begin(c, &o, cr)) <= 0)
-        return r < 0;
-    while (!done && !over) {
-        const unsigned char *p = b + at;
-        size_t n = len - at;
-
-        used = 0;
-        if (n >= 8 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18) {
-            uint32_t skip =
-                (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-            r = skip <= n - 8 ? 1 : -1;
-            used = 8 + (size_t)skip;
-        } else if (zcli_zstd_magic(p, n)) {
-            r = zcli_zstd(p, n, &o, &used);
-        } else if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
-            r = zcli_gzip(p, n, &o, &used);
-        } else if (n >= 6 && memcmp(p,
-                                    "\xFD"
-                                    "7zXZ\0",
-                                    6) == 0) {
-            r = zcli_xz(p, n, &o, &used, 0);
-        } else if (n >= 2 && p[0] == 0x5d && p[1] == 0x00) {
-            r = zcli_xz(p, n, &o, &used, 1);
-        } else {
-            break; /* anything else (an lz4 frame among them): zstd -d fails there */
-        }
-        if (r <= 0) {
-            over = r == 0;
-            break;
-        }
-        at += used;
-        done = at >= len;
-    }
-    return decode_end(c, &o, done, over, cr);
-}
-
-/* Whether the bzip2 stream at <b> is followed by another (a stream's header and first block
- * magic, byte-aligned: each stream starts on a byte); bzip2 -d, GNU tar and Python read every
- * stream of such a file (pbzip2 writes them), libclamav 1.4 the first only. */
-static int bzip2_more_streams(const unsigned char *b, size_t len)
-{
-    const unsigned char *q = b + 1, *end = b + len;
-
-    while (end - q >= 10 && (q = memchr(q, 'B', (size_t)(end - q - 9))) != NULL) {
-        if (q[1] == 'Z' && q[2] == 'h' && q[3] >= '1' && q[3] <= '9' &&
-            memcmp(q + 4, "1AY&SY", 6) == 0)
-            return 1;
-        q++;
-    }
-    return 0;
-}
-
-/* A file of concatenated bzip2 streams (<len> bytes at <b>): every stream decoded here, one
- * after the other as bzip2 -d does (what follows the last one is ignored, as it does), and the
- * content scanned (decode_begin, decode_end). */
-static int bzip2_again(struct scan_ctx *c, const unsigned char *b, size_t len, cl_error_t *cr)
-{
-    struct dec_out o;
-    bz_stream s;
-    size_t at = 0;
-    int r, done = 0, over = 0;
-
-    if (len > UINT_MAX)
-        return 0;
-    if ((r = decode_begin(c, &o, cr)) <= 0)
-        return r < 0;
-    while (!done && !over) {
-        memset(&s, 0, sizeof(s));
-        if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK)
-            break;
-        s.next_in = (char *)(uintptr_t)(b + at);
-        s.avail_in = (unsigned)(len - at);
-        for (;;) {
-            if ((r = decode_room(&o)) <= 0) {
-                over = r == 0;
-                break;
-            }
-            s.next_out = (char *)o.p + o.n;
-            s.avail_out = (unsigned)(o.cap - o.n < UINT_MAX ? o.cap - o.n : UINT_MAX);
-            r = BZ2_bzDecompress(&s);
-            o.n = (size_t)((unsigned char *)s.next_out - o.p);
-            if (r == BZ_STREAM_END) {
-                at = len - s.avail_in;
-                /* another stream, or the end (what is not one is ignored, as bzip2 -d does) */
-                done = !(len - at >= 4 && memcmp(b + at, "BZh", 3) == 0);
-                break;
-            }
-            if (r != BZ_OK || (s.avail_in == 0 && s.avail_out > 0))
-                break; /* corrupt, or cut short */
-        }
-        BZ2_bzDecompressEnd(&s);
-        if (r != BZ_STREAM_END)
-            break;
-    }
-    return decode_end(c, &o, done, over, cr);
 }
 
 /* A tar scanned once more, as a copy that libclamav reads as GNU tar reads the tar
@@ -847,16 +520,16 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         WW_FT_ZSTD) {
         /* the body or a file inside (a .tar.zst, a package's data.tar.zst): decoded here */
         cl_error_t cr;
-        if (zstd_again(c, b, file_size, &cr))
+        if (decoded_again(c, WW_UNPACK_ZSTD, b, file_size, &cr))
             return cr;
         if (c->unsupported[0] == '\0')
             snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.zstd");
         return CL_CLEAN;
     }
-    if ((more = zcli_more(b, file_size))) {
+    if ((more = ww_unpack_zstd_cli_more(b, file_size))) {
         /* a gzip or xz followed by zstd frames: zstd -d (tar --zstd) reads on, libclamav not */
         cl_error_t cr;
-        if (zcli_again(c, b, file_size, &cr)) {
+        if (decoded_again(c, WW_UNPACK_ZSTD_CLI, b, file_size, &cr)) {
             if (cr == CL_VIRUS)
                 return cr;
         } else if (c->unsupported[0] == '\0') {
@@ -869,7 +542,7 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         /* an LZMA "alone" stream: as every encoder writes its header; or as lzma -d also reads
          * it, in a file libclamav knows nothing of (a failure there says it is not one) */
         cl_error_t cr;
-        if (lzma_again(c, b, file_size, &cr))
+        if (decoded_again(c, WW_UNPACK_LZMA, b, file_size, &cr))
             return cr;
         if (lz == 2 && c->unsupported[0] == '\0')
             snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.lzma");
@@ -882,10 +555,10 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
             return cr;
     }
     if (file_size > 14 && memcmp(b, "BZh", 3) == 0 && b[3] >= '1' && b[3] <= '9' &&
-        bzip2_more_streams(b, file_size)) {
+        ww_unpack_bzip2_streams(b, file_size)) {
         /* libclamav reads the first stream (and scans it); all of them are read here */
         cl_error_t cr;
-        if (bzip2_again(c, b, file_size, &cr)) {
+        if (decoded_again(c, WW_UNPACK_BZIP2, b, file_size, &cr)) {
             if (cr == CL_VIRUS)
                 return cr;
         } else if (c->unsupported[0] == '\0') {

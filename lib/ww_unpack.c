@@ -1,0 +1,317 @@
+/* lib/ww_unpack.c - readers for what libclamav 1.4 cannot undo (see ww_unpack.h). */
+#include "config.h"
+
+#include <bzlib.h>
+#include <limits.h>
+#include <lzma.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "ww_filetype.h"
+#include "ww_unpack.h"
+
+/* A decoder's output, grown up to <most> (one byte more than the limit: reaching it is OVER). */
+struct out {
+    unsigned char *p;
+    size_t n, cap, most;
+};
+
+/* Room after o->n: 1, 0 when the bound is reached (over it), -1 out of memory. */
+static int room(struct out *o)
+{
+    size_t want;
+    unsigned char *grown;
+
+    if (o->n < o->cap)
+        return 1;
+    if (o->n >= o->most)
+        return 0;
+    want = o->cap == 0 ? 65536 : o->cap > o->most / 2 ? o->most : o->cap * 2;
+    want = want < o->most ? want : o->most;
+    if ((grown = realloc(o->p, want)) == NULL)
+        return -1;
+    o->p = grown;
+    o->cap = want;
+    return 1;
+}
+
+/* Every zstd frame of <in> (as zstd -d: one after the other). */
+static enum ww_unpack_result unpack_zstd(const unsigned char *in, size_t len, struct out *o)
+{
+    ZSTD_DCtx *z = ZSTD_createDCtx();
+    ZSTD_inBuffer ib = {in, len, 0};
+    enum ww_unpack_result res = WW_UNPACK_FAILED;
+    size_t left;
+    int r;
+
+    if (z == NULL)
+        return WW_UNPACK_FAILED;
+    ZSTD_DCtx_setParameter(z, ZSTD_d_windowLogMax, WW_UNPACK_ZSTD_WINDOW_LOG);
+    for (;;) {
+        ZSTD_outBuffer ob;
+        if ((r = room(o)) <= 0) {
+            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            break;
+        }
+        ob = (ZSTD_outBuffer){o->p, o->cap, o->n};
+        left = ZSTD_decompressStream(z, &ob, &ib);
+        o->n = ob.pos;
+        if (ZSTD_isError(left))
+            break; /* not zstd as zstd -d reads it, or a window over the limit */
+        if (ib.pos == ib.size && ob.pos < ob.size) {
+            /* all read, all written (a frame that ends mid-input: the next one follows) */
+            res = left == 0 ? WW_UNPACK_DONE : WW_UNPACK_FAILED; /* else the last one is cut */
+            break;
+        }
+    }
+    ZSTD_freeDCtx(z);
+    return res;
+}
+
+/* bzip2 streams one after the other, as bzip2 -d: what follows the last one is ignored. */
+static enum ww_unpack_result unpack_bzip2(const unsigned char *in, size_t len, struct out *o)
+{
+    size_t at = 0;
+    int r = BZ_OK;
+
+    if (len > UINT_MAX)
+        return WW_UNPACK_FAILED;
+    for (;;) {
+        bz_stream s;
+        memset(&s, 0, sizeof(s));
+        if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK)
+            return WW_UNPACK_FAILED;
+        s.next_in = (char *)(uintptr_t)(in + at);
+        s.avail_in = (unsigned)(len - at);
+        for (;;) {
+            int rr = room(o);
+            if (rr <= 0) {
+                BZ2_bzDecompressEnd(&s);
+                return rr == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            }
+            s.next_out = (char *)o->p + o->n;
+            s.avail_out = (unsigned)(o->cap - o->n < UINT_MAX ? o->cap - o->n : UINT_MAX);
+            r = BZ2_bzDecompress(&s);
+            o->n = (size_t)((unsigned char *)s.next_out - o->p);
+            if (r != BZ_OK || (s.avail_in == 0 && s.avail_out > 0))
+                break; /* the stream's end, corrupt, or cut short */
+        }
+        BZ2_bzDecompressEnd(&s);
+        if (r != BZ_STREAM_END)
+            return WW_UNPACK_FAILED;
+        at = len - s.avail_in;
+        if (!(len - at >= 4 && memcmp(in + at, "BZh", 3) == 0))
+            return WW_UNPACK_DONE; /* no other stream */
+    }
+}
+
+/* One xz stream, or one LZMA "alone" stream (<alone>); *used: the input it took. */
+static enum ww_unpack_result unpack_xz(const unsigned char *in, size_t len, struct out *o,
+                                       int alone, size_t *used)
+{
+    lzma_stream s = LZMA_STREAM_INIT;
+    lzma_ret lr = LZMA_OK;
+    enum ww_unpack_result res = WW_UNPACK_FAILED;
+    int r;
+
+    *used = 0;
+    if ((alone ? lzma_alone_decoder(&s, WW_UNPACK_LZMA_MEMLIMIT)
+               : lzma_stream_decoder(&s, WW_UNPACK_LZMA_MEMLIMIT, 0)) != LZMA_OK)
+        return WW_UNPACK_FAILED;
+    s.next_in = in;
+    s.avail_in = len;
+    for (;;) {
+        if ((r = room(o)) <= 0) {
+            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            break;
+        }
+        s.next_out = o->p + o->n;
+        s.avail_out = o->cap - o->n;
+        lr = lzma_code(&s, LZMA_RUN);
+        o->n = (size_t)(s.next_out - o->p);
+        if (lr == LZMA_STREAM_END)
+            res = WW_UNPACK_DONE;
+        if (lr != LZMA_OK || (s.avail_in == 0 && s.avail_out > 0))
+            break; /* the end, corrupt, a dictionary too large, or cut short */
+    }
+    *used = len - s.avail_in;
+    lzma_end(&s);
+    return res;
+}
+
+/* One gzip member; *used: the input it took. */
+static enum ww_unpack_result unpack_gzip(const unsigned char *in, size_t len, struct out *o,
+                                         size_t *used)
+{
+    z_stream zs;
+    enum ww_unpack_result res = WW_UNPACK_FAILED;
+    int zr = Z_OK, r;
+
+    *used = 0;
+    memset(&zs, 0, sizeof(zs));
+    if (len > UINT_MAX || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+        return WW_UNPACK_FAILED;
+    zs.next_in = (unsigned char *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    for (;;) {
+        if ((r = room(o)) <= 0) {
+            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            break;
+        }
+        zs.next_out = o->p + o->n;
+        zs.avail_out = (uInt)(o->cap - o->n < UINT_MAX ? o->cap - o->n : UINT_MAX);
+        zr = inflate(&zs, Z_NO_FLUSH);
+        o->n = (size_t)(zs.next_out - o->p);
+        if (zr == Z_STREAM_END)
+            res = WW_UNPACK_DONE;
+        if (zr != Z_OK || (zs.avail_in == 0 && zs.avail_out > 0))
+            break; /* the member's end, corrupt, or cut short */
+    }
+    *used = len - zs.avail_in;
+    inflateEnd(&zs);
+    return res;
+}
+
+static int zstd_magic(const unsigned char *p, size_t n)
+{
+    return n >= 4 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd && p[0] >= 0x25 && p[0] <= 0x28;
+}
+
+static int skippable(const unsigned char *p, size_t n)
+{
+    return n >= 8 && (p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18;
+}
+
+/* A file as zstd -d reads it: streams of the kinds it knows, each told by its first bytes. */
+static enum ww_unpack_result unpack_zstd_cli(const unsigned char *in, size_t len, struct out *o)
+{
+    static const unsigned char xz[] = {0xfd, '7', 'z', 'X', 'Z', 0};
+    size_t at = 0, used;
+
+    while (at < len) {
+        const unsigned char *p = in + at;
+        size_t n = len - at;
+        enum ww_unpack_result r;
+
+        if (skippable(p, n)) {
+            uint32_t skip =
+                (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+            if (skip > n - 8)
+                return WW_UNPACK_FAILED;
+            used = 8 + (size_t)skip;
+            r = WW_UNPACK_DONE;
+        } else if (zstd_magic(p, n)) {
+            size_t fsize = ZSTD_findFrameCompressedSize(p, n);
+            if (ZSTD_isError(fsize))
+                return WW_UNPACK_FAILED; /* corrupt or cut short: what came before stays */
+            r = unpack_zstd(p, fsize, o);
+            used = fsize;
+        } else if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
+            r = unpack_gzip(p, n, o, &used);
+        } else if (n >= sizeof(xz) && memcmp(p, xz, sizeof(xz)) == 0) {
+            r = unpack_xz(p, n, o, 0, &used);
+        } else if (n >= 2 && p[0] == 0x5d && p[1] == 0x00) {
+            r = unpack_xz(p, n, o, 1, &used);
+        } else {
+            return WW_UNPACK_FAILED; /* anything else (an lz4 frame among them): it fails */
+        }
+        if (r != WW_UNPACK_DONE)
+            return r;
+        at += used;
+    }
+    return WW_UNPACK_DONE;
+}
+
+enum ww_unpack_result ww_unpack(enum ww_unpack_format fmt, const unsigned char *in, size_t len,
+                                size_t limit, unsigned char **out, size_t *outlen)
+{
+    struct out o = {NULL, 0, 0, limit < SIZE_MAX ? limit + 1 : SIZE_MAX};
+    enum ww_unpack_result r;
+    size_t used;
+
+    switch (fmt) {
+    case WW_UNPACK_ZSTD:
+        r = unpack_zstd(in, len, &o);
+        break;
+    case WW_UNPACK_BZIP2:
+        r = unpack_bzip2(in, len, &o);
+        break;
+    case WW_UNPACK_LZMA:
+        r = unpack_xz(in, len, &o, 1, &used);
+        break;
+    case WW_UNPACK_ZSTD_CLI:
+        r = unpack_zstd_cli(in, len, &o);
+        break;
+    default:
+        r = WW_UNPACK_FAILED;
+    }
+    if (o.n > limit)
+        o.n = limit; /* OVER: the first <limit> bytes */
+    *out = o.p;
+    *outlen = o.n;
+    return r;
+}
+
+int ww_unpack_bzip2_streams(const unsigned char *b, size_t len)
+{
+    const unsigned char *q = b + 1, *end = b + len;
+
+    if (len < 14)
+        return 0;
+    while (end - q >= 10 && (q = memchr(q, 'B', (size_t)(end - q - 9))) != NULL) {
+        if (q[1] == 'Z' && q[2] == 'h' && q[3] >= '1' && q[3] <= '9' &&
+            memcmp(q + 4, "1AY&SY", 6) == 0)
+            return 1;
+        q++;
+    }
+    return 0;
+}
+
+int ww_unpack_zstd_cli_more(const unsigned char *b, size_t len)
+{
+    static const unsigned char xz[] = {0xfd, '7', 'z', 'X', 'Z'};
+    const unsigned char *q;
+
+    if (len < 8 || !((b[0] == 0x1f && b[1] == 0x8b) || memcmp(b, xz, sizeof(xz)) == 0 ||
+                     (b[0] == 0x5d && b[1] == 0x00 && ww_filetype_lzma_header(b, len) > 0)))
+        return 0;
+    for (q = b + 1; (q = memmem(q, len - (size_t)(q - b), "\xb5\x2f\xfd", 3)) != NULL; q++)
+        if (q[-1] >= 0x25 && q[-1] <= 0x28)
+            return 1;
+    return memmem(b + 1, len - 1, "\x04\x22\x4d\x18", 4) != NULL;
+}
+
+int ww_unpack_ar_next(const unsigned char *b, size_t len, size_t *pos, struct ww_ar_member *m)
+{
+    size_t at = *pos, i;
+    const unsigned char *h;
+    uint64_t size = 0, skip = 0;
+
+    if (at >= len || (len - at == 1 && b[at] == '\n'))
+        return 0; /* the end (a last pad byte, or none) */
+    if (len - at < 60)
+        return -1;
+    h = b + at;
+    if (h[58] != '`' || h[59] != '\n')
+        return -1;
+    for (i = 48; i < 58 && h[i] >= '0' && h[i] <= '9'; i++)
+        size = size * 10 + (uint64_t)(h[i] - '0');
+    if (i == 48)
+        return -1;
+    for (; i < 58; i++)
+        if (h[i] != ' ')
+            return -1;
+    if (memcmp(h, "#1/", 3) == 0) /* BSD: the name comes first in the data */
+        for (i = 3; i < 16 && h[i] >= '0' && h[i] <= '9'; i++)
+            skip = skip * 10 + (uint64_t)(h[i] - '0');
+    at += 60;
+    if (size > len - at || skip > size)
+        return -1; /* cut short: ar x fails on it too, after what came before */
+    m->at = at + (size_t)skip;
+    m->len = (size_t)(size - skip);
+    at += (size_t)size + (size & 1);
+    *pos = at < len ? at : len; /* the last member's pad byte may be left out */
+    return 1;
+}

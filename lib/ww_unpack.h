@@ -1,0 +1,55 @@
+/* lib/ww_unpack.h - readers for what libclamav 1.4 cannot undo, as the everyday tools read it:
+ * zstd (legacy frames too), bzip2 files of several streams, LZMA "alone", the streams zstd -d
+ * reads one after the other, and ar archives. The deep scanner (lib/ww_clamav) decodes with them
+ * and hands the content to libclamav; the budgets (how much, how often) are its own. Pure: no
+ * libclamav, no global state; thread-safe. */
+#ifndef WW_UNPACK_H
+#define WW_UNPACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WW_UNPACK_ZSTD_WINDOW_LOG 27         /* windows up to 128 MiB (zstd --long) */
+#define WW_UNPACK_LZMA_MEMLIMIT (160u << 20) /* LZMA dictionaries up to 128 MiB (lzma -9: 64) */
+
+enum ww_unpack_format {
+    WW_UNPACK_ZSTD,     /* zstd frames, legacy (v0.5-v0.7) and skippable ones, as zstd -d */
+    WW_UNPACK_BZIP2,    /* bzip2 streams one after the other, as bzip2 -d (what follows the
+                         * last one is ignored, as it does) */
+    WW_UNPACK_LZMA,     /* one LZMA "alone" stream, as lzma -d (any dictionary size) */
+    WW_UNPACK_ZSTD_CLI, /* zstd, skippable, gzip, xz and LZMA streams in any order, as zstd -d
+                         * built with zlib and liblzma (Debian's) reads a file; it fails at
+                         * anything else, an lz4 frame among them */
+};
+
+enum ww_unpack_result {
+    WW_UNPACK_DONE,   /* all of the input decoded */
+    WW_UNPACK_OVER,   /* more than <limit> bytes would come: <limit> of them are in the output */
+    WW_UNPACK_FAILED, /* corrupt, cut short, a window or dictionary over the limits, out of
+                       * memory: the output holds what came before, as the tools write it */
+};
+
+/* Decodes <len> bytes at <in> as <fmt> into a buffer of its own (*out, *outlen; free() it,
+ * NULL when nothing came), at most <limit> bytes. */
+enum ww_unpack_result ww_unpack(enum ww_unpack_format fmt, const unsigned char *in, size_t len,
+                                size_t limit, unsigned char **out, size_t *outlen);
+
+/* Whether the bzip2 file at <b> (<len> bytes) holds a second stream (a stream header with its
+ * first block's magic, byte-aligned: each stream starts on a byte); libclamav reads the first
+ * only. A cheap look. */
+int ww_unpack_bzip2_streams(const unsigned char *b, size_t len);
+/* Whether zstd -d reads the file at <b> further than libclamav: a gzip, xz or LZMA file in which
+ * a zstd (legacy too) or lz4 frame's magic follows. A cheap look; WW_UNPACK_ZSTD_CLI decodes. */
+int ww_unpack_zstd_cli_more(const unsigned char *b, size_t len);
+
+/* ar ("!<arch>\n" first: a .deb, a static library), as ar x and dpkg-deb read it: 60-byte
+ * headers ending "`\n", a decimal size, data padded to an even length (the last member's pad
+ * may be left out); a BSD name ("#1/N") is the data's first N bytes. */
+struct ww_ar_member {
+    size_t at, len; /* the member's data (past a BSD name) in the archive */
+};
+/* The member at *pos (8 for the first): 1 and *m, *pos moved past it; 0 the archive's clean end;
+ * -1 a header that does not read, or data past the end (ar x fails there). */
+int ww_unpack_ar_next(const unsigned char *b, size_t len, size_t *pos, struct ww_ar_member *m);
+
+#endif

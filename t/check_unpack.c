@@ -1,0 +1,286 @@
+/* t/check_unpack.c - lib/ww_unpack: each format decoded as its tool decodes it, the limit, what a
+ * cut or corrupt stream gave, the cheap looks, and the ar walk. */
+#include "config.h"
+
+#include <bzlib.h>
+#include <check.h>
+#include <lzma.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "ww_unpack.h"
+
+struct buf {
+    unsigned char *p;
+    size_t n;
+};
+
+static void put(struct buf *b, const void *d, size_t n)
+{
+    b->p = realloc(b->p, b->n + n + 1);
+    ck_assert_ptr_nonnull(b->p);
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+
+static void zstd_put(struct buf *b, const void *d, size_t n)
+{
+    size_t cap = ZSTD_compressBound(n), got;
+    unsigned char *z = malloc(cap);
+    got = ZSTD_compress(z, cap, d, n, 3);
+    ck_assert(!ZSTD_isError(got));
+    put(b, z, got);
+    free(z);
+}
+
+static void bzip2_put(struct buf *b, const void *d, size_t n)
+{
+    unsigned cap = (unsigned)(n + n / 100 + 700);
+    char *z = malloc(cap);
+    ck_assert_int_eq(BZ2_bzBuffToBuffCompress(z, &cap, (char *)(uintptr_t)d, (unsigned)n, 9, 0, 0),
+                     BZ_OK);
+    put(b, z, cap);
+    free(z);
+}
+
+static void gzip_put(struct buf *b, const void *d, size_t n)
+{
+    z_stream zs;
+    unsigned char z[4096];
+    memset(&zs, 0, sizeof(zs));
+    ck_assert_int_eq(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (unsigned char *)(uintptr_t)d;
+    zs.avail_in = (uInt)n;
+    zs.next_out = z;
+    zs.avail_out = sizeof(z);
+    ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    put(b, z, zs.total_out);
+    deflateEnd(&zs);
+}
+
+static void xz_put(struct buf *b, const void *d, size_t n, int alone, uint32_t dict)
+{
+    lzma_options_lzma opt;
+    lzma_stream s = LZMA_STREAM_INIT;
+    unsigned char z[8192];
+    ck_assert(!lzma_lzma_preset(&opt, 6));
+    opt.dict_size = dict;
+    if (alone) {
+        ck_assert_int_eq(lzma_alone_encoder(&s, &opt), LZMA_OK);
+    } else {
+        ck_assert_int_eq(lzma_easy_encoder(&s, 6, LZMA_CHECK_CRC64), LZMA_OK);
+    }
+    s.next_in = d;
+    s.avail_in = n;
+    s.next_out = z;
+    s.avail_out = sizeof(z);
+    ck_assert_int_eq(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
+    put(b, z, s.total_out);
+    lzma_end(&s);
+}
+
+/* ww_unpack of <b> as <fmt> within <limit>: the result, and the output equals <want> (<wn>). */
+static void expect(enum ww_unpack_format fmt, const struct buf *b, size_t limit,
+                   enum ww_unpack_result want_r, const void *want, size_t wn, const char *what)
+{
+    unsigned char *out = NULL;
+    size_t n = 99;
+    enum ww_unpack_result r = ww_unpack(fmt, b->p, b->n, limit, &out, &n);
+    ck_assert_msg(r == want_r, "%s: result %d, want %d", what, (int)r, (int)want_r);
+    ck_assert_msg(n == wn && (wn == 0 || memcmp(out, want, wn) == 0), "%s: %zu bytes, want %zu",
+                  what, n, wn);
+    free(out);
+}
+
+static unsigned char data[200000];
+
+static void fill(void)
+{
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] =
+            (unsigned char)("text that compresses, mostly "[i % 29] ^ ((i * 2654435761u) >> 29));
+}
+
+START_TEST(test_unpack_zstd)
+{
+    struct buf b = {0};
+    static const unsigned char wide[] = {0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x90, 0x21,
+                                         0x00, 0x00, 'a',  'b',  'c',  'd'};
+    fill();
+    zstd_put(&b, data, 1000);
+    zstd_put(&b, data + 1000, 199000);
+    expect(WW_UNPACK_ZSTD, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, sizeof(data), "two frames");
+    expect(WW_UNPACK_ZSTD, &b, 5000, WW_UNPACK_OVER, data, 5000, "over the limit");
+    expect(WW_UNPACK_ZSTD, &b, sizeof(data), WW_UNPACK_DONE, data, sizeof(data), "at the limit");
+    b.n -= 10; /* cut short: what came before is there */
+    {
+        unsigned char *out = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(ww_unpack(WW_UNPACK_ZSTD, b.p, b.n, SIZE_MAX - 1, &out, &n),
+                         WW_UNPACK_FAILED);
+        ck_assert_uint_ge(n, 1000);
+        ck_assert_int_eq(memcmp(out, data, n), 0);
+        free(out);
+    }
+    b.n = 0;
+    put(&b, "\x50\x2a\x4d\x18\x03\0\0\0xyz", 11); /* a skippable frame first */
+    zstd_put(&b, data, 0);
+    expect(WW_UNPACK_ZSTD, &b, 100, WW_UNPACK_DONE, "", 0, "skippable, then empty");
+    b.n = 0;
+    put(&b, wide, sizeof(wide)); /* a 256 MiB window */
+    expect(WW_UNPACK_ZSTD, &b, 100, WW_UNPACK_FAILED, "", 0, "a window over 128 MiB");
+    free(b.p);
+}
+END_TEST
+
+START_TEST(test_unpack_bzip2_streams)
+{
+    struct buf b = {0};
+    fill();
+    bzip2_put(&b, data, 0);
+    bzip2_put(&b, data, 1000);
+    ck_assert_int_eq(ww_unpack_bzip2_streams(b.p, b.n), 1);
+    bzip2_put(&b, data + 1000, 9000);
+    put(&b, "\0\0junk", 6); /* ignored after the last stream, as bzip2 -d does */
+    expect(WW_UNPACK_BZIP2, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 10000, "three streams");
+    expect(WW_UNPACK_BZIP2, &b, 999, WW_UNPACK_OVER, data, 999, "over the limit");
+    b.n -= 30;
+    {
+        unsigned char *out = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(ww_unpack(WW_UNPACK_BZIP2, b.p, b.n, SIZE_MAX - 1, &out, &n),
+                         WW_UNPACK_FAILED);
+        ck_assert_uint_ge(n, 1000); /* the first streams' */
+        ck_assert_int_eq(memcmp(out, data, n), 0);
+        free(out);
+    }
+    b.n = 0;
+    bzip2_put(&b, data, 10000);
+    ck_assert_int_eq(ww_unpack_bzip2_streams(b.p, b.n), 0); /* one stream: libclamav's */
+    free(b.p);
+}
+END_TEST
+
+START_TEST(test_unpack_lzma_alone)
+{
+    struct buf b = {0};
+    fill();
+    xz_put(&b, data, 5000, 1, 1u << 20);
+    expect(WW_UNPACK_LZMA, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 5000, "lzma");
+    expect(WW_UNPACK_LZMA, &b, 100, WW_UNPACK_OVER, data, 100, "over");
+    b.n = 0;
+    xz_put(&b, data, 5000, 1, 5000); /* a dictionary no encoder picks: lzma -d reads it */
+    expect(WW_UNPACK_LZMA, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 5000, "dictionary 5000");
+    b.n -= 20;
+    {
+        unsigned char *out = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(ww_unpack(WW_UNPACK_LZMA, b.p, b.n, SIZE_MAX - 1, &out, &n),
+                         WW_UNPACK_FAILED);
+        ck_assert_int_eq(n == 0 || memcmp(out, data, n) == 0, 1);
+        free(out);
+    }
+    free(b.p);
+}
+END_TEST
+
+/* zstd -d's reading: streams of the kinds it knows in turn, a failure at anything else. */
+START_TEST(test_unpack_zstd_cli)
+{
+    struct buf b = {0};
+    fill();
+    gzip_put(&b, data, 0);
+    ck_assert_int_eq(ww_unpack_zstd_cli_more(b.p, b.n), 0);
+    zstd_put(&b, data, 1000);
+    ck_assert_int_eq(ww_unpack_zstd_cli_more(b.p, b.n), 1);
+    xz_put(&b, data + 1000, 1000, 0, 1u << 20);
+    xz_put(&b, data + 2000, 1000, 1, 1u << 20);
+    gzip_put(&b, data + 3000, 1000);
+    put(&b, "\x51\x2a\x4d\x18\x01\0\0\0x", 9);
+    expect(WW_UNPACK_ZSTD_CLI, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 4000, "five kinds");
+    expect(WW_UNPACK_ZSTD_CLI, &b, 2500, WW_UNPACK_OVER, data, 2500, "over");
+    put(&b, "\x04\x22\x4d\x18\x64\x40\xa7", 7); /* lz4: zstd -d reads it, nothing here can */
+    expect(WW_UNPACK_ZSTD_CLI, &b, SIZE_MAX - 1, WW_UNPACK_FAILED, data, 4000, "then lz4");
+    b.n = 0;
+    xz_put(&b, data, 0, 0, 1u << 20);
+    zstd_put(&b, data, 10);
+    ck_assert_int_eq(ww_unpack_zstd_cli_more(b.p, b.n), 1);
+    free(b.p);
+}
+END_TEST
+
+static void ar_put(struct buf *b, const char *name, const void *d, size_t n, int pad)
+{
+    char h[61];
+    snprintf(h, sizeof(h), "%-16s%-12s%-6s%-6s%-8s%-10zu`\n", name, "0", "0", "0", "100644", n);
+    put(b, h, 60);
+    put(b, d, n);
+    if (n % 2 && pad)
+        put(b, "\n", 1);
+}
+
+START_TEST(test_unpack_ar_walk)
+{
+    struct buf b = {0};
+    struct ww_ar_member m;
+    size_t pos = 8;
+
+    put(&b, "!<arch>\n", 8);
+    ar_put(&b, "debian-binary", "2.0\n", 4, 1);
+    ar_put(&b, "control.tar.gz", "abc", 3, 1);
+    ar_put(&b, "#1/5", "namesDATA", 9, 0); /* BSD: the name first; the last pad left out */
+    ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), 1);
+    ck_assert_int_eq(memcmp(b.p + m.at, "2.0\n", 4), 0);
+    ck_assert_uint_eq(m.len, 4);
+    ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), 1);
+    ck_assert_uint_eq(m.len, 3);
+    ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), 1);
+    ck_assert_uint_eq(m.len, 4);
+    ck_assert_int_eq(memcmp(b.p + m.at, "DATA", 4), 0);
+    ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), 0); /* the end */
+    pos = 8;
+    b.n -= 2; /* cut inside the last member */
+    ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), 1);
+    ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), 1);
+    ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), -1);
+    b.n = 8;
+    ar_put(&b, "a", "x", 1, 1);
+    b.p[8 + 58] = '!'; /* the header's end mark */
+    pos = 8;
+    ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), -1);
+    b.p[8 + 58] = '`';
+    b.p[8 + 48] = '+'; /* a size that is not a number */
+    pos = 8;
+    ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), -1);
+    b.n = 8;
+    ar_put(&b, "#1/9", "abc", 3, 1); /* a BSD name longer than the member */
+    pos = 8;
+    ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), -1);
+    free(b.p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("unpack");
+    TCase *tc = tcase_create("unpack");
+    SRunner *sr;
+    int failed;
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_unpack_zstd);
+    tcase_add_test(tc, test_unpack_bzip2_streams);
+    tcase_add_test(tc, test_unpack_lzma_alone);
+    tcase_add_test(tc, test_unpack_zstd_cli);
+    tcase_add_test(tc, test_unpack_ar_walk);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

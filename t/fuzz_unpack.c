@@ -1,0 +1,40 @@
+/* t/fuzz_unpack.c - libFuzzer target for lib/ww_unpack.c (make fuzz, mk/fuzz.am): every reader
+ * over attacker bytes. The first byte picks the format and a limit; checks more than "no crash":
+ * the output never passes the limit, a result is one of the three, an ar member lies inside the
+ * archive and the walk always moves on. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ww_unpack.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    unsigned char *out = NULL;
+    size_t n = 0, limit, pos = 8;
+    struct ww_ar_member m;
+    enum ww_unpack_result r;
+    int a;
+
+    if (size < 1)
+        return 0;
+    limit = (size_t)(data[0] >> 2) * 4096 + 1; /* 1 byte to about 256 KiB */
+    r = ww_unpack((enum ww_unpack_format)(data[0] & 3), data + 1, size - 1, limit, &out, &n);
+    if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) || n > limit ||
+        (n > 0 && out == NULL))
+        abort();
+    free(out);
+    (void)ww_unpack_bzip2_streams(data, size);
+    (void)ww_unpack_zstd_cli_more(data, size);
+    if (size >= 8 && memcmp(data, "!<arch>\n", 8) == 0) {
+        size_t before = pos;
+        while ((a = ww_unpack_ar_next(data, size, &pos, &m)) > 0) {
+            if (m.at > size || m.len > size - m.at || pos > size || pos <= before)
+                abort();
+            before = pos;
+        }
+    }
+    return 0;
+}
