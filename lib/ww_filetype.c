@@ -747,15 +747,15 @@ int ww_filetype_lzma_header(const unsigned char *p, size_t len)
     uint32_t dict;
     int n;
 
-    if (len < 13 || p[0] >= 225)
-        return 0;
+    if (len < 14 || p[0] >= 225 || p[13] != 0)
+        return 0; /* the range coder's first byte is always 0 */
     /* the uncompressed size: unknown (all ones), or under 2^48 */
     for (n = 5; n < 13 && p[n] == 0xff; n++)
         ;
     if (n < 13 && (p[11] != 0 || p[12] != 0))
         return 0;
     dict = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
-    for (n = 12; n <= 30; n++)
+    for (n = 12; n <= 30 && p[0] == 0x5d; n++) /* lc 3, lp 0, pb 2: what encoders write */
         if (dict == 1u << n || dict == (1u << n) + (1u << (n - 1)))
             return 2;
     return 1;

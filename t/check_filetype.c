@@ -661,6 +661,13 @@ START_TEST(test_filetype_lzma_alone_header)
     h[0] = 0x5d;
     memcpy(h + 5, "\x10\0\0\0\0\0\x01\0", 8); /* a size of 2^48 and more */
     ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 0);
+    memset(h + 5, 0xff, 8);
+    ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 2);
+    h[13] = 0x01; /* the range coder's first byte is always 0 */
+    ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 0);
+    h[13] = 0x00;
+    h[0] = 0x5e; /* other properties: lzma -d reads them, no encoder writes them by default */
+    ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 1);
     ck_assert_str_eq(ww_filetype_name(WW_FT_LZMA), "lzma");
     ck_assert_str_eq(ww_filetype_group(WW_FT_LZMA), "archive");
 }
