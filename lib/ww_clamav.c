@@ -281,6 +281,8 @@ static cl_error_t map_scan(struct scan_ctx *c, cl_fmap_t *map, const char **virn
     scan_options(&o);
     cr = cl_scanmap_callback(map, NULL, virname, &scanned, c->engine, &o, c);
     cl_fmap_close(map);
+    if (c->top != NULL) /* a nested scan: what libclamav read and unpacked counts for the body */
+        c->top->budget->decoded_bytes += (uint64_t)scanned * CL_COUNT_PRECISION;
     return cr;
 }
 
@@ -396,6 +398,21 @@ static int decoded_again(struct scan_ctx *c, enum ww_unpack_format fmt, const un
     return looked;
 }
 
+#define LZMA_PROBE (64u << 10) /* what a loose LZMA header's stream must give to be tried */
+
+/* Whether the LZMA "alone" stream at <b> gives something and decodes for LZMA_PROBE bytes (or to
+ * its end): a header lzma -d reads is 14 bytes that many binary files (an ELF, zeros) have by
+ * chance. */
+static int lzma_probe(const unsigned char *b, size_t len)
+{
+    unsigned char *out = NULL;
+    size_t n = 0;
+    enum ww_unpack_result r = ww_unpack(WW_UNPACK_LZMA, b, len, LZMA_PROBE, &out, &n);
+
+    free(out);
+    return r != WW_UNPACK_FAILED && n > 0; /* zeros are an empty stream to lzma -d: nothing */
+}
+
 #define AR_MEMBERS_MAX 1000 /* ar members scanned a body; past it: unscanned (unsupported) */
 
 /* An ar archive (<len> bytes at <b>, "!<arch>\n" first: a .deb, a static library), which
@@ -417,6 +434,22 @@ static cl_error_t ar_again(struct scan_ctx *c, const unsigned char *b, size_t le
         return CL_CLEAN;
     }
     while ((r = ww_unpack_ar_next(b, len, &pos, &m)) > 0) {
+        int err = 0;
+        long long max_scan = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANSIZE, &err);
+        long long max_ms = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANTIME, &err);
+        const char *limit =
+            err != 0                                    ? NULL
+            : max_ms > 0 && now_ms() - top->t0 > max_ms ? "MaxScanTime"
+            : max_scan > 0 && top->budget->decoded_bytes + m.len > (uint64_t)max_scan
+                ? "MaxScanSize"
+                : NULL;
+        if (limit != NULL) {
+            /* each member is a scan of its own: the body's time and bytes bound them together */
+            if (c->limit[0] == '\0')
+                snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.%s", limit);
+            return CL_CLEAN;
+        }
+        top->budget->decoded_bytes += m.len;
         if (top->budget->ar_members++ >= AR_MEMBERS_MAX) {
             r = -1;
             break;
@@ -518,13 +551,16 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         return CL_CLEAN;
     if (ww_filetype_detect(b, file_size < WW_FILETYPE_PEEK ? file_size : WW_FILETYPE_PEEK) ==
         WW_FT_ZSTD) {
-        /* the body or a file inside (a .tar.zst, a package's data.tar.zst): decoded here */
+        /* the body or a file inside (a .tar.zst, a package's data.tar.zst): decoded here; and
+         * read on below as what else it may be (its bytes a tar's too: a tar reader ignores a
+         * first name that looks like a zstd frame) */
         cl_error_t cr;
-        if (decoded_again(c, WW_UNPACK_ZSTD, b, file_size, &cr))
-            return cr;
-        if (c->unsupported[0] == '\0')
+        if (decoded_again(c, WW_UNPACK_ZSTD, b, file_size, &cr)) {
+            if (cr == CL_VIRUS)
+                return cr;
+        } else if (c->unsupported[0] == '\0') {
             snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.zstd");
-        return CL_CLEAN;
+        }
     }
     if ((more = ww_unpack_zstd_cli_more(b, file_size))) {
         /* a gzip or xz followed by zstd frames: zstd -d (tar --zstd) reads on, libclamav not */
@@ -537,17 +573,18 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
                      "Webwarden.DeepScan.Unsupported.Streams");
         }
     }
-    if (!more && ((lz = ww_filetype_lzma_header(b, file_size)) == 2 ||
-                  (lz == 1 && type != NULL && strcmp(type, "CL_TYPE_BINARY_DATA") == 0))) {
-        /* an LZMA "alone" stream: as every encoder writes its header; or as lzma -d also reads
-         * it, in a file libclamav knows nothing of (a failure there says it is not one) */
+    if (!more && (lz = ww_filetype_lzma_header(b, file_size)) > 0 &&
+        (lz == 2 || lzma_probe(b, file_size))) {
+        /* an LZMA "alone" stream: as encoders write its header; or as lzma -d also reads it, and
+         * its first 64 KiB decode (many binary files have such a header by chance); read on below
+         * as what else it may be, as for zstd */
         cl_error_t cr;
-        if (decoded_again(c, WW_UNPACK_LZMA, b, file_size, &cr))
-            return cr;
-        if (lz == 2 && c->unsupported[0] == '\0')
+        if (decoded_again(c, WW_UNPACK_LZMA, b, file_size, &cr)) {
+            if (cr == CL_VIRUS)
+                return cr;
+        } else if (c->unsupported[0] == '\0') {
             snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.lzma");
-        if (lz == 2)
-            return CL_CLEAN;
+        }
     }
     if (file_size >= 8 && memcmp(b, "!<arch>\n", 8) == 0) {
         cl_error_t cr = ar_again(c, b, file_size);
@@ -1155,7 +1192,7 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     return scan_fd(e, fd, NULL, res);
 }
 
-/* A file libclamav cannot open: a zstd, lz4 or lzip stream, or a zip (its end record in the last
+/* A file libclamav cannot open: an lz4 or lzip stream, or a zip (its end record in the last
  * WW_FILETYPE_ZIP_TAIL bytes) with a member packed in a way libclamav cannot undo. 1 and <why>
  * (a Webwarden.DeepScan.Unsupported.* name). */
 static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen,
@@ -1168,8 +1205,8 @@ static int file_unsupported(const unsigned char *b, size_t len, char *why, size_
     uint64_t largest;
     unsigned method;
 
-    if (t == WW_FT_ZSTD || t == WW_FT_LZ4 || t == WW_FT_LZIP || t == WW_FT_COMPRESS ||
-        t == WW_FT_LZOP) {
+    if (t == WW_FT_LZ4 || t == WW_FT_LZIP || t == WW_FT_COMPRESS || t == WW_FT_LZOP) {
+        /* (zstd is decoded by on_file, and unsupported there when it cannot be) */
         snprintf(why, whylen, "Webwarden.DeepScan.Unsupported.%s", ww_filetype_name(t));
         return 1;
     }

@@ -748,14 +748,19 @@ int ww_filetype_lzma_header(const unsigned char *p, size_t len)
     int n;
 
     if (len < 14 || p[0] >= 225 || p[13] != 0)
-        return 0; /* the range coder's first byte is always 0 */
+        return 0;     /* the range coder's first byte is always 0 */
+    if (p[0] != 0x5d) /* lc 3, lp 0, pb 2: what encoders write */
+        return 1;
     /* the uncompressed size: unknown (all ones), or under 2^48 */
     for (n = 5; n < 13 && p[n] == 0xff; n++)
         ;
     if (n < 13 && (p[11] != 0 || p[12] != 0))
-        return 0;
+        return 1;
+    /* the dictionary: 2^n or 2^n + 2^(n-1), or all ones (xz's own test for a .lzma) */
     dict = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
-    for (n = 12; n <= 30 && p[0] == 0x5d; n++) /* lc 3, lp 0, pb 2: what encoders write */
+    if (dict == UINT32_MAX)
+        return 2;
+    for (n = 1; n <= 31; n++)
         if (dict == 1u << n || dict == (1u << n) + (1u << (n - 1)))
             return 2;
     return 1;

@@ -152,9 +152,10 @@ unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *
 
 /* An LZMA "alone" header (13 bytes: the properties, the dictionary size, the uncompressed size,
  * then the range coder's first byte, always 0) at <p> (<len> bytes): 2 as encoders write it
- * (properties 0x5d, a dictionary of 2^n or 2^n + 2^(n-1) bytes from 4 KiB to 1.5 GiB, the size
- * unknown (all ones) or under 2^48); 1 as lzma -d (xz-utils, what GNU tar runs for a .tar.lzma)
- * also reads it (properties under 225, any dictionary size); 0 not one. Pure. */
+ * (properties 0x5d, a dictionary of 2^n or 2^n + 2^(n-1) bytes or all ones, xz's own test; the
+ * size unknown (all ones) or under 2^48); 1 as lzma -d (xz-utils, what GNU tar runs for a
+ * .tar.lzma) also reads it (properties under 225, any dictionary and size: many binary files
+ * look so, the caller tries a little of it first); 0 not one. Pure. */
 int ww_filetype_lzma_header(const unsigned char *p, size_t len);
 
 /* A tar header at <h> (<len> bytes): 1 when its first 512 bytes are one, by its checksum (the

@@ -107,13 +107,18 @@ static enum ww_unpack_result unpack_bzip2(const unsigned char *in, size_t len, s
     }
 }
 
-/* One xz stream, or one LZMA "alone" stream (<alone>); *used: the input it took. */
+/* One xz stream, or one LZMA "alone" stream (<alone>); *used: the input it took. An LZMA
+ * dictionary over the memory limit is read as one of WW_UNPACK_LZMA_DICT_MAX (a copy of the
+ * header): a match never reaches further back than the output kept, which is smaller. */
+#define WW_UNPACK_LZMA_DICT_MAX (128u << 20)
 static enum ww_unpack_result unpack_xz(const unsigned char *in, size_t len, struct out *o,
                                        int alone, size_t *used)
 {
     lzma_stream s = LZMA_STREAM_INIT;
     lzma_ret lr = LZMA_OK;
     enum ww_unpack_result res = WW_UNPACK_FAILED;
+    unsigned char hdr[13];
+    size_t fed = 0;
     int r;
 
     *used = 0;
@@ -122,7 +127,23 @@ static enum ww_unpack_result unpack_xz(const unsigned char *in, size_t len, stru
         return WW_UNPACK_FAILED;
     s.next_in = in;
     s.avail_in = len;
+    if (alone && len >= sizeof(hdr)) {
+        uint32_t dict =
+            (uint32_t)in[1] | (uint32_t)in[2] << 8 | (uint32_t)in[3] << 16 | (uint32_t)in[4] << 24;
+        if (dict > WW_UNPACK_LZMA_DICT_MAX) {
+            memcpy(hdr, in, sizeof(hdr));
+            hdr[1] = 0, hdr[2] = 0, hdr[3] = 0, hdr[4] = WW_UNPACK_LZMA_DICT_MAX >> 24;
+            s.next_in = hdr;
+            s.avail_in = sizeof(hdr);
+            fed = sizeof(hdr);
+        }
+    }
     for (;;) {
+        if (fed > 0 && s.avail_in == 0) { /* the header copy read: on with the stream */
+            s.next_in = in + fed;
+            s.avail_in = len - fed;
+            fed = 0;
+        }
         if ((r = room(o)) <= 0) {
             res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
             break;
@@ -133,10 +154,10 @@ static enum ww_unpack_result unpack_xz(const unsigned char *in, size_t len, stru
         o->n = (size_t)(s.next_out - o->p);
         if (lr == LZMA_STREAM_END)
             res = WW_UNPACK_DONE;
-        if (lr != LZMA_OK || (s.avail_in == 0 && s.avail_out > 0))
+        if (lr != LZMA_OK || (s.avail_in == 0 && fed == 0 && s.avail_out > 0))
             break; /* the end, corrupt, a dictionary too large, or cut short */
     }
-    *used = len - s.avail_in;
+    *used = (size_t)(s.next_in >= in && s.next_in <= in + len ? s.next_in - in : 0);
     lzma_end(&s);
     return res;
 }
@@ -204,8 +225,11 @@ static enum ww_unpack_result unpack_zstd_cli(const unsigned char *in, size_t len
             r = WW_UNPACK_DONE;
         } else if (zstd_magic(p, n)) {
             size_t fsize = ZSTD_findFrameCompressedSize(p, n);
-            if (ZSTD_isError(fsize))
-                return WW_UNPACK_FAILED; /* corrupt or cut short: what came before stays */
+            if (ZSTD_isError(fsize)) {
+                /* corrupt or cut short: what it gives is written, as zstd -d writes it */
+                r = unpack_zstd(p, n, o);
+                return r == WW_UNPACK_OVER ? r : WW_UNPACK_FAILED;
+            }
             r = unpack_zstd(p, fsize, o);
             used = fsize;
         } else if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
@@ -303,9 +327,12 @@ int ww_unpack_ar_next(const unsigned char *b, size_t len, size_t *pos, struct ww
     for (; i < 58; i++)
         if (h[i] != ' ')
             return -1;
-    if (memcmp(h, "#1/", 3) == 0) /* BSD: the name comes first in the data */
+    if (memcmp(h, "#1/", 3) == 0) { /* BSD: the name comes first in the data */
         for (i = 3; i < 16 && h[i] >= '0' && h[i] <= '9'; i++)
             skip = skip * 10 + (uint64_t)(h[i] - '0');
+        if (i == 16)
+            return -1; /* digits to the field's end: GNU ar reads on into the date */
+    }
     at += 60;
     if (size > len - at || skip > size)
         return -1; /* cut short: ar x fails on it too, after what came before */

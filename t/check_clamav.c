@@ -1343,6 +1343,49 @@ START_TEST(test_deepscan_lzma_and_ar)
     ar_put(&a, "b.o", text, 5);
     a.n--; /* the last member's pad byte left out */
     expect_deep(e, deep, &a, WW_DEEP_CLEAN, "", "a clean static library");
+    /* a tar whose first name is a zstd skippable frame over the whole file, or an LZMA stream:
+     * decoded (nothing in it), and still read as a tar (an 'A' member holding clam.exe) */
+    for (int k = 0; k < 2; k++) {
+        static const unsigned char lz[] = {0x5d, 0x00, 0x00, 0x80, 0x00, 0xff, 0xff, 0xff,
+                                           0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x3c, 0x41,
+                                           0xfb, 0xff, 0xff, 0xff, 0xe0, 0x00, 0x00, 0x00};
+        struct zbuf tt = {0};
+        tar_trick(&tt, 0, exe, xlen);
+        memset(tt.p, 0, 100);
+        if (k == 0) {
+            uint32_t rest = (uint32_t)(tt.n - 8);
+            memcpy(tt.p, "\x50\x2a\x4d\x18", 4);
+            memcpy(tt.p + 4, &rest, 4); /* little-endian hosts only: the test machines */
+        } else {
+            memcpy(tt.p, lz, sizeof(lz));
+        }
+        ww_filetype_tar_checksum(tt.p);
+        expect_deep(e, deep, &tt, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe",
+                    k == 0 ? "a tar named like a zstd frame" : "a tar named like an LZMA stream");
+    }
+    /* ar members are scans of their own: what they read counts against max_scan_size together
+     * (bzip2 bombs, 20 MiB of zeros each from a few bytes) */
+    {
+        size_t zn = 20 << 20;
+        unsigned char *zeros = calloc(1, zn);
+        struct zbuf bomb = {0};
+        ck_assert_ptr_nonnull(zeros);
+        {
+            unsigned cap = 4096;
+            char *bz = malloc(cap);
+            ck_assert_int_eq(
+                BZ2_bzBuffToBuffCompress(bz, &cap, (char *)zeros, (unsigned)zn, 9, 0, 0), BZ_OK);
+            zput(&bomb, bz, cap);
+            free(bz);
+        }
+        free(zeros);
+        zput(&a, "!<arch>\n", 8);
+        for (int i = 0; i < 20; i++)
+            ar_put(&a, "m.bz2", bomb.p, bomb.n);
+        free(bomb.p);
+        expect_deep(e, deep, &a, WW_DEEP_UNSCANNED, "Heuristics.Limits.Exceeded.MaxScanSize",
+                    "an ar of 20 bzip2 bombs");
+    }
     /* ar in ar in ar...: as deep as the other looks, then a limit */
     {
         struct zbuf in = {0}, gx = {0};

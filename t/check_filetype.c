@@ -643,7 +643,7 @@ START_TEST(test_filetype_tar_by_its_checksum)
 END_TEST
 
 /* LZMA "alone" headers: as encoders write them (typed lzma), as lzma -d also reads them (any
- * dictionary size), and what neither reads. */
+ * dictionary and size, other properties), and what neither reads. */
 START_TEST(test_filetype_lzma_alone_header)
 {
     unsigned char h[16] = {0x5d, 0x00, 0x00, 0x00, 0x04, 0xff, 0xff, 0xff,
@@ -659,9 +659,11 @@ START_TEST(test_filetype_lzma_alone_header)
     h[0] = 225; /* properties past lc 8, lp 4, pb 4 */
     ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 0);
     h[0] = 0x5d;
-    memcpy(h + 5, "\x10\0\0\0\0\0\x01\0", 8); /* a size of 2^48 and more */
-    ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 0);
+    memcpy(h + 5, "\x10\0\0\0\0\0\x01\0", 8); /* a size of 2^48 and more: lzma -d only */
+    ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 1);
     memset(h + 5, 0xff, 8);
+    ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 2);
+    memset(h + 1, 0xff, 4); /* a dictionary of all ones: xz's test takes it */
     ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 2);
     h[13] = 0x01; /* the range coder's first byte is always 0 */
     ck_assert_int_eq(ww_filetype_lzma_header(h, sizeof(h)), 0);

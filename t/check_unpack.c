@@ -172,6 +172,8 @@ START_TEST(test_unpack_lzma_alone)
     xz_put(&b, data, 5000, 1, 1u << 20);
     expect(WW_UNPACK_LZMA, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 5000, "lzma");
     expect(WW_UNPACK_LZMA, &b, 100, WW_UNPACK_OVER, data, 100, "over");
+    b.p[1] = b.p[2] = b.p[3] = b.p[4] = 0xff; /* a dictionary of 4 GiB: read as 128 MiB */
+    expect(WW_UNPACK_LZMA, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 5000, "dictionary 4 GiB");
     b.n = 0;
     xz_put(&b, data, 5000, 1, 5000); /* a dictionary no encoder picks: lzma -d reads it */
     expect(WW_UNPACK_LZMA, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 5000, "dictionary 5000");
@@ -209,6 +211,20 @@ START_TEST(test_unpack_zstd_cli)
     xz_put(&b, data, 0, 0, 1u << 20);
     zstd_put(&b, data, 10);
     ck_assert_int_eq(ww_unpack_zstd_cli_more(b.p, b.n), 1);
+    /* a zstd frame cut short after a gzip: what it gave is there, as zstd -d writes it */
+    b.n = 0;
+    gzip_put(&b, data, 100);
+    zstd_put(&b, data + 100, 150000);
+    b.n -= 100;
+    {
+        unsigned char *out = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(ww_unpack(WW_UNPACK_ZSTD_CLI, b.p, b.n, SIZE_MAX - 1, &out, &n),
+                         WW_UNPACK_FAILED);
+        ck_assert_uint_gt(n, 100 + 65536);
+        ck_assert_int_eq(memcmp(out, data, n), 0);
+        free(out);
+    }
     free(b.p);
 }
 END_TEST
@@ -259,6 +275,10 @@ START_TEST(test_unpack_ar_walk)
     b.n = 8;
     ar_put(&b, "#1/9", "abc", 3, 1); /* a BSD name longer than the member */
     pos = 8;
+    ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), -1);
+    b.n = 8;
+    ar_put(&b, "#1/0000000000005", "names0123456789", 15, 1); /* digits to the field's end: */
+    pos = 8; /* GNU ar reads on into the date field, so the length is not the field's */
     ck_assert_int_eq(ww_unpack_ar_next(b.p, b.n, &pos, &m), -1);
     free(b.p);
 }
