@@ -398,6 +398,18 @@ static int decoded_again(struct scan_ctx *c, enum ww_unpack_format fmt, const un
     return looked;
 }
 
+/* decoded_again, and what could not be decoded marked unsupported
+ * (Webwarden.DeepScan.Unsupported.<why>). CL_VIRUS for a finding, else CL_CLEAN. */
+static cl_error_t decode_or_mark(struct scan_ctx *c, enum ww_unpack_format fmt,
+                                 const unsigned char *b, size_t len, const char *why)
+{
+    cl_error_t cr = CL_CLEAN;
+
+    if (!decoded_again(c, fmt, b, len, &cr) && c->unsupported[0] == '\0')
+        snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.%s", why);
+    return cr == CL_VIRUS ? CL_VIRUS : CL_CLEAN;
+}
+
 #define LZMA_PROBE (64u << 10) /* what a loose LZMA header's stream must give to be tried */
 
 /* Whether the LZMA "alone" stream at <b> gives something and decodes for LZMA_PROBE bytes (or to
@@ -554,37 +566,21 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         /* the body or a file inside (a .tar.zst, a package's data.tar.zst): decoded here; and
          * read on below as what else it may be (its bytes a tar's too: a tar reader ignores a
          * first name that looks like a zstd frame) */
-        cl_error_t cr;
-        if (decoded_again(c, WW_UNPACK_ZSTD, b, file_size, &cr)) {
-            if (cr == CL_VIRUS)
-                return cr;
-        } else if (c->unsupported[0] == '\0') {
-            snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.zstd");
-        }
+        if (decode_or_mark(c, WW_UNPACK_ZSTD, b, file_size, "zstd") == CL_VIRUS)
+            return CL_VIRUS;
     }
     if ((more = ww_unpack_zstd_cli_more(b, file_size))) {
         /* a gzip or xz followed by zstd frames: zstd -d (tar --zstd) reads on, libclamav not */
-        cl_error_t cr;
-        if (decoded_again(c, WW_UNPACK_ZSTD_CLI, b, file_size, &cr)) {
-            if (cr == CL_VIRUS)
-                return cr;
-        } else if (c->unsupported[0] == '\0') {
-            snprintf(c->unsupported, sizeof(c->unsupported),
-                     "Webwarden.DeepScan.Unsupported.Streams");
-        }
+        if (decode_or_mark(c, WW_UNPACK_ZSTD_CLI, b, file_size, "Streams") == CL_VIRUS)
+            return CL_VIRUS;
     }
     if (!more && (lz = ww_filetype_lzma_header(b, file_size)) > 0 &&
         (lz == 2 || lzma_probe(b, file_size))) {
         /* an LZMA "alone" stream: as encoders write its header; or as lzma -d also reads it, and
          * its first 64 KiB decode (many binary files have such a header by chance); read on below
          * as what else it may be, as for zstd */
-        cl_error_t cr;
-        if (decoded_again(c, WW_UNPACK_LZMA, b, file_size, &cr)) {
-            if (cr == CL_VIRUS)
-                return cr;
-        } else if (c->unsupported[0] == '\0') {
-            snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.lzma");
-        }
+        if (decode_or_mark(c, WW_UNPACK_LZMA, b, file_size, "lzma") == CL_VIRUS)
+            return CL_VIRUS;
     }
     if (file_size >= 8 && memcmp(b, "!<arch>\n", 8) == 0) {
         cl_error_t cr = ar_again(c, b, file_size);
@@ -594,14 +590,8 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     if (file_size > 14 && memcmp(b, "BZh", 3) == 0 && b[3] >= '1' && b[3] <= '9' &&
         ww_unpack_bzip2_streams(b, file_size)) {
         /* libclamav reads the first stream (and scans it); all of them are read here */
-        cl_error_t cr;
-        if (decoded_again(c, WW_UNPACK_BZIP2, b, file_size, &cr)) {
-            if (cr == CL_VIRUS)
-                return cr;
-        } else if (c->unsupported[0] == '\0') {
-            snprintf(c->unsupported, sizeof(c->unsupported),
-                     "Webwarden.DeepScan.Unsupported.Bzip2Streams");
-        }
+        if (decode_or_mark(c, WW_UNPACK_BZIP2, b, file_size, "Bzip2Streams") == CL_VIRUS)
+            return CL_VIRUS;
     }
     /* a member, or the content of a stream decoded here (nested_scan, not tar_again's copy) */
     if ((recursion_level > 0 || (c->depth > 0 && !c->tar_copy)) && c->unsupported[0] == '\0') {
