@@ -92,6 +92,19 @@ static struct ww_clamav *load_ok(const struct ww_clamav_limits *lim, struct ww_c
     return e;
 }
 
+/* The deep-scan tests' set-up: the default deep types in *deep, fresh folders with clam.exe's
+ * hash as the only pattern, an engine with the default limits. */
+static struct ww_clamav *deep_engine(uint64_t *deep)
+{
+    char err[WW_ERRLEN];
+
+    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, deep, err, sizeof(err)),
+                     WW_OK);
+    dirs_make();
+    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
+    return load_ok(&limits, NULL);
+}
+
 START_TEST(test_clamav_no_database_is_enotfound)
 {
     struct ww_clamav *e = NULL;
@@ -288,14 +301,9 @@ START_TEST(test_deepscan_unsupported_compressors_are_unscanned)
     };
     struct ww_clamav *e;
     uint64_t deep;
-    char err[WW_ERRLEN];
     unsigned char body[3000];
 
-    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
-                     WW_OK);
-    dirs_make();
-    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
-    e = load_ok(&limits, NULL);
+    e = deep_engine(&deep);
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         struct ww_deepscan *d = ww_deepscan_create(e, deep, 25 << 20, tmpdir);
         struct ww_deep_result r;
@@ -426,7 +434,6 @@ START_TEST(test_deepscan_zip_members_outside_the_directory)
 {
     struct ww_clamav *e;
     uint64_t deep;
-    char err[WW_ERRLEN];
     size_t xlen;
     unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
     static const unsigned char text[] = "hello clean text, PK\3\4 in it by chance\n";
@@ -434,11 +441,7 @@ START_TEST(test_deepscan_zip_members_outside_the_directory)
     struct ww_deep_result r;
 
     ck_assert_ptr_nonnull(pad);
-    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
-                     WW_OK);
-    dirs_make();
-    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
-    e = load_ok(&limits, NULL);
+    e = deep_engine(&deep);
     for (int spill = 0; spill < 2; spill++) {
         for (int dd = 0; dd < 2; dd++) {
             /* clam.exe unlisted, then a listed clean member (padded past memory: a file) */
@@ -725,18 +728,13 @@ START_TEST(test_deepscan_tar_named_like_an_image)
 {
     struct ww_clamav *e;
     uint64_t deep;
-    char err[WW_ERRLEN];
     size_t xlen;
     unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
     static const unsigned char gif[] = "GIF89a\1\0\1\0 a picture";
     static const unsigned char text[] = "hello clean text\n";
     struct ww_deep_result r;
 
-    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
-                     WW_OK);
-    dirs_make();
-    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
-    e = load_ok(&limits, NULL);
+    e = deep_engine(&deep);
     for (int ustar = 0; ustar < 2; ustar++) {
         for (int gz = 0; gz < 2; gz++) {
             for (int bad = 0; bad < 2; bad++) {
@@ -890,17 +888,12 @@ START_TEST(test_deepscan_tar_headers_read_otherwise)
 {
     struct ww_clamav *e;
     uint64_t deep;
-    char err[WW_ERRLEN];
     size_t xlen;
     unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
     static const unsigned char text[] = "another clean text\n";
     struct ww_deep_result r;
 
-    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
-                     WW_OK);
-    dirs_make();
-    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
-    e = load_ok(&limits, NULL);
+    e = deep_engine(&deep);
     for (int trick = 0; trick < 11; trick++) {
         for (int gz = 0; gz < 2; gz++) {
             for (int bad = 0; bad < 2; bad++) {
@@ -941,16 +934,11 @@ START_TEST(test_deepscan_tar_after_blocks_gnu_tar_skips)
     static const size_t chunks[] = {1000, 333, 65536};
     struct ww_clamav *e;
     uint64_t deep;
-    char err[WW_ERRLEN];
     size_t xlen;
     unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
     static const unsigned char text[] = "hello clean text\n";
 
-    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
-                     WW_OK);
-    dirs_make();
-    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
-    e = load_ok(&limits, NULL);
+    e = deep_engine(&deep);
     for (int pre = 0; pre < 5; pre++)
         for (int bad = 0; bad < 2; bad++)
             for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
@@ -1024,8 +1012,8 @@ static void zstd_put(struct zbuf *z, const void *d, size_t n)
     free(buf);
 }
 
-static void expect_deep(struct ww_clamav *e, uint64_t deep, struct zbuf *z, int verdict,
-                        const char *threat, const char *what)
+static void expect_deep(struct ww_clamav *e, uint64_t deep, struct zbuf *z,
+                        enum ww_deep_verdict verdict, const char *threat, const char *what)
 {
     struct ww_deep_result r = deep_of(e, deep, z->p, z->n);
     ck_assert_msg(r.verdict == verdict && strstr(r.threat, threat) != NULL,
@@ -1048,17 +1036,12 @@ START_TEST(test_deepscan_zstd_decoded)
                                          0x00, 0x00, 'a',  'b',  'c',  'd'};
     struct ww_clamav *e;
     uint64_t deep;
-    char err[WW_ERRLEN];
     size_t xlen;
     unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
     struct zbuf z = {0}, t = {0}, g = {0};
     unsigned char *zeros = calloc(1, 200 << 10);
 
-    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
-                     WW_OK);
-    dirs_make();
-    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
-    e = load_ok(&limits, NULL);
+    e = deep_engine(&deep);
     zstd_put(&z, exe, xlen);
     expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "clam.exe.zst");
     zstd_put(&z, text, sizeof(text));
@@ -1209,15 +1192,10 @@ START_TEST(test_deepscan_bzip2_streams)
     static const size_t cuts[] = {512, 1024, 1024 + 300}; /* before clam.exe, at it, inside it */
     struct ww_clamav *e;
     uint64_t deep;
-    char err[WW_ERRLEN];
     size_t xlen;
     unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
 
-    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
-                     WW_OK);
-    dirs_make();
-    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
-    e = load_ok(&limits, NULL);
+    e = deep_engine(&deep);
     for (int bad = 0; bad < 2; bad++)
         for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
             struct zbuf t = {0}, z = {0};
@@ -1288,16 +1266,11 @@ START_TEST(test_deepscan_lzma_and_ar)
     static const unsigned char text[] = "hello clean text\n";
     struct ww_clamav *e;
     uint64_t deep;
-    char err[WW_ERRLEN];
     size_t xlen;
     unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
     struct zbuf t = {0}, z = {0}, g = {0}, a = {0};
 
-    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
-                     WW_OK);
-    dirs_make();
-    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
-    e = load_ok(&limits, NULL);
+    e = deep_engine(&deep);
     tar_member(&t, "readme.txt", text, sizeof(text), 1);
     tar_member(&t, "clam.exe", exe, xlen, 1);
     tar_end(&t);
@@ -1449,15 +1422,10 @@ START_TEST(test_deepscan_polyglot_image_with_zip)
     static const size_t pads[] = {8, 4898, 4899, 4900, 4901, 2 * WW_DEEPSCAN_MEM};
     struct ww_clamav *e;
     uint64_t deep;
-    char err[WW_ERRLEN];
     size_t len;
     unsigned char *zip = file_read(TESTFILES "/clam.zip", &len);
 
-    ck_assert_int_eq(ww_filetype_set_parse_str(WW_FILETYPE_DEEP_DEFAULT, &deep, err, sizeof(err)),
-                     WW_OK);
-    dirs_make();
-    file_write(patdir, "clam.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
-    e = load_ok(&limits, NULL);
+    e = deep_engine(&deep);
     for (size_t k = 0; k < sizeof(pads) / sizeof(pads[0]); k++) {
         size_t n = pads[k] + len;
         unsigned char *body = malloc(n);
