@@ -262,7 +262,7 @@ struct scan_ctx {
 
 #define TAR_AGAIN_DEPTH 4 /* tars inside tars looked at again, one inside the other */
 #define TAR_AGAIN_MAX 4   /* tar_again scans a body, in all: each may cost a whole scan */
-#define DECODED_MAX 16    /* streams decoded a scan (zstd, bzip2); past it: unscanned, as before */
+#define DECODED_MAX 16    /* streams decoded a body (lib/ww_unpack); past it: unscanned */
 
 static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen,
                             uint64_t *largest);
