@@ -244,6 +244,7 @@ struct scan_budget {
     unsigned decoded;       /* streams decoded here (zstd, bzip2, lzma: decode_begin) */
     uint64_t decoded_bytes; /* and the bytes they gave */
     unsigned ar_members;    /* ar members scanned (ar_again) */
+    unsigned zip_members;   /* zip members decoded (zip_again) */
 };
 
 struct scan_ctx {
@@ -260,11 +261,13 @@ struct scan_ctx {
     long t0;                    /* (top) when the body's scan began */
 };
 
-#define TAR_AGAIN_DEPTH 4 /* tars inside tars looked at again, one inside the other */
-#define TAR_AGAIN_MAX 4   /* tar_again scans a body, in all: each may cost a whole scan */
-#define DECODED_MAX 16    /* streams decoded a body (lib/ww_unpack); past it: unscanned */
+#define TAR_AGAIN_DEPTH 4    /* tars inside tars looked at again, one inside the other */
+#define TAR_AGAIN_MAX 4      /* tar_again scans a body, in all: each may cost a whole scan */
+#define DECODED_MAX 16       /* streams decoded a body (lib/ww_unpack); past it: unscanned */
+#define ZIP_DECODED_MAX 1000 /* zip members decoded a body (zip_again); past it: unscanned */
 
-static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen,
+static int file_unsupported(const unsigned char *b, size_t len, int64_t zstart,
+                            const struct ww_zip_end *z, char *why, size_t whylen,
                             uint64_t *largest);
 static void scan_options(struct cl_scan_options *o);
 static int not_inspected(const char *virname);
@@ -330,7 +333,7 @@ struct dec_budget {
  * limit of the body is hit (c->limit set, *cr CL_CLEAN: it was looked at). Decoded streams count
  * against libclamav's max_file_size each, max_scan_size together and max_scan_time, as libclamav
  * counts what it unpacks. */
-static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr)
+static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr, int zip)
 {
     struct scan_ctx *top = c->top != NULL ? c->top : c;
     int err = 0;
@@ -341,7 +344,7 @@ static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr
 
     memset(d, 0, sizeof(*d));
     if (err != 0 || max_file <= 0 || max_scan <= 0 || c->depth >= TAR_AGAIN_DEPTH ||
-        top->budget->decoded >= DECODED_MAX)
+        (zip ? top->budget->zip_members >= ZIP_DECODED_MAX : top->budget->decoded >= DECODED_MAX))
         return 0;
     if (top->budget->decoded_bytes >= (uint64_t)max_scan)
         limit = "MaxScanSize";
@@ -358,7 +361,10 @@ static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr
         d->by_scan = 1;
     }
     d->limit = (unsigned long long)max_file < SIZE_MAX ? (size_t)max_file : SIZE_MAX - 1;
-    top->budget->decoded++;
+    if (zip)
+        top->budget->zip_members++;
+    else
+        top->budget->decoded++;
     return 1;
 }
 
@@ -368,7 +374,14 @@ static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr
  * error (zstd -d, bzip2 -d, tar extracting a cut archive) is scanned either way. 1 when the
  * stream was looked at (a finding or not in *cr, a limit in c->limit); 0 when it could not be
  * decoded and nothing was found in what was (the caller calls it unsupported). */
-static int decoded_again(struct scan_ctx *c, enum ww_unpack_format fmt, const unsigned char *b,
+struct dec_src {
+    enum ww_unpack_format fmt; /* a stream of this format; or */
+    unsigned zip_method;       /* not 0: a zip member's data (ww_unpack_zip_member) */
+    unsigned zip_flags;
+    uint64_t zip_usize;
+};
+
+static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const unsigned char *b,
                          size_t len, cl_error_t *cr)
 {
     struct scan_ctx *top = c->top != NULL ? c->top : c;
@@ -378,10 +391,13 @@ static int decoded_again(struct scan_ctx *c, enum ww_unpack_format fmt, const un
     size_t n = 0;
     int looked = 1;
 
-    if ((looked = decode_begin(c, &d, cr)) <= 0)
+    if ((looked = decode_begin(c, &d, cr, src->zip_method != 0)) <= 0)
         return looked < 0;
     looked = 1;
-    r = ww_unpack(fmt, b, len, d.limit, &out, &n); /* the decoder is gone before the scan */
+    /* the decoder is gone before the scan */
+    r = src->zip_method != 0 ? ww_unpack_zip_member(src->zip_method, src->zip_flags, src->zip_usize,
+                                                    b, len, d.limit, &out, &n)
+                             : ww_unpack(src->fmt, b, len, d.limit, &out, &n);
     top->budget->decoded_bytes += n;
     if (r == WW_UNPACK_OVER) {
         /* libclamav would skip a member this large: the size policy decides, as for one */
@@ -404,8 +420,9 @@ static cl_error_t decode_or_mark(struct scan_ctx *c, enum ww_unpack_format fmt,
                                  const unsigned char *b, size_t len, const char *why)
 {
     cl_error_t cr = CL_CLEAN;
+    struct dec_src src = {.fmt = fmt};
 
-    if (!decoded_again(c, fmt, b, len, &cr) && c->unsupported[0] == '\0')
+    if (!decoded_again(c, &src, b, len, &cr) && c->unsupported[0] == '\0')
         snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.%s", why);
     return cr == CL_VIRUS ? CL_VIRUS : CL_CLEAN;
 }
@@ -423,6 +440,82 @@ static int lzma_probe(const unsigned char *b, size_t len)
 
     free(out);
     return r != WW_UNPACK_FAILED && n > 0; /* zeros are an empty stream to lzma -d: nothing */
+}
+
+/* The zip at <start> of the file of <c> (<len> bytes at <b>; its members listed in the central
+ * directory of <z>): each member packed with LZMA, zstd or xz (ww_filetype_zip_method_unpacked),
+ * which libclamav 1.4 skips as an "unsupported method", decoded here from its local header's data
+ * for the directory's compressed size, as Python's zipfile and libarchive (Windows 11) read it,
+ * and its content scanned (decoded_again): ZIP_DECODED_MAX members a body, within its bytes and
+ * time. One that cannot be decoded, or past the count, leaves the body unscanned
+ * (Unsupported.ZipMethodN), with what it gave scanned. A finding: CL_VIRUS. */
+struct zip_dec {
+    struct scan_ctx *c;
+    const unsigned char *b;
+    size_t len;
+    int64_t start;
+    cl_error_t cr;
+};
+
+static int zip_member_decode(void *arg, const struct ww_zip_member *m)
+{
+    struct zip_dec *zd = arg;
+    struct ww_zip_local l;
+    struct dec_src src = {.zip_method = m->method, .zip_flags = m->flags};
+    uint64_t at = (uint64_t)zd->start + m->local, csize;
+    size_t hn = at < zd->len ? zd->len - (size_t)at : 0, data;
+    cl_error_t cr = CL_CLEAN;
+
+    if (!ww_filetype_zip_method_unpacked(m->method) || (m->flags & 1))
+        return 0; /* libclamav's own; or encrypted (ww_filetype_zip_members names it) */
+    if (hn > 30 + 2 * 65535)
+        hn = 30 + 2 * 65535;
+    if (hn < 30 || !ww_filetype_zip_local(zd->b + at, hn, &l)) {
+        if (zd->c->unsupported[0] == '\0')
+            snprintf(zd->c->unsupported, sizeof(zd->c->unsupported),
+                     "Webwarden.DeepScan.Unsupported.ZipMethod%u", m->method);
+        return 0;
+    }
+    data = (size_t)at + l.head_len;
+    csize = m->csize != UINT32_MAX                    ? m->csize
+            : !(l.flags & 8) && l.csize != UINT32_MAX ? l.csize /* zip64: the local one's */
+                                                      : zd->len - data;
+    if (csize > zd->len - data)
+        csize = zd->len - data; /* cut short: what is there, as the readers extract it */
+    src.zip_usize = m->usize != UINT32_MAX ? m->usize : UINT64_MAX;
+    if (!decoded_again(zd->c, &src, zd->b + data, (size_t)csize, &cr) &&
+        zd->c->unsupported[0] == '\0')
+        snprintf(zd->c->unsupported, sizeof(zd->c->unsupported),
+                 "Webwarden.DeepScan.Unsupported.ZipMethod%u", m->method);
+    if (cr == CL_VIRUS)
+        zd->cr = CL_VIRUS;
+    return cr == CL_VIRUS;
+}
+
+static cl_error_t zip_again(struct scan_ctx *c, const unsigned char *b, size_t len, int64_t start,
+                            const struct ww_zip_end *z)
+{
+    struct zip_dec zd = {c, b, len, start, CL_CLEAN};
+    uint64_t largest;
+
+    ww_filetype_zip_members(b + z->cd_at, (size_t)z->cd_size, &largest, zip_member_decode, &zd);
+    return zd.cr;
+}
+
+/* Where the zip whose end record is in the last WW_FILETYPE_ZIP_TAIL bytes of <b> (<len> bytes)
+ * starts, its end record in *z; -1 when there is none (or it points outside). */
+static int64_t zip_in(const unsigned char *b, size_t len, struct ww_zip_end *z)
+{
+    size_t tlen = len < WW_FILETYPE_ZIP_TAIL ? len : WW_FILETYPE_ZIP_TAIL;
+    int64_t start;
+
+    if (len < 22)
+        return -1;
+    start = ww_filetype_zip_start(b + len - tlen, tlen, (int64_t)len, z);
+    if (start < 0 || z->cd_at < 0 || (uint64_t)z->cd_at + (uint64_t)z->cd_size > len ||
+        memcmp(b + start, "PK\3\4", 4) != 0 || memcmp(b + z->cd_at, "PK\1\2", 4) != 0)
+        return -1;
+    return start;
 }
 
 #define AR_MEMBERS_MAX 1000 /* ar members scanned a body; past it: unscanned (unsupported) */
@@ -554,7 +647,8 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     struct scan_ctx *c = context;
     const unsigned char *b = (const unsigned char *)file_buffer;
     struct ww_tar_view v = {0}, listed = {0};
-    int64_t at;
+    struct ww_zip_end z;
+    int64_t at, zstart;
     int tar, lz = 0, more;
 
     (void)fd, (void)ancestors, (void)parent_file_size, (void)file_name;
@@ -582,6 +676,15 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         if (decode_or_mark(c, WW_UNPACK_LZMA, b, file_size, "lzma") == CL_VIRUS)
             return CL_VIRUS;
     }
+    if (file_size > 6 && memcmp(b, "LZIP\x01", 5) == 0) {
+        /* lzip (.lz, .tar.lz: tar --lzip, what lzip -d reads), which libclamav 1.4 cannot undo */
+        if (decode_or_mark(c, WW_UNPACK_LZIP, b, file_size, "lzip") == CL_VIRUS)
+            return CL_VIRUS;
+    }
+    /* a zip's members packed with LZMA, zstd or xz, which libclamav skips (the rest it reads) */
+    if ((zstart = zip_in(b, file_size, &z)) >= 0 &&
+        zip_again(c, b, file_size, zstart, &z) == CL_VIRUS)
+        return CL_VIRUS;
     if (file_size >= 8 && memcmp(b, "!<arch>\n", 8) == 0) {
         cl_error_t cr = ar_again(c, b, file_size);
         if (cr == CL_VIRUS)
@@ -599,8 +702,8 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         int err = 0;
         long long max_file =
             c->engine != NULL ? cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILESIZE, &err) : 0;
-        file_unsupported((const unsigned char *)file_buffer, file_size, c->unsupported,
-                         sizeof(c->unsupported), &largest);
+        file_unsupported(b, file_size, zstart, &z, c->unsupported, sizeof(c->unsupported),
+                         &largest);
         /* a zip inside whose member libclamav will skip, silently, for its size */
         if (err == 0 && max_file > 0 && largest > (uint64_t)max_file && c->limit[0] == '\0')
             snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.MaxFileSize");
@@ -1182,37 +1285,31 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     return scan_fd(e, fd, NULL, res);
 }
 
-/* A file libclamav cannot open: an lz4 or lzip stream, or a zip (its end record in the last
- * WW_FILETYPE_ZIP_TAIL bytes) with a member packed in a way libclamav cannot undo. 1 and <why>
- * (a Webwarden.DeepScan.Unsupported.* name). */
-static int file_unsupported(const unsigned char *b, size_t len, char *why, size_t whylen,
+/* A file libclamav cannot open, nor lib/ww_unpack: an lz4, .Z or lzop stream, or a zip (<zstart>
+ * its start, from zip_in: < 0 none; <z> its end record) with a member packed in a way neither
+ * undoes (PPMd, an encrypted LZMA one). 1 and <why> (a Webwarden.DeepScan.Unsupported.* name). */
+static int file_unsupported(const unsigned char *b, size_t len, int64_t zstart,
+                            const struct ww_zip_end *z, char *why, size_t whylen,
                             uint64_t *largest_out)
 {
     enum ww_filetype t = ww_filetype_detect(b, len < WW_FILETYPE_PEEK ? len : WW_FILETYPE_PEEK);
-    struct ww_zip_end z;
-    int64_t start;
-    size_t tlen;
     uint64_t largest;
     unsigned method;
 
-    if (t == WW_FT_LZ4 || t == WW_FT_LZIP || t == WW_FT_COMPRESS || t == WW_FT_LZOP) {
-        /* (zstd is decoded by on_file, and unsupported there when it cannot be) */
+    if (t == WW_FT_LZ4 || t == WW_FT_COMPRESS || t == WW_FT_LZOP) {
+        /* (zstd and lzip are decoded by on_file, and unsupported there when they cannot be) */
         snprintf(why, whylen, "Webwarden.DeepScan.Unsupported.%s", ww_filetype_name(t));
         return 1;
     }
-    if (len < 22)
-        return 0;
-    tlen = len < WW_FILETYPE_ZIP_TAIL ? len : WW_FILETYPE_ZIP_TAIL;
-    start = ww_filetype_zip_start(b + len - tlen, tlen, (int64_t)len, &z);
-    if (start < 0 && memcmp(b, "PK\3\4", 4) == 0) {
+    if (zstart < 0 && len >= 22 && memcmp(b, "PK\3\4", 4) == 0) {
         /* a zip with no directory inside a body: libclamav never opens it (the stream walk,
          * deep_zip_stream, reads the body's own kept bytes only); Java's ZipInputStream does */
         snprintf(why, whylen, "Webwarden.DeepScan.Unsupported.ZipNoDirectory");
         return 1;
     }
-    if (start < 0 || memcmp(b + start, "PK\3\4", 4) != 0 || memcmp(b + z.cd_at, "PK\1\2", 4) != 0)
+    if (zstart < 0)
         return 0;
-    method = ww_filetype_zip_members(b + z.cd_at, (size_t)z.cd_size, &largest, NULL, NULL);
+    method = ww_filetype_zip_members(b + z->cd_at, (size_t)z->cd_size, &largest, NULL, NULL);
     *largest_out = largest;
     if (method == 0)
         return 0;
@@ -2073,7 +2170,7 @@ static int deep_zip_stream(struct ww_deepscan *d, int64_t start, int64_t kept,
             pos = at + 1;
         if (!differs || jc == 0)
             continue;
-        if (!ww_filetype_zip_method_known(l.method)) {
+        if (!ww_filetype_zip_method_read(l.method, l.flags)) {
             deep_pend(d, "Webwarden.DeepScan.Unsupported.ZipMethod%u", l.method);
             break;
         }
@@ -2262,10 +2359,10 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
     if (res->verdict == WW_DEEP_CLEAN)
         deep_look_again(d, res);
     if (res->verdict == WW_DEEP_CLEAN && d->embed_type == 0 &&
-        (d->type == WW_FT_LZ4 || d->type == WW_FT_LZIP || d->type == WW_FT_COMPRESS ||
-         d->type == WW_FT_LZOP)) {
-        /* compressors libclamav 1.4 cannot undo: what is inside was not looked at (a zstd body
-         * is decoded by on_file, and unsupported there when it cannot be) */
+        (d->type == WW_FT_LZ4 || d->type == WW_FT_COMPRESS || d->type == WW_FT_LZOP)) {
+        /* compressors libclamav 1.4 cannot undo, nor lib/ww_unpack: what is inside was not
+         * looked at (a zstd or lzip body is decoded by on_file, and unsupported there when it
+         * cannot be) */
         res->verdict = WW_DEEP_UNSCANNED;
         snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.%s",
                  ww_filetype_name((enum ww_filetype)d->type));

@@ -1057,6 +1057,16 @@ int ww_filetype_zip_method_known(unsigned m)
     return m == 0 || m == 1 || m == 6 || m == 8 || m == 9 || m == 12;
 }
 
+int ww_filetype_zip_method_unpacked(unsigned m)
+{
+    return m == 14 || m == 93 || m == 95;
+}
+
+int ww_filetype_zip_method_read(unsigned m, unsigned flags)
+{
+    return ww_filetype_zip_method_known(m) || (ww_filetype_zip_method_unpacked(m) && !(flags & 1));
+}
+
 int ww_filetype_zip_local(const unsigned char *h, size_t len, struct ww_zip_local *l)
 {
     size_t nlen, elen, at;
@@ -1116,9 +1126,10 @@ unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *
         m.csize = le32(cd + at + 20);
         m.usize = le32(cd + at + 24);
         m.local = le32(cd + at + 42);
-        /* encrypted or not (the flag is the central directory's word against the local
-         * header's): a method libclamav cannot undo leaves the member unread either way */
-        if (bad == 0 && !ww_filetype_zip_method_known(m.method))
+        /* a method neither libclamav nor lib/ww_unpack undoes leaves the member unread,
+         * encrypted or not; an encrypted one of ww_unpack's too (libclamav names encrypted
+         * members of its own methods: Heuristics.Encrypted.Zip) */
+        if (bad == 0 && !ww_filetype_zip_method_read(m.method, m.flags))
             bad = m.method;
         usize = m.usize;
         if (m.usize == UINT32_MAX) /* zip64: the size is in the extra field (4 GiB without) */

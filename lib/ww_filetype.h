@@ -137,9 +137,10 @@ struct ww_zip_end {
 int64_t ww_filetype_zip_start(const unsigned char *tail, size_t tail_len, int64_t total,
                               struct ww_zip_end *z);
 /* The members of zip central directory <cd> (<len> bytes, from "PK\1\2"; stops at the first
- * entry that does not parse): the first compression method libclamav 1.4 cannot unpack (it knows
- * stored, shrunk, imploded, deflate, deflate64 and bzip2: LZMA, PPMd, xz, zstd members are opaque
- * to it), encrypted or not, or 0; and in *largest the largest uncompressed size (a zip64 size read
+ * entry that does not parse): the first compression method the deep scanner cannot read
+ * (ww_filetype_zip_method_read: libclamav 1.4 knows stored, shrunk, imploded, deflate, deflate64
+ * and bzip2, lib/ww_unpack LZMA, zstd and xz unless encrypted; PPMd and the rest are opaque), or
+ * 0; and in *largest the largest uncompressed size (a zip64 size read
  * from its extra field; UINT64_MAX when it is not there). <each>, when not NULL, sees every entry
  * (a nonzero return stops the walk). Pure. */
 struct ww_zip_member { /* one central directory entry, its 32-bit fields as they are */
@@ -217,6 +218,14 @@ int ww_filetype_zip_local(const unsigned char *h, size_t len, struct ww_zip_loca
 /* Whether libclamav 1.4 unpacks zip compression method <m>: stored, shrunk, imploded, deflate,
  * deflate64, bzip2. */
 int ww_filetype_zip_method_known(unsigned m);
+/* Whether lib/ww_unpack reads zip compression method <m>, which libclamav 1.4 skips as an
+ * "unsupported method": LZMA (14; Python's zipfile, 7-Zip, Windows 11), zstd (93) and xz (95)
+ * (7-Zip, WinZip, libarchive and so Windows 11's Explorer). The deep scanner decodes such members
+ * itself (lib/ww_clamav). */
+int ww_filetype_zip_method_unpacked(unsigned m);
+/* Whether a member packed with method <m>, with general-purpose <flags>, is read by the deep
+ * scanner: by libclamav, or decoded for it (an encrypted one of the latter is not). */
+int ww_filetype_zip_method_read(unsigned m, unsigned flags);
 
 /* The default scan.deep_types: executables, archives and compressed files, office documents,
  * PDF, RTF, CHM, mail and scripts, and unknown binaries. */

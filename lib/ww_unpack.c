@@ -162,6 +162,62 @@ static enum ww_unpack_result unpack_xz(const unsigned char *in, size_t len, stru
     return res;
 }
 
+/* The dictionary size of an lzip header's coded byte: 2^n minus n/16ths of 2^n/16. */
+static uint64_t lzip_dict(unsigned char b)
+{
+    uint64_t base = UINT64_C(1) << (b & 0x1f);
+
+    return base - (base / 16) * (b >> 5);
+}
+
+/* xz streams (padding between them) or, <lzip>, lzip members: all of <in>, one after the other,
+ * as xz -d and lzip -d read a file. The first lzip member's dictionary over the memory limit is
+ * read as WW_UNPACK_LZMA_DICT_MAX (a copy of the header), as for LZMA. */
+static enum ww_unpack_result unpack_xz_all(const unsigned char *in, size_t len, struct out *o,
+                                           int lzip)
+{
+    lzma_stream s = LZMA_STREAM_INIT;
+    lzma_ret lr;
+    enum ww_unpack_result res = WW_UNPACK_FAILED;
+    unsigned char hdr[6];
+    size_t fed = 0;
+    int r;
+
+    if ((lzip ? lzma_lzip_decoder(&s, WW_UNPACK_LZMA_MEMLIMIT, LZMA_CONCATENATED)
+              : lzma_stream_decoder(&s, WW_UNPACK_LZMA_MEMLIMIT, LZMA_CONCATENATED)) != LZMA_OK)
+        return WW_UNPACK_FAILED;
+    s.next_in = in;
+    s.avail_in = len;
+    if (lzip && len >= sizeof(hdr) && lzip_dict(in[5]) > WW_UNPACK_LZMA_DICT_MAX) {
+        memcpy(hdr, in, sizeof(hdr));
+        hdr[5] = 27; /* 2^27: WW_UNPACK_LZMA_DICT_MAX */
+        s.next_in = hdr;
+        s.avail_in = sizeof(hdr);
+        fed = sizeof(hdr);
+    }
+    for (;;) {
+        if (fed > 0 && s.avail_in == 0) { /* the header copy read: on with the stream */
+            s.next_in = in + fed;
+            s.avail_in = len - fed;
+            fed = 0;
+        }
+        if ((r = room(o)) <= 0) {
+            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            break;
+        }
+        s.next_out = o->p + o->n;
+        s.avail_out = o->cap - o->n;
+        lr = lzma_code(&s, fed > 0 ? LZMA_RUN : LZMA_FINISH); /* all of the input is there */
+        o->n = (size_t)(s.next_out - o->p);
+        if (lr == LZMA_STREAM_END)
+            res = WW_UNPACK_DONE;
+        if (lr != LZMA_OK)
+            break; /* the end, corrupt, a dictionary too large, or cut short (LZMA_BUF_ERROR) */
+    }
+    lzma_end(&s);
+    return res;
+}
+
 /* One gzip member; *used: the input it took. */
 static enum ww_unpack_result unpack_gzip(const unsigned char *in, size_t len, struct out *o,
                                          size_t *used)
@@ -268,11 +324,88 @@ enum ww_unpack_result ww_unpack(enum ww_unpack_format fmt, const unsigned char *
     case WW_UNPACK_ZSTD_CLI:
         r = unpack_zstd_cli(in, len, &o);
         break;
+    case WW_UNPACK_XZ:
+    case WW_UNPACK_LZIP:
+        r = unpack_xz_all(in, len, &o, fmt == WW_UNPACK_LZIP);
+        break;
     default:
         r = WW_UNPACK_FAILED;
     }
     if (o.n > limit)
         o.n = limit; /* OVER: the first <limit> bytes */
+    *out = o.p;
+    *outlen = o.n;
+    return r;
+}
+
+/* A raw LZMA1 stream of properties <props> (5 bytes): ending with an end marker, or after <usize>
+ * bytes (UINT64_MAX: unknown, the marker ends it), with or without a marker then; a dictionary
+ * over WW_UNPACK_LZMA_DICT_MAX read as one of that size, as for LZMA "alone". */
+static enum ww_unpack_result unpack_lzma1(const unsigned char *props, const unsigned char *in,
+                                          size_t len, uint64_t usize, struct out *o)
+{
+    lzma_filter pf = {LZMA_FILTER_LZMA1, NULL};
+    lzma_options_lzma opt;
+    lzma_filter f[2] = {{LZMA_FILTER_LZMA1EXT, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+    lzma_stream s = LZMA_STREAM_INIT;
+    enum ww_unpack_result res = WW_UNPACK_FAILED;
+    lzma_ret lr;
+    int r;
+
+    if (lzma_properties_decode(&pf, NULL, props, 5) != LZMA_OK)
+        return WW_UNPACK_FAILED;
+    opt = *(const lzma_options_lzma *)pf.options;
+    free(pf.options);
+    if (opt.dict_size > WW_UNPACK_LZMA_DICT_MAX)
+        opt.dict_size = WW_UNPACK_LZMA_DICT_MAX;
+    opt.ext_flags = LZMA_LZMA1EXT_ALLOW_EOPM;
+    opt.ext_size_low = (uint32_t)usize; /* (xz 5.4.1 has no lzma_ext_size_set) */
+    opt.ext_size_high = (uint32_t)(usize >> 32);
+    if (lzma_raw_decoder(&s, f) != LZMA_OK)
+        return WW_UNPACK_FAILED;
+    s.next_in = in;
+    s.avail_in = len;
+    for (;;) {
+        if ((r = room(o)) <= 0) {
+            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            break;
+        }
+        s.next_out = o->p + o->n;
+        s.avail_out = o->cap - o->n;
+        lr = lzma_code(&s, LZMA_FINISH);
+        o->n = (size_t)(s.next_out - o->p);
+        if (lr == LZMA_STREAM_END)
+            res = WW_UNPACK_DONE;
+        if (lr != LZMA_OK)
+            break; /* the end, corrupt, or cut short (LZMA_BUF_ERROR) */
+    }
+    lzma_end(&s);
+    return res;
+}
+
+enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint64_t usize,
+                                           const unsigned char *in, size_t len, size_t limit,
+                                           unsigned char **out, size_t *outlen)
+{
+    struct out o = {NULL, 0, 0, limit < SIZE_MAX ? limit + 1 : SIZE_MAX};
+    enum ww_unpack_result r;
+
+    *out = NULL;
+    *outlen = 0;
+    if ((flags & 1) || !ww_filetype_zip_method_unpacked(method))
+        return WW_UNPACK_FAILED; /* encrypted, or not a method read here */
+    if (method == 93)
+        return ww_unpack(WW_UNPACK_ZSTD, in, len, limit, out, outlen);
+    if (method == 95)
+        return ww_unpack(WW_UNPACK_XZ, in, len, limit, out, outlen);
+    /* LZMA: major, minor, the properties' size (5), the properties, the stream: ended by a
+     * marker (flag 2 says there is one) or by the size; the readers (Python's zipfile,
+     * libarchive) take either */
+    if (len < 9 || (in[2] | in[3] << 8) != 5)
+        return WW_UNPACK_FAILED;
+    r = unpack_lzma1(in + 4, in + 9, len - 9, (flags & 2) ? UINT64_MAX : usize, &o);
+    if (o.n > limit)
+        o.n = limit;
     *out = o.p;
     *outlen = o.n;
     return r;

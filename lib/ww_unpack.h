@@ -1,8 +1,8 @@
 /* lib/ww_unpack.h - readers for what libclamav 1.4 cannot undo, as the everyday tools read it:
- * zstd (legacy frames too), bzip2 files of several streams, LZMA "alone", the streams zstd -d
- * reads one after the other, and ar archives. The deep scanner (lib/ww_clamav) decodes with them
- * and hands the content to libclamav; the budgets (how much, how often) are its own. Pure: no
- * libclamav, no global state; thread-safe. */
+ * zstd (legacy frames too), bzip2 files of several streams, LZMA "alone", lzip, the streams
+ * zstd -d reads one after the other, zip members packed with LZMA, xz or zstd, and ar archives. The
+ * deep scanner (lib/ww_clamav) decodes with them and hands the content to libclamav; the budgets
+ * (how much, how often) are its own. Pure: no libclamav, no global state; thread-safe. */
 #ifndef WW_UNPACK_H
 #define WW_UNPACK_H
 
@@ -20,6 +20,10 @@ enum ww_unpack_format {
     WW_UNPACK_ZSTD_CLI, /* zstd, skippable, gzip, xz and LZMA streams in any order, as zstd -d
                          * built with zlib and liblzma (Debian's) reads a file; it fails at
                          * anything else, an lz4 frame among them */
+    WW_UNPACK_XZ,       /* xz streams one after the other (stream padding between them), as
+                         * xz -d; a zip member of method 95 is one */
+    WW_UNPACK_LZIP,     /* lzip members one after the other, as lzip -d (what follows the last
+                         * one is ignored, as it does; any dictionary size, as for LZMA) */
 };
 
 enum ww_unpack_result {
@@ -33,6 +37,17 @@ enum ww_unpack_result {
  * NULL when nothing came), at most <limit> bytes. */
 enum ww_unpack_result ww_unpack(enum ww_unpack_format fmt, const unsigned char *in, size_t len,
                                 size_t limit, unsigned char **out, size_t *outlen);
+
+/* A zip member's data packed with <method> (ww_filetype_zip_method_unpacked: LZMA, zstd, xz),
+ * <len> bytes at <in>, its general-purpose <flags> and uncompressed size <usize> (UINT64_MAX:
+ * unknown), decoded as ww_unpack does. An LZMA member is a 4-byte version and properties size,
+ * the 5 properties, then the stream: ended by an end marker (flag 2 says so) or after <usize>
+ * bytes, with or without a marker then, as Python's zipfile and libarchive read it. An
+ * encrypted member (flag 1), another method, or an LZMA one of unknown length and no marker:
+ * WW_UNPACK_FAILED. */
+enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint64_t usize,
+                                           const unsigned char *in, size_t len, size_t limit,
+                                           unsigned char **out, size_t *outlen);
 
 /* Whether the bzip2 file at <b> (<len> bytes) holds a second stream (a stream header with its
  * first block's magic, byte-aligned: each stream starts on a byte); libclamav reads the first

@@ -1023,6 +1023,157 @@ static void expect_deep(struct ww_clamav *e, uint64_t deep, struct zbuf *z,
     memset(z, 0, sizeof(*z));
 }
 
+/* <n> bytes at <d> as one member of a zip packed with <method> (<packed>, <pn> bytes, as
+ * written), with general-purpose <flags> in both headers; appended to <z>. */
+static void zip_packed(struct zbuf *z, const char *name, const void *d, size_t n, unsigned method,
+                       unsigned flags, const void *packed, size_t pn)
+{
+    struct zbuf cd = {0};
+    size_t at = zlocal(z, name, packed, pn, method, 0), c = 0;
+
+    zcentral(&cd, name, packed, pn, 0, at);
+    for (size_t k = 0; k < 2; k++) { /* the local header, then the directory entry */
+        unsigned char *h = k == 0 ? z->p + at : cd.p + c;
+        size_t o = k == 0 ? 0 : 2; /* the directory entry has "version made by" first */
+        h[6 + o] = (unsigned char)flags;
+        h[8 + o] = (unsigned char)method;
+        h[14 + o] = (unsigned char)crc32(0, d, (uInt)n);
+        h[15 + o] = (unsigned char)(crc32(0, d, (uInt)n) >> 8);
+        h[16 + o] = (unsigned char)(crc32(0, d, (uInt)n) >> 16);
+        h[17 + o] = (unsigned char)(crc32(0, d, (uInt)n) >> 24);
+        for (int i = 0; i < 4; i++)
+            h[22 + o + i] = (unsigned char)(n >> (8 * i)); /* the uncompressed size */
+    }
+    zend(z, &cd, 1, 0);
+    free(cd.p);
+}
+
+/* Raw LZMA1 of <n> bytes at <d>, with an end marker; after the 9 bytes a zip LZMA member starts
+ * with (version, properties' size, properties) when <zip>. */
+static void lzma1_of(const void *d, size_t n, int zip, struct zbuf *out)
+{
+    lzma_options_lzma opt;
+    lzma_filter f[2] = {{LZMA_FILTER_LZMA1, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+    lzma_stream s = LZMA_STREAM_INIT;
+    unsigned char props[5], buf[1 << 16];
+    ck_assert(!lzma_lzma_preset(&opt, 6));
+    opt.dict_size = 1u << 20;
+    opt.lc = 3, opt.lp = 0, opt.pb = 2;
+    ck_assert_int_eq(lzma_properties_encode(f, props), LZMA_OK);
+    if (zip) {
+        zput(out, "\x10\x02\x05\x00", 4);
+        zput(out, props, 5);
+    }
+    ck_assert_int_eq(lzma_raw_encoder(&s, f), LZMA_OK);
+    s.next_in = d;
+    s.avail_in = n;
+    s.next_out = buf;
+    s.avail_out = sizeof(buf);
+    ck_assert_int_eq(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
+    zput(out, buf, s.total_out);
+    lzma_end(&s);
+}
+
+/* Zip members packed with LZMA, zstd or xz, which libclamav 1.4 skips ("unsupported method";
+ * Python's zipfile, 7-Zip, WinZip and libarchive, so Windows 11, extract them), are decoded by
+ * the deep scanner and scanned, at any depth; an encrypted one, a corrupt one, PPMd and members
+ * past ZIP_DECODED_MAX stay unscanned. lzip (.lz, .tar.lz) is decoded too. */
+START_TEST(test_deepscan_zip_members_and_lzip_decoded)
+{
+    static const unsigned char text[] = "hello clean text in a zip member\n";
+    struct ww_clamav *e;
+    uint64_t deep;
+    size_t xlen;
+    unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
+    struct zbuf z = {0}, p = {0}, t = {0}, inner = {0};
+    unsigned char xz[4096];
+    size_t xzn = 0;
+
+    e = deep_engine(&deep);
+    zstd_put(&p, exe, xlen);
+    zip_packed(&z, "clam.exe", exe, xlen, 93, 0, p.p, p.n);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "a zstd member");
+    ck_assert_int_eq(
+        lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, exe, xlen, xz, &xzn, sizeof(xz)),
+        LZMA_OK);
+    zip_packed(&z, "clam.exe", exe, xlen, 95, 0, xz, xzn);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "an xz member");
+    zip_packed(&z, "clam.exe", exe, xlen, 95, 0, xz, xzn - 20); /* its index cut: what came */
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "a cut xz member");
+    free(p.p);
+    memset(&p, 0, sizeof(p));
+    lzma1_of(exe, xlen, 1, &p);
+    zip_packed(&z, "clam.exe", exe, xlen, 14, 2, p.p, p.n);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "an LZMA member");
+    zip_packed(&inner, "clam.exe", exe, xlen, 14, 2, p.p, p.n); /* a zip in a tar in a zip */
+    tar_member(&t, "readme.txt", text, sizeof(text), 1);
+    tar_member(&t, "inner.zip", inner.p, inner.n, 1);
+    tar_end(&t);
+    zip_packed(&z, "t.tar", t.p, t.n, 0, 0, t.p, t.n);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "at depth");
+    zip_packed(&z, "clam.exe", exe, xlen, 14, 3, p.p, p.n); /* encrypted: not decoded */
+    expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Heuristics.Encrypted.Zip",
+                "an encrypted LZMA member"); /* libclamav's name for it: limit_action */
+    zip_packed(&z, "clam.exe", exe, xlen, 98, 0, p.p, p.n); /* PPMd: nothing here undoes it */
+    expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.ZipMethod98",
+                "a PPMd member");
+    zip_packed(&z, "clam.exe", exe, xlen, 95, 0, text, sizeof(text)); /* not xz */
+    expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.ZipMethod95",
+                "a corrupt xz member");
+    free(p.p);
+    memset(&p, 0, sizeof(p));
+    lzma1_of(text, sizeof(text), 1, &p);
+    zip_packed(&z, "readme.txt", text, sizeof(text), 14, 2, p.p, p.n);
+    expect_deep(e, deep, &z, WW_DEEP_CLEAN, "", "a clean LZMA member");
+    {
+        /* ZIP_DECODED_MAX members decoded a body: the one past it is unscanned */
+        struct zbuf cd = {0};
+        free(p.p);
+        memset(&p, 0, sizeof(p));
+        zstd_put(&p, text, sizeof(text));
+        for (int i = 0; i < 1001; i++) {
+            size_t at = zlocal(&z, "r.txt", p.p, p.n, 93, 0);
+            zcentral(&cd, "r.txt", p.p, p.n, 0, at);
+            cd.p[cd.n - 5 - 46 + 10] = 93; /* the entry's method */
+        }
+        zend(&z, &cd, 1001, 0);
+        free(cd.p);
+        expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.ZipMethod93",
+                    "1001 zstd members");
+    }
+    /* lzip: "LZIP", version 1, the dictionary (1 MiB), raw LZMA1 with its end marker, CRC-32,
+     * sizes */
+    free(p.p);
+    memset(&p, 0, sizeof(p));
+    free(t.p);
+    memset(&t, 0, sizeof(t));
+    tar_member(&t, "clam.exe", exe, xlen, 1);
+    tar_end(&t);
+    for (int k = 0; k < 3; k++) {
+        const unsigned char *d = k == 0 ? exe : t.p;
+        size_t n = k == 0 ? xlen : t.n, at = z.n;
+        zput(&z, "LZIP\x01\x14", 6);
+        lzma1_of(d, n, 0, &z);
+        zle(&z, (uint32_t)crc32(0, d, (uInt)n), 4);
+        zle(&z, (uint32_t)n, 4);
+        zle(&z, 0, 4);
+        zle(&z, (uint32_t)(z.n - at + 8), 4);
+        zle(&z, 0, 4);
+        if (k == 2)
+            z.p[5] = 0; /* a dictionary of 1 byte: lzip -d refuses it */
+        expect_deep(e, deep, &z, k < 2 ? WW_DEEP_INFECTED : WW_DEEP_UNSCANNED,
+                    k < 2 ? "Webwarden.Test.ClamExe" : "Webwarden.DeepScan.Unsupported.lzip",
+                    k == 0   ? ".lz"
+                    : k == 1 ? ".tar.lz"
+                             : "a bad .lz");
+    }
+    free(t.p);
+    free(inner.p);
+    free(exe);
+    ww_clamav_unref(e);
+}
+END_TEST
+
 /* zstd, which libclamav 1.4 cannot undo, is decoded by the deep scanner: the body (a .zst, a
  * .tar.zst) and every file inside one (a package's data.tar.zst), every frame; what cannot be
  * decoded (cut short, corrupt, a window over 128 MiB, past the count of streams) is unscanned as
@@ -2024,6 +2175,7 @@ int main(void)
     tcase_add_test(tc, test_deepmon_follows_the_installed_pattern);
     tcase_add_test(tc, test_deepscan_tar_after_blocks_gnu_tar_skips);
     tcase_add_test(tc, test_deepscan_zstd_decoded);
+    tcase_add_test(tc, test_deepscan_zip_members_and_lzip_decoded);
     tcase_add_test(tc, test_deepscan_bzip2_streams);
     tcase_add_test(tc, test_deepscan_lzma_and_ar);
     tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);

@@ -495,10 +495,19 @@ START_TEST(test_filetype_zip_methods_libclamav_cannot_unpack)
                       0); /* deflate, stored, bzip2 */
     ck_assert_uint_eq(largest, (1u << 20) + 16);
     n += put_cd_entry(cd + n, 14, 0, 4);
+    n += put_cd_entry(cd + n, 93, 0, 0);
+    n += put_cd_entry(cd + n, 95, 0, 0);
     ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest, NULL, NULL),
-                      14); /* LZMA, after three */
+                      0); /* LZMA, zstd, xz: lib/ww_unpack decodes them for libclamav */
+    n += put_cd_entry(cd + n, 98, 0, 0);
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest, NULL, NULL),
+                      98); /* PPMd, after those: nothing here undoes it */
+    ck_assert_int_eq(ww_filetype_zip_method_read(14, 0), 1);
+    ck_assert_int_eq(ww_filetype_zip_method_read(14, 1), 0); /* encrypted: not decoded */
+    ck_assert_int_eq(ww_filetype_zip_method_read(8, 1), 1);  /* libclamav's: it names it */
+    ck_assert_int_eq(ww_filetype_zip_method_read(98, 0), 0);
     /* the encrypted flag (of the central directory; the local header may say otherwise) does
-     * not hide a method libclamav cannot undo */
+     * not hide a method libclamav cannot undo; a method decoded here cannot be when encrypted */
     n = put_cd_entry(cd, 99, 1, 11);
     ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest, NULL, NULL), 99);
     n = put_cd_entry(cd, 14, 1, 0);

@@ -211,6 +211,167 @@ START_TEST(test_unpack_zstd_cli)
 }
 END_TEST
 
+/* Raw LZMA1 (properties lc 3, lp 0, pb 2, as lzip fixes them) with an end marker. */
+static void lzma1_raw_put(struct buf *b, const void *d, size_t n, uint32_t dict)
+{
+    lzma_options_lzma opt;
+    lzma_filter f[2] = {{LZMA_FILTER_LZMA1, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+    lzma_stream s = LZMA_STREAM_INIT;
+    unsigned char z[8192];
+    ck_assert(!lzma_lzma_preset(&opt, 6));
+    opt.dict_size = dict;
+    opt.lc = 3, opt.lp = 0, opt.pb = 2;
+    ck_assert_int_eq(lzma_raw_encoder(&s, f), LZMA_OK);
+    s.next_in = d;
+    s.avail_in = n;
+    s.next_out = z;
+    s.avail_out = sizeof(z);
+    ck_assert_int_eq(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
+    put(b, z, s.total_out);
+    lzma_end(&s);
+}
+
+static void le_put(struct buf *b, uint64_t v, int bytes)
+{
+    unsigned char x[8];
+    for (int i = 0; i < bytes; i++)
+        x[i] = (unsigned char)(v >> (8 * i));
+    put(b, x, (size_t)bytes);
+}
+
+/* One lzip member (version 1, a 1 MiB dictionary: coded byte 20), as lzip writes it. */
+static void lzip_put(struct buf *b, const void *d, size_t n)
+{
+    size_t at = b->n;
+    put(b, "LZIP\x01\x14", 6);
+    lzma1_raw_put(b, d, n, 1u << 20);
+    le_put(b, crc32(0, d, (uInt)n), 4);
+    le_put(b, n, 8);
+    le_put(b, b->n - at + 8, 8); /* the member's size, trailer included */
+}
+
+START_TEST(test_unpack_lzip)
+{
+    struct buf b = {0};
+    fill();
+    lzip_put(&b, data, 1000);
+    lzip_put(&b, data + 1000, 9000);
+    expect(WW_UNPACK_LZIP, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 10000, "two members");
+    expect(WW_UNPACK_LZIP, &b, 4000, WW_UNPACK_OVER, data, 4000, "over the limit");
+    b.p[5] = 0x1d; /* a 512 MiB dictionary (lzip's largest): read as 128 MiB */
+    expect(WW_UNPACK_LZIP, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 10000, "dictionary 512 MiB");
+    b.n -= 30; /* the second member cut short: the first one's bytes are there */
+    expect_cut(WW_UNPACK_LZIP, &b, 1000, "a cut member");
+    b.n = 0;
+    lzip_put(&b, data, 1000);
+    b.p[b.n - 20] ^= 1; /* a bad CRC: lzip -d fails (after writing the data) */
+    expect_cut(WW_UNPACK_LZIP, &b, 0, "a bad CRC");
+    b.n = 0;
+    put(&b, "LZIP\x01\x00", 6); /* a dictionary of 1 byte: not lzip */
+    put(&b, data, 100);
+    expect(WW_UNPACK_LZIP, &b, 100, WW_UNPACK_FAILED, "", 0, "a bad header");
+    free(b.p);
+}
+END_TEST
+
+START_TEST(test_unpack_xz_streams)
+{
+    struct buf b = {0};
+    fill();
+    xz_put(&b, data, 3000, 0, 1u << 20);
+    put(&b, "\0\0\0\0", 4); /* stream padding, as xz -d reads it */
+    xz_put(&b, data + 3000, 7000, 0, 1u << 20);
+    expect(WW_UNPACK_XZ, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 10000, "two streams");
+    expect(WW_UNPACK_XZ, &b, 3500, WW_UNPACK_OVER, data, 3500, "over");
+    b.n -= 12;
+    expect_cut(WW_UNPACK_XZ, &b, 3000, "a cut stream");
+    free(b.p);
+}
+END_TEST
+
+/* ww_unpack_zip_member: <method> and <flags>, the member's data <b>. */
+static void expect_member(unsigned method, unsigned flags, uint64_t usize, const struct buf *b,
+                          enum ww_unpack_result want_r, size_t wn, const char *what)
+{
+    unsigned char *out = NULL;
+    size_t n = 99;
+    enum ww_unpack_result r =
+        ww_unpack_zip_member(method, flags, usize, b->p, b->n, SIZE_MAX - 1, &out, &n);
+    ck_assert_msg(r == want_r, "%s: result %d, want %d", what, (int)r, (int)want_r);
+    ck_assert_msg(n == wn && (wn == 0 || memcmp(out, data, wn) == 0), "%s: %zu bytes, want %zu",
+                  what, n, wn);
+    free(out);
+}
+
+/* Zip members of methods libclamav 1.4 skips: LZMA (its 4-byte version and size, the 5
+ * properties, the stream; with an end marker (flag 2) or for the uncompressed size), zstd, xz. */
+START_TEST(test_unpack_zip_members)
+{
+    struct buf b = {0}, raw = {0};
+    lzma_options_lzma opt;
+    uint8_t props[5];
+    lzma_filter f = {LZMA_FILTER_LZMA1, &opt};
+    fill();
+    ck_assert(!lzma_lzma_preset(&opt, 6));
+    opt.dict_size = 1u << 16;
+    opt.lc = 3, opt.lp = 0, opt.pb = 2;
+    ck_assert_int_eq(lzma_properties_encode(&f, props), LZMA_OK);
+    lzma1_raw_put(&raw, data, 8000, 1u << 16);
+    put(&b, "\x10\x02\x05\x00", 4); /* version 16.2, 5 bytes of properties */
+    put(&b, props, 5);
+    put(&b, raw.p, raw.n);
+    expect_member(14, 2, 8000, &b, WW_UNPACK_DONE, 8000, "LZMA, end marker");
+    expect_member(14, 2, UINT64_MAX, &b, WW_UNPACK_DONE, 8000, "LZMA, end marker, no size");
+    expect_member(14, 0, 8000, &b, WW_UNPACK_DONE, 8000, "LZMA, its size, then a marker");
+    expect_member(14, 0, 5000, &b, WW_UNPACK_FAILED, 5000, "LZMA, more than its size");
+    expect_member(14, 3, 8000, &b, WW_UNPACK_FAILED, 0, "LZMA, encrypted");
+    expect_member(98, 0, 8000, &b, WW_UNPACK_FAILED, 0, "PPMd: not read here");
+    b.p[2] = 6; /* properties of 6 bytes: not LZMA as the format has it */
+    expect_member(14, 2, 8000, &b, WW_UNPACK_FAILED, 0, "LZMA, bad properties size");
+    b.n = 0; /* no marker: the size ends it (LZMA1EXT writes none) */
+    raw.n = 0;
+    {
+        lzma_filter fx[2] = {{LZMA_FILTER_LZMA1EXT, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+        lzma_stream st = LZMA_STREAM_INIT;
+        unsigned char z[8192];
+        opt.ext_flags = 0;
+        ck_assert_int_eq(lzma_raw_encoder(&st, fx), LZMA_OK);
+        st.next_in = data;
+        st.avail_in = 6000;
+        st.next_out = z;
+        st.avail_out = sizeof(z);
+        ck_assert_int_eq(lzma_code(&st, LZMA_FINISH), LZMA_STREAM_END);
+        put(&raw, z, st.total_out);
+        lzma_end(&st);
+    }
+    put(&b, "\x10\x02\x05\x00", 4);
+    put(&b, props, 5);
+    put(&b, raw.p, raw.n);
+    expect_member(14, 0, 6000, &b, WW_UNPACK_DONE, 6000, "LZMA, no marker, its size");
+    b.p[5] = b.p[6] = b.p[7] = b.p[8] = 0xff; /* a dictionary of 4 GiB: read as 128 MiB */
+    expect_member(14, 0, 6000, &b, WW_UNPACK_DONE, 6000, "LZMA, dictionary 4 GiB");
+    b.n -= 10; /* cut short: fails, with what came before */
+    {
+        unsigned char *out = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(ww_unpack_zip_member(14, 0, 6000, b.p, b.n, SIZE_MAX - 1, &out, &n),
+                         WW_UNPACK_FAILED);
+        ck_assert(n > 1000 && n < 6000 && memcmp(out, data, n) == 0);
+        free(out);
+    }
+    b.n = 0;
+    zstd_put(&b, data, 9000);
+    expect_member(93, 0, 9000, &b, WW_UNPACK_DONE, 9000, "zstd");
+    b.n = 0;
+    xz_put(&b, data, 9000, 0, 1u << 20);
+    expect_member(95, 8, 9000, &b, WW_UNPACK_DONE, 9000, "xz");
+    b.n -= 10; /* the index cut: the data came, the stream failed */
+    expect_member(95, 0, 9000, &b, WW_UNPACK_FAILED, 9000, "xz cut short");
+    free(b.p);
+    free(raw.p);
+}
+END_TEST
+
 static void ar_put(struct buf *b, const char *name, const void *d, size_t n, int pad)
 {
     char h[61];
@@ -279,6 +440,9 @@ int main(void)
     tcase_add_test(tc, test_unpack_lzma_alone);
     tcase_add_test(tc, test_unpack_zstd_cli);
     tcase_add_test(tc, test_unpack_ar_walk);
+    tcase_add_test(tc, test_unpack_lzip);
+    tcase_add_test(tc, test_unpack_xz_streams);
+    tcase_add_test(tc, test_unpack_zip_members);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

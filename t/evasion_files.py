@@ -30,7 +30,13 @@ writes into OUTDIR:
   iso.gif       an ISO 9660 image holding clam.exe whose system area (its first 32 KiB, free
                 for any bytes) starts with a GIF header: an image to a type test, a disc to
                 Windows and 7-Zip
-(A zstd file is made by t/ww_encode: the standard library has no zstd compressor.)
+  xz.zip        clam.exe as an xz member (zip method 95), which libclamav skips
+  clam.lz       clam.exe in lzip (and clam.tar.lz a tar of it), which libclamav cannot undo
+  ppmd.zip      a PPMd member (method 98): nothing here decodes it (unscanned)
+  badlzip.lz    an lzip header with a dictionary of 1 byte: lzip -d refuses it (unscanned)
+  (and more: see main())
+(A zstd file is made by t/ww_encode: the standard library has no zstd compressor. zstd.zip is
+built from it: evasion_files.py --method-zip METHOD NAME PACKED ORIGINAL OUT.)
 """
 import bz2
 import gzip
@@ -113,6 +119,27 @@ def lzma_zip(name, data):
     with zipfile.ZipFile(out, "w", zipfile.ZIP_LZMA) as z:
         z.writestr(name, data)
     return out.getvalue()
+
+
+def method_zip(name, data, method, packed, flags=0):
+    """One member packed with zip method <method> (<packed>, as written), its local header and
+    central directory entry agreeing, as 7-Zip and WinZip write xz (95) and zstd (93) members."""
+    crc = zlib.crc32(data)
+    local = struct.pack("<IHHHHHIIIHH", 0x04034b50, 63, flags, method, 0, 0x21, crc, len(packed),
+                        len(data), len(name), 0) + name + packed
+    cd = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 63, 63, flags, method, 0, 0x21, crc,
+                     len(packed), len(data), len(name), 0, 0, 0, 0, 0, 0) + name
+    end = struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 1, 1, len(cd), len(local), 0)
+    return local + cd + end
+
+
+def lzip(data):
+    """An lzip member, as lzip writes it: "LZIP", version 1, a 1 MiB dictionary, a raw LZMA
+    stream (lc 3, lp 0, pb 2) with its end marker, the CRC-32 and both sizes."""
+    raw = lzma.compress(data, format=lzma.FORMAT_RAW, filters=[
+        {"id": lzma.FILTER_LZMA1, "dict_size": 1 << 20, "lc": 3, "lp": 0, "pb": 2}])
+    return (b"LZIP\x01\x14" + raw + struct.pack("<IQQ", zlib.crc32(data), len(data),
+                                                   6 + len(raw) + 20))
 
 
 def zip64_end(z):
@@ -414,6 +441,13 @@ def short_csize(clam_exe):
 
 
 def main():
+    if sys.argv[1] == "--method-zip":  # METHOD NAME PACKED ORIGINAL OUT
+        method, name, packed, orig, dest = sys.argv[2:7]
+        body = method_zip(name.encode(), open(orig, "rb").read(), int(method),
+                          open(packed, "rb").read())
+        with open(dest, "wb") as f:
+            f.write(body)
+        return
     src, out = sys.argv[1], sys.argv[2]
     read = lambda n: open(os.path.join(src, n), "rb").read()
     clam_zip, clam_cab, clam_exe = read("clam.zip"), read("clam.cab"), read("clam.exe")
@@ -503,6 +537,15 @@ def main():
                           (b"control.tar.gz", gzip.compress(tar_of([(b"./control", b"Package: x\n")]))),
                           (b"data.tar.xz", lzma.compress(tar_of([(b"./usr/bin/clam.exe", clam_exe)])))]),
         "clam.tar.lzma": lzma.compress(tar_of([(b"clam.exe", clam_exe)]), format=lzma.FORMAT_ALONE),
+        # zip members libclamav skips ("unsupported method"), decoded by the deep scanner (round
+        # 12): xz (WinZip, 7-Zip; libarchive and so Windows 11 extract it); lzip (tar --lzip);
+        # PPMd, which nothing here decodes (its data junk: the method alone decides)
+        "xz.zip": method_zip(b"clam.exe", clam_exe, 95, lzma.compress(clam_exe)),
+        "clam.lz": lzip(clam_exe),
+        "clam.tar.lz": lzip(tar_of([(b"clam.exe", clam_exe)])),
+        "ppmd.zip": method_zip(b"clam.exe", clam_exe, 98, b"\x06\x00" + clam_exe[::-1]),
+        "badlzip.lz": b"LZIP\x01\x00" + lzma.compress(clam_exe, format=lzma.FORMAT_RAW, filters=[
+            {"id": lzma.FILTER_LZMA1, "lc": 3, "lp": 0, "pb": 2}]),
         "streamed.zip": streamed_bundle(1100),
         "marker.zip": hidden_member(zip_of([("f%04d.txt" % i, b"x") for i in range(1100)]),
                                     b"PK\x07\x08"),

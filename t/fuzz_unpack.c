@@ -1,5 +1,6 @@
 /* t/fuzz_unpack.c - libFuzzer target for lib/ww_unpack.c (make fuzz, mk/fuzz.am): every reader
- * over attacker bytes. The first byte picks the format and a limit; checks more than "no crash":
+ * over attacker bytes. The first byte picks the format (or a zip member's method, with the next)
+ * and a limit; checks more than "no crash":
  * the output never passes the limit, a result is one of the three, an ar member lies inside the
  * archive and the walk always moves on. */
 #include "config.h"
@@ -20,8 +21,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    limit = (size_t)(data[0] >> 2) * 4096 + 1; /* 1 byte to about 256 KiB */
-    r = ww_unpack((enum ww_unpack_format)(data[0] & 3), data + 1, size - 1, limit, &out, &n);
+    limit = (size_t)(data[0] >> 3) * 8192 + 1; /* 1 byte to about 256 KiB */
+    if ((data[0] & 7) < 6) {
+        r = ww_unpack((enum ww_unpack_format)(data[0] & 7), data + 1, size - 1, limit, &out, &n);
+    } else if (size >= 2) {
+        /* a zip member: LZMA (end marker or not, by the size in the next byte), zstd or xz */
+        static const unsigned methods[] = {14, 93, 95, 14};
+        r = ww_unpack_zip_member(methods[data[1] & 3], (data[1] >> 2) & 3, data[1] >> 4, data + 2,
+                                 size - 2, limit, &out, &n);
+    } else {
+        return 0;
+    }
     if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) || n > limit ||
         (n > 0 && out == NULL))
         abort();

@@ -136,6 +136,9 @@ expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=i
 head -c -5 "$tmp/ev/clam.zst" >"$tmp/ev/cut.zst" || fail "cannot make cut.zst" # cut short
 # a zstd frame asking for a 256 MiB window (the deep scanner decodes up to 128 MiB), 4 raw bytes
 printf '\050\265\057\375\000\220\041\000\000abcd' >"$tmp/ev/wide.zst" || fail "cannot make wide.zst"
+# clam.exe as a zstd member of a zip (method 93: 7-Zip, WinZip; libarchive, so Windows 11)
+"${PYTHON3:-python3}" "$top_srcdir/t/evasion_files.py" --method-zip 93 clam.exe "$tmp/ev/clam.zst" \
+    "$TESTFILES/clam.exe" "$tmp/ev/zstd.zip" || fail "cannot make zstd.zip"
 for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clamav deep=infected" \
     "decoy.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "cab.gif|threat=Webwarden.Test.ClamExe|type=image+cab scanner=clamav deep=infected" \
@@ -184,7 +187,14 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "pkg.deb|threat=Webwarden.Test.ClamExe|type=ar scanner=clamav deep=infected" \
     "clam.tar.lzma|threat=Webwarden.Test.ClamExe|type=lzma scanner=clamav deep=infected" \
     "clam.zst|threat=Webwarden.Test.ClamExe|type=zstd scanner=clamav deep=infected" \
-    "zst.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected"; do
+    "zst.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
+    "lzma.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "lzmainzip.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "unlistedlzma.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "xz.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "zstd.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "clam.lz|threat=Webwarden.Test.ClamExe|type=lzip scanner=clamav deep=infected" \
+    "clam.tar.lz|threat=Webwarden.Test.ClamExe|type=lzip scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
@@ -198,10 +208,9 @@ done
 # clamav.unsupported_action = allow passed and logged with the URL and why. (block: check_clamav.)
 for spec in "cut.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "wide.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
-    "lzma.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
-    "lzmainzip.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
+    "ppmd.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod98" \
+    "badlzip.lz|lzip|Webwarden.DeepScan.Unsupported.lzip" \
     "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders" \
-    "unlistedlzma.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod14" \
     "paxsparse.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
     "paxtab.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
     "paxpad.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders"; do
