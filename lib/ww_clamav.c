@@ -681,6 +681,12 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         if (decode_or_mark(c, WW_UNPACK_LZIP, b, file_size, "lzip") == CL_VIRUS)
             return CL_VIRUS;
     }
+    if (ww_filetype_detect(b, file_size < WW_FILETYPE_PEEK ? file_size : WW_FILETYPE_PEEK) ==
+        WW_FT_COMPRESS) {
+        /* Unix compress (.Z, .tar.Z: tar -Z, gzip -d), which libclamav 1.4 cannot undo */
+        if (decode_or_mark(c, WW_UNPACK_COMPRESS, b, file_size, "compress") == CL_VIRUS)
+            return CL_VIRUS;
+    }
     /* a zip's members packed with LZMA, zstd or xz, which libclamav skips (the rest it reads) */
     if ((zstart = zip_in(b, file_size, &z)) >= 0 &&
         zip_again(c, b, file_size, zstart, &z) == CL_VIRUS)
@@ -1285,7 +1291,7 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     return scan_fd(e, fd, NULL, res);
 }
 
-/* A file libclamav cannot open, nor lib/ww_unpack: an lz4, .Z or lzop stream, or a zip (<zstart>
+/* A file libclamav cannot open, nor lib/ww_unpack: an lz4 or lzop stream, or a zip (<zstart>
  * its start, from zip_in: < 0 none; <z> its end record) with a member packed in a way neither
  * undoes (PPMd, an encrypted LZMA one). 1 and <why> (a Webwarden.DeepScan.Unsupported.* name). */
 static int file_unsupported(const unsigned char *b, size_t len, int64_t zstart,
@@ -1296,8 +1302,8 @@ static int file_unsupported(const unsigned char *b, size_t len, int64_t zstart,
     uint64_t largest;
     unsigned method;
 
-    if (t == WW_FT_LZ4 || t == WW_FT_COMPRESS || t == WW_FT_LZOP) {
-        /* (zstd and lzip are decoded by on_file, and unsupported there when they cannot be) */
+    if (t == WW_FT_LZ4 || t == WW_FT_LZOP) {
+        /* (zstd, lzip and .Z are decoded by on_file, and unsupported there when they cannot be) */
         snprintf(why, whylen, "Webwarden.DeepScan.Unsupported.%s", ww_filetype_name(t));
         return 1;
     }
@@ -2359,10 +2365,10 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
     if (res->verdict == WW_DEEP_CLEAN)
         deep_look_again(d, res);
     if (res->verdict == WW_DEEP_CLEAN && d->embed_type == 0 &&
-        (d->type == WW_FT_LZ4 || d->type == WW_FT_COMPRESS || d->type == WW_FT_LZOP)) {
+        (d->type == WW_FT_LZ4 || d->type == WW_FT_LZOP)) {
         /* compressors libclamav 1.4 cannot undo, nor lib/ww_unpack: what is inside was not
-         * looked at (a zstd or lzip body is decoded by on_file, and unsupported there when it
-         * cannot be) */
+         * looked at (a zstd, lzip or .Z body is decoded by on_file, and unsupported there when
+         * it cannot be) */
         res->verdict = WW_DEEP_UNSCANNED;
         snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.%s",
                  ww_filetype_name((enum ww_filetype)d->type));

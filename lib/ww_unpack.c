@@ -218,6 +218,134 @@ static enum ww_unpack_result unpack_xz_all(const unsigned char *in, size_t len, 
     return res;
 }
 
+/* Bytes <p> (<n>) onto the output: 1, 0 at the limit (what fits is there), -1 out of memory. */
+static int out_put(struct out *o, const unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        size_t k;
+        int r = room(o);
+        if (r <= 0)
+            return r;
+        k = o->cap - o->n < n ? o->cap - o->n : n;
+        memcpy(o->p + o->n, p, k);
+        o->n += k;
+        p += k;
+        n -= k;
+    }
+    return 1;
+}
+
+/* Unix compress (.Z), as ncompress and gzip -d (its unlzw.c) read it: "\x1f\x9d", a flags byte
+ * (the largest code width, 9-16 bits; block mode, in which code 256 clears the table), then LZW
+ * codes written least significant bit first, in groups of as many bytes as a code has bits: when
+ * the width grows, or the table is cleared, the rest of the group is skipped. A last partial code
+ * is padding. */
+#define LZW_CODES 65536
+static enum ww_unpack_result unpack_compress(const unsigned char *in, size_t len, struct out *o)
+{
+    uint16_t *prefix = calloc(LZW_CODES, sizeof(*prefix));
+    unsigned char *suffix = calloc(LZW_CODES, 1), *stack = malloc(LZW_CODES);
+    enum ww_unpack_result res = WW_UNPACK_FAILED;
+    uint64_t total, pos = 0, epoch = 0; /* code bits; where the current run of groups began */
+    unsigned maxbits, block, n_bits = 9, first = 1, clear = 0;
+    uint32_t maxmax, maxcode = (1u << 9) - 1, free_ent, oldcode = 0;
+    unsigned char finchar = 0;
+
+    if (prefix == NULL || suffix == NULL || stack == NULL || len < 3 || in[0] != 0x1f ||
+        in[1] != 0x9d || (in[2] & 0x60) != 0 || (in[2] & 0x1f) < 9 || (in[2] & 0x1f) > 16)
+        goto done;
+    maxbits = in[2] & 0x1f;
+    block = (in[2] & 0x80) != 0;
+    maxmax = 1u << maxbits;
+    free_ent = block ? 257 : 256;
+    for (unsigned i = 0; i < 256; i++)
+        suffix[i] = (unsigned char)i;
+    in += 3;
+    total = (uint64_t)(len - 3) * 8;
+    for (;;) {
+        size_t sp = LZW_CODES;
+        uint32_t code = 0, incode;
+        int r;
+
+        if (clear || free_ent > maxcode) {
+            /* a clear, or wider codes: the rest of the group is skipped */
+            uint64_t g = (uint64_t)n_bits * 8;
+            pos = epoch + (pos - epoch + g - 1) / g * g;
+            epoch = pos;
+            if (clear) /* 9 bits again (unlzw's maxcode then ignores maxbits: 9 grows to 10) */
+                n_bits = 9, maxcode = (1u << 9) - 1;
+            else
+                n_bits++, maxcode = n_bits == maxbits ? maxmax : (1u << n_bits) - 1;
+            clear = 0;
+            continue;
+        }
+        if (pos > total || total - pos < n_bits) {
+            res = WW_UNPACK_DONE;
+            break;
+        }
+        if ((pos >> 3) + 4 <= len - 3) { /* least significant bit first; 24 bits reach */
+            const unsigned char *q = in + (pos >> 3);
+            uint32_t w =
+                (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+            code = (w >> (pos & 7)) & ((1u << n_bits) - 1);
+            pos += n_bits;
+        } else {
+            for (unsigned b = 0; b < n_bits; b++, pos++)
+                code |= (uint32_t)((in[pos >> 3] >> (pos & 7)) & 1) << b;
+        }
+        if (first) {
+            if (code >= 256)
+                break; /* corrupt: the first code is a byte */
+            first = 0;
+            finchar = (unsigned char)code;
+            oldcode = code;
+            if ((r = out_put(o, &finchar, 1)) <= 0) {
+                res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+                break;
+            }
+            continue;
+        }
+        if (code == 256 && block) {
+            /* as unlzw: free_ent restarts at 256 and the next code defines entry 256 (never
+             * read as a string: 256 is the clear code) with the code before the clear */
+            free_ent = 256;
+            clear = 1;
+            continue;
+        }
+        incode = code;
+        if (code >= free_ent) { /* KwKwK: the string just being defined */
+            if (code > free_ent)
+                break; /* corrupt */
+            stack[--sp] = finchar;
+            code = oldcode;
+        }
+        while (code >= 256) {
+            if (sp == 0)
+                goto done; /* a chain longer than the table: corrupt */
+            stack[--sp] = suffix[code];
+            code = prefix[code];
+        }
+        if (sp == 0)
+            break;
+        stack[--sp] = finchar = suffix[code];
+        if ((r = out_put(o, stack + sp, LZW_CODES - sp)) <= 0) {
+            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            break;
+        }
+        if (free_ent < maxmax) {
+            prefix[free_ent] = (uint16_t)oldcode;
+            suffix[free_ent] = finchar;
+            free_ent++;
+        }
+        oldcode = incode;
+    }
+done:
+    free(prefix);
+    free(suffix);
+    free(stack);
+    return res;
+}
+
 /* One gzip member; *used: the input it took. */
 static enum ww_unpack_result unpack_gzip(const unsigned char *in, size_t len, struct out *o,
                                          size_t *used)
@@ -323,6 +451,9 @@ enum ww_unpack_result ww_unpack(enum ww_unpack_format fmt, const unsigned char *
         break;
     case WW_UNPACK_ZSTD_CLI:
         r = unpack_zstd_cli(in, len, &o);
+        break;
+    case WW_UNPACK_COMPRESS:
+        r = unpack_compress(in, len, &o);
         break;
     case WW_UNPACK_XZ:
     case WW_UNPACK_LZIP:

@@ -1,8 +1,9 @@
 /* lib/ww_unpack.h - readers for what libclamav 1.4 cannot undo, as the everyday tools read it:
- * zstd (legacy frames too), bzip2 files of several streams, LZMA "alone", lzip, the streams
- * zstd -d reads one after the other, zip members packed with LZMA, xz or zstd, and ar archives. The
- * deep scanner (lib/ww_clamav) decodes with them and hands the content to libclamav; the budgets
- * (how much, how often) are its own. Pure: no libclamav, no global state; thread-safe. */
+ * zstd (legacy frames too), bzip2 files of several streams, LZMA "alone", lzip, Unix compress
+ * (.Z), the streams zstd -d reads one after the other, zip members packed with LZMA, xz or zstd,
+ * and ar archives. The deep scanner (lib/ww_clamav) decodes with them and hands the content to
+ * libclamav; the budgets (how much, how often) are its own. Pure: no libclamav, no global state;
+ * thread-safe. */
 #ifndef WW_UNPACK_H
 #define WW_UNPACK_H
 
@@ -24,6 +25,8 @@ enum ww_unpack_format {
                          * xz -d; a zip member of method 95 is one */
     WW_UNPACK_LZIP,     /* lzip members one after the other, as lzip -d (what follows the last
                          * one is ignored, as it does; any dictionary size, as for LZMA) */
+    WW_UNPACK_COMPRESS, /* Unix compress (.Z: LZW, 9-16 bits, block mode or not), as gzip -d and
+                         * uncompress read it */
 };
 
 enum ww_unpack_result {

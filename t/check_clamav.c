@@ -283,8 +283,9 @@ END_TEST
 /* Polyglots: clam.zip appended to a PNG (type image, not deep-scanned by default) is found, kept
  * from its signature on, whether that is in the first bytes, split across two chunks or far in
  * a body past the memory limit; the log's type says both. A plain image is still skipped. */
-/* Compressors libclamav 1.4 cannot undo (zstd, lz4, lzip): the body is unscanned, never clean,
- * named by its type; a format it can undo (xz) with the same random content stays clean. */
+/* Compressors libclamav 1.4 cannot undo (lz4, lzop), or that it cannot and the deep scanner
+ * cannot decode either (zstd, lzip, .Z with random content): the body is unscanned, never clean,
+ * named by its type; a format libclamav undoes (bzip2) with the same content is not. */
 START_TEST(test_deepscan_unsupported_compressors_are_unscanned)
 {
     static const struct {

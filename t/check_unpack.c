@@ -372,6 +372,131 @@ START_TEST(test_unpack_zip_members)
 }
 END_TEST
 
+/* Unix compress of <n> bytes at <d>, as ncompress writes it (codes of 9 to <maxbits> bits in
+ * groups padded out when the width grows), in block mode a clear code after every <clear_every>
+ * codes (0: none). A table of (prefix, byte) pairs searched by a hash. */
+static void lzw_put(struct buf *b, const unsigned char *d, size_t n, unsigned maxbits, int block,
+                    unsigned clear_every)
+{
+    static uint32_t keys[1 << 18];
+    static uint16_t vals[1 << 18];
+    unsigned char hdr[3] = {0x1f, 0x9d, (unsigned char)(maxbits | (block ? 0x80 : 0))};
+    uint64_t pos = 0, epoch = 0;
+    unsigned n_bits = 9, codes = 0;
+    uint32_t maxmax = 1u << maxbits, maxcode = 511, free_ent = block ? 257 : 256, ent;
+    unsigned char *bits = calloc(n * 3 + 16, 1);
+    size_t base = b->n;
+
+    put(b, hdr, 3);
+    if (n == 0) {
+        free(bits);
+        return;
+    }
+    memset(keys, 0, sizeof(keys));
+#define LZW_EMIT(code)                                                                             \
+    do {                                                                                           \
+        for (unsigned k_ = 0; k_ < n_bits; k_++, pos++)                                            \
+            if (((code) >> k_) & 1)                                                                \
+                bits[pos >> 3] |= (unsigned char)(1u << (pos & 7));                                \
+    } while (0)
+#define LZW_PAD()                                                                                  \
+    do {                                                                                           \
+        uint64_t g_ = (uint64_t)n_bits * 8;                                                        \
+        pos = epoch + (pos - epoch + g_ - 1) / g_ * g_;                                            \
+        epoch = pos;                                                                               \
+    } while (0)
+    ent = d[0];
+    for (size_t i = 1; i <= n; i++) {
+        uint32_t key = i < n ? (ent << 8 | d[i]) + 1 : 0, h = 0;
+        if (i < n) {
+            h = (key * 2654435761u) >> 14;
+            while (keys[h] != 0 && keys[h] != key)
+                h = (h + 1) & ((1u << 18) - 1);
+            if (keys[h] == key) {
+                ent = vals[h];
+                continue;
+            }
+        }
+        LZW_EMIT(ent);
+        codes++;
+        if (free_ent > maxcode) {
+            LZW_PAD();
+            n_bits++;
+            maxcode = n_bits == maxbits ? maxmax : (1u << n_bits) - 1;
+        }
+        if (i == n)
+            break;
+        if (free_ent < maxmax) {
+            keys[h] = key;
+            vals[h] = (uint16_t)free_ent++;
+        }
+        ent = d[i];
+        if (block && clear_every > 0 && codes % clear_every == 0) {
+            LZW_EMIT(256u);
+            LZW_PAD();
+            n_bits = 9;
+            maxcode = 511;
+            free_ent = 257;
+            memset(keys, 0, sizeof(keys));
+        }
+    }
+    put(b, bits, (size_t)((pos + 7) >> 3));
+    (void)base;
+    free(bits);
+#undef LZW_EMIT
+#undef LZW_PAD
+}
+
+START_TEST(test_unpack_compress)
+{
+    struct buf b = {0};
+    static unsigned char same[70000];
+    fill();
+    memset(same, 'a', sizeof(same)); /* KwKwK codes all along */
+    for (unsigned maxbits = 9; maxbits <= 16; maxbits += 7) {
+        for (int block = 0; block < 2; block++) {
+            for (unsigned clear = 0; clear <= (block ? 3000u : 0u); clear += 3000) {
+                b.n = 0;
+                lzw_put(&b, data, sizeof(data), maxbits, block, clear);
+                char what[64];
+                snprintf(what, sizeof(what), "compress, %u bits, block %d, clear %u", maxbits,
+                         block, clear);
+                if (getenv("LZW_DUMP") != NULL) {
+                    FILE *f = fopen(what, "wb");
+                    fwrite(b.p, 1, b.n, f);
+                    fclose(f);
+                }
+                expect(WW_UNPACK_COMPRESS, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, sizeof(data),
+                       what);
+            }
+        }
+    }
+    b.n = 0;
+    lzw_put(&b, same, sizeof(same), 16, 1, 0);
+    {
+        unsigned char *out = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(ww_unpack(WW_UNPACK_COMPRESS, b.p, b.n, SIZE_MAX - 1, &out, &n),
+                         WW_UNPACK_DONE);
+        ck_assert(n == sizeof(same) && memcmp(out, same, n) == 0);
+        free(out);
+    }
+    b.n = 0;
+    lzw_put(&b, data, sizeof(data), 16, 1, 0);
+    expect(WW_UNPACK_COMPRESS, &b, 7000, WW_UNPACK_OVER, data, 7000, "over");
+    b.p[40] ^= 0xff; /* a code past the table: fails, with what came before */
+    expect_cut(WW_UNPACK_COMPRESS, &b, 0, "corrupt");
+    b.n = 0;
+    put(&b, "\x1f\x9d\x91", 3); /* 17 bits: more than compress writes */
+    put(&b, data, 100);
+    expect(WW_UNPACK_COMPRESS, &b, 100, WW_UNPACK_FAILED, "", 0, "17 bits");
+    b.n = 0;
+    put(&b, "\x1f\x9d\x90\x00\x01", 5); /* a first code of 256: corrupt */
+    expect(WW_UNPACK_COMPRESS, &b, 100, WW_UNPACK_FAILED, "", 0, "first code 256");
+    free(b.p);
+}
+END_TEST
+
 static void ar_put(struct buf *b, const char *name, const void *d, size_t n, int pad)
 {
     char h[61];
@@ -443,6 +568,7 @@ int main(void)
     tcase_add_test(tc, test_unpack_lzip);
     tcase_add_test(tc, test_unpack_xz_streams);
     tcase_add_test(tc, test_unpack_zip_members);
+    tcase_add_test(tc, test_unpack_compress);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -34,6 +34,7 @@ writes into OUTDIR:
   clam.lz       clam.exe in lzip (and clam.tar.lz a tar of it), which libclamav cannot undo
   ppmd.zip      a PPMd member (method 98): nothing here decodes it (unscanned)
   badlzip.lz    an lzip header with a dictionary of 1 byte: lzip -d refuses it (unscanned)
+  clam.exe.Z    clam.exe in Unix compress (.Z; clam.tar.Z a tar of it), which libclamav cannot undo
   (and more: see main())
 (A zstd file is made by t/ww_encode: the standard library has no zstd compressor. zstd.zip is
 built from it: evasion_files.py --method-zip METHOD NAME PACKED ORIGINAL OUT.)
@@ -140,6 +141,50 @@ def lzip(data):
         {"id": lzma.FILTER_LZMA1, "dict_size": 1 << 20, "lc": 3, "lp": 0, "pb": 2}])
     return (b"LZIP\x01\x14" + raw + struct.pack("<IQQ", zlib.crc32(data), len(data),
                                                    6 + len(raw) + 20))
+
+
+def compress_z(data, maxbits=16):
+    """Unix compress (.Z) in block mode, as ncompress writes it: LZW codes of 9 to <maxbits>
+    bits, least significant bit first, in groups of as many bytes as a code has bits, a group
+    padded out when the width grows (gzip -d and uncompress read it)."""
+    out = bytearray([0x1F, 0x9D, maxbits | 0x80])
+    n_bits, maxcode, maxmax, free_ent = 9, (1 << 9) - 1, 1 << maxbits, 257
+    table, stream = {}, []
+
+    def emit(code):
+        nonlocal n_bits, maxcode
+        stream.append((code, n_bits))
+        if free_ent > maxcode:
+            stream.append((None, n_bits))  # the group padded out, then wider codes
+            n_bits += 1
+            maxcode = maxmax if n_bits == maxbits else (1 << n_bits) - 1
+
+    if data:
+        ent = data[0]
+        for c in data[1:]:
+            if (ent, c) in table:
+                ent = table[(ent, c)]
+                continue
+            emit(ent)
+            if free_ent < maxmax:
+                table[(ent, c)] = free_ent
+                free_ent += 1
+            ent = c
+        emit(ent)
+    bits, pos, epoch = bytearray(), 0, 0
+    for code, width in stream:
+        if code is None:
+            g = width * 8
+            pos = epoch + -(-(pos - epoch) // g) * g
+            epoch = pos
+            continue
+        for i in range(width):
+            if (code >> i) & 1:
+                bits.extend(bytes(max(0, (pos >> 3) + 1 - len(bits))))
+                bits[pos >> 3] |= 1 << (pos & 7)
+            pos += 1
+    bits.extend(bytes(max(0, ((pos + 7) >> 3) - len(bits))))
+    return bytes(out + bits[:(pos + 7) >> 3])
 
 
 def zip64_end(z):
@@ -544,6 +589,9 @@ def main():
         "clam.lz": lzip(clam_exe),
         "clam.tar.lz": lzip(tar_of([(b"clam.exe", clam_exe)])),
         "ppmd.zip": method_zip(b"clam.exe", clam_exe, 98, b"\x06\x00" + clam_exe[::-1]),
+        # Unix compress: .Z and .tar.Z (tar -Z; gzip -d reads .Z), which libclamav cannot undo
+        "clam.exe.Z": compress_z(clam_exe),
+        "clam.tar.Z": compress_z(tar_of([(b"clam.exe", clam_exe)]), 12),
         "badlzip.lz": b"LZIP\x01\x00" + lzma.compress(clam_exe, format=lzma.FORMAT_RAW, filters=[
             {"id": lzma.FILTER_LZMA1, "lc": 3, "lp": 0, "pb": 2}]),
         "streamed.zip": streamed_bundle(1100),

@@ -136,6 +136,9 @@ expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=i
 head -c -5 "$tmp/ev/clam.zst" >"$tmp/ev/cut.zst" || fail "cannot make cut.zst" # cut short
 # a zstd frame asking for a 256 MiB window (the deep scanner decodes up to 128 MiB), 4 raw bytes
 printf '\050\265\057\375\000\220\041\000\000abcd' >"$tmp/ev/wide.zst" || fail "cannot make wide.zst"
+# the readers give clam.exe back from the .Z files (gzip -d reads Unix compress)
+gzip -dc <"$tmp/ev/clam.exe.Z" | cmp -s - "$TESTFILES/clam.exe" || fail "gzip -d does not read clam.exe.Z"
+gzip -dc <"$tmp/ev/clam.tar.Z" | tar tf - | grep -qx clam.exe || fail "gzip -d does not read clam.tar.Z"
 # clam.exe as a zstd member of a zip (method 93: 7-Zip, WinZip; libarchive, so Windows 11)
 "${PYTHON3:-python3}" "$top_srcdir/t/evasion_files.py" --method-zip 93 clam.exe "$tmp/ev/clam.zst" \
     "$TESTFILES/clam.exe" "$tmp/ev/zstd.zip" || fail "cannot make zstd.zip"
@@ -194,7 +197,9 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "xz.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "zstd.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "clam.lz|threat=Webwarden.Test.ClamExe|type=lzip scanner=clamav deep=infected" \
-    "clam.tar.lz|threat=Webwarden.Test.ClamExe|type=lzip scanner=clamav deep=infected"; do
+    "clam.tar.lz|threat=Webwarden.Test.ClamExe|type=lzip scanner=clamav deep=infected" \
+    "clam.exe.Z|threat=Webwarden.Test.ClamExe|type=compress scanner=clamav deep=infected" \
+    "clam.tar.Z|threat=Webwarden.Test.ClamExe|type=compress scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
