@@ -648,6 +648,7 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     const unsigned char *b = (const unsigned char *)file_buffer;
     struct ww_tar_view v = {0}, listed = {0};
     struct ww_zip_end z;
+    enum ww_filetype ft;
     int64_t at, zstart;
     int tar, lz = 0, more;
 
@@ -655,8 +656,8 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     (void)layer_attributes;
     if (c == NULL || file_buffer == NULL)
         return CL_CLEAN;
-    if (ww_filetype_detect(b, file_size < WW_FILETYPE_PEEK ? file_size : WW_FILETYPE_PEEK) ==
-        WW_FT_ZSTD) {
+    ft = ww_filetype_detect(b, file_size < WW_FILETYPE_PEEK ? file_size : WW_FILETYPE_PEEK);
+    if (ft == WW_FT_ZSTD) {
         /* the body or a file inside (a .tar.zst, a package's data.tar.zst): decoded here; and
          * read on below as what else it may be (its bytes a tar's too: a tar reader ignores a
          * first name that looks like a zstd frame) */
@@ -681,10 +682,11 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         if (decode_or_mark(c, WW_UNPACK_LZIP, b, file_size, "lzip") == CL_VIRUS)
             return CL_VIRUS;
     }
-    if (ww_filetype_detect(b, file_size < WW_FILETYPE_PEEK ? file_size : WW_FILETYPE_PEEK) ==
-        WW_FT_COMPRESS) {
-        /* Unix compress (.Z, .tar.Z: tar -Z, gzip -d), which libclamav 1.4 cannot undo */
-        if (decode_or_mark(c, WW_UNPACK_COMPRESS, b, file_size, "compress") == CL_VIRUS)
+    if (ft == WW_FT_COMPRESS || ft == WW_FT_LZ4) {
+        /* Unix compress (.Z, .tar.Z: tar -Z, gzip -d) and lz4 (.lz4, .tar.lz4, Linux's lz4
+         * initramfs: lz4 -d), which libclamav 1.4 cannot undo */
+        if (decode_or_mark(c, ft == WW_FT_LZ4 ? WW_UNPACK_LZ4 : WW_UNPACK_COMPRESS, b, file_size,
+                           ww_filetype_name(ft)) == CL_VIRUS)
             return CL_VIRUS;
     }
     /* a zip's members packed with LZMA, zstd or xz, which libclamav skips (the rest it reads) */
@@ -1291,7 +1293,7 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     return scan_fd(e, fd, NULL, res);
 }
 
-/* A file libclamav cannot open, nor lib/ww_unpack: an lz4 or lzop stream, or a zip (<zstart>
+/* A file libclamav cannot open, nor lib/ww_unpack: an lzop stream, or a zip (<zstart>
  * its start, from zip_in: < 0 none; <z> its end record) with a member packed in a way neither
  * undoes (PPMd, an encrypted LZMA one). 1 and <why> (a Webwarden.DeepScan.Unsupported.* name). */
 static int file_unsupported(const unsigned char *b, size_t len, int64_t zstart,
@@ -1302,8 +1304,8 @@ static int file_unsupported(const unsigned char *b, size_t len, int64_t zstart,
     uint64_t largest;
     unsigned method;
 
-    if (t == WW_FT_LZ4 || t == WW_FT_LZOP) {
-        /* (zstd, lzip and .Z are decoded by on_file, and unsupported there when they cannot be) */
+    if (t == WW_FT_LZOP) {
+        /* (zstd, lzip, .Z and lz4 are decoded by on_file, unsupported there when they cannot be) */
         snprintf(why, whylen, "Webwarden.DeepScan.Unsupported.%s", ww_filetype_name(t));
         return 1;
     }
@@ -2364,11 +2366,10 @@ int ww_deepscan_finish(struct ww_deepscan *d, struct ww_deep_result *res)
     }
     if (res->verdict == WW_DEEP_CLEAN)
         deep_look_again(d, res);
-    if (res->verdict == WW_DEEP_CLEAN && d->embed_type == 0 &&
-        (d->type == WW_FT_LZ4 || d->type == WW_FT_LZOP)) {
-        /* compressors libclamav 1.4 cannot undo, nor lib/ww_unpack: what is inside was not
-         * looked at (a zstd, lzip or .Z body is decoded by on_file, and unsupported there when
-         * it cannot be) */
+    if (res->verdict == WW_DEEP_CLEAN && d->embed_type == 0 && d->type == WW_FT_LZOP) {
+        /* a compressor libclamav 1.4 cannot undo, nor lib/ww_unpack: what is inside was not
+         * looked at (a zstd, lzip, .Z or lz4 body is decoded by on_file, and unsupported there
+         * when it cannot be) */
         res->verdict = WW_DEEP_UNSCANNED;
         snprintf(res->threat, sizeof(res->threat), "Webwarden.DeepScan.Unsupported.%s",
                  ww_filetype_name((enum ww_filetype)d->type));

@@ -3,6 +3,8 @@
 
 #include <bzlib.h>
 #include <limits.h>
+#include <lz4.h>
+#include <lz4frame.h>
 #include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +348,103 @@ done:
     return res;
 }
 
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+#define LZ4_LEGACY_BLOCK (8u << 20) /* a legacy frame's blocks decode to 8 MiB at most */
+
+/* One lz4 frame at <in>: decoded onto <o>; *used: the input it took. */
+static enum ww_unpack_result unpack_lz4_frame(const unsigned char *in, size_t len, struct out *o,
+                                              size_t *used)
+{
+    LZ4F_dctx *d = NULL;
+    enum ww_unpack_result res = WW_UNPACK_FAILED;
+    size_t at = 0, hint = 1;
+    int r;
+
+    *used = 0;
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION)))
+        return WW_UNPACK_FAILED;
+    while (hint != 0) {
+        size_t src = len - at, dst;
+        if ((r = room(o)) <= 0) {
+            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            break;
+        }
+        dst = o->cap - o->n;
+        hint = LZ4F_decompress(d, o->p + o->n, &dst, in + at, &src, NULL);
+        o->n += dst;
+        at += src;
+        if (LZ4F_isError(hint))
+            break; /* corrupt, or a checksum that does not match */
+        if (hint == 0)
+            res = WW_UNPACK_DONE;
+        else if (src == 0 && dst == 0)
+            break; /* cut short: no input left to take */
+    }
+    LZ4F_freeDecompressionContext(d);
+    *used = at;
+    return res;
+}
+
+/* lz4 as lz4 -d reads a file: frames, legacy frames (lz4 -l, Linux's initramfs) and skippable
+ * frames one after the other. */
+static enum ww_unpack_result unpack_lz4(const unsigned char *in, size_t len, struct out *o)
+{
+    size_t at = 0, used;
+
+    while (at < len) {
+        uint32_t magic = len - at >= 4 ? le32(in + at) : 0;
+        enum ww_unpack_result r;
+
+        if ((magic & 0xfffffff0u) == 0x184d2a50u) { /* skippable */
+            if (len - at < 8 || le32(in + at + 4) > len - at - 8)
+                return WW_UNPACK_FAILED;
+            at += 8 + (size_t)le32(in + at + 4);
+            continue;
+        }
+        if (magic == 0x184c2102u) { /* legacy: blocks of a 4-byte size, 8 MiB each decoded */
+            at += 4;
+            while (len - at >= 4) {
+                uint32_t bsize = le32(in + at);
+                int n, rr;
+                if (bsize == 0x184c2102u || bsize == 0x184d2204u ||
+                    (bsize & 0xfffffff0u) == 0x184d2a50u)
+                    break; /* the next frame */
+                if (bsize > (uint32_t)LZ4_compressBound(LZ4_LEGACY_BLOCK) || bsize > len - at - 4)
+                    return WW_UNPACK_FAILED;
+                {
+                    /* a block decodes into a buffer of its own, then onto the output */
+                    char *tmp = malloc(LZ4_LEGACY_BLOCK);
+                    if (tmp == NULL)
+                        return WW_UNPACK_FAILED;
+                    n = LZ4_decompress_safe((const char *)in + at + 4, tmp, (int)bsize,
+                                            (int)LZ4_LEGACY_BLOCK);
+                    rr = n < 0 ? -1 : out_put(o, (unsigned char *)tmp, (size_t)n);
+                    free(tmp);
+                    if (n < 0)
+                        return WW_UNPACK_FAILED;
+                    if (rr <= 0)
+                        return rr == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+                }
+                at += 4 + (size_t)bsize;
+            }
+            if (len - at > 0 && len - at < 4)
+                return WW_UNPACK_FAILED;
+            continue;
+        }
+        if (magic != 0x184d2204u)
+            return WW_UNPACK_FAILED; /* anything else: lz4 -d fails there */
+        r = unpack_lz4_frame(in + at, len - at, o, &used);
+        if (r != WW_UNPACK_DONE)
+            return r;
+        at += used;
+    }
+    return WW_UNPACK_DONE;
+}
+
 /* One gzip member; *used: the input it took. */
 static enum ww_unpack_result unpack_gzip(const unsigned char *in, size_t len, struct out *o,
                                          size_t *used)
@@ -422,8 +521,10 @@ static enum ww_unpack_result unpack_zstd_cli(const unsigned char *in, size_t len
             r = unpack_xz(p, n, o, 0, &used);
         } else if (n >= 2 && p[0] == 0x5d && p[1] == 0x00) {
             r = unpack_xz(p, n, o, 1, &used);
+        } else if (n >= 4 && le32(p) == 0x184d2204u) {
+            r = unpack_lz4_frame(p, n, o, &used); /* zstd -d built with liblz4 (Debian's) */
         } else {
-            return WW_UNPACK_FAILED; /* anything else (an lz4 frame among them): it fails */
+            return WW_UNPACK_FAILED; /* anything else: it fails */
         }
         if (r != WW_UNPACK_DONE)
             return r;
@@ -454,6 +555,9 @@ enum ww_unpack_result ww_unpack(enum ww_unpack_format fmt, const unsigned char *
         break;
     case WW_UNPACK_COMPRESS:
         r = unpack_compress(in, len, &o);
+        break;
+    case WW_UNPACK_LZ4:
+        r = unpack_lz4(in, len, &o);
         break;
     case WW_UNPACK_XZ:
     case WW_UNPACK_LZIP:

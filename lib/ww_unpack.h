@@ -1,8 +1,8 @@
 /* lib/ww_unpack.h - readers for what libclamav 1.4 cannot undo, as the everyday tools read it:
  * zstd (legacy frames too), bzip2 files of several streams, LZMA "alone", lzip, Unix compress
- * (.Z), the streams zstd -d reads one after the other, zip members packed with LZMA, xz or zstd,
- * and ar archives. The deep scanner (lib/ww_clamav) decodes with them and hands the content to
- * libclamav; the budgets (how much, how often) are its own. Pure: no libclamav, no global state;
+ * (.Z), lz4, the streams zstd -d reads one after the other, zip members packed with LZMA, xz or
+ * zstd, and ar archives. The deep scanner (lib/ww_clamav) decodes with them and hands the content
+ * to libclamav; the budgets (how much, how often) are its own. Pure: no libclamav, no global state;
  * thread-safe. */
 #ifndef WW_UNPACK_H
 #define WW_UNPACK_H
@@ -18,15 +18,17 @@ enum ww_unpack_format {
     WW_UNPACK_BZIP2,    /* bzip2 streams one after the other, as bzip2 -d (what follows the
                          * last one is ignored, as it does) */
     WW_UNPACK_LZMA,     /* one LZMA "alone" stream, as lzma -d (any dictionary size) */
-    WW_UNPACK_ZSTD_CLI, /* zstd, skippable, gzip, xz and LZMA streams in any order, as zstd -d
-                         * built with zlib and liblzma (Debian's) reads a file; it fails at
-                         * anything else, an lz4 frame among them */
+    WW_UNPACK_ZSTD_CLI, /* zstd, skippable, gzip, xz, LZMA and lz4 streams in any order, as
+                         * zstd -d built with zlib, liblzma and liblz4 (Debian's) reads a file;
+                         * it fails at anything else */
     WW_UNPACK_XZ,       /* xz streams one after the other (stream padding between them), as
                          * xz -d; a zip member of method 95 is one */
     WW_UNPACK_LZIP,     /* lzip members one after the other, as lzip -d (what follows the last
                          * one is ignored, as it does; any dictionary size, as for LZMA) */
     WW_UNPACK_COMPRESS, /* Unix compress (.Z: LZW, 9-16 bits, block mode or not), as gzip -d and
                          * uncompress read it */
+    WW_UNPACK_LZ4,      /* lz4 frames, legacy frames (lz4 -l) and skippable frames one after the
+                         * other, as lz4 -d reads them */
 };
 
 enum ww_unpack_result {

@@ -4,6 +4,8 @@
 
 #include <bzlib.h>
 #include <check.h>
+#include <lz4.h>
+#include <lz4frame.h>
 #include <lzma.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,6 +83,39 @@ static void xz_put(struct buf *b, const void *d, size_t n, int alone, uint32_t d
     ck_assert_int_eq(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
     put(b, z, s.total_out);
     lzma_end(&s);
+}
+
+/* An lz4 frame of <n> bytes at <d> (blocks of 64 KiB, linked, with a content checksum). */
+static void lz4_put(struct buf *b, const void *d, size_t n)
+{
+    LZ4F_preferences_t pr;
+    size_t cap, got;
+    unsigned char *z;
+    memset(&pr, 0, sizeof(pr));
+    pr.frameInfo.blockSizeID = LZ4F_max64KB;
+    pr.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+    cap = LZ4F_compressFrameBound(n, &pr);
+    z = malloc(cap);
+    got = LZ4F_compressFrame(z, cap, d, n, &pr);
+    ck_assert(!LZ4F_isError(got));
+    put(b, z, got);
+    free(z);
+}
+
+/* A legacy lz4 frame (lz4 -l): the magic, then blocks of 8 MiB each, a 4-byte size first. */
+static void lz4_legacy_put(struct buf *b, const void *d, size_t n)
+{
+    int cap = LZ4_compressBound((int)n), got;
+    char *z = malloc((size_t)cap);
+    unsigned char size[4];
+    put(b, "\x02\x21\x4c\x18", 4);
+    got = LZ4_compress_default(d, z, (int)n, cap);
+    ck_assert_int_gt(got, 0);
+    for (int i = 0; i < 4; i++)
+        size[i] = (unsigned char)((unsigned)got >> (8 * i));
+    put(b, size, 4);
+    put(b, z, (size_t)got);
+    free(z);
 }
 
 /* ww_unpack of <b> as <fmt> within <limit>: the result, and the output equals <want> (<wn>). */
@@ -195,8 +230,10 @@ START_TEST(test_unpack_zstd_cli)
     put(&b, "\x51\x2a\x4d\x18\x01\0\0\0x", 9);
     expect(WW_UNPACK_ZSTD_CLI, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 4000, "five kinds");
     expect(WW_UNPACK_ZSTD_CLI, &b, 2500, WW_UNPACK_OVER, data, 2500, "over");
-    put(&b, "\x04\x22\x4d\x18\x64\x40\xa7", 7); /* lz4: zstd -d reads it, nothing here can */
-    expect(WW_UNPACK_ZSTD_CLI, &b, SIZE_MAX - 1, WW_UNPACK_FAILED, data, 4000, "then lz4");
+    lz4_put(&b, data + 4000, 1000); /* lz4: zstd -d reads it too */
+    expect(WW_UNPACK_ZSTD_CLI, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 5000, "then lz4");
+    put(&b, "\x02\x21\x4c\x18", 4); /* a legacy lz4 frame: zstd -d fails there */
+    expect(WW_UNPACK_ZSTD_CLI, &b, SIZE_MAX - 1, WW_UNPACK_FAILED, data, 5000, "then legacy lz4");
     b.n = 0;
     xz_put(&b, data, 0, 0, 1u << 20);
     zstd_put(&b, data, 10);
@@ -497,6 +534,33 @@ START_TEST(test_unpack_compress)
 }
 END_TEST
 
+START_TEST(test_unpack_lz4)
+{
+    struct buf b = {0};
+    fill();
+    lz4_put(&b, data, 100000);
+    put(&b, "\x5a\x2a\x4d\x18\x02\0\0\0xy", 10); /* a skippable frame between */
+    lz4_legacy_put(&b, data + 100000, 50000);
+    lz4_put(&b, data + 150000, 50000);
+    expect(WW_UNPACK_LZ4, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, sizeof(data), "three frames");
+    expect(WW_UNPACK_LZ4, &b, 70000, WW_UNPACK_OVER, data, 70000, "over the limit");
+    b.n -= 10; /* the last frame cut short: the first two are there */
+    expect_cut(WW_UNPACK_LZ4, &b, 150000, "a cut frame");
+    b.n = 0;
+    lz4_put(&b, data, 10000);
+    b.p[b.n - 2] ^= 1; /* the content checksum: lz4 -d fails (after writing the data) */
+    expect_cut(WW_UNPACK_LZ4, &b, 0, "a bad checksum");
+    b.n = 0;
+    lz4_put(&b, data, 1000);
+    put(&b, "junk", 4); /* not a frame: lz4 -d fails there */
+    expect_cut(WW_UNPACK_LZ4, &b, 1000, "junk after a frame");
+    b.n = 0;
+    put(&b, "\x02\x21\x4c\x18\xff\xff\xff\x7f", 8); /* a legacy block of 2 GiB */
+    expect(WW_UNPACK_LZ4, &b, 100, WW_UNPACK_FAILED, "", 0, "a huge legacy block");
+    free(b.p);
+}
+END_TEST
+
 static void ar_put(struct buf *b, const char *name, const void *d, size_t n, int pad)
 {
     char h[61];
@@ -569,6 +633,7 @@ int main(void)
     tcase_add_test(tc, test_unpack_xz_streams);
     tcase_add_test(tc, test_unpack_zip_members);
     tcase_add_test(tc, test_unpack_compress);
+    tcase_add_test(tc, test_unpack_lz4);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

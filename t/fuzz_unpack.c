@@ -21,12 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
-    limit = (size_t)(data[0] >> 3) * 8192 + 1; /* 1 byte to about 256 KiB */
-    if ((data[0] & 7) < 7) {
-        r = ww_unpack((enum ww_unpack_format)(data[0] & 7), data + 1, size - 1, limit, &out, &n);
+    limit = (size_t)(data[0] >> 4) * 16384 + 1; /* 1 byte to about 256 KiB */
+    if ((data[0] & 15) < 8) {
+        r = ww_unpack((enum ww_unpack_format)(data[0] & 15), data + 1, size - 1, limit, &out, &n);
     } else if (size >= 2) {
         /* a zip member: LZMA (end marker or not, by the size in the next byte), zstd or xz */
-        static const unsigned methods[] = {14, 93, 95, 14}; /* (first byte 7) */
+        static const unsigned methods[] = {14, 93, 95, 14}; /* (first byte 8-15) */
         r = ww_unpack_zip_member(methods[data[1] & 3], (data[1] >> 2) & 3, data[1] >> 4, data + 2,
                                  size - 2, limit, &out, &n);
     } else {

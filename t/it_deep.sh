@@ -136,6 +136,11 @@ expect_grep "image + clean zip: deep-scanned clean" "$tmp/polyclean.log" "type=i
 head -c -5 "$tmp/ev/clam.zst" >"$tmp/ev/cut.zst" || fail "cannot make cut.zst" # cut short
 # a zstd frame asking for a 256 MiB window (the deep scanner decodes up to 128 MiB), 4 raw bytes
 printf '\050\265\057\375\000\220\041\000\000abcd' >"$tmp/ev/wide.zst" || fail "cannot make wide.zst"
+# clam.exe and a tar of it in lz4 (lz4 -d, tar -I lz4; Linux's lz4 initramfs), which libclamav
+# cannot undo
+"$top_builddir/t/ww_encode" lz4 <"$TESTFILES/clam.exe" >"$tmp/ev/clam.exe.lz4" || fail "cannot make clam.exe.lz4"
+tar cf - -C "$TESTFILES" clam.exe | "$top_builddir/t/ww_encode" lz4 >"$tmp/ev/clam.tar.lz4" ||
+    fail "cannot make clam.tar.lz4"
 # the readers give clam.exe back from the .Z files (gzip -d reads Unix compress)
 gzip -dc <"$tmp/ev/clam.exe.Z" | cmp -s - "$TESTFILES/clam.exe" || fail "gzip -d does not read clam.exe.Z"
 gzip -dc <"$tmp/ev/clam.tar.Z" | tar tf - | grep -qx clam.exe || fail "gzip -d does not read clam.tar.Z"
@@ -199,7 +204,9 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "clam.lz|threat=Webwarden.Test.ClamExe|type=lzip scanner=clamav deep=infected" \
     "clam.tar.lz|threat=Webwarden.Test.ClamExe|type=lzip scanner=clamav deep=infected" \
     "clam.exe.Z|threat=Webwarden.Test.ClamExe|type=compress scanner=clamav deep=infected" \
-    "clam.tar.Z|threat=Webwarden.Test.ClamExe|type=compress scanner=clamav deep=infected"; do
+    "clam.tar.Z|threat=Webwarden.Test.ClamExe|type=compress scanner=clamav deep=infected" \
+    "clam.exe.lz4|threat=Webwarden.Test.ClamExe|type=lz4 scanner=clamav deep=infected" \
+    "clam.tar.lz4|threat=Webwarden.Test.ClamExe|type=lz4 scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1

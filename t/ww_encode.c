@@ -1,6 +1,7 @@
 /* t/ww_encode.c - test helper: encodes stdin to stdout with each coding named on the command line,
  * in order (the first is applied first, as in Content-Encoding: gzip, br). Codings: gzip,
- * deflate (zlib), rawdeflate, br, zstd, zstd-wide (a 16 MiB window: over the decoder's cap). */
+ * deflate (zlib), rawdeflate, br, zstd, zstd-wide (a 16 MiB window: over the decoder's cap), lz4
+ * (an lz4 frame, as lz4 writes it: not a Content-Encoding; for the deep scanner's tests). */
 #include "config.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include <brotli/encode.h>
+#include <lz4frame.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -50,6 +52,14 @@ static unsigned char *pack(const char *coding, const unsigned char *in, size_t l
                                                   BROTLI_MODE_GENERIC, len, in, outlen, out))
             return NULL;
         return out;
+    }
+    if (strcmp(coding, "lz4") == 0) {
+        cap = LZ4F_compressFrameBound(len, NULL);
+        out = malloc(cap);
+        if (out == NULL)
+            return NULL;
+        *outlen = LZ4F_compressFrame(out, cap, in, len, NULL);
+        return LZ4F_isError(*outlen) ? NULL : out;
     }
     if (strcmp(coding, "zstd") == 0 || strcmp(coding, "zstd-wide") == 0) {
         ZSTD_CCtx *c = ZSTD_createCCtx();
