@@ -406,7 +406,13 @@ static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const un
                      d.by_scan ? "MaxScanSize" : "MaxFileSize");
         *cr = CL_CLEAN;
     } else {
-        *cr = n > 0 ? nested_scan(c, out, n, 0) : CL_CLEAN; /* empty: nothing in it */
+        /* a zip member that decodes to more than its directory's size: Python's zipfile (and
+         * readers like it) writes that many bytes, a reader that does not cut writes it all:
+         * both are scanned (attack review 14, F1) */
+        if (src->zip_method != 0 && src->zip_usize < n && src->zip_usize > 0)
+            *cr = nested_scan(c, out, (size_t)src->zip_usize, 0);
+        if (*cr != CL_VIRUS)
+            *cr = n > 0 ? nested_scan(c, out, n, 0) : CL_CLEAN; /* empty: nothing in it */
         if (r != WW_UNPACK_DONE)
             looked = *cr == CL_VIRUS;
     }
@@ -482,7 +488,7 @@ static int zip_member_decode(void *arg, const struct ww_zip_member *m)
                                                       : zd->len - data;
     if (csize > zd->len - data)
         csize = zd->len - data; /* cut short: what is there, as the readers extract it */
-    src.zip_usize = m->usize != UINT32_MAX ? m->usize : UINT64_MAX;
+    src.zip_usize = m->usize64; /* a zip64 size read from the directory's extra field */
     if (!decoded_again(zd->c, &src, zd->b + data, (size_t)csize, &cr) &&
         zd->c->unsupported[0] == '\0')
         snprintf(zd->c->unsupported, sizeof(zd->c->unsupported),
@@ -512,8 +518,11 @@ static int64_t zip_in(const unsigned char *b, size_t len, struct ww_zip_end *z)
     if (len < 22)
         return -1;
     start = ww_filetype_zip_start(b + len - tlen, tlen, (int64_t)len, z);
+    /* whatever is at <start>: a zip whose offsets count from the file's first byte, behind a
+     * prefix (a self-extractor's stub, a "#!" line, a PDF header), starts at 0 for its readers
+     * (attack review 14, F2); each member's local header is checked when it is read */
     if (start < 0 || z->cd_at < 0 || (uint64_t)z->cd_at + (uint64_t)z->cd_size > len ||
-        memcmp(b + start, "PK\3\4", 4) != 0 || memcmp(b + z->cd_at, "PK\1\2", 4) != 0)
+        memcmp(b + z->cd_at, "PK\1\2", 4) != 0)
         return -1;
     return start;
 }
@@ -677,8 +686,9 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         if (decode_or_mark(c, WW_UNPACK_LZMA, b, file_size, "lzma") == CL_VIRUS)
             return CL_VIRUS;
     }
-    if (file_size > 6 && memcmp(b, "LZIP\x01", 5) == 0) {
-        /* lzip (.lz, .tar.lz: tar --lzip, what lzip -d reads), which libclamav 1.4 cannot undo */
+    if (file_size > 6 && memcmp(b, "LZIP", 4) == 0 && b[4] <= 1) {
+        /* lzip (.lz, .tar.lz: tar --lzip, what lzip -d reads; version 0 as xz and liblzma read
+         * it), which libclamav 1.4 cannot undo */
         if (decode_or_mark(c, WW_UNPACK_LZIP, b, file_size, "lzip") == CL_VIRUS)
             return CL_VIRUS;
     }

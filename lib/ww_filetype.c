@@ -332,8 +332,8 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
     if (len >= 4 && (p[0] & 0xF0) == 0x50 && AT(1, "\x2A\x4D\x18"))
         return WW_FT_ZSTD; /* a skippable frame first: zstd -d reads on */
     if (AT(0, "\x04\x22\x4D\x18") || AT(0, "\x02\x21\x4C\x18"))
-        return WW_FT_LZ4; /* a frame, or the legacy format */
-    if (AT(0, "LZIP\x01"))
+        return WW_FT_LZ4;                       /* a frame, or the legacy format */
+    if (AT(0, "LZIP\x01") || AT(0, "LZIP\x00")) /* version 0: xz and liblzma read it too */
         return WW_FT_LZIP;
     if (AT(0, "\x1F\x9D") && len >= 3 && (p[2] & 0x60) == 0 && (p[2] & 0x1F) >= 9 &&
         (p[2] & 0x1F) <= 16)
@@ -1135,6 +1135,7 @@ unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *
         if (m.usize == UINT32_MAX) /* zip64: the size is in the extra field (4 GiB without) */
             usize =
                 at + 46 + nlen + elen <= len ? zip64_usize(cd + at + 46 + nlen, elen) : UINT64_MAX;
+        m.usize64 = usize;
         if (usize > *largest)
             *largest = usize;
         if (each != NULL && each(arg, &m) != 0)

@@ -147,6 +147,7 @@ struct ww_zip_member { /* one central directory entry, its 32-bit fields as they
     unsigned flags, method;
     uint32_t csize, usize; /* 0xffffffff: in the zip64 extra field */
     uint32_t local;        /* its local header's offset from the zip's start */
+    uint64_t usize64;      /* the uncompressed size, a zip64 one read; UINT64_MAX: unknown */
 };
 unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest,
                                  int (*each)(void *arg, const struct ww_zip_member *m), void *arg);

@@ -1112,6 +1112,47 @@ START_TEST(test_deepscan_zip_members_and_lzip_decoded)
     tar_end(&t);
     zip_packed(&z, "t.tar", t.p, t.n, 0, 0, t.p, t.n);
     expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "at depth");
+    /* attack review 14: a stream that gives more than the directory's size (the end marker
+     * flag set, a junk byte before the marker): Python's zipfile writes the size's bytes, clam.exe
+     */
+    {
+        unsigned char *junk = malloc(xlen + 1);
+        struct zbuf q = {0};
+        ck_assert_ptr_nonnull(junk);
+        memcpy(junk, exe, xlen);
+        junk[xlen] = 0;
+        lzma1_of(junk, xlen + 1, 1, &q);
+        zip_packed(&z, "clam.exe", exe, xlen, 14, 2, q.p, q.n);
+        expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "more than its size");
+        /* the same with the size in a zip64 extra field (0xffffffff in the directory) and no
+         * marker flag: the size is read there */
+        zip_packed(&z, "clam.exe", exe, xlen, 14, 0, q.p, q.n);
+        {
+            struct zbuf y = {0}, cd = {0};
+            size_t cdat = (size_t)(z.p[z.n - 6] | z.p[z.n - 5] << 8 | z.p[z.n - 4] << 16);
+            unsigned char extra[12] = {1, 0, 8, 0};
+            for (int i = 0; i < 8; i++)
+                extra[4 + i] = (unsigned char)((uint64_t)xlen >> (8 * i));
+            zput(&y, z.p, cdat);           /* the local header and data */
+            zput(&cd, z.p + cdat, 46 + 8); /* the directory entry and its name */
+            memset(cd.p + 24, 0xff, 4);    /* usize: in the zip64 extra field */
+            cd.p[30] = sizeof(extra);      /* extra field length */
+            zput(&cd, extra, sizeof(extra));
+            zend(&y, &cd, 1, 0);
+            free(cd.p);
+            free(z.p);
+            memset(&z, 0, sizeof(z));
+            expect_deep(e, deep, &y, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe",
+                        "more than its zip64 size");
+        }
+        free(q.p);
+        free(junk);
+    }
+    /* a zip whose offsets count from the file's first byte behind a prefix (a self-extractor's
+     * stub): its readers start it at 0 (same review, F2) */
+    zput(&z, "MZ a stub of a self-extractor, then the zip...", 46);
+    zip_packed(&z, "clam.exe", exe, xlen, 14, 2, p.p, p.n);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "behind a stub");
     zip_packed(&z, "clam.exe", exe, xlen, 14, 3, p.p, p.n); /* encrypted: not decoded */
     expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Heuristics.Encrypted.Zip",
                 "an encrypted LZMA member"); /* libclamav's name for it: limit_action */
@@ -1162,6 +1203,12 @@ START_TEST(test_deepscan_zip_members_and_lzip_decoded)
         zle(&z, 0, 4);
         if (k == 2)
             z.p[5] = 0; /* a dictionary of 1 byte: lzip -d refuses it */
+        if (k == 0) {   /* version 0 (lzip 1.3 and older; xz -d reads it): no member size */
+            struct zbuf v0 = {0};
+            zput(&v0, z.p, z.n - 8);
+            v0.p[4] = 0;
+            expect_deep(e, deep, &v0, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", ".lz version 0");
+        }
         expect_deep(e, deep, &z, k < 2 ? WW_DEEP_INFECTED : WW_DEEP_UNSCANNED,
                     k < 2 ? "Webwarden.Test.ClamExe" : "Webwarden.DeepScan.Unsupported.lzip",
                     k == 0   ? ".lz"

@@ -59,6 +59,7 @@ static const struct {
     {"zstd", B("\x28\xb5\x2f\xfd\x04\0"), WW_FT_ZSTD},
     {"lz4", B("\x04\x22\x4d\x18\x64\x40\xa7"), WW_FT_LZ4},
     {"lzip", B("LZIP\x01\x0c"), WW_FT_LZIP},
+    {"lzip version 0", B("LZIP\x00\x0c"), WW_FT_LZIP},
     {"compress", B("\x1f\x9d\x90"), WW_FT_COMPRESS},
     {"lzop", B("\x89LZO\0\r\n\x1a\n\x10"), WW_FT_LZOP},
     {"zstd after a skippable frame", B("\x5a\x2a\x4d\x18\x04\0\0\0abcd"), WW_FT_ZSTD},
