@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "ww_clamav.h"
+#include "ww_deepscan.h"
 #include "ww_conf.h"
 #include "ww_scan.h"
 

@@ -13,6 +13,7 @@
 #include "ww_body.h"
 #include "ww_child.h"
 #include "ww_clamav.h"
+#include "ww_deepscan.h"
 #include "ww_conf.h"
 #include "ww_filerep.h"
 #include "ww_html.h"

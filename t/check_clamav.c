@@ -18,6 +18,7 @@
 
 #include "ww_body.h"
 #include "ww_clamav.h"
+#include "ww_deepscan.h"
 #include "ww_common.h"
 #include "ww_conf.h"
 #include "ww_counters.h"
