@@ -366,6 +366,7 @@ struct dec_src {
     enum ww_unpack_format fmt; /* a stream of this format; or */
     unsigned zip_method;       /* not 0: a zip member's data (ww_unpack_zip_member) */
     unsigned zip_flags;
+    uint32_t zip_crc;
     uint64_t zip_usize;
 };
 
@@ -383,8 +384,8 @@ static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const un
         return looked < 0;
     looked = 1;
     /* the decoder is gone before the scan */
-    r = src->zip_method != 0 ? ww_unpack_zip_member(src->zip_method, src->zip_flags, src->zip_usize,
-                                                    b, len, d.limit, &out, &n)
+    r = src->zip_method != 0 ? ww_unpack_zip_member(src->zip_method, src->zip_flags, src->zip_crc,
+                                                    src->zip_usize, b, len, d.limit, &out, &n)
                              : ww_unpack(src->fmt, b, len, d.limit, &out, &n);
     top->budget->decoded_bytes += n;
     if (r == WW_UNPACK_OVER) {
@@ -455,7 +456,7 @@ static int zip_member_decode(void *arg, const struct ww_zip_member *m)
 {
     struct zip_dec *zd = arg;
     struct ww_zip_local l;
-    struct dec_src src = {.zip_method = m->method, .zip_flags = m->flags};
+    struct dec_src src = {.zip_method = m->method, .zip_flags = m->flags, .zip_crc = m->crc};
     uint64_t at = (uint64_t)zd->start + m->local, csize;
     size_t hn = at < zd->len ? zd->len - (size_t)at : 0, data;
     cl_error_t cr = CL_CLEAN;

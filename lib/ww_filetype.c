@@ -1059,7 +1059,7 @@ int ww_filetype_zip_method_known(unsigned m)
 
 int ww_filetype_zip_method_unpacked(unsigned m)
 {
-    return m == 14 || m == 93 || m == 95;
+    return m == 14 || m == 93 || m == 95 || m == 98;
 }
 
 int ww_filetype_zip_method_read(unsigned m, unsigned flags)
@@ -1126,6 +1126,7 @@ unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *
         m.csize = le32(cd + at + 20);
         m.usize = le32(cd + at + 24);
         m.local = le32(cd + at + 42);
+        m.crc = le32(cd + at + 16);
         /* a method neither libclamav nor lib/ww_unpack undoes leaves the member unread,
          * encrypted or not; an encrypted one of ww_unpack's too (libclamav names encrypted
          * members of its own methods: Heuristics.Encrypted.Zip) */

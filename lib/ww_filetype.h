@@ -148,6 +148,7 @@ struct ww_zip_member { /* one central directory entry, its 32-bit fields as they
     uint32_t csize, usize; /* 0xffffffff: in the zip64 extra field */
     uint32_t local;        /* its local header's offset from the zip's start */
     uint64_t usize64;      /* the uncompressed size, a zip64 one read; UINT64_MAX: unknown */
+    uint32_t crc;
 };
 unsigned ww_filetype_zip_members(const unsigned char *cd, size_t len, uint64_t *largest,
                                  int (*each)(void *arg, const struct ww_zip_member *m), void *arg);
@@ -220,9 +221,9 @@ int ww_filetype_zip_local(const unsigned char *h, size_t len, struct ww_zip_loca
  * deflate64, bzip2. */
 int ww_filetype_zip_method_known(unsigned m);
 /* Whether lib/ww_unpack reads zip compression method <m>, which libclamav 1.4 skips as an
- * "unsupported method": LZMA (14; Python's zipfile, 7-Zip, Windows 11), zstd (93) and xz (95)
- * (7-Zip, WinZip, libarchive and so Windows 11's Explorer). The deep scanner decodes such members
- * itself (lib/ww_clamav). */
+ * "unsupported method": LZMA (14; Python's zipfile, 7-Zip, Windows 11), zstd (93), xz (95) and
+ * PPMd (98) (7-Zip, WinZip, libarchive and so Windows 11's Explorer). The deep scanner decodes such
+ * members itself (lib/ww_clamav). */
 int ww_filetype_zip_method_unpacked(unsigned m);
 /* Whether a member packed with method <m>, with general-purpose <flags>, is read by the deep
  * scanner: by libclamav, or decoded for it (an encrypted one of the latter is not). */

@@ -1,6 +1,8 @@
 /* lib/ww_unpack.c - readers for what libclamav 1.4 cannot undo (see ww_unpack.h). */
 #include "config.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <bzlib.h>
 #include <limits.h>
 #include <lz4.h>
@@ -618,9 +620,74 @@ static enum ww_unpack_result unpack_lzma1(const unsigned char *props, const unsi
     return res;
 }
 
-enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint64_t usize,
-                                           const unsigned char *in, size_t len, size_t limit,
-                                           unsigned char **out, size_t *outlen)
+#define PPMD_MEM_MAX 128 /* MiB: a PPMd member asking for more is not read (7-Zip's -mx9: 192) */
+
+/* A zip member libarchive's zip reader undoes and libclamav does not: PPMd (method 98: 7-Zip,
+ * WinZip; libarchive, so Windows 11's Explorer). The member alone is handed to it, as a zip of
+ * its own (a local header, the data, a directory entry, the end record), with the directory's
+ * CRC, which libarchive checks at the end. */
+static enum ww_unpack_result unpack_zip_archive(unsigned method, unsigned flags, uint32_t crc,
+                                                uint64_t usize, const unsigned char *in, size_t len,
+                                                struct out *o)
+{
+    enum ww_unpack_result res = WW_UNPACK_FAILED;
+    struct archive *a = NULL;
+    struct archive_entry *ent;
+    unsigned char *z, *p;
+    size_t zl = 31 + len + 47 + 22;
+    int r;
+
+    if (len < 2 || usize >= UINT32_MAX || len >= UINT32_MAX - 200 ||
+        ((((unsigned)in[0] | (unsigned)in[1] << 8) >> 4) & 0xff) + 1 > PPMD_MEM_MAX)
+        return WW_UNPACK_FAILED; /* a size zip64 would carry, or more memory than allowed */
+    if ((z = malloc(zl)) == NULL)
+        return WW_UNPACK_FAILED;
+    p = z;
+#define PUT16(v) (*p++ = (unsigned char)(v), *p++ = (unsigned char)((v) >> 8))
+#define PUT32(v) (PUT16((uint32_t)(v)&0xffff), PUT16((uint32_t)(v) >> 16))
+    memcpy(p, "PK\3\4", 4), p += 4;
+    PUT16(63), PUT16(flags & ~9u), PUT16(method), PUT16(0), PUT16(0x21);
+    PUT32(crc), PUT32(len), PUT32(usize), PUT16(1), PUT16(0);
+    *p++ = 'x';
+    memcpy(p, in, len), p += len;
+    memcpy(p, "PK\1\2", 4), p += 4;
+    PUT16(63), PUT16(63), PUT16(flags & ~9u), PUT16(method), PUT16(0), PUT16(0x21);
+    PUT32(crc), PUT32(len), PUT32(usize), PUT16(1), PUT16(0), PUT16(0), PUT16(0), PUT16(0);
+    PUT32(0), PUT32(0);
+    *p++ = 'x';
+    memcpy(p, "PK\5\6", 4), p += 4;
+    PUT16(0), PUT16(0), PUT16(1), PUT16(1), PUT32(47), PUT32(31 + len), PUT16(0);
+#undef PUT16
+#undef PUT32
+    if ((a = archive_read_new()) == NULL ||
+        archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
+        archive_read_open_memory(a, z, zl) != ARCHIVE_OK ||
+        archive_read_next_header(a, &ent) != ARCHIVE_OK)
+        goto done;
+    for (;;) {
+        la_ssize_t k;
+        if ((r = room(o)) <= 0) {
+            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            break;
+        }
+        k = archive_read_data(a, o->p + o->n, o->cap - o->n);
+        if (k < 0)
+            break; /* corrupt, a bad CRC (after the data), out of memory */
+        if (k == 0) {
+            res = WW_UNPACK_DONE;
+            break;
+        }
+        o->n += (size_t)k;
+    }
+done:
+    archive_read_free(a);
+    free(z);
+    return res;
+}
+
+enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint32_t crc,
+                                           uint64_t usize, const unsigned char *in, size_t len,
+                                           size_t limit, unsigned char **out, size_t *outlen)
 {
     struct out o = {NULL, 0, 0, limit < SIZE_MAX ? limit + 1 : SIZE_MAX};
     enum ww_unpack_result r;
@@ -629,6 +696,14 @@ enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint
     *outlen = 0;
     if ((flags & 1) || !ww_filetype_zip_method_unpacked(method))
         return WW_UNPACK_FAILED; /* encrypted, or not a method read here */
+    if (method == 98) {
+        r = unpack_zip_archive(method, flags, crc, usize, in, len, &o);
+        if (o.n > limit)
+            o.n = limit;
+        *out = o.p;
+        *outlen = o.n;
+        return r;
+    }
     if (method == 93)
         return ww_unpack(WW_UNPACK_ZSTD, in, len, limit, out, outlen);
     if (method == 95)

@@ -43,16 +43,17 @@ enum ww_unpack_result {
 enum ww_unpack_result ww_unpack(enum ww_unpack_format fmt, const unsigned char *in, size_t len,
                                 size_t limit, unsigned char **out, size_t *outlen);
 
-/* A zip member's data packed with <method> (ww_filetype_zip_method_unpacked: LZMA, zstd, xz),
- * <len> bytes at <in>, its general-purpose <flags> and uncompressed size <usize> (UINT64_MAX:
- * unknown), decoded as ww_unpack does. An LZMA member is a 4-byte version and properties size,
- * the 5 properties, then the stream: ended by an end marker (flag 2 says so) or after <usize>
- * bytes, with or without a marker then, as Python's zipfile and libarchive read it. An
- * encrypted member (flag 1), another method, or an LZMA one of unknown length and no marker:
- * WW_UNPACK_FAILED. */
-enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint64_t usize,
-                                           const unsigned char *in, size_t len, size_t limit,
-                                           unsigned char **out, size_t *outlen);
+/* A zip member's data packed with <method> (ww_filetype_zip_method_unpacked: LZMA, zstd, xz,
+ * PPMd), <len> bytes at <in>, its general-purpose <flags>, CRC-32 <crc> and uncompressed size
+ * <usize> (UINT64_MAX: unknown), decoded as ww_unpack does. A PPMd member is read by
+ * libarchive's zip reader (its size must be known; a model of more than 128 MiB is not read). An
+ * LZMA member is a 4-byte version and properties size, the 5 properties, then the stream: ended by
+ * an end marker (flag 2 says so) or after <usize> bytes, with or without a marker then, as Python's
+ * zipfile and libarchive read it. An encrypted member (flag 1), another method, or an LZMA one of
+ * unknown length and no marker: WW_UNPACK_FAILED. */
+enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint32_t crc,
+                                           uint64_t usize, const unsigned char *in, size_t len,
+                                           size_t limit, unsigned char **out, size_t *outlen);
 
 /* Whether the bzip2 file at <b> (<len> bytes) holds a second stream (a stream header with its
  * first block's magic, byte-aligned: each stream starts on a byte); libclamav reads the first

@@ -502,11 +502,15 @@ START_TEST(test_filetype_zip_methods_libclamav_cannot_unpack)
                       0); /* LZMA, zstd, xz: lib/ww_unpack decodes them for libclamav */
     n += put_cd_entry(cd + n, 98, 0, 0);
     ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest, NULL, NULL),
-                      98); /* PPMd, after those: nothing here undoes it */
+                      0); /* and PPMd (libarchive reads it for the deep scanner) */
+    n += put_cd_entry(cd + n, 97, 0, 0);
+    ck_assert_uint_eq(ww_filetype_zip_members(cd, n, &largest, NULL, NULL),
+                      97); /* WavPack, after those: nothing here undoes it */
     ck_assert_int_eq(ww_filetype_zip_method_read(14, 0), 1);
     ck_assert_int_eq(ww_filetype_zip_method_read(14, 1), 0); /* encrypted: not decoded */
     ck_assert_int_eq(ww_filetype_zip_method_read(8, 1), 1);  /* libclamav's: it names it */
-    ck_assert_int_eq(ww_filetype_zip_method_read(98, 0), 0);
+    ck_assert_int_eq(ww_filetype_zip_method_read(98, 0), 1);
+    ck_assert_int_eq(ww_filetype_zip_method_read(97, 0), 0);
     /* the encrypted flag (of the central directory; the local header may say otherwise) does
      * not hide a method libclamav cannot undo; a method decoded here cannot be when encrypted */
     n = put_cd_entry(cd, 99, 1, 11);

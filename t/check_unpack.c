@@ -333,7 +333,7 @@ static void expect_member(unsigned method, unsigned flags, uint64_t usize, const
     unsigned char *out = NULL;
     size_t n = 99;
     enum ww_unpack_result r =
-        ww_unpack_zip_member(method, flags, usize, b->p, b->n, SIZE_MAX - 1, &out, &n);
+        ww_unpack_zip_member(method, flags, 0, usize, b->p, b->n, SIZE_MAX - 1, &out, &n);
     ck_assert_msg(r == want_r, "%s: result %d, want %d", what, (int)r, (int)want_r);
     ck_assert_msg(n == wn && (wn == 0 || memcmp(out, data, wn) == 0), "%s: %zu bytes, want %zu",
                   what, n, wn);
@@ -362,7 +362,7 @@ START_TEST(test_unpack_zip_members)
     expect_member(14, 0, 8000, &b, WW_UNPACK_DONE, 8000, "LZMA, its size, then a marker");
     expect_member(14, 0, 5000, &b, WW_UNPACK_FAILED, 5000, "LZMA, more than its size");
     expect_member(14, 3, 8000, &b, WW_UNPACK_FAILED, 0, "LZMA, encrypted");
-    expect_member(98, 0, 8000, &b, WW_UNPACK_FAILED, 0, "PPMd: not read here");
+    expect_member(98, 0, 8000, &b, WW_UNPACK_FAILED, 0, "LZMA data as PPMd");
     b.p[2] = 6; /* properties of 6 bytes: not LZMA as the format has it */
     expect_member(14, 2, 8000, &b, WW_UNPACK_FAILED, 0, "LZMA, bad properties size");
     b.n = 0; /* no marker: the size ends it (LZMA1EXT writes none) */
@@ -391,9 +391,48 @@ START_TEST(test_unpack_zip_members)
     {
         unsigned char *out = NULL;
         size_t n = 0;
-        ck_assert_int_eq(ww_unpack_zip_member(14, 0, 6000, b.p, b.n, SIZE_MAX - 1, &out, &n),
+        ck_assert_int_eq(ww_unpack_zip_member(14, 0, 0, 6000, b.p, b.n, SIZE_MAX - 1, &out, &n),
                          WW_UNPACK_FAILED);
         ck_assert(n > 1000 && n < 6000 && memcmp(out, data, n) == 0);
+        free(out);
+    }
+    {
+        /* PPMd (method 98), read by libarchive: a member 7-Zip wrote (7zz a -tzip -mm=PPMd) of
+         * 8 times the sentence below; the directory's CRC is checked at the end */
+        static const unsigned char ppmd[] = {
+            0x07, 0x00, 0x40, 0xde, 0xd7, 0xdf, 0x14, 0x0b, 0x70, 0x71, 0x52, 0x89, 0xae, 0x2d,
+            0x4a, 0xb9, 0x0c, 0xb4, 0xed, 0xba, 0x97, 0x0a, 0xa0, 0x05, 0x22, 0x1a, 0x5c, 0xe3,
+            0x57, 0xb8, 0x71, 0x09, 0x77, 0xe8, 0xea, 0x72, 0xa8, 0x72, 0xf3, 0xa5, 0x71, 0xc9,
+            0x49, 0x7b, 0xce, 0x00, 0x00, 0x00, 0x00, 0xf5, 0x44, 0x47, 0xeb, 0x00};
+        static const char line[] = "A PPMd member, as 7-Zip writes it into a zip. ";
+        char want[8 * 46 + 1];
+        unsigned char *out = NULL, big[sizeof(ppmd)];
+        size_t n = 0;
+        for (int i = 0; i < 8; i++)
+            memcpy(want + 46 * i, line, 46);
+        ck_assert_int_eq(ww_unpack_zip_member(98, 0, 0x7a7ef352u, 368, ppmd, sizeof(ppmd),
+                                              SIZE_MAX - 1, &out, &n),
+                         WW_UNPACK_DONE);
+        ck_assert(n == 368 && memcmp(out, want, n) == 0);
+        free(out);
+        ck_assert_int_eq(ww_unpack_zip_member(98, 0, 0x7a7ef353u, 368, ppmd, sizeof(ppmd),
+                                              SIZE_MAX - 1, &out, &n),
+                         WW_UNPACK_FAILED); /* a CRC that does not match */
+        free(out);
+        ck_assert_int_eq(
+            ww_unpack_zip_member(98, 0, 0x7a7ef352u, 368, ppmd, sizeof(ppmd), 100, &out, &n),
+            WW_UNPACK_OVER);
+        ck_assert(n == 100 && memcmp(out, want, n) == 0);
+        free(out);
+        memcpy(big, ppmd, sizeof(ppmd));
+        big[1] = 0x0f; /* a model of 256 MiB: not read */
+        ck_assert_int_eq(
+            ww_unpack_zip_member(98, 0, 0x7a7ef352u, 368, big, sizeof(big), SIZE_MAX - 1, &out, &n),
+            WW_UNPACK_FAILED);
+        free(out);
+        ck_assert_int_eq(ww_unpack_zip_member(98, 1, 0x7a7ef352u, 368, ppmd, sizeof(ppmd),
+                                              SIZE_MAX - 1, &out, &n),
+                         WW_UNPACK_FAILED); /* encrypted */
         free(out);
     }
     b.n = 0;

@@ -25,10 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((data[0] & 15) < 8) {
         r = ww_unpack((enum ww_unpack_format)(data[0] & 15), data + 1, size - 1, limit, &out, &n);
     } else if (size >= 2) {
-        /* a zip member: LZMA (end marker or not, by the size in the next byte), zstd or xz */
-        static const unsigned methods[] = {14, 93, 95, 14}; /* (first byte 8-15) */
-        r = ww_unpack_zip_member(methods[data[1] & 3], (data[1] >> 2) & 3, data[1] >> 4, data + 2,
-                                 size - 2, limit, &out, &n);
+        /* a zip member: LZMA (end marker or not, by the size in the next byte), zstd, xz or PPMd */
+        static const unsigned methods[] = {14, 93, 95, 98}; /* (first byte 8-15) */
+        r = ww_unpack_zip_member(methods[data[1] & 3], (data[1] >> 2) & 3, 0, data[1] >> 4,
+                                 data + 2, size - 2, limit, &out, &n);
     } else {
         return 0;
     }

@@ -141,6 +141,10 @@ printf '\050\265\057\375\000\220\041\000\000abcd' >"$tmp/ev/wide.zst" || fail "c
 "$top_builddir/t/ww_encode" lz4 <"$TESTFILES/clam.exe" >"$tmp/ev/clam.exe.lz4" || fail "cannot make clam.exe.lz4"
 tar cf - -C "$TESTFILES" clam.exe | "$top_builddir/t/ww_encode" lz4 >"$tmp/ev/clam.tar.lz4" ||
     fail "cannot make clam.tar.lz4"
+# clam.exe as a PPMd member, as 7-Zip writes it (7zz: Debian's 7zip, installed by ./quickstart)
+(cd "$TESTFILES" && 7zz a -tzip -mm=PPMd "$tmp/ev/ppmd7z.zip" clam.exe >/dev/null) ||
+    fail "cannot make ppmd7z.zip (7zz, Debian's 7zip)"
+7zz x -so "$tmp/ev/ppmd7z.zip" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read ppmd7z.zip"
 # the readers give clam.exe back from the .Z files (gzip -d reads Unix compress)
 gzip -dc <"$tmp/ev/clam.exe.Z" | cmp -s - "$TESTFILES/clam.exe" || fail "gzip -d does not read clam.exe.Z"
 gzip -dc <"$tmp/ev/clam.tar.Z" | tar tf - | grep -qx clam.exe || fail "gzip -d does not read clam.tar.Z"
@@ -206,7 +210,8 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "clam.exe.Z|threat=Webwarden.Test.ClamExe|type=compress scanner=clamav deep=infected" \
     "clam.tar.Z|threat=Webwarden.Test.ClamExe|type=compress scanner=clamav deep=infected" \
     "clam.exe.lz4|threat=Webwarden.Test.ClamExe|type=lz4 scanner=clamav deep=infected" \
-    "clam.tar.lz4|threat=Webwarden.Test.ClamExe|type=lz4 scanner=clamav deep=infected"; do
+    "clam.tar.lz4|threat=Webwarden.Test.ClamExe|type=lz4 scanner=clamav deep=infected" \
+    "ppmd7z.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
