@@ -31,17 +31,20 @@ struct ww_scanreq {
      * time the body ends. */
     char etag[128];
     char last_modified[64];
-    char url[WW_URL_MAX];
+    char url[]; /* as long as the URL (at most WW_URL_MAX with its NUL): read only */
 };
 
 struct ww_scanreq *ww_scanreq_create(const char *url)
 {
-    struct ww_scanreq *sq = calloc(1, sizeof(*sq));
+    /* Only the URL's bytes are allocated and cleared, not WW_URL_MAX: every request has one. */
+    size_t n = url != NULL ? strnlen(url, WW_URL_MAX - 1) : 0;
+    struct ww_scanreq *sq = calloc(1, sizeof(*sq) + n + 1);
 
     if (sq == NULL)
         return NULL;
     sq->expected = -1;
-    snprintf(sq->url, sizeof(sq->url), "%s", url != NULL ? url : "");
+    if (n > 0)
+        memcpy(sq->url, url, n);
     clock_gettime(CLOCK_MONOTONIC, &sq->t0);
     return sq;
 }
