@@ -395,56 +395,48 @@ static enum ww_unpack_result unpack_lz4_frame(const unsigned char *in, size_t le
  * frames one after the other. */
 static enum ww_unpack_result unpack_lz4(const unsigned char *in, size_t len, struct out *o)
 {
+    enum ww_unpack_result r = WW_UNPACK_DONE;
+    char *tmp = NULL; /* a legacy block's decoded bytes: 8 MiB, one for the file */
     size_t at = 0, used;
 
-    while (at < len) {
+    while (at < len && r == WW_UNPACK_DONE) {
         uint32_t magic = len - at >= 4 ? le32(in + at) : 0;
-        enum ww_unpack_result r;
 
         if ((magic & 0xfffffff0u) == 0x184d2a50u) { /* skippable */
             if (len - at < 8 || le32(in + at + 4) > len - at - 8)
-                return WW_UNPACK_FAILED;
-            at += 8 + (size_t)le32(in + at + 4);
-            continue;
-        }
-        if (magic == 0x184c2102u) { /* legacy: blocks of a 4-byte size, 8 MiB each decoded */
+                r = WW_UNPACK_FAILED;
+            else
+                at += 8 + (size_t)le32(in + at + 4);
+        } else if (magic == 0x184c2102u) { /* legacy: blocks of a 4-byte size, 8 MiB decoded */
             at += 4;
-            while (len - at >= 4) {
+            while (r == WW_UNPACK_DONE && len - at >= 4) {
                 uint32_t bsize = le32(in + at);
                 int n, rr;
                 if (bsize == 0x184c2102u || bsize == 0x184d2204u ||
                     (bsize & 0xfffffff0u) == 0x184d2a50u)
                     break; /* the next frame */
-                if (bsize > (uint32_t)LZ4_compressBound(LZ4_LEGACY_BLOCK) || bsize > len - at - 4)
-                    return WW_UNPACK_FAILED;
-                {
-                    /* a block decodes into a buffer of its own, then onto the output */
-                    char *tmp = malloc(LZ4_LEGACY_BLOCK);
-                    if (tmp == NULL)
-                        return WW_UNPACK_FAILED;
-                    n = LZ4_decompress_safe((const char *)in + at + 4, tmp, (int)bsize,
-                                            (int)LZ4_LEGACY_BLOCK);
-                    rr = n < 0 ? -1 : out_put(o, (unsigned char *)tmp, (size_t)n);
-                    free(tmp);
-                    if (n < 0)
-                        return WW_UNPACK_FAILED;
-                    if (rr <= 0)
-                        return rr == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+                if (bsize > (uint32_t)LZ4_compressBound(LZ4_LEGACY_BLOCK) || bsize > len - at - 4 ||
+                    (tmp == NULL && (tmp = malloc(LZ4_LEGACY_BLOCK)) == NULL)) {
+                    r = WW_UNPACK_FAILED;
+                    break;
                 }
+                n = LZ4_decompress_safe((const char *)in + at + 4, tmp, (int)bsize,
+                                        (int)LZ4_LEGACY_BLOCK);
+                rr = n < 0 ? -1 : out_put(o, (unsigned char *)tmp, (size_t)n);
+                if (rr <= 0)
+                    r = rr == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
                 at += 4 + (size_t)bsize;
             }
-            if (len - at > 0 && len - at < 4)
-                return WW_UNPACK_FAILED;
-            continue;
+            if (r == WW_UNPACK_DONE && len - at > 0 && len - at < 4)
+                r = WW_UNPACK_FAILED;
+        } else if (magic != 0x184d2204u) {
+            r = WW_UNPACK_FAILED; /* anything else: lz4 -d fails there */
+        } else if ((r = unpack_lz4_frame(in + at, len - at, o, &used)) == WW_UNPACK_DONE) {
+            at += used;
         }
-        if (magic != 0x184d2204u)
-            return WW_UNPACK_FAILED; /* anything else: lz4 -d fails there */
-        r = unpack_lz4_frame(in + at, len - at, o, &used);
-        if (r != WW_UNPACK_DONE)
-            return r;
-        at += used;
     }
-    return WW_UNPACK_DONE;
+    free(tmp);
+    return r;
 }
 
 /* One gzip member; *used: the input it took. */
