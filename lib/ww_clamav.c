@@ -460,13 +460,14 @@ static int zip_member_decode(void *arg, const struct ww_zip_member *m)
     uint64_t at = (uint64_t)zd->start + m->local, csize;
     size_t hn = at < zd->len ? zd->len - (size_t)at : 0, data;
     cl_error_t cr = CL_CLEAN;
+    int own = ww_filetype_zip_method_unpacked(m->method); /* else deflate or bzip2: libclamav's */
 
-    if (!ww_filetype_zip_method_unpacked(m->method) || (m->flags & 1))
-        return 0; /* libclamav's own; or encrypted (ww_filetype_zip_members names it) */
+    if ((m->flags & 1) || !(own || m->method == 8 || m->method == 12))
+        return 0; /* encrypted (ww_filetype_zip_members names it), or another of libclamav's */
     if (hn > 30 + 2 * 65535)
         hn = 30 + 2 * 65535;
     if (hn < 30 || !ww_filetype_zip_local(zd->b + at, hn, &l)) {
-        if (zd->c->unsupported[0] == '\0')
+        if (own && zd->c->unsupported[0] == '\0')
             snprintf(zd->c->unsupported, sizeof(zd->c->unsupported),
                      "Webwarden.DeepScan.Unsupported.ZipMethod%u", m->method);
         return 0;
@@ -478,6 +479,22 @@ static int zip_member_decode(void *arg, const struct ww_zip_member *m)
     if (csize > zd->len - data)
         csize = zd->len - data; /* cut short: what is there, as the readers extract it */
     src.zip_usize = m->usize64; /* a zip64 size read from the directory's extra field */
+    if (!own) {
+        /* a deflate or bzip2 member whose stream gives more than its size: Python's zipfile
+         * writes the size's bytes, libclamav scans it all (attack review 15, F3). Looked at
+         * within libclamav's limits: a member over max_file_size is its business, and the
+         * looks of a body stop at max_scan_size of output in all */
+        struct scan_ctx *top = zd->c->top != NULL ? zd->c->top : zd->c;
+        int err = 0;
+        long long max_file = cl_engine_get_num(zd->c->engine, CL_ENGINE_MAX_FILESIZE, &err);
+        long long max_scan = cl_engine_get_num(zd->c->engine, CL_ENGINE_MAX_SCANSIZE, &err);
+        if (err != 0 || m->usize64 > (uint64_t)max_file ||
+            top->budget->probed + m->usize64 > (uint64_t)max_scan)
+            return 0;
+        top->budget->probed += m->usize64;
+        if (!ww_unpack_zip_longer(m->method, zd->b + data, (size_t)csize, m->usize64))
+            return 0; /* read as every reader reads it: libclamav's own */
+    }
     if (!decoded_again(zd->c, &src, zd->b + data, (size_t)csize, &cr) &&
         zd->c->unsupported[0] == '\0')
         snprintf(zd->c->unsupported, sizeof(zd->c->unsupported),
@@ -656,10 +673,12 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         return CL_CLEAN;
     ft = ww_filetype_detect(b, file_size < WW_FILETYPE_PEEK ? file_size : WW_FILETYPE_PEEK);
     if (ft == WW_FT_ZSTD) {
-        /* the body or a file inside (a .tar.zst, a package's data.tar.zst): decoded here; and
-         * read on below as what else it may be (its bytes a tar's too: a tar reader ignores a
-         * first name that looks like a zstd frame) */
-        if (decode_or_mark(c, WW_UNPACK_ZSTD, b, file_size, "zstd") == CL_VIRUS)
+        /* the body or a file inside (a .tar.zst, a package's data.tar.zst): decoded here as
+         * zstd -d reads it (the other streams it takes after a frame too; an lz4 frame after a
+         * skippable one: lz4 -d's reading as well, attack review 15, F4); and read on below as
+         * what else it may be (its bytes a tar's too: a tar reader ignores a first name that
+         * looks like a zstd frame) */
+        if (decode_or_mark(c, WW_UNPACK_ZSTD_CLI, b, file_size, "zstd") == CL_VIRUS)
             return CL_VIRUS;
     }
     if ((more = ww_unpack_zstd_cli_more(b, file_size))) {
@@ -679,6 +698,15 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         /* lzip (.lz, .tar.lz: tar --lzip, what lzip -d reads; version 0 as xz and liblzma read
          * it), which libclamav 1.4 cannot undo */
         if (decode_or_mark(c, WW_UNPACK_LZIP, b, file_size, "lzip") == CL_VIRUS)
+            return CL_VIRUS;
+    }
+    if (ft == WW_FT_GZIP && c->engine != NULL) {
+        /* gzip members, then a .Z stream: gzip -d and tar xzf read both, libclamav the members
+         * (attack review 15, F2); finding the members' end inflates them once more */
+        int err = 0;
+        long long max_scan = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANSIZE, &err);
+        if (err == 0 && max_scan > 0 && ww_unpack_gzip_cli_more(b, file_size, (size_t)max_scan) &&
+            decode_or_mark(c, WW_UNPACK_GZIP_CLI, b, file_size, "Streams") == CL_VIRUS)
             return CL_VIRUS;
     }
     if (ft == WW_FT_COMPRESS || ft == WW_FT_LZ4) {

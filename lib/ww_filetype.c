@@ -341,8 +341,9 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
         return WW_FT_LZ4;                       /* a frame, or the legacy format */
     if (AT(0, "LZIP\x01") || AT(0, "LZIP\x00")) /* version 0: xz and liblzma read it too */
         return WW_FT_LZIP;
-    if (AT(0, "\x1F\x9D") && len >= 3 && (p[2] & 0x60) == 0 && (p[2] & 0x1F) >= 9 &&
-        (p[2] & 0x1F) <= 16)
+    /* any flags byte gzip -d takes: a width of 16 bits or less (under 9: 9-bit codes, no table
+     * entries), reserved bits set (a warning, the data still written: attack review 15, F1) */
+    if (AT(0, "\x1F\x9D") && len >= 3 && (p[2] & 0x1F) <= 16)
         return WW_FT_COMPRESS; /* .Z: block mode and 9 to 16 bits */
     if (AT(0, "\x89LZO\0\r\n\x1A\n"))
         return WW_FT_LZOP;
@@ -1239,7 +1240,8 @@ static int64_t embed_tar(struct ww_filetype_embed *f, const unsigned char *p, si
     }
     if (f->block_len > 0) {
         size_t n = 512 - f->block_len < len ? 512 - f->block_len : len;
-        memcpy(f->block + f->block_len, p, n);
+        if (n > 0)
+            memcpy(f->block + f->block_len, p, n);
         f->block_len += n;
         i = n;
         if (f->block_len < 512)
@@ -1262,7 +1264,8 @@ static int64_t embed_tar(struct ww_filetype_embed *f, const unsigned char *p, si
             return -1;
         }
     }
-    memcpy(f->block, p + i, len - i);
+    if (len > i) /* (an empty feed's NULL is not memcpy's: attack review 15, A1) */
+        memcpy(f->block, p + i, len - i);
     f->block_len = len - i;
     return -1;
 }

@@ -255,8 +255,10 @@ static enum ww_unpack_result unpack_compress(const unsigned char *in, size_t len
     uint32_t maxmax, maxcode = (1u << 9) - 1, free_ent, oldcode = 0;
     unsigned char finchar = 0;
 
+    /* gzip -d's test of the flags: a width over 16 bits is an error; reserved bits a warning
+     * (the data is still written); under 9 bits, 9-bit codes that never add a table entry */
     if (prefix == NULL || suffix == NULL || stack == NULL || len < 3 || in[0] != 0x1f ||
-        in[1] != 0x9d || (in[2] & 0x60) != 0 || (in[2] & 0x1f) < 9 || (in[2] & 0x1f) > 16)
+        in[1] != 0x9d || (in[2] & 0x1f) > 16)
         goto done;
     maxbits = in[2] & 0x1f;
     block = (in[2] & 0x80) != 0;
@@ -439,9 +441,10 @@ static enum ww_unpack_result unpack_lz4(const unsigned char *in, size_t len, str
     return r;
 }
 
-/* One gzip member; *used: the input it took. */
-static enum ww_unpack_result unpack_gzip(const unsigned char *in, size_t len, struct out *o,
-                                         size_t *used)
+/* One deflate stream in zlib's format <wbits> (a gzip member: 16 + MAX_WBITS; raw: -MAX_WBITS);
+ * *used: the input it took. */
+static enum ww_unpack_result unpack_inflate(const unsigned char *in, size_t len, struct out *o,
+                                            size_t *used, int wbits)
 {
     z_stream zs;
     enum ww_unpack_result res = WW_UNPACK_FAILED;
@@ -449,7 +452,7 @@ static enum ww_unpack_result unpack_gzip(const unsigned char *in, size_t len, st
 
     *used = 0;
     memset(&zs, 0, sizeof(zs));
-    if (len > UINT_MAX || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+    if (len > UINT_MAX || inflateInit2(&zs, wbits) != Z_OK)
         return WW_UNPACK_FAILED;
     zs.next_in = (unsigned char *)(uintptr_t)in;
     zs.avail_in = (uInt)len;
@@ -470,6 +473,36 @@ static enum ww_unpack_result unpack_gzip(const unsigned char *in, size_t len, st
     *used = len - zs.avail_in;
     inflateEnd(&zs);
     return res;
+}
+
+/* One gzip member; *used: the input it took. */
+static enum ww_unpack_result unpack_gzip(const unsigned char *in, size_t len, struct out *o,
+                                         size_t *used)
+{
+    return unpack_inflate(in, len, o, used, 16 + MAX_WBITS);
+}
+
+/* A file as gzip -d reads it: gzip members one after the other, then a Unix compress (.Z) stream
+ * that takes the rest; other bytes after the members are ignored (gzip -d warns "trailing
+ * garbage ignored" and has written the data). */
+static enum ww_unpack_result unpack_gzip_cli(const unsigned char *in, size_t len, struct out *o)
+{
+    size_t at = 0, used;
+
+    while (at < len) {
+        const unsigned char *p = in + at;
+        size_t n = len - at;
+        enum ww_unpack_result r;
+
+        if (n >= 3 && p[0] == 0x1f && p[1] == 0x9d)
+            return unpack_compress(p, n, o);
+        if (!(n >= 2 && p[0] == 0x1f && p[1] == 0x8b))
+            return at > 0 ? WW_UNPACK_DONE : WW_UNPACK_FAILED;
+        if ((r = unpack_gzip(p, n, o, &used)) != WW_UNPACK_DONE)
+            return r;
+        at += used;
+    }
+    return WW_UNPACK_DONE;
 }
 
 static int zstd_magic(const unsigned char *p, size_t n)
@@ -552,6 +585,9 @@ enum ww_unpack_result ww_unpack(enum ww_unpack_format fmt, const unsigned char *
         break;
     case WW_UNPACK_LZ4:
         r = unpack_lz4(in, len, &o);
+        break;
+    case WW_UNPACK_GZIP_CLI:
+        r = unpack_gzip_cli(in, len, &o);
         break;
     case WW_UNPACK_XZ:
     case WW_UNPACK_LZIP:
@@ -686,8 +722,18 @@ enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint
 
     *out = NULL;
     *outlen = 0;
-    if ((flags & 1) || !ww_filetype_zip_method_unpacked(method))
-        return WW_UNPACK_FAILED; /* encrypted, or not a method read here */
+    if ((flags & 1) || !(ww_filetype_zip_method_unpacked(method) || method == 8 || method == 12))
+        return WW_UNPACK_FAILED;       /* encrypted, or not a method read here */
+    if (method == 8 || method == 12) { /* libclamav's own: for ww_unpack_zip_longer's members */
+        size_t used;
+        r = method == 8 ? unpack_inflate(in, len, &o, &used, -MAX_WBITS)
+                        : unpack_bzip2(in, len, &o);
+        if (o.n > limit)
+            o.n = limit;
+        *out = o.p;
+        *outlen = o.n;
+        return r;
+    }
     if (method == 98) {
         r = unpack_zip_archive(method, flags, crc, usize, in, len, &o);
         if (o.n > limit)
@@ -726,6 +772,85 @@ int ww_unpack_bzip2_streams(const unsigned char *b, size_t len)
         q++;
     }
     return 0;
+}
+
+int ww_unpack_zip_longer(unsigned method, const unsigned char *in, size_t len, uint64_t usize)
+{
+    unsigned char scratch[16384]; /* written, never read: only the count matters */
+    uint64_t got = 0;
+    int more = 0;
+
+    if (usize == UINT64_MAX || len > UINT_MAX)
+        return 0;
+    if (method == 8) {
+        z_stream zs;
+        int zr = Z_OK;
+        memset(&zs, 0, sizeof(zs));
+        if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
+            return 0;
+        zs.next_in = (unsigned char *)(uintptr_t)in;
+        zs.avail_in = (uInt)len;
+        while (zr == Z_OK && got <= usize) {
+            zs.next_out = scratch;
+            zs.avail_out = sizeof(scratch);
+            zr = inflate(&zs, Z_NO_FLUSH);
+            got += sizeof(scratch) - zs.avail_out;
+            if (zr == Z_OK && zs.avail_in == 0 && zs.avail_out > 0)
+                break; /* cut short */
+        }
+        inflateEnd(&zs);
+    } else if (method == 12) {
+        bz_stream bs;
+        int br = BZ_OK;
+        memset(&bs, 0, sizeof(bs));
+        if (BZ2_bzDecompressInit(&bs, 0, 0) != BZ_OK)
+            return 0;
+        bs.next_in = (char *)(uintptr_t)in;
+        bs.avail_in = (unsigned)len;
+        while (br == BZ_OK && got <= usize) {
+            bs.next_out = (char *)scratch;
+            bs.avail_out = sizeof(scratch);
+            br = BZ2_bzDecompress(&bs);
+            got += sizeof(scratch) - bs.avail_out;
+            if (br == BZ_OK && bs.avail_in == 0 && bs.avail_out > 0)
+                break; /* cut short */
+        }
+        BZ2_bzDecompressEnd(&bs);
+    }
+    more = got > usize;
+    return more;
+}
+
+int ww_unpack_gzip_cli_more(const unsigned char *b, size_t len, size_t limit)
+{
+    unsigned char scratch[16384]; /* written, never read: only the members' ends count */
+    size_t at = 0, inflated = 0;
+
+    if (len < 21 || b[0] != 0x1f || b[1] != 0x8b || memmem(b + 18, len - 18, "\x1f\x9d", 2) == NULL)
+        return 0; /* no .Z magic anywhere after the first member's least size */
+    while (at + 2 <= len && b[at] == 0x1f && b[at + 1] == 0x8b) {
+        z_stream zs;
+        int zr = Z_OK;
+
+        memset(&zs, 0, sizeof(zs));
+        if (len - at > UINT_MAX || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+            return 0;
+        zs.next_in = (unsigned char *)(uintptr_t)(b + at);
+        zs.avail_in = (uInt)(len - at);
+        while (zr == Z_OK && inflated <= limit) {
+            zs.next_out = scratch;
+            zs.avail_out = sizeof(scratch);
+            zr = inflate(&zs, Z_NO_FLUSH);
+            inflated += sizeof(scratch) - zs.avail_out;
+            if (zr == Z_OK && zs.avail_in == 0 && zs.avail_out > 0)
+                zr = Z_BUF_ERROR; /* cut short */
+        }
+        at = len - zs.avail_in;
+        inflateEnd(&zs);
+        if (zr != Z_STREAM_END || inflated > limit)
+            return 0; /* corrupt, cut short, or past the limit: libclamav's reading stands */
+    }
+    return len - at >= 3 && b[at] == 0x1f && b[at + 1] == 0x9d;
 }
 
 int ww_unpack_zstd_cli_more(const unsigned char *b, size_t len)

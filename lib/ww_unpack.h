@@ -29,6 +29,8 @@ enum ww_unpack_format {
                          * uncompress read it */
     WW_UNPACK_LZ4,      /* lz4 frames, legacy frames (lz4 -l) and skippable frames one after the
                          * other, as lz4 -d reads them */
+    WW_UNPACK_GZIP_CLI, /* gzip members, then a Unix compress (.Z) stream to the end, as gzip -d
+                         * (and tar xzf) reads a file; other bytes after the members ignored */
 };
 
 enum ww_unpack_result {
@@ -59,6 +61,16 @@ enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint
  * first block's magic, byte-aligned: each stream starts on a byte); libclamav reads the first
  * only. A cheap look. */
 int ww_unpack_bzip2_streams(const unsigned char *b, size_t len);
+/* Whether a deflate (method 8) or bzip2 (12) zip member's data, <len> bytes at <in>, gives more
+ * than its directory's size <usize>: Python's zipfile writes that many bytes (the CRC over
+ * them), libclamav scans it all (attack review 15, F3). Decoded with the output thrown away,
+ * stopping past <usize>. ww_unpack_zip_member then decodes the member (these two methods too). */
+int ww_unpack_zip_longer(unsigned method, const unsigned char *in, size_t len, uint64_t usize);
+/* Whether gzip -d reads the file at <b> (<len> bytes) further than libclamav: gzip members
+ * followed by a Unix compress (.Z) stream (attack review 15, F2). The members are inflated (the
+ * output thrown away) to find where they end, at most <limit> bytes of it; only when ".Z"'s magic
+ * is somewhere after the first member's start. WW_UNPACK_GZIP_CLI decodes. */
+int ww_unpack_gzip_cli_more(const unsigned char *b, size_t len, size_t limit);
 /* Whether zstd -d reads the file at <b> further than libclamav: a gzip, xz or LZMA file in which
  * a zstd (legacy too) or lz4 frame's magic follows. A cheap look; WW_UNPACK_ZSTD_CLI decodes. */
 int ww_unpack_zstd_cli_more(const unsigned char *b, size_t len);

@@ -1149,6 +1149,36 @@ START_TEST(test_deepscan_zip_members_and_lzip_decoded)
         free(q.p);
         free(junk);
     }
+    /* the same with deflate and bzip2, which libclamav decodes itself: the stream gives clam.exe
+     * and junk, the directory says clam.exe's size (attack review 15, F3) */
+    {
+        unsigned char *junk = malloc(xlen + 64), packed[2048];
+        unsigned plen = sizeof(packed);
+        z_stream zs;
+        ck_assert_ptr_nonnull(junk);
+        memcpy(junk, exe, xlen);
+        memset(junk + xlen, 0, 64);
+        memset(&zs, 0, sizeof(zs));
+        ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
+        zs.next_in = junk;
+        zs.avail_in = (uInt)(xlen + 64);
+        zs.next_out = packed;
+        zs.avail_out = sizeof(packed);
+        ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+        zip_packed(&z, "clam.exe", exe, xlen, 8, 0, packed, zs.total_out);
+        deflateEnd(&zs);
+        expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe",
+                    "a deflate member longer than its size");
+        ck_assert_int_eq(BZ2_bzBuffToBuffCompress((char *)packed, &plen, (char *)junk,
+                                                  (unsigned)(xlen + 64), 9, 0, 0),
+                         BZ_OK);
+        zip_packed(&z, "clam.exe", exe, xlen, 12, 0, packed, plen);
+        expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe",
+                    "a bzip2 member longer than its size");
+        zip_packed(&z, "readme.txt", text, sizeof(text), 8, 0, packed, 0); /* empty: no stream */
+        expect_deep(e, deep, &z, WW_DEEP_CLEAN, "", "an empty deflate member");
+        free(junk);
+    }
     /* a zip whose offsets count from the file's first byte behind a prefix (a self-extractor's
      * stub): its readers start it at 0 (same review, F2) */
     zput(&z, "MZ a stub of a self-extractor, then the zip...", 46);

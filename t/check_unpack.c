@@ -557,6 +557,27 @@ START_TEST(test_unpack_compress)
         ck_assert(n == sizeof(same) && memcmp(out, same, n) == 0);
         free(out);
     }
+    /* flags gzip -d takes too (attack review 15, F1): 8 bits (9-bit codes, no table entries),
+     * reserved bits set (a warning there) */
+    b.n = 0;
+    lzw_put(&b, data, 3000, 8, 1, 0);
+    expect(WW_UNPACK_COMPRESS, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 3000, "8 bits");
+    b.p[2] |= 0x60;
+    expect(WW_UNPACK_COMPRESS, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 3000, "reserved bits");
+    /* gzip members, then a .Z stream: gzip -d reads both (same review, F2) */
+    b.n = 0;
+    gzip_put(&b, data, 0);
+    ck_assert_int_eq(ww_unpack_gzip_cli_more(b.p, b.n, 1 << 20), 0);
+    gzip_put(&b, data, 1000);
+    lzw_put(&b, data + 1000, 5000, 16, 1, 0);
+    ck_assert_int_eq(ww_unpack_gzip_cli_more(b.p, b.n, 1 << 20), 1);
+    ck_assert_int_eq(ww_unpack_gzip_cli_more(b.p, b.n, 100), 0); /* past the limit: not looked */
+    expect(WW_UNPACK_GZIP_CLI, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 6000, "gzip then .Z");
+    b.n = 0;
+    gzip_put(&b, data, 1000);
+    put(&b, "\x1f\x9e junk", 7); /* not a member: ignored, as gzip -d does (a warning) */
+    ck_assert_int_eq(ww_unpack_gzip_cli_more(b.p, b.n, 1 << 20), 0);
+    expect(WW_UNPACK_GZIP_CLI, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 1000, "trailing junk");
     b.n = 0;
     lzw_put(&b, data, sizeof(data), 16, 1, 0);
     expect(WW_UNPACK_COMPRESS, &b, 7000, WW_UNPACK_OVER, data, 7000, "over");

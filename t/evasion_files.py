@@ -187,6 +187,11 @@ def compress_z(data, maxbits=16):
     return bytes(out + bits[:(pos + 7) >> 3])
 
 
+def raw_deflate(data):
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
 def zip64_end(z):
     """Zip <z> (no comment) ending in a zip64 end record and locator, then a classic record
     that defers to them."""
@@ -591,6 +596,13 @@ def main():
         "ppmd.zip": method_zip(b"clam.exe", clam_exe, 98, b"\x06\x00" + clam_exe[::-1]),
         # Unix compress: .Z and .tar.Z (tar -Z; gzip -d reads .Z), which libclamav cannot undo
         "clam.exe.Z": compress_z(clam_exe),
+        # attack review 15: a .Z of 8-bit width (gzip -d reads it: 9-bit codes); an empty gzip
+        # member then a .Z stream (gzip -d and tar xzf read both); a deflate member whose stream
+        # gives clam.exe and junk, the directory saying clam.exe's size (Python's zipfile writes
+        # clam.exe)
+        "bits8.Z": compress_z(clam_exe, 8),
+        "gzthenz.gz": gzip.compress(b"") + compress_z(clam_exe),
+        "deflatejunk.zip": method_zip(b"clam.exe", clam_exe, 8, raw_deflate(clam_exe + bytes(64))),
         "clam.tar.Z": compress_z(tar_of([(b"clam.exe", clam_exe)]), 12),
         "badlzip.lz": b"LZIP\x01\x00" + lzma.compress(clam_exe, format=lzma.FORMAT_RAW, filters=[
             {"id": lzma.FILTER_LZMA1, "lc": 3, "lp": 0, "pb": 2}]),

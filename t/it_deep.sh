@@ -148,6 +148,11 @@ tar cf - -C "$TESTFILES" clam.exe | "$top_builddir/t/ww_encode" lz4 >"$tmp/ev/cl
 # the readers give clam.exe back from the .Z files (gzip -d reads Unix compress)
 gzip -dc <"$tmp/ev/clam.exe.Z" | cmp -s - "$TESTFILES/clam.exe" || fail "gzip -d does not read clam.exe.Z"
 gzip -dc <"$tmp/ev/clam.tar.Z" | tar tf - | grep -qx clam.exe || fail "gzip -d does not read clam.tar.Z"
+for f in bits8.Z gzthenz.gz; do
+    gzip -dc <"$tmp/ev/$f" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "gzip -d does not read $f"
+done
+"${PYTHON3:-python3}" -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("clam.exe"))' \
+    "$tmp/ev/deflatejunk.zip" | cmp -s - "$TESTFILES/clam.exe" || fail "Python does not read deflatejunk.zip"
 # clam.exe as a zstd member of a zip (method 93: 7-Zip, WinZip; libarchive, so Windows 11)
 "${PYTHON3:-python3}" "$top_srcdir/t/evasion_files.py" --method-zip 93 clam.exe "$tmp/ev/clam.zst" \
     "$TESTFILES/clam.exe" "$tmp/ev/zstd.zip" || fail "cannot make zstd.zip"
@@ -211,7 +216,10 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "clam.tar.Z|threat=Webwarden.Test.ClamExe|type=compress scanner=clamav deep=infected" \
     "clam.exe.lz4|threat=Webwarden.Test.ClamExe|type=lz4 scanner=clamav deep=infected" \
     "clam.tar.lz4|threat=Webwarden.Test.ClamExe|type=lz4 scanner=clamav deep=infected" \
-    "ppmd7z.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected"; do
+    "ppmd7z.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "bits8.Z|threat=Webwarden.Test.ClamExe|type=compress scanner=clamav deep=infected" \
+    "gzthenz.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
+    "deflatejunk.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
