@@ -488,9 +488,11 @@ static int zip_member_decode(void *arg, const struct ww_zip_member *m)
         int err = 0;
         long long max_file = cl_engine_get_num(zd->c->engine, CL_ENGINE_MAX_FILESIZE, &err);
         long long max_scan = cl_engine_get_num(zd->c->engine, CL_ENGINE_MAX_SCANSIZE, &err);
+        long long max_ms = cl_engine_get_num(zd->c->engine, CL_ENGINE_MAX_SCANTIME, &err);
         if (err != 0 || m->usize64 > (uint64_t)max_file ||
-            top->budget->probed + m->usize64 > (uint64_t)max_scan)
-            return 0;
+            top->budget->probed + m->usize64 > (uint64_t)max_scan ||
+            (max_ms > 0 && now_ms() - top->t0 > max_ms))
+            return 0; /* (and within the body's time) */
         top->budget->probed += m->usize64;
         if (!ww_unpack_zip_longer(m->method, zd->b + data, (size_t)csize, m->usize64))
             return 0; /* read as every reader reads it: libclamav's own */
