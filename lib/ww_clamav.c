@@ -254,7 +254,7 @@ struct scan_ctx {
 #define DECODED_MAX 16       /* streams decoded a body (lib/ww_unpack); past it: unscanned */
 #define ZIP_DECODED_MAX 1000 /* zip members decoded a body (zip_again); past it: unscanned */
 
-static int file_unsupported(const unsigned char *b, size_t len, int64_t zstart,
+static int file_unsupported(const unsigned char *b, size_t len, enum ww_filetype t, int64_t zstart,
                             const struct ww_zip_end *z, char *why, size_t whylen,
                             uint64_t *largest);
 static void scan_options(struct cl_scan_options *o);
@@ -739,7 +739,7 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         int err = 0;
         long long max_file =
             c->engine != NULL ? cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILESIZE, &err) : 0;
-        file_unsupported(b, file_size, zstart, &z, c->unsupported, sizeof(c->unsupported),
+        file_unsupported(b, file_size, ft, zstart, &z, c->unsupported, sizeof(c->unsupported),
                          &largest);
         /* a zip inside whose member libclamav will skip, silently, for its size */
         if (err == 0 && max_file > 0 && largest > (uint64_t)max_file && c->limit[0] == '\0')
@@ -1322,14 +1322,14 @@ int ww_clamav_scan_fd(struct ww_clamav *e, int fd, struct ww_deep_result *res)
     return ww_clamav_scan_fd_in(e, fd, NULL, res);
 }
 
-/* A file libclamav cannot open, nor lib/ww_unpack: an lzop stream, or a zip (<zstart>
- * its start, from zip_in: < 0 none; <z> its end record) with a member packed in a way neither
- * undoes (PPMd, an encrypted LZMA one). 1 and <why> (a Webwarden.DeepScan.Unsupported.* name). */
-static int file_unsupported(const unsigned char *b, size_t len, int64_t zstart,
+/* A file (of true type <t>) libclamav cannot open, nor lib/ww_unpack: an lzop stream, or a zip
+ * (<zstart> its start, from zip_in: < 0 none; <z> its end record) with a member packed in a way
+ * neither undoes (WavPack, an encrypted LZMA one). 1 and <why> (a
+ * Webwarden.DeepScan.Unsupported.* name). */
+static int file_unsupported(const unsigned char *b, size_t len, enum ww_filetype t, int64_t zstart,
                             const struct ww_zip_end *z, char *why, size_t whylen,
                             uint64_t *largest_out)
 {
-    enum ww_filetype t = ww_filetype_detect(b, len < WW_FILETYPE_PEEK ? len : WW_FILETYPE_PEEK);
     uint64_t largest;
     unsigned method;
 

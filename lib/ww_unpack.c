@@ -111,6 +111,46 @@ static enum ww_unpack_result unpack_bzip2(const unsigned char *in, size_t len, s
     }
 }
 
+/* Runs liblzma's decoder <s> (set up; ended here) over the <len> bytes at <in>, onto <o>. The
+ * stream's first <fed> bytes are read from <hdr> instead (a copy of its header with a smaller
+ * dictionary; 0: none). <finish>: all of <in> is the stream's and must end it (LZMA_FINISH: a cut
+ * is LZMA_BUF_ERROR); else the stream may end before <in> does. *used (not NULL): the input it
+ * took. */
+static enum ww_unpack_result lzma_run(lzma_stream *s, const unsigned char *in, size_t len,
+                                      const unsigned char *hdr, size_t fed, int finish,
+                                      struct out *o, size_t *used)
+{
+    enum ww_unpack_result res = WW_UNPACK_FAILED;
+    lzma_ret lr;
+    int r;
+
+    s->next_in = fed > 0 ? hdr : in;
+    s->avail_in = fed > 0 ? fed : len;
+    for (;;) {
+        if (fed > 0 && s->avail_in == 0) { /* the header copy read: on with the stream */
+            s->next_in = in + fed;
+            s->avail_in = len - fed;
+            fed = 0;
+        }
+        if ((r = room(o)) <= 0) {
+            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            break;
+        }
+        s->next_out = o->p + o->n;
+        s->avail_out = o->cap - o->n;
+        lr = lzma_code(s, finish && fed == 0 ? LZMA_FINISH : LZMA_RUN);
+        o->n = (size_t)(s->next_out - o->p);
+        if (lr == LZMA_STREAM_END)
+            res = WW_UNPACK_DONE;
+        if (lr != LZMA_OK || (!finish && s->avail_in == 0 && fed == 0 && s->avail_out > 0))
+            break; /* the end, corrupt, a dictionary too large, or cut short */
+    }
+    if (used != NULL)
+        *used = (size_t)(s->next_in >= in && s->next_in <= in + len ? s->next_in - in : 0);
+    lzma_end(s);
+    return res;
+}
+
 /* One xz stream, or one LZMA "alone" stream (<alone>); *used: the input it took. An LZMA
  * dictionary over the memory limit is read as one of WW_UNPACK_LZMA_DICT_MAX (a copy of the
  * header): a match never reaches further back than the output kept, which is smaller. */
@@ -119,51 +159,23 @@ static enum ww_unpack_result unpack_xz(const unsigned char *in, size_t len, stru
                                        int alone, size_t *used)
 {
     lzma_stream s = LZMA_STREAM_INIT;
-    lzma_ret lr = LZMA_OK;
-    enum ww_unpack_result res = WW_UNPACK_FAILED;
     unsigned char hdr[13];
     size_t fed = 0;
-    int r;
 
     *used = 0;
     if ((alone ? lzma_alone_decoder(&s, WW_UNPACK_LZMA_MEMLIMIT)
                : lzma_stream_decoder(&s, WW_UNPACK_LZMA_MEMLIMIT, 0)) != LZMA_OK)
         return WW_UNPACK_FAILED;
-    s.next_in = in;
-    s.avail_in = len;
     if (alone && len >= sizeof(hdr)) {
         uint32_t dict =
             (uint32_t)in[1] | (uint32_t)in[2] << 8 | (uint32_t)in[3] << 16 | (uint32_t)in[4] << 24;
         if (dict > WW_UNPACK_LZMA_DICT_MAX) {
             memcpy(hdr, in, sizeof(hdr));
             hdr[1] = 0, hdr[2] = 0, hdr[3] = 0, hdr[4] = WW_UNPACK_LZMA_DICT_MAX >> 24;
-            s.next_in = hdr;
-            s.avail_in = sizeof(hdr);
             fed = sizeof(hdr);
         }
     }
-    for (;;) {
-        if (fed > 0 && s.avail_in == 0) { /* the header copy read: on with the stream */
-            s.next_in = in + fed;
-            s.avail_in = len - fed;
-            fed = 0;
-        }
-        if ((r = room(o)) <= 0) {
-            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
-            break;
-        }
-        s.next_out = o->p + o->n;
-        s.avail_out = o->cap - o->n;
-        lr = lzma_code(&s, LZMA_RUN);
-        o->n = (size_t)(s.next_out - o->p);
-        if (lr == LZMA_STREAM_END)
-            res = WW_UNPACK_DONE;
-        if (lr != LZMA_OK || (s.avail_in == 0 && fed == 0 && s.avail_out > 0))
-            break; /* the end, corrupt, a dictionary too large, or cut short */
-    }
-    *used = (size_t)(s.next_in >= in && s.next_in <= in + len ? s.next_in - in : 0);
-    lzma_end(&s);
-    return res;
+    return lzma_run(&s, in, len, hdr, fed, 0, o, used);
 }
 
 /* The dictionary size of an lzip header's coded byte: 2^n minus n/16ths of 2^n/16. */
@@ -181,45 +193,18 @@ static enum ww_unpack_result unpack_xz_all(const unsigned char *in, size_t len, 
                                            int lzip)
 {
     lzma_stream s = LZMA_STREAM_INIT;
-    lzma_ret lr;
-    enum ww_unpack_result res = WW_UNPACK_FAILED;
     unsigned char hdr[6];
     size_t fed = 0;
-    int r;
 
     if ((lzip ? lzma_lzip_decoder(&s, WW_UNPACK_LZMA_MEMLIMIT, LZMA_CONCATENATED)
               : lzma_stream_decoder(&s, WW_UNPACK_LZMA_MEMLIMIT, LZMA_CONCATENATED)) != LZMA_OK)
         return WW_UNPACK_FAILED;
-    s.next_in = in;
-    s.avail_in = len;
     if (lzip && len >= sizeof(hdr) && lzip_dict(in[5]) > WW_UNPACK_LZMA_DICT_MAX) {
         memcpy(hdr, in, sizeof(hdr));
         hdr[5] = 27; /* 2^27: WW_UNPACK_LZMA_DICT_MAX */
-        s.next_in = hdr;
-        s.avail_in = sizeof(hdr);
         fed = sizeof(hdr);
     }
-    for (;;) {
-        if (fed > 0 && s.avail_in == 0) { /* the header copy read: on with the stream */
-            s.next_in = in + fed;
-            s.avail_in = len - fed;
-            fed = 0;
-        }
-        if ((r = room(o)) <= 0) {
-            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
-            break;
-        }
-        s.next_out = o->p + o->n;
-        s.avail_out = o->cap - o->n;
-        lr = lzma_code(&s, fed > 0 ? LZMA_RUN : LZMA_FINISH); /* all of the input is there */
-        o->n = (size_t)(s.next_out - o->p);
-        if (lr == LZMA_STREAM_END)
-            res = WW_UNPACK_DONE;
-        if (lr != LZMA_OK)
-            break; /* the end, corrupt, a dictionary too large, or cut short (LZMA_BUF_ERROR) */
-    }
-    lzma_end(&s);
-    return res;
+    return lzma_run(&s, in, len, hdr, fed, 1, o, NULL); /* all of the input is there */
 }
 
 /* Bytes <p> (<n>) onto the output: 1, 0 at the limit (what fits is there), -1 out of memory. */
@@ -613,9 +598,6 @@ static enum ww_unpack_result unpack_lzma1(const unsigned char *props, const unsi
     lzma_options_lzma opt;
     lzma_filter f[2] = {{LZMA_FILTER_LZMA1EXT, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
     lzma_stream s = LZMA_STREAM_INIT;
-    enum ww_unpack_result res = WW_UNPACK_FAILED;
-    lzma_ret lr;
-    int r;
 
     if (lzma_properties_decode(&pf, NULL, props, 5) != LZMA_OK)
         return WW_UNPACK_FAILED;
@@ -628,24 +610,7 @@ static enum ww_unpack_result unpack_lzma1(const unsigned char *props, const unsi
     opt.ext_size_high = (uint32_t)(usize >> 32);
     if (lzma_raw_decoder(&s, f) != LZMA_OK)
         return WW_UNPACK_FAILED;
-    s.next_in = in;
-    s.avail_in = len;
-    for (;;) {
-        if ((r = room(o)) <= 0) {
-            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
-            break;
-        }
-        s.next_out = o->p + o->n;
-        s.avail_out = o->cap - o->n;
-        lr = lzma_code(&s, LZMA_FINISH);
-        o->n = (size_t)(s.next_out - o->p);
-        if (lr == LZMA_STREAM_END)
-            res = WW_UNPACK_DONE;
-        if (lr != LZMA_OK)
-            break; /* the end, corrupt, or cut short (LZMA_BUF_ERROR) */
-    }
-    lzma_end(&s);
-    return res;
+    return lzma_run(&s, in, len, NULL, 0, 1, o, NULL);
 }
 
 #define PPMD_MEM_MAX 128 /* MiB: a PPMd member asking for more is not read (7-Zip's -mx9: 192) */
@@ -774,32 +739,48 @@ int ww_unpack_bzip2_streams(const unsigned char *b, size_t len)
     return 0;
 }
 
-int ww_unpack_zip_longer(unsigned method, const unsigned char *in, size_t len, uint64_t usize)
+/* One deflate stream in zlib's format <wbits> (gzip: 16 + MAX_WBITS; raw: -MAX_WBITS) at <in>,
+ * decoded with the output thrown away until it ends or has given more than <most> bytes: 1 when it
+ * ended (*got: the bytes it gave, *used: the input it took), else 0 (corrupt, cut short, or past
+ * <most>). */
+static int inflate_count(const unsigned char *in, size_t len, int wbits, uint64_t most,
+                         uint64_t *got, size_t *used)
 {
     unsigned char scratch[16384]; /* written, never read: only the count matters */
+    z_stream zs;
+    int zr = Z_OK;
+
+    *got = 0;
+    *used = 0;
+    memset(&zs, 0, sizeof(zs));
+    if (len > UINT_MAX || inflateInit2(&zs, wbits) != Z_OK)
+        return 0;
+    zs.next_in = (unsigned char *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    while (zr == Z_OK && *got <= most) {
+        zs.next_out = scratch;
+        zs.avail_out = sizeof(scratch);
+        zr = inflate(&zs, Z_NO_FLUSH);
+        *got += sizeof(scratch) - zs.avail_out;
+        if (zr == Z_OK && zs.avail_in == 0 && zs.avail_out > 0)
+            zr = Z_BUF_ERROR; /* cut short */
+    }
+    *used = len - zs.avail_in;
+    inflateEnd(&zs);
+    return zr == Z_STREAM_END;
+}
+
+int ww_unpack_zip_longer(unsigned method, const unsigned char *in, size_t len, uint64_t usize)
+{
     uint64_t got = 0;
-    int more = 0;
+    size_t used;
 
     if (usize == UINT64_MAX || len > UINT_MAX)
         return 0;
     if (method == 8) {
-        z_stream zs;
-        int zr = Z_OK;
-        memset(&zs, 0, sizeof(zs));
-        if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
-            return 0;
-        zs.next_in = (unsigned char *)(uintptr_t)in;
-        zs.avail_in = (uInt)len;
-        while (zr == Z_OK && got <= usize) {
-            zs.next_out = scratch;
-            zs.avail_out = sizeof(scratch);
-            zr = inflate(&zs, Z_NO_FLUSH);
-            got += sizeof(scratch) - zs.avail_out;
-            if (zr == Z_OK && zs.avail_in == 0 && zs.avail_out > 0)
-                break; /* cut short */
-        }
-        inflateEnd(&zs);
+        inflate_count(in, len, -MAX_WBITS, usize, &got, &used); /* ended or not: the count */
     } else if (method == 12) {
+        unsigned char scratch[16384]; /* written, never read: only the count matters */
         bz_stream bs;
         int br = BZ_OK;
         memset(&bs, 0, sizeof(bs));
@@ -817,38 +798,21 @@ int ww_unpack_zip_longer(unsigned method, const unsigned char *in, size_t len, u
         }
         BZ2_bzDecompressEnd(&bs);
     }
-    more = got > usize;
-    return more;
+    return got > usize;
 }
 
 int ww_unpack_gzip_cli_more(const unsigned char *b, size_t len, size_t limit)
 {
-    unsigned char scratch[16384]; /* written, never read: only the members' ends count */
-    size_t at = 0, inflated = 0;
+    size_t at = 0, used;
+    uint64_t inflated = 0, got;
 
     if (len < 21 || b[0] != 0x1f || b[1] != 0x8b || memmem(b + 18, len - 18, "\x1f\x9d", 2) == NULL)
         return 0; /* no .Z magic anywhere after the first member's least size */
     while (at + 2 <= len && b[at] == 0x1f && b[at + 1] == 0x8b) {
-        z_stream zs;
-        int zr = Z_OK;
-
-        memset(&zs, 0, sizeof(zs));
-        if (len - at > UINT_MAX || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-            return 0;
-        zs.next_in = (unsigned char *)(uintptr_t)(b + at);
-        zs.avail_in = (uInt)(len - at);
-        while (zr == Z_OK && inflated <= limit) {
-            zs.next_out = scratch;
-            zs.avail_out = sizeof(scratch);
-            zr = inflate(&zs, Z_NO_FLUSH);
-            inflated += sizeof(scratch) - zs.avail_out;
-            if (zr == Z_OK && zs.avail_in == 0 && zs.avail_out > 0)
-                zr = Z_BUF_ERROR; /* cut short */
-        }
-        at = len - zs.avail_in;
-        inflateEnd(&zs);
-        if (zr != Z_STREAM_END || inflated > limit)
+        if (!inflate_count(b + at, len - at, 16 + MAX_WBITS, limit - inflated, &got, &used) ||
+            (inflated += got) > limit)
             return 0; /* corrupt, cut short, or past the limit: libclamav's reading stands */
+        at += used;
     }
     return len - at >= 3 && b[at] == 0x1f && b[at + 1] == 0x9d;
 }
