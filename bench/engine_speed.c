@@ -22,7 +22,9 @@
 #include "ww_scan.h"
 #include "ww_sig.h"
 
-#define BUF_BYTES (64u << 20) /* random bytes, scanned over and over */
+/* random bytes, scanned over and over: 64 MiB (from memory, as a download streams), or
+ * WW_BENCH_BUF_KIB KiB (from the cache, as a request's body is when c-icap hands it over) */
+static size_t BUF_BYTES = (size_t)64 << 20;
 
 static double now_s(void)
 {
@@ -144,6 +146,8 @@ int main(int argc, char **argv)
            now_s() - t0, st.hash_sigs, st.body_sigs, st.skipped, st.files,
            (double)st.memory_bytes / (1 << 20));
     printf("%s\n", st.matcher);
+    if (getenv("WW_BENCH_BUF_KIB") != NULL && atol(getenv("WW_BENCH_BUF_KIB")) > 0)
+        BUF_BYTES = ((size_t)atol(getenv("WW_BENCH_BUF_KIB")) << 10) & ~(size_t)7;
     buf = malloc(BUF_BYTES);
     if (buf == NULL)
         return 1;
