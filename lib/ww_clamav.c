@@ -368,6 +368,8 @@ struct dec_src {
     unsigned zip_flags;
     uint32_t zip_crc;
     uint64_t zip_usize;
+    int lha; /* 1: entry lha_index of an LHA archive (ww_unpack_lha_member) */
+    size_t lha_index;
 };
 
 static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const unsigned char *b,
@@ -384,9 +386,13 @@ static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const un
         return looked < 0;
     looked = 1;
     /* the decoder is gone before the scan */
-    r = src->zip_method != 0 ? ww_unpack_zip_member(src->zip_method, src->zip_flags, src->zip_crc,
-                                                    src->zip_usize, b, len, d.limit, &out, &n)
-                             : ww_unpack(src->fmt, b, len, d.limit, &out, &n);
+    if (src->lha)
+        r = ww_unpack_lha_member(b, len, src->lha_index, d.limit, &out, &n);
+    else if (src->zip_method != 0)
+        r = ww_unpack_zip_member(src->zip_method, src->zip_flags, src->zip_crc, src->zip_usize, b,
+                                 len, d.limit, &out, &n);
+    else
+        r = ww_unpack(src->fmt, b, len, d.limit, &out, &n);
     top->budget->decoded_bytes += n;
     if (r == WW_UNPACK_OVER) {
         /* libclamav would skip a member this large: the size policy decides, as for one */
@@ -420,6 +426,30 @@ static cl_error_t decode_or_mark(struct scan_ctx *c, enum ww_unpack_format fmt,
     if (!decoded_again(c, &src, b, len, &cr) && c->unsupported[0] == '\0')
         snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.%s", why);
     return cr == CL_VIRUS ? CL_VIRUS : CL_CLEAN;
+}
+
+#define LHA_DECODED_MAX 1000 /* LHA entries decoded a body, as for zip members */
+
+/* An LHA archive (.lzh), which libclamav 1.4 does not open (it scans the bytes as they are): each
+ * entry decoded by libarchive, as 7-Zip and WinRAR read it, and its content scanned. Headers that
+ * do not read, an entry that does not decode, or more than LHA_DECODED_MAX entries: unsupported
+ * (Unsupported.lzh), what came scanned. CL_VIRUS for a finding. */
+static cl_error_t lha_again(struct scan_ctx *c, const unsigned char *b, size_t len)
+{
+    long n = ww_unpack_lha_count(b, len, LHA_DECODED_MAX);
+    int whole = n >= 0 && n <= LHA_DECODED_MAX;
+    cl_error_t cr = CL_CLEAN;
+
+    for (long i = 0; i < n && i < LHA_DECODED_MAX; i++) {
+        struct dec_src src = {.lha = 1, .lha_index = (size_t)i};
+        if (!decoded_again(c, &src, b, len, &cr))
+            whole = 0;
+        if (cr == CL_VIRUS)
+            return CL_VIRUS;
+    }
+    if (!whole && c->unsupported[0] == '\0')
+        snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.lzh");
+    return CL_CLEAN;
 }
 
 #define LZMA_PROBE (64u << 10) /* what a loose LZMA header's stream must give to be tried */
@@ -702,15 +732,24 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         if (decode_or_mark(c, WW_UNPACK_LZIP, b, file_size, "lzip") == CL_VIRUS)
             return CL_VIRUS;
     }
-    if (ft == WW_FT_GZIP && c->engine != NULL) {
-        /* gzip members, then a .Z stream: gzip -d and tar xzf read both, libclamav the members
-         * (attack review 15, F2); finding the members' end inflates them once more */
+    if ((ft == WW_FT_GZIP || ft == WW_FT_PACK || ft == WW_FT_LZH) && c->engine != NULL) {
+        /* what gzip -d (tar xzf, zcat) reads and libclamav does not: gzip members, then a .Z
+         * stream (attack review 15, F2), a pack member or one with gzip 0.5's magic (1f 9e),
+         * first or after others; finding the gzip members' end inflates them once more. SCO's
+         * LZH (1f a0) is not decoded: unsupported. (An LHA archive, the other "lzh", is not
+         * theirs: no magic of these.) */
         int err = 0;
         long long max_scan = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANSIZE, &err);
         if (err == 0 && max_scan > 0 && ww_unpack_gzip_cli_more(b, file_size, (size_t)max_scan) &&
-            decode_or_mark(c, WW_UNPACK_GZIP_CLI, b, file_size, "Streams") == CL_VIRUS)
+            decode_or_mark(c, WW_UNPACK_GZIP_CLI, b, file_size,
+                           b[1] == 0x1e   ? "pack"
+                           : b[1] == 0xa0 ? "lzh"
+                           : b[1] == 0x9e ? "gzip"
+                                          : "Streams") == CL_VIRUS)
             return CL_VIRUS;
     }
+    if (ft == WW_FT_LZH && b[0] != 0x1f && lha_again(c, b, file_size) == CL_VIRUS)
+        return CL_VIRUS;
     if (ft == WW_FT_COMPRESS || ft == WW_FT_LZ4) {
         /* Unix compress (.Z, .tar.Z: tar -Z, gzip -d) and lz4 (.lz4, .tar.lz4, Linux's lz4
          * initramfs: lz4 -d), which libclamav 1.4 cannot undo */

@@ -48,6 +48,7 @@ static const struct ft_info ft_info[WW_FT_COUNT] = {
     [WW_FT_LZ4] = {"lz4", "archive"},
     [WW_FT_LZIP] = {"lzip", "archive"},
     [WW_FT_COMPRESS] = {"compress", "archive"},
+    [WW_FT_PACK] = {"pack", "archive"},
     [WW_FT_LZOP] = {"lzop", "archive"},
     [WW_FT_LZMA] = {"lzma", "archive"},
     [WW_FT_ISCAB] = {"iscab", "archive"},
@@ -325,8 +326,12 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
     }
     if (len >= 7 && p[2] == '-' && p[3] == 'l' && (p[4] == 'h' || p[4] == 'z') && p[6] == '-')
         return WW_FT_LZH;
-    if (AT(0, "\x1F\x8B"))
-        return WW_FT_GZIP;
+    if (AT(0, "\x1F\x8B") || (AT(0, "\x1F\x9E") && len >= 3 && p[2] == 8))
+        return WW_FT_GZIP; /* gzip 0.5's magic too: gzip -d still reads it */
+    if (AT(0, "\x1F\x1E") && len >= 7 && p[6] >= 1 && p[6] <= 25)
+        return WW_FT_PACK; /* pack: 4 bytes of length, then the longest code's bits */
+    if (AT(0, "\x1F\xA0"))
+        return WW_FT_LZH; /* SCO's compress -H (LZH), which gzip -d reads */
     if (AT(0, "BZh") && len >= 4 && p[3] >= '1' && p[3] <= '9')
         return WW_FT_BZIP2;
     if (AT(0, "\xFD"

@@ -62,6 +62,7 @@ enum ww_filetype {
     WW_FT_LZ4,  /* LZ4 frame */
     WW_FT_LZIP, /* lzip */
     WW_FT_COMPRESS, /* Unix compress (.Z, LZW) */
+    WW_FT_PACK,     /* pack (.z: 1f 1e, a Huffman code), which gzip -d reads */
     WW_FT_LZOP,     /* lzop */
     WW_FT_LZMA,     /* LZMA "alone" (.lzma, .tar.lzma, .tlz): no magic, a header every encoder
                      * writes alike (ww_filetype_lzma_header) */

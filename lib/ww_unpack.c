@@ -434,11 +434,27 @@ static enum ww_unpack_result unpack_inflate(const unsigned char *in, size_t len,
     z_stream zs;
     enum ww_unpack_result res = WW_UNPACK_FAILED;
     int zr = Z_OK, r;
+    unsigned char magic[2] = {0x1f, 0x8b};
 
     *used = 0;
     memset(&zs, 0, sizeof(zs));
     if (len > UINT_MAX || inflateInit2(&zs, wbits) != Z_OK)
         return WW_UNPACK_FAILED;
+    if (wbits > MAX_WBITS && len >= 2 && in[0] == 0x1f && in[1] == 0x9e) {
+        /* gzip 0.5's magic, which gzip -d still takes for a member (zlib does not): zlib is
+         * handed today's magic, then the member from its third byte */
+        zs.next_in = magic;
+        zs.avail_in = 2;
+        zs.next_out = magic; /* nothing comes out of a header */
+        zs.avail_out = 0;
+        if (inflate(&zs, Z_NO_FLUSH) != Z_OK || zs.avail_in != 0) {
+            inflateEnd(&zs);
+            return WW_UNPACK_FAILED;
+        }
+        in += 2;
+        len -= 2;
+        *used = 2;
+    }
     zs.next_in = (unsigned char *)(uintptr_t)in;
     zs.avail_in = (uInt)len;
     for (;;) {
@@ -455,21 +471,143 @@ static enum ww_unpack_result unpack_inflate(const unsigned char *in, size_t len,
         if (zr != Z_OK || (zs.avail_in == 0 && zs.avail_out > 0))
             break; /* the member's end, corrupt, or cut short */
     }
-    *used = len - zs.avail_in;
+    *used += len - zs.avail_in;
     inflateEnd(&zs);
     return res;
 }
 
-/* One gzip member; *used: the input it took. */
+/* One gzip member (either magic gzip -d takes: 1f 8b, or gzip 0.5's 1f 9e); *used: the input
+ * it took. */
 static enum ww_unpack_result unpack_gzip(const unsigned char *in, size_t len, struct out *o,
                                          size_t *used)
 {
     return unpack_inflate(in, len, o, used, 16 + MAX_WBITS);
 }
 
-/* A file as gzip -d reads it: gzip members one after the other, then a Unix compress (.Z) stream
- * that takes the rest; other bytes after the members are ignored (gzip -d warns "trailing
- * garbage ignored" and has written the data). */
+/* pack (gzip -d's "unpack": 1f 1e, a Huffman code of one tree, System V's pack(1)), one member
+ * as gzip 1.12 reads it: the tree's checks, its prefix table of up to 12 bits, the longer codes
+ * walked bit by bit, the bytes it reads ahead (*used: the input it took, where gzip -d looks for
+ * the next member). A code gzip would read outside its literals (a tree that does not fill up;
+ * gzip reads what lies beyond its table then): WW_UNPACK_FAILED, as is a length that does not
+ * match the header's (gzip -d has written the data, then fails). */
+#define PACK_MAX_BITLEN 25
+#define PACK_LITERALS 256
+#define PACK_PEEK_MAX 12
+
+static enum ww_unpack_result unpack_pack(const unsigned char *in, size_t len, struct out *o,
+                                         size_t *used)
+{
+    int leaves[PACK_MAX_BITLEN + 1] = {0}, parents[PACK_MAX_BITLEN + 1] = {0};
+    int lit_base[PACK_MAX_BITLEN + 1] = {0}, max_leaves = 1, n = 0, nodes = 0, max_len, L,
+                                   peek_bits;
+    unsigned char literal[PACK_LITERALS + 2], prefix_len[1u << PACK_PEEK_MAX];
+    uint64_t orig_len, bitbuf = 0, out0 = o->n;
+    size_t at = 7, base = 0;
+    unsigned valid = 0, eob, peek_mask;
+    int r;
+
+    *used = 0;
+    if (len < 7 || in[0] != 0x1f || in[1] != 0x1e)
+        return WW_UNPACK_FAILED;
+    orig_len = (uint64_t)in[2] << 24 | (uint64_t)in[3] << 16 | (uint64_t)in[4] << 8 | in[5];
+    max_len = in[6];
+    if (max_len == 0 || max_len > PACK_MAX_BITLEN || len < at + (size_t)max_len)
+        return WW_UNPACK_FAILED; /* gzip: "Huffman code > 32 bits", or cut short */
+    for (L = 1; L <= max_len; L++) {
+        leaves[L] = in[at++];
+        if (max_leaves - (L == max_len) < leaves[L])
+            return WW_UNPACK_FAILED; /* "too many leaves in Huffman tree" */
+        max_leaves = (max_leaves - leaves[L] + 1) * 2 - 1;
+        n += leaves[L];
+    }
+    if (n >= PACK_LITERALS)
+        return WW_UNPACK_FAILED;
+    leaves[max_len]++; /* the last count is stored less 2; the end code is not sent */
+    for (L = 1; L <= max_len; L++) {
+        lit_base[L] = (int)base;
+        for (int k = leaves[L]; k > 0; k--) {
+            if (at >= len || base >= PACK_LITERALS)
+                return WW_UNPACK_FAILED;
+            literal[base++] = in[at++];
+        }
+    }
+    leaves[max_len]++; /* the end code */
+    for (L = max_len; L >= 1; L--) {
+        /* at each length the parents come first, then the leaves: the canonical code */
+        nodes >>= 1;
+        parents[L] = nodes;
+        lit_base[L] -= nodes;
+        nodes += leaves[L];
+    }
+    peek_bits = max_len <= PACK_PEEK_MAX ? max_len : PACK_PEEK_MAX;
+    {
+        size_t fill = (size_t)1 << peek_bits;
+        for (L = 1; L <= peek_bits; L++) {
+            size_t k = (size_t)leaves[L] << (peek_bits - L);
+            k = k < fill ? k : fill;
+            memset(prefix_len + fill - k, L, k);
+            fill -= k;
+        }
+        memset(prefix_len, 0, fill); /* longer codes: walked bit by bit */
+    }
+    peek_mask = (1u << peek_bits) - 1;
+    eob = (unsigned)leaves[max_len] - 1;
+    for (;;) {
+        uint64_t peek;
+        int idx;
+        unsigned char c;
+
+        while (valid < (unsigned)peek_bits) {
+            if (at >= len)
+                goto cut; /* gzip: "unexpected end of file", the data before it written */
+            bitbuf = bitbuf << 8 | in[at++];
+            valid += 8;
+        }
+        peek = (bitbuf >> (valid - (unsigned)peek_bits)) & peek_mask;
+        L = prefix_len[peek];
+        if (L > 0) {
+            peek >>= peek_bits - L;
+        } else {
+            uint64_t mask = peek_mask;
+            L = peek_bits;
+            do {
+                L++;
+                mask = (mask << 1) + 1;
+                if (L > max_len)
+                    goto bad; /* gzip reads past its tables here */
+                while (valid < (unsigned)L) {
+                    if (at >= len)
+                        goto cut;
+                    bitbuf = bitbuf << 8 | in[at++];
+                    valid += 8;
+                }
+                peek = (bitbuf >> (valid - (unsigned)L)) & mask;
+            } while (peek < (uint64_t)parents[L]);
+        }
+        if (peek == eob && L == max_len)
+            break;
+        idx = (int)peek + lit_base[L];
+        if (idx < 0 || (size_t)idx >= base)
+            goto bad;
+        c = literal[idx];
+        if ((r = out_put(o, &c, 1)) <= 0)
+            return r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+        valid -= (unsigned)L;
+        bitbuf &= valid < 64 ? ((uint64_t)1 << valid) - 1 : UINT64_MAX;
+    }
+    *used = at;
+    return o->n - out0 == orig_len ? WW_UNPACK_DONE : WW_UNPACK_FAILED;
+cut:
+bad:
+    *used = at;
+    return WW_UNPACK_FAILED;
+}
+
+/* A file as gzip -d (tar xzf, zcat) reads it: members one after the other, each told by its
+ * magic: gzip (1f 8b, or gzip 0.5's 1f 9e), pack (1f 1e), then a Unix compress (.Z, 1f 9d)
+ * stream that takes the rest. SCO's LZH (1f a0), which gzip -d also reads to the end, is not
+ * decoded here: WW_UNPACK_FAILED with what came before. Other bytes after the first member are
+ * ignored (gzip -d warns "trailing garbage ignored" and has written the data). */
 static enum ww_unpack_result unpack_gzip_cli(const unsigned char *in, size_t len, struct out *o)
 {
     size_t at = 0, used;
@@ -479,11 +617,17 @@ static enum ww_unpack_result unpack_gzip_cli(const unsigned char *in, size_t len
         size_t n = len - at;
         enum ww_unpack_result r;
 
-        if (n >= 3 && p[0] == 0x1f && p[1] == 0x9d)
+        if (n >= 2 && p[0] == 0x1f && p[1] == 0x9d)
             return unpack_compress(p, n, o);
-        if (!(n >= 2 && p[0] == 0x1f && p[1] == 0x8b))
+        if (n >= 2 && p[0] == 0x1f && p[1] == 0xa0)
+            return WW_UNPACK_FAILED;
+        if (n >= 2 && p[0] == 0x1f && p[1] == 0x1e)
+            r = unpack_pack(p, n, o, &used);
+        else if (n >= 2 && p[0] == 0x1f && (p[1] == 0x8b || (p[1] == 0x9e && n >= 3 && p[2] == 8)))
+            r = unpack_gzip(p, n, o, &used); /* (gzip -d stops at another method, and fails) */
+        else
             return at > 0 ? WW_UNPACK_DONE : WW_UNPACK_FAILED;
-        if ((r = unpack_gzip(p, n, o, &used)) != WW_UNPACK_DONE)
+        if (r != WW_UNPACK_DONE)
             return r;
         at += used;
     }
@@ -678,6 +822,83 @@ done:
     return res;
 }
 
+/* An LHA archive at <in>, opened by libarchive's LHA reader (lh0-lh7, lzs, lz4, lz5; levels 0-3;
+ * 7-Zip and WinRAR read the same), its first <skip> entries passed: NULL when that fails. */
+static struct archive *lha_open(const unsigned char *in, size_t len, size_t skip,
+                                struct archive_entry **ent)
+{
+    struct archive *a = archive_read_new();
+
+    if (a == NULL || archive_read_support_format_lha(a) != ARCHIVE_OK ||
+        archive_read_open_memory(a, in, len) != ARCHIVE_OK)
+        goto fail;
+    for (;;) {
+        if (archive_read_next_header(a, ent) != ARCHIVE_OK)
+            goto fail;
+        if (skip-- == 0)
+            return a;
+        if (archive_read_data_skip(a) != ARCHIVE_OK)
+            goto fail;
+    }
+fail:
+    archive_read_free(a);
+    return NULL;
+}
+
+long ww_unpack_lha_count(const unsigned char *in, size_t len, size_t most)
+{
+    struct archive *a = archive_read_new();
+    struct archive_entry *ent;
+    long n = 0;
+    int r = ARCHIVE_FATAL;
+
+    if (a == NULL || archive_read_support_format_lha(a) != ARCHIVE_OK ||
+        archive_read_open_memory(a, in, len) != ARCHIVE_OK)
+        goto done;
+    while ((size_t)n <= most && (r = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
+        n++;
+        if ((r = archive_read_data_skip(a)) != ARCHIVE_OK)
+            break;
+    }
+done:
+    archive_read_free(a);
+    return r == ARCHIVE_EOF || (size_t)n > most ? n : -1;
+}
+
+enum ww_unpack_result ww_unpack_lha_member(const unsigned char *in, size_t len, size_t index,
+                                           size_t limit, unsigned char **out, size_t *outlen)
+{
+    struct out o = {NULL, 0, 0, limit < SIZE_MAX ? limit + 1 : SIZE_MAX};
+    enum ww_unpack_result res = WW_UNPACK_FAILED;
+    struct archive_entry *ent;
+    struct archive *a = lha_open(in, len, index, &ent);
+    int r;
+
+    while (a != NULL) {
+        la_ssize_t k;
+        if ((r = room(&o)) <= 0) {
+            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            break;
+        }
+        k = archive_read_data(a, o.p + o.n, o.cap - o.n);
+        if (k <= 0) {
+            res = k == 0 ? WW_UNPACK_DONE : WW_UNPACK_FAILED; /* a bad CRC: after the data */
+            break;
+        }
+        o.n += (size_t)k;
+    }
+    archive_read_free(a);
+    if (res == WW_UNPACK_OVER)
+        o.n = limit;
+    *out = o.p;
+    *outlen = o.n;
+    if (o.n == 0) {
+        free(o.p);
+        *out = NULL;
+    }
+    return res;
+}
+
 enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint32_t crc,
                                            uint64_t usize, const unsigned char *in, size_t len,
                                            size_t limit, unsigned char **out, size_t *outlen)
@@ -801,20 +1022,37 @@ int ww_unpack_zip_longer(unsigned method, const unsigned char *in, size_t len, u
     return got > usize;
 }
 
+/* Whether b[at..] starts a member gzip -d reads after a gzip one and libclamav does not: gzip
+ * 0.5's magic, pack, .Z, SCO's LZH */
+static int gzip_cli_magic(const unsigned char *b, size_t len, size_t at)
+{
+    return len - at >= 3 && b[at] == 0x1f &&
+           ((b[at + 1] == 0x9e && b[at + 2] == 8) || b[at + 1] == 0x1e || b[at + 1] == 0x9d ||
+            b[at + 1] == 0xa0);
+}
+
 int ww_unpack_gzip_cli_more(const unsigned char *b, size_t len, size_t limit)
 {
     size_t at = 0, used;
     uint64_t inflated = 0, got;
+    const unsigned char *q;
 
-    if (len < 21 || b[0] != 0x1f || b[1] != 0x8b || memmem(b + 18, len - 18, "\x1f\x9d", 2) == NULL)
-        return 0; /* no .Z magic anywhere after the first member's least size */
+    if (gzip_cli_magic(b, len, 0))
+        return 1; /* the first member already: libclamav reads none of it */
+    if (len < 20 || b[0] != 0x1f || b[1] != 0x8b)
+        return 0;
+    for (q = b + 18; (q = memchr(q, 0x1f, len - (size_t)(q - b))) != NULL; q++)
+        if (gzip_cli_magic(b, len, (size_t)(q - b)))
+            break;
+    if (q == NULL)
+        return 0; /* no such magic anywhere after the first member's least size */
     while (at + 2 <= len && b[at] == 0x1f && b[at + 1] == 0x8b) {
         if (!inflate_count(b + at, len - at, 16 + MAX_WBITS, limit - inflated, &got, &used) ||
             (inflated += got) > limit)
             return 0; /* corrupt, cut short, or past the limit: libclamav's reading stands */
         at += used;
     }
-    return len - at >= 3 && b[at] == 0x1f && b[at + 1] == 0x9d;
+    return gzip_cli_magic(b, len, at);
 }
 
 int ww_unpack_zstd_cli_more(const unsigned char *b, size_t len)

@@ -29,8 +29,10 @@ enum ww_unpack_format {
                          * uncompress read it */
     WW_UNPACK_LZ4,      /* lz4 frames, legacy frames (lz4 -l) and skippable frames one after the
                          * other, as lz4 -d reads them */
-    WW_UNPACK_GZIP_CLI, /* gzip members, then a Unix compress (.Z) stream to the end, as gzip -d
-                         * (and tar xzf) reads a file; other bytes after the members ignored */
+    WW_UNPACK_GZIP_CLI, /* gzip members (gzip 0.5's magic 1f 9e too) and pack members (1f 1e),
+                         * then a Unix compress (.Z) stream to the end, as gzip -d (tar xzf,
+                         * zcat) reads a file; other bytes after the members ignored; an LZH
+                         * stream (1f a0) is not decoded (FAILED) */
 };
 
 enum ww_unpack_result {
@@ -57,6 +59,15 @@ enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint
                                            uint64_t usize, const unsigned char *in, size_t len,
                                            size_t limit, unsigned char **out, size_t *outlen);
 
+/* An LHA archive (.lzh, .lha: "-lh5-" and the like at byte 2), which libclamav 1.4 does not
+ * open, read by libarchive as 7-Zip and WinRAR read it. ww_unpack_lha_count: its entries (at
+ * most <most> + 1 counted), or -1 when its headers do not read to the end. ww_unpack_lha_member:
+ * the content of entry <index> (0 first), as ww_unpack decodes (a bad CRC: FAILED, the data
+ * kept). */
+long ww_unpack_lha_count(const unsigned char *in, size_t len, size_t most);
+enum ww_unpack_result ww_unpack_lha_member(const unsigned char *in, size_t len, size_t index,
+                                           size_t limit, unsigned char **out, size_t *outlen);
+
 /* Whether the bzip2 file at <b> (<len> bytes) holds a second stream (a stream header with its
  * first block's magic, byte-aligned: each stream starts on a byte); libclamav reads the first
  * only. A cheap look. */
@@ -66,10 +77,11 @@ int ww_unpack_bzip2_streams(const unsigned char *b, size_t len);
  * them), libclamav scans it all (attack review 15, F3). Decoded with the output thrown away,
  * stopping past <usize>. ww_unpack_zip_member then decodes the member (these two methods too). */
 int ww_unpack_zip_longer(unsigned method, const unsigned char *in, size_t len, uint64_t usize);
-/* Whether gzip -d reads the file at <b> (<len> bytes) further than libclamav: gzip members
- * followed by a Unix compress (.Z) stream (attack review 15, F2). The members are inflated (the
- * output thrown away) to find where they end, at most <limit> bytes of it; only when ".Z"'s magic
- * is somewhere after the first member's start. WW_UNPACK_GZIP_CLI decodes. */
+/* Whether gzip -d reads the file at <b> (<len> bytes) further than libclamav: a first member
+ * libclamav does not read (gzip 0.5's magic 1f 9e, pack 1f 1e, LZH 1f a0, .Z 1f 9d), or gzip
+ * members followed by one of those (attack review 15, F2). The members are inflated (the output
+ * thrown away) to find where they end, at most <limit> bytes of it; only when such a magic is
+ * somewhere after the first member's start. WW_UNPACK_GZIP_CLI decodes. */
 int ww_unpack_gzip_cli_more(const unsigned char *b, size_t len, size_t limit);
 /* Whether zstd -d reads the file at <b> further than libclamav: a gzip, xz or LZMA file in which
  * a zstd (legacy too) or lz4 frame's magic follows. A cheap look; WW_UNPACK_ZSTD_CLI decodes. */

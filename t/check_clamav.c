@@ -1080,6 +1080,76 @@ static void lzma1_of(const void *d, size_t n, int zip, struct zbuf *out)
  * Python's zipfile, 7-Zip, WinZip and libarchive, so Windows 11, extract them), are decoded by
  * the deep scanner and scanned, at any depth; an encrypted one, a corrupt one, PPMd and members
  * past ZIP_DECODED_MAX stay unscanned. lzip (.lz, .tar.lz) is decoded too. */
+/* An LHA level-0 archive of one stored (-lh0-) entry, and its end byte, appended to <z> */
+static void lha0_of(struct zbuf *z, const char *name, const unsigned char *d, size_t n)
+{
+    unsigned char h[64];
+    size_t nl = strlen(name), k = 2;
+    unsigned sum = 0;
+    uint16_t crc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        crc ^= d[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc & 1) ? (uint16_t)((crc >> 1) ^ 0xA001) : (uint16_t)(crc >> 1);
+    }
+    memcpy(h + k, "-lh0-", 5), k += 5;
+    for (int i = 0; i < 8; i++)
+        h[k++] = (unsigned char)(n >> (8 * (i & 3)));
+    memcpy(h + k, "\0\0\0\x5a\x20\0", 6), k += 6;
+    h[k++] = (unsigned char)nl;
+    memcpy(h + k, name, nl), k += nl;
+    h[k++] = (unsigned char)crc, h[k++] = (unsigned char)(crc >> 8);
+    h[0] = (unsigned char)(k - 2);
+    for (size_t i = 2; i < k; i++)
+        sum += h[i];
+    h[1] = (unsigned char)sum;
+    zput(z, h, k);
+    zput(z, d, n);
+    zput(z, "", 1);
+}
+
+/* What gzip -d reads and libclamav does not (gzip 0.5's magic 1f 9e, first or after a member),
+ * SCO's LZH (not decoded: unsupported), and LHA archives (libarchive), as bodies and nested. */
+START_TEST(test_deepscan_gzip_cli_and_lha)
+{
+    struct ww_clamav *e;
+    uint64_t deep;
+    size_t xlen;
+    unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
+    struct zbuf g = {0}, z = {0}, l = {0};
+
+    e = deep_engine(&deep);
+    gzip_of(exe, xlen, &g);
+    g.p[1] = 0x9e;
+    zput(&z, g.p, g.n);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "1f 9e");
+    free(g.p);
+    gzip_of((const unsigned char *)"hello\n", 6, &z);
+    gzip_of(exe, xlen, &g);
+    g.p[1] = 0x9e;
+    zput(&z, g.p, g.n);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "gzip then 1f 9e");
+    gzip_of((const unsigned char *)"hello\n", 6, &z);
+    zput(&z, "\x1f\xa0\x10\x20\x30\x40", 6);
+    expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.Streams",
+                "gzip then SCO's lzh");
+    lha0_of(&l, "clam.exe", exe, xlen);
+    zput(&z, l.p, l.n);
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "an LHA archive");
+    zip_packed(&z, "clam.lzh", l.p, l.n, 0, 0, l.p, l.n); /* in a zip */
+    expect_deep(e, deep, &z, WW_DEEP_INFECTED, "Webwarden.Test.ClamExe", "an LHA in a zip");
+    l.p[1] ^= 0x55; /* its header's checksum */
+    zput(&z, l.p, l.n);
+    expect_deep(e, deep, &z, WW_DEEP_UNSCANNED, "Webwarden.DeepScan.Unsupported.lzh",
+                "an LHA whose header does not read");
+    free(g.p);
+    free(l.p);
+    free(exe);
+    ww_clamav_unref(e);
+}
+END_TEST
+
 START_TEST(test_deepscan_zip_members_and_lzip_decoded)
 {
     static const unsigned char text[] = "hello clean text in a zip member\n";
@@ -2255,6 +2325,7 @@ int main(void)
     tcase_add_test(tc, test_deepscan_tar_after_blocks_gnu_tar_skips);
     tcase_add_test(tc, test_deepscan_zstd_decoded);
     tcase_add_test(tc, test_deepscan_zip_members_and_lzip_decoded);
+    tcase_add_test(tc, test_deepscan_gzip_cli_and_lha);
     tcase_add_test(tc, test_deepscan_bzip2_streams);
     tcase_add_test(tc, test_deepscan_lzma_and_ar);
     tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);

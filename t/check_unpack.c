@@ -621,6 +621,174 @@ START_TEST(test_unpack_lz4)
 }
 END_TEST
 
+/* pack (1f 1e) of <d> with one tree for all bytes: 0-254 8 bits long (codes 1-255), 255 and the
+ * end code 9 bits long (codes 0 and 1), as gzip -d's unpack assigns them; <len_delta> added to
+ * the header's length */
+static void pack_put(struct buf *b, const unsigned char *d, size_t n, int len_delta)
+{
+    unsigned char hdr[7 + 9 + 256], *bits = calloc(n * 2 + 8, 1);
+    uint32_t orig = (uint32_t)n + (uint32_t)len_delta;
+    size_t pos = 0, k;
+
+    memcpy(hdr, "\x1f\x1e", 2);
+    hdr[2] = (unsigned char)(orig >> 24), hdr[3] = (unsigned char)(orig >> 16);
+    hdr[4] = (unsigned char)(orig >> 8), hdr[5] = (unsigned char)orig;
+    hdr[6] = 9;
+    memset(hdr + 7, 0, 9);
+    hdr[7 + 7] = 255; /* leaves of 8 bits; of 9: 1 + the end code, stored less 2 = 0 */
+    for (k = 0; k < 256; k++)
+        hdr[16 + k] = (unsigned char)k;
+    put(b, hdr, sizeof(hdr));
+    for (k = 0; k <= n; k++) {
+        unsigned code = k == n ? 1 : d[k] == 255 ? 0 : d[k] + 1u, L = k == n || d[k] == 255 ? 9 : 8;
+        for (unsigned i = L; i-- > 0; pos++)
+            if ((code >> i) & 1)
+                bits[pos >> 3] |= (unsigned char)(0x80 >> (pos & 7));
+    }
+    put(b, bits, (pos + 7) >> 3);
+    free(bits);
+}
+
+START_TEST(test_unpack_gzip_cli)
+{
+    struct buf b = {0}, g = {0}, p = {0};
+    unsigned char *out = NULL, all[3000];
+    size_t n = 0;
+    fill();
+    /* pack alone: every byte value */
+    for (size_t i = 0; i < 1000; i++)
+        data[i] = (unsigned char)(i * 7);
+    pack_put(&b, data, 1000, 0);
+    expect(WW_UNPACK_GZIP_CLI, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 1000, "pack");
+    expect(WW_UNPACK_GZIP_CLI, &b, 600, WW_UNPACK_OVER, data, 600, "pack, the limit");
+    ck_assert(ww_unpack_gzip_cli_more(b.p, b.n, 1 << 20));
+    /* a length that does not match the header's: the data, then a failure (gzip -d's) */
+    p.n = 0;
+    pack_put(&p, data, 1000, 1);
+    expect(WW_UNPACK_GZIP_CLI, &p, SIZE_MAX - 1, WW_UNPACK_FAILED, data, 1000, "pack, length");
+    /* cut short: what came before */
+    p.n = 0;
+    pack_put(&p, data, 1000, 0);
+    p.n -= 100;
+    expect_cut(WW_UNPACK_GZIP_CLI, &p, 800, "pack, cut");
+    /* headers gzip refuses: a code over 25 bits, no length, too many leaves */
+    p.n = 0;
+    pack_put(&p, data, 10, 0);
+    p.p[6] = 26;
+    expect(WW_UNPACK_GZIP_CLI, &p, SIZE_MAX - 1, WW_UNPACK_FAILED, NULL, 0, "pack, 26 bits");
+    p.p[6] = 0;
+    expect(WW_UNPACK_GZIP_CLI, &p, SIZE_MAX - 1, WW_UNPACK_FAILED, NULL, 0, "pack, 0 bits");
+    p.p[6] = 9;
+    p.p[7] = 2; /* two leaves of 1 bit: no room left for the rest */
+    expect(WW_UNPACK_GZIP_CLI, &p, SIZE_MAX - 1, WW_UNPACK_FAILED, NULL, 0, "pack, leaves");
+
+    /* gzip 0.5's magic: gzip -d reads it as a member, first or after others */
+    g.n = 0;
+    gzip_put(&g, data, 1000);
+    g.p[1] = 0x9e;
+    expect(WW_UNPACK_GZIP_CLI, &g, SIZE_MAX - 1, WW_UNPACK_DONE, data, 1000, "1f 9e");
+    ck_assert(ww_unpack_gzip_cli_more(g.p, g.n, 1 << 20));
+    g.p[1] = 0x8b;
+    ck_assert(!ww_unpack_gzip_cli_more(g.p, g.n, 1 << 20)); /* libclamav reads a gzip */
+    /* gzip, pack, 0.5's gzip, .Z: one after the other */
+    b.n = 0;
+    gzip_put(&b, data, 1000);
+    ck_assert(!ww_unpack_gzip_cli_more(b.p, b.n, 1 << 20));
+    pack_put(&b, data + 1000, 1000, 0);
+    ck_assert(ww_unpack_gzip_cli_more(b.p, b.n, 1 << 20));
+    ck_assert(!ww_unpack_gzip_cli_more(b.p, b.n, 500)); /* past the limit: libclamav's reading */
+    g.n = 0;
+    gzip_put(&g, data + 2000, 500);
+    g.p[1] = 0x9e;
+    put(&b, g.p, g.n);
+    lzw_put(&b, data + 2500, 500, 16, 1, 0);
+    memcpy(all, data, 3000);
+    expect(WW_UNPACK_GZIP_CLI, &b, SIZE_MAX - 1, WW_UNPACK_DONE, all, 3000, "gzip pack 9e .Z");
+    /* SCO's LZH is not decoded: what came before, then a failure */
+    b.n = 0;
+    gzip_put(&b, data, 1000);
+    put(&b, "\x1f\xa0\x00\x00", 4);
+    expect(WW_UNPACK_GZIP_CLI, &b, SIZE_MAX - 1, WW_UNPACK_FAILED, data, 1000, "gzip then lzh");
+    ck_assert(ww_unpack_gzip_cli_more(b.p, b.n, 1 << 20));
+    /* trailing garbage after a member: ignored, as gzip -d does */
+    b.n = 0;
+    pack_put(&b, data, 1000, 0);
+    put(&b, "garbage", 7);
+    expect(WW_UNPACK_GZIP_CLI, &b, SIZE_MAX - 1, WW_UNPACK_DONE, data, 1000, "pack, garbage");
+    (void)out, (void)n;
+    free(b.p);
+    free(g.p);
+    free(p.p);
+}
+END_TEST
+
+static uint16_t crc16_lha(const unsigned char *d, size_t n)
+{
+    uint16_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        c ^= d[i];
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? (uint16_t)((c >> 1) ^ 0xA001) : (uint16_t)(c >> 1);
+    }
+    return c;
+}
+
+/* An LHA level-0 entry, stored (-lh0-) */
+static void lha0_put(struct buf *b, const char *name, const unsigned char *d, size_t n)
+{
+    unsigned char h[64];
+    size_t nl = strlen(name), k = 2;
+    uint16_t crc = crc16_lha(d, n);
+    unsigned sum = 0;
+
+    memcpy(h + k, "-lh0-", 5), k += 5;
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 4; j++)
+            h[k++] = (unsigned char)(n >> (8 * j));
+    memcpy(h + k, "\0\0\0\x5a\x20\0", 6), k += 6;
+    h[k++] = (unsigned char)nl;
+    memcpy(h + k, name, nl), k += nl;
+    h[k++] = (unsigned char)crc, h[k++] = (unsigned char)(crc >> 8);
+    h[0] = (unsigned char)(k - 2);
+    for (size_t i = 2; i < k; i++)
+        sum += h[i];
+    h[1] = (unsigned char)sum;
+    put(b, h, k);
+    put(b, d, n);
+}
+
+START_TEST(test_unpack_lha)
+{
+    struct buf b = {0};
+    unsigned char *out = NULL;
+    size_t n = 0;
+    fill();
+    lha0_put(&b, "a.txt", data, 5000);
+    lha0_put(&b, "b.bin", data + 5000, 3000);
+    put(&b, "", 1); /* the end */
+    ck_assert_int_eq(ww_unpack_lha_count(b.p, b.n, 1000), 2);
+    ck_assert_int_eq(ww_unpack_lha_count(b.p, b.n, 1), 2); /* most + 1 counted */
+    ck_assert_int_eq(ww_unpack_lha_member(b.p, b.n, 1, SIZE_MAX - 1, &out, &n), WW_UNPACK_DONE);
+    ck_assert(n == 3000 && memcmp(out, data + 5000, 3000) == 0);
+    free(out);
+    ck_assert_int_eq(ww_unpack_lha_member(b.p, b.n, 0, 1000, &out, &n), WW_UNPACK_OVER);
+    ck_assert(n == 1000 && memcmp(out, data, 1000) == 0);
+    free(out);
+    ck_assert_int_eq(ww_unpack_lha_member(b.p, b.n, 2, SIZE_MAX - 1, &out, &n), WW_UNPACK_FAILED);
+    free(out);
+    /* a bad CRC: a failure (libarchive checks a stored entry's CRC before it hands its data
+     * over; 7-Zip extracts it, with an error: unscanned) */
+    b.p[b.n - 2] ^= 1;
+    ck_assert_int_eq(ww_unpack_lha_member(b.p, b.n, 1, SIZE_MAX - 1, &out, &n), WW_UNPACK_FAILED);
+    ck_assert(n <= 3000 && (n == 0 || memcmp(out, data + 5000, n < 2999 ? n : 2999) == 0));
+    free(out);
+    /* a header that does not read: no count */
+    b.p[1] ^= 0x55;
+    ck_assert_int_eq(ww_unpack_lha_count(b.p, b.n, 1000), -1);
+    free(b.p);
+}
+END_TEST
+
 static void ar_put(struct buf *b, const char *name, const void *d, size_t n, int pad)
 {
     char h[61];
@@ -694,6 +862,8 @@ int main(void)
     tcase_add_test(tc, test_unpack_zip_members);
     tcase_add_test(tc, test_unpack_compress);
     tcase_add_test(tc, test_unpack_lz4);
+    tcase_add_test(tc, test_unpack_gzip_cli);
+    tcase_add_test(tc, test_unpack_lha);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -187,6 +187,73 @@ def compress_z(data, maxbits=16):
     return bytes(out + bits[:(pos + 7) >> 3])
 
 
+def pack_z(data):
+    """pack (.z, 1f 1e), as System V's pack(1) wrote it and gzip -d reads it: the length, then a
+    Huffman tree given as the count of leaves of each length (the last less 2) and the bytes
+    (the end code last at the longest length, not sent), then the codes, most significant bit
+    first. At each length the parents take the lowest codes, the leaves the next ones."""
+    import heapq
+    freq = {}
+    for c in data:
+        freq[c] = freq.get(c, 0) + 1
+    syms = [(n, i, [c]) for i, (c, n) in enumerate(sorted(freq.items()))]
+    syms.append((1, len(syms), ["EOB"]))  # the end code, the rarest: longest
+    heapq.heapify(syms)
+    depth = {s[2][0]: 0 for s in syms}
+    tie = len(syms)
+    while len(syms) > 1:
+        a, b = heapq.heappop(syms), heapq.heappop(syms)
+        for x in a[2] + b[2]:
+            depth[x] += 1
+        heapq.heappush(syms, (a[0] + b[0], tie, a[2] + b[2]))
+        tie += 1
+    max_len = max(depth.values())
+    if depth["EOB"] != max_len:  # the end code must be the last of the longest codes
+        other = next(c for c in depth if c != "EOB" and depth[c] == max_len)
+        depth[other], depth["EOB"] = depth["EOB"], max_len
+    assert max_len <= 24, "pack: a code over 24 bits"
+    by_len = {L: sorted(c for c in depth if c != "EOB" and depth[c] == L) for L in range(1, max_len + 1)}
+    leaves = {L: len(by_len[L]) for L in by_len}
+    leaves[max_len] += 1  # with the end code
+    parents, nodes = {}, 0
+    for L in range(max_len, 0, -1):
+        nodes >>= 1
+        parents[L] = nodes
+        nodes += leaves[L]
+    code = {}
+    for L in range(1, max_len + 1):
+        for k, c in enumerate(by_len[L] + (["EOB"] if L == max_len else [])):
+            code[c] = (parents[L] + k, L)
+    out = bytearray(b"\x1f\x1e" + struct.pack(">I", len(data) & 0xFFFFFFFF) + bytes([max_len]))
+    out += bytes(leaves[L] - (2 if L == max_len else 0) for L in range(1, max_len + 1))
+    for L in range(1, max_len + 1):
+        out += bytes(by_len[L])
+    acc, nbits, bits = 0, 0, bytearray()
+    for c in list(data) + ["EOB"]:
+        v, L = code[c]
+        acc, nbits = (acc << L) | v, nbits + L
+        while nbits >= 8:
+            nbits -= 8
+            bits.append((acc >> nbits) & 0xFF)
+        acc &= (1 << nbits) - 1
+    if nbits:
+        bits.append((acc << (8 - nbits)) & 0xFF)
+    return bytes(out + bits)
+
+
+def lha0(name, data):
+    """An LHA archive (level-0 header) of one stored (-lh0-) entry, then the end byte: 7-Zip,
+    WinRAR and libarchive read it."""
+    crc = 0
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    h = (b"-lh0-" + struct.pack("<IIIBB", len(data), len(data), 0x5A000000, 0x20, 0) +
+         bytes([len(name)]) + name + struct.pack("<H", crc))
+    return bytes([len(h), sum(h) & 0xFF]) + h + data + b"\0"
+
+
 def raw_deflate(data):
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     return c.compress(data) + c.flush()
@@ -602,6 +669,18 @@ def main():
         # clam.exe)
         "bits8.Z": compress_z(clam_exe, 8),
         "gzthenz.gz": gzip.compress(b"") + compress_z(clam_exe),
+        # gzip -d (tar xzf, zcat) reads these; libclamav reads none of them (round 13)
+        "old9e.exe.gz": b"\x1f\x9e" + gzip.compress(clam_exe)[2:],
+        "old9e.tar.gz": b"\x1f\x9e" + gzip.compress(tar_of([(b"clam.exe", clam_exe)]))[2:],
+        "gzthen9e.gz": gzip.compress(b"hello\n") + b"\x1f\x9e" + gzip.compress(clam_exe)[2:],
+        "clam.exe.pack": pack_z(clam_exe),
+        "clam.tar.pack": pack_z(tar_of([(b"clam.exe", clam_exe)])),
+        "gzthenpack.gz": gzip.compress(b"hello\n") + pack_z(clam_exe),
+        "packthengz.z": pack_z(b"hello\n") + gzip.compress(clam_exe),
+        "lzh.z": b"\x1f\xa0" + os.urandom(600),
+        "clam.lzh": lha0(b"clam.exe", clam_exe),
+        "clam.tar.lzh": lha0(b"clam.tar", tar_of([(b"clam.exe", clam_exe)])),
+        "badhdr.lzh": lha0(b"clam.exe", clam_exe)[:1] + b"\0" + lha0(b"clam.exe", clam_exe)[2:],
         "deflatejunk.zip": method_zip(b"clam.exe", clam_exe, 8, raw_deflate(clam_exe + bytes(64))),
         "clam.tar.Z": compress_z(tar_of([(b"clam.exe", clam_exe)]), 12),
         "badlzip.lz": b"LZIP\x01\x00" + lzma.compress(clam_exe, format=lzma.FORMAT_RAW, filters=[

@@ -1,5 +1,6 @@
 /* t/fuzz_unpack.c - libFuzzer target for lib/ww_unpack.c (make fuzz, mk/fuzz.am): every reader
- * over attacker bytes. The first byte picks the format (or a zip member's method, with the next)
+ * over attacker bytes. The first byte picks the format (its low 4 bits: 0-8 a ww_unpack format, 9
+ * an LHA archive, 10-15 a zip member, its method from the next byte)
  * and a limit; checks more than "no crash":
  * the output never passes the limit, a result is one of the three, an ar member lies inside the
  * archive and the walk always moves on. */
@@ -22,11 +23,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     limit = (size_t)(data[0] >> 4) * 16384 + 1; /* 1 byte to about 256 KiB */
-    if ((data[0] & 15) < 8) {
+    if ((data[0] & 15) <= WW_UNPACK_GZIP_CLI) {
         r = ww_unpack((enum ww_unpack_format)(data[0] & 15), data + 1, size - 1, limit, &out, &n);
+    } else if ((data[0] & 15) == WW_UNPACK_GZIP_CLI + 1) {
+        /* an LHA archive: its entries counted, the first few decoded */
+        long k, cnt = ww_unpack_lha_count(data + 1, size - 1, 4);
+        if (cnt < -1)
+            abort();
+        r = WW_UNPACK_DONE;
+        for (k = 0; k < cnt && k < 4; k++) {
+            r = ww_unpack_lha_member(data + 1, size - 1, (size_t)k, limit, &out, &n);
+            if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) ||
+                n > limit || (n > 0 && out == NULL))
+                abort();
+            free(out);
+            out = NULL;
+            n = 0;
+        }
     } else if (size >= 2) {
         /* a zip member: LZMA (end marker or not, by the size in the next byte), zstd, xz or PPMd */
-        static const unsigned methods[] = {14, 93, 95, 98}; /* (first byte 8-15) */
+        static const unsigned methods[] = {14, 93, 95, 98}; /* (first byte 10-15) */
         r = ww_unpack_zip_member(methods[data[1] & 3], (data[1] >> 2) & 3, 0, data[1] >> 4,
                                  data + 2, size - 2, limit, &out, &n);
     } else {
@@ -38,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(out);
     (void)ww_unpack_bzip2_streams(data, size);
     (void)ww_unpack_zstd_cli_more(data, size);
+    (void)ww_unpack_gzip_cli_more(data, size, 1 << 20);
     if (size >= 8 && memcmp(data, "!<arch>\n", 8) == 0) {
         size_t before = pos;
         while ((a = ww_unpack_ar_next(data, size, &pos, &m)) > 0) {

@@ -151,6 +151,17 @@ gzip -dc <"$tmp/ev/clam.tar.Z" | tar tf - | grep -qx clam.exe || fail "gzip -d d
 for f in bits8.Z gzthenz.gz; do
     gzip -dc <"$tmp/ev/$f" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "gzip -d does not read $f"
 done
+# what gzip -d (tar xzf, zcat) reads and libclamav does not: gzip 0.5's magic (1f 9e) and pack
+# (1f 1e), alone or after other members; and LHA archives (7-Zip, WinRAR), which libclamav does
+# not open (round 13)
+for f in old9e.exe.gz gzthen9e.gz clam.exe.pack gzthenpack.gz packthengz.z; do
+    gzip -dc <"$tmp/ev/$f" 2>/dev/null | tail -c "$(wc -c <"$TESTFILES/clam.exe")" |
+        cmp -s - "$TESTFILES/clam.exe" || fail "gzip -d does not read $f"
+done
+for f in old9e.tar.gz clam.tar.pack; do
+    gzip -dc <"$tmp/ev/$f" | tar tf - | grep -qx clam.exe || fail "gzip -d does not read $f"
+done
+7zz x -so "$tmp/ev/clam.lzh" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam.lzh"
 "${PYTHON3:-python3}" -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("clam.exe"))' \
     "$tmp/ev/deflatejunk.zip" | cmp -s - "$TESTFILES/clam.exe" || fail "Python does not read deflatejunk.zip"
 # clam.exe as a zstd member of a zip (method 93: 7-Zip, WinZip; libarchive, so Windows 11)
@@ -219,7 +230,16 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "ppmd7z.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
     "bits8.Z|threat=Webwarden.Test.ClamExe|type=compress scanner=clamav deep=infected" \
     "gzthenz.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
-    "deflatejunk.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected"; do
+    "deflatejunk.zip|threat=Webwarden.Test.ClamExe|type=zip scanner=clamav deep=infected" \
+    "old9e.exe.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
+    "old9e.tar.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
+    "gzthen9e.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
+    "clam.exe.pack|threat=Webwarden.Test.ClamExe|type=pack scanner=clamav deep=infected" \
+    "clam.tar.pack|threat=Webwarden.Test.ClamExe|type=pack scanner=clamav deep=infected" \
+    "gzthenpack.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
+    "packthengz.z|threat=Webwarden.Test.ClamExe|type=pack scanner=clamav deep=infected" \
+    "clam.lzh|threat=Webwarden.Test.ClamExe|type=lzh scanner=clamav deep=infected" \
+    "clam.tar.lzh|threat=Webwarden.Test.ClamExe|type=lzh scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
@@ -235,6 +255,8 @@ for spec in "cut.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "wide.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "ppmd.zip|zip|Webwarden.DeepScan.Unsupported.ZipMethod98" \
     "badlzip.lz|lzip|Webwarden.DeepScan.Unsupported.lzip" \
+    "lzh.z|lzh|Webwarden.DeepScan.Unsupported.lzh" \
+    "badhdr.lzh|lzh|Webwarden.DeepScan.Unsupported.lzh" \
     "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders" \
     "paxsparse.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
     "paxtab.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
