@@ -28,6 +28,7 @@
 #include "ww_clamav.h"
 #include "ww_clamav_int.h"
 #include "ww_common.h"
+#include "ww_diskimage.h"
 #include "ww_filetype.h"
 #include "ww_unpack.h"
 
@@ -362,14 +363,17 @@ static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr
  * error (zstd -d, bzip2 -d, tar extracting a cut archive) is scanned either way. 1 when the
  * stream was looked at (a finding or not in *cr, a limit in c->limit); 0 when it could not be
  * decoded and nothing was found in what was (the caller calls it unsupported). */
+enum { LHA = 1, DISK = 2 };
+
 struct dec_src {
     enum ww_unpack_format fmt; /* a stream of this format; or */
     unsigned zip_method;       /* not 0: a zip member's data (ww_unpack_zip_member) */
     unsigned zip_flags;
     uint32_t zip_crc;
     uint64_t zip_usize;
-    int lha; /* 1: entry lha_index of an LHA archive (ww_unpack_lha_member) */
-    size_t lha_index;
+    int member_of; /* not 0: file <member> of an LHA archive (LHA: ww_unpack_lha_member) or a
+                    * disk image (DISK: ww_diskimage_file) */
+    size_t member;
 };
 
 static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const unsigned char *b,
@@ -382,12 +386,14 @@ static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const un
     size_t n = 0;
     int looked = 1;
 
-    if ((looked = decode_begin(c, &d, cr, src->zip_method != 0)) <= 0)
+    if ((looked = decode_begin(c, &d, cr, src->zip_method != 0 || src->member_of != 0)) <= 0)
         return looked < 0;
     looked = 1;
     /* the decoder is gone before the scan */
-    if (src->lha)
-        r = ww_unpack_lha_member(b, len, src->lha_index, d.limit, &out, &n);
+    if (src->member_of == LHA)
+        r = ww_unpack_lha_member(b, len, src->member, d.limit, &out, &n);
+    else if (src->member_of == DISK)
+        r = ww_diskimage_file(b, len, src->member, d.limit, &out, &n);
     else if (src->zip_method != 0)
         r = ww_unpack_zip_member(src->zip_method, src->zip_flags, src->zip_crc, src->zip_usize, b,
                                  len, d.limit, &out, &n);
@@ -428,27 +434,33 @@ static cl_error_t decode_or_mark(struct scan_ctx *c, enum ww_unpack_format fmt,
     return cr == CL_VIRUS ? CL_VIRUS : CL_CLEAN;
 }
 
-#define LHA_DECODED_MAX 1000 /* LHA entries decoded a body, as for zip members */
+#define MEMBERS_DECODED_MAX                                                                        \
+    1000 /* LHA entries or disk image files decoded a body, as for zip                             \
+          * members */
 
-/* An LHA archive (.lzh), which libclamav 1.4 does not open (it scans the bytes as they are): each
- * entry decoded by libarchive, as 7-Zip and WinRAR read it, and its content scanned. Headers that
- * do not read, an entry that does not decode, or more than LHA_DECODED_MAX entries: unsupported
- * (Unsupported.lzh), what came scanned. CL_VIRUS for a finding. */
-static cl_error_t lha_again(struct scan_ctx *c, const unsigned char *b, size_t len)
+/* An LHA archive (.lzh) or a disk image (.img, a fixed .vhd), which libclamav 1.4 does not open
+ * (it scans the bytes as they are): each file decoded (<kind>: LHA by libarchive, as 7-Zip and
+ * WinRAR read it; DISK by lib/ww_diskimage, as Windows mounts it) and its content scanned.
+ * What does not read (headers, a filesystem other than FAT, a dynamic VHD), a file that does not
+ * decode (a bad CRC, a chain cut short), or more than MEMBERS_DECODED_MAX files: unsupported
+ * (Unsupported.<why>), what came scanned. CL_VIRUS for a finding. */
+static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned char *b, size_t len,
+                                const char *why)
 {
-    long n = ww_unpack_lha_count(b, len, LHA_DECODED_MAX);
-    int whole = n >= 0 && n <= LHA_DECODED_MAX;
+    long n = kind == LHA ? ww_unpack_lha_count(b, len, MEMBERS_DECODED_MAX)
+                         : ww_diskimage_count(b, len, MEMBERS_DECODED_MAX);
+    int whole = n >= 0 && n <= MEMBERS_DECODED_MAX;
     cl_error_t cr = CL_CLEAN;
 
-    for (long i = 0; i < n && i < LHA_DECODED_MAX; i++) {
-        struct dec_src src = {.lha = 1, .lha_index = (size_t)i};
+    for (long i = 0; i < n && i < MEMBERS_DECODED_MAX; i++) {
+        struct dec_src src = {.member_of = kind, .member = (size_t)i};
         if (!decoded_again(c, &src, b, len, &cr))
             whole = 0;
         if (cr == CL_VIRUS)
             return CL_VIRUS;
     }
     if (!whole && c->unsupported[0] == '\0')
-        snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.lzh");
+        snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.%s", why);
     return CL_CLEAN;
 }
 
@@ -748,7 +760,9 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
                                           : "Streams") == CL_VIRUS)
             return CL_VIRUS;
     }
-    if (ft == WW_FT_LZH && b[0] != 0x1f && lha_again(c, b, file_size) == CL_VIRUS)
+    if (ft == WW_FT_LZH && b[0] != 0x1f && members_again(c, LHA, b, file_size, "lzh") == CL_VIRUS)
+        return CL_VIRUS;
+    if (ft == WW_FT_DISKIMAGE && members_again(c, DISK, b, file_size, "diskimage") == CL_VIRUS)
         return CL_VIRUS;
     if (ft == WW_FT_COMPRESS || ft == WW_FT_LZ4) {
         /* Unix compress (.Z, .tar.Z: tar -Z, gzip -d) and lz4 (.lz4, .tar.lz4, Linux's lz4

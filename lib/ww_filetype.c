@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "ww_common.h"
+#include "ww_diskimage.h"
 #include "ww_filetype.h"
 
 struct ft_info {
@@ -49,6 +50,7 @@ static const struct ft_info ft_info[WW_FT_COUNT] = {
     [WW_FT_LZIP] = {"lzip", "archive"},
     [WW_FT_COMPRESS] = {"compress", "archive"},
     [WW_FT_PACK] = {"pack", "archive"},
+    [WW_FT_DISKIMAGE] = {"diskimage", "archive"},
     [WW_FT_LZOP] = {"lzop", "archive"},
     [WW_FT_LZMA] = {"lzma", "archive"},
     [WW_FT_ISCAB] = {"iscab", "archive"},
@@ -371,6 +373,10 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
      * that 8 bytes at 148 cannot take a body out of those (attack review 6). */
     if (ww_filetype_tar_header(p, len))
         return WW_FT_TAR;
+    /* a disk image (a boot sector: 55 aa at 510, or a FAT volume's parameters), after the tar
+     * test for the same reason */
+    if (len >= 512 && ww_diskimage_kind(p, len) != 0)
+        return WW_FT_DISKIMAGE;
 
     /* documents */
     if (AT(0, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"))

@@ -61,11 +61,13 @@ enum ww_filetype {
     WW_FT_ISO,  /* ISO 9660 disc image: "\1CD001\1" at 32768, after a system area of any bytes */
     WW_FT_LZ4,  /* LZ4 frame */
     WW_FT_LZIP, /* lzip */
-    WW_FT_COMPRESS, /* Unix compress (.Z, LZW) */
-    WW_FT_PACK,     /* pack (.z: 1f 1e, a Huffman code), which gzip -d reads */
-    WW_FT_LZOP,     /* lzop */
-    WW_FT_LZMA,     /* LZMA "alone" (.lzma, .tar.lzma, .tlz): no magic, a header every encoder
-                     * writes alike (ww_filetype_lzma_header) */
+    WW_FT_COMPRESS,  /* Unix compress (.Z, LZW) */
+    WW_FT_PACK,      /* pack (.z: 1f 1e, a Huffman code), which gzip -d reads */
+    WW_FT_DISKIMAGE, /* a disk image Windows mounts: a FAT volume, a partitioned disk (.img, a
+                      * fixed .vhd), an NTFS or exFAT volume, a dynamic VHD, a VHDX */
+    WW_FT_LZOP,      /* lzop */
+    WW_FT_LZMA,      /* LZMA "alone" (.lzma, .tar.lzma, .tlz): no magic, a header every encoder
+                      * writes alike (ww_filetype_lzma_header) */
     WW_FT_COUNT
 };
 

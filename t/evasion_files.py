@@ -254,6 +254,76 @@ def lha0(name, data):
     return bytes([len(h), sum(h) & 0xFF]) + h + data + b"\0"
 
 
+def fat12(files):
+    """A FAT12 volume (64 KiB, 512-byte clusters) with <files>: (path, data) pairs, a path of one
+    directory at most ("SUB/CLAM.EXE"), 8.3 names in capitals. Windows mounts it (as an .img),
+    7-Zip opens it."""
+    bps, total, rootent, rsvd, nfats, fatsz = 512, 128, 16, 1, 2, 1
+    data_at = (rsvd + nfats * fatsz + rootent * 32 // bps) * bps
+    img = bytearray(total * bps)
+    img[0:3] = b"\xEB\x3C\x90"
+    img[3:11] = b"MSWIN4.1"
+    struct.pack_into("<HBHBHHBHHHII", img, 11, bps, 1, rsvd, nfats, rootent, total, 0xF0, fatsz,
+                     18, 2, 0, 0)
+    img[38] = 0x29
+    img[43:54] = b"NO NAME    "
+    img[54:62] = b"FAT12   "
+    img[510:512] = b"\x55\xAA"
+    fat = {0: 0xFF0, 1: 0xFFF}
+    nxt = [2]
+
+    def alloc(data):
+        n = max(1, -(-len(data) // bps))
+        first = nxt[0]
+        for i in range(n):
+            c = first + i
+            fat[c] = c + 1 if i < n - 1 else 0xFFF
+            img[data_at + (c - 2) * bps:data_at + (c - 2) * bps + len(data[i * bps:(i + 1) * bps])] = \
+                data[i * bps:(i + 1) * bps]
+        nxt[0] += n
+        return first
+
+    def entry(name, attr, clus, size):
+        base, _, ext = name.partition(".") if name.strip(".") else (name, "", "")
+        return (base.ljust(8).encode() + ext.ljust(3).encode() + bytes([attr]) + bytes(14) +
+                struct.pack("<HI", clus, size))
+
+    root, subs = [], {}
+    for path, data in files:
+        if "/" in path:
+            d, name = path.split("/")
+            subs.setdefault(d, []).append((name, data))
+        else:
+            root.append(entry(path, 0x20, alloc(data), len(data)))
+    for d, members in subs.items():
+        clus = nxt[0]
+        nxt[0] += 1
+        fat[clus] = 0xFFF
+        ents = entry(".", 0x10, clus, 0) + entry("..", 0x10, 0, 0)
+        for name, data in members:
+            ents += entry(name, 0x20, alloc(data), len(data))
+        img[data_at + (clus - 2) * bps:data_at + (clus - 2) * bps + len(ents)] = ents
+        root.append(entry(d, 0x10, clus, 0))
+    r = b"".join(root)
+    img[(rsvd + nfats * fatsz) * bps:(rsvd + nfats * fatsz) * bps + len(r)] = r
+    for k in range(nfats):
+        at = (rsvd + k * fatsz) * bps
+        for c in range(0, max(fat) + 2, 2):
+            v = fat.get(c, 0) | (fat.get(c + 1, 0) << 12)
+            img[at + c * 3 // 2:at + c * 3 // 2 + 3] = struct.pack("<I", v)[:3]
+    return bytes(img)
+
+
+def mbr_disk(volume, ptype=0x01):
+    """A disk of one primary partition (from sector 1) holding <volume>, as a .img or the data of
+    a fixed .vhd."""
+    mbr = bytearray(512)
+    mbr[446:462] = struct.pack("<B3sB3sII", 0x80, b"\0\1\0", ptype, b"\0\0\0", 1,
+                               len(volume) // 512)
+    mbr[510:512] = b"\x55\xAA"
+    return bytes(mbr) + volume
+
+
 def raw_deflate(data):
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     return c.compress(data) + c.flush()
@@ -680,6 +750,11 @@ def main():
         "lzh.z": b"\x1f\xa0" + os.urandom(600),
         "clam.lzh": lha0(b"clam.exe", clam_exe),
         "clam.tar.lzh": lha0(b"clam.tar", tar_of([(b"clam.exe", clam_exe)])),
+        "clam.img": fat12([("README.TXT", b"hello clean text\n"), ("SUB/CLAM.EXE", clam_exe)]),
+        "disk.img": mbr_disk(fat12([("CLAM.EXE", clam_exe)])),
+        "clean.img": fat12([("README.TXT", b"hello clean text\n" * 100)]),
+        "ntfs.img": b"\xEB\x52\x90NTFS    " + bytes(499) + b"\x55\xAA" + os.urandom(4096),
+        "dynamic.vhd": b"conectix" + os.urandom(4096),
         "badhdr.lzh": lha0(b"clam.exe", clam_exe)[:1] + b"\0" + lha0(b"clam.exe", clam_exe)[2:],
         "deflatejunk.zip": method_zip(b"clam.exe", clam_exe, 8, raw_deflate(clam_exe + bytes(64))),
         "clam.tar.Z": compress_z(tar_of([(b"clam.exe", clam_exe)]), 12),

@@ -1,6 +1,7 @@
 /* t/fuzz_unpack.c - libFuzzer target for lib/ww_unpack.c (make fuzz, mk/fuzz.am): every reader
- * over attacker bytes. The first byte picks the format (its low 4 bits: 0-8 a ww_unpack format, 9
- * an LHA archive, 10-15 a zip member, its method from the next byte)
+ * over attacker bytes (lib/ww_diskimage.c too). The first byte picks the format (its low 4 bits:
+ * 0-8 a ww_unpack format, 9 an LHA archive, 10 a disk image, 11-15 a zip member, its method from
+ * the next byte)
  * and a limit; checks more than "no crash":
  * the output never passes the limit, a result is one of the three, an ar member lies inside the
  * archive and the walk always moves on. */
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ww_diskimage.h"
 #include "ww_unpack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -25,14 +27,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     limit = (size_t)(data[0] >> 4) * 16384 + 1; /* 1 byte to about 256 KiB */
     if ((data[0] & 15) <= WW_UNPACK_GZIP_CLI) {
         r = ww_unpack((enum ww_unpack_format)(data[0] & 15), data + 1, size - 1, limit, &out, &n);
-    } else if ((data[0] & 15) == WW_UNPACK_GZIP_CLI + 1) {
-        /* an LHA archive: its entries counted, the first few decoded */
-        long k, cnt = ww_unpack_lha_count(data + 1, size - 1, 4);
-        if (cnt < -1)
+    } else if ((data[0] & 15) == WW_UNPACK_GZIP_CLI + 1 ||
+               (data[0] & 15) == WW_UNPACK_GZIP_CLI + 2) {
+        /* an LHA archive, or a disk image: its files counted, the first few decoded */
+        int lha = (data[0] & 15) == WW_UNPACK_GZIP_CLI + 1;
+        long k, cnt = lha ? ww_unpack_lha_count(data + 1, size - 1, 4)
+                          : ww_diskimage_count(data + 1, size - 1, 4);
+        if (cnt < -1 || cnt > 5)
             abort();
+        (void)ww_diskimage_kind(data + 1, size - 1);
         r = WW_UNPACK_DONE;
         for (k = 0; k < cnt && k < 4; k++) {
-            r = ww_unpack_lha_member(data + 1, size - 1, (size_t)k, limit, &out, &n);
+            r = lha ? ww_unpack_lha_member(data + 1, size - 1, (size_t)k, limit, &out, &n)
+                    : ww_diskimage_file(data + 1, size - 1, (size_t)k, limit, &out, &n);
             if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) ||
                 n > limit || (n > 0 && out == NULL))
                 abort();
@@ -42,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     } else if (size >= 2) {
         /* a zip member: LZMA (end marker or not, by the size in the next byte), zstd, xz or PPMd */
-        static const unsigned methods[] = {14, 93, 95, 98}; /* (first byte 10-15) */
+        static const unsigned methods[] = {14, 93, 95, 98}; /* (first byte 11-15) */
         r = ww_unpack_zip_member(methods[data[1] & 3], (data[1] >> 2) & 3, 0, data[1] >> 4,
                                  data + 2, size - 2, limit, &out, &n);
     } else {

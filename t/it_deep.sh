@@ -162,6 +162,14 @@ for f in old9e.tar.gz clam.tar.pack; do
     gzip -dc <"$tmp/ev/$f" | tar tf - | grep -qx clam.exe || fail "gzip -d does not read $f"
 done
 7zz x -so "$tmp/ev/clam.lzh" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam.lzh"
+# disk images (a FAT volume, a disk of one; a fixed VHD is such a disk), which libclamav does not
+# open: 7-Zip reads them, Windows mounts a VHD
+7zz x -so "$tmp/ev/clam.img" SUB/CLAM.EXE 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam.img"
+7zz x -so "$tmp/ev/disk.img" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read disk.img"
+icap -s webwarden_scan -f "$tmp/ev/clean.img" -resp "http://dl.webwarden.test/ev/clean.img" -v >"$tmp/s_ev.txt" 2>&1
+grep "dl.webwarden.test/ev/clean.img " "$tmp/var/log/access.log" >"$tmp/ev.log"
+expect_grep "a clean FAT image: allowed" "$tmp/ev.log" "action=allow"
+expect_grep "a clean FAT image: deep-scanned clean" "$tmp/ev.log" "type=diskimage scanner=- deep=clean"
 "${PYTHON3:-python3}" -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("clam.exe"))' \
     "$tmp/ev/deflatejunk.zip" | cmp -s - "$TESTFILES/clam.exe" || fail "Python does not read deflatejunk.zip"
 # clam.exe as a zstd member of a zip (method 93: 7-Zip, WinZip; libarchive, so Windows 11)
@@ -239,7 +247,9 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "gzthenpack.gz|threat=Webwarden.Test.ClamExe|type=gzip scanner=clamav deep=infected" \
     "packthengz.z|threat=Webwarden.Test.ClamExe|type=pack scanner=clamav deep=infected" \
     "clam.lzh|threat=Webwarden.Test.ClamExe|type=lzh scanner=clamav deep=infected" \
-    "clam.tar.lzh|threat=Webwarden.Test.ClamExe|type=lzh scanner=clamav deep=infected"; do
+    "clam.tar.lzh|threat=Webwarden.Test.ClamExe|type=lzh scanner=clamav deep=infected" \
+    "clam.img|threat=Webwarden.Test.ClamExe|type=diskimage scanner=clamav deep=infected" \
+    "disk.img|threat=Webwarden.Test.ClamExe|type=diskimage scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
@@ -257,6 +267,8 @@ for spec in "cut.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "badlzip.lz|lzip|Webwarden.DeepScan.Unsupported.lzip" \
     "lzh.z|lzh|Webwarden.DeepScan.Unsupported.lzh" \
     "badhdr.lzh|lzh|Webwarden.DeepScan.Unsupported.lzh" \
+    "ntfs.img|diskimage|Webwarden.DeepScan.Unsupported.diskimage" \
+    "dynamic.vhd|diskimage|Webwarden.DeepScan.Unsupported.diskimage" \
     "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders" \
     "paxsparse.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
     "paxtab.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \

@@ -1,0 +1,394 @@
+/* lib/ww_diskimage.c - FAT volumes and partitioned disks (see ww_diskimage.h). */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ww_diskimage.h"
+
+#define DISK_MAX_DEPTH 16           /* directories inside directories */
+#define DISK_MAX_ENTRIES 200000     /* directory entries looked at, a walk */
+#define DISK_MAX_VOLUMES 16         /* volumes read on one disk */
+#define DISK_MAX_EBR 64             /* logical partitions followed in an extended one */
+#define DISK_DIR_BYTES (65536 * 32) /* a directory's entries, at most */
+
+static uint32_t le16(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+    return le16(p) | le16(p + 2) << 16;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* <n> bytes at <at> lie in the image */
+static int inside(size_t len, uint64_t at, uint64_t n)
+{
+    return at <= len && n <= len - at;
+}
+
+struct fat {
+    const unsigned char *b;
+    size_t len;
+    unsigned bps, spc, type;          /* bytes a sector, sectors a cluster, 12, 16 or 32 */
+    uint64_t fat_at;                  /* the active FAT */
+    uint64_t root_at;                 /* FAT12/16: the fixed root directory, root_entries long */
+    uint32_t root_entries, root_clus; /* FAT32: the root's first cluster */
+    uint64_t data_at;                 /* cluster 2 */
+    uint32_t clusters;                /* data clusters: 2 .. clusters + 1 */
+};
+
+/* The FAT boot sector <p> (512 bytes), as Windows's FAT driver tests one: a jump (e9, eb, or 49
+ * as some old disks have), sector and cluster sizes it takes, reserved sectors, FATs, a media
+ * byte; the FAT's type from the count of clusters. 1 and *f, else 0. */
+static int fat_bpb(const unsigned char *b, size_t len, uint64_t base, struct fat *f)
+{
+    const unsigned char *p = b + base;
+    unsigned bps, spc, nfats, rsvd, rootent, active = 0;
+    uint64_t fatsz, totsec, rootsec, meta;
+
+    if (!inside(len, base, 512) || (p[0] != 0xEB && p[0] != 0xE9 && p[0] != 0x49))
+        return 0;
+    bps = le16(p + 11);
+    spc = p[13];
+    rsvd = le16(p + 14);
+    nfats = p[16];
+    rootent = le16(p + 17);
+    totsec = le16(p + 19) != 0 ? le16(p + 19) : le32(p + 32);
+    fatsz = le16(p + 22) != 0 ? le16(p + 22) : le32(p + 36);
+    if ((bps != 512 && bps != 1024 && bps != 2048 && bps != 4096) || spc == 0 ||
+        (spc & (spc - 1)) != 0 || rsvd == 0 || nfats == 0 || nfats > 4 ||
+        (p[21] != 0xF0 && p[21] < 0xF8) || fatsz == 0 || totsec == 0)
+        return 0;
+    rootsec = ((uint64_t)rootent * 32 + bps - 1) / bps;
+    meta = rsvd + nfats * fatsz + rootsec;
+    if (meta >= totsec)
+        return 0;
+    memset(f, 0, sizeof(*f));
+    f->b = b;
+    f->len = len;
+    f->bps = bps;
+    f->spc = spc;
+    f->clusters =
+        (uint32_t)((totsec - meta) / spc < 0x0FFFFFF0u ? (totsec - meta) / spc : 0x0FFFFFF0u);
+    f->type = f->clusters < 4085 ? 12 : f->clusters < 65525 ? 16 : 32;
+    if (f->type == 32) {
+        unsigned flags = le16(p + 40);
+        if (rootent != 0 || le16(p + 22) != 0)
+            return 0;
+        if (flags & 0x80) /* mirroring off: one FAT is active */
+            active = flags & 0x0F;
+        if (active >= nfats)
+            return 0;
+        f->root_clus = le32(p + 44);
+    } else if (rootent == 0) {
+        return 0;
+    }
+    f->fat_at = base + (rsvd + (uint64_t)active * fatsz) * bps;
+    f->root_at = base + (rsvd + nfats * fatsz) * bps;
+    f->root_entries = rootent;
+    f->data_at = f->root_at + rootsec * bps;
+    return 1;
+}
+
+/* The FAT's entry for cluster <c>: 1 and *next, 0 when it lies outside the image */
+static int fat_next(const struct fat *f, uint32_t c, uint32_t *next)
+{
+    uint64_t off = f->type == 12 ? c + c / 2 : f->type == 16 ? (uint64_t)c * 2 : (uint64_t)c * 4;
+    unsigned n = f->type == 32 ? 4 : 2;
+
+    if (!inside(f->len, f->fat_at + off, n))
+        return 0;
+    if (f->type == 12) {
+        uint32_t v = le16(f->b + f->fat_at + off);
+        *next = c & 1 ? v >> 4 : v & 0xFFF;
+    } else {
+        *next = f->type == 16 ? le16(f->b + f->fat_at + off)
+                              : le32(f->b + f->fat_at + off) & 0x0FFFFFFF;
+    }
+    return 1;
+}
+
+static int fat_end(const struct fat *f, uint32_t v)
+{
+    return v >= (f->type == 12 ? 0xFF8u : f->type == 16 ? 0xFFF8u : 0x0FFFFFF8u);
+}
+
+/* cluster <c>'s bytes, or 0 when it is no data cluster or lies outside the image */
+static int cluster_at(const struct fat *f, uint32_t c, uint64_t *at, uint64_t *n)
+{
+    if (c < 2 || c - 2 >= f->clusters)
+        return 0;
+    *n = (uint64_t)f->spc * f->bps;
+    *at = f->data_at + (uint64_t)(c - 2) * *n;
+    return inside(f->len, *at, *n);
+}
+
+struct walk {
+    size_t want, seen, most; /* the file wanted (SIZE_MAX: none, a count), files seen */
+    long entries;            /* directory entries looked at */
+    int bad, found;
+    uint32_t clus, size; /* the file wanted */
+};
+
+static int dir_walk(const struct fat *f, struct walk *w, uint32_t clus, int depth);
+
+/* <n> bytes of directory entries at <e>: 1 when the walk stops (the end mark, the file found,
+ * enough counted, or bad) */
+static int dir_entries(const struct fat *f, struct walk *w, const unsigned char *e, uint64_t n,
+                       int depth)
+{
+    for (; n >= 32; e += 32, n -= 32) {
+        unsigned attr = e[11];
+        uint32_t clus;
+
+        if (++w->entries > DISK_MAX_ENTRIES) {
+            w->bad = 1;
+            return 1;
+        }
+        if (e[0] == 0)
+            return 1; /* no entry after this one */
+        if (e[0] == 0xE5 || (attr & 0x3F) == 0x0F || (attr & 0x08))
+            continue; /* deleted, a long name's part, the volume label */
+        clus = le16(e + 26) | (f->type == 32 ? le16(e + 20) << 16 : 0);
+        if (attr & 0x10) {
+            if (e[0] == '.')
+                continue; /* "." and ".." */
+            if (depth + 1 > DISK_MAX_DEPTH) {
+                w->bad = 1;
+                return 1;
+            }
+            if (clus != 0 && dir_walk(f, w, clus, depth + 1))
+                return 1;
+            continue;
+        }
+        if (w->seen == w->want) {
+            w->found = 1;
+            w->clus = clus;
+            w->size = le32(e + 28);
+            return 1;
+        }
+        if (++w->seen > w->most)
+            return 1;
+    }
+    return 0;
+}
+
+/* The directory at cluster <clus> (0: FAT12/16's fixed root): 1 when the walk stops. What lies
+ * past the image's bytes is not there for any reader (a cut download, libclamav's first sector
+ * of a volume): a directory ends there, as it ends at a cluster no chain may hold or after as
+ * many clusters as the volume has (a loop), where Windows stops reading it too. */
+static int dir_walk(const struct fat *f, struct walk *w, uint32_t clus, int depth)
+{
+    uint32_t steps = 0;
+
+    if (clus == 0) {
+        uint64_t n = (uint64_t)f->root_entries * 32;
+        if (f->root_at >= f->len)
+            return 0;
+        if (n > f->len - f->root_at)
+            n = f->len - f->root_at;
+        dir_entries(f, w, f->b + f->root_at, n, depth);
+        return w->bad || w->found || w->seen > w->most;
+    }
+    /* a loop is found by Brent's method: the chain is compared with a cluster kept at each power
+     * of two steps; a directory holds 65,536 entries at most (the FAT specification's bound) */
+    uint32_t keep = clus, power = 1, lam = 0;
+    uint64_t bytes = 0;
+
+    while (!fat_end(f, clus)) {
+        uint64_t at, n;
+        if (++steps > f->clusters || !cluster_at(f, clus, &at, &n) || bytes >= DISK_DIR_BYTES)
+            return 0;
+        if (n > DISK_DIR_BYTES - bytes)
+            n = DISK_DIR_BYTES - bytes;
+        bytes += n;
+        if (dir_entries(f, w, f->b + at, n, depth))
+            return w->bad || w->found || w->seen > w->most; /* or the end mark: the next */
+        if (!fat_next(f, clus, &clus) || clus == keep)
+            return 0;
+        if (++lam == power) {
+            keep = clus;
+            power *= 2;
+            lam = 0;
+        }
+    }
+    return 0;
+}
+
+/* The volumes of the image: their first bytes in *at (up to DISK_MAX_VOLUMES), or -1 */
+static int volumes(const unsigned char *b, size_t len, uint64_t *at)
+{
+    int k = ww_diskimage_kind(b, len), n = 0;
+
+    if (k == 1) {
+        at[0] = 0;
+        return 1;
+    }
+    if (k != 2)
+        return -1;
+    for (int i = 0; i < 4; i++)
+        if (b[446 + 16 * i + 4] == 0xEE) { /* GPT: its header in sector 1 (512 or 4096 bytes) */
+            unsigned sec = inside(len, 512, 92) && memcmp(b + 512, "EFI PART", 8) == 0     ? 512
+                           : inside(len, 4096, 92) && memcmp(b + 4096, "EFI PART", 8) == 0 ? 4096
+                                                                                           : 0;
+            uint64_t ents, count, esize;
+            if (sec == 0)
+                return -1;
+            ents = le64(b + sec + 72) * sec;
+            count = le32(b + sec + 80);
+            esize = le32(b + sec + 84);
+            if (esize < 128 || esize > 4096 || count > 1024)
+                return -1;
+            for (uint64_t e = 0; e < count && n < DISK_MAX_VOLUMES; e++) {
+                const unsigned char *p;
+                static const unsigned char zero[16];
+                if (!inside(len, ents + e * esize, 128))
+                    return -1;
+                p = b + ents + e * esize;
+                if (memcmp(p, zero, 16) != 0 && le64(p + 32) < len / sec)
+                    at[n++] = le64(p + 32) * sec;
+            }
+            return n;
+        }
+    for (int i = 0; i < 4 && n < DISK_MAX_VOLUMES; i++) {
+        const unsigned char *e = b + 446 + 16 * i;
+        uint64_t start = le32(e + 8);
+        if (e[4] == 0)
+            continue;
+        if (e[4] == 0x05 || e[4] == 0x0F || e[4] == 0x85) {
+            /* an extended partition: a chain of boot records, each with a logical partition
+             * (from itself) and the next record (from the extended partition's start) */
+            uint64_t ebr = start;
+            for (int j = 0; j < DISK_MAX_EBR && n < DISK_MAX_VOLUMES; j++) {
+                const unsigned char *r;
+                if (!inside(len, ebr * 512, 512))
+                    break; /* not there (a cut image) */
+                r = b + ebr * 512;
+                if (r[510] != 0x55 || r[511] != 0xAA)
+                    break; /* Windows reads no partition from it */
+                if (r[446 + 4] != 0)
+                    at[n++] = (ebr + le32(r + 446 + 8)) * 512;
+                if (r[462 + 4] == 0)
+                    break;
+                ebr = start + le32(r + 462 + 8);
+            }
+            continue;
+        }
+        at[n++] = start * 512;
+    }
+    return n;
+}
+
+/* Walks every FAT volume of the image for <w>: 1 done (found, counted, or the end), 0 a volume
+ * that cannot be read (NTFS, exFAT, a bad directory) */
+static int disk_walk(const unsigned char *b, size_t len, struct walk *w, struct fat *out)
+{
+    uint64_t at[DISK_MAX_VOLUMES];
+    int n = volumes(b, len, at);
+
+    if (n < 0)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        struct fat f;
+        if (!fat_bpb(b, len, at[i], &f)) {
+            if (inside(len, at[i], 16) && (memcmp(b + at[i] + 3, "NTFS    ", 8) == 0 ||
+                                           memcmp(b + at[i] + 3, "EXFAT   ", 8) == 0))
+                return 0; /* Windows mounts these: not read here */
+            continue;     /* a filesystem Windows does not read (or none) */
+        }
+        if (dir_walk(&f, w, f.type == 32 ? f.root_clus : 0, 0)) {
+            if (w->bad)
+                return 0;
+            if (w->found) {
+                *out = f;
+                return 1;
+            }
+            if (w->seen > w->most)
+                return 1;
+        }
+    }
+    return 1;
+}
+
+int ww_diskimage_kind(const unsigned char *b, size_t len)
+{
+    struct fat f;
+
+    if (len >= 8 && (memcmp(b, "vhdxfile", 8) == 0 || memcmp(b, "conectix", 8) == 0))
+        return 3; /* a VHDX; a dynamic VHD (its footer's copy first) */
+    if (len < 512)
+        return 0;
+    if (memcmp(b + 3, "NTFS    ", 8) == 0 || memcmp(b + 3, "EXFAT   ", 8) == 0)
+        return b[510] == 0x55 && b[511] == 0xAA ? 3 : 0;
+    if (fat_bpb(b, len < 512 ? 0 : 512, 0, &f))
+        return 1;
+    if (b[510] == 0x55 && b[511] == 0xAA) {
+        /* a partition table: each entry's status 0 or 0x80, one entry or more used, each used
+         * one starting after the table */
+        int used = 0;
+        for (int i = 0; i < 4; i++) {
+            const unsigned char *e = b + 446 + 16 * i;
+            if ((e[0] != 0 && e[0] != 0x80) || (e[4] != 0 && le32(e + 8) == 0))
+                return 0;
+            used += e[4] != 0;
+        }
+        return used > 0 ? 2 : 0;
+    }
+    return 0;
+}
+
+long ww_diskimage_count(const unsigned char *b, size_t len, size_t most)
+{
+    struct walk w = {.want = SIZE_MAX, .most = most};
+    struct fat f;
+
+    if (!disk_walk(b, len, &w, &f))
+        return -1;
+    return (long)w.seen;
+}
+
+enum ww_unpack_result ww_diskimage_file(const unsigned char *b, size_t len, size_t index,
+                                        size_t limit, unsigned char **out, size_t *outlen)
+{
+    struct walk w = {.want = index, .most = SIZE_MAX - 1};
+    struct fat f;
+    enum ww_unpack_result res = WW_UNPACK_FAILED;
+    unsigned char *p = NULL;
+    size_t n = 0, want;
+    uint32_t clus, steps = 0;
+
+    *out = NULL;
+    *outlen = 0;
+    if (!disk_walk(b, len, &w, &f) || !w.found)
+        return WW_UNPACK_FAILED;
+    want = w.size < limit ? w.size : limit;
+    if (want > 0 && (p = malloc(want)) == NULL)
+        return WW_UNPACK_FAILED;
+    for (clus = w.clus; n < want;) {
+        uint64_t at, cn;
+        if (++steps > f.clusters || !cluster_at(&f, clus, &at, &cn))
+            break; /* a chain out of the volume or the image, or a loop */
+        cn = cn < want - n ? cn : want - n;
+        memcpy(p + n, b + at, (size_t)cn);
+        n += (size_t)cn;
+        if (n < want && (!fat_next(&f, clus, &clus) || fat_end(&f, clus)))
+            break; /* the chain ends before the size */
+    }
+    if (n == want)
+        res = w.size > limit ? WW_UNPACK_OVER : WW_UNPACK_DONE;
+    if (n == 0) {
+        free(p);
+        p = NULL;
+    }
+    *out = p;
+    *outlen = n;
+    return res;
+}

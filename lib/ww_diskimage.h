@@ -1,0 +1,33 @@
+/* lib/ww_diskimage.h - disk images, which libclamav 1.4 does not open: a fixed .vhd (Windows
+ * mounts it with a double click; such a disk with a footer), raw disk and floppy images (.img:
+ * 7-Zip opens them). A FAT volume (FAT12, FAT16, FAT32), or a disk of them (an MBR partition
+ * table, logical partitions too, or a GPT). The files on
+ * the FAT volumes are read as Windows reads them (the active FAT, cluster chains, directories
+ * to any depth, long names ignored, deleted entries skipped); a volume of another filesystem
+ * (NTFS, exFAT), a dynamic VHD and a VHDX are not read (ww_diskimage_count: -1). Pure: no
+ * libclamav, no global state; thread-safe. The deep scanner (lib/ww_clamav) scans each file. */
+#ifndef WW_DISKIMAGE_H
+#define WW_DISKIMAGE_H
+
+#include <stddef.h>
+
+#include "ww_unpack.h"
+
+/* Whether the first <len> bytes at <b> (a sector or more) start a disk image: 1 a FAT volume's
+ * boot sector, 2 a partition table (MBR, or GPT's protective MBR), 3 an image of a kind not read
+ * here (an NTFS or exFAT volume, a dynamic VHD, a VHDX), 0 none. A cheap look. */
+int ww_diskimage_kind(const unsigned char *b, size_t len);
+
+/* The files of the image at <b> (<len> bytes), in directory order, volume after volume: their
+ * count (at most <most> + 1 counted), or -1 when some volume or directory cannot be read (an
+ * NTFS or exFAT volume, a dynamic VHD, a VHDX; more than 200,000 directory entries, directories
+ * more than 16 deep). What lies past the image's bytes is not there: a directory ends there. */
+long ww_diskimage_count(const unsigned char *b, size_t len, size_t most);
+
+/* The content of file <index> (0 first), as ww_unpack decodes (*out: free() it; NULL when
+ * empty), at most <limit> bytes: a chain that ends before the file's size, or leaves the image,
+ * gives what came before and WW_UNPACK_FAILED. */
+enum ww_unpack_result ww_diskimage_file(const unsigned char *b, size_t len, size_t index,
+                                        size_t limit, unsigned char **out, size_t *outlen);
+
+#endif

@@ -1,0 +1,393 @@
+/* t/check_diskimage.c - lib/ww_diskimage: FAT12, FAT16 and FAT32 volumes built here, alone and
+ * on MBR (primary and logical partitions) and GPT disks; the active FAT, directories to any
+ * depth, the entries Windows skips, chains cut or looping, an image cut short, what is not read
+ * (NTFS, a dynamic VHD, too deep). */
+#include "config.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ww_diskimage.h"
+
+/* A FAT volume being built: 512-byte sectors and clusters, 2 FATs */
+struct vol {
+    unsigned char *p;
+    size_t n;
+    unsigned type, fatsz;
+    uint64_t fat_at, root_at, data_at;
+    uint32_t next, root_used, root_clus;
+};
+
+static void put16(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    put16(p, v & 0xffff), put16(p + 2, v >> 16);
+}
+
+/* entry <c> of FAT <k> (-1: both) */
+static void fat_set(struct vol *v, int k, uint32_t c, uint32_t val)
+{
+    for (int i = 0; i < 2; i++) {
+        unsigned char *f = v->p + v->fat_at + (uint64_t)i * v->fatsz * 512;
+        if (k >= 0 && k != i)
+            continue;
+        if (v->type == 12) {
+            unsigned char *q = f + c + c / 2;
+            uint32_t w = (uint32_t)q[0] | (uint32_t)q[1] << 8;
+            w = c & 1 ? (w & 0x000f) | (val << 4) : (w & 0xf000) | (val & 0xfff);
+            put16(q, w);
+        } else if (v->type == 16) {
+            put16(f + 2 * c, val);
+        } else {
+            put32(f + 4 * c, val);
+        }
+    }
+}
+
+static uint32_t eoc(const struct vol *v)
+{
+    return v->type == 12 ? 0xfff : v->type == 16 ? 0xffff : 0x0fffffff;
+}
+
+/* a FAT<type> volume: 12: 64 KiB; 16: 4 MiB; 32: 34 MiB (the least clusters of each) */
+static void vol_new(struct vol *v, unsigned type)
+{
+    uint32_t total = type == 12 ? 128 : type == 16 ? 8192 : 68000, rootent = type == 32 ? 0 : 64;
+    unsigned char *b;
+
+    memset(v, 0, sizeof(*v));
+    v->type = type;
+    v->fatsz = type == 12 ? 1 : type == 16 ? 32 : 532;
+    v->n = (size_t)total * 512;
+    v->p = b = calloc(v->n, 1);
+    ck_assert_ptr_nonnull(b);
+    memcpy(b, "\xeb\x3c\x90MSWIN4.1", 11);
+    put16(b + 11, 512);
+    b[13] = 1;
+    put16(b + 14, 1); /* reserved */
+    b[16] = 2;
+    put16(b + 17, rootent);
+    if (total < 65536)
+        put16(b + 19, total);
+    else
+        put32(b + 32, total);
+    b[21] = 0xf8;
+    if (type == 32) {
+        put32(b + 36, v->fatsz);
+        put32(b + 44, 2); /* the root at cluster 2 */
+    } else {
+        put16(b + 22, v->fatsz);
+    }
+    b[510] = 0x55, b[511] = 0xaa;
+    v->fat_at = 512;
+    v->root_at = v->fat_at + 2 * (uint64_t)v->fatsz * 512;
+    v->data_at = v->root_at + (uint64_t)rootent * 32;
+    v->next = 2;
+    fat_set(v, -1, 0, 0x0ffffff8 & eoc(v));
+    fat_set(v, -1, 1, eoc(v));
+    if (type == 32) {
+        v->root_clus = v->next++;
+        fat_set(v, -1, v->root_clus, eoc(v));
+    }
+}
+
+static unsigned char *clus_p(struct vol *v, uint32_t c)
+{
+    return v->p + v->data_at + (uint64_t)(c - 2) * 512;
+}
+
+/* <n> bytes in a chain of clusters (every other one: a chain that is not contiguous) */
+static uint32_t vol_data(struct vol *v, const unsigned char *d, size_t n)
+{
+    uint32_t first = v->next, c = first;
+    size_t k = 0;
+
+    do {
+        uint32_t nx = c + 2;
+        size_t m = n - k < 512 ? n - k : 512;
+        memcpy(clus_p(v, c), d + k, m);
+        k += m;
+        fat_set(v, -1, c, k < n ? nx : eoc(v));
+        v->next = nx;
+        c = nx;
+    } while (k < n);
+    v->next++;
+    return first;
+}
+
+static void dirent(unsigned char *e, const char *name11, unsigned attr, uint32_t clus,
+                   uint32_t size)
+{
+    memcpy(e, name11, 11);
+    e[11] = (unsigned char)attr;
+    put16(e + 20, clus >> 16);
+    put16(e + 26, clus & 0xffff);
+    put32(e + 28, size);
+}
+
+/* a root entry (the root's first 16 entries; FAT32: its cluster) */
+static unsigned char *root_entry(struct vol *v)
+{
+    unsigned char *r = v->type == 32 ? clus_p(v, v->root_clus) : v->p + v->root_at;
+    ck_assert_uint_lt(v->root_used, 16);
+    return r + 32 * v->root_used++;
+}
+
+/* a directory cluster; <parent> gets its entry <name11> */
+static uint32_t vol_dir(struct vol *v, unsigned char *parent_entry, const char *name11)
+{
+    uint32_t c = v->next++;
+    fat_set(v, -1, c, eoc(v));
+    dirent(clus_p(v, c), ".          ", 0x10, c, 0);
+    dirent(clus_p(v, c) + 32, "..         ", 0x10, 0, 0);
+    dirent(parent_entry, name11, 0x10, c, 0);
+    return c;
+}
+
+static unsigned char data[300000];
+
+static void fill(void)
+{
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (unsigned char)(i * 2654435761u >> 24);
+}
+
+static void expect_file(const unsigned char *b, size_t len, size_t index, const unsigned char *want,
+                        size_t wn, enum ww_unpack_result wr, const char *what)
+{
+    unsigned char *out = NULL;
+    size_t n = 99;
+    enum ww_unpack_result r = ww_diskimage_file(b, len, index, SIZE_MAX - 1, &out, &n);
+    ck_assert_msg(r == wr, "%s: result %d, want %d", what, (int)r, (int)wr);
+    ck_assert_msg(n == wn && (wn == 0 || memcmp(out, want, wn) == 0), "%s: %zu bytes, want %zu",
+                  what, n, wn);
+    free(out);
+}
+
+START_TEST(test_diskimage_fat_types)
+{
+    static const unsigned types[] = {12, 16, 32};
+    fill();
+    for (int t = 0; t < 3; t++) {
+        struct vol v;
+        unsigned char *e;
+        uint32_t d1, d2;
+        vol_new(&v, types[t]);
+        ck_assert_int_eq(ww_diskimage_kind(v.p, v.n), 1);
+        ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 100), 0);
+        /* a label, a deleted file, a long name's part, then a file */
+        dirent(root_entry(&v), "VOLUME     ", 0x08, 0, 0);
+        dirent(root_entry(&v),
+               "\xe5"
+               "ELETED TXT",
+               0x20, vol_data(&v, data, 100), 100);
+        dirent(root_entry(&v), "ALONGNAME  ", 0x0f, 0, 0);
+        dirent(root_entry(&v), "A       TXT", 0x20, vol_data(&v, data, 3000), 3000);
+        /* a file two directories down, an empty file, a directory with a "." name */
+        d1 = vol_dir(&v, root_entry(&v), "SUB        ");
+        d2 = vol_dir(&v, clus_p(&v, d1) + 64, "DEEPER     ");
+        dirent(clus_p(&v, d2) + 64, "CLAM    EXE", 0x20, vol_data(&v, data + 5, 1500), 1500);
+        dirent(clus_p(&v, d2) + 96, "EMPTY      ", 0x20, 0, 0);
+        e = root_entry(&v);
+        dirent(e, "B       BIN", 0x27, vol_data(&v, data + 7, 513), 513); /* hidden, system */
+        ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 100), 4);
+        ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 1), 2); /* most + 1 counted */
+        expect_file(v.p, v.n, 0, data, 3000, WW_UNPACK_DONE, "a file");
+        expect_file(v.p, v.n, 1, data + 5, 1500, WW_UNPACK_DONE, "two directories down");
+        expect_file(v.p, v.n, 2, NULL, 0, WW_UNPACK_DONE, "empty");
+        expect_file(v.p, v.n, 3, data + 7, 513, WW_UNPACK_DONE, "hidden");
+        expect_file(v.p, v.n, 4, NULL, 0, WW_UNPACK_FAILED, "no such file");
+        {
+            unsigned char *out = NULL;
+            size_t n = 0;
+            ck_assert_int_eq(ww_diskimage_file(v.p, v.n, 0, 1000, &out, &n), WW_UNPACK_OVER);
+            ck_assert(n == 1000 && memcmp(out, data, 1000) == 0);
+            free(out);
+        }
+        /* the end mark: no entry after it is read */
+        memset(e, 0, 1);
+        ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 100), 3);
+        e[0] = 'B';
+        /* a chain cut before the file's size: what came (its clusters whole), then a failure */
+        {
+            unsigned char want[1536] = {0};
+            memcpy(want, data + 5, 1500);
+            put32(clus_p(&v, d2) + 64 + 28, 5000);
+            expect_file(v.p, v.n, 1, want, 1536, WW_UNPACK_FAILED, "a chain cut short");
+        }
+        /* a directory whose chain loops (no end mark in it): read once, then it ends */
+        for (int k = 3; k < 16; k++)
+            clus_p(&v, d1)[32 * k] = 0xe5;
+        fat_set(&v, -1, d1, d1);
+        ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 100), 4);
+        fat_set(&v, -1, d1, d2); /* SUB's chain runs into DEEPER's, which ends */
+        ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 100), 6);
+        free(v.p);
+    }
+}
+END_TEST
+
+START_TEST(test_diskimage_active_fat)
+{
+    struct vol v;
+    uint32_t c;
+    fill();
+    /* FAT32 with mirroring off and FAT 1 active: its chain is the one read */
+    vol_new(&v, 32);
+    c = vol_data(&v, data, 1500); /* clusters c, c + 2, c + 4 */
+    dirent(root_entry(&v), "A       BIN", 0x20, c, 1500);
+    memcpy(clus_p(&v, c + 1), data + 10000, 512); /* FAT 1's second cluster */
+    fat_set(&v, 1, c, c + 1);
+    fat_set(&v, 1, c + 1, c + 4);
+    {
+        unsigned char want[1500];
+        memcpy(want, data, 512);
+        memcpy(want + 512, data + 10000, 512);
+        memcpy(want + 1024, data + 1024, 476);
+        expect_file(v.p, v.n, 0, data, 1500, WW_UNPACK_DONE, "FAT 0, mirrored");
+        put16(v.p + 40, 0x81);
+        expect_file(v.p, v.n, 0, want, 1500, WW_UNPACK_DONE, "FAT 1 active");
+        put16(v.p + 40, 0x82); /* a FAT that is not there: no volume Windows mounts */
+        ck_assert_int_eq(ww_diskimage_kind(v.p, v.n), 0);
+        ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 100), -1);
+    }
+    free(v.p);
+}
+END_TEST
+
+/* <v> as partition 1 of an MBR disk (from sector 1), or in a logical partition */
+static unsigned char *mbr_disk(const struct vol *v, int logical, size_t *len)
+{
+    size_t pre = logical ? 2 * 512 : 512;
+    unsigned char *d = calloc(pre + v->n, 1), *e = d + 446;
+    ck_assert_ptr_nonnull(d);
+    e[0] = 0x80;
+    e[4] = logical ? 0x0f : 0x0c;
+    put32(e + 8, 1);
+    put32(e + 12, (uint32_t)(v->n / 512 + (logical ? 1 : 0)));
+    d[510] = 0x55, d[511] = 0xaa;
+    if (logical) { /* the extended partition's boot record at sector 1, its partition after */
+        unsigned char *r = d + 512;
+        r[446 + 4] = 0x0c;
+        put32(r + 446 + 8, 1);
+        put32(r + 446 + 12, (uint32_t)(v->n / 512));
+        r[510] = 0x55, r[511] = 0xaa;
+    }
+    memcpy(d + pre, v->p, v->n);
+    *len = pre + v->n;
+    return d;
+}
+
+START_TEST(test_diskimage_disks)
+{
+    struct vol v;
+    unsigned char *d;
+    size_t len;
+    fill();
+    vol_new(&v, 16);
+    dirent(root_entry(&v), "A       BIN", 0x20, vol_data(&v, data, 2000), 2000);
+    for (int logical = 0; logical < 2; logical++) {
+        d = mbr_disk(&v, logical, &len);
+        ck_assert_int_eq(ww_diskimage_kind(d, len), 2);
+        ck_assert_int_eq(ww_diskimage_count(d, len, 100), 1);
+        expect_file(d, len, 0, data, 2000, WW_UNPACK_DONE, logical ? "logical" : "primary");
+        /* cut: what lies past the end is not there (a directory ends there), a file cut short
+         * fails with what came */
+        ck_assert_int_eq(ww_diskimage_count(d, 600, 100), 0);
+        free(d);
+    }
+    /* a GPT disk: a protective MBR, the header in sector 1, the entries in sector 2 */
+    len = 34 * 512 + v.n;
+    d = calloc(len, 1);
+    ck_assert_ptr_nonnull(d);
+    d[446 + 4] = 0xee;
+    put32(d + 446 + 8, 1);
+    d[510] = 0x55, d[511] = 0xaa;
+    memcpy(d + 512, "EFI PART", 8);
+    put32(d + 512 + 72, 2);
+    put32(d + 512 + 80, 4);
+    put32(d + 512 + 84, 128);
+    memset(d + 1024, 0xa2, 16);          /* a type */
+    put32(d + 1024 + 32, 34);            /* its first sector */
+    put32(d + 1024 + 128 + 32, 2000000); /* an empty entry: not read */
+    memset(d + 1024 + 256, 0xa2, 16);    /* past the image: not read */
+    put32(d + 1024 + 256 + 32, 4000000);
+    memcpy(d + 34 * 512, v.p, v.n);
+    ck_assert_int_eq(ww_diskimage_kind(d, len), 2);
+    ck_assert_int_eq(ww_diskimage_count(d, len, 100), 1);
+    expect_file(d, len, 0, data, 2000, WW_UNPACK_DONE, "GPT");
+    /* an NTFS partition (no reserved sectors, no FAT: not a FAT volume): not read */
+    memcpy(d + 34 * 512 + 3, "NTFS    ", 8);
+    put16(d + 34 * 512 + 14, 0);
+    d[34 * 512 + 16] = 0;
+    ck_assert_int_eq(ww_diskimage_count(d, len, 100), -1);
+    free(d);
+    free(v.p);
+}
+END_TEST
+
+START_TEST(test_diskimage_not_read)
+{
+    struct vol v;
+    unsigned char b[4096] = {0};
+    uint32_t c, parent;
+    unsigned char *e;
+    fill();
+    memcpy(b, "conectix", 8);
+    ck_assert_int_eq(ww_diskimage_kind(b, sizeof(b)), 3);
+    ck_assert_int_eq(ww_diskimage_count(b, sizeof(b), 100), -1);
+    memcpy(b, "vhdxfile", 8);
+    ck_assert_int_eq(ww_diskimage_kind(b, sizeof(b)), 3);
+    memcpy(b, "\xeb\x52\x90NTFS    ", 11);
+    b[510] = 0x55, b[511] = 0xaa;
+    ck_assert_int_eq(ww_diskimage_kind(b, sizeof(b)), 3);
+    ck_assert_int_eq(ww_diskimage_count(b, sizeof(b), 100), -1);
+    /* not a disk: a boot sector's mark with no partition, a status byte out of place */
+    memset(b, 0, sizeof(b));
+    b[510] = 0x55, b[511] = 0xaa;
+    ck_assert_int_eq(ww_diskimage_kind(b, sizeof(b)), 0);
+    b[446 + 4] = 0x0c;
+    put32(b + 446 + 8, 1);
+    b[446 + 16] = 0x12;
+    ck_assert_int_eq(ww_diskimage_kind(b, sizeof(b)), 0);
+    ck_assert_int_eq(ww_diskimage_kind(b, 100), 0);
+    /* directories 17 deep: not read */
+    vol_new(&v, 12);
+    e = root_entry(&v);
+    parent = 0;
+    for (int i = 0; i < 17; i++) {
+        c = vol_dir(&v, e, "D          ");
+        e = clus_p(&v, c) + 64;
+        (void)parent;
+    }
+    dirent(e, "CLAM    EXE", 0x20, vol_data(&v, data, 100), 100);
+    ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 100), -1);
+    free(v.p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("diskimage");
+    TCase *tc = tcase_create("core");
+    SRunner *sr;
+    int failed;
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_diskimage_fat_types);
+    tcase_add_test(tc, test_diskimage_active_fat);
+    tcase_add_test(tc, test_diskimage_disks);
+    tcase_add_test(tc, test_diskimage_not_read);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
