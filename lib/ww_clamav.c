@@ -321,21 +321,28 @@ struct dec_budget {
  * (the count or depth spent, or the engine unreadable: the caller calls it unsupported); -1 a
  * limit of the body is hit (c->limit set, *cr CL_CLEAN: it was looked at). Decoded streams count
  * against libclamav's max_file_size each, max_scan_size together and max_scan_time, as libclamav
- * counts what it unpacks. */
-static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr, int zip)
+ * counts what it unpacks; <kind> DEC_FILE (an archive's or image's file) against its max_files
+ * too (MaxFiles, as libclamav's own count of what it extracts). */
+enum { DEC_STREAM, DEC_ZIP, DEC_FILE };
+
+static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr, int kind)
 {
     struct scan_ctx *top = c->top != NULL ? c->top : c;
     int err = 0;
     long long max_file = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILESIZE, &err);
     long long max_scan = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANSIZE, &err);
     long long max_ms = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANTIME, &err);
+    long long max_files = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILES, &err);
     const char *limit = NULL;
 
     memset(d, 0, sizeof(*d));
     if (err != 0 || max_file <= 0 || max_scan <= 0 || c->depth >= TAR_AGAIN_DEPTH ||
-        (zip ? top->budget->zip_members >= ZIP_DECODED_MAX : top->budget->decoded >= DECODED_MAX))
+        (kind == DEC_ZIP && top->budget->zip_members >= ZIP_DECODED_MAX) ||
+        (kind == DEC_STREAM && top->budget->decoded >= DECODED_MAX))
         return 0;
-    if (top->budget->decoded_bytes >= (uint64_t)max_scan)
+    if (kind == DEC_FILE && max_files > 0 && top->budget->files >= (unsigned long long)max_files)
+        limit = "MaxFiles";
+    else if (top->budget->decoded_bytes >= (uint64_t)max_scan)
         limit = "MaxScanSize";
     else if (max_ms > 0 && now_ms() - top->t0 > max_ms)
         limit = "MaxScanTime";
@@ -350,8 +357,10 @@ static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr
         d->by_scan = 1;
     }
     d->limit = (unsigned long long)max_file < SIZE_MAX ? (size_t)max_file : SIZE_MAX - 1;
-    if (zip)
+    if (kind == DEC_ZIP)
         top->budget->zip_members++;
+    else if (kind == DEC_FILE)
+        top->budget->files++;
     else
         top->budget->decoded++;
     return 1;
@@ -363,7 +372,8 @@ static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr
  * error (zstd -d, bzip2 -d, tar extracting a cut archive) is scanned either way. 1 when the
  * stream was looked at (a finding or not in *cr, a limit in c->limit); 0 when it could not be
  * decoded and nothing was found in what was (the caller calls it unsupported). */
-enum { LHA = 1, DISK = 2 };
+enum { LHA = 1, DISK = 2, SEVENZ = 3 };
+enum { ENTRY_UNREAD, ENTRY_READ, ENTRY_END, ENTRY_BAD }; /* what ww_unpack_entries_next said */
 
 struct dec_src {
     enum ww_unpack_format fmt; /* a stream of this format; or */
@@ -371,9 +381,11 @@ struct dec_src {
     unsigned zip_flags;
     uint32_t zip_crc;
     uint64_t zip_usize;
-    int member_of; /* not 0: file <member> of an LHA archive (LHA: ww_unpack_lha_member) or a
-                    * disk image (DISK: ww_diskimage_file) */
+    int member_of; /* not 0: file <member> of a disk image (DISK: ww_diskimage_file), or the
+                    * next entry of an archive libarchive reads (LHA, SEVENZ: <entries>) */
     size_t member;
+    struct ww_unpack_entries *entries;
+    int *entry; /* ENTRY_*: set by decoded_again */
 };
 
 static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const unsigned char *b,
@@ -386,13 +398,20 @@ static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const un
     size_t n = 0;
     int looked = 1;
 
-    if ((looked = decode_begin(c, &d, cr, src->zip_method != 0 || src->member_of != 0)) <= 0)
+    if ((looked = decode_begin(c, &d, cr,
+                               src->member_of != 0    ? DEC_FILE
+                               : src->zip_method != 0 ? DEC_ZIP
+                                                      : DEC_STREAM)) <= 0)
         return looked < 0;
     looked = 1;
     /* the decoder is gone before the scan */
-    if (src->member_of == LHA)
-        r = ww_unpack_lha_member(b, len, src->member, d.limit, &out, &n);
-    else if (src->member_of == DISK)
+    if (src->entries != NULL) {
+        int enc = 0, k = ww_unpack_entries_next(src->entries, d.limit, &r, &out, &n, &enc);
+        *src->entry = k > 0 ? ENTRY_READ : k == 0 ? ENTRY_END : ENTRY_BAD;
+        if (k <= 0 || enc)
+            return k >= 0; /* the end; or encrypted: libclamav's heuristic tells it (it reads
+                            * the same headers) */
+    } else if (src->member_of == DISK)
         r = ww_diskimage_file(b, len, src->member, d.limit, &out, &n);
     else if (src->zip_method != 0)
         r = ww_unpack_zip_member(src->zip_method, src->zip_flags, src->zip_crc, src->zip_usize, b,
@@ -434,31 +453,44 @@ static cl_error_t decode_or_mark(struct scan_ctx *c, enum ww_unpack_format fmt,
     return cr == CL_VIRUS ? CL_VIRUS : CL_CLEAN;
 }
 
-#define MEMBERS_DECODED_MAX                                                                        \
-    1000 /* LHA entries or disk image files decoded a body, as for zip                             \
-          * members */
-
-/* An LHA archive (.lzh) or a disk image (.img, a fixed .vhd), which libclamav 1.4 does not open
- * (it scans the bytes as they are): each file decoded (<kind>: LHA by libarchive, as 7-Zip and
- * WinRAR read it; DISK by lib/ww_diskimage, as Windows mounts it) and its content scanned.
- * What does not read (headers, a filesystem other than FAT, a dynamic VHD), a file that does not
- * decode (a bad CRC, a chain cut short), or more than MEMBERS_DECODED_MAX files: unsupported
- * (Unsupported.<why>), what came scanned. CL_VIRUS for a finding. */
+/* The files of an archive or image whose content libclamav 1.4 does not read, or reads in part
+ * (<kind>): an LHA archive (.lzh, libarchive, as 7-Zip and WinRAR read it), a 7z (libarchive: its
+ * BZip2, Deflate and Delta coders, which libclamav's reader lacks; the others are read twice), a
+ * disk image (.img, a fixed .vhd: lib/ww_diskimage, as Windows mounts it). Each file decoded and
+ * its content scanned. What does not read (headers, a filesystem other than FAT, a dynamic VHD),
+ * a file that does not decode (a bad CRC, a chain cut short, a coder libarchive lacks):
+ * unsupported (Unsupported.<why>), what came scanned; more files in a body than clamav.max_files:
+ * MaxFiles (decode_begin), as libclamav's own count. CL_VIRUS for a finding. */
 static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned char *b, size_t len,
                                 const char *why)
 {
-    long n = kind == LHA ? ww_unpack_lha_count(b, len, MEMBERS_DECODED_MAX)
-                         : ww_diskimage_count(b, len, MEMBERS_DECODED_MAX);
-    int whole = n >= 0 && n <= MEMBERS_DECODED_MAX;
+    struct ww_unpack_entries *en = NULL;
+    long n = 0;
+    int whole;
     cl_error_t cr = CL_CLEAN;
 
-    for (long i = 0; i < n && i < MEMBERS_DECODED_MAX; i++) {
-        struct dec_src src = {.member_of = kind, .member = (size_t)i};
+    if (kind == DISK) {
+        int err = 0;
+        long long most = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILES, &err);
+        n = ww_diskimage_count(b, len, err == 0 && most > 0 ? (size_t)most : 10000);
+        whole = n >= 0;
+    } else {
+        en = ww_unpack_entries_open(kind == LHA ? WW_UNPACK_ARCHIVE_LHA : WW_UNPACK_ARCHIVE_7Z, b,
+                                    len);
+        whole = en != NULL;
+    }
+    for (long i = 0; en != NULL || i < n; i++) {
+        int entry = ENTRY_UNREAD;
+        struct dec_src src = {
+            .member_of = kind, .member = (size_t)i, .entries = en, .entry = &entry};
         if (!decoded_again(c, &src, b, len, &cr))
             whole = 0;
-        if (cr == CL_VIRUS)
-            return CL_VIRUS;
+        if (cr == CL_VIRUS || (en != NULL && entry != ENTRY_READ) || c->limit[0] != '\0')
+            break; /* a finding; the last entry, a header that does not read; a limit */
     }
+    ww_unpack_entries_close(en);
+    if (cr == CL_VIRUS)
+        return CL_VIRUS;
     if (!whole && c->unsupported[0] == '\0')
         snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.%s", why);
     return CL_CLEAN;
@@ -763,6 +795,8 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     if (ft == WW_FT_LZH && b[0] != 0x1f && members_again(c, LHA, b, file_size, "lzh") == CL_VIRUS)
         return CL_VIRUS;
     if (ft == WW_FT_DISKIMAGE && members_again(c, DISK, b, file_size, "diskimage") == CL_VIRUS)
+        return CL_VIRUS;
+    if (ft == WW_FT_7Z && members_again(c, SEVENZ, b, file_size, "7z") == CL_VIRUS)
         return CL_VIRUS;
     if (ft == WW_FT_COMPRESS || ft == WW_FT_LZ4) {
         /* Unix compress (.Z, .tar.Z: tar -Z, gzip -d) and lz4 (.lz4, .tar.lz4, Linux's lz4

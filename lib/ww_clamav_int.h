@@ -15,6 +15,7 @@ struct scan_budget {
     uint64_t decoded_bytes; /* and the bytes they gave */
     unsigned ar_members;    /* ar members scanned (ar_again) */
     unsigned zip_members;   /* zip members decoded (zip_again) */
+    unsigned files;         /* LHA, 7z and disk image files decoded (members_again) */
     uint64_t probed;        /* deflate and bzip2 zip members' sizes looked at (zip_again) */
 };
 

@@ -822,81 +822,76 @@ done:
     return res;
 }
 
-/* An LHA archive at <in>, opened by libarchive's LHA reader (lh0-lh7, lzs, lz4, lz5; levels 0-3;
- * 7-Zip and WinRAR read the same), its first <skip> entries passed: NULL when that fails. */
-static struct archive *lha_open(const unsigned char *in, size_t len, size_t skip,
-                                struct archive_entry **ent)
-{
-    struct archive *a = archive_read_new();
+struct ww_unpack_entries {
+    struct archive *a;
+};
 
-    if (a == NULL || archive_read_support_format_lha(a) != ARCHIVE_OK ||
-        archive_read_open_memory(a, in, len) != ARCHIVE_OK)
-        goto fail;
-    for (;;) {
-        if (archive_read_next_header(a, ent) != ARCHIVE_OK)
-            goto fail;
-        if (skip-- == 0)
-            return a;
-        if (archive_read_data_skip(a) != ARCHIVE_OK)
-            goto fail;
+struct ww_unpack_entries *ww_unpack_entries_open(enum ww_unpack_archive kind,
+                                                 const unsigned char *in, size_t len)
+{
+    struct ww_unpack_entries *e = calloc(1, sizeof(*e));
+
+    if (e == NULL || (e->a = archive_read_new()) == NULL ||
+        (kind == WW_UNPACK_ARCHIVE_LHA ? archive_read_support_format_lha(e->a)
+                                       : archive_read_support_format_7zip(e->a)) != ARCHIVE_OK ||
+        archive_read_open_memory(e->a, in, len) != ARCHIVE_OK) {
+        ww_unpack_entries_close(e);
+        return NULL;
     }
-fail:
-    archive_read_free(a);
-    return NULL;
+    return e;
 }
 
-long ww_unpack_lha_count(const unsigned char *in, size_t len, size_t most)
-{
-    struct archive *a = archive_read_new();
-    struct archive_entry *ent;
-    long n = 0;
-    int r = ARCHIVE_FATAL;
-
-    if (a == NULL || archive_read_support_format_lha(a) != ARCHIVE_OK ||
-        archive_read_open_memory(a, in, len) != ARCHIVE_OK)
-        goto done;
-    while ((size_t)n <= most && (r = archive_read_next_header(a, &ent)) == ARCHIVE_OK) {
-        n++;
-        if ((r = archive_read_data_skip(a)) != ARCHIVE_OK)
-            break;
-    }
-done:
-    archive_read_free(a);
-    return r == ARCHIVE_EOF || (size_t)n > most ? n : -1;
-}
-
-enum ww_unpack_result ww_unpack_lha_member(const unsigned char *in, size_t len, size_t index,
-                                           size_t limit, unsigned char **out, size_t *outlen)
+int ww_unpack_entries_next(struct ww_unpack_entries *e, size_t limit, enum ww_unpack_result *res,
+                           unsigned char **out, size_t *outlen, int *encrypted)
 {
     struct out o = {NULL, 0, 0, limit < SIZE_MAX ? limit + 1 : SIZE_MAX};
-    enum ww_unpack_result res = WW_UNPACK_FAILED;
     struct archive_entry *ent;
-    struct archive *a = lha_open(in, len, index, &ent);
     int r;
 
-    while (a != NULL) {
+    *res = WW_UNPACK_FAILED;
+    *out = NULL;
+    *outlen = 0;
+    *encrypted = 0;
+    r = archive_read_next_header(e->a, &ent);
+    if (r == ARCHIVE_EOF)
+        return 0;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+        return -1; /* a header that does not read: nothing after it is read either */
+    if (archive_entry_is_data_encrypted(ent) > 0) {
+        *encrypted = 1;
+        return 1;
+    }
+    for (;;) {
         la_ssize_t k;
         if ((r = room(&o)) <= 0) {
-            res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
+            *res = r == 0 ? WW_UNPACK_OVER : WW_UNPACK_FAILED;
             break;
         }
-        k = archive_read_data(a, o.p + o.n, o.cap - o.n);
+        k = archive_read_data(e->a, o.p + o.n, o.cap - o.n);
         if (k <= 0) {
-            res = k == 0 ? WW_UNPACK_DONE : WW_UNPACK_FAILED; /* a bad CRC: after the data */
+            *res = k == 0 ? WW_UNPACK_DONE : WW_UNPACK_FAILED; /* a bad CRC: after the data */
             break;
         }
         o.n += (size_t)k;
     }
-    archive_read_free(a);
-    if (res == WW_UNPACK_OVER)
+    if (*res == WW_UNPACK_OVER)
         o.n = limit;
-    *out = o.p;
-    *outlen = o.n;
     if (o.n == 0) {
         free(o.p);
-        *out = NULL;
+        o.p = NULL;
     }
-    return res;
+    *out = o.p;
+    *outlen = o.n;
+    return 1;
+}
+
+void ww_unpack_entries_close(struct ww_unpack_entries *e)
+{
+    if (e == NULL)
+        return;
+    if (e->a != NULL)
+        archive_read_free(e->a);
+    free(e);
 }
 
 enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint32_t crc,

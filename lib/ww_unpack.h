@@ -59,14 +59,22 @@ enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint
                                            uint64_t usize, const unsigned char *in, size_t len,
                                            size_t limit, unsigned char **out, size_t *outlen);
 
-/* An LHA archive (.lzh, .lha: "-lh5-" and the like at byte 2), which libclamav 1.4 does not
- * open, read by libarchive as 7-Zip and WinRAR read it. ww_unpack_lha_count: its entries (at
- * most <most> + 1 counted), or -1 when its headers do not read to the end. ww_unpack_lha_member:
- * the content of entry <index> (0 first), as ww_unpack decodes (a bad CRC: FAILED, the data
- * kept). */
-long ww_unpack_lha_count(const unsigned char *in, size_t len, size_t most);
-enum ww_unpack_result ww_unpack_lha_member(const unsigned char *in, size_t len, size_t index,
-                                           size_t limit, unsigned char **out, size_t *outlen);
+/* Archives read by libarchive, entry after entry: LHA (.lzh, .lha: "-lh5-" and the like at byte
+ * 2), which libclamav 1.4 does not open, as 7-Zip and WinRAR read it; 7z, whose coders libclamav
+ * reads only in part (not BZip2, Deflate, the ARM64 and Delta filters), as libarchive (so Windows
+ * 11's Explorer) reads it. */
+enum ww_unpack_archive { WW_UNPACK_ARCHIVE_LHA, WW_UNPACK_ARCHIVE_7Z };
+struct ww_unpack_entries;
+/* NULL when the archive does not open (its first headers do not read, out of memory) */
+struct ww_unpack_entries *ww_unpack_entries_open(enum ww_unpack_archive kind,
+                                                 const unsigned char *in, size_t len);
+/* The next entry: 1 and its content, as ww_unpack decodes it (*res; *out: free() it, NULL when
+ * empty; a directory or a link is empty; a bad CRC: FAILED, the data kept), or *encrypted set
+ * (nothing read); 0 after the last entry; -1 when a header does not read (nothing after it is
+ * read either). */
+int ww_unpack_entries_next(struct ww_unpack_entries *e, size_t limit, enum ww_unpack_result *res,
+                           unsigned char **out, size_t *outlen, int *encrypted);
+void ww_unpack_entries_close(struct ww_unpack_entries *e);
 
 /* Whether the bzip2 file at <b> (<len> bytes) holds a second stream (a stream header with its
  * first block's magic, byte-aligned: each stream starts on a byte); libclamav reads the first

@@ -757,34 +757,114 @@ static void lha0_put(struct buf *b, const char *name, const unsigned char *d, si
     put(b, d, n);
 }
 
+/* every entry of an archive through ww_unpack_entries: the count, each one's result and bytes
+ * into <got> (as many as <max>) */
+static int entries_all(enum ww_unpack_archive kind, const struct buf *b, size_t limit,
+                       enum ww_unpack_result *res, size_t *len, int max, int *last)
+{
+    struct ww_unpack_entries *e = ww_unpack_entries_open(kind, b->p, b->n);
+    int n = 0, k = -2;
+    *last = -1;
+    if (e == NULL)
+        return -1;
+    while (n < max) {
+        unsigned char *out = NULL;
+        size_t on = 0;
+        int enc = 0;
+        if ((k = ww_unpack_entries_next(e, limit, &res[n], &out, &on, &enc)) <= 0)
+            break;
+        ck_assert(on <= limit && (on == 0) == (out == NULL));
+        len[n++] = on;
+        free(out);
+    }
+    *last = k;
+    ww_unpack_entries_close(e);
+    return n;
+}
+
+/* a 7z of one file ("hello 7z, read by libarchive\n", 29 bytes) packed with Deflate, which
+ * libclamav's 7z reader lacks (7zz a -t7z -m0=Deflate) */
+static const unsigned char sevenz_deflate[] = {
+    0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c, 0x00, 0x04, 0xf3, 0xf8, 0x40, 0x62, 0x22, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x52, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x7a, 0xc7,
+    0x0e, 0x1d, 0x01, 0x1d, 0x00, 0xe2, 0xff, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x37, 0x7a,
+    0x2c, 0x20, 0x72, 0x65, 0x61, 0x64, 0x20, 0x62, 0x79, 0x20, 0x6c, 0x69, 0x62, 0x61, 0x72,
+    0x63, 0x68, 0x69, 0x76, 0x65, 0x0a, 0x01, 0x04, 0x06, 0x00, 0x01, 0x09, 0x22, 0x00, 0x07,
+    0x0b, 0x01, 0x00, 0x01, 0x03, 0x04, 0x01, 0x08, 0x0c, 0x1d, 0x00, 0x08, 0x0a, 0x01, 0xec,
+    0x2a, 0x84, 0x09, 0x00, 0x00, 0x05, 0x01, 0x19, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x11, 0x0d, 0x00, 0x68, 0x00, 0x2e, 0x00, 0x74, 0x00,
+    0x78, 0x00, 0x74, 0x00, 0x00, 0x00, 0x14, 0x0a, 0x01, 0x00, 0xd5, 0x15, 0xd9, 0x07, 0x8c,
+    0x84, 0xdd, 0x01, 0x15, 0x06, 0x01, 0x00, 0x20, 0x80, 0xa4, 0x81, 0x00, 0x00};
+
+START_TEST(test_unpack_7z)
+{
+    struct buf b = {0};
+    enum ww_unpack_result res[4];
+    size_t len[4];
+    int last;
+    put(&b, sevenz_deflate, sizeof(sevenz_deflate));
+    ck_assert_int_eq(entries_all(WW_UNPACK_ARCHIVE_7Z, &b, SIZE_MAX - 1, res, len, 4, &last), 1);
+    ck_assert(last == 0 && res[0] == WW_UNPACK_DONE && len[0] == 29);
+    {
+        struct ww_unpack_entries *e = ww_unpack_entries_open(WW_UNPACK_ARCHIVE_7Z, b.p, b.n);
+        unsigned char *out = NULL;
+        size_t n = 0;
+        int enc = 0;
+        enum ww_unpack_result r;
+        ck_assert_int_eq(ww_unpack_entries_next(e, SIZE_MAX - 1, &r, &out, &n, &enc), 1);
+        ck_assert(n == 29 && memcmp(out, "hello 7z, read by libarchive\n", 29) == 0);
+        free(out);
+        ww_unpack_entries_close(e);
+    }
+    /* the data corrupt: the entry fails */
+    b.p[34] ^= 0xff;
+    ck_assert_int_le(entries_all(WW_UNPACK_ARCHIVE_7Z, &b, SIZE_MAX - 1, res, len, 4, &last), 1);
+    ck_assert(last == -1 || res[0] == WW_UNPACK_FAILED);
+    free(b.p);
+}
+END_TEST
+
 START_TEST(test_unpack_lha)
 {
     struct buf b = {0};
+    struct ww_unpack_entries *e;
+    enum ww_unpack_result res[4];
+    size_t len[4];
     unsigned char *out = NULL;
     size_t n = 0;
+    int last, enc;
+    enum ww_unpack_result r;
     fill();
     lha0_put(&b, "a.txt", data, 5000);
     lha0_put(&b, "b.bin", data + 5000, 3000);
     put(&b, "", 1); /* the end */
-    ck_assert_int_eq(ww_unpack_lha_count(b.p, b.n, 1000), 2);
-    ck_assert_int_eq(ww_unpack_lha_count(b.p, b.n, 1), 2); /* most + 1 counted */
-    ck_assert_int_eq(ww_unpack_lha_member(b.p, b.n, 1, SIZE_MAX - 1, &out, &n), WW_UNPACK_DONE);
-    ck_assert(n == 3000 && memcmp(out, data + 5000, 3000) == 0);
+    ck_assert_int_eq(entries_all(WW_UNPACK_ARCHIVE_LHA, &b, SIZE_MAX - 1, res, len, 4, &last), 2);
+    ck_assert(last == 0 && res[0] == WW_UNPACK_DONE && len[0] == 5000 && res[1] == WW_UNPACK_DONE &&
+              len[1] == 3000);
+    e = ww_unpack_entries_open(WW_UNPACK_ARCHIVE_LHA, b.p, b.n);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(ww_unpack_entries_next(e, 1000, &r, &out, &n, &enc), 1);
+    ck_assert(r == WW_UNPACK_OVER && n == 1000 && memcmp(out, data, 1000) == 0 && !enc);
     free(out);
-    ck_assert_int_eq(ww_unpack_lha_member(b.p, b.n, 0, 1000, &out, &n), WW_UNPACK_OVER);
-    ck_assert(n == 1000 && memcmp(out, data, 1000) == 0);
+    ck_assert_int_eq(ww_unpack_entries_next(e, SIZE_MAX - 1, &r, &out, &n, &enc), 1);
+    ck_assert(r == WW_UNPACK_DONE && n == 3000 && memcmp(out, data + 5000, 3000) == 0);
     free(out);
-    ck_assert_int_eq(ww_unpack_lha_member(b.p, b.n, 2, SIZE_MAX - 1, &out, &n), WW_UNPACK_FAILED);
-    free(out);
+    ck_assert_int_eq(ww_unpack_entries_next(e, SIZE_MAX - 1, &r, &out, &n, &enc), 0);
+    ww_unpack_entries_close(e);
     /* a bad CRC: a failure (libarchive checks a stored entry's CRC before it hands its data
      * over; 7-Zip extracts it, with an error: unscanned) */
     b.p[b.n - 2] ^= 1;
-    ck_assert_int_eq(ww_unpack_lha_member(b.p, b.n, 1, SIZE_MAX - 1, &out, &n), WW_UNPACK_FAILED);
-    ck_assert(n <= 3000 && (n == 0 || memcmp(out, data + 5000, n < 2999 ? n : 2999) == 0));
-    free(out);
-    /* a header that does not read: no count */
+    ck_assert_int_eq(entries_all(WW_UNPACK_ARCHIVE_LHA, &b, SIZE_MAX - 1, res, len, 4, &last), 2);
+    ck_assert(res[0] == WW_UNPACK_DONE && res[1] == WW_UNPACK_FAILED);
+    /* a second header that does not read: -1 there */
+    b.p[b.n - 2] ^= 1;
+    b.p[29 + 5000 + 1] ^= 0x55; /* the second header (at 29 + 5000) checksum */
+    ck_assert_int_eq(entries_all(WW_UNPACK_ARCHIVE_LHA, &b, SIZE_MAX - 1, res, len, 4, &last), 1);
+    ck_assert_int_eq(last, -1);
+    /* a first one: no entry */
     b.p[1] ^= 0x55;
-    ck_assert_int_eq(ww_unpack_lha_count(b.p, b.n, 1000), -1);
+    ck_assert_int_le(entries_all(WW_UNPACK_ARCHIVE_LHA, &b, SIZE_MAX - 1, res, len, 4, &last), 0);
+    ck_assert_int_eq(last, -1);
     free(b.p);
 }
 END_TEST
@@ -864,6 +944,7 @@ int main(void)
     tcase_add_test(tc, test_unpack_lz4);
     tcase_add_test(tc, test_unpack_gzip_cli);
     tcase_add_test(tc, test_unpack_lha);
+    tcase_add_test(tc, test_unpack_7z);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -29,24 +29,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r = ww_unpack((enum ww_unpack_format)(data[0] & 15), data + 1, size - 1, limit, &out, &n);
     } else if ((data[0] & 15) == WW_UNPACK_GZIP_CLI + 1 ||
                (data[0] & 15) == WW_UNPACK_GZIP_CLI + 2) {
-        /* an LHA archive, or a disk image: its files counted, the first few decoded */
+        /* an LHA archive (7z when the next byte is odd), or a disk image: the first files */
         int lha = (data[0] & 15) == WW_UNPACK_GZIP_CLI + 1;
-        long k, cnt = lha ? ww_unpack_lha_count(data + 1, size - 1, 4)
-                          : ww_diskimage_count(data + 1, size - 1, 4);
+        long k, cnt = lha ? 0 : ww_diskimage_count(data + 1, size - 1, 4);
+        struct ww_unpack_entries *en = NULL;
         if (cnt < -1 || cnt > 5)
             abort();
         (void)ww_diskimage_kind(data + 1, size - 1);
+        if (lha && size >= 2)
+            en = ww_unpack_entries_open(data[1] & 1 ? WW_UNPACK_ARCHIVE_7Z : WW_UNPACK_ARCHIVE_LHA,
+                                        data + 2, size - 2);
         r = WW_UNPACK_DONE;
-        for (k = 0; k < cnt && k < 4; k++) {
-            r = lha ? ww_unpack_lha_member(data + 1, size - 1, (size_t)k, limit, &out, &n)
-                    : ww_diskimage_file(data + 1, size - 1, (size_t)k, limit, &out, &n);
-            if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) ||
+        for (k = 0; k < 4 && (en != NULL || k < cnt); k++) {
+            int enc = 0, got = 1;
+            if (en != NULL)
+                got = ww_unpack_entries_next(en, limit, &r, &out, &n, &enc);
+            else
+                r = ww_diskimage_file(data + 1, size - 1, (size_t)k, limit, &out, &n);
+            if (got < -1 || got > 1 ||
+                (r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) ||
                 n > limit || (n > 0 && out == NULL))
                 abort();
             free(out);
             out = NULL;
             n = 0;
+            if (got <= 0)
+                break;
         }
+        ww_unpack_entries_close(en);
     } else if (size >= 2) {
         /* a zip member: LZMA (end marker or not, by the size in the next byte), zstd, xz or PPMd */
         static const unsigned methods[] = {14, 93, 95, 98}; /* (first byte 11-15) */

@@ -162,6 +162,13 @@ for f in old9e.tar.gz clam.tar.pack; do
     gzip -dc <"$tmp/ev/$f" | tar tf - | grep -qx clam.exe || fail "gzip -d does not read $f"
 done
 7zz x -so "$tmp/ev/clam.lzh" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam.lzh"
+# 7z archives packed with coders libclamav's 7z reader lacks (7-Zip writes them; libarchive, so
+# Windows 11's Explorer, reads all but Deflate64): read with libarchive
+for m in BZip2 Deflate Deflate64; do
+    (cd "$TESTFILES" && 7zz a -t7z -m0=$m "$tmp/ev/clam-$m.7z" clam.exe >/dev/null) || fail "cannot make clam-$m.7z"
+    7zz x -so "$tmp/ev/clam-$m.7z" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam-$m.7z"
+done
+(cd "$TESTFILES" && 7zz a -t7z -m0=Delta -m1=LZMA2 "$tmp/ev/clam-Delta.7z" clam.exe >/dev/null) || fail "cannot make clam-Delta.7z"
 # disk images (a FAT volume, a disk of one; a fixed VHD is such a disk), which libclamav does not
 # open: 7-Zip reads them, Windows mounts a VHD
 7zz x -so "$tmp/ev/clam.img" SUB/CLAM.EXE 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam.img"
@@ -249,7 +256,10 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "clam.lzh|threat=Webwarden.Test.ClamExe|type=lzh scanner=clamav deep=infected" \
     "clam.tar.lzh|threat=Webwarden.Test.ClamExe|type=lzh scanner=clamav deep=infected" \
     "clam.img|threat=Webwarden.Test.ClamExe|type=diskimage scanner=clamav deep=infected" \
-    "disk.img|threat=Webwarden.Test.ClamExe|type=diskimage scanner=clamav deep=infected"; do
+    "disk.img|threat=Webwarden.Test.ClamExe|type=diskimage scanner=clamav deep=infected" \
+    "clam-BZip2.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
+    "clam-Deflate.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
+    "clam-Delta.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
@@ -268,6 +278,7 @@ for spec in "cut.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "lzh.z|lzh|Webwarden.DeepScan.Unsupported.lzh" \
     "badhdr.lzh|lzh|Webwarden.DeepScan.Unsupported.lzh" \
     "ntfs.img|diskimage|Webwarden.DeepScan.Unsupported.diskimage" \
+    "clam-Deflate64.7z|7z|Webwarden.DeepScan.Unsupported.7z" \
     "dynamic.vhd|diskimage|Webwarden.DeepScan.Unsupported.diskimage" \
     "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders" \
     "paxsparse.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
