@@ -798,6 +798,14 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         return CL_VIRUS;
     if (ft == WW_FT_7Z && members_again(c, SEVENZ, b, file_size, "7z") == CL_VIRUS)
         return CL_VIRUS;
+    {
+        /* a 7z further in (a self-extractor: libclamav finds it, and reads it with the same
+         * coders missing, without showing it here); the first few */
+        long long sz = 0;
+        for (int k = 0; k < 4 && (sz = ww_unpack_7z_find(b, file_size, (size_t)sz + 1)) > 0; k++)
+            if (members_again(c, SEVENZ, b + sz, file_size - (size_t)sz, "7z") == CL_VIRUS)
+                return CL_VIRUS;
+    }
     if (ft == WW_FT_COMPRESS || ft == WW_FT_LZ4) {
         /* Unix compress (.Z, .tar.Z: tar -Z, gzip -d) and lz4 (.lz4, .tar.lz4, Linux's lz4
          * initramfs: lz4 -d), which libclamav 1.4 cannot undo */

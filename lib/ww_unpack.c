@@ -885,6 +885,21 @@ int ww_unpack_entries_next(struct ww_unpack_entries *e, size_t limit, enum ww_un
     return 1;
 }
 
+long long ww_unpack_7z_find(const unsigned char *b, size_t len, size_t from)
+{
+    static const unsigned char sig[6] = {'7', 'z', 0xbc, 0xaf, 0x27, 0x1c};
+    const unsigned char *p;
+
+    while (from < len && len - from >= 32 &&
+           (p = memmem(b + from, len - from, sig, sizeof(sig))) != NULL) {
+        size_t at = (size_t)(p - b);
+        if (len - at >= 32 && crc32(0, p + 12, 20) == le32(p + 8))
+            return (long long)at;
+        from = at + 1;
+    }
+    return -1;
+}
+
 void ww_unpack_entries_close(struct ww_unpack_entries *e)
 {
     if (e == NULL)

@@ -816,6 +816,19 @@ START_TEST(test_unpack_7z)
         free(out);
         ww_unpack_entries_close(e);
     }
+    /* found behind other bytes (a self-extractor), past a signature whose header's CRC fails */
+    {
+        struct buf x = {0};
+        put(&x, "MZ junk 7z\xbc\xaf\x27\x1c", 14);
+        put(&x, data, 100);
+        put(&x, sevenz_deflate, sizeof(sevenz_deflate));
+        ck_assert_int_eq(ww_unpack_7z_find(x.p, x.n, 0), 114);
+        ck_assert_int_eq(ww_unpack_7z_find(x.p, x.n, 115), -1);
+        ck_assert_int_eq(ww_unpack_7z_find(b.p, b.n, 0), 0);
+        x.p[114 + 20] ^= 1; /* the next header's offset: the start header's CRC fails */
+        ck_assert_int_eq(ww_unpack_7z_find(x.p, x.n, 0), -1);
+        free(x.p);
+    }
     /* the data corrupt: the entry fails */
     b.p[34] ^= 0xff;
     ck_assert_int_le(entries_all(WW_UNPACK_ARCHIVE_7Z, &b, SIZE_MAX - 1, res, len, 4, &last), 1);

@@ -169,6 +169,9 @@ for m in BZip2 Deflate Deflate64; do
     7zz x -so "$tmp/ev/clam-$m.7z" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam-$m.7z"
 done
 (cd "$TESTFILES" && 7zz a -t7z -m0=Delta -m1=LZMA2 "$tmp/ev/clam-Delta.7z" clam.exe >/dev/null) || fail "cannot make clam-Delta.7z"
+# ... and behind an executable's bytes (a self-extractor: libclamav finds that 7z itself)
+{ printf 'MZ' && head -c 4094 /dev/urandom && cat "$tmp/ev/clam-BZip2.7z"; } >"$tmp/ev/sfx7z.exe" || fail "cannot make sfx7z.exe"
+7zz x -so "$tmp/ev/sfx7z.exe" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read sfx7z.exe"
 # disk images (a FAT volume, a disk of one; a fixed VHD is such a disk), which libclamav does not
 # open: 7-Zip reads them, Windows mounts a VHD
 7zz x -so "$tmp/ev/clam.img" SUB/CLAM.EXE 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam.img"
@@ -259,7 +262,8 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "disk.img|threat=Webwarden.Test.ClamExe|type=diskimage scanner=clamav deep=infected" \
     "clam-BZip2.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
     "clam-Deflate.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
-    "clam-Delta.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected"; do
+    "clam-Delta.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
+    "sfx7z.exe|threat=Webwarden.Test.ClamExe|type=pe scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
