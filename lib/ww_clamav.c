@@ -460,9 +460,10 @@ static cl_error_t decode_or_mark(struct scan_ctx *c, enum ww_unpack_format fmt,
  * its content scanned. What does not read (headers, a filesystem other than FAT, a dynamic VHD),
  * a file that does not decode (a bad CRC, a chain cut short, a coder libarchive lacks):
  * unsupported (Unsupported.<why>), what came scanned; more files in a body than clamav.max_files:
- * MaxFiles (decode_begin), as libclamav's own count. CL_VIRUS for a finding. */
+ * MaxFiles (decode_begin), as libclamav's own count. <maybe>: an archive libarchive does not open
+ * is none (not unsupported): CL_BREAK. CL_VIRUS for a finding. */
 static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned char *b, size_t len,
-                                const char *why)
+                                const char *why, int maybe)
 {
     struct ww_unpack_entries *en = NULL;
     long n = 0;
@@ -474,10 +475,14 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
         long long most = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILES, &err);
         n = ww_diskimage_count(b, len, err == 0 && most > 0 ? (size_t)most : 10000);
         whole = n >= 0;
+        if (n < 0 && maybe)
+            return CL_BREAK;
     } else {
         en = ww_unpack_entries_open(kind == LHA ? WW_UNPACK_ARCHIVE_LHA : WW_UNPACK_ARCHIVE_7Z, b,
                                     len);
         whole = en != NULL;
+        if (en == NULL && maybe)
+            return CL_BREAK; /* <maybe>: not an archive after all */
     }
     for (long i = 0; en != NULL || i < n; i++) {
         int entry = ENTRY_UNREAD;
@@ -792,18 +797,34 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
                                           : "Streams") == CL_VIRUS)
             return CL_VIRUS;
     }
-    if (ft == WW_FT_LZH && b[0] != 0x1f && members_again(c, LHA, b, file_size, "lzh") == CL_VIRUS)
+    if (ft == WW_FT_LZH && !(b[0] == 0x1f && b[1] == 0xa0) &&
+        members_again(c, LHA, b, file_size, "lzh", 0) == CL_VIRUS)
+        return CL_VIRUS; /* (1f a0: SCO's LZH, above) */
+    /* a disk image, whatever else its first sector says (its boot code may hold another format's
+     * magic number: review 16, F5); typed otherwise, one that does not read is none */
+    if ((ft == WW_FT_DISKIMAGE || ww_diskimage_kind(b, file_size) != 0) &&
+        members_again(c, DISK, b, file_size, "diskimage", ft != WW_FT_DISKIMAGE) == CL_VIRUS)
         return CL_VIRUS;
-    if (ft == WW_FT_DISKIMAGE && members_again(c, DISK, b, file_size, "diskimage") == CL_VIRUS)
-        return CL_VIRUS;
-    if (ft == WW_FT_7Z && members_again(c, SEVENZ, b, file_size, "7z") == CL_VIRUS)
+    if (ft == WW_FT_7Z && members_again(c, SEVENZ, b, file_size, "7z", 0) == CL_VIRUS)
         return CL_VIRUS;
     {
         /* a 7z further in (a self-extractor: libclamav finds it, and reads it with the same
          * coders missing, without showing it here); the first few */
-        long long sz = 0;
+        long long sz = -1; /* from the first byte: an LHA whose header reads "MZ" (F10) */
+        /* an LHA archive further in (a self-extractor, or behind other bytes: 7-Zip finds it
+         * there), the first few; one libarchive does not open there is none */
+        for (int k = 0; ft != WW_FT_LZH && k < 4 &&
+                        (sz = ww_unpack_lha_find(b, file_size, (size_t)sz + 1)) >= 0;
+             k++) {
+            cl_error_t r = members_again(c, LHA, b + sz, file_size - (size_t)sz, "lzh", 1);
+            if (r == CL_VIRUS)
+                return CL_VIRUS;
+            if (r != CL_BREAK)
+                break; /* read from there on: its other headers are its own */
+        }
+        sz = 0;
         for (int k = 0; k < 4 && (sz = ww_unpack_7z_find(b, file_size, (size_t)sz + 1)) > 0; k++)
-            if (members_again(c, SEVENZ, b + sz, file_size - (size_t)sz, "7z") == CL_VIRUS)
+            if (members_again(c, SEVENZ, b + sz, file_size - (size_t)sz, "7z", 0) == CL_VIRUS)
                 return CL_VIRUS;
     }
     if (ft == WW_FT_COMPRESS || ft == WW_FT_LZ4) {

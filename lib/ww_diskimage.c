@@ -9,8 +9,8 @@
 
 #define DISK_MAX_DEPTH 16           /* directories inside directories */
 #define DISK_MAX_ENTRIES 200000     /* directory entries looked at, a walk */
-#define DISK_MAX_VOLUMES 16         /* volumes read on one disk */
-#define DISK_MAX_EBR 64             /* logical partitions followed in an extended one */
+#define DISK_MAX_VOLUMES 64         /* volumes read on one disk; more: not read (-1) */
+#define DISK_MAX_EBR 128            /* boot records followed in an extended partition; more: -1 */
 #define DISK_DIR_BYTES (65536 * 32) /* a directory's entries, at most */
 
 static uint32_t le16(const unsigned char *p)
@@ -45,10 +45,15 @@ struct fat {
     uint32_t clusters;                /* data clusters: 2 .. clusters + 1 */
 };
 
-/* The FAT boot sector <p> (512 bytes), as Windows's FAT driver tests one: a jump (e9, eb, or 49
- * as some old disks have), sector and cluster sizes it takes, reserved sectors, FATs, a media
- * byte; the FAT's type from the count of clusters. 1 and *f, else 0. */
-static int fat_bpb(const unsigned char *b, size_t len, uint64_t base, struct fat *f)
+/* The FAT boot sector <p> (512 bytes), as Windows's FAT driver and 7-Zip test one: a jump (e9,
+ * eb, or 49 as some old disks have), sector and cluster sizes, reserved sectors, FATs (the media
+ * byte is not looked at: 7-Zip does not). FAT32 when the BPB says so (no 16-bit FAT size, as
+ * Windows and Linux tell it; or no root directory entries, as 7-Zip does), whatever the count of
+ * clusters; else FAT12 under 4,085 clusters (7-Zip, Linux; Windows: 4,087), or <force> (12 or
+ * 16) where the two rules part. 1 and *f, else 0. */
+#define FAT_AMBIGUOUS(n) ((n) == 4085 || (n) == 4086) /* FAT16 to 7-Zip, FAT12 to Windows */
+
+static int fat_bpb(const unsigned char *b, size_t len, uint64_t base, struct fat *f, unsigned force)
 {
     const unsigned char *p = b + base;
     unsigned bps, spc, nfats, rsvd, rootent, active = 0;
@@ -64,8 +69,7 @@ static int fat_bpb(const unsigned char *b, size_t len, uint64_t base, struct fat
     totsec = le16(p + 19) != 0 ? le16(p + 19) : le32(p + 32);
     fatsz = le16(p + 22) != 0 ? le16(p + 22) : le32(p + 36);
     if ((bps != 512 && bps != 1024 && bps != 2048 && bps != 4096) || spc == 0 ||
-        (spc & (spc - 1)) != 0 || rsvd == 0 || nfats == 0 || nfats > 4 ||
-        (p[21] != 0xF0 && p[21] < 0xF8) || fatsz == 0 || totsec == 0)
+        (spc & (spc - 1)) != 0 || rsvd == 0 || nfats == 0 || nfats > 4 || fatsz == 0 || totsec == 0)
         return 0;
     rootsec = ((uint64_t)rootent * 32 + bps - 1) / bps;
     meta = rsvd + nfats * fatsz + rootsec;
@@ -78,18 +82,14 @@ static int fat_bpb(const unsigned char *b, size_t len, uint64_t base, struct fat
     f->spc = spc;
     f->clusters =
         (uint32_t)((totsec - meta) / spc < 0x0FFFFFF0u ? (totsec - meta) / spc : 0x0FFFFFF0u);
-    f->type = f->clusters < 4085 ? 12 : f->clusters < 65525 ? 16 : 32;
-    if (f->type == 32) {
+    if (le16(p + 22) == 0 || rootent == 0) {
         unsigned flags = le16(p + 40);
-        if (rootent != 0 || le16(p + 22) != 0)
-            return 0;
-        if (flags & 0x80) /* mirroring off: one FAT is active */
-            active = flags & 0x0F;
-        if (active >= nfats)
-            return 0;
+        f->type = 32;
+        if (flags & 0x80) /* mirroring off: one FAT is active (7-Zip: past the FATs, FAT 0) */
+            active = (flags & 0x0F) <= nfats ? flags & 0x0F : 0;
         f->root_clus = le32(p + 44);
-    } else if (rootent == 0) {
-        return 0;
+    } else {
+        f->type = force != 0 && FAT_AMBIGUOUS(f->clusters) ? force : f->clusters < 4085 ? 12 : 16;
     }
     f->fat_at = base + (rsvd + (uint64_t)active * fatsz) * bps;
     f->root_at = base + (rsvd + nfats * fatsz) * bps;
@@ -159,8 +159,8 @@ static int dir_entries(const struct fat *f, struct walk *w, const unsigned char 
             continue; /* deleted, a long name's part, the volume label */
         clus = le16(e + 26) | (f->type == 32 ? le16(e + 20) << 16 : 0);
         if (attr & 0x10) {
-            if (e[0] == '.')
-                continue; /* "." and ".." */
+            if (memcmp(e, ".          ", 11) == 0 || memcmp(e, "..         ", 11) == 0)
+                continue; /* "." and ".." (a name that only starts with a dot is a directory) */
             if (depth + 1 > DISK_MAX_DEPTH) {
                 w->bad = 1;
                 return 1;
@@ -223,10 +223,14 @@ static int dir_walk(const struct fat *f, struct walk *w, uint32_t clus, int dept
     return 0;
 }
 
-/* The volumes of the image: their first bytes in *at (up to DISK_MAX_VOLUMES), or -1 */
+/* The volumes of the image: their first bytes in *at (up to DISK_MAX_VOLUMES; more: -1, as for
+ * an image that cannot be read) */
 static int volumes(const unsigned char *b, size_t len, uint64_t *at)
 {
     int k = ww_diskimage_kind(b, len), n = 0;
+    unsigned sec = inside(len, 512, 92) && memcmp(b + 512, "EFI PART", 8) == 0     ? 512
+                   : inside(len, 4096, 92) && memcmp(b + 4096, "EFI PART", 8) == 0 ? 4096
+                                                                                   : 0;
 
     if (k == 1) {
         at[0] = 0;
@@ -234,61 +238,70 @@ static int volumes(const unsigned char *b, size_t len, uint64_t *at)
     }
     if (k != 2)
         return -1;
-    for (int i = 0; i < 4; i++)
-        if (b[446 + 16 * i + 4] == 0xEE) { /* GPT: its header in sector 1 (512 or 4096 bytes) */
-            unsigned sec = inside(len, 512, 92) && memcmp(b + 512, "EFI PART", 8) == 0     ? 512
-                           : inside(len, 4096, 92) && memcmp(b + 4096, "EFI PART", 8) == 0 ? 4096
-                                                                                           : 0;
-            uint64_t ents, count, esize;
-            if (sec == 0)
+    if (sec != 0) {
+        /* a GPT (its header in sector 1 of 512 or 4096 bytes), whatever the MBR's entries say */
+        uint64_t ents = le64(b + sec + 72), count = le32(b + sec + 80), esize = le32(b + sec + 84);
+        if (esize < 128 || esize > 4096 || count > 1024 || ents > len / sec)
+            return -1;
+        ents *= sec;
+        for (uint64_t e = 0; e < count; e++) {
+            const unsigned char *p;
+            static const unsigned char zero[16];
+            if (!inside(len, ents + e * esize, 128))
+                break; /* not there (a cut image) */
+            p = b + ents + e * esize;
+            if (memcmp(p, zero, 16) == 0 || le64(p + 32) >= len / sec)
+                continue; /* unused, or past the image */
+            if (n == DISK_MAX_VOLUMES)
                 return -1;
-            ents = le64(b + sec + 72) * sec;
-            count = le32(b + sec + 80);
-            esize = le32(b + sec + 84);
-            if (esize < 128 || esize > 4096 || count > 1024)
-                return -1;
-            for (uint64_t e = 0; e < count && n < DISK_MAX_VOLUMES; e++) {
-                const unsigned char *p;
-                static const unsigned char zero[16];
-                if (!inside(len, ents + e * esize, 128))
-                    return -1;
-                p = b + ents + e * esize;
-                if (memcmp(p, zero, 16) != 0 && le64(p + 32) < len / sec)
-                    at[n++] = le64(p + 32) * sec;
-            }
-            return n;
+            at[n++] = le64(p + 32) * sec;
         }
-    for (int i = 0; i < 4 && n < DISK_MAX_VOLUMES; i++) {
+        return n;
+    }
+    for (int i = 0; i < 4; i++) {
         const unsigned char *e = b + 446 + 16 * i;
         uint64_t start = le32(e + 8);
         if (e[4] == 0)
             continue;
         if (e[4] == 0x05 || e[4] == 0x0F || e[4] == 0x85) {
             /* an extended partition: a chain of boot records, each with a logical partition
-             * (from itself) and the next record (from the extended partition's start) */
-            uint64_t ebr = start;
-            for (int j = 0; j < DISK_MAX_EBR && n < DISK_MAX_VOLUMES; j++) {
+             * (from itself) and the next record (from the extended partition's start); a record
+             * met again ends it */
+            uint64_t ebr = start, seen[DISK_MAX_EBR];
+            for (int j = 0;; j++) {
                 const unsigned char *r;
-                if (!inside(len, ebr * 512, 512))
-                    break; /* not there (a cut image) */
+                int again = 0;
+                if (j == DISK_MAX_EBR)
+                    return -1;
+                for (int q = 0; q < j; q++)
+                    again |= seen[q] == ebr;
+                if (again || !inside(len, ebr * 512, 512))
+                    break; /* a loop; or not there (a cut image) */
+                seen[j] = ebr;
                 r = b + ebr * 512;
                 if (r[510] != 0x55 || r[511] != 0xAA)
                     break; /* Windows reads no partition from it */
-                if (r[446 + 4] != 0)
+                if (r[446 + 4] != 0) {
+                    if (n == DISK_MAX_VOLUMES)
+                        return -1;
                     at[n++] = (ebr + le32(r + 446 + 8)) * 512;
+                }
                 if (r[462 + 4] == 0)
                     break;
                 ebr = start + le32(r + 462 + 8);
             }
             continue;
         }
+        if (n == DISK_MAX_VOLUMES)
+            return -1;
         at[n++] = start * 512;
     }
     return n;
 }
 
 /* Walks every FAT volume of the image for <w>: 1 done (found, counted, or the end), 0 a volume
- * that cannot be read (NTFS, exFAT, a bad directory) */
+ * that cannot be read (NTFS, exFAT, a bad directory). A volume whose type Windows and 7-Zip tell
+ * apart (FAT_AMBIGUOUS) is walked both ways. */
 static int disk_walk(const unsigned char *b, size_t len, struct walk *w, struct fat *out)
 {
     uint64_t at[DISK_MAX_VOLUMES];
@@ -297,22 +310,26 @@ static int disk_walk(const unsigned char *b, size_t len, struct walk *w, struct 
     if (n < 0)
         return 0;
     for (int i = 0; i < n; i++) {
-        struct fat f;
-        if (!fat_bpb(b, len, at[i], &f)) {
-            if (inside(len, at[i], 16) && (memcmp(b + at[i] + 3, "NTFS    ", 8) == 0 ||
-                                           memcmp(b + at[i] + 3, "EXFAT   ", 8) == 0))
-                return 0; /* Windows mounts these: not read here */
-            continue;     /* a filesystem Windows does not read (or none) */
-        }
-        if (dir_walk(&f, w, f.type == 32 ? f.root_clus : 0, 0)) {
-            if (w->bad)
-                return 0;
-            if (w->found) {
-                *out = f;
-                return 1;
+        for (unsigned force = 16; force != 0; force = force == 16 ? 12 : 0) {
+            struct fat f;
+            if (!fat_bpb(b, len, at[i], &f, force)) {
+                if (inside(len, at[i], 16) && (memcmp(b + at[i] + 3, "NTFS    ", 8) == 0 ||
+                                               memcmp(b + at[i] + 3, "EXFAT   ", 8) == 0))
+                    return 0; /* Windows mounts these: not read here */
+                break;        /* a filesystem Windows does not read (or none) */
             }
-            if (w->seen > w->most)
-                return 1;
+            if (dir_walk(&f, w, f.type == 32 ? f.root_clus : 0, 0)) {
+                if (w->bad)
+                    return 0;
+                if (w->found) {
+                    *out = f;
+                    return 1;
+                }
+                if (w->seen > w->most)
+                    return 1;
+            }
+            if (f.type == 32 || !FAT_AMBIGUOUS(f.clusters))
+                break;
         }
     }
     return 1;
@@ -328,8 +345,11 @@ int ww_diskimage_kind(const unsigned char *b, size_t len)
         return 0;
     if (memcmp(b + 3, "NTFS    ", 8) == 0 || memcmp(b + 3, "EXFAT   ", 8) == 0)
         return b[510] == 0x55 && b[511] == 0xAA ? 3 : 0;
-    if (fat_bpb(b, len < 512 ? 0 : 512, 0, &f))
+    if (fat_bpb(b, len < 512 ? 0 : 512, 0, &f, 0))
         return 1;
+    if ((len >= 520 && memcmp(b + 512, "EFI PART", 8) == 0) ||
+        (len >= 4104 && memcmp(b + 4096, "EFI PART", 8) == 0))
+        return 2; /* a GPT, whatever its protective MBR says (7-Zip reads it so) */
     if (b[510] == 0x55 && b[511] == 0xAA) {
         /* a partition table: each entry's status 0 or 0x80, one entry or more used, each used
          * one starting after the table */

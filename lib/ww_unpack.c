@@ -434,26 +434,42 @@ static enum ww_unpack_result unpack_inflate(const unsigned char *in, size_t len,
     z_stream zs;
     enum ww_unpack_result res = WW_UNPACK_FAILED;
     int zr = Z_OK, r;
-    unsigned char magic[2] = {0x1f, 0x8b};
+    unsigned char plain[10];
 
     *used = 0;
     memset(&zs, 0, sizeof(zs));
     if (len > UINT_MAX || inflateInit2(&zs, wbits) != Z_OK)
         return WW_UNPACK_FAILED;
     if (wbits > MAX_WBITS && len >= 2 && in[0] == 0x1f && in[1] == 0x9e) {
-        /* gzip 0.5's magic, which gzip -d still takes for a member (zlib does not): zlib is
-         * handed today's magic, then the member from its third byte */
-        zs.next_in = magic;
-        zs.avail_in = 2;
-        zs.next_out = magic; /* nothing comes out of a header */
+        /* gzip 0.5's magic, which gzip -d still takes for a member (zlib does not): its header
+         * is read here (an extra field, a name, a comment, a header CRC, which gzip checks over
+         * 1f 9e), zlib is handed a plain header of today's magic, then the deflate data */
+        size_t h = 10;
+        if (len < 10 || in[2] != 8 || (in[3] & 0xe0) != 0)
+            goto bad; /* another method; the flags gzip refuses */
+        if (in[3] & 4)
+            h = len >= 12 ? 12 + ((size_t)in[10] | (size_t)in[11] << 8) : SIZE_MAX;
+        for (unsigned f = 8; f <= 16 && h < len; f <<= 1)
+            if (in[3] & f) {
+                const unsigned char *z = memchr(in + h, 0, len - h);
+                h = z != NULL ? (size_t)(z - in) + 1 : SIZE_MAX;
+            }
+        if (h < len && (in[3] & 2))
+            h += 2;
+        if (h >= len)
+            goto bad;
+        memcpy(plain, in, 10);
+        plain[1] = 0x8b;
+        plain[3] = 0;
+        zs.next_in = plain;
+        zs.avail_in = sizeof(plain);
+        zs.next_out = plain; /* nothing comes out of a header */
         zs.avail_out = 0;
-        if (inflate(&zs, Z_NO_FLUSH) != Z_OK || zs.avail_in != 0) {
-            inflateEnd(&zs);
-            return WW_UNPACK_FAILED;
-        }
-        in += 2;
-        len -= 2;
-        *used = 2;
+        if (inflate(&zs, Z_NO_FLUSH) != Z_OK || zs.avail_in != 0)
+            goto bad;
+        in += h;
+        len -= h;
+        *used = h;
     }
     zs.next_in = (unsigned char *)(uintptr_t)in;
     zs.avail_in = (uInt)len;
@@ -474,6 +490,9 @@ static enum ww_unpack_result unpack_inflate(const unsigned char *in, size_t len,
     *used += len - zs.avail_in;
     inflateEnd(&zs);
     return res;
+bad:
+    inflateEnd(&zs);
+    return WW_UNPACK_FAILED;
 }
 
 /* One gzip member (either magic gzip -d takes: 1f 8b, or gzip 0.5's 1f 9e); *used: the input
@@ -883,6 +902,30 @@ int ww_unpack_entries_next(struct ww_unpack_entries *e, size_t limit, enum ww_un
     *out = o.p;
     *outlen = o.n;
     return 1;
+}
+
+long long ww_unpack_lha_find(const unsigned char *b, size_t len, size_t from)
+{
+    const unsigned char *p = b + (from + 2 < len ? from + 2 : len), *end = b + len;
+
+    while (end - p >= 19 && (p = memchr(p, '-', (size_t)(end - p - 18))) != NULL) {
+        const unsigned char *h = p - 2;
+        if (p >= b + 2 && p[1] == 'l' && p[4] == '-' &&
+            ((p[2] == 'h' && ((p[3] >= '0' && p[3] <= '7') || p[3] == 'd')) ||
+             (p[2] == 'z' && (p[3] == 's' || p[3] == '4' || p[3] == '5')))) {
+            unsigned level = h[20], sum = 0, n = h[0];
+            if (level <= 1 && n >= 20 && (size_t)(end - h) >= (size_t)n + 2) {
+                for (unsigned k = 0; k < n; k++)
+                    sum += h[2 + k];
+                if ((sum & 0xff) == h[1])
+                    return (long long)(h - b);
+            } else if (level == 2 && ((unsigned)h[0] | (unsigned)h[1] << 8) >= 24) {
+                return (long long)(h - b);
+            }
+        }
+        p++;
+    }
+    return -1;
 }
 
 long long ww_unpack_7z_find(const unsigned char *b, size_t len, size_t from)

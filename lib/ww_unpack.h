@@ -75,6 +75,11 @@ struct ww_unpack_entries *ww_unpack_entries_open(enum ww_unpack_archive kind,
 int ww_unpack_entries_next(struct ww_unpack_entries *e, size_t limit, enum ww_unpack_result *res,
                            unsigned char **out, size_t *outlen, int *encrypted);
 void ww_unpack_entries_close(struct ww_unpack_entries *e);
+/* The offset of the first LHA header at or after <from> in <b> (<len> bytes): a method ("-lh5-",
+ * "-lzs-" and the like) at its third byte, and a level 0 or 1 header whose checksum holds, or a
+ * level 2 one of a sane size (as 7-Zip finds an LHA archive in a self-extractor, or behind other
+ * bytes); -1 none. */
+long long ww_unpack_lha_find(const unsigned char *b, size_t len, size_t from);
 /* The offset of the first 7z archive at or after <from> in <b> (<len> bytes): its signature and a
  * start header whose CRC holds (as 7-Zip finds the archive in a self-extractor, an .exe with the
  * 7z appended); -1 none. */

@@ -55,15 +55,19 @@ static uint32_t eoc(const struct vol *v)
     return v->type == 12 ? 0xfff : v->type == 16 ? 0xffff : 0x0fffffff;
 }
 
-/* a FAT<type> volume: 12: 64 KiB; 16: 4 MiB; 32: 34 MiB (the least clusters of each) */
-static void vol_new(struct vol *v, unsigned type)
+/* a FAT<type> volume: 12: 64 KiB; 16: 4 MiB; 32: 34 MiB (the least clusters of each by the
+ * count's rule); <total> sectors when not 0 (a FAT32 BPB with fewer clusters: review 16, F1) */
+static void vol_new_n(struct vol *v, unsigned type, uint32_t total)
 {
-    uint32_t total = type == 12 ? 128 : type == 16 ? 8192 : 68000, rootent = type == 32 ? 0 : 64;
+    uint32_t rootent = type == 32 ? 0 : 64;
+
+    if (total == 0)
+        total = type == 12 ? 128 : type == 16 ? 8192 : 68000;
     unsigned char *b;
 
     memset(v, 0, sizeof(*v));
     v->type = type;
-    v->fatsz = type == 12 ? 1 : type == 16 ? 32 : 532;
+    v->fatsz = type == 12 ? 1 : type == 16 ? 32 : (total * 4 + 511) / 512;
     v->n = (size_t)total * 512;
     v->p = b = calloc(v->n, 1);
     ck_assert_ptr_nonnull(b);
@@ -95,6 +99,11 @@ static void vol_new(struct vol *v, unsigned type)
         v->root_clus = v->next++;
         fat_set(v, -1, v->root_clus, eoc(v));
     }
+}
+
+static void vol_new(struct vol *v, unsigned type)
+{
+    vol_new_n(v, type, 0);
 }
 
 static unsigned char *clus_p(struct vol *v, uint32_t c)
@@ -233,6 +242,80 @@ START_TEST(test_diskimage_fat_types)
 }
 END_TEST
 
+/* attack review 16: what 7-Zip (or Windows) reads and the first reader did not */
+START_TEST(test_diskimage_review16)
+{
+    struct vol v;
+    unsigned char *d;
+    size_t len;
+    uint32_t sub;
+    fill();
+    /* F1: a FAT32 BPB with 2,000 clusters (FAT32 by its fields, not by the count) */
+    vol_new_n(&v, 32, 2100);
+    dirent(root_entry(&v), "A       BIN", 0x20, vol_data(&v, data, 700), 700);
+    ck_assert_int_eq(ww_diskimage_kind(v.p, v.n), 1);
+    expect_file(v.p, v.n, 0, data, 700, WW_UNPACK_DONE, "a small FAT32");
+    /* F2: a media byte Windows would refuse, 7-Zip does not look at */
+    v.p[21] = 0;
+    expect_file(v.p, v.n, 0, data, 700, WW_UNPACK_DONE, "media byte 0");
+    /* F4: a directory whose name starts with a dot */
+    sub = vol_dir(&v, root_entry(&v), ".A         ");
+    dirent(clus_p(&v, sub) + 64, "CLAM    EXE", 0x20, vol_data(&v, data + 3, 900), 900);
+    ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 100), 2);
+    expect_file(v.p, v.n, 1, data + 3, 900, WW_UNPACK_DONE, "in .A");
+    free(v.p);
+    /* the cluster counts where Windows (FAT12 under 4,087) and 7-Zip (under 4,085) part: the
+     * volume is read both ways (4,154 sectors: 1 reserved, 2 FATs of 32, 4 of root: 4,085) */
+    vol_new_n(&v, 16, 4154);
+    dirent(root_entry(&v), "A       BIN", 0x20, vol_data(&v, data, 600), 600);
+    ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 100), 2);
+    expect_file(v.p, v.n, 0, data, 600, WW_UNPACK_DONE, "4,085 clusters as FAT16");
+    free(v.p);
+    /* F8: a GPT behind an MBR entry that is not 0xee */
+    vol_new(&v, 12);
+    dirent(root_entry(&v), "A       BIN", 0x20, vol_data(&v, data, 600), 600);
+    len = 34 * 512 + v.n;
+    d = calloc(len, 1);
+    ck_assert_ptr_nonnull(d);
+    d[446 + 4] = 0x07;
+    put32(d + 446 + 8, 1);
+    d[510] = 0x55, d[511] = 0xaa;
+    memcpy(d + 512, "EFI PART", 8);
+    put32(d + 512 + 72, 2);
+    put32(d + 512 + 80, 1);
+    put32(d + 512 + 84, 128);
+    memset(d + 1024, 0xa2, 16);
+    put32(d + 1024 + 32, 34);
+    memcpy(d + 34 * 512, v.p, v.n);
+    ck_assert_int_eq(ww_diskimage_count(d, len, 100), 1);
+    d[510] = 0; /* no MBR at all */
+    ck_assert_int_eq(ww_diskimage_kind(d, len), 2);
+    expect_file(d, len, 0, data, 600, WW_UNPACK_DONE, "GPT, no MBR");
+    free(d);
+    /* F9: more logical partitions than are read: not read at all; a chain that loops: once */
+    len = 512 + 70 * 512 + v.n;
+    d = calloc(len, 1);
+    ck_assert_ptr_nonnull(d);
+    d[446 + 4] = 0x0f;
+    put32(d + 446 + 8, 1);
+    d[510] = 0x55, d[511] = 0xaa;
+    for (int j = 0; j < 70; j++) { /* EBR j at sector 1 + j, its partition: the volume at 71 */
+        unsigned char *r = d + 512 + 512 * j;
+        r[446 + 4] = 0x01;
+        put32(r + 446 + 8, (uint32_t)(70 - j));
+        r[462 + 4] = j < 69 ? 0x05 : 0;
+        put32(r + 462 + 8, (uint32_t)(j + 1));
+        r[510] = 0x55, r[511] = 0xaa;
+    }
+    memcpy(d + 71 * 512, v.p, v.n);
+    ck_assert_int_eq(ww_diskimage_count(d, len, 1000), -1);
+    put32(d + 512 + 462 + 8, 0); /* EBR 0 points back at itself */
+    ck_assert_int_eq(ww_diskimage_count(d, len, 1000), 1);
+    free(d);
+    free(v.p);
+}
+END_TEST
+
 START_TEST(test_diskimage_active_fat)
 {
     struct vol v;
@@ -253,9 +336,8 @@ START_TEST(test_diskimage_active_fat)
         expect_file(v.p, v.n, 0, data, 1500, WW_UNPACK_DONE, "FAT 0, mirrored");
         put16(v.p + 40, 0x81);
         expect_file(v.p, v.n, 0, want, 1500, WW_UNPACK_DONE, "FAT 1 active");
-        put16(v.p + 40, 0x82); /* a FAT that is not there: no volume Windows mounts */
-        ck_assert_int_eq(ww_diskimage_kind(v.p, v.n), 0);
-        ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 100), -1);
+        put16(v.p + 40, 0x8f); /* a FAT that is not there: FAT 0, as 7-Zip reads it (review 16) */
+        expect_file(v.p, v.n, 0, data, 1500, WW_UNPACK_DONE, "FAT 15 active of 2");
     }
     free(v.p);
 }
@@ -382,6 +464,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_diskimage_fat_types);
     tcase_add_test(tc, test_diskimage_active_fat);
+    tcase_add_test(tc, test_diskimage_review16);
     tcase_add_test(tc, test_diskimage_disks);
     tcase_add_test(tc, test_diskimage_not_read);
     suite_add_tcase(s, tc);

@@ -690,6 +690,35 @@ START_TEST(test_unpack_gzip_cli)
     ck_assert(ww_unpack_gzip_cli_more(g.p, g.n, 1 << 20));
     g.p[1] = 0x8b;
     ck_assert(!ww_unpack_gzip_cli_more(g.p, g.n, 1 << 20)); /* libclamav reads a gzip */
+    /* 0.5's magic with a name, an extra field, a comment and a header CRC (gzip checks it over
+     * 1f 9e; zlib would over 1f 8b: review 16, F6): the header read here */
+    {
+        unsigned char raw[4096], tail[8];
+        z_stream zs;
+        uLong crc = crc32(0, data, 1000);
+        memset(&zs, 0, sizeof(zs));
+        ck_assert_int_eq(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+        zs.next_in = data;
+        zs.avail_in = 1000;
+        zs.next_out = raw;
+        zs.avail_out = sizeof(raw);
+        ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+        g.n = 0;
+        put(&g, "\x1f\x9e\x08\x1e\0\0\0\0\0\x03", 10); /* extra, name, comment, CRC */
+        put(&g, "\x03\0abc", 5);
+        put(&g, "clam.exe", 9);
+        put(&g, "a comment", 10);
+        put(&g, "\x12\x34", 2);
+        put(&g, raw, zs.total_out);
+        for (int i = 0; i < 4; i++)
+            tail[i] = (unsigned char)(crc >> (8 * i)),
+            tail[4 + i] = (unsigned char)(1000 >> (8 * i));
+        put(&g, tail, 8);
+        deflateEnd(&zs);
+        expect(WW_UNPACK_GZIP_CLI, &g, SIZE_MAX - 1, WW_UNPACK_DONE, data, 1000, "1f 9e, FHCRC");
+        g.p[3] |= 0x20; /* encrypted: gzip refuses it */
+        expect(WW_UNPACK_GZIP_CLI, &g, SIZE_MAX - 1, WW_UNPACK_FAILED, NULL, 0, "1f 9e, 0x20");
+    }
     /* gzip, pack, 0.5's gzip, .Z: one after the other */
     b.n = 0;
     gzip_put(&b, data, 1000);
