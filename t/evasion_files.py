@@ -241,17 +241,45 @@ def pack_z(data):
     return bytes(out + bits)
 
 
-def lha0(name, data):
-    """An LHA archive (level-0 header) of one stored (-lh0-) entry, then the end byte: 7-Zip,
-    WinRAR and libarchive read it."""
+def lh5(data):
+    """LHA's -lh5- coding of <data> with one simple table: the code-length table a single
+    symbol (a length of 8) for all 256 literals, so each byte's code is the byte itself; blocks
+    of 65,535 codes. 7-Zip, WinRAR and libarchive decode it."""
+    acc, nbits, out = 0, 0, bytearray()
+
+    def put(v, w):
+        nonlocal acc, nbits
+        acc, nbits = (acc << w) | (v & ((1 << w) - 1)), nbits + w
+        while nbits >= 8:
+            nbits -= 8
+            out.append((acc >> nbits) & 0xFF)
+        acc &= (1 << nbits) - 1
+
+    for i in range(0, len(data), 65535):
+        blk = data[i:i + 65535]
+        put(len(blk), 16)
+        put(0, 5), put(10, 5)  # the length table's table: one symbol, 10 (a length of 8)
+        put(256, 9)  # 256 literal lengths, each that symbol (no bits)
+        put(0, 4), put(0, 4)  # the position table: one symbol, unused
+        for c in blk:
+            put(c, 8)
+    if nbits:
+        out.append((acc << (8 - nbits)) & 0xFF)
+    return bytes(out)
+
+
+def lha0(name, data, method=b"-lh0-"):
+    """An LHA archive (level-0 header) of one entry, stored (-lh0-) or -lh5- coded, then the end
+    byte: 7-Zip, WinRAR and libarchive read it."""
     crc = 0
     for b in data:
         crc ^= b
         for _ in range(8):
             crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    h = (b"-lh0-" + struct.pack("<IIIBB", len(data), len(data), 0x5A000000, 0x20, 0) +
+    packed = lh5(data) if method == b"-lh5-" else data
+    h = (method + struct.pack("<IIIBB", len(packed), len(data), 0x5A000000, 0x20, 0) +
          bytes([len(name)]) + name + struct.pack("<H", crc))
-    return bytes([len(h), sum(h) & 0xFF]) + h + data + b"\0"
+    return bytes([len(h), sum(h) & 0xFF]) + h + packed + b"\0"
 
 
 def fat12(files):
@@ -750,6 +778,8 @@ def main():
         "lzh.z": b"\x1f\xa0" + os.urandom(600),
         "clam.lzh": lha0(b"clam.exe", clam_exe),
         "clam.tar.lzh": lha0(b"clam.tar", tar_of([(b"clam.exe", clam_exe)])),
+        "clam-lh5.lzh": lha0(b"clam.exe", clam_exe, b"-lh5-"),
+        "sfxlha.exe": b"MZ" + os.urandom(200000) + lha0(b"clam.exe", clam_exe, b"-lh5-"),
         "clam.img": fat12([("README.TXT", b"hello clean text\n"), ("SUB/CLAM.EXE", clam_exe)]),
         "disk.img": mbr_disk(fat12([("CLAM.EXE", clam_exe)])),
         "clean.img": fat12([("README.TXT", b"hello clean text\n" * 100)]),

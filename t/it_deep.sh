@@ -161,7 +161,9 @@ done
 for f in old9e.tar.gz clam.tar.pack; do
     gzip -dc <"$tmp/ev/$f" | tar tf - | grep -qx clam.exe || fail "gzip -d does not read $f"
 done
-7zz x -so "$tmp/ev/clam.lzh" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam.lzh"
+for f in clam.lzh clam-lh5.lzh sfxlha.exe; do
+    7zz x -so "$tmp/ev/$f" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read $f"
+done
 # 7z archives packed with coders libclamav's 7z reader lacks (7-Zip writes them; libarchive, so
 # Windows 11's Explorer, reads all but Deflate64): read with libarchive
 for m in BZip2 Deflate Deflate64; do
@@ -258,6 +260,8 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "packthengz.z|threat=Webwarden.Test.ClamExe|type=pack scanner=clamav deep=infected" \
     "clam.lzh|threat=Webwarden.Test.ClamExe|type=lzh scanner=clamav deep=infected" \
     "clam.tar.lzh|threat=Webwarden.Test.ClamExe|type=lzh scanner=clamav deep=infected" \
+    "clam-lh5.lzh|threat=Webwarden.Test.ClamExe|type=lzh scanner=clamav deep=infected" \
+    "sfxlha.exe|threat=Webwarden.Test.ClamExe|type=pe scanner=clamav deep=infected" \
     "clam.img|threat=Webwarden.Test.ClamExe|type=diskimage scanner=clamav deep=infected" \
     "disk.img|threat=Webwarden.Test.ClamExe|type=diskimage scanner=clamav deep=infected" \
     "clam-BZip2.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
