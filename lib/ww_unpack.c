@@ -776,6 +776,24 @@ static enum ww_unpack_result unpack_lzma1(const unsigned char *props, const unsi
     return lzma_run(&s, in, len, NULL, 0, 1, o, NULL);
 }
 
+/* A raw LZMA2 stream of dictionary property <prop> (7z's one byte) */
+static enum ww_unpack_result unpack_lzma2_raw(unsigned prop, const unsigned char *in, size_t len,
+                                              struct out *o)
+{
+    lzma_options_lzma opt;
+    lzma_filter f[2] = {{LZMA_FILTER_LZMA2, &opt}, {LZMA_VLI_UNKNOWN, NULL}};
+    lzma_stream s = LZMA_STREAM_INIT;
+
+    if (prop > 40 || lzma_lzma_preset(&opt, 0))
+        return WW_UNPACK_FAILED;
+    opt.dict_size = prop == 40 ? UINT32_MAX : (2u | (prop & 1)) << (prop / 2 + 11);
+    if (opt.dict_size > WW_UNPACK_LZMA_DICT_MAX)
+        opt.dict_size = WW_UNPACK_LZMA_DICT_MAX;
+    if (lzma_raw_decoder(&s, f) != LZMA_OK)
+        return WW_UNPACK_FAILED;
+    return lzma_run(&s, in, len, NULL, 0, 1, o, NULL);
+}
+
 #define PPMD_MEM_MAX 128 /* MiB: a PPMd member asking for more is not read (7-Zip's -mx9: 192) */
 
 /* A zip member libarchive's zip reader undoes and libclamav does not: PPMd (method 98: 7-Zip,
@@ -926,6 +944,263 @@ long long ww_unpack_lha_find(const unsigned char *b, size_t len, size_t from)
         p++;
     }
     return -1;
+}
+
+/* 7z's variable-length number (7zFormat.txt): the first byte's high bits say how many bytes
+ * follow */
+static int sz_num(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    unsigned first, mask = 0x80;
+    uint64_t val = 0;
+
+    if (*p >= end)
+        return 0;
+    first = *(*p)++;
+    for (int i = 0; i < 8; i++, mask >>= 1) {
+        if ((first & mask) == 0) {
+            *v = val | (uint64_t)(first & (mask - 1)) << (8 * i);
+            return 1;
+        }
+        if (*p >= end)
+            return 0;
+        val |= (uint64_t) * (*p)++ << (8 * i);
+    }
+    *v = val;
+    return 1;
+}
+
+/* The coders libclamav 1.4's 7z reader decodes (measured on 7-Zip's output: Copy, LZMA, LZMA2,
+ * PPMd, the x86 BCJ and BCJ2 filters, ARM), and AES (libclamav tells an encrypted archive) */
+static int sz_coder_known(const unsigned char *id, uint64_t n)
+{
+    static const struct {
+        unsigned char n, id[4];
+    } known[] = {{1, {0x00}},
+                 {3, {0x03, 0x01, 0x01}},
+                 {1, {0x21}},
+                 {3, {0x03, 0x04, 0x01}},
+                 {4, {0x03, 0x03, 0x01, 0x03}},
+                 {4, {0x03, 0x03, 0x01, 0x1b}},
+                 {4, {0x03, 0x03, 0x05, 0x01}},
+                 {4, {0x06, 0xf1, 0x07, 0x01}}};
+
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (known[i].n == n && memcmp(known[i].id, id, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* The folders of an UnpackInfo (its 0x0b byte read): each coder's id checked (sz_coder_known;
+ * <unknown> counts the others), and, when <one> is given, the only coder's id and properties (an
+ * encoded header's). 1 read, 0 not understood. */
+struct sz_coder {
+    const unsigned char *id, *props;
+    uint64_t idlen, plen;
+};
+
+static int sz_folders(const unsigned char **p, const unsigned char *end, uint64_t *nfolders,
+                      unsigned *unknown, struct sz_coder *one, uint64_t *outs)
+{
+    uint64_t nf, total_out = 0;
+
+    if (!sz_num(p, end, &nf) || nf > 100000 || *p >= end || *(*p)++ != 0)
+        return 0; /* (1: the folders are in another stream: not read here) */
+    for (uint64_t f = 0; f < nf; f++) {
+        uint64_t nc, tin = 0, tout = 0, k;
+        if (!sz_num(p, end, &nc) || nc == 0 || nc > 64)
+            return 0;
+        for (uint64_t c = 0; c < nc; c++) {
+            unsigned flags;
+            uint64_t nin = 1, nout = 1, plen = 0, idlen;
+            const unsigned char *id, *props = NULL;
+            if (*p >= end)
+                return 0;
+            flags = *(*p)++;
+            idlen = flags & 0x0f;
+            if ((flags & 0xc0) != 0 || (uint64_t)(end - *p) < idlen)
+                return 0;
+            id = *p;
+            *p += idlen;
+            if ((flags & 0x10) &&
+                (!sz_num(p, end, &nin) || !sz_num(p, end, &nout) || nin > 64 || nout > 64))
+                return 0;
+            if (flags & 0x20) {
+                if (!sz_num(p, end, &plen) || (uint64_t)(end - *p) < plen)
+                    return 0;
+                props = *p;
+                *p += plen;
+            }
+            tin += nin;
+            tout += nout;
+            if (!sz_coder_known(id, idlen))
+                (*unknown)++;
+            if (one != NULL)
+                *one = (struct sz_coder){id, props, idlen, plen};
+        }
+        if (tout == 0 || tin + 1 < tout)
+            return 0;
+        for (k = 0; k + 1 < tout; k++) { /* the bind pairs */
+            uint64_t a, b;
+            if (!sz_num(p, end, &a) || !sz_num(p, end, &b))
+                return 0;
+        }
+        if (tin - (tout - 1) > 1)
+            for (k = 0; k < tin - (tout - 1); k++) { /* the packed streams' indexes */
+                uint64_t a;
+                if (!sz_num(p, end, &a))
+                    return 0;
+            }
+        total_out += tout;
+        if (one != NULL && (nf != 1 || nc != 1))
+            return 0;
+    }
+    *nfolders = nf;
+    *outs = total_out;
+    return 1;
+}
+
+/* A digests block for <n> items: all-defined byte or a bit field, then a CRC for each defined */
+static int sz_digests(const unsigned char **p, const unsigned char *end, uint64_t n)
+{
+    uint64_t defined = n;
+
+    if (*p >= end)
+        return 0;
+    if (*(*p)++ == 0) {
+        defined = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            if (i % 8 == 0 && *p >= end)
+                return 0;
+            defined += ((*p)[0] >> (7 - i % 8)) & 1;
+            if (i % 8 == 7 || i + 1 == n)
+                (*p)++;
+        }
+    }
+    if ((uint64_t)(end - *p) < defined * 4)
+        return 0;
+    *p += defined * 4;
+    return 1;
+}
+
+/* A StreamsInfo (its 0x04 or the encoded header's first byte read) up to its UnpackInfo's
+ * sizes: the pack position and the first pack size, the folders' coders (sz_folders), the
+ * largest output of any coder (*largest, kept), and the last one's (an encoded header's). 1
+ * read. */
+static int sz_streams(const unsigned char **p, const unsigned char *end, uint64_t *pack_pos,
+                      uint64_t *pack_size, unsigned *unknown, struct sz_coder *one,
+                      uint64_t *unpack_size, uint64_t *largest)
+{
+    uint64_t nps = 0, nf = 0, outs = 0, v;
+
+    *pack_size = 0;
+    *unpack_size = 0;
+    if (*p < end && **p == 0x06) { /* PackInfo */
+        (*p)++;
+        if (!sz_num(p, end, pack_pos) || !sz_num(p, end, &nps) || nps > 100000)
+            return 0;
+        for (;;) {
+            unsigned id;
+            if (*p >= end)
+                return 0;
+            id = *(*p)++;
+            if (id == 0)
+                break;
+            if (id == 0x09) {
+                for (uint64_t i = 0; i < nps; i++)
+                    if (!sz_num(p, end, i == 0 ? pack_size : &v))
+                        return 0;
+            } else if (id != 0x0a || !sz_digests(p, end, nps)) {
+                return 0;
+            }
+        }
+    }
+    if (*p >= end || **p != 0x07) /* UnpackInfo */
+        return *p < end && (**p == 0x00 || **p == 0x08);
+    (*p)++;
+    if (*p >= end || *(*p)++ != 0x0b || !sz_folders(p, end, &nf, unknown, one, &outs))
+        return 0;
+    if (*p >= end || *(*p)++ != 0x0c)
+        return 0;
+    for (uint64_t i = 0; i < outs; i++) {
+        if (!sz_num(p, end, &v))
+            return 0;
+        *largest = v > *largest ? v : *largest;
+        if (i + 1 == outs)
+            *unpack_size = v;
+    }
+    return 1;
+}
+
+int ww_unpack_7z_coders(const unsigned char *b, size_t len, uint64_t *largest)
+{
+    const unsigned char *h, *p, *end;
+    unsigned char *dec = NULL;
+    uint64_t off, size, pack_pos, pack_size, unpack_size;
+    unsigned unknown = 0;
+    int ok = -1;
+
+    *largest = 0;
+    if (len < 32 || memcmp(b, "7z\xbc\xaf\x27\x1c", 6) != 0)
+        return -1;
+    off = le32(b + 12) | (uint64_t)le32(b + 16) << 32;
+    size = le32(b + 20) | (uint64_t)le32(b + 24) << 32;
+    if (off > len - 32 || size == 0 || size > len - 32 - off)
+        return -1;
+    h = b + 32 + off;
+    end = h + size;
+    if (h[0] == 0x17) {
+        /* an encoded header: one LZMA folder, decoded here */
+        struct sz_coder one = {0};
+        struct out o = {NULL, 0, 0, 0};
+        p = h + 1;
+        int lzma2;
+        if (!sz_streams(&p, end, &pack_pos, &pack_size, &unknown, &one, &unpack_size, largest) ||
+            unpack_size == 0 || pack_pos > len - 32 || pack_size > len - 32 - pack_pos)
+            return -1;
+        lzma2 = one.idlen == 1 && one.id[0] == 0x21 && one.plen == 1;
+        if (!lzma2 && !(one.idlen == 3 && memcmp(one.id, "\x03\x01\x01", 3) == 0 && one.plen == 5))
+            return -1; /* a header coded otherwise (AES: encrypted headers) */
+        if (unpack_size > (64u << 20))
+            return 0; /* (*largest says it) */
+        o.most = (size_t)unpack_size + 1;
+        if ((lzma2 ? unpack_lzma2_raw(one.props[0], b + 32 + pack_pos, (size_t)pack_size, &o)
+                   : unpack_lzma1(one.props, b + 32 + pack_pos, (size_t)pack_size, unpack_size,
+                                  &o)) != WW_UNPACK_DONE ||
+            o.n != unpack_size) {
+            free(o.p);
+            return -1;
+        }
+        dec = o.p;
+        h = dec;
+        end = dec + o.n;
+        unknown = 0;
+    }
+    p = h;
+    if (p < end && *p++ == 0x01) {   /* the header */
+        if (p < end && *p == 0x02) { /* archive properties: skipped */
+            p++;
+            for (;;) {
+                uint64_t t, n;
+                if (!sz_num(&p, end, &t))
+                    goto done;
+                if (t == 0)
+                    break;
+                if (!sz_num(&p, end, &n) || n > (uint64_t)(end - p))
+                    goto done;
+                p += n;
+            }
+        }
+        if (p < end && *p == 0x04) { /* the main streams: their coders */
+            p++;
+            if (sz_streams(&p, end, &pack_pos, &pack_size, &unknown, NULL, &unpack_size, largest))
+                ok = unknown == 0;
+        } else if (p < end && (*p == 0x05 || *p == 0x00)) {
+            ok = 1; /* files only (empty ones), or none */
+        }
+    }
+done:
+    free(dec);
+    return ok;
 }
 
 long long ww_unpack_7z_find(const unsigned char *b, size_t len, size_t from)

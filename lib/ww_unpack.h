@@ -80,6 +80,12 @@ void ww_unpack_entries_close(struct ww_unpack_entries *e);
  * level 2 one of a sane size (as 7-Zip finds an LHA archive in a self-extractor, or behind other
  * bytes); -1 none. */
 long long ww_unpack_lha_find(const unsigned char *b, size_t len, size_t from);
+/* The coders of the 7z at <b> (<len> bytes), read from its header (an LZMA-encoded one decoded):
+ * 1 each one libclamav 1.4's 7z reader decodes (Copy, LZMA, LZMA2, PPMd, BCJ, BCJ2, ARM; AES,
+ * which it tells encrypted), 0 not, -1 not understood (an additional streams block, an encoded
+ * header of another coder, anything cut or odd). *largest: the largest output any coder
+ * declares (what a reader allocates for it), the encoded header's too. */
+int ww_unpack_7z_coders(const unsigned char *b, size_t len, uint64_t *largest);
 /* The offset of the first 7z archive at or after <from> in <b> (<len> bytes): its signature and a
  * start header whose CRC holds (as 7-Zip finds the archive in a self-extractor, an .exe with the
  * 7z appended); -1 none. */

@@ -171,6 +171,8 @@ for m in BZip2 Deflate Deflate64; do
     7zz x -so "$tmp/ev/clam-$m.7z" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam-$m.7z"
 done
 (cd "$TESTFILES" && 7zz a -t7z -m0=Delta -m1=LZMA2 "$tmp/ev/clam-Delta.7z" clam.exe >/dev/null) || fail "cannot make clam-Delta.7z"
+(cd "$TESTFILES" && 7zz a -t7z -mf=ARMT -m0=LZMA2 "$tmp/ev/clam-ARMT.7z" clam.exe >/dev/null) || fail "cannot make clam-ARMT.7z"
+7zz x -so "$tmp/ev/clam-ARMT.7z" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam-ARMT.7z"
 # ... and behind an executable's bytes (a self-extractor: libclamav finds that 7z itself)
 { printf 'MZ' && head -c 4094 /dev/urandom && cat "$tmp/ev/clam-BZip2.7z"; } >"$tmp/ev/sfx7z.exe" || fail "cannot make sfx7z.exe"
 7zz x -so "$tmp/ev/sfx7z.exe" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read sfx7z.exe"
@@ -267,6 +269,7 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "clam-BZip2.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
     "clam-Deflate.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
     "clam-Delta.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
+    "clam-ARMT.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
     "sfx7z.exe|threat=Webwarden.Test.ClamExe|type=pe scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
