@@ -825,7 +825,7 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         return CL_VIRUS; /* (1f a0: SCO's LZH, above) */
     /* a disk image, whatever else its first sector says (its boot code may hold another format's
      * magic number: review 16, F5); typed otherwise, one that does not read is none */
-    if ((ft == WW_FT_DISKIMAGE || ww_diskimage_kind(b, file_size) != 0) &&
+    if ((ft == WW_FT_DISKIMAGE || ww_filetype_disk_kind(b, file_size) != 0) &&
         members_again(c, DISK, b, file_size, "diskimage", ft != WW_FT_DISKIMAGE) == CL_VIRUS)
         return CL_VIRUS;
     if (ft == WW_FT_7Z && members_again(c, SEVENZ, b, file_size, "7z", 0) == CL_VIRUS)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ww_diskimage.h"
+#include "ww_filetype.h"
 
 #define DISK_MAX_DEPTH 16           /* directories inside directories */
 #define DISK_MAX_ENTRIES 200000     /* directory entries looked at, a walk */
@@ -227,7 +228,7 @@ static int dir_walk(const struct fat *f, struct walk *w, uint32_t clus, int dept
  * an image that cannot be read) */
 static int volumes(const unsigned char *b, size_t len, uint64_t *at)
 {
-    int k = ww_diskimage_kind(b, len), n = 0;
+    int k = ww_filetype_disk_kind(b, len), n = 0;
     unsigned sec = inside(len, 512, 92) && memcmp(b + 512, "EFI PART", 8) == 0     ? 512
                    : inside(len, 4096, 92) && memcmp(b + 4096, "EFI PART", 8) == 0 ? 4096
                                                                                    : 0;
@@ -335,7 +336,7 @@ static int disk_walk(const unsigned char *b, size_t len, struct walk *w, struct 
     return 1;
 }
 
-int ww_diskimage_kind(const unsigned char *b, size_t len)
+int ww_filetype_disk_kind(const unsigned char *b, size_t len)
 {
     struct fat f;
 

@@ -13,10 +13,8 @@
 
 #include "ww_unpack.h"
 
-/* Whether the first <len> bytes at <b> (a sector or more) start a disk image: 1 a FAT volume's
- * boot sector, 2 a partition table (MBR, or GPT's protective MBR), 3 an image of a kind not read
- * here (an NTFS or exFAT volume, a dynamic VHD, a VHDX), 0 none. A cheap look. */
-int ww_diskimage_kind(const unsigned char *b, size_t len);
+/* (ww_filetype_disk_kind, in ww_filetype.h, tells a disk image from its first sector; it is
+ * written here, with the FAT boot sector's test the reader uses) */
 
 /* The files of the image at <b> (<len> bytes), in directory order, volume after volume: their
  * count (at most <most> + 1 counted), or -1 when some volume or directory cannot be read (an

@@ -15,7 +15,6 @@
 #include <strings.h>
 
 #include "ww_common.h"
-#include "ww_diskimage.h"
 #include "ww_filetype.h"
 
 struct ft_info {
@@ -375,7 +374,7 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
         return WW_FT_TAR;
     /* a disk image (a boot sector: 55 aa at 510, or a FAT volume's parameters), after the tar
      * test for the same reason */
-    if (len >= 512 && ww_diskimage_kind(p, len) != 0)
+    if (len >= 512 && ww_filetype_disk_kind(p, len) != 0)
         return WW_FT_DISKIMAGE;
 
     /* documents */

@@ -75,6 +75,12 @@ enum ww_filetype {
  * WW_FILETYPE_PEEK). Pure and thread-safe. */
 enum ww_filetype ww_filetype_detect(const void *p, size_t len);
 
+/* Whether the first <len> bytes at <b> (a sector or more) start a disk image: 1 a FAT volume's
+ * boot sector, 2 a partition table (MBR, or GPT), 3 an image of a kind not read (an NTFS or exFAT
+ * volume, a dynamic VHD, a VHDX), 0 none. A cheap look; written in lib/ww_diskimage.c, with the
+ * FAT boot sector's test its reader uses. */
+int ww_filetype_disk_kind(const unsigned char *b, size_t len);
+
 /* Short lower-case names, for logs and config: "pe", "zip", "ooxml"... and the type's group:
  * "executable", "archive", "office", "pdf", "rtf", "chm", "mail", "script", "html", "text",
  * "image", "media", "font", "unknown", "empty". Static strings, never NULL. */

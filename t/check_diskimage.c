@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ww_diskimage.h"
+#include "ww_filetype.h"
 
 /* A FAT volume being built: 512-byte sectors and clusters, 2 FATs */
 struct vol {
@@ -188,7 +189,7 @@ START_TEST(test_diskimage_fat_types)
         unsigned char *e;
         uint32_t d1, d2;
         vol_new(&v, types[t]);
-        ck_assert_int_eq(ww_diskimage_kind(v.p, v.n), 1);
+        ck_assert_int_eq(ww_filetype_disk_kind(v.p, v.n), 1);
         ck_assert_int_eq(ww_diskimage_count(v.p, v.n, 100), 0);
         /* a label, a deleted file, a long name's part, then a file */
         dirent(root_entry(&v), "VOLUME     ", 0x08, 0, 0);
@@ -253,7 +254,7 @@ START_TEST(test_diskimage_review16)
     /* F1: a FAT32 BPB with 2,000 clusters (FAT32 by its fields, not by the count) */
     vol_new_n(&v, 32, 2100);
     dirent(root_entry(&v), "A       BIN", 0x20, vol_data(&v, data, 700), 700);
-    ck_assert_int_eq(ww_diskimage_kind(v.p, v.n), 1);
+    ck_assert_int_eq(ww_filetype_disk_kind(v.p, v.n), 1);
     expect_file(v.p, v.n, 0, data, 700, WW_UNPACK_DONE, "a small FAT32");
     /* F2: a media byte Windows would refuse, 7-Zip does not look at */
     v.p[21] = 0;
@@ -289,7 +290,7 @@ START_TEST(test_diskimage_review16)
     memcpy(d + 34 * 512, v.p, v.n);
     ck_assert_int_eq(ww_diskimage_count(d, len, 100), 1);
     d[510] = 0; /* no MBR at all */
-    ck_assert_int_eq(ww_diskimage_kind(d, len), 2);
+    ck_assert_int_eq(ww_filetype_disk_kind(d, len), 2);
     expect_file(d, len, 0, data, 600, WW_UNPACK_DONE, "GPT, no MBR");
     free(d);
     /* F9: more logical partitions than are read: not read at all; a chain that loops: once */
@@ -376,7 +377,7 @@ START_TEST(test_diskimage_disks)
     dirent(root_entry(&v), "A       BIN", 0x20, vol_data(&v, data, 2000), 2000);
     for (int logical = 0; logical < 2; logical++) {
         d = mbr_disk(&v, logical, &len);
-        ck_assert_int_eq(ww_diskimage_kind(d, len), 2);
+        ck_assert_int_eq(ww_filetype_disk_kind(d, len), 2);
         ck_assert_int_eq(ww_diskimage_count(d, len, 100), 1);
         expect_file(d, len, 0, data, 2000, WW_UNPACK_DONE, logical ? "logical" : "primary");
         /* cut: what lies past the end is not there (a directory ends there), a file cut short
@@ -401,7 +402,7 @@ START_TEST(test_diskimage_disks)
     memset(d + 1024 + 256, 0xa2, 16);    /* past the image: not read */
     put32(d + 1024 + 256 + 32, 4000000);
     memcpy(d + 34 * 512, v.p, v.n);
-    ck_assert_int_eq(ww_diskimage_kind(d, len), 2);
+    ck_assert_int_eq(ww_filetype_disk_kind(d, len), 2);
     ck_assert_int_eq(ww_diskimage_count(d, len, 100), 1);
     expect_file(d, len, 0, data, 2000, WW_UNPACK_DONE, "GPT");
     /* an NTFS partition (no reserved sectors, no FAT: not a FAT volume): not read */
@@ -422,23 +423,23 @@ START_TEST(test_diskimage_not_read)
     unsigned char *e;
     fill();
     memcpy(b, "conectix", 8);
-    ck_assert_int_eq(ww_diskimage_kind(b, sizeof(b)), 3);
+    ck_assert_int_eq(ww_filetype_disk_kind(b, sizeof(b)), 3);
     ck_assert_int_eq(ww_diskimage_count(b, sizeof(b), 100), -1);
     memcpy(b, "vhdxfile", 8);
-    ck_assert_int_eq(ww_diskimage_kind(b, sizeof(b)), 3);
+    ck_assert_int_eq(ww_filetype_disk_kind(b, sizeof(b)), 3);
     memcpy(b, "\xeb\x52\x90NTFS    ", 11);
     b[510] = 0x55, b[511] = 0xaa;
-    ck_assert_int_eq(ww_diskimage_kind(b, sizeof(b)), 3);
+    ck_assert_int_eq(ww_filetype_disk_kind(b, sizeof(b)), 3);
     ck_assert_int_eq(ww_diskimage_count(b, sizeof(b), 100), -1);
     /* not a disk: a boot sector's mark with no partition, a status byte out of place */
     memset(b, 0, sizeof(b));
     b[510] = 0x55, b[511] = 0xaa;
-    ck_assert_int_eq(ww_diskimage_kind(b, sizeof(b)), 0);
+    ck_assert_int_eq(ww_filetype_disk_kind(b, sizeof(b)), 0);
     b[446 + 4] = 0x0c;
     put32(b + 446 + 8, 1);
     b[446 + 16] = 0x12;
-    ck_assert_int_eq(ww_diskimage_kind(b, sizeof(b)), 0);
-    ck_assert_int_eq(ww_diskimage_kind(b, 100), 0);
+    ck_assert_int_eq(ww_filetype_disk_kind(b, sizeof(b)), 0);
+    ck_assert_int_eq(ww_filetype_disk_kind(b, 100), 0);
     /* directories 17 deep: not read */
     vol_new(&v, 12);
     e = root_entry(&v);

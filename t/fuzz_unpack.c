@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ww_diskimage.h"
+#include "ww_filetype.h"
 #include "ww_unpack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct ww_unpack_entries *en = NULL;
         if (cnt < -1 || cnt > 5)
             abort();
-        (void)ww_diskimage_kind(data + 1, size - 1);
+        (void)ww_filetype_disk_kind(data + 1, size - 1);
         if (lha && size >= 2 && (data[1] & 1))
             if (lha && size >= 2 && (data[1] & 1)) {
                 /* as lib/ww_clamav.c hands a 7z to libarchive: only one whose header reads here,
