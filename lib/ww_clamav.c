@@ -385,7 +385,8 @@ struct dec_src {
                     * next entry of an archive libarchive reads (LHA, SEVENZ: <entries>) */
     size_t member;
     struct ww_unpack_entries *entries;
-    int *entry; /* ENTRY_*: set by decoded_again */
+    int *entry;   /* ENTRY_*: set by decoded_again */
+    size_t *gave; /* the bytes the entry gave: set by decoded_again */
 };
 
 static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const unsigned char *b,
@@ -408,6 +409,7 @@ static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const un
     if (src->entries != NULL) {
         int enc = 0, k = ww_unpack_entries_next(src->entries, d.limit, &r, &out, &n, &enc);
         *src->entry = k > 0 ? ENTRY_READ : k == 0 ? ENTRY_END : ENTRY_BAD;
+        *src->gave = n;
         if (k <= 0 || enc)
             return k >= 0; /* the end; or encrypted: libclamav's heuristic tells it (it reads
                             * the same headers) */
@@ -470,6 +472,7 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
     long n = 0;
     int whole;
     cl_error_t cr = CL_CLEAN;
+    uint64_t folders = 0, filled = 0; /* a 7z's folders; the entries that gave bytes */
 
     if (kind == DISK) {
         int err = 0;
@@ -480,26 +483,41 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
             return CL_BREAK;
     } else {
         if (kind == SEVENZ) {
-            uint64_t largest = 0;
-            int err = 0, k = ww_unpack_7z_coders(b, len, &largest);
+            /* libclamav 1.4's 7z reader skips files silently: coders it lacks, folder shapes it
+             * refuses, a missing SubStreamsInfo, a CRC (reviews 16 and 17): every 7z is read
+             * again with libarchive, once its header is read here (libarchive allocates what a
+             * header declares: t/fuzz_unpack found 18 TB asked) */
+            struct ww_unpack_7z_info info;
+            struct scan_ctx *top = c->top != NULL ? c->top : c;
+            int err = 0, k;
             long long max_file = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILESIZE, &err);
-            if (k == 1)
-                return CL_CLEAN; /* coders libclamav decodes: its reading is whole */
-            if (k < 0) {
-                /* a header not understood here is not handed to libarchive either (its 7z
-                 * reader allocates what a header declares: t/fuzz_unpack found 18 TB asked) */
-                if (!maybe && c->unsupported[0] == '\0')
-                    snprintf(c->unsupported, sizeof(c->unsupported),
-                             "Webwarden.DeepScan.Unsupported.%s", why);
-                return maybe ? CL_BREAK : CL_CLEAN;
+            long long max_scan = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANSIZE, &err);
+            long long max_ms = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANTIME, &err);
+            const char *limit = NULL;
+            if (err != 0)
+                return CL_CLEAN;
+            if (max_scan > 0 && top->budget->decoded_bytes >= (uint64_t)max_scan)
+                limit = "MaxScanSize";
+            else if (max_ms > 0 && now_ms() - top->t0 > max_ms)
+                limit = "MaxScanTime";
+            if (limit == NULL) {
+                k = ww_unpack_7z_coders(b, len, &info);
+                top->budget->decoded_bytes += info.header; /* the header decoded, if it was */
+                if (k < 0) {
+                    if (c->unsupported[0] == '\0')
+                        snprintf(c->unsupported, sizeof(c->unsupported),
+                                 "Webwarden.DeepScan.Unsupported.%s", why);
+                    return CL_CLEAN;
+                }
+                if (max_file > 0 && info.largest > (uint64_t)max_file)
+                    limit = "MaxFileSize"; /* the size policy, as for a member libclamav skips */
             }
-            if (err == 0 && max_file > 0 && largest > (uint64_t)max_file) {
-                /* a coder libarchive would give (and allocate) more than a file may hold: the
-                 * size policy, as for a member libclamav skips for its size */
+            if (limit != NULL) {
                 if (c->limit[0] == '\0')
-                    snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.MaxFileSize");
+                    snprintf(c->limit, sizeof(c->limit), "Heuristics.Limits.Exceeded.%s", limit);
                 return CL_CLEAN;
             }
+            folders = info.folders;
         }
         en = ww_unpack_entries_open(kind == LHA ? WW_UNPACK_ARCHIVE_LHA : WW_UNPACK_ARCHIVE_7Z, b,
                                     len);
@@ -509,16 +527,21 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
     }
     for (long i = 0; en != NULL || i < n; i++) {
         int entry = ENTRY_UNREAD;
+        size_t gave = 0;
         struct dec_src src = {
-            .member_of = kind, .member = (size_t)i, .entries = en, .entry = &entry};
+            .member_of = kind, .member = (size_t)i, .entries = en, .entry = &entry, .gave = &gave};
         if (!decoded_again(c, &src, b, len, &cr))
             whole = 0;
+        filled += gave > 0;
         if (cr == CL_VIRUS || (en != NULL && entry != ENTRY_READ) || c->limit[0] != '\0')
             break; /* a finding; the last entry, a header that does not read; a limit */
     }
     ww_unpack_entries_close(en);
     if (cr == CL_VIRUS)
         return CL_VIRUS;
+    if (filled < folders && c->limit[0] == '\0')
+        whole = 0; /* a 7z folder that gave no file (no SubStreamsInfo: libarchive lists none,
+                    * 7-Zip extracts one: review 17, F5) */
     if (!whole && c->unsupported[0] == '\0')
         snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.%s", why);
     return CL_CLEAN;
@@ -833,22 +856,28 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     {
         /* a 7z further in (a self-extractor: libclamav finds it, and reads it with the same
          * coders missing, without showing it here); the first few */
-        long long sz = -1; /* from the first byte: an LHA whose header reads "MZ" (F10) */
-        /* an LHA archive further in (a self-extractor, or behind other bytes: 7-Zip finds it
-         * there), the first few; one libarchive does not open there is none */
-        for (int k = 0; ft != WW_FT_LZH && k < 4 &&
-                        (sz = ww_unpack_lha_find(b, file_size, (size_t)sz + 1)) >= 0;
-             k++) {
-            cl_error_t r = members_again(c, LHA, b + sz, file_size - (size_t)sz, "lzh", 1);
-            if (r == CL_VIRUS)
+        long long sz = ft == WW_FT_LZH ? 0 : -1; /* from the first byte: an LHA whose header
+                                                  * reads "MZ" (review 16, F10) */
+        int zeroed = 0;
+        /* LHA archives further in (a self-extractor, or behind other bytes or another archive:
+         * 7-Zip opens the first "-lh?-" one, libarchive an LArc "-lz?-" one too: review 17, F7),
+         * the first 4 headers whose sum holds; one libarchive does not open is unsupported
+         * (7-Zip is laxer: F3) */
+        for (int k = 0; k < 4 && (sz = ww_unpack_lha_find(b, file_size, (size_t)sz + 1)) >= 0; k++)
+            if (members_again(c, LHA, b + sz, file_size - (size_t)sz, "lzh", 0) == CL_VIRUS)
                 return CL_VIRUS;
-            if (r != CL_BREAK)
-                break; /* read from there on: its other headers are its own */
-        }
         sz = 0;
-        for (int k = 0; k < 4 && (sz = ww_unpack_7z_find(b, file_size, (size_t)sz + 1)) > 0; k++)
+        for (int k = 0;
+             k < 4 && (sz = ww_unpack_7z_find(b, file_size, (size_t)sz + 1, &zeroed)) > 0; k++) {
+            if (zeroed) {
+                if (c->unsupported[0] == '\0')
+                    snprintf(c->unsupported, sizeof(c->unsupported),
+                             "Webwarden.DeepScan.Unsupported.7z");
+                continue;
+            }
             if (members_again(c, SEVENZ, b + sz, file_size - (size_t)sz, "7z", 0) == CL_VIRUS)
                 return CL_VIRUS;
+        }
     }
     if (ft == WW_FT_COMPRESS || ft == WW_FT_LZ4) {
         /* Unix compress (.Z, .tar.Z: tar -Z, gzip -d) and lz4 (.lz4, .tar.lz4, Linux's lz4

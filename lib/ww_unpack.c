@@ -1088,7 +1088,7 @@ static int sz_digests(const unsigned char **p, const unsigned char *end, uint64_
  * read. */
 static int sz_streams(const unsigned char **p, const unsigned char *end, uint64_t *pack_pos,
                       uint64_t *pack_size, unsigned *unknown, struct sz_coder *one,
-                      uint64_t *unpack_size, uint64_t *largest)
+                      uint64_t *unpack_size, uint64_t *largest, uint64_t *folders)
 {
     uint64_t nps = 0, nf = 0, outs = 0, v;
 
@@ -1119,6 +1119,7 @@ static int sz_streams(const unsigned char **p, const unsigned char *end, uint64_
     (*p)++;
     if (*p >= end || *(*p)++ != 0x0b || !sz_folders(p, end, &nf, unknown, one, &outs))
         return 0;
+    *folders = nf;
     if (*p >= end || *(*p)++ != 0x0c)
         return 0;
     for (uint64_t i = 0; i < outs; i++) {
@@ -1131,21 +1132,23 @@ static int sz_streams(const unsigned char **p, const unsigned char *end, uint64_
     return 1;
 }
 
-int ww_unpack_7z_coders(const unsigned char *b, size_t len, uint64_t *largest)
+int ww_unpack_7z_coders(const unsigned char *b, size_t len, struct ww_unpack_7z_info *info)
 {
+    uint64_t *largest = &info->largest, hf = 0;
     const unsigned char *h, *p, *end;
     unsigned char *dec = NULL;
     uint64_t off, size, pack_pos, pack_size, unpack_size;
     unsigned unknown = 0;
     int ok = -1;
 
-    *largest = 0;
+    memset(info, 0, sizeof(*info));
     if (len < 32 || memcmp(b, "7z\xbc\xaf\x27\x1c", 6) != 0)
         return -1;
     off = le32(b + 12) | (uint64_t)le32(b + 16) << 32;
     size = le32(b + 20) | (uint64_t)le32(b + 24) << 32;
     if (off > len - 32 || size == 0 || size > len - 32 - off)
         return -1;
+    info->header = size;
     h = b + 32 + off;
     end = h + size;
     if (h[0] == 0x17) {
@@ -1154,14 +1157,16 @@ int ww_unpack_7z_coders(const unsigned char *b, size_t len, uint64_t *largest)
         struct out o = {NULL, 0, 0, 0};
         p = h + 1;
         int lzma2;
-        if (!sz_streams(&p, end, &pack_pos, &pack_size, &unknown, &one, &unpack_size, largest) ||
+        if (!sz_streams(&p, end, &pack_pos, &pack_size, &unknown, &one, &unpack_size, largest,
+                        &hf) ||
             unpack_size == 0 || pack_pos > len - 32 || pack_size > len - 32 - pack_pos)
             return -1;
         lzma2 = one.idlen == 1 && one.id[0] == 0x21 && one.plen == 1;
         if (!lzma2 && !(one.idlen == 3 && memcmp(one.id, "\x03\x01\x01", 3) == 0 && one.plen == 5))
             return -1; /* a header coded otherwise (AES: encrypted headers) */
-        if (unpack_size > (64u << 20))
-            return 0; /* (*largest says it) */
+        info->header = unpack_size;
+        if (unpack_size > WW_UNPACK_7Z_HEADER_MAX)
+            return -1; /* (review 17, D1: 10 KB of input asked 64 MiB of decoding) */
         o.most = (size_t)unpack_size + 1;
         if ((lzma2 ? unpack_lzma2_raw(one.props[0], b + 32 + pack_pos, (size_t)pack_size, &o)
                    : unpack_lzma1(one.props, b + 32 + pack_pos, (size_t)pack_size, unpack_size,
@@ -1192,7 +1197,8 @@ int ww_unpack_7z_coders(const unsigned char *b, size_t len, uint64_t *largest)
         }
         if (p < end && *p == 0x04) { /* the main streams: their coders */
             p++;
-            if (sz_streams(&p, end, &pack_pos, &pack_size, &unknown, NULL, &unpack_size, largest))
+            if (sz_streams(&p, end, &pack_pos, &pack_size, &unknown, NULL, &unpack_size, largest,
+                           &info->folders))
                 ok = unknown == 0;
         } else if (p < end && (*p == 0x05 || *p == 0x00)) {
             ok = 1; /* files only (empty ones), or none */
@@ -1203,16 +1209,24 @@ done:
     return ok;
 }
 
-long long ww_unpack_7z_find(const unsigned char *b, size_t len, size_t from)
+long long ww_unpack_7z_find(const unsigned char *b, size_t len, size_t from, int *zeroed)
 {
     static const unsigned char sig[6] = {'7', 'z', 0xbc, 0xaf, 0x27, 0x1c};
+    static const unsigned char zero[24];
     const unsigned char *p;
 
+    *zeroed = 0;
     while (from < len && len - from >= 32 &&
            (p = memmem(b + from, len - from, sig, sizeof(sig))) != NULL) {
         size_t at = (size_t)(p - b);
-        if (len - at >= 32 && crc32(0, p + 12, 20) == le32(p + 8))
-            return (long long)at;
+        if (len - at >= 32 && p[6] == 0) { /* major version 0: 7-Zip opens no other */
+            if (crc32(0, p + 12, 20) == le32(p + 8))
+                return (long long)at;
+            if (memcmp(p + 8, zero, 24) == 0) {
+                *zeroed = 1; /* 7-Zip finds the header from the file's end (review 17, F4) */
+                return (long long)at;
+            }
+        }
         from = at + 1;
     }
     return -1;

@@ -80,16 +80,24 @@ void ww_unpack_entries_close(struct ww_unpack_entries *e);
  * level 2 one of a sane size (as 7-Zip finds an LHA archive in a self-extractor, or behind other
  * bytes); -1 none. */
 long long ww_unpack_lha_find(const unsigned char *b, size_t len, size_t from);
-/* The coders of the 7z at <b> (<len> bytes), read from its header (an LZMA-encoded one decoded):
- * 1 each one libclamav 1.4's 7z reader decodes (Copy, LZMA, LZMA2, PPMd, BCJ, BCJ2, ARM; AES,
- * which it tells encrypted), 0 not, -1 not understood (an additional streams block, an encoded
- * header of another coder, anything cut or odd). *largest: the largest output any coder
- * declares (what a reader allocates for it), the encoded header's too. */
-int ww_unpack_7z_coders(const unsigned char *b, size_t len, uint64_t *largest);
-/* The offset of the first 7z archive at or after <from> in <b> (<len> bytes): its signature and a
- * start header whose CRC holds (as 7-Zip finds the archive in a self-extractor, an .exe with the
- * 7z appended); -1 none. */
-long long ww_unpack_7z_find(const unsigned char *b, size_t len, size_t from);
+/* The coders of the 7z at <b> (<len> bytes), read from its header (an LZMA- or LZMA2-encoded
+ * one decoded, up to WW_UNPACK_7Z_HEADER_MAX): 1 each one libclamav 1.4's 7z reader decodes
+ * (Copy, LZMA, LZMA2, PPMd, BCJ, BCJ2, ARM; AES, which it tells encrypted), 0 not, -1 not
+ * understood (an additional streams block, an encoded header of another coder or larger than
+ * the bound, anything cut or odd). Known coders are no proof that libclamav reads the files
+ * (review 17: folder shapes, a missing SubStreamsInfo, a CRC): the caller reads them anyway.
+ * *info: the largest output any coder declares (what a reader allocates for it), the decoded
+ * header's size, the main streams' folders. */
+#define WW_UNPACK_7Z_HEADER_MAX (8u << 20)
+struct ww_unpack_7z_info {
+    uint64_t largest, header, folders;
+};
+int ww_unpack_7z_coders(const unsigned char *b, size_t len, struct ww_unpack_7z_info *info);
+/* The offset of the first 7z archive at or after <from> in <b> (<len> bytes): its signature,
+ * major version 0 and a start header whose CRC holds (as 7-Zip finds the archive in a
+ * self-extractor, an .exe with the 7z appended); or a start header of zeros (*zeroed set: 7-Zip
+ * looks for the header from the file's end, nothing here reads it); -1 none. */
+long long ww_unpack_7z_find(const unsigned char *b, size_t len, size_t from, int *zeroed);
 
 /* Whether the bzip2 file at <b> (<len> bytes) holds a second stream (a stream header with its
  * first block's magic, byte-aligned: each stream starts on a byte); libclamav reads the first

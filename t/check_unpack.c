@@ -892,17 +892,19 @@ START_TEST(test_unpack_7z_plain)
              {sevenz_deflate, sizeof(sevenz_deflate), 0}};
     unsigned char buf[512];
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-        uint64_t largest = 0;
-        ck_assert_msg(ww_unpack_7z_coders(c[i].p, c[i].n, &largest) == c[i].plain, "case %zu", i);
-        ck_assert_uint_eq(largest, 29); /* the file: no coder gives more */
+        struct ww_unpack_7z_info info;
+        ck_assert_msg(ww_unpack_7z_coders(c[i].p, c[i].n, &info) == c[i].plain, "case %zu", i);
+        ck_assert_uint_eq(info.largest, 29); /* the file: no coder gives more */
+        ck_assert_uint_eq(info.folders, 1);
+        ck_assert(info.header > 0);
         /* cut anywhere, or a byte changed anywhere: never a crash; "plain" only when it still
          * reads (a change may leave the header as it was) */
         for (size_t n = 0; n < c[i].n; n++)
-            ck_assert_int_eq(ww_unpack_7z_coders(c[i].p, n, &largest), -1);
+            ck_assert_int_eq(ww_unpack_7z_coders(c[i].p, n, &info), -1);
         for (size_t k = 0; k < c[i].n; k++) {
             memcpy(buf, c[i].p, c[i].n);
             buf[k] ^= 0x41;
-            (void)ww_unpack_7z_coders(buf, c[i].n, &largest);
+            (void)ww_unpack_7z_coders(buf, c[i].n, &info);
         }
     }
     /* the LZMA2 one's coder id (0x21, in its LZMA-encoded header) cannot be changed from the
@@ -913,8 +915,8 @@ START_TEST(test_unpack_7z_plain)
         ck_assert_ptr_nonnull(q);
         memcpy(buf, sevenz_bzip2_plain, sizeof(sevenz_bzip2_plain));
         memcpy(buf + (q - sevenz_bzip2_plain), "\x03\x01\x01", 3);
-        uint64_t largest = 0;
-        ck_assert_int_eq(ww_unpack_7z_coders(buf, sizeof(sevenz_bzip2_plain), &largest), 1);
+        struct ww_unpack_7z_info info;
+        ck_assert_int_eq(ww_unpack_7z_coders(buf, sizeof(sevenz_bzip2_plain), &info), 1);
     }
 }
 END_TEST
@@ -942,14 +944,25 @@ START_TEST(test_unpack_7z)
     /* found behind other bytes (a self-extractor), past a signature whose header's CRC fails */
     {
         struct buf x = {0};
+        unsigned char filler[100];
+        memset(filler, 0x55, sizeof(filler)); /* (zeros would make the decoy a start header of
+                                               * zeros, F4) */
         put(&x, "MZ junk 7z\xbc\xaf\x27\x1c", 14);
-        put(&x, data, 100);
+        put(&x, filler, 100);
         put(&x, sevenz_deflate, sizeof(sevenz_deflate));
-        ck_assert_int_eq(ww_unpack_7z_find(x.p, x.n, 0), 114);
-        ck_assert_int_eq(ww_unpack_7z_find(x.p, x.n, 115), -1);
-        ck_assert_int_eq(ww_unpack_7z_find(b.p, b.n, 0), 0);
+        int zeroed;
+        ck_assert_int_eq(ww_unpack_7z_find(x.p, x.n, 0, &zeroed), 114);
+        ck_assert(!zeroed);
+        ck_assert_int_eq(ww_unpack_7z_find(x.p, x.n, 115, &zeroed), -1);
+        ck_assert_int_eq(ww_unpack_7z_find(b.p, b.n, 0, &zeroed), 0);
+        x.p[114 + 6] = 1; /* major version 1: 7-Zip opens none (review 17, F2) */
+        ck_assert_int_eq(ww_unpack_7z_find(x.p, x.n, 0, &zeroed), -1);
+        x.p[114 + 6] = 0;
         x.p[114 + 20] ^= 1; /* the next header's offset: the start header's CRC fails */
-        ck_assert_int_eq(ww_unpack_7z_find(x.p, x.n, 0), -1);
+        ck_assert_int_eq(ww_unpack_7z_find(x.p, x.n, 0, &zeroed), -1);
+        memset(x.p + 114 + 8, 0, 24); /* a start header of zeros: 7-Zip recovers it (F4) */
+        ck_assert_int_eq(ww_unpack_7z_find(x.p, x.n, 0, &zeroed), 114);
+        ck_assert(zeroed);
         free(x.p);
     }
     /* the data corrupt: the entry fails */

@@ -37,14 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (cnt < -1 || cnt > 5)
             abort();
         (void)ww_filetype_disk_kind(data + 1, size - 1);
-        if (lha && size >= 2 && (data[1] & 1))
-            if (lha && size >= 2 && (data[1] & 1)) {
-                /* as lib/ww_clamav.c hands a 7z to libarchive: only one whose header reads here,
-                 * with a coder libclamav lacks, and no output over the limit */
-                uint64_t largest;
-                if (ww_unpack_7z_coders(data + 2, size - 2, &largest) != 0 || largest > limit)
-                    lha = 0;
-            }
+        if (lha && size >= 2 && (data[1] & 1)) {
+            /* as lib/ww_clamav.c hands a 7z to libarchive: only one whose header reads here,
+             * and no output over the limit */
+            struct ww_unpack_7z_info info;
+            if (ww_unpack_7z_coders(data + 2, size - 2, &info) < 0 || info.largest > limit)
+                lha = 0;
+        }
         if (lha && size >= 2)
             en = ww_unpack_entries_open(data[1] & 1 ? WW_UNPACK_ARCHIVE_7Z : WW_UNPACK_ARCHIVE_LHA,
                                         data + 2, size - 2);

@@ -172,6 +172,11 @@ for m in BZip2 Deflate Deflate64; do
 done
 (cd "$TESTFILES" && 7zz a -t7z -m0=Delta -m1=LZMA2 "$tmp/ev/clam-Delta.7z" clam.exe >/dev/null) || fail "cannot make clam-Delta.7z"
 (cd "$TESTFILES" && 7zz a -t7z -mf=ARMT -m0=LZMA2 "$tmp/ev/clam-ARMT.7z" clam.exe >/dev/null) || fail "cannot make clam-ARMT.7z"
+# two LZMA2 coders in a row: known coders in a folder shape libclamav's reader (and libarchive)
+# refuse; 7-Zip reads it (review 17, F1)
+(cd "$TESTFILES" && 7zz a -t7z -m0=LZMA2 -m1=LZMA2 "$tmp/ev/clam-LZMA2x2.7z" clam.exe >/dev/null) ||
+    fail "cannot make clam-LZMA2x2.7z"
+7zz x -so "$tmp/ev/clam-LZMA2x2.7z" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam-LZMA2x2.7z"
 7zz x -so "$tmp/ev/clam-ARMT.7z" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam-ARMT.7z"
 # ... and behind an executable's bytes (a self-extractor: libclamav finds that 7z itself)
 { printf 'MZ' && head -c 4094 /dev/urandom && cat "$tmp/ev/clam-BZip2.7z"; } >"$tmp/ev/sfx7z.exe" || fail "cannot make sfx7z.exe"
@@ -290,6 +295,7 @@ for spec in "cut.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "badhdr.lzh|lzh|Webwarden.DeepScan.Unsupported.lzh" \
     "ntfs.img|diskimage|Webwarden.DeepScan.Unsupported.diskimage" \
     "clam-Deflate64.7z|7z|Webwarden.DeepScan.Unsupported.7z" \
+    "clam-LZMA2x2.7z|7z|Webwarden.DeepScan.Unsupported.7z" \
     "dynamic.vhd|diskimage|Webwarden.DeepScan.Unsupported.diskimage" \
     "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders" \
     "paxsparse.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
