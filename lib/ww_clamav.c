@@ -456,15 +456,15 @@ static cl_error_t decode_or_mark(struct scan_ctx *c, enum ww_unpack_format fmt,
 }
 
 /* The files of an archive or image whose content libclamav 1.4 does not read, or reads in part
- * (<kind>): an LHA archive (.lzh, libarchive, as 7-Zip and WinRAR read it), a 7z with a coder
- * libclamav's reader lacks (BZip2, Deflate, Delta, ARMT, PPC...: ww_unpack_7z_coders; read by
- * libarchive, so the others twice), a
- * disk image (.img, a fixed .vhd: lib/ww_diskimage, as Windows mounts it). Each file decoded and
- * its content scanned. What does not read (headers, a filesystem other than FAT, a dynamic VHD),
- * a file that does not decode (a bad CRC, a chain cut short, a coder libarchive lacks):
- * unsupported (Unsupported.<why>), what came scanned; more files in a body than clamav.max_files:
- * MaxFiles (decode_begin), as libclamav's own count. <maybe>: an archive libarchive does not open
- * is none (not unsupported): CL_BREAK. CL_VIRUS for a finding. */
+ * (<kind>): an LHA archive (.lzh, libarchive, as 7-Zip and WinRAR read it), a 7z (libarchive,
+ * every one: libclamav's reader skips coders, folder shapes and CRC errors silently; its header
+ * read here first, ww_unpack_7z_coders), a disk image (.img, a fixed .vhd: lib/ww_diskimage, as
+ * Windows mounts it). Each file decoded and its content scanned. What does not read (headers, a
+ * filesystem other than FAT, a dynamic VHD), a file that does not decode (a bad CRC, a chain cut
+ * short, a coder libarchive lacks), a 7z folder that gave no file: unsupported
+ * (Unsupported.<why>), what came scanned; more files in a body than clamav.max_files: MaxFiles
+ * (decode_begin), as libclamav's own count. <maybe> (a disk image typed otherwise): one that does
+ * not read is none (not unsupported): CL_BREAK. CL_VIRUS for a finding. */
 static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned char *b, size_t len,
                                 const char *why, int maybe)
 {
@@ -854,8 +854,8 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     if (ft == WW_FT_7Z && members_again(c, SEVENZ, b, file_size, "7z", 0) == CL_VIRUS)
         return CL_VIRUS;
     {
-        /* a 7z further in (a self-extractor: libclamav finds it, and reads it with the same
-         * coders missing, without showing it here); the first few */
+        /* archives further in (self-extractors: libclamav finds a 7z there, reads it with the
+         * same gaps and never shows it here; an LHA it does not read at all) */
         long long sz = ft == WW_FT_LZH ? 0 : -1; /* from the first byte: an LHA whose header
                                                   * reads "MZ" (review 16, F10) */
         int zeroed = 0;
