@@ -490,7 +490,6 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
             struct ww_unpack_7z_info info;
             struct scan_ctx *top = c->top != NULL ? c->top : c;
             int err = 0, k;
-            long long max_file = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILESIZE, &err);
             long long max_scan = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANSIZE, &err);
             long long max_ms = cl_engine_get_num(c->engine, CL_ENGINE_MAX_SCANTIME, &err);
             const char *limit = NULL;
@@ -509,8 +508,11 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
                                  "Webwarden.DeepScan.Unsupported.%s", why);
                     return CL_CLEAN;
                 }
-                if (max_file > 0 && info.largest > (uint64_t)max_file)
-                    limit = "MaxFileSize"; /* the size policy, as for a member libclamav skips */
+                if (max_scan > 0 && info.largest > (uint64_t)max_scan)
+                    limit = "MaxScanSize"; /* what libarchive would allocate for one coder's
+                                            * output (a solid block: many files) is more than a
+                                            * body's scan takes: the size policy, as libclamav's
+                                            * own reading stops there too */
             }
             if (limit != NULL) {
                 if (c->limit[0] == '\0')
