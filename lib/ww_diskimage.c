@@ -268,7 +268,7 @@ static int volumes(const unsigned char *b, size_t len, uint64_t *at)
             /* an extended partition: a chain of boot records, each with a logical partition
              * (from itself) and the next record (from the extended partition's start); a record
              * met again ends it */
-            uint64_t ebr = start, seen[DISK_MAX_EBR];
+            uint64_t ebr = start, seen[DISK_MAX_EBR] = {0};
             for (int j = 0;; j++) {
                 const unsigned char *r;
                 int again = 0;
