@@ -243,6 +243,28 @@ START_TEST(test_diskimage_fat_types)
 }
 END_TEST
 
+/* <v> on a GPT disk: an MBR entry of <mbr_type> (0xee: protective), the header in sector 1 with
+ * <entries> entries in sector 2, the first one the volume at sector 34 */
+static unsigned char *gpt_disk(const struct vol *v, unsigned mbr_type, uint32_t entries,
+                               size_t *len)
+{
+    unsigned char *d;
+    *len = 34 * 512 + v->n;
+    d = calloc(*len, 1);
+    ck_assert_ptr_nonnull(d);
+    d[446 + 4] = (unsigned char)mbr_type;
+    put32(d + 446 + 8, 1);
+    d[510] = 0x55, d[511] = 0xaa;
+    memcpy(d + 512, "EFI PART", 8);
+    put32(d + 512 + 72, 2);
+    put32(d + 512 + 80, entries);
+    put32(d + 512 + 84, 128);
+    memset(d + 1024, 0xa2, 16); /* a type */
+    put32(d + 1024 + 32, 34);   /* its first sector */
+    memcpy(d + 34 * 512, v->p, v->n);
+    return d;
+}
+
 /* attack review 16: what 7-Zip (or Windows) reads and the first reader did not */
 START_TEST(test_diskimage_review16)
 {
@@ -275,19 +297,7 @@ START_TEST(test_diskimage_review16)
     /* F8: a GPT behind an MBR entry that is not 0xee */
     vol_new(&v, 12);
     dirent(root_entry(&v), "A       BIN", 0x20, vol_data(&v, data, 600), 600);
-    len = 34 * 512 + v.n;
-    d = calloc(len, 1);
-    ck_assert_ptr_nonnull(d);
-    d[446 + 4] = 0x07;
-    put32(d + 446 + 8, 1);
-    d[510] = 0x55, d[511] = 0xaa;
-    memcpy(d + 512, "EFI PART", 8);
-    put32(d + 512 + 72, 2);
-    put32(d + 512 + 80, 1);
-    put32(d + 512 + 84, 128);
-    memset(d + 1024, 0xa2, 16);
-    put32(d + 1024 + 32, 34);
-    memcpy(d + 34 * 512, v.p, v.n);
+    d = gpt_disk(&v, 0x07, 1, &len);
     ck_assert_int_eq(ww_diskimage_count(d, len, 100), 1);
     d[510] = 0; /* no MBR at all */
     ck_assert_int_eq(ww_filetype_disk_kind(d, len), 2);
@@ -386,22 +396,10 @@ START_TEST(test_diskimage_disks)
         free(d);
     }
     /* a GPT disk: a protective MBR, the header in sector 1, the entries in sector 2 */
-    len = 34 * 512 + v.n;
-    d = calloc(len, 1);
-    ck_assert_ptr_nonnull(d);
-    d[446 + 4] = 0xee;
-    put32(d + 446 + 8, 1);
-    d[510] = 0x55, d[511] = 0xaa;
-    memcpy(d + 512, "EFI PART", 8);
-    put32(d + 512 + 72, 2);
-    put32(d + 512 + 80, 4);
-    put32(d + 512 + 84, 128);
-    memset(d + 1024, 0xa2, 16);          /* a type */
-    put32(d + 1024 + 32, 34);            /* its first sector */
+    d = gpt_disk(&v, 0xee, 4, &len);
     put32(d + 1024 + 128 + 32, 2000000); /* an empty entry: not read */
     memset(d + 1024 + 256, 0xa2, 16);    /* past the image: not read */
     put32(d + 1024 + 256 + 32, 4000000);
-    memcpy(d + 34 * 512, v.p, v.n);
     ck_assert_int_eq(ww_filetype_disk_kind(d, len), 2);
     ck_assert_int_eq(ww_diskimage_count(d, len, 100), 1);
     expect_file(d, len, 0, data, 2000, WW_UNPACK_DONE, "GPT");
