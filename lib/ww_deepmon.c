@@ -19,6 +19,12 @@ struct ww_deepmon {
      * (lib/ww_update), else scan.patterns_dir and ""; what the fast engine has in force. */
     char pat_dir[1024];
     char pat_version[64];
+    /* A reload was asked for and this monitor is still the one in force, so c-icap has not done
+     * it: c-icap 0.5 ignores a reconfigure while children of the last one are still finishing
+     * ("A reconfigure pending", mpmt_server.c), and Squid's idle keep-alive connections keep
+     * them for up to KeepAliveTimeout. Asked again after 1, 2, 4, 8, then every 12 looks. */
+    int pending;
+    unsigned looks, wait;
 };
 
 /* An event, and with <kv_key> a kv row. The store is opened and closed again, so no handle
@@ -145,6 +151,23 @@ void ww_deepmon_free(struct ww_deepmon *m)
     free(m);
 }
 
+/* Nothing changed since the last look: a reload asked for and not done is asked again. */
+static enum ww_deepmon_action deepmon_ask_again(struct ww_deepmon *m)
+{
+    static const char msg[] = "reload not done yet: c-icap is still finishing the children of its "
+                              "last reload (connections kept alive hold them); asked again";
+
+    if (!m->pending || ++m->looks < m->wait)
+        return WW_DEEPMON_KEEP;
+    if (m->wait == 1) { /* once per reload asked for */
+        ww_log(WW_LOG_WARN, "deep scanner %s", msg);
+        deepmon_record(m, "warning", NULL, msg);
+    }
+    m->looks = 0;
+    m->wait = m->wait * 2 > 12 ? 12 : m->wait * 2;
+    return WW_DEEPMON_RELOAD;
+}
+
 enum ww_deepmon_action ww_deepmon_check(struct ww_deepmon *m)
 {
     struct ww_clamav *e = NULL;
@@ -158,7 +181,7 @@ enum ww_deepmon_action ww_deepmon_check(struct ww_deepmon *m)
     deepmon_patterns(m, dir, sizeof(dir), version, sizeof(version));
     pattern_changed = strcmp(dir, m->pat_dir) != 0 || strcmp(version, m->pat_version) != 0;
     if (!changed && !pattern_changed)
-        return WW_DEEPMON_KEEP;
+        return deepmon_ask_again(m);
     if (pattern_changed) {
         /* tried once per version: a version that does not load is not retried every look */
         snprintf(m->pat_dir, sizeof(m->pat_dir), "%s", dir);
@@ -183,8 +206,12 @@ enum ww_deepmon_action ww_deepmon_check(struct ww_deepmon *m)
                      m->conf->clamav.database_dir);
         ww_log(WW_LOG_ERR, "deep scanner %s", msg);
         deepmon_record(m, "info", NULL, msg);
+        m->pending = 1;
+        m->looks = 0;
+        m->wait = 1;
         return WW_DEEPMON_RELOAD;
     }
+    m->pending = 0; /* the folder no longer loads: a reload now would lose the engine in force */
     if (rc != WW_ENOTFOUND) {
         snprintf(msg, sizeof(msg), "new databases do not load, the engine in force stays: %s",
                  err[0] ? err : ww_strerror(rc));

@@ -24,7 +24,10 @@ enum ww_deepmon_action {
     WW_DEEPMON_RELOAD    /* the folder changed and its databases load (or all went away while
                             an engine is in force): replace the engine */
 };
-/* One look at the folder: a change is test-loaded (the test engine is dropped again). */
+/* One look at the folder: a change is test-loaded (the test engine is dropped again). After
+ * WW_DEEPMON_RELOAD, the same monitor looked at again means the reload was not done (a reload
+ * replaces the monitor): it is asked for again, after 1, 2, 4, 8, then every 12 looks, until
+ * done, or until the folder changes again (test-loaded again; no longer loading, KEEP). */
 enum ww_deepmon_action ww_deepmon_check(struct ww_deepmon *m);
 
 #endif

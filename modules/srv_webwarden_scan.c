@@ -119,15 +119,15 @@ static void scan_filerep_close(void *arg)
 /* The monitor, every DEEP_WATCH_S: when lib/ww_deepmon says the ClamAV folder changed and its
  * databases load, c-icap is asked to reconfigure (SIGHUP to itself), which loads them once more
  * in post_init and replaces the children gracefully (requests in flight finish on the old
- * engine). */
+ * engine). A reconfigure empties c-icap's command queue, so the next look is always scheduled:
+ * when c-icap ignored the SIGHUP (children of the last reconfigure still finishing), this
+ * monitor, still in force, asks again. */
 static void scan_deep_watch_tick(const char *name, int type, void *data)
 {
     if (scan_deepmon == NULL)
         return;
-    if (ww_deepmon_check(scan_deepmon) == WW_DEEPMON_RELOAD) {
+    if (ww_deepmon_check(scan_deepmon) == WW_DEEPMON_RELOAD)
         kill(getpid(), SIGHUP);
-        return; /* post_init schedules the next look */
-    }
     ci_command_schedule(CMD_DEEP_WATCH, NULL, DEEP_WATCH_S);
 }
 

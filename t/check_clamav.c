@@ -2190,6 +2190,31 @@ static void kv_expect(const char *db, const char *key, const char *want)
     ww_store_close(st);
 }
 
+struct ev_count {
+    const char *want;
+    int n;
+};
+
+static void ev_count_one(const struct ww_event *ev, void *arg)
+{
+    struct ev_count *c = arg;
+    if (strstr(ev->message, c->want) != NULL)
+        c->n++;
+}
+
+/* How many of the store's events hold <want>. */
+static int events_count(const char *db, const char *want)
+{
+    struct ww_store *st = NULL;
+    struct ev_count c = {want, 0};
+    char err[WW_ERRLEN] = "";
+
+    ck_assert_int_eq(ww_store_open(db, 0, &st, err, sizeof(err)), WW_OK);
+    ck_assert_int_eq(ww_store_list_events(st, 1000, ev_count_one, &c), WW_OK);
+    ww_store_close(st);
+    return c.n;
+}
+
 START_TEST(test_deepmon_load_keep_reload)
 {
     static const char junk[] = "ClamAV-VDB:this is not a real header\n";
@@ -2226,6 +2251,20 @@ START_TEST(test_deepmon_load_keep_reload)
     sleep(1);
     file_write(clamdir, "more.hdb", CLAM_EXE_HDB, strlen(CLAM_EXE_HDB));
     ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_RELOAD);
+    /* the same monitor looked at again: c-icap did not reload (it ignores a reconfigure while
+     * the last one's children finish): asked again after 1, 2, 4 looks, once in the events */
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_RELOAD);
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_KEEP);
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_RELOAD);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_KEEP);
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_RELOAD);
+    ck_assert_int_eq(events_count(db, "reload not done yet"), 1);
+    /* then the folder stops loading: no more asking (a reload would lose the engine) */
+    file_write(clamdir, "daily.cvd", junk, sizeof(junk) - 1);
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_KEEP);
+    for (int i = 0; i < 30; i++)
+        ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_KEEP);
 
     ww_deepmon_free(m);
     ww_clamav_unref(e);
@@ -2290,7 +2329,8 @@ START_TEST(test_deepmon_follows_the_installed_pattern)
     ck_assert_int_eq(ww_store_component_install(st, &c), WW_OK);
     ww_store_close(st);
     ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_RELOAD);
-    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_KEEP); /* once per version */
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_RELOAD); /* not done: asked again */
+    ck_assert_int_eq(ww_deepmon_check(m), WW_DEEPMON_KEEP);   /* then after 2 looks, 4... */
 
     ww_deepmon_free(m);
     ww_clamav_unref(e);

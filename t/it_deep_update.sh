@@ -20,7 +20,8 @@ done
 
 upd_pid=
 fb_pid=
-stop_fakes() { ww_stop_pids "$upd_pid" "$fb_pid"; } # empty ones are skipped
+hold_pid=
+stop_fakes() { ww_stop_pids "$upd_pid" "$fb_pid" "$hold_pid"; } # empty ones are skipped
 diag() {
     ww_it_tail "c-icap server.log" 40 "$tmp/var/log/server.log"
     ww_it_events 20
@@ -105,6 +106,26 @@ wait_verdict() {
 [ "$(verdict "$TESTFILES/clam.zip" clam.zip)" = clean ] && ok "before the update: clam.zip passes" ||
     fail "before the update: clam.zip should pass"
 
+# Idle keep-alive connections, as Squid keeps them, on the first children: v1's reload marks them
+# old and they stay until the connections close, so c-icap ignores v2's reload ("A reconfigure
+# pending"); the monitor must ask again once they are gone. Closed after v2 is installed.
+"${PYTHON3:-python3}" - "$port" "$tmp/release" >"$tmp/hold.log" 2>&1 <<'EOF2' &
+import os, socket, sys, time
+socks = []
+for i in range(4):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+    s.sendall(b"OPTIONS icap://127.0.0.1/webwarden_scan ICAP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+    s.recv(4096)
+    socks.append(s)
+print("held", flush=True)
+end = time.time() + 120
+while not os.path.exists(sys.argv[2]) and time.time() < end:
+    time.sleep(0.2)
+EOF2
+hold_pid=$!
+wait_for 20 grep -q held "$tmp/hold.log" && ok "4 idle keep-alive connections held" ||
+    fail "keep-alive connections not held: $(cat "$tmp/hold.log")"
+
 # --- v1 installed by an update: the deep engine follows it ---------------------------------------
 cp "$tmp/p1.tar.gz" "$tmp/payloads/pattern-2026.12.03.1.tar.gz"
 ctl update now >"$tmp/now1.txt" 2>&1 && ok "update now installs v1" || { fail "update now (v1)"; cat "$tmp/now1.txt"; }
@@ -139,6 +160,10 @@ expect_grep "feedback: clam.zip blocked by clamav" "$tmp/fb_events.txt" "/clam.z
 # --- v2 replaces it: the old signature leaves the deep engine, the new one is in force ------------
 cp "$tmp/p2.tar.gz" "$tmp/payloads/pattern-2026.12.03.2.tar.gz"
 ctl update now >"$tmp/now2.txt" 2>&1 && ok "update now installs v2" || { fail "update now (v2)"; cat "$tmp/now2.txt"; }
+ev_has() { sqlite3 "$tmp/state.db" "select message from events where source='clamav'" | grep -qF "$1"; }
+wait_for 20 ev_has "reload not done yet" && ok "v2: reload asked again while v1's old children finish" ||
+    fail "v2: no second request for the reload (event 'reload not done yet')"
+touch "$tmp/release"
 # The fast engine swaps within a second; the deep engine at the monitor's next look (5 s) and
 # reload (docs/architecture.md): meanwhile archive members are judged by v1.
 wait_verdict "v2: a marker inside a zip found by v2's body signature" "$tmp/marked.zip" "blocked:Webwarden.Test.ZipMarker" 30
