@@ -131,9 +131,10 @@ static void lastgood_save(const struct ww_conf *conf, const char *path)
         return;
     }
     snprintf(meta, sizeof(meta), "%" PRId64 " %zu %s", (int64_t)time(NULL), len, conf->path);
+    /* the meta last: ww_lastgood_reconfigure_wait takes its change for "loaded" */
     if (ww_store_kv_set(st, KEY_TEXT, text) != WW_OK ||
-        ww_store_kv_set(st, KEY_META, meta) != WW_OK ||
-        ww_store_kv_set(st, KEY_REJECTED, "") != WW_OK)
+        ww_store_kv_set(st, KEY_REJECTED, "") != WW_OK ||
+        ww_store_kv_set(st, KEY_META, meta) != WW_OK)
         ww_log(WW_LOG_WARN, "%s: the last good configuration could not be stored in %s", conf->path,
                conf->state.database);
     ww_store_close(st);
@@ -248,5 +249,48 @@ int ww_lastgood_reconfigure(const char *ctl_path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", ctl_path, n < 0 ? strerror(errno) : "short write");
         return WW_EIO;
     }
+    return WW_OK;
+}
+
+/* The store's config.lastgood_meta into <out> ("" when none): 0, or -1 when the store does not
+ * open. */
+static int lastgood_meta(const char *state_db, char *out, size_t outlen)
+{
+    struct ww_store *st = NULL;
+    char err[WW_ERRLEN];
+
+    out[0] = '\0';
+    if (ww_store_open(state_db, WW_STORE_READONLY, &st, err, sizeof(err)) != WW_OK)
+        return -1;
+    if (ww_store_kv_get(st, KEY_META, out, outlen) != WW_OK)
+        out[0] = '\0';
+    ww_store_close(st);
+    return 0;
+}
+
+int ww_lastgood_reconfigure_wait(const char *ctl_path, const char *state_db, long wait_ms,
+                                 int *done, char *err, size_t errlen)
+{
+    char before[PATH_MAX + 64], now[PATH_MAX + 64];
+    const struct timespec step = {0, 100 * 1000 * 1000};
+    int known, rc;
+    long t;
+
+    *done = -1;
+    known = state_db != NULL && lastgood_meta(state_db, before, sizeof(before)) == 0;
+    rc = ww_lastgood_reconfigure(ctl_path, err, errlen);
+    if (rc != WW_OK || !known || wait_ms <= 0)
+        return rc;
+    for (t = 100; t <= wait_ms; t += 100) {
+        nanosleep(&step, NULL);
+        if (lastgood_meta(state_db, now, sizeof(now)) == 0 && strcmp(now, before) != 0) {
+            *done = 1;
+            return WW_OK;
+        }
+        /* c-icap ignores a reconfigure while its last one's children finish: ask again */
+        if (t % 2000 == 0 && (rc = ww_lastgood_reconfigure(ctl_path, err, errlen)) != WW_OK)
+            return rc;
+    }
+    *done = 0;
     return WW_OK;
 }

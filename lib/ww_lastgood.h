@@ -41,4 +41,13 @@ void ww_lastgood_state_db(const char *path, char *out, size_t outlen);
  * first (webwardenctl reload does). */
 int ww_lastgood_reconfigure(const char *ctl_path, char *err, size_t errlen);
 
+/* ww_lastgood_reconfigure, then waits up to <wait_ms> for the services to load the config again
+ * (the store <state_db>'s config.lastgood_meta changes: each good load writes it), asking again
+ * every 2 s: c-icap 0.5 ignores a reconfigure while the children of its last one are still
+ * finishing ("A reconfigure pending"; an idle keep-alive connection, as Squid keeps them, holds
+ * such a child). *done: 1 loaded, 0 not within <wait_ms>, -1 not known (<wait_ms> <= 0, or the
+ * store does not open). WW_EIO as ww_lastgood_reconfigure. */
+int ww_lastgood_reconfigure_wait(const char *ctl_path, const char *state_db, long wait_ms,
+                                 int *done, char *err, size_t errlen);
+
 #endif

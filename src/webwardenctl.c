@@ -72,8 +72,10 @@ static void ctl_usage(FILE *fp)
             "                             unless --force)\n"
             "  events [-n N] [--json]     the newest N events (default 20), oldest first\n"
             "  config                     print the effective config (secrets masked)\n"
-            "  reload [--ctl FIFO]        check the config, lists and block page, then have\n"
+            "  reload [--ctl FIFO] [--wait S]\n"
+            "                             check the config, lists and block page, then have\n"
             "                             c-icap reconfigure (default " WW_CICAP_CTL_DEFAULT ")\n"
+            "                             and wait up to S s (30) until the services loaded it\n"
             "  feedback status            queued, dropped, unconfirmed batch, last run\n"
             "  feedback flush             upload the queued feedback now\n"
             "  license show               the stored license (offline)\n"
@@ -577,18 +579,31 @@ static int ctl_cmd_config(struct ctl *c, int argc, char **argv)
 /* ---- reload ---- */
 
 /* Checks what the services load (the config, every policy's list files, the block page), then
- * asks c-icap to reconfigure; a config that fails is never handed to c-icap. */
+ * asks c-icap to reconfigure and waits (--wait S, default 30; 0: not) until the services have
+ * loaded it; a config that fails is never handed to c-icap. */
 static int ctl_cmd_reload(struct ctl *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"ctl", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"ctl", required_argument, NULL, 'C'},
+                                         {"wait", required_argument, NULL, 'w'},
+                                         {NULL, 0, NULL, 0}};
     const char *ctl_path = WW_CICAP_CTL_DEFAULT;
-    char err[WW_ERRLEN] = "", *page = NULL;
-    int opt;
+    char err[WW_ERRLEN] = "", *page = NULL, *end;
+    long wait_s = 30;
+    int opt, done;
 
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (opt != 'C')
+        if (opt == 'C') {
+            ctl_path = optarg;
+        } else if (opt == 'w') {
+            errno = 0;
+            wait_s = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || wait_s < 0 || wait_s > 3600) {
+                ctl_err("reload: --wait '%s': seconds from 0 to 3600", optarg);
+                return CTL_USAGE;
+            }
+        } else {
             return CTL_USAGE;
-        ctl_path = optarg;
+        }
     }
     if (optind != argc) {
         ctl_err("reload: unexpected argument '%s'", argv[optind]);
@@ -603,11 +618,25 @@ static int ctl_cmd_reload(struct ctl *c, int argc, char **argv)
         return CTL_FAIL;
     }
     free(page);
-    if (ww_lastgood_reconfigure(ctl_path, err, sizeof(err)) != WW_OK) {
+    if (ww_lastgood_reconfigure_wait(ctl_path, c->conf->state.database, wait_s * 1000, &done, err,
+                                     sizeof(err)) != WW_OK) {
         ctl_err("%s", err);
         return CTL_FAIL;
     }
-    printf("%s loads: c-icap asked to reconfigure (%s)\n", c->conf->path, ctl_path);
+    if (done == 0) {
+        ctl_err("%s loads, but c-icap did not reconfigure within %ld s (%s): it ignores a "
+                "reconfigure while the children of its last one are still finishing (idle "
+                "keep-alive connections hold them; its log says \"A reconfigure pending\"). The "
+                "configuration in force is the previous one: run webwardenctl reload again later, "
+                "or restart c-icap",
+                c->conf->path, wait_s, ctl_path);
+        return CTL_FAIL;
+    }
+    if (done == 1)
+        printf("%s loads: c-icap reconfigured (%s), the services loaded it\n", c->conf->path,
+               ctl_path);
+    else
+        printf("%s loads: c-icap asked to reconfigure (%s)\n", c->conf->path, ctl_path);
     return CTL_OK;
 }
 

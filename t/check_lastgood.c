@@ -6,10 +6,13 @@
 #include <check.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ww_common.h"
@@ -198,6 +201,103 @@ START_TEST(test_lastgood_reconfigure_writes_the_fifo_or_says_why_not)
 }
 END_TEST
 
+/* A fake c-icap on <fifo>: reads its commands for up to 8 s; ignores the first <ignore>
+ * "reconfigure"s (a reconfigure pending), and on the next one loads the configuration (a good
+ * load writes config.lastgood_meta) unless <ignore> is negative. The child's pid. */
+static pid_t fake_cicap(const char *fifo, int ignore)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(fifo, O_RDONLY | O_NONBLOCK), seen = 0;
+        char buf[256];
+        time_t end = time(NULL) + 8;
+        while (fd >= 0 && time(NULL) < end) {
+            ssize_t n = read(fd, buf, sizeof(buf) - 1);
+            for (ssize_t i = 0; n > 0 && i + 11 <= n; i++)
+                if (memcmp(buf + i, "reconfigure", 11) == 0 && ++seen == ignore + 1) {
+                    struct ww_conf *c = NULL;
+                    int fb;
+                    char err[WW_ERRLEN];
+                    _exit(ww_lastgood_load(conf_path, 0, &c, &fb, err, sizeof(err)) == WW_OK ? 0
+                                                                                               : 3);
+                }
+            usleep(20000);
+        }
+        _exit(ignore < 0 ? 0 : 2);
+    }
+    usleep(100000); /* the reader has the FIFO open */
+    return pid;
+}
+
+static int wait_child(pid_t pid)
+{
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* webwardenctl reload waits until the services loaded the file, asking again every 2 s: c-icap
+ * ignores a reconfigure while its last one's children are still finishing. */
+START_TEST(test_lastgood_reconfigure_wait_asks_again_until_loaded)
+{
+    struct ww_conf *conf = NULL;
+    char fifo[128], err[WW_ERRLEN] = "";
+    int fb, done = 9;
+    time_t t0;
+    pid_t pid;
+
+    snprintf(fifo, sizeof(fifo), "%s/c-icap.ctl", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    write_file(conf_path, good);
+    ck_assert_int_eq(ww_lastgood_load(conf_path, 0, &conf, &fb, err, sizeof(err)), WW_OK);
+    ww_conf_free(conf);
+    sleep(1); /* the next load's config.lastgood_meta differs (its time is in seconds) */
+
+    /* loaded at the first request */
+    pid = fake_cicap(fifo, 0);
+    ck_assert_int_eq(ww_lastgood_reconfigure_wait(fifo, db_path, 10000, &done, err, sizeof(err)),
+                     WW_OK);
+    ck_assert_int_eq(done, 1);
+    ck_assert_int_eq(wait_child(pid), 0);
+
+    /* the first request ignored: asked again 2 s later, then loaded */
+    sleep(1);
+    pid = fake_cicap(fifo, 1);
+    t0 = time(NULL);
+    ck_assert_int_eq(ww_lastgood_reconfigure_wait(fifo, db_path, 10000, &done, err, sizeof(err)),
+                     WW_OK);
+    ck_assert_int_eq(done, 1);
+    ck_assert_int_ge(time(NULL) - t0, 1);
+    ck_assert_int_eq(wait_child(pid), 0);
+
+    /* never loaded: done 0 within the wait */
+    pid = fake_cicap(fifo, -1);
+    t0 = time(NULL);
+    ck_assert_int_eq(ww_lastgood_reconfigure_wait(fifo, db_path, 700, &done, err, sizeof(err)),
+                     WW_OK);
+    ck_assert_int_eq(done, 0);
+    ck_assert_int_le(time(NULL) - t0, 3);
+    kill(pid, SIGKILL);
+    wait_child(pid);
+
+    /* no store to look at, or no waiting: not known */
+    pid = fake_cicap(fifo, -1);
+    ck_assert_int_eq(ww_lastgood_reconfigure_wait(fifo, "/nonexistent/state.db", 5000, &done, err,
+                                                  sizeof(err)),
+                     WW_OK);
+    ck_assert_int_eq(done, -1);
+    ck_assert_int_eq(ww_lastgood_reconfigure_wait(fifo, db_path, 0, &done, err, sizeof(err)), WW_OK);
+    ck_assert_int_eq(done, -1);
+    kill(pid, SIGKILL);
+    wait_child(pid);
+    /* no c-icap reading: the error at once */
+    ck_assert_int_eq(ww_lastgood_reconfigure_wait(fifo, db_path, 5000, &done, err, sizeof(err)),
+                     WW_EIO);
+    ck_assert_ptr_nonnull(strstr(err, "no c-icap is reading it"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("lastgood");
@@ -206,9 +306,11 @@ int main(void)
     int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_lastgood_bad_file_serves_the_last_good_one);
     tcase_add_test(tc, test_lastgood_never_another_files_copy_nor_a_missing_one);
     tcase_add_test(tc, test_lastgood_reconfigure_writes_the_fifo_or_says_why_not);
+    tcase_add_test(tc, test_lastgood_reconfigure_wait_asks_again_until_loaded);
     suite_add_tcase(su, tc);
     sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
