@@ -29,6 +29,7 @@
 #include "ww_clamav_int.h"
 #include "ww_common.h"
 #include "ww_diskimage.h"
+#include "ww_iso.h"
 #include "ww_filetype.h"
 #include "ww_unpack.h"
 
@@ -372,7 +373,7 @@ static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr
  * error (zstd -d, bzip2 -d, tar extracting a cut archive) is scanned either way. 1 when the
  * stream was looked at (a finding or not in *cr, a limit in c->limit); 0 when it could not be
  * decoded and nothing was found in what was (the caller calls it unsupported). */
-enum { LHA = 1, DISK = 2, SEVENZ = 3 };
+enum { LHA = 1, DISK = 2, SEVENZ = 3, ISO = 4 };
 enum { ENTRY_UNREAD, ENTRY_READ, ENTRY_END, ENTRY_BAD }; /* what ww_unpack_entries_next said */
 
 struct dec_src {
@@ -381,9 +382,11 @@ struct dec_src {
     unsigned zip_flags;
     uint32_t zip_crc;
     uint64_t zip_usize;
-    int member_of; /* not 0: file <member> of a disk image (DISK: ww_diskimage_file), or the
-                    * next entry of an archive libarchive reads (LHA, SEVENZ: <entries>) */
+    int member_of; /* not 0: file <member> of a disk image (DISK: ww_diskimage_file; ISO:
+                    * ww_iso_file of <iso>), or the next entry of an archive libarchive reads
+                    * (LHA, SEVENZ: <entries>) */
     size_t member;
+    const struct ww_iso *iso;
     struct ww_unpack_entries *entries;
     int *entry;   /* ENTRY_*: set by decoded_again */
     size_t *gave; /* the bytes the entry gave: set by decoded_again */
@@ -415,6 +418,8 @@ static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const un
                             * the same headers) */
     } else if (src->member_of == DISK)
         r = ww_diskimage_file(b, len, src->member, d.limit, &out, &n);
+    else if (src->member_of == ISO)
+        r = ww_iso_file(src->iso, b, len, src->member, d.limit, &out, &n);
     else if (src->zip_method != 0)
         r = ww_unpack_zip_member(src->zip_method, src->zip_flags, src->zip_crc, src->zip_usize, b,
                                  len, d.limit, &out, &n);
@@ -469,6 +474,7 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
                                 const char *why, int maybe)
 {
     struct ww_unpack_entries *en = NULL;
+    struct ww_iso *iso = NULL;
     long n = 0;
     int whole;
     cl_error_t cr = CL_CLEAN;
@@ -481,6 +487,12 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
         whole = n >= 0;
         if (n < 0 && maybe)
             return CL_BREAK;
+    } else if (kind == ISO) {
+        int err = 0;
+        long long most = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILES, &err);
+        iso = ww_iso_open(b, len, err == 0 && most > 0 ? (size_t)most : 10000);
+        n = ww_iso_count(iso);
+        whole = ww_iso_whole(iso);
     } else {
         if (kind == SEVENZ) {
             /* libclamav 1.4's 7z reader skips files silently: coders it lacks, folder shapes it
@@ -530,8 +542,12 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
     for (long i = 0; en != NULL || i < n; i++) {
         int entry = ENTRY_UNREAD;
         size_t gave = 0;
-        struct dec_src src = {
-            .member_of = kind, .member = (size_t)i, .entries = en, .entry = &entry, .gave = &gave};
+        struct dec_src src = {.member_of = kind,
+                              .member = (size_t)i,
+                              .iso = iso,
+                              .entries = en,
+                              .entry = &entry,
+                              .gave = &gave};
         if (!decoded_again(c, &src, b, len, &cr))
             whole = 0;
         filled += gave > 0;
@@ -539,6 +555,7 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
             break; /* a finding; the last entry, a header that does not read; a limit */
     }
     ww_unpack_entries_close(en);
+    ww_iso_close(iso);
     if (cr == CL_VIRUS)
         return CL_VIRUS;
     if (filled < folders && c->limit[0] == '\0')
@@ -855,6 +872,16 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         return CL_VIRUS;
     if (ft == WW_FT_7Z && members_again(c, SEVENZ, b, file_size, "7z", 0) == CL_VIRUS)
         return CL_VIRUS;
+    /* an ISO 9660 image, whatever its first sectors hold, read again as 7-Zip, libarchive and
+     * Windows read it: libclamav's reader skips files and whole directories without a word
+     * (review 18: multi-extent and "interleaved" files, over 1,024 directory blocks, a later
+     * Joliet tree, a record across a sector, zisofs). UDF is not read here: an image with a UDF
+     * recognition sequence (7-Zip and Windows read its UDF tree, libclamav one layout of it) is
+     * unsupported. */
+    if (ww_iso_is(b, file_size) && members_again(c, ISO, b, file_size, "iso9660", 0) == CL_VIRUS)
+        return CL_VIRUS;
+    if (ww_iso_has_udf(b, file_size) && c->unsupported[0] == '\0')
+        snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.udf");
     {
         /* archives further in (self-extractors: libclamav finds a 7z there, reads it with the
          * same gaps and never shows it here; an LHA it does not read at all) */
