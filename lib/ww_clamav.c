@@ -882,6 +882,24 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
         return CL_VIRUS;
     if (ww_iso_has_udf(b, file_size) && c->unsupported[0] == '\0')
         snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.udf");
+    if (file_size >= 8 && memcmp(b, "MSWIM\0\0\0", 8) == 0 && c->unsupported[0] == '\0')
+        snprintf(c->unsupported, sizeof(c->unsupported),
+                 "Webwarden.DeepScan.Unsupported.wim"); /* a Windows image (7-Zip and DISM
+                                                         * extract it; libclamav has no reader:
+                                                         * review 18, F12) */
+    if (ft == WW_FT_RPM) {
+        /* an RPM, which libclamav 1.4 types and never reads: its payload, a cpio compressed as
+         * the package says (gzip, bzip2, xz, LZMA, zstd: each undone by libclamav or above),
+         * scanned as a file, as rpm -i and rpm2cpio read it (review 18, F7) */
+        long long pay = ww_unpack_rpm_payload(b, file_size);
+        if (pay < 0) {
+            if (c->unsupported[0] == '\0')
+                snprintf(c->unsupported, sizeof(c->unsupported),
+                         "Webwarden.DeepScan.Unsupported.rpm");
+        } else if (nested_scan(c, b + pay, file_size - (size_t)pay, 0) == CL_VIRUS) {
+            return CL_VIRUS;
+        }
+    }
     {
         /* archives further in (self-extractors: libclamav finds a 7z there, reads it with the
          * same gaps and never shows it here; an LHA it does not read at all) */

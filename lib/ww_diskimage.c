@@ -342,6 +342,10 @@ int ww_filetype_disk_kind(const unsigned char *b, size_t len)
 
     if (len >= 8 && (memcmp(b, "vhdxfile", 8) == 0 || memcmp(b, "conectix", 8) == 0))
         return 3; /* a VHDX; a dynamic VHD (its footer's copy first) */
+    if (len >= 512 && (memcmp(b, "QFI\xfb", 4) == 0 || memcmp(b, "KDMV", 4) == 0 ||
+                       (le32(b + 0x40) == 0xbeda107fu && memcmp(b, "<<< ", 4) == 0)))
+        return 3; /* QEMU's qcow and qcow2, VMware's sparse VMDK, VirtualBox's VDI: 7-Zip opens
+                   * the disk inside each (review 18, F12); not read here */
     if (len < 512)
         return 0;
     if (memcmp(b + 3, "NTFS    ", 8) == 0 || memcmp(b + 3, "EXFAT   ", 8) == 0)

@@ -77,7 +77,7 @@ enum ww_filetype ww_filetype_detect(const void *p, size_t len);
 
 /* Whether the first <len> bytes at <b> (a sector or more) start a disk image: 1 a FAT volume's
  * boot sector, 2 a partition table (MBR, or GPT), 3 an image of a kind not read (an NTFS or exFAT
- * volume, a dynamic VHD, a VHDX), 0 none. A cheap look; written in lib/ww_diskimage.c, with the
+ * volume, a dynamic VHD, a VHDX, a qcow or qcow2, a sparse VMDK, a VDI), 0 none. A cheap look; written in lib/ww_diskimage.c, with the
  * FAT boot sector's test its reader uses. */
 int ww_filetype_disk_kind(const unsigned char *b, size_t len);
 

@@ -1446,3 +1446,30 @@ int ww_unpack_ar_next(const unsigned char *b, size_t len, size_t *pos, struct ww
     *pos = at < len ? at : len; /* the last member's pad byte may be left out */
     return 1;
 }
+
+long long ww_unpack_rpm_payload(const unsigned char *b, size_t len)
+{
+    static const unsigned char lead[4] = {0xed, 0xab, 0xee, 0xdb};
+    static const unsigned char hmagic[4] = {0x8e, 0xad, 0xe8, 0x01};
+    uint64_t off = 96;
+
+    if (len < 96 || memcmp(b, lead, 4) != 0)
+        return -1;
+    for (int h = 0; h < 2; h++) {
+        uint64_t nindex, hsize;
+        if (off + 16 > len || memcmp(b + off, hmagic, 4) != 0)
+            return -1;
+        nindex = (uint64_t)b[off + 8] << 24 | (uint64_t)b[off + 9] << 16 |
+                 (uint64_t)b[off + 10] << 8 | b[off + 11];
+        hsize = (uint64_t)b[off + 12] << 24 | (uint64_t)b[off + 13] << 16 |
+                (uint64_t)b[off + 14] << 8 | b[off + 15];
+        if (nindex > 0xffff || hsize > ((uint64_t)256 << 20)) /* rpm's HEADER_*_MAX */
+            return -1;
+        off += 16 + 16 * nindex + hsize;
+        if (off > len)
+            return -1;
+        if (h == 0)
+            off = (off + 7) & ~(uint64_t)7; /* the signature header is padded to 8 bytes */
+    }
+    return off <= len ? (long long)off : -1;
+}

@@ -99,6 +99,12 @@ int ww_unpack_7z_coders(const unsigned char *b, size_t len, struct ww_unpack_7z_
  * looks for the header from the file's end, nothing here reads it); -1 none. */
 long long ww_unpack_7z_find(const unsigned char *b, size_t len, size_t from, int *zeroed);
 
+/* An RPM package (rpm -i, rpm2cpio and libarchive read its payload; libclamav 1.4 reads none of
+ * it): the payload's offset (a cpio, compressed or not) after the 96-byte lead, the signature
+ * header (padded to 8 bytes) and the header; -1 when <b> is not an RPM or its headers do not
+ * read (more than 65,535 tags or 256 MiB of data, as rpm refuses, or past the end). */
+long long ww_unpack_rpm_payload(const unsigned char *b, size_t len);
+
 /* Whether the bzip2 file at <b> (<len> bytes) holds a second stream (a stream header with its
  * first block's magic, byte-aligned: each stream starts on a byte); libclamav reads the first
  * only. A cheap look. */

@@ -425,6 +425,17 @@ START_TEST(test_diskimage_not_read)
     ck_assert_int_eq(ww_diskimage_count(b, sizeof(b), 100), -1);
     memcpy(b, "vhdxfile", 8);
     ck_assert_int_eq(ww_filetype_disk_kind(b, sizeof(b)), 3);
+    /* qcow2, a sparse VMDK, a VDI (7-Zip opens the disk inside: review 18, F12) */
+    memcpy(b, "QFI\xfb\0\0\0\x03", 8);
+    ck_assert_int_eq(ww_filetype_disk_kind(b, sizeof(b)), 3);
+    ck_assert_int_eq(ww_diskimage_count(b, sizeof(b), 100), -1);
+    memcpy(b, "KDMV\x01\0\0\0", 8);
+    ck_assert_int_eq(ww_filetype_disk_kind(b, sizeof(b)), 3);
+    memcpy(b, "<<< Oracle VM VirtualBox Disk Image >>>\n", 40);
+    put32(b + 0x40, 0xbeda107fu);
+    ck_assert_int_eq(ww_filetype_disk_kind(b, sizeof(b)), 3);
+    ck_assert_int_eq(ww_diskimage_count(b, sizeof(b), 100), -1);
+    memset(b, 0, 0x44);
     memcpy(b, "\xeb\x52\x90NTFS    ", 11);
     b[510] = 0x55, b[511] = 0xaa;
     ck_assert_int_eq(ww_filetype_disk_kind(b, sizeof(b)), 3);

@@ -879,6 +879,39 @@ static const unsigned char sevenz_armt[] = {
     0x00, 0x74, 0x00, 0x00, 0x00, 0x14, 0x0a, 0x01, 0x00, 0xe2, 0x44, 0x90, 0x72, 0x8e, 0x84,
     0xdd, 0x01, 0x15, 0x06, 0x01, 0x00, 0x20, 0x80, 0xa4, 0x81, 0x00, 0x00};
 
+/* RPM: the payload after the lead, the signature header (padded to 8) and the header */
+START_TEST(test_unpack_rpm_payload)
+{
+    unsigned char b[256];
+    size_t n;
+
+    memset(b, 0, sizeof(b));
+    memcpy(b, "\xed\xab\xee\xdb\x03\x00", 6);
+    memcpy(b + 96, "\x8e\xad\xe8\x01", 4);
+    b[96 + 11] = 1; /* 1 tag */
+    b[96 + 15] = 5; /* 5 bytes of data: 96 + 16 + 16 + 5 = 133, padded to 136 */
+    memcpy(b + 136, "\x8e\xad\xe8\x01", 4);
+    b[136 + 15] = 3; /* no tag, 3 bytes: the payload at 155 */
+    memcpy(b + 155, "PAYLOAD", 7);
+    n = 162;
+    ck_assert_int_eq(ww_unpack_rpm_payload(b, n), 155);
+    ck_assert_int_eq(ww_unpack_rpm_payload(b, 155), 155); /* an empty payload */
+    ck_assert_int_eq(ww_unpack_rpm_payload(b, 154), -1);  /* cut in the header */
+    ck_assert_int_eq(ww_unpack_rpm_payload(b, 95), -1);
+    b[136] = 0; /* the header's magic */
+    ck_assert_int_eq(ww_unpack_rpm_payload(b, n), -1);
+    b[136] = 0x8e;
+    b[96 + 9] = 1; /* 65,537 tags: rpm refuses */
+    ck_assert_int_eq(ww_unpack_rpm_payload(b, n), -1);
+    b[96 + 9] = 0;
+    b[96 + 12] = 0x7f; /* 2 GiB of data: past the end */
+    ck_assert_int_eq(ww_unpack_rpm_payload(b, n), -1);
+    b[96 + 12] = 0;
+    b[0] = 0; /* not an RPM */
+    ck_assert_int_eq(ww_unpack_rpm_payload(b, n), -1);
+}
+END_TEST
+
 START_TEST(test_unpack_7z_plain)
 {
     static const struct {
@@ -1095,6 +1128,7 @@ int main(void)
     tcase_add_test(tc, test_unpack_lha);
     tcase_add_test(tc, test_unpack_7z);
     tcase_add_test(tc, test_unpack_7z_plain);
+    tcase_add_test(tc, test_unpack_rpm_payload);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -84,35 +84,78 @@ def zipcrypto(name, data, password):
     return body + central + end
 
 
-def iso9660(name, data, system_area):
+def iso9660(name, data, system_area, multi=False, unit=0, vrs=False):
     """A one-file ISO 9660 image (ECMA-119): system area, primary volume descriptor at sector
-    16, terminator, the two path tables, the root directory, the file."""
+    16, terminator, the two path tables, the root directory, the file. <multi>: the file in two
+    extents (the first record flagged 0x80), as a file over 4 GiB is written; <unit>: the
+    record's interleave unit size (libclamav skips such a file, 7-Zip reads the extent);
+    <vrs>: a UDF volume recognition sequence after the terminator (a UDF bridge's)."""
     sector = 2048
     both16 = lambda v: struct.pack("<H", v) + struct.pack(">H", v)
     both32 = lambda v: struct.pack("<I", v) + struct.pack(">I", v)
 
-    def record(extent, size, ident, is_dir):
+    def record(extent, size, ident, is_dir, flags=0):
         n = 33 + len(ident) + (len(ident) + 1) % 2  # padded to an even length
         r = (bytes([n, 0]) + both32(extent) + both32(size) + bytes(7) +
-             bytes([2 if is_dir else 0, 0, 0]) + both16(1) + bytes([len(ident)]) + ident)
+             bytes([(2 if is_dir else 0) | flags, unit if not is_dir else 0, 0]) + both16(1) +
+             bytes([len(ident)]) + ident)
         return r + bytes(n - len(r))
 
-    root_at, file_at = 20, 21
-    total = file_at + (len(data) + sector - 1) // sector
-    root = (record(root_at, sector, b"\0", True) + record(root_at, sector, b"\1", True) +
-            record(file_at, len(data), name + b";1", False))
+    k = 3 if vrs else 0
+    root_at, file_at = 20 + k, 21 + k
+    pad = lambda b: b + bytes(sector - len(b) % sector if len(b) % sector else 0)
+    if multi:
+        h = len(data) // 2
+        second_at = file_at + (h + sector - 1) // sector
+        body = pad(data[:h]) + pad(data[h:])
+        files = (record(file_at, h, name + b";1", False, 0x80) +
+                 record(second_at, len(data) - h, name + b";1", False))
+    else:
+        body = pad(data)
+        files = record(file_at, len(data), name + b";1", False)
+    total = file_at + len(body) // sector
+    root = record(root_at, sector, b"\0", True) + record(root_at, sector, b"\1", True) + files
     path_l = bytes([1, 0]) + struct.pack("<I", root_at) + struct.pack("<H", 1) + b"\0\0"
     path_m = bytes([1, 0]) + struct.pack(">I", root_at) + struct.pack(">H", 1) + b"\0\0"
     pvd = (b"\1CD001\1\0" + b" " * 32 + b"WEBWARDEN_TEST".ljust(32) + bytes(8) + both32(total) +
            bytes(32) + both16(1) + both16(1) + both16(sector) + both32(len(path_l)) +
-           struct.pack("<I", 18) + struct.pack("<I", 0) + struct.pack(">I", 19) +
+           struct.pack("<I", 18 + k) + struct.pack("<I", 0) + struct.pack(">I", 19 + k) +
            struct.pack(">I", 0) + record(root_at, sector, b"\0", True))
-    pad = lambda b: b + bytes(sector - len(b) % sector if len(b) % sector else 0)
     image = system_area.ljust(16 * sector, b"\0")
     image += pad(pvd.ljust(881, b" ") + b"\1")  # version 1 at byte 881
-    image += pad(b"\xffCD001\1") + pad(path_l) + pad(path_m) + pad(root) + pad(data)
+    image += pad(b"\xffCD001\1")
+    if vrs:
+        image += b"".join(pad(b"\0" + ident + b"\1") for ident in (b"BEA01", b"NSR02", b"TEA01"))
+    image += pad(path_l) + pad(path_m) + pad(root) + body
     assert len(image) == total * sector
     return image
+
+
+def rpm(payload):
+    """An RPM package (as rpmbuild lays it out): the 96-byte lead, a signature header padded to
+    8 bytes, the header, then the payload (a cpio, compressed), which rpm -i, rpm2cpio and
+    libarchive read. The headers hold one tag each, enough for the readers here."""
+    def header(tag_data):
+        store = tag_data
+        index = struct.pack(">IIII", 1000, 7, 0, len(store))  # one BIN tag
+        return b"\x8e\xad\xe8\x01" + bytes(4) + struct.pack(">II", 1, len(store)) + index + store
+    lead = (b"\xed\xab\xee\xdb\x03\x00" + struct.pack(">HH", 0, 1) + b"clam-1.0".ljust(66, b"\0") +
+            struct.pack(">HH", 1, 5) + bytes(16))
+    sig = header(b"sig!x")
+    sig += bytes((8 - len(sig) % 8) % 8)
+    return lead + sig + header(b"hdr") + payload
+
+
+def newc(members):
+    """A cpio archive in the "newc" format (cpio -H newc, rpm's payload)."""
+    out = b""
+    for i, (name, data, mode) in enumerate(members + [(b"TRAILER!!!", b"", 0)]):
+        nm = name + b"\0"
+        h = b"070701" + b"".join(b"%08X" % v for v in (
+            i + 1, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nm), 0))
+        out += h + nm + bytes((4 - (len(h) + len(nm)) % 4) % 4)
+        out += data + bytes((4 - len(data) % 4) % 4)
+    return out
 
 
 def lzma_zip(name, data):
@@ -676,6 +719,19 @@ def main():
         "fextra.gz": gzip_fextra(clam_zip, b"hello clean text\n" * 10),
         "crypt.zip": zipcrypto(b"clam.exe", clam_exe, b"infected"),
         "iso.gif": iso9660(b"CLAM.EXE", clam_exe, gif),
+        # ISO 9660 as 7-Zip and Windows read it, libclamav not (review 18): a file in two
+        # extents (libclamav scans each half on its own), a record with an interleave unit
+        # (libclamav skips the file); a UDF bridge (7-Zip and Windows read the UDF tree, not
+        # read here: unsupported)
+        "multiext.iso": iso9660(b"CLAM.EXE", clam_exe, b"", multi=True),
+        "unit.iso": iso9660(b"CLAM.EXE", clam_exe, b"", unit=1),
+        "bridge.iso": iso9660(b"README.TXT", b"hello clean text\n", b"", vrs=True),
+        # an RPM, which libclamav 1.4 does not read: its payload, a cpio compressed
+        "clam.rpm": rpm(gzip.compress(newc([(b"./usr/bin/clam.exe", clam_exe, 0o100755)]))),
+        "clam-xz.rpm": rpm(lzma.compress(newc([(b"./usr/bin/clam.exe", clam_exe, 0o100755)]))),
+        # containers 7-Zip opens and nothing here reads (review 18, F12): their headers only
+        "header.wim": b"MSWIM\0\0\0" + struct.pack("<I", 208) + bytes(500),
+        "header.qcow2": b"QFI\xfb\0\0\0\x03" + bytes(504),
         "lzma.zip": lzma_zip("clam.exe", clam_exe),
         "z64.zip": decoy + zip64_end(clam_zip),
         "overrun.zip": decoy + clam_zip[:-2] + b"\x01\x00",

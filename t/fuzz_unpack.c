@@ -1,6 +1,7 @@
 /* t/fuzz_unpack.c - libFuzzer target for lib/ww_unpack.c (make fuzz, mk/fuzz.am): every reader
  * over attacker bytes (lib/ww_diskimage.c too). The first byte picks the format (its low 4 bits:
- * 0-8 a ww_unpack format, 9 an LHA archive, 10 a disk image, 11-15 a zip member, its method from
+ * 0-8 a ww_unpack format, 9 an LHA archive (a 7z when the next byte is odd), 10 a disk image (an
+ * ISO 9660 image from sector 16 on when the next byte is odd), 11-15 a zip member, its method from
  * the next byte)
  * and a limit; checks more than "no crash":
  * the output never passes the limit, a result is one of the three, an ar member lies inside the
@@ -13,6 +14,7 @@
 
 #include "ww_diskimage.h"
 #include "ww_filetype.h"
+#include "ww_iso.h"
 #include "ww_unpack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -34,6 +36,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int lha = (data[0] & 15) == WW_UNPACK_GZIP_CLI + 1;
         long k, cnt = lha ? 0 : ww_diskimage_count(data + 1, size - 1, 4);
         struct ww_unpack_entries *en = NULL;
+        if (!lha && size >= 2 && (data[1] & 1)) {
+            /* an ISO 9660 image (lib/ww_iso) whose sector 16 on is data + 2 */
+            size_t ilen = 16 * 2048 + size - 2;
+            unsigned char *img = calloc(1, ilen);
+            struct ww_iso *iso;
+            if (img == NULL)
+                return 0;
+            memcpy(img + 16 * 2048, data + 2, size - 2);
+            (void)ww_iso_has_udf(img, ilen);
+            iso = ww_iso_open(img, ilen, 4);
+            cnt = ww_iso_count(iso);
+            if (cnt < -1 || cnt > 5 || (iso == NULL && cnt != -1))
+                abort();
+            for (k = 0; k < cnt && k < 4; k++) {
+                r = ww_iso_file(iso, img, ilen, (size_t)k, limit, &out, &n);
+                if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) ||
+                    n > limit || (n > 0 && out == NULL))
+                    abort();
+                free(out);
+                out = NULL;
+                n = 0;
+            }
+            ww_iso_close(iso);
+            free(img);
+            cnt = 0;
+        }
         if (cnt < -1 || cnt > 5)
             abort();
         (void)ww_filetype_disk_kind(data + 1, size - 1);
@@ -80,6 +108,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ww_unpack_bzip2_streams(data, size);
     (void)ww_unpack_zstd_cli_more(data, size);
     (void)ww_unpack_gzip_cli_more(data, size, 1 << 20);
+    {
+        long long pay = ww_unpack_rpm_payload(data, size);
+        if (pay < -1 || pay > (long long)size)
+            abort();
+    }
     if (size >= 8 && memcmp(data, "!<arch>\n", 8) == 0) {
         size_t before = pos;
         while ((a = ww_unpack_ar_next(data, size, &pos, &m)) > 0) {

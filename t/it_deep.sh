@@ -185,6 +185,16 @@ done
 # open: 7-Zip reads them, Windows mounts a VHD
 7zz x -so "$tmp/ev/clam.img" SUB/CLAM.EXE 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read clam.img"
 7zz x -so "$tmp/ev/disk.img" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read disk.img"
+# ISO 9660 images libclamav reads in part (a file in two extents, a record with an interleave
+# unit: review 18) and an RPM (libclamav reads none of it): 7-Zip reads them (rpm2cpio too)
+for f in multiext.iso unit.iso; do
+    7zz x -so "$tmp/ev/$f" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read $f"
+done
+for f in clam.rpm clam-xz.rpm; do
+    rm -rf "$tmp/rpmx" && mkdir "$tmp/rpmx" && 7zz x -so "$tmp/ev/$f" >"$tmp/rpmx/p.cpio" 2>/dev/null &&
+        (cd "$tmp/rpmx" && 7zz x p.cpio >/dev/null 2>&1) &&
+        cmp -s "$tmp/rpmx/usr/bin/clam.exe" "$TESTFILES/clam.exe" || fail "7zz does not read $f"
+done
 icap -s webwarden_scan -f "$tmp/ev/clean.img" -resp "http://dl.webwarden.test/ev/clean.img" -v >"$tmp/s_ev.txt" 2>&1
 grep "dl.webwarden.test/ev/clean.img " "$tmp/var/log/access.log" >"$tmp/ev.log"
 expect_grep "a clean FAT image: allowed" "$tmp/ev.log" "action=allow"
@@ -275,7 +285,11 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "clam-Deflate.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
     "clam-Delta.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
     "clam-ARMT.7z|threat=Webwarden.Test.ClamExe|type=7z scanner=clamav deep=infected" \
-    "sfx7z.exe|threat=Webwarden.Test.ClamExe|type=pe scanner=clamav deep=infected"; do
+    "sfx7z.exe|threat=Webwarden.Test.ClamExe|type=pe scanner=clamav deep=infected" \
+    "multiext.iso|threat=Webwarden.Test.ClamExe|scanner=clamav deep=infected" \
+    "unit.iso|threat=Webwarden.Test.ClamExe|scanner=clamav deep=infected" \
+    "clam.rpm|threat=Webwarden.Test.ClamExe|type=rpm scanner=clamav deep=infected" \
+    "clam-xz.rpm|threat=Webwarden.Test.ClamExe|type=rpm scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
@@ -300,7 +314,10 @@ for spec in "cut.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "lhlie.zip|zip|Webwarden.DeepScan.Unsupported.ZipHeaders" \
     "paxsparse.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
     "paxtab.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
-    "paxpad.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders"; do
+    "paxpad.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
+    "bridge.iso|unknown|Webwarden.DeepScan.Unsupported.udf" \
+    "header.wim|unknown|Webwarden.DeepScan.Unsupported.wim" \
+    "header.qcow2|diskimage|Webwarden.DeepScan.Unsupported.diskimage"; do
     f=${spec%%|*} rest=${spec#*|}
     type=${rest%%|*} why=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
