@@ -925,6 +925,37 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
             if (members_again(c, SEVENZ, b + sz, file_size - (size_t)sz, "7z", 0) == CL_VIRUS)
                 return CL_VIRUS;
         }
+        /* gzip, xz, bzip2 and zstd streams and cpio archives further in (behind a stub: 7-Zip's
+         * signature search opens them, libclamav reads them at a file's start only: review 18,
+         * F11), each one up to 16 a file (7-Zip opens the first that reads: decoys that do not
+         * read are passed over, as it passes them; more than 16: unsupported); what does not
+         * decode is no stream. In executables and files of no known type only: an archive's
+         * members and a stream's members are read by their own readers (searched, a zip of
+         * stored .gz files would spend the body's streams) */
+        sz = ft == WW_FT_PE || ft == WW_FT_ELF || ft == WW_FT_MACHO || ft == WW_FT_UNKNOWN ? 0 : -1;
+        for (int k = 0, kind = 0;
+             sz >= 0 && (sz = ww_unpack_stream_find(b, file_size, (size_t)sz + 1, &kind)) > 0;
+             k++) {
+            cl_error_t cr = CL_CLEAN;
+            if (kind == WW_FOUND_CPIO) {
+                cr = nested_scan(c, b + sz, file_size - (size_t)sz, 0);
+            } else {
+                struct dec_src src = {.fmt = kind == WW_FOUND_GZIP    ? WW_UNPACK_GZIP_CLI
+                                             : kind == WW_FOUND_XZ    ? WW_UNPACK_XZ
+                                             : kind == WW_FOUND_BZIP2 ? WW_UNPACK_BZIP2
+                                                                      : WW_UNPACK_ZSTD};
+                (void)decoded_again(c, &src, b + sz, file_size - (size_t)sz, &cr);
+            }
+            if (cr == CL_VIRUS)
+                return CL_VIRUS;
+            if (k == 15) {
+                if (ww_unpack_stream_find(b, file_size, (size_t)sz + 1, &kind) > 0 &&
+                    c->unsupported[0] == '\0')
+                    snprintf(c->unsupported, sizeof(c->unsupported),
+                             "Webwarden.DeepScan.Unsupported.Streams");
+                break;
+            }
+        }
     }
     if (ft == WW_FT_COMPRESS || ft == WW_FT_LZ4) {
         /* Unix compress (.Z, .tar.Z: tar -Z, gzip -d) and lz4 (.lz4, .tar.lz4, Linux's lz4

@@ -188,9 +188,9 @@ static int deep_watch(struct ww_deepscan *d, const unsigned char *p, size_t len)
     d->embed_type = (int)et;
     d->embed_at = at;
     if (et == WW_FT_ISO && at == ISO_PVD_AT) {
-        /* An ISO image behind another type's header: its first 32 KiB (the system area) are
-         * free for any bytes and were not kept. Zeros stand for them, so that libclamav reads
-         * the volume descriptors where they belong. */
+        /* An ISO or UDF image behind another type's header: its first 32 KiB (the system area)
+         * are free for any bytes and were not kept. Zeros stand for them, so that libclamav and
+         * lib/ww_iso read the volume descriptors where they belong. */
         static const unsigned char zeros[4096];
         int64_t k;
         for (k = 0; k < ISO_PVD_AT && d->error == WW_OK; k += (int64_t)sizeof(zeros))

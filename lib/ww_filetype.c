@@ -504,6 +504,29 @@ static const struct {
     {WW_FT_CAB, {'M', 'S', 'C', 'F', 0, 0, 0, 0}, 8},
     /* an ISO image's first volume descriptor; only where it belongs (32768) counts (ww_clamav) */
     {WW_FT_ISO, {1, 'C', 'D', '0', '0', '1', 1}, 7},
+    /* a UDF image's recognition sequence there (Windows mounts a .iso whose first 32 KiB are a
+     * GIF's or a text's: review 18, F10) */
+    {WW_FT_ISO, {0, 'B', 'E', 'A', '0', '1', 1}, 7},
+    /* streams 7-Zip finds anywhere (review 18, F10): xz, zstd, bzip2 (each level's first block),
+     * gzip with no flag or a name (gzip's and Python's; other flags are not looked for here) */
+    {WW_FT_XZ, {0xfd, '7', 'z', 'X', 'Z', 0}, 6},
+    {WW_FT_ZSTD, {0x28, 0xb5, 0x2f, 0xfd}, 4},
+    {WW_FT_GZIP, {0x1f, 0x8b, 8, 0}, 4},
+    {WW_FT_GZIP, {0x1f, 0x8b, 8, 8}, 4},
+#define BZ(l)                                                                                      \
+    {                                                                                              \
+        WW_FT_BZIP2, {'B', 'Z', 'h', l, '1', 'A', 'Y', '&'}, 8                                     \
+    }
+    BZ('1'),
+    BZ('2'),
+    BZ('3'),
+    BZ('4'),
+    BZ('5'),
+    BZ('6'),
+    BZ('7'),
+    BZ('8'),
+    BZ('9'),
+#undef BZ
 };
 #define EMBED_N (sizeof(embed_magics) / sizeof(embed_magics[0]))
 
@@ -1287,6 +1310,10 @@ const unsigned char *ww_filetype_embed_head(const struct ww_filetype_embed *f, e
         *len = 512;
         return f->block;
     }
+    if (f->found > 0 && embed_magics[f->found - 1].type == t) { /* the one that matched */
+        *len = embed_magics[f->found - 1].len;
+        return embed_magics[f->found - 1].magic;
+    }
     return ww_filetype_embed_magic(t, len);
 }
 
@@ -1309,12 +1336,14 @@ enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void 
         if (off >= 0 && (size_t)off < f->carry_len &&
             (*at < 0 || f->pos - (int64_t)f->carry_len + off < *at)) {
             *at = f->pos - (int64_t)f->carry_len + off;
+            f->found = (int)which + 1;
             return embed_magics[which].type;
         }
     }
     off = embed_find(p, len, &which);
     if (off >= 0 && (*at < 0 || f->pos + off < *at)) {
         *at = f->pos + off;
+        f->found = (int)which + 1;
         return embed_magics[which].type;
     }
     if (*at >= 0)

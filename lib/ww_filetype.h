@@ -77,8 +77,8 @@ enum ww_filetype ww_filetype_detect(const void *p, size_t len);
 
 /* Whether the first <len> bytes at <b> (a sector or more) start a disk image: 1 a FAT volume's
  * boot sector, 2 a partition table (MBR, or GPT), 3 an image of a kind not read (an NTFS or exFAT
- * volume, a dynamic VHD, a VHDX, a qcow or qcow2, a sparse VMDK, a VDI), 0 none. A cheap look; written in lib/ww_diskimage.c, with the
- * FAT boot sector's test its reader uses. */
+ * volume, a dynamic VHD, a VHDX, a qcow or qcow2, a sparse VMDK, a VDI), 0 none. A cheap look;
+ * written in lib/ww_diskimage.c, with the FAT boot sector's test its reader uses. */
 int ww_filetype_disk_kind(const unsigned char *b, size_t len);
 
 /* Short lower-case names, for logs and config: "pe", "zip", "ooxml"... and the type's group:
@@ -108,6 +108,7 @@ struct ww_filetype_embed {
     size_t block_len;         /* the 512-aligned block being gathered across chunks */
     unsigned char block[512]; /* ... and, once a tar header is found, that header */
     size_t tar_skip;          /* bytes before the stream's next 512-byte boundary (init_at) */
+    int found;                /* the signature found last: its index + 1 (0: none) */
 };
 
 void ww_filetype_embed_init(struct ww_filetype_embed *f);
@@ -115,12 +116,14 @@ void ww_filetype_embed_init(struct ww_filetype_embed *f);
  * headers are looked for on the stream's 512-byte boundaries, GNU tar's, not on <pos> + 512 k. */
 void ww_filetype_embed_init_at(struct ww_filetype_embed *f, int64_t pos);
 /* Feeds the next <len> bytes of the stream. The first archive signature that starts in them or
- * in the previous bytes' tail: its type (WW_FT_ZIP, _RAR, _7Z, _CAB, _ISO, _TAR) and *at, its
+ * in the previous bytes' tail: its type (WW_FT_ZIP, _RAR, _7Z, _CAB, _ISO (ISO 9660 or UDF),
+ * _TAR; the streams _XZ, _ZSTD, _BZIP2, _GZIP) and *at, its
  * offset in the stream (before this chunk when it began in an earlier one). Else WW_FT_UNKNOWN
  * and *at is -1. Pure, O(len). */
 enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void *p, size_t len,
                                         int64_t *at);
-/* The signature of embedded type <t> (static bytes, *len of them), or NULL for another type. */
+/* The (first) signature of embedded type <t> (static bytes, *len of them), or NULL for another
+ * type. */
 const unsigned char *ww_filetype_embed_magic(enum ww_filetype t, size_t *len);
 /* The first bytes of the archive of type <t> that ww_filetype_embed_feed() just found (*len of
  * them; NULL for another type): its signature, or the whole tar header. A caller that did not

@@ -1473,3 +1473,100 @@ long long ww_unpack_rpm_payload(const unsigned char *b, size_t len)
     }
     return off <= len ? (long long)off : -1;
 }
+
+/* Whether <n> bytes at <p> are digits of base 16 (<hex>) or 8. */
+static int digits_at(const unsigned char *p, size_t n, int hex)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (!((c >= '0' && c <= '7') || (hex && ((c >= '8' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                                                 (c >= 'A' && c <= 'F')))))
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether a stream of <kind> starts at <h> (<n> bytes to the end). */
+static int found_valid(int kind, const unsigned char *h, size_t n)
+{
+    switch (kind) {
+    case WW_FOUND_GZIP:
+        return n >= 18 && (h[3] & 0xe0) == 0 && (h[8] == 0 || h[8] == 2 || h[8] == 4) &&
+               (h[9] <= 13 || h[9] == 255);
+    case WW_FOUND_XZ:
+        return n >= 32 && h[6] == 0 && (h[7] & 0xf0) == 0 &&
+               crc32(0L, h + 6, 2) ==
+                   ((uLong)h[8] | (uLong)h[9] << 8 | (uLong)h[10] << 16 | (uLong)h[11] << 24);
+    case WW_FOUND_BZIP2:
+        return n >= 14 && h[3] >= '1' && h[3] <= '9' && memcmp(h + 4, "1AY&SY", 6) == 0;
+    case WW_FOUND_ZSTD:
+        return n >= 9 && (h[4] & 0x08) == 0;
+    case WW_FOUND_CPIO:
+        if (h[0] != '0') { /* binary: 26-byte header (its endianness by the magic), the name */
+            int le = h[0] == 0xc7;
+            unsigned mode, ns;
+            if (n < 28)
+                return 0;
+            mode = le ? (unsigned)h[6] | (unsigned)h[7] << 8 : (unsigned)h[6] << 8 | h[7];
+            ns = le ? (unsigned)h[20] | (unsigned)h[21] << 8 : (unsigned)h[20] << 8 | h[21];
+            if ((mode & 0170000) != 0100000 && (mode & 0170000) != 0040000 &&
+                (mode & 0170000) != 0120000)
+                return 0;
+            if (ns < 2 || ns > 1024 || 26 + (size_t)ns > n || h[26 + ns - 1] != 0)
+                return 0;
+            for (unsigned i = 0; i + 1 < ns; i++)
+                if (h[26 + i] < 0x20 || h[26 + i] == 0x7f)
+                    return 0;
+            return 1;
+        }
+        return n >= 110 && (h[5] == '7' ? digits_at(h + 6, 6, 0) : digits_at(h + 6, 8, 1));
+    }
+    return 0;
+}
+
+long long ww_unpack_stream_find(const unsigned char *b, size_t len, size_t from, int *kind)
+{
+    static const struct {
+        int kind;
+        const char *magic;
+        size_t mlen;
+    } magics[] = {
+        {WW_FOUND_GZIP, "\x1f\x8b\x08", 3},
+        {WW_FOUND_XZ,
+         "\xfd"
+         "7zXZ\0",
+         6},
+        {WW_FOUND_BZIP2, "BZh", 3},
+        {WW_FOUND_ZSTD, "\x28\xb5\x2f\xfd", 4},
+        {WW_FOUND_CPIO, "070701", 6},
+        {WW_FOUND_CPIO, "070702", 6},
+        {WW_FOUND_CPIO, "070707", 6},
+        {WW_FOUND_CPIO, "\xc7\x71", 2},
+        {WW_FOUND_CPIO, "\x71\xc7", 2},
+    };
+    long long best = -1;
+
+    *kind = 0;
+    for (size_t m = 0; m < sizeof(magics) / sizeof(magics[0]); m++) {
+        size_t at = from;
+        while (at < len) {
+            /* one that starts after the best so far cannot be the first */
+            size_t end = best >= 0 && (size_t)best + magics[m].mlen < len
+                             ? (size_t)best + magics[m].mlen - 1
+                             : len;
+            const unsigned char *h;
+            if (at >= end || end - at < magics[m].mlen)
+                break;
+            h = memmem(b + at, end - at, magics[m].magic, magics[m].mlen);
+            if (h == NULL)
+                break;
+            if (found_valid(magics[m].kind, h, (size_t)(b + len - h))) {
+                best = h - b;
+                *kind = magics[m].kind;
+                break;
+            }
+            at = (size_t)(h - b) + 1;
+        }
+    }
+    return best;
+}

@@ -105,6 +105,23 @@ long long ww_unpack_7z_find(const unsigned char *b, size_t len, size_t from, int
  * read (more than 65,535 tags or 256 MiB of data, as rpm refuses, or past the end). */
 long long ww_unpack_rpm_payload(const unsigned char *b, size_t len);
 
+/* Streams and archives that 7-Zip's signature search opens anywhere in a file (an .exe, a .bin:
+ * "Type = gzip, Offset = 184") and libclamav reads only at a file's start (attack review 18,
+ * F11). */
+enum ww_unpack_found {
+    WW_FOUND_GZIP = 1, /* 1f 8b 08, reserved flags clear, extra flags 0, 2 or 4, OS <= 13 or 255 */
+    WW_FOUND_XZ,       /* the magic and stream flags whose CRC holds */
+    WW_FOUND_BZIP2,    /* "BZh1".."BZh9" and the first block's magic */
+    WW_FOUND_ZSTD,     /* the magic and a frame header with its reserved bit clear */
+    WW_FOUND_CPIO,     /* "070701", "070702" (8 hex digits follow), "070707" (6 octal), or
+                        * binary (c7 71 or 71 c7, a file's or directory's mode, a printable
+                        * name) */
+};
+
+/* The offset of the first such stream or archive at or after <from> in <b> (<len> bytes), its
+ * kind in *kind; -1 none. Each kind is a memmem pass over <b> from <from>. */
+long long ww_unpack_stream_find(const unsigned char *b, size_t len, size_t from, int *kind);
+
 /* Whether the bzip2 file at <b> (<len> bytes) holds a second stream (a stream header with its
  * first block's magic, byte-aligned: each stream starts on a byte); libclamav reads the first
  * only. A cheap look. */

@@ -326,6 +326,16 @@ static const struct {
     {"7z", "7z\xbc\xaf\x27\x1c", 6, WW_FT_7Z},
     {"cab", "MSCF\0\0\0\0", 8, WW_FT_CAB},
     {"iso volume descriptor", "\1CD001\1", 7, WW_FT_ISO},
+    {"udf recognition sequence", "\0BEA01\1", 7, WW_FT_ISO},
+    {"xz",
+     "\xfd"
+     "7zXZ\0",
+     6, WW_FT_XZ},
+    {"zstd", "\x28\xb5\x2f\xfd", 4, WW_FT_ZSTD},
+    {"gzip", "\x1f\x8b\x08\x00", 4, WW_FT_GZIP},
+    {"gzip with a name", "\x1f\x8b\x08\x08", 4, WW_FT_GZIP},
+    {"bzip2 -1", "BZh11AY&", 8, WW_FT_BZIP2},
+    {"bzip2 -9", "BZh91AY&", 8, WW_FT_BZIP2},
 };
 
 START_TEST(test_filetype_embed_finds_archive_across_chunks)
@@ -359,6 +369,14 @@ START_TEST(test_filetype_embed_finds_archive_across_chunks)
             ck_assert_msg(got == embed_cases[_i].want && found_at == (int64_t)offsets[k],
                           "%s at %zu, chunks of %zu: got %s at %lld", embed_cases[_i].what,
                           offsets[k], chunks[c], ww_filetype_name(got), (long long)found_at);
+            {
+                /* the bytes a caller that did not keep the chunk takes: the ones that matched */
+                size_t hl = 0;
+                const unsigned char *h = ww_filetype_embed_head(&f, got, &hl);
+                ck_assert_msg(h != NULL && hl == embed_cases[_i].len &&
+                                  memcmp(h, embed_cases[_i].magic, hl) == 0,
+                              "%s: the head is not the signature found", embed_cases[_i].what);
+            }
         }
 }
 END_TEST

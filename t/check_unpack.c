@@ -912,6 +912,74 @@ START_TEST(test_unpack_rpm_payload)
 }
 END_TEST
 
+/* Streams and cpio archives behind other bytes, as 7-Zip's signature search finds them */
+START_TEST(test_unpack_stream_find)
+{
+    unsigned char b[4096];
+    int kind = 0;
+    uLong crc;
+
+    memset(b, 'x', sizeof(b));
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), -1);
+    ck_assert_int_eq(kind, 0);
+    /* gzip: the header as gzip and Python write it; reserved flags, extra flags, OS */
+    memcpy(b + 700, "\x1f\x8b\x08\x00\0\0\0\0\x02\x03", 10);
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 700);
+    ck_assert_int_eq(kind, WW_FOUND_GZIP);
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 701, &kind), -1);
+    b[703] = 0x20;
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), -1);
+    b[703] = 0, b[708] = 1;
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), -1);
+    b[708] = 0, b[709] = 14;
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), -1);
+    b[709] = 255;
+    /* xz before it: its flags' CRC must hold */
+    memcpy(b + 300,
+           "\xfd"
+           "7zXZ\0\0\x04",
+           8);
+    crc = crc32(0L, b + 306, 2);
+    b[308] = (unsigned char)crc, b[309] = (unsigned char)(crc >> 8);
+    b[310] = (unsigned char)(crc >> 16), b[311] = (unsigned char)(crc >> 24);
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 300);
+    ck_assert_int_eq(kind, WW_FOUND_XZ);
+    b[311] ^= 1;
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 700);
+    /* bzip2, zstd, cpio (newc, odc, binary) before both */
+    memcpy(b + 200, "BZh91AY&SY", 10);
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 200);
+    ck_assert_int_eq(kind, WW_FOUND_BZIP2);
+    memcpy(b + 100, "\x28\xb5\x2f\xfd\x24", 5);
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 100);
+    ck_assert_int_eq(kind, WW_FOUND_ZSTD);
+    b[104] = 0x2c; /* the reserved bit */
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 200);
+    memcpy(b + 50, "07070100000001", 14);
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 50);
+    ck_assert_int_eq(kind, WW_FOUND_CPIO);
+    b[60] = 'g'; /* not hex */
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 200);
+    memcpy(b + 20, "070707000001", 12);
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 20);
+    memset(b + 20, 'x', 12);
+    /* binary, little-endian: a regular file's mode, a 9-byte name */
+    memset(b + 10, 0, 26);
+    memcpy(b + 10, "\xc7\x71", 2);
+    b[16] = 0xa4, b[17] = 0x81; /* 0100644 */
+    b[30] = 9;
+    memcpy(b + 36, "clam.exe", 9);
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 10);
+    ck_assert_int_eq(kind, WW_FOUND_CPIO);
+    b[17] = 0x61; /* a socket's mode */
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 200);
+    b[17] = 0x81, b[37] = 1; /* an unprintable name */
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 200);
+    /* cut: a header past the end is no stream */
+    ck_assert_int_eq(ww_unpack_stream_find(b, 705, 600, &kind), -1);
+}
+END_TEST
+
 START_TEST(test_unpack_7z_plain)
 {
     static const struct {
@@ -1129,6 +1197,7 @@ int main(void)
     tcase_add_test(tc, test_unpack_7z);
     tcase_add_test(tc, test_unpack_7z_plain);
     tcase_add_test(tc, test_unpack_rpm_payload);
+    tcase_add_test(tc, test_unpack_stream_find);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -729,6 +729,13 @@ def main():
         # an RPM, which libclamav 1.4 does not read: its payload, a cpio compressed
         "clam.rpm": rpm(gzip.compress(newc([(b"./usr/bin/clam.exe", clam_exe, 0o100755)]))),
         "clam-xz.rpm": rpm(lzma.compress(newc([(b"./usr/bin/clam.exe", clam_exe, 0o100755)]))),
+        # streams and a cpio behind a stub (7-Zip's signature search opens them; libclamav
+        # reads them at a file's start only: review 18, F11)
+        "stubgz.exe": b"MZ" + bytes(62) + b"This program cannot be run in DOS mode.\r\n" * 3 +
+        gzip.compress(clam_exe),
+        "stubxz.bin": bytes(range(4)) * 256 + lzma.compress(clam_exe),
+        "stubcpio.exe": b"MZ" + bytes(62) + b"stub\r\n" * 20 +
+        newc([(b"clam.exe", clam_exe, 0o100644)]),
         # containers 7-Zip opens and nothing here reads (review 18, F12): their headers only
         "header.wim": b"MSWIM\0\0\0" + struct.pack("<I", 208) + bytes(500),
         "header.qcow2": b"QFI\xfb\0\0\0\x03" + bytes(504),
