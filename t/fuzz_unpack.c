@@ -109,9 +109,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ww_unpack_zstd_cli_more(data, size);
     (void)ww_unpack_gzip_cli_more(data, size, 1 << 20);
     {
-        long long pay = ww_unpack_rpm_payload(data, size);
+        long long pay = ww_unpack_rpm_payload(data, size), at = 0, prev = 0;
+        int kind = 0;
         if (pay < -1 || pay > (long long)size)
             abort();
+        /* the stream finder moves on, stays inside, and says a kind */
+        for (int k = 0;
+             k < 64 && (at = ww_unpack_stream_find(data, size, (size_t)at + 1, &kind)) >= 0; k++) {
+            if (at <= prev || at >= (long long)size || kind < WW_FOUND_GZIP || kind > WW_FOUND_CPIO)
+                abort();
+            prev = at;
+        }
     }
     if (size >= 8 && memcmp(data, "!<arch>\n", 8) == 0) {
         size_t before = pos;
