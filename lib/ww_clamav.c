@@ -30,6 +30,7 @@
 #include "ww_common.h"
 #include "ww_diskimage.h"
 #include "ww_iso.h"
+#include "ww_udf.h"
 #include "ww_filetype.h"
 #include "ww_unpack.h"
 
@@ -373,7 +374,7 @@ static int decode_begin(struct scan_ctx *c, struct dec_budget *d, cl_error_t *cr
  * error (zstd -d, bzip2 -d, tar extracting a cut archive) is scanned either way. 1 when the
  * stream was looked at (a finding or not in *cr, a limit in c->limit); 0 when it could not be
  * decoded and nothing was found in what was (the caller calls it unsupported). */
-enum { LHA = 1, DISK = 2, SEVENZ = 3, ISO = 4 };
+enum { LHA = 1, DISK = 2, SEVENZ = 3, ISO = 4, UDF = 5 };
 enum { ENTRY_UNREAD, ENTRY_READ, ENTRY_END, ENTRY_BAD }; /* what ww_unpack_entries_next said */
 
 struct dec_src {
@@ -387,6 +388,7 @@ struct dec_src {
                     * (LHA, SEVENZ: <entries>) */
     size_t member;
     const struct ww_iso *iso;
+    const struct ww_udf *udf;
     struct ww_unpack_entries *entries;
     int *entry;   /* ENTRY_*: set by decoded_again */
     size_t *gave; /* the bytes the entry gave: set by decoded_again */
@@ -420,6 +422,8 @@ static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const un
         r = ww_diskimage_file(b, len, src->member, d.limit, &out, &n);
     else if (src->member_of == ISO)
         r = ww_iso_file(src->iso, b, len, src->member, d.limit, &out, &n);
+    else if (src->member_of == UDF)
+        r = ww_udf_file(src->udf, b, len, src->member, d.limit, &out, &n);
     else if (src->zip_method != 0)
         r = ww_unpack_zip_member(src->zip_method, src->zip_flags, src->zip_crc, src->zip_usize, b,
                                  len, d.limit, &out, &n);
@@ -475,6 +479,7 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
 {
     struct ww_unpack_entries *en = NULL;
     struct ww_iso *iso = NULL;
+    struct ww_udf *udf = NULL;
     long n = 0;
     int whole;
     cl_error_t cr = CL_CLEAN;
@@ -493,6 +498,12 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
         iso = ww_iso_open(b, len, err == 0 && most > 0 ? (size_t)most : 10000);
         n = ww_iso_count(iso);
         whole = ww_iso_whole(iso);
+    } else if (kind == UDF) {
+        int err = 0;
+        long long most = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILES, &err);
+        udf = ww_udf_open(b, len, err == 0 && most > 0 ? (size_t)most : 10000);
+        n = ww_udf_count(udf);
+        whole = ww_udf_whole(udf);
     } else {
         if (kind == SEVENZ) {
             /* libclamav 1.4's 7z reader skips files silently: coders it lacks, folder shapes it
@@ -545,6 +556,7 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
         struct dec_src src = {.member_of = kind,
                               .member = (size_t)i,
                               .iso = iso,
+                              .udf = udf,
                               .entries = en,
                               .entry = &entry,
                               .gave = &gave};
@@ -556,6 +568,7 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
     }
     ww_unpack_entries_close(en);
     ww_iso_close(iso);
+    ww_udf_close(udf);
     if (cr == CL_VIRUS)
         return CL_VIRUS;
     if (filled < folders && c->limit[0] == '\0')
@@ -875,13 +888,13 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     /* an ISO 9660 image, whatever its first sectors hold, read again as 7-Zip, libarchive and
      * Windows read it: libclamav's reader skips files and whole directories without a word
      * (review 18: multi-extent and "interleaved" files, over 1,024 directory blocks, a later
-     * Joliet tree, a record across a sector, zisofs). UDF is not read here: an image with a UDF
-     * recognition sequence (7-Zip and Windows read its UDF tree, libclamav one layout of it) is
-     * unsupported. */
+     * Joliet tree, a record across a sector, zisofs). An image with a UDF recognition sequence
+     * (7-Zip and Windows read its UDF tree, libclamav one layout of it and a bridge's ISO 9660
+     * tree only) is read again by lib/ww_udf; what that does not read is unsupported. */
     if (ww_iso_is(b, file_size) && members_again(c, ISO, b, file_size, "iso9660", 0) == CL_VIRUS)
         return CL_VIRUS;
-    if (ww_iso_has_udf(b, file_size) && c->unsupported[0] == '\0')
-        snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.udf");
+    if (ww_iso_has_udf(b, file_size) && members_again(c, UDF, b, file_size, "udf", 0) == CL_VIRUS)
+        return CL_VIRUS;
     if (file_size >= 8 && memcmp(b, "MSWIM\0\0\0", 8) == 0 && c->unsupported[0] == '\0')
         snprintf(c->unsupported, sizeof(c->unsupported),
                  "Webwarden.DeepScan.Unsupported.wim"); /* a Windows image (7-Zip and DISM

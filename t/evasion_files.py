@@ -131,6 +131,82 @@ def iso9660(name, data, system_area, multi=False, unit=0, vrs=False):
     return image
 
 
+def udf(name, data):
+    """A one-file UDF 2.01 image (ECMA-167): the recognition sequence at sector 16, the anchor at
+    256, the partition and logical volume descriptors at 32 (the partition first: not the order
+    genisoimage writes, which libclamav 1.4's reader wants), the partition from 257: the file
+    set, the root's File Entry and identifiers, the file's entry and data. 7-Zip and Windows
+    read it."""
+    S, P = 2048, 257
+    img = bytearray(S * (P + 5 + (len(data) + S - 1) // S))
+
+    def crc16(b):  # CRC-ITU-T, as ECMA-167 7.2.6 (7-Zip checks it)
+        c = 0
+        for x in b:
+            c ^= x << 8
+            for _ in range(8):
+                c = ((c << 1) ^ 0x1021) & 0xffff if c & 0x8000 else (c << 1) & 0xffff
+        return c
+
+    def tag(off, tid, loc, body=496):
+        struct.pack_into("<HHxxHHHI", img, off, tid, 2, 1, crc16(img[off + 16:off + 16 + body]),
+                         body, loc)
+        img[off + 4] = sum(img[off + i] for i in range(16) if i != 4) & 0xff
+
+    def regid(off, ident, suffix=b""):
+        img[off:off + 32] = (b"\0" + ident.ljust(23, b"\0") + suffix.ljust(8, b"\0"))[:32]
+
+    def fid(chars, nm, lb):
+        nl = len(nm) + 1 if nm else 0
+        b = bytearray((38 + nl + 3) & ~3)
+        b[18], b[19] = chars, nl
+        struct.pack_into("<IIH", b, 20, S, lb, 0)
+        if nl:
+            b[38:39 + len(nm)] = b"\x08" + nm
+        struct.pack_into("<HHxxHHHI", b, 0, 257, 2, 1, crc16(b[16:]), len(b) - 16, 0)
+        b[4] = sum(b[i] for i in range(16) if i != 4) & 0xff
+        return bytes(b)
+
+    def fe(lb, typ, size, ad):
+        o = (P + lb) * S
+        struct.pack_into("<IHHHBB", img, o + 16, 0, 4, 0, 1, 0, typ)  # the ICB tag: strategy 4
+        struct.pack_into("<IIIH", img, o + 36, 0xffffffff, 0xffffffff, 0x1ce7, 1)  # uid, gid, perms
+        struct.pack_into("<QQ", img, o + 56, size, (size + S - 1) // S)
+        regid(o + 128, b"*webwarden")
+        struct.pack_into("<II", img, o + 168, 0, len(ad))
+        img[o + 176:o + 176 + len(ad)] = ad
+        tag(o, 261, lb, 160 + len(ad))
+
+    for k, ident in enumerate((b"BEA01", b"NSR02", b"TEA01")):
+        img[(16 + k) * S:(16 + k) * S + 7] = b"\0" + ident + b"\1"
+    o = 32 * S  # the partition: number 0 from sector P
+    struct.pack_into("<IHH", img, o + 16, 1, 1, 0)
+    regid(o + 24, b"+NSR02")
+    struct.pack_into("<III", img, o + 184, 1, P, len(img) // S - P)
+    tag(o, 5, 32)
+    o = 33 * S  # the logical volume: 2048-byte blocks, the file set at block 0, one type 1 map
+    struct.pack_into("<I", img, o + 16, 2)
+    struct.pack_into("<I", img, o + 212, S)
+    regid(o + 216, b"*OSTA UDF Compliant", b"\x01\x02")
+    struct.pack_into("<IIH", img, o + 248, S, 0, 0)
+    struct.pack_into("<II", img, o + 264, 6, 1)
+    img[o + 440:o + 446] = b"\x01\x06\x01\x00\x00\x00"
+    tag(o, 6, 33, 430)
+    tag(34 * S, 8, 34)
+    struct.pack_into("<II", img, 256 * S + 16, 3 * S, 32)
+    tag(256 * S, 2, 256)
+    struct.pack_into("<HHIIII", img, P * S + 28, 3, 3, 1, 1, 0, 0)
+    struct.pack_into("<II", img, P * S + 400, S, 1)
+    regid(P * S + 416, b"*OSTA UDF Compliant", b"\x01\x02")
+    tag(P * S, 256, 0)
+    fids = fid(0x0a, b"", 1) + fid(0, name, 3)
+    img[(P + 2) * S:(P + 2) * S + len(fids)] = fids
+    fe(1, 4, len(fids), struct.pack("<II", len(fids), 2))
+    fe(3, 5, len(data), struct.pack("<II", len(data), 4))
+    img[(P + 4) * S:(P + 4) * S + len(data)] = data
+    return bytes(img)
+
+
 def rpm(payload):
     """An RPM package (as rpmbuild lays it out): the 96-byte lead, a signature header padded to
     8 bytes, the header, then the payload (a cpio, compressed), which rpm -i, rpm2cpio and
@@ -726,6 +802,8 @@ def main():
         "multiext.iso": iso9660(b"CLAM.EXE", clam_exe, b"", multi=True),
         "unit.iso": iso9660(b"CLAM.EXE", clam_exe, b"", unit=1),
         "bridge.iso": iso9660(b"README.TXT", b"hello clean text\n", b"", vrs=True),
+        # UDF in an order libclamav's reader does not walk (review 18, F8): read by lib/ww_udf
+        "clam-udf.iso": udf(b"clam.exe", clam_exe),
         # an RPM, which libclamav 1.4 does not read: its payload, a cpio compressed
         "clam.rpm": rpm(gzip.compress(newc([(b"./usr/bin/clam.exe", clam_exe, 0o100755)]))),
         "clam-xz.rpm": rpm(lzma.compress(newc([(b"./usr/bin/clam.exe", clam_exe, 0o100755)]))),
