@@ -502,6 +502,8 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
         int err = 0;
         long long most = cl_engine_get_num(c->engine, CL_ENGINE_MAX_FILES, &err);
         udf = ww_udf_open(b, len, err == 0 && most > 0 ? (size_t)most : 10000);
+        if (udf == NULL && maybe)
+            return CL_BREAK;
         n = ww_udf_count(udf);
         whole = ww_udf_whole(udf);
     } else {
@@ -893,8 +895,12 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
      * tree only) is read again by lib/ww_udf; what that does not read is unsupported. */
     if (ww_iso_is(b, file_size) && members_again(c, ISO, b, file_size, "iso9660", 0) == CL_VIRUS)
         return CL_VIRUS;
-    if (ww_iso_has_udf(b, file_size) && members_again(c, UDF, b, file_size, "udf", 0) == CL_VIRUS)
-        return CL_VIRUS;
+    if (ww_iso_has_udf(b, file_size)
+            ? members_again(c, UDF, b, file_size, "udf", 0) == CL_VIRUS
+            : ww_udf_anchor(b, file_size) &&
+                  members_again(c, UDF, b, file_size, "udf", 1) == CL_VIRUS)
+        return CL_VIRUS; /* (an anchor and no recognition sequence: one that does not read is
+                          * no UDF) */
     if (file_size >= 8 && memcmp(b, "MSWIM\0\0\0", 8) == 0 && c->unsupported[0] == '\0')
         snprintf(c->unsupported, sizeof(c->unsupported),
                  "Webwarden.DeepScan.Unsupported.wim"); /* a Windows image (7-Zip and DISM

@@ -469,6 +469,12 @@ static int udf_meta_load(struct ww_udf *u, const unsigned char *b, size_t len)
     return 0;
 }
 
+int ww_udf_anchor(const unsigned char *b, size_t len)
+{
+    return tag_at(b, len, 256u * 2048, 2, 32) != NULL ||
+           tag_at(b, len, 256u * 512, 2, 32) != NULL || tag_at(b, len, 256u * 4096, 2, 32) != NULL;
+}
+
 struct ww_udf *ww_udf_open(const unsigned char *b, size_t len, size_t most)
 {
     static const size_t sizes[] = {2048, 512, 4096};

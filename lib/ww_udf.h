@@ -18,6 +18,11 @@
 
 struct ww_udf;
 
+/* Whether the image at <b> has a UDF anchor (a tag 2 whose checksum holds) at sector 256 of
+ * 2,048, 512 or 4,096 bytes: 7-Zip opens such an image by it, with or without a recognition
+ * sequence (ww_iso_has_udf). */
+int ww_udf_anchor(const unsigned char *b, size_t len);
+
 /* Reads the image's file tree: NULL when no anchor reads (not UDF), or out of memory. At most
  * <most> + 1 files are listed. */
 struct ww_udf *ww_udf_open(const unsigned char *b, size_t len, size_t most);

@@ -177,13 +177,17 @@ START_TEST(test_udf_plain_and_in_any_order)
     int whole;
 
     build(0);
+    ck_assert(ww_udf_anchor(img, img_len));
     ck_assert(has_payload(img_len, &n, &whole));
     ck_assert_int_eq(n, 1);
     ck_assert(whole);
+    memset(sec(16), 0, 3 * S); /* no recognition sequence: 7-Zip reads it by its anchor */
+    ck_assert(has_payload(img_len, &n, &whole));
     build(1); /* the logical volume first (libclamav wants genisoimage's order) */
     ck_assert(has_payload(img_len, &n, &whole));
     /* no anchor: not UDF */
     memset(sec(256), 0, 16);
+    ck_assert(!ww_udf_anchor(img, img_len));
     ck_assert_ptr_null(ww_udf_open(img, img_len, 100));
     /* the anchor at the last sector instead */
     build(0);
