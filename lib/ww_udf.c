@@ -52,6 +52,7 @@ struct ww_udf {
     uint64_t *seen; /* directories read (their entry's offset + 1), an open hash set */
     size_t seen_cap, nseen;
     uint64_t entries;
+    uint64_t dir_bytes; /* directories' bytes read in all */
     size_t most;
     int bad, full;
 };
@@ -303,6 +304,10 @@ static int first_visit(struct ww_udf *u, uint64_t off)
 
 static int file_add(struct ww_udf *u, uint64_t off, uint16_t pref)
 {
+    int v = first_visit(u, off | (uint64_t)1 << 62); /* a file named twice is read once */
+
+    if (v <= 0)
+        return v;
     if (u->nfiles > u->most) {
         u->full = 1;
         return 0;
@@ -338,7 +343,16 @@ static int walk(struct ww_udf *u, const unsigned char *b, size_t len, uint64_t r
             goto oom;
         if (v == 0)
             continue;
-        r = entry_read(u, b, len, q[qi].icb, q[qi].pref, UDF_MAX_DIR, &d, &n);
+        /* a directory is at most the image (more is zeros an entry claims: no identifier), and
+         * all of them 4 times it: an image whose entries name one extent of zeros again and
+         * again is not read whole */
+        if (u->dir_bytes > (uint64_t)len * 4 + (1u << 20)) {
+            u->bad = 1;
+            break;
+        }
+        r = entry_read(u, b, len, q[qi].icb, q[qi].pref, len < UDF_MAX_DIR ? len : UDF_MAX_DIR, &d,
+                       &n);
+        u->dir_bytes += n;
         if (r != WW_UNPACK_DONE)
             u->bad = 1; /* what came is read */
         while (p + 38 <= n && !u->full) {

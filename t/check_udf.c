@@ -305,11 +305,20 @@ START_TEST(test_udf_deleted_loop_cut_and_limit)
     ck_assert_ptr_nonnull(u);
     ck_assert(!ww_udf_whole(u));
     ww_udf_close(u);
-    /* 40 files, a limit of 10: 11 listed */
+    /* one entry named 40 times: one file */
     d = sec(PART + 2);
     p = fid(d, 0x0a, "", 1, 0);
     for (int i = 0; i < 40; i++)
         p += fid(d + p, 0, "F.BIN", 3, 0);
+    short_ad(ad, (uint32_t)p, 0, 2);
+    fe(1, 0, 4, p, 0, ad, 8);
+    u = ww_udf_open(img, img_len, 10);
+    ck_assert_int_eq(ww_udf_count(u), 1);
+    ww_udf_close(u);
+    /* 40 files, a limit of 10: 11 listed */
+    p = fid(d, 0x0a, "", 1, 0);
+    for (int i = 0; i < 40; i++)
+        p += fid(d + p, 0, "F.BIN", 3 + (uint32_t)i, 0);
     short_ad(ad, (uint32_t)p, 0, 2);
     fe(1, 0, 4, p, 0, ad, 8);
     u = ww_udf_open(img, img_len, 10);
