@@ -387,6 +387,7 @@ struct dec_src {
                     * ww_iso_file of <iso>), or the next entry of an archive libarchive reads
                     * (LHA, SEVENZ: <entries>) */
     size_t member;
+    int vhd; /* a dynamic VHD: its disk (ww_diskimage_vhd) */
     const struct ww_iso *iso;
     const struct ww_udf *udf;
     struct ww_unpack_entries *entries;
@@ -418,7 +419,9 @@ static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const un
         if (k <= 0 || enc)
             return k >= 0; /* the end; or encrypted: libclamav's heuristic tells it (it reads
                             * the same headers) */
-    } else if (src->member_of == DISK)
+    } else if (src->vhd)
+        r = ww_diskimage_vhd(b, len, d.limit, &out, &n);
+    else if (src->member_of == DISK)
         r = ww_diskimage_file(b, len, src->member, d.limit, &out, &n);
     else if (src->member_of == ISO)
         r = ww_iso_file(src->iso, b, len, src->member, d.limit, &out, &n);
@@ -880,10 +883,22 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     if (ft == WW_FT_LZH && !(b[0] == 0x1f && b[1] == 0xa0) &&
         members_again(c, LHA, b, file_size, "lzh", 0) == CL_VIRUS)
         return CL_VIRUS; /* (1f a0: SCO's LZH, above) */
-    /* a disk image, whatever else its first sector says (its boot code may hold another format's
-     * magic number: review 16, F5); typed otherwise, one that does not read is none */
-    if ((ft == WW_FT_DISKIMAGE || ww_filetype_disk_kind(b, file_size) != 0) &&
-        members_again(c, DISK, b, file_size, "diskimage", ft != WW_FT_DISKIMAGE) == CL_VIRUS)
+    if (file_size >= 512 && memcmp(b, "conectix", 8) == 0 && b[60] == 0 && b[61] == 0 &&
+        b[62] == 0 && b[63] == 3) {
+        /* a dynamic VHD (Windows mounts it with a double click): its disk, scanned as a file
+         * (then read as a disk image); one that does not read: unsupported */
+        cl_error_t cr = CL_CLEAN;
+        struct dec_src src = {.vhd = 1};
+        if (!decoded_again(c, &src, b, file_size, &cr) && c->unsupported[0] == '\0')
+            snprintf(c->unsupported, sizeof(c->unsupported),
+                     "Webwarden.DeepScan.Unsupported.diskimage");
+        if (cr == CL_VIRUS)
+            return CL_VIRUS;
+    } else if ((ft == WW_FT_DISKIMAGE || ww_filetype_disk_kind(b, file_size) != 0) &&
+               /* a disk image, whatever else its first sector says (its boot code may hold
+                * another format's magic number: review 16, F5); typed otherwise, one that does
+                * not read is none */
+               members_again(c, DISK, b, file_size, "diskimage", ft != WW_FT_DISKIMAGE) == CL_VIRUS)
         return CL_VIRUS;
     if (ft == WW_FT_7Z && members_again(c, SEVENZ, b, file_size, "7z", 0) == CL_VIRUS)
         return CL_VIRUS;

@@ -417,3 +417,61 @@ enum ww_unpack_result ww_diskimage_file(const unsigned char *b, size_t len, size
     *outlen = n;
     return res;
 }
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const unsigned char *p)
+{
+    return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+enum ww_unpack_result ww_diskimage_vhd(const unsigned char *b, size_t len, size_t limit,
+                                       unsigned char **out, size_t *outlen)
+{
+    uint64_t dyn, bat, size, want, bitmap;
+    uint32_t entries, bs;
+    enum ww_unpack_result res = WW_UNPACK_DONE;
+    unsigned char *o;
+
+    *out = NULL;
+    *outlen = 0;
+    /* the footer's copy at the start (a dynamic disk's; a fixed one has it at the end only) */
+    if (len < 512 || memcmp(b, "conectix", 8) != 0 || be32(b + 60) != 3)
+        return WW_UNPACK_FAILED; /* not dynamic: fixed (read as a disk) or differencing */
+    dyn = be64(b + 16);
+    size = be64(b + 48);
+    if (!inside(len, dyn, 1024) || memcmp(b + dyn, "cxsparse", 8) != 0)
+        return WW_UNPACK_FAILED;
+    bat = be64(b + dyn + 16);
+    entries = be32(b + dyn + 28);
+    bs = be32(b + dyn + 32);
+    if (bs < 512 || bs > (256u << 20) || (bs & (bs - 1)) != 0 ||
+        !inside(len, bat, 4ull * entries) || (uint64_t)entries * bs < size)
+        return WW_UNPACK_FAILED;
+    bitmap = ((uint64_t)bs / 512 / 8 + 511) / 512 * 512; /* a block's sector bitmap, then it */
+    want = size < limit ? size : limit;
+    if (want == 0)
+        return size > limit ? WW_UNPACK_OVER : WW_UNPACK_DONE;
+    o = calloc(1, (size_t)want); /* a block not allocated reads as zeros */
+    if (o == NULL)
+        return WW_UNPACK_FAILED;
+    for (uint64_t i = 0; i < entries && i * bs < want; i++) {
+        uint32_t sec = be32(b + bat + 4 * i);
+        uint64_t at = (uint64_t)sec * 512 + bitmap, n = want - i * bs < bs ? want - i * bs : bs;
+        if (sec == 0xffffffffu)
+            continue;
+        if (!inside(len, at, n)) {
+            if (at < len)
+                memcpy(o + i * bs, b + at, len - (size_t)at);
+            res = WW_UNPACK_FAILED; /* a block past the end: what is there */
+            continue;
+        }
+        memcpy(o + i * bs, b + at, (size_t)n);
+    }
+    *out = o;
+    *outlen = (size_t)want;
+    return res != WW_UNPACK_DONE ? res : size > limit ? WW_UNPACK_OVER : WW_UNPACK_DONE;
+}

@@ -28,4 +28,13 @@ long ww_diskimage_count(const unsigned char *b, size_t len, size_t most);
 enum ww_unpack_result ww_diskimage_file(const unsigned char *b, size_t len, size_t index,
                                         size_t limit, unsigned char **out, size_t *outlen);
 
+/* The disk inside a dynamic VHD (Windows mounts one with a double click): its footer's copy at
+ * the start, the dynamic header, the block allocation table, each block's data after its sector
+ * bitmap; a block not allocated reads as zeros. At most <limit> bytes of the disk (*out: free()
+ * it; the disk image reader, lib/ww_clamav, reads it then). WW_UNPACK_FAILED: not a dynamic VHD
+ * (a fixed one is a disk with a footer, read as it is; a differencing one needs its parent), its
+ * headers do not read, or a block lies past the end (what is there is in *out). */
+enum ww_unpack_result ww_diskimage_vhd(const unsigned char *b, size_t len, size_t limit,
+                                       unsigned char **out, size_t *outlen);
+
 #endif

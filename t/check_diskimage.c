@@ -464,6 +464,84 @@ START_TEST(test_diskimage_not_read)
 }
 END_TEST
 
+static void put32be(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16),
+    p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+/* A dynamic VHD of the <n> bytes at <disk> (4 KiB blocks; all-zero blocks not allocated): its
+ * length; <type> the disk type (3 dynamic) */
+static size_t vhd_of(unsigned char *out, const unsigned char *disk, size_t n, uint32_t type)
+{
+    size_t bs = 4096, nb = (n + bs - 1) / bs, at = 1536 + (4 * nb + 511) / 512 * 512;
+    memset(out, 0, at);
+    memcpy(out, "conectix", 8);
+    put32be(out + 20, 512); /* the dynamic header at 512 */
+    put32be(out + 52, (uint32_t)n);
+    put32be(out + 60, type);
+    memcpy(out + 512, "cxsparse", 8);
+    put32be(out + 512 + 20, 1536); /* the allocation table */
+    put32be(out + 512 + 28, (uint32_t)nb);
+    put32be(out + 512 + 32, (uint32_t)bs);
+    for (size_t i = 0; i < nb; i++) {
+        size_t k = n - i * bs < bs ? n - i * bs : bs, z = 0;
+        while (z < k && disk[i * bs + z] == 0)
+            z++;
+        if (z == k) {
+            put32be(out + 1536 + 4 * i, 0xffffffffu); /* not allocated */
+            continue;
+        }
+        put32be(out + 1536 + 4 * i, (uint32_t)(at / 512));
+        memset(out + at, 0xff, 512); /* the sector bitmap */
+        memset(out + at + 512, 0, bs);
+        memcpy(out + at + 512, disk + i * bs, k);
+        at += 512 + bs;
+    }
+    return at;
+}
+
+/* A dynamic VHD (Windows mounts it): the disk inside, zeros where no block is allocated */
+START_TEST(test_diskimage_dynamic_vhd)
+{
+    struct vol v;
+    unsigned char *h, *out = NULL;
+    size_t n, olen = 0;
+
+    vol_new(&v, 12);
+    v.p[40000] = 7; /* so that some block has data in the middle, others none */
+    h = malloc(v.n * 2 + 8192);
+    ck_assert_ptr_nonnull(h);
+    n = vhd_of(h, v.p, v.n, 3);
+    ck_assert_int_eq(ww_filetype_disk_kind(h, n), 3);
+    ck_assert_int_eq(ww_diskimage_vhd(h, n, 1 << 20, &out, &olen), WW_UNPACK_DONE);
+    ck_assert_uint_eq(olen, v.n);
+    ck_assert(memcmp(out, v.p, v.n) == 0);
+    ck_assert_int_gt(ww_diskimage_count(out, olen, 100), -1); /* the FAT volume inside reads */
+    free(out);
+    /* the limit: that much of the disk */
+    ck_assert_int_eq(ww_diskimage_vhd(h, n, 1000, &out, &olen), WW_UNPACK_OVER);
+    ck_assert_uint_eq(olen, 1000);
+    ck_assert(memcmp(out, v.p, 1000) == 0);
+    free(out);
+    /* cut: what is there, failed */
+    ck_assert_int_eq(ww_diskimage_vhd(h, n - 100, 1 << 20, &out, &olen), WW_UNPACK_FAILED);
+    free(out);
+    /* a differencing disk (its parent elsewhere), a fixed one: not this reader's */
+    put32be(h + 60, 4);
+    ck_assert_int_eq(ww_diskimage_vhd(h, n, 1 << 20, &out, &olen), WW_UNPACK_FAILED);
+    ck_assert_ptr_null(out);
+    put32be(h + 60, 3);
+    h[512] = 'x'; /* no dynamic header */
+    ck_assert_int_eq(ww_diskimage_vhd(h, n, 1 << 20, &out, &olen), WW_UNPACK_FAILED);
+    h[512] = 'c';
+    put32be(h + 512 + 32, 3000); /* a block size not a power of 2 */
+    ck_assert_int_eq(ww_diskimage_vhd(h, n, 1 << 20, &out, &olen), WW_UNPACK_FAILED);
+    free(h);
+    free(v.p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("diskimage");
@@ -477,6 +555,7 @@ int main(void)
     tcase_add_test(tc, test_diskimage_review16);
     tcase_add_test(tc, test_diskimage_disks);
     tcase_add_test(tc, test_diskimage_not_read);
+    tcase_add_test(tc, test_diskimage_dynamic_vhd);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -207,6 +207,39 @@ def udf(name, data):
     return bytes(img)
 
 
+def vhd_dynamic(disk, block=2 << 20):
+    """A dynamic VHD of <disk> (Windows mounts it with a double click; 7-Zip opens it): the
+    footer's copy, the dynamic header, the block allocation table, each block its sector bitmap
+    and data (all-zero blocks not allocated), the footer."""
+    size = (len(disk) + block - 1) // block * block
+    disk = disk.ljust(size, b"\0")
+    n = size // block
+
+    def checksum(b):
+        return (~sum(b) & 0xffffffff)
+
+    footer = bytearray(512)
+    footer[0:8] = b"conectix"
+    struct.pack_into(">IIQIIIIQQIII", footer, 8, 2, 0x10000, 512, 0, 0x77777777, 0x10000, 0x5769326b,
+                     size, size, (1024 << 16) | (16 << 8) | 63, 3, 0)
+    struct.pack_into(">I", footer, 64, checksum(footer))
+    dyn = bytearray(1024)
+    dyn[0:8] = b"cxsparse"
+    struct.pack_into(">QQIII", dyn, 8, 0xffffffffffffffff, 1536, 0x10000, n, block)
+    struct.pack_into(">I", dyn, 36, checksum(dyn))
+    bat_len = (4 * n + 511) // 512 * 512
+    at = (1536 + bat_len) // 512  # the first block's sector
+    bat, blocks = bytearray(b"\xff" * bat_len), b""
+    for i in range(n):
+        data = disk[i * block:(i + 1) * block]
+        if data.count(0) == len(data):
+            continue
+        struct.pack_into(">I", bat, 4 * i, at)
+        blocks += b"\xff" * 512 + data  # the sector bitmap: all sectors present
+        at += (512 + block) // 512
+    return bytes(footer) + bytes(dyn) + bytes(bat) + blocks + bytes(footer)
+
+
 def rpm(payload):
     """An RPM package (as rpmbuild lays it out): the 96-byte lead, a signature header padded to
     8 bytes, the header, then the payload (a cpio, compressed), which rpm -i, rpm2cpio and
@@ -804,6 +837,8 @@ def main():
         "bridge.iso": iso9660(b"README.TXT", b"hello clean text\n", b"", vrs=True),
         # UDF in an order libclamav's reader does not walk (review 18, F8): read by lib/ww_udf
         "clam-udf.iso": udf(b"clam.exe", clam_exe),
+        # a dynamic VHD of a FAT disk (Windows mounts it with a double click)
+        "clam-dynamic.vhd": vhd_dynamic(mbr_disk(fat12([("CLAM.EXE", clam_exe)]))),
         # an RPM, which libclamav 1.4 does not read: its payload, a cpio compressed
         "clam.rpm": rpm(gzip.compress(newc([(b"./usr/bin/clam.exe", clam_exe, 0o100755)]))),
         "clam-xz.rpm": rpm(lzma.compress(newc([(b"./usr/bin/clam.exe", clam_exe, 0o100755)]))),
