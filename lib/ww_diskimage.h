@@ -4,7 +4,8 @@
  * table, logical partitions too, or a GPT). The files on
  * the FAT volumes are read as Windows reads them (the active FAT, cluster chains, directories
  * to any depth, long names ignored, deleted entries skipped); a volume of another filesystem
- * (NTFS, exFAT), a dynamic VHD and a VHDX are not read (ww_diskimage_count: -1). Pure: no
+ * (NTFS, exFAT), a dynamic VHD and a VHDX are not read by ww_diskimage_count (-1; a dynamic VHD's
+ * disk is put together by ww_diskimage_vhd, then read). Pure: no
  * libclamav, no global state; thread-safe. The deep scanner (lib/ww_clamav) scans each file. */
 #ifndef WW_DISKIMAGE_H
 #define WW_DISKIMAGE_H
