@@ -387,7 +387,7 @@ struct dec_src {
                     * ww_iso_file of <iso>), or the next entry of an archive libarchive reads
                     * (LHA, SEVENZ: <entries>) */
     size_t member;
-    int vhd; /* a dynamic VHD: its disk (ww_diskimage_vhd) */
+    int vhd; /* a dynamic VHD (1) or a VHDX (2): its disk (ww_diskimage_vhd, _vhdx) */
     const struct ww_iso *iso;
     const struct ww_udf *udf;
     struct ww_unpack_entries *entries;
@@ -420,7 +420,8 @@ static int decoded_again(struct scan_ctx *c, const struct dec_src *src, const un
             return k >= 0; /* the end; or encrypted: libclamav's heuristic tells it (it reads
                             * the same headers) */
     } else if (src->vhd)
-        r = ww_diskimage_vhd(b, len, d.limit, &out, &n);
+        r = src->vhd == 2 ? ww_diskimage_vhdx(b, len, d.limit, &out, &n)
+                          : ww_diskimage_vhd(b, len, d.limit, &out, &n);
     else if (src->member_of == DISK)
         r = ww_diskimage_file(b, len, src->member, d.limit, &out, &n);
     else if (src->member_of == ISO)
@@ -883,12 +884,13 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
     if (ft == WW_FT_LZH && !(b[0] == 0x1f && b[1] == 0xa0) &&
         members_again(c, LHA, b, file_size, "lzh", 0) == CL_VIRUS)
         return CL_VIRUS; /* (1f a0: SCO's LZH, above) */
-    if (file_size >= 512 && memcmp(b, "conectix", 8) == 0 && b[60] == 0 && b[61] == 0 &&
-        b[62] == 0 && b[63] == 3) {
-        /* a dynamic VHD (Windows mounts it with a double click): its disk, scanned as a file
-         * (then read as a disk image); one that does not read: unsupported */
+    if ((file_size >= 512 && memcmp(b, "conectix", 8) == 0 && b[60] == 0 && b[61] == 0 &&
+         b[62] == 0 && b[63] == 3) ||
+        (file_size >= 8 && memcmp(b, "vhdxfile", 8) == 0)) {
+        /* a dynamic VHD or a VHDX (Windows mounts them with a double click): the disk, scanned
+         * as a file (then read as a disk image); one that does not read: unsupported */
         cl_error_t cr = CL_CLEAN;
-        struct dec_src src = {.vhd = 1};
+        struct dec_src src = {.vhd = b[0] == 'v' ? 2 : 1};
         if (!decoded_again(c, &src, b, file_size, &cr) && c->unsupported[0] == '\0')
             snprintf(c->unsupported, sizeof(c->unsupported),
                      "Webwarden.DeepScan.Unsupported.diskimage");

@@ -475,3 +475,101 @@ enum ww_unpack_result ww_diskimage_vhd(const unsigned char *b, size_t len, size_
     *outlen = (size_t)want;
     return res != WW_UNPACK_DONE ? res : size > limit ? WW_UNPACK_OVER : WW_UNPACK_DONE;
 }
+
+/* A GUID as VHDX stores it: its first three fields little-endian */
+static int guid_is(const unsigned char *p, uint32_t a, uint16_t b2, uint16_t c,
+                   const unsigned char d[8])
+{
+    return le32(p) == a && le16(p + 4) == b2 && le16(p + 6) == c && memcmp(p + 8, d, 8) == 0;
+}
+
+enum ww_unpack_result ww_diskimage_vhdx(const unsigned char *b, size_t len, size_t limit,
+                                        unsigned char **out, size_t *outlen)
+{
+    static const unsigned char bat_d[8] = {0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd, 0x4a, 0x08};
+    static const unsigned char meta_d[8] = {0xb8, 0xfe, 0x57, 0x5f, 0x05, 0x0f, 0x88, 0x6e};
+    static const unsigned char par_d[8] = {0xb3, 0xb6, 0x33, 0xf0, 0xaa, 0x44, 0xe7, 0x6b};
+    static const unsigned char size_d[8] = {0xb2, 0x11, 0x5d, 0xbe, 0xd8, 0x3b, 0xf4, 0xb8};
+    static const unsigned char lss_d[8] = {0xba, 0x47, 0xf2, 0x33, 0xa8, 0xfa, 0xab, 0x5f};
+    uint64_t bat = 0, batlen = 0, meta = 0, metalen = 0, size = 0, seq = 0, want, ratio;
+    uint32_t bs = 0, lss = 0, flags = 0;
+    const unsigned char *h = NULL, *r;
+    enum ww_unpack_result res = WW_UNPACK_DONE;
+    unsigned char *o;
+
+    *out = NULL;
+    *outlen = 0;
+    if (len < 256 * 1024 || memcmp(b, "vhdxfile", 8) != 0)
+        return WW_UNPACK_FAILED;
+    for (int k = 1; k <= 2; k++) { /* the two headers: the later one by sequence number */
+        const unsigned char *c = b + 65536 * (size_t)k;
+        if (memcmp(c, "head", 4) == 0 && (h == NULL || le64(c + 8) > seq))
+            h = c, seq = le64(c + 8);
+    }
+    if (h == NULL)
+        return WW_UNPACK_FAILED;
+    for (unsigned i = 0; i < 16; i++)
+        if (h[48 + i] != 0)
+            return WW_UNPACK_FAILED; /* a log to replay first: not read here */
+    r = b + 196608;                  /* the region table (its copy at 256 KiB) */
+    if (memcmp(r, "regi", 4) != 0)
+        r = b + 262144;
+    if (!inside(len, (uint64_t)(r - b), 65536) || memcmp(r, "regi", 4) != 0 || le32(r + 8) > 2047)
+        return WW_UNPACK_FAILED;
+    for (uint32_t i = 0; i < le32(r + 8); i++) {
+        const unsigned char *e = r + 16 + 32 * i;
+        if (guid_is(e, 0x2dc27766, 0xf623, 0x4200, bat_d))
+            bat = le64(e + 16), batlen = le32(e + 24);
+        else if (guid_is(e, 0x8b7ca206, 0x4790, 0x4b9a, meta_d))
+            meta = le64(e + 16), metalen = le32(e + 24);
+    }
+    if (!inside(len, bat, batlen) || !inside(len, meta, metalen) || metalen < 32 ||
+        memcmp(b + meta, "metadata", 8) != 0)
+        return WW_UNPACK_FAILED;
+    for (uint32_t i = 0; i < le16(b + meta + 10) && 32 + 32 * (uint64_t)(i + 1) <= metalen; i++) {
+        const unsigned char *e = b + meta + 32 + 32 * i;
+        uint64_t at = meta + le32(e + 16);
+        if (!inside(len, at, 8))
+            return WW_UNPACK_FAILED;
+        if (guid_is(e, 0xcaa16737, 0xfa36, 0x4d43, par_d))
+            bs = le32(b + at), flags = le32(b + at + 4);
+        else if (guid_is(e, 0x2fa54224, 0xcd1b, 0x4876, size_d))
+            size = le64(b + at);
+        else if (guid_is(e, 0x8141bf1d, 0xa96f, 0x4709, lss_d))
+            lss = le32(b + at);
+    }
+    if (bs < (1u << 20) || bs > (256u << 20) || (bs & (bs - 1)) != 0 || (flags & 2) != 0 ||
+        (lss != 512 && lss != 4096))
+        return WW_UNPACK_FAILED;            /* a differencing disk (its parent elsewhere) too */
+    ratio = ((uint64_t)1 << 23) * lss / bs; /* payload blocks between two sector bitmap entries */
+    want = size < limit ? size : limit;
+    if (want == 0)
+        return size > limit ? WW_UNPACK_OVER : WW_UNPACK_DONE;
+    o = calloc(1, (size_t)want); /* blocks not present read as zeros */
+    if (o == NULL)
+        return WW_UNPACK_FAILED;
+    for (uint64_t i = 0; i * bs < want; i++) {
+        uint64_t k = i + i / ratio, e, at, n = want - i * bs < bs ? want - i * bs : bs;
+        if (8 * (k + 1) > batlen) {
+            res = WW_UNPACK_FAILED;
+            break;
+        }
+        e = le64(b + bat + 8 * k);
+        if ((e & 7) != 6) {
+            if ((e & 7) == 7)
+                res = WW_UNPACK_FAILED; /* partially present: the rest is in a parent */
+            continue;
+        }
+        at = e >> 20 << 20;
+        if (!inside(len, at, n)) {
+            if (at < len)
+                memcpy(o + i * bs, b + at, len - (size_t)at < n ? len - (size_t)at : (size_t)n);
+            res = WW_UNPACK_FAILED;
+            continue;
+        }
+        memcpy(o + i * bs, b + at, (size_t)n);
+    }
+    *out = o;
+    *outlen = (size_t)want;
+    return res != WW_UNPACK_DONE ? res : size > limit ? WW_UNPACK_OVER : WW_UNPACK_DONE;
+}

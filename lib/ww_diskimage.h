@@ -4,8 +4,8 @@
  * table, logical partitions too, or a GPT). The files on
  * the FAT volumes are read as Windows reads them (the active FAT, cluster chains, directories
  * to any depth, long names ignored, deleted entries skipped); a volume of another filesystem
- * (NTFS, exFAT), a dynamic VHD and a VHDX are not read by ww_diskimage_count (-1; a dynamic VHD's
- * disk is put together by ww_diskimage_vhd, then read). Pure: no
+ * (NTFS, exFAT), a dynamic VHD and a VHDX are not read by ww_diskimage_count (-1; the disk of a
+ * dynamic VHD or a VHDX is put together by ww_diskimage_vhd or _vhdx, then read). Pure: no
  * libclamav, no global state; thread-safe. The deep scanner (lib/ww_clamav) scans each file. */
 #ifndef WW_DISKIMAGE_H
 #define WW_DISKIMAGE_H
@@ -37,5 +37,14 @@ enum ww_unpack_result ww_diskimage_file(const unsigned char *b, size_t len, size
  * headers do not read, or a block lies past the end (what is there is in *out). */
 enum ww_unpack_result ww_diskimage_vhd(const unsigned char *b, size_t len, size_t limit,
                                        unsigned char **out, size_t *outlen);
+
+/* The disk inside a VHDX (Windows 8 and later mount one with a double click): the later of its
+ * two headers, the region table (or its copy), the metadata (block size, disk size, sector
+ * size), the block allocation table (its sector bitmap entries passed over); a block not present
+ * reads as zeros. As ww_diskimage_vhd; WW_UNPACK_FAILED too for a VHDX with a log to replay
+ * first, or a differencing one. Checksums are not checked (a reader that checks them reads
+ * less). */
+enum ww_unpack_result ww_diskimage_vhdx(const unsigned char *b, size_t len, size_t limit,
+                                        unsigned char **out, size_t *outlen);
 
 #endif

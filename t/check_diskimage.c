@@ -542,6 +542,109 @@ START_TEST(test_diskimage_dynamic_vhd)
 }
 END_TEST
 
+static void put32le(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8), p[2] = (unsigned char)(v >> 16),
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static void put64le(unsigned char *p, uint64_t v)
+{
+    put32le(p, (uint32_t)v), put32le(p + 4, (uint32_t)(v >> 32));
+}
+
+/* a GUID as VHDX stores it (first fields little-endian), from its 16 bytes as written */
+static void guid_put(unsigned char *p, uint32_t a, uint16_t b2, uint16_t c, const char *d8)
+{
+    put32le(p, a), put16(p + 4, b2), put16(p + 6, c);
+    memcpy(p + 8, d8, 8);
+}
+
+/* A VHDX of the <n> bytes at <disk> (at most 1 MiB: one block): 5 MiB */
+static unsigned char *vhdx_of(const unsigned char *disk, size_t n, size_t *len)
+{
+    const size_t M = 1 << 20;
+    unsigned char *b = calloc(1, 5 * M), *m;
+
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_le(n, M);
+    memcpy(b, "vhdxfile", 8);
+    memcpy(b + 65536, "head", 4);
+    put64le(b + 65536 + 8, 1);
+    for (size_t o = 196608; o <= 262144; o += 65536) {
+        memcpy(b + o, "regi", 4);
+        put32le(b + o + 8, 2);
+        guid_put(b + o + 16, 0x2dc27766, 0xf623, 0x4200, "\x9d\x64\x11\x5e\x9b\xfd\x4a\x08");
+        put64le(b + o + 32, 3 * M), put32le(b + o + 40, (uint32_t)M);
+        guid_put(b + o + 48, 0x8b7ca206, 0x4790, 0x4b9a, "\xb8\xfe\x57\x5f\x05\x0f\x88\x6e");
+        put64le(b + o + 64, 2 * M), put32le(b + o + 72, (uint32_t)M);
+    }
+    m = b + 2 * M;
+    memcpy(m, "metadata", 8);
+    put16(m + 10, 3);
+    guid_put(m + 32, 0xcaa16737, 0xfa36, 0x4d43, "\xb3\xb6\x33\xf0\xaa\x44\xe7\x6b");
+    put32le(m + 48, 65536);
+    put32le(m + 65536, (uint32_t)M); /* 1 MiB blocks, no parent */
+    guid_put(m + 64, 0x2fa54224, 0xcd1b, 0x4876, "\xb2\x11\x5d\xbe\xd8\x3b\xf4\xb8");
+    put32le(m + 80, 65536 + 4096);
+    put64le(m + 65536 + 4096, n);
+    guid_put(m + 96, 0x8141bf1d, 0xa96f, 0x4709, "\xba\x47\xf2\x33\xa8\xfa\xab\x5f");
+    put32le(m + 112, 65536 + 8192);
+    put32le(m + 65536 + 8192, 512);
+    put64le(b + 3 * M, (uint64_t)4 << 20 | 6); /* block 0 at 4 MiB, fully present */
+    memcpy(b + 4 * M, disk, n);
+    *len = 5 * M;
+    return b;
+}
+
+/* A VHDX (Windows 8 and later mount it): the disk inside */
+START_TEST(test_diskimage_vhdx)
+{
+    struct vol v;
+    unsigned char *h, *out = NULL;
+    size_t n, olen = 0;
+
+    vol_new(&v, 12);
+    h = vhdx_of(v.p, v.n, &n);
+    ck_assert_int_eq(ww_filetype_disk_kind(h, n), 3);
+    ck_assert_int_eq(ww_diskimage_vhdx(h, n, 1 << 20, &out, &olen), WW_UNPACK_DONE);
+    ck_assert_uint_eq(olen, v.n);
+    ck_assert(memcmp(out, v.p, v.n) == 0);
+    free(out);
+    ck_assert_int_eq(ww_diskimage_vhdx(h, n, 1000, &out, &olen), WW_UNPACK_OVER);
+    ck_assert_uint_eq(olen, 1000);
+    free(out);
+    /* the header's copy at 128 KiB, with a later sequence number, is the one read: the same */
+    memcpy(h + 131072, h + 65536, 4096);
+    h[131072 + 8] = 2;
+    ck_assert_int_eq(ww_diskimage_vhdx(h, n, 1 << 20, &out, &olen), WW_UNPACK_DONE);
+    free(out);
+    /* the region table's copy when the first is gone */
+    memset(h + 196608, 0, 4);
+    ck_assert_int_eq(ww_diskimage_vhdx(h, n, 1 << 20, &out, &olen), WW_UNPACK_DONE);
+    free(out);
+    /* a block not present: zeros */
+    h[3 << 20] = 0;
+    ck_assert_int_eq(ww_diskimage_vhdx(h, n, 1 << 20, &out, &olen), WW_UNPACK_DONE);
+    ck_assert(out[0] == 0 && out[v.n - 1] == 0);
+    free(out);
+    h[3 << 20] = 6;
+    /* cut inside the block: what is there, failed */
+    ck_assert_int_eq(ww_diskimage_vhdx(h, (4 << 20) + 100, 1 << 20, &out, &olen), WW_UNPACK_FAILED);
+    ck_assert(memcmp(out, v.p, 100) == 0);
+    free(out);
+    /* a log to replay, a parent: not read */
+    h[131072 + 48] = 1;
+    ck_assert_int_eq(ww_diskimage_vhdx(h, n, 1 << 20, &out, &olen), WW_UNPACK_FAILED);
+    h[131072 + 48] = 0;
+    h[(2 << 20) + 65536 + 4] = 2;
+    ck_assert_int_eq(ww_diskimage_vhdx(h, n, 1 << 20, &out, &olen), WW_UNPACK_FAILED);
+    ck_assert_ptr_null(out);
+    free(h);
+    free(v.p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("diskimage");
@@ -556,6 +659,7 @@ int main(void)
     tcase_add_test(tc, test_diskimage_disks);
     tcase_add_test(tc, test_diskimage_not_read);
     tcase_add_test(tc, test_diskimage_dynamic_vhd);
+    tcase_add_test(tc, test_diskimage_vhdx);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

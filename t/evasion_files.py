@@ -240,6 +240,65 @@ def vhd_dynamic(disk, block=2 << 20):
     return bytes(footer) + bytes(dyn) + bytes(bat) + blocks + bytes(footer)
 
 
+def vhdx(disk):
+    """A VHDX of <disk> (Windows 8 and later mount it with a double click; 7-Zip opens it): the
+    file identifier, two headers, the region table and its copy, a 1 MiB log, the metadata
+    (1 MiB blocks, 512-byte sectors), the block allocation table, the blocks. CRC-32C where the
+    format has them."""
+    M = 1 << 20
+    size = (len(disk) + 511) // 512 * 512
+    nb = (size + M - 1) // M
+    img = bytearray(4 * M + nb * M)
+
+    def crc32c(b):
+        c = 0xffffffff
+        for x in b:
+            c ^= x
+            for _ in range(8):
+                c = (c >> 1) ^ 0x82f63b78 if c & 1 else c >> 1
+        return c ^ 0xffffffff
+
+    def guid(a, b2, c, d):
+        return struct.pack("<IHH", a, b2, c) + bytes.fromhex(d)
+
+    img[0:8] = b"vhdxfile"
+    for k in (1, 2):
+        o = 65536 * k
+        img[o:o + 4] = b"head"
+        struct.pack_into("<Q", img, o + 8, k)
+        img[o + 16:o + 32] = guid(0x11111111, 1, 1, "0101010101010101")
+        img[o + 32:o + 48] = guid(0x22222222, 2, 2, "0202020202020202")
+        struct.pack_into("<HHIQ", img, o + 64, 0, 1, M, M)
+        struct.pack_into("<I", img, o + 4, crc32c(img[o:o + 4096]))
+    for o in (196608, 262144):
+        img[o:o + 4] = b"regi"
+        struct.pack_into("<I", img, o + 8, 2)
+        img[o + 16:o + 32] = guid(0x2dc27766, 0xf623, 0x4200, "9d64115e9bfd4a08")
+        struct.pack_into("<QII", img, o + 32, 3 * M, M, 1)
+        img[o + 48:o + 64] = guid(0x8b7ca206, 0x4790, 0x4b9a, "b8fe575f050f886e")
+        struct.pack_into("<QII", img, o + 64, 2 * M, M, 1)
+        struct.pack_into("<I", img, o + 4, crc32c(img[o:o + 65536]))
+    o = 2 * M
+    img[o:o + 8] = b"metadata"
+    items = [(guid(0xcaa16737, 0xfa36, 0x4d43, "b3b633f0aa44e76b"), struct.pack("<II", M, 0), 4),
+             (guid(0x2fa54224, 0xcd1b, 0x4876, "b2115dbed83bf4b8"), struct.pack("<Q", size), 6),
+             (guid(0xbeca12ab, 0xb2e6, 0x4523, "93efc309e000c746"), bytes(range(16)), 6),
+             (guid(0x8141bf1d, 0xa96f, 0x4709, "ba47f233a8faab5f"), struct.pack("<I", 512), 6),
+             (guid(0xcda348c7, 0x445d, 0x4471, "9cc9e9885251c556"), struct.pack("<I", 512), 6)]
+    struct.pack_into("<H", img, o + 10, len(items))
+    at = 65536
+    for i, (g, data, flags) in enumerate(items):
+        e = o + 32 + 32 * i
+        img[e:e + 16] = g
+        struct.pack_into("<III", img, e + 16, at, len(data), flags)
+        img[o + at:o + at + len(data)] = data
+        at += 4096
+    for i in range(nb):
+        struct.pack_into("<Q", img, 3 * M + 8 * i, ((4 + i) << 20) | 6)
+        img[(4 + i) * M:(4 + i) * M + len(disk[i * M:(i + 1) * M])] = disk[i * M:(i + 1) * M]
+    return bytes(img)
+
+
 def rpm(payload):
     """An RPM package (as rpmbuild lays it out): the 96-byte lead, a signature header padded to
     8 bytes, the header, then the payload (a cpio, compressed), which rpm -i, rpm2cpio and
@@ -839,6 +898,7 @@ def main():
         "clam-udf.iso": udf(b"clam.exe", clam_exe),
         # a dynamic VHD of a FAT disk (Windows mounts it with a double click)
         "clam-dynamic.vhd": vhd_dynamic(mbr_disk(fat12([("CLAM.EXE", clam_exe)]))),
+        "clam.vhdx": vhdx(mbr_disk(fat12([("CLAM.EXE", clam_exe)]))),
         # an RPM, which libclamav 1.4 does not read: its payload, a cpio compressed
         "clam.rpm": rpm(gzip.compress(newc([(b"./usr/bin/clam.exe", clam_exe, 0o100755)]))),
         "clam-xz.rpm": rpm(lzma.compress(newc([(b"./usr/bin/clam.exe", clam_exe, 0o100755)]))),

@@ -188,7 +188,7 @@ done
 # ISO 9660 images libclamav reads in part (a file in two extents, a record with an interleave
 # unit: review 18), a UDF image in an order its UDF reader does not walk, streams and a cpio behind a stub (7-Zip's signature search opens them) and
 # an RPM (libclamav reads none of it): 7-Zip reads them (rpm2cpio too)
-for f in multiext.iso unit.iso clam-udf.iso clam-dynamic.vhd stubgz.exe stubxz.bin stubcpio.exe; do
+for f in multiext.iso unit.iso clam-udf.iso clam-dynamic.vhd clam.vhdx stubgz.exe stubxz.bin stubcpio.exe; do
     7zz x -so "$tmp/ev/$f" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read $f"
 done
 for f in clam.rpm clam-xz.rpm; do
@@ -291,6 +291,7 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "unit.iso|threat=Webwarden.Test.ClamExe|scanner=clamav deep=infected" \
     "clam-udf.iso|threat=Webwarden.Test.ClamExe|scanner=clamav deep=infected" \
     "clam-dynamic.vhd|threat=Webwarden.Test.ClamExe|type=diskimage scanner=clamav deep=infected" \
+    "clam.vhdx|threat=Webwarden.Test.ClamExe|type=diskimage scanner=clamav deep=infected" \
     "clam.rpm|threat=Webwarden.Test.ClamExe|type=rpm scanner=clamav deep=infected" \
     "clam-xz.rpm|threat=Webwarden.Test.ClamExe|type=rpm scanner=clamav deep=infected" \
     "stubgz.exe|threat=Webwarden.Test.ClamExe|type=pe scanner=clamav deep=infected" \
