@@ -1,12 +1,10 @@
 /* t/fuzz_unpack.c - libFuzzer target for lib/ww_unpack.c (make fuzz, mk/fuzz.am): every reader
  * over attacker bytes (lib/ww_diskimage.c too). The first byte picks the format (its low 4 bits:
  * 0-8 a ww_unpack format, 9 an LHA archive (a 7z when the next byte is odd), 10 a disk image (an
- * ISO 9660 image from sector 16 on when the next byte is odd, a UDF image when its low bits are 2),
- * 11-15 a zip member, its method from
- * the next byte)
- * and a limit; checks more than "no crash":
- * the output never passes the limit, a result is one of the three, an ar member lies inside the
- * archive and the walk always moves on. */
+ * ISO 9660 image from sector 16 on when the next byte is odd, a UDF image when its low bits are 2,
+ * a dynamic VHD or a VHDX when 3), 11-15 a zip member, its method from the next byte) and a limit;
+ * checks more than "no crash": the output never passes the limit, a result is one of the three, an
+ * ar member lies inside the archive and the walk always moves on. */
 #include "config.h"
 
 #include <stdint.h>
@@ -38,6 +36,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int lha = (data[0] & 15) == WW_UNPACK_GZIP_CLI + 1;
         long k, cnt = lha ? 0 : ww_diskimage_count(data + 1, size - 1, 4);
         struct ww_unpack_entries *en = NULL;
+        if (!lha && size >= 2 && (data[1] & 3) == 3) {
+            /* a dynamic VHD or a VHDX: the disk inside, within the limit */
+            r = data[2 < size ? 2 : 0] == 'v'
+                    ? ww_diskimage_vhdx(data + 2, size - 2, limit, &out, &n)
+                    : ww_diskimage_vhd(data + 2, size - 2, limit, &out, &n);
+            if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) ||
+                n > limit || (n > 0 && out == NULL))
+                abort();
+            free(out);
+            out = NULL;
+            n = 0;
+        }
         if (!lha && size >= 2 && (data[1] & 3) == 2) {
             /* a UDF image (lib/ww_udf): its anchor at its last sector (of 512 bytes, small) */
             struct ww_udf *udf = ww_udf_open(data + 2, size - 2, 4);
