@@ -508,11 +508,50 @@ static const struct {
      * GIF's or a text's: review 18, F10) */
     {WW_FT_ISO, {0, 'B', 'E', 'A', '0', '1', 1}, 7},
     /* streams 7-Zip finds anywhere (review 18, F10): xz, zstd, bzip2 (each level's first block),
-     * gzip with no flag or a name (gzip's and Python's; other flags are not looked for here) */
+     * gzip (every flag byte: review 19, F10) */
     {WW_FT_XZ, {0xfd, '7', 'z', 'X', 'Z', 0}, 6},
     {WW_FT_ZSTD, {0x28, 0xb5, 0x2f, 0xfd}, 4},
-    {WW_FT_GZIP, {0x1f, 0x8b, 8, 0}, 4},
-    {WW_FT_GZIP, {0x1f, 0x8b, 8, 8}, 4},
+#define GZ(f)                                                                                      \
+    {                                                                                              \
+        WW_FT_GZIP, {0x1f, 0x8b, 8, f}, 4                                                          \
+    }
+    GZ(0),
+    GZ(1),
+    GZ(2),
+    GZ(3),
+    GZ(4),
+    GZ(5),
+    GZ(6),
+    GZ(7),
+    GZ(8),
+    GZ(9),
+    GZ(10),
+    GZ(11),
+    GZ(12),
+    GZ(13),
+    GZ(14),
+    GZ(15),
+    GZ(16),
+    GZ(17),
+    GZ(18),
+    GZ(19),
+    GZ(20),
+    GZ(21),
+    GZ(22),
+    GZ(23),
+    GZ(24),
+    GZ(25),
+    GZ(26),
+    GZ(27),
+    GZ(28),
+    GZ(29),
+    GZ(30),
+    GZ(31),
+#undef GZ
+    /* cpio's text headers (7-Zip finds them anywhere: review 19, F10) */
+    {WW_FT_CPIO, {'0', '7', '0', '7', '0', '1'}, 6},
+    {WW_FT_CPIO, {'0', '7', '0', '7', '0', '2'}, 6},
+    {WW_FT_CPIO, {'0', '7', '0', '7', '0', '7'}, 6},
 #define BZ(l)                                                                                      \
     {                                                                                              \
         WW_FT_BZIP2, {'B', 'Z', 'h', l, '1', 'A', 'Y', '&'}, 8                                     \

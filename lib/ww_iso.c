@@ -14,7 +14,7 @@
 #define ISO_MAX_VD 256u          /* volume descriptors read before giving up on a terminator */
 #define ISO_MAX_RECORDS 1000000u /* directory records in all: past it, not read whole */
 #define ISO_MAX_DIRS 100000u     /* directories queued in all */
-#define ISO_MAX_BOOT 64u         /* El Torito boot entries */
+#define ISO_MAX_BOOT 2048u       /* El Torito boot entries (a catalog of 32 sectors) */
 #define ISO_ZF_MAX_BLOCK_LOG 17u /* zisofs block sizes: 32, 64 or 128 KiB */
 
 struct iso_ext {
@@ -32,8 +32,13 @@ struct ww_iso {
     size_t nfiles, capf;
     struct iso_ext *ext;
     size_t next, cape;
-    uint32_t *dirs; /* directory extents already read (a loop ends), as an open hash set */
-    size_t dirs_cap, ndirs;
+    struct iso_set {
+        uint64_t *k; /* an open hash set of nonzero keys */
+        size_t cap, n;
+        int zero;  /* the key 0 is in */
+    } dirs;        /* directories read: extent << 32 | size */
+    size_t *fslot; /* files listed: an open hash table of their index + 1 */
+    size_t fslot_cap;
     uint64_t records;
     size_t most;
     int bad; /* some directory or descriptor could not be read whole */
@@ -91,23 +96,66 @@ static int ext_add(struct ww_iso *iso, uint64_t off, uint64_t len)
     return 0;
 }
 
+static uint64_t file_hash(const struct ww_iso *iso, size_t first, size_t n, int zisofs)
+{
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(zisofs != 0);
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ iso->ext[first + i].off) * 0xC2B2AE3D27D4EB4FULL;
+        h = (h ^ iso->ext[first + i].len) * 0x165667B19E3779F9ULL;
+    }
+    return h ^ h >> 29;
+}
+
+/* 1 when no file listed has the same extents and coding as ext[first..] (<n>): the slot for
+ * it in *slot; 0 when one has; -1 out of memory. Exact: a hash only finds the candidates. */
+static int file_new(struct ww_iso *iso, size_t first, size_t n, int zisofs, size_t *slot)
+{
+    size_t h;
+
+    if (2 * (iso->nfiles + 1) > iso->fslot_cap) {
+        size_t cap = iso->fslot_cap ? iso->fslot_cap * 2 : 256;
+        size_t *t = calloc(cap, sizeof(*t));
+        if (t == NULL)
+            return -1;
+        for (size_t i = 0; i < iso->fslot_cap; i++) {
+            const struct iso_file *f;
+            if (iso->fslot[i] == 0)
+                continue;
+            f = &iso->files[iso->fslot[i] - 1];
+            h = (size_t)file_hash(iso, f->first, f->n, f->zisofs) & (cap - 1);
+            while (t[h] != 0)
+                h = (h + 1) & (cap - 1);
+            t[h] = iso->fslot[i];
+        }
+        free(iso->fslot);
+        iso->fslot = t;
+        iso->fslot_cap = cap;
+    }
+    h = (size_t)file_hash(iso, first, n, zisofs) & (iso->fslot_cap - 1);
+    while (iso->fslot[h] != 0) {
+        const struct iso_file *f = &iso->files[iso->fslot[h] - 1];
+        if (f->n == n && f->zisofs == zisofs &&
+            memcmp(&iso->ext[f->first], &iso->ext[first], n * sizeof(struct iso_ext)) == 0)
+            return 0;
+        h = (h + 1) & (iso->fslot_cap - 1);
+    }
+    *slot = h;
+    return 1;
+}
+
 /* A file of extents ext[first..] (the last <n> added), unless the same data is listed already
- * (the primary and the Joliet trees name the same files). */
+ * (the primary and the Joliet trees name the same files; a directory read twice). */
 static int file_add(struct ww_iso *iso, size_t first, size_t n, int zisofs)
 {
     uint64_t size = 0;
+    size_t slot = 0;
+    int v;
 
     for (size_t i = 0; i < n; i++)
         size += iso->ext[first + i].len;
-    for (size_t i = 0; i < iso->nfiles; i++) {
-        const struct iso_file *f = &iso->files[i];
-        if (f->n == n && f->size == size && f->zisofs == zisofs &&
-            memcmp(&iso->ext[f->first], &iso->ext[first], n * sizeof(struct iso_ext)) == 0) {
-            iso->next = first; /* drop the copy's extents */
-            return 0;
-        }
-        if (i > 4096)
-            break; /* the duplicate test is for the trees' shared files, not a cost to pay */
+    if ((v = file_new(iso, first, n, zisofs, &slot)) <= 0) {
+        iso->next = first; /* the same extents listed already: drop the copy's */
+        return v;
     }
     if (iso->nfiles > iso->most) {
         iso->full = 1;
@@ -122,40 +170,45 @@ static int file_add(struct ww_iso *iso, size_t first, size_t n, int zisofs)
         iso->capf = cap;
     }
     iso->files[iso->nfiles++] = (struct iso_file){first, n, size, zisofs};
+    iso->fslot[slot] = iso->nfiles;
     return 0;
 }
 
-/* 1 when directory <lba> was not seen before (now it is), 0 when it was, -1 out of memory. */
-static int dir_first_visit(struct ww_iso *iso, uint32_t lba)
+/* 1 when <key> was not in <set> (now it is), 0 when it was, -1 out of memory. */
+static int set_first(struct iso_set *set, uint64_t key)
 {
     size_t h;
 
-    if (2 * (iso->ndirs + 1) > iso->dirs_cap) {
-        size_t cap = iso->dirs_cap ? iso->dirs_cap * 2 : 256;
-        uint32_t *d = malloc(cap * sizeof(*d));
+    if (key == 0) { /* (0 marks an empty slot) */
+        int was = set->zero;
+        set->zero = 1;
+        return !was;
+    }
+    if (2 * (set->n + 1) > set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 256;
+        uint64_t *d = calloc(cap, sizeof(*d));
         if (d == NULL)
             return -1;
-        memset(d, 0xff, cap * sizeof(*d));
-        for (size_t i = 0; i < iso->dirs_cap; i++) {
-            if (iso->dirs[i] == UINT32_MAX)
+        for (size_t i = 0; i < set->cap; i++) {
+            if (set->k[i] == 0)
                 continue;
-            h = (iso->dirs[i] * 2654435761u) & (cap - 1);
-            while (d[h] != UINT32_MAX)
+            h = (size_t)((set->k[i] * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
+            while (d[h] != 0)
                 h = (h + 1) & (cap - 1);
-            d[h] = iso->dirs[i];
+            d[h] = set->k[i];
         }
-        free(iso->dirs);
-        iso->dirs = d;
-        iso->dirs_cap = cap;
+        free(set->k);
+        set->k = d;
+        set->cap = cap;
     }
-    h = (lba * 2654435761u) & (iso->dirs_cap - 1);
-    while (iso->dirs[h] != UINT32_MAX) {
-        if (iso->dirs[h] == lba)
+    h = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 32) & (set->cap - 1);
+    while (set->k[h] != 0) {
+        if (set->k[h] == key)
             return 0;
-        h = (h + 1) & (iso->dirs_cap - 1);
+        h = (h + 1) & (set->cap - 1);
     }
-    iso->dirs[h] = lba;
-    iso->ndirs++;
+    set->k[h] = key;
+    set->n++;
     return 1;
 }
 
@@ -181,24 +234,105 @@ struct dir_item {
     uint32_t lba, size;
 };
 
-/* The tree under root record <r>: directories breadth first, each read once. */
+/* The records of one directory (<size> bytes at <d>), in one of two readings: <bytewise> 0 as
+ * libarchive and libclamav read them (a zero length byte: the next sector), 1 as 7-Zip does (the
+ * next byte). Files are listed, subdirectories queued (*q). 0, or -1 out of memory. */
+static int read_dir(struct ww_iso *iso, const unsigned char *d, uint64_t size, int bytewise,
+                    struct dir_item **q, size_t *qn, size_t *qcap)
+{
+    uint64_t p = 0;
+    size_t pend = iso->next, npend = 0; /* a multi-extent file's extents so far */
+    const unsigned char *pname = NULL;  /* ... its record (the name and flags to match) */
+    int zf = 0;
+
+    while (p < size && !iso->full) {
+        const unsigned char *r = d + p;
+        unsigned rl = r[0], nl;
+        uint32_t lba, dl;
+        unsigned flags;
+
+        if (rl == 0) { /* no record starts here */
+            p = bytewise ? p + 1 : (p / ISO_SECTOR + 1) * ISO_SECTOR;
+            continue;
+        }
+        if (rl < 34 || p + rl > size || 33u + r[32] > rl || ++iso->records > ISO_MAX_RECORDS) {
+            if (!bytewise || iso->records > ISO_MAX_RECORDS)
+                iso->bad = 1; /* (7-Zip's reading stops there; the other one is the measure) */
+            break;
+        }
+        nl = r[32];
+        lba = le32(r + 2);
+        dl = le32(r + 10);
+        flags = r[25];
+        p += rl;
+        if (nl == 1 && (r[33] == 0 || r[33] == 1))
+            continue; /* "." and ".." */
+        if (npend > 0 && (pname[32] != nl || memcmp(pname + 33, r + 33, nl) != 0 ||
+                          (pname[25] & ~0x80u) != (flags & ~0x80u))) {
+            /* a multi-extent file ends at a record of another name or flags (7-Zip: two
+             * files) */
+            if (file_add(iso, pend, npend, zf) != 0)
+                return -1;
+            pend = iso->next, npend = 0, zf = 0;
+        }
+        if (flags & 0x02) {
+            if (*qn == *qcap) {
+                struct dir_item *nq;
+                if (*qcap >= ISO_MAX_DIRS) {
+                    iso->bad = 1;
+                    continue;
+                }
+                nq = realloc(*q, 2 * *qcap * sizeof(**q));
+                if (nq == NULL)
+                    return -1;
+                *q = nq;
+                *qcap *= 2;
+            }
+            (*q)[(*qn)++] = (struct dir_item){lba, dl};
+            continue;
+        }
+        /* a file's extent; the interleave fields (bytes 26, 27) are ignored, as 7-Zip and
+         * libarchive read the extent as one run */
+        if (ext_add(iso, (uint64_t)lba * ISO_SECTOR, dl) != 0)
+            return -1;
+        npend++;
+        pname = r;
+        zf |= record_zisofs(r, rl);
+        if (flags & 0x80)
+            continue; /* multi-extent: the next record of that name goes on */
+        if (file_add(iso, pend, npend, zf) != 0)
+            return -1;
+        if (r[1] != 0 && npend == 1) {
+            /* an extended attribute record: libarchive reads the data at the extent,
+             * libclamav after the record (<r[1]> blocks on): both */
+            size_t first = iso->next;
+            if (ext_add(iso, ((uint64_t)lba + r[1]) * ISO_SECTOR, dl) != 0 ||
+                file_add(iso, first, 1, zf) != 0)
+                return -1;
+        }
+        pend = iso->next, npend = 0, zf = 0;
+    }
+    if (npend > 0 && file_add(iso, pend, npend, zf) != 0) /* a last extent flagged 0x80 */
+        return -1;
+    return 0;
+}
+
+/* The tree under root record <r>: directories breadth first, each extent and size read once
+ * (7-Zip reads a directory named twice with each record's size: review 19, F2), in both
+ * readings of read_dir. The root's record is read whatever its length byte says (7-Zip reads
+ * 34 bytes: review 19, F4). */
 static int walk_tree(struct ww_iso *iso, const unsigned char *b, size_t len,
                      const unsigned char *root)
 {
-    struct dir_item *q = NULL;
-    size_t qn = 0, qcap = 0, qi;
+    struct dir_item *q = malloc(16 * sizeof(*q));
+    size_t qn = 0, qcap = 16;
 
-    if (root[0] < 34)
-        return 0;
-    q = malloc(16 * sizeof(*q));
     if (q == NULL)
         return -1;
-    qcap = 16;
     q[qn++] = (struct dir_item){le32(root + 2), le32(root + 10)};
-    for (qi = 0; qi < qn && !iso->full; qi++) {
-        uint64_t off = (uint64_t)q[qi].lba * ISO_SECTOR, size = q[qi].size, p = 0;
-        size_t pend = iso->next, npend = 0; /* a multi-extent file's extents so far */
-        int zf = 0, v = dir_first_visit(iso, q[qi].lba);
+    for (size_t qi = 0; qi < qn && !iso->full; qi++) {
+        uint64_t off = (uint64_t)q[qi].lba * ISO_SECTOR, size = q[qi].size;
+        int v = set_first(&iso->dirs, (uint64_t)q[qi].lba << 32 | q[qi].size);
 
         if (v < 0)
             goto oom;
@@ -212,66 +346,8 @@ static int walk_tree(struct ww_iso *iso, const unsigned char *b, size_t len,
             size = len - off; /* read what is there */
             iso->bad = 1;
         }
-        while (p < size && !iso->full) {
-            const unsigned char *r = b + off + p;
-            unsigned rl = r[0], nl;
-            uint32_t lba, dl;
-            unsigned flags;
-
-            if (rl == 0) { /* no record starts here: the next sector */
-                p = (p / ISO_SECTOR + 1) * ISO_SECTOR;
-                continue;
-            }
-            if (rl < 34 || p + rl > size || 33u + r[32] > rl || ++iso->records > ISO_MAX_RECORDS) {
-                iso->bad = 1;
-                break;
-            }
-            nl = r[32];
-            lba = le32(r + 2);
-            dl = le32(r + 10);
-            flags = r[25];
-            p += rl;
-            if (nl == 1 && (r[33] == 0 || r[33] == 1))
-                continue; /* "." and ".." */
-            if (flags & 0x02) {
-                if (qn == qcap) {
-                    struct dir_item *nq;
-                    if (qcap >= ISO_MAX_DIRS) {
-                        iso->bad = 1;
-                        continue;
-                    }
-                    nq = realloc(q, 2 * qcap * sizeof(*q));
-                    if (nq == NULL)
-                        goto oom;
-                    q = nq;
-                    qcap *= 2;
-                }
-                q[qn++] = (struct dir_item){lba, dl};
-                continue;
-            }
-            /* a file's extent; the interleave fields (bytes 26, 27) are ignored, as 7-Zip and
-             * libarchive read the extent as one run */
-            if (ext_add(iso, (uint64_t)lba * ISO_SECTOR, dl) != 0)
-                goto oom;
-            npend++;
-            zf |= record_zisofs(r, rl);
-            if (flags & 0x80)
-                continue; /* multi-extent: the next record goes on */
-            if (file_add(iso, pend, npend, zf) != 0)
-                goto oom;
-            if (r[1] != 0 && npend == 1) {
-                /* an extended attribute record: libarchive reads the data at the extent,
-                 * libclamav after the record (<r[1]> blocks on): both */
-                size_t first = iso->next;
-                if (ext_add(iso, ((uint64_t)lba + r[1]) * ISO_SECTOR, dl) != 0 ||
-                    file_add(iso, first, 1, zf) != 0)
-                    goto oom;
-            }
-            pend = iso->next;
-            npend = 0;
-            zf = 0;
-        }
-        if (npend > 0 && file_add(iso, pend, npend, zf) != 0) /* a last extent flagged 0x80 */
+        if (read_dir(iso, b + off, size, 0, &q, &qn, &qcap) != 0 ||
+            read_dir(iso, b + off, size, 1, &q, &qn, &qcap) != 0)
             goto oom;
     }
     free(q);
@@ -290,13 +366,15 @@ static int boot_catalog(struct ww_iso *iso, const unsigned char *b, size_t len, 
 
     if (off + 64 > len || b[off] != 1 || b[off + 30] != 0x55 || b[off + 31] != 0xaa)
         return 0;
-    for (p = off + 32; p + 32 <= len && p < off + ISO_SECTOR && entries < ISO_MAX_BOOT; p += 32) {
+    /* (a catalog may run past its first sector: 7-Zip reads on, review 19, F5) */
+    for (p = off + 32; p + 32 <= len && p < off + 32 * ISO_SECTOR && entries < ISO_MAX_BOOT;
+         p += 32) {
         const unsigned char *e = b + p;
         uint64_t at, size;
         size_t first;
 
-        if (p > off + 32 && (e[0] == 0x90 || e[0] == 0x91))
-            continue; /* a section header: its entries follow */
+        if (p > off + 32 && (e[0] == 0x90 || e[0] == 0x91 || e[0] == 0x44))
+            continue; /* a section header (its entries follow), an extension record */
         if (p > off + 32 && e[0] != 0x88 && e[0] != 0x00)
             break;
         if (p > off + 32 && e[0] == 0x00 && le32(e + 8) == 0)
@@ -315,8 +393,9 @@ static int boot_catalog(struct ww_iso *iso, const unsigned char *b, size_t len, 
         case 4:
             size = at < len ? len - at : 0;
             break;
-        default:
-            size = (uint64_t)le16(e + 6) * 512;
+        default: /* no emulation: its sector count; 0 or 1 (as some write): to the image's end,
+                  * as 7-Zip reads the last such entry */
+            size = le16(e + 6) > 1 ? (uint64_t)le16(e + 6) * 512 : at < len ? len - at : 0;
             break;
         }
         entries++;
@@ -375,7 +454,8 @@ void ww_iso_close(struct ww_iso *iso)
         return;
     free(iso->files);
     free(iso->ext);
-    free(iso->dirs);
+    free(iso->dirs.k);
+    free(iso->fslot);
     free(iso);
 }
 

@@ -869,8 +869,9 @@ struct ww_unpack_entries *ww_unpack_entries_open(enum ww_unpack_archive kind,
     struct ww_unpack_entries *e = calloc(1, sizeof(*e));
 
     if (e == NULL || (e->a = archive_read_new()) == NULL ||
-        (kind == WW_UNPACK_ARCHIVE_LHA ? archive_read_support_format_lha(e->a)
-                                       : archive_read_support_format_7zip(e->a)) != ARCHIVE_OK ||
+        (kind == WW_UNPACK_ARCHIVE_LHA  ? archive_read_support_format_lha(e->a)
+         : kind == WW_UNPACK_ARCHIVE_7Z ? archive_read_support_format_7zip(e->a)
+                                        : archive_read_support_format_cpio(e->a)) != ARCHIVE_OK ||
         archive_read_open_memory(e->a, in, len) != ARCHIVE_OK) {
         ww_unpack_entries_close(e);
         return NULL;
@@ -1452,13 +1453,18 @@ long long ww_unpack_rpm_payload(const unsigned char *b, size_t len)
     static const unsigned char lead[4] = {0xed, 0xab, 0xee, 0xdb};
     static const unsigned char hmagic[4] = {0x8e, 0xad, 0xe8, 0x01};
     uint64_t off = 96;
+    int h;
 
     if (len < 96 || memcmp(b, lead, 4) != 0)
         return -1;
-    for (int h = 0; h < 2; h++) {
+    /* the signature header, the header, and any more (libarchive's rpm filter reads headers
+     * while they come, zero bytes between them and before the payload skipped: review 19, F12) */
+    for (h = 0; h < 64; h++) {
         uint64_t nindex, hsize;
+        while (h > 0 && off < len && b[off] == 0 && off - 96 < ((uint64_t)1 << 20))
+            off++;
         if (off + 16 > len || memcmp(b + off, hmagic, 4) != 0)
-            return -1;
+            break;
         nindex = (uint64_t)b[off + 8] << 24 | (uint64_t)b[off + 9] << 16 |
                  (uint64_t)b[off + 10] << 8 | b[off + 11];
         hsize = (uint64_t)b[off + 12] << 24 | (uint64_t)b[off + 13] << 16 |
@@ -1471,7 +1477,7 @@ long long ww_unpack_rpm_payload(const unsigned char *b, size_t len)
         if (h == 0)
             off = (off + 7) & ~(uint64_t)7; /* the signature header is padded to 8 bytes */
     }
-    return off <= len ? (long long)off : -1;
+    return h >= 2 && off <= len ? (long long)off : -1;
 }
 
 /* Whether <n> bytes at <p> are digits of base 16 (<hex>) or 8. */
@@ -1490,9 +1496,8 @@ static int digits_at(const unsigned char *p, size_t n, int hex)
 static int found_valid(int kind, const unsigned char *h, size_t n)
 {
     switch (kind) {
-    case WW_FOUND_GZIP:
-        return n >= 18 && (h[3] & 0xe0) == 0 && (h[8] == 0 || h[8] == 2 || h[8] == 4) &&
-               (h[9] <= 13 || h[9] == 255);
+    case WW_FOUND_GZIP: /* (7-Zip takes any extra flags and OS byte: review 19, F9) */
+        return n >= 18 && (h[3] & 0xe0) == 0;
     case WW_FOUND_XZ:
         return n >= 32 && h[6] == 0 && (h[7] & 0xf0) == 0 &&
                crc32(0L, h + 6, 2) ==
@@ -1502,22 +1507,15 @@ static int found_valid(int kind, const unsigned char *h, size_t n)
     case WW_FOUND_ZSTD:
         return n >= 9 && (h[4] & 0x08) == 0;
     case WW_FOUND_CPIO:
-        if (h[0] != '0') { /* binary: 26-byte header (its endianness by the magic), the name */
+        if (h[0] != '0') { /* binary: 26-byte header (its endianness by the magic), a name
+                            * ending in a NUL (any mode, any bytes: 7-Zip takes them, review
+                            * 19, F9) */
             int le = h[0] == 0xc7;
-            unsigned mode, ns;
+            unsigned ns;
             if (n < 28)
                 return 0;
-            mode = le ? (unsigned)h[6] | (unsigned)h[7] << 8 : (unsigned)h[6] << 8 | h[7];
             ns = le ? (unsigned)h[20] | (unsigned)h[21] << 8 : (unsigned)h[20] << 8 | h[21];
-            if ((mode & 0170000) != 0100000 && (mode & 0170000) != 0040000 &&
-                (mode & 0170000) != 0120000)
-                return 0;
-            if (ns < 2 || ns > 1024 || 26 + (size_t)ns > n || h[26 + ns - 1] != 0)
-                return 0;
-            for (unsigned i = 0; i + 1 < ns; i++)
-                if (h[26 + i] < 0x20 || h[26 + i] == 0x7f)
-                    return 0;
-            return 1;
+            return ns >= 1 && 26 + (size_t)ns <= n && h[26 + ns - 1] == 0;
         }
         return n >= 110 && (h[5] == '7' ? digits_at(h + 6, 6, 0) : digits_at(h + 6, 8, 1));
     }

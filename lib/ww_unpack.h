@@ -63,7 +63,11 @@ enum ww_unpack_result ww_unpack_zip_member(unsigned method, unsigned flags, uint
  * 2), which libclamav 1.4 does not open, as 7-Zip and WinRAR read it; 7z, whose coders libclamav
  * reads only in part (not BZip2, Deflate, the ARM64 and Delta filters), as libarchive (so Windows
  * 11's Explorer) reads it. */
-enum ww_unpack_archive { WW_UNPACK_ARCHIVE_LHA, WW_UNPACK_ARCHIVE_7Z };
+enum ww_unpack_archive {
+    WW_UNPACK_ARCHIVE_LHA,
+    WW_UNPACK_ARCHIVE_7Z,
+    WW_UNPACK_ARCHIVE_CPIO /* every cpio format, as libarchive (and 7-Zip) read them */
+};
 struct ww_unpack_entries;
 /* NULL when the archive does not open (its first headers do not read, out of memory) */
 struct ww_unpack_entries *ww_unpack_entries_open(enum ww_unpack_archive kind,
@@ -109,13 +113,12 @@ long long ww_unpack_rpm_payload(const unsigned char *b, size_t len);
  * "Type = gzip, Offset = 184") and libclamav reads only at a file's start (attack review 18,
  * F11). */
 enum ww_unpack_found {
-    WW_FOUND_GZIP = 1, /* 1f 8b 08, reserved flags clear, extra flags 0, 2 or 4, OS <= 13 or 255 */
+    WW_FOUND_GZIP = 1, /* 1f 8b 08, its reserved flags clear */
     WW_FOUND_XZ,       /* the magic and stream flags whose CRC holds */
     WW_FOUND_BZIP2,    /* "BZh1".."BZh9" and the first block's magic */
     WW_FOUND_ZSTD,     /* the magic and a frame header with its reserved bit clear */
     WW_FOUND_CPIO,     /* "070701", "070702" (8 hex digits follow), "070707" (6 octal), or
-                        * binary (c7 71 or 71 c7, a file's or directory's mode, a printable
-                        * name) */
+                        * binary (c7 71 or 71 c7, a name that ends in a NUL) */
 };
 
 /* The offset of the first such stream or archive at or after <from> in <b> (<len> bytes), its

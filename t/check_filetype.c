@@ -334,6 +334,9 @@ static const struct {
     {"zstd", "\x28\xb5\x2f\xfd", 4, WW_FT_ZSTD},
     {"gzip", "\x1f\x8b\x08\x00", 4, WW_FT_GZIP},
     {"gzip with a name", "\x1f\x8b\x08\x08", 4, WW_FT_GZIP},
+    {"gzip with a comment and a header CRC", "\x1f\x8b\x08\x12", 4, WW_FT_GZIP},
+    {"cpio (newc)", "070701", 6, WW_FT_CPIO},
+    {"cpio (odc)", "070707", 6, WW_FT_CPIO},
     {"bzip2 -1", "BZh11AY&", 8, WW_FT_BZIP2},
     {"bzip2 -9", "BZh91AY&", 8, WW_FT_BZIP2},
 };

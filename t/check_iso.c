@@ -188,6 +188,52 @@ START_TEST(test_iso_multi_extent_joined)
 }
 END_TEST
 
+/* Review 19: a zero byte between records (7-Zip reads on at the next byte: F1), a
+ * multi-extent record followed by one of another name (two files to 7-Zip: F3), a root record
+ * whose length byte is under 34 (7-Zip reads it: F4), a directory named twice with two sizes
+ * (each read: F2) */
+START_TEST(test_iso_review19_readings)
+{
+    struct img m = plain();
+    unsigned char *d = sec(&m, 20);
+    unsigned p = dir_start(&m, 20, S);
+    long n;
+    int whole;
+
+    p += drec(d + p, "README.TXT;1", 31, 5, 0);
+    d[p++] = 0; /* one zero byte, then the file's record */
+    drec(d + p, "FILE.BIN;1", 30, sizeof(payload), 0);
+    ck_assert(has_file(&m, payload, sizeof(payload), &n, &whole));
+    free(m.p);
+
+    m = plain();
+    d = sec(&m, 20);
+    p = dir_start(&m, 20, S);
+    p += drec(d + p, "DECOY.BIN;1", 31, 20, 0x80); /* "more extents"... of another name */
+    drec(d + p, "FILE.BIN;1", 30, sizeof(payload), 0);
+    ck_assert(has_file(&m, payload, sizeof(payload), &n, &whole));
+    ck_assert_int_eq(n, 2);
+    free(m.p);
+
+    m = plain();
+    sec(&m, 16)[156] = 1; /* the root record's length byte */
+    ck_assert(has_file(&m, payload, sizeof(payload), &n, &whole));
+    free(m.p);
+
+    /* SUB named with 1 sector, then again with 2: its second sector holds the file */
+    m = plain();
+    d = sec(&m, 20);
+    p = dir_start(&m, 20, S);
+    p += drec(d + p, "SUB", 22, S, 2);
+    drec(d + p, "SUB2", 22, 2 * S, 2);
+    dir_start(&m, 22, S);
+    memset(sec(&m, 23), 0, S);
+    drec(sec(&m, 23), "FILE.BIN;1", 30, sizeof(payload), 0);
+    ck_assert(has_file(&m, payload, sizeof(payload), &n, &whole));
+    free(m.p);
+}
+END_TEST
+
 /* F2: the interleave fields set on a contiguous file: read as one run */
 START_TEST(test_iso_interleave_fields_ignored)
 {
@@ -389,14 +435,26 @@ START_TEST(test_iso_el_torito_and_udf)
     put32(sec(&m, 17) + 71, 25);
     c = sec(&m, 25);
     c[0] = 1, c[30] = 0x55, c[31] = 0xaa;
-    c[32] = 0x88, c[33] = 0, c[38] = 1;
+    c[32] = 0x88, c[33] = 0, c[38] = 4; /* 4 virtual sectors: 2,048 bytes */
     put32(c + 40, 26);
     memset(sec(&m, 26), 'B', S);
     {
-        unsigned char boot[512];
+        unsigned char boot[2048];
+        struct ww_iso *iso;
+        unsigned char *out = NULL;
+        size_t olen = 0;
         memset(boot, 'B', sizeof(boot));
-        ck_assert(has_file(&m, boot, sizeof(boot), &n, &whole)); /* its 512 bytes, as 7-Zip */
+        ck_assert(has_file(&m, boot, sizeof(boot), &n, &whole)); /* its 2,048 bytes, as 7-Zip */
         ck_assert_int_eq(n, 2);
+        /* a count of 1 (or 0): to the image's end, as 7-Zip reads it (review 19, F5) */
+        c[38] = 1;
+        iso = ww_iso_open(m.p, m.n * S, 100);
+        ck_assert_int_eq(ww_iso_count(iso), 2);
+        ck_assert_int_eq(ww_iso_file(iso, m.p, m.n * S, 1, 1 << 20, &out, &olen), WW_UNPACK_DONE);
+        ck_assert_uint_eq(olen, (m.n - 26) * S);
+        free(out);
+        ww_iso_close(iso);
+        c[38] = 4;
         c[33] = 2; /* a 1.44 MB floppy's image: past the image's end, what is there */
         ck_assert(!has_file(&m, boot, sizeof(boot), &n, &whole));
         ck_assert_int_eq(n, 2);
@@ -434,6 +492,7 @@ int main(void)
     tcase_add_test(tc, test_iso_plain_and_not_iso);
     tcase_add_test(tc, test_iso_multi_extent_joined);
     tcase_add_test(tc, test_iso_interleave_fields_ignored);
+    tcase_add_test(tc, test_iso_review19_readings);
     tcase_add_test(tc, test_iso_big_directory_and_record_across_sectors);
     tcase_add_test(tc, test_iso_every_tree_read);
     tcase_add_test(tc, test_iso_extended_attribute_and_zisofs);
