@@ -488,6 +488,7 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
     int whole;
     cl_error_t cr = CL_CLEAN;
     uint64_t folders = 0, filled = 0; /* a 7z's folders; the entries that gave bytes */
+    uint64_t entries_read = 0;
 
     if (kind == DISK) {
         int err = 0;
@@ -571,6 +572,7 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
         if (!decoded_again(c, &src, b, len, &cr))
             whole = 0;
         filled += gave > 0;
+        entries_read += entry == ENTRY_READ;
         if (cr == CL_VIRUS || (en != NULL && entry != ENTRY_READ) || c->limit[0] != '\0')
             break; /* a finding; the last entry, a header that does not read; a limit */
     }
@@ -579,6 +581,8 @@ static cl_error_t members_again(struct scan_ctx *c, int kind, const unsigned cha
     ww_udf_close(udf);
     if (cr == CL_VIRUS)
         return CL_VIRUS;
+    if (maybe && kind == CPIO && entries_read == 0)
+        return CL_BREAK; /* a cpio header found by chance: not one entry reads */
     if (filled < folders && c->limit[0] == '\0')
         whole = 0; /* a 7z folder that gave no file (no SubStreamsInfo: libarchive lists none,
                     * 7-Zip extracts one: review 17, F5) */

@@ -1507,15 +1507,23 @@ static int found_valid(int kind, const unsigned char *h, size_t n)
     case WW_FOUND_ZSTD:
         return n >= 9 && (h[4] & 0x08) == 0;
     case WW_FOUND_CPIO:
-        if (h[0] != '0') { /* binary: 26-byte header (its endianness by the magic), a name
-                            * ending in a NUL (any mode, any bytes: 7-Zip takes them, review
-                            * 19, F9) */
+        if (h[0] != '0') { /* binary: 26-byte header (its endianness by the magic), a link or
+                            * more, a name of a byte or more ending in its only NUL, the data
+                            * inside the file (any mode, any name bytes: 7-Zip takes them,
+                            * review 19, F9) */
             int le = h[0] == 0xc7;
-            unsigned ns;
+            unsigned ns, nlink;
+            uint64_t fs;
             if (n < 28)
                 return 0;
+            nlink = le ? (unsigned)h[12] | (unsigned)h[13] << 8 : (unsigned)h[12] << 8 | h[13];
             ns = le ? (unsigned)h[20] | (unsigned)h[21] << 8 : (unsigned)h[20] << 8 | h[21];
-            return ns >= 1 && 26 + (size_t)ns <= n && h[26 + ns - 1] == 0;
+            fs = le ? (uint64_t)(h[22] | h[23] << 8) << 16 | (uint64_t)(h[24] | h[25] << 8)
+                    : (uint64_t)(h[22] << 8 | h[23]) << 16 | (uint64_t)(h[24] << 8 | h[25]);
+            if (nlink == 0 || ns < 2 || 26 + (size_t)ns > n || h[26 + ns - 1] != 0 ||
+                memchr(h + 26, 0, ns - 1) != NULL || 26 + (uint64_t)ns + fs > n)
+                return 0;
+            return 1;
         }
         return n >= 110 && (h[5] == '7' ? digits_at(h + 6, 6, 0) : digits_at(h + 6, 8, 1));
     }

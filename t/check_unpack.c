@@ -971,11 +971,20 @@ START_TEST(test_unpack_stream_find)
     memset(b + 10, 0, 26);
     memcpy(b + 10, "\xc7\x71", 2);
     b[16] = 0xa4, b[17] = 0x81; /* 0100644 */
+    b[22] = 1;                  /* a link */
     b[30] = 9;
     memcpy(b + 36, "clam.exe", 9);
     ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 10);
     ck_assert_int_eq(kind, WW_FOUND_CPIO);
     b[17] = 0x61, b[37] = 1; /* any mode, any name bytes (7-Zip takes them) */
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 10);
+    b[22] = 0; /* no link: not an entry */
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 200);
+    b[22] = 1, b[33] = 0x40; /* data past the end (16 MiB... of a 4 KiB buffer) */
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 200);
+    b[33] = 0, b[38] = 0; /* a NUL inside the name */
+    ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 200);
+    b[38] = 'l';
     ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 10);
     b[44] = 'x'; /* the name does not end in a NUL */
     ck_assert_int_eq(ww_unpack_stream_find(b, sizeof(b), 1, &kind), 200);
