@@ -35,13 +35,19 @@ struct ww_iso {
     struct iso_set {
         uint64_t *k; /* an open hash set of nonzero keys */
         size_t cap, n;
-        int zero;  /* the key 0 is in */
-    } dirs;        /* directories read: extent << 32 | size */
-    size_t *fslot; /* files listed: an open hash table of their index + 1 */
+        int zero;     /* the key 0 is in */
+    } dirs, dirs_lbs; /* directories read (extent << 32 | size): by 2,048-byte blocks, by the
+                       * descriptor's */
+    size_t *fslot;    /* files listed: an open hash table of their index + 1 */
     size_t fslot_cap;
     uint64_t records;
     size_t most;
-    int bad; /* some directory or descriptor could not be read whole */
+    const unsigned char *img; /* the image, for Rock Ridge continuation areas */
+    size_t img_len;
+    uint32_t bs;  /* the bytes of a logical block in the walk under way: 2,048 (7-Zip), or the
+                   * descriptor's own (libarchive: review 19, F7) */
+    unsigned skp; /* Rock Ridge: the bytes every record's system use area skips (SP's LEN_SKP) */
+    int bad;      /* some directory or descriptor could not be read whole */
     int full;
 };
 
@@ -213,21 +219,42 @@ static int set_first(struct iso_set *set, uint64_t key)
 }
 
 /* Whether the record's system use area (Rock Ridge, SUSP) has a zisofs "ZF" entry. */
-static int record_zisofs(const unsigned char *r, unsigned rl)
+static int susp_zf(const struct ww_iso *iso, const unsigned char *a, size_t n, int depth)
+{
+    size_t p = 0;
+
+    while (p + 4 <= n) {
+        unsigned el = a[p + 2];
+        if (el < 4 || p + el > n)
+            break;
+        if (a[p] == 'Z' && a[p + 1] == 'F' && el >= 16 && a[p + 4] == 'p' && a[p + 5] == 'z')
+            return 1;
+        if (a[p] == 'C' && a[p + 1] == 'E' && el >= 28 && depth < 8) {
+            /* the entries go on in a continuation area (libarchive and Linux read it: review
+             * 19, F6) */
+            uint64_t at = (uint64_t)le32(a + p + 4) * iso->bs + le32(a + p + 12);
+            uint32_t cl = le32(a + p + 20);
+            if (at < iso->img_len && cl <= iso->img_len - at &&
+                susp_zf(iso, iso->img + at, cl, depth + 1))
+                return 1;
+        }
+        p += el;
+    }
+    return 0;
+}
+
+/* Whether the record's system use area (Rock Ridge, SUSP: from after the name, and after the
+ * bytes SP says to skip) has a zisofs "ZF" entry, there or in a continuation area. */
+static int record_zisofs(const struct ww_iso *iso, const unsigned char *r, unsigned rl)
 {
     unsigned p = 33u + r[32];
 
     if (p % 2 != 0)
         p++; /* the name padded to an even length */
-    while (p + 4 <= rl) {
-        unsigned el = r[p + 2];
-        if (el < 4 || p + el > rl)
-            break;
-        if (r[p] == 'Z' && r[p + 1] == 'F' && el >= 16 && r[p + 4] == 'p' && r[p + 5] == 'z')
-            return 1;
-        p += el;
-    }
-    return 0;
+    if (p < rl && susp_zf(iso, r + p, rl - p, 0))
+        return 1;
+    return iso->skp > 0 && p + iso->skp < rl &&
+           susp_zf(iso, r + p + iso->skp, rl - p - iso->skp, 0);
 }
 
 struct dir_item {
@@ -252,7 +279,7 @@ static int read_dir(struct ww_iso *iso, const unsigned char *d, uint64_t size, i
         unsigned flags;
 
         if (rl == 0) { /* no record starts here */
-            p = bytewise ? p + 1 : (p / ISO_SECTOR + 1) * ISO_SECTOR;
+            p = bytewise ? p + 1 : (p / iso->bs + 1) * iso->bs;
             continue;
         }
         if (rl < 34 || p + rl > size || 33u + r[32] > rl || ++iso->records > ISO_MAX_RECORDS) {
@@ -265,8 +292,31 @@ static int read_dir(struct ww_iso *iso, const unsigned char *d, uint64_t size, i
         dl = le32(r + 10);
         flags = r[25];
         p += rl;
-        if (nl == 1 && (r[33] == 0 || r[33] == 1))
-            continue; /* "." and ".." */
+        if (nl == 1 && r[33] == 0) {
+            /* ".": Rock Ridge's SP entry (in the root's) says what every system use area
+             * skips; its extent is read too (libarchive lists the root its "." names: review
+             * 19, F7) */
+            unsigned su = 34;
+            if (su + 7 <= rl && r[su] == 'S' && r[su + 1] == 'P' && r[su + 4] == 0xbe &&
+                r[su + 5] == 0xef)
+                iso->skp = r[su + 6];
+            if (*qn == *qcap) {
+                struct dir_item *nq =
+                    *qcap < ISO_MAX_DIRS ? realloc(*q, 2 * *qcap * sizeof(**q)) : NULL;
+                if (nq == NULL) {
+                    if (*qcap < ISO_MAX_DIRS)
+                        return -1;
+                    iso->bad = 1;
+                    continue;
+                }
+                *q = nq;
+                *qcap *= 2;
+            }
+            (*q)[(*qn)++] = (struct dir_item){lba, dl};
+            continue;
+        }
+        if (nl == 1 && r[33] == 1)
+            continue; /* ".." */
         if (npend > 0 && (pname[32] != nl || memcmp(pname + 33, r + 33, nl) != 0 ||
                           (pname[25] & ~0x80u) != (flags & ~0x80u))) {
             /* a multi-extent file ends at a record of another name or flags (7-Zip: two
@@ -293,11 +343,11 @@ static int read_dir(struct ww_iso *iso, const unsigned char *d, uint64_t size, i
         }
         /* a file's extent; the interleave fields (bytes 26, 27) are ignored, as 7-Zip and
          * libarchive read the extent as one run */
-        if (ext_add(iso, (uint64_t)lba * ISO_SECTOR, dl) != 0)
+        if (ext_add(iso, (uint64_t)lba * iso->bs, dl) != 0)
             return -1;
         npend++;
         pname = r;
-        zf |= record_zisofs(r, rl);
+        zf |= record_zisofs(iso, r, rl);
         if (flags & 0x80)
             continue; /* multi-extent: the next record of that name goes on */
         if (file_add(iso, pend, npend, zf) != 0)
@@ -306,7 +356,7 @@ static int read_dir(struct ww_iso *iso, const unsigned char *d, uint64_t size, i
             /* an extended attribute record: libarchive reads the data at the extent,
              * libclamav after the record (<r[1]> blocks on): both */
             size_t first = iso->next;
-            if (ext_add(iso, ((uint64_t)lba + r[1]) * ISO_SECTOR, dl) != 0 ||
+            if (ext_add(iso, ((uint64_t)lba + r[1]) * iso->bs, dl) != 0 ||
                 file_add(iso, first, 1, zf) != 0)
                 return -1;
         }
@@ -331,8 +381,10 @@ static int walk_tree(struct ww_iso *iso, const unsigned char *b, size_t len,
         return -1;
     q[qn++] = (struct dir_item){le32(root + 2), le32(root + 10)};
     for (size_t qi = 0; qi < qn && !iso->full; qi++) {
-        uint64_t off = (uint64_t)q[qi].lba * ISO_SECTOR, size = q[qi].size;
-        int v = set_first(&iso->dirs, (uint64_t)q[qi].lba << 32 | q[qi].size);
+        /* (libarchive reads the root itself by 2,048-byte blocks, the rest by the descriptor's) */
+        uint64_t off = (uint64_t)q[qi].lba * (qi == 0 ? ISO_SECTOR : iso->bs), size = q[qi].size;
+        int v = set_first(iso->bs == ISO_SECTOR ? &iso->dirs : &iso->dirs_lbs,
+                          (uint64_t)q[qi].lba << 32 | q[qi].size);
 
         if (v < 0)
             goto oom;
@@ -419,6 +471,9 @@ struct ww_iso *ww_iso_open(const unsigned char *b, size_t len, size_t most)
     if (iso == NULL)
         return NULL;
     iso->most = most;
+    iso->img = b;
+    iso->img_len = len;
+    iso->bs = ISO_SECTOR;
     for (size_t s = ISO_FIRST_VD;; s++) {
         size_t off = s * ISO_SECTOR;
         const unsigned char *d = b + off;
@@ -433,7 +488,13 @@ struct ww_iso *ww_iso_open(const unsigned char *b, size_t len, size_t most)
         if (d[0] == 255)
             break;
         if (d[0] == 1 || d[0] == 2) { /* the primary tree, every supplementary one (Joliet) */
+            unsigned lbs = le16(d + 128);
+            iso->bs = ISO_SECTOR;
             rc = walk_tree(iso, b, len, d + 156);
+            if (rc == 0 && (lbs == 512 || lbs == 1024)) { /* libarchive's reading of LBAs */
+                iso->bs = lbs;
+                rc = walk_tree(iso, b, len, d + 156);
+            }
             trees++;
         } else if (d[0] == 0 && memcmp(d + 7, "EL TORITO SPECIFICATION", 23) == 0) {
             rc = boot_catalog(iso, b, len, le32(d + 71));
@@ -455,6 +516,7 @@ void ww_iso_close(struct ww_iso *iso)
     free(iso->files);
     free(iso->ext);
     free(iso->dirs.k);
+    free(iso->dirs_lbs.k);
     free(iso->fslot);
     free(iso);
 }

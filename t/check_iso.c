@@ -350,9 +350,58 @@ START_TEST(test_iso_extended_attribute_and_zisofs)
             16);
     data_at(&m, 30, z, 24 + bl);
     ck_assert(has_file(&m, payload, sizeof(payload), &n, &whole));
+    /* the ZF entry in a continuation area (a CE entry: block 35, offset 0, 16 bytes) */
+    {
+        unsigned char ce[28] = {'C', 'E', 28, 1};
+        put32b(ce + 4, 35);
+        put32b(ce + 12, 0);
+        put32b(ce + 20, 16);
+        memcpy(sec(&m, 35), su, 16);
+        drec_su(sec(&m, 20) + dir_start(&m, 20, S), "FILE.BIN;1", 30, 24 + (uint32_t)bl, 0, 0, 0,
+                ce, 28);
+        ck_assert(has_file(&m, payload, sizeof(payload), &n, &whole));
+        /* ... and after the bytes the root's SP entry says to skip (4 here) */
+        {
+            unsigned char sp[7] = {'S', 'P', 7, 1, 0xbe, 0xef, 4}, su4[20] = {'x', 'x', 'x', 'x'};
+            unsigned char *d = sec(&m, 20);
+            unsigned p = drec_su(d, "\1", 20, S, 2, 0, 0, sp, 7);
+            p += drec(d + p, "\2", 20, S, 2);
+            memcpy(su4 + 4, su, 16);
+            drec_su(d + p, "FILE.BIN;1", 30, 24 + (uint32_t)bl, 0, 0, 0, su4, 20);
+            ck_assert(has_file(&m, payload, sizeof(payload), &n, &whole));
+        }
+    }
     /* a block that does not inflate: what came before, and FAILED */
     sec(&m, 30)[26] ^= 0xff;
     ck_assert(!has_file(&m, payload, sizeof(payload), &n, &whole));
+    free(m.p);
+}
+END_TEST
+
+/* libarchive's readings (review 19, F7): the root its own "." record names, and extents by the
+ * descriptor's logical block size (512 here; the root itself by 2,048) */
+START_TEST(test_iso_libarchive_readings)
+{
+    struct img m = plain();
+    unsigned char *d = sec(&m, 20);
+    unsigned p;
+    long n;
+    int whole;
+
+    p = drec(d, "\1", 25, S, 2); /* "." names sector 25 */
+    p += drec(d + p, "\2", 20, S, 2);
+    memset(d + p, 0, S - p); /* nothing else in the descriptor's root */
+    p = dir_start(&m, 25, S);
+    drec(sec(&m, 25) + p, "FILE.BIN;1", 30, sizeof(payload), 0);
+    ck_assert(has_file(&m, payload, sizeof(payload), &n, &whole));
+    free(m.p);
+
+    m = plain(); /* block size 512: FILE.BIN at block 120, which is sector 30 */
+    sec(&m, 16)[128] = 0x00, sec(&m, 16)[129] = 0x02;
+    d = sec(&m, 20);
+    p = dir_start(&m, 20, S);
+    drec(d + p, "FILE.BIN;1", 120, sizeof(payload), 0);
+    ck_assert(has_file(&m, payload, sizeof(payload), &n, &whole));
     free(m.p);
 }
 END_TEST
@@ -493,6 +542,7 @@ int main(void)
     tcase_add_test(tc, test_iso_multi_extent_joined);
     tcase_add_test(tc, test_iso_interleave_fields_ignored);
     tcase_add_test(tc, test_iso_review19_readings);
+    tcase_add_test(tc, test_iso_libarchive_readings);
     tcase_add_test(tc, test_iso_big_directory_and_record_across_sectors);
     tcase_add_test(tc, test_iso_every_tree_read);
     tcase_add_test(tc, test_iso_extended_attribute_and_zisofs);
