@@ -218,7 +218,8 @@ static int set_first(struct iso_set *set, uint64_t key)
     return 1;
 }
 
-/* Whether the record's system use area (Rock Ridge, SUSP) has a zisofs "ZF" entry. */
+/* Whether the SUSP entries at <a> (<n> bytes), or a continuation area they name (8 deep at
+ * most), hold a zisofs "ZF" entry. */
 static int susp_zf(const struct ww_iso *iso, const unsigned char *a, size_t n, int depth)
 {
     size_t p = 0;
