@@ -496,24 +496,25 @@ static const struct {
     enum ww_filetype type;
     unsigned char magic[WW_FILETYPE_EMBED_MAGIC_MAX];
     size_t len;
+    size_t back; /* the archive starts this many bytes before its signature (LHA: 2) */
 } embed_magics[] = {
-    {WW_FT_ZIP, {'P', 'K', 3, 4}, 4},
-    {WW_FT_RAR, {'R', 'a', 'r', '!', 0x1a, 0x07}, 6},
-    {WW_FT_7Z, {'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, 6},
+    {WW_FT_ZIP, {'P', 'K', 3, 4}, 4, 0},
+    {WW_FT_RAR, {'R', 'a', 'r', '!', 0x1a, 0x07}, 6, 0},
+    {WW_FT_7Z, {'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, 6, 0},
     /* cabextract and 7-Zip look for a cabinet anywhere */
-    {WW_FT_CAB, {'M', 'S', 'C', 'F', 0, 0, 0, 0}, 8},
+    {WW_FT_CAB, {'M', 'S', 'C', 'F', 0, 0, 0, 0}, 8, 0},
     /* an ISO image's first volume descriptor; only where it belongs (32768) counts (ww_clamav) */
-    {WW_FT_ISO, {1, 'C', 'D', '0', '0', '1', 1}, 7},
+    {WW_FT_ISO, {1, 'C', 'D', '0', '0', '1', 1}, 7, 0},
     /* a UDF image's recognition sequence there (Windows mounts a .iso whose first 32 KiB are a
      * GIF's or a text's: review 18, F10) */
-    {WW_FT_ISO, {0, 'B', 'E', 'A', '0', '1', 1}, 7},
+    {WW_FT_ISO, {0, 'B', 'E', 'A', '0', '1', 1}, 7, 0},
     /* streams 7-Zip finds anywhere (review 18, F10): xz, zstd, bzip2 (each level's first block),
      * gzip (every flag byte: review 19, F10) */
-    {WW_FT_XZ, {0xfd, '7', 'z', 'X', 'Z', 0}, 6},
-    {WW_FT_ZSTD, {0x28, 0xb5, 0x2f, 0xfd}, 4},
+    {WW_FT_XZ, {0xfd, '7', 'z', 'X', 'Z', 0}, 6, 0},
+    {WW_FT_ZSTD, {0x28, 0xb5, 0x2f, 0xfd}, 4, 0},
 #define GZ(f)                                                                                      \
     {                                                                                              \
-        WW_FT_GZIP, {0x1f, 0x8b, 8, f}, 4                                                          \
+        WW_FT_GZIP, {0x1f, 0x8b, 8, f}, 4, 0                                                       \
     }
     GZ(0),
     GZ(1),
@@ -549,12 +550,12 @@ static const struct {
     GZ(31),
 #undef GZ
     /* cpio's text headers (7-Zip finds them anywhere: review 19, F10) */
-    {WW_FT_CPIO, {'0', '7', '0', '7', '0', '1'}, 6},
-    {WW_FT_CPIO, {'0', '7', '0', '7', '0', '2'}, 6},
-    {WW_FT_CPIO, {'0', '7', '0', '7', '0', '7'}, 6},
+    {WW_FT_CPIO, {'0', '7', '0', '7', '0', '1'}, 6, 0},
+    {WW_FT_CPIO, {'0', '7', '0', '7', '0', '2'}, 6, 0},
+    {WW_FT_CPIO, {'0', '7', '0', '7', '0', '7'}, 6, 0},
 #define BZ(l)                                                                                      \
     {                                                                                              \
-        WW_FT_BZIP2, {'B', 'Z', 'h', l, '1', 'A', 'Y', '&'}, 8                                     \
+        WW_FT_BZIP2, {'B', 'Z', 'h', l, '1', 'A', 'Y', '&'}, 8, 0                                  \
     }
     BZ('1'),
     BZ('2'),
@@ -566,8 +567,47 @@ static const struct {
     BZ('8'),
     BZ('9'),
 #undef BZ
+/* an LHA archive's method, 2 bytes into its first header (7-Zip finds one anywhere: reviews
+ * 18 and 19, F10), when that header reads as one (embed_lha_ok) */
+#define LH(a, b)                                                                                   \
+    {                                                                                              \
+        WW_FT_LZH, {'-', 'l', a, b, '-'}, 5, 2                                                     \
+    }
+    LH('h', '0'),
+    LH('h', '1'),
+    LH('h', '2'),
+    LH('h', '3'),
+    LH('h', '4'),
+    LH('h', '5'),
+    LH('h', '6'),
+    LH('h', '7'),
+    LH('h', 'd'),
+    LH('z', 's'),
+    LH('z', '4'),
+    LH('z', '5'),
+#undef LH
 };
 #define EMBED_N (sizeof(embed_magics) / sizeof(embed_magics[0]))
+
+/* Whether the LHA header at <h> (<n> bytes there) may be one, as ww_unpack_lha_find tells it:
+ * level 0 or 1 with its checksum (when all of it is there), or level 2 of a sane size; a text
+ * that names a method ("-lh5-") has a letter where the level is. */
+static int embed_lha_ok(const unsigned char *h, size_t n)
+{
+    unsigned sum = 0;
+
+    if (n < 21)
+        return 0; /* its level byte is in the next chunk: looked at then, from the carried tail */
+    if (h[20] == 2)
+        return ((unsigned)h[0] | (unsigned)h[1] << 8) >= 24;
+    if (h[20] > 1 || h[0] < 20)
+        return 0;
+    if ((size_t)h[0] + 2 > n)
+        return 1;
+    for (unsigned k = 0; k < h[0]; k++)
+        sum += h[2 + k];
+    return (sum & 0xff) == h[1];
+}
 
 static uint64_t le64(const unsigned char *p)
 {
@@ -1282,11 +1322,13 @@ static ptrdiff_t embed_find(const unsigned char *p, size_t len, size_t *which)
             continue;
         for (size_t m = 0; m < EMBED_N; m++)
             for (size_t k = 0; k < 3 && k <= i; k++) {
-                size_t st = i - k, ml = embed_magics[m].len;
-                if (st + ml > len || memcmp(p + st, embed_magics[m].magic, ml) != 0)
+                size_t st = i - k, ml = embed_magics[m].len, bk = embed_magics[m].back;
+                if (st + ml > len || st < bk || memcmp(p + st, embed_magics[m].magic, ml) != 0)
                     continue;
-                if (best < 0 || (ptrdiff_t)st < best) {
-                    best = (ptrdiff_t)st;
+                if (embed_magics[m].type == WW_FT_LZH && !embed_lha_ok(p + st - bk, len - st + bk))
+                    continue;
+                if (best < 0 || (ptrdiff_t)(st - bk) < best) {
+                    best = (ptrdiff_t)(st - bk); /* where the archive starts */
                     *which = m;
                 }
             }
@@ -1349,20 +1391,29 @@ const unsigned char *ww_filetype_embed_head(const struct ww_filetype_embed *f, e
         *len = 512;
         return f->block;
     }
-    if (f->found > 0 && embed_magics[f->found - 1].type == t) { /* the one that matched */
-        *len = embed_magics[f->found - 1].len;
-        return embed_magics[f->found - 1].magic;
+    if (f->found > 0 && embed_magics[f->found - 1].type == t) { /* the bytes that matched */
+        *len = f->found_len;
+        return f->found_head;
     }
     return ww_filetype_embed_magic(t, len);
+}
+
+/* Keeps the bytes of signature <which> found at <h> (<n> there): the archive's first bytes */
+static void embed_found(struct ww_filetype_embed *f, size_t which, const unsigned char *h, size_t n)
+{
+    size_t want = embed_magics[which].back + embed_magics[which].len;
+
+    f->found = (int)which + 1;
+    f->found_len = want < n ? want : n;
+    memcpy(f->found_head, h, f->found_len);
 }
 
 enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void *data, size_t len,
                                         int64_t *at)
 {
     const unsigned char *p = data;
-    unsigned char seam[2 * WW_FILETYPE_EMBED_MAGIC_MAX];
-    size_t which = 0,
-           head = len < WW_FILETYPE_EMBED_MAGIC_MAX - 1 ? len : WW_FILETYPE_EMBED_MAGIC_MAX - 1;
+    unsigned char seam[2 * WW_FILETYPE_EMBED_CARRY];
+    size_t which = 0, head = len < WW_FILETYPE_EMBED_CARRY ? len : WW_FILETYPE_EMBED_CARRY;
     ptrdiff_t off;
 
     *at = embed_tar(f, p, len);
@@ -1375,26 +1426,25 @@ enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void 
         if (off >= 0 && (size_t)off < f->carry_len &&
             (*at < 0 || f->pos - (int64_t)f->carry_len + off < *at)) {
             *at = f->pos - (int64_t)f->carry_len + off;
-            f->found = (int)which + 1;
+            embed_found(f, which, seam + off, f->carry_len + head - (size_t)off);
             return embed_magics[which].type;
         }
     }
     off = embed_find(p, len, &which);
     if (off >= 0 && (*at < 0 || f->pos + off < *at)) {
         *at = f->pos + off;
-        f->found = (int)which + 1;
+        embed_found(f, which, p + off, len - (size_t)off);
         return embed_magics[which].type;
     }
     if (*at >= 0)
         return WW_FT_TAR;
     /* keep the last bytes for the next chunk */
-    if (len >= WW_FILETYPE_EMBED_MAGIC_MAX - 1) {
-        f->carry_len = WW_FILETYPE_EMBED_MAGIC_MAX - 1;
+    if (len >= WW_FILETYPE_EMBED_CARRY) {
+        f->carry_len = WW_FILETYPE_EMBED_CARRY;
         memcpy(f->carry, p + len - f->carry_len, f->carry_len);
     } else {
-        size_t keep = f->carry_len + len > WW_FILETYPE_EMBED_MAGIC_MAX - 1
-                          ? WW_FILETYPE_EMBED_MAGIC_MAX - 1 - len
-                          : f->carry_len;
+        size_t keep = f->carry_len + len > WW_FILETYPE_EMBED_CARRY ? WW_FILETYPE_EMBED_CARRY - len
+                                                                   : f->carry_len;
         memmove(f->carry, f->carry + f->carry_len - keep, keep);
         memcpy(f->carry + keep, p, len);
         f->carry_len = keep + len;

@@ -99,16 +99,21 @@ const char *ww_filetype_group(enum ww_filetype t);
  * start and extracts every member after it (ww_filetype_tar_start). Caller's storage; one
  * stream, one thread. */
 #define WW_FILETYPE_EMBED_MAGIC_MAX 8
+/* the stream's last bytes kept for the next chunk: a signature across two chunks, and an LHA
+ * header's first 21 bytes (its level byte) before it is taken for one */
+#define WW_FILETYPE_EMBED_CARRY 40
 
 struct ww_filetype_embed {
     int64_t pos;      /* stream bytes fed so far */
     size_t carry_len; /* the stream's last bytes, for a signature split across two chunks */
-    unsigned char carry[WW_FILETYPE_EMBED_MAGIC_MAX - 1];
+    unsigned char carry[WW_FILETYPE_EMBED_CARRY];
     int tar_done;             /* a block of zeros came first: GNU tar reads no header after it */
     size_t block_len;         /* the 512-aligned block being gathered across chunks */
     unsigned char block[512]; /* ... and, once a tar header is found, that header */
     size_t tar_skip;          /* bytes before the stream's next 512-byte boundary (init_at) */
     int found;                /* the signature found last: its index + 1 (0: none) */
+    size_t found_len;         /* ... its archive's first bytes, as they were */
+    unsigned char found_head[2 * WW_FILETYPE_EMBED_MAGIC_MAX];
 };
 
 void ww_filetype_embed_init(struct ww_filetype_embed *f);
@@ -117,7 +122,7 @@ void ww_filetype_embed_init(struct ww_filetype_embed *f);
 void ww_filetype_embed_init_at(struct ww_filetype_embed *f, int64_t pos);
 /* Feeds the next <len> bytes of the stream. The first archive signature that starts in them or
  * in the previous bytes' tail: its type (WW_FT_ZIP, _RAR, _7Z, _CAB, _ISO (ISO 9660 or UDF),
- * _TAR; the streams _XZ, _ZSTD, _BZIP2, _GZIP) and *at, its
+ * _TAR, _LZH, _CPIO; the streams _XZ, _ZSTD, _BZIP2, _GZIP) and *at, its
  * offset in the stream (before this chunk when it began in an earlier one). Else WW_FT_UNKNOWN
  * and *at is -1. Pure, O(len). */
 enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void *p, size_t len,

@@ -337,6 +337,9 @@ static const struct {
     {"gzip with a comment and a header CRC", "\x1f\x8b\x08\x12", 4, WW_FT_GZIP},
     {"cpio (newc)", "070701", 6, WW_FT_CPIO},
     {"cpio (odc)", "070707", 6, WW_FT_CPIO},
+    /* an LHA level-0 header: size 22, its checksum, "-lh0-", sizes, time, attribute, level 0,
+     * a 1-byte name; found where it starts, 2 bytes before its method */
+    {"lha", "\x17\xf9-lh0-\x01\0\0\0\x01\0\0\0\0\0\0\0\x20\0\x01x\0\0", 25, WW_FT_LZH},
     {"bzip2 -1", "BZh11AY&", 8, WW_FT_BZIP2},
     {"bzip2 -9", "BZh91AY&", 8, WW_FT_BZIP2},
 };
@@ -376,8 +379,9 @@ START_TEST(test_filetype_embed_finds_archive_across_chunks)
                 /* the bytes a caller that did not keep the chunk takes: the ones that matched */
                 size_t hl = 0;
                 const unsigned char *h = ww_filetype_embed_head(&f, got, &hl);
-                ck_assert_msg(h != NULL && hl == embed_cases[_i].len &&
-                                  memcmp(h, embed_cases[_i].magic, hl) == 0,
+                ck_assert_msg(h != NULL && hl > 0 && hl <= embed_cases[_i].len &&
+                                  memcmp(h, embed_cases[_i].magic, hl) == 0 &&
+                                  (got == WW_FT_LZH || hl == embed_cases[_i].len),
                               "%s: the head is not the signature found", embed_cases[_i].what);
             }
         }
@@ -1233,6 +1237,18 @@ START_TEST(test_filetype_mail_padded_past_the_peek)
 }
 END_TEST
 
+/* A text that names an LHA method ("-lh5-") is no LHA archive: its header does not read */
+START_TEST(test_filetype_embed_lha_named_in_text)
+{
+    static const char text[] = "lha -a archive.lzh uses -lh5- by default; -lh7- with -o7.\n";
+    struct ww_filetype_embed f;
+    int64_t at = 0;
+
+    ww_filetype_embed_init(&f);
+    ck_assert_int_eq(ww_filetype_embed_feed(&f, text, sizeof(text) - 1, &at), WW_FT_UNKNOWN);
+}
+END_TEST
+
 START_TEST(test_filetype_embed_none_in_a_plain_image)
 {
     unsigned char body[8192];
@@ -1268,6 +1284,7 @@ int main(void)
     tcase_add_loop_test(tc, test_filetype_embed_finds_archive_across_chunks, 0,
                         (int)(sizeof(embed_cases) / sizeof(embed_cases[0])));
     tcase_add_test(tc, test_filetype_embed_none_in_a_plain_image);
+    tcase_add_test(tc, test_filetype_embed_lha_named_in_text);
     tcase_add_test(tc, test_filetype_tar_start_after_blocks_that_are_not_headers);
     tcase_add_test(tc, test_filetype_lzma_alone_header);
     tcase_add_test(tc, test_filetype_zip_start_from_the_end_record);
