@@ -589,24 +589,17 @@ static const struct {
 };
 #define EMBED_N (sizeof(embed_magics) / sizeof(embed_magics[0]))
 
-/* Whether the LHA header at <h> (<n> bytes there) may be one, as ww_unpack_lha_find tells it:
- * level 0 or 1 with its checksum (when all of it is there), or level 2 of a sane size; a text
- * that names a method ("-lh5-") has a letter where the level is. */
+/* Whether the LHA header at <h> (<n> bytes there) may be one: its level byte (0, 1 or 2) and
+ * size as ww_unpack_lha_find tells them; a text that names a method ("-lh5-") has a letter
+ * where the level is. Its first 21 bytes only, so that a header split between two chunks is
+ * judged as a whole one is (the carried tail holds them); the deep scan reads the rest. */
 static int embed_lha_ok(const unsigned char *h, size_t n)
 {
-    unsigned sum = 0;
-
     if (n < 21)
         return 0; /* its level byte is in the next chunk: looked at then, from the carried tail */
     if (h[20] == 2)
         return ((unsigned)h[0] | (unsigned)h[1] << 8) >= 24;
-    if (h[20] > 1 || h[0] < 20)
-        return 0;
-    if ((size_t)h[0] + 2 > n)
-        return 1;
-    for (unsigned k = 0; k < h[0]; k++)
-        sum += h[2 + k];
-    return (sum & 0xff) == h[1];
+    return h[20] <= 1 && h[0] >= 20;
 }
 
 static uint64_t le64(const unsigned char *p)
@@ -1412,8 +1405,10 @@ enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void 
                                         int64_t *at)
 {
     const unsigned char *p = data;
-    unsigned char seam[2 * WW_FILETYPE_EMBED_CARRY];
-    size_t which = 0, head = len < WW_FILETYPE_EMBED_CARRY ? len : WW_FILETYPE_EMBED_CARRY;
+    /* the carried tail and this chunk's first bytes: enough of them for a whole LHA header
+     * (its size byte: 257 at most), so that it is judged as it would be in one chunk */
+    unsigned char seam[WW_FILETYPE_EMBED_CARRY + 260];
+    size_t which = 0, head = len < 260 ? len : 260;
     ptrdiff_t off;
 
     *at = embed_tar(f, p, len);
