@@ -8,6 +8,7 @@
 
 #include "ww_common.h"
 #include "ww_iso.h"
+#include "ww_u64set.h"
 
 #define ISO_SECTOR 2048u
 #define ISO_FIRST_VD 16u
@@ -32,13 +33,9 @@ struct ww_iso {
     size_t nfiles, capf;
     struct iso_ext *ext;
     size_t next, cape;
-    struct iso_set {
-        uint64_t *k; /* an open hash set of nonzero keys */
-        size_t cap, n;
-        int zero;     /* the key 0 is in */
-    } dirs, dirs_lbs; /* directories read (extent << 32 | size): by 2,048-byte blocks, by the
-                       * descriptor's */
-    size_t *fslot;    /* files listed: an open hash table of their index + 1 */
+    struct ww_u64set dirs, dirs_lbs; /* directories read (extent << 32 | size): by 2,048-byte
+                                      * blocks, by the descriptor's */
+    size_t *fslot;                   /* files listed: an open hash table of their index + 1 */
     size_t fslot_cap;
     uint64_t records;
     size_t most;
@@ -178,44 +175,6 @@ static int file_add(struct ww_iso *iso, size_t first, size_t n, int zisofs)
     iso->files[iso->nfiles++] = (struct iso_file){first, n, size, zisofs};
     iso->fslot[slot] = iso->nfiles;
     return 0;
-}
-
-/* 1 when <key> was not in <set> (now it is), 0 when it was, -1 out of memory. */
-static int set_first(struct iso_set *set, uint64_t key)
-{
-    size_t h;
-
-    if (key == 0) { /* (0 marks an empty slot) */
-        int was = set->zero;
-        set->zero = 1;
-        return !was;
-    }
-    if (2 * (set->n + 1) > set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 256;
-        uint64_t *d = calloc(cap, sizeof(*d));
-        if (d == NULL)
-            return -1;
-        for (size_t i = 0; i < set->cap; i++) {
-            if (set->k[i] == 0)
-                continue;
-            h = (size_t)((set->k[i] * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
-            while (d[h] != 0)
-                h = (h + 1) & (cap - 1);
-            d[h] = set->k[i];
-        }
-        free(set->k);
-        set->k = d;
-        set->cap = cap;
-    }
-    h = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 32) & (set->cap - 1);
-    while (set->k[h] != 0) {
-        if (set->k[h] == key)
-            return 0;
-        h = (h + 1) & (set->cap - 1);
-    }
-    set->k[h] = key;
-    set->n++;
-    return 1;
 }
 
 /* Whether the SUSP entries at <a> (<n> bytes), or a continuation area they name (8 deep at
@@ -384,8 +343,8 @@ static int walk_tree(struct ww_iso *iso, const unsigned char *b, size_t len,
     for (size_t qi = 0; qi < qn && !iso->full; qi++) {
         /* (libarchive reads the root itself by 2,048-byte blocks, the rest by the descriptor's) */
         uint64_t off = (uint64_t)q[qi].lba * (qi == 0 ? ISO_SECTOR : iso->bs), size = q[qi].size;
-        int v = set_first(iso->bs == ISO_SECTOR ? &iso->dirs : &iso->dirs_lbs,
-                          (uint64_t)q[qi].lba << 32 | q[qi].size);
+        int v = ww_u64set_add(iso->bs == ISO_SECTOR ? &iso->dirs : &iso->dirs_lbs,
+                              (uint64_t)q[qi].lba << 32 | q[qi].size);
 
         if (v < 0)
             goto oom;
@@ -516,8 +475,8 @@ void ww_iso_close(struct ww_iso *iso)
         return;
     free(iso->files);
     free(iso->ext);
-    free(iso->dirs.k);
-    free(iso->dirs_lbs.k);
+    ww_u64set_free(&iso->dirs);
+    ww_u64set_free(&iso->dirs_lbs);
     free(iso->fslot);
     free(iso);
 }

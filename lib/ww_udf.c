@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ww_common.h"
+#include "ww_u64set.h"
 #include "ww_udf.h"
 
 #define UDF_MAX_PARTS 8
@@ -49,8 +50,7 @@ struct ww_udf {
     size_t nmeta;
     struct udf_file *files;
     size_t nfiles, capf;
-    uint64_t *seen; /* directories read (their entry's offset + 1), an open hash set */
-    size_t seen_cap, nseen;
+    struct ww_u64set seen; /* directories read (their entry's offset), files listed (bit 62) */
     uint64_t entries;
     uint64_t dir_bytes; /* directories' bytes read in all */
     size_t most;
@@ -267,44 +267,9 @@ static enum ww_unpack_result entry_read(const struct ww_udf *u, const unsigned c
     return ic.size > limit ? WW_UNPACK_OVER : WW_UNPACK_DONE;
 }
 
-/* 1 when the directory entry at <off> was not read before (now it is), 0 when it was, -1 out
- * of memory. */
-static int first_visit(struct ww_udf *u, uint64_t off)
-{
-    uint64_t key = off + 1;
-    size_t h;
-
-    if (2 * (u->nseen + 1) > u->seen_cap) {
-        size_t cap = u->seen_cap ? u->seen_cap * 2 : 256;
-        uint64_t *s = calloc(cap, sizeof(*s));
-        if (s == NULL)
-            return -1;
-        for (size_t i = 0; i < u->seen_cap; i++) {
-            if (u->seen[i] == 0)
-                continue;
-            h = (size_t)(u->seen[i] * 0x9E3779B97F4A7C15ULL >> 32) & (cap - 1);
-            while (s[h] != 0)
-                h = (h + 1) & (cap - 1);
-            s[h] = u->seen[i];
-        }
-        free(u->seen);
-        u->seen = s;
-        u->seen_cap = cap;
-    }
-    h = (size_t)(key * 0x9E3779B97F4A7C15ULL >> 32) & (u->seen_cap - 1);
-    while (u->seen[h] != 0) {
-        if (u->seen[h] == key)
-            return 0;
-        h = (h + 1) & (u->seen_cap - 1);
-    }
-    u->seen[h] = key;
-    u->nseen++;
-    return 1;
-}
-
 static int file_add(struct ww_udf *u, uint64_t off, uint16_t pref)
 {
-    int v = first_visit(u, off | (uint64_t)1 << 62); /* a file named twice is read once */
+    int v = ww_u64set_add(&u->seen, off | (uint64_t)1 << 62); /* a file named twice is read once */
 
     if (v <= 0)
         return v;
@@ -336,7 +301,7 @@ static int walk(struct ww_udf *u, const unsigned char *b, size_t len, uint64_t r
     for (size_t qi = 0; qi < qn && !u->full; qi++) {
         unsigned char *d = NULL;
         size_t n = 0, p = 0;
-        int v = first_visit(u, q[qi].icb);
+        int v = ww_u64set_add(&u->seen, q[qi].icb);
         enum ww_unpack_result r;
 
         if (v < 0)
@@ -539,7 +504,7 @@ void ww_udf_close(struct ww_udf *u)
         return;
     free(u->meta);
     free(u->files);
-    free(u->seen);
+    ww_u64set_free(&u->seen);
     free(u);
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ww_u64set.h"
 #include "ww_udf.h"
 
 #define S 2048u
@@ -384,6 +385,24 @@ START_TEST(test_udf_metadata_partition)
 }
 END_TEST
 
+/* lib/ww_u64set, the readers' "seen before?": every key once, 0 too, through its growth */
+START_TEST(test_u64set)
+{
+    struct ww_u64set s = {0};
+
+    for (uint64_t k = 0; k < 5000; k++)
+        ck_assert_int_eq(ww_u64set_add(&s, k * 2048), 1);
+    for (uint64_t k = 0; k < 5000; k++)
+        ck_assert_int_eq(ww_u64set_add(&s, k * 2048), 0);
+    ck_assert_int_eq(ww_u64set_add(&s, 1), 1);
+    ck_assert_int_eq(ww_u64set_add(&s, UINT64_MAX), 1);
+    ck_assert_int_eq(ww_u64set_add(&s, UINT64_MAX), 0);
+    ww_u64set_free(&s);
+    ck_assert_int_eq(ww_u64set_add(&s, 0), 1); /* empty again */
+    ww_u64set_free(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("udf");
@@ -397,6 +416,7 @@ int main(void)
     tcase_add_test(tc, test_udf_two_extents_and_continuation);
     tcase_add_test(tc, test_udf_deleted_loop_cut_and_limit);
     tcase_add_test(tc, test_udf_metadata_partition);
+    tcase_add_test(tc, test_u64set);
     suite_add_tcase(su, tc);
     sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

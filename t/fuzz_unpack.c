@@ -17,6 +17,18 @@
 #include "ww_udf.h"
 #include "ww_unpack.h"
 
+/* A reader's answer as ww_unpack promises it: one of the three, never past the limit, bytes
+ * only with a buffer; then the buffer freed. */
+static void checked(enum ww_unpack_result r, unsigned char **out, size_t *n, size_t limit)
+{
+    if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) || *n > limit ||
+        (*n > 0 && *out == NULL))
+        abort();
+    free(*out);
+    *out = NULL;
+    *n = 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     unsigned char *out = NULL;
@@ -41,12 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             r = data[2 < size ? 2 : 0] == 'v'
                     ? ww_diskimage_vhdx(data + 2, size - 2, limit, &out, &n)
                     : ww_diskimage_vhd(data + 2, size - 2, limit, &out, &n);
-            if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) ||
-                n > limit || (n > 0 && out == NULL))
-                abort();
-            free(out);
-            out = NULL;
-            n = 0;
+            checked(r, &out, &n, limit);
         }
         if (!lha && size >= 2 && (data[1] & 3) == 2) {
             /* a UDF image (lib/ww_udf): its anchor at its last sector (of 512 bytes, small) */
@@ -56,12 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             for (k = 0; k < cnt && k < 4; k++) {
                 r = ww_udf_file(udf, data + 2, size - 2, (size_t)k, limit, &out, &n);
-                if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) ||
-                    n > limit || (n > 0 && out == NULL))
-                    abort();
-                free(out);
-                out = NULL;
-                n = 0;
+                checked(r, &out, &n, limit);
             }
             ww_udf_close(udf);
             cnt = 0;
@@ -81,12 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             for (k = 0; k < cnt && k < 4; k++) {
                 r = ww_iso_file(iso, img, ilen, (size_t)k, limit, &out, &n);
-                if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) ||
-                    n > limit || (n > 0 && out == NULL))
-                    abort();
-                free(out);
-                out = NULL;
-                n = 0;
+                checked(r, &out, &n, limit);
             }
             ww_iso_close(iso);
             free(img);
@@ -112,13 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 got = ww_unpack_entries_next(en, limit, &r, &out, &n, &enc);
             else
                 r = ww_diskimage_file(data + 1, size - 1, (size_t)k, limit, &out, &n);
-            if (got < -1 || got > 1 ||
-                (r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) ||
-                n > limit || (n > 0 && out == NULL))
+            if (got < -1 || got > 1)
                 abort();
-            free(out);
-            out = NULL;
-            n = 0;
+            checked(r, &out, &n, limit);
             if (got <= 0)
                 break;
         }
@@ -131,10 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         return 0;
     }
-    if ((r != WW_UNPACK_DONE && r != WW_UNPACK_OVER && r != WW_UNPACK_FAILED) || n > limit ||
-        (n > 0 && out == NULL))
-        abort();
-    free(out);
+    checked(r, &out, &n, limit);
     (void)ww_unpack_bzip2_streams(data, size);
     (void)ww_unpack_zstd_cli_more(data, size);
     (void)ww_unpack_gzip_cli_more(data, size, 1 << 20);
