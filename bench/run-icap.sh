@@ -27,7 +27,9 @@ Usage: bench/run-icap.sh [options]
   -h, --help     this text
 Environment: top_srcdir, top_builddir (default: ./build when configured, else the source tree), CICAP_BIN,
 WW_MODULES_DIR (where srv_webwarden_*.so are; default \$top_builddir/modules/.libs),
-WW_BLOCK_PAGE (block page template; default \$top_srcdir/etc/block.html when present).
+WW_BLOCK_PAGE (block page template; default \$top_srcdir/etc/block.html when present),
+WW_CONF_EXTRA (lines appended to the generated webwarden.conf, printf %b: e.g.
+'[scan]\\nhold_max = 0').
 EOF
 }
 
@@ -124,6 +126,7 @@ if [ "$use_ww" = 1 ] && [ -r "$ww_url_so" ] && [ -r "$ww_scan_so" ]; then
     if [ -z "$ww_conf" ]; then
         ww_conf=$tmp/webwarden.conf
         bl_ww_conf "$ww_conf" "$tmp" "$block_page" || bl_die "cannot write $ww_conf"
+        [ -n "${WW_CONF_EXTRA:-}" ] && printf '%b\n' "$WW_CONF_EXTRA" >>"$ww_conf"
     fi
     if [ -x "$top_builddir/src/webwardenctl" ]; then
         "$top_builddir/src/webwardenctl" -c "$ww_conf" init >>"$outdir/webwardenctl-init.txt" 2>&1 ||
