@@ -159,6 +159,8 @@ static void deep_set_type(struct ww_deepscan *d)
     if (ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
         return;
     ww_filetype_embed_init(&d->embed);
+    if (strcmp(ww_filetype_group((enum ww_filetype)d->type), "text") == 0)
+        ww_filetype_embed_text(&d->embed);
     et = ww_filetype_embed_feed(&d->embed, d->mem, d->mem_len, &at);
     if (et != WW_FT_UNKNOWN) {
         d->embed_type = (int)et;
@@ -204,7 +206,9 @@ static int deep_watch(struct ww_deepscan *d, const unsigned char *p, size_t len)
     if (at < start) {
         /* the signature began in the previous chunk, which was not kept */
         magic = ww_filetype_embed_head(&d->embed, et, &mlen);
-        d->error = deep_append(d, magic, (size_t)(start - at));
+        d->error = magic != NULL && (int64_t)mlen >= start - at
+                       ? deep_append(d, magic, (size_t)(start - at))
+                       : WW_EIO; /* cannot happen: the finder keeps every byte before the chunk */
         if (d->error == WW_OK)
             d->error = deep_append(d, p, len);
     } else {
@@ -906,6 +910,8 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res)
         /* the finder counts the body's offsets: GNU tar's blocks are the body's, not those of the
          * bytes kept from a first signature (a decoy) on */
         ww_filetype_embed_init_at(&f, d->embed_at + pos);
+        if (d->embed.text)
+            ww_filetype_embed_text(&f);
         while (pos < kept) {
             size_t n = kept - pos < (int64_t)sizeof(buf) ? (size_t)(kept - pos) : sizeof(buf);
             enum ww_filetype et = WW_FT_UNKNOWN;
@@ -926,6 +932,8 @@ static void deep_looks(struct ww_deepscan *d, struct ww_deep_result *res)
             }
             pos = at + 1; /* the next one after it */
             ww_filetype_embed_init_at(&f, d->embed_at + pos);
+            if (d->embed.text)
+                ww_filetype_embed_text(&f);
         }
     }
 }

@@ -586,8 +586,17 @@ static const struct {
     LH('z', '4'),
     LH('z', '5'),
 #undef LH
+    /* cpio's binary header ("070707" as a 16-bit word, either byte order): two bytes, too few
+     * for embed_find's pairs; looked for in text bodies only (embed_bincpio_find) */
+    {WW_FT_CPIO, {0x71, 0xc7}, 2, 0},
 };
 #define EMBED_N (sizeof(embed_magics) / sizeof(embed_magics[0]))
+#define EMBED_BINCPIO (EMBED_N - 1)
+/* the bytes of a binary cpio header that embed_bincpio_ok judges: the same whole or split */
+#define BINCPIO_LOOK 35
+/* a header check's answer when the header's bytes go on in the next chunk: a signature after it
+ * is not the first yet (t/fuzz_filetype found an LHA header lost to a cpio 11 bytes on) */
+#define EMBED_WAIT 2
 
 /* Whether the LHA header at <h> (<n> bytes there) may be one: its level byte (0, 1 or 2) and
  * size as ww_unpack_lha_find tells them; a text that names a method ("-lh5-") has a letter
@@ -596,10 +605,30 @@ static const struct {
 static int embed_lha_ok(const unsigned char *h, size_t n)
 {
     if (n < 21)
-        return 0; /* its level byte is in the next chunk: looked at then, from the carried tail */
+        return EMBED_WAIT; /* its level byte is in the next chunk: judged then, from the tail */
     if (h[20] == 2)
         return ((unsigned)h[0] | (unsigned)h[1] << 8) >= 24;
     return h[20] <= 1 && h[0] >= 20;
+}
+
+/* Whether the binary cpio header at <h> (<n> bytes there) may be one, as the deep scan's stream
+ * finder takes one (review 19, F9: 7-Zip finds one anywhere): a link or more, a name of 2 bytes
+ * or more whose first 8 are not NUL, ending in its NUL when it is no longer. Its first
+ * BINCPIO_LOOK bytes only (a header split between two chunks is judged as a whole one: the
+ * carried tail holds them); the deep scan checks the rest. */
+static int embed_bincpio_ok(const unsigned char *h, size_t n)
+{
+    int le;
+    unsigned nlink, ns;
+
+    if (n < BINCPIO_LOOK)
+        return EMBED_WAIT; /* judged with the next chunk, from the carried tail */
+    le = h[0] == 0xc7;
+    nlink = le ? (unsigned)h[12] | (unsigned)h[13] << 8 : (unsigned)h[12] << 8 | h[13];
+    ns = le ? (unsigned)h[20] | (unsigned)h[21] << 8 : (unsigned)h[20] << 8 | h[21];
+    if (nlink == 0 || ns < 2 || memchr(h + 26, 0, ns - 1 < 8 ? ns - 1 : 8) != NULL)
+        return 0;
+    return ns - 1 > 8 || h[26 + ns - 1] == 0;
 }
 
 static uint64_t le64(const unsigned char *p)
@@ -1276,6 +1305,11 @@ void ww_filetype_embed_init(struct ww_filetype_embed *f)
     memset(f, 0, sizeof(*f));
 }
 
+void ww_filetype_embed_text(struct ww_filetype_embed *f)
+{
+    f->text = 1;
+}
+
 void ww_filetype_embed_init_at(struct ww_filetype_embed *f, int64_t pos)
 {
     memset(f, 0, sizeof(*f));
@@ -1290,7 +1324,7 @@ void ww_filetype_embed_init_at(struct ww_filetype_embed *f, int64_t pos)
  * 65536), and a start is compared only on a hit. At the first offset with a match, the earliest
  * start found there is the first in <p> (one starting before it has an earlier or the same
  * offset). */
-static ptrdiff_t embed_find(const unsigned char *p, size_t len, size_t *which)
+static ptrdiff_t embed_find(const unsigned char *p, size_t len, size_t *which, ptrdiff_t *wait)
 {
     static unsigned char pairs[65536 / 8];
     static atomic_int ready;
@@ -1301,7 +1335,7 @@ static ptrdiff_t embed_find(const unsigned char *p, size_t len, size_t *which)
         pthread_mutex_lock(&mu);
         if (!atomic_load_explicit(&ready, memory_order_relaxed)) {
             for (size_t m = 0; m < EMBED_N; m++)
-                for (size_t k = 0; k < 3; k++) {
+                for (size_t k = 0; k < 3 && embed_magics[m].len >= 4; k++) {
                     unsigned key = embed_magics[m].magic[k] | embed_magics[m].magic[k + 1] << 8;
                     pairs[key >> 3] |= (unsigned char)(1u << (key & 7));
                 }
@@ -1316,10 +1350,16 @@ static ptrdiff_t embed_find(const unsigned char *p, size_t len, size_t *which)
         for (size_t m = 0; m < EMBED_N; m++)
             for (size_t k = 0; k < 3 && k <= i; k++) {
                 size_t st = i - k, ml = embed_magics[m].len, bk = embed_magics[m].back;
-                if (st + ml > len || st < bk || memcmp(p + st, embed_magics[m].magic, ml) != 0)
+                if (ml < 4 || st + ml > len || st < bk ||
+                    memcmp(p + st, embed_magics[m].magic, ml) != 0)
                     continue;
-                if (embed_magics[m].type == WW_FT_LZH && !embed_lha_ok(p + st - bk, len - st + bk))
-                    continue;
+                if (embed_magics[m].type == WW_FT_LZH) {
+                    int ok = embed_lha_ok(p + st - bk, len - st + bk);
+                    if (ok == EMBED_WAIT && (*wait < 0 || (ptrdiff_t)(st - bk) < *wait))
+                        *wait = (ptrdiff_t)(st - bk);
+                    if (ok != 1)
+                        continue;
+                }
                 if (best < 0 || (ptrdiff_t)(st - bk) < best) {
                     best = (ptrdiff_t)(st - bk); /* where the archive starts */
                     *which = m;
@@ -1327,6 +1367,51 @@ static ptrdiff_t embed_find(const unsigned char *p, size_t len, size_t *which)
             }
     }
     return best;
+}
+
+/* The first offset in <p> where a binary cpio header starts (embed_bincpio_ok), or -1. The
+ * magic's 0xc7 byte is rare in text (not UTF-8 before 'q'), so its occurrences are few. */
+static ptrdiff_t embed_bincpio_find(const unsigned char *p, size_t len, ptrdiff_t *wait)
+{
+    const unsigned char *c = p, *end = p + len;
+
+    while (c < end && (c = memchr(c, 0xc7, (size_t)(end - c))) != NULL) {
+        size_t i = (size_t)(c - p);
+        for (int le = 0; le <= 1; le++) { /* big-endian 71 c7 (it starts first), then c7 71 */
+            size_t st = le ? i : i - 1;
+            int ok;
+            if (le ? i + 1 >= len || p[i + 1] != 0x71 : i == 0 || p[i - 1] != 0x71)
+                continue;
+            if ((ok = embed_bincpio_ok(p + st, len - st)) == 1)
+                return (ptrdiff_t)st;
+            if (ok == EMBED_WAIT && *wait < 0)
+                *wait = (ptrdiff_t)st;
+        }
+        c++;
+    }
+    return -1;
+}
+
+/* embed_find, and in a text body (ww_filetype_embed_text) a binary cpio header: the first; -1
+ * also when a header that may start before it goes on past <len> (its start in *waitp: judged
+ * with the next chunk, from the carried tail, as it starts in the last BINCPIO_LOOK bytes). */
+static ptrdiff_t embed_first(const struct ww_filetype_embed *f, const unsigned char *p, size_t len,
+                             size_t *which, ptrdiff_t *waitp)
+{
+    ptrdiff_t wait = -1, off = embed_find(p, len, which, &wait), b = -1;
+
+    if (f->text) {
+        /* a header that starts before <off>: its bytes end before upto */
+        size_t upto =
+            off >= 0 && (size_t)off + BINCPIO_LOOK < len ? (size_t)off + BINCPIO_LOOK : len;
+        b = embed_bincpio_find(p, upto, &wait);
+        if (b >= 0 && (off < 0 || b < off)) {
+            *which = EMBED_BINCPIO;
+            off = b;
+        }
+    }
+    *waitp = wait;
+    return wait >= 0 && (off < 0 || wait < off) ? -1 : off;
 }
 
 /* The first 512-aligned block of the stream that GNU tar reads as a header, completed or found in
@@ -1391,13 +1476,14 @@ const unsigned char *ww_filetype_embed_head(const struct ww_filetype_embed *f, e
     return ww_filetype_embed_magic(t, len);
 }
 
-/* Keeps the bytes of signature <which> found at <h> (<n> there): the archive's first bytes */
+/* Keeps the archive's first bytes at <h> (<n> there), signature <which>: all of them up to the
+ * fed chunk's end, so that a caller holds every byte before the chunk. An LHA header is taken for
+ * one only at its level byte, 20 bytes after its start: one whose method was in the carried tail
+ * began up to WW_FILETYPE_EMBED_CARRY bytes before the chunk, not only its signature's length. */
 static void embed_found(struct ww_filetype_embed *f, size_t which, const unsigned char *h, size_t n)
 {
-    size_t want = embed_magics[which].back + embed_magics[which].len;
-
     f->found = (int)which + 1;
-    f->found_len = want < n ? want : n;
+    f->found_len = n < sizeof(f->found_head) ? n : sizeof(f->found_head);
     memcpy(f->found_head, h, f->found_len);
 }
 
@@ -1409,24 +1495,34 @@ enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void 
      * (its size byte: 257 at most), so that it is judged as it would be in one chunk */
     unsigned char seam[WW_FILETYPE_EMBED_CARRY + 260];
     size_t which = 0, head = len < 260 ? len : 260;
-    ptrdiff_t off;
+    ptrdiff_t off, wait = -1;
 
+    /* A tar header is known at its block's end, a signature at its start: one that starts in a
+     * tar header's own block is the first (fed in two chunks, the signature may come before the
+     * block is whole: t/fuzz_filetype). The caller keeps the stream from it; the members after
+     * that header have headers of their own, and its data is in what is kept. */
     *at = embed_tar(f, p, len);
     /* a signature that begins in the carried tail and ends in this chunk (before any tar header
      * completed in this chunk: that starts on a block before this chunk's first byte, or in it) */
     if (f->carry_len > 0 && len > 0) {
         memcpy(seam, f->carry, f->carry_len);
         memcpy(seam + f->carry_len, p, head);
-        off = embed_find(seam, f->carry_len + head, &which);
+        off = embed_first(f, seam, f->carry_len + head, &which, &wait);
         if (off >= 0 && (size_t)off < f->carry_len &&
-            (*at < 0 || f->pos - (int64_t)f->carry_len + off < *at)) {
+            (*at < 0 || f->pos - (int64_t)f->carry_len + off < *at + 512)) {
             *at = f->pos - (int64_t)f->carry_len + off;
             embed_found(f, which, seam + off, f->carry_len + head - (size_t)off);
             return embed_magics[which].type;
         }
+        /* a header begun in the tail still goes on past this chunk: nothing after it is first */
+        if (wait >= 0 && (size_t)wait < f->carry_len)
+            off = -1;
+        else
+            wait = -1;
     }
-    off = embed_find(p, len, &which);
-    if (off >= 0 && (*at < 0 || f->pos + off < *at)) {
+    if (wait < 0)
+        off = embed_first(f, p, len, &which, &wait);
+    if (off >= 0 && (*at < 0 || f->pos + off < *at + 512)) {
         *at = f->pos + off;
         embed_found(f, which, p + off, len - (size_t)off);
         return embed_magics[which].type;

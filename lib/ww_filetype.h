@@ -111,15 +111,21 @@ struct ww_filetype_embed {
     size_t block_len;         /* the 512-aligned block being gathered across chunks */
     unsigned char block[512]; /* ... and, once a tar header is found, that header */
     size_t tar_skip;          /* bytes before the stream's next 512-byte boundary (init_at) */
+    int text;                 /* a text body: binary cpio headers too (ww_filetype_embed_text) */
     int found;                /* the signature found last: its index + 1 (0: none) */
-    size_t found_len;         /* ... its archive's first bytes, as they were */
-    unsigned char found_head[2 * WW_FILETYPE_EMBED_MAGIC_MAX];
+    size_t found_len;         /* ... its archive's first bytes, as they were: up to this chunk's
+                               * start when it began in the carried tail (an LHA header is taken
+                               * for one at its level byte, 20 bytes on) */
+    unsigned char found_head[WW_FILETYPE_EMBED_CARRY + WW_FILETYPE_EMBED_MAGIC_MAX];
 };
 
 void ww_filetype_embed_init(struct ww_filetype_embed *f);
 /* The same for a finder fed from stream offset <pos> on (a second look from inside a body): tar
  * headers are looked for on the stream's 512-byte boundaries, GNU tar's, not on <pos> + 512 k. */
 void ww_filetype_embed_init_at(struct ww_filetype_embed *f, int64_t pos);
+/* The stream is a text body: also look for cpio's binary header, whose 2-byte magic ("070707" as
+ * a 16-bit word) only a text makes rare enough (after ww_filetype_embed_init or _init_at). */
+void ww_filetype_embed_text(struct ww_filetype_embed *f);
 /* Feeds the next <len> bytes of the stream. The first archive signature that starts in them or
  * in the previous bytes' tail: its type (WW_FT_ZIP, _RAR, _7Z, _CAB, _ISO (ISO 9660 or UDF),
  * _TAR, _LZH, _CPIO; the streams _XZ, _ZSTD, _BZIP2, _GZIP) and *at, its
@@ -131,8 +137,9 @@ enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void 
  * type. */
 const unsigned char *ww_filetype_embed_magic(enum ww_filetype t, size_t *len);
 /* The first bytes of the archive of type <t> that ww_filetype_embed_feed() just found (*len of
- * them; NULL for another type): its signature, or the whole tar header. A caller that did not
- * keep the chunks before takes the bytes before the chunk from here. */
+ * them; NULL for another type): its signature and the bytes after it up to the fed chunk's end
+ * (at least every byte before the chunk), or the whole tar header. A caller that did not keep
+ * the chunks before takes the bytes before the chunk from here. */
 const unsigned char *ww_filetype_embed_head(const struct ww_filetype_embed *f, enum ww_filetype t,
                                             size_t *len);
 

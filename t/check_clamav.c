@@ -1717,6 +1717,79 @@ START_TEST(test_deepscan_lzma_and_ar)
 }
 END_TEST
 
+/* A binary cpio (cpio -H bin, little-endian) of <name> with <n> bytes at <d>, appended to <z>. */
+static void bincpio_of(struct zbuf *z, const char *name, const unsigned char *d, size_t n)
+{
+    const char *names[2] = {name, "TRAILER!!!"};
+
+    for (int m = 0; m < 2; m++) {
+        size_t nl = strlen(names[m]) + 1, dn = m == 0 ? n : 0;
+        const unsigned w[13] = {070707,
+                                0,
+                                (unsigned)m + 1,
+                                m == 0 ? 0100644 : 0,
+                                0,
+                                0,
+                                1,
+                                0,
+                                0,
+                                0,
+                                (unsigned)nl,
+                                (unsigned)(dn >> 16),
+                                (unsigned)(dn & 0xffff)};
+        for (int i = 0; i < 13; i++)
+            zle(z, w[i], 2);
+        zput(z, names[m], nl);
+        zput(z, "", nl % 2);
+        if (dn > 0)
+            zput(z, d, dn);
+        zput(z, "", dn % 2);
+    }
+}
+
+/* An archive behind a text, the body's chunks parted at each of the archive's first 40 bytes: an
+ * LHA header is taken for one at its level byte (20 bytes on), a binary cpio header at 35, so the
+ * bytes before the chunk that completes it come from the finder (they were not kept). */
+START_TEST(test_deepscan_archive_behind_text_split_anywhere)
+{
+    struct ww_clamav *e;
+    uint64_t deep;
+    size_t xlen;
+    unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
+
+    e = deep_engine(&deep);
+    for (int kind = 0; kind < 2; kind++) {
+        struct zbuf z = {0};
+        size_t start;
+        static const char line[] = "Release notes: nothing here but words, lines and words.\n";
+        for (int i = 0; i < 60; i++)
+            zput(&z, line, sizeof(line) - 1);
+        start = z.n;
+        if (kind == 0)
+            lha0_of(&z, "clam.exe", exe, xlen);
+        else
+            bincpio_of(&z, "clam.exe", exe, xlen);
+        for (size_t cut = start + 1; cut < start + 40; cut++) {
+            struct ww_deepscan *d = ww_deepscan_create(e, deep, 25 << 20, tmpdir);
+            struct ww_deep_result r;
+            ck_assert_int_eq(ww_deepscan_feed(d, z.p, cut), WW_OK);
+            ck_assert_int_eq(ww_deepscan_feed(d, z.p + cut, z.n - cut), WW_OK);
+            ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
+            ck_assert_msg(
+                r.verdict == WW_DEEP_INFECTED && strstr(r.threat, "Webwarden.Test.ClamExe") != NULL,
+                "%s behind a text, parted %zu bytes in: verdict %d \"%s\"",
+                kind == 0 ? "an LHA" : "a binary cpio", cut - start, (int)r.verdict, r.threat);
+            ck_assert_str_eq(ww_deepscan_type_name(d), kind == 0 ? "text+lzh" : "text+cpio");
+            ww_deepscan_free(d);
+        }
+        free(z.p);
+    }
+    ww_clamav_unref(e);
+    free(exe);
+    dirs_remove();
+}
+END_TEST
+
 START_TEST(test_deepscan_polyglot_image_with_zip)
 {
     static const size_t pads[] = {8, 4898, 4899, 4900, 4901, 2 * WW_DEEPSCAN_MEM};
@@ -2369,6 +2442,7 @@ int main(void)
     tcase_add_test(tc, test_deepscan_bzip2_streams);
     tcase_add_test(tc, test_deepscan_lzma_and_ar);
     tcase_add_test(tc, test_deepscan_polyglot_image_with_zip);
+    tcase_add_test(tc, test_deepscan_archive_behind_text_split_anywhere);
     tcase_add_test(tc, test_deepscan_zip_members_outside_the_directory);
     tcase_add_test(tc, test_deepscan_tar_named_like_an_image);
     tcase_add_test(tc, test_deepscan_tar_headers_read_otherwise);

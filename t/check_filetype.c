@@ -376,13 +376,20 @@ START_TEST(test_filetype_embed_finds_archive_across_chunks)
                           "%s at %zu, chunks of %zu: got %s at %lld", embed_cases[_i].what,
                           offsets[k], chunks[c], ww_filetype_name(got), (long long)found_at);
             {
-                /* the bytes a caller that did not keep the chunk takes: the ones that matched */
-                size_t hl = 0;
+                /* the bytes a caller that did not keep the chunks before takes: the archive's,
+                 * every one before this chunk (an LHA header whose method came in an earlier
+                 * chunk than its level byte: 20 bytes before it) */
+                size_t hl = 0, cmp;
                 const unsigned char *h = ww_filetype_embed_head(&f, got, &hl);
-                ck_assert_msg(h != NULL && hl > 0 && hl <= embed_cases[_i].len &&
-                                  memcmp(h, embed_cases[_i].magic, hl) == 0 &&
-                                  (got == WW_FT_LZH || hl == embed_cases[_i].len),
-                              "%s: the head is not the signature found", embed_cases[_i].what);
+                cmp = hl < embed_cases[_i].len ? hl : embed_cases[_i].len;
+                ck_assert_msg(h != NULL && (int64_t)hl >= (int64_t)off - found_at &&
+                                  memcmp(h, body + found_at, hl) == 0 &&
+                                  memcmp(h, embed_cases[_i].magic, cmp) == 0 &&
+                                  (got == WW_FT_LZH || hl >= embed_cases[_i].len),
+                              "%s at %zu, chunks of %zu: the head is not the archive's first %lld "
+                              "bytes (%zu)",
+                              embed_cases[_i].what, offsets[k], chunks[c],
+                              (long long)off - found_at, hl);
             }
         }
 }
@@ -1249,6 +1256,87 @@ START_TEST(test_filetype_embed_lha_named_in_text)
 }
 END_TEST
 
+/* An old binary cpio header (26 bytes) for "clam.exe" (<size> bytes of data), little- or
+ * big-endian, at <h>; <nlink>. Its length with the name. */
+static size_t put_bincpio(unsigned char *h, int le, unsigned nlink, unsigned size)
+{
+    const unsigned w[13] = {070707, 0, 1, 0100644, 0, 0, nlink, 0, 0, 0, 9, 0, size};
+
+    for (size_t i = 0; i < 13; i++) {
+        h[2 * i + (le ? 0 : 1)] = (unsigned char)(w[i] & 0xff);
+        h[2 * i + (le ? 1 : 0)] = (unsigned char)(w[i] >> 8);
+    }
+    memcpy(h + 26, "clam.exe", 9);
+    return 35;
+}
+
+/* Behind a text, a binary cpio header is found (7-Zip finds one anywhere: review 19), whole or
+ * split at any byte, with every byte before the chunk it was judged in; not in another type's
+ * body (random bytes hold its 2-byte magic every 32 KiB), nor one whose header does not read. */
+START_TEST(test_filetype_embed_binary_cpio_in_text)
+{
+    static const size_t chunks[] = {1, 2, 3, 5, 7, 34, 35, 36, 64, 1000, 5000};
+    static const size_t offsets[] = {0, 1, 1233, 4000};
+    static const char filler[] = "Quoi? \xc7"
+                                 "a qui, \xc7"
+                                 " quand.\n";
+    unsigned char body[4096];
+
+    for (int le = 0; le <= 1; le++)
+        for (size_t k = 0; k < sizeof(offsets) / sizeof(offsets[0]); k++)
+            for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
+                for (int text = 0; text <= 1; text++) {
+                    struct ww_filetype_embed f;
+                    size_t off = 0, hl = 0;
+                    int64_t at, found_at = -1;
+                    enum ww_filetype got = WW_FT_UNKNOWN;
+                    const unsigned char *h;
+
+                    for (size_t i = 0; i < sizeof(body); i++) /* Latin-1, near misses */
+                        body[i] = (unsigned char)filler[i % (sizeof(filler) - 1)];
+                    put_bincpio(body + offsets[k], le, 1, 10);
+                    ww_filetype_embed_init(&f);
+                    if (text)
+                        ww_filetype_embed_text(&f);
+                    for (; off < sizeof(body) && got == WW_FT_UNKNOWN; off += chunks[c]) {
+                        size_t n = sizeof(body) - off < chunks[c] ? sizeof(body) - off : chunks[c];
+                        got = ww_filetype_embed_feed(&f, body + off, n, &at);
+                        found_at = at;
+                    }
+                    off -= chunks[c]; /* the start of the chunk it was found in */
+                    if (!text) {
+                        ck_assert_int_eq(got, WW_FT_UNKNOWN);
+                        continue;
+                    }
+                    ck_assert_msg(got == WW_FT_CPIO && found_at == (int64_t)offsets[k],
+                                  "%s-endian at %zu, chunks of %zu: got %s at %lld",
+                                  le ? "little" : "big", offsets[k], chunks[c],
+                                  ww_filetype_name(got), (long long)found_at);
+                    h = ww_filetype_embed_head(&f, WW_FT_CPIO, &hl);
+                    ck_assert_msg(h != NULL && (int64_t)hl >= (int64_t)off - found_at &&
+                                      memcmp(h, body + found_at, hl) == 0,
+                                  "at %zu, chunks of %zu: the head is not the header's bytes",
+                                  offsets[k], chunks[c]);
+                }
+    /* headers that do not read: no link; a NUL in the name's first 8 bytes; a short name that
+     * does not end in its NUL */
+    for (int bad = 0; bad < 3; bad++) {
+        struct ww_filetype_embed f;
+        int64_t at = 0;
+
+        memset(body, 'a', sizeof(body));
+        put_bincpio(body + 100, 1, bad == 0 ? 0 : 1, 10);
+        if (bad == 1)
+            body[100 + 26 + 3] = 0;
+        if (bad == 2)
+            body[100 + 20] = 4; /* a 4-byte name: "cla" and a NUL expected at 29 */
+        ww_filetype_embed_init(&f);
+        ww_filetype_embed_text(&f);
+        ck_assert_int_eq(ww_filetype_embed_feed(&f, body, sizeof(body), &at), WW_FT_UNKNOWN);
+    }
+}
+END_TEST
+
 START_TEST(test_filetype_embed_none_in_a_plain_image)
 {
     unsigned char body[8192];
@@ -1285,6 +1373,7 @@ int main(void)
                         (int)(sizeof(embed_cases) / sizeof(embed_cases[0])));
     tcase_add_test(tc, test_filetype_embed_none_in_a_plain_image);
     tcase_add_test(tc, test_filetype_embed_lha_named_in_text);
+    tcase_add_test(tc, test_filetype_embed_binary_cpio_in_text);
     tcase_add_test(tc, test_filetype_tar_start_after_blocks_that_are_not_headers);
     tcase_add_test(tc, test_filetype_lzma_alone_header);
     tcase_add_test(tc, test_filetype_zip_start_from_the_end_record);

@@ -326,6 +326,17 @@ def newc(members):
     return out
 
 
+def bincpio(members):
+    """A cpio archive in the old binary format (cpio -H bin), little-endian."""
+    out = b""
+    for i, (name, data, mode) in enumerate(members + [(b"TRAILER!!!", b"", 0)]):
+        nm = name + b"\0"
+        out += struct.pack("<13H", 0o70707, 0, i + 1, mode, 0, 0, 1, 0, 0, 0, len(nm),
+                           len(data) >> 16, len(data) & 0xffff)
+        out += nm + bytes(len(nm) % 2) + data + bytes(len(data) % 2)
+    return out
+
+
 def lzma_zip(name, data):
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_LZMA) as z:
@@ -909,6 +920,9 @@ def main():
         "stubxz.bin": bytes(range(4)) * 256 + lzma.compress(clam_exe),
         "stubcpio.exe": b"MZ" + bytes(62) + b"stub\r\n" * 20 +
         newc([(b"clam.exe", clam_exe, 0o100644)]),
+        # a binary cpio behind a text (review 19: 7-Zip finds it in a .txt)
+        "bincpio.txt": b"Release notes\n\n" + b"- nothing to see here\n" * 80 +
+        bincpio([(b"clam.exe", clam_exe, 0o100644)]),
         # containers 7-Zip opens and nothing here reads (review 18, F12): their headers only
         "header.wim": b"MSWIM\0\0\0" + struct.pack("<I", 208) + bytes(500),
         "header.qcow2": b"QFI\xfb\0\0\0\x03" + bytes(504),

@@ -2,7 +2,8 @@
  * type of a body's first bytes, the hidden-archive finder fed in two chunks, and the zip end
  * record and central directory readers the deep scanner trusts (bodies are the attacker's).
  * Checks more than "no crash": the finder reports the same first signature whatever the split,
- * inside the body, and a tar header exactly where GNU tar starts reading; a zip start is inside
+ * inside the body, with the bytes before the second chunk that a caller did not keep, and a tar
+ * header exactly where GNU tar starts reading; a zip start is inside
  * the body, before its central directory. */
 #include "config.h"
 
@@ -24,8 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((unsigned)ww_filetype_detect(data, size) >= WW_FT_COUNT)
         abort();
     ww_filetype_embed_init(&a);
-    ta = ww_filetype_embed_feed(&a, data, size, &at_a);
     ww_filetype_embed_init(&b);
+    if (size > 1 && (data[1] & 1)) { /* a text body's finder: binary cpio headers too */
+        ww_filetype_embed_text(&a);
+        ww_filetype_embed_text(&b);
+    }
+    ta = ww_filetype_embed_feed(&a, data, size, &at_a);
     tb1 = ww_filetype_embed_feed(&b, data, split, &at_b1);
     tb2 = tb1 != WW_FT_UNKNOWN ? WW_FT_UNKNOWN
                                : ww_filetype_embed_feed(&b, data + split, size - split, &at_b2);
@@ -34,12 +39,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* found whole, missed split (or the other way) */
     if (ta != WW_FT_UNKNOWN && (at_a != at_b || at_a < 0 || (size_t)at_a >= size))
         abort();
+    if (tb2 != WW_FT_UNKNOWN && at_b2 < (int64_t)split) {
+        /* found in the second chunk, begun in the first: the finder hands back every byte of
+         * the first chunk from the archive's start on, as they were (a caller kept none) */
+        size_t hl = 0;
+        const unsigned char *h = ww_filetype_embed_head(&b, tb2, &hl);
+        if (h == NULL || (int64_t)hl < (int64_t)split - at_b2 || (size_t)at_b2 + hl > size ||
+            memcmp(h, data + at_b2, hl) != 0)
+            abort();
+    }
     /* the finder's tar header is where GNU tar starts reading, and none is missed */
     tar_at = ww_filetype_tar_start(data, size);
     if (ta == WW_FT_TAR && at_a != tar_at)
         abort();
-    if (tar_at >= 0 && (ta == WW_FT_UNKNOWN || at_a > tar_at))
-        abort();
+    if (tar_at >= 0 && (ta == WW_FT_UNKNOWN || at_a >= tar_at + 512))
+        abort(); /* (a signature in the header's own block comes first) */
     start = ww_filetype_zip_start(data, size, (int64_t)size, &z);
     if (start >= 0 && (z.cd_at < start || z.cd_size <= 0 || (uint64_t)z.cd_at + z.cd_size > size))
         abort();

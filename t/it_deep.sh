@@ -188,7 +188,7 @@ done
 # ISO 9660 images libclamav reads in part (a file in two extents, a record with an interleave
 # unit: review 18), a UDF image in an order its UDF reader does not walk, streams and a cpio behind a stub (7-Zip's signature search opens them) and
 # an RPM (libclamav reads none of it): 7-Zip reads them (rpm2cpio too)
-for f in multiext.iso unit.iso clam-udf.iso clam-dynamic.vhd clam.vhdx stubgz.exe stubxz.bin stubcpio.exe; do
+for f in multiext.iso unit.iso clam-udf.iso clam-dynamic.vhd clam.vhdx stubgz.exe stubxz.bin stubcpio.exe bincpio.txt; do
     7zz x -so "$tmp/ev/$f" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read $f"
 done
 for f in clam.rpm clam-xz.rpm; do
@@ -296,7 +296,8 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "clam-xz.rpm|threat=Webwarden.Test.ClamExe|type=rpm scanner=clamav deep=infected" \
     "stubgz.exe|threat=Webwarden.Test.ClamExe|type=pe scanner=clamav deep=infected" \
     "stubxz.bin|threat=Webwarden.Test.ClamExe|type=unknown scanner=clamav deep=infected" \
-    "stubcpio.exe|threat=Webwarden.Test.ClamExe|type=pe scanner=clamav deep=infected"; do
+    "stubcpio.exe|threat=Webwarden.Test.ClamExe|type=pe scanner=clamav deep=infected" \
+    "bincpio.txt|threat=Webwarden.Test.ClamExe|type=text+cpio scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
