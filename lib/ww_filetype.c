@@ -1469,6 +1469,10 @@ const unsigned char *ww_filetype_embed_head(const struct ww_filetype_embed *f, e
         *len = 512;
         return f->block;
     }
+    if (f->found > 0 && embed_magics[f->found - 1].type == t && f->found_block) {
+        *len = f->block_len; /* kept from the tar block the signature is in (embed_from) */
+        return f->block;
+    }
     if (f->found > 0 && embed_magics[f->found - 1].type == t) { /* the bytes that matched */
         *len = f->found_len;
         return f->found_head;
@@ -1483,8 +1487,25 @@ const unsigned char *ww_filetype_embed_head(const struct ww_filetype_embed *f, e
 static void embed_found(struct ww_filetype_embed *f, size_t which, const unsigned char *h, size_t n)
 {
     f->found = (int)which + 1;
+    f->found_block = 0;
     f->found_len = n < sizeof(f->found_head) ? n : sizeof(f->found_head);
     memcpy(f->found_head, h, f->found_len);
+}
+
+/* Where the caller keeps the stream from, for a signature found at <sp> (this chunk: <len>
+ * bytes; <tar>: embed_tar's answer for it). A tar header is known only once its 512-byte block
+ * is whole, a signature at its start: one in a block still being gathered may sit in a tar
+ * header's name (a decoy before the header that comes first, t/fuzz_filetype and
+ * check_clamav), so the stream is kept from that block's start (its bytes so far in f->block);
+ * the deep scan reads a tar header there, and looks again for the signature after it. */
+static int64_t embed_from(struct ww_filetype_embed *f, size_t len, int64_t sp, int64_t tar)
+{
+    int64_t b0 = f->pos + (int64_t)len - (int64_t)f->block_len;
+
+    if (tar >= 0 || f->tar_done || f->block_len == 0 || sp < b0)
+        return sp;
+    f->found_block = 1;
+    return b0;
 }
 
 enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void *data, size_t len,
@@ -1497,10 +1518,6 @@ enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void 
     size_t which = 0, head = len < 260 ? len : 260;
     ptrdiff_t off, wait = -1;
 
-    /* A tar header is known at its block's end, a signature at its start: one that starts in a
-     * tar header's own block is the first (fed in two chunks, the signature may come before the
-     * block is whole: t/fuzz_filetype). The caller keeps the stream from it; the members after
-     * that header have headers of their own, and its data is in what is kept. */
     *at = embed_tar(f, p, len);
     /* a signature that begins in the carried tail and ends in this chunk (before any tar header
      * completed in this chunk: that starts on a block before this chunk's first byte, or in it) */
@@ -1509,9 +1526,9 @@ enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void 
         memcpy(seam + f->carry_len, p, head);
         off = embed_first(f, seam, f->carry_len + head, &which, &wait);
         if (off >= 0 && (size_t)off < f->carry_len &&
-            (*at < 0 || f->pos - (int64_t)f->carry_len + off < *at + 512)) {
-            *at = f->pos - (int64_t)f->carry_len + off;
+            (*at < 0 || f->pos - (int64_t)f->carry_len + off < *at)) {
             embed_found(f, which, seam + off, f->carry_len + head - (size_t)off);
+            *at = embed_from(f, len, f->pos - (int64_t)f->carry_len + off, *at);
             return embed_magics[which].type;
         }
         /* a header begun in the tail still goes on past this chunk: nothing after it is first */
@@ -1522,9 +1539,9 @@ enum ww_filetype ww_filetype_embed_feed(struct ww_filetype_embed *f, const void 
     }
     if (wait < 0)
         off = embed_first(f, p, len, &which, &wait);
-    if (off >= 0 && (*at < 0 || f->pos + off < *at + 512)) {
-        *at = f->pos + off;
+    if (off >= 0 && (*at < 0 || f->pos + off < *at)) {
         embed_found(f, which, p + off, len - (size_t)off);
+        *at = embed_from(f, len, f->pos + off, *at);
         return embed_magics[which].type;
     }
     if (*at >= 0)

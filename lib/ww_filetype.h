@@ -113,6 +113,7 @@ struct ww_filetype_embed {
     size_t tar_skip;          /* bytes before the stream's next 512-byte boundary (init_at) */
     int text;                 /* a text body: binary cpio headers too (ww_filetype_embed_text) */
     int found;                /* the signature found last: its index + 1 (0: none) */
+    int found_block;          /* ... reported from the start of the tar block it is in */
     size_t found_len;         /* ... its archive's first bytes, as they were: up to this chunk's
                                * start when it began in the carried tail (an LHA header is taken
                                * for one at its level byte, 20 bytes on) */
@@ -127,7 +128,9 @@ void ww_filetype_embed_init_at(struct ww_filetype_embed *f, int64_t pos);
  * a 16-bit word) only a text makes rare enough (after ww_filetype_embed_init or _init_at). */
 void ww_filetype_embed_text(struct ww_filetype_embed *f);
 /* Feeds the next <len> bytes of the stream. The first archive signature that starts in them or
- * in the previous bytes' tail: its type (WW_FT_ZIP, _RAR, _7Z, _CAB, _ISO (ISO 9660 or UDF),
+ * in the previous bytes' tail (or, when it lies in a 512-byte block of the stream not yet whole
+ * while tar headers are looked for, that block: it may be a tar header, which comes first): its
+ * type (WW_FT_ZIP, _RAR, _7Z, _CAB, _ISO (ISO 9660 or UDF),
  * _TAR, _LZH, _CPIO; the streams _XZ, _ZSTD, _BZIP2, _GZIP) and *at, its
  * offset in the stream (before this chunk when it began in an earlier one). Else WW_FT_UNKNOWN
  * and *at is -1. Pure, O(len). */

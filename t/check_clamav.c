@@ -1749,7 +1749,9 @@ static void bincpio_of(struct zbuf *z, const char *name, const unsigned char *d,
 
 /* An archive behind a text, the body's chunks parted at each of the archive's first 40 bytes: an
  * LHA header is taken for one at its level byte (20 bytes on), a binary cpio header at 35, so the
- * bytes before the chunk that completes it come from the finder (they were not kept). */
+ * bytes before the chunk that completes it come from the finder (they were not kept). And a tar
+ * whose header's name holds a signature (a decoy: the finder takes it first, as it is in the
+ * header's own block): the member after it is still found. */
 START_TEST(test_deepscan_archive_behind_text_split_anywhere)
 {
     struct ww_clamav *e;
@@ -1758,28 +1760,43 @@ START_TEST(test_deepscan_archive_behind_text_split_anywhere)
     unsigned char *exe = file_read(TESTFILES "/clam.exe", &xlen);
 
     e = deep_engine(&deep);
-    for (int kind = 0; kind < 2; kind++) {
+    for (int kind = 0; kind < 3; kind++) {
         struct zbuf z = {0};
         size_t start;
         static const char line[] = "Release notes: nothing here but words, lines and words.\n";
         for (int i = 0; i < 60; i++)
             zput(&z, line, sizeof(line) - 1);
+        if (kind == 2) /* to a tar block's boundary, with spaces */
+            while (z.n % 512 != 0)
+                zput(&z, " ", 1);
         start = z.n;
         if (kind == 0)
             lha0_of(&z, "clam.exe", exe, xlen);
-        else
+        else if (kind == 1)
             bincpio_of(&z, "clam.exe", exe, xlen);
+        else {
+            tar_member(&z, "docs/PK\3\4/clam.exe", exe, xlen, 1);
+            tar_end(&z);
+        }
         for (size_t cut = start + 1; cut < start + 40; cut++) {
             struct ww_deepscan *d = ww_deepscan_create(e, deep, 25 << 20, tmpdir);
             struct ww_deep_result r;
             ck_assert_int_eq(ww_deepscan_feed(d, z.p, cut), WW_OK);
             ck_assert_int_eq(ww_deepscan_feed(d, z.p + cut, z.n - cut), WW_OK);
             ck_assert_int_eq(ww_deepscan_finish(d, &r), 1);
-            ck_assert_msg(
-                r.verdict == WW_DEEP_INFECTED && strstr(r.threat, "Webwarden.Test.ClamExe") != NULL,
-                "%s behind a text, parted %zu bytes in: verdict %d \"%s\"",
-                kind == 0 ? "an LHA" : "a binary cpio", cut - start, (int)r.verdict, r.threat);
-            ck_assert_str_eq(ww_deepscan_type_name(d), kind == 0 ? "text+lzh" : "text+cpio");
+            ck_assert_msg(r.verdict == WW_DEEP_INFECTED &&
+                              strstr(r.threat, "Webwarden.Test.ClamExe") != NULL,
+                          "%s behind a text, parted %zu bytes in: verdict %d \"%s\"",
+                          kind == 0   ? "an LHA"
+                          : kind == 1 ? "a binary cpio"
+                                      : "a tar",
+                          cut - start, (int)r.verdict, r.threat);
+            /* the tar: found by its header, or by the decoy in its block (kept from the block) */
+            ck_assert_msg(strcmp(ww_deepscan_type_name(d), kind == 0   ? "text+lzh"
+                                                           : kind == 1 ? "text+cpio"
+                                                                       : "text+tar") == 0 ||
+                              (kind == 2 && strcmp(ww_deepscan_type_name(d), "text+zip") == 0),
+                          "type %s", ww_deepscan_type_name(d));
             ww_deepscan_free(d);
         }
         free(z.p);
