@@ -475,7 +475,7 @@ static int body_type_told(struct ww_body *b)
                       strcmp(group, "office") != 0 && strcmp(group, "executable") != 0;
         if (b->embed_on) {
             ww_filetype_embed_init(&b->embed);
-            if (strcmp(group, "text") == 0)
+            if (strcmp(group, "text") == 0 || strcmp(group, "html") == 0)
                 ww_filetype_embed_text(&b->embed);
             return body_embed_check(b, b->peek, b->peek_len);
         }

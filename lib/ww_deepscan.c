@@ -159,7 +159,8 @@ static void deep_set_type(struct ww_deepscan *d)
     if (ww_filetype_set_has(d->types, (enum ww_filetype)d->type))
         return;
     ww_filetype_embed_init(&d->embed);
-    if (strcmp(ww_filetype_group((enum ww_filetype)d->type), "text") == 0)
+    if (strcmp(ww_filetype_group((enum ww_filetype)d->type), "text") == 0 ||
+        strcmp(ww_filetype_group((enum ww_filetype)d->type), "html") == 0)
         ww_filetype_embed_text(&d->embed);
     et = ww_filetype_embed_feed(&d->embed, d->mem, d->mem_len, &at);
     if (et != WW_FT_UNKNOWN) {
@@ -358,19 +359,28 @@ static void deep_scan_view(struct ww_deepscan *d, const unsigned char *prefix, i
                        res);
 }
 
+#define DEEP_UNSUPPORTED "Webwarden.DeepScan.Unsupported."
+
 /* Something a look could not inspect: the body is unscanned, named from <fmt>, unless a later
- * look finds a threat (the first such name is kept). 0: the looks go on. */
+ * look finds a threat. The first such name is kept, but a limit (more to look at than the looks
+ * may: clamav.limit_action, block by default) replaces a format nothing reads
+ * (Unsupported.*, unsupported_action, allow by default): a decoy an attacker chose first must
+ * not hide that the body held more (attack review 20, D1). 0: the looks go on. */
 __attribute__((format(printf, 2, 3))) static int deep_pend(struct ww_deepscan *d, const char *fmt,
                                                            ...)
 {
+    char name[sizeof(d->pending.threat)];
     va_list ap;
 
-    if (d->pending.verdict != WW_DEEP_CLEAN)
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof(name), fmt, ap);
+    va_end(ap);
+    if (d->pending.verdict != WW_DEEP_CLEAN &&
+        (strncmp(d->pending.threat, DEEP_UNSUPPORTED, strlen(DEEP_UNSUPPORTED)) != 0 ||
+         strncmp(name, DEEP_UNSUPPORTED, strlen(DEEP_UNSUPPORTED)) == 0))
         return 0;
     d->pending.verdict = WW_DEEP_UNSCANNED;
-    va_start(ap, fmt);
-    vsnprintf(d->pending.threat, sizeof(d->pending.threat), fmt, ap);
-    va_end(ap);
+    memcpy(d->pending.threat, name, sizeof(name));
     return 0;
 }
 

@@ -77,6 +77,8 @@ static const struct ft_info ft_info[WW_FT_COUNT] = {
     [WW_FT_VIDEO] = {"video", "media"},
     [WW_FT_AUDIO] = {"audio", "media"},
     [WW_FT_FONT] = {"font", "font"},
+    [WW_FT_WIM] = {"wim", "archive"},
+    [WW_FT_NSIS] = {"nsis", "executable"},
 };
 
 _Static_assert(WW_FT_COUNT <= 64, "a type set is a 64-bit mask");
@@ -320,6 +322,10 @@ enum ww_filetype ww_filetype_detect(const void *data, size_t len)
         return WW_FT_CAB;
     if (AT(0, "ISc("))
         return WW_FT_ISCAB;
+    if (AT(0, "MSWIM\0\0\0"))
+        return WW_FT_WIM;
+    if (AT(4, "\xEF\xBE\xAD\xDENullsoftInst"))
+        return WW_FT_NSIS; /* an installer's data without its stub (libclamav reads it) */
     if (AT(0, "\x60\xEA") && len >= 10) {
         unsigned hsize = (unsigned)p[2] | (unsigned)p[3] << 8; /* basic header size */
         if (hsize > 0 && hsize <= 2600)
@@ -586,12 +592,24 @@ static const struct {
     LH('z', '4'),
     LH('z', '5'),
 #undef LH
+    /* a compiled HTML help file, an NSIS installer's data (its flags 4 bytes before) and a
+     * Windows image: 7-Zip finds each anywhere (attack review 20, A2-A4); libclamav reads the
+     * first two, nothing here the third (Unsupported.wim) */
+    {WW_FT_CHM, {'I', 'T', 'S', 'F', 3, 0, 0, 0}, 8, 0},
+    {WW_FT_NSIS, {0xef, 0xbe, 0xad, 0xde, 'N', 'u', 'l', 'l'}, 8, 4},
+    {WW_FT_WIM, {'M', 'S', 'W', 'I', 'M', 0, 0, 0}, 8, 0},
+    /* an ARJ archive's main header (7-Zip finds one anywhere: attack review 20, A1): two bytes,
+     * too few for embed_find's pairs (embed_arj_find) */
+    {WW_FT_ARJ, {0x60, 0xea}, 2, 0},
     /* cpio's binary header ("070707" as a 16-bit word, either byte order): two bytes, too few
      * for embed_find's pairs; looked for in text bodies only (embed_bincpio_find) */
     {WW_FT_CPIO, {0x71, 0xc7}, 2, 0},
 };
 #define EMBED_N (sizeof(embed_magics) / sizeof(embed_magics[0]))
 #define EMBED_BINCPIO (EMBED_N - 1)
+#define EMBED_ARJ (EMBED_N - 2)
+/* the bytes of an ARJ main header that embed_arj_ok judges */
+#define ARJ_LOOK 11
 /* the bytes of a binary cpio header that embed_bincpio_ok judges: the same whole or split */
 #define BINCPIO_LOOK 35
 /* a header check's answer when the header's bytes go on in the next chunk: a signature after it
@@ -611,24 +629,36 @@ static int embed_lha_ok(const unsigned char *h, size_t n)
     return h[20] <= 1 && h[0] >= 20;
 }
 
-/* Whether the binary cpio header at <h> (<n> bytes there) may be one, as the deep scan's stream
- * finder takes one (review 19, F9: 7-Zip finds one anywhere): a link or more, a name of 2 bytes
- * or more whose first 8 are not NUL, ending in its NUL when it is no longer. Its first
- * BINCPIO_LOOK bytes only (a header split between two chunks is judged as a whole one: the
- * carried tail holds them); the deep scan checks the rest. */
+/* Whether the binary cpio header at <h> (<n> bytes there) may be one as 7-Zip reads one (review
+ * 19, F9: it finds one anywhere; review 20: it takes no link and an empty name too): a name of a
+ * byte or more (its NUL) whose first 8 bytes before the NUL are not NUL, ending in its NUL when it
+ * is no longer. Its first BINCPIO_LOOK bytes only (a header split between two chunks is judged as
+ * a whole one: the carried tail holds them); the deep scan reads the rest. */
 static int embed_bincpio_ok(const unsigned char *h, size_t n)
 {
-    int le;
-    unsigned nlink, ns;
+    unsigned ns;
 
     if (n < BINCPIO_LOOK)
         return EMBED_WAIT; /* judged with the next chunk, from the carried tail */
-    le = h[0] == 0xc7;
-    nlink = le ? (unsigned)h[12] | (unsigned)h[13] << 8 : (unsigned)h[12] << 8 | h[13];
-    ns = le ? (unsigned)h[20] | (unsigned)h[21] << 8 : (unsigned)h[20] << 8 | h[21];
-    if (nlink == 0 || ns < 2 || memchr(h + 26, 0, ns - 1 < 8 ? ns - 1 : 8) != NULL)
+    ns = h[0] == 0xc7 ? (unsigned)h[20] | (unsigned)h[21] << 8 : (unsigned)h[20] << 8 | h[21];
+    if (ns < 1 || memchr(h + 26, 0, ns - 1 < 8 ? ns - 1 : 8) != NULL)
         return 0;
     return ns - 1 > 8 || h[26 + ns - 1] == 0;
+}
+
+/* Whether the ARJ main header at <h> (<n> bytes there) may be one: a basic header of 30 to 2,600
+ * bytes (7-Zip's bounds; its CRC after it is the deep scan's to check), a first header of 30
+ * bytes or more within it, the host OS ARJ knows (0-11), the file type of a main header (2). Its
+ * first ARJ_LOOK bytes only, as for the others. UTF-8 text never passes (the size's high byte is
+ * a continuation byte); random bytes once in 10^9 positions or so. */
+static int embed_arj_ok(const unsigned char *h, size_t n)
+{
+    unsigned hsize;
+
+    if (n < ARJ_LOOK)
+        return EMBED_WAIT;
+    hsize = (unsigned)h[2] | (unsigned)h[3] << 8;
+    return hsize >= 30 && hsize <= 2600 && h[4] >= 30 && h[4] <= hsize && h[7] <= 11 && h[10] == 2;
 }
 
 static uint64_t le64(const unsigned char *p)
@@ -1392,6 +1422,22 @@ static ptrdiff_t embed_bincpio_find(const unsigned char *p, size_t len, ptrdiff_
     return -1;
 }
 
+/* The first offset in <p> where an ARJ main header starts (embed_arj_ok), or -1. */
+static ptrdiff_t embed_arj_find(const unsigned char *p, size_t len, ptrdiff_t *wait)
+{
+    const unsigned char *c = p, *end = p + len;
+    int ok;
+
+    while (end - c >= 2 && (c = memmem(c, (size_t)(end - c), "\x60\xea", 2)) != NULL) {
+        if ((ok = embed_arj_ok(c, (size_t)(end - c))) == 1)
+            return c - p;
+        if (ok == EMBED_WAIT && *wait < 0)
+            *wait = c - p;
+        c++;
+    }
+    return -1;
+}
+
 /* embed_find, and in a text body (ww_filetype_embed_text) a binary cpio header: the first; -1
  * also when a header that may start before it goes on past <len> (its start in *waitp: judged
  * with the next chunk, from the carried tail, as it starts in the last BINCPIO_LOOK bytes). */
@@ -1400,6 +1446,13 @@ static ptrdiff_t embed_first(const struct ww_filetype_embed *f, const unsigned c
 {
     ptrdiff_t wait = -1, off = embed_find(p, len, which, &wait), b = -1;
 
+    /* a header that starts before <off>: its bytes end before off + ARJ_LOOK */
+    b = embed_arj_find(p, off >= 0 && (size_t)off + ARJ_LOOK < len ? (size_t)off + ARJ_LOOK : len,
+                       &wait);
+    if (b >= 0 && (off < 0 || b < off)) {
+        *which = EMBED_ARJ;
+        off = b;
+    }
     if (f->text) {
         /* a header that starts before <off>: its bytes end before upto */
         size_t upto =

@@ -68,6 +68,8 @@ enum ww_filetype {
     WW_FT_LZOP,      /* lzop */
     WW_FT_LZMA,      /* LZMA "alone" (.lzma, .tar.lzma, .tlz): no magic, a header every encoder
                       * writes alike (ww_filetype_lzma_header) */
+    WW_FT_WIM,       /* a Windows image (7-Zip and DISM read it; nothing here does) */
+    WW_FT_NSIS,      /* an NSIS installer's data: its first header ("NullsoftInst" at 8) */
     WW_FT_COUNT
 };
 

@@ -340,6 +340,13 @@ static const struct {
     /* an LHA level-0 header: size 22, its checksum, "-lh0-", sizes, time, attribute, level 0,
      * a 1-byte name; found where it starts, 2 bytes before its method */
     {"lha", "\x17\xf9-lh0-\x01\0\0\0\x01\0\0\0\0\0\0\0\x20\0\x01x\0\0", 25, WW_FT_LZH},
+    {"chm", "ITSF\3\0\0\0", 8, WW_FT_CHM},
+    {"nsis (its first header: flags, then the magic)", "\0\0\0\0\xef\xbe\xad\xdeNull", 12,
+     WW_FT_NSIS},
+    {"wim", "MSWIM\0\0\0", 8, WW_FT_WIM},
+    /* an ARJ main header: 60 ea, a basic header of 34 bytes, a first header of 30, version 11,
+     * 1 to extract, MS-DOS, no flags, file type 2 */
+    {"arj", "\x60\xea\x22\x00\x1e\x0b\x01\x00\x00\x00\x02", 11, WW_FT_ARJ},
     {"bzip2 -1", "BZh11AY&", 8, WW_FT_BZIP2},
     {"bzip2 -9", "BZh91AY&", 8, WW_FT_BZIP2},
 };
@@ -1333,14 +1340,16 @@ START_TEST(test_filetype_embed_binary_cpio_in_text)
                                   "at %zu, chunks of %zu: the head is not the header's bytes",
                                   offsets[k], chunks[c]);
                 }
-    /* headers that do not read: no link; a NUL in the name's first 8 bytes; a short name that
-     * does not end in its NUL */
+    /* headers that do not read: no name (not even its NUL); a NUL in the name's first 8 bytes; a
+     * short name that does not end in its NUL (no link, an empty name: 7-Zip reads them) */
     for (int bad = 0; bad < 3; bad++) {
         struct ww_filetype_embed f;
         int64_t at = 0;
 
         memset(body, 'a', sizeof(body));
-        put_bincpio(body + 100, 1, bad == 0 ? 0 : 1, 10);
+        put_bincpio(body + 100, 1, 0, 10);
+        if (bad == 0)
+            body[100 + 20] = 0; /* namesize 0 */
         if (bad == 1)
             body[100 + 26 + 3] = 0;
         if (bad == 2)
@@ -1348,6 +1357,22 @@ START_TEST(test_filetype_embed_binary_cpio_in_text)
         ww_filetype_embed_init(&f);
         ww_filetype_embed_text(&f);
         ck_assert_int_eq(ww_filetype_embed_feed(&f, body, sizeof(body), &at), WW_FT_UNKNOWN);
+    }
+    /* no link; an empty name (its NUL only): 7-Zip reads both (attack review 20, B1-B3) */
+    for (int good = 0; good < 2; good++) {
+        struct ww_filetype_embed f;
+        int64_t at = 0;
+
+        memset(body, 'a', sizeof(body));
+        put_bincpio(body + 100, 1, 0, 10);
+        if (good == 1) {
+            body[100 + 20] = 1;
+            body[100 + 26] = 0;
+        }
+        ww_filetype_embed_init(&f);
+        ww_filetype_embed_text(&f);
+        ck_assert_int_eq(ww_filetype_embed_feed(&f, body, sizeof(body), &at), WW_FT_CPIO);
+        ck_assert_int_eq(at, 100);
     }
 }
 END_TEST

@@ -326,15 +326,21 @@ def newc(members):
     return out
 
 
-def bincpio(members):
+def bincpio(members, nlink=1):
     """A cpio archive in the old binary format (cpio -H bin), little-endian."""
     out = b""
     for i, (name, data, mode) in enumerate(members + [(b"TRAILER!!!", b"", 0)]):
         nm = name + b"\0"
-        out += struct.pack("<13H", 0o70707, 0, i + 1, mode, 0, 0, 1, 0, 0, 0, len(nm),
+        out += struct.pack("<13H", 0o70707, 0, i + 1, mode, 0, 0, nlink, 0, 0, 0, len(nm),
                            len(data) >> 16, len(data) & 0xffff)
         out += nm + bytes(len(nm) % 2) + data + bytes(len(data) % 2)
     return out
+
+
+def nsis_data(exe):
+    """An NSIS installer's data without its stub: from its first header (4 bytes of flags before
+    the magic) on."""
+    return exe[exe.index(b"\xef\xbe\xad\xdeNullsoftInst") - 4:]
 
 
 def lzma_zip(name, data):
@@ -923,6 +929,14 @@ def main():
         # a binary cpio behind a text (review 19: 7-Zip finds it in a .txt)
         "bincpio.txt": b"Release notes\n\n" + b"- nothing to see here\n" * 80 +
         bincpio([(b"clam.exe", clam_exe, 0o100644)]),
+        # behind an image's or a text's bytes, what 7-Zip finds anywhere (attack review 20): an
+        # ARJ, a CHM, an NSIS installer's data from its first header on, a binary cpio with no
+        # link behind HTML
+        "arj.gif": gif + b"\0" * 50 + read("clam.arj"),
+        "chm.txt": b"Release notes\n\n" + b"- nothing to see here\n" * 80 + read("clam.chm"),
+        "nsis.gif": gif + b"\0" * 50 + nsis_data(read("clam-nsis.exe")),
+        "nlink0cpio.html": b"<!DOCTYPE html>\n<html><body>\n" + b"<p>nothing here</p>\n" * 60 +
+        bincpio([(b"clam.exe", clam_exe, 0o100644)], nlink=0),
         # containers 7-Zip opens and nothing here reads (review 18, F12): their headers only
         "header.wim": b"MSWIM\0\0\0" + struct.pack("<I", 208) + bytes(500),
         "header.qcow2": b"QFI\xfb\0\0\0\x03" + bytes(504),

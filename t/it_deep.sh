@@ -188,9 +188,11 @@ done
 # ISO 9660 images libclamav reads in part (a file in two extents, a record with an interleave
 # unit: review 18), a UDF image in an order its UDF reader does not walk, streams and a cpio behind a stub (7-Zip's signature search opens them) and
 # an RPM (libclamav reads none of it): 7-Zip reads them (rpm2cpio too)
-for f in multiext.iso unit.iso clam-udf.iso clam-dynamic.vhd clam.vhdx stubgz.exe stubxz.bin stubcpio.exe bincpio.txt; do
+for f in multiext.iso unit.iso clam-udf.iso clam-dynamic.vhd clam.vhdx stubgz.exe stubxz.bin stubcpio.exe bincpio.txt \
+    arj.gif nsis.gif nlink0cpio.html; do
     7zz x -so "$tmp/ev/$f" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read $f"
 done
+7zz x -so "$tmp/ev/chm.txt" clam.exe.txt -r 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read chm.txt"
 for f in clam.rpm clam-xz.rpm; do
     rm -rf "$tmp/rpmx" && mkdir "$tmp/rpmx" && 7zz x -so "$tmp/ev/$f" >"$tmp/rpmx/p.cpio" 2>/dev/null &&
         (cd "$tmp/rpmx" && 7zz x p.cpio >/dev/null 2>&1) &&
@@ -297,7 +299,11 @@ for spec in "decoy.gif|threat=Webwarden.Test.ClamExe|type=image+zip scanner=clam
     "stubgz.exe|threat=Webwarden.Test.ClamExe|type=pe scanner=clamav deep=infected" \
     "stubxz.bin|threat=Webwarden.Test.ClamExe|type=unknown scanner=clamav deep=infected" \
     "stubcpio.exe|threat=Webwarden.Test.ClamExe|type=pe scanner=clamav deep=infected" \
-    "bincpio.txt|threat=Webwarden.Test.ClamExe|type=text+cpio scanner=clamav deep=infected"; do
+    "bincpio.txt|threat=Webwarden.Test.ClamExe|type=text+cpio scanner=clamav deep=infected" \
+    "arj.gif|threat=Webwarden.Test.ClamExe|type=image+arj scanner=clamav deep=infected" \
+    "chm.txt|threat=Webwarden.Test.ClamExe|type=text+chm scanner=clamav deep=infected" \
+    "nsis.gif|threat=Webwarden.Test.ClamExe|type=image+nsis scanner=clamav deep=infected" \
+    "nlink0cpio.html|threat=Webwarden.Test.ClamExe|type=html+cpio scanner=clamav deep=infected"; do
     f=${spec%%|*} rest=${spec#*|}
     want1=${rest%%|*} want2=${rest#*|}
     icap -s webwarden_scan -f "$tmp/ev/$f" -resp "http://dl.webwarden.test/ev/$f" -v >"$tmp/s_ev.txt" 2>&1
@@ -324,7 +330,7 @@ for spec in "cut.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "paxtab.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
     "paxpad.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
     "bridge.iso|unknown|Webwarden.DeepScan.Unsupported.udf" \
-    "header.wim|unknown|Webwarden.DeepScan.Unsupported.wim" \
+    "header.wim|wim|Webwarden.DeepScan.Unsupported.wim" \
     "header.qcow2|diskimage|Webwarden.DeepScan.Unsupported.diskimage"; do
     f=${spec%%|*} rest=${spec#*|}
     type=${rest%%|*} why=${rest#*|}
