@@ -937,6 +937,13 @@ def main():
         "nsis.gif": gif + b"\0" * 50 + nsis_data(read("clam-nsis.exe")),
         "nlink0cpio.html": b"<!DOCTYPE html>\n<html><body>\n" + b"<p>nothing here</p>\n" * 60 +
         bincpio([(b"clam.exe", clam_exe, 0o100644)], nlink=0),
+        # a zip header no reader takes (a NUL in its name: Unsupported.ZipHeaders, allowed by
+        # default), then 4 bare 7z signatures, then the cpio: past the second look's limit,
+        # which must not lose to the decoy's verdict (attack review 20, D1)
+        "decoys.txt": b"Release notes\n\n" + b"- nothing to see here\n" * 80 + b"PK\x03\x04" +
+        struct.pack("<HHHHHIIIHH", 20, 8, 99, 0, 0, 0, 0, 0, 3, 0) + b"a\0b words " +
+        b" text ".join([b"7z\xbc\xaf\x27\x1c"] * 4) + b" more words\n" +
+        bincpio([(b"clam.exe", clam_exe, 0o100644)]),
         # containers 7-Zip opens and nothing here reads (review 18, F12): their headers only
         "header.wim": b"MSWIM\0\0\0" + struct.pack("<I", 208) + bytes(500),
         "header.qcow2": b"QFI\xfb\0\0\0\x03" + bytes(504),

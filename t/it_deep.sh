@@ -341,6 +341,14 @@ for spec in "cut.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     expect_grep "libclamav cannot open $f: logged with the URL and why" "$tmp/var/log/server.log" \
         "UNSCANNED http://dl.webwarden.test/ev/$f: $type body: $why (allow)"
 done
+# A decoy zip header no reader takes (Unsupported.ZipHeaders: unsupported_action allow), then more
+# decoys than the second look may try, then the archive: the limit's verdict (limit_action
+# block) wins over the decoy's (attack review 20, D1)
+icap -s webwarden_scan -f "$tmp/ev/decoys.txt" -resp "http://dl.webwarden.test/ev/decoys.txt" -v >"$tmp/s_ev.txt" 2>&1
+grep "dl.webwarden.test/ev/decoys.txt " "$tmp/var/log/access.log" >"$tmp/ev.log"
+expect_grep "decoys before a cpio behind a text: blocked" "$tmp/ev.log" "action=block"
+expect_grep "decoys before a cpio behind a text: the limit" "$tmp/ev.log" "threat=Heuristics.Limits.Exceeded.MaxFiles"
+7zz x -so "$tmp/ev/decoys.txt" 2>/dev/null | cmp -s - "$TESTFILES/clam.exe" || fail "7zz does not read decoys.txt"
 # The same zip in a gzip header's extra field, sent with Content-Encoding: gzip: the decoded body
 # is clean text, the zip is in what decoding drops; a client that saves the body as sent (curl,
 # wget) holds it. The bytes as received are watched for hidden archives too.
