@@ -336,6 +336,25 @@ static int disk_walk(const unsigned char *b, size_t len, struct walk *w, struct 
     return 1;
 }
 
+const char *ww_filetype_fs_image(const unsigned char *b, size_t len)
+{
+    /* ext2/3/4: the superblock's magic, a block of 1 KiB to 64 KiB, inodes and blocks, a revision
+     * of 0 or 1 */
+    if (len >= 2048 && le16(b + 1080) == 0xef53 && le32(b + 1048) <= 6 && le32(b + 1024) != 0 &&
+        le32(b + 1028) != 0 && le32(b + 1100) <= 1)
+        return "ext";
+    for (size_t at = 0; at <= 512; at += 512) /* (cramfs may follow a 512-byte pad) */
+        if (len >= at + 32 &&
+            (memcmp(b + at, "\x45\x3d\xcd\x28", 4) == 0 ||
+             memcmp(b + at, "\x28\xcd\x3d\x45", 4) == 0) &&
+            memcmp(b + at + 16, "Compressed ROMFS", 16) == 0)
+            return "cramfs";
+    if (len >= 96 && ((memcmp(b, "hsqs", 4) == 0 && le16(b + 28) >= 1 && le16(b + 28) <= 4) ||
+                      (memcmp(b, "sqsh", 4) == 0 && b[28] == 0 && b[29] >= 1 && b[29] <= 4)))
+        return "squashfs";
+    return NULL;
+}
+
 int ww_filetype_disk_kind(const unsigned char *b, size_t len)
 {
     struct fat f;

@@ -598,6 +598,11 @@ static const struct {
     {WW_FT_CHM, {'I', 'T', 'S', 'F', 3, 0, 0, 0}, 8, 0},
     {WW_FT_NSIS, {0xef, 0xbe, 0xad, 0xde, 'N', 'u', 'l', 'l'}, 8, 4},
     {WW_FT_WIM, {'M', 'S', 'W', 'I', 'M', 0, 0, 0}, 8, 0},
+    /* CramFS (either byte order) and SquashFS images: 7-Zip finds them anywhere, nothing here
+     * reads them (Unsupported.cramfs, .squashfs: attack review 21, B4) */
+    {WW_FT_DISKIMAGE, {0x45, 0x3d, 0xcd, 0x28}, 4, 0},
+    {WW_FT_DISKIMAGE, {0x28, 0xcd, 0x3d, 0x45}, 4, 0},
+    {WW_FT_DISKIMAGE, {'h', 's', 'q', 's'}, 4, 0},
     /* an ARJ archive's main header (7-Zip finds one anywhere: attack review 20, A1): two bytes,
      * too few for embed_find's pairs (embed_arj_find) */
     {WW_FT_ARJ, {0x60, 0xea}, 2, 0},
@@ -648,9 +653,10 @@ static int embed_bincpio_ok(const unsigned char *h, size_t n)
 
 /* Whether the ARJ main header at <h> (<n> bytes there) may be one: a basic header of 30 to 2,600
  * bytes (7-Zip's bounds; its CRC after it is the deep scan's to check), a first header of 30
- * bytes or more within it, the host OS ARJ knows (0-11), the file type of a main header (2). Its
- * first ARJ_LOOK bytes only, as for the others. UTF-8 text never passes (the size's high byte is
- * a continuation byte); random bytes once in 10^9 positions or so. */
+ * bytes or more within it, the file type of a main header (2); any host OS (7-Zip reads one of
+ * 12 or 255: attack review 21, B1). Its first ARJ_LOOK bytes only, as for the others. UTF-8
+ * text never passes (the size's high byte is a continuation byte); random bytes about once in
+ * 10^8 positions. */
 static int embed_arj_ok(const unsigned char *h, size_t n)
 {
     unsigned hsize;
@@ -658,7 +664,7 @@ static int embed_arj_ok(const unsigned char *h, size_t n)
     if (n < ARJ_LOOK)
         return EMBED_WAIT;
     hsize = (unsigned)h[2] | (unsigned)h[3] << 8;
-    return hsize >= 30 && hsize <= 2600 && h[4] >= 30 && h[4] <= hsize && h[7] <= 11 && h[10] == 2;
+    return hsize >= 30 && hsize <= 2600 && h[4] >= 30 && h[4] <= hsize && h[10] == 2;
 }
 
 static uint64_t le64(const unsigned char *p)

@@ -82,6 +82,10 @@ enum ww_filetype ww_filetype_detect(const void *p, size_t len);
  * volume, a dynamic VHD, a VHDX, a qcow or qcow2, a sparse VMDK, a VDI), 0 none. A cheap look;
  * written in lib/ww_diskimage.c, with the FAT boot sector's test its reader uses. */
 int ww_filetype_disk_kind(const unsigned char *b, size_t len);
+/* A file system image 7-Zip opens and nothing here reads (attack review 21, B4): "ext" (ext2, 3
+ * or 4: a superblock at 1024), "cramfs", "squashfs"; NULL for none. Written in
+ * lib/ww_diskimage.c. */
+const char *ww_filetype_fs_image(const unsigned char *b, size_t len);
 
 /* Short lower-case names, for logs and config: "pe", "zip", "ooxml"... and the type's group:
  * "executable", "archive", "office", "pdf", "rtf", "chm", "mail", "script", "html", "text",

@@ -344,9 +344,13 @@ static const struct {
     {"nsis (its first header: flags, then the magic)", "\0\0\0\0\xef\xbe\xad\xdeNull", 12,
      WW_FT_NSIS},
     {"wim", "MSWIM\0\0\0", 8, WW_FT_WIM},
+    {"cramfs", "\x45\x3d\xcd\x28", 4, WW_FT_DISKIMAGE},
+    {"squashfs", "hsqs", 4, WW_FT_DISKIMAGE},
     /* an ARJ main header: 60 ea, a basic header of 34 bytes, a first header of 30, version 11,
-     * 1 to extract, MS-DOS, no flags, file type 2 */
+     * 1 to extract, MS-DOS, no flags, file type 2; and one from a host OS ARJ never had (255:
+     * 7-Zip reads it, attack review 21) */
     {"arj", "\x60\xea\x22\x00\x1e\x0b\x01\x00\x00\x00\x02", 11, WW_FT_ARJ},
+    {"arj, host OS 255", "\x60\xea\x22\x00\x1e\x0b\x01\xff\x00\x00\x02", 11, WW_FT_ARJ},
     {"bzip2 -1", "BZh11AY&", 8, WW_FT_BZIP2},
     {"bzip2 -9", "BZh91AY&", 8, WW_FT_BZIP2},
 };

@@ -947,6 +947,10 @@ def main():
         # containers 7-Zip opens and nothing here reads (review 18, F12): their headers only
         "header.wim": b"MSWIM\0\0\0" + struct.pack("<I", 208) + bytes(500),
         "header.qcow2": b"QFI\xfb\0\0\0\x03" + bytes(504),
+        # an ext2 file system's superblock (attack review 21, B4: 7-Zip extracts ext2/3/4)
+        "header.ext2": bytes(1024) + struct.pack("<II", 16, 64) + bytes(16) +
+        struct.pack("<I", 0) + bytes(28) + struct.pack("<H", 0xef53) + bytes(18) +
+        struct.pack("<I", 1) + bytes(2048 - 1104),
         "lzma.zip": lzma_zip("clam.exe", clam_exe),
         "z64.zip": decoy + zip64_end(clam_zip),
         "overrun.zip": decoy + clam_zip[:-2] + b"\x01\x00",

@@ -331,6 +331,7 @@ for spec in "cut.zst|zstd|Webwarden.DeepScan.Unsupported.zstd" \
     "paxpad.tar|tar|Webwarden.DeepScan.Unsupported.TarHeaders" \
     "bridge.iso|unknown|Webwarden.DeepScan.Unsupported.udf" \
     "header.wim|wim|Webwarden.DeepScan.Unsupported.wim" \
+    "header.ext2|unknown|Webwarden.DeepScan.Unsupported.ext" \
     "header.qcow2|diskimage|Webwarden.DeepScan.Unsupported.diskimage"; do
     f=${spec%%|*} rest=${spec#*|}
     type=${rest%%|*} why=${rest#*|}
