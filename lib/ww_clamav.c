@@ -929,11 +929,14 @@ static cl_error_t on_file(int fd, const char *type, const char **ancestors, size
                  "Webwarden.DeepScan.Unsupported.wim"); /* a Windows image (7-Zip and DISM
                                                          * extract it; libclamav has no reader:
                                                          * review 18, F12) */
-    if (c->unsupported[0] == '\0' && ww_filetype_fs_image(b, file_size) != NULL)
-        snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.%s",
-                 ww_filetype_fs_image(b, file_size)); /* ext, CramFS, SquashFS: 7-Zip extracts
-                                                       * them, libclamav has no reader (attack
-                                                       * review 21, B4) */
+    if (c->unsupported[0] == '\0') {
+        /* ext, CramFS, SquashFS: 7-Zip extracts them, libclamav has no reader (attack review 21,
+         * B4) */
+        const char *fs = ww_filetype_fs_image(b, file_size);
+        if (fs != NULL)
+            snprintf(c->unsupported, sizeof(c->unsupported), "Webwarden.DeepScan.Unsupported.%s",
+                     fs);
+    }
     if (ft == WW_FT_RPM) {
         /* an RPM, which libclamav 1.4 types and never reads: its payload, a cpio compressed as
          * the package says (gzip, bzip2, xz, LZMA, zstd: each undone by libclamav or above),

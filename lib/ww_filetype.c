@@ -1428,17 +1428,21 @@ static ptrdiff_t embed_bincpio_find(const unsigned char *p, size_t len, ptrdiff_
     return -1;
 }
 
-/* The first offset in <p> where an ARJ main header starts (embed_arj_ok), or -1. */
+/* The first offset in <p> where an ARJ main header starts (embed_arj_ok), or -1. memchr for its
+ * first byte, not memmem: glibc's memmem walks a 2-byte needle a byte at a time (40 us for 64 KiB
+ * here, against 2 for this loop over random bytes). */
 static ptrdiff_t embed_arj_find(const unsigned char *p, size_t len, ptrdiff_t *wait)
 {
     const unsigned char *c = p, *end = p + len;
     int ok;
 
-    while (end - c >= 2 && (c = memmem(c, (size_t)(end - c), "\x60\xea", 2)) != NULL) {
-        if ((ok = embed_arj_ok(c, (size_t)(end - c))) == 1)
-            return c - p;
-        if (ok == EMBED_WAIT && *wait < 0)
-            *wait = c - p;
+    while (end - c >= 2 && (c = memchr(c, 0x60, (size_t)(end - c - 1))) != NULL) {
+        if (c[1] == 0xea && (ok = embed_arj_ok(c, (size_t)(end - c))) != 0) {
+            if (ok == 1)
+                return c - p;
+            if (*wait < 0)
+                *wait = c - p;
+        }
         c++;
     }
     return -1;
