@@ -155,6 +155,16 @@ fail:
 }
 
 /* Next held bytes into <buf>: the count (0 = nothing held right now), or WW_EIO. */
+/* The ring's first <n> unread bytes count as read (n <= mem_len); an empty ring starts over. */
+static void hold_skip(struct hold *h, size_t n)
+{
+    h->mem_head = (h->mem_head + n) % h->mem_cap;
+    h->mem_len -= n;
+    h->rpos += (int64_t)n;
+    if (h->rpos == h->size)
+        h->mem_len = h->mem_head = h->size = h->rpos = 0;
+}
+
 static int hold_read(struct hold *h, char *buf, size_t len)
 {
     int64_t avail = h->size - h->rpos;
@@ -165,8 +175,8 @@ static int hold_read(struct hold *h, char *buf, size_t len)
     n = avail < (int64_t)len ? (size_t)avail : len;
     if (h->fd < 0) {
         ring_copy_out(h, buf, n);
-        h->mem_head = (h->mem_head + n) % h->mem_cap;
-        h->mem_len -= n;
+        hold_skip(h, n);
+        return (int)n;
     } else {
         ssize_t r = pread(h->fd, buf, n, (off_t)h->rpos);
         if (r <= 0)
@@ -174,13 +184,10 @@ static int hold_read(struct hold *h, char *buf, size_t len)
         n = (size_t)r;
     }
     h->rpos += (int64_t)n;
-    if (h->rpos == h->size && h->fd >= 0) {
+    if (h->rpos == h->size) {
         /* Passing a spooled body through: all sent, so the file can start over. */
         if (ftruncate(h->fd, 0) == 0)
             h->size = h->rpos = 0;
-    } else if (h->rpos == h->size) {
-        h->mem_len = h->mem_head = 0;
-        h->size = h->rpos = 0;
     }
     return (int)n;
 }
@@ -913,6 +920,39 @@ int ww_body_read(struct ww_body *b, void *buf, size_t len)
         return WW_EIO;
     b->sent += n;
     return n;
+}
+
+int ww_body_peek(const struct ww_body *b, size_t max, struct iovec iov[2])
+{
+    const struct hold *h = &b->hold;
+    int64_t room = b->limit - b->sent, avail = h->size - h->rpos;
+    size_t n, first;
+
+    if (h->fd >= 0 || room <= 0 || avail <= 0 || max == 0)
+        return 0;
+    n = avail < room ? (size_t)avail : (size_t)room;
+    if (n > max)
+        n = max;
+    first = ring_first(h, n);
+    iov[0].iov_base = h->mem + h->mem_head;
+    iov[0].iov_len = first;
+    if (first == n)
+        return 1;
+    iov[1].iov_base = h->mem;
+    iov[1].iov_len = n - first;
+    return 2;
+}
+
+int ww_body_skip(struct ww_body *b, size_t n)
+{
+    struct hold *h = &b->hold;
+
+    if (h->fd >= 0 || (int64_t)n > b->limit - b->sent || n > h->mem_len)
+        return WW_EINVAL;
+    if (n > 0)
+        hold_skip(h, n);
+    b->sent += (int64_t)n;
+    return WW_OK;
 }
 
 int ww_body_drained(const struct ww_body *b)

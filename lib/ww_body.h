@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "ww_clamav.h"
 #include "ww_deepscan.h"
@@ -199,6 +200,15 @@ const char *ww_body_deep(const struct ww_body *b);
 int ww_body_type_blocked(const struct ww_body *b);
 /* Copies up to <len> releasable bytes into <buf>: the count (0: none right now), or WW_EIO. */
 int ww_body_read(struct ww_body *b, void *buf, size_t len);
+
+/* The bytes ww_body_read would copy out now, in place: at most <max> of them, in up to two
+ * pieces of the memory ring (iov[0], then what wraps to its start), for a caller that writes
+ * them straight to a socket. Returns the number of pieces: 0 when no byte is ready, or when the
+ * body is held in a file (ww_body_read reads those). Nothing counts as sent until ww_body_skip. */
+int ww_body_peek(const struct ww_body *b, size_t max, struct iovec iov[2]);
+/* The first <n> bytes ww_body_peek showed count as sent. WW_OK, or WW_EINVAL (more bytes than
+ * are ready, or a spooled body): nothing changes then. */
+int ww_body_skip(struct ww_body *b, size_t n);
 /* 1 when every held byte may go out (clean or passing) and all of them were read. */
 int ww_body_drained(const struct ww_body *b);
 

@@ -112,6 +112,7 @@ static const struct conf_key conf_keys[] = {
     K_SIZE(scan, max_size, "50M", 1, CONF_SIZE_MAX),
     K_SIZE(scan, hold_max, "60K", 0, CONF_SIZE_MAX),
     K_BOOL(scan, hold_all, "off"),
+    K_BOOL(scan, direct_send, "on"),
     K_SIZE(scan, hold_204_max, "64K", 0, CONF_SIZE_MAX),
     K_SIZE(scan, hold_memory, "1M", 0, CONF_SIZE_MAX),
     K_SIZE(scan, max_expanded_size, "100M", 1, CONF_SIZE_MAX),

@@ -95,6 +95,7 @@ struct ww_conf {
         int64_t max_size;               /* bodies over this pass unscanned (default 50M) */
         int64_t hold_max;               /* held whole up to this, streamed beyond (default 60K) */
         int hold_all;                   /* 1: hold whole bodies up to max_size (fixed Squid) */
+        int direct_send;                /* 1: a body's rest written by the module (default) */
         int64_t hold_204_max;           /* with Allow: 204, held whole up to this (default 64K) */
         int64_t hold_memory;            /* a whole-held body in memory up to this (default 1M) */
         int64_t max_expanded_size;      /* Content-Encoding decode cap (default 100M) */

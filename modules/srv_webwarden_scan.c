@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #include <c_icap/c-icap.h>
 #include <c_icap/cfg_param.h>
@@ -377,6 +378,30 @@ static int scan_end_of_data(ci_request_t *req)
     }
 }
 
+/* After the request's body (c-icap's send_remaining_response): everything ready to go out, when
+ * it is more than one of c-icap's rounds (<round> bytes), in one chunk written here
+ * (ww_cicap_send_chunk), not in rounds of 4,064 bytes, each behind a poll. What is left, and the
+ * body's end, go through c-icap as before. WW_OK, or WW_EIO when the connection failed part way
+ * (logged). */
+#define WW_DIRECT_MAX ((size_t)16 << 20) /* bytes in one chunk */
+static int scan_send_direct(ci_request_t *req, struct scan_req *sr, struct ww_body *body, int round)
+{
+    struct iovec iov[2];
+    int n = ww_body_peek(body, WW_DIRECT_MAX, iov);
+    size_t len = n > 0 ? iov[0].iov_len + (n > 1 ? iov[1].iov_len : 0) : 0;
+    long w;
+
+    if (round < 0 || len <= (size_t)round)
+        return WW_OK;
+    w = ww_cicap_send_chunk(req, iov, n);
+    if (w < 0) {
+        ww_log(WW_LOG_INFO, SVC ": the connection failed while sending the body of %s",
+               ww_scanreq_url(sr->sq));
+        return WW_EIO;
+    }
+    return ww_body_skip(body, (size_t)w) == WW_OK ? WW_OK : WW_EIO;
+}
+
 static int scan_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_request_t *req)
 {
     struct scan_req *sr = ci_service_data(req);
@@ -399,6 +424,9 @@ static int scan_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_r
             *wlen = ww_cicap_page_read(&sr->page, wbuf, *wlen);
             break;
         default:
+            if (rbuf == NULL && rlen == NULL && iseof && scan_conf->scan.direct_send &&
+                scan_send_direct(req, sr, body, *wlen) != WW_OK)
+                return CI_ERROR;
             n = ww_body_read(body, wbuf, (size_t)*wlen);
             if (n < 0) {
                 ww_log(WW_LOG_ERR, SVC ": cannot read back the spooled body of %s",

@@ -1,15 +1,18 @@
 /* modules/ww_cicap.c - glue shared by the two c-icap services (see ww_cicap.h). */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 
 #include <c_icap/c-icap.h>
 #include <c_icap/commands.h>
 #include <c_icap/debug.h>
 #include <c_icap/header.h>
+#include <c_icap/net_io.h>
 #include <c_icap/request.h>
 #include <c_icap/simple_api.h>
 
@@ -237,6 +240,58 @@ int ww_cicap_page_read(struct ww_cicap_page *page, char *buf, int len)
     memcpy(buf, page->html + page->pos, n);
     page->pos += n;
     return (int)n;
+}
+
+long ww_cicap_send_chunk(ci_request_t *req, const struct iovec *data, int ndata)
+{
+    static const char crlf[] = "\r\n";
+    ci_connection_t *conn = req->connection;
+    struct iovec iov[WW_CICAP_CHUNK_PIECES + 2];
+    char head[24];
+    size_t len = 0, left;
+    int i, n = 0, at = 0;
+
+    if (conn == NULL || conn->fd < 0 || ndata < 1 || ndata > WW_CICAP_CHUNK_PIECES)
+        return 0;
+#ifdef USE_OPENSSL
+    if (conn->bio != NULL)
+        return 0; /* ICAPS: c-icap's TLS layer writes, never the socket itself */
+#endif
+    for (i = 0; i < ndata; i++)
+        len += data[i].iov_len;
+    if (len == 0)
+        return 0; /* a chunk of 0 bytes would end the body */
+    iov[n].iov_base = head;
+    iov[n++].iov_len = (size_t)snprintf(head, sizeof(head), "%zx\r\n", len);
+    for (i = 0; i < ndata; i++)
+        iov[n++] = data[i];
+    iov[n].iov_base = (void *)crlf;
+    iov[n++].iov_len = 2;
+    left = iov[0].iov_len + len + 2;
+    req->bytes_out += left; /* as c-icap counts what it formats, framing included */
+    while (left > 0) {
+        ssize_t w = writev(conn->fd, iov + at, n - at);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int r = ci_wait_for_data(conn->fd, WW_CICAP_SEND_TIMEOUT_S, ci_wait_for_write);
+            if (r == ci_wait_should_retry || (r > 0 && (r & ci_wait_for_write)))
+                continue;
+            return -1; /* timed out, or the connection is gone */
+        }
+        if (w <= 0)
+            return -1;
+        left -= (size_t)w;
+        while (at < n && (size_t)w >= iov[at].iov_len)
+            w -= (ssize_t)iov[at++].iov_len;
+        if (at < n) {
+            iov[at].iov_base = (char *)iov[at].iov_base + w;
+            iov[at].iov_len -= (size_t)w;
+        }
+    }
+    req->http_bytes_out += len;
+    req->body_bytes_out += len;
+    return (long)len;
 }
 
 void ww_cicap_page_cleanup(struct ww_cicap_page *page)

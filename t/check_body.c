@@ -1289,6 +1289,130 @@ START_TEST(test_body_smart_hook_decides_a_locally_clean_body)
 }
 END_TEST
 
+/* The bytes peeked and skipped in place (modules/ writes them to the socket itself): in stream
+ * order across the ring's wrap, never more than ww_body_read would give (nothing unscanned,
+ * nothing before the verdict of a held body), none of a spooled or a blocked body. */
+static size_t peek_len(const struct iovec *iov, int n)
+{
+    return n > 0 ? iov[0].iov_len + (n > 1 ? iov[1].iov_len : 0) : 0;
+}
+
+static void peek_take(struct ww_body *b, size_t max, unsigned char *out, size_t *out_len,
+                      int *wrapped)
+{
+    struct iovec iov[2];
+    int n = ww_body_peek(b, max, iov);
+    size_t len = peek_len(iov, n);
+    int64_t sent = ww_body_sent(b);
+
+    ck_assert_int_ge(n, 0);
+    ck_assert_uint_le(len, max);
+    if (n == 2)
+        (*wrapped)++;
+    if (n > 0) {
+        memcpy(out + *out_len, iov[0].iov_base, iov[0].iov_len);
+        if (n > 1)
+            memcpy(out + *out_len + iov[0].iov_len, iov[1].iov_base, iov[1].iov_len);
+    }
+    if (len < max) { /* all that was ready: one byte more is refused, and changes nothing */
+        ck_assert_int_eq(ww_body_skip(b, len + 1), WW_EINVAL);
+        ck_assert_int_eq(ww_body_sent(b), sent);
+    }
+    ck_assert_int_eq(ww_body_skip(b, len), WW_OK);
+    ck_assert_int_eq(ww_body_sent(b), sent + (int64_t)len);
+    *out_len += len;
+}
+
+START_TEST(test_body_peek_and_skip_in_place)
+{
+    struct ww_body_limits lim;
+    size_t len = 700 * 1024 + 123, off = 0, got = 0;
+    unsigned char *data = malloc(len), *out = malloc(len), buf[1000];
+    struct iovec iov[2];
+    struct ww_body *b;
+    int wrapped = 0, step = 0, d, n;
+
+    limits(&lim);
+    random_fill(data, len, 21);
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    while (off < len) {
+        size_t k = len - off < 4096 ? len - off : 4096;
+        d = ww_body_put(b, data + off, k);
+        off += k;
+        ck_assert_int_ge(d, 0);
+        if (ww_body_state(b) != WW_BODY_STREAMING) {
+            ck_assert_int_eq(ww_body_peek(b, SIZE_MAX, iov), 0); /* held: nothing before */
+            continue;
+        }
+        /* never the tail kept for the end's verdict */
+        n = ww_body_peek(b, SIZE_MAX, iov);
+        ck_assert_int_le(ww_body_sent(b) + (int64_t)peek_len(iov, n),
+                         ww_body_received(b) - WW_BODY_STREAM_KEEP);
+        if (step++ % 3 == 2) { /* ww_body_read in odd sizes moves the ring's start around */
+            int r = ww_body_read(b, buf, sizeof(buf));
+            ck_assert_int_ge(r, 0);
+            memcpy(out + got, buf, (size_t)r);
+            got += (size_t)r;
+        } else {
+            peek_take(b, step % 2 ? 5000 : SIZE_MAX, out, &got, &wrapped);
+        }
+    }
+    ck_assert_int_eq(ww_body_end(b, 1, NULL, NULL), WW_BODY_CLEAN);
+    while (got < len) {
+        size_t before = got;
+        peek_take(b, SIZE_MAX, out, &got, &wrapped);
+        ck_assert_uint_gt(got, before);
+    }
+    ck_assert_int_eq(ww_body_peek(b, SIZE_MAX, iov), 0);
+    ck_assert_int_eq(memcmp(out, data, len), 0);
+    ck_assert_int_gt(wrapped, 0); /* the ring's wrap was crossed in place */
+    ck_assert(ww_body_drained(b));
+    ww_body_free(b);
+
+    /* A body held whole: nothing before the verdict, all of it after a clean one. */
+    got = 0;
+    b = body_new(&lim, 30000, 0, NULL);
+    ck_assert_int_eq(ww_body_put(b, data, 30000), WW_BODY_MORE);
+    ck_assert_int_eq(ww_body_peek(b, SIZE_MAX, iov), 0);
+    ck_assert_int_eq(ww_body_skip(b, 1), WW_EINVAL);
+    ck_assert_int_eq(ww_body_end(b, 0, NULL, NULL), WW_BODY_CLEAN);
+    peek_take(b, SIZE_MAX, out, &got, &wrapped);
+    ck_assert_uint_eq(got, 30000);
+    ck_assert_int_eq(memcmp(out, data, 30000), 0);
+    ww_body_free(b);
+
+    /* A threat: blocked, nothing to peek. */
+    memcpy(data + 20000 - strlen(TAIL), TAIL, strlen(TAIL));
+    b = body_new(&lim, 20000, 0, NULL);
+    ww_body_put(b, data, 20000);
+    ck_assert_int_eq(ww_body_end(b, 0, NULL, NULL), WW_BODY_BLOCK);
+    ck_assert_int_eq(ww_body_peek(b, SIZE_MAX, iov), 0);
+    ww_body_free(b);
+
+    /* A body spooled to a file: not in place; ww_body_read still gives it back. */
+    random_fill(data, len, 22);
+    lim.hold_all = 1;
+    lim.hold_memory = 100 * 1024;
+    got = 0;
+    b = body_new(&lim, (int64_t)len, 0, NULL);
+    for (off = 0; off < len; off += 4096)
+        ck_assert_int_eq(ww_body_put(b, data + off, len - off < 4096 ? len - off : 4096),
+                         WW_BODY_MORE);
+    ck_assert_int_eq(ww_body_end(b, 0, NULL, NULL), WW_BODY_CLEAN);
+    ck_assert_int_eq(ww_body_peek(b, SIZE_MAX, iov), 0);
+    ck_assert_int_eq(ww_body_skip(b, 1), WW_EINVAL);
+    while ((n = ww_body_read(b, buf, sizeof(buf))) > 0) {
+        memcpy(out + got, buf, (size_t)n);
+        got += (size_t)n;
+    }
+    ck_assert_uint_eq(got, len);
+    ck_assert_int_eq(memcmp(out, data, len), 0);
+    ww_body_free(b);
+    free(data);
+    free(out);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("body");
@@ -1310,6 +1434,7 @@ int main(void)
     tcase_add_test(tc, test_body_hold_all_spools_and_never_streams);
     tcase_add_test(tc, test_body_hold_all_with_204_keeps_nothing);
     tcase_add_test(tc, test_body_hold_all_in_memory_up_to_hold_memory);
+    tcase_add_test(tc, test_body_peek_and_skip_in_place);
     tcase_add_test(tc, test_body_gzip_is_scanned_decoded_and_released_as_sent);
     tcase_add_test(tc, test_body_folded_content_encoding_is_read_whole);
     tcase_add_test(tc, test_body_policy_block_types_refuse_the_true_type_at_the_start);
