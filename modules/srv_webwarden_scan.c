@@ -378,20 +378,23 @@ static int scan_end_of_data(ci_request_t *req)
     }
 }
 
-/* After the request's body (c-icap's send_remaining_response): everything ready to go out, when
- * it is more than one of c-icap's rounds (<round> bytes), in one chunk written here
- * (ww_cicap_send_chunk), not in rounds of 4,064 bytes, each behind a poll. What is left, and the
- * body's end, go through c-icap as before. WW_OK, or WW_EIO when the connection failed part way
- * (logged). */
+/* Body bytes written here in one chunk (ww_cicap_send_chunk), not in c-icap's rounds of 4,064
+ * bytes: everything ready to go out, once it is more than <min> bytes. WW_OK, or WW_EIO when the
+ * connection failed part way (logged). */
 #define WW_DIRECT_MAX ((size_t)16 << 20) /* bytes in one chunk */
-static int scan_send_direct(ci_request_t *req, struct scan_req *sr, struct ww_body *body, int round)
+/* While the request's body is read, bytes go out in batches of this much: a few writes for a
+ * streamed MiB instead of 256, and still a write every 8 of c-icap's reads (Squid 5.7 stops
+ * sending a body above 64 KiB whose answer does not flow). */
+#define WW_DIRECT_BATCH ((size_t)16 * 1024)
+static int scan_send_direct(ci_request_t *req, struct scan_req *sr, struct ww_body *body,
+                            size_t min)
 {
     struct iovec iov[2];
     int n = ww_body_peek(body, WW_DIRECT_MAX, iov);
     size_t len = n > 0 ? iov[0].iov_len + (n > 1 ? iov[1].iov_len : 0) : 0;
     long w;
 
-    if (round < 0 || len <= (size_t)round)
+    if (len <= min)
         return WW_OK;
     w = ww_cicap_send_chunk(req, iov, n);
     if (w < 0) {
@@ -402,17 +405,31 @@ static int scan_send_direct(ci_request_t *req, struct scan_req *sr, struct ww_bo
     return ww_body_skip(body, (size_t)w) == WW_OK ? WW_OK : WW_EIO;
 }
 
+/* c-icap's body callback. With scan.direct_send, the bytes ready to go out are written here
+ * (scan_send_direct): after the request's body all of them (c-icap calls with no read buffer and
+ * iseof), while it is read in batches, whenever c-icap holds none of the body
+ * (ww_cicap_at_chunk_boundary); bytes short of a batch then wait, unless input was refused
+ * (c-icap must have something to write, or it stops: "can not accept or sent body data"). */
 static int scan_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_request_t *req)
 {
     struct scan_req *sr = ci_service_data(req);
     struct ww_body *body = sr != NULL ? ww_scanreq_body(sr->sq) : NULL;
-    int n;
+    int after = rbuf == NULL && rlen == NULL && iseof;
+    int direct = scan_conf->scan.direct_send && ww_cicap_direct_ok(req);
+    int reading = direct && !after && wbuf != NULL && wlen != NULL && *wlen > 0 &&
+                  ww_cicap_at_chunk_boundary(req);
+    int refused = 0, n;
+    struct iovec iov[2];
 
     if (body == NULL)
         return CI_ERROR;
+    if (reading && scan_send_direct(req, sr, body, WW_DIRECT_BATCH) != WW_OK)
+        return CI_ERROR; /* first, so the window has room for what comes in */
     if (rbuf != NULL && rlen != NULL && *rlen > 0) {
         /* Back-pressure: c-icap keeps what is not taken and stops reading the connection. */
+        int offered = *rlen;
         *rlen = (int)ww_body_room(body, (size_t)*rlen);
+        refused = *rlen < offered;
         if (*rlen > 0 && scan_decided(req, sr, ww_body_put(body, rbuf, (size_t)*rlen)) != WW_OK)
             return CI_ERROR;
     }
@@ -424,9 +441,15 @@ static int scan_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_r
             *wlen = ww_cicap_page_read(&sr->page, wbuf, *wlen);
             break;
         default:
-            if (rbuf == NULL && rlen == NULL && iseof && scan_conf->scan.direct_send &&
-                scan_send_direct(req, sr, body, *wlen) != WW_OK)
-                return CI_ERROR;
+            if ((after && direct) || reading) {
+                if (scan_send_direct(req, sr, body, after ? (size_t)*wlen : WW_DIRECT_BATCH) !=
+                    WW_OK)
+                    return CI_ERROR;
+                if (reading && !refused && ww_body_peek(body, 1, iov) > 0) {
+                    *wlen = 0; /* short of a batch: the bytes wait */
+                    break;
+                }
+            }
             n = ww_body_read(body, wbuf, (size_t)*wlen);
             if (n < 0) {
                 ww_log(WW_LOG_ERR, SVC ": cannot read back the spooled body of %s",

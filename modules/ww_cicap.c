@@ -242,6 +242,24 @@ int ww_cicap_page_read(struct ww_cicap_page *page, char *buf, int len)
     return (int)n;
 }
 
+int ww_cicap_direct_ok(ci_request_t *req)
+{
+    ci_connection_t *conn = req->connection;
+
+    if (conn == NULL || conn->fd < 0)
+        return 0;
+#ifdef USE_OPENSSL
+    if (conn->bio != NULL)
+        return 0; /* ICAPS: c-icap's TLS layer writes, never the socket itself */
+#endif
+    return 1;
+}
+
+int ww_cicap_at_chunk_boundary(ci_request_t *req)
+{
+    return req->status == SEND_BODY && req->remain_send_block_bytes == 0;
+}
+
 long ww_cicap_send_chunk(ci_request_t *req, const struct iovec *data, int ndata)
 {
     static const char crlf[] = "\r\n";
@@ -251,12 +269,8 @@ long ww_cicap_send_chunk(ci_request_t *req, const struct iovec *data, int ndata)
     size_t len = 0, left;
     int i, n = 0, at = 0;
 
-    if (conn == NULL || conn->fd < 0 || ndata < 1 || ndata > WW_CICAP_CHUNK_PIECES)
+    if (!ww_cicap_direct_ok(req) || ndata < 1 || ndata > WW_CICAP_CHUNK_PIECES)
         return 0;
-#ifdef USE_OPENSSL
-    if (conn->bio != NULL)
-        return 0; /* ICAPS: c-icap's TLS layer writes, never the socket itself */
-#endif
     for (i = 0; i < ndata; i++)
         len += data[i].iov_len;
     if (len == 0)

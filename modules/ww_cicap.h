@@ -60,21 +60,31 @@ int ww_cicap_block_page(ci_request_t *req, const char *tmpl, const struct ww_pag
 int ww_cicap_page_read(struct ww_cicap_page *page, char *buf, int len);
 void ww_cicap_page_cleanup(struct ww_cicap_page *page); /* frees the HTML; page may be empty */
 
-/* The rest of a response body written by the module itself, in one ICAP chunk, instead of by
- * c-icap. Once a request's body has been read, c-icap 0.5-0.6 (send_remaining_response in its
- * request.c) waits in a poll() before each write of at most 4,064 bytes: a 64 KiB body held to its
- * end costs 16 such rounds, more than Webwarden's own scan of it. Call it only from
- * mod_service_io when c-icap calls it from there (rbuf and rlen NULL, iseof set): c-icap calls it
- * only once everything it formatted went out, so the connection is at a chunk boundary. Writes
- * "<hex>\r\n", the <ndata> pieces (at most WW_CICAP_CHUNK_PIECES) and "\r\n" on the plain TCP
- * connection, waiting up to WW_CICAP_SEND_TIMEOUT_S for room each time it is full, and counts
- * them in c-icap's byte counters. Returns the body bytes written (all of them); 0 when nothing
- * was written (no data, or an ICAPS connection: c-icap's TLS layer must write those); -1 when
- * the connection failed part way (the response is broken: the caller returns CI_ERROR). */
+/* Body bytes written by the module itself, in one ICAP chunk, instead of by c-icap, which writes
+ * at most 4,064 bytes a round: while the request's body is read, in the poll that reads; after
+ * it (send_remaining_response in its request.c, 0.5 and 0.6 alike), behind a poll() of its own
+ * before each write, so a 64 KiB body held to its end costs 16 such rounds, more than Webwarden's
+ * scan of it. The connection must be at a chunk boundary, with nothing c-icap formatted still
+ * unwritten:
+ *   - after the request's body: when mod_service_io is called with rbuf and rlen NULL and iseof
+ *     set (c-icap calls it so only once everything it formatted went out);
+ *   - while the body is read: when ww_cicap_at_chunk_boundary() (the headers went out, and c-icap
+ *     holds no body bytes, formatted or not).
+ * Writes "<hex>\r\n", the <ndata> pieces (at most WW_CICAP_CHUNK_PIECES) and "\r\n" on the plain
+ * TCP connection (ww_cicap_direct_ok), waiting up to WW_CICAP_SEND_TIMEOUT_S for room each time
+ * it is full, and counts them in c-icap's byte counters. Returns the body bytes written (all of
+ * them); 0 when nothing was written (no data, or not ww_cicap_direct_ok); -1 when the connection
+ * failed part way (the response is broken: the caller returns CI_ERROR). */
 #define WW_CICAP_CHUNK_PIECES 2
 #define WW_CICAP_SEND_TIMEOUT_S 300 /* c-icap's default Timeout */
 struct iovec;
 long ww_cicap_send_chunk(ci_request_t *req, const struct iovec *data, int ndata);
+/* 1 when the module may write to the connection itself: a plain TCP connection (an ICAPS one is
+ * written by c-icap's TLS layer only). */
+int ww_cicap_direct_ok(ci_request_t *req);
+/* 1 when c-icap is sending the body and holds none of it: nothing formatted unwritten, no bytes
+ * taken from the module in this round. */
+int ww_cicap_at_chunk_boundary(ci_request_t *req);
 
 /* The named policy (lib/ww_policies) for the request's identity, taken from the ICAP request
  * headers only (X-Client-IP, X-Client-Username, X-Authenticated-User, X-Authenticated-Groups:

@@ -16,6 +16,7 @@ slow client; its receive window is kept small, so a large answer must wait for r
 answer (a client going away mid-body; its receive window is kept small, so the answer cannot all
 sit in socket buffers); then a new connection must get a whole answer again.
 --max-chunk-at-most / --max-chunk-over B: the largest chunk of the answers must be <= B, or > B.
+--max-chunks N: no answer may have more than N chunks.
 Prints one line per answer ("size N: ok, K chunks, largest L") and exits 0 when all held, 1
 otherwise (the reason on stdout). Stdlib only.
 """
@@ -129,6 +130,7 @@ def main():
     ap.add_argument("--close-after", type=int)
     ap.add_argument("--max-chunk-at-most", type=int)
     ap.add_argument("--max-chunk-over", type=int)
+    ap.add_argument("--max-chunks", type=int)
     a = ap.parse_args()
 
     largest, bad = 0, []
@@ -171,6 +173,8 @@ def main():
             bad.append("size %d: %d bytes back, first difference at byte %d"
                        % (len(body), len(got), diff))
         largest = max([largest] + chunks)
+        if a.max_chunks is not None and len(chunks) > a.max_chunks:
+            bad.append("size %d: %d chunks, more than %d" % (len(body), len(chunks), a.max_chunks))
         print("size %d: %s, %d chunks, largest %d (%.3f s)"
               % (len(body), "ok" if got == body else "DIFFERS", len(chunks),
                  max(chunks) if chunks else 0, time.monotonic() - t0))

@@ -1,7 +1,8 @@
 #!/bin/sh
-# t/it_send.sh - the rest of a body after the request's end, written by webwarden_scan itself in
-# one ICAP chunk (scan.direct_send, modules/ww_cicap.c ww_cicap_send_chunk) instead of c-icap's
-# rounds of 4,064 bytes: every answer byte-identical and well framed on a kept-alive connection
+# t/it_send.sh - body bytes written by webwarden_scan itself in ICAP chunks of any size
+# (scan.direct_send, modules/ww_cicap.c ww_cicap_send_chunk) instead of c-icap's rounds of 4,064
+# bytes, in batches while the body is read and all of the rest after it: every answer
+# byte-identical and well framed on a kept-alive connection
 # (t/icap_body.py), for bodies held whole, streamed, held by hold_all in memory and spooled past
 # hold_memory; a client that reads late, and one that goes away mid-body (the next connection
 # is served). The largest chunk tells which path wrote: more than 4,064 bytes only with
@@ -70,6 +71,13 @@ if body $SIZES --repeat 2 --max-chunk-over 4064; then
     ok "direct_send on: held and streamed bodies byte-identical, well framed, one chunk over 4,064 bytes"
 else
     fail "direct_send on: held and streamed bodies"
+fi
+# A streamed MiB goes out while it is read in batches of 16 KiB (64 chunks and the rest), not in
+# c-icap's 259 rounds of 4,064 bytes.
+if body --size 1048576 --size 3000000 --repeat 2 --max-chunks 200 --max-chunk-over 16383; then
+    ok "direct_send on: streamed bodies go out in batches while read, byte-identical"
+else
+    fail "direct_send on: streamed bodies in batches"
 fi
 if body --service 'webwarden_scan?hold_all=on' --size 900000 --size 300000 --max-chunk-over 65536; then
     ok "direct_send on: hold_all bodies in memory go out in chunks over 64 KiB, byte-identical"
