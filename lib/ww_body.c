@@ -154,7 +154,6 @@ fail:
     return WW_EIO;
 }
 
-/* Next held bytes into <buf>: the count (0 = nothing held right now), or WW_EIO. */
 /* The ring's first <n> unread bytes count as read (n <= mem_len); an empty ring starts over. */
 static void hold_skip(struct hold *h, size_t n)
 {
@@ -165,6 +164,7 @@ static void hold_skip(struct hold *h, size_t n)
         h->mem_len = h->mem_head = h->size = h->rpos = 0;
 }
 
+/* Next held bytes into <buf>: the count (0 = nothing held right now), or WW_EIO. */
 static int hold_read(struct hold *h, char *buf, size_t len)
 {
     int64_t avail = h->size - h->rpos;

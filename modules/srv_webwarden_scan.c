@@ -382,9 +382,10 @@ static int scan_end_of_data(ci_request_t *req)
  * bytes: everything ready to go out, once it is more than <min> bytes. WW_OK, or WW_EIO when the
  * connection failed part way (logged). */
 #define WW_DIRECT_MAX ((size_t)16 << 20) /* bytes in one chunk */
-/* While the request's body is read, bytes go out in batches of this much: a few writes for a
- * streamed MiB instead of 256, and still a write every 8 of c-icap's reads (Squid 5.7 stops
- * sending a body above 64 KiB whose answer does not flow). */
+/* While the request's body is read, bytes go out in batches of this much: about 60 writes for a
+ * streamed MiB instead of 259, and still one every 4 of c-icap's reads (Squid 5.7 stops sending
+ * a body above 64 KiB whose answer does not flow). The price: up to this much more of a
+ * streaming body waits for the origin's next bytes. */
 #define WW_DIRECT_BATCH ((size_t)16 * 1024)
 static int scan_send_direct(ci_request_t *req, struct scan_req *sr, struct ww_body *body,
                             size_t min)
