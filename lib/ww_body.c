@@ -955,6 +955,15 @@ int ww_body_skip(struct ww_body *b, size_t n)
     return WW_OK;
 }
 
+int64_t ww_body_ready(const struct ww_body *b)
+{
+    int64_t room = b->limit - b->sent, avail = b->hold.size - b->hold.rpos;
+
+    if (room <= 0 || avail <= 0)
+        return 0;
+    return avail < room ? avail : room;
+}
+
 int ww_body_drained(const struct ww_body *b)
 {
     return b->limit == RELEASE_ALL && b->hold.size == b->hold.rpos;

@@ -211,6 +211,8 @@ int ww_body_peek(const struct ww_body *b, size_t max, struct iovec iov[2]);
 int ww_body_skip(struct ww_body *b, size_t n);
 /* 1 when every held byte may go out (clean or passing) and all of them were read. */
 int ww_body_drained(const struct ww_body *b);
+/* How many bytes ww_body_read would give back now (held in memory or in a file). */
+int64_t ww_body_ready(const struct ww_body *b);
 
 enum ww_body_state ww_body_state(const struct ww_body *b);
 int64_t ww_body_received(const struct ww_body *b); /* bytes put */

@@ -379,9 +379,11 @@ static int scan_end_of_data(ci_request_t *req)
 }
 
 /* Body bytes written here in one chunk (ww_cicap_send_chunk), not in c-icap's rounds of 4,064
- * bytes: everything ready to go out, once it is more than <min> bytes. WW_OK, or WW_EIO when the
- * connection failed part way (logged). */
+ * bytes: everything ready to go out, once it is more than <min> bytes; a body spooled to a file
+ * (hold_all past hold_memory) read back WW_DIRECT_FILE_READ bytes at a time, each its own chunk.
+ * WW_OK, or WW_EIO when the connection failed part way, or the file could not be read (logged). */
 #define WW_DIRECT_MAX ((size_t)16 << 20) /* bytes in one chunk */
+#define WW_DIRECT_FILE_READ (256 * 1024) /* a spooled body's bytes per chunk */
 /* While the request's body is read, bytes go out in batches of this much: about 60 writes for a
  * streamed MiB instead of 259, and still one every 4 of c-icap's reads (Squid 5.7 stops sending
  * a body above 64 KiB whose answer does not flow). The price: up to this much more of a
@@ -393,17 +395,40 @@ static int scan_send_direct(ci_request_t *req, struct scan_req *sr, struct ww_bo
     struct iovec iov[2];
     int n = ww_body_peek(body, WW_DIRECT_MAX, iov);
     size_t len = n > 0 ? iov[0].iov_len + (n > 1 ? iov[1].iov_len : 0) : 0;
-    long w;
+    char *buf;
+    long w = 0;
 
-    if (len <= min)
-        return WW_OK;
-    w = ww_cicap_send_chunk(req, iov, n);
+    if (n == 0 && ww_body_ready(body) > (int64_t)min) {
+        /* spooled: read back into a buffer, then written like the ring's bytes */
+        buf = malloc(WW_DIRECT_FILE_READ);
+        if (buf == NULL)
+            return WW_OK; /* c-icap's rounds will do */
+        while (w >= 0 && ww_body_ready(body) > (int64_t)min) {
+            int r = ww_body_read(body, buf, WW_DIRECT_FILE_READ);
+            if (r <= 0) {
+                ww_log(WW_LOG_ERR, SVC ": cannot read back the spooled body of %s",
+                       ww_scanreq_url(sr->sq));
+                free(buf);
+                return WW_EIO;
+            }
+            iov[0].iov_base = buf;
+            iov[0].iov_len = (size_t)r;
+            w = ww_cicap_send_chunk(req, iov, 1);
+            if (w == 0)
+                w = -1; /* read back, so counted as sent: never 0 here (direct was checked) */
+        }
+        free(buf);
+    } else if (len > min) {
+        w = ww_cicap_send_chunk(req, iov, n);
+        if (w > 0 && ww_body_skip(body, (size_t)w) != WW_OK)
+            return WW_EIO;
+    }
     if (w < 0) {
         ww_log(WW_LOG_INFO, SVC ": the connection failed while sending the body of %s",
                ww_scanreq_url(sr->sq));
         return WW_EIO;
     }
-    return ww_body_skip(body, (size_t)w) == WW_OK ? WW_OK : WW_EIO;
+    return WW_OK;
 }
 
 /* c-icap's body callback. With scan.direct_send, the bytes ready to go out are written here

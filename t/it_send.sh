@@ -4,7 +4,7 @@
 # bytes, in batches while the body is read and all of the rest after it: every answer
 # byte-identical and well framed on a kept-alive connection
 # (t/icap_body.py), for bodies held whole, streamed, held by hold_all in memory and spooled past
-# hold_memory; a client that reads late, and one that goes away mid-body (the next connection
+# hold_memory (read back 256 KiB a chunk); a client that reads late, and one that goes away mid-body (the next connection
 # is served). The largest chunk tells which path wrote: more than 4,064 bytes only with
 # direct_send on; with direct_send = off every answer is c-icap's and the same bytes.
 set -u
@@ -84,9 +84,9 @@ if body --service 'webwarden_scan?hold_all=on' --size 900000 --size 300000 --max
 else
     fail "direct_send on: hold_all bodies in memory"
 fi
-# Past hold_memory the body is in a file: c-icap's rounds, still byte-identical.
-if body --service 'webwarden_scan?hold_all=on' --size 9000000 --max-chunk-at-most 4064; then
-    ok "direct_send on: a body spooled past hold_memory goes out in c-icap's rounds, byte-identical"
+# Past hold_memory the body is in a file: read back 256 KiB at a time, each its own chunk.
+if body --service 'webwarden_scan?hold_all=on' --size 9000000 --max-chunks 60 --max-chunk-over 65536; then
+    ok "direct_send on: a body spooled past hold_memory goes out in 256 KiB chunks, byte-identical"
 else
     fail "direct_send on: a spooled body"
 fi
