@@ -925,12 +925,12 @@ int ww_body_read(struct ww_body *b, void *buf, size_t len)
 int ww_body_peek(const struct ww_body *b, size_t max, struct iovec iov[2])
 {
     const struct hold *h = &b->hold;
-    int64_t room = b->limit - b->sent, avail = h->size - h->rpos;
+    int64_t ready = ww_body_ready(b);
     size_t n, first;
 
-    if (h->fd >= 0 || room <= 0 || avail <= 0 || max == 0)
+    if (h->fd >= 0 || ready <= 0 || max == 0)
         return 0;
-    n = avail < room ? (size_t)avail : (size_t)room;
+    n = (size_t)ready;
     if (n > max)
         n = max;
     first = ring_first(h, n);
@@ -962,6 +962,16 @@ int64_t ww_body_ready(const struct ww_body *b)
     if (room <= 0 || avail <= 0)
         return 0;
     return avail < room ? avail : room;
+}
+
+size_t ww_body_send_min(int after, size_t round)
+{
+    return after ? round : WW_BODY_SEND_BATCH;
+}
+
+int ww_body_send_wait(const struct ww_body *b, int after, int refused)
+{
+    return !after && !refused && ww_body_ready(b) > 0;
 }
 
 int ww_body_drained(const struct ww_body *b)

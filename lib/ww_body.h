@@ -214,6 +214,18 @@ int ww_body_drained(const struct ww_body *b);
 /* How many bytes ww_body_read would give back now (held in memory or in a file). */
 int64_t ww_body_ready(const struct ww_body *b);
 
+/* A caller that writes the ready bytes itself (modules/: scan.direct_send), in writes of its own
+ * beside the ICAP server's rounds of <round> bytes. <after>: the request's body has been read.
+ * ww_body_send_min: a write of its own is worth it above this many ready bytes: after the body,
+ * more than one round; while the body is read, WW_BODY_SEND_BATCH (fewer writes, and still one
+ * every few reads: Squid 5.7 stops sending a body whose answer does not flow).
+ * ww_body_send_wait: 1 when the ready bytes short of that should wait for more input instead of
+ * going out in the server's round: only while the body is read, and only when the caller took all
+ * the input offered (<refused> 0): a server left with nothing to read or write stops. */
+#define WW_BODY_SEND_BATCH ((size_t)16 * 1024)
+size_t ww_body_send_min(int after, size_t round);
+int ww_body_send_wait(const struct ww_body *b, int after, int refused);
+
 enum ww_body_state ww_body_state(const struct ww_body *b);
 int64_t ww_body_received(const struct ww_body *b); /* bytes put */
 int64_t ww_body_sent(const struct ww_body *b);     /* bytes read back */

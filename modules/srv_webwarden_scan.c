@@ -384,11 +384,6 @@ static int scan_end_of_data(ci_request_t *req)
  * WW_OK, or WW_EIO when the connection failed part way, or the file could not be read (logged). */
 #define WW_DIRECT_MAX ((size_t)16 << 20) /* bytes in one chunk */
 #define WW_DIRECT_FILE_READ (256 * 1024) /* a spooled body's bytes per chunk */
-/* While the request's body is read, bytes go out in batches of this much: about 60 writes for a
- * streamed MiB instead of 259, and still one every 4 of c-icap's reads (Squid 5.7 stops sending
- * a body above 64 KiB whose answer does not flow). The price: up to this much more of a
- * streaming body waits for the origin's next bytes. */
-#define WW_DIRECT_BATCH ((size_t)16 * 1024)
 static int scan_send_direct(ci_request_t *req, struct scan_req *sr, struct ww_body *body,
                             size_t min)
 {
@@ -445,11 +440,10 @@ static int scan_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_r
     int reading = direct && !after && wbuf != NULL && wlen != NULL && *wlen > 0 &&
                   ww_cicap_at_chunk_boundary(req);
     int refused = 0, n;
-    struct iovec iov[2];
 
     if (body == NULL)
         return CI_ERROR;
-    if (reading && scan_send_direct(req, sr, body, WW_DIRECT_BATCH) != WW_OK)
+    if (reading && scan_send_direct(req, sr, body, ww_body_send_min(0, 0)) != WW_OK)
         return CI_ERROR; /* first, so the window has room for what comes in */
     if (rbuf != NULL && rlen != NULL && *rlen > 0) {
         /* Back-pressure: c-icap keeps what is not taken and stops reading the connection. */
@@ -468,10 +462,10 @@ static int scan_io(char *wbuf, int *wlen, char *rbuf, int *rlen, int iseof, ci_r
             break;
         default:
             if ((after && direct) || reading) {
-                if (scan_send_direct(req, sr, body, after ? (size_t)*wlen : WW_DIRECT_BATCH) !=
+                if (scan_send_direct(req, sr, body, ww_body_send_min(after, (size_t)*wlen)) !=
                     WW_OK)
                     return CI_ERROR;
-                if (reading && !refused && ww_body_peek(body, 1, iov) > 0) {
+                if (ww_body_send_wait(body, after, refused)) {
                     *wlen = 0; /* short of a batch: the bytes wait */
                     break;
                 }

@@ -1365,6 +1365,7 @@ START_TEST(test_body_peek_and_skip_in_place)
         ck_assert_uint_gt(got, before);
     }
     ck_assert_int_eq(ww_body_peek(b, SIZE_MAX, iov), 0);
+    ck_assert_int_eq(ww_body_send_wait(b, 0, 0), 0); /* nothing ready: nothing waits */
     ck_assert_int_eq(memcmp(out, data, len), 0);
     ck_assert_int_gt(wrapped, 0); /* the ring's wrap was crossed in place */
     ck_assert(ww_body_drained(b));
@@ -1377,6 +1378,12 @@ START_TEST(test_body_peek_and_skip_in_place)
     ck_assert_int_eq(ww_body_peek(b, SIZE_MAX, iov), 0);
     ck_assert_int_eq(ww_body_skip(b, 1), WW_EINVAL);
     ck_assert_int_eq(ww_body_end(b, 0, NULL, NULL), WW_BODY_CLEAN);
+    /* ready bytes wait for a batch only while the body is read and all input was taken */
+    ck_assert_int_eq(ww_body_send_wait(b, 0, 0), 1);
+    ck_assert_int_eq(ww_body_send_wait(b, 0, 1), 0); /* input refused: the server needs a write */
+    ck_assert_int_eq(ww_body_send_wait(b, 1, 0), 0); /* after the body nothing waits */
+    ck_assert_uint_eq(ww_body_send_min(1, 4064), 4064);
+    ck_assert_uint_eq(ww_body_send_min(0, 4064), WW_BODY_SEND_BATCH);
     peek_take(b, SIZE_MAX, out, &got, &wrapped);
     ck_assert_uint_eq(got, 30000);
     ck_assert_int_eq(memcmp(out, data, 30000), 0);
